@@ -118,7 +118,7 @@ public final class Supervisor {
                     log.info("service '{}' added and started: {}", name, after.get(name).service().endpoints());
                 } catch (Exception e) {
                     failed.add(name + ": " + message(e));
-                    log.error("service '{}' could not start: {}", name, message(e), e);
+                    log.error("service '{}' could not start: {}", name, message(e));
                 }
             } else if (old.spec().sameAs(spec)) {
                 after.put(name, old);

@@ -125,7 +125,7 @@ public final class ServerConfigReader {
             }
             ServiceSpec spec = service(name, n, top.problems());
             if (spec != null) {
-                out.put(name, spec);
+                out.put(name, new ServiceSpec(name, spec.type(), spec.config(), services.locate(name)));
             }
         }
         return out;
