@@ -186,7 +186,9 @@ public final class ThreeXsdImporter {
             out.note(e, ex.getMessage() + "; left out");
             return;
         }
-        String written = Sizes.format(bytes).equals(Long.toString(bytes)) ? Long.toString(bytes) : Sizes.format(bytes);
+        // A binary suffix only where it reads well (1k, 64m); otherwise the exact byte count.
+        String suffixed = Sizes.format(bytes);
+        String written = suffixed.length() <= 5 && !suffixed.equals(Long.toString(bytes)) ? suffixed : Long.toString(bytes);
         out.line("    " + key + ": " + written + "  # " + e.key() + " = " + YamlText.comment(e.value())
                 + " (3xsd sizes are decimal: " + bytes + " bytes); " + meaning);
     }
