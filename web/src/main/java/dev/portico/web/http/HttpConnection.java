@@ -262,6 +262,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
             ex.errorAndClose(status);
             return;
         }
+        if (request.protocolVersion().majorVersion() != 1 || request.protocolVersion().minorVersion() > 1) {
+            bodyComplete = true;
+            ex.errorAndClose(505);
+            return;
+        }
         if (request.headers().size() > context.options().maxHeaders()) {
             bodyComplete = true;
             ex.errorAndClose(431);
