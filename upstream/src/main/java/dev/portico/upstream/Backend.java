@@ -184,9 +184,9 @@ public final class Backend {
             return false;
         }
         if (to == HealthState.DOWN) {
-            log.warn("backend {} ({}) is DOWN (was {}): {}", name, address, from, reason);
+            log.warn("backend {} is DOWN (was {}): {}", this, from, reason);
         } else {
-            log.info("backend {} ({}) is {} (was {}): {}", name, address, to, from, reason);
+            log.info("backend {} is {} (was {}): {}", this, to, from, reason);
         }
         for (HealthListener listener : healthListeners) {
             notifySafely(listener, from, to, reason);

@@ -4,10 +4,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * A named group of {@link Backend}s. Keeps an immutable snapshot of the eligible members
@@ -71,9 +73,7 @@ public final class Pool {
             rebuildLocked();
         }
         log.info("pool {}: added backend {}", name, backend);
-        for (PoolListener listener : listeners) {
-            listener.onBackendAdded(this, backend);
-        }
+        fire(listener -> listener.onBackendAdded(this, backend));
         publish();
     }
 
@@ -95,9 +95,7 @@ public final class Pool {
             rebuildLocked();
         }
         log.info("pool {}: removed backend {}", name, backend);
-        for (PoolListener listener : listeners) {
-            listener.onBackendRemoved(this, backend);
-        }
+        fire(listener -> listener.onBackendRemoved(this, backend));
         publish();
         return true;
     }
@@ -218,14 +216,18 @@ public final class Pool {
             }
         }
         // Always a fresh object: weight changes keep the same members but must invalidate caches.
-        eligible = java.util.Collections.unmodifiableList(next);
+        eligible = Collections.unmodifiableList(next);
     }
 
     private void publish() {
         List<Backend> snapshot = eligible;
+        fire(listener -> listener.onEligibleChanged(this, snapshot));
+    }
+
+    private void fire(Consumer<PoolListener> event) {
         for (PoolListener listener : listeners) {
             try {
-                listener.onEligibleChanged(this, snapshot);
+                event.accept(listener);
             } catch (RuntimeException e) {
                 log.error("pool {}: listener {} failed", name, listener, e);
             }

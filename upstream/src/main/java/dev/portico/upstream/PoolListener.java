@@ -1,5 +1,7 @@
 package dev.portico.upstream;
 
+import java.util.List;
+
 /**
  * Observes membership and eligibility changes of a {@link Pool}. Callbacks run on the thread that
  * made the change, outside the pool's lock; read {@link Pool#eligible()} for the current snapshot
@@ -31,6 +33,6 @@ public interface PoolListener {
      * @param pool     the pool
      * @param eligible the new snapshot
      */
-    default void onEligibleChanged(Pool pool, java.util.List<Backend> eligible) {
+    default void onEligibleChanged(Pool pool, List<Backend> eligible) {
     }
 }
