@@ -91,13 +91,16 @@ public final class Schedulers {
     public static Scheduler byName(String name, Ticker ticker) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(ticker, "ticker");
-        String spec = name.strip().toLowerCase(Locale.ROOT);
-        if (spec.endsWith(",sticky")) {
-            String base = spec.substring(0, spec.length() - ",sticky".length()).strip();
-            if (canonical(base).equals("sticky")) {
+        String[] parts = name.strip().toLowerCase(Locale.ROOT).split(",", -1);
+        String spec = parts[0].strip();
+        if (parts.length == 2 && parts[1].strip().equals("sticky")) {
+            if (canonical(spec).equals("sticky")) {
                 throw unknown(name);
             }
-            return sticky(simple(base, name), DEFAULT_STICKY_TTL, ticker);
+            return sticky(simple(spec, name), DEFAULT_STICKY_TTL, ticker);
+        }
+        if (parts.length != 1) {
+            throw unknown(name);
         }
         if (canonical(spec).equals("sticky")) {
             return sticky(roundRobin(), DEFAULT_STICKY_TTL, ticker);
