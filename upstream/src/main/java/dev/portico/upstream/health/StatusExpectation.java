@@ -34,7 +34,7 @@ public final class StatusExpectation {
     public static StatusExpectation parse(String text) {
         Objects.requireNonNull(text, "text");
         List<Range> ranges = new ArrayList<>();
-        for (String raw : text.split(",")) {
+        for (String raw : text.split(",", -1)) {
             String item = raw.strip().toLowerCase(java.util.Locale.ROOT);
             ranges.add(parseItem(item, text));
         }
