@@ -31,6 +31,9 @@ import java.util.concurrent.RejectedExecutionException;
  *       ones). Entering and leaving this mode is logged.</li>
  * </ul>
  *
+ * <p>Backends are checked whatever their admin state, so a re-enabled backend's health is already
+ * known.
+ *
  * <p>All state lives on one {@link TaskTimer} (one event loop in production), so no locks are
  * taken; probe results and pool events are posted to it.
  */
