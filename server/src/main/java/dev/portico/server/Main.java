@@ -6,6 +6,7 @@ import dev.portico.server.cmd.Import3xsdCommand;
 import dev.portico.server.cmd.PorticoCommand;
 import dev.portico.server.cmd.ServeCommand;
 import dev.portico.server.cmd.WebCommand;
+import dev.portico.web.WebServiceType;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -31,7 +32,7 @@ public final class Main {
 
     /** The service types of this build. */
     public static ServiceTypes builtinTypes() {
-        return ServiceTypes.of();
+        return ServiceTypes.of(new WebServiceType());
     }
 
     /** The picocli command tree. */

@@ -34,8 +34,23 @@ final class QuickStart {
         private final Map<String, ConfigNode> entries = new LinkedHashMap<>();
         private final Map<String, Location> keys = new LinkedHashMap<>();
 
-        Section(String type) {
-            put("type", type, "portico " + type);
+        /** A service section, starting with {@code type:}. */
+        static Section service(String type) {
+            return new Section().put("type", type, "portico " + type);
+        }
+
+        /** A nested section, such as {@code gzip:}. */
+        static Section nested() {
+            return new Section();
+        }
+
+        /** Adds a nested section unless it is empty. */
+        Section put(String key, Section child, String flag) {
+            if (!child.entries.isEmpty()) {
+                entries.put(key, child.node(flag));
+                keys.put(key, Location.of(flag));
+            }
+            return this;
         }
 
         Section put(String key, String value, String flag) {
@@ -66,7 +81,7 @@ final class QuickStart {
     static ServiceSpec spec(Cli cli, String name, Section section, String label) throws ConfigException {
         Problems problems = new Problems();
         ServiceSpec spec = new ServerConfigReader(cli.types()).service(name, section.node(label), problems);
-        problems.throwIfAny();
+        ServerConfigReader.throwDistinct(problems);
         return spec;
     }
 

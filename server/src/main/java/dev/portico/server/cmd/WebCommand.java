@@ -20,7 +20,9 @@ import java.util.function.Consumer;
 
 /**
  * {@code portico web [ROOT]}: serves a directory with no config file. The flags become a
- * {@code type: web} section read by the web service type, exactly as if it came from a file.
+ * {@code type: web} section read by the web service type, exactly as if it came from a file:
+ * {@code root}, {@code listen}, {@code gzip.enabled}, {@code webdav.enabled},
+ * {@code webdav.writers} and {@code access_log}.
  */
 @Command(name = "web", mixinStandardHelpOptions = true,
         description = {"Serve a directory over HTTP, no config file needed.",
@@ -45,14 +47,14 @@ public final class WebCommand implements Callable<Integer> {
     @Option(names = "--gzip", description = "Compress text responses for clients that accept gzip.")
     boolean gzip;
 
-    @Option(names = "--webdav", description = "Accept PUT and DELETE from --writers.")
+    @Option(names = "--webdav", description = "Accept WebDAV writes (PUT, DELETE, MKCOL) from --writers (default: loopback only).")
     boolean webdav;
 
     @Option(names = "--writers", split = ",", paramLabel = "CIDR",
-            description = "Client ranges allowed to PUT and DELETE, comma-separated (example: 127.0.0.1,10.0.0.0/8).")
+            description = "Client ranges allowed to write, comma-separated (example: 127.0.0.1,10.0.0.0/8); implies --webdav.")
     List<String> writers;
 
-    @Option(names = "--access-log", paramLabel = "FILE", description = "Write an access log line per request to FILE.")
+    @Option(names = "--access-log", paramLabel = "FILE", description = "Write a combined-format access log line per request to FILE.")
     Path accessLog;
 
     public WebCommand(Cli cli) {
@@ -79,12 +81,14 @@ public final class WebCommand implements Callable<Integer> {
             cli.err().println("portico: ROOT '" + root + "' is not a directory");
             return Cli.FAILED;
         }
-        QuickStart.Section section = new QuickStart.Section("web")
+        boolean dav = webdav || (writers != null && !writers.isEmpty());
+        QuickStart.Section section = QuickStart.Section.service("web")
                 .put("root", root.toString(), "ROOT")
                 .put("listen", listen, "--listen")
-                .put("gzip", gzip ? "true" : null, "--gzip")
-                .put("webdav", webdav ? "true" : null, "--webdav")
-                .put("writers", writers, "--writers")
+                .put("gzip", QuickStart.Section.nested().put("enabled", gzip ? "true" : null, "--gzip"), "--gzip")
+                .put("webdav", QuickStart.Section.nested()
+                        .put("enabled", dav ? "true" : null, webdav ? "--webdav" : "--writers")
+                        .put("writers", writers, "--writers"), webdav ? "--webdav" : "--writers")
                 .put("access_log", accessLog == null ? null : accessLog.toString(), "--access-log");
         ServiceSpec web;
         try {

@@ -73,7 +73,7 @@ public final class ServerConfigReader {
         Duration grace = top.duration("shutdown_grace", ServerConfig.DEFAULT_GRACE);
         Map<String, ServiceSpec> services = services(top);
         top.finish();
-        problems.throwIfAny();
+        throwDistinct(problems);
         return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services);
     }
 
@@ -103,6 +103,17 @@ public final class ServerConfigReader {
         }
         s.finish();
         return config == null ? null : new ServiceSpec(name, type.get(), config, node.location());
+    }
+
+    /**
+     * Throws the problems found, each once: a service type may call {@code finish()} on its own
+     * section as well, which reports the same unknown key twice.
+     */
+    public static void throwDistinct(Problems problems) throws ConfigException {
+        List<ConfigException.Problem> distinct = problems.list().stream().distinct().toList();
+        if (!distinct.isEmpty()) {
+            throw new ConfigException(distinct);
+        }
     }
 
     private Map<String, ServiceSpec> services(Section top) {

@@ -17,9 +17,9 @@ import java.util.Set;
  * why, with its line in the old file. Sizes are converted from 3xsd's decimal suffixes
  * (k = 1000) to plain byte counts, since Portico's suffixes are binary (k = 1024).
  *
- * <p>Web keys written: {@code root}, {@code index}, {@code mime_types}, {@code webdav},
- * {@code writers}, {@code gzip}, {@code gzip_min_size}, {@code gzip_max_size},
- * {@code gzip_types}, {@code expires}.
+ * <p>Web keys written: {@code listen}, {@code root}, {@code index}, {@code mime_types},
+ * {@code webdav} ({@code enabled}, {@code writers}), {@code gzip} ({@code enabled},
+ * {@code min_size}, {@code max_size}, {@code types}) and {@code expires}.
  */
 public final class ThreeXsdImporter {
 
@@ -145,22 +145,30 @@ public final class ThreeXsdImporter {
         if (cidrs.isEmpty()) {
             return;
         }
-        out.line("    # 3xsd accepted PUT and DELETE from 'writers' (" + YamlText.comment(writers.value()) + ").");
-        out.line("    webdav: true");
-        out.line("    writers: " + YamlText.list(cidrs));
+        out.line("    webdav:");
+        out.line("      # 3xsd accepted PUT and DELETE from 'writers' (" + YamlText.comment(writers.value()) + ").");
+        out.line("      enabled: true");
+        out.line("      writers: " + YamlText.list(cidrs));
     }
 
     private void gzip(Out out, IniFile.Entry gzip, IniFile.Entry min, IniFile.Entry max, IniFile.Entry types) {
+        if (gzip == null && min == null && max == null && types == null) {
+            return;
+        }
+        out.line("    gzip:");
+        boolean on = false;
         if (gzip != null) {
             String v = gzip.value().strip().toLowerCase(Locale.ROOT);
-            boolean on = v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1");
-            out.line("    gzip: " + on);
+            on = v.equals("on") || v.equals("true") || v.equals("yes") || v.equals("1");
+        } else {
+            out.line("      # 3xsd had gzip off unless 'gzip = on'.");
         }
+        out.line("      enabled: " + on);
         if (min != null) {
-            size(out, min, "gzip_min_size", "3xsd compressed files larger than this");
+            size(out, min, "min_size", 1, "3xsd compressed files larger than gzip_size, Portico from min_size up");
         }
         if (max != null) {
-            size(out, max, "gzip_max_size", "and no larger than this");
+            size(out, max, "max_size", 0, "the largest file compressed");
         }
         if (types != null) {
             Set<String> list = new LinkedHashSet<>(DEFAULT_GZIP_TYPES);
@@ -172,16 +180,16 @@ public final class ThreeXsdImporter {
                     list.add(ext);
                 }
             }
-            out.line("    # gzip_types = " + YamlText.comment(types.value()) + " edited 3xsd's default "
-                    + String.join(",", DEFAULT_GZIP_TYPES) + ".");
-            out.line("    gzip_types: " + YamlText.list(list));
+            out.line("      # gzip_types = " + YamlText.comment(types.value()) + " edited 3xsd's default "
+                    + String.join(",", DEFAULT_GZIP_TYPES) + "; this is the resulting list.");
+            out.line("      types: " + YamlText.list(list));
         }
     }
 
-    private void size(Out out, IniFile.Entry e, String key, String meaning) {
+    private void size(Out out, IniFile.Entry e, String key, long add, String meaning) {
         long bytes;
         try {
-            bytes = decimalSize(e.value());
+            bytes = decimalSize(e.value()) + add;
         } catch (IllegalArgumentException ex) {
             out.note(e, ex.getMessage() + "; left out");
             return;
@@ -189,8 +197,8 @@ public final class ThreeXsdImporter {
         // A binary suffix only where it reads well (1k, 64m); otherwise the exact byte count.
         String suffixed = Sizes.format(bytes);
         String written = suffixed.length() <= 5 && !suffixed.equals(Long.toString(bytes)) ? suffixed : Long.toString(bytes);
-        out.line("    " + key + ": " + written + "  # " + e.key() + " = " + YamlText.comment(e.value())
-                + " (3xsd sizes are decimal: " + bytes + " bytes); " + meaning);
+        out.line("      " + key + ": " + written + "  # " + e.key() + " = " + YamlText.comment(e.value())
+                + " (3xsd sizes are decimal: " + (bytes - add) + " bytes); " + meaning);
     }
 
     private void expires(Out out, IniFile.Entry expire) {

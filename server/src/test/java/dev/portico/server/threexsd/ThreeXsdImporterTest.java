@@ -59,16 +59,32 @@ class ThreeXsdImporterTest {
         assertThat(list(web, "index")).containsExactly("index.html", "index.htm");
         assertThat(scalar(map(web, "mime_types"), "md")).isEqualTo("text/plain");
         assertThat(scalar(map(web, "mime_types"), "conf")).isEqualTo("text/plain");
-        assertThat(scalar(web, "webdav")).isEqualTo("true");
-        assertThat(list(web, "writers")).containsExactly("127.0.0.1", "10.23.4.10/31", "10.23.4.12/30",
+        assertThat(scalar(map(web, "webdav"), "enabled")).isEqualTo("true");
+        assertThat(list(map(web, "webdav"), "writers")).containsExactly("127.0.0.1", "10.23.4.10/31", "10.23.4.12/30",
                 "10.23.4.16/30", "10.23.4.20/32");
-        assertThat(scalar(web, "gzip")).isEqualTo("true");
-        assertThat(scalar(web, "gzip_min_size")).isEqualTo("1000");
-        assertThat(scalar(web, "gzip_max_size")).isEqualTo("100000000");
-        assertThat(list(web, "gzip_types")).containsExactly("html", "htm", "js", "css", "txt", "svg");
+        ConfigNode gzip = map(web, "gzip");
+        assertThat(scalar(gzip, "enabled")).isEqualTo("true");
+        assertThat(scalar(gzip, "min_size")).isEqualTo("1001");
+        assertThat(scalar(gzip, "max_size")).isEqualTo("100000000");
+        assertThat(list(gzip, "types")).containsExactly("html", "htm", "js", "css", "txt", "svg");
         assertThat(scalar(map(web, "expires"), "html")).isEqualTo("5m");
         assertThat(scalar(map(web, "expires"), "png")).isEqualTo("1d");
         assertThat(((ConfigNode.MapNode) web).entries()).doesNotContainKeys("xcache_ttl", "server_pipelining", "cache_all");
+    }
+
+    @Test
+    void theOutputPassesCheckWithTheRealWebType() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        String conf = new String(getClass().getResourceAsStream("/threexsd/3xsd.conf").readAllBytes(), StandardCharsets.UTF_8)
+                .replace("root = /srv/www", "root = " + www);
+        Path in = Files.writeString(dir.resolve("3xsd.conf"), conf);
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8123");
+        Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
+
+        CliRun check = CliRun.run(TestTypes.all(), "check", "-c", yaml.toString());
+
+        assertThat(check.status).as(check + "\n" + imported.out).isZero();
+        assertThat(check.out).isEqualTo(yaml + ": OK (1 service)\n");
     }
 
     @Test
@@ -81,22 +97,23 @@ class ThreeXsdImporterTest {
                 .contains("# cache_all = yes (" + conf + " line 14): not converted")
                 .contains("# [3nsd] (" + conf + " line 16): not converted; import-3xsd reads [3wsd] only.")
                 .contains("# [3zsd] (" + conf + " line 20): not converted")
-                .contains("gzip_size = 1k (3xsd sizes are decimal: 1000 bytes)")
+                .contains("min_size: 1001  # gzip_size = 1k (3xsd sizes are decimal: 1000 bytes)")
                 .contains("# 3xsd took its port from the command line (-p, default 8000)");
     }
 
     @Test
     void listenFlagAndEmptyRoot() {
         String yaml = new ThreeXsdImporter("x.conf", "127.0.0.1:8080").convert("[3wsd]\nroot =\ngzip = off\n");
-        assertThat(yaml).contains("    listen: 127.0.0.1:8080\n", "    root: .\n", "    gzip: false\n",
+        assertThat(yaml).contains("    listen: 127.0.0.1:8080\n", "    root: .\n", "    gzip:\n      enabled: false\n",
                 "    index: [index.html, index.htm]\n", "# 3xsd served its working directory (-d)");
         assertThat(yaml).doesNotContain("took its port");
     }
 
     @Test
     void sizesThatAreExactBinaryMultiplesUseSuffixes() {
-        String yaml = new ThreeXsdImporter("x.conf", null).convert("[3wsd]\ngzip_size = 1024\ngzip_max_size = 2g\n");
-        assertThat(yaml).contains("    gzip_min_size: 1k  #").contains("    gzip_max_size: 2000000000  #");
+        String yaml = new ThreeXsdImporter("x.conf", null).convert("[3wsd]\ngzip_size = 1023\ngzip_max_size = 2g\n");
+        assertThat(yaml).contains("      min_size: 1k  #").contains("      max_size: 2000000000  #")
+                .contains("# 3xsd had gzip off unless 'gzip = on'.", "      enabled: false");
     }
 
     @Test
@@ -114,7 +131,7 @@ class ThreeXsdImporterTest {
                 .contains("'soon' is not a duration")
                 .contains("the pair 'md' is not ext:type");
         ConfigNode web = map(map(new YamlLoader().load(yaml, "y"), "services"), "web");
-        assertThat(list(web, "writers")).containsExactly("10.0.0.7");
+        assertThat(list(map(web, "webdav"), "writers")).containsExactly("10.0.0.7");
         assertThat(scalar(map(web, "expires"), "css")).isEqualTo("1h");
     }
 
