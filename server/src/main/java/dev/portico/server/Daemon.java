@@ -42,6 +42,11 @@ public final class Daemon {
         /** What to name in messages, such as the file name. */
         String describe();
 
+        /** False when there is nothing to re-read (quick starts), so SIGHUP does nothing. */
+        default boolean reloadable() {
+            return true;
+        }
+
         /** A source that always gives the same config (quick starts have no file to re-read). */
         static ConfigSource fixed(ServerConfig config) {
             return new ConfigSource() {
@@ -53,6 +58,11 @@ public final class Daemon {
                 @Override
                 public String describe() {
                     return config.source();
+                }
+
+                @Override
+                public boolean reloadable() {
+                    return false;
                 }
             };
         }
@@ -160,6 +170,10 @@ public final class Daemon {
     public synchronized boolean reload() {
         if (stopping || supervisor == null) {
             return false;
+        }
+        if (!source.reloadable()) {
+            log.info("nothing to reload: {} has no config file", source.describe());
+            return true;
         }
         log.info("reloading {}", source.describe());
         ServerConfig next;
@@ -305,8 +319,8 @@ public final class Daemon {
         } else {
             out.println("  admin: off");
         }
-        out.println("Ready. SIGHUP reloads " + source.describe() + "; SIGTERM or Ctrl-C stops (grace "
-                + Durations.format(config.shutdownGrace()) + ").");
+        out.println("Ready. " + (source.reloadable() ? "SIGHUP reloads " + source.describe() + "; " : "")
+                + "SIGTERM or Ctrl-C stops (grace " + Durations.format(config.shutdownGrace()) + ").");
         out.flush();
     }
 
