@@ -116,4 +116,41 @@ class ServeProcessTest {
             assertThat(p.terminate(Duration.ofSeconds(20))).isZero();
         }
     }
+
+    @Test
+    void servesAWebSiteAndReconfiguresItLive() throws Exception {
+        Path site = Files.createDirectories(dir.resolve("site"));
+        Files.writeString(site.resolve("index.html"), "<h1>served</h1>");
+        String base = """
+                admin: off
+                shutdown_grace: 1s
+                services:
+                  site:
+                    type: web
+                    listen: 127.0.0.1:0
+                    root: site
+                """;
+        Path cfg = Files.writeString(dir.resolve("web.yaml"), base);
+        try (PorticoProcess p = PorticoProcess.start(dir, "serve", "-c", cfg.toString());
+             HttpClient http = HttpClient.newHttpClient()) {
+            p.awaitOut("Ready.");
+            String url = p.find("^  service site \\(web\\): (http://\\S+)").orElseThrow();
+            HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(IO).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode()).isEqualTo(200);
+            assertThat(first.body()).isEqualTo("<h1>served</h1>");
+            assertThat(first.headers().firstValue("cache-control")).isEmpty();
+
+            Files.writeString(cfg, base + "    expires: {html: 5m}\n");
+            int mark = p.errLines();
+            p.signal("HUP");
+            p.awaitErr("reload done", mark);
+            assertThat(p.err().stream().skip(mark)).anyMatch(l -> l.contains("reconfigured: site"));
+
+            HttpResponse<String> second = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(IO).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(second.headers().firstValue("cache-control")).hasValueSatisfying(v -> assertThat(v).contains("max-age=300"));
+            assertThat(p.terminate(Duration.ofSeconds(20))).isZero();
+        }
+    }
 }
