@@ -137,8 +137,8 @@ public final class Daemon {
         try (Signals signals = new Signals()) {
             if (handleSignals) {
                 signals.on("HUP", this::requestReload);
-                signals.on("TERM", this::requestStop);
-                signals.on("INT", this::requestStop);
+                signals.on("TERM", this::stopSignal);
+                signals.on("INT", this::stopSignal);
             }
             awaitStopRequest();
             stop();
@@ -150,6 +150,15 @@ public final class Daemon {
     public void requestStop() {
         stopping = true;
         stopRequested.countDown();
+    }
+
+    /** SIGTERM or SIGINT: the first one stops gracefully, a second one while stopping exits at once. */
+    private void stopSignal() {
+        if (stopRequested.getCount() == 0) {
+            System.err.println("portico: second stop signal; exiting without waiting for the grace period");
+            Runtime.getRuntime().halt(1);
+        }
+        requestStop();
     }
 
     /** Queues a reload on the reload thread; safe from signal handlers. */

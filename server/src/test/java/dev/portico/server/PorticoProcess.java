@@ -123,6 +123,14 @@ final class PorticoProcess implements AutoCloseable {
         }
     }
 
+    /** Waits for the process to exit on its own and returns its status. */
+    int waitFor(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("still running after " + timeout + "\n" + this);
+        }
+        return process.exitValue();
+    }
+
     /** Sends SIGTERM and waits for the exit status. */
     int terminate(Duration timeout) throws InterruptedException {
         process.destroy();

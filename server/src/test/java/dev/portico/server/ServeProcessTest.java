@@ -153,4 +153,23 @@ class ServeProcessTest {
             assertThat(p.terminate(Duration.ofSeconds(20))).isZero();
         }
     }
+
+    @Test
+    void aSecondStopSignalExitsWithoutWaitingForTheGrace() throws Exception {
+        Path cfg = Files.writeString(dir.resolve("slow.yaml"),
+                "admin: off\nshutdown_grace: 60s\nservices:\n  e: {type: echo, listen: \"127.0.0.1:0\"}\n");
+        try (PorticoProcess p = PorticoProcess.start(dir, "serve", "-c", cfg.toString())) {
+            p.awaitOut("Ready.");
+            LineClient open = LineClient.connect(p.servicePort("e"), IO);
+            assertThat(open.ask("held")).isEqualTo("held");
+            p.signal("TERM");
+            p.awaitErr("stopping (grace 1m)", 0);
+            long start = System.nanoTime();
+            p.signal("TERM");
+            assertThat(p.waitFor(Duration.ofSeconds(20))).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+            assertThat(p.err()).anyMatch(l -> l.contains("second stop signal"));
+            open.close();
+        }
+    }
 }

@@ -29,23 +29,23 @@ final class QuickStart {
      * A service section made from command-line values. Each value is located at the flag that
      * gave it, so a bad value is reported as, for example, {@code --listen: bad 'services.web.listen': ...}.
      */
-    static final class Section {
+    static final class FlagSection {
 
         private final Map<String, ConfigNode> entries = new LinkedHashMap<>();
         private final Map<String, Location> keys = new LinkedHashMap<>();
 
         /** A service section, starting with {@code type:}. */
-        static Section service(String type) {
-            return new Section().put("type", type, "portico " + type);
+        static FlagSection service(String type) {
+            return new FlagSection().put("type", type, "portico " + type);
         }
 
         /** A nested section, such as {@code gzip:}. */
-        static Section nested() {
-            return new Section();
+        static FlagSection nested() {
+            return new FlagSection();
         }
 
         /** Adds a nested section unless it is empty. */
-        Section put(String key, Section child, String flag) {
+        FlagSection put(String key, FlagSection child, String flag) {
             if (!child.entries.isEmpty()) {
                 entries.put(key, child.node(flag));
                 keys.put(key, Location.of(flag));
@@ -53,7 +53,7 @@ final class QuickStart {
             return this;
         }
 
-        Section put(String key, String value, String flag) {
+        FlagSection put(String key, String value, String flag) {
             if (value != null) {
                 Location at = Location.of(flag);
                 entries.put(key, new ConfigNode.ScalarNode(at, value));
@@ -62,7 +62,7 @@ final class QuickStart {
             return this;
         }
 
-        Section put(String key, List<String> values, String flag) {
+        FlagSection put(String key, List<String> values, String flag) {
             if (values != null && !values.isEmpty()) {
                 Location at = Location.of(flag);
                 entries.put(key, new ConfigNode.ListNode(at,
@@ -78,7 +78,7 @@ final class QuickStart {
     }
 
     /** Reads a flag-made section through the registry's type; problems are thrown together. */
-    static ServiceSpec spec(Cli cli, String name, Section section, String label) throws ConfigException {
+    static ServiceSpec spec(Cli cli, String name, FlagSection section, String label) throws ConfigException {
         Problems problems = new Problems();
         ServiceSpec spec = new ServerConfigReader(cli.types()).service(name, section.node(label), problems);
         ServerConfigReader.throwDistinct(problems);

@@ -82,11 +82,11 @@ public final class WebCommand implements Callable<Integer> {
             return Cli.FAILED;
         }
         boolean dav = webdav || (writers != null && !writers.isEmpty());
-        QuickStart.Section section = QuickStart.Section.service("web")
+        QuickStart.FlagSection section = QuickStart.FlagSection.service("web")
                 .put("root", root.toString(), "ROOT")
                 .put("listen", listen, "--listen")
-                .put("gzip", QuickStart.Section.nested().put("enabled", gzip ? "true" : null, "--gzip"), "--gzip")
-                .put("webdav", QuickStart.Section.nested()
+                .put("gzip", QuickStart.FlagSection.nested().put("enabled", gzip ? "true" : null, "--gzip"), "--gzip")
+                .put("webdav", QuickStart.FlagSection.nested()
                         .put("enabled", dav ? "true" : null, webdav ? "--webdav" : "--writers")
                         .put("writers", writers, "--writers"), webdav ? "--webdav" : "--writers")
                 .put("access_log", accessLog == null ? null : accessLog.toString(), "--access-log");
