@@ -291,7 +291,7 @@ class RoutesTest {
         HttpResponse<String> r = web.client.send(HttpRequest.newBuilder(web.uri("/upload/big.bin"))
                 .PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(201);
-        assertThat(r.body()).isEqualTo("{\"name\":\"big.bin\",\"bytes\":2000000}");
+        assertThat(r.body()).contains("\"name\":\"big.bin\"", "\"bytes\":2000000");
         assertThat(chunks.get()).isGreaterThan(1);
     }
 
