@@ -2,6 +2,8 @@ package dev.portico.lb;
 
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.HealthState;
+import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.health.HealthCheckType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -61,7 +63,10 @@ class LbDataPathTest {
     void refusedBackendIsFailedOverWithoutTheClientNoticing() throws Exception {
         TestBackend live = h.backend("live", TestBackend.Mode.ECHO);
         String dead = "127.0.0.1:" + TestBackend.deadPort();
-        h.start(LbHarness.config().backend(dead).backend(live.address()).build());
+        // No active probe, so only the data path can find the dead host out.
+        h.start(LbHarness.config().backend(dead).backend(live.address())
+                .health(HealthCheckConfig.builder(HealthCheckType.NONE).downInterval(Duration.ofMinutes(1)).build())
+                .build());
 
         for (int i = 0; i < 10; i++) {
             assertThat(h.roundTrip()).isEqualTo("live");

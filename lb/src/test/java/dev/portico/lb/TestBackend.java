@@ -44,6 +44,7 @@ final class TestBackend implements AutoCloseable {
     int captureBytes;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
+    private Thread acceptor;
     private int port;
 
     private TestBackend(String name, Mode mode) {
@@ -71,12 +72,17 @@ final class TestBackend implements AutoCloseable {
         s.bind(new InetSocketAddress(LOOPBACK, port), 512);
         port = s.getLocalPort();
         server = s;
-        Thread.ofVirtual().name("backend-" + name + "-accept").start(() -> acceptLoop(s));
+        acceptor = Thread.ofVirtual().name("backend-" + name + "-accept").start(() -> acceptLoop(s));
     }
 
-    /** Stops accepting; connections already accepted run to their end. */
-    synchronized void stopListening() throws IOException {
+    /**
+     * Stops accepting and returns once the listening socket is really gone (a socket closed while
+     * a thread is in accept() is only released when that thread leaves it). Connections already
+     * accepted run to their end.
+     */
+    synchronized void stopListening() throws IOException, InterruptedException {
         server.close();
+        acceptor.join();
     }
 
     String address() {
@@ -93,6 +99,14 @@ final class TestBackend implements AutoCloseable {
             try {
                 c = s.accept();
             } catch (IOException e) {
+                return;
+            }
+            if (s.isClosed()) {
+                try {
+                    c.close();
+                } catch (IOException ignored) {
+                    // closing a socket nobody will use
+                }
                 return;
             }
             accepted.incrementAndGet();
