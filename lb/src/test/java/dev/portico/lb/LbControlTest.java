@@ -212,9 +212,13 @@ class LbControlTest {
         TestBackend capture = h.backend("capture", TestBackend.Mode.CAPTURE);
         h.start(LbHarness.config().backend(capture.address()).proxyProtocol(ProxyProtocol.V1).build());
 
-        try (Socket s = h.connect()) {
+        try (Socket s = new Socket()) {
+            // Bind first: the header's length depends on the client port, and the backend must know it up front.
+            s.bind(new InetSocketAddress(TestBackend.LOOPBACK, 0));
             String expected = "PROXY TCP4 127.0.0.1 127.0.0.1 " + s.getLocalPort() + " " + h.lb.port() + "\r\n";
             capture.captureBytes = expected.length();
+            s.setSoTimeout(10_000);
+            s.connect(new InetSocketAddress(TestBackend.LOOPBACK, h.lb.port()));
             send(s, "x");
             byte[] got = s.getInputStream().readNBytes(expected.length());
             assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo(expected);

@@ -40,8 +40,8 @@ final class TestBackend implements AutoCloseable {
     final Mode mode;
     final AtomicInteger accepted = new AtomicInteger();
     final AtomicLong written = new AtomicLong();
-    long sourceBytes;
-    int captureBytes;
+    volatile long sourceBytes;
+    volatile int captureBytes;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile ServerSocket server;
     private Thread acceptor;
