@@ -1,5 +1,6 @@
 package dev.portico.upstream;
 
+import dev.portico.core.net.HostPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -286,6 +287,9 @@ public final class Backend {
 
         private Builder(HostPort address) {
             this.address = Objects.requireNonNull(address, "address");
+            if (address.port() == 0) {
+                throw new IllegalArgumentException("backend " + address + ": port 0 (expected: 1-65535)");
+            }
         }
 
         /**

@@ -1,5 +1,6 @@
 package dev.portico.upstream;
 
+import dev.portico.core.net.HostPort;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -106,6 +107,11 @@ class BackendTest {
         assertThat(b.weight()).isEqualTo(7);
         assertThatThrownBy(() -> b.weight(0)).hasMessageContaining("expected: 1-65535");
         assertThatThrownBy(() -> Backend.of("h:1", 70_000)).hasMessageContaining("expected: 1-65535");
+    }
+
+    @Test
+    void rejectsPortZero() {
+        assertThatThrownBy(() -> Backend.of("10.0.0.1:0")).hasMessageContaining("port 0");
     }
 
     @Test

@@ -9,6 +9,10 @@ import java.net.InetSocketAddress;
 public record HostPort(String host, int port) {
 
     public HostPort {
+        java.util.Objects.requireNonNull(host, "host");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank");
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port " + port + " is out of range (0 to 65535)");
         }
@@ -50,9 +54,25 @@ public record HostPort(String host, int port) {
         }
     }
 
-    /** An unresolved socket address, resolved by the transport at bind or connect time. */
+    /**
+     * A socket address for binding. An IP literal is used as is; a host name is looked up now
+     * (a blocking call), so call it off the event loops.
+     */
     public InetSocketAddress toAddress() {
         return new InetSocketAddress(host, port);
+    }
+
+    /**
+     * An unresolved socket address; Netty's bootstrap resolves it when connecting, so no
+     * blocking lookup happens here.
+     */
+    public InetSocketAddress unresolved() {
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /** A copy with another port (health checks on a separate check port, listeners moved). */
+    public HostPort withPort(int newPort) {
+        return new HostPort(host, newPort);
     }
 
     @Override

@@ -38,4 +38,13 @@ class HostPortTest {
         assertThat(a.getHostString()).isEqualTo("localhost");
         assertThat(a.getPort()).isEqualTo(80);
     }
+
+    @Test
+    void unresolvedAddressDoesNotLookUp() {
+        var address = new HostPort("backend.invalid", 81).unresolved();
+        assertThat(address.isUnresolved()).isTrue();
+        assertThat(address.getPort()).isEqualTo(81);
+        assertThat(new HostPort("h", 1).withPort(2)).isEqualTo(new HostPort("h", 2));
+        assertThatThrownBy(() -> new HostPort(" ", 80)).hasMessageContaining("blank");
+    }
 }

@@ -1,7 +1,7 @@
 package dev.portico.upstream.health;
 
 import dev.portico.upstream.Backend;
-import dev.portico.upstream.HostPort;
+import dev.portico.core.net.HostPort;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;

@@ -3,7 +3,7 @@ package dev.portico.upstream.health;
 import com.sun.net.httpserver.HttpServer;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.HealthState;
-import dev.portico.upstream.HostPort;
+import dev.portico.core.net.HostPort;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.scheduler.Schedulers;
 import dev.portico.upstream.scheduler.SelectionContext;

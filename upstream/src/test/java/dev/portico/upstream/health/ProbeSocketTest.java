@@ -2,7 +2,7 @@ package dev.portico.upstream.health;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.portico.upstream.Backend;
-import dev.portico.upstream.HostPort;
+import dev.portico.core.net.HostPort;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;

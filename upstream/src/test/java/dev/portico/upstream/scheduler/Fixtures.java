@@ -1,7 +1,7 @@
 package dev.portico.upstream.scheduler;
 
 import dev.portico.upstream.Backend;
-import dev.portico.upstream.HostPort;
+import dev.portico.core.net.HostPort;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.Ticker;
 

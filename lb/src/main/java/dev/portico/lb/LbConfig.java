@@ -1,0 +1,305 @@
+package dev.portico.lb;
+
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.scheduler.Schedulers;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything one L4 balancer service is configured with. Immutable; build it with
+ * {@link #builder()} or read it from a config file with {@link LbServiceType}.
+ *
+ * <pre>{@code
+ * LbConfig config = LbConfig.builder()
+ *         .listen("127.0.0.1:8000")
+ *         .backend("127.0.0.1:9001")
+ *         .backend("127.0.0.1:9002", 2)
+ *         .scheduler("leastconns")
+ *         .health("http:/health")
+ *         .build();
+ * }</pre>
+ *
+ * @param listen         the addresses clients connect to, at least one
+ * @param groups         named groups of backends, in file order, each with at least one backend
+ * @param activeGroup    the group new connections go to
+ * @param scheduler      the scheduler name, as accepted by {@link Schedulers#byName(String)}
+ * @param health         the active health check run on every group
+ * @param retries        further hosts tried after a failed connect, or {@link #RETRY_EVERY_HOST}
+ * @param connectTimeout how long one connect attempt to a backend may take
+ * @param idleTimeout    a connection with no traffic either way for this long is closed
+ * @param maxConnections open client connections allowed at once; 0 means no limit
+ * @param maxPerBackend  open connections allowed per backend; 0 means no limit
+ * @param proxyProtocol  the PROXY protocol header sent to backends
+ * @param backlog        the listen backlog
+ */
+public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> groups, String activeGroup,
+                       String scheduler, HealthCheckConfig health, int retries, Duration connectTimeout,
+                       Duration idleTimeout, int maxConnections, int maxPerBackend, ProxyProtocol proxyProtocol,
+                       int backlog) {
+
+    /** {@link #retries()} value meaning: keep trying until every host of the group was tried. */
+    public static final int RETRY_EVERY_HOST = -1;
+    /** The group name used when backends are added without naming a group. */
+    public static final String DEFAULT_GROUP = "main";
+
+    /**
+     * One backend as configured.
+     *
+     * @param address where to connect
+     * @param weight  relative weight for weighted schedulers
+     */
+    public record BackendSpec(HostPort address, int weight) {
+
+        /** Validates the components. */
+        public BackendSpec {
+            Objects.requireNonNull(address, "address");
+            if (address.port() == 0) {
+                throw new IllegalArgumentException("backend " + address + " needs a port");
+            }
+            if (weight < Backend.MIN_WEIGHT || weight > Backend.MAX_WEIGHT) {
+                throw new IllegalArgumentException("weight " + weight + " of backend " + address
+                        + " is out of range (" + Backend.MIN_WEIGHT + " to " + Backend.MAX_WEIGHT + ")");
+            }
+        }
+
+        /** The backend's name in pools, logs and the admin API: its address. */
+        public String name() {
+            return address.toString();
+        }
+    }
+
+    /** Validates the whole config; the messages are fit for a user. */
+    public LbConfig {
+        listen = List.copyOf(listen);
+        Map<String, List<BackendSpec>> copy = new LinkedHashMap<>();
+        groups.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+        groups = java.util.Collections.unmodifiableMap(copy);
+        Objects.requireNonNull(activeGroup, "activeGroup");
+        Objects.requireNonNull(scheduler, "scheduler");
+        Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        if (listen.isEmpty()) {
+            throw new IllegalArgumentException("an lb service needs at least one listen address");
+        }
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException("an lb service needs at least one group of backends");
+        }
+        groups.forEach((name, members) -> {
+            if (members.isEmpty()) {
+                throw new IllegalArgumentException("group '" + name + "' has no backends");
+            }
+            long distinct = members.stream().map(BackendSpec::address).distinct().count();
+            if (distinct != members.size()) {
+                throw new IllegalArgumentException("group '" + name + "' lists a backend twice");
+            }
+        });
+        if (!groups.containsKey(activeGroup)) {
+            throw new IllegalArgumentException("active group '" + activeGroup + "' is not one of " + groups.keySet());
+        }
+        Schedulers.byName(scheduler);
+        if (retries < RETRY_EVERY_HOST) {
+            throw new IllegalArgumentException("retries must be 0 or more, not " + retries);
+        }
+        positive("connect timeout", connectTimeout);
+        positive("idle timeout", idleTimeout);
+        if (maxConnections < 0 || maxPerBackend < 0) {
+            throw new IllegalArgumentException("connection limits must be 0 (no limit) or more");
+        }
+        if (backlog < 1) {
+            throw new IllegalArgumentException("backlog must be at least 1, not " + backlog);
+        }
+    }
+
+    private static void positive(String what, Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be more than zero, not " + d);
+        }
+    }
+
+    /**
+     * How many connect attempts one client connection may make in a group of {@code hosts}
+     * backends: the first one plus the retries.
+     */
+    public int attempts(int hosts) {
+        return retries == RETRY_EVERY_HOST ? Math.max(1, hosts) : 1 + retries;
+    }
+
+    /** A builder with the defaults: no listener, no group, roundrobin, TCP checks, 5 s connect and 5 min idle timeouts. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this config, to change a few settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.listen.addAll(listen);
+        groups.forEach((name, members) -> b.groups.put(name, new ArrayList<>(members)));
+        b.activeGroup = activeGroup;
+        b.scheduler = scheduler;
+        b.health = health;
+        b.retries = retries;
+        b.connectTimeout = connectTimeout;
+        b.idleTimeout = idleTimeout;
+        b.maxConnections = maxConnections;
+        b.maxPerBackend = maxPerBackend;
+        b.proxyProtocol = proxyProtocol;
+        b.backlog = backlog;
+        return b;
+    }
+
+    /** Builds an {@link LbConfig}; {@link #build()} validates. */
+    public static final class Builder {
+        private final List<HostPort> listen = new ArrayList<>();
+        private final Map<String, List<BackendSpec>> groups = new LinkedHashMap<>();
+        private String activeGroup;
+        private String scheduler = "roundrobin";
+        private HealthCheckConfig health = HealthCheckConfig.parse("tcp");
+        private int retries = RETRY_EVERY_HOST;
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration idleTimeout = Duration.ofMinutes(5);
+        private int maxConnections;
+        private int maxPerBackend;
+        private ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
+        private int backlog = 4096;
+
+        private Builder() {
+        }
+
+        /** Adds a listen address. */
+        public Builder listen(HostPort address) {
+            listen.add(Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /** Adds a listen address written as {@code host:port}. */
+        public Builder listen(String address) {
+            return listen(HostPort.parse(address));
+        }
+
+        /** Replaces the listen addresses. */
+        public Builder listenOnly(List<HostPort> addresses) {
+            listen.clear();
+            addresses.forEach(this::listen);
+            return this;
+        }
+
+        /** Adds a backend with weight 1 to the {@value #DEFAULT_GROUP} group. */
+        public Builder backend(String address) {
+            return backend(address, 1);
+        }
+
+        /** Adds a weighted backend to the {@value #DEFAULT_GROUP} group. */
+        public Builder backend(String address, int weight) {
+            return backend(DEFAULT_GROUP, new BackendSpec(HostPort.parse(address), weight));
+        }
+
+        /** Adds a backend to a group, creating the group if needed. */
+        public Builder backend(String group, BackendSpec backend) {
+            groups.computeIfAbsent(Objects.requireNonNull(group, "group"), k -> new ArrayList<>()).add(backend);
+            return this;
+        }
+
+        /** Replaces every group. */
+        public Builder groups(Map<String, List<BackendSpec>> value) {
+            groups.clear();
+            value.forEach((name, members) -> groups.put(name, new ArrayList<>(members)));
+            return this;
+        }
+
+        /** Declares a group with its backends (weight 1 each), replacing one of that name. */
+        public Builder group(String name, String... addresses) {
+            List<BackendSpec> members = new ArrayList<>();
+            for (String a : addresses) {
+                members.add(new BackendSpec(HostPort.parse(a), 1));
+            }
+            groups.put(Objects.requireNonNull(name, "name"), members);
+            return this;
+        }
+
+        /** Sets the group new connections go to; default the first group. */
+        public Builder activeGroup(String name) {
+            this.activeGroup = name;
+            return this;
+        }
+
+        /** Sets the scheduler by name; default {@code roundrobin}. */
+        public Builder scheduler(String name) {
+            this.scheduler = name;
+            return this;
+        }
+
+        /** Sets the health check. */
+        public Builder health(HealthCheckConfig value) {
+            this.health = value;
+            return this;
+        }
+
+        /** Sets the health check in its quick-start form: {@code none}, {@code tcp}, {@code http:/path}. */
+        public Builder health(String value) {
+            return health(HealthCheckConfig.parse(value));
+        }
+
+        /** Sets how many more hosts are tried after a failed connect; default every host. */
+        public Builder retries(int value) {
+            this.retries = value;
+            return this;
+        }
+
+        /** Sets the connect timeout per attempt; default 5 s. */
+        public Builder connectTimeout(Duration value) {
+            this.connectTimeout = value;
+            return this;
+        }
+
+        /** Sets the idle timeout; default 5 min. */
+        public Builder idleTimeout(Duration value) {
+            this.idleTimeout = value;
+            return this;
+        }
+
+        /** Caps open client connections; 0 (default) for no cap. */
+        public Builder maxConnections(int value) {
+            this.maxConnections = value;
+            return this;
+        }
+
+        /** Caps open connections per backend; 0 (default) for no cap. */
+        public Builder maxPerBackend(int value) {
+            this.maxPerBackend = value;
+            return this;
+        }
+
+        /** Sets the PROXY protocol header sent to backends; default off. */
+        public Builder proxyProtocol(ProxyProtocol value) {
+            this.proxyProtocol = value;
+            return this;
+        }
+
+        /** Sets the listen backlog; default 4096. */
+        public Builder backlog(int value) {
+            this.backlog = value;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @throws IllegalArgumentException when the settings do not make a working service
+         */
+        public LbConfig build() {
+            String active = activeGroup != null ? activeGroup
+                    : groups.isEmpty() ? DEFAULT_GROUP : groups.keySet().iterator().next();
+            return new LbConfig(listen, groups, active, scheduler, health, retries, connectTimeout, idleTimeout,
+                    maxConnections, maxPerBackend, proxyProtocol, backlog);
+        }
+    }
+}

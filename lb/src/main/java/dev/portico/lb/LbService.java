@@ -1,0 +1,440 @@
+package dev.portico.lb;
+
+import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.TcpListener;
+import dev.portico.upstream.AdminState;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.Pool;
+import dev.portico.upstream.health.ProbeTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A layer-4 TCP load balancer: listeners, groups of hosts (one active), a scheduler, active and
+ * passive health checks, and transparent failover. Each accepted connection is placed on a host
+ * of the active group and relayed both ways on the connection's own event loop.
+ *
+ * <p>Runtime control (what the admin API and the SSH console drive): {@link #switchGroup},
+ * {@link #addBackend}, {@link #removeBackend}, {@link #enable}, {@link #disable}, {@link #drain},
+ * {@link #openListener}, {@link #closeListener}, {@link #switchListener} and
+ * {@link #reconfigure}. None of them touches connections already open. {@link #runningConfig()}
+ * gives the config as it is now, for saving.
+ */
+public final class LbService implements Service, Reconfigurable<LbConfig> {
+
+    private static final Logger log = LoggerFactory.getLogger(LbService.class);
+
+    private final String name;
+    private final ServiceContext context;
+    private final LbMetrics metrics;
+    private final Dialer dialer;
+    private final ProbeTransport probes;
+    private final ChannelGroup channels;
+    private final Map<String, BackendGroup> groups = new LinkedHashMap<>();
+    private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
+    private final ChannelInitializer<Channel> initializer;
+    private volatile Route route;
+    private boolean started;
+    private boolean stopped;
+
+    /**
+     * A service that is not started yet.
+     *
+     * @param name    the service name, used in logs and metric tags
+     * @param config  the settings
+     * @param context the process's transport, event loops and meters
+     */
+    public LbService(String name, LbConfig config, ServiceContext context) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.context = Objects.requireNonNull(context, "context");
+        this.metrics = new LbMetrics(name, context.meters());
+        this.dialer = new Dialer(context.transport().socketChannel(), metrics);
+        this.probes = new ProbeTransport(context.workers(),
+                new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
+        this.channels = new DefaultChannelGroup("lb-" + name, GlobalEventExecutor.INSTANCE);
+        this.initializer = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                accepted(ch);
+            }
+        };
+        syncGroups(config);
+        this.route = new Route(config, groups.get(config.activeGroup()));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String type() {
+        return "lb";
+    }
+
+    /** The service's counters. */
+    public LbMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public synchronized void start() throws IOException {
+        if (started) {
+            throw new IllegalStateException(name + " is already started");
+        }
+        started = true;
+        groups.values().forEach(BackendGroup::start);
+        try {
+            for (HostPort hp : route.config().listen()) {
+                listeners.put(hp, bind(hp));
+            }
+        } catch (IOException e) {
+            stop(Duration.ZERO);
+            throw e;
+        }
+        log.info("{}: balancing to group {} with {}", name, route.group().name(), route.group().scheduler().name());
+    }
+
+    @Override
+    public void stop(Duration grace) {
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            listeners.values().forEach(TcpListener::close);
+            listeners.clear();
+            groups.values().forEach(BackendGroup::close);
+        }
+        if (!grace.isZero() && !grace.isNegative()) {
+            channels.newCloseFuture().awaitUninterruptibly(grace.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        log.info("{}: stopped", name);
+    }
+
+    @Override
+    public synchronized List<String> endpoints() {
+        List<String> out = new ArrayList<>();
+        for (TcpListener l : listeners.values()) {
+            InetSocketAddress a = l.localAddress();
+            out.add("tcp://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
+                    + route.group().name());
+        }
+        return out;
+    }
+
+    /** The addresses actually bound, in config order (the real ports when 0 was asked for). */
+    public synchronized List<InetSocketAddress> listenAddresses() {
+        return listeners.values().stream().map(TcpListener::localAddress).toList();
+    }
+
+    /** The port of the first listener; handy with {@code listen 127.0.0.1:0}. */
+    public int port() {
+        List<InetSocketAddress> addresses = listenAddresses();
+        if (addresses.isEmpty()) {
+            throw new IllegalStateException(name + " is not listening");
+        }
+        return addresses.get(0).getPort();
+    }
+
+    /** The groups by name, in config order. */
+    public synchronized Map<String, BackendGroup> groups() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(groups));
+    }
+
+    /** The group new connections go to. */
+    public BackendGroup activeGroup() {
+        return route.group();
+    }
+
+    /** Open client connections. */
+    public int openConnections() {
+        return metrics.openConnections();
+    }
+
+    /**
+     * Sends new connections to another group. Connections already open stay where they are.
+     *
+     * @throws IllegalArgumentException when there is no such group
+     */
+    public synchronized void switchGroup(String groupName) {
+        BackendGroup next = group(groupName);
+        Route current = route;
+        if (current.group() == next) {
+            return;
+        }
+        LbConfig config = current.config().toBuilder().activeGroup(groupName).build();
+        route = new Route(config, next);
+        log.info("{}: active group {} -> {}", name, current.group().name(), groupName);
+    }
+
+    /**
+     * Adds a host to a group; it takes connections at once (health unknown counts as up) and is
+     * health-checked from now on.
+     *
+     * @return the new host
+     * @throws IllegalArgumentException when the group does not exist or already has this host
+     */
+    public synchronized Backend addBackend(String groupName, LbConfig.BackendSpec spec) {
+        BackendGroup group = group(groupName);
+        Backend backend = newBackend(spec);
+        group.pool().add(backend);
+        return backend;
+    }
+
+    /**
+     * Removes a host from a group. Its open connections are left to finish.
+     *
+     * @return false when the group has no such host
+     * @throws IllegalStateException when it is the last host of the active group
+     */
+    public synchronized boolean removeBackend(String groupName, String backendName) {
+        BackendGroup group = group(groupName);
+        Pool pool = group.pool();
+        var backend = pool.find(backendName);
+        if (backend.isEmpty()) {
+            return false;
+        }
+        if (group == route.group() && pool.members().size() == 1) {
+            throw new IllegalStateException("cannot remove " + backendName + ": it is the last host of the active group "
+                    + groupName);
+        }
+        return pool.remove(backend.get());
+    }
+
+    /** Lets a host take new connections again. */
+    public void enable(String groupName, String backendName) {
+        backend(groupName, backendName).adminState(AdminState.ENABLED);
+    }
+
+    /** Stops sending new connections to a host; its open connections are left alone. */
+    public void disable(String groupName, String backendName) {
+        backend(groupName, backendName).adminState(AdminState.DISABLED);
+    }
+
+    /** Drains a host: no new connections, open ones finish or time out. */
+    public void drain(String groupName, String backendName) {
+        backend(groupName, backendName).adminState(AdminState.DRAINING);
+    }
+
+    /**
+     * A host of a group, for reading its stats or changing its weight.
+     *
+     * @throws IllegalArgumentException when there is no such group or host
+     */
+    public Backend backend(String groupName, String backendName) {
+        return group(groupName).pool().find(backendName).orElseThrow(() -> new IllegalArgumentException(
+                "group " + groupName + " has no host " + backendName));
+    }
+
+    /**
+     * Starts listening on one more address.
+     *
+     * @return the address actually bound
+     * @throws IOException when the address cannot be bound; nothing changes then
+     */
+    public synchronized InetSocketAddress openListener(HostPort address) throws IOException {
+        if (listeners.containsKey(address)) {
+            return listeners.get(address).localAddress();
+        }
+        TcpListener l = bind(address);
+        listeners.put(address, l);
+        return l.localAddress();
+    }
+
+    /**
+     * Stops listening on an address. Connections accepted there stay open.
+     *
+     * @return false when the service was not listening there
+     * @throws IllegalStateException when it is the last listener
+     */
+    public synchronized boolean closeListener(HostPort address) {
+        if (!listeners.containsKey(address)) {
+            return false;
+        }
+        if (listeners.size() == 1) {
+            throw new IllegalStateException("cannot close " + address + ": it is the last listener of " + name);
+        }
+        listeners.remove(address).close();
+        log.info("{}: closed listener {}", name, address);
+        return true;
+    }
+
+    /**
+     * Moves a listener: opens {@code to}, then closes {@code from} (txLoadBalancer's
+     * {@code switchPort}). Open connections are kept.
+     *
+     * @return the address actually bound
+     * @throws IOException when {@code to} cannot be bound; {@code from} keeps listening then
+     */
+    public synchronized InetSocketAddress switchListener(HostPort from, HostPort to) throws IOException {
+        if (!listeners.containsKey(from)) {
+            throw new IllegalArgumentException(name + " does not listen on " + from);
+        }
+        InetSocketAddress bound = openListener(to);
+        if (!from.equals(to)) {
+            listeners.remove(from).close();
+            log.info("{}: moved listener {} -> {}", name, from, bound);
+        }
+        return bound;
+    }
+
+    /**
+     * Applies a new config while running: new listeners open before removed ones close, groups and
+     * hosts are added, removed and re-weighted to match, scheduler and health check are replaced
+     * when they changed, and the active group is switched. Open connections are not touched.
+     *
+     * @throws IOException when a new listener cannot be bound; the old config keeps running then
+     */
+    @Override
+    public synchronized void reconfigure(LbConfig next) throws IOException {
+        Objects.requireNonNull(next, "next");
+        List<TcpListener> opened = new ArrayList<>();
+        try {
+            for (HostPort hp : next.listen()) {
+                if (!listeners.containsKey(hp)) {
+                    opened.add(bind(hp));
+                }
+            }
+        } catch (IOException e) {
+            opened.forEach(TcpListener::close);
+            throw e;
+        }
+        opened.forEach(l -> listeners.put(l.requested(), l));
+        listeners.entrySet().removeIf(e -> {
+            if (next.listen().contains(e.getKey())) {
+                return false;
+            }
+            e.getValue().close();
+            log.info("{}: closed listener {}", name, e.getKey());
+            return true;
+        });
+        syncGroups(next);
+        String previous = route.group().name();
+        route = new Route(next, groups.get(next.activeGroup()));
+        if (!previous.equals(next.activeGroup())) {
+            log.info("{}: active group {} -> {}", name, previous, next.activeGroup());
+        }
+        log.info("{}: reconfigured ({} listeners, {} groups)", name, listeners.size(), groups.size());
+    }
+
+    /** The config as running now, including every runtime change; what {@code save} writes. */
+    public synchronized LbConfig runningConfig() {
+        Map<String, List<LbConfig.BackendSpec>> live = new LinkedHashMap<>();
+        for (BackendGroup g : groups.values()) {
+            List<LbConfig.BackendSpec> members = new ArrayList<>();
+            for (Backend backend : g.pool().members()) {
+                members.add(new LbConfig.BackendSpec(backend.address(), backend.weight()));
+            }
+            if (!members.isEmpty()) {
+                live.put(g.name(), members);
+            }
+        }
+        BackendGroup active = route.group();
+        return route.config().toBuilder()
+                .listenOnly(new ArrayList<>(listeners.keySet()))
+                .groups(live)
+                .activeGroup(active.name())
+                .scheduler(active.scheduler().name())
+                .health(active.health())
+                .build();
+    }
+
+    private void syncGroups(LbConfig config) {
+        for (Map.Entry<String, List<LbConfig.BackendSpec>> e : config.groups().entrySet()) {
+            BackendGroup group = groups.get(e.getKey());
+            if (group == null) {
+                group = new BackendGroup(e.getKey(), config.scheduler(), config.health(), probes);
+                groups.put(e.getKey(), group);
+                if (started) {
+                    group.start();
+                }
+            } else {
+                group.scheduler(config.scheduler());
+                group.health(config.health());
+            }
+            syncMembers(group.pool(), e.getValue());
+        }
+        groups.entrySet().removeIf(e -> {
+            if (config.groups().containsKey(e.getKey())) {
+                return false;
+            }
+            e.getValue().close();
+            log.info("{}: removed group {}", name, e.getKey());
+            return true;
+        });
+    }
+
+    private void syncMembers(Pool pool, List<LbConfig.BackendSpec> specs) {
+        List<String> wanted = new ArrayList<>();
+        for (LbConfig.BackendSpec spec : specs) {
+            wanted.add(spec.name());
+            var existing = pool.find(spec.name());
+            if (existing.isEmpty()) {
+                pool.add(newBackend(spec));
+            } else if (existing.get().weight() != spec.weight()) {
+                existing.get().weight(spec.weight());
+            }
+        }
+        for (Backend b : pool.members()) {
+            if (!wanted.contains(b.name())) {
+                pool.remove(b);
+            }
+        }
+    }
+
+    private static Backend newBackend(LbConfig.BackendSpec spec) {
+        return Backend.builder(spec.address()).name(spec.name()).weight(spec.weight()).build();
+    }
+
+    private BackendGroup group(String groupName) {
+        BackendGroup group;
+        synchronized (this) {
+            group = groups.get(groupName);
+        }
+        if (group == null) {
+            throw new IllegalArgumentException(name + " has no group " + groupName);
+        }
+        return group;
+    }
+
+    private TcpListener bind(HostPort address) throws IOException {
+        TcpListener l = TcpListener.bind(context.transport(), context.workers(), address, route.config().backlog(),
+                initializer);
+        log.info("{}: listening on {} ({} sockets)", name, l.localAddress(), l.sockets());
+        return l;
+    }
+
+    private void accepted(Channel ch) {
+        ch.config().setAutoRead(false);
+        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        channels.add(ch);
+        Route r = route;
+        ch.pipeline()
+                .addLast("idle", new IdleStateHandler(0, 0, r.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                .addLast("frontend", new FrontendHandler(name, r, dialer, metrics, channels));
+    }
+}

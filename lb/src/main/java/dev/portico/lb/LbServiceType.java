@@ -1,0 +1,216 @@
+package dev.portico.lb;
+
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Section;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.lifecycle.ServiceType;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.health.HealthCheckType;
+import dev.portico.upstream.scheduler.Schedulers;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code type: lb} in the config file. Reads only its own section:
+ *
+ * <pre>
+ * listen: [0.0.0.0:8000]
+ * groups:
+ *   main: [{address: 10.0.0.1:9001, weight: 2}, 10.0.0.2:9001]
+ *   standby: [10.0.1.1:9001]
+ * active_group: main                # default: the first group
+ * backends: [10.0.0.1:9001]         # shorthand for a single group named main
+ * scheduler: roundrobin             # any name of Schedulers.byName
+ * health: {type: http, path: /health, interval: 2s, timeout: 1s, rise: 2, fall: 3}   # or "tcp", "http:/health"
+ * retries: all                      # or a number of further hosts to try after a failed connect
+ * timeouts: {connect: 5s, idle: 5m}
+ * limits: {connections: 0, per_backend: 0}   # 0: no limit
+ * proxy_protocol: off               # v1 | v2
+ * backlog: 4096
+ * </pre>
+ */
+public final class LbServiceType implements ServiceType<LbConfig> {
+
+    @Override
+    public String name() {
+        return "lb";
+    }
+
+    /**
+     * Reads a service's section.
+     *
+     * @return the config, or null when the section has problems (they are in its problem list)
+     */
+    @Override
+    public LbConfig parse(String serviceName, Section s) {
+        int before = s.problems().list().size();
+        LbConfig.Builder b = LbConfig.builder();
+        s.string("type", "lb");
+        s.list("listen", List.of(), HostPort::parse).forEach(b::listen);
+        if (!s.has("listen")) {
+            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:8000])");
+        }
+        if (s.has("backends")) {
+            readGroup(s, "backends", LbConfig.DEFAULT_GROUP, s.node("backends").orElseThrow(), b);
+        }
+        if (s.has("groups")) {
+            Section groups = s.section("groups");
+            for (String group : groups.keys()) {
+                readGroup(groups, group, group, groups.node(group).orElseThrow(), b);
+            }
+        }
+        if (!s.has("groups") && !s.has("backends")) {
+            s.problem("groups", "'" + s.path() + "' needs 'groups' (or 'backends') with at least one host");
+        }
+        String active = s.string("active_group", null);
+        if (active != null) {
+            b.activeGroup(active);
+        }
+        String scheduler = s.string("scheduler", "roundrobin");
+        try {
+            Schedulers.byName(scheduler);
+            b.scheduler(scheduler);
+        } catch (IllegalArgumentException e) {
+            s.problem("scheduler", "bad '" + s.path() + ".scheduler': " + e.getMessage());
+        }
+        if (s.has("health")) {
+            HealthCheckConfig health = readHealth(s);
+            if (health != null) {
+                b.health(health);
+            }
+        }
+        b.retries(readRetries(s));
+        Section timeouts = s.section("timeouts");
+        b.connectTimeout(timeouts.duration("connect", Duration.ofSeconds(5)));
+        b.idleTimeout(timeouts.duration("idle", Duration.ofMinutes(5)));
+        timeouts.finish();
+        Section limits = s.section("limits");
+        b.maxConnections(limits.integer("connections", 0, 0, Integer.MAX_VALUE));
+        b.maxPerBackend(limits.integer("per_backend", 0, 0, Integer.MAX_VALUE));
+        limits.finish();
+        String pp = s.string("proxy_protocol", "off");
+        try {
+            b.proxyProtocol(ProxyProtocol.parse(pp));
+        } catch (IllegalArgumentException e) {
+            s.problem("proxy_protocol", "bad '" + s.path() + ".proxy_protocol': " + e.getMessage());
+        }
+        b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        s.finish();
+        if (s.problems().list().size() > before) {
+            return null;
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            s.problems().add(s.location(), "service '" + serviceName + "': " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static void readGroup(Section parent, String key, String group, ConfigNode node, LbConfig.Builder b) {
+        String path = parent.path() + "." + key;
+        if (!(node instanceof ConfigNode.ListNode list)) {
+            parent.problem(key, "'" + path + "' must be a list of hosts, not " + node.kind());
+            return;
+        }
+        if (list.items().isEmpty()) {
+            parent.problem(key, "group '" + group + "' has no hosts");
+        }
+        for (int i = 0; i < list.items().size(); i++) {
+            ConfigNode item = list.items().get(i);
+            String itemPath = path + "[" + i + "]";
+            String address;
+            int weight = 1;
+            if (item instanceof ConfigNode.ScalarNode scalar && scalar.text() != null) {
+                address = scalar.text().trim();
+            } else if (item instanceof ConfigNode.MapNode) {
+                Section host = Section.of(item, itemPath, parent.problems());
+                address = host.requiredString("address");
+                weight = host.integer("weight", 1, Backend.MIN_WEIGHT, Backend.MAX_WEIGHT);
+                host.finish();
+                if (address == null) {
+                    continue;
+                }
+            } else {
+                parent.problems().add(item.location(), "'" + itemPath + "' must be host:port or {address: host:port, weight: N}");
+                continue;
+            }
+            try {
+                b.backend(group, new LbConfig.BackendSpec(HostPort.parse(address), weight));
+            } catch (IllegalArgumentException e) {
+                parent.problems().add(item.location(), "bad '" + itemPath + "': " + e.getMessage());
+            }
+        }
+    }
+
+    private static HealthCheckConfig readHealth(Section s) {
+        ConfigNode node = s.node("health").orElseThrow();
+        if (node instanceof ConfigNode.ScalarNode scalar) {
+            try {
+                return HealthCheckConfig.parse(scalar.text());
+            } catch (IllegalArgumentException e) {
+                s.problem("health", "bad '" + s.path() + ".health': " + e.getMessage());
+                return null;
+            }
+        }
+        Section h = s.section("health");
+        HealthCheckConfig d = HealthCheckConfig.parse("tcp");
+        HealthCheckType type;
+        try {
+            type = HealthCheckType.parse(h.oneOf("type", "tcp", List.of("none", "tcp", "http", "icmp")));
+        } catch (IllegalArgumentException e) {
+            type = HealthCheckType.TCP;
+        }
+        String path = h.string("path", d.path());
+        Duration interval = h.duration("interval", d.interval());
+        Duration timeout = h.duration("timeout", d.timeout());
+        int rise = h.integer("rise", d.rise(), 1, 1000);
+        int fall = h.integer("fall", d.fall(), 1, 1000);
+        Duration downInterval = h.duration("down_interval", d.downInterval());
+        Duration allDownInterval = h.duration("all_down_interval", d.allDownInterval());
+        int port = h.integer("port", 0, 0, 65535);
+        String body = h.string("body_contains", "");
+        String hostHeader = h.string("host_header", "");
+        String expect = h.string("expect", null);
+        h.finish();
+        try {
+            HealthCheckConfig.Builder hb = HealthCheckConfig.builder(type).path(path).interval(interval)
+                    .timeout(timeout).rise(rise).fall(fall).downInterval(downInterval)
+                    .allDownInterval(allDownInterval).port(port).bodyContains(body).hostHeader(hostHeader);
+            if (expect != null) {
+                hb.expect(expect);
+            }
+            return hb.build();
+        } catch (IllegalArgumentException e) {
+            s.problem("health", "bad '" + s.path() + ".health': " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static int readRetries(Section s) {
+        String text = s.string("retries", "all").trim();
+        if (text.equalsIgnoreCase("all")) {
+            return LbConfig.RETRY_EVERY_HOST;
+        }
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        s.problem("retries", "bad '" + s.path() + ".retries': '" + text + "' is not 'all' or a number of hosts (0 or more)");
+        return LbConfig.RETRY_EVERY_HOST;
+    }
+
+    @Override
+    public Service create(String serviceName, LbConfig config, ServiceContext context) {
+        return new LbService(serviceName, config, context);
+    }
+}

@@ -1,0 +1,11 @@
+package dev.portico.lb;
+
+/**
+ * What a new client connection is served with: the settings and the active group, read together
+ * from one volatile field so a reload or group switch never mixes old and new.
+ *
+ * @param config the service settings
+ * @param group  the active group
+ */
+record Route(LbConfig config, BackendGroup group) {
+}

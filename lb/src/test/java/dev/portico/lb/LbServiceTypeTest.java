@@ -1,0 +1,128 @@
+package dev.portico.lb;
+
+import dev.portico.core.config.ConfigException;
+import dev.portico.core.config.Problems;
+import dev.portico.core.config.Section;
+import dev.portico.core.config.YamlLoader;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.health.HealthCheckType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@Timeout(10)
+class LbServiceTypeTest {
+
+    private final Problems problems = new Problems();
+
+    private LbConfig parse(String yaml) throws ConfigException {
+        Section s = Section.of(new YamlLoader().load(yaml, "lb.yaml"), "services.front", problems);
+        return new LbServiceType().parse("front", s);
+    }
+
+    private List<String> messages() {
+        return problems.list().stream().map(p -> p.toString()).toList();
+    }
+
+    @Test
+    void readsEveryKey() throws Exception {
+        LbConfig c = parse("""
+                type: lb
+                listen: [127.0.0.1:8000, "[::1]:8001"]
+                groups:
+                  main: [{address: 127.0.0.1:9001, weight: 2}, "127.0.0.1:9002"]
+                  standby: [10.0.0.1:9001]
+                active_group: standby
+                scheduler: leastconns
+                health: {type: http, path: /health, interval: 3s, timeout: 500ms, rise: 4, fall: 5}
+                retries: 1
+                timeouts: {connect: 2s, idle: 1m}
+                limits: {connections: 1000, per_backend: 50}
+                proxy_protocol: v2
+                backlog: 128
+                """);
+
+        assertThat(messages()).isEmpty();
+        assertThat(c.listen()).containsExactly(new HostPort("127.0.0.1", 8000), new HostPort("::1", 8001));
+        assertThat(c.groups().get("main")).containsExactly(
+                new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9001), 2),
+                new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9002), 1));
+        assertThat(c.groups()).containsOnlyKeys("main", "standby");
+        assertThat(c.activeGroup()).isEqualTo("standby");
+        assertThat(c.scheduler()).isEqualTo("leastconns");
+        assertThat(c.health().type()).isEqualTo(HealthCheckType.HTTP);
+        assertThat(c.health().path()).isEqualTo("/health");
+        assertThat(c.health().interval()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.health().timeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.health().rise()).isEqualTo(4);
+        assertThat(c.health().fall()).isEqualTo(5);
+        assertThat(c.retries()).isEqualTo(1);
+        assertThat(c.attempts(5)).isEqualTo(2);
+        assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.idleTimeout()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(c.maxConnections()).isEqualTo(1000);
+        assertThat(c.maxPerBackend()).isEqualTo(50);
+        assertThat(c.proxyProtocol()).isEqualTo(ProxyProtocol.V2);
+        assertThat(c.backlog()).isEqualTo(128);
+    }
+
+    @Test
+    void quickFormsAndDefaults() throws Exception {
+        LbConfig c = parse("""
+                listen: 8000
+                backends: [127.0.0.1:9001, 127.0.0.1:9002]
+                health: http:/ping
+                """);
+
+        assertThat(messages()).isEmpty();
+        assertThat(c.listen()).containsExactly(new HostPort("0.0.0.0", 8000));
+        assertThat(c.activeGroup()).isEqualTo("main");
+        assertThat(c.groups().get("main")).hasSize(2);
+        assertThat(c.scheduler()).isEqualTo("roundrobin");
+        assertThat(c.health().path()).isEqualTo("/ping");
+        assertThat(c.retries()).isEqualTo(LbConfig.RETRY_EVERY_HOST);
+        assertThat(c.attempts(3)).isEqualTo(3);
+        assertThat(c.proxyProtocol()).isEqualTo(ProxyProtocol.OFF);
+    }
+
+    @Test
+    void reportsEveryMistakeWithItsPlace() throws Exception {
+        LbConfig c = parse("""
+                listen: [127.0.0.1:8000]
+                groups:
+                  main: [{address: 127.0.0.1:9001, wieght: 2}, "nohost"]
+                scheduler: roundrobbin
+                retries: many
+                timeouts: {connect: soon}
+                proxy_protocol: v3
+                helth: tcp
+                """);
+
+        assertThat(c).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("unknown key 'wieght'")
+                        .contains("did you mean 'weight'"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("nohost"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:4:").contains("roundrobbin"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:5:").contains("'many'"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:6:").contains("soon"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:7:").contains("v3"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:8:").contains("unknown key 'helth'"));
+    }
+
+    @Test
+    void reportsAMissingActiveGroupAndMissingHosts() throws Exception {
+        assertThat(parse("""
+                listen: [127.0.0.1:8000]
+                groups: {main: [127.0.0.1:9001]}
+                active_group: blue
+                """)).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("active group 'blue'"));
+
+        assertThat(parse("listen: [127.0.0.1:8000]\n")).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("needs 'groups'"));
+    }
+}
