@@ -1,0 +1,43 @@
+package dev.portico.web.files;
+
+import dev.portico.web.http.HttpDates;
+
+/** Validators and the conditional-request checks of RFC 9110 §13. */
+public final class Conditionals {
+
+    private Conditionals() {
+    }
+
+    /** A strong validator from mtime and size, with a suffix per encoding. */
+    public static String etag(long mtimeMillis, long size, String suffix) {
+        return "\"" + Long.toHexString(mtimeMillis / 1000) + "-" + Long.toHexString(size) + suffix + "\"";
+    }
+
+    /** If-None-Match: true when any listed tag matches weakly, or the header is {@code *}. */
+    public static boolean etagMatches(String header, String etag) {
+        String h = header.trim();
+        if (h.equals("*")) {
+            return true;
+        }
+        String bare = etag.startsWith("W/") ? etag.substring(2) : etag;
+        for (String part : h.split(",")) {
+            String t = part.trim();
+            if (t.startsWith("W/")) {
+                t = t.substring(2);
+            }
+            if (t.equals(bare)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** If-Modified-Since: true when the file is not newer than the date given. */
+    public static boolean notModifiedSince(String header, long mtimeMillis) {
+        if (header == null) {
+            return false;
+        }
+        long since = HttpDates.parse(header);
+        return since >= 0 && mtimeMillis <= since;
+    }
+}

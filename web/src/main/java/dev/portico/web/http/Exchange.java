@@ -1,0 +1,411 @@
+package dev.portico.web.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One request and its response on a connection. Handlers read the request, then answer with
+ * exactly one of the {@code respond…} methods, or take the body with {@link #receiveBody} and
+ * answer when it has arrived. Responses are written in request order because every exchange of a
+ * connection runs on its event loop, one after the other.
+ */
+public final class Exchange {
+
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] CONNECTION_CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONNECTION_KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTINUE_11 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final ChannelHandlerContext ctx;
+    private final HttpRequest request;
+    private final HttpConnection connection;
+    private final String version;
+    private final boolean head;
+    private final long startNanos;
+    private final String rawPath;
+    private final String query;
+    private boolean keepAlive;
+    private boolean responded;
+    private int status;
+    private long bytesSent;
+    private BodySink sink;
+    private Object attachment;
+
+    Exchange(ChannelHandlerContext ctx, HttpRequest request, HttpConnection connection, long startNanos) {
+        this.ctx = ctx;
+        this.request = request;
+        this.connection = connection;
+        this.startNanos = startNanos;
+        HttpVersion v = request.protocolVersion();
+        this.version = v.minorVersion() == 0 ? "HTTP/1.0" : "HTTP/1.1";
+        this.head = request.method().equals(HttpMethod.HEAD);
+        this.keepAlive = isKeepAlive(request);
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        int hash = uri.indexOf('#');
+        int end = hash >= 0 ? hash : uri.length();
+        if (q >= 0 && q < end) {
+            this.rawPath = uri.substring(0, q);
+            this.query = uri.substring(q + 1, end);
+        } else {
+            this.rawPath = uri.substring(0, end);
+            this.query = null;
+        }
+    }
+
+    private static boolean isKeepAlive(HttpRequest request) {
+        String c = request.headers().get(HttpHeaderNames.CONNECTION);
+        if (request.protocolVersion().minorVersion() == 0) {
+            return c != null && containsToken(c, "keep-alive");
+        }
+        return c == null || !containsToken(c, "close");
+    }
+
+    private static boolean containsToken(String header, String token) {
+        for (String part : header.split(",")) {
+            if (part.trim().equalsIgnoreCase(token)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- the request -------------------------------------------------------------------------
+
+    public HttpRequest request() {
+        return request;
+    }
+
+    public HttpMethod method() {
+        return request.method();
+    }
+
+    public HttpHeaders headers() {
+        return request.headers();
+    }
+
+    /** The request target's path, still percent-encoded, without query or fragment. */
+    public String rawPath() {
+        return rawPath;
+    }
+
+    /** The query string without '?', or null. */
+    public String query() {
+        return query;
+    }
+
+    /** "HTTP/1.1" or "HTTP/1.0". */
+    public String version() {
+        return version;
+    }
+
+    public boolean isHead() {
+        return head;
+    }
+
+    /** The Host header without a port, lower-cased, or "" when absent. */
+    public String host() {
+        String h = request.headers().get(HttpHeaderNames.HOST);
+        if (h == null) {
+            return "";
+        }
+        int colon = h.startsWith("[") ? h.indexOf("]:") + 1 : h.lastIndexOf(':');
+        return (colon > 0 ? h.substring(0, colon) : h).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    public ChannelHandlerContext context() {
+        return ctx;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** Makes the connection close after this response. */
+    public void closeAfterResponse() {
+        keepAlive = false;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** Bytes of the response written (head and body). */
+    public long bytesSent() {
+        return bytesSent;
+    }
+
+    public boolean responded() {
+        return responded;
+    }
+
+    /** Handler-owned state carried with the exchange. */
+    public Object attachment() {
+        return attachment;
+    }
+
+    public void attach(Object value) {
+        this.attachment = value;
+    }
+
+    // ---- the request body ----------------------------------------------------------------------
+
+    /** Streams the body to {@code sink}; answers 100 Continue first when the client asked for it. */
+    public void receiveBody(BodySink sink) {
+        this.sink = sink;
+        if (HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(request.headers().get(HttpHeaderNames.EXPECT, ""))
+                && !version.equals("HTTP/1.0")) {
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE_11));
+        }
+    }
+
+    BodySink sink() {
+        return sink;
+    }
+
+    // ---- responses -----------------------------------------------------------------------------
+
+    /** Answers with a complete in-memory body; Content-Length is set here. Takes ownership of body. */
+    public void respond(ResponseHead h, ByteBuf body) {
+        int length = body == null ? 0 : body.readableBytes();
+        h.set("Content-Length", length);
+        respondPrerendered(h.status(), h.renderHeaders(), body);
+    }
+
+    /** Answers with a text body in UTF-8. */
+    public void respond(int status, String contentType, String body) {
+        respond(ResponseHead.of(status).header("Content-Type", contentType),
+                Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Answers with header lines rendered earlier (they must include Content-Length) and a body
+     * that this method takes ownership of. HEAD requests get the headers only.
+     */
+    public void respondPrerendered(int status, byte[] headerLines, ByteBuf body) {
+        begin(status);
+        int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
+        ByteBuf out = startBuffer(status, headerLines, null, bodyLength);
+        if (bodyLength > 0) {
+            out.writeBytes(body, body.readerIndex(), bodyLength);
+        }
+        if (body != null) {
+            body.release();
+        }
+        bytesSent += out.readableBytes();
+        finish(ctx.write(out));
+    }
+
+    /**
+     * The cache's fast path: header lines rendered earlier (with Content-Length), optional extra
+     * lines rendered now, and a slice of a body array, copied into one buffer and one write.
+     */
+    public void respondPrerendered(int status, byte[] headerLines, byte[] extraLines, byte[] body, int offset,
+                                   int length) {
+        begin(status);
+        int bodyLength = hasBody(status) ? length : 0;
+        ByteBuf out = startBuffer(status, headerLines, extraLines, bodyLength);
+        if (bodyLength > 0) {
+            out.writeBytes(body, offset, bodyLength);
+        }
+        bytesSent += out.readableBytes();
+        finish(ctx.write(out));
+    }
+
+    private boolean hasBody(int status) {
+        return !head && status != 304 && status != 204;
+    }
+
+    private ByteBuf startBuffer(int status, byte[] headerLines, byte[] extraLines, int bodyLength) {
+        byte[] date = connection.dates().dateLine();
+        byte[] conn = connectionLine();
+        int extra = extraLines == null ? 0 : extraLines.length;
+        ByteBuf out = ctx.alloc().directBuffer(48 + date.length + headerLines.length + extra + conn.length + bodyLength);
+        ResponseHead.writeStatusLine(out, version, status);
+        out.writeBytes(date).writeBytes(headerLines);
+        if (extra > 0) {
+            out.writeBytes(extraLines);
+        }
+        out.writeBytes(conn).writeBytes(CRLF);
+        return out;
+    }
+
+    /** Answers with a file region sent by zero-copy where the transport allows it. */
+    public void respondFile(ResponseHead h, FileRegion region) {
+        begin(h.status());
+        ByteBuf headBuf = renderHead(h);
+        bytesSent += headBuf.readableBytes();
+        if (head) {
+            region.release();
+            finish(ctx.write(headBuf));
+            return;
+        }
+        bytesSent += region.count();
+        connection.cork(true);
+        ctx.write(headBuf);
+        ChannelFuture f = ctx.write(region);
+        f.addListener(done -> connection.cork(false));
+        finish(f);
+    }
+
+    /** Answers with a head and a body made of several parts (multipart ranges). Takes the parts. */
+    public void respondParts(ResponseHead h, Object... parts) {
+        begin(h.status());
+        ByteBuf headBuf = renderHead(h);
+        bytesSent += headBuf.readableBytes();
+        if (head) {
+            for (Object p : parts) {
+                io.netty.util.ReferenceCountUtil.release(p);
+            }
+            finish(ctx.write(headBuf));
+            return;
+        }
+        ctx.write(headBuf);
+        ChannelFuture last = null;
+        for (Object p : parts) {
+            bytesSent += p instanceof ByteBuf b ? b.readableBytes() : ((FileRegion) p).count();
+            last = ctx.write(p);
+        }
+        finish(last);
+    }
+
+    /**
+     * Starts a chunked response; write chunks with {@link #writeChunk} and end with
+     * {@link #endChunked}. For HEAD, the head is written and the exchange completes at once.
+     */
+    public void beginChunked(ResponseHead h) {
+        begin(h.status());
+        h.set("Transfer-Encoding", "chunked");
+        h.remove("Content-Length");
+        if (version.equals("HTTP/1.0")) {
+            keepAlive = false;
+            h.remove("Transfer-Encoding");
+        }
+        ByteBuf headBuf = renderHead(h);
+        bytesSent += headBuf.readableBytes();
+        if (head) {
+            finish(ctx.write(headBuf));
+            return;
+        }
+        ctx.write(headBuf);
+    }
+
+    /** True when chunks are framed (HTTP/1.1); HTTP/1.0 gets the raw bytes and a close. */
+    private boolean framed() {
+        return version.equals("HTTP/1.1");
+    }
+
+    /** Writes one chunk; returns the write's future so callers can wait for it to drain. */
+    public ChannelFuture writeChunk(ByteBuf data) {
+        int n = data.readableBytes();
+        if (n == 0) {
+            data.release();
+            return ctx.newSucceededFuture();
+        }
+        if (!framed()) {
+            bytesSent += n;
+            return ctx.writeAndFlush(data);
+        }
+        ByteBuf size = ctx.alloc().buffer(12);
+        size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
+        size.writeBytes(CRLF);
+        ctx.write(size);
+        bytesSent += size.readableBytes() + n + 2;
+        ctx.write(data);
+        return ctx.writeAndFlush(Unpooled.wrappedBuffer(CRLF));
+    }
+
+    /** Ends a chunked response. */
+    public void endChunked() {
+        if (!framed()) {
+            finish(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
+            return;
+        }
+        ByteBuf end = Unpooled.wrappedBuffer("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        bytesSent += 5;
+        finish(ctx.writeAndFlush(end));
+    }
+
+    /** Answers with the error page of a status. */
+    public void error(int status) {
+        byte[] body = connection.errorPages().body(status);
+        ResponseHead h = ResponseHead.of(status).header("Content-Type", "text/html; charset=utf-8");
+        if (status == 405 || status == 501) {
+            h.header("Allow", connection.allowedMethods());
+        }
+        respond(h, Unpooled.wrappedBuffer(body));
+    }
+
+    /** Answers an error and closes the connection afterwards. */
+    public void errorAndClose(int status) {
+        keepAlive = false;
+        error(status);
+    }
+
+    /** Sends a redirect with a tiny HTML body. */
+    public void redirect(int status, String location) {
+        String safe = location.replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
+        respond(ResponseHead.of(status).header("Location", location).header("Content-Type", "text/html; charset=utf-8"),
+                Unpooled.wrappedBuffer(("<!DOCTYPE html>\n<html><body><a href=\"" + safe + "\">" + status + " "
+                        + Status.reason(status) + "</a></body></html>\n").getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private void begin(int code) {
+        if (responded) {
+            throw new IllegalStateException("exchange already answered");
+        }
+        responded = true;
+        status = code;
+        if (sink != null && !connection.bodyComplete()) {
+            // Answered before the body arrived: the rest of it is discarded by the connection.
+            sink = null;
+        }
+    }
+
+    private ByteBuf renderHead(ResponseHead h) {
+        byte[] headers = h.renderHeaders();
+        byte[] date = connection.dates().dateLine();
+        byte[] conn = connectionLine();
+        ByteBuf out = ctx.alloc().directBuffer(32 + date.length + headers.length + conn.length + 2);
+        ResponseHead.writeStatusLine(out, version, h.status());
+        out.writeBytes(date).writeBytes(headers).writeBytes(conn).writeBytes(CRLF);
+        return out;
+    }
+
+    private byte[] connectionLine() {
+        if (!keepAlive || connection.closing()) {
+            keepAlive = false;
+            return CONNECTION_CLOSE;
+        }
+        return version.equals("HTTP/1.0") ? CONNECTION_KEEP_ALIVE : new byte[0];
+    }
+
+    private void finish(ChannelFuture written) {
+        if (!keepAlive) {
+            ctx.flush();
+            written.addListener(ChannelFutureListener.CLOSE);
+        }
+        connection.responseComplete(this);
+    }
+}

@@ -1,0 +1,409 @@
+package dev.portico.web.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The HTTP/1.x state of one connection, after the decoder: it turns decoded requests into
+ * exchanges one at a time, holds pipelined requests until the one before has answered, streams
+ * bodies to their sinks, enforces limits and timeouts, and flushes once per read so that a batch
+ * of pipelined responses leaves in one write.
+ */
+public final class HttpConnection extends ChannelDuplexHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
+    private static final byte[] BUSY = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\ntoo many connections")
+            .getBytes(StandardCharsets.US_ASCII);
+
+    /** A user event that asks the connection to finish its current exchange and close. */
+    public static final Object DRAIN = new Object() {
+        @Override
+        public String toString() {
+            return "DRAIN";
+        }
+    };
+
+    private enum Phase { IDLE, HEADERS, BODY, RESPONDING }
+
+    private final Supplier<HttpContext> contexts;
+    private HttpContext context;
+    private ChannelHandlerContext ctx;
+    private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    private Exchange current;
+    private boolean currentComplete = true;
+    private boolean bodyComplete = true;
+    private long bodyBytes;
+    private boolean draining;
+    private boolean closing;
+    private boolean counted;
+    private Phase phase = Phase.IDLE;
+    private long phaseStart = System.nanoTime();
+    private ScheduledFuture<?> timer;
+
+    public HttpConnection(Supplier<HttpContext> contexts) {
+        this.contexts = contexts;
+        this.context = contexts.get();
+    }
+
+    /** A handler to place before the decoder: it sees raw bytes and starts the header timer. */
+    public ChannelInboundHandlerAdapter firstByteWatcher() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext c, Object msg) {
+                if (phase == Phase.IDLE) {
+                    enter(Phase.HEADERS);
+                } else if (phase == Phase.BODY) {
+                    phaseStart = System.nanoTime();
+                }
+                c.fireChannelRead(msg);
+            }
+        };
+    }
+
+    // ---- what exchanges ask of their connection ----------------------------------------------
+
+    HttpDates dates() {
+        return context.dates();
+    }
+
+    ErrorPages errorPages() {
+        return context.errorPages();
+    }
+
+    String allowedMethods() {
+        return context.allowedMethods();
+    }
+
+    boolean bodyComplete() {
+        return bodyComplete;
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
+    void cork(boolean on) {
+        if (context.tcpCork() != null && ctx.channel().isActive()) {
+            ctx.channel().config().setOption(context.tcpCork(), on);
+        }
+    }
+
+    void responseComplete(Exchange exchange) {
+        currentComplete = true;
+        if (!exchange.keepAlive()) {
+            closing = true;
+        } else if (closing) {
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+        try {
+            context.listener().completed(exchange);
+        } catch (RuntimeException e) {
+            log.warn("exchange listener failed", e);
+        }
+        if (bodyComplete) {
+            enter(Phase.IDLE);
+        }
+        drain();
+    }
+
+    // ---- channel events ------------------------------------------------------------------------
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        int open = context.connections().incrementAndGet();
+        counted = true;
+        if (open > context.options().maxConnections()) {
+            closing = true;
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(BUSY)).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        enter(Phase.IDLE);
+        arm();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (counted) {
+            context.connections().decrementAndGet();
+            counted = false;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        abortSink();
+        queued.forEach(ReferenceCountUtil::release);
+        queued.clear();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!queued.isEmpty() || (msg instanceof HttpRequest && !currentComplete)) {
+            queued.add(msg);
+            ctx.channel().config().setAutoRead(false);
+            return;
+        }
+        process(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN) {
+            closing = true;
+            if (currentComplete && (phase == Phase.IDLE || phase == Phase.HEADERS)) {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        abortSink();
+        ctx.close();
+    }
+
+    private void drain() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        try {
+            while (!queued.isEmpty() && currentComplete && !closing) {
+                process(queued.poll());
+            }
+            if (closing) {
+                queued.forEach(ReferenceCountUtil::release);
+                queued.clear();
+            }
+            if (queued.isEmpty() && ctx.channel().isActive() && !ctx.channel().config().isAutoRead()) {
+                ctx.channel().config().setAutoRead(true);
+                ctx.read();
+            }
+        } finally {
+            draining = false;
+        }
+        if (ctx.channel().isActive()) {
+            ctx.flush();
+        }
+    }
+
+    private void process(Object msg) {
+        try {
+            if (msg instanceof HttpRequest request) {
+                onRequest(request);
+                if (request.decoderResult().isFailure()) {
+                    return;
+                }
+            }
+            if (msg instanceof HttpContent content) {
+                onContent(content);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onRequest(HttpRequest request) {
+        context = contexts.get();
+        Exchange ex = new Exchange(ctx, request, this, System.nanoTime());
+        current = ex;
+        currentComplete = false;
+        bodyComplete = false;
+        bodyBytes = 0;
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure()) {
+            Throwable cause = result.cause();
+            int status = cause instanceof TooLongHttpLineException ? 414
+                    : cause instanceof TooLongHttpHeaderException ? 431
+                    : cause instanceof TooLongFrameException ? 431 : 400;
+            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            bodyComplete = true;
+            ex.errorAndClose(status);
+            return;
+        }
+        if (request.headers().size() > context.options().maxHeaders()) {
+            bodyComplete = true;
+            ex.errorAndClose(431);
+            return;
+        }
+        if (!request.headers().contains(HttpHeaderNames.HOST) && request.protocolVersion().minorVersion() == 1) {
+            bodyComplete = true;
+            ex.errorAndClose(400);
+            return;
+        }
+        long length = HttpUtil.getContentLength(request, -1L);
+        if (length > context.options().maxBodySize()) {
+            bodyComplete = true;
+            ex.errorAndClose(413);
+            return;
+        }
+        enter(HttpUtil.isTransferEncodingChunked(request) || length > 0 ? Phase.BODY : Phase.RESPONDING);
+        try {
+            if (!context.handler().handle(ex) && !ex.responded()) {
+                ex.error(404);
+            }
+        } catch (Exception e) {
+            log.error("handler failed on {} {}", request.method(), request.uri(), e);
+            if (!ex.responded()) {
+                ex.errorAndClose(500);
+            } else {
+                ctx.close();
+            }
+        }
+    }
+
+    private void onContent(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            log.debug("bad body from {}: {}", ctx.channel().remoteAddress(), content.decoderResult().cause().toString());
+            abortSink();
+            bodyComplete = true;
+            if (current != null && !current.responded()) {
+                current.errorAndClose(400);
+            } else {
+                closing = true;
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+            return;
+        }
+        ByteBuf data = content.content();
+        bodyBytes += data.readableBytes();
+        boolean last = content instanceof LastHttpContent;
+        if (bodyBytes > context.options().maxBodySize()) {
+            abortSink();
+            bodyComplete = true;
+            if (current != null && !current.responded()) {
+                current.errorAndClose(413);
+            } else {
+                closing = true;
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+            return;
+        }
+        BodySink sink = current == null ? null : current.sink();
+        if (last) {
+            bodyComplete = true;
+            if (phase == Phase.BODY) {
+                enter(currentComplete ? Phase.IDLE : Phase.RESPONDING);
+            }
+        }
+        if (sink == null) {
+            return;
+        }
+        try {
+            if (data.isReadable()) {
+                sink.onData(data);
+            }
+            if (last) {
+                sink.onEnd();
+            }
+        } catch (Exception e) {
+            log.error("body handler failed on {}", current.request().uri(), e);
+            sink.onAbort();
+            if (!current.responded()) {
+                current.errorAndClose(500);
+            } else {
+                ctx.close();
+            }
+        }
+    }
+
+    private void abortSink() {
+        if (current != null && current.sink() != null && !bodyComplete) {
+            try {
+                current.sink().onAbort();
+            } catch (RuntimeException e) {
+                log.warn("body abort failed", e);
+            }
+        }
+    }
+
+    // ---- timeouts ------------------------------------------------------------------------------
+
+    private void enter(Phase p) {
+        phase = p;
+        phaseStart = System.nanoTime();
+    }
+
+    private long limitNanos(Phase p) {
+        HttpOptions o = context.options();
+        return switch (p) {
+            case IDLE -> o.idleTimeout().toNanos();
+            case HEADERS -> o.headerTimeout().toNanos();
+            case BODY -> o.bodyTimeout().toNanos();
+            case RESPONDING -> Long.MAX_VALUE;
+        };
+    }
+
+    private void arm() {
+        long limit = limitNanos(phase);
+        long delay = limit == Long.MAX_VALUE ? context.options().idleTimeout().toNanos()
+                : Math.max(phaseStart + limit - System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(10));
+        timer = ctx.executor().schedule(this::checkTimeout, delay, TimeUnit.NANOSECONDS);
+    }
+
+    private void checkTimeout() {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long limit = limitNanos(phase);
+        if (limit != Long.MAX_VALUE && System.nanoTime() - phaseStart >= limit) {
+            switch (phase) {
+                case IDLE -> ctx.close();
+                case HEADERS, BODY -> {
+                    log.debug("{} timed out in {}", ctx.channel().remoteAddress(), phase);
+                    abortSink();
+                    closing = true;
+                    ByteBuf body = Unpooled.wrappedBuffer(context.errorPages().body(408));
+                    ByteBuf head = Unpooled.copiedBuffer("HTTP/1.1 408 Request Timeout\r\nContent-Type: text/html\r\n"
+                            + "Content-Length: " + body.readableBytes() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII);
+                    ctx.write(head);
+                    ctx.writeAndFlush(body).addListener(ChannelFutureListener.CLOSE);
+                }
+                case RESPONDING -> { }
+            }
+            return;
+        }
+        arm();
+    }
+}

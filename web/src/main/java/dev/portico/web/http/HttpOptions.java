@@ -1,0 +1,24 @@
+package dev.portico.web.http;
+
+import java.time.Duration;
+
+/**
+ * Limits and timeouts of the HTTP layer.
+ *
+ * @param maxRequestLine   longest request line (414 above it)
+ * @param maxHeaderSize    largest header block in bytes (431 above it)
+ * @param maxHeaders       most header fields (431 above it)
+ * @param maxBodySize      largest request body (413 above it)
+ * @param maxConnections   open connections per service; above it new ones get 503 and a close
+ * @param headerTimeout    time to receive a request's headers once its first byte arrived
+ * @param idleTimeout      time a keep-alive connection may wait for its next request
+ * @param bodyTimeout      time between two reads of a request body
+ */
+public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize,
+                          int maxConnections, Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout) {
+
+    public static HttpOptions defaults() {
+        return new HttpOptions(8192, 16384, 100, 100L << 20, 10_000,
+                Duration.ofSeconds(10), Duration.ofSeconds(75), Duration.ofSeconds(60));
+    }
+}
