@@ -12,7 +12,7 @@
 # Environment (defaults in brackets):
 #   DURATION [10s]  WARMUP [3s]  RUNS [1, the median run by rps is reported]
 #   SCENARIOS [all]: comma list of small-c50 small-c256 medium-c50 large-c50 404-c50
-#                    pipeline8-c50 gzip-c50 rss  (a prefix works: SCENARIOS=small)
+#                    pipeline8-c50 gzip-c50 gzip-static-c50 rss  (a prefix works: SCENARIOS=small)
 #   TARGETS [nginx,portico]   PORTICO=skip is the same as TARGETS=nginx
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18080]  RSS_CONNS [10000]  RSS_HOLD [3]
 #   PORTICO_BIN [<repo>/bin/portico]  PORTICO_ARGS []  PORTICO_GZIP_ARGS [--gzip]
@@ -54,6 +54,7 @@ ALL_SCENARIOS=(
   "404-c50|/missing|50|plain|404|on"
   "pipeline8-c50|/small.html|50|pipeline|200|both"
   "gzip-c50|/small.html|50|gzip|200|on"
+  "gzip-static-c50|/pre/small.html|50|gzip|200|on"
 )
 PIPELINE_DEPTH=8
 
@@ -221,7 +222,12 @@ make_www() {
   head -c 2048 /dev/urandom | base64 -w 76 | head -c 1024 >"$WWW/small.html"
   head -c $((100 * 1024)) /dev/urandom >"$WWW/medium.bin"
   head -c $((10 * 1024 * 1024)) /dev/urandom >"$WWW/large.bin"
-  chmod 644 "$WWW"/*
+  # pre/small.html with a precompressed sibling: nginx's gzip_static, Portico's precompressed siblings
+  mkdir -p "$WWW/pre"
+  cp "$WWW/small.html" "$WWW/pre/small.html"
+  gzip -9 -n -c "$WWW/pre/small.html" >"$WWW/pre/small.html.gz"
+  chmod 755 "$WWW/pre"
+  chmod 644 "$WWW"/*.* "$WWW"/pre/*
   local d=$WWW
   while [[ $d != / ]]; do
     (((8#$(stat -c %a "$d") & 5) == 5)) || die "$d is not world-readable; nginx's worker could not serve from $WWW (set BENCH_DIR elsewhere)"
@@ -237,6 +243,15 @@ selected() {      # scenario name -> 0 when SCENARIOS selects it
   for s in "${_sel[@]}"; do
     s=${s// /}
     [[ -n $s && $name == "$s"* ]] && return 0
+  done
+  return 1
+}
+
+any_selected_mode() { # MODE -> 0 when a selected scenario uses it
+  local def name mode
+  for def in "${ALL_SCENARIOS[@]}"; do
+    IFS='|' read -r name _ _ mode _ <<<"$def"
+    [[ $mode == "$1" ]] && selected "$name" && return 0
   done
   return 1
 }
@@ -289,6 +304,7 @@ http {
         gzip_min_length 20;         # nginx default
         gzip_types text/plain;      # text/html is always included
         location / { }
+        location /pre/ { gzip_static on; }   # serves small.html.gz as is
     }
 }
 EOF
@@ -437,7 +453,7 @@ run_scenarios() { # TARGET PID PORT GZPORT FILTER(all|both) LABEL NOTE
     old=${R[$key]:-}
     # nginx: keep the better variant (by rps) for each scenario
     if [[ -z $old ]] || (($(cut -d'|' -f1 <<<"$RES") > $(cut -d'|' -f1 <<<"$old"))); then
-      R[$key]="$RES|nginx $note"
+      if [[ $sf == both ]]; then R[$key]="$RES|nginx $note"; else R[$key]="$RES|"; fi
     fi
   done
 }
@@ -479,7 +495,7 @@ bench_nginx() {
   pid=$SERVER_PID
   RSS[nginx:fresh]=$(rss_kb "$pid")
   sanity_check nginx "$PORT_NGINX"
-  selected gzip-c50 && sanity_check nginx-gzip "$PORT_NGINX_GZ" --gzip
+  any_selected_mode gzip && sanity_check nginx-gzip "$PORT_NGINX_GZ" --gzip
   run_scenarios nginx "$pid" "$PORT_NGINX" "$PORT_NGINX_GZ" all "nginx sendfile on" "sendfile on"
   selected rss && rss_test nginx "$pid" "$PORT_NGINX" "nginx"
   stop_server "$pid"
@@ -522,7 +538,7 @@ bench_portico() {
   selected rss && rss_test portico "$pid" "$PORTICO_PORT_MAIN" "portico"
   stop_server "$pid"
 
-  selected gzip-c50 && gz_needed=1
+  any_selected_mode gzip && gz_needed=1
   if ((gz_needed)); then
     # shellcheck disable=SC2086
     if start_portico "$PORT_PORTICO_GZ" gzip $PORTICO_GZIP_ARGS; then

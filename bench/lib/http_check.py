@@ -161,16 +161,20 @@ def main():
     check("HEAD /small.html, then GET on the same connection", head)
 
     if want_gzip:
-        def gz():
-            with connect(host, port) as s:
-                s.sendall(req(host, port, "/small.html", extra="Accept-Encoding: gzip\r\n"))
-                st, h, body = Reader(s).response()
-                assert st == 200, f"status {st}"
-                assert h.get("content-encoding", "").lower() == "gzip", \
-                    f"Content-Encoding={h.get('content-encoding')!r}"
-                assert gzip.decompress(body) == files["small.html"], "inflated body differs"
-                return f"{len(body)} bytes gzipped, vary={h.get('vary')}"
-        check("Accept-Encoding: gzip", gz)
+        def gz(path):
+            def fn():
+                with connect(host, port) as s:
+                    s.sendall(req(host, port, path, extra="Accept-Encoding: gzip\r\n"))
+                    st, h, body = Reader(s).response()
+                    assert st == 200, f"status {st}"
+                    assert h.get("content-encoding", "").lower() == "gzip", \
+                        f"Content-Encoding={h.get('content-encoding')!r}"
+                    assert gzip.decompress(body) == files["small.html"], "inflated body differs"
+                    return f"{len(body)} bytes gzipped, vary={h.get('vary')}"
+            return fn
+        check("Accept-Encoding: gzip, /small.html", gz("/small.html"))
+        if os.path.exists(os.path.join(www, "pre", "small.html.gz")):
+            check("Accept-Encoding: gzip, /pre/small.html (precompressed sibling)", gz("/pre/small.html"))
 
         def identity():
             with connect(host, port) as s:
