@@ -88,6 +88,8 @@ final class WebHarness implements AutoCloseable {
             int n;
             try {
                 n = in.read(buf);
+            } catch (java.net.SocketTimeoutException e) {
+                throw new java.net.SocketTimeoutException("read timed out; got so far: " + sb);
             } catch (java.net.SocketException e) {
                 break;
             }

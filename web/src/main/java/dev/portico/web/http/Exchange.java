@@ -50,7 +50,7 @@ public final class Exchange {
         this.connection = connection;
         this.startNanos = startNanos;
         HttpVersion v = request.protocolVersion();
-        this.version = v.minorVersion() == 0 ? "HTTP/1.0" : "HTTP/1.1";
+        this.version = v.minorVersion() == 0 && request.decoderResult().isSuccess() ? "HTTP/1.0" : "HTTP/1.1";
         this.head = request.method().equals(HttpMethod.HEAD);
         this.keepAlive = isKeepAlive(request);
         String uri = request.uri();

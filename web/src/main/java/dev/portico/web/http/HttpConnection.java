@@ -262,6 +262,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
             ex.errorAndClose(status);
             return;
         }
+        if (request.protocolVersion().majorVersion() != 1 || request.protocolVersion().minorVersion() > 1) {
+            bodyComplete = true;
+            ex.errorAndClose(505);
+            return;
+        }
         if (request.headers().size() > context.options().maxHeaders()) {
             bodyComplete = true;
             ex.errorAndClose(431);
@@ -323,8 +328,10 @@ public final class HttpConnection extends ChannelDuplexHandler {
         BodySink sink = current == null ? null : current.sink();
         if (last) {
             bodyComplete = true;
-            if (phase == Phase.BODY) {
-                enter(currentComplete ? Phase.IDLE : Phase.RESPONDING);
+            if (currentComplete) {
+                enter(Phase.IDLE);
+            } else if (phase == Phase.BODY) {
+                enter(Phase.RESPONDING);
             }
         }
         if (sink == null) {
@@ -375,11 +382,12 @@ public final class HttpConnection extends ChannelDuplexHandler {
         };
     }
 
+    /** Checks the deadlines every half of the shortest timeout, so phase changes cost nothing. */
     private void arm() {
-        long limit = limitNanos(phase);
-        long delay = limit == Long.MAX_VALUE ? context.options().idleTimeout().toNanos()
-                : Math.max(phaseStart + limit - System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(10));
-        timer = ctx.executor().schedule(this::checkTimeout, delay, TimeUnit.NANOSECONDS);
+        HttpOptions o = context.options();
+        long shortest = Math.min(o.idleTimeout().toNanos(), Math.min(o.headerTimeout().toNanos(), o.bodyTimeout().toNanos()));
+        long tick = Math.max(shortest / 2, TimeUnit.MILLISECONDS.toNanos(10));
+        timer = ctx.executor().schedule(this::checkTimeout, tick, TimeUnit.NANOSECONDS);
     }
 
     private void checkTimeout() {

@@ -78,14 +78,29 @@ public final class ResponseHead {
         return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    /** Writes the status line for a version ("HTTP/1.1"). */
+    private static final int[] COMMON = {200, 206, 301, 304, 400, 403, 404, 416};
+    private static final byte[][] LINES_11 = new byte[COMMON.length][];
+    private static final byte[][] LINES_10 = new byte[COMMON.length][];
+
+    static {
+        for (int i = 0; i < COMMON.length; i++) {
+            LINES_11[i] = render("HTTP/1.1", COMMON[i]);
+            LINES_10[i] = render("HTTP/1.0", COMMON[i]);
+        }
+    }
+
+    private static byte[] render(String version, int status) {
+        return (version + " " + status + " " + Status.reason(status) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Writes the status line for a version ("HTTP/1.1" or "HTTP/1.0"). */
     public static void writeStatusLine(ByteBuf out, String version, int status) {
-        out.writeCharSequence(version, StandardCharsets.US_ASCII);
-        out.writeByte(' ');
-        out.writeCharSequence(Integer.toString(status), StandardCharsets.US_ASCII);
-        out.writeByte(' ');
-        out.writeCharSequence(Status.reason(status), StandardCharsets.US_ASCII);
-        out.writeByte('\r');
-        out.writeByte('\n');
+        for (int i = 0; i < COMMON.length; i++) {
+            if (COMMON[i] == status) {
+                out.writeBytes(version.equals("HTTP/1.1") ? LINES_11[i] : LINES_10[i]);
+                return;
+            }
+        }
+        out.writeBytes(render(version, status));
     }
 }

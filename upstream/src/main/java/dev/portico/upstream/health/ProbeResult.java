@@ -1,0 +1,48 @@
+package dev.portico.upstream.health;
+
+import java.util.Objects;
+
+/**
+ * Outcome of one probe.
+ *
+ * @param healthy whether the check passed
+ * @param detail  what was observed, for logs and health-change reasons
+ */
+public record ProbeResult(boolean healthy, String detail) {
+
+    /** Validates the detail. */
+    public ProbeResult {
+        Objects.requireNonNull(detail, "detail");
+    }
+
+    /**
+     * A passed check.
+     *
+     * @param detail what was observed
+     * @return the result
+     */
+    public static ProbeResult passed(String detail) {
+        return new ProbeResult(true, detail);
+    }
+
+    /**
+     * A failed check.
+     *
+     * @param detail what went wrong
+     * @return the result
+     */
+    public static ProbeResult failed(String detail) {
+        return new ProbeResult(false, detail);
+    }
+
+    /**
+     * A failed check from an exception, described by class and message.
+     *
+     * @param cause what went wrong
+     * @return the result
+     */
+    public static ProbeResult failed(Throwable cause) {
+        String message = cause.getMessage();
+        return failed(cause.getClass().getSimpleName() + (message == null ? "" : ": " + message));
+    }
+}

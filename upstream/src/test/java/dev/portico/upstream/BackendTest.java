@@ -1,0 +1,117 @@
+package dev.portico.upstream;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BackendTest {
+
+    private final ManualTimer clock = new ManualTimer();
+
+    private Backend backend() {
+        return Backend.builder(HostPort.parse("10.0.0.1:80")).ticker(clock).build();
+    }
+
+    @Test
+    void defaultsAreEnabledUnknownWeightOneNamedAfterAddress() {
+        Backend b = Backend.of("10.0.0.1:80");
+        assertThat(b.name()).isEqualTo("10.0.0.1:80");
+        assertThat(b.weight()).isEqualTo(1);
+        assertThat(b.adminState()).isEqualTo(AdminState.ENABLED);
+        assertThat(b.health()).isEqualTo(HealthState.UNKNOWN);
+        assertThat(b.eligible()).as("unknown counts as up").isTrue();
+    }
+
+    @Test
+    void countsConnectionsBytesAndCloseTime() {
+        Backend b = backend();
+        b.onConnectStart();
+        b.onConnectStart();
+        assertThat(b.stats().open()).isEqualTo(2);
+        clock.advance(Duration.ofSeconds(5));
+        b.onClosed(100, 20);
+        BackendStats.Snapshot s = b.stats().snapshot();
+        assertThat(s.open()).isEqualTo(1);
+        assertThat(s.total()).isEqualTo(2);
+        assertThat(s.failed()).isZero();
+        assertThat(s.bytesIn()).isEqualTo(100);
+        assertThat(s.bytesOut()).isEqualTo(20);
+        assertThat(s.lastClose()).contains(clock.now());
+        assertThat(b.stats().lastCloseNanos()).isEqualTo(clock.nanoTime());
+        assertThat(s.lastFailure()).isEmpty();
+    }
+
+    @Test
+    void connectFailureCountsRecordsReasonAndMarksDownAtOnce() {
+        Backend b = backend();
+        List<String> events = new ArrayList<>();
+        b.addHealthListener((backend, from, to, reason) -> events.add(from + "->" + to + ": " + reason));
+        b.onConnectStart();
+        b.onConnectFailed("Connection refused");
+        assertThat(b.health()).isEqualTo(HealthState.DOWN);
+        assertThat(b.eligible()).isFalse();
+        assertThat(b.stats().open()).isZero();
+        assertThat(b.stats().failed()).isEqualTo(1);
+        assertThat(b.stats().lastFailure()).hasValueSatisfying(f -> {
+            assertThat(f.reason()).isEqualTo("Connection refused");
+            assertThat(f.time()).isEqualTo(clock.now());
+        });
+        assertThat(events).containsExactly("UNKNOWN->DOWN: connect failed: Connection refused");
+        b.onConnectStart();
+        b.onConnectFailed("again");
+        assertThat(events).as("no event without a change").hasSize(1);
+        assertThat(b.stats().failed()).isEqualTo(2);
+    }
+
+    @Test
+    void markHealthReportsWhetherItChanged() {
+        Backend b = backend();
+        assertThat(b.markHealth(HealthState.UP, "check")).isTrue();
+        assertThat(b.markHealth(HealthState.UP, "check")).isFalse();
+        assertThat(b.markHealth(HealthState.DOWN, "check")).isTrue();
+    }
+
+    @Test
+    void failingListenerDoesNotStopOthers() {
+        Backend b = backend();
+        List<HealthState> seen = new ArrayList<>();
+        b.addHealthListener((backend, from, to, reason) -> {
+            throw new IllegalStateException("boom");
+        });
+        b.addHealthListener((backend, from, to, reason) -> seen.add(to));
+        b.markHealth(HealthState.DOWN, "x");
+        assertThat(seen).containsExactly(HealthState.DOWN);
+    }
+
+    @Test
+    void adminStateControlsEligibility() {
+        Backend b = backend();
+        b.adminState(AdminState.DRAINING);
+        assertThat(b.eligible()).isFalse();
+        b.adminState(AdminState.DISABLED);
+        assertThat(b.eligible()).isFalse();
+        b.adminState(AdminState.ENABLED);
+        assertThat(b.eligible()).isTrue();
+    }
+
+    @Test
+    void weightIsValidated() {
+        Backend b = backend();
+        b.weight(7);
+        assertThat(b.weight()).isEqualTo(7);
+        assertThatThrownBy(() -> b.weight(0)).hasMessageContaining("expected: 1-65535");
+        assertThatThrownBy(() -> Backend.of("h:1", 70_000)).hasMessageContaining("expected: 1-65535");
+    }
+
+    @Test
+    void toStringShowsAddressWhenNamed() {
+        Backend named = Backend.builder(HostPort.parse("10.0.0.1:80")).name("web1").build();
+        assertThat(named.toString()).isEqualTo("web1(10.0.0.1:80)");
+        assertThat(Backend.of("10.0.0.2:80").toString()).isEqualTo("10.0.0.2:80");
+    }
+}

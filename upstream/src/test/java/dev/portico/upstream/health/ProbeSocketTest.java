@@ -1,0 +1,185 @@
+package dev.portico.upstream.health;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.HostPort;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every probe against real sockets on 127.0.0.1. */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class ProbeSocketTest {
+
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static EventLoopGroup group;
+    private static ProbeTransport transport;
+    private static HttpServer http;
+    private static final AtomicReference<String> lastHost = new AtomicReference<>();
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        transport = ProbeTransport.of(group, NioSocketChannel.class);
+        http = HttpServer.create(new InetSocketAddress(LOOPBACK, 0), 0);
+        http.createContext("/ok", exchange -> {
+            lastHost.set(exchange.getRequestHeaders().getFirst("Host"));
+            respond(exchange, 200, "all good here", false);
+        });
+        http.createContext("/chunked", exchange -> respond(exchange, 200, "streamed and good", true));
+        http.createContext("/fail", exchange -> respond(exchange, 503, "overloaded", false));
+        http.start();
+    }
+
+    private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, String body, boolean chunked)
+            throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, chunked ? 0 : bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @AfterAll
+    static void tearDown() {
+        http.stop(0);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private static Backend backendOn(int port) {
+        return Backend.builder(new HostPort(LOOPBACK.getHostAddress(), port)).build();
+    }
+
+    private static ProbeResult run(HealthCheckConfig config, Backend backend) {
+        return Probes.forConfig(config, transport, false).check(backend).orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
+    private static HealthCheckConfig.Builder httpCheck(String path) {
+        return HealthCheckConfig.builder(HealthCheckType.HTTP).path(path);
+    }
+
+    private static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void tcpPassesAgainstAListeningSocket() throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
+            ProbeResult r = run(HealthCheckConfig.parse("tcp"), backendOn(server.getLocalPort()));
+            assertThat(r.healthy()).isTrue();
+            assertThat(r.detail()).startsWith("tcp connect to 127.0.0.1:" + server.getLocalPort() + " in ");
+        }
+    }
+
+    @Test
+    void tcpFailsWhenRefused() throws IOException {
+        int port = closedPort();
+        ProbeResult r = run(HealthCheckConfig.parse("tcp"), backendOn(port));
+        assertThat(r.healthy()).isFalse();
+        assertThat(r.detail()).contains("127.0.0.1:" + port).containsIgnoringCase("refused");
+    }
+
+    @Test
+    void tcpUsesTheCheckPortWhenConfigured() throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
+            HealthCheckConfig config = HealthCheckConfig.builder(HealthCheckType.TCP).port(server.getLocalPort()).build();
+            assertThat(run(config, backendOn(closedPort())).healthy()).isTrue();
+        }
+    }
+
+    @Test
+    void httpPassesOnExpectedStatusAndSendsHostHeader() {
+        Backend backend = backendOn(http.getAddress().getPort());
+        ProbeResult r = run(httpCheck("/ok").build(), backend);
+        assertThat(r).isEqualTo(ProbeResult.passed("http /ok: status 200"));
+        assertThat(lastHost.get()).isEqualTo("127.0.0.1:" + http.getAddress().getPort());
+
+        assertThat(run(httpCheck("/ok").hostHeader("www.example.org").build(), backend).healthy()).isTrue();
+        assertThat(lastHost.get()).isEqualTo("www.example.org");
+    }
+
+    @Test
+    void httpFailsOnUnexpectedStatus() {
+        Backend backend = backendOn(http.getAddress().getPort());
+        assertThat(run(httpCheck("/fail").build(), backend))
+                .isEqualTo(ProbeResult.failed("http /fail: status 503 (expected 2xx,3xx)"));
+        assertThat(run(httpCheck("/fail").expect("200-299,503").build(), backend).healthy()).isTrue();
+        assertThat(run(httpCheck("/missing").build(), backend).detail()).contains("status 404");
+    }
+
+    @Test
+    void httpChecksBodySubstringInFixedAndChunkedBodies() {
+        Backend backend = backendOn(http.getAddress().getPort());
+        assertThat(run(httpCheck("/ok").bodyContains("good").build(), backend))
+                .isEqualTo(ProbeResult.passed("http /ok: status 200, body matched"));
+        assertThat(run(httpCheck("/chunked").bodyContains("and good").build(), backend).healthy()).isTrue();
+        assertThat(run(httpCheck("/ok").bodyContains("bad").build(), backend))
+                .isEqualTo(ProbeResult.failed("http /ok: status 200, body lacks \"bad\""));
+    }
+
+    @Test
+    void httpTimesOutOnASilentServer() throws IOException {
+        try (ServerSocket silent = new ServerSocket(0, 50, LOOPBACK)) {
+            HealthCheckConfig config = httpCheck("/").timeout(Duration.ofMillis(300)).build();
+            ProbeResult r = run(config, backendOn(silent.getLocalPort()));
+            assertThat(r.healthy()).isFalse();
+            assertThat(r.detail()).contains("no response within 300ms");
+        }
+    }
+
+    @Test
+    void httpFailsWhenRefused() throws IOException {
+        ProbeResult r = run(httpCheck("/").build(), backendOn(closedPort()));
+        assertThat(r.healthy()).isFalse();
+        assertThat(r.detail()).contains("connect failed");
+    }
+
+    @Test
+    void icmpWithoutPermissionFallsBackToTcp() throws IOException {
+        Probe probe = Probes.forConfig(HealthCheckConfig.parse("icmp"), transport, false);
+        assertThat(probe).hasToString("icmp (tcp fallback)");
+        try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
+            ProbeResult up = probe.check(backendOn(server.getLocalPort())).orTimeout(10, TimeUnit.SECONDS).join();
+            assertThat(up.healthy()).isTrue();
+            assertThat(up.detail()).startsWith("tcp connect");
+        }
+        ProbeResult down = probe.check(backendOn(closedPort())).orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(down.healthy()).isFalse();
+    }
+
+    @Test
+    void icmpEchoReachesLoopbackWhenAllowed() {
+        Probe probe = Probes.forConfig(HealthCheckConfig.parse("icmp"), transport, true);
+        assertThat(probe).hasToString("icmp");
+        ProbeResult r = probe.check(backendOn(9)).orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(r.healthy()).isTrue();
+        assertThat(r.detail()).startsWith("icmp echo from 127.0.0.1");
+    }
+
+    @Test
+    void icmpReportsUnresolvableHosts() {
+        Probe probe = Probes.forConfig(HealthCheckConfig.parse("icmp"), transport, true);
+        ProbeResult r = probe.check(Backend.of("no-such-host.invalid:80")).orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(r.healthy()).isFalse();
+        assertThat(r.detail()).contains("UnknownHostException");
+    }
+}
