@@ -18,7 +18,7 @@
 #   PORTICO_BIN [<repo>/bin/portico]  PORTICO_ARGS []  PORTICO_GZIP_ARGS [--gzip]
 #   PORTICO_START_TIMEOUT [900, the launcher may build on first use]
 #   BENCH_DIR [a new /tmp/portico-web-bench.XXXXXX, removed at exit unless KEEP=1]
-#   OUT_DIR [<repo>/bench/out]  NO_INSTALL=1 to never call apt-get
+#   OUT_DIR [<repo>/bench/out]  WRK_TIMEOUT [10s]  NO_INSTALL=1 to never call apt-get
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,6 +43,9 @@ PORTICO_START_TIMEOUT=${PORTICO_START_TIMEOUT:-900}
 START_TIMEOUT=${START_TIMEOUT:-30}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
+# wrk's default 2 s timeout drops slow responses from the latency figures and counts them as
+# errors; 10 MiB responses over 50 connections can take longer than that on a busy machine.
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
 PYTHON=${PYTHON:-python3}
 
 # name | path | connections | mode (plain, pipeline, gzip) | expected status | nginx runs sendfile on and off
@@ -377,7 +380,7 @@ to_seconds() {    # 10s, 2m, 500ms, 10 -> seconds (float)
 
 wrk_cmd() {       # PORT PATH CONNS MODE DURATION -> runs wrk, output on stdout
   local port=$1 path=$2 conns=$3 mode=$4 dur=$5
-  local args=(-t1 "-c$conns" "-d$dur" --latency)
+  local args=(-t1 "-c$conns" "-d$dur" --latency --timeout "$WRK_TIMEOUT")
   case $mode in
     pipeline) args+=(-s "$LIB/pipeline.lua") ;;
     gzip) args+=(-H 'Accept-Encoding: gzip') ;;
