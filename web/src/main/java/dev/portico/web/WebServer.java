@@ -10,6 +10,7 @@ import dev.portico.web.files.GzipStore;
 import dev.portico.web.files.RootWatcher;
 import dev.portico.web.files.Site;
 import dev.portico.web.files.StaticFiles;
+import dev.portico.web.dav.WebDavHandler;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ExchangeListener;
@@ -63,6 +64,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     private final Counter[] statusClasses = new Counter[6];
     private final DistributionSummary responseBytes;
     private final Timer latency;
+    private final List<ServerLifecycle> started = new ArrayList<>();
     private volatile State state;
     private volatile WebConfig config;
 
@@ -123,11 +125,17 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     }
 
     @Override
-    public synchronized void start() throws IOException {
+    public synchronized void start() throws Exception {
         state = build(config);
         try {
             openListeners(config);
-        } catch (IOException e) {
+            for (RequestHandler h : before) {
+                if (h instanceof ServerLifecycle l) {
+                    l.onStart(this);
+                    started.add(l);
+                }
+            }
+        } catch (Exception e) {
             stop(Duration.ZERO);
             throw e;
         }
@@ -215,6 +223,10 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
         AccessLog accessLog = cfg.accessLog() != null ? new AccessLog(cfg.accessLog()) : null;
         StaticFiles files = new StaticFiles(cfg, defaultSite, hosts, cache, gzipStore, dates, context.meters(), name);
         List<RequestHandler> chain = new ArrayList<>(before);
+        if (cfg.webdav().enabled()) {
+            chain.add(new WebDavHandler(cfg.webdav(), defaultSite, hosts, context.blocking(), cache::invalidate,
+                    files.mimeTypes()));
+        }
         chain.add(files);
         RequestHandler handler = ex -> {
             for (RequestHandler h : chain) {
@@ -232,7 +244,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     }
 
     private static String allowedMethods(WebConfig cfg) {
-        return cfg.webdav().enabled() ? "GET, HEAD, OPTIONS, PUT, DELETE, MKCOL" : "GET, HEAD";
+        return cfg.webdav().enabled() ? WebDavHandler.ALLOW : "GET, HEAD";
     }
 
     private static boolean isKnownMethod(String m) {
@@ -292,6 +304,14 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
                     TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
         }
         channels.close().awaitUninterruptibly(2000);
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).onStop(this);
+            } catch (RuntimeException e) {
+                log.warn("{}: stop callback failed", name, e);
+            }
+        }
+        started.clear();
         if (state != null) {
             state.close();
         }

@@ -36,9 +36,24 @@ final class WebHarness implements AutoCloseable {
     }
 
     WebHarness start(WebConfig config) throws Exception {
-        server = new WebServer("test", config, context);
+        return start(config, java.util.List.of());
+    }
+
+    WebHarness start(WebConfig config, java.util.List<dev.portico.web.http.RequestHandler> before) throws Exception {
+        server = new WebServer("test", config, context, before);
         server.start();
         return this;
+    }
+
+    /** Sends a request with any method and a string body (null for none). */
+    HttpResponse<String> send(String method, String path, String body, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     int port() {

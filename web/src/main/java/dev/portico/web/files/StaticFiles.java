@@ -68,6 +68,11 @@ public final class StaticFiles implements RequestHandler {
                 .description("File responses that were not in the in-memory cache").register(meters);
     }
 
+    /** The MIME type table in use, overrides included. */
+    public MimeTypes mimeTypes() {
+        return mime;
+    }
+
     @Override
     public boolean handle(Exchange ex) throws IOException {
         HttpMethod m = ex.method();

@@ -171,6 +171,12 @@ public final class Exchange {
 
     // ---- the request body ----------------------------------------------------------------------
 
+    /** True when the request announces a body: chunked framing or a positive Content-Length. */
+    public boolean hasBody() {
+        return io.netty.handler.codec.http.HttpUtil.isTransferEncodingChunked(request)
+                || io.netty.handler.codec.http.HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
     /** Streams the body to {@code sink}; answers 100 Continue first when the client asked for it. */
     public void receiveBody(BodySink sink) {
         this.sink = sink;

@@ -1,0 +1,175 @@
+package dev.portico.admin;
+
+import dev.portico.core.metrics.Metrics;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.TcpListener;
+import dev.portico.core.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * The admin HTTP endpoint: {@code GET /metrics} (Prometheus text), {@code GET /healthz} and any
+ * routes added through the builder. Listens on loopback by default. With a token set, every
+ * request needs {@code Authorization: Bearer TOKEN} and gets 401 without it. Unknown paths get a
+ * 404 with a JSON body.
+ *
+ * <pre>{@code
+ * AdminServer admin = AdminServer.builder(metrics)
+ *         .listen(HostPort.parse("127.0.0.1:9090"))
+ *         .token("s3cret")
+ *         .executor(blockingPool)
+ *         .build()
+ *         .start(transport, workers);
+ * }</pre>
+ */
+public final class AdminServer implements AutoCloseable {
+
+    /** Where the admin endpoint listens unless told otherwise. */
+    public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 9090);
+
+    /** Longest request body accepted. */
+    static final int MAX_BODY = 1 << 20;
+
+    private final HostPort listen;
+    private final byte[] token;
+    private final AdminRoutes routes;
+    private final Executor executor;
+    private volatile TcpListener listener;
+
+    private AdminServer(Builder b) {
+        this.listen = b.listen;
+        this.token = b.token == null ? null : b.token.getBytes(StandardCharsets.UTF_8);
+        this.executor = b.executor;
+        this.routes = b.routes.copy();
+    }
+
+    /** A builder with {@code /metrics} from {@code metrics} and {@code /healthz} already routed. */
+    public static Builder builder(Metrics metrics) {
+        return new Builder(metrics);
+    }
+
+    /** Binds the listen address on the given loops. */
+    public AdminServer start(Transport transport, EventLoopGroup group) throws IOException {
+        if (listener != null) {
+            throw new IllegalStateException("admin server already started");
+        }
+        listener = TcpListener.bind(transport, group, listen, 128, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(
+                        new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS),
+                        new HttpServerCodec(),
+                        new HttpObjectAggregator(MAX_BODY),
+                        new AdminChannelHandler(routes, token, executor));
+            }
+        });
+        return this;
+    }
+
+    /** The address as configured. */
+    public HostPort listen() {
+        return listen;
+    }
+
+    /** The address actually bound. */
+    public InetSocketAddress localAddress() {
+        TcpListener l = listener;
+        if (l == null) {
+            throw new IllegalStateException("admin server not started");
+        }
+        return l.localAddress();
+    }
+
+    /** {@code http://HOST:PORT} of the bound address, wildcard hosts shown as 127.0.0.1. */
+    public String baseUrl() {
+        InetSocketAddress a = localAddress();
+        String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        return "http://" + new HostPort(host, a.getPort());
+    }
+
+    /** True when requests need a bearer token. */
+    public boolean hasToken() {
+        return token != null;
+    }
+
+    /** Stops listening and closes. */
+    @Override
+    public void close() {
+        TcpListener l = listener;
+        if (l != null) {
+            l.close();
+        }
+    }
+
+    /** Builds an {@link AdminServer}. */
+    public static final class Builder {
+
+        private final AdminRoutes routes = new AdminRoutes();
+        private HostPort listen = DEFAULT_LISTEN;
+        private String token;
+        private Executor executor = Runnable::run;
+        private BooleanSupplier healthy = () -> true;
+
+        private Builder(Metrics metrics) {
+            Objects.requireNonNull(metrics, "metrics");
+            routes.get("/metrics", r -> AdminResponse.text(metrics.contentType(), metrics.scrape()));
+            routes.get("/healthz", r -> healthy.getAsBoolean()
+                    ? AdminResponse.json(HttpResponseStatus.OK, "{\"status\":\"ok\"}")
+                    : AdminResponse.json(HttpResponseStatus.SERVICE_UNAVAILABLE, "{\"status\":\"stopping\"}"));
+        }
+
+        public Builder listen(HostPort listen) {
+            this.listen = Objects.requireNonNull(listen, "listen");
+            return this;
+        }
+
+        /** The bearer token every request must carry; null or blank for none. */
+        public Builder token(String token) {
+            this.token = token == null || token.isBlank() ? null : token;
+            return this;
+        }
+
+        /** Where handlers run (they may block); by default on the event loop that read the request. */
+        public Builder executor(Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** What {@code /healthz} reports: 200 while true, 503 while false. */
+        public Builder health(BooleanSupplier healthy) {
+            this.healthy = Objects.requireNonNull(healthy, "healthy");
+            return this;
+        }
+
+        /** Adds a route. */
+        public Builder route(HttpMethod method, String path, AdminHandler handler) {
+            routes.add(method, path, handler);
+            return this;
+        }
+
+        /** Adds several routes, for modules that bring a set of them. */
+        public Builder routes(Consumer<AdminRoutes> adder) {
+            adder.accept(routes);
+            return this;
+        }
+
+        public AdminServer build() {
+            return new AdminServer(this);
+        }
+    }
+}

@@ -1,0 +1,344 @@
+package dev.portico.server;
+
+import dev.portico.admin.AdminServer;
+import dev.portico.core.config.ConfigException;
+import dev.portico.core.config.Durations;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.metrics.Metrics;
+import dev.portico.core.transport.Transport;
+import dev.portico.server.config.AdminSettings;
+import dev.portico.server.config.ServerConfig;
+import io.netty.channel.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One running Portico process: the transport and its event loops, the metrics registry, the
+ * services under a {@link Supervisor}, and the admin endpoint. {@link #run} adds the signal
+ * handling: SIGHUP reloads from the {@link ConfigSource}, SIGTERM and SIGINT stop within
+ * {@code shutdown_grace}.
+ */
+public final class Daemon {
+
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+    /** Where a reload reads the config from. */
+    public interface ConfigSource {
+
+        /** Reads the config again. */
+        ServerConfig load() throws ConfigException;
+
+        /** What to name in messages, such as the file name. */
+        String describe();
+
+        /** False when there is nothing to re-read (quick starts), so SIGHUP does nothing. */
+        default boolean reloadable() {
+            return true;
+        }
+
+        /** A source that always gives the same config (quick starts have no file to re-read). */
+        static ConfigSource fixed(ServerConfig config) {
+            return new ConfigSource() {
+                @Override
+                public ServerConfig load() {
+                    return config;
+                }
+
+                @Override
+                public String describe() {
+                    return config.source();
+                }
+
+                @Override
+                public boolean reloadable() {
+                    return false;
+                }
+            };
+        }
+    }
+
+    private final ConfigSource source;
+    private final Logging logging;
+    private final PrintStream out;
+    private final String logLevelOverride;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final ExecutorService reloader = Executors.newSingleThreadExecutor(named("portico-reload", true));
+
+    private volatile boolean stopping;
+    private ServerConfig config;
+    private Transport transport;
+    private EventLoopGroup workers;
+    private ExecutorService blocking;
+    private Metrics metrics;
+    private Supervisor supervisor;
+    private AdminServer admin;
+
+    /**
+     * @param logLevelOverride a level from the command line that wins over {@code log_level}, or null
+     */
+    public Daemon(ConfigSource source, Logging logging, PrintStream out, String logLevelOverride) {
+        this.source = Objects.requireNonNull(source, "source");
+        this.logging = Objects.requireNonNull(logging, "logging");
+        this.out = Objects.requireNonNull(out, "out");
+        this.logLevelOverride = logLevelOverride;
+    }
+
+    /**
+     * Starts everything for {@code initial} and prints the banner. On failure whatever was
+     * started is stopped again before the exception leaves.
+     */
+    public synchronized void start(ServerConfig initial) throws Exception {
+        config = initial;
+        logging.level(logLevelOverride != null ? logLevelOverride : initial.logLevel());
+        logging.accessLog(initial.accessLog());
+        transport = Transport.select(initial.transport());
+        if (initial.transport() != null && transport.kind() != initial.transport()) {
+            log.warn("transport {} is not available here; using {}", initial.transport(), transport.describe());
+        }
+        workers = transport.newGroup(initial.workers(), "portico-worker");
+        blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
+        metrics = new Metrics();
+        supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking));
+        try {
+            supervisor.startAll(initial.services().values());
+            admin = startAdmin(initial.admin());
+        } catch (Exception | Error e) {
+            shutdownResources(Duration.ZERO);
+            throw e;
+        }
+        printBanner();
+    }
+
+    /**
+     * Runs until SIGTERM or SIGINT (or {@link #requestStop()}), reloading on SIGHUP, then stops
+     * within {@code shutdown_grace}. Returns the exit status: 0 after a clean stop.
+     */
+    public int run(ServerConfig initial, boolean handleSignals) throws Exception {
+        start(initial);
+        return serveUntilStopped(handleSignals);
+    }
+
+    /**
+     * After {@link #start}: waits for SIGTERM or SIGINT (or {@link #requestStop()}), reloading on
+     * SIGHUP, then stops. Returns the exit status, 0 after a clean stop.
+     */
+    public int serveUntilStopped(boolean handleSignals) throws InterruptedException {
+        try (Signals signals = new Signals()) {
+            if (handleSignals) {
+                signals.on("HUP", this::requestReload);
+                signals.on("TERM", this::stopSignal);
+                signals.on("INT", this::stopSignal);
+            }
+            awaitStopRequest();
+            stop();
+        }
+        return 0;
+    }
+
+    /** Asks {@link #run} to stop; safe from any thread, including signal handlers. */
+    public void requestStop() {
+        stopping = true;
+        stopRequested.countDown();
+    }
+
+    /** SIGTERM or SIGINT: the first one stops gracefully, a second one while stopping exits at once. */
+    private void stopSignal() {
+        if (stopRequested.getCount() == 0) {
+            System.err.println("portico: second stop signal; exiting without waiting for the grace period");
+            Runtime.getRuntime().halt(1);
+        }
+        requestStop();
+    }
+
+    /** Queues a reload on the reload thread; safe from signal handlers. */
+    public void requestReload() {
+        try {
+            reloader.execute(this::reload);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.info("reload ignored: shutting down");
+        }
+    }
+
+    /**
+     * Re-reads the config and applies it. A config with problems is logged, each problem as
+     * file:line:column, and changes nothing.
+     *
+     * @return true when the new config was applied in full
+     */
+    public synchronized boolean reload() {
+        if (stopping || supervisor == null) {
+            return false;
+        }
+        if (!source.reloadable()) {
+            log.info("nothing to reload: {} has no config file", source.describe());
+            return true;
+        }
+        log.info("reloading {}", source.describe());
+        ServerConfig next;
+        try {
+            next = source.load();
+        } catch (ConfigException e) {
+            log.error("reload of {} failed; the running config stays in force:", source.describe());
+            e.problems().stream().map(Object::toString).distinct().forEach(p -> log.error("  {}", p));
+            return false;
+        }
+        if (next.workers() != config.workers()) {
+            log.warn("workers changed from {} to {}; this takes a restart", config.workers(), next.workers());
+        }
+        if (!Objects.equals(next.transport(), config.transport())) {
+            log.warn("transport changed to {}; this takes a restart", next.transport() == null ? "auto" : next.transport());
+        }
+        logging.level(logLevelOverride != null ? logLevelOverride : next.logLevel());
+        boolean ok = true;
+        try {
+            logging.accessLog(next.accessLog());
+        } catch (IllegalArgumentException e) {
+            log.error("access log: {}", e.getMessage());
+            ok = false;
+        }
+        Supervisor.ReloadResult result = supervisor.reload(next.services(), next.shutdownGrace());
+        if (!next.admin().equals(config.admin())) {
+            ok &= reloadAdmin(next.admin());
+        }
+        config = next;
+        log.info("reload done: {}", result);
+        return ok && result.ok();
+    }
+
+    /** Stops the admin endpoint and every service within {@code shutdown_grace}, then the loops. */
+    public synchronized void stop() {
+        stopping = true;
+        reloader.shutdownNow();
+        Duration grace = config.shutdownGrace();
+        log.info("stopping (grace {})", Durations.format(grace));
+        shutdownResources(grace);
+        logging.close();
+        log.info("stopped");
+    }
+
+    /** Blocks until a stop is requested. */
+    public void awaitStopRequest() throws InterruptedException {
+        stopRequested.await();
+    }
+
+    public synchronized Supervisor supervisor() {
+        return supervisor;
+    }
+
+    /** The admin endpoint, or null when it is off. */
+    public synchronized AdminServer admin() {
+        return admin;
+    }
+
+    public synchronized Transport transport() {
+        return transport;
+    }
+
+    public synchronized ServerConfig config() {
+        return config;
+    }
+
+    private AdminServer startAdmin(AdminSettings settings) throws Exception {
+        if (!settings.enabled()) {
+            return null;
+        }
+        try {
+            return AdminServer.builder(metrics)
+                    .listen(settings.listen())
+                    .token(settings.token())
+                    .executor(blocking)
+                    .health(() -> !stopping)
+                    .build()
+                    .start(transport, workers);
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("admin endpoint: " + e.getMessage()
+                    + " (set admin.listen, or --admin HOST:PORT, or turn it off with 'admin: off' / --admin off)", e);
+        }
+    }
+
+    private boolean reloadAdmin(AdminSettings next) {
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+        try {
+            admin = startAdmin(next);
+            log.info("admin endpoint {}", admin == null ? "off" : "now at " + admin.baseUrl());
+            return true;
+        } catch (Exception e) {
+            log.error("{}; the old admin endpoint is restored", e.getMessage());
+            try {
+                admin = startAdmin(config.admin());
+            } catch (Exception again) {
+                log.error("the old admin endpoint could not be restored: {}", again.getMessage());
+            }
+            return false;
+        }
+    }
+
+    private void shutdownResources(Duration grace) {
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+        if (supervisor != null) {
+            supervisor.shutdown(grace);
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, Math.max(100, grace.toMillis()), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        }
+        if (blocking != null) {
+            blocking.shutdown();
+            try {
+                if (!blocking.awaitTermination(Math.max(100, grace.toMillis()), TimeUnit.MILLISECONDS)) {
+                    blocking.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                blocking.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (metrics != null) {
+            metrics.registry().close();
+        }
+    }
+
+    private void printBanner() {
+        out.println("Portico " + VersionInfo.version() + " (" + config.source() + ")");
+        out.println("  transport: " + transport.describe());
+        out.println("  workers: " + config.workers());
+        for (Supervisor.Running r : supervisor.running()) {
+            out.println("  service " + r.spec().name() + " (" + r.spec().type().name() + "): "
+                    + String.join(", ", r.service().endpoints()));
+        }
+        if (admin != null) {
+            out.println("  admin: " + admin.baseUrl() + "/metrics " + admin.baseUrl() + "/healthz"
+                    + (admin.hasToken() ? " (bearer token required)" : ""));
+        } else {
+            out.println("  admin: off");
+        }
+        out.println("Ready. " + (source.reloadable() ? "SIGHUP reloads " + source.describe() + "; " : "")
+                + "SIGTERM or Ctrl-C stops (grace " + Durations.format(config.shutdownGrace()) + ").");
+        out.flush();
+    }
+
+    private static ThreadFactory named(String prefix, boolean daemon) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(daemon);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,60 @@
+package dev.portico.server;
+
+import dev.portico.server.cmd.CheckCommand;
+import dev.portico.server.cmd.DemoCommand;
+import dev.portico.server.cmd.Import3xsdCommand;
+import dev.portico.server.cmd.PorticoCommand;
+import dev.portico.server.cmd.ServeCommand;
+import dev.portico.server.cmd.WebCommand;
+import dev.portico.web.WebServiceType;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code portico} command. {@link #main} wires the real service types, streams and signal
+ * handling; everything else takes them as arguments, so tests run the same commands in-process
+ * with their own.
+ */
+public final class Main {
+
+    private final Cli cli;
+
+    public Main(Cli cli) {
+        this.cli = cli;
+    }
+
+    public static void main(String[] args) {
+        Cli cli = new Cli(builtinTypes(), System.out, System.err, new Logging(), true, d -> {
+        });
+        System.exit(new Main(cli).run(args));
+    }
+
+    /** The service types of this build. */
+    public static ServiceTypes builtinTypes() {
+        return ServiceTypes.of(new WebServiceType());
+    }
+
+    /** The picocli command tree. */
+    public CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new PorticoCommand(cli));
+        cl.addSubcommand("serve", new ServeCommand(cli));
+        cl.addSubcommand("check", new CheckCommand(cli));
+        cl.addSubcommand("web", new WebCommand(cli));
+        cl.addSubcommand("demo", new DemoCommand(cli));
+        cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));
+        cl.setOut(new PrintWriter(cli.out(), true));
+        cl.setErr(new PrintWriter(cli.err(), true));
+        cl.setExecutionExceptionHandler((e, command, parsed) -> {
+            command.getErr().println("portico: " + (e.getMessage() != null ? e.getMessage() : e));
+            org.slf4j.LoggerFactory.getLogger(Main.class).debug("command failed", e);
+            return Cli.FAILED;
+        });
+        return cl;
+    }
+
+    /** Runs a command line and returns its exit status. */
+    public int run(String... args) {
+        return commandLine().execute(args);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.portico.server.cmd;
+
+import dev.portico.core.config.ConfigException;
+import dev.portico.server.Cli;
+import dev.portico.server.config.ServerConfig;
+import dev.portico.server.config.ServerConfigReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code portico check -c FILE}: reads and validates a config without starting anything. */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = {"Validate a config file without starting anything.",
+                "Prints each problem as file:line:column: message and exits 1, or prints 'FILE: OK (N services)'."})
+public final class CheckCommand implements Callable<Integer> {
+
+    private final Cli cli;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", required = true, description = "The config file.")
+    Path file;
+
+    public CheckCommand(Cli cli) {
+        this.cli = cli;
+    }
+
+    @Override
+    public Integer call() {
+        try {
+            ServerConfig config = new ServerConfigReader(cli.types()).read(file);
+            int n = config.services().size();
+            cli.out().println(file + ": OK (" + n + (n == 1 ? " service)" : " services)"));
+            return 0;
+        } catch (ConfigException e) {
+            printProblems(cli, e);
+            return Cli.FAILED;
+        }
+    }
+
+    /** Prints each problem once, as file:line:column: message. */
+    static void printProblems(Cli cli, ConfigException e) {
+        e.problems().stream().map(Object::toString).distinct().forEach(cli.err()::println);
+        cli.err().flush();
+    }
+}

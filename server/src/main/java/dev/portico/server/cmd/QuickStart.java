@@ -1,0 +1,102 @@
+package dev.portico.server.cmd;
+
+import dev.portico.core.config.ConfigException;
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Location;
+import dev.portico.core.config.Problems;
+import dev.portico.server.Cli;
+import dev.portico.server.Daemon;
+import dev.portico.server.Supervisor;
+import dev.portico.server.config.ServerConfig;
+import dev.portico.server.config.ServerConfigReader;
+import dev.portico.server.config.ServiceSpec;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Shared by the commands that run services: build a service from flags the way the config file
+ * reader would, and run a {@link Daemon}.
+ */
+final class QuickStart {
+
+    private QuickStart() {
+    }
+
+    /**
+     * A service section made from command-line values. Each value is located at the flag that
+     * gave it, so a bad value is reported as, for example, {@code --listen: bad 'services.web.listen': ...}.
+     */
+    static final class FlagSection {
+
+        private final Map<String, ConfigNode> entries = new LinkedHashMap<>();
+        private final Map<String, Location> keys = new LinkedHashMap<>();
+
+        /** A service section, starting with {@code type:}. */
+        static FlagSection service(String type) {
+            return new FlagSection().put("type", type, "portico " + type);
+        }
+
+        /** A nested section, such as {@code gzip:}. */
+        static FlagSection nested() {
+            return new FlagSection();
+        }
+
+        /** Adds a nested section unless it is empty. */
+        FlagSection put(String key, FlagSection child, String flag) {
+            if (!child.entries.isEmpty()) {
+                entries.put(key, child.node(flag));
+                keys.put(key, Location.of(flag));
+            }
+            return this;
+        }
+
+        FlagSection put(String key, String value, String flag) {
+            if (value != null) {
+                Location at = Location.of(flag);
+                entries.put(key, new ConfigNode.ScalarNode(at, value));
+                keys.put(key, at);
+            }
+            return this;
+        }
+
+        FlagSection put(String key, List<String> values, String flag) {
+            if (values != null && !values.isEmpty()) {
+                Location at = Location.of(flag);
+                entries.put(key, new ConfigNode.ListNode(at,
+                        values.stream().map(v -> (ConfigNode) new ConfigNode.ScalarNode(at, v)).toList()));
+                keys.put(key, at);
+            }
+            return this;
+        }
+
+        ConfigNode node(String label) {
+            return new ConfigNode.MapNode(Location.of(label), entries, keys);
+        }
+    }
+
+    /** Reads a flag-made section through the registry's type; problems are thrown together. */
+    static ServiceSpec spec(Cli cli, String name, FlagSection section, String label) throws ConfigException {
+        Problems problems = new Problems();
+        ServiceSpec spec = new ServerConfigReader(cli.types()).service(name, section.node(label), problems);
+        ServerConfigReader.throwDistinct(problems);
+        return spec;
+    }
+
+    /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */
+    static int run(Cli cli, Daemon.ConfigSource source, ServerConfig config, String logLevel,
+                   Consumer<Daemon> afterStart) throws Exception {
+        Daemon daemon = new Daemon(source, cli.logging(), cli.out(), logLevel);
+        try {
+            daemon.start(config);
+        } catch (Supervisor.StartException | java.io.IOException e) {
+            cli.err().println("portico: " + e.getMessage());
+            return Cli.FAILED;
+        }
+        afterStart.accept(daemon);
+        cli.onStarted().accept(daemon);
+        return daemon.serveUntilStopped(cli.signals());
+    }
+}

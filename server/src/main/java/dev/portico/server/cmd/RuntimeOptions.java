@@ -1,0 +1,92 @@
+package dev.portico.server.cmd;
+
+import dev.portico.admin.AdminServer;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.Transport;
+import dev.portico.server.config.AdminSettings;
+import dev.portico.server.config.ServerConfig;
+import dev.portico.server.config.ServerConfigReader;
+import dev.portico.server.config.ServiceSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The flags every quick-start command shares ({@code web}, {@code demo}, and later {@code lb},
+ * {@code proxy}, {@code dns}), mixed in with {@code @Mixin}.
+ */
+public final class RuntimeOptions {
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Address to listen on (HOST:PORT, :PORT or PORT).")
+    String listen;
+
+    @Option(names = "--workers", paramLabel = "N",
+            description = "Event loop threads (default: one per core).")
+    Integer workers;
+
+    @Option(names = "--transport", paramLabel = "KIND",
+            description = "auto (default), io_uring, epoll or nio.")
+    String transport;
+
+    @Option(names = "--admin", paramLabel = "HOST:PORT|off",
+            description = "Admin endpoint with /metrics and /healthz (default: 127.0.0.1:9090).")
+    String admin;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL",
+            description = "trace, debug, info (default), warn, error or off.")
+    String logLevel;
+
+    /** The {@code --listen} value, or {@code def} when it was not given. */
+    public String listen(String def) {
+        return listen != null ? listen : def;
+    }
+
+    /** The {@code --log-level} value in lower case, or null; a bad value is a usage error. */
+    public String logLevel(CommandSpec spec) {
+        if (logLevel == null) {
+            return null;
+        }
+        String l = logLevel.toLowerCase(Locale.ROOT);
+        if (!ServerConfigReader.LOG_LEVELS.contains(l)) {
+            throw new ParameterException(spec.commandLine(), "--log-level: '" + logLevel + "' is not one of "
+                    + ServerConfigReader.LOG_LEVELS);
+        }
+        return l;
+    }
+
+    /** A whole-process config around one service built from flags. */
+    public ServerConfig toConfig(CommandSpec spec, String source, ServiceSpec service) {
+        int w = workers != null ? workers : ServerConfig.defaultWorkers();
+        if (w < 1 || w > 4096) {
+            throw new ParameterException(spec.commandLine(), "--workers: " + w + " is out of range (1 to 4096)");
+        }
+        Transport.Kind kind;
+        try {
+            kind = transport == null ? null : Transport.Kind.parse(transport);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--transport: " + e.getMessage());
+        }
+        String level = logLevel(spec);
+        return new ServerConfig(source, w, kind, level != null ? level : "info", adminSettings(spec), null,
+                ServerConfig.DEFAULT_GRACE, Map.of(service.name(), service));
+    }
+
+    private AdminSettings adminSettings(CommandSpec spec) {
+        if (admin == null) {
+            return AdminSettings.at(AdminServer.DEFAULT_LISTEN);
+        }
+        String a = admin.trim().toLowerCase(Locale.ROOT);
+        if (a.equals("off") || a.equals("false") || a.equals("no")) {
+            return AdminSettings.off();
+        }
+        try {
+            return AdminSettings.at(HostPort.parse(admin));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--admin: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.portico.server.config;
+
+import dev.portico.core.transport.Transport;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The whole config of a process: the top-level keys and the services by name, in file order.
+ *
+ * @param source        where it came from (the file name, or a label such as {@code portico web})
+ * @param workers       event loop threads
+ * @param transport     the preferred transport, null for automatic
+ * @param logLevel      the root log level
+ * @param admin         the admin endpoint
+ * @param accessLog     where lines of the {@code portico.access} logger go: a file, {@code stdout},
+ *                      or null for nowhere
+ * @param shutdownGrace how long stopping waits for work in flight
+ * @param services      the services by name
+ */
+public record ServerConfig(String source, int workers, Transport.Kind transport, String logLevel,
+                           AdminSettings admin, String accessLog, Duration shutdownGrace,
+                           Map<String, ServiceSpec> services) {
+
+    /** One event loop per core. */
+    public static int defaultWorkers() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(10);
+
+    public ServerConfig {
+        services = Collections.unmodifiableMap(new LinkedHashMap<>(services));
+    }
+}

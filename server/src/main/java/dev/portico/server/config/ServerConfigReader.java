@@ -1,0 +1,198 @@
+package dev.portico.server.config;
+
+import dev.portico.admin.AdminServer;
+import dev.portico.core.config.ConfigException;
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Problems;
+import dev.portico.core.config.Section;
+import dev.portico.core.config.Suggest;
+import dev.portico.core.config.YamlLoader;
+import dev.portico.core.lifecycle.ServiceType;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.Transport;
+import dev.portico.server.ServiceTypes;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a config file into a {@link ServerConfig}. Every section is read even after a problem,
+ * so one run reports every mistake, each as {@code file:line:column: message}; unknown keys at
+ * every level come with the nearest valid key as a suggestion.
+ *
+ * <p>Top-level keys: {@code workers}, {@code transport}, {@code log_level}, {@code admin}
+ * ({@code listen}, {@code token}, {@code token_file}, or {@code off}), {@code access_log},
+ * {@code shutdown_grace}, {@code services} (name &rarr; section with {@code type:}).
+ */
+public final class ServerConfigReader {
+
+    /** Log levels accepted by {@code log_level} and {@code --log-level}. */
+    public static final List<String> LOG_LEVELS = List.of("trace", "debug", "info", "warn", "error", "off");
+
+    private static final List<String> TRANSPORTS = List.of("auto", "io_uring", "epoll", "nio");
+    private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
+
+    private final ServiceTypes types;
+    private final YamlLoader yaml = new YamlLoader();
+
+    public ServerConfigReader(ServiceTypes types) {
+        this.types = types;
+    }
+
+    /** Reads and checks a file. */
+    public ServerConfig read(Path file) throws ConfigException {
+        return read(yaml.load(file), file.toString());
+    }
+
+    /** Reads and checks YAML text; {@code label} stands for the file name in messages. */
+    public ServerConfig read(String text, String label) throws ConfigException {
+        return read(yaml.load(text, label), label);
+    }
+
+    /** Reads and checks a parsed tree. */
+    public ServerConfig read(ConfigNode root, String source) throws ConfigException {
+        Problems problems = new Problems();
+        Section top = Section.of(root, "config", problems);
+        int workers = top.integer("workers", ServerConfig.defaultWorkers(), 1, 4096);
+        Transport.Kind transport = Transport.Kind.parse(top.oneOf("transport", "auto", TRANSPORTS));
+        String logLevel = top.oneOf("log_level", "info", LOG_LEVELS);
+        AdminSettings admin = admin(top);
+        String accessLog = top.string("access_log", null);
+        if (accessLog != null && (accessLog.isBlank() || accessLog.equalsIgnoreCase("off"))) {
+            accessLog = null;
+        }
+        Duration grace = top.duration("shutdown_grace", ServerConfig.DEFAULT_GRACE);
+        Map<String, ServiceSpec> services = services(top);
+        top.finish();
+        throwDistinct(problems);
+        return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services);
+    }
+
+    /**
+     * Reads one service's section: {@code type} picks the {@link ServiceType}, which reads the
+     * rest; then unknown keys are reported. Returns null when the section cannot be used.
+     */
+    public ServiceSpec service(String name, ConfigNode node, Problems problems) {
+        Section s = Section.of(node, "services." + name, problems);
+        String typeName = s.requiredString("type");
+        if (typeName == null) {
+            return null;
+        }
+        Optional<ServiceType<?>> type = types.find(typeName.toLowerCase(Locale.ROOT));
+        if (type.isEmpty()) {
+            String hint = Suggest.nearest(typeName, types.names()).map(t -> "did you mean '" + t + "'? ").orElse("");
+            s.problem("type", "unknown service type '" + typeName + "'; " + hint + "(this build knows: "
+                    + (types.names().isEmpty() ? "none" : String.join(", ", types.names())) + ")");
+            return null;
+        }
+        Object config;
+        try {
+            config = type.get().parse(name, s);
+        } catch (RuntimeException e) {
+            problems.add(s.location(), "cannot read service '" + name + "': " + e.getMessage());
+            return null;
+        }
+        s.finish();
+        return config == null ? null : new ServiceSpec(name, type.get(), config, node.location());
+    }
+
+    /**
+     * Throws the problems found, each once: a service type may call {@code finish()} on its own
+     * section as well, which reports the same unknown key twice.
+     */
+    public static void throwDistinct(Problems problems) throws ConfigException {
+        List<ConfigException.Problem> distinct = problems.list().stream().distinct().toList();
+        if (!distinct.isEmpty()) {
+            throw new ConfigException(distinct);
+        }
+    }
+
+    private Map<String, ServiceSpec> services(Section top) {
+        Map<String, ServiceSpec> out = new LinkedHashMap<>();
+        Optional<ConfigNode> node = top.node("services");
+        if (node.isEmpty() || node.get() instanceof ConfigNode.ScalarNode s && s.text() == null) {
+            top.problems().add(top.location(), "no services: add a 'services:' mapping with at least one service");
+            return out;
+        }
+        Section services = top.section("services");
+        if (services.keys().isEmpty() && node.get() instanceof ConfigNode.MapNode) {
+            top.problems().add(node.get().location(), "'services' is empty: add at least one service");
+        }
+        for (String name : services.keys()) {
+            ConfigNode n = services.node(name).orElseThrow();
+            if (!SERVICE_NAME.matcher(name).matches()) {
+                top.problems().add(services.locate(name), "service name '" + name
+                        + "' must start with a letter or digit and hold only letters, digits, '_', '.' and '-'");
+                continue;
+            }
+            ServiceSpec spec = service(name, n, top.problems());
+            if (spec != null) {
+                out.put(name, new ServiceSpec(name, spec.type(), spec.config(), services.locate(name)));
+            }
+        }
+        return out;
+    }
+
+    private AdminSettings admin(Section top) {
+        Optional<ConfigNode> node = top.node("admin");
+        if (node.isEmpty()) {
+            return AdminSettings.at(AdminServer.DEFAULT_LISTEN);
+        }
+        if (node.get() instanceof ConfigNode.ScalarNode s && s.text() != null) {
+            String v = s.text().trim().toLowerCase(Locale.ROOT);
+            if (v.equals("off") || v.equals("false") || v.equals("no")) {
+                return AdminSettings.off();
+            }
+            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file) or 'off'");
+            return AdminSettings.off();
+        }
+        Section a = top.section("admin");
+        HostPort listen = hostPort(a, "listen", AdminServer.DEFAULT_LISTEN);
+        String token = a.string("token", null);
+        String tokenFile = a.string("token_file", null);
+        if (token != null && tokenFile != null) {
+            a.problem("token_file", "'admin' takes 'token' or 'token_file', not both");
+        } else if (tokenFile != null) {
+            token = readToken(a, tokenFile);
+        }
+        a.finish();
+        return new AdminSettings(true, listen, token);
+    }
+
+    private static String readToken(Section a, String file) {
+        try {
+            String t = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
+            if (t.isEmpty()) {
+                a.problem("token_file", "admin token file '" + file + "' is empty");
+                return null;
+            }
+            return t;
+        } catch (IOException | RuntimeException e) {
+            a.problem("token_file", "cannot read admin token file '" + file + "': " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** A HOST:PORT value; problems are reported at the value. */
+    public static HostPort hostPort(Section s, String key, HostPort def) {
+        String text = s.string(key, null);
+        if (text == null) {
+            return def;
+        }
+        try {
+            return HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            s.problem(key, "bad '" + s.path() + "." + key + "': " + e.getMessage());
+            return def;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package dev.portico.server.config;
+
+import dev.portico.core.config.Location;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.lifecycle.ServiceType;
+
+import java.util.Objects;
+
+/**
+ * One entry under {@code services:}: its name, its type and the config that type read.
+ *
+ * @param name     the key under {@code services:}
+ * @param type     the service type
+ * @param config   the typed config the type's {@code parse} returned
+ * @param location where the entry is in the file
+ */
+public record ServiceSpec(String name, ServiceType<?> type, Object config, Location location) {
+
+    public ServiceSpec {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(config, "config");
+    }
+
+    /** Builds the (not yet started) service. */
+    @SuppressWarnings("unchecked")
+    public Service create(ServiceContext context) {
+        return ((ServiceType<Object>) type).create(name, config, context);
+    }
+
+    /** True when {@code other} would build the same service: same type and an equal config. */
+    public boolean sameAs(ServiceSpec other) {
+        return type.name().equals(other.type.name()) && config.equals(other.config);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.portico.server;
+
+import dev.portico.testing.EchoServiceType;
+import dev.portico.web.WebServiceType;
+
+/** The service types tests run with: the echo test services and the real web type. */
+public final class TestTypes {
+
+    private TestTypes() {
+    }
+
+    /** echo, static-echo and web. */
+    public static ServiceTypes all() {
+        return ServiceTypes.of(new EchoServiceType(), new EchoServiceType(false), new WebServiceType());
+    }
+}

@@ -1,0 +1,78 @@
+package dev.portico.server.cmd;
+
+import dev.portico.server.Cli;
+import dev.portico.server.CliRun;
+import dev.portico.server.TestTypes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CheckCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aGoodFileIsOk() throws Exception {
+        Path f = Files.writeString(dir.resolve("good.yaml"), """
+                services:
+                  a: {type: echo, listen: "127.0.0.1:7001"}
+                  b: {type: static-echo, listen: "127.0.0.1:7002"}
+                """);
+        CliRun r = CliRun.run(TestTypes.all(), "check", "-c", f.toString());
+        assertThat(r.status).as(r.toString()).isZero();
+        assertThat(r.out).isEqualTo(f + ": OK (2 services)\n");
+        assertThat(r.err).isEmpty();
+    }
+
+    @Test
+    void oneServiceIsSingular() throws Exception {
+        Path f = Files.writeString(dir.resolve("one.yaml"), "services:\n  a: {type: echo, listen: 1}\n");
+        assertThat(CliRun.run(TestTypes.all(), "check", "-c", f.toString()).out).isEqualTo(f + ": OK (1 service)\n");
+    }
+
+    @Test
+    void problemsArePrintedWithFileLineColumnAndExit1() throws Exception {
+        Path f = Files.writeString(dir.resolve("bad.yaml"), """
+                workers: many
+                services:
+                  a:
+                    type: echo
+                    listen: 127.0.0.1:7001
+                    prefixx: "> "
+                """);
+        CliRun r = CliRun.run(TestTypes.all(), "check", "-c", f.toString());
+        assertThat(r.status).isEqualTo(Cli.FAILED);
+        assertThat(r.out).isEmpty();
+        assertThat(r.err.lines()).containsExactly(
+                f + ":1:10: bad 'config.workers': 'many' is not a whole number",
+                f + ":6:5: unknown key 'prefixx' in 'services.a'; did you mean 'prefix'?");
+    }
+
+    @Test
+    void aMissingFileIsAProblemToo() {
+        CliRun r = CliRun.run(TestTypes.all(), "check", "-c", dir.resolve("nope.yaml").toString());
+        assertThat(r.status).isEqualTo(Cli.FAILED);
+        assertThat(r.err).isEqualTo(dir.resolve("nope.yaml") + ": no such file\n");
+    }
+
+    @Test
+    void theConfigFlagIsRequired() {
+        CliRun r = CliRun.run(TestTypes.all(), "check");
+        assertThat(r.status).isEqualTo(Cli.USAGE);
+        assertThat(r.err).contains("Missing required option: '--config=FILE'");
+    }
+
+    @Test
+    void serveRefusesABadFileTheSameWay() throws Exception {
+        Path f = Files.writeString(dir.resolve("bad.yaml"), "services:\n  a: {type: echoo, listen: 1}\n");
+        CliRun r = CliRun.run(TestTypes.all(), "serve", "-c", f.toString());
+        assertThat(r.status).isEqualTo(Cli.FAILED);
+        assertThat(r.err).isEqualTo(f + ":2:13: unknown service type 'echoo'; did you mean 'echo'? "
+                + "(this build knows: echo, static-echo, web)\n");
+    }
+}

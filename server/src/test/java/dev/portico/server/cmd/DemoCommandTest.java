@@ -1,0 +1,71 @@
+package dev.portico.server.cmd;
+
+import dev.portico.server.CliRun;
+import dev.portico.server.Daemon;
+import dev.portico.server.TestTypes;
+import dev.portico.web.WebConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@Timeout(60)
+class DemoCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void extractsEveryListedFile() throws Exception {
+        Path root = DemoCommand.extract(dir.resolve("site"));
+        assertThat(DemoCommand.files()).contains("index.html", "style.css", "docs/large.txt");
+        for (String f : DemoCommand.files()) {
+            assertThat(root.resolve(f)).isRegularFile();
+        }
+        assertThat(Files.readString(root.resolve("index.html"))).contains("<title>Portico demo</title>");
+        assertThat(Files.size(root.resolve("docs/large.txt"))).isGreaterThan(32 * 1024);
+    }
+
+    @Test
+    void servesTheSiteWithGzipAndPrintsTheUrls() {
+        AtomicReference<WebConfig> seen = new AtomicReference<>();
+        AtomicReference<HttpResponse<String>> index = new AtomicReference<>();
+        AtomicReference<HttpResponse<byte[]>> large = new AtomicReference<>();
+        CliRun r = CliRun.run(TestTypes.all(), (Daemon d) -> {
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                seen.set((WebConfig) d.supervisor().running().getFirst().spec().config());
+                String base = d.supervisor().running().getFirst().service().endpoints().getFirst();
+                index.set(http.send(HttpRequest.newBuilder(URI.create(base)).timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
+                large.set(http.send(HttpRequest.newBuilder(URI.create(base + "docs/large.txt"))
+                        .header("Accept-Encoding", "gzip").timeout(Duration.ofSeconds(5)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray()));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            } finally {
+                d.requestStop();
+            }
+        }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+
+        assertThat(r.status).as(r.toString()).isZero();
+        assertThat(seen.get().gzip().enabled()).isTrue();
+        assertThat(seen.get().root()).isEqualTo(dir.resolve("demo"));
+        assertThat(index.get().statusCode()).isEqualTo(200);
+        assertThat(index.get().body()).contains("Portico is running");
+        assertThat(large.get().headers().firstValue("content-encoding")).hasValue("gzip");
+        assertThat(large.get().body().length).isLessThan(54_000 / 4);
+        assertThat(r.out).contains("Demo site: " + dir.resolve("demo"), "Open http://127.0.0.1:", "in a browser.",
+                "Metrics: http://127.0.0.1:");
+        assertThat(DemoCommand.DEFAULT_LISTEN).isEqualTo("127.0.0.1:8080");
+    }
+}

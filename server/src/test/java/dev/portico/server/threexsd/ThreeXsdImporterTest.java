@@ -1,0 +1,189 @@
+package dev.portico.server.threexsd;
+
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.YamlLoader;
+import dev.portico.server.Cli;
+import dev.portico.server.CliRun;
+import dev.portico.server.TestTypes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ThreeXsdImporterTest {
+
+    @TempDir
+    Path dir;
+
+    private Path sample() throws Exception {
+        try (var in = getClass().getResourceAsStream("/threexsd/3xsd.conf")) {
+            Path f = dir.resolve("3xsd.conf");
+            Files.write(f, in.readAllBytes());
+            return f;
+        }
+    }
+
+    private static ConfigNode.MapNode map(ConfigNode n, String key) {
+        return (ConfigNode.MapNode) ((ConfigNode.MapNode) n).entries().get(key);
+    }
+
+    private static String scalar(ConfigNode n, String key) {
+        return ((ConfigNode.ScalarNode) ((ConfigNode.MapNode) n).entries().get(key)).text();
+    }
+
+    private static List<String> list(ConfigNode n, String key) {
+        return ((ConfigNode.ListNode) ((ConfigNode.MapNode) n).entries().get(key)).items().stream()
+                .map(i -> ((ConfigNode.ScalarNode) i).text()).toList();
+    }
+
+    @Test
+    void convertsTheWebSectionToValidYaml() throws Exception {
+        Path conf = sample();
+        CliRun r = CliRun.run(TestTypes.all(), "import-3xsd", conf.toString());
+        assertThat(r.status).as(r.toString()).isZero();
+        assertThat(r.err).isEmpty();
+
+        ConfigNode root = new YamlLoader().load(r.out, "out.yaml");
+        assertThat(scalar(map(root, "admin"), "listen")).isEqualTo("127.0.0.1:9090");
+        ConfigNode web = map(map(root, "services"), "web");
+        assertThat(scalar(web, "type")).isEqualTo("web");
+        assertThat(scalar(web, "listen")).isEqualTo("0.0.0.0:8000");
+        assertThat(scalar(web, "root")).isEqualTo("/srv/www");
+        assertThat(list(web, "index")).containsExactly("index.html", "index.htm");
+        assertThat(scalar(map(web, "mime_types"), "md")).isEqualTo("text/plain");
+        assertThat(scalar(map(web, "mime_types"), "conf")).isEqualTo("text/plain");
+        assertThat(scalar(map(web, "webdav"), "enabled")).isEqualTo("true");
+        assertThat(list(map(web, "webdav"), "writers")).containsExactly("127.0.0.1", "10.23.4.10/31", "10.23.4.12/30",
+                "10.23.4.16/30", "10.23.4.20/32");
+        ConfigNode gzip = map(web, "gzip");
+        assertThat(scalar(gzip, "enabled")).isEqualTo("true");
+        assertThat(scalar(gzip, "min_size")).isEqualTo("1001");
+        assertThat(scalar(gzip, "max_size")).isEqualTo("100000000");
+        assertThat(list(gzip, "types")).containsExactly("html", "htm", "js", "css", "txt", "svg");
+        assertThat(scalar(map(web, "expires"), "html")).isEqualTo("5m");
+        assertThat(scalar(map(web, "expires"), "png")).isEqualTo("1d");
+        assertThat(((ConfigNode.MapNode) web).entries()).doesNotContainKeys("xcache_ttl", "server_pipelining", "cache_all");
+    }
+
+    @Test
+    void theOutputPassesCheckWithTheRealWebType() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        String conf = new String(getClass().getResourceAsStream("/threexsd/3xsd.conf").readAllBytes(), StandardCharsets.UTF_8)
+                .replace("root = /srv/www", "root = " + www);
+        Path in = Files.writeString(dir.resolve("3xsd.conf"), conf);
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8123");
+        Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
+
+        CliRun check = CliRun.run(TestTypes.all(), "check", "-c", yaml.toString());
+
+        assertThat(check.status).as(check + "\n" + imported.out).isZero();
+        assertThat(check.out).isEqualTo(yaml + ": OK (1 service)\n");
+    }
+
+    @Test
+    void explainsWhatWasNotConverted() throws Exception {
+        Path conf = sample();
+        String yaml = CliRun.run(TestTypes.all(), "import-3xsd", conf.toString()).out;
+        assertThat(yaml)
+                .contains("# xcache_ttl = 10 (" + conf + " line 7): no direct equivalent")
+                .contains("# server_pipelining = off (" + conf + " line 12): not needed: Portico always answers pipelined")
+                .contains("# cache_all = yes (" + conf + " line 14): not converted")
+                .contains("# [3nsd] (" + conf + " line 16): not converted; import-3xsd reads [3wsd] only.")
+                .contains("# [3zsd] (" + conf + " line 20): not converted")
+                .contains("min_size: 1001  # gzip_size = 1k (3xsd sizes are decimal: 1000 bytes)")
+                .contains("# 3xsd took its port from the command line (-p, default 8000)");
+    }
+
+    @Test
+    void listenFlagAndEmptyRoot() {
+        String yaml = new ThreeXsdImporter("x.conf", "127.0.0.1:8080").convert("[3wsd]\nroot =\ngzip = off\n");
+        assertThat(yaml).contains("    listen: 127.0.0.1:8080\n", "    root: .\n", "    gzip:\n      enabled: false\n",
+                "    index: [index.html, index.htm]\n", "# 3xsd served its working directory (-d)");
+        assertThat(yaml).doesNotContain("took its port");
+    }
+
+    @Test
+    void sizesThatAreExactBinaryMultiplesUseSuffixes() {
+        String yaml = new ThreeXsdImporter("x.conf", null).convert("[3wsd]\ngzip_size = 1023\ngzip_max_size = 2g\n");
+        assertThat(yaml).contains("      min_size: 1k  #").contains("      max_size: 2000000000  #")
+                .contains("# 3xsd had gzip off unless 'gzip = on'.", "      enabled: false");
+    }
+
+    @Test
+    void badItemsAreLeftOutWithAComment() throws Exception {
+        String yaml = new ThreeXsdImporter("x.conf", null).convert("""
+                [3wsd]
+                writers = 10.0.0.300,10.0.0.5-2,10.0.0.7
+                gzip_size = lots
+                expire_types = html:soon,css:1h
+                mime_types = md
+                """);
+        assertThat(yaml).contains("'10.0.0.300' has an octet out of range; left out")
+                .contains("'10.0.0.5-2': the range end must be between 5 and 255; left out")
+                .contains("'lots' is not a 3xsd size")
+                .contains("'soon' is not a duration")
+                .contains("the pair 'md' is not ext:type");
+        ConfigNode web = map(map(new YamlLoader().load(yaml, "y"), "services"), "web");
+        assertThat(list(map(web, "webdav"), "writers")).containsExactly("10.0.0.7");
+        assertThat(scalar(map(web, "expires"), "css")).isEqualTo("1h");
+    }
+
+    @Test
+    void aFileWithoutA3wsdSectionFails() throws Exception {
+        Path f = Files.writeString(dir.resolve("dns.conf"), "[3nsd]\na = b\n", StandardCharsets.UTF_8);
+        CliRun r = CliRun.run(TestTypes.all(), "import-3xsd", f.toString());
+        assertThat(r.status).isEqualTo(Cli.FAILED);
+        assertThat(r.out).isEmpty();
+        assertThat(r.err).contains("has no [3wsd] section (found: [[3nsd]])");
+        assertThat(CliRun.run(TestTypes.all(), "import-3xsd", dir.resolve("none").toString()).err).contains("cannot read");
+    }
+
+    @Test
+    void iniSyntax() {
+        IniFile ini = IniFile.parse("""
+                # comment
+                ; another
+                [a]
+                Key = value   # inline
+                other: x;y
+                long = one,
+                  two
+                """);
+        Map<String, IniFile.Entry> a = ini.section("a").orElseThrow().entries();
+        assertThat(a.get("key").value()).isEqualTo("value");
+        assertThat(a.get("key").line()).isEqualTo(4);
+        assertThat(a.get("other").value()).isEqualTo("x;y");
+        assertThat(a.get("long").value()).isEqualTo("one,\ntwo");
+        assertThatThrownBy(() -> IniFile.parse("k = v\n")).hasMessageContaining("line 1: option before the first [section]");
+        assertThatThrownBy(() -> IniFile.parse("[a]\njunk\n")).hasMessageContaining("line 2: expected 'key = value'");
+    }
+
+    @Test
+    void decimalSizes() {
+        assertThat(ThreeXsdImporter.decimalSize("1000")).isEqualTo(1000);
+        assertThat(ThreeXsdImporter.decimalSize("1k")).isEqualTo(1000);
+        assertThat(ThreeXsdImporter.decimalSize("1K")).isEqualTo(1000);
+        assertThat(ThreeXsdImporter.decimalSize("1.5m")).isEqualTo(1_500_000);
+        assertThat(ThreeXsdImporter.decimalSize("2G")).isEqualTo(2_000_000_000L);
+        assertThatThrownBy(() -> ThreeXsdImporter.decimalSize("-1k")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ThreeXsdImporter.decimalSize("k")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void yamlQuoting() {
+        assertThat(YamlText.string("index.html")).isEqualTo("index.html");
+        assertThat(YamlText.string("on")).isEqualTo("\"on\"");
+        assertThat(YamlText.string("10")).isEqualTo("\"10\"");
+        assertThat(YamlText.string("1:20")).isEqualTo("\"1:20\"");
+        assertThat(YamlText.string("a b")).isEqualTo("\"a b\"");
+        assertThat(YamlText.string("say \"x\"")).isEqualTo("\"say \\\"x\\\"\"");
+        assertThat(YamlText.string("#x")).isEqualTo("\"#x\"");
+    }
+}
