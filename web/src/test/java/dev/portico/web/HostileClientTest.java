@@ -113,6 +113,16 @@ class HostileClientTest {
     }
 
     @Test
+    void refusedExpectContinueClosesInsteadOfReadingTheNextRequestAsBody() throws Exception {
+        web.start(WebConfig.builder().root(root));
+        try (Socket s = web.socket()) {
+            String r = WebHarness.exchange(s, "PUT /x.txt HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n"
+                    + "Expect: 100-continue\r\n\r\n", null);
+            assertThat(r).startsWith("HTTP/1.1 405").contains("Connection: close").doesNotContain("100 Continue");
+        }
+    }
+
+    @Test
     void garbageGetsBadRequest() throws Exception {
         web.start(WebConfig.builder().root(root).http(new HttpOptions(8192, 16384, 100, 1000, 100,
                 Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofMillis(500))));

@@ -42,6 +42,7 @@ public final class Exchange {
     private int status;
     private long bytesSent;
     private BodySink sink;
+    private boolean continueSent;
     private Object attachment;
 
     Exchange(ChannelHandlerContext ctx, HttpRequest request, HttpConnection connection, long startNanos) {
@@ -183,6 +184,7 @@ public final class Exchange {
         if (HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(request.headers().get(HttpHeaderNames.EXPECT, ""))
                 && !version.equals("HTTP/1.0")) {
             ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE_11));
+            continueSent = true;
         }
     }
 
@@ -391,9 +393,15 @@ public final class Exchange {
         }
         responded = true;
         status = code;
-        if (sink != null && !connection.bodyComplete()) {
+        if (!connection.bodyComplete()) {
             // Answered before the body arrived: the rest of it is discarded by the connection.
             sink = null;
+            if (!continueSent && HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(
+                    request.headers().get(HttpHeaderNames.EXPECT, ""))) {
+                // The client may never send the body it was not asked for; the connection's
+                // framing is then unknown, so it closes after this answer.
+                keepAlive = false;
+            }
         }
     }
 
