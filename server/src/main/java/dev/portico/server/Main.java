@@ -2,6 +2,7 @@ package dev.portico.server;
 
 import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.cmd.DemoCommand;
+import dev.portico.server.cmd.DiffCommand;
 import dev.portico.server.cmd.Import3xsdCommand;
 import dev.portico.server.cmd.LbCommand;
 import dev.portico.server.cmd.PorticoCommand;
@@ -45,6 +46,7 @@ public final class Main {
         cl.addSubcommand("web", new WebCommand(cli));
         cl.addSubcommand("lb", new LbCommand(cli));
         cl.addSubcommand("demo", new DemoCommand(cli));
+        cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));
         cl.setOut(new PrintWriter(cli.out(), true));
         cl.setErr(new PrintWriter(cli.err(), true));
