@@ -4,6 +4,7 @@ import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.cmd.DemoCommand;
 import dev.portico.server.cmd.DiffCommand;
 import dev.portico.server.cmd.Import3xsdCommand;
+import dev.portico.server.cmd.ImportTxlbCommand;
 import dev.portico.server.cmd.LbCommand;
 import dev.portico.server.cmd.PorticoCommand;
 import dev.portico.server.cmd.ServeCommand;
@@ -48,6 +49,7 @@ public final class Main {
         cl.addSubcommand("demo", new DemoCommand(cli));
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));
+        cl.addSubcommand("import-txlb", new ImportTxlbCommand(cli));
         cl.setOut(new PrintWriter(cli.out(), true));
         cl.setErr(new PrintWriter(cli.err(), true));
         cl.setExecutionExceptionHandler((e, command, parsed) -> {
