@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -35,12 +36,12 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private static final Logger log = LoggerFactory.getLogger(AdminChannelHandler.class);
 
     private final AdminRoutes routes;
-    private final byte[] token;
+    private final Map<byte[], AdminRole> tokens;
     private final Executor executor;
 
-    AdminChannelHandler(AdminRoutes routes, byte[] token, Executor executor) {
+    AdminChannelHandler(AdminRoutes routes, Map<byte[], AdminRole> tokens, Executor executor) {
         this.routes = routes;
-        this.token = token;
+        this.tokens = tokens;
         this.executor = executor;
     }
 
@@ -52,10 +53,18 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
             write(ctx, AdminResponse.error(HttpResponseStatus.BAD_REQUEST, "malformed request"), false, false);
             return;
         }
-        if (token != null && !authorized(req)) {
-            write(ctx, AdminResponse.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token")
-                    .withHeader("WWW-Authenticate", "Bearer realm=\"portico\""), keepAlive, head);
-            return;
+        if (!tokens.isEmpty()) {
+            AdminRole role = role(req);
+            if (role == null) {
+                write(ctx, AdminResponse.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token")
+                        .withHeader("WWW-Authenticate", "Bearer realm=\"portico\""), keepAlive, head);
+                return;
+            }
+            if (role == AdminRole.READ && !HttpMethod.GET.equals(req.method()) && !head) {
+                write(ctx, AdminResponse.error(HttpResponseStatus.FORBIDDEN,
+                        "this token is read-only: " + req.method() + " needs a write token"), keepAlive, false);
+                return;
+            }
         }
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         String path = uri.path();
@@ -89,13 +98,21 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    private boolean authorized(FullHttpRequest req) {
+    /** The role of the request's bearer token, or null when it has none or an unknown one. */
+    private AdminRole role(FullHttpRequest req) {
         String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         if (h == null || h.length() < 7 || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return false;
+            return null;
         }
         byte[] given = h.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, token);
+        AdminRole found = null;
+        for (Map.Entry<byte[], AdminRole> e : tokens.entrySet()) {
+            // Compare with every token, without stopping early, so timing tells nothing.
+            if (MessageDigest.isEqual(given, e.getKey()) && found != AdminRole.WRITE) {
+                found = e.getValue();
+            }
+        }
+        return found;
     }
 
     private static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {

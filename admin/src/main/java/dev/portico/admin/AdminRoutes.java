@@ -9,12 +9,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The admin route table: exact paths, each with handlers per method. A {@code GET} route also
- * answers {@code HEAD}.
+ * The admin route table: exact paths, each with handlers per method, and prefix routes that take
+ * every method and path under a prefix (such as {@code /api/v1/}) and answer 404 and 405 on their
+ * own. Exact routes win over prefixes, and a longer prefix over a shorter one. A {@code GET}
+ * route also answers {@code HEAD}.
  */
 public final class AdminRoutes {
 
     private final Map<String, Map<HttpMethod, AdminHandler>> routes = new LinkedHashMap<>();
+    private final Map<String, AdminHandler> prefixes = new LinkedHashMap<>();
 
     /** Adds a route; a second handler for the same method and path is an error. */
     public AdminRoutes add(HttpMethod method, String path, AdminHandler handler) {
@@ -36,11 +39,25 @@ public final class AdminRoutes {
         return add(HttpMethod.POST, path, handler);
     }
 
+    /**
+     * Routes every method and path that starts with {@code prefix} (which must end with '/') to
+     * one handler, which answers unknown paths and methods itself.
+     */
+    public AdminRoutes prefix(String prefix, AdminHandler handler) {
+        if (!prefix.startsWith("/") || !prefix.endsWith("/")) {
+            throw new IllegalArgumentException("admin prefix must start and end with '/': " + prefix);
+        }
+        if (prefixes.putIfAbsent(prefix, handler) != null) {
+            throw new IllegalArgumentException("admin prefix " + prefix + " is already taken");
+        }
+        return this;
+    }
+
     /** The handler for a method and path. */
     public Optional<AdminHandler> find(HttpMethod method, String path) {
         Map<HttpMethod, AdminHandler> byMethod = routes.get(path);
         if (byMethod == null) {
-            return Optional.empty();
+            return longestPrefix(path);
         }
         HttpMethod m = HttpMethod.HEAD.equals(method) ? HttpMethod.GET : method;
         return Optional.ofNullable(byMethod.get(m));
@@ -61,6 +78,16 @@ public final class AdminRoutes {
         return out;
     }
 
+    private Optional<AdminHandler> longestPrefix(String path) {
+        String best = null;
+        for (String p : prefixes.keySet()) {
+            if (path.startsWith(p) && (best == null || p.length() > best.length())) {
+                best = p;
+            }
+        }
+        return Optional.ofNullable(best == null ? null : prefixes.get(best));
+    }
+
     /** The paths, in the order they were added. */
     public Set<String> paths() {
         return routes.keySet();
@@ -69,6 +96,7 @@ public final class AdminRoutes {
     AdminRoutes copy() {
         AdminRoutes c = new AdminRoutes();
         routes.forEach((p, m) -> c.routes.put(p, new LinkedHashMap<>(m)));
+        c.prefixes.putAll(prefixes);
         return c;
     }
 }

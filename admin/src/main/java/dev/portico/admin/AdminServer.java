@@ -16,6 +16,9 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -24,8 +27,9 @@ import java.util.function.Consumer;
 
 /**
  * The admin HTTP endpoint: {@code GET /metrics} (Prometheus text), {@code GET /healthz} and any
- * routes added through the builder. Listens on loopback by default. With a token set, every
- * request needs {@code Authorization: Bearer TOKEN} and gets 401 without it. Unknown paths get a
+ * routes added through the builder. Listens on loopback by default. With tokens set, every
+ * request needs {@code Authorization: Bearer TOKEN} and gets 401 without it; a {@link AdminRole#READ
+ * read-only} token gets 403 on anything but {@code GET} and {@code HEAD}. Unknown paths get a
  * 404 with a JSON body.
  *
  * <pre>{@code
@@ -46,14 +50,16 @@ public final class AdminServer implements AutoCloseable {
     static final int MAX_BODY = 1 << 20;
 
     private final HostPort listen;
-    private final byte[] token;
+    private final Map<byte[], AdminRole> tokens;
     private final AdminRoutes routes;
     private final Executor executor;
     private volatile TcpListener listener;
 
     private AdminServer(Builder b) {
         this.listen = b.listen;
-        this.token = b.token == null ? null : b.token.getBytes(StandardCharsets.UTF_8);
+        Map<byte[], AdminRole> t = new LinkedHashMap<>();
+        b.tokens.forEach((secret, role) -> t.put(secret.getBytes(StandardCharsets.UTF_8), role));
+        this.tokens = Collections.unmodifiableMap(t);
         this.executor = b.executor;
         this.routes = b.routes.copy();
     }
@@ -75,7 +81,7 @@ public final class AdminServer implements AutoCloseable {
                         new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS),
                         new HttpServerCodec(),
                         new HttpObjectAggregator(MAX_BODY),
-                        new AdminChannelHandler(routes, token, executor));
+                        new AdminChannelHandler(routes, tokens, executor));
             }
         });
         return this;
@@ -104,7 +110,7 @@ public final class AdminServer implements AutoCloseable {
 
     /** True when requests need a bearer token. */
     public boolean hasToken() {
-        return token != null;
+        return !tokens.isEmpty();
     }
 
     /** Stops listening and closes. */
@@ -121,7 +127,7 @@ public final class AdminServer implements AutoCloseable {
 
         private final AdminRoutes routes = new AdminRoutes();
         private HostPort listen = DEFAULT_LISTEN;
-        private String token;
+        private final Map<String, AdminRole> tokens = new LinkedHashMap<>();
         private Executor executor = Runnable::run;
         private BooleanSupplier healthy = () -> true;
 
@@ -138,9 +144,21 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
-        /** The bearer token every request must carry; null or blank for none. */
+        /** A full-access bearer token; null or blank adds none. */
         public Builder token(String token) {
-            this.token = token == null || token.isBlank() ? null : token;
+            return token(token, AdminRole.WRITE);
+        }
+
+        /**
+         * Adds a bearer token with its role; null or blank adds none. Once any token is added,
+         * every request needs one of them.
+         */
+        public Builder token(String token, AdminRole role) {
+            Objects.requireNonNull(role, "role");
+            if (token != null && !token.isBlank()) {
+                tokens.merge(token.strip(), role, (a, b) -> a == AdminRole.WRITE || b == AdminRole.WRITE
+                        ? AdminRole.WRITE : AdminRole.READ);
+            }
             return this;
         }
 
@@ -159,6 +177,12 @@ public final class AdminServer implements AutoCloseable {
         /** Adds a route. */
         public Builder route(HttpMethod method, String path, AdminHandler handler) {
             routes.add(method, path, handler);
+            return this;
+        }
+
+        /** Routes every path under a prefix to one handler; see {@link AdminRoutes#prefix}. */
+        public Builder prefix(String prefix, AdminHandler handler) {
+            routes.prefix(prefix, handler);
             return this;
         }
 

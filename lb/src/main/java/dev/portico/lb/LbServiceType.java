@@ -14,6 +14,8 @@ import dev.portico.upstream.scheduler.Schedulers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code type: lb} in the config file. Reads only its own section:
@@ -207,6 +209,12 @@ public final class LbServiceType implements ServiceType<LbConfig> {
         }
         s.problem("retries", "bad '" + s.path() + ".retries': '" + text + "' is not 'all' or a number of hosts (0 or more)");
         return LbConfig.RETRY_EVERY_HOST;
+    }
+
+    /** Writes a config back as its section; settings at their default are left out. */
+    @Override
+    public Optional<Map<String, Object>> toYaml(LbConfig config) {
+        return Optional.of(LbConfigYaml.write(config));
     }
 
     @Override

@@ -1,6 +1,16 @@
 package dev.portico.server;
 
+import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
+import dev.portico.admin.api.AdminApi;
+import dev.portico.admin.api.ControlException;
+import dev.portico.admin.api.Views;
+import dev.portico.lb.LbService;
+import dev.portico.server.config.ConfigSaver;
+import dev.portico.server.config.ServerConfigReader;
+import dev.portico.server.config.ServiceSpec;
+import dev.portico.server.control.AdminTokens;
+import dev.portico.server.control.DaemonControlPlane;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Durations;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -12,12 +22,18 @@ import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +57,11 @@ public final class Daemon {
 
         /** What to name in messages, such as the file name. */
         String describe();
+
+        /** The config file, where the admin {@code save} writes; null when there is none (quick starts). */
+        default Path file() {
+            return null;
+        }
 
         /** False when there is nothing to re-read (quick starts), so SIGHUP does nothing. */
         default boolean reloadable() {
@@ -83,11 +104,24 @@ public final class Daemon {
     private Metrics metrics;
     private Supervisor supervisor;
     private AdminServer admin;
+    private List<AdminTokens.Resolved> adminTokens = List.of();
+    private ScheduledFuture<?> autosave;
+    private final ConfigSaver saver;
 
     /**
      * @param logLevelOverride a level from the command line that wins over {@code log_level}, or null
      */
     public Daemon(ConfigSource source, Logging logging, PrintStream out, String logLevelOverride) {
+        this(source, logging, out, logLevelOverride, null);
+    }
+
+    /**
+     * @param logLevelOverride a level from the command line that wins over {@code log_level}, or null
+     * @param reader           reads the config file again when saving, to compare; null when there is no file
+     */
+    public Daemon(ConfigSource source, Logging logging, PrintStream out, String logLevelOverride,
+                  ServerConfigReader reader) {
+        this.saver = reader == null ? null : new ConfigSaver(reader, Clock.systemDefaultZone());
         this.source = Objects.requireNonNull(source, "source");
         this.logging = Objects.requireNonNull(logging, "logging");
         this.out = Objects.requireNonNull(out, "out");
@@ -113,6 +147,7 @@ public final class Daemon {
         try {
             supervisor.startAll(initial.services().values());
             admin = startAdmin(initial.admin());
+            startAutosave(initial.admin());
         } catch (Exception | Error e) {
             shutdownResources(Duration.ZERO);
             throw e;
@@ -210,6 +245,7 @@ public final class Daemon {
         Supervisor.ReloadResult result = supervisor.reload(next.services(), next.shutdownGrace());
         if (!next.admin().equals(config.admin())) {
             ok &= reloadAdmin(next.admin());
+            startAutosave(next.admin());
         }
         config = next;
         log.info("reload done: {}", result);
@@ -249,18 +285,91 @@ public final class Daemon {
         return config;
     }
 
+    /** The admin tokens in force, with where each is kept; empty when the admin endpoint is off. */
+    public synchronized List<AdminTokens.Resolved> adminTokens() {
+        return adminTokens;
+    }
+
+    /**
+     * The config as running now: the top-level keys as loaded, and each service's current config
+     * (lb services with every host, weight, group, scheduler and listener change made since).
+     */
+    public synchronized ServerConfig runningConfig() {
+        Map<String, ServiceSpec> services = new LinkedHashMap<>();
+        for (Supervisor.Running r : supervisor.running()) {
+            ServiceSpec spec = r.spec();
+            if (r.service() instanceof LbService lb) {
+                spec = new ServiceSpec(spec.name(), spec.type(), lb.runningConfig(), spec.location());
+            }
+            services.put(spec.name(), spec);
+        }
+        return new ServerConfig(config.source(), config.workers(), config.transport(), config.logLevel(),
+                config.admin(), config.accessLog(), config.shutdownGrace(), services);
+    }
+
+    /**
+     * Writes {@link #runningConfig()} to the config file if it differs from what the file holds,
+     * keeping a timestamped backup.
+     *
+     * @throws ControlException when there is no config file or it cannot be written
+     */
+    public Views.Saved save() {
+        Path file = source.file();
+        if (file == null || saver == null) {
+            throw ControlException.conflict("nothing to save to: " + source.describe()
+                    + " runs without a config file (use portico serve -c FILE)");
+        }
+        try {
+            ConfigSaver.Result r = saver.save(file, runningConfig());
+            if (r.written()) {
+                log.info("saved the running config to {}{}", file, r.backup() != null ? " (previous: " + r.backup() + ")" : "");
+            }
+            return new Views.Saved(r.written(), file.toString(), r.backup() == null ? null : r.backup().toString());
+        } catch (IOException | RuntimeException e) {
+            throw new ControlException(ControlException.Kind.FAILED, "cannot save to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void startAutosave(AdminSettings settings) {
+        if (autosave != null) {
+            autosave.cancel(false);
+            autosave = null;
+        }
+        Duration every = settings.enabled() ? settings.autosave() : null;
+        if (every == null || source.file() == null) {
+            return;
+        }
+        long ms = every.toMillis();
+        autosave = workers.next().scheduleAtFixedRate(() -> blocking.execute(() -> {
+            try {
+                save();
+            } catch (ControlException e) {
+                log.warn("autosave: {}", e.getMessage());
+            }
+        }), ms, ms, TimeUnit.MILLISECONDS);
+    }
+
     private AdminServer startAdmin(AdminSettings settings) throws Exception {
         if (!settings.enabled()) {
             return null;
         }
+        List<AdminTokens.Resolved> tokens;
         try {
-            return AdminServer.builder(metrics)
+            tokens = new AdminTokens().resolve(settings);
+        } catch (IOException e) {
+            throw new IOException("admin token: " + e.getMessage()
+                    + " (set admin.token or admin.token_file, or turn the admin endpoint off with --admin off)", e);
+        }
+        try {
+            AdminServer.Builder b = AdminServer.builder(metrics)
                     .listen(settings.listen())
-                    .token(settings.token())
                     .executor(blocking)
                     .health(() -> !stopping)
-                    .build()
-                    .start(transport, workers);
+                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)));
+            tokens.forEach(t -> b.token(t.secret(), t.role()));
+            AdminServer started = b.build().start(transport, workers);
+            adminTokens = tokens;
+            return started;
         } catch (java.io.IOException e) {
             throw new java.io.IOException("admin endpoint: " + e.getMessage()
                     + " (set admin.listen, or --admin HOST:PORT, or turn it off with 'admin: off' / --admin off)", e);
@@ -288,6 +397,10 @@ public final class Daemon {
     }
 
     private void shutdownResources(Duration grace) {
+        if (autosave != null) {
+            autosave.cancel(false);
+            autosave = null;
+        }
         if (admin != null) {
             admin.close();
             admin = null;
@@ -325,12 +438,22 @@ public final class Daemon {
         if (admin != null) {
             out.println("  admin: " + admin.baseUrl() + "/metrics " + admin.baseUrl() + "/healthz"
                     + (admin.hasToken() ? " (bearer token required)" : ""));
+            out.println("  api: " + admin.baseUrl() + AdminApi.PREFIX + "services" + tokenHint());
         } else {
             out.println("  admin: off");
         }
         out.println("Ready. " + (source.reloadable() ? "SIGHUP reloads " + source.describe() + "; " : "")
                 + "SIGTERM or Ctrl-C stops (grace " + Durations.format(config.shutdownGrace()) + ").");
         out.flush();
+    }
+
+    /** Where the write token is kept, for the banner; the token itself is never printed. */
+    private String tokenHint() {
+        return adminTokens.stream()
+                .filter(t -> t.role() == AdminRole.WRITE && t.file() != null)
+                .findFirst()
+                .map(t -> " (token in " + t.file() + ")")
+                .orElse(" (token as configured)");
     }
 
     private static ThreadFactory named(String prefix, boolean daemon) {

@@ -2,10 +2,14 @@ package dev.portico.server;
 
 import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.cmd.DemoCommand;
+import dev.portico.server.cmd.DiffCommand;
 import dev.portico.server.cmd.Import3xsdCommand;
+import dev.portico.server.cmd.ImportTxlbCommand;
+import dev.portico.server.cmd.LbCommand;
 import dev.portico.server.cmd.PorticoCommand;
 import dev.portico.server.cmd.ServeCommand;
 import dev.portico.server.cmd.WebCommand;
+import dev.portico.lb.LbServiceType;
 import dev.portico.web.WebServiceType;
 import picocli.CommandLine;
 
@@ -32,7 +36,7 @@ public final class Main {
 
     /** The service types of this build. */
     public static ServiceTypes builtinTypes() {
-        return ServiceTypes.of(new WebServiceType());
+        return ServiceTypes.of(new WebServiceType(), new LbServiceType());
     }
 
     /** The picocli command tree. */
@@ -41,8 +45,11 @@ public final class Main {
         cl.addSubcommand("serve", new ServeCommand(cli));
         cl.addSubcommand("check", new CheckCommand(cli));
         cl.addSubcommand("web", new WebCommand(cli));
+        cl.addSubcommand("lb", new LbCommand(cli));
         cl.addSubcommand("demo", new DemoCommand(cli));
+        cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));
+        cl.addSubcommand("import-txlb", new ImportTxlbCommand(cli));
         cl.setOut(new PrintWriter(cli.out(), true));
         cl.setErr(new PrintWriter(cli.err(), true));
         cl.setExecutionExceptionHandler((e, command, parsed) -> {

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code type: web} in the config file. Reads only its own section:
@@ -154,6 +156,12 @@ public final class WebServiceType implements ServiceType<WebConfig> {
             return parent == null ? p : parent.resolve(p).normalize();
         }
         return p;
+    }
+
+    /** Writes a config back as its section, paths absolute; settings at their default are left out. */
+    @Override
+    public Optional<Map<String, Object>> toYaml(WebConfig config) {
+        return Optional.of(WebConfigYaml.write(this, config));
     }
 
     @Override

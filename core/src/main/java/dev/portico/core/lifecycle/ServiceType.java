@@ -2,6 +2,9 @@ package dev.portico.core.lifecycle;
 
 import dev.portico.core.config.Section;
 
+import java.util.Map;
+import java.util.Optional;
+
 /**
  * One kind of service in the config file ({@code type: web}). It reads its own section into a
  * typed config and builds the service from it; it never reads another section.
@@ -21,4 +24,15 @@ public interface ServiceType<C> {
 
     /** Builds a service that is not started yet. */
     Service create(String serviceName, C config, ServiceContext context);
+
+    /**
+     * Writes a config back as the section {@link #parse} reads: plain maps (insertion-ordered),
+     * lists, strings and numbers, including {@code type}. Reading the result back must give an
+     * equal config. Used by the admin {@code save} and by {@code portico diff}.
+     *
+     * @return the section, or empty when this type cannot write its config
+     */
+    default Optional<Map<String, Object>> toYaml(C config) {
+        return Optional.empty();
+    }
 }

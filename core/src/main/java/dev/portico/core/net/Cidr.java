@@ -96,6 +96,17 @@ public final class Cidr {
         return out;
     }
 
+    /** Equal when both cover the same range, however they were written. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cidr c && prefix == c.prefix && java.util.Arrays.equals(network, c.network);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * java.util.Arrays.hashCode(network) + prefix;
+    }
+
     @Override
     public String toString() {
         return text;

@@ -1,6 +1,14 @@
 package dev.portico.server.cmd;
 
+import dev.portico.admin.api.AdminApi;
+import dev.portico.core.config.ConfigException;
+import dev.portico.core.net.HostPort;
+import dev.portico.lb.LbService;
 import dev.portico.server.Cli;
+import dev.portico.server.Daemon;
+import dev.portico.server.Supervisor;
+import dev.portico.server.config.ServerConfig;
+import dev.portico.server.config.ServiceSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -8,17 +16,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
  * {@code portico demo}: copies the sample site bundled in the jar to a directory and serves it
- * with gzip on, printing the URLs to open.
+ * with gzip on; next to it, two small backend web servers on loopback (each page says which one
+ * answered) behind an lb service. Prints the URLs to open and the admin API.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Serve a bundled sample site and print the URLs to open.",
@@ -43,6 +55,16 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the sample site (kept after exit).")
     Path dir;
 
+    @Option(names = "--lb-listen", paramLabel = "HOST:PORT",
+            description = "Where the balanced demo service listens (default: " + DEFAULT_LB_LISTEN + ").")
+    String lbListen;
+
+    /** Where the balanced service listens unless told otherwise. */
+    static final String DEFAULT_LB_LISTEN = "127.0.0.1:8000";
+
+    /** How many backends the balanced service has. */
+    static final int BACKENDS = 2;
+
     public DemoCommand(Cli cli) {
         this.cli = cli;
     }
@@ -51,17 +73,84 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = extract(dir != null ? dir : Files.createTempDirectory("portico-demo-"));
         cli.out().println("Demo site: " + root);
-        return WebCommand.serve(cli, spec, runtime, "portico demo", root, runtime.listen(DEFAULT_LISTEN), true, false,
-                List.of(), null, daemon -> {
-                    var site = daemon.supervisor().running().getFirst().service().endpoints();
-                    cli.out().println();
-                    cli.out().println("Open " + String.join(" or ", site) + " in a browser.");
-                    if (daemon.admin() != null) {
-                        cli.out().println("Metrics: " + daemon.admin().baseUrl() + "/metrics");
-                    }
-                    cli.out().println("Stop with Ctrl-C.");
-                    cli.out().flush();
-                });
+        if (cli.types().find("web").isEmpty() || cli.types().find("lb").isEmpty()) {
+            cli.err().println("portico: the demo needs the 'web' and 'lb' service types (known types: "
+                    + String.join(", ", cli.types().names()) + ")");
+            return Cli.FAILED;
+        }
+        List<ServiceSpec> services = new ArrayList<>();
+        List<String> backends = new ArrayList<>();
+        try {
+            services.add(QuickStart.spec(cli, "site", QuickStart.FlagSection.service("web")
+                    .put("root", root.toString(), "--dir")
+                    .put("listen", runtime.listen(DEFAULT_LISTEN), "--listen")
+                    .put("gzip", QuickStart.FlagSection.nested().put("enabled", "true", "--gzip"), "--gzip"), "portico demo"));
+            for (int i = 1; i <= BACKENDS; i++) {
+                String address = "127.0.0.1:" + freePort();
+                backends.add(address);
+                services.add(QuickStart.spec(cli, "backend-" + i, QuickStart.FlagSection.service("web")
+                        .put("root", backendSite(root, i).toString(), "portico demo")
+                        .put("listen", address, "portico demo"), "portico demo"));
+            }
+            services.add(QuickStart.spec(cli, "balanced", QuickStart.FlagSection.service("lb")
+                    .put("listen", List.of(lbListen != null ? lbListen : DEFAULT_LB_LISTEN), "--lb-listen")
+                    .put("backends", backends, "portico demo"), "portico demo"));
+        } catch (ConfigException e) {
+            CheckCommand.printProblems(cli, e);
+            return Cli.USAGE;
+        }
+        ServerConfig config = runtime.toConfig(spec, "portico demo", services);
+        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), this::printUrls);
+    }
+
+    private void printUrls(Daemon daemon) {
+        List<String> site = List.of();
+        List<String> balanced = List.of();
+        for (Supervisor.Running r : daemon.supervisor().running()) {
+            if (r.spec().name().equals("site")) {
+                site = r.service().endpoints();
+            } else if (r.service() instanceof LbService lb) {
+                balanced = lb.listenAddresses().stream()
+                        .map(a -> "http://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + "/").toList();
+            }
+        }
+        cli.out().println();
+        cli.out().println("Open " + String.join(" or ", site) + " in a browser.");
+        cli.out().println("Balanced: " + String.join(" or ", balanced) + " (" + BACKENDS
+                + " backends, round robin: reload to see which one answers)");
+        if (daemon.admin() != null) {
+            String api = daemon.admin().baseUrl() + AdminApi.PREFIX + "services";
+            String tokenFile = daemon.adminTokens().stream().filter(t -> t.file() != null)
+                    .map(t -> t.file().toString()).findFirst().orElse("TOKEN_FILE");
+            cli.out().println("Admin API: " + api);
+            cli.out().println("  curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" " + api);
+            cli.out().println("Metrics: " + daemon.admin().baseUrl() + "/metrics");
+        }
+        cli.out().println("Stop with Ctrl-C.");
+        cli.out().flush();
+    }
+
+    /** A one-page site for backend {@code n}, under the demo directory. */
+    static Path backendSite(Path root, int n) throws IOException {
+        Path site = root.resolveSibling(root.getFileName() + "-backend-" + n);
+        Files.createDirectories(site);
+        Files.writeString(site.resolve("index.html"), """
+                <!doctype html>
+                <html><head><meta charset="utf-8"><title>Backend %d</title></head>
+                <body style="font-family: sans-serif; margin: 3em">
+                <h1>Backend %d answered</h1>
+                <p>This page came through the <code>balanced</code> lb service. Reload: the next connection goes to
+                the other backend. Disable one through the admin API and every reload lands on the other.</p>
+                </body></html>
+                """.formatted(n, n), StandardCharsets.UTF_8);
+        return site;
+    }
+
+    /** A port free on loopback right now, for a demo backend. */
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     /** Copies the bundled site into {@code target} (files already there are replaced); returns it. */

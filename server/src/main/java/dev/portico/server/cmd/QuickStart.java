@@ -88,7 +88,11 @@ final class QuickStart {
     /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */
     static int run(Cli cli, Daemon.ConfigSource source, ServerConfig config, String logLevel,
                    Consumer<Daemon> afterStart) throws Exception {
-        Daemon daemon = new Daemon(source, cli.logging(), cli.out(), logLevel);
+        return run(cli, new Daemon(source, cli.logging(), cli.out(), logLevel), config, afterStart);
+    }
+
+    /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */
+    static int run(Cli cli, Daemon daemon, ServerConfig config, Consumer<Daemon> afterStart) throws Exception {
         try {
             daemon.start(config);
         } catch (Supervisor.StartException | java.io.IOException e) {

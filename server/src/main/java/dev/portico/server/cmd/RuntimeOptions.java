@@ -11,6 +11,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -33,7 +35,8 @@ public final class RuntimeOptions {
     String transport;
 
     @Option(names = "--admin", paramLabel = "HOST:PORT|off",
-            description = "Admin endpoint with /metrics and /healthz (default: 127.0.0.1:9090).")
+            description = "Admin endpoint with the JSON API, /metrics and /healthz (default: 127.0.0.1:9090; "
+                    + "token in ~/.portico/admin.token).")
     String admin;
 
     @Option(names = "--log-level", paramLabel = "LEVEL",
@@ -60,6 +63,11 @@ public final class RuntimeOptions {
 
     /** A whole-process config around one service built from flags. */
     public ServerConfig toConfig(CommandSpec spec, String source, ServiceSpec service) {
+        return toConfig(spec, source, List.of(service));
+    }
+
+    /** A whole-process config around services built from flags, in the given order. */
+    public ServerConfig toConfig(CommandSpec spec, String source, List<ServiceSpec> services) {
         int w = workers != null ? workers : ServerConfig.defaultWorkers();
         if (w < 1 || w > 4096) {
             throw new ParameterException(spec.commandLine(), "--workers: " + w + " is out of range (1 to 4096)");
@@ -71,8 +79,10 @@ public final class RuntimeOptions {
             throw new ParameterException(spec.commandLine(), "--transport: " + e.getMessage());
         }
         String level = logLevel(spec);
+        Map<String, ServiceSpec> byName = new LinkedHashMap<>();
+        services.forEach(s -> byName.put(s.name(), s));
         return new ServerConfig(source, w, kind, level != null ? level : "info", adminSettings(spec), null,
-                ServerConfig.DEFAULT_GRACE, Map.of(service.name(), service));
+                ServerConfig.DEFAULT_GRACE, byName);
     }
 
     private AdminSettings adminSettings(CommandSpec spec) {

@@ -67,8 +67,13 @@ public final class ServeCommand implements Callable<Integer> {
             public String describe() {
                 return file.toString();
             }
+
+            @Override
+            public Path file() {
+                return file;
+            }
         };
-        return QuickStart.run(cli, source, config, level, d -> {
+        return QuickStart.run(cli, new Daemon(source, cli.logging(), cli.out(), level, reader), config, d -> {
         });
     }
 }

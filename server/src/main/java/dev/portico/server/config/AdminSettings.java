@@ -1,28 +1,79 @@
 package dev.portico.server.config;
 
+import dev.portico.admin.AdminRole;
+import dev.portico.admin.AdminServer;
 import dev.portico.core.net.HostPort;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * The {@code admin:} section.
  *
- * @param enabled false for {@code admin: off}
- * @param listen  where the admin endpoint listens
- * @param token   the bearer token, or null for none
+ * @param enabled  false for {@code admin: off}
+ * @param listen   where the admin endpoint listens
+ * @param tokens   the configured bearer tokens; empty means one generated into
+ *                 {@link #defaultTokenFile()} on first start
+ * @param autosave how often the running config is saved to the file, or null for never
  */
-public record AdminSettings(boolean enabled, HostPort listen, String token) {
+public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave) {
+
+    public AdminSettings {
+        Objects.requireNonNull(listen, "listen");
+        tokens = List.copyOf(tokens);
+    }
+
+    /**
+     * One configured token: given inline, or kept in a file (created with a fresh token, mode 0600,
+     * when it does not exist yet).
+     *
+     * @param token the token, or null when it is in {@code file}
+     * @param file  the file holding the token, or null when it is inline
+     * @param role  what it may do
+     */
+    public record TokenSpec(String token, Path file, AdminRole role) {
+        public TokenSpec {
+            if ((token == null) == (file == null)) {
+                throw new IllegalArgumentException("a token is given inline or in a file, not both or neither");
+            }
+            Objects.requireNonNull(role, "role");
+        }
+
+        /** An inline token. */
+        public static TokenSpec inline(String token, AdminRole role) {
+            return new TokenSpec(token, null, role);
+        }
+
+        /** A token kept in a file. */
+        public static TokenSpec file(Path file, AdminRole role) {
+            return new TokenSpec(null, file, role);
+        }
+
+        @Override
+        public String toString() {
+            return (file != null ? file.toString() : "(inline)") + " " + role;
+        }
+    }
 
     /** No admin endpoint. */
     public static AdminSettings off() {
-        return new AdminSettings(false, dev.portico.admin.AdminServer.DEFAULT_LISTEN, null);
+        return new AdminSettings(false, AdminServer.DEFAULT_LISTEN, List.of(), null);
     }
 
-    /** An admin endpoint without a token. */
+    /** An admin endpoint with a generated token and no autosave. */
     public static AdminSettings at(HostPort listen) {
-        return new AdminSettings(true, listen, null);
+        return new AdminSettings(true, listen, List.of(), null);
+    }
+
+    /** Where the token is generated when none is configured: {@code ~/.portico/admin.token}. */
+    public static Path defaultTokenFile() {
+        return Path.of(System.getProperty("user.home"), ".portico", "admin.token");
     }
 
     @Override
     public String toString() {
-        return enabled ? listen + (token != null ? " (token)" : "") : "off";
+        return enabled ? listen + " " + tokens + (autosave != null ? " autosave " + autosave : "") : "off";
     }
 }

@@ -1,5 +1,6 @@
 package dev.portico.server.config;
 
+import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.ConfigNode;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,7 +32,8 @@ import java.util.regex.Pattern;
  * every level come with the nearest valid key as a suggestion.
  *
  * <p>Top-level keys: {@code workers}, {@code transport}, {@code log_level}, {@code admin}
- * ({@code listen}, {@code token}, {@code token_file}, or {@code off}), {@code access_log},
+ * ({@code listen}, {@code token}, {@code token_file}, {@code tokens}, {@code autosave}, or
+ * {@code off}), {@code access_log},
  * {@code shutdown_grace}, {@code services} (name &rarr; section with {@code type:}).
  */
 public final class ServerConfigReader {
@@ -152,33 +155,81 @@ public final class ServerConfigReader {
             if (v.equals("off") || v.equals("false") || v.equals("no")) {
                 return AdminSettings.off();
             }
-            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file) or 'off'");
+            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file, tokens, autosave) or 'off'");
             return AdminSettings.off();
         }
         Section a = top.section("admin");
         HostPort listen = hostPort(a, "listen", AdminServer.DEFAULT_LISTEN);
-        String token = a.string("token", null);
-        String tokenFile = a.string("token_file", null);
-        if (token != null && tokenFile != null) {
-            a.problem("token_file", "'admin' takes 'token' or 'token_file', not both");
-        } else if (tokenFile != null) {
-            token = readToken(a, tokenFile);
+        List<AdminSettings.TokenSpec> tokens = new ArrayList<>();
+        AdminSettings.TokenSpec main = token(a, "token", AdminRole.WRITE);
+        if (main != null) {
+            tokens.add(main);
+        }
+        Optional<ConfigNode> list = a.node("tokens");
+        if (list.isPresent()) {
+            if (list.get() instanceof ConfigNode.ListNode l) {
+                for (int i = 0; i < l.items().size(); i++) {
+                    Section t = Section.of(l.items().get(i), a.path() + ".tokens[" + i + "]", a.problems());
+                    AdminRole role = AdminRole.parse(t.oneOf("role", "write", List.of("read", "write", "readonly", "full")));
+                    AdminSettings.TokenSpec spec = token(t, "token", role);
+                    if (spec == null) {
+                        t.problems().add(t.location(), "'" + t.path() + "' needs 'token' or 'token_file'");
+                    } else {
+                        tokens.add(spec);
+                    }
+                    t.finish();
+                }
+            } else {
+                a.problem("tokens", "'" + a.path() + ".tokens' must be a list of {token|token_file, role: read|write}");
+            }
+        }
+        Duration autosave = null;
+        String autosaveText = a.string("autosave", null);
+        if (autosaveText != null && !List.of("off", "no", "false").contains(autosaveText.strip().toLowerCase(Locale.ROOT))) {
+            autosave = a.duration("autosave", null);
+            if (autosave != null && autosave.compareTo(Duration.ofSeconds(1)) < 0) {
+                a.problem("autosave", "'" + a.path() + ".autosave' must be at least 1s");
+                autosave = null;
+            }
         }
         a.finish();
-        return new AdminSettings(true, listen, token);
+        return new AdminSettings(true, listen, tokens, autosave);
     }
 
-    private static String readToken(Section a, String file) {
-        try {
-            String t = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
-            if (t.isEmpty()) {
-                a.problem("token_file", "admin token file '" + file + "' is empty");
+    /** {@code token} or {@code token_file} of a section, or null when it has neither. */
+    private static AdminSettings.TokenSpec token(Section s, String key, AdminRole role) {
+        String token = s.string(key, null);
+        String tokenFile = s.string(key + "_file", null);
+        if (token != null && tokenFile != null) {
+            String where = s.path().startsWith("config.") ? s.path().substring("config.".length()) : s.path();
+            s.problem(key + "_file", "'" + where + "' takes '" + key + "' or '" + key + "_file', not both");
+            return null;
+        }
+        if (token != null) {
+            if (token.isBlank()) {
+                s.problem(key, "'" + s.path() + "." + key + "' is empty");
                 return null;
             }
-            return t;
+            return AdminSettings.TokenSpec.inline(token.strip(), role);
+        }
+        if (tokenFile != null) {
+            Path file = Path.of(tokenFile);
+            if (Files.exists(file)) {
+                checkToken(s, key + "_file", file);
+            }
+            return AdminSettings.TokenSpec.file(file, role);
+        }
+        return null;
+    }
+
+    /** A token file that exists must hold a token; a missing one is created on start. */
+    private static void checkToken(Section a, String key, Path file) {
+        try {
+            if (Files.readString(file, StandardCharsets.UTF_8).strip().isEmpty()) {
+                a.problem(key, "admin token file '" + file + "' is empty");
+            }
         } catch (IOException | RuntimeException e) {
-            a.problem("token_file", "cannot read admin token file '" + file + "': " + e.getMessage());
-            return null;
+            a.problem(key, "cannot read admin token file '" + file + "': " + e.getMessage());
         }
     }
 

@@ -5,7 +5,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /** Writes YAML scalars: plain when that reads back as the same string, double-quoted otherwise. */
-final class YamlText {
+public final class YamlText {
 
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./@][A-Za-z0-9_./@:+\\-]*");
     private static final Set<String> RESERVED = Set.of("true", "false", "yes", "no", "on", "off", "null", "y", "n", "~");
@@ -14,7 +14,7 @@ final class YamlText {
     }
 
     /** A string value that YAML reads back as exactly this string. */
-    static String string(String s) {
+    public static String string(String s) {
         if (PLAIN.matcher(s).matches() && !RESERVED.contains(s.toLowerCase(Locale.ROOT)) && !looksNumeric(s)
                 && !s.endsWith(":")) {
             return s;
@@ -33,7 +33,7 @@ final class YamlText {
     }
 
     /** A flow list such as {@code [a, b]}. */
-    static String list(Iterable<String> items) {
+    public static String list(Iterable<String> items) {
         StringBuilder b = new StringBuilder("[");
         for (String s : items) {
             if (b.length() > 1) {
@@ -45,7 +45,7 @@ final class YamlText {
     }
 
     /** Text for a {@code #} comment, kept on one line. */
-    static String comment(String s) {
+    public static String comment(String s) {
         return s.replace('\n', ' ').replace('\r', ' ');
     }
 

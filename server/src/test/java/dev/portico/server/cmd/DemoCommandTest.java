@@ -2,7 +2,9 @@ package dev.portico.server.cmd;
 
 import dev.portico.server.CliRun;
 import dev.portico.server.Daemon;
-import dev.portico.server.TestTypes;
+import dev.portico.lb.LbService;
+import dev.portico.server.Main;
+import dev.portico.server.control.Api;
 import dev.portico.web.WebConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -15,6 +17,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,7 +45,9 @@ class DemoCommandTest {
         AtomicReference<WebConfig> seen = new AtomicReference<>();
         AtomicReference<HttpResponse<String>> index = new AtomicReference<>();
         AtomicReference<HttpResponse<byte[]>> large = new AtomicReference<>();
-        CliRun r = CliRun.run(TestTypes.all(), (Daemon d) -> {
+        Set<String> balanced = new HashSet<>();
+        AtomicReference<String> services = new AtomicReference<>();
+        CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
             try (HttpClient http = HttpClient.newHttpClient()) {
                 seen.set((WebConfig) d.supervisor().running().getFirst().spec().config());
                 String base = d.supervisor().running().getFirst().service().endpoints().getFirst();
@@ -50,12 +56,19 @@ class DemoCommandTest {
                 large.set(http.send(HttpRequest.newBuilder(URI.create(base + "docs/large.txt"))
                         .header("Accept-Encoding", "gzip").timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofByteArray()));
+                LbService lb = (LbService) d.supervisor().running().getLast().service();
+                for (int i = 0; i < 4; i++) {
+                    balanced.add(Api.fetch("http://127.0.0.1:" + lb.port() + "/").replaceAll("(?s).*<h1>(.*)</h1>.*", "$1"));
+                }
+                Api api = new Api(d.admin().baseUrl(), Files.readString(d.adminTokens().getFirst().file()).strip());
+                services.set(api.get("/api/v1/services").json().toString());
             } catch (Exception e) {
                 throw new AssertionError(e);
             } finally {
                 d.requestStop();
             }
-        }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+        }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0");
 
         assertThat(r.status).as(r.toString()).isZero();
         assertThat(seen.get().gzip().enabled()).isTrue();
@@ -67,5 +80,10 @@ class DemoCommandTest {
         assertThat(r.out).contains("Demo site: " + dir.resolve("demo"), "Open http://127.0.0.1:", "in a browser.",
                 "Metrics: http://127.0.0.1:");
         assertThat(DemoCommand.DEFAULT_LISTEN).isEqualTo("127.0.0.1:8080");
+        assertThat(balanced).containsExactlyInAnyOrder("Backend 1 answered", "Backend 2 answered");
+        assertThat(services.get()).contains("\"name\":\"site\"", "\"name\":\"backend-1\"", "\"name\":\"balanced\"",
+                "\"active_group\":\"main\"");
+        assertThat(r.out).contains("Balanced: http://127.0.0.1:", "Admin API: http://127.0.0.1:",
+                "/api/v1/services", "curl -H \"Authorization: Bearer $(cat ");
     }
 }

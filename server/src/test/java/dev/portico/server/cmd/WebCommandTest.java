@@ -55,7 +55,9 @@ class WebCommandTest {
                 int port = RunningService.addressOf(d.supervisor().running().getFirst().service()).getPort();
                 index.set(get("http://127.0.0.1:" + port + "/"));
                 gz.set(get("http://127.0.0.1:" + port + "/big.txt", "Accept-Encoding", "gzip"));
-                health.set(get(d.admin().baseUrl() + "/healthz").statusCode());
+                assertThat(get(d.admin().baseUrl() + "/healthz").statusCode()).isEqualTo(401);
+                health.set(get(d.admin().baseUrl() + "/healthz", "Authorization",
+                        "Bearer " + d.adminTokens().getFirst().secret()).statusCode());
                 await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(accessLog) && Files.size(accessLog) > 0);
             } catch (Exception e) {
                 throw new AssertionError(e);

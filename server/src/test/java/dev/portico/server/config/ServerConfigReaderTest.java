@@ -1,5 +1,6 @@
 package dev.portico.server.config;
 
+import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.net.HostPort;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,7 +47,8 @@ class ServerConfigReaderTest {
         assertThat(c.workers()).isEqualTo(3);
         assertThat(c.transport()).isEqualTo(Transport.Kind.NIO);
         assertThat(c.logLevel()).isEqualTo("warn");
-        assertThat(c.admin()).isEqualTo(new AdminSettings(true, new HostPort("127.0.0.1", 9999), "abc"));
+        assertThat(c.admin()).isEqualTo(new AdminSettings(true, new HostPort("127.0.0.1", 9999),
+                List.of(AdminSettings.TokenSpec.inline("abc", AdminRole.WRITE)), null));
         assertThat(c.accessLog()).isEqualTo("/tmp/access.log");
         assertThat(c.shutdownGrace()).isEqualTo(Duration.ofMillis(1500));
         assertThat(c.services()).containsOnlyKeys("one", "two");
@@ -75,7 +78,32 @@ class ServerConfigReaderTest {
     void tokenFromAFile(@TempDir Path dir) throws Exception {
         Path token = Files.writeString(dir.resolve("token"), "  s3cret\n");
         ServerConfig c = reader.read("admin:\n  token_file: " + token + "\nservices:\n  e: {type: echo, listen: 7000}\n", "t.yaml");
-        assertThat(c.admin().token()).isEqualTo("s3cret");
+        assertThat(c.admin().tokens()).containsExactly(AdminSettings.TokenSpec.file(token, AdminRole.WRITE));
+    }
+
+    @Test
+    void readAndWriteTokensAndAutosave(@TempDir Path dir) throws Exception {
+        ServerConfig c = reader.read("""
+                admin:
+                  token: main
+                  tokens:
+                    - {token: look, role: read}
+                    - {token_file: %s, role: write}
+                  autosave: 5m
+                services:
+                  e: {type: echo, listen: 7000}
+                """.formatted(dir.resolve("ops.token")), "t.yaml");
+        assertThat(c.admin().tokens()).containsExactly(
+                AdminSettings.TokenSpec.inline("main", AdminRole.WRITE),
+                AdminSettings.TokenSpec.inline("look", AdminRole.READ),
+                AdminSettings.TokenSpec.file(dir.resolve("ops.token"), AdminRole.WRITE));
+        assertThat(c.admin().autosave()).isEqualTo(Duration.ofMinutes(5));
+        assertThatThrownBy(() -> reader.read("admin:\n  tokens: [{role: read}]\n  autosave: 10ms\nservices:\n"
+                + "  e: {type: echo, listen: 7000}\n", "r.yaml"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).map(Object::toString)
+                        .containsExactlyInAnyOrder(
+                                "r.yaml:2:12: 'config.admin.tokens[0]' needs 'token' or 'token_file'",
+                                "r.yaml:3:13: 'config.admin.autosave' must be at least 1s"));
     }
 
     @Test
@@ -140,9 +168,12 @@ class ServerConfigReaderTest {
     }
 
     @Test
-    void unreadableTokenFile() {
-        assertThatThrownBy(() -> reader.read("admin: {token_file: /nonexistent/t}\nservices:\n  e: {type: echo, listen: 1}\n", "x.yaml"))
-                .hasMessageStartingWith("x.yaml:1:21: cannot read admin token file '/nonexistent/t'");
+    void emptyTokenFileIsAProblemAndAMissingOneIsCreatedLater(@TempDir Path dir) throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty"), "\n");
+        assertThatThrownBy(() -> reader.read("admin: {token_file: " + empty + "}\nservices:\n  e: {type: echo, listen: 1}\n", "x.yaml"))
+                .hasMessageStartingWith("x.yaml:1:21: admin token file '" + empty + "' is empty");
+        ServerConfig c = reader.read("admin: {token_file: /nonexistent/t}\nservices:\n  e: {type: echo, listen: 1}\n", "x.yaml");
+        assertThat(c.admin().tokens()).containsExactly(AdminSettings.TokenSpec.file(Path.of("/nonexistent/t"), AdminRole.WRITE));
     }
 
     @Test

@@ -1,0 +1,61 @@
+package dev.portico.admin.api;
+
+import java.util.List;
+
+/**
+ * What the admin API controls: the running services. The admin module knows only this
+ * interface; the process that runs the services implements it (the {@code server} module adapts
+ * its supervisor and the lb services), and tests give a fake.
+ *
+ * <p>Every method may throw {@link ControlException} with the kind of failure (bad input,
+ * unknown service or host, conflict). Names of hosts are their {@code host:port} addresses.
+ */
+public interface ControlPlane {
+
+    /** Every running service with its listeners, groups and hosts, in config order. */
+    List<Views.Service> services();
+
+    /** One service; {@link ControlException.Kind#NOT_FOUND} when there is none by that name. */
+    Views.Service service(String service);
+
+    /** Adds a host to a group; it takes new connections at once. */
+    Views.Host addHost(String service, String group, String address, int weight);
+
+    /** Removes a host; refuses ({@link ControlException.Kind#CONFLICT}) the last host of the active group. */
+    void removeHost(String service, String group, String host);
+
+    /** Enables, disables or drains a host. */
+    Views.Host hostState(String service, String group, String host, HostAction action);
+
+    /** Changes a host's weight. */
+    Views.Host weight(String service, String group, String host, int weight);
+
+    /** Replaces the service's scheduler; connections already placed stay where they are. */
+    Views.Service scheduler(String service, String scheduler);
+
+    /** Sends new connections to another group. */
+    Views.Service switchGroup(String service, String group);
+
+    /**
+     * Opens one more listener.
+     *
+     * @return the address actually bound, as {@code host:port}
+     */
+    String openListener(String service, String address);
+
+    /** Closes a listener; refuses ({@link ControlException.Kind#CONFLICT}) the last one. */
+    void closeListener(String service, String address);
+
+    /** Writes the running config back to its file if it differs. */
+    Views.Saved save();
+
+    /** What can be done to a host's admin state. */
+    enum HostAction {
+        /** Takes new connections. */
+        ENABLE,
+        /** Takes no new connections; open ones are left alone. */
+        DISABLE,
+        /** Takes no new connections; open ones finish or time out. */
+        DRAIN
+    }
+}

@@ -1,0 +1,86 @@
+package dev.portico.admin.api;
+
+import java.util.List;
+
+/**
+ * What the admin API shows, as plain records; written as JSON with snake_case names.
+ */
+public final class Views {
+
+    private Views() {
+    }
+
+    /**
+     * One running service.
+     *
+     * @param name        the name under {@code services:}
+     * @param type        the service type, such as {@code lb} or {@code web}
+     * @param listeners   the addresses bound, {@code host:port}
+     * @param endpoints   human-readable endpoints, as in the start-up banner
+     * @param scheduler   the scheduler (balancing services only, else null)
+     * @param activeGroup the group new connections go to (balancing services only, else null)
+     * @param connections open client connections (balancing services only, else null)
+     * @param groups      the groups of hosts, empty for services without hosts
+     */
+    public record Service(String name, String type, List<String> listeners, List<String> endpoints, String scheduler,
+                          String activeGroup, Long connections, List<Group> groups) {
+        public Service {
+            listeners = List.copyOf(listeners);
+            endpoints = List.copyOf(endpoints);
+            groups = List.copyOf(groups);
+        }
+    }
+
+    /**
+     * A group of hosts.
+     *
+     * @param name   the group name
+     * @param active true for the group new connections go to
+     * @param hosts  its hosts
+     */
+    public record Group(String name, boolean active, List<Host> hosts) {
+        public Group {
+            hosts = List.copyOf(hosts);
+        }
+    }
+
+    /**
+     * One host with its live state.
+     *
+     * @param name        its name in URLs: the address
+     * @param address     {@code host:port}
+     * @param weight      its weight
+     * @param admin       {@code enabled}, {@code disabled} or {@code draining}
+     * @param health      {@code up}, {@code down} or {@code unknown}
+     * @param open        connections open now
+     * @param total       connections ever started
+     * @param failed      connect attempts that failed
+     * @param bytesIn     bytes received from the host (over closed connections)
+     * @param bytesOut    bytes sent to the host (over closed connections)
+     * @param rate        new connections per second, over the last second or more
+     * @param lastClose   when a connection last closed (ISO-8601), or null
+     * @param lastFailure the last failure, or null
+     */
+    public record Host(String name, String address, int weight, String admin, String health, long open, long total,
+                       long failed, long bytesIn, long bytesOut, double rate, String lastClose, Failure lastFailure) {
+    }
+
+    /**
+     * A failure of a host.
+     *
+     * @param time   when (ISO-8601)
+     * @param reason what happened
+     */
+    public record Failure(String time, String reason) {
+    }
+
+    /**
+     * What {@code save} did.
+     *
+     * @param written true when the file was written, false when it already held the running config
+     * @param file    the config file
+     * @param backup  the copy of the previous file, or null when nothing was written
+     */
+    public record Saved(boolean written, String file, String backup) {
+    }
+}

@@ -1,0 +1,153 @@
+package dev.portico.admin.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.portico.admin.AdminRole;
+import dev.portico.admin.AdminServer;
+import dev.portico.core.net.HostPort;
+import dev.portico.testing.PorticoExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@Timeout(30)
+class AdminApiTest {
+
+    private static final String WRITE = "w-token";
+    private static final String READ = "r-token";
+
+    @RegisterExtension
+    final PorticoExtension portico = new PorticoExtension();
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ObjectMapper json = new ObjectMapper();
+    private final FakeControlPlane plane = new FakeControlPlane();
+    private AdminServer admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        admin = AdminServer.builder(portico.metrics())
+                .listen(new HostPort("127.0.0.1", 0))
+                .token(WRITE, AdminRole.WRITE)
+                .token(READ, AdminRole.READ)
+                .prefix(AdminApi.PREFIX, new AdminApi(plane))
+                .build()
+                .start(portico.context().transport(), portico.context().workers());
+    }
+
+    @AfterEach
+    void stop() {
+        admin.close();
+        http.close();
+    }
+
+    private HttpResponse<String> call(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(admin.baseUrl() + path))
+                .timeout(Duration.ofSeconds(5))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            r.header("Authorization", "Bearer " + token);
+        }
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode ok(HttpResponse<String> r, int status) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
+        return json.readTree(r.body());
+    }
+
+    @Test
+    void listsServicesWithGroupsAndHostsInSnakeCase() throws Exception {
+        JsonNode body = ok(call("GET", "/api/v1/services", null, READ), 200);
+        JsonNode front = body.get("services").get(0);
+        assertThat(front.get("name").asText()).isEqualTo("front");
+        assertThat(front.get("type").asText()).isEqualTo("lb");
+        assertThat(front.get("active_group").asText()).isEqualTo("main");
+        assertThat(front.get("listeners").get(0).asText()).isEqualTo("127.0.0.1:8000");
+        JsonNode host = front.get("groups").get(0).get("hosts").get(0);
+        assertThat(host.get("address").asText()).isEqualTo("127.0.0.1:9001");
+        assertThat(host.has("bytes_in")).isTrue();
+        assertThat(host.has("last_failure")).isTrue();
+        assertThat(body.get("services").get(1).get("type").asText()).isEqualTo("web");
+
+        assertThat(ok(call("GET", "/api/v1/services/front", null, READ), 200).get("scheduler").asText())
+                .isEqualTo("roundrobin");
+        assertThat(ok(call("GET", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9001", null, READ), 200)
+                .get("weight").asInt()).isEqualTo(1);
+    }
+
+    @Test
+    void changesHostsWeightsSchedulerGroupAndListeners() throws Exception {
+        JsonNode added = ok(call("POST", "/api/v1/services/front/groups/main/hosts",
+                "{\"address\":\"127.0.0.1:9002\",\"weight\":3}", WRITE), 201);
+        assertThat(added.get("weight").asInt()).isEqualTo(3);
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9002/drain", null, WRITE), 200)
+                .get("admin").asText()).isEqualTo("draining");
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9002/disable", null, WRITE), 200)
+                .get("admin").asText()).isEqualTo("disabled");
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9002/enable", null, WRITE), 200)
+                .get("admin").asText()).isEqualTo("enabled");
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9002/weight?weight=7", null,
+                WRITE), 200).get("weight").asInt()).isEqualTo(7);
+        assertThat(ok(call("DELETE", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9002", null, WRITE), 200)
+                .get("removed").asText()).isEqualTo("127.0.0.1:9002");
+        assertThat(ok(call("POST", "/api/v1/services/front/scheduler", "{\"scheduler\":\"leastconns\"}", WRITE), 200)
+                .get("scheduler").asText()).isEqualTo("leastconns");
+        assertThat(ok(call("POST", "/api/v1/services/front/active-group", "{\"group\":\"standby\"}", WRITE), 200)
+                .get("active_group").asText()).isEqualTo("standby");
+        assertThat(ok(call("POST", "/api/v1/services/front/listeners", "{\"address\":\"127.0.0.1:8001\"}", WRITE), 201)
+                .get("listening").asText()).isEqualTo("127.0.0.1:8001");
+        assertThat(ok(call("DELETE", "/api/v1/services/front/listeners/127.0.0.1:8001", null, WRITE), 200)
+                .get("closed").asText()).isEqualTo("127.0.0.1:8001");
+        JsonNode saved = ok(call("POST", "/api/v1/save", null, WRITE), 200);
+        assertThat(saved.get("written").asBoolean()).isTrue();
+        assertThat(plane.saves).isEqualTo(1);
+    }
+
+    @Test
+    void errorsAreJsonWithTheRightStatus() throws Exception {
+        JsonNode last = ok(call("DELETE", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9001", null, WRITE), 409);
+        assertThat(last.get("error").asText()).contains("last host of the active group");
+        assertThat(last.get("status").asInt()).isEqualTo(409);
+        assertThat(ok(call("GET", "/api/v1/services/nope", null, READ), 404).get("error").asText())
+                .isEqualTo("no service nope");
+        ok(call("POST", "/api/v1/services/front/groups/main/hosts/10.9.9.9:1/drain", null, WRITE), 404);
+        ok(call("POST", "/api/v1/services/front/groups/nope/hosts", "{\"address\":\"127.0.0.1:1\"}", WRITE), 404);
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts", "{\"weight\":2}", WRITE), 400)
+                .get("error").asText()).contains("missing 'address'");
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts", "{not json", WRITE), 400)
+                .get("error").asText()).contains("not JSON");
+        assertThat(ok(call("POST", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9001/weight",
+                "{\"weight\":\"heavy\"}", WRITE), 400).get("error").asText()).contains("whole number");
+        ok(call("POST", "/api/v1/services/front/groups/main/hosts/127.0.0.1:9001/weight", "{\"weight\":0}", WRITE), 400);
+        ok(call("DELETE", "/api/v1/services/front/listeners/127.0.0.1:8000", null, WRITE), 409);
+        ok(call("GET", "/api/v1/nothing/here", null, READ), 404);
+        HttpResponse<String> wrongMethod = call("DELETE", "/api/v1/services", null, WRITE);
+        assertThat(ok(wrongMethod, 405).get("error").asText()).contains("DELETE is not allowed");
+        assertThat(wrongMethod.headers().firstValue("allow")).hasValue("GET, HEAD");
+    }
+
+    @Test
+    void tokensAndRoles() throws Exception {
+        assertThat(call("GET", "/api/v1/services", null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/api/v1/services", null, "wrong").statusCode()).isEqualTo(401);
+        JsonNode forbidden = ok(call("POST", "/api/v1/services/front/active-group", "{\"group\":\"standby\"}", READ), 403);
+        assertThat(forbidden.get("error").asText()).contains("read-only");
+        assertThat(plane.service("front").activeGroup()).isEqualTo("main");
+        ok(call("POST", "/api/v1/save", null, READ), 403);
+        assertThat(plane.saves).isZero();
+        assertThat(call("GET", "/metrics", null, READ).statusCode()).isEqualTo(200);
+        assertThat(call("HEAD", "/api/v1/services", null, READ).statusCode()).isEqualTo(200);
+    }
+}

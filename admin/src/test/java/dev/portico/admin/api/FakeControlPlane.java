@@ -1,0 +1,143 @@
+package dev.portico.admin.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** An in-memory control plane with one balancing service, for testing the HTTP side alone. */
+final class FakeControlPlane implements ControlPlane {
+
+    private final Map<String, List<Views.Host>> groups = new LinkedHashMap<>();
+    private final List<String> listeners = new ArrayList<>(List.of("127.0.0.1:8000"));
+    private String active = "main";
+    private String scheduler = "roundrobin";
+    int saves;
+
+    FakeControlPlane() {
+        groups.put("main", new ArrayList<>(List.of(host("127.0.0.1:9001", 1, "enabled"))));
+        groups.put("standby", new ArrayList<>(List.of(host("127.0.0.1:9101", 1, "enabled"))));
+    }
+
+    private static Views.Host host(String address, int weight, String admin) {
+        return new Views.Host(address, address, weight, admin, "up", 0, 0, 0, 0, 0, 0.0, null, null);
+    }
+
+    @Override
+    public synchronized List<Views.Service> services() {
+        return List.of(service("front"), new Views.Service("site", "web", List.of("127.0.0.1:8080"),
+                List.of("http://127.0.0.1:8080/"), null, null, null, List.of()));
+    }
+
+    @Override
+    public synchronized Views.Service service(String service) {
+        if (!service.equals("front")) {
+            throw ControlException.notFound("no service " + service);
+        }
+        List<Views.Group> g = new ArrayList<>();
+        groups.forEach((name, hosts) -> g.add(new Views.Group(name, name.equals(active), hosts)));
+        return new Views.Service("front", "lb", listeners, listeners, scheduler, active, 0L, g);
+    }
+
+    private List<Views.Host> group(String service, String group) {
+        service(service);
+        List<Views.Host> hosts = groups.get(group);
+        if (hosts == null) {
+            throw ControlException.notFound("no group " + group);
+        }
+        return hosts;
+    }
+
+    private int index(List<Views.Host> hosts, String host) {
+        for (int i = 0; i < hosts.size(); i++) {
+            if (hosts.get(i).name().equals(host)) {
+                return i;
+            }
+        }
+        throw ControlException.notFound("no host " + host);
+    }
+
+    @Override
+    public synchronized Views.Host addHost(String service, String group, String address, int weight) {
+        if (!address.matches("[^:]+:\\d+")) {
+            throw ControlException.badRequest("'" + address + "' is not HOST:PORT");
+        }
+        Views.Host h = host(address, weight, "enabled");
+        group(service, group).add(h);
+        return h;
+    }
+
+    @Override
+    public synchronized void removeHost(String service, String group, String host) {
+        List<Views.Host> hosts = group(service, group);
+        int i = index(hosts, host);
+        if (group.equals(active) && hosts.size() == 1) {
+            throw ControlException.conflict("cannot remove " + host + ": it is the last host of the active group");
+        }
+        hosts.remove(i);
+    }
+
+    @Override
+    public synchronized Views.Host hostState(String service, String group, String host, HostAction action) {
+        List<Views.Host> hosts = group(service, group);
+        int i = index(hosts, host);
+        Views.Host h = hosts.get(i);
+        String admin = switch (action) {
+            case ENABLE -> "enabled";
+            case DISABLE -> "disabled";
+            case DRAIN -> "draining";
+        };
+        hosts.set(i, host(h.address(), h.weight(), admin));
+        return hosts.get(i);
+    }
+
+    @Override
+    public synchronized Views.Host weight(String service, String group, String host, int weight) {
+        if (weight < 1) {
+            throw new IllegalArgumentException("weight " + weight + " is out of range");
+        }
+        List<Views.Host> hosts = group(service, group);
+        int i = index(hosts, host);
+        hosts.set(i, host(host, weight, hosts.get(i).admin()));
+        return hosts.get(i);
+    }
+
+    @Override
+    public synchronized Views.Service scheduler(String service, String name) {
+        service(service);
+        scheduler = name;
+        return service(service);
+    }
+
+    @Override
+    public synchronized Views.Service switchGroup(String service, String group) {
+        group(service, group);
+        active = group;
+        return service(service);
+    }
+
+    @Override
+    public synchronized String openListener(String service, String address) {
+        service(service);
+        listeners.add(address);
+        return address;
+    }
+
+    @Override
+    public synchronized void closeListener(String service, String address) {
+        service(service);
+        if (!listeners.contains(address)) {
+            throw ControlException.notFound("not listening on " + address);
+        }
+        if (listeners.size() == 1) {
+            throw new IllegalStateException("cannot close the last listener");
+        }
+        listeners.remove(address);
+    }
+
+    @Override
+    public synchronized Views.Saved save() {
+        saves++;
+        return new Views.Saved(true, "/etc/portico.yaml", "/etc/portico.yaml.20250101-000000");
+    }
+}

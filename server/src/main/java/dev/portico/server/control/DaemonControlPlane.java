@@ -1,0 +1,240 @@
+package dev.portico.server.control;
+
+import dev.portico.admin.api.ControlException;
+import dev.portico.admin.api.ControlPlane;
+import dev.portico.admin.api.Views;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.net.HostPort;
+import dev.portico.lb.BackendGroup;
+import dev.portico.lb.LbConfig;
+import dev.portico.lb.LbService;
+import dev.portico.server.Supervisor;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.BackendStats;
+import dev.portico.upstream.scheduler.Schedulers;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * The admin API's view of a running process: lists every service the {@link Supervisor} runs,
+ * and applies host, group, scheduler and listener changes to the lb services among them. Other
+ * service types are listed with their endpoints and have no hosts.
+ */
+public final class DaemonControlPlane implements ControlPlane {
+
+    private final Supplier<Supervisor> supervisor;
+    private final Supplier<Views.Saved> saver;
+    private final HostRates rates = new HostRates(System::nanoTime);
+
+    /**
+     * @param supervisor gives the supervisor of the running services
+     * @param saver      writes the running config back to its file
+     */
+    public DaemonControlPlane(Supplier<Supervisor> supervisor, Supplier<Views.Saved> saver) {
+        this.supervisor = Objects.requireNonNull(supervisor, "supervisor");
+        this.saver = Objects.requireNonNull(saver, "saver");
+    }
+
+    @Override
+    public List<Views.Service> services() {
+        return supervisor.get().running().stream().map(r -> view(r.service())).toList();
+    }
+
+    @Override
+    public Views.Service service(String service) {
+        return view(find(service));
+    }
+
+    @Override
+    public Views.Host addHost(String service, String group, String address, int weight) {
+        LbService lb = lb(service);
+        group(lb, group);
+        LbConfig.BackendSpec spec;
+        try {
+            spec = new LbConfig.BackendSpec(HostPort.parse(address), weight);
+        } catch (IllegalArgumentException e) {
+            throw ControlException.badRequest(e.getMessage());
+        }
+        if (lb.groups().get(group).pool().find(spec.name()).isPresent()) {
+            throw ControlException.conflict("group " + group + " of " + service + " already has host " + spec.name());
+        }
+        return host(lb.addBackend(group, spec));
+    }
+
+    @Override
+    public void removeHost(String service, String group, String host) {
+        LbService lb = lb(service);
+        backend(lb, group, host);
+        lb.removeBackend(group, host);
+    }
+
+    @Override
+    public Views.Host hostState(String service, String group, String host, HostAction action) {
+        LbService lb = lb(service);
+        backend(lb, group, host);
+        switch (action) {
+            case ENABLE -> lb.enable(group, host);
+            case DISABLE -> lb.disable(group, host);
+            case DRAIN -> lb.drain(group, host);
+        }
+        return host(lb.backend(group, host));
+    }
+
+    @Override
+    public Views.Host weight(String service, String group, String host, int weight) {
+        Backend b = backend(lb(service), group, host);
+        if (weight < Backend.MIN_WEIGHT || weight > Backend.MAX_WEIGHT) {
+            throw ControlException.badRequest("weight " + weight + " is out of range (" + Backend.MIN_WEIGHT + " to "
+                    + Backend.MAX_WEIGHT + ")");
+        }
+        b.weight(weight);
+        return host(b);
+    }
+
+    @Override
+    public Views.Service scheduler(String service, String scheduler) {
+        LbService lb = lb(service);
+        try {
+            Schedulers.byName(scheduler);
+        } catch (IllegalArgumentException e) {
+            throw ControlException.badRequest(e.getMessage());
+        }
+        synchronized (lb) {
+            try {
+                lb.reconfigure(lb.runningConfig().toBuilder().scheduler(scheduler).build());
+            } catch (IOException e) {
+                throw new ControlException(ControlException.Kind.FAILED, e.getMessage(), e);
+            }
+        }
+        return view(lb);
+    }
+
+    @Override
+    public Views.Service switchGroup(String service, String group) {
+        LbService lb = lb(service);
+        group(lb, group);
+        lb.switchGroup(group);
+        return view(lb);
+    }
+
+    @Override
+    public String openListener(String service, String address) {
+        LbService lb = lb(service);
+        HostPort hp = address(address);
+        try {
+            InetSocketAddress bound = lb.openListener(hp);
+            return new HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString();
+        } catch (IOException e) {
+            throw ControlException.conflict("cannot listen on " + hp + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void closeListener(String service, String address) {
+        LbService lb = lb(service);
+        HostPort hp = address(address);
+        List<HostPort> configured = lb.runningConfig().listen();
+        List<InetSocketAddress> bound = lb.listenAddresses();
+        HostPort key = null;
+        for (int i = 0; i < configured.size(); i++) {
+            InetSocketAddress b = i < bound.size() ? bound.get(i) : null;
+            if (configured.get(i).equals(hp)
+                    || b != null && new HostPort(b.getAddress().getHostAddress(), b.getPort()).equals(hp)) {
+                key = configured.get(i);
+            }
+        }
+        if (key == null) {
+            throw ControlException.notFound(service + " does not listen on " + hp);
+        }
+        lb.closeListener(key);
+    }
+
+    @Override
+    public Views.Saved save() {
+        return saver.get();
+    }
+
+    private Service find(String name) {
+        return supervisor.get().running().stream()
+                .filter(r -> r.spec().name().equals(name))
+                .map(Supervisor.Running::service)
+                .findFirst()
+                .orElseThrow(() -> ControlException.notFound("no service named '" + name + "'"));
+    }
+
+    private LbService lb(String name) {
+        Service s = find(name);
+        if (s instanceof LbService lb) {
+            return lb;
+        }
+        throw ControlException.badRequest("service '" + name + "' is a " + s.type()
+                + " service; only lb services have hosts, groups and listeners to change");
+    }
+
+    private static BackendGroup group(LbService lb, String group) {
+        BackendGroup g = lb.groups().get(group);
+        if (g == null) {
+            throw ControlException.notFound("service '" + lb.name() + "' has no group '" + group + "' (groups: "
+                    + String.join(", ", lb.groups().keySet()) + ")");
+        }
+        return g;
+    }
+
+    private static Backend backend(LbService lb, String group, String host) {
+        return group(lb, group).pool().find(host).orElseThrow(() -> ControlException.notFound(
+                "group '" + group + "' of '" + lb.name() + "' has no host '" + host + "'"));
+    }
+
+    private static HostPort address(String text) {
+        try {
+            return HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ControlException.badRequest(e.getMessage());
+        }
+    }
+
+    private Views.Service view(Service s) {
+        if (s instanceof LbService lb) {
+            String active = lb.activeGroup().name();
+            List<Views.Group> groups = new ArrayList<>();
+            lb.groups().forEach((name, g) -> groups.add(new Views.Group(name, name.equals(active),
+                    g.pool().members().stream().map(this::host).toList())));
+            List<String> listeners = lb.listenAddresses().stream()
+                    .map(a -> new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString()).toList();
+            return new Views.Service(lb.name(), lb.type(), listeners, lb.endpoints(), lb.activeGroup().scheduler().name(),
+                    active, (long) lb.openConnections(), groups);
+        }
+        List<String> endpoints = s.endpoints();
+        return new Views.Service(s.name(), s.type(), endpoints.stream().map(DaemonControlPlane::authority).toList(),
+                endpoints, null, null, null, List.of());
+    }
+
+    private Views.Host host(Backend b) {
+        BackendStats.Snapshot st = b.stats().snapshot();
+        return new Views.Host(b.name(), b.address().toString(), b.weight(), lower(b.adminState()), lower(b.health()),
+                st.open(), st.total(), st.failed(), st.bytesIn(), st.bytesOut(), Math.round(rates.rate(b) * 100) / 100.0,
+                st.lastClose().map(Object::toString).orElse(null),
+                st.lastFailure().map(f -> new Views.Failure(f.time().toString(), f.reason())).orElse(null));
+    }
+
+    /** {@code host:port} of an endpoint URL such as {@code http://127.0.0.1:8080/}, or the text itself. */
+    private static String authority(String endpoint) {
+        try {
+            String a = URI.create(endpoint.split(" ")[0]).getRawAuthority();
+            return a != null ? a : endpoint;
+        } catch (IllegalArgumentException e) {
+            return endpoint;
+        }
+    }
+
+    private static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+}
