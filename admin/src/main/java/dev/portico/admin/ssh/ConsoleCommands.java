@@ -1,0 +1,349 @@
+package dev.portico.admin.ssh;
+
+import dev.portico.admin.api.ControlException;
+import dev.portico.admin.api.ControlPlane;
+import dev.portico.admin.api.Views;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
+
+/**
+ * The console's command language over the same {@link ControlPlane} as the HTTP API. One line in,
+ * text out; no terminal handling here, so it is the same for an interactive shell and for
+ * {@code ssh host 'show services'}.
+ */
+public final class ConsoleCommands {
+
+    /** What a command line produced: its output, and whether the session should end. */
+    public record Result(String output, boolean exit) {
+    }
+
+    private record Command(String usage, String help, BiFunction<ConsoleCommands, List<String>, String> run) {
+    }
+
+    private final ControlPlane plane;
+    private final Map<String, Command> commands = new TreeMap<>();
+
+    public ConsoleCommands(ControlPlane plane) {
+        this.plane = plane;
+        add("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
+        add("show", "show services | show service NAME", "services, listeners, groups and hosts with their state",
+                ConsoleCommands::show);
+        add("enable", "enable HOST | enable SERVICE GROUP HOST", "let a host take new connections",
+                (c, a) -> c.hostAction(a, ControlPlane.HostAction.ENABLE));
+        add("disable", "disable HOST | disable SERVICE GROUP HOST", "stop sending new connections to a host",
+                (c, a) -> c.hostAction(a, ControlPlane.HostAction.DISABLE));
+        add("drain", "drain HOST | drain SERVICE GROUP HOST", "no new connections; open ones finish",
+                (c, a) -> c.hostAction(a, ControlPlane.HostAction.DRAIN));
+        add("weight", "weight HOST N | weight SERVICE GROUP HOST N", "change a host's weight", ConsoleCommands::weight);
+        add("add-host", "add-host SERVICE GROUP ADDRESS [WEIGHT]", "add a host to a group", ConsoleCommands::addHost);
+        add("remove-host", "remove-host HOST | remove-host SERVICE GROUP HOST", "remove a host (not the last of the active group)",
+                ConsoleCommands::removeHost);
+        add("scheduler", "scheduler SERVICE NAME", "change a service's scheduler", ConsoleCommands::scheduler);
+        add("switch-group", "switch-group SERVICE GROUP", "send new connections to another group", ConsoleCommands::switchGroup);
+        add("listen", "listen SERVICE HOST:PORT", "open a new listener", ConsoleCommands::listen);
+        add("unlisten", "unlisten SERVICE HOST:PORT", "close a listener; open connections stay", ConsoleCommands::unlisten);
+        add("save", "save", "write the running config back to its file if it differs", (c, a) -> c.save());
+        add("quit", "quit", "end the session", (c, a) -> "");
+        add("exit", "exit", "end the session", (c, a) -> "");
+    }
+
+    private void add(String name, String usage, String help, BiFunction<ConsoleCommands, List<String>, String> run) {
+        commands.put(name, new Command(usage, help, run));
+    }
+
+    /** The command names, sorted. */
+    public List<String> names() {
+        return List.copyOf(commands.keySet());
+    }
+
+    /** Runs one line. Errors become output, never exceptions. */
+    public Result run(String line) {
+        List<String> words = words(line);
+        if (words.isEmpty()) {
+            return new Result("", false);
+        }
+        String name = words.get(0).toLowerCase(Locale.ROOT);
+        Command c = commands.get(name);
+        if (c == null) {
+            return new Result("unknown command '" + words.get(0) + "'; type help\n", false);
+        }
+        if (name.equals("quit") || name.equals("exit")) {
+            return new Result("bye\n", true);
+        }
+        try {
+            String out = c.run().apply(this, words.subList(1, words.size()));
+            return new Result(out.isEmpty() || out.endsWith("\n") ? out : out + "\n", false);
+        } catch (UsageException e) {
+            return new Result("usage: " + c.usage() + "\n", false);
+        } catch (ControlException e) {
+            return new Result("error: " + e.getMessage() + "\n", false);
+        } catch (RuntimeException e) {
+            return new Result("error: " + e + "\n", false);
+        }
+    }
+
+    /** Words a line splits into; double quotes group words. */
+    static List<String> words(String line) {
+        List<String> out = new ArrayList<>();
+        StringBuilder w = new StringBuilder();
+        boolean quoted = false;
+        boolean any = false;
+        for (char ch : line.toCharArray()) {
+            if (ch == '"') {
+                quoted = !quoted;
+                any = true;
+            } else if (Character.isWhitespace(ch) && !quoted) {
+                if (any) {
+                    out.add(w.toString());
+                    w.setLength(0);
+                    any = false;
+                }
+            } else {
+                w.append(ch);
+                any = true;
+            }
+        }
+        if (any) {
+            out.add(w.toString());
+        }
+        return out;
+    }
+
+    /**
+     * Completions for the word being typed at the end of {@code line}: command names first, then
+     * service, group and host names as the command's arguments expect.
+     */
+    public List<String> complete(String line) {
+        List<String> words = words(line);
+        boolean fresh = line.isEmpty() || Character.isWhitespace(line.charAt(line.length() - 1));
+        String prefix = fresh || words.isEmpty() ? "" : words.get(words.size() - 1);
+        int index = fresh ? words.size() : words.size() - 1;
+        List<String> candidates;
+        if (index == 0) {
+            candidates = names();
+        } else {
+            candidates = argumentCandidates(words.get(0).toLowerCase(Locale.ROOT), index, words);
+        }
+        return candidates.stream().filter(c -> c.startsWith(prefix)).distinct().sorted().toList();
+    }
+
+    private List<String> argumentCandidates(String command, int index, List<String> words) {
+        List<Views.Service> services;
+        try {
+            services = plane.services();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+        List<String> serviceNames = services.stream().map(Views.Service::name).toList();
+        List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
+                .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
+        return switch (command) {
+            case "show" -> index == 1 ? List.of("services", "service") : index == 2 ? serviceNames : List.of();
+            case "enable", "disable", "drain", "remove-host", "weight" -> index == 1
+                    ? concat(hosts, serviceNames) : index == 2 ? groupsOf(services, words.get(1))
+                    : index == 3 ? hostsOf(services, words.get(1), words.get(2)) : List.of();
+            case "add-host" -> index == 1 ? serviceNames : index == 2 ? groupsOf(services, words.get(1)) : List.of();
+            case "switch-group" -> index == 1 ? serviceNames : index == 2 ? groupsOf(services, words.get(1)) : List.of();
+            case "scheduler", "listen", "unlisten" -> index == 1 ? serviceNames
+                    : index == 2 && command.equals("unlisten") ? listenersOf(services, words.get(1)) : List.of();
+            case "help" -> index == 1 ? names() : List.of();
+            default -> List.of();
+        };
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    private static List<String> groupsOf(List<Views.Service> services, String service) {
+        return services.stream().filter(s -> s.name().equals(service)).flatMap(s -> s.groups().stream())
+                .map(Views.Group::name).toList();
+    }
+
+    private static List<String> hostsOf(List<Views.Service> services, String service, String group) {
+        return services.stream().filter(s -> s.name().equals(service)).flatMap(s -> s.groups().stream())
+                .filter(g -> g.name().equals(group)).flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
+    }
+
+    private static List<String> listenersOf(List<Views.Service> services, String service) {
+        return services.stream().filter(s -> s.name().equals(service)).flatMap(s -> s.listeners().stream()).toList();
+    }
+
+    // ---- the commands --------------------------------------------------------------------------
+
+    private String help(List<String> args) {
+        if (!args.isEmpty()) {
+            Command c = commands.get(args.get(0).toLowerCase(Locale.ROOT));
+            if (c == null) {
+                return "unknown command '" + args.get(0) + "'";
+            }
+            return c.usage() + "\n  " + c.help();
+        }
+        StringBuilder sb = new StringBuilder("commands (TAB completes):\n");
+        commands.forEach((name, c) -> sb.append(String.format("  %-44s %s%n", c.usage(), c.help())));
+        return sb.toString();
+    }
+
+    private String show(List<String> args) {
+        if (args.isEmpty() || args.get(0).equals("services")) {
+            List<Views.Service> all = plane.services();
+            if (all.isEmpty()) {
+                return "no services";
+            }
+            StringBuilder sb = new StringBuilder();
+            for (Views.Service s : all) {
+                sb.append(render(s));
+            }
+            return sb.toString();
+        }
+        if (args.get(0).equals("service") && args.size() == 2) {
+            return render(plane.service(args.get(1)));
+        }
+        throw new UsageException();
+    }
+
+    private static String render(Views.Service s) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(s.name()).append(" (").append(s.type()).append(")");
+        if (!s.listeners().isEmpty()) {
+            sb.append(" listening on ").append(String.join(", ", s.listeners()));
+        }
+        if (s.scheduler() != null) {
+            sb.append(", scheduler ").append(s.scheduler());
+        }
+        if (s.connections() != null) {
+            sb.append(", ").append(s.connections()).append(" open");
+        }
+        sb.append('\n');
+        for (Views.Group g : s.groups()) {
+            sb.append("  group ").append(g.name()).append(g.active() ? " (active)" : "").append('\n');
+            for (Views.Host h : g.hosts()) {
+                sb.append(String.format("    %-22s %-4s %-9s w=%-3d open=%d total=%d failed=%d in=%d out=%d%s%n",
+                        h.name(), h.health(), h.admin(), h.weight(), h.open(), h.total(), h.failed(), h.bytesIn(),
+                        h.bytesOut(), h.lastFailure() == null ? "" : "  last failure: " + h.lastFailure().reason()));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** A host named by one word (found across services) or by service, group and host. */
+    private record HostRef(String service, String group, String host) {
+    }
+
+    private HostRef host(List<String> args, int extra) {
+        if (args.size() == 1 + extra) {
+            String name = args.get(0);
+            List<HostRef> found = new ArrayList<>();
+            for (Views.Service s : plane.services()) {
+                for (Views.Group g : s.groups()) {
+                    for (Views.Host h : g.hosts()) {
+                        if (h.name().equals(name) || h.address().equals(name)) {
+                            found.add(new HostRef(s.name(), g.name(), h.name()));
+                        }
+                    }
+                }
+            }
+            if (found.isEmpty()) {
+                throw ControlException.notFound("no host " + name);
+            }
+            if (found.size() > 1) {
+                throw ControlException.badRequest("host " + name + " is in several places; name it as SERVICE GROUP HOST: "
+                        + found.stream().map(r -> r.service() + " " + r.group() + " " + r.host()).toList());
+            }
+            return found.get(0);
+        }
+        if (args.size() == 3 + extra) {
+            return new HostRef(args.get(0), args.get(1), args.get(2));
+        }
+        throw new UsageException();
+    }
+
+    private String hostAction(List<String> args, ControlPlane.HostAction action) {
+        HostRef r = host(args, 0);
+        Views.Host h = plane.hostState(r.service(), r.group(), r.host(), action);
+        return r.service() + " " + r.group() + " " + h.name() + ": " + h.admin() + ", " + h.health();
+    }
+
+    private String weight(List<String> args) {
+        HostRef r = host(args, 1);
+        int w = number(args.get(args.size() - 1));
+        Views.Host h = plane.weight(r.service(), r.group(), r.host(), w);
+        return r.service() + " " + r.group() + " " + h.name() + ": weight " + h.weight();
+    }
+
+    private String addHost(List<String> args) {
+        if (args.size() != 3 && args.size() != 4) {
+            throw new UsageException();
+        }
+        int w = args.size() == 4 ? number(args.get(3)) : 1;
+        Views.Host h = plane.addHost(args.get(0), args.get(1), args.get(2), w);
+        return "added " + h.name() + " to " + args.get(0) + " " + args.get(1);
+    }
+
+    private String removeHost(List<String> args) {
+        HostRef r = host(args, 0);
+        plane.removeHost(r.service(), r.group(), r.host());
+        return "removed " + r.host() + " from " + r.service() + " " + r.group();
+    }
+
+    private String scheduler(List<String> args) {
+        need(args, 2);
+        return "scheduler of " + args.get(0) + " is now " + plane.scheduler(args.get(0), args.get(1)).scheduler();
+    }
+
+    private String switchGroup(List<String> args) {
+        need(args, 2);
+        return "active group of " + args.get(0) + " is now " + plane.switchGroup(args.get(0), args.get(1)).activeGroup();
+    }
+
+    private String listen(List<String> args) {
+        need(args, 2);
+        return args.get(0) + " now listens on " + plane.openListener(args.get(0), args.get(1));
+    }
+
+    private String unlisten(List<String> args) {
+        need(args, 2);
+        plane.closeListener(args.get(0), args.get(1));
+        return args.get(0) + " closed " + args.get(1);
+    }
+
+    private String save() {
+        Views.Saved s = plane.save();
+        return s.written() ? "saved " + s.file() + (s.backup() != null ? " (previous kept as " + s.backup() + ")" : "")
+                : s.file() + " already holds the running config";
+    }
+
+    private static void need(List<String> args, int n) {
+        if (args.size() != n) {
+            throw new UsageException();
+        }
+    }
+
+    private static int number(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw ControlException.badRequest("'" + s + "' is not a whole number");
+        }
+    }
+
+    /** Thrown when the words do not fit the command's usage. */
+    private static final class UsageException extends RuntimeException {
+        UsageException() {
+            super(null, null, false, false);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ConsoleCommands" + Arrays.toString(commands.keySet().toArray());
+    }
+}

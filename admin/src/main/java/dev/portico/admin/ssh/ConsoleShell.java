@@ -1,0 +1,103 @@
+package dev.portico.admin.ssh;
+
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.command.Command;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * An interactive console session: a prompt, line editing with TAB completion, and the console
+ * commands. Runs on its own virtual thread, never on an event loop.
+ */
+final class ConsoleShell implements Command {
+
+    private static final Logger log = LoggerFactory.getLogger(ConsoleShell.class);
+
+    private final ConsoleCommands commands;
+    private final String banner;
+    private InputStream in;
+    private OutputStream out;
+    private ExitCallback exit;
+    private Thread thread;
+
+    ConsoleShell(ConsoleCommands commands, String banner) {
+        this.commands = commands;
+        this.banner = banner;
+    }
+
+    @Override
+    public void setInputStream(InputStream in) {
+        this.in = in;
+    }
+
+    @Override
+    public void setOutputStream(OutputStream out) {
+        this.out = out;
+    }
+
+    @Override
+    public void setErrorStream(OutputStream err) {
+        // Everything goes to the terminal through out.
+    }
+
+    @Override
+    public void setExitCallback(ExitCallback callback) {
+        this.exit = callback;
+    }
+
+    @Override
+    public void start(ChannelSession channel, Environment env) {
+        String user = env.getEnv().getOrDefault(Environment.ENV_USER, "?");
+        thread = Thread.ofVirtual().name("portico-ssh-" + user).start(() -> run(user));
+    }
+
+    private void run(String user) {
+        int status = 0;
+        try {
+            out.write((banner + "\r\nType help for the commands; TAB completes.\r\n").getBytes(StandardCharsets.UTF_8));
+            LineEditor editor = new LineEditor(out, "portico> ", commands::complete);
+            editor.prompt();
+            int b;
+            while ((b = in.read()) >= 0) {
+                LineEditor.Event e = editor.feed(b);
+                if (e == LineEditor.Event.EOF) {
+                    break;
+                }
+                if (e == LineEditor.Event.LINE) {
+                    String line = editor.take();
+                    log.info("ssh console {}: {}", user, line);
+                    ConsoleCommands.Result r = commands.run(line);
+                    out.write(r.output().replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8));
+                    if (r.exit()) {
+                        break;
+                    }
+                    editor.prompt();
+                }
+            }
+        } catch (IOException e) {
+            log.debug("ssh console session ended: {}", e.toString());
+            status = 1;
+        } finally {
+            try {
+                out.flush();
+            } catch (IOException ignored) {
+                // the channel is gone
+            }
+            exit.onExit(status);
+        }
+    }
+
+    @Override
+    public void destroy(ChannelSession channel) {
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+}

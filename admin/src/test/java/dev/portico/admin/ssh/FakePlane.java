@@ -1,0 +1,139 @@
+package dev.portico.admin.ssh;
+
+import dev.portico.admin.api.ControlException;
+import dev.portico.admin.api.ControlPlane;
+import dev.portico.admin.api.Views;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** An in-memory control plane with one balanced service, for console tests. */
+final class FakePlane implements ControlPlane {
+
+    record H(String address, int weight, String admin) {
+    }
+
+    final Map<String, List<H>> groups = new LinkedHashMap<>();
+    String active = "main";
+    String scheduler = "roundrobin";
+    final List<String> listeners = new ArrayList<>(List.of("127.0.0.1:8000"));
+    int saves;
+
+    FakePlane() {
+        groups.put("main", new ArrayList<>(List.of(new H("127.0.0.1:9001", 1, "enabled"), new H("127.0.0.1:9002", 1, "enabled"))));
+        groups.put("spare", new ArrayList<>(List.of(new H("127.0.0.1:9101", 1, "enabled"))));
+    }
+
+    @Override
+    public List<Views.Service> services() {
+        return List.of(service("shop"));
+    }
+
+    @Override
+    public Views.Service service(String service) {
+        if (!service.equals("shop")) {
+            throw ControlException.notFound("no service " + service);
+        }
+        List<Views.Group> gs = new ArrayList<>();
+        groups.forEach((name, hosts) -> gs.add(new Views.Group(name, name.equals(active),
+                hosts.stream().map(FakePlane::view).toList())));
+        return new Views.Service("shop", "lb", listeners, List.of("tcp://127.0.0.1:8000"), scheduler, active, 0L, gs);
+    }
+
+    private static Views.Host view(H h) {
+        return new Views.Host(h.address(), h.address(), h.weight(), h.admin(), "up", 0, 0, 0, 0, 0, 0, null, null);
+    }
+
+    private List<H> group(String service, String group) {
+        service(service);
+        List<H> g = groups.get(group);
+        if (g == null) {
+            throw ControlException.notFound("no group " + group);
+        }
+        return g;
+    }
+
+    private int index(List<H> g, String host) {
+        for (int i = 0; i < g.size(); i++) {
+            if (g.get(i).address().equals(host)) {
+                return i;
+            }
+        }
+        throw ControlException.notFound("no host " + host);
+    }
+
+    @Override
+    public Views.Host addHost(String service, String group, String address, int weight) {
+        H h = new H(address, weight, "enabled");
+        group(service, group).add(h);
+        return view(h);
+    }
+
+    @Override
+    public void removeHost(String service, String group, String host) {
+        List<H> g = group(service, group);
+        int i = index(g, host);
+        if (g.size() == 1 && group.equals(active)) {
+            throw ControlException.conflict("refusing to remove the last host of the active group");
+        }
+        g.remove(i);
+    }
+
+    @Override
+    public Views.Host hostState(String service, String group, String host, HostAction action) {
+        List<H> g = group(service, group);
+        int i = index(g, host);
+        String state = switch (action) {
+            case ENABLE -> "enabled";
+            case DISABLE -> "disabled";
+            case DRAIN -> "draining";
+        };
+        H h = new H(host, g.get(i).weight(), state);
+        g.set(i, h);
+        return view(h);
+    }
+
+    @Override
+    public Views.Host weight(String service, String group, String host, int weight) {
+        List<H> g = group(service, group);
+        int i = index(g, host);
+        H h = new H(host, weight, g.get(i).admin());
+        g.set(i, h);
+        return view(h);
+    }
+
+    @Override
+    public Views.Service scheduler(String service, String name) {
+        scheduler = name.toLowerCase(Locale.ROOT);
+        return service(service);
+    }
+
+    @Override
+    public Views.Service switchGroup(String service, String group) {
+        group(service, group);
+        active = group;
+        return service(service);
+    }
+
+    @Override
+    public String openListener(String service, String address) {
+        listeners.add(address);
+        return address;
+    }
+
+    @Override
+    public void closeListener(String service, String address) {
+        if (!listeners.remove(address)) {
+            throw ControlException.notFound("not listening on " + address);
+        }
+    }
+
+    @Override
+    public Views.Saved save() {
+        saves++;
+        return new Views.Saved(true, "/etc/portico.yaml", "/etc/portico.yaml.bak");
+    }
+}
