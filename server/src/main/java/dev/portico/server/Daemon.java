@@ -2,6 +2,7 @@ package dev.portico.server;
 
 import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
+import dev.portico.admin.ssh.SshConsole;
 import dev.portico.admin.api.AdminApi;
 import dev.portico.admin.api.ControlException;
 import dev.portico.admin.api.Views;
@@ -104,6 +105,7 @@ public final class Daemon {
     private Metrics metrics;
     private Supervisor supervisor;
     private AdminServer admin;
+    private SshConsole ssh;
     private List<AdminTokens.Resolved> adminTokens = List.of();
     private ScheduledFuture<?> autosave;
     private final ConfigSaver saver;
@@ -369,10 +371,31 @@ public final class Daemon {
             tokens.forEach(t -> b.token(t.secret(), t.role()));
             AdminServer started = b.build().start(transport, workers);
             adminTokens = tokens;
+            startSsh(settings.ssh());
             return started;
         } catch (java.io.IOException e) {
             throw new java.io.IOException("admin endpoint: " + e.getMessage()
                     + " (set admin.listen, or --admin HOST:PORT, or turn it off with 'admin: off' / --admin off)", e);
+        }
+    }
+
+    private void startSsh(AdminSettings.Ssh settings) throws IOException {
+        closeSsh();
+        if (settings == null) {
+            return;
+        }
+        ssh = SshConsole.start(settings.listen(), settings.authorizedKeys(), settings.hostKey(),
+                new DaemonControlPlane(this::supervisor, this::save));
+    }
+
+    private void closeSsh() {
+        if (ssh != null) {
+            try {
+                ssh.close();
+            } catch (IOException e) {
+                log.warn("closing the ssh console: {}", e.toString());
+            }
+            ssh = null;
         }
     }
 
@@ -381,6 +404,7 @@ public final class Daemon {
             admin.close();
             admin = null;
         }
+        closeSsh();
         try {
             admin = startAdmin(next);
             log.info("admin endpoint {}", admin == null ? "off" : "now at " + admin.baseUrl());
@@ -405,6 +429,7 @@ public final class Daemon {
             admin.close();
             admin = null;
         }
+        closeSsh();
         if (supervisor != null) {
             supervisor.shutdown(grace);
         }
@@ -439,6 +464,9 @@ public final class Daemon {
             out.println("  admin: " + admin.baseUrl() + "/metrics " + admin.baseUrl() + "/healthz"
                     + (admin.hasToken() ? " (bearer token required)" : ""));
             out.println("  api: " + admin.baseUrl() + AdminApi.PREFIX + "services" + tokenHint());
+            if (ssh != null) {
+                out.println("  ssh console: ssh -p " + ssh.port() + " " + config.admin().ssh().listen().host());
+            }
         } else {
             out.println("  admin: off");
         }

@@ -18,7 +18,7 @@ import java.util.Objects;
  *                 {@link #defaultTokenFile()} on first start
  * @param autosave how often the running config is saved to the file, or null for never
  */
-public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave) {
+public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh) {
 
     public AdminSettings {
         Objects.requireNonNull(listen, "listen");
@@ -57,14 +57,31 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
         }
     }
 
-    /** No admin endpoint. */
-    public static AdminSettings off() {
-        return new AdminSettings(false, AdminServer.DEFAULT_LISTEN, List.of(), null);
+    /**
+     * The SSH console: off unless {@code admin.ssh.authorized_keys} is set.
+     *
+     * @param listen         where it listens ({@code 127.0.0.1:2222} by default)
+     * @param authorizedKeys the OpenSSH authorized_keys file allowed to log in
+     * @param hostKey        where the host key is kept (generated on first start)
+     */
+    public record Ssh(HostPort listen, Path authorizedKeys, Path hostKey) {
+        /** The default listen address: loopback only. */
+        public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 2222);
+
+        /** The default host key: {@code ~/.portico/ssh_host_key}. */
+        public static Path defaultHostKey() {
+            return Path.of(System.getProperty("user.home"), ".portico", "ssh_host_key");
+        }
     }
 
-    /** An admin endpoint with a generated token and no autosave. */
+    /** No admin endpoint. */
+    public static AdminSettings off() {
+        return new AdminSettings(false, AdminServer.DEFAULT_LISTEN, List.of(), null, null);
+    }
+
+    /** An admin endpoint with a generated token, no autosave and no SSH console. */
     public static AdminSettings at(HostPort listen) {
-        return new AdminSettings(true, listen, List.of(), null);
+        return new AdminSettings(true, listen, List.of(), null, null);
     }
 
     /** Where the token is generated when none is configured: {@code ~/.portico/admin.token}. */
@@ -74,6 +91,7 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
 
     @Override
     public String toString() {
-        return enabled ? listen + " " + tokens + (autosave != null ? " autosave " + autosave : "") : "off";
+        return enabled ? listen + " " + tokens + (autosave != null ? " autosave " + autosave : "")
+                + (ssh != null ? " ssh " + ssh.listen() : "") : "off";
     }
 }

@@ -88,6 +88,17 @@ public final class ConfigYaml {
         if (a.autosave() != null) {
             m.put("autosave", Durations.format(a.autosave()));
         }
+        if (a.ssh() != null) {
+            Map<String, Object> ssh = new LinkedHashMap<>();
+            if (!a.ssh().listen().equals(AdminSettings.Ssh.DEFAULT_LISTEN)) {
+                ssh.put("listen", a.ssh().listen().toString());
+            }
+            ssh.put("authorized_keys", a.ssh().authorizedKeys().toString());
+            if (!a.ssh().hostKey().equals(AdminSettings.Ssh.defaultHostKey())) {
+                ssh.put("host_key", a.ssh().hostKey().toString());
+            }
+            m.put("ssh", ssh);
+        }
         return m.isEmpty() ? null : m;
     }
 

@@ -192,8 +192,30 @@ public final class ServerConfigReader {
                 autosave = null;
             }
         }
+        AdminSettings.Ssh ssh = ssh(a);
         a.finish();
-        return new AdminSettings(true, listen, tokens, autosave);
+        return new AdminSettings(true, listen, tokens, autosave, ssh);
+    }
+
+    /** {@code admin.ssh}: on when {@code authorized_keys} is given. */
+    private AdminSettings.Ssh ssh(Section a) {
+        if (!a.has("ssh")) {
+            a.node("ssh");
+            return null;
+        }
+        Section s = a.section("ssh");
+        HostPort listen = hostPort(s, "listen", AdminSettings.Ssh.DEFAULT_LISTEN);
+        String keys = s.requiredString("authorized_keys");
+        String hostKey = s.string("host_key", null);
+        s.finish();
+        if (keys == null) {
+            return null;
+        }
+        Path keysPath = Path.of(keys);
+        if (!java.nio.file.Files.isRegularFile(keysPath)) {
+            s.problem("authorized_keys", "authorized_keys file '" + keys + "' does not exist");
+        }
+        return new AdminSettings.Ssh(listen, keysPath, hostKey == null ? AdminSettings.Ssh.defaultHostKey() : Path.of(hostKey));
     }
 
     /** {@code token} or {@code token_file} of a section, or null when it has neither. */

@@ -48,7 +48,7 @@ class ServerConfigReaderTest {
         assertThat(c.transport()).isEqualTo(Transport.Kind.NIO);
         assertThat(c.logLevel()).isEqualTo("warn");
         assertThat(c.admin()).isEqualTo(new AdminSettings(true, new HostPort("127.0.0.1", 9999),
-                List.of(AdminSettings.TokenSpec.inline("abc", AdminRole.WRITE)), null));
+                List.of(AdminSettings.TokenSpec.inline("abc", AdminRole.WRITE)), null, null));
         assertThat(c.accessLog()).isEqualTo("/tmp/access.log");
         assertThat(c.shutdownGrace()).isEqualTo(Duration.ofMillis(1500));
         assertThat(c.services()).containsOnlyKeys("one", "two");
