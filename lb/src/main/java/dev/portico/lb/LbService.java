@@ -53,7 +53,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private final ProbeTransport probes;
     private final ChannelGroup channels;
     private final Map<String, BackendGroup> groups = new LinkedHashMap<>();
-    private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
+    private final Map<HostPort, LbListener> listeners = new LinkedHashMap<>();
+    private final LbShared shared;
     private final ChannelInitializer<Channel> initializer;
     private volatile Route route;
     private boolean started;
@@ -74,6 +75,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.channels = new DefaultChannelGroup("lb-" + name, GlobalEventExecutor.INSTANCE);
+        this.shared = new LbShared(name, () -> route, dialer, metrics, channels, RateLimitedLog.perSecond(log),
+                context.transport().datagramChannel());
         this.initializer = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -124,7 +127,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
                 return;
             }
             stopped = true;
-            listeners.values().forEach(TcpListener::close);
+            listeners.values().forEach(LbListener::close);
             listeners.clear();
             groups.values().forEach(BackendGroup::close);
         }
@@ -138,9 +141,9 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     @Override
     public synchronized List<String> endpoints() {
         List<String> out = new ArrayList<>();
-        for (TcpListener l : listeners.values()) {
+        for (LbListener l : listeners.values()) {
             InetSocketAddress a = l.localAddress();
-            out.add("tcp://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
+            out.add(l.scheme() + "://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
                     + route.group().name());
         }
         return out;
@@ -148,7 +151,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
 
     /** The addresses actually bound, in config order (the real ports when 0 was asked for). */
     public synchronized List<InetSocketAddress> listenAddresses() {
-        return listeners.values().stream().map(TcpListener::localAddress).toList();
+        return listeners.values().stream().map(LbListener::localAddress).toList();
     }
 
     /** The port of the first listener; handy with {@code listen 127.0.0.1:0}. */
@@ -260,7 +263,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         if (listeners.containsKey(address)) {
             return listeners.get(address).localAddress();
         }
-        TcpListener l = bind(address);
+        LbListener l = bind(address);
         listeners.put(address, l);
         return l.localAddress();
     }
@@ -312,15 +315,19 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     @Override
     public synchronized void reconfigure(LbConfig next) throws IOException {
         Objects.requireNonNull(next, "next");
-        List<TcpListener> opened = new ArrayList<>();
+        if (next.protocol() != route.config().protocol()) {
+            throw new IllegalArgumentException(name + ": the protocol cannot change from " + route.config().protocol()
+                    + " to " + next.protocol() + " without a restart");
+        }
+        List<LbListener> opened = new ArrayList<>();
         try {
             for (HostPort hp : next.listen()) {
                 if (!listeners.containsKey(hp)) {
-                    opened.add(bind(hp));
+                    opened.add(bind(hp, next.protocol()));
                 }
             }
         } catch (IOException e) {
-            opened.forEach(TcpListener::close);
+            opened.forEach(LbListener::close);
             throw e;
         }
         opened.forEach(l -> listeners.put(l.requested(), l));
@@ -421,10 +428,16 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         return group;
     }
 
-    private TcpListener bind(HostPort address) throws IOException {
-        TcpListener l = TcpListener.bind(context.transport(), context.workers(), address, route.config().backlog(),
-                initializer);
-        log.info("{}: listening on {} ({} sockets)", name, l.localAddress(), l.sockets());
+    private LbListener bind(HostPort address) throws IOException {
+        return bind(address, route.config().protocol());
+    }
+
+    private LbListener bind(HostPort address, LbProtocol protocol) throws IOException {
+        LbListener l = protocol == LbProtocol.UDP
+                ? UdpListener.bind(context.transport(), context.workers(), address, shared)
+                : LbListener.tcp(TcpListener.bind(context.transport(), context.workers(), address,
+                        route.config().backlog(), initializer));
+        log.info("{}: listening on {} {} ({} sockets)", name, l.scheme(), l.localAddress(), l.sockets());
         return l;
     }
 
@@ -435,6 +448,6 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         Route r = route;
         ch.pipeline()
                 .addLast("idle", new IdleStateHandler(0, 0, r.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("frontend", new FrontendHandler(name, r, dialer, metrics, channels));
+                .addLast("frontend", new FrontendHandler(shared, r));
     }
 }
