@@ -68,7 +68,7 @@ public final class WebServiceType implements ServiceType<WebConfig> {
         Section gz = s.section("gzip");
         WebConfig.Gzip off = WebConfig.Gzip.off();
         String cacheDir = gz.string("cache_dir", null);
-        b.gzip(new WebConfig.Gzip(gz.bool("enabled", gz.has("types")), gz.strings("types", off.types()),
+        b.gzip(new WebConfig.Gzip(gz.bool("enabled", false), gz.strings("types", off.types()),
                 gz.size("min_size", off.minSize()), gz.size("max_size", off.maxSize()),
                 gz.integer("level", off.level(), 1, 9), cacheDir == null ? null : relative(gz, cacheDir)));
         gz.finish();

@@ -117,6 +117,7 @@ class HostileClientTest {
         web.start(WebConfig.builder().root(root).http(new HttpOptions(8192, 16384, 100, 1000, 100,
                 Duration.ofMillis(500), Duration.ofSeconds(60), Duration.ofMillis(500))));
         assertThat(send("HELLO\r\n\r\n")).matches("(?s)HTTP/1.1 (400|408) .*");
+        assertThat(send("GET / HTTP/1.1\r\nHost: h\r\nBad Header\r\n\r\n")).startsWith("HTTP/1.1 400");
         assertThat(send("GET / HTTP/1.1\r\n\r\n")).startsWith("HTTP/1.1 400");
         assertThat(send("GET / HTTP/9.9\r\nHost: h\r\n\r\n")).contains(" 505 ");
         // the server is still fine afterwards

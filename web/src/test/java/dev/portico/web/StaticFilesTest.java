@@ -142,6 +142,17 @@ class StaticFilesTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> web.get("/hello.txt").statusCode() == 404);
         Files.writeString(root.resolve("new.txt"), "new");
         await().atMost(Duration.ofSeconds(10)).until(() -> web.get("/new.txt").statusCode() == 200);
+        // a remembered 404 goes as soon as the file appears, even in a new directory
+        assertThat(web.get("/later/x.txt").statusCode()).isEqualTo(404);
+        assertThat(web.get("/later/x.txt").statusCode()).isEqualTo(404);
+        Files.createDirectories(root.resolve("later"));
+        Files.writeString(root.resolve("later/x.txt"), "here now");
+        await().atMost(Duration.ofSeconds(10)).until(() -> web.get("/later/x.txt").body().equals("here now"));
+        // large files: the remembered size and validators follow the file
+        assertThat(web.getBytes("/big.bin").body()).hasSize(300_000);
+        assertThat(web.getBytes("/big.bin").body()).hasSize(300_000);
+        Files.write(root.resolve("big.bin"), new byte[200_000]);
+        await().atMost(Duration.ofSeconds(10)).until(() -> web.getBytes("/big.bin").body().length == 200_000);
     }
 
     @Test

@@ -116,6 +116,18 @@ public final class PathResolver {
         }
     }
 
+    /** The path the segments name under the root, links not resolved. */
+    public static Path join(Path root, List<String> segments) throws Refused {
+        Path p = root;
+        for (String s : segments) {
+            if (s.indexOf('\0') >= 0 || s.indexOf('/') >= 0) {
+                throw new Refused(400, "bad path segment");
+            }
+            p = p.resolve(s);
+        }
+        return p;
+    }
+
     /**
      * Resolves segments under a root.
      *
@@ -125,13 +137,7 @@ public final class PathResolver {
      * @throws Refused 403 when the real path leaves the root and links out are not allowed
      */
     public static Path resolve(Path realRoot, List<String> segments, boolean followLinksOut) throws Refused {
-        Path p = realRoot;
-        for (String s : segments) {
-            if (s.indexOf('\0') >= 0 || s.indexOf('/') >= 0) {
-                throw new Refused(400, "bad path segment");
-            }
-            p = p.resolve(s);
-        }
+        Path p = join(realRoot, segments);
         if (!p.normalize().startsWith(realRoot)) {
             throw new Refused(400, "path leaves the root");
         }

@@ -86,9 +86,18 @@ public final class StaticFiles implements RequestHandler {
         CachedFile hit = cache.get(FileCache.key(site.id(), encoding, ex.rawPath()));
         if (hit != null && plain) {
             hits.increment();
+            if (hit.isMissing()) {
+                ex.error(404);
+                return true;
+            }
             String inm = ex.headers().get(HttpHeaderNames.IF_NONE_MATCH);
             if (inm != null && Conditionals.etagMatches(inm, hit.etag())) {
                 ex.respond(notModified(hit.etag(), hit.lastModified()), null);
+                return true;
+            }
+            if (hit.isRegion()) {
+                ex.respondFile(200, hit.headerLines(), expiresLine(hit.maxAge()),
+                        new DefaultFileRegion(hit.source().toFile(), 0, hit.length()));
                 return true;
             }
             ex.respondPrerendered(200, hit.headerLines(), expiresLine(hit.maxAge()), hit.body(), 0, hit.body().length);
@@ -120,8 +129,10 @@ public final class StaticFiles implements RequestHandler {
     private void serveFromDisk(Exchange ex, Site site, String accept) throws IOException {
         long generation = cache.generation();
         Path file;
+        Path wouldBe;
         try {
             List<String> segments = PathResolver.segments(ex.rawPath());
+            wouldBe = PathResolver.join(site.realRoot(), segments);
             file = PathResolver.resolve(site.realRoot(), segments, config.followSymlinksOutside());
         } catch (PathResolver.Refused r) {
             log.debug("refused {} from {}: {}", ex.rawPath(), ex.remoteAddress(), r.getMessage());
@@ -129,6 +140,8 @@ public final class StaticFiles implements RequestHandler {
             return;
         }
         if (file == null) {
+            cache.put(FileCache.key(site.id(), acceptClass(accept, ex.version()), ex.rawPath()),
+                    CachedFile.missing(wouldBe), generation);
             ex.error(404);
             return;
         }
@@ -201,19 +214,18 @@ public final class StaticFiles implements RequestHandler {
         }
 
         byte[] extra = expiresLine(maxAge);
+        String key = FileCache.key(site.id(), acceptClass(accept, ex.version()), ex.rawPath());
         if (rep.body != null) {
             h.header("Content-Length", rep.body.length);
             byte[] headers = h.renderHeaders();
-            CachedFile entry = new CachedFile(file, headers, rep.body, rep.etag, mtime, maxAge, type, rep.rangeable);
-            cache.put(FileCache.key(site.id(), acceptClass(accept, ex.version()), ex.rawPath()), entry, generation);
+            cache.put(key, CachedFile.inMemory(file, headers, rep.body, rep.etag, mtime, maxAge), generation);
             ex.respondPrerendered(200, headers, extra, rep.body, 0, rep.body.length);
             return;
         }
         h.header("Content-Length", rep.length);
-        if (extra != null) {
-            h.header("Expires", HttpDates.format(dates.millis() + maxAge * 1000));
-        }
-        ex.respondFile(h, new DefaultFileRegion(rep.source.toFile(), 0, rep.length));
+        byte[] headers = h.renderHeaders();
+        cache.put(key, CachedFile.region(file, rep.source, headers, rep.length, rep.etag, mtime, maxAge), generation);
+        ex.respondFile(200, headers, extra, new DefaultFileRegion(rep.source.toFile(), 0, rep.length));
     }
 
     /** What will be sent: identity, a precompressed sibling, or gzip made here. */

@@ -259,8 +259,16 @@ public final class Exchange {
 
     /** Answers with a file region sent by zero-copy where the transport allows it. */
     public void respondFile(ResponseHead h, FileRegion region) {
-        begin(h.status());
-        ByteBuf headBuf = renderHead(h);
+        respondFile(h.status(), h.renderHeaders(), null, region);
+    }
+
+    /**
+     * Answers with header lines rendered earlier (with Content-Length), optional extra lines
+     * rendered now, and a file region sent by zero-copy where the transport allows it.
+     */
+    public void respondFile(int status, byte[] headerLines, byte[] extraLines, FileRegion region) {
+        begin(status);
+        ByteBuf headBuf = startBuffer(status, headerLines, extraLines, 0);
         bytesSent += headBuf.readableBytes();
         if (head) {
             region.release();
