@@ -32,15 +32,44 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A layer-4 TCP load balancer: listeners, groups of hosts (one active), a scheduler, active and
- * passive health checks, and transparent failover. Each accepted connection is placed on a host
- * of the active group and relayed both ways on the connection's own event loop.
+ * A layer-4 load balancer: listeners, groups of hosts (one active), a scheduler, active and
+ * passive health checks, and transparent failover. For TCP ({@link LbProtocol#TCP}) each accepted
+ * connection is placed on a host of the active group and relayed both ways on the connection's
+ * own event loop ({@link Relay}); connections from {@link LbConfig#acceptProxy() trusted proxies}
+ * start with a PROXY header that names the real client. For UDP ({@link LbProtocol#UDP}) each
+ * client address gets a session on one host, with an idle expiry ({@link UdpFrontend}).
  *
  * <p>Runtime control (what the admin API and the SSH console drive): {@link #switchGroup},
  * {@link #addBackend}, {@link #removeBackend}, {@link #enable}, {@link #disable}, {@link #drain},
  * {@link #openListener}, {@link #closeListener}, {@link #switchListener} and
  * {@link #reconfigure}. None of them touches connections already open. {@link #runningConfig()}
  * gives the config as it is now, for saving.
+ *
+ * <h2>Why the relay does not use splice(2)</h2>
+ * Netty offers zero-copy relaying only as {@code EpollSocketChannel.spliceTo}, and the relay
+ * copies through pooled buffers instead, for these reasons:
+ * <ul>
+ *   <li>The transport picked by default is io_uring wherever the kernel has it (every machine
+ *       this runs on so far); Netty's io_uring channels have no splice, so it could only serve the
+ *       epoll fallback.</li>
+ *   <li>{@code spliceTo(peer, Integer.MAX_VALUE)} never completes while the connection lives and
+ *       reports no byte counts, so the per-backend {@code bytes in/out} the admin API, the
+ *       dashboard and the stats tests rely on would be lost; a bounded length per call gives
+ *       counts but re-arms a task, a promise and a listener per chunk.</li>
+ *   <li>Each direction needs its own pipe: four more descriptors per connection on top of its two
+ *       sockets. That triples the descriptors a connection costs and brings the fd limit three
+ *       times closer (HAProxy, for the same reason, splices only with a bounded pipe pool and only
+ *       for large transfers).</li>
+ *   <li>Half-close and errors go through the splice queue's own paths (a pending splice is failed
+ *       with a {@code ClosedChannelException} and the input-shutdown event fires while spliced
+ *       bytes may still sit in the pipe), so the FIN ordering the relay guarantees now would have
+ *       to be rebuilt around it, and a PROXY header or early bytes still need a normal write
+ *       first.</li>
+ *   <li>What it would save is small here: with the pooled allocator a relayed chunk is one read
+ *       into a reused direct buffer and one write, and {@code bench/lb.sh}'s bulk row (100 MiB
+ *       through one worker) is bounded by the client and the origin sharing one CPU, not by the
+ *       balancer's copies (see the figures in {@code docs/benchmarks.md}).</li>
+ * </ul>
  */
 public final class LbService implements Service, Reconfigurable<LbConfig> {
 
