@@ -30,9 +30,27 @@ final class UdpEchoBackend implements AutoCloseable {
 
     private UdpEchoBackend(String name, boolean tcpHealth) throws IOException {
         this.name = name;
-        this.socket = new DatagramSocket(new InetSocketAddress(TestBackend.LOOPBACK, 0));
+        // The UDP port is free, but the same TCP port may be taken: try other ports then.
+        DatagramSocket udp = null;
+        ServerSocket tcp = null;
+        for (int attempt = 0; tcp == null && tcpHealth; attempt++) {
+            udp = new DatagramSocket(new InetSocketAddress(TestBackend.LOOPBACK, 0));
+            ServerSocket candidate = new ServerSocket();
+            try {
+                candidate.setReuseAddress(true);
+                candidate.bind(new InetSocketAddress(TestBackend.LOOPBACK, udp.getLocalPort()), 50);
+                tcp = candidate;
+            } catch (IOException e) {
+                candidate.close();
+                udp.close();
+                if (attempt == 20) {
+                    throw e;
+                }
+            }
+        }
+        this.socket = udp != null ? udp : new DatagramSocket(new InetSocketAddress(TestBackend.LOOPBACK, 0));
         this.port = socket.getLocalPort();
-        this.health = tcpHealth ? new ServerSocket(socket.getLocalPort(), 50, TestBackend.LOOPBACK) : null;
+        this.health = tcp;
         Thread.ofVirtual().name("udp-" + name).start(this::echoLoop);
         if (health != null) {
             Thread.ofVirtual().name("udp-health-" + name).start(this::acceptLoop);
