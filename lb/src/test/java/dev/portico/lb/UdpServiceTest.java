@@ -46,8 +46,17 @@ class UdpServiceTest {
         return c;
     }
 
+    /**
+     * TCP checks of each backend's own port: a refused connect marks a host down at once, while
+     * a slow answer on a loaded machine (2 s) does not.
+     */
+    private static final HealthCheckConfig TCP_TWIN = HealthCheckConfig.builder(HealthCheckType.TCP)
+            .interval(Duration.ofMillis(100)).timeout(Duration.ofSeconds(2)).rise(1).fall(1)
+            .downInterval(Duration.ofMillis(100)).allDownInterval(Duration.ofMillis(100)).build();
+
     private static LbConfig.Builder udp(Duration sessionTimeout, int maxSessions) {
-        return LbHarness.config().protocol(LbProtocol.UDP).udp(new UdpSettings(sessionTimeout, maxSessions));
+        return LbHarness.config().protocol(LbProtocol.UDP).health(TCP_TWIN)
+                .udp(new UdpSettings(sessionTimeout, maxSessions));
     }
 
     @Test
