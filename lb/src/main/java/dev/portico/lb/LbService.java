@@ -183,6 +183,11 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         return listeners.values().stream().map(LbListener::localAddress).toList();
     }
 
+    /** The number of sockets behind each listener, in config order (one per event loop with SO_REUSEPORT). */
+    synchronized List<Integer> socketsPerListener() {
+        return listeners.values().stream().map(LbListener::sockets).toList();
+    }
+
     /** The port of the first listener; handy with {@code listen 127.0.0.1:0}. */
     public int port() {
         List<InetSocketAddress> addresses = listenAddresses();

@@ -66,6 +66,8 @@ class UdpServiceTest {
         UdpEchoBackend b = backend("b", true);
         h.start(udp(Duration.ofMinutes(1), 100).backend(a.address()).backend(b.address()).build());
         assertThat(h.lb.endpoints()).allMatch(e -> e.startsWith("udp://"));
+        // One datagram socket per event loop where the transport has SO_REUSEPORT.
+        assertThat(h.lb.socketsPerListener()).containsExactly(h.transport.supportsReusePort() ? 2 : 1);
 
         Map<String, Integer> perBackend = new HashMap<>();
         List<UdpClient> clients = new ArrayList<>();
