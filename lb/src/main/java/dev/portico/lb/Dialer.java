@@ -45,9 +45,14 @@ final class Dialer {
         this.metrics = metrics;
     }
 
-    /** Starts dialing for {@code client}; call on its event loop. */
-    void dial(Channel client, Route route, Outcome outcome) {
-        new Attempts(client, route, outcome).next();
+    /**
+     * Starts dialing for {@code client}; call on its event loop.
+     *
+     * @param source the real client, for sticky and hash schedulers (the one a PROXY header named,
+     *               else the peer); null when unknown
+     */
+    void dial(Channel client, Route route, InetSocketAddress source, Outcome outcome) {
+        new Attempts(client, route, source, outcome).next();
     }
 
     /** The address to connect to: IP literals are used as is, names are resolved by Netty at connect time. */
@@ -68,12 +73,11 @@ final class Dialer {
         private final Set<Backend> tried = new HashSet<>();
         private int left;
 
-        Attempts(Channel client, Route route, Outcome outcome) {
+        Attempts(Channel client, Route route, InetSocketAddress source, Outcome outcome) {
             this.client = client;
             this.route = route;
             this.outcome = outcome;
-            this.selection = client.remoteAddress() instanceof InetSocketAddress a
-                    ? SelectionContext.ofClient(a) : SelectionContext.empty();
+            this.selection = source != null ? SelectionContext.ofClient(source) : SelectionContext.empty();
             this.left = route.config().attempts(route.group().pool().members().size());
         }
 

@@ -30,12 +30,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EmbeddedLb implements AutoCloseable {
 
+    private final Transport transport;
     private final EventLoopGroup loops;
     private final ExecutorService blocking;
     private final MeterRegistry meters;
     private final LbService service;
 
-    private EmbeddedLb(EventLoopGroup loops, ExecutorService blocking, MeterRegistry meters, LbService service) {
+    private EmbeddedLb(Transport transport, EventLoopGroup loops, ExecutorService blocking, MeterRegistry meters,
+                       LbService service) {
+        this.transport = transport;
         this.loops = loops;
         this.blocking = blocking;
         this.meters = meters;
@@ -48,13 +51,27 @@ public final class EmbeddedLb implements AutoCloseable {
      * @throws IOException when a listener cannot be bound; everything is released then
      */
     public static EmbeddedLb start(LbConfig config, int threads) throws IOException {
-        Transport transport = Transport.select(null);
+        return start(config, threads, (Transport.Kind) null);
+    }
+
+    /**
+     * Starts a balancer named {@code lb} on {@code threads} event loops of a chosen transport.
+     *
+     * @param transport the preferred transport, or null for the best available; an unavailable
+     *                  one falls back to the best available
+     * @throws IOException when a listener cannot be bound; everything is released then
+     */
+    public static EmbeddedLb start(LbConfig config, int threads, Transport.Kind transport) throws IOException {
+        return start(config, threads, Transport.select(transport));
+    }
+
+    private static EmbeddedLb start(LbConfig config, int threads, Transport transport) throws IOException {
         EventLoopGroup loops = transport.newGroup(threads, "portico-lb");
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         MeterRegistry meters = new SimpleMeterRegistry();
         LbService service = new LbService("lb",
                 config, new ServiceContext(transport, loops, meters, Clock.systemUTC(), blocking));
-        EmbeddedLb lb = new EmbeddedLb(loops, blocking, meters, service);
+        EmbeddedLb lb = new EmbeddedLb(transport, loops, blocking, meters, service);
         try {
             service.start();
         } catch (IOException | RuntimeException e) {
@@ -67,6 +84,11 @@ public final class EmbeddedLb implements AutoCloseable {
     /** The running service, for runtime control. */
     public LbService service() {
         return service;
+    }
+
+    /** The transport the event loops use. */
+    public Transport transport() {
+        return transport;
     }
 
     /** The meters of this balancer. */

@@ -5,71 +5,98 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
 /**
  * The first handler of an accepted client connection: enforces the service connection cap,
- * dials a backend, then hands both channels to a {@link Relay}. Closes the connection when it
- * has been idle too long, and counts it open until it closes.
+ * dials a backend, then hands both channels to a {@link Relay}. A connection from a trusted
+ * proxy ({@code accept_proxy}) first goes through a {@link ProxyHeaderDecoder}, and the real
+ * client it names is used for scheduling and for the PROXY header sent on. Closes the
+ * connection when it has been idle too long, and counts it open until it closes.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
 
-    private final String service;
+    private final LbShared shared;
     private final Route route;
-    private final Dialer dialer;
-    private final LbMetrics metrics;
-    private final ChannelGroup channels;
     private boolean counted;
+    private boolean relaying;
+    /** Client bytes read before the relay started (after a PROXY header); sent first. */
+    private ByteBuf early;
 
-    FrontendHandler(String service, Route route, Dialer dialer, LbMetrics metrics, ChannelGroup channels) {
-        this.service = service;
+    FrontendHandler(LbShared shared, Route route) {
+        this.shared = shared;
         this.route = route;
-        this.dialer = dialer;
-        this.metrics = metrics;
-        this.channels = channels;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         counted = true;
+        LbMetrics metrics = shared.metrics();
         int open = metrics.opened();
         int cap = route.config().maxConnections();
         if (cap > 0 && open > cap) {
             metrics.rejected();
-            log.debug("{}: refusing {}: {} connections open (limit {})", service, ctx.channel().remoteAddress(), open - 1, cap);
+            log.debug("{}: refusing {}: {} connections open (limit {})", shared.name(), ctx.channel().remoteAddress(),
+                    open - 1, cap);
             ctx.close();
             return;
         }
         Channel client = ctx.channel();
-        dialer.dial(client, route, new Dialer.Outcome() {
+        if (route.config().acceptProxy().trusts(client.remoteAddress())) {
+            ctx.pipeline().addBefore(ctx.name(), "proxy-header",
+                    new ProxyHeaderDecoder(shared.name(), metrics, route.config().connectTimeout()));
+            ctx.read();
+        } else {
+            dial(client, client.remoteAddress(), client.localAddress());
+        }
+        ctx.fireChannelActive();
+    }
+
+    private void dial(Channel client, SocketAddress source, SocketAddress destination) {
+        InetSocketAddress src = source instanceof InetSocketAddress a ? a : null;
+        shared.dialer().dial(client, route, src, new Dialer.Outcome() {
             @Override
             public void connected(Backend host, Channel backend) {
-                channels.add(backend);
-                ByteBuf header = route.config().proxyProtocol() == ProxyProtocol.OFF ? null
-                        : ProxyHeader.encode(route.config().proxyProtocol(), client.remoteAddress(),
-                        client.localAddress(), backend.alloc());
-                Relay.start(client, backend, host, metrics, header);
+                shared.channels().add(backend);
+                ProxyProtocol pp = route.config().proxyProtocol();
+                ByteBuf header = pp == ProxyProtocol.OFF ? null
+                        : ProxyHeader.encode(pp, source, destination, backend.alloc());
+                ByteBuf first = early;
+                early = null;
+                relaying = true;
+                Relay.start(client, backend, host, shared.metrics(), header, first);
             }
 
             @Override
             public void exhausted(String why) {
-                metrics.noBackend();
-                log.warn("{}: no backend for client {}: {}; closing it", service, client.remoteAddress(), why);
+                shared.metrics().noBackend();
+                shared.noBackendLog().warn("{}: no backend for client {}: {}; closing it", shared.name(), source, why);
                 client.close();
             }
         });
-        ctx.fireChannelActive();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ProxyHeaderDecoder.Proxied proxied) {
+            early = proxied.rest();
+            Channel client = ctx.channel();
+            ProxyHeaderParser.Result h = proxied.header();
+            boolean named = h.source() != null && h.destination() != null;
+            dial(client, named ? h.source() : client.remoteAddress(), named ? h.destination() : client.localAddress());
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
-            log.debug("{}: closing {} after {} idle", service, ctx.channel().remoteAddress(), route.config().idleTimeout());
+            log.debug("{}: closing {} after {} idle", shared.name(), ctx.channel().remoteAddress(),
+                    route.config().idleTimeout());
             ctx.close();
             return;
         }
@@ -77,17 +104,33 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (relaying) {
+            ctx.fireChannelRead(msg);
+        } else if (msg instanceof ByteBuf buf) {
+            // Only after a PROXY header, when the decoder's last read batch went on past it.
+            early = early == null ? buf : ctx.alloc().compositeBuffer().addComponents(true, early, buf);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (counted) {
             counted = false;
-            metrics.closed();
+            shared.metrics().closed();
+        }
+        if (early != null) {
+            early.release();
+            early = null;
         }
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("{}: client {} failed: {}", service, ctx.channel().remoteAddress(), cause.toString());
+        log.debug("{}: client {} failed: {}", shared.name(), ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
     }
 }

@@ -38,11 +38,14 @@ import java.util.Objects;
  * @param maxPerBackend  open connections allowed per backend; 0 means no limit
  * @param proxyProtocol  the PROXY protocol header sent to backends
  * @param backlog        the listen backlog
+ * @param protocol       TCP (connections) or UDP (sessions keyed by client address)
+ * @param udp            UDP session settings; used only when {@code protocol} is UDP
+ * @param acceptProxy    peers whose connections must start with a PROXY header (v1 or v2); TCP only
  */
 public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> groups, String activeGroup,
                        String scheduler, HealthCheckConfig health, int retries, Duration connectTimeout,
                        Duration idleTimeout, int maxConnections, int maxPerBackend, ProxyProtocol proxyProtocol,
-                       int backlog) {
+                       int backlog, LbProtocol protocol, UdpSettings udp, TrustedProxies acceptProxy) {
 
     /** {@link #retries()} value meaning: keep trying until every host of the group was tried. */
     public static final int RETRY_EVERY_HOST = -1;
@@ -87,6 +90,15 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(udp, "udp");
+        Objects.requireNonNull(acceptProxy, "acceptProxy");
+        if (protocol == LbProtocol.UDP && proxyProtocol != ProxyProtocol.OFF) {
+            throw new IllegalArgumentException("proxy_protocol towards backends is for TCP services only");
+        }
+        if (protocol == LbProtocol.UDP && !acceptProxy.isEmpty()) {
+            throw new IllegalArgumentException("accept_proxy is for TCP services only");
+        }
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("an lb service needs at least one listen address");
         }
@@ -153,6 +165,9 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         b.maxPerBackend = maxPerBackend;
         b.proxyProtocol = proxyProtocol;
         b.backlog = backlog;
+        b.protocol = protocol;
+        b.udp = udp;
+        b.acceptProxy = acceptProxy;
         return b;
     }
 
@@ -170,6 +185,9 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         private int maxPerBackend;
         private ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
         private int backlog = 4096;
+        private LbProtocol protocol = LbProtocol.TCP;
+        private UdpSettings udp = UdpSettings.DEFAULTS;
+        private TrustedProxies acceptProxy = TrustedProxies.NONE;
 
         private Builder() {
         }
@@ -290,6 +308,29 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             return this;
         }
 
+        /** Sets the protocol balanced; default TCP. */
+        public Builder protocol(LbProtocol value) {
+            this.protocol = value;
+            return this;
+        }
+
+        /** Sets the UDP session settings; default 60 s idle expiry and {@value UdpSettings#DEFAULT_MAX_SESSIONS} sessions. */
+        public Builder udp(UdpSettings value) {
+            this.udp = value;
+            return this;
+        }
+
+        /** Sets the peers (load balancers in front) whose connections start with a PROXY header; default none. */
+        public Builder acceptProxy(TrustedProxies value) {
+            this.acceptProxy = value;
+            return this;
+        }
+
+        /** Sets the trusted PROXY header senders as CIDR ranges, such as {@code 10.0.0.0/8}. */
+        public Builder acceptProxy(String... ranges) {
+            return acceptProxy(TrustedProxies.parse(List.of(ranges)));
+        }
+
         /**
          * Builds the config.
          *
@@ -299,7 +340,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             String active = activeGroup != null ? activeGroup
                     : groups.isEmpty() ? DEFAULT_GROUP : groups.keySet().iterator().next();
             return new LbConfig(listen, groups, active, scheduler, health, retries, connectTimeout, idleTimeout,
-                    maxConnections, maxPerBackend, proxyProtocol, backlog);
+                    maxConnections, maxPerBackend, proxyProtocol, backlog, protocol, udp, acceptProxy);
         }
     }
 }

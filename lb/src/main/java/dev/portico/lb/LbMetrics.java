@@ -18,6 +18,10 @@ public final class LbMetrics {
     private final Counter failovers;
     private final Counter rejected;
     private final Counter backendErrors;
+    private final AtomicInteger udpOpen = new AtomicInteger();
+    private final Counter udpSessions;
+    private final Counter udpDropped;
+    private final Counter proxyHeaderRejected;
 
     LbMetrics(String service, MeterRegistry registry) {
         accepted = Counter.builder("portico_lb_connections").tag("service", service)
@@ -33,6 +37,64 @@ public final class LbMetrics {
                 .register(registry);
         Gauge.builder("portico_lb_connections_open", open, AtomicInteger::get).tag("service", service)
                 .description("Open client connections").register(registry);
+        udpSessions = Counter.builder("portico_lb_udp_sessions").tag("service", service)
+                .description("UDP sessions opened").register(registry);
+        udpDropped = Counter.builder("portico_lb_udp_dropped").tag("service", service)
+                .description("Datagrams dropped: session cap reached, no backend, or a socket not writable")
+                .register(registry);
+        Gauge.builder("portico_lb_udp_sessions_open", udpOpen, AtomicInteger::get).tag("service", service)
+                .description("Open UDP sessions").register(registry);
+        proxyHeaderRejected = Counter.builder("portico_lb_proxy_header_rejected").tag("service", service)
+                .description("Connections from trusted proxies closed for a malformed or missing PROXY header")
+                .register(registry);
+    }
+
+    /**
+     * Counts a new UDP session unless {@code cap} are open already, in which case it counts a
+     * rejection instead.
+     *
+     * @return false when the session must not be opened
+     */
+    boolean udpSessionOpened(int cap) {
+        if (udpOpen.incrementAndGet() > cap) {
+            udpOpen.decrementAndGet();
+            rejected.increment();
+            return false;
+        }
+        udpSessions.increment();
+        return true;
+    }
+
+    void udpSessionClosed() {
+        udpOpen.decrementAndGet();
+    }
+
+    void udpDropped() {
+        udpDropped.increment();
+    }
+
+    void proxyHeaderRejected() {
+        proxyHeaderRejected.increment();
+    }
+
+    /** Open UDP sessions. */
+    public int udpSessionsOpen() {
+        return udpOpen.get();
+    }
+
+    /** UDP sessions opened since start. */
+    public long udpSessionTotal() {
+        return (long) udpSessions.count();
+    }
+
+    /** Datagrams dropped since start. */
+    public long udpDroppedTotal() {
+        return (long) udpDropped.count();
+    }
+
+    /** Connections closed for a bad or missing PROXY header. */
+    public long proxyHeaderRejectedTotal() {
+        return (long) proxyHeaderRejected.count();
     }
 
     int opened() {

@@ -32,15 +32,44 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A layer-4 TCP load balancer: listeners, groups of hosts (one active), a scheduler, active and
- * passive health checks, and transparent failover. Each accepted connection is placed on a host
- * of the active group and relayed both ways on the connection's own event loop.
+ * A layer-4 load balancer: listeners, groups of hosts (one active), a scheduler, active and
+ * passive health checks, and transparent failover. For TCP ({@link LbProtocol#TCP}) each accepted
+ * connection is placed on a host of the active group and relayed both ways on the connection's
+ * own event loop ({@link Relay}); connections from {@link LbConfig#acceptProxy() trusted proxies}
+ * start with a PROXY header that names the real client. For UDP ({@link LbProtocol#UDP}) each
+ * client address gets a session on one host, with an idle expiry ({@link UdpFrontend}).
  *
  * <p>Runtime control (what the admin API and the SSH console drive): {@link #switchGroup},
  * {@link #addBackend}, {@link #removeBackend}, {@link #enable}, {@link #disable}, {@link #drain},
  * {@link #openListener}, {@link #closeListener}, {@link #switchListener} and
  * {@link #reconfigure}. None of them touches connections already open. {@link #runningConfig()}
  * gives the config as it is now, for saving.
+ *
+ * <h2>Why the relay does not use splice(2)</h2>
+ * Netty offers zero-copy relaying only as {@code EpollSocketChannel.spliceTo}, and the relay
+ * copies through pooled buffers instead, for these reasons:
+ * <ul>
+ *   <li>The transport picked by default is io_uring wherever the kernel has it (every machine
+ *       this runs on so far); Netty's io_uring channels have no splice, so it could only serve the
+ *       epoll fallback.</li>
+ *   <li>{@code spliceTo(peer, Integer.MAX_VALUE)} never completes while the connection lives and
+ *       reports no byte counts, so the per-backend {@code bytes in/out} the admin API, the
+ *       dashboard and the stats tests rely on would be lost; a bounded length per call gives
+ *       counts but re-arms a task, a promise and a listener per chunk.</li>
+ *   <li>Each direction needs its own pipe: four more descriptors per connection on top of its two
+ *       sockets. That triples the descriptors a connection costs and brings the fd limit three
+ *       times closer (HAProxy, for the same reason, splices only with a bounded pipe pool and only
+ *       for large transfers).</li>
+ *   <li>Half-close and errors go through the splice queue's own paths (a pending splice is failed
+ *       with a {@code ClosedChannelException} and the input-shutdown event fires while spliced
+ *       bytes may still sit in the pipe), so the FIN ordering the relay guarantees now would have
+ *       to be rebuilt around it, and a PROXY header or early bytes still need a normal write
+ *       first.</li>
+ *   <li>What it would save is small here: with the pooled allocator a relayed chunk is one read
+ *       into a reused direct buffer and one write, and {@code bench/lb.sh}'s bulk row (100 MiB
+ *       through one worker) is bounded by the client and the origin sharing one CPU, not by the
+ *       balancer's copies (see the figures in {@code docs/benchmarks.md}).</li>
+ * </ul>
  */
 public final class LbService implements Service, Reconfigurable<LbConfig> {
 
@@ -53,7 +82,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private final ProbeTransport probes;
     private final ChannelGroup channels;
     private final Map<String, BackendGroup> groups = new LinkedHashMap<>();
-    private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
+    private final Map<HostPort, LbListener> listeners = new LinkedHashMap<>();
+    private final LbShared shared;
     private final ChannelInitializer<Channel> initializer;
     private volatile Route route;
     private boolean started;
@@ -74,6 +104,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.channels = new DefaultChannelGroup("lb-" + name, GlobalEventExecutor.INSTANCE);
+        this.shared = new LbShared(name, () -> route, dialer, metrics, channels, RateLimitedLog.perSecond(log),
+                context.transport().datagramChannel());
         this.initializer = new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -124,7 +156,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
                 return;
             }
             stopped = true;
-            listeners.values().forEach(TcpListener::close);
+            listeners.values().forEach(LbListener::close);
             listeners.clear();
             groups.values().forEach(BackendGroup::close);
         }
@@ -138,9 +170,9 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     @Override
     public synchronized List<String> endpoints() {
         List<String> out = new ArrayList<>();
-        for (TcpListener l : listeners.values()) {
+        for (LbListener l : listeners.values()) {
             InetSocketAddress a = l.localAddress();
-            out.add("tcp://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
+            out.add(l.scheme() + "://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
                     + route.group().name());
         }
         return out;
@@ -148,7 +180,12 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
 
     /** The addresses actually bound, in config order (the real ports when 0 was asked for). */
     public synchronized List<InetSocketAddress> listenAddresses() {
-        return listeners.values().stream().map(TcpListener::localAddress).toList();
+        return listeners.values().stream().map(LbListener::localAddress).toList();
+    }
+
+    /** The number of sockets behind each listener, in config order (one per event loop with SO_REUSEPORT). */
+    synchronized List<Integer> socketsPerListener() {
+        return listeners.values().stream().map(LbListener::sockets).toList();
     }
 
     /** The port of the first listener; handy with {@code listen 127.0.0.1:0}. */
@@ -260,7 +297,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         if (listeners.containsKey(address)) {
             return listeners.get(address).localAddress();
         }
-        TcpListener l = bind(address);
+        LbListener l = bind(address);
         listeners.put(address, l);
         return l.localAddress();
     }
@@ -312,15 +349,19 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     @Override
     public synchronized void reconfigure(LbConfig next) throws IOException {
         Objects.requireNonNull(next, "next");
-        List<TcpListener> opened = new ArrayList<>();
+        if (next.protocol() != route.config().protocol()) {
+            throw new IllegalArgumentException(name + ": the protocol cannot change from " + route.config().protocol()
+                    + " to " + next.protocol() + " without a restart");
+        }
+        List<LbListener> opened = new ArrayList<>();
         try {
             for (HostPort hp : next.listen()) {
                 if (!listeners.containsKey(hp)) {
-                    opened.add(bind(hp));
+                    opened.add(bind(hp, next.protocol()));
                 }
             }
         } catch (IOException e) {
-            opened.forEach(TcpListener::close);
+            opened.forEach(LbListener::close);
             throw e;
         }
         opened.forEach(l -> listeners.put(l.requested(), l));
@@ -421,10 +462,16 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         return group;
     }
 
-    private TcpListener bind(HostPort address) throws IOException {
-        TcpListener l = TcpListener.bind(context.transport(), context.workers(), address, route.config().backlog(),
-                initializer);
-        log.info("{}: listening on {} ({} sockets)", name, l.localAddress(), l.sockets());
+    private LbListener bind(HostPort address) throws IOException {
+        return bind(address, route.config().protocol());
+    }
+
+    private LbListener bind(HostPort address, LbProtocol protocol) throws IOException {
+        LbListener l = protocol == LbProtocol.UDP
+                ? UdpListener.bind(context.transport(), context.workers(), address, shared)
+                : LbListener.tcp(TcpListener.bind(context.transport(), context.workers(), address,
+                        route.config().backlog(), initializer));
+        log.info("{}: listening on {} {} ({} sockets)", name, l.scheme(), l.localAddress(), l.sockets());
         return l;
     }
 
@@ -435,6 +482,6 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         Route r = route;
         ch.pipeline()
                 .addLast("idle", new IdleStateHandler(0, 0, r.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("frontend", new FrontendHandler(name, r, dialer, metrics, channels));
+                .addLast("frontend", new FrontendHandler(shared, r));
     }
 }

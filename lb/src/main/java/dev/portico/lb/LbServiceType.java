@@ -34,6 +34,9 @@ import java.util.Optional;
  * limits: {connections: 0, per_backend: 0}   # 0: no limit
  * proxy_protocol: off               # v1 | v2
  * backlog: 4096
+ * protocol: tcp                     # or udp: sessions keyed by client address
+ * udp: {session_timeout: 60s, max_sessions: 100000}   # UDP only
+ * accept_proxy: [10.0.0.0/8]        # peers that must send a PROXY v1/v2 header first (TCP only)
  * </pre>
  */
 public final class LbServiceType implements ServiceType<LbConfig> {
@@ -102,6 +105,21 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             s.problem("proxy_protocol", "bad '" + s.path() + ".proxy_protocol': " + e.getMessage());
         }
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        b.protocol(LbProtocol.parse(s.oneOf("protocol", "tcp", List.of("tcp", "udp"))));
+        Section udp = s.section("udp");
+        Duration sessionTimeout = udp.duration("session_timeout", UdpSettings.DEFAULTS.sessionTimeout());
+        int maxSessions = udp.integer("max_sessions", UdpSettings.DEFAULT_MAX_SESSIONS, 1, Integer.MAX_VALUE);
+        udp.finish();
+        try {
+            b.udp(new UdpSettings(sessionTimeout, maxSessions));
+        } catch (IllegalArgumentException e) {
+            s.problem("udp", "bad '" + s.path() + ".udp': " + e.getMessage());
+        }
+        try {
+            b.acceptProxy(TrustedProxies.parse(s.strings("accept_proxy", List.of())));
+        } catch (IllegalArgumentException e) {
+            s.problem("accept_proxy", "bad '" + s.path() + ".accept_proxy': " + e.getMessage());
+        }
         s.finish();
         if (s.problems().list().size() > before) {
             return null;

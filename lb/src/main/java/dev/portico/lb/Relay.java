@@ -47,15 +47,22 @@ final class Relay {
      * Joins the two channels and starts reading both. Call on their event loop.
      *
      * @param header bytes to send to the backend before any client byte (a PROXY header), or null
+     * @param early  client bytes already read (after a PROXY header from a proxy in front), or null
      */
-    static void start(Channel clientChannel, Channel backendChannel, Backend host, LbMetrics metrics, ByteBuf header) {
+    static void start(Channel clientChannel, Channel backendChannel, Backend host, LbMetrics metrics, ByteBuf header,
+                      ByteBuf early) {
         Relay relay = new Relay(clientChannel, backendChannel, metrics);
         backendChannel.closeFuture().addListener(f -> host.onClosed(relay.backend.bytesRead, relay.client.bytesRead));
         clientChannel.pipeline().addLast("relay", relay.client);
         backendChannel.pipeline().addLast("relay", relay.backend);
         if (header != null) {
-            backendChannel.writeAndFlush(header, backendChannel.voidPromise());
+            backendChannel.write(header, backendChannel.voidPromise());
         }
+        if (early != null) {
+            relay.client.bytesRead += early.readableBytes();
+            backendChannel.write(early, backendChannel.voidPromise());
+        }
+        backendChannel.flush();
         if (!clientChannel.isActive()) {
             backendChannel.close();
             return;

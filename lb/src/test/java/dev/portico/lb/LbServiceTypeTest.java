@@ -125,4 +125,54 @@ class LbServiceTypeTest {
         assertThat(parse("listen: [127.0.0.1:8000]\n")).isNull();
         assertThat(messages()).anySatisfy(m -> assertThat(m).contains("needs 'groups'"));
     }
+
+    @Test
+    void readsUdpServicesAndTrustedProxies() throws Exception {
+        LbConfig udp = parse("""
+                listen: [0.0.0.0:5353]
+                backends: [10.0.0.1:53, 10.0.0.2:53]
+                protocol: udp
+                health: {type: tcp, port: 53}
+                udp: {session_timeout: 30s, max_sessions: 500}
+                """);
+        assertThat(messages()).isEmpty();
+        assertThat(udp.protocol()).isEqualTo(LbProtocol.UDP);
+        assertThat(udp.udp()).isEqualTo(new UdpSettings(Duration.ofSeconds(30), 500));
+        assertThat(udp.health().port()).isEqualTo(53);
+
+        LbConfig tcp = parse("""
+                listen: [0.0.0.0:443]
+                backends: [10.0.0.1:443]
+                accept_proxy: [10.0.0.0/8, "192.168.1.5"]
+                """);
+        assertThat(messages()).isEmpty();
+        assertThat(tcp.protocol()).isEqualTo(LbProtocol.TCP);
+        assertThat(tcp.udp()).isEqualTo(UdpSettings.DEFAULTS);
+        assertThat(tcp.acceptProxy().ranges()).containsExactly("10.0.0.0/8", "192.168.1.5");
+        assertThat(tcp.acceptProxy().trusts(new java.net.InetSocketAddress("10.20.30.40", 1))).isTrue();
+        assertThat(tcp.acceptProxy().trusts(new java.net.InetSocketAddress("192.168.1.6", 1))).isFalse();
+        assertThat(tcp.toBuilder().build()).isEqualTo(tcp);
+    }
+
+    @Test
+    void refusesBadUdpAndProxySettings() throws Exception {
+        assertThat(parse("""
+                listen: [0.0.0.0:53]
+                backends: [10.0.0.1:53]
+                protocol: udb
+                udp: {session_timeout: 0s, max_sessions: 0}
+                accept_proxy: [10.0.0.0/33]
+                """)).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("udb").contains("did you mean 'udp'"))
+                .anySatisfy(m -> assertThat(m).contains("max_sessions"))
+                .anySatisfy(m -> assertThat(m).contains("10.0.0.0/33"));
+
+        assertThat(parse("""
+                listen: [0.0.0.0:53]
+                backends: [10.0.0.1:53]
+                protocol: udp
+                proxy_protocol: v2
+                """)).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("for TCP services only"));
+    }
 }

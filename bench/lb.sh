@@ -1,0 +1,341 @@
+#!/usr/bin/env bash
+# bench/lb.sh - compare Portico's L4 balancer with HAProxy (tcp mode) on this machine.
+#
+# Layout (as in shared/reference/anchor-bench.md): the balancer under test runs with 1 worker or
+# thread pinned to CPU $SERVER_CPU; two nginx origins (1 worker each) and wrk -t1 share CPU
+# $CLIENT_CPU. Both balancers: tcp mode, round robin over the two origins, TCP health checks.
+# See bench/README.md.
+#
+#   bench/lb.sh                                   # every scenario, 10 s a run
+#   DURATION=5s bench/lb.sh                       # quicker
+#   SCENARIOS=keepalive,close bench/lb.sh         # a few scenarios
+#
+# Environment (defaults in brackets):
+#   DURATION [10s]  WARMUP [2s]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
+#   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
+#   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
+#   BENCH_DIR [a new /tmp/portico-lb-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+SCENARIOS=${SCENARIOS:-keepalive,close,bulk}
+TARGETS=${TARGETS:-haproxy,portico}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+BASE_PORT=${BASE_PORT:-18180}
+PORTICO_TRANSPORT=${PORTICO_TRANSPORT:-auto}
+OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
+KEEP=${KEEP:-0}
+NOFILE=65536
+
+PORT_O1=$BASE_PORT
+PORT_O2=$((BASE_PORT + 1))
+PORT_HAPROXY=$((BASE_PORT + 10))
+PORT_PORTICO=$((BASE_PORT + 11))
+
+# name | path | connections | extra wrk header | what the table shows
+ALL_SCENARIOS=(
+  "keepalive|/small.html|50||rps"
+  "close|/small.html|50|Connection: close|rps"
+  "bulk|/bulk.bin|4||MB/s"
+)
+
+log() { printf '%s [lb.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[lb.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- processes
+
+PIDS=()
+
+stop_pid() {      # PID: TERM, then KILL after 5 s
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
+    rm -rf "$BENCH_DIR"
+  elif [[ -n ${BENCH_DIR:-} ]]; then
+    log "bench dir kept: $BENCH_DIR"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+cpu_ticks() {     # PID -> utime+stime in clock ticks
+  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0
+}
+
+wait_for_port() { # PID PORT NAME LOGFILE
+  local pid=$1 port=$2 name=$3 logf=$4 start=$SECONDS
+  while ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/small.html"; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logf" >&2; die "$name exited before answering on port $port"; }
+    ((SECONDS - start < 60)) || { tail -n 30 "$logf" >&2; die "$name did not answer on port $port within 60 s"; }
+    sleep 0.2
+  done
+  log "$name answers on 127.0.0.1:$port (pid $pid)"
+}
+
+# ---------------------------------------------------------------- setup
+
+ensure_tools() {
+  local need=() p
+  command -v haproxy >/dev/null || need+=(haproxy)
+  command -v nginx >/dev/null || need+=(nginx-light)
+  command -v wrk >/dev/null || need+=(wrk)
+  command -v curl >/dev/null || need+=(curl)
+  command -v taskset >/dev/null || need+=(util-linux)
+  ((${#need[@]})) || return 0
+  [[ ${NO_INSTALL:-0} == 1 ]] && die "missing tools (${need[*]}) and NO_INSTALL=1"
+  [[ $(id -u) == 0 ]] || die "missing tools (${need[*]}); run as root or install them"
+  log "installing from Debian's packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  if [[ " ${need[*]} " == *" nginx-light "* ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then
+    need=("${need[@]/nginx-light/nginx}")
+  fi
+  # policy-rc.d keeps the packages from starting their system services (we start our own).
+  local prc=/usr/sbin/policy-rc.d created=0
+  if [[ ! -e $prc ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$prc" && chmod +x "$prc" && created=1
+  fi
+  apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || { ((created)) && rm -f "$prc"; die "apt-get install failed"; }
+  ((created)) && rm -f "$prc"
+  for p in haproxy nginx wrk curl taskset; do command -v "$p" >/dev/null || die "$p is still missing"; done
+}
+
+build_portico() { # -> sets PORTICO_CP
+  local cpfile=$REPO_ROOT/lb/target/bench-classpath.txt logf=$BENCH_DIR/logs/build.log
+  log "building the lb module and its test classes (unpinned, before any measurement)"
+  local args=(-q -B -pl lb -am test-compile dependency:build-classpath "-Dmdep.outputFile=$cpfile" -Dmdep.includeScope=runtime)
+  if ! (cd "$REPO_ROOT" && ./mvnw -o "${args[@]}") >"$logf" 2>&1; then
+    log "offline build failed; retrying with the network"
+    (cd "$REPO_ROOT" && ./mvnw "${args[@]}") >>"$logf" 2>&1 || { tail -n 40 "$logf" >&2; die "build failed (log: $logf)"; }
+  fi
+  PORTICO_CP="$REPO_ROOT/lb/target/classes:$REPO_ROOT/lb/target/test-classes:$(cat "$cpfile")"
+}
+
+find_java() {
+  local j
+  for j in "${JAVA_HOME:-}/bin/java" /usr/lib/jvm/temurin-25-jdk-amd64/bin/java "$(command -v java || true)"; do
+    if [[ -x $j ]] && "$j" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][0-9])'; then
+      JAVA=$j
+      # The Maven wrapper builds with this JDK too.
+      JAVA_HOME=$(cd "$(dirname "$j")/.." && pwd)
+      export JAVA_HOME
+      return 0
+    fi
+  done
+  die "needs a JDK 25+ (set JAVA_HOME)"
+}
+
+make_files() {
+  mkdir -p "$WWW" "$BENCH_DIR/run" "$BENCH_DIR/logs"
+  head -c 2048 /dev/urandom | base64 -w 76 | head -c 1024 >"$WWW/small.html"
+  head -c $((100 * 1024 * 1024)) /dev/urandom >"$WWW/bulk.bin"
+  # nginx's workers run as an unprivileged user: the folder from mktemp is 0700.
+  chmod 755 "$BENCH_DIR" "$WWW"
+  chmod 644 "$WWW"/*
+}
+
+check_serves() { # PORT NAME: both files come back whole with a 200, or the run stops
+  local got
+  got=$(curl -s -o /dev/null --max-time 30 -w '%{http_code} %{size_download}' "http://127.0.0.1:$1/small.html")
+  [[ $got == "200 1024" ]] || die "$2 answered small.html with '$got' (status, bytes), not '200 1024'"
+  got=$(curl -s -o /dev/null --max-time 60 -w '%{http_code} %{size_download}' "http://127.0.0.1:$1/bulk.bin")
+  [[ $got == "200 $((100 * 1024 * 1024))" ]] || die "$2 answered bulk.bin with '$got'"
+}
+
+start_origin() {  # NAME PORT
+  local name=$1 port=$2 conf=$BENCH_DIR/run/nginx-$1.conf
+  cat >"$conf" <<EOF
+# Generated by bench/lb.sh: an origin with the anchor's settings (shared/reference/anchor-bench.md).
+pid $BENCH_DIR/run/nginx-$name.pid;
+error_log $BENCH_DIR/logs/nginx-$name.error.log warn;
+worker_processes 1;
+daemon off;
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; multi_accept off; }
+http {
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 60s;
+    server_tokens off;
+    client_body_temp_path $BENCH_DIR/run/$name-body;
+    proxy_temp_path $BENCH_DIR/run/$name-proxy;
+    fastcgi_temp_path $BENCH_DIR/run/$name-fcgi;
+    uwsgi_temp_path $BENCH_DIR/run/$name-uwsgi;
+    scgi_temp_path $BENCH_DIR/run/$name-scgi;
+    server {
+        listen 127.0.0.1:$port reuseport backlog=4096;
+        root $WWW;
+        location / { }
+    }
+}
+EOF
+  taskset -c "$CLIENT_CPU" nginx -c "$conf" -e "$BENCH_DIR/logs/nginx-$name.error.log" \
+    >"$BENCH_DIR/logs/nginx-$name.out" 2>&1 &
+  PIDS+=($!)
+  wait_for_port $! "$port" "origin $name" "$BENCH_DIR/logs/nginx-$name.error.log"
+  check_serves "$port" "origin $name"
+}
+
+start_haproxy() { # -> BALANCER_PID
+  local conf=$BENCH_DIR/run/haproxy.cfg
+  cat >"$conf" <<EOF
+# Generated by bench/lb.sh: tcp mode, round robin, one thread (the anchor's HAProxy rows).
+global
+    nbthread 1
+    # Each connection takes two descriptors; maxconn must fit under the descriptor limit.
+    maxconn $(( ($(ulimit -n) - 200) / 2 ))
+    log stderr format short local0 notice
+defaults
+    mode tcp
+    log global
+    option dontlognull
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+frontend fe
+    bind 127.0.0.1:$PORT_HAPROXY
+    default_backend origins
+backend origins
+    balance roundrobin
+    server o1 127.0.0.1:$PORT_O1 check
+    server o2 127.0.0.1:$PORT_O2 check
+EOF
+  taskset -c "$SERVER_CPU" haproxy -db -f "$conf" >"$BENCH_DIR/logs/haproxy.log" 2>&1 &
+  BALANCER_PID=$!
+  PIDS+=("$BALANCER_PID")
+  wait_for_port "$BALANCER_PID" "$PORT_HAPROXY" haproxy "$BENCH_DIR/logs/haproxy.log"
+}
+
+start_portico() { # -> BALANCER_PID
+  # The flags bin/portico uses (see its header for why), and the embedding API's defaults:
+  # round robin, TCP health checks, failover on every host.
+  taskset -c "$SERVER_CPU" "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+    -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -cp "$PORTICO_CP" dev.portico.lb.bench.BenchMain \
+    --listen "127.0.0.1:$PORT_PORTICO" --backend "127.0.0.1:$PORT_O1" --backend "127.0.0.1:$PORT_O2" \
+    --workers 1 --transport "$PORTICO_TRANSPORT" >"$BENCH_DIR/logs/portico.log" 2>&1 &
+  BALANCER_PID=$!
+  PIDS+=("$BALANCER_PID")
+  wait_for_port "$BALANCER_PID" "$PORT_PORTICO" portico "$BENCH_DIR/logs/portico.log"
+  log "$(head -n 1 "$BENCH_DIR/logs/portico.log")"
+}
+
+# ---------------------------------------------------------------- measuring
+
+selected() { [[ ,$SCENARIOS, == *,$1,* ]]; }
+
+to_mb() {         # wrk transfer figure like 1.95GB or 512.3MB -> MB (10^6 bytes)
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    f = (u == "GB") ? 1073741824 : (u == "MB") ? 1048576 : (u == "KB") ? 1024 : 1
+    printf "%.0f", n * f / 1000000 }'
+}
+
+run_wrk() {       # PORT PATH CONNS HEADER DURATION -> wrk output on stdout
+  local args=(-t1 "-c$3" "-d$5" --latency --timeout 10s)
+  [[ -n $4 ]] && args+=(-H "$4")
+  taskset -c "$CLIENT_CPU" wrk "${args[@]}" "http://127.0.0.1:$1$2"
+}
+
+declare -A RESULT CPU P99 ERRORS
+measure() {       # TARGET PORT
+  local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs
+  for def in "${ALL_SCENARIOS[@]}"; do
+    IFS='|' read -r name path conns header unit <<<"$def"
+    selected "$name" || continue
+    if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
+      run_wrk "$port" "$path" "$conns" "$header" "$WARMUP" >/dev/null
+    fi
+    t0=$(cpu_ticks "$BALANCER_PID")
+    out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
+    t1=$(cpu_ticks "$BALANCER_PID")
+    printf '==== %s %s\n%s\n' "$target" "$name" "$out" >>"$RAW"
+    rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+    mbs=$(to_mb "$(awk '/^Transfer\/sec:/ {print $2}' <<<"$out")")
+    errs=$(awk '/Socket errors:/ {gsub(/,/, ""); s = $4 + $6 + $8 + $10} /Non-2xx/ {s += $5} END {print s + 0}' <<<"$out")
+    RESULT[$target.$name]=$([[ $unit == rps ]] && echo "$rps" || echo "$mbs")
+    P99[$target.$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    ERRORS[$target.$name]=$errs
+    CPU[$target.$name]=$(awk -v d="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
+      'BEGIN {printf "%.0f%%", 100 * d / hz / s}')
+    log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, errors $errs"
+  done
+}
+
+# ---------------------------------------------------------------- main
+
+[[ $(nproc --all) -ge 2 ]] || die "needs 2 CPUs"
+ulimit -n "$NOFILE" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+ensure_tools
+find_java
+if [[ -z ${BENCH_DIR:-} ]]; then
+  BENCH_DIR=$(mktemp -d /tmp/portico-lb-bench.XXXXXX)
+  BENCH_DIR_OWNED=1
+fi
+WWW=$BENCH_DIR/www
+make_files
+mkdir -p "$OUT_DIR"
+STAMP=$(date +%Y%m%d-%H%M%S)
+RAW=$OUT_DIR/lb-$STAMP.log
+TABLE=$OUT_DIR/lb-$STAMP.md
+[[ $TARGETS == *portico* ]] && build_portico
+
+start_origin o1 "$PORT_O1"
+start_origin o2 "$PORT_O2"
+
+for target in haproxy portico; do
+  [[ ,$TARGETS, == *,$target,* ]] || continue
+  "start_$target"
+  check_serves "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")" "$target"
+  measure "$target" "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")"
+  stop_pid "$BALANCER_PID"
+done
+
+{
+  echo "L4 balancers, tcp mode, round robin over 2 nginx origins; balancer on CPU $SERVER_CPU (1 thread/worker),"
+  echo "origins and wrk -t1 on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
+  echo "haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'), Portico transport $PORTICO_TRANSPORT. CPU = the balancer's CPU use."
+  echo
+  echo "| scenario | conns | HAProxy | Portico | Portico / HAProxy | HAProxy p99 / CPU | Portico p99 / CPU | errors (H/P) |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for def in "${ALL_SCENARIOS[@]}"; do
+    IFS='|' read -r name path conns header unit <<<"$def"
+    selected "$name" || continue
+    h=${RESULT[haproxy.$name]:-} p=${RESULT[portico.$name]:-}
+    ratio=$([[ -n $h && -n $p && $h != 0 ]] && awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f×", a / b}' || echo "-")
+    label=$name
+    case $name in
+      keepalive) label="keep-alive, 1 KiB" ;;
+      close) label="Connection: close, 1 KiB (conn/s)" ;;
+      bulk) label="bulk, 100 MiB file" ;;
+    esac
+    printf '| %s | %s | %s %s | %s %s | %s | %s / %s | %s / %s | %s / %s |\n' "$label" "$conns" \
+      "${h:--}" "$unit" "${p:--}" "$unit" "$ratio" "${P99[haproxy.$name]:--}" "${CPU[haproxy.$name]:--}" \
+      "${P99[portico.$name]:--}" "${CPU[portico.$name]:--}" "${ERRORS[haproxy.$name]:--}" "${ERRORS[portico.$name]:--}"
+  done
+} | tee "$TABLE"
+log "table: $TABLE; raw wrk output: $RAW"
