@@ -22,6 +22,7 @@ public final class LbExample implements AutoCloseable {
 
     private final List<HttpServer> backends = new ArrayList<>();
     private final EmbeddedLb lb;
+    private HostPort listening;
 
     /** Starts two backends and a balancer on {@code listen} in front of them. */
     public LbExample(HostPort listen) throws IOException {
@@ -32,6 +33,7 @@ public final class LbExample implements AutoCloseable {
             config.backend("127.0.0.1:" + backend.getAddress().getPort());
         }
         lb = EmbeddedLb.start(config.build(), 2);
+        listening = listen;
     }
 
     /** A tiny HTTP server that says who it is. */
@@ -65,8 +67,9 @@ public final class LbExample implements AutoCloseable {
 
     /** Moves the balancer from its current port to {@code to}; open connections stay. */
     public InetSocketAddress switchPort(HostPort to) throws IOException {
-        InetSocketAddress from = lb.service().listenAddresses().get(0);
-        return lb.service().switchListener(new HostPort(from.getHostString(), from.getPort()), to);
+        InetSocketAddress bound = lb.service().switchListener(listening, to);
+        listening = to;
+        return bound;
     }
 
     /** Adds a third backend to the main group; returns its address. */

@@ -7,10 +7,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -23,12 +19,14 @@ import static org.awaitility.Awaitility.await;
 @Timeout(60)
 class LbExampleTest {
 
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
+    /** One request on a new connection: the balancer picks a backend per connection. */
     private String get(int port) throws Exception {
-        HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).timeout(Duration.ofSeconds(10))
-                .header("Connection", "close").build();
-        return http.send(r, HttpResponse.BodyHandlers.ofString()).body();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            return response.substring(response.indexOf("\r\n\r\n") + 4);
+        }
     }
 
     @Test
