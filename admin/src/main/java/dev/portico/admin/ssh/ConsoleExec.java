@@ -1,14 +1,11 @@
 package dev.portico.admin.ssh;
 
 import org.apache.sshd.server.Environment;
-import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.channel.ChannelSession;
-import org.apache.sshd.server.command.Command;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
@@ -16,39 +13,16 @@ import java.nio.charset.StandardCharsets;
  * {@code ssh portico 'show services'}: one command line; its output on stdout and exit status 0, or
  * the error on stderr and exit status 1.
  */
-final class ConsoleExec implements Command {
+final class ConsoleExec extends StreamsCommand {
 
     private static final Logger log = LoggerFactory.getLogger(ConsoleExec.class);
 
     private final ConsoleCommands commands;
     private final String line;
-    private OutputStream out;
-    private OutputStream err;
-    private ExitCallback exit;
 
     ConsoleExec(ConsoleCommands commands, String line) {
         this.commands = commands;
         this.line = line;
-    }
-
-    @Override
-    public void setInputStream(InputStream in) {
-        // An exec command reads no input.
-    }
-
-    @Override
-    public void setOutputStream(OutputStream out) {
-        this.out = out;
-    }
-
-    @Override
-    public void setErrorStream(OutputStream err) {
-        this.err = err;
-    }
-
-    @Override
-    public void setExitCallback(ExitCallback callback) {
-        this.exit = callback;
     }
 
     @Override

@@ -1,14 +1,11 @@
 package dev.portico.admin.ssh;
 
 import org.apache.sshd.server.Environment;
-import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.channel.ChannelSession;
-import org.apache.sshd.server.command.Command;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
@@ -16,40 +13,17 @@ import java.nio.charset.StandardCharsets;
  * An interactive console session: a prompt, line editing with TAB completion, and the console
  * commands. Runs on its own virtual thread, never on an event loop.
  */
-final class ConsoleShell implements Command {
+final class ConsoleShell extends StreamsCommand {
 
     private static final Logger log = LoggerFactory.getLogger(ConsoleShell.class);
 
     private final ConsoleCommands commands;
     private final String banner;
-    private InputStream in;
-    private OutputStream out;
-    private ExitCallback exit;
     private Thread thread;
 
     ConsoleShell(ConsoleCommands commands, String banner) {
         this.commands = commands;
         this.banner = banner;
-    }
-
-    @Override
-    public void setInputStream(InputStream in) {
-        this.in = in;
-    }
-
-    @Override
-    public void setOutputStream(OutputStream out) {
-        this.out = out;
-    }
-
-    @Override
-    public void setErrorStream(OutputStream err) {
-        // Everything goes to the terminal through out.
-    }
-
-    @Override
-    public void setExitCallback(ExitCallback callback) {
-        this.exit = callback;
     }
 
     @Override
