@@ -29,11 +29,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EmbeddedDns implements AutoCloseable {
 
+    private final Transport transport;
     private final EventLoopGroup loops;
     private final ExecutorService blocking;
     private final DnsService service;
 
-    private EmbeddedDns(EventLoopGroup loops, ExecutorService blocking, DnsService service) {
+    private EmbeddedDns(Transport transport, EventLoopGroup loops, ExecutorService blocking, DnsService service) {
+        this.transport = transport;
         this.loops = loops;
         this.blocking = blocking;
         this.service = service;
@@ -48,12 +50,25 @@ public final class EmbeddedDns implements AutoCloseable {
      * @throws IOException when a zone cannot be loaded or an address bound; everything is released then
      */
     public static EmbeddedDns start(DnsConfig config, int threads) throws IOException {
-        Transport transport = Transport.select(null);
+        return start(config, threads, null);
+    }
+
+    /**
+     * Starts a server named {@code dns} on {@code threads} event loops of the preferred transport.
+     *
+     * @param config    the config
+     * @param threads   the number of worker event loops (each gets its own UDP socket)
+     * @param preferred the transport to use when available; null picks the best one
+     * @return the running server
+     * @throws IOException when a zone cannot be loaded or an address bound; everything is released then
+     */
+    public static EmbeddedDns start(DnsConfig config, int threads, Transport.Kind preferred) throws IOException {
+        Transport transport = Transport.select(preferred);
         EventLoopGroup loops = transport.newGroup(threads, "portico-dns");
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         DnsService service = new DnsService("dns", config,
                 new ServiceContext(transport, loops, new SimpleMeterRegistry(), Clock.systemUTC(), blocking));
-        EmbeddedDns dns = new EmbeddedDns(loops, blocking, service);
+        EmbeddedDns dns = new EmbeddedDns(transport, loops, blocking, service);
         try {
             service.start();
         } catch (IOException | RuntimeException e) {
@@ -70,6 +85,15 @@ public final class EmbeddedDns implements AutoCloseable {
      */
     public DnsService service() {
         return service;
+    }
+
+    /**
+     * The transport the event loops run on.
+     *
+     * @return the transport
+     */
+    public Transport transport() {
+        return transport;
     }
 
     /**

@@ -9,7 +9,8 @@ import java.util.List;
  * The Portico side of {@code bench/dns.sh}: serves one zone with one failover record
  * ({@code fo.ORIGIN}, two always-up addresses) through {@link EmbeddedDns} until killed.
  *
- * <p>Arguments: {@code PORT ORIGIN ZONE_FILE [THREADS]}.
+ * <p>Arguments: {@code PORT ORIGIN ZONE_FILE [THREADS [TRANSPORT]]}, TRANSPORT one of auto, io_uring,
+ * epoll, nio.
  */
 public final class BenchServer {
 
@@ -33,9 +34,10 @@ public final class BenchServer {
                         List.of(AddressSpec.parse("127.0.0.61"), AddressSpec.parse("127.0.0.62")),
                         HealthCheckConfig.parse("none"), 0, List.of()))
                 .build();
-        EmbeddedDns dns = EmbeddedDns.start(config, threads);
+        EmbeddedDns dns = EmbeddedDns.start(config, threads,
+                args.length > 4 ? dev.portico.core.transport.Transport.Kind.parse(args[4]) : null);
         Runtime.getRuntime().addShutdownHook(new Thread(dns::close));
-        System.out.println("portico dns ready on " + dns.address());
+        System.out.println("portico dns ready on " + dns.address() + " using " + dns.transport());
         Thread.currentThread().join();
     }
 }
