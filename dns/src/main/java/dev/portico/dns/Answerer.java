@@ -1,0 +1,180 @@
+package dev.portico.dns;
+
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.CNAMERecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Header;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.NSRecord;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.RRset;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SetResponse;
+import org.xbill.DNS.Type;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.List;
+
+/**
+ * Builds the authoritative response to one query from a {@link DnsData} generation:
+ * answers with AA set, CNAMEs chased through our zones, NS answers and referrals with glue,
+ * NXDOMAIN and NODATA with the zone's SOA (negative TTL) in the authority section, REFUSED outside
+ * our zones, RFC 8482 minimal ANY answers, and dynamic records resolved through their failover
+ * chain.
+ */
+final class Answerer {
+
+    /** The most CNAMEs followed before answering SERVFAIL (a loop in the zone data). */
+    static final int MAX_CNAME_HOPS = 16;
+
+    private Answerer() {
+    }
+
+    /** Builds the response to {@code q}, whose question name is {@code qname}. */
+    static Reply answer(DnsData data, Query q, Name qname) {
+        int ednsMaxPayload = data.config().ednsMaxPayload();
+        Message m = new Message(q.id());
+        Header h = m.getHeader();
+        h.setFlag(Flags.QR);
+        if (q.rd()) {
+            h.setFlag(Flags.RD);
+        }
+        if (q.cd()) {
+            h.setFlag(Flags.CD);
+        }
+        m.addRecord(Record.newRecord(qname, q.qtype(), q.qclass()), Section.QUESTION);
+        if (q.edns()) {
+            if (q.ednsVersion() != 0) {
+                m.addRecord(new OPTRecord(ednsMaxPayload, Rcode.BADVERS >> 4, 0), Section.ADDITIONAL);
+                return new Reply(m, false);
+            }
+            m.addRecord(new OPTRecord(ednsMaxPayload, 0, 0), Section.ADDITIONAL);
+        }
+        int qtype = q.qtype();
+        if (q.qclass() != DClass.IN) {
+            h.setRcode(Rcode.REFUSED);
+            return new Reply(m, true);
+        }
+        if (qtype == Type.AXFR || qtype == Type.IXFR || qtype == Type.MAILA || qtype == Type.MAILB
+                || qtype == Type.OPT) {
+            h.setRcode(qtype == Type.OPT ? Rcode.FORMERR : Rcode.NOTIMP);
+            return new Reply(m, true);
+        }
+        ZoneSet.LoadedZone zone = data.zones().find(qname);
+        if (zone == null) {
+            h.setRcode(Rcode.REFUSED);
+            return new Reply(m, true);
+        }
+        h.setFlag(Flags.AA);
+        return new Reply(m, resolve(m, data, zone, qname, qtype));
+    }
+
+    /** Fills the sections; returns whether the answer is static (cacheable). */
+    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype) {
+        ZoneSet.LoadedZone zone = startZone;
+        Name name = qname;
+        boolean cacheable = true;
+        for (int hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
+            boolean dynamic = data.dynamic().contains(name);
+            if (dynamic) {
+                cacheable = false;
+                if (qtype == Type.A || qtype == Type.AAAA || qtype == Type.ANY) {
+                    if (!addDynamic(m, data.dynamic().resolve(name), name, qtype)) {
+                        m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
+                    }
+                    return false;
+                }
+            }
+            SetResponse sr = zone.zone().findRecords(name, qtype);
+            if (sr.isSuccessful()) {
+                List<RRset> sets = sr.answers();
+                if (qtype == Type.ANY) {
+                    sets = List.of(MinimalAny.pick(sets));
+                }
+                for (RRset set : sets) {
+                    addAll(m, set, Section.ANSWER);
+                    if (set.getType() == Type.NS) {
+                        addGlue(m, data.zones(), set);
+                    }
+                }
+                return cacheable;
+            }
+            if (sr.isCNAME()) {
+                CNAMERecord cname = sr.getCNAME();
+                m.addRecord(cname, Section.ANSWER);
+                name = cname.getTarget();
+                zone = data.zones().find(name);
+                if (zone == null) {
+                    return cacheable;
+                }
+                continue;
+            }
+            if (sr.isDNAME()) {
+                m.addRecord(sr.getDNAME(), Section.ANSWER);
+                return cacheable;
+            }
+            if (sr.isDelegation()) {
+                if (hop == 0) {
+                    m.getHeader().unsetFlag(Flags.AA);
+                }
+                RRset ns = sr.getNS();
+                addAll(m, ns, Section.AUTHORITY);
+                addGlue(m, data.zones(), ns);
+                return cacheable;
+            }
+            if (sr.isNXDOMAIN() && !dynamic) {
+                m.getHeader().setRcode(Rcode.NXDOMAIN);
+            }
+            m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
+            return cacheable;
+        }
+        m.getHeader().setRcode(Rcode.SERVFAIL);
+        return cacheable;
+    }
+
+    /** Adds the dynamic addresses of the asked family; returns whether any was added. */
+    private static boolean addDynamic(Message m, DynamicAnswer answer, Name name, int qtype) {
+        boolean v4 = qtype == Type.A || qtype == Type.ANY && answer.addresses().stream().anyMatch(a -> a instanceof Inet4Address);
+        boolean added = false;
+        for (InetAddress a : answer.addresses()) {
+            if (v4 && a instanceof Inet4Address) {
+                m.addRecord(new ARecord(name, DClass.IN, answer.ttl(), a), Section.ANSWER);
+                added = true;
+            } else if (!v4 && a instanceof Inet6Address) {
+                m.addRecord(new AAAARecord(name, DClass.IN, answer.ttl(), a), Section.ANSWER);
+                added = true;
+            }
+        }
+        return added;
+    }
+
+    /** Adds the A and AAAA records that our zones hold for each name server of {@code ns}. */
+    private static void addGlue(Message m, ZoneSet zones, RRset ns) {
+        for (Record r : ns.rrs(false)) {
+            Name target = ((NSRecord) r).getTarget();
+            ZoneSet.LoadedZone z = zones.find(target);
+            if (z == null) {
+                continue;
+            }
+            for (int type : new int[] {Type.A, Type.AAAA}) {
+                RRset glue = z.zone().findExactMatch(target, type);
+                if (glue != null) {
+                    addAll(m, glue, Section.ADDITIONAL);
+                }
+            }
+        }
+    }
+
+    private static void addAll(Message m, RRset set, int section) {
+        for (Record r : set.rrs(false)) {
+            m.addRecord(r, section);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+package dev.portico.dns;
+
+import dev.portico.core.net.HostPort;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a DNS service reads from its config section.
+ *
+ * @param listen         addresses served over both UDP and TCP (port 0 picks one free port for both)
+ * @param zones          zone origin (lower case, no trailing dot) to RFC 1035 master file
+ * @param dynamic        health-checked failover records, each inside one of the zones
+ * @param ednsMaxPayload largest UDP answer sent to an EDNS client (512 to 65535; default 1232)
+ * @param tcpIdleTimeout a TCP connection idle this long is closed
+ * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
+ */
+public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries) {
+
+    /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
+    public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
+    /** The default TCP idle timeout. */
+    public static final Duration DEFAULT_TCP_IDLE_TIMEOUT = Duration.ofSeconds(10);
+    /** The default number of cached answers. */
+    public static final int DEFAULT_CACHE_ENTRIES = 100_000;
+
+    /** Validates and copies the fields. */
+    public DnsConfig {
+        listen = List.copyOf(listen);
+        zones = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(zones));
+        dynamic = List.copyOf(dynamic);
+        Objects.requireNonNull(tcpIdleTimeout, "tcpIdleTimeout");
+        if (listen.isEmpty()) {
+            throw new IllegalArgumentException("a DNS service needs at least one listen address");
+        }
+        if (zones.isEmpty()) {
+            throw new IllegalArgumentException("a DNS service needs at least one zone");
+        }
+        if (ednsMaxPayload < 512 || ednsMaxPayload > 65_535) {
+            throw new IllegalArgumentException("edns_max_payload " + ednsMaxPayload + " is out of range (512 to 65535)");
+        }
+        if (tcpIdleTimeout.isNegative() || tcpIdleTimeout.isZero()) {
+            throw new IllegalArgumentException("tcp_idle_timeout must be positive");
+        }
+        if (cacheEntries < 0) {
+            throw new IllegalArgumentException("cache_entries must not be negative");
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (DynamicRecordSpec d : dynamic) {
+            if (!names.add(d.name())) {
+                throw new IllegalArgumentException("dynamic record " + d.name() + " is declared twice");
+            }
+            if (zones.keySet().stream().noneMatch(z -> d.name().equals(z) || d.name().endsWith("." + z))) {
+                throw new IllegalArgumentException("dynamic record " + d.name() + " is not inside any zone " + zones.keySet());
+            }
+        }
+    }
+
+    /**
+     * Starts a builder with the defaults.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder initialised from this config.
+     *
+     * @return the builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries);
+        listen.forEach(b::listen);
+        zones.forEach(b::zone);
+        dynamic.forEach(b::dynamic);
+        return b;
+    }
+
+    /** Builds a {@link DnsConfig}. */
+    public static final class Builder {
+        private final List<HostPort> listen = new ArrayList<>();
+        private final Map<String, Path> zones = new LinkedHashMap<>();
+        private final List<DynamicRecordSpec> dynamic = new ArrayList<>();
+        private int ednsMaxPayload = DEFAULT_EDNS_MAX_PAYLOAD;
+        private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
+        private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+
+        private Builder() {
+        }
+
+        /**
+         * Adds a listen address (UDP and TCP).
+         *
+         * @param address the address
+         * @return this builder
+         */
+        public Builder listen(HostPort address) {
+            listen.add(Objects.requireNonNull(address, "address"));
+            return this;
+        }
+
+        /**
+         * Adds a listen address in text form.
+         *
+         * @param address {@code host:port}
+         * @return this builder
+         */
+        public Builder listen(String address) {
+            return listen(HostPort.parse(address));
+        }
+
+        /**
+         * Adds a zone.
+         *
+         * @param origin the zone's origin, for example {@code example.test}
+         * @param file   its master file
+         * @return this builder
+         */
+        public Builder zone(String origin, Path file) {
+            zones.put(DnsNames.normalize(origin), Objects.requireNonNull(file, "file"));
+            return this;
+        }
+
+        /**
+         * Adds a dynamic record.
+         *
+         * @param spec the record
+         * @return this builder
+         */
+        public Builder dynamic(DynamicRecordSpec spec) {
+            dynamic.add(Objects.requireNonNull(spec, "spec"));
+            return this;
+        }
+
+        /**
+         * Sets the EDNS UDP payload cap.
+         *
+         * @param value 512 to 65535
+         * @return this builder
+         */
+        public Builder ednsMaxPayload(int value) {
+            ednsMaxPayload = value;
+            return this;
+        }
+
+        /**
+         * Sets the TCP idle timeout.
+         *
+         * @param value a positive duration
+         * @return this builder
+         */
+        public Builder tcpIdleTimeout(Duration value) {
+            tcpIdleTimeout = value;
+            return this;
+        }
+
+        /**
+         * Sets how many rendered answers are cached.
+         *
+         * @param value 0 disables the cache
+         * @return this builder
+         */
+        public Builder cacheEntries(int value) {
+            cacheEntries = value;
+            return this;
+        }
+
+        /**
+         * Builds and validates the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException when a value is invalid
+         */
+        public DnsConfig build() {
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries);
+        }
+    }
+}

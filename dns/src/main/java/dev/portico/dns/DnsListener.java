@@ -1,0 +1,130 @@
+package dev.portico.dns;
+
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.TcpListener;
+import dev.portico.core.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.EventExecutor;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One listen address served over UDP and TCP on the same port. With SO_REUSEPORT every event loop
+ * gets its own UDP socket (and its own TCP listening socket), so the kernel spreads queries over
+ * the loops with no hand-off; port 0 binds the first UDP socket on a free port and reuses that
+ * port for the other sockets and for TCP.
+ */
+final class DnsListener implements AutoCloseable {
+
+    private static final int BIND_ATTEMPTS = 8;
+    private static final int UDP_BUFFER = 4 << 20;
+
+    private final HostPort requested;
+    private final List<Channel> udp;
+    private final TcpListener tcp;
+    private final InetSocketAddress bound;
+
+    private DnsListener(HostPort requested, List<Channel> udp, TcpListener tcp, InetSocketAddress bound) {
+        this.requested = requested;
+        this.udp = List.copyOf(udp);
+        this.tcp = tcp;
+        this.bound = bound;
+    }
+
+    /**
+     * Binds UDP and TCP. With port 0 a few free ports are tried until one is free for both.
+     *
+     * @throws IOException naming the address when binding fails
+     */
+    static DnsListener bind(Transport transport, EventLoopGroup group, HostPort address, QueryProcessor processor,
+                            Supplier<Duration> tcpIdle) throws IOException {
+        UdpQueryHandler udpHandler = new UdpQueryHandler(processor);
+        TcpQueryHandler tcpHandler = new TcpQueryHandler(processor);
+        ChannelInitializer<SocketChannel> tcpInit = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(
+                        new IdleStateHandler(0, 0, tcpIdle.get().toMillis(), TimeUnit.MILLISECONDS),
+                        new LengthFieldBasedFrameDecoder(QueryProcessor.TCP_LIMIT, 0, 2, 0, 2),
+                        new LengthFieldPrepender(2),
+                        tcpHandler);
+            }
+        };
+        int attempts = address.port() == 0 ? BIND_ATTEMPTS : 1;
+        IOException last = null;
+        for (int i = 0; i < attempts; i++) {
+            List<Channel> udp = new ArrayList<>();
+            try {
+                InetSocketAddress target = bindUdp(transport, group, address.toAddress(), udpHandler, udp);
+                TcpListener tcp = TcpListener.bind(transport, group, new HostPort(address.host(), target.getPort()),
+                        1024, tcpInit);
+                return new DnsListener(address, udp, tcp, target);
+            } catch (IOException e) {
+                udp.forEach(Channel::close);
+                last = e;
+            }
+        }
+        throw last;
+    }
+
+    private static InetSocketAddress bindUdp(Transport transport, EventLoopGroup group, InetSocketAddress target,
+                                             UdpQueryHandler handler, List<Channel> out) throws IOException {
+        List<EventLoop> loops = new ArrayList<>();
+        for (EventExecutor e : group) {
+            loops.add((EventLoop) e);
+        }
+        if (!transport.supportsReusePort()) {
+            loops = List.of(loops.getFirst());
+        }
+        InetSocketAddress at = target;
+        for (EventLoop loop : loops) {
+            Bootstrap b = new Bootstrap().group(loop).channel(transport.datagramChannel())
+                    .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
+                    .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
+                    .handler(handler);
+            transport.reusePort(b);
+            ChannelFuture f = b.bind(at).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                Throwable c = f.cause();
+                throw new IOException("cannot listen on udp " + at + ": " + (c.getMessage() != null ? c.getMessage() : c), c);
+            }
+            out.add(f.channel());
+            if (at.getPort() == 0) {
+                at = new InetSocketAddress(at.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
+            }
+        }
+        return at;
+    }
+
+    /** The address as configured. */
+    HostPort requested() {
+        return requested;
+    }
+
+    /** The address bound (the real port when 0 was asked for). */
+    InetSocketAddress localAddress() {
+        return bound;
+    }
+
+    @Override
+    public void close() {
+        udp.forEach(Channel::close);
+        tcp.close();
+    }
+}

@@ -1,0 +1,241 @@
+package dev.portico.dns;
+
+import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.Pool;
+import dev.portico.upstream.TaskTimer;
+import dev.portico.upstream.health.ProbeTransport;
+import dev.portico.upstream.health.Probes;
+import io.netty.channel.ReflectiveChannelFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An authoritative DNS server ({@code type: dns}). All answering state is one immutable
+ * {@link DnsData} generation behind a volatile reference: {@link #reload()} re-reads the zone files
+ * and {@link #reconfigure(DnsConfig)} applies a whole new config, each by building the next
+ * generation aside and publishing it in one write. A failed reload leaves the old data serving.
+ *
+ * <p>UDP and TCP are served on each listen address by every worker event loop of the
+ * {@link ServiceContext}; the dynamic records' health checks run on the same loops.
+ */
+public final class DnsService implements Service, Reconfigurable<DnsConfig> {
+
+    private static final Logger log = LoggerFactory.getLogger(DnsService.class);
+
+    private final String name;
+    private final ServiceContext context;
+    private final ProbeTransport probes;
+    private final QueryProcessor processor;
+    private final Object lifecycle = new Object();
+    private final Map<HostPort, DnsListener> listeners = new LinkedHashMap<>();
+    private volatile DnsConfig config;
+    private volatile DnsData data;
+    private boolean started;
+    private boolean stopped;
+
+    /**
+     * A service that is not started yet.
+     *
+     * @param name    the service's name
+     * @param config  its config
+     * @param context the process's transport, loops and executors
+     */
+    public DnsService(String name, DnsConfig config, ServiceContext context) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.config = Objects.requireNonNull(config, "config");
+        this.context = Objects.requireNonNull(context, "context");
+        this.probes = new ProbeTransport(context.workers(),
+                new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
+        this.processor = new QueryProcessor(() -> data);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String type() {
+        return "dns";
+    }
+
+    /**
+     * Loads the zones, starts the health checks and opens the listeners.
+     *
+     * @throws IOException when a zone file cannot be read or parsed, or an address cannot be bound
+     */
+    @Override
+    public void start() throws IOException {
+        synchronized (lifecycle) {
+            if (started) {
+                throw new IllegalStateException("dns service " + name + " already started");
+            }
+            ZoneSet zones = ZoneSet.load(config.zones());
+            DynamicRecords dynamic = createDynamic(config);
+            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()));
+            dynamic.start();
+            started = true;
+            try {
+                for (HostPort address : config.listen()) {
+                    listeners.put(address, bind(address));
+                }
+            } catch (IOException | RuntimeException e) {
+                stop(Duration.ZERO);
+                throw e;
+            }
+            log.info("dns {}: serving zones {} with {} dynamic records on {} ({})", name, zones.origins(),
+                    config.dynamic().size(), endpoints(), context.transport().describe());
+        }
+    }
+
+    /**
+     * Re-reads every zone file and swaps the new data in atomically; dynamic records and their
+     * health state are kept.
+     *
+     * @throws IOException naming the file and line of a zone error; the old zones keep serving
+     */
+    public void reload() throws IOException {
+        synchronized (lifecycle) {
+            DnsData old = requireRunning();
+            ZoneSet zones = ZoneSet.load(old.config().zones());
+            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()));
+            log.info("dns {}: reloaded zones {}", name, zones.origins());
+        }
+    }
+
+    /**
+     * Applies a new config: zones are re-read, dynamic records are rebuilt when they changed (and
+     * kept with their health state otherwise), listeners are opened and closed to match.
+     *
+     * @throws IOException when a zone or a new address fails; the old config keeps running
+     */
+    @Override
+    public void reconfigure(DnsConfig next) throws IOException {
+        Objects.requireNonNull(next, "next");
+        synchronized (lifecycle) {
+            DnsData old = requireRunning();
+            ZoneSet zones = ZoneSet.load(next.zones());
+            Map<HostPort, DnsListener> added = new LinkedHashMap<>();
+            try {
+                for (HostPort address : next.listen()) {
+                    if (!listeners.containsKey(address)) {
+                        added.put(address, bind(address));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                added.values().forEach(DnsListener::close);
+                throw e;
+            }
+            boolean sameDynamic = next.dynamic().equals(old.config().dynamic());
+            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
+            if (!sameDynamic) {
+                dynamic.start();
+            }
+            config = next;
+            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()));
+            if (!sameDynamic) {
+                old.dynamic().close();
+            }
+            listeners.putAll(added);
+            List<HostPort> gone = new ArrayList<>(listeners.keySet());
+            gone.removeAll(next.listen());
+            for (HostPort address : gone) {
+                listeners.remove(address).close();
+            }
+            log.info("dns {}: reconfigured; zones {}, {} dynamic records, listening on {}", name, zones.origins(),
+                    next.dynamic().size(), endpoints());
+        }
+    }
+
+    @Override
+    public void stop(Duration grace) {
+        synchronized (lifecycle) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            listeners.values().forEach(DnsListener::close);
+            listeners.clear();
+            DnsData d = data;
+            if (d != null) {
+                d.dynamic().close();
+            }
+        }
+    }
+
+    @Override
+    public List<String> endpoints() {
+        synchronized (lifecycle) {
+            return listeners.values().stream().map(l -> "dns udp+tcp " + HostPort.parse(
+                    hostPort(l.localAddress())).toString()).toList();
+        }
+    }
+
+    /**
+     * The addresses bound, with the real ports when port 0 was asked for.
+     *
+     * @return one address per listen entry (UDP and TCP share it)
+     */
+    public List<InetSocketAddress> localAddresses() {
+        synchronized (lifecycle) {
+            return listeners.values().stream().map(DnsListener::localAddress).toList();
+        }
+    }
+
+    /**
+     * The pool of each dynamic record, by name: its members are the record's addresses with their
+     * health, and an operator may force one out with {@code Backend.adminState}.
+     *
+     * @return record name (lower case, no trailing dot) to pool
+     */
+    public Map<String, Pool> dynamicPools() {
+        DnsData d = requireRunning();
+        Map<String, Pool> out = new LinkedHashMap<>();
+        d.dynamic().records().forEach((n, level) -> out.put(level.spec().name(), level.pool()));
+        return out;
+    }
+
+    /**
+     * The config in force.
+     *
+     * @return the config
+     */
+    public DnsConfig config() {
+        return config;
+    }
+
+    private DnsListener bind(HostPort address) throws IOException {
+        return DnsListener.bind(context.transport(), context.workers(), address, processor,
+                () -> config.tcpIdleTimeout());
+    }
+
+    private DynamicRecords createDynamic(DnsConfig c) {
+        return DynamicRecords.create(c.dynamic(), spec -> Probes.forConfig(spec.health(), probes),
+                () -> TaskTimer.of(context.workers().next()));
+    }
+
+    private DnsData requireRunning() {
+        DnsData d = data;
+        if (d == null || stopped) {
+            throw new IllegalStateException("dns service " + name + " is not running");
+        }
+        return d;
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+}

@@ -1,0 +1,181 @@
+package dev.portico.dns;
+
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Section;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.lifecycle.ServiceType;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.health.HealthCheckConfig;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code type: dns} in the config file. Reads only its own section:
+ *
+ * <pre>
+ * listen: [0.0.0.0:53]                       # UDP and TCP on each address
+ * zones:                                     # origin: RFC 1035 master file (relative to the config file)
+ *   example.test: zones/example.test.zone
+ * edns_max_payload: 1232                     # largest UDP answer to EDNS clients
+ * tcp_idle_timeout: 10s
+ * cache_entries: 100000                      # rendered static answers kept; 0 disables
+ * dynamic:                                   # health-checked A/AAAA records
+ *   www.example.test:
+ *     ttl: 300/10                            # MAX/MIN (or one number for both)
+ *     addresses: [10.0.0.1, 10.0.0.2 weight 3, "10.0.0.3:8080", {address: 10.0.0.4, weight: 2, port: 8081}]
+ *     health: {type: tcp, port: 80, interval: 2s, rise: 2, fall: 3}   # or tcp, icmp, http:/path
+ *     answers: 0                             # addresses per answer; 0 = every healthy one
+ *     last_resort: [192.0.2.1]               # when every level of the chain is down
+ *   _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: tcp}  # the first backup level
+ * </pre>
+ */
+public final class DnsServiceType implements ServiceType<DnsConfig> {
+
+    @Override
+    public String name() {
+        return "dns";
+    }
+
+    /**
+     * Reads a service's section.
+     *
+     * @return the config, or null when the section has problems (they are in its problem list)
+     */
+    @Override
+    public DnsConfig parse(String serviceName, Section s) {
+        int before = s.problems().list().size();
+        DnsConfig.Builder b = DnsConfig.builder();
+        s.string("type", "dns");
+        if (!s.has("listen")) {
+            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:53])");
+        }
+        s.list("listen", List.of(), HostPort::parse).forEach(b::listen);
+        if (!s.has("zones")) {
+            s.problem("zones", "'" + s.path() + "' needs 'zones' (for example zones: {example.test: example.test.zone})");
+        }
+        Section zones = s.section("zones");
+        Path base = baseDirectory(s);
+        for (String origin : zones.keys()) {
+            String file = zones.string(origin, null);
+            if (file == null) {
+                zones.problem(origin, "zone '" + origin + "' needs a file");
+                continue;
+            }
+            try {
+                b.zone(origin, base.resolve(file));
+            } catch (IllegalArgumentException e) {
+                zones.problem(origin, "bad zone '" + origin + "': " + e.getMessage());
+            }
+        }
+        b.ednsMaxPayload(s.integer("edns_max_payload", DnsConfig.DEFAULT_EDNS_MAX_PAYLOAD, 512, 65_535));
+        b.tcpIdleTimeout(s.duration("tcp_idle_timeout", DnsConfig.DEFAULT_TCP_IDLE_TIMEOUT));
+        b.cacheEntries(s.integer("cache_entries", DnsConfig.DEFAULT_CACHE_ENTRIES, 0, Integer.MAX_VALUE));
+        Section dynamic = s.section("dynamic");
+        for (String record : dynamic.keys()) {
+            DynamicRecordSpec spec = readDynamic(record, dynamic.section(record));
+            if (spec != null) {
+                b.dynamic(spec);
+            }
+        }
+        s.finish();
+        if (s.problems().list().size() > before) {
+            return null;
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            s.problems().add(s.location(), "service '" + serviceName + "': " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static DynamicRecordSpec readDynamic(String name, Section r) {
+        int before = r.problems().list().size();
+        long[] ttl = ttl(r);
+        List<AddressSpec> addresses = addresses(r);
+        HealthCheckConfig health = HealthSection.read(r, "health", HealthCheckConfig.parse("tcp"));
+        int answers = r.integer("answers", 0, 0, 64);
+        List<InetAddress> lastResort = r.list("last_resort", List.of(), IpLiteral::parse);
+        r.finish();
+        if (r.problems().list().size() > before) {
+            return null;
+        }
+        try {
+            return new DynamicRecordSpec(name, ttl[0], ttl[1], addresses, health, answers, lastResort);
+        } catch (IllegalArgumentException e) {
+            r.problems().add(r.location(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** {@code ttl: 60} or {@code ttl: MAX/MIN}. */
+    private static long[] ttl(Section r) {
+        String text = r.string("ttl", "60").trim();
+        String[] parts = text.split("/", -1);
+        try {
+            long max = Long.parseLong(parts[0].trim());
+            long min = parts.length == 2 ? Long.parseLong(parts[1].trim()) : max;
+            if (parts.length <= 2 && min >= 0 && max >= min) {
+                return new long[] {max, min};
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        r.problem("ttl", "bad '" + r.path() + ".ttl': '" + text + "' is not SECONDS or MAX/MIN (MIN <= MAX)");
+        return new long[] {60, 60};
+    }
+
+    private static List<AddressSpec> addresses(Section r) {
+        List<AddressSpec> out = new ArrayList<>();
+        ConfigNode node = r.node("addresses").orElse(null);
+        if (!(node instanceof ConfigNode.ListNode list) || list.items().isEmpty()) {
+            r.problem("addresses", "'" + r.path() + "' needs 'addresses', a list such as [10.0.0.1, 10.0.0.2 weight 3]");
+            return out;
+        }
+        for (int i = 0; i < list.items().size(); i++) {
+            ConfigNode item = list.items().get(i);
+            String path = r.path() + ".addresses[" + i + "]";
+            try {
+                if (item instanceof ConfigNode.ScalarNode sc && sc.text() != null) {
+                    out.add(AddressSpec.parse(sc.text()));
+                } else if (item instanceof ConfigNode.MapNode) {
+                    Section a = Section.of(item, path, r.problems());
+                    String address = a.requiredString("address");
+                    int weight = a.integer("weight", 1, AddressSpec.MIN_WEIGHT, AddressSpec.MAX_WEIGHT);
+                    int port = a.integer("port", 0, 0, 65_535);
+                    a.finish();
+                    if (address != null) {
+                        out.add(new AddressSpec(IpLiteral.parse(address), weight, port));
+                    }
+                } else {
+                    r.problems().add(item.location(), "'" + path + "' must be ADDRESS[:PORT] [weight N] or {address, weight, port}");
+                }
+            } catch (IllegalArgumentException e) {
+                r.problems().add(item.location(), "bad '" + path + "': " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** The directory of the config file, against which relative zone paths are resolved. */
+    private static Path baseDirectory(Section s) {
+        String file = s.location().file();
+        if (file != null) {
+            Path p = Path.of(file).toAbsolutePath();
+            if (Files.isRegularFile(p) && p.getParent() != null) {
+                return p.getParent();
+            }
+        }
+        return Path.of("");
+    }
+
+    @Override
+    public Service create(String serviceName, DnsConfig config, ServiceContext context) {
+        return new DnsService(serviceName, config, context);
+    }
+}

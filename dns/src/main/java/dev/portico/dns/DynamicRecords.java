@@ -1,0 +1,102 @@
+package dev.portico.dns;
+
+import dev.portico.upstream.TaskTimer;
+import dev.portico.upstream.health.Probe;
+import org.xbill.DNS.Name;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Every dynamic record of a service and their failover chains. The chain of {@code name} is
+ * {@code name}, {@code _name}, {@code __name}, … for as long as such dynamic records exist.
+ */
+final class DynamicRecords implements AutoCloseable {
+
+    private final Map<Name, DynamicName> byName;
+    private final Map<Name, List<DynamicName>> chains;
+
+    private DynamicRecords(Map<Name, DynamicName> byName) {
+        this.byName = Map.copyOf(byName);
+        Map<Name, List<DynamicName>> c = new HashMap<>();
+        for (Map.Entry<Name, DynamicName> e : byName.entrySet()) {
+            List<DynamicName> chain = new ArrayList<>();
+            String prefix = "";
+            DynamicName level = e.getValue();
+            while (level != null) {
+                chain.add(level);
+                prefix += "_";
+                level = byName.get(DnsNames.absolute(prefix + e.getValue().spec().name()));
+            }
+            c.put(e.getKey(), List.copyOf(chain));
+        }
+        this.chains = Map.copyOf(c);
+    }
+
+    /** No dynamic records. */
+    static DynamicRecords none() {
+        return new DynamicRecords(Map.of());
+    }
+
+    /**
+     * Builds the records; their health checks start with {@link #start()}.
+     *
+     * @param specs  the records
+     * @param probes makes the probe of a record's health check
+     * @param timers hands out the timer (event loop) of each record's checker
+     */
+    static DynamicRecords create(List<DynamicRecordSpec> specs, Function<DynamicRecordSpec, Probe> probes,
+                                 Supplier<TaskTimer> timers) {
+        Map<Name, DynamicName> byName = new HashMap<>();
+        for (DynamicRecordSpec spec : specs) {
+            byName.put(DnsNames.absolute(spec.name()), new DynamicName(spec, probes, timers.get()));
+        }
+        return new DynamicRecords(byName);
+    }
+
+    void start() {
+        byName.values().forEach(DynamicName::start);
+    }
+
+    /** Whether {@code name} is a dynamic record. */
+    boolean contains(Name name) {
+        return byName.containsKey(name);
+    }
+
+    /** The levels of every record, for status pages. */
+    Map<Name, DynamicName> records() {
+        return byName;
+    }
+
+    /**
+     * The answer for a dynamic name, following the failover chain.
+     *
+     * @return the answer, or null when {@code name} is not dynamic
+     */
+    DynamicAnswer resolve(Name name) {
+        List<DynamicName> chain = chains.get(name);
+        if (chain == null) {
+            return null;
+        }
+        boolean near = false;
+        for (DynamicName level : chain) {
+            near |= level.nearChange();
+            var picked = level.pick();
+            if (!picked.isEmpty()) {
+                DynamicRecordSpec s = level.spec();
+                return new DynamicAnswer(picked, near ? s.ttlMin() : s.ttlMax());
+            }
+        }
+        DynamicRecordSpec head = chain.getFirst().spec();
+        return new DynamicAnswer(head.lastResort(), near ? head.ttlMin() : head.ttlMax());
+    }
+
+    @Override
+    public void close() {
+        byName.values().forEach(DynamicName::close);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.portico.dns;
+
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Section;
+import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.health.HealthCheckType;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Reads a {@code health:} value: the quick form ({@code tcp}, {@code icmp}, {@code http:/path}) or
+ * a mapping with {@code type, port, path, interval, timeout, rise, fall, down_interval,
+ * all_down_interval, expect, body_contains, host_header}.
+ */
+final class HealthSection {
+
+    private HealthSection() {
+    }
+
+    /** The check, or {@code def} when absent; problems go to the section's list. */
+    static HealthCheckConfig read(Section s, String key, HealthCheckConfig def) {
+        ConfigNode node = s.node(key).orElse(null);
+        if (node == null || node instanceof ConfigNode.ScalarNode n && n.text() == null) {
+            return def;
+        }
+        if (node instanceof ConfigNode.ScalarNode scalar) {
+            try {
+                return HealthCheckConfig.parse(scalar.text());
+            } catch (IllegalArgumentException e) {
+                s.problem(key, "bad '" + s.path() + "." + key + "': " + e.getMessage());
+                return def;
+            }
+        }
+        Section h = s.section(key);
+        HealthCheckType type = HealthCheckType.parse(h.oneOf("type", "tcp", List.of("none", "tcp", "http", "icmp")));
+        String path = h.string("path", def.path());
+        Duration interval = h.duration("interval", def.interval());
+        Duration timeout = h.duration("timeout", def.timeout());
+        int rise = h.integer("rise", def.rise(), 1, 1000);
+        int fall = h.integer("fall", def.fall(), 1, 1000);
+        Duration downInterval = h.duration("down_interval", def.downInterval());
+        Duration allDownInterval = h.duration("all_down_interval", def.allDownInterval());
+        int port = h.integer("port", 0, 0, 65_535);
+        String body = h.string("body_contains", "");
+        String hostHeader = h.string("host_header", "");
+        String expect = h.string("expect", null);
+        h.finish();
+        try {
+            HealthCheckConfig.Builder b = HealthCheckConfig.builder(type).path(path).interval(interval)
+                    .timeout(timeout).rise(rise).fall(fall).downInterval(downInterval)
+                    .allDownInterval(allDownInterval).port(port).bodyContains(body).hostHeader(hostHeader);
+            if (expect != null) {
+                b.expect(expect);
+            }
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            s.problem(key, "bad '" + s.path() + "." + key + "': " + e.getMessage());
+            return def;
+        }
+    }
+}

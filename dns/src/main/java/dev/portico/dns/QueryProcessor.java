@@ -1,0 +1,107 @@
+package dev.portico.dns;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.DNSInput;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+
+import java.io.IOException;
+import java.util.function.Supplier;
+
+/**
+ * Turns one query packet into one response packet (or none). Static answers come from the
+ * generation's {@link AnswerCache} with the ID, the RD/CD flags and the question's case patched
+ * in; everything else is built by the {@link Answerer} and rendered with name compression by
+ * dnsjava. Malformed queries whose header is readable get FORMERR; shorter packets and responses
+ * are dropped; opcodes other than QUERY get NOTIMP. No input makes it throw.
+ */
+final class QueryProcessor {
+
+    /** The largest message over TCP. */
+    static final int TCP_LIMIT = 65_535;
+    /** The UDP limit for clients without EDNS. */
+    static final int CLASSIC_UDP_LIMIT = 512;
+
+    private static final Logger log = LoggerFactory.getLogger(QueryProcessor.class);
+
+    private final Supplier<DnsData> data;
+
+    /**
+     * @param data the current generation (read once per query)
+     */
+    QueryProcessor(Supplier<DnsData> data) {
+        this.data = data;
+    }
+
+    /**
+     * Answers a query.
+     *
+     * @param in    the query packet (indexes are not moved)
+     * @param udp   whether it came over UDP (answers are then cut to the client's payload size)
+     * @param alloc where the response buffer comes from
+     * @return the response, or null when nothing should be sent
+     */
+    ByteBuf process(ByteBuf in, boolean udp, ByteBufAllocator alloc) {
+        if (in.readableBytes() < QueryParser.HEADER) {
+            return null;
+        }
+        try {
+            Query q;
+            try {
+                q = QueryParser.parse(in);
+            } catch (QueryParser.FormatError e) {
+                return headerOnly(in, Rcode.FORMERR, alloc);
+            }
+            if (q == null) {
+                return null;
+            }
+            if (q.opcode() != 0) {
+                return headerOnly(in, Rcode.NOTIMP, alloc);
+            }
+            return answer(q, udp, alloc);
+        } catch (RuntimeException | IOException e) {
+            log.debug("dropping a query that could not be answered", e);
+            return null;
+        }
+    }
+
+    private ByteBuf answer(Query q, boolean udp, ByteBufAllocator alloc) throws IOException {
+        DnsData d = data.get();
+        int limit = !udp ? TCP_LIMIT
+                : q.edns() ? Math.clamp(q.udpSize(), CLASSIC_UDP_LIMIT, d.config().ednsMaxPayload()) : CLASSIC_UDP_LIMIT;
+        AnswerCache.Key key = new AnswerCache.Key(q.lowerName(), q.qtype(), q.qclass(), limit, q.edns());
+        byte[] cached = d.cache().get(key);
+        if (cached != null) {
+            ByteBuf out = alloc.ioBuffer(cached.length).writeBytes(cached);
+            out.setShort(0, q.id());
+            int flags = out.getUnsignedShort(2) & ~(Query.RD | Query.CD) | q.flags() & (Query.RD | Query.CD);
+            out.setShort(2, flags);
+            out.setBytes(QueryParser.HEADER, q.nameWire());
+            return out;
+        }
+        Name qname = new Name(new DNSInput(q.nameWire()));
+        Reply reply = Answerer.answer(d, q, qname);
+        byte[] wire = reply.message().toWire(limit);
+        if (reply.cacheable()) {
+            d.cache().put(key, wire);
+        }
+        return alloc.ioBuffer(wire.length).writeBytes(wire);
+    }
+
+    /** A response with the query's ID, opcode and RD flag, an rcode, and no sections. */
+    private static ByteBuf headerOnly(ByteBuf in, int rcode, ByteBufAllocator alloc) {
+        int start = in.readerIndex();
+        int flags = in.getUnsignedShort(start + 2);
+        if ((flags & Query.QR) != 0) {
+            return null;
+        }
+        ByteBuf out = alloc.ioBuffer(QueryParser.HEADER);
+        out.writeShort(in.getUnsignedShort(start));
+        out.writeShort(Query.QR | flags & 0x7800 | flags & Query.RD | rcode);
+        out.writeZero(8);
+        return out;
+    }
+}

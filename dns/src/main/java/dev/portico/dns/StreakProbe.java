@@ -1,0 +1,87 @@
+package dev.portico.dns;
+
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.HealthState;
+import dev.portico.upstream.Pool;
+import dev.portico.upstream.health.Probe;
+import dev.portico.upstream.health.ProbeResult;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Wraps a pool's probe to count each backend's run of passes and failures since its last health
+ * change, the same way the health checker counts them for rise and fall. The counts tell whether
+ * a backend is near a state change, which shortens the TTL of answers that depend on it.
+ */
+final class StreakProbe implements Probe {
+
+    /** A backend's current run; written by probe completions, read by queries. */
+    static final class Streak {
+        private volatile int passes;
+        private volatile int failures;
+
+        void record(boolean healthy) {
+            if (healthy) {
+                failures = 0;
+                passes++;
+            } else {
+                passes = 0;
+                failures++;
+            }
+        }
+
+        void reset() {
+            passes = 0;
+            failures = 0;
+        }
+    }
+
+    private final Probe delegate;
+    private final Duration timeout;
+    private final Map<Backend, Streak> streaks = new ConcurrentHashMap<>();
+
+    StreakProbe(Probe delegate, Duration timeout, Pool pool) {
+        this.delegate = delegate;
+        this.timeout = timeout;
+        pool.addHealthListener((backend, from, to, reason) -> streak(backend).reset());
+    }
+
+    @Override
+    public CompletableFuture<ProbeResult> check(Backend backend) {
+        CompletableFuture<ProbeResult> probe;
+        try {
+            probe = delegate.check(backend);
+        } catch (RuntimeException e) {
+            probe = CompletableFuture.failedFuture(e);
+        }
+        return probe.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((result, error) -> streak(backend).record(error == null && result.healthy()));
+    }
+
+    /**
+     * Whether a health change of the backend may be near: it has not been checked yet, it is up
+     * but its last checks failed, or it is down but its last checks passed.
+     */
+    boolean nearChange(Backend backend) {
+        HealthState health = backend.health();
+        Streak s = streaks.get(backend);
+        return switch (health) {
+            case UNKNOWN -> true;
+            case UP -> s != null && s.failures > 0;
+            case DOWN -> s != null && s.passes > 0;
+        };
+    }
+
+    private Streak streak(Backend backend) {
+        return streaks.computeIfAbsent(backend, b -> new Streak());
+    }
+
+    @Override
+    public String toString() {
+        return delegate.toString();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.portico.dns;
+
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Zone;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The zones a service is authoritative for, loaded once from master files and never changed
+ * afterwards; a reload builds a new set. Lookups find the closest enclosing zone of a name.
+ */
+final class ZoneSet {
+
+    /** One loaded zone and the SOA record that negative answers carry. */
+    record LoadedZone(Zone zone, SOARecord negativeSoa) {
+    }
+
+    private final Map<Name, LoadedZone> byOrigin;
+    private final int maxLabels;
+
+    private ZoneSet(Map<Name, LoadedZone> byOrigin) {
+        this.byOrigin = Map.copyOf(byOrigin);
+        this.maxLabels = byOrigin.keySet().stream().mapToInt(Name::labels).max().orElse(0);
+    }
+
+    /**
+     * Parses every zone file.
+     *
+     * @param files origin to master file
+     * @throws IOException naming the file and line of the first error
+     */
+    static ZoneSet load(Map<String, Path> files) throws IOException {
+        Map<Name, LoadedZone> zones = new HashMap<>();
+        for (Map.Entry<String, Path> e : files.entrySet()) {
+            Name origin = DnsNames.absolute(e.getKey());
+            Zone zone;
+            try {
+                zone = new Zone(origin, e.getValue().toString());
+            } catch (IOException | RuntimeException ex) {
+                throw new IOException("zone " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
+            }
+            zones.put(origin, new LoadedZone(zone, negativeSoa(zone.getSOA())));
+        }
+        return new ZoneSet(zones);
+    }
+
+    /** The SOA with the TTL of negative answers: the smaller of its own TTL and its MINIMUM (RFC 2308). */
+    private static SOARecord negativeSoa(SOARecord soa) {
+        long ttl = Math.min(soa.getTTL(), soa.getMinimum());
+        return new SOARecord(soa.getName(), DClass.IN, ttl, soa.getHost(), soa.getAdmin(), soa.getSerial(),
+                soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum());
+    }
+
+    /** The closest enclosing zone of {@code name}, or null when we are not authoritative for it. */
+    LoadedZone find(Name name) {
+        int labels = name.labels();
+        for (int skip = Math.max(0, labels - maxLabels); skip < labels; skip++) {
+            LoadedZone z = byOrigin.get(skip == 0 ? name : new Name(name, skip));
+            if (z != null) {
+                return z;
+            }
+        }
+        return null;
+    }
+
+    /** The origins, for logs. */
+    List<String> origins() {
+        return byOrigin.keySet().stream().map(Name::toString).sorted().toList();
+    }
+}
