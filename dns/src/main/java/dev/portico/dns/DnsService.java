@@ -1,6 +1,7 @@
 package dev.portico.dns;
 
 import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Refreshable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
@@ -30,7 +31,7 @@ import java.util.Objects;
  * <p>UDP and TCP are served on each listen address by every worker event loop of the
  * {@link ServiceContext}; the dynamic records' health checks run on the same loops.
  */
-public final class DnsService implements Service, Reconfigurable<DnsConfig> {
+public final class DnsService implements Service, Reconfigurable<DnsConfig>, Refreshable {
 
     private static final Logger log = LoggerFactory.getLogger(DnsService.class);
 
@@ -107,6 +108,12 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig> {
      * @throws IOException naming the file and line of a zone error; the old zones keep serving
      */
     public void reload() throws IOException {
+        refresh();
+    }
+
+    /** SIGHUP with an unchanged config: the zone files are read again (same as {@link #reload()}). */
+    @Override
+    public void refresh() throws IOException {
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(old.config().zones());

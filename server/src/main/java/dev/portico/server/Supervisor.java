@@ -1,6 +1,7 @@
 package dev.portico.server;
 
 import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Refreshable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.server.config.ServiceSpec;
@@ -123,6 +124,15 @@ public final class Supervisor {
             } else if (old.spec().sameAs(spec)) {
                 after.put(name, old);
                 unchanged.add(name);
+                if (old.service() instanceof Refreshable f) {
+                    try {
+                        f.refresh();
+                        log.info("service '{}' read its files again", name);
+                    } catch (Exception e) {
+                        failed.add(name + ": " + message(e));
+                        log.error("service '{}' keeps its old data: {}", name, message(e));
+                    }
+                }
             } else if (old.spec().type().name().equals(spec.type().name()) && old.service() instanceof Reconfigurable<?> r) {
                 try {
                     reconfigure(r, spec.config());
