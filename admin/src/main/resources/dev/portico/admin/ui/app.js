@@ -277,7 +277,7 @@
     head.append(
       el('span', { class: 'field' }, 'scheduler', s.scheduler),
       el('span', { class: 'field' }, s.connections, 'open'),
-      el('span', { class: 'field' }, s.rate),
+      el('span', { class: 'field' }, s.rate, 'new connections'),
       msg.root);
 
     const headRow = el('tr', {}, ...COLUMNS.map((c) => el('th', { class: NUMERIC.has(c) ? 'num' : null, text: c })));
@@ -497,8 +497,8 @@
     if (h.last_failure) {
       c.failure.className = 'failure';
       c.failure.title = h.last_failure.reason + ' at ' + new Date(h.last_failure.time).toLocaleString();
-      c.failure.replaceChildren(el('span', { class: 'reason', text: h.last_failure.reason }),
-        el('span', { class: 'when', text: ago(h.last_failure.time) }));
+      c.failure.replaceChildren(el('span', { class: 'when', text: ago(h.last_failure.time) }),
+        el('span', { class: 'reason', text: h.last_failure.reason }));
     } else {
       c.failure.className = 'failure none';
       c.failure.title = '';
