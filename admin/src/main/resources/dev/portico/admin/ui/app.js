@@ -190,7 +190,10 @@
     }
   }
 
-  /** Runs an action: the button is busy meanwhile, an error goes to the service's message line. */
+  /**
+   * Runs an action: the button is busy meanwhile, an error goes to the service's message line.
+   * True when it went through.
+   */
   async function act(button, msgLine, fn) {
     if (button) {
       button.disabled = true;
@@ -201,12 +204,14 @@
         msgLine.clear();
       }
       await poll();
+      return true;
     } catch (e) {
       if (msgLine) {
         msgLine.error(e.message);
       } else {
         notice('error', e.message);
       }
+      return false;
     } finally {
       if (button) {
         button.disabled = false;
@@ -268,9 +273,11 @@
       return s;
     }
     s.scheduler = el('select', { class: 'scheduler', 'aria-label': 'Scheduler' });
-    s.scheduler.addEventListener('change', () => {
+    s.scheduler.addEventListener('change', async () => {
       const name = s.scheduler.value;
-      act(s.scheduler, msg, () => api('POST', 'services/' + seg(s.name) + '/scheduler', { scheduler: name }));
+      if (!await act(s.scheduler, msg, () => api('POST', 'services/' + seg(s.name) + '/scheduler', { scheduler: name }))) {
+        s.scheduler.value = s.current;
+      }
     });
     s.connections = el('b');
     s.rate = el('b');
@@ -329,6 +336,7 @@
         s.scheduler.replaceChildren(...names.map((n) => el('option', { value: n, text: n })));
       }
       s.scheduler.value = svc.scheduler || '';
+      s.current = s.scheduler.value;
     }
     setText(s.connections, count(svc.connections));
     const totalRate = svc.groups.reduce((a, g) => a + g.hosts.reduce((b, h) => b + (h.rate || 0), 0), 0);
@@ -422,9 +430,15 @@
     c.health = el('span', { class: 'health' }, el('span', { class: 'dot' }), el('span', { class: 'htext' }));
     c.state = el('span', { class: 'state' });
     c.weight = el('input', { class: 'weight', type: 'number', min: '1', max: '65535', 'aria-label': 'Weight of ' + h.name });
-    c.weight.addEventListener('change', () => {
+    c.weight.addEventListener('change', async () => {
+      if (c.weight.value.trim() === '') {
+        c.weight.value = String(hs.weight);
+        return;
+      }
       const w = Number(c.weight.value);
-      act(c.weight, s.msg, () => api('POST', path() + '/weight', { weight: w }));
+      if (!await act(c.weight, s.msg, () => api('POST', path() + '/weight', { weight: w }))) {
+        c.weight.value = String(hs.weight);
+      }
     });
     c.weight.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') {

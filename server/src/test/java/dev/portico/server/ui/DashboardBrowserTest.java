@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TimeoutException;
@@ -22,6 +23,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.ByteArrayOutputStream;
@@ -109,6 +111,15 @@ class DashboardBrowserTest {
                 assertThat(rowTwo.findElement(By.cssSelector("button[data-action='disable']"))
                         .getDomAttribute("aria-pressed")).isEqualTo("true");
                 b.screenshot("dashboard");
+
+                WebElement weightTwo = rowTwo.findElement(By.cssSelector("input.weight"));
+                weightTwo.sendKeys(Keys.chord(Keys.CONTROL, "a"), "4", Keys.ENTER);
+                await().atMost(WAIT).untilAsserted(() ->
+                        assertThat(apiHost(api, "main", two).get("weight").asInt()).isEqualTo(4));
+                new Select(b.driver.findElement(By.cssSelector("section[data-service='front'] select.scheduler")))
+                        .selectByValue("leastconns");
+                await().atMost(WAIT).untilAsserted(() -> assertThat(api.get("/api/v1/services/front").json()
+                        .get("scheduler").asText()).isEqualTo("leastconns"));
 
                 WebElement form = b.driver.findElement(By.cssSelector("section[data-service='front'] form.add-host"));
                 form.findElement(By.name("address")).sendKeys(three.address());
