@@ -53,7 +53,9 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
             write(ctx, AdminResponse.error(HttpResponseStatus.BAD_REQUEST, "malformed request"), false, false);
             return;
         }
-        if (!tokens.isEmpty()) {
+        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+        String path = uri.path();
+        if (!tokens.isEmpty() && !routes.isPublic(req.method(), path)) {
             AdminRole role = role(req);
             if (role == null) {
                 write(ctx, AdminResponse.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token")
@@ -66,8 +68,6 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 return;
             }
         }
-        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
-        String path = uri.path();
         Optional<AdminHandler> handler = routes.find(req.method(), path);
         if (handler.isEmpty()) {
             Set<String> allowed = routes.methods(path);

@@ -6,6 +6,7 @@ import dev.portico.admin.ssh.SshConsole;
 import dev.portico.admin.api.AdminApi;
 import dev.portico.admin.api.ControlException;
 import dev.portico.admin.api.Views;
+import dev.portico.admin.ui.Dashboard;
 import dev.portico.lb.LbService;
 import dev.portico.server.config.ConfigSaver;
 import dev.portico.server.config.ServerConfigReader;
@@ -25,6 +26,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -367,7 +370,8 @@ public final class Daemon {
                     .listen(settings.listen())
                     .executor(blocking)
                     .health(() -> !stopping)
-                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)));
+                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)))
+                    .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
             AdminServer started = b.build().start(transport, workers);
             adminTokens = tokens;
@@ -464,6 +468,7 @@ public final class Daemon {
             out.println("  admin: " + admin.baseUrl() + "/metrics " + admin.baseUrl() + "/healthz"
                     + (admin.hasToken() ? " (bearer token required)" : ""));
             out.println("  api: " + admin.baseUrl() + AdminApi.PREFIX + "services" + tokenHint());
+            out.println("  dashboard: " + dashboardLink());
             if (ssh != null) {
                 out.println("  ssh console: ssh -p " + ssh.port() + " " + config.admin().ssh().listen().host());
             }
@@ -475,7 +480,25 @@ public final class Daemon {
         out.flush();
     }
 
-    /** Where the write token is kept, for the banner; the token itself is never printed. */
+    /**
+     * The dashboard address for the banner. The quick starts (no config file: an operator at a
+     * terminal) print a ready link that carries the write token in the fragment, which browsers
+     * never send to the server; {@code serve} prints the page and where the token is kept, so its
+     * output (often a log) never holds the token.
+     */
+    private String dashboardLink() {
+        String page = admin.baseUrl() + "/";
+        if (source.file() == null) {
+            return adminTokens.stream()
+                    .filter(t -> t.role() == AdminRole.WRITE)
+                    .findFirst()
+                    .map(t -> page + "#token=" + URLEncoder.encode(t.secret(), StandardCharsets.UTF_8).replace("+", "%20"))
+                    .orElse(page);
+        }
+        return page + tokenHint();
+    }
+
+    /** Where the write token is kept, for the banner; the token itself is not printed. */
     private String tokenHint() {
         return adminTokens.stream()
                 .filter(t -> t.role() == AdminRole.WRITE && t.file() != null)

@@ -1,0 +1,677 @@
+// Portico dashboard: polls GET /api/v1/services and drives the admin API with a bearer token.
+// No framework: the DOM is built once per service, group and host and updated in place, so that
+// forms and inputs keep their focus and their text while the numbers refresh.
+'use strict';
+
+(function () {
+  const API = '/api/v1/';
+  const TOKEN_KEY = 'portico.admin.token';
+  const POLL_MS = 1500;
+  const TIMEOUT_MS = 4000;
+  const SCHEDULERS = ['roundrobin', 'random', 'leastconns', 'leastconnsrr', 'weighted', 'weighted-random',
+    'weighted-leastconns', 'sticky', 'maglev', 'rendezvous'];
+  const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
+    'Last failure', ''];
+  const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
+
+  const $ = (id) => document.getElementById(id);
+  const main = $('services');
+  const sections = new Map();
+  let pollTimer = null;
+  let signedOut = false;
+  let lastOk = null;
+  let noticeTimer = null;
+
+  // ---- token -------------------------------------------------------------------------------
+
+  function tokenFromFragment() {
+    const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    if (!m) {
+      return;
+    }
+    const t = decodeURIComponent(m[1]).trim();
+    if (t) {
+      sessionStorage.setItem(TOKEN_KEY, t);
+    }
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  function token() {
+    return sessionStorage.getItem(TOKEN_KEY) || '';
+  }
+
+  // ---- API ---------------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, message) {
+      super(message);
+      this.status = status;
+    }
+  }
+
+  async function api(method, path, body) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+    let res;
+    try {
+      const headers = { 'Authorization': 'Bearer ' + token(), 'Accept': 'application/json' };
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+      }
+      res = await fetch(API + path, {
+        method, headers, cache: 'no-store', signal: ctl.signal,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ApiError(0, 'the server does not answer');
+    } finally {
+      clearTimeout(timer);
+    }
+    let data = null;
+    try {
+      data = await res.json();
+    } catch (e) {
+      data = null;
+    }
+    if (!res.ok) {
+      const message = data && data.error ? data.error : 'HTTP ' + res.status;
+      if (res.status === 401) {
+        showSignIn(token() ? 'That token was not accepted.' : '');
+      }
+      throw new ApiError(res.status, message);
+    }
+    return data;
+  }
+
+  const seg = (s) => encodeURIComponent(s);
+  const hostPath = (svc, group, host) =>
+    'services/' + seg(svc) + '/groups/' + seg(group) + '/hosts/' + seg(host);
+
+  // ---- formatting --------------------------------------------------------------------------
+
+  const intFmt = new Intl.NumberFormat('en-US');
+
+  function count(n) {
+    return n == null ? '–' : intFmt.format(n);
+  }
+
+  function bytes(n) {
+    if (n == null) {
+      return '–';
+    }
+    if (n < 1024) {
+      return n + ' B';
+    }
+    const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+    let v = n;
+    let i = -1;
+    do {
+      v /= 1024;
+      i++;
+    } while (v >= 1024 && i < units.length - 1);
+    return (v < 10 ? v.toFixed(1) : Math.round(v)) + ' ' + units[i];
+  }
+
+  function rate(r) {
+    if (r == null) {
+      return '–';
+    }
+    if (r === 0) {
+      return '0/s';
+    }
+    return (r < 10 ? r.toFixed(1) : Math.round(r)) + '/s';
+  }
+
+  function ago(iso) {
+    const t = Date.parse(iso);
+    if (isNaN(t)) {
+      return iso;
+    }
+    const s = Math.max(0, Math.round((Date.now() - t) / 1000));
+    if (s < 60) {
+      return s + 's ago';
+    }
+    if (s < 3600) {
+      return Math.floor(s / 60) + 'm ago';
+    }
+    if (s < 86400) {
+      return Math.floor(s / 3600) + 'h ago';
+    }
+    return new Date(t).toLocaleString();
+  }
+
+  function clock(d) {
+    return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  // ---- DOM helpers -------------------------------------------------------------------------
+
+  function el(tag, props, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) {
+        continue;
+      }
+      if (k === 'class') {
+        e.className = v;
+      } else if (k === 'text') {
+        e.textContent = v;
+      } else if (k.startsWith('on')) {
+        e.addEventListener(k.slice(2), v);
+      } else if (k in e && typeof v !== 'string') {
+        e[k] = v;
+      } else {
+        e.setAttribute(k, v === true ? '' : v);
+      }
+    }
+    for (const c of children) {
+      if (c != null) {
+        e.append(c);
+      }
+    }
+    return e;
+  }
+
+  function setText(e, text) {
+    if (e.textContent !== text) {
+      e.textContent = text;
+    }
+  }
+
+  /** Puts children in order under parent, moving only those out of place (focus survives). */
+  function order(parent, children, after) {
+    let prev = after || null;
+    for (const c of children) {
+      const want = prev ? prev.nextSibling : parent.firstChild;
+      if (want !== c) {
+        parent.insertBefore(c, want);
+      }
+      prev = c;
+    }
+  }
+
+  /**
+   * Runs an action: the button is busy meanwhile, an error goes to the service's message line.
+   * True when it went through.
+   */
+  async function act(button, msgLine, fn) {
+    if (button) {
+      button.disabled = true;
+    }
+    try {
+      await fn();
+      if (msgLine) {
+        msgLine.clear();
+      }
+      await poll();
+      return true;
+    } catch (e) {
+      if (msgLine) {
+        msgLine.error(e.message);
+      } else {
+        notice('error', e.message);
+      }
+      return false;
+    } finally {
+      if (button) {
+        button.disabled = false;
+      }
+    }
+  }
+
+  function messageLine() {
+    const text = el('p', { class: 'msg', role: 'alert' });
+    const close = el('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss', text: '×' });
+    const root = el('div', { class: 'svc-msg', hidden: true }, text, close);
+    const line = {
+      root,
+      error(m) {
+        text.className = 'msg error';
+        text.textContent = m;
+        root.hidden = false;
+      },
+      clear() {
+        root.hidden = true;
+        text.textContent = '';
+      },
+    };
+    close.addEventListener('click', () => line.clear());
+    return line;
+  }
+
+  function notice(kind, text) {
+    const n = $('notice');
+    n.dataset.kind = kind;
+    $('notice-text').textContent = text;
+    n.hidden = false;
+    clearTimeout(noticeTimer);
+    if (kind === 'ok') {
+      noticeTimer = setTimeout(() => { n.hidden = true; }, 15000);
+    }
+  }
+
+  // ---- services ----------------------------------------------------------------------------
+
+  function serviceSection(svc) {
+    const msg = messageLine();
+    const s = {
+      name: svc.name,
+      type: svc.type,
+      msg,
+      listeners: el('span', { class: 'listeners' }),
+      groups: new Map(),
+    };
+    const head = el('div', { class: 'svc-head' },
+      el('h2', { text: svc.name }),
+      el('span', { class: 'type', text: svc.type }),
+      el('span', { class: 'field' }, 'listening', s.listeners));
+    s.root = el('section', { class: 'service', 'data-service': svc.name }, head);
+    if (svc.groups.length === 0 && svc.scheduler == null) {
+      s.endpoints = el('div', { class: 'endpoints' });
+      s.root.append(s.endpoints);
+      head.append(msg.root);
+      return s;
+    }
+    s.scheduler = el('select', { class: 'scheduler', 'aria-label': 'Scheduler' });
+    s.scheduler.addEventListener('change', async () => {
+      const name = s.scheduler.value;
+      if (!await act(s.scheduler, msg, () => api('POST', 'services/' + seg(s.name) + '/scheduler', { scheduler: name }))) {
+        s.scheduler.value = s.current;
+      }
+    });
+    s.connections = el('b');
+    s.rate = el('b');
+    head.append(
+      el('span', { class: 'field' }, 'scheduler', s.scheduler),
+      el('span', { class: 'field' }, s.connections, 'open'),
+      el('span', { class: 'field' }, s.rate, 'new connections'),
+      msg.root);
+
+    const headRow = el('tr', {}, ...COLUMNS.map((c) => el('th', { class: NUMERIC.has(c) ? 'num' : null, text: c })));
+    s.table = el('table', { class: 'hosts' }, el('thead', {}, headRow));
+    s.tfoot = addHostForm(s);
+    s.table.append(s.tfoot);
+    s.root.append(s.table);
+    return s;
+  }
+
+  function addHostForm(s) {
+    s.addGroup = el('select', { name: 'group', 'aria-label': 'Group' });
+    const address = el('input', { class: 'address', name: 'address', placeholder: 'host:port', required: true,
+      spellcheck: 'false', autocomplete: 'off' });
+    const weight = el('input', { class: 'weight', name: 'weight', type: 'number', min: '1', max: '65535', value: '1' });
+    const add = el('button', { type: 'submit', text: 'Add host' });
+    const form = el('form', { class: 'add-host' },
+      el('span', { text: 'Add a host:' }),
+      el('label', {}, 'group', s.addGroup),
+      el('label', {}, 'address', address),
+      el('label', {}, 'weight', weight),
+      add);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const group = s.addGroup.value;
+      const body = { address: address.value.trim(), weight: Number(weight.value || 1) };
+      act(add, s.msg, async () => {
+        await api('POST', 'services/' + seg(s.name) + '/groups/' + seg(group) + '/hosts', body);
+        address.value = '';
+        weight.value = '1';
+      });
+    });
+    return el('tfoot', {}, el('tr', {}, el('td', { colspan: String(COLUMNS.length) }, form)));
+  }
+
+  function updateService(s, svc) {
+    s.listeners.replaceChildren(...(svc.listeners.length ? svc.listeners : ['none'])
+      .map((l) => el('span', { class: 'chip', text: l })));
+    if (s.endpoints) {
+      s.endpoints.replaceChildren(...svc.endpoints.map((e) => /^https?:\/\//.test(e)
+        ? el('a', { href: e, target: '_blank', rel: 'noopener noreferrer', class: 'mono', text: e })
+        : el('span', { class: 'mono', text: e })));
+      return;
+    }
+    if (document.activeElement !== s.scheduler) {
+      const names = SCHEDULERS.includes(svc.scheduler) || svc.scheduler == null
+        ? SCHEDULERS : [svc.scheduler, ...SCHEDULERS];
+      if (s.scheduler.options.length !== names.length || [...s.scheduler.options].some((o, i) => o.value !== names[i])) {
+        s.scheduler.replaceChildren(...names.map((n) => el('option', { value: n, text: n })));
+      }
+      s.scheduler.value = svc.scheduler || '';
+      s.current = s.scheduler.value;
+    }
+    setText(s.connections, count(svc.connections));
+    const totalRate = svc.groups.reduce((a, g) => a + g.hosts.reduce((b, h) => b + (h.rate || 0), 0), 0);
+    setText(s.rate, rate(totalRate));
+
+    const seen = new Set();
+    const bodies = [];
+    for (const g of svc.groups) {
+      seen.add(g.name);
+      let gs = s.groups.get(g.name);
+      if (!gs) {
+        gs = groupBody(s, g);
+        s.groups.set(g.name, gs);
+      }
+      updateGroup(s, gs, g);
+      bodies.push(gs.root);
+    }
+    for (const [name, gs] of s.groups) {
+      if (!seen.has(name)) {
+        gs.root.remove();
+        s.groups.delete(name);
+      }
+    }
+    order(s.table, bodies, s.table.tHead);
+    if (document.activeElement !== s.addGroup) {
+      const names = svc.groups.map((g) => g.name);
+      if ([...s.addGroup.options].map((o) => o.value).join('\n') !== names.join('\n')) {
+        const keep = s.addGroup.value;
+        s.addGroup.replaceChildren(...names.map((n) => el('option', { value: n, text: n })));
+        s.addGroup.value = names.includes(keep) ? keep : (svc.active_group || names[0] || '');
+      }
+    }
+  }
+
+  function groupBody(s, g) {
+    const gs = { name: g.name, hosts: new Map() };
+    gs.badge = el('span', { class: 'badge' });
+    gs.info = el('span', { class: 'ginfo' });
+    gs.activate = el('button', { type: 'button', class: 'small', 'data-action': 'activate', text: 'Make active',
+      title: 'Send new connections to this group; open ones stay where they are' });
+    gs.activate.addEventListener('click', () => act(gs.activate, s.msg,
+      () => api('POST', 'services/' + seg(s.name) + '/active-group', { group: g.name })));
+    gs.header = el('tr', { class: 'group-row' },
+      el('th', { colspan: String(COLUMNS.length) },
+        el('span', { class: 'gname', text: 'group ' + g.name }), gs.badge, gs.info, gs.activate));
+    gs.none = el('tr', { class: 'none' }, el('td', { colspan: String(COLUMNS.length), text: 'no hosts' }));
+    gs.root = el('tbody', { 'data-group': g.name }, gs.header);
+    return gs;
+  }
+
+  function updateGroup(s, gs, g) {
+    gs.root.dataset.active = String(g.active);
+    gs.badge.className = 'badge ' + (g.active ? 'active' : 'standby');
+    setText(gs.badge, g.active ? 'active' : 'standby');
+    gs.activate.hidden = g.active;
+    const up = g.hosts.filter((h) => h.health === 'up').length;
+    const down = g.hosts.filter((h) => h.health === 'down').length;
+    setText(gs.info, g.hosts.length + (g.hosts.length === 1 ? ' host' : ' hosts')
+      + (g.hosts.length ? ' · ' + up + ' up' + (down ? ' · ' + down + ' down' : '') : ''));
+
+    const seen = new Set();
+    const rows = [];
+    for (const h of g.hosts) {
+      seen.add(h.name);
+      let hs = gs.hosts.get(h.name);
+      if (!hs) {
+        hs = hostRow(s, gs, h);
+        gs.hosts.set(h.name, hs);
+      }
+      updateHost(hs, h);
+      rows.push(hs.root);
+    }
+    for (const [name, hs] of gs.hosts) {
+      if (!seen.has(name)) {
+        hs.root.remove();
+        gs.hosts.delete(name);
+      }
+    }
+    if (rows.length === 0) {
+      rows.push(gs.none);
+    } else {
+      gs.none.remove();
+    }
+    order(gs.root, rows, gs.header);
+  }
+
+  function hostRow(s, gs, h) {
+    const hs = { name: h.name, cells: {} };
+    const c = hs.cells;
+    const path = () => hostPath(s.name, gs.name, h.name);
+    c.health = el('span', { class: 'health' }, el('span', { class: 'dot' }), el('span', { class: 'htext' }));
+    c.state = el('span', { class: 'state' });
+    c.weight = el('input', { class: 'weight', type: 'number', min: '1', max: '65535', 'aria-label': 'Weight of ' + h.name });
+    c.weight.addEventListener('change', async () => {
+      if (c.weight.value.trim() === '') {
+        c.weight.value = String(hs.weight);
+        return;
+      }
+      const w = Number(c.weight.value);
+      if (!await act(c.weight, s.msg, () => api('POST', path() + '/weight', { weight: w }))) {
+        c.weight.value = String(hs.weight);
+      }
+    });
+    c.weight.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        c.weight.value = String(hs.weight);
+        c.weight.blur();
+      }
+    });
+    for (const k of ['open', 'total', 'failed', 'rate', 'in', 'out']) {
+      c[k] = el('td', { class: 'num' + (k === 'failed' || k === 'in' || k === 'out' ? ' dim' : '') });
+    }
+    c.failure = el('td', { class: 'failure' });
+    hs.buttons = {};
+    const segButtons = ['enable', 'disable', 'drain'].map((a) => {
+      const b = el('button', { type: 'button', class: 'small', 'data-action': a, text: a });
+      b.addEventListener('click', () => act(b, s.msg, () => api('POST', path() + '/' + a)));
+      hs.buttons[a] = b;
+      return b;
+    });
+    const remove = el('button', { type: 'button', class: 'small danger', 'data-action': 'remove', text: 'remove',
+      title: 'Remove this host (its open connections finish)' });
+    let disarm = null;
+    remove.addEventListener('click', () => {
+      if (!remove.classList.contains('armed')) {
+        remove.classList.add('armed');
+        remove.textContent = 'confirm remove';
+        disarm = setTimeout(() => {
+          remove.classList.remove('armed');
+          remove.textContent = 'remove';
+        }, 4000);
+        return;
+      }
+      clearTimeout(disarm);
+      remove.classList.remove('armed');
+      remove.textContent = 'remove';
+      act(remove, s.msg, () => api('DELETE', path()));
+    });
+    hs.buttons.remove = remove;
+    hs.root = el('tr', { class: 'host', 'data-host': h.name },
+      el('td', {}, c.health),
+      el('td', { class: 'host-name', text: h.address }),
+      el('td', {}, c.state),
+      el('td', { class: 'num' }, c.weight),
+      c.open, c.total, c.failed, c.rate, c['in'], c.out,
+      c.failure,
+      el('td', { class: 'actions' }, el('span', { class: 'seg' }, ...segButtons), remove));
+    return hs;
+  }
+
+  function updateHost(hs, h) {
+    const r = hs.root;
+    const c = hs.cells;
+    const cls = 'host health-' + h.health + ' admin-' + h.admin;
+    if (r.className !== cls) {
+      r.className = cls;
+    }
+    r.dataset.health = h.health;
+    r.dataset.admin = h.admin;
+    setText(c.health.lastChild, h.health);
+    setText(c.state, h.admin);
+    hs.weight = h.weight;
+    if (document.activeElement !== c.weight) {
+      c.weight.value = String(h.weight);
+    }
+    setText(c.open, count(h.open));
+    setText(c.total, count(h.total));
+    setText(c.failed, count(h.failed));
+    setText(c.rate, rate(h.rate));
+    setText(c['in'], bytes(h.bytes_in));
+    setText(c.out, bytes(h.bytes_out));
+    if (h.last_failure) {
+      c.failure.className = 'failure';
+      c.failure.title = h.last_failure.reason + ' at ' + new Date(h.last_failure.time).toLocaleString();
+      c.failure.replaceChildren(el('span', { class: 'when', text: ago(h.last_failure.time) }),
+        el('span', { class: 'reason', text: h.last_failure.reason }));
+    } else {
+      c.failure.className = 'failure none';
+      c.failure.title = '';
+      setText(c.failure, '–');
+    }
+    const admin = { enable: 'enabled', disable: 'disabled', drain: 'draining' };
+    for (const [a, state] of Object.entries(admin)) {
+      hs.buttons[a].setAttribute('aria-pressed', String(h.admin === state));
+    }
+  }
+
+  function render(services) {
+    const seen = new Set();
+    const roots = [];
+    for (const svc of services) {
+      seen.add(svc.name);
+      let s = sections.get(svc.name);
+      const kind = svc.groups.length === 0 && svc.scheduler == null ? 'plain' : 'balanced';
+      if (s && s.kind !== kind) {
+        s.root.remove();
+        s = null;
+      }
+      if (!s) {
+        s = serviceSection(svc);
+        s.kind = kind;
+        sections.set(svc.name, s);
+      }
+      updateService(s, svc);
+      roots.push(s.root);
+    }
+    for (const [name, s] of sections) {
+      if (!seen.has(name)) {
+        s.root.remove();
+        sections.delete(name);
+      }
+    }
+    order(main, roots);
+    $('empty').hidden = services.length > 0;
+    summary(services);
+  }
+
+  function summary(services) {
+    let hosts = 0;
+    let up = 0;
+    let down = 0;
+    for (const svc of services) {
+      for (const g of svc.groups) {
+        for (const h of g.hosts) {
+          hosts++;
+          if (h.health === 'up') {
+            up++;
+          } else if (h.health === 'down') {
+            down++;
+          }
+        }
+      }
+    }
+    const parts = [el('b', { text: String(services.length) }), services.length === 1 ? ' service · ' : ' services · ',
+      el('b', { text: String(hosts) }), hosts === 1 ? ' host · ' : ' hosts · ', up + ' up'];
+    if (down) {
+      parts.push(' · ', el('span', { class: 'bad', text: down + ' down' }));
+    }
+    $('summary').replaceChildren(...parts);
+    document.title = (down ? down + ' down · ' : '') + 'Portico · ' + location.host;
+  }
+
+  // ---- polling and status ------------------------------------------------------------------
+
+  function status(state, text) {
+    $('status').dataset.state = state;
+    setText($('status-text'), text);
+    document.body.classList.toggle('stale', state === 'disconnected');
+  }
+
+  async function poll() {
+    clearTimeout(pollTimer);
+    pollTimer = null;
+    if (signedOut) {
+      return;
+    }
+    try {
+      const data = await api('GET', 'services');
+      lastOk = new Date();
+      render(data.services || []);
+      status('live', 'live · updated ' + clock(lastOk));
+    } catch (e) {
+      if (e.status === 401) {
+        return;
+      }
+      status('disconnected', e.status === 0
+        ? 'disconnected' + (lastOk ? ' since ' + clock(lastOk) : '') + ' · retrying'
+        : 'error: ' + e.message);
+    }
+    if (!signedOut) {
+      clearTimeout(pollTimer);
+      pollTimer = setTimeout(poll, POLL_MS);
+    }
+  }
+
+  function showSignIn(message) {
+    signedOut = true;
+    clearTimeout(pollTimer);
+    status('signed-out', 'sign in needed');
+    $('signin').hidden = false;
+    const err = $('signin-error');
+    err.textContent = message || '';
+    err.hidden = !message;
+    $('token').focus();
+  }
+
+  function signIn(t) {
+    sessionStorage.setItem(TOKEN_KEY, t);
+    signedOut = false;
+    $('signin').hidden = true;
+    status('connecting', 'connecting…');
+    poll();
+  }
+
+  // ---- wiring ------------------------------------------------------------------------------
+
+  $('where').textContent = location.host;
+  $('signin-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const t = $('token').value.trim();
+    $('token').value = '';
+    if (t) {
+      signIn(t);
+    }
+  });
+  $('signout').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignIn('');
+  });
+  $('notice-close').addEventListener('click', () => { $('notice').hidden = true; });
+  $('save').addEventListener('click', async () => {
+    const b = $('save');
+    b.disabled = true;
+    try {
+      const r = await api('POST', 'save');
+      notice('ok', r.written
+        ? 'Saved the running config to ' + r.file + (r.backup ? '; the previous file is kept as ' + r.backup : '') + '.'
+        : 'Nothing to save: ' + r.file + ' already holds the running config.');
+    } catch (e) {
+      notice('error', 'Save failed: ' + e.message);
+    } finally {
+      b.disabled = false;
+    }
+  });
+  window.addEventListener('hashchange', () => {
+    if (/token=/.test(location.hash)) {
+      tokenFromFragment();
+      signIn(token());
+    }
+  });
+
+  tokenFromFragment();
+  if (token()) {
+    poll();
+  } else {
+    showSignIn('');
+  }
+})();
