@@ -6,6 +6,9 @@ import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -54,6 +57,7 @@ public final class AdminServer implements AutoCloseable {
     private final AdminRoutes routes;
     private final Executor executor;
     private volatile TcpListener listener;
+    private final ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
 
     private AdminServer(Builder b) {
         this.listen = b.listen;
@@ -77,6 +81,7 @@ public final class AdminServer implements AutoCloseable {
         listener = TcpListener.bind(transport, group, listen, 128, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                connections.add(ch);
                 ch.pipeline().addLast(
                         new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS),
                         new HttpServerCodec(),
@@ -113,13 +118,17 @@ public final class AdminServer implements AutoCloseable {
         return !tokens.isEmpty();
     }
 
-    /** Stops listening and closes. */
+    /**
+     * Stops listening and closes every open admin connection too, so that a keep-alive client (a
+     * dashboard tab) cannot go on using tokens that a reload has revoked.
+     */
     @Override
     public void close() {
         TcpListener l = listener;
         if (l != null) {
             l.close();
         }
+        connections.close().awaitUninterruptibly(2000);
     }
 
     /** Builds an {@link AdminServer}. */

@@ -53,6 +53,25 @@ class AdminServerTest {
     }
 
     @Test
+    void closeAlsoClosesOpenKeepAliveConnections() throws Exception {
+        start(AdminServer.builder(portico.metrics()));
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", admin.localAddress().getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            byte[] buf = new byte[4096];
+            int n = s.getInputStream().read(buf);
+            assertThat(new String(buf, 0, n, java.nio.charset.StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 200");
+            admin.close();
+            admin = null;
+            int rest;
+            do {
+                rest = s.getInputStream().read(buf);
+            } while (rest > 0);
+            assertThat(rest).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void servesPrometheusMetrics() throws Exception {
         Metrics metrics = portico.metrics();
         metrics.registry().counter("portico_test_requests", "service", "site").increment(3);
