@@ -30,8 +30,13 @@ final class Dialer {
 
     /** Told how a dial ended. Called on the client's event loop. */
     interface Outcome {
-        /** A backend accepted; {@code channel} is connected with auto-read off. */
-        void connected(Backend host, Channel channel);
+        /**
+         * A backend accepted; {@code channel} is connected with auto-read off.
+         *
+         * @param redispatch call it when that backend closes before a single byte went either way:
+         *                   the host is marked down and the next one is tried for the same client
+         */
+        void connected(Backend host, Channel channel, Runnable redispatch);
 
         /** Every allowed attempt failed, or no host was eligible. */
         void exhausted(String why);
@@ -123,7 +128,20 @@ final class Dialer {
                 host.onClosed(0, 0);
                 return;
             }
-            outcome.connected(host, channel);
+            outcome.connected(host, channel, () -> closedEarly(host));
+        }
+
+        /**
+         * The backend accepted, then closed before sending or receiving anything (a listener that
+         * was closing with this connection still in its backlog). Nothing has reached the backend,
+         * so the client goes to the next host as if the connect had failed. The connection's own
+         * close already settled the host's open count; only its health changes here.
+         */
+        private void closedEarly(Backend host) {
+            host.markHealth(dev.portico.upstream.HealthState.DOWN, "closed the connection before any byte");
+            metrics.failover();
+            log.debug("{} closed {}'s connection before any byte; {} attempt(s) left", host, client.remoteAddress(), left);
+            next();
         }
 
         private void failed(Backend host, Throwable cause) {

@@ -64,7 +64,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress src = source instanceof InetSocketAddress a ? a : null;
         shared.dialer().dial(client, route, src, new Dialer.Outcome() {
             @Override
-            public void connected(Backend host, Channel backend) {
+            public void connected(Backend host, Channel backend, Runnable redispatch) {
                 shared.channels().add(backend);
                 ProxyProtocol pp = route.config().proxyProtocol();
                 ByteBuf header = pp == ProxyProtocol.OFF ? null
@@ -72,7 +72,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 ByteBuf first = early;
                 early = null;
                 relaying = true;
-                Relay.start(client, backend, host, shared.metrics(), header, first);
+                Relay.start(client, backend, host, shared.metrics(), header, first, () -> {
+                    relaying = false;
+                    redispatch.run();
+                });
             }
 
             @Override

@@ -34,9 +34,11 @@ final class Relay {
     private final Side client;
     private final Side backend;
     private final LbMetrics metrics;
+    private final Runnable redispatch;
 
-    private Relay(Channel clientChannel, Channel backendChannel, LbMetrics metrics) {
+    private Relay(Channel clientChannel, Channel backendChannel, LbMetrics metrics, Runnable redispatch) {
         this.metrics = metrics;
+        this.redispatch = redispatch;
         this.client = new Side("client", clientChannel);
         this.backend = new Side("backend", backendChannel);
         client.peer = backend;
@@ -48,10 +50,12 @@ final class Relay {
      *
      * @param header bytes to send to the backend before any client byte (a PROXY header), or null
      * @param early  client bytes already read (after a PROXY header from a proxy in front), or null
+     * @param redispatch called instead of closing the client when the backend closes before a
+     *                   single byte went either way, so the client can go to another host
      */
     static void start(Channel clientChannel, Channel backendChannel, Backend host, LbMetrics metrics, ByteBuf header,
-                      ByteBuf early) {
-        Relay relay = new Relay(clientChannel, backendChannel, metrics);
+                      ByteBuf early, Runnable redispatch) {
+        Relay relay = new Relay(clientChannel, backendChannel, metrics, redispatch);
         backendChannel.closeFuture().addListener(f -> host.onClosed(relay.backend.bytesRead, relay.client.bytesRead));
         clientChannel.pipeline().addLast("relay", relay.client);
         backendChannel.pipeline().addLast("relay", relay.backend);
@@ -68,7 +72,7 @@ final class Relay {
             return;
         }
         if (!backendChannel.isActive()) {
-            clientChannel.close();
+            relay.backend.closedBeforeAnyByte();
             return;
         }
         clientChannel.config().setAutoRead(true);
@@ -139,8 +143,32 @@ final class Relay {
             ctx.fireUserEventTriggered(evt);
         }
 
+        /**
+         * The backend went away before a byte went either way: hand the client back for another
+         * host instead of closing it.
+         */
+        boolean closedBeforeAnyByte() {
+            if (this != backend || bytesRead != 0 || client.bytesRead != 0 || client.inputShut
+                    || !client.channel.isActive() || redispatch == null) {
+                if (this == backend && client.channel.isActive()) {
+                    client.channel.close();
+                }
+                return false;
+            }
+            client.channel.config().setAutoRead(false);
+            if (client.channel.pipeline().get("relay") != null) {
+                client.channel.pipeline().remove("relay");
+            }
+            redispatch.run();
+            return true;
+        }
+
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (this == backend && bytesRead == 0 && client.bytesRead == 0 && closedBeforeAnyByte()) {
+                ctx.fireChannelInactive();
+                return;
+            }
             if (peer.channel.isActive()) {
                 peer.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }

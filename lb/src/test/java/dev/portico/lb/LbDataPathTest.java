@@ -147,6 +147,20 @@ class LbDataPathTest {
     }
 
     @Test
+    void backendThatClosesBeforeAnyByteIsSkippedWithoutTheClientNoticing() throws Exception {
+        TestBackend closer = h.backend("closer", TestBackend.Mode.CLOSE);
+        TestBackend good = h.backend("good", TestBackend.Mode.ECHO);
+        h.start(LbHarness.config().backend(closer.address()).backend(good.address()).health("none").build());
+        for (int i = 0; i < 20; i++) {
+            assertThat(h.roundTrip()).isEqualTo("good");
+        }
+        Backend bad = h.lb.backend("main", closer.address());
+        assertThat(bad.health()).isEqualTo(HealthState.DOWN);
+        assertThat(closer.accepted.get()).isPositive();
+        await().until(() -> h.lb.openConnections() == 0 && bad.stats().open() == 0);
+    }
+
+    @Test
     void backendThatAcceptsThenResetsIsCountedAndNothingLeaks() throws Exception {
         TestBackend resetter = h.backend("reset", TestBackend.Mode.RESET);
         TestBackend good = h.backend("good", TestBackend.Mode.ECHO);

@@ -28,6 +28,8 @@ final class TestBackend implements AutoCloseable {
         ECHO,
         /** Reads one byte, then resets the connection (SO_LINGER 0). */
         RESET,
+        /** Closes every connection at once, before sending or reading a byte (a backend going away). */
+        CLOSE,
         /** Waits for one byte (so health checks get nothing), sends {@link #sourceBytes} bytes of a known pattern, then closes. */
         SOURCE,
         /** Reads {@link #captureBytes} bytes, sends them back, then closes. */
@@ -130,6 +132,7 @@ final class TestBackend implements AutoCloseable {
                     in.read();
                     c.setSoLinger(true, 0);
                 }
+                case CLOSE -> c.setSoLinger(true, 0);
                 case SOURCE -> {
                     if (in.read() < 0) {
                         return;
