@@ -35,6 +35,7 @@ public final class Backend {
     private final BackendStats stats = new BackendStats();
     private final AtomicReference<AdminState> adminState;
     private final AtomicReference<HealthState> health = new AtomicReference<>(HealthState.UNKNOWN);
+    private volatile String healthReason;
     private final List<HealthListener> healthListeners = new CopyOnWriteArrayList<>();
     private final List<Pool> pools = new CopyOnWriteArrayList<>();
     private volatile int weight;
@@ -169,6 +170,11 @@ public final class Backend {
         return stats;
     }
 
+    /** Why the health state last changed ("first check passed: …", "check failed 3/3: …"), or null. */
+    public String healthReason() {
+        return healthReason;
+    }
+
     /**
      * Sets the health state, logs the change with its reason and notifies listeners and pools.
      * Does nothing if the state is already {@code to}.
@@ -184,6 +190,7 @@ public final class Backend {
         if (from == to) {
             return false;
         }
+        healthReason = reason;
         if (to == HealthState.DOWN) {
             log.warn("backend {} is DOWN (was {}): {}", this, from, reason);
         } else {

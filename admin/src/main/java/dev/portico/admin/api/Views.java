@@ -59,10 +59,12 @@ public final class Views {
      * @param bytesOut    bytes sent to the host (over closed connections)
      * @param rate        new connections per second, over the last second or more
      * @param lastClose   when a connection last closed (ISO-8601), or null
-     * @param lastFailure the last failure, or null
+     * @param lastFailure  the last failure, or null
+     * @param healthReason why the health state last changed (a check's result), or null
      */
     public record Host(String name, String address, int weight, String admin, String health, long open, long total,
-                       long failed, long bytesIn, long bytesOut, double rate, String lastClose, Failure lastFailure) {
+                       long failed, long bytesIn, long bytesOut, double rate, String lastClose, Failure lastFailure,
+                       String healthReason) {
     }
 
     /**

@@ -497,6 +497,7 @@
     r.dataset.health = h.health;
     r.dataset.admin = h.admin;
     setText(c.health.lastChild, h.health);
+    c.health.title = h.health_reason || '';
     setText(c.state, h.admin);
     hs.weight = h.weight;
     if (document.activeElement !== c.weight) {
@@ -513,6 +514,10 @@
       c.failure.title = h.last_failure.reason + ' at ' + new Date(h.last_failure.time).toLocaleString();
       c.failure.replaceChildren(el('span', { class: 'when', text: ago(h.last_failure.time) }),
         el('span', { class: 'reason', text: h.last_failure.reason }));
+    } else if (h.health === 'down' && h.health_reason) {
+      c.failure.className = 'failure';
+      c.failure.title = h.health_reason;
+      c.failure.replaceChildren(el('span', { class: 'reason', text: h.health_reason }));
     } else {
       c.failure.className = 'failure none';
       c.failure.title = '';

@@ -221,7 +221,8 @@ public final class DaemonControlPlane implements ControlPlane {
         return new Views.Host(b.name(), b.address().toString(), b.weight(), lower(b.adminState()), lower(b.health()),
                 st.open(), st.total(), st.failed(), st.bytesIn(), st.bytesOut(), Math.round(rates.rate(b) * 100) / 100.0,
                 st.lastClose().map(Object::toString).orElse(null),
-                st.lastFailure().map(f -> new Views.Failure(f.time().toString(), f.reason())).orElse(null));
+                st.lastFailure().map(f -> new Views.Failure(f.time().toString(), f.reason())).orElse(null),
+                b.healthReason());
     }
 
     /** {@code host:port} of an endpoint URL such as {@code http://127.0.0.1:8080/}, or the text itself. */
