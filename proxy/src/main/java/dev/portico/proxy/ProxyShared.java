@@ -1,0 +1,12 @@
+package dev.portico.proxy;
+
+/**
+ * What every exchange of one proxy configuration shares.
+ *
+ * @param config      the settings
+ * @param routing     pools by Host and backend choice
+ * @param connections upstream connections and their keep-alive pools
+ * @param name        the service name, for log lines
+ */
+record ProxyShared(ProxyConfig config, Routing routing, UpstreamConnections connections, String name) {
+}
