@@ -59,7 +59,8 @@ final class ForwardHeaders {
     }
 
     /**
-     * The headers sent to the backend.
+     * The headers sent to the backend. Expect is dropped too: the client's 100-continue was
+     * answered by the proxy when it asked for the body.
      *
      * @param in        the client's request headers
      * @param peer      the client's address as seen by the proxy
@@ -68,6 +69,7 @@ final class ForwardHeaders {
      */
     static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
         Set<String> drop = dropped(in);
+        drop.add("expect");
         HttpHeaders out = new DefaultHttpHeaders();
         for (Map.Entry<String, String> e : in) {
             if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {

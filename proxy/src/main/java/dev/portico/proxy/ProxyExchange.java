@@ -286,10 +286,12 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             }
         }
         if (c instanceof LastHttpContent) {
+            // The upstream connection goes back to the pool first, so that a pipelined request
+            // started by the end of this response can take it.
+            complete();
             if (ex.bodyOpen()) {
                 ex.endChunked();
             }
-            complete();
         }
     }
 

@@ -125,11 +125,34 @@ class FailureTest {
     void aStalePooledConnectionIsRetried() throws Exception {
         Origin o = h.named("o");
         h.start(ProxyHarness.config().pool("*", pool(o.address())).build());
-        assertThat(h.get("x", "/1").text()).isEqualTo("o");
-        await().until(() -> o.connections.get() == 1);
-        o.dropConnections();
-        assertThat(h.get("x", "/2").text()).isEqualTo("o");
+        try (ProxyHarness.Client c = h.client()) {
+            assertThat(c.get("x", "/1").text()).isEqualTo("o");
+            await().until(() -> o.connections.get() == 1);
+            o.dropConnections();
+            assertThat(c.get("x", "/2").text()).isEqualTo("o");
+        }
         assertThat(o.connections.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aPooledConnectionClosedByTheBackendInsteadOfAnsweringIsRetried() throws Exception {
+        java.util.Map<Integer, Integer> perConnection = new java.util.concurrent.ConcurrentHashMap<>();
+        Origin o = h.origin("o", (req, in, out) -> {
+            // Like a backend whose keep-alive timer fired just as the request came in.
+            if (perConnection.merge(req.connection(), 1, Integer::sum) > 1) {
+                return false;
+            }
+            return Origin.text(out, 200, "fresh " + req.connection());
+        });
+        h.start(ProxyHarness.config().pool("*", pool(o.address())).build());
+        try (ProxyHarness.Client c = h.client()) {
+            assertThat(c.get("x", "/1").text()).isEqualTo("fresh 1");
+            assertThat(c.get("x", "/2").text()).isEqualTo("fresh 2");
+            assertThat(h.proxy.upstreamConnectionsReused()).isEqualTo(1);
+            // A request with a body is not replayed: the client gets a 502.
+            c.send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+            assertThat(c.read(false).status()).isEqualTo(502);
+        }
     }
 
     @Test
