@@ -114,15 +114,21 @@ final class UpstreamConnections implements AutoCloseable {
         return reused.sum();
     }
 
-    /** Closes every idle connection. */
+    /** Closes every idle connection, waiting briefly for the closes when called off the loops. */
     @Override
     public void close() {
         for (Map.Entry<EventLoop, Map<Backend, ArrayDeque<Idle>>> e : idle.entrySet()) {
-            e.getKey().execute(() -> e.getValue().values().forEach(q -> {
+            EventLoop loop = e.getKey();
+            Runnable closeAll = () -> e.getValue().values().forEach(q -> {
                 for (Idle i : q.toArray(new Idle[0])) {
                     i.channel().close();
                 }
-            }));
+            });
+            if (loop.inEventLoop()) {
+                closeAll.run();
+            } else if (!loop.isShuttingDown()) {
+                loop.submit(closeAll).awaitUninterruptibly(1000);
+            }
         }
     }
 }

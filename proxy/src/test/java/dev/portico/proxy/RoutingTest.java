@@ -99,4 +99,19 @@ class RoutingTest {
         h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("leastconns", a)).build());
         assertThat(h.get("x", "/").text()).isEqualTo("a");
     }
+
+    @Test
+    void aReloadSwitchesPoolsWithoutClosingTheListener() throws Exception {
+        Origin a = h.named("a");
+        Origin b = h.named("b");
+        ProxyConfig first = ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", a)).build();
+        h.start(first);
+        assertThat(h.get("x", "/").text()).isEqualTo("a");
+        int port = h.proxy.port();
+        ProxyConfig.Builder next = ProxyConfig.builder().pool("*", ProxyHarness.pool("roundrobin", b));
+        first.listen().forEach(next::listen);
+        h.proxy.reconfigure(next.build());
+        assertThat(h.proxy.port()).isEqualTo(port);
+        assertThat(h.get("x", "/").text()).isEqualTo("b");
+    }
 }
