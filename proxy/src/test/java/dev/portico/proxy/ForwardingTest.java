@@ -169,6 +169,60 @@ class ForwardingTest {
     }
 
     @Test
+    void anUploadToASlowBackendIsHeldBackNotBuffered() throws Exception {
+        long size = 20L << 20;
+        AtomicLong consumed = new AtomicLong();
+        Origin o = Origin.startRaw("slow", (req, in, out) -> {
+            byte[] buf = new byte[8192];
+            long left = req.head().length();
+            while (left > 0) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) {
+                    return false;
+                }
+                left -= n;
+                if (consumed.addAndGet(n) < (2 << 20)) {
+                    sleepOneMilli();
+                }
+            }
+            return Origin.text(out, 200, "got " + consumed.get());
+        });
+        h.origins.add(o);
+        h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).build());
+        AtomicLong sent = new AtomicLong();
+        try (ProxyHarness.Client c = h.client()) {
+            Thread writer = Thread.ofVirtual().start(() -> {
+                try {
+                    OutputStream out = c.socket.getOutputStream();
+                    out.write(("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + size + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    byte[] block = new byte[65536];
+                    for (long s = 0; s < size; s += block.length) {
+                        out.write(block);
+                        sent.addAndGet(block.length);
+                    }
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            await().until(() -> consumed.get() >= (2 << 20) - 8192);
+            long ahead = sent.get() - consumed.get();
+            assertThat(ahead).as("bytes the client sent beyond what the backend read").isLessThan(12L << 20);
+            assertThat(c.read(false).text()).isEqualTo("got " + size);
+            writer.join();
+        }
+    }
+
+    private static void sleepOneMilli() {
+        try {
+            Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void aContentLengthUploadKeepsItsLength() throws Exception {
         Origin o = h.origin("o", (req, in, out) -> Origin.text(out, 200, "got " + req.bodyBytes()));
         h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).build());
