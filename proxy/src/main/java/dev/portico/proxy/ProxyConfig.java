@@ -27,11 +27,13 @@ import java.util.Objects;
  * @param keepAliveIdle     how long an idle upstream connection is kept
  * @param retries           further backends tried after a connect failure or a stale connection
  * @param backlog           listen backlog
+ * @param transparent       transparent mode for Hosts without a pool, or null when off
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize,
-                          int keepAliveMax, Duration keepAliveIdle, int retries, int backlog) {
+                          int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
+                          TransparentSpec transparent) {
 
     /** The key of the default pool. */
     public static final String DEFAULT_POOL = "*";
@@ -47,8 +49,8 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("listen needs at least one address");
         }
-        if (pools.isEmpty()) {
-            throw new IllegalArgumentException("pools needs at least one pool");
+        if (pools.isEmpty() && transparent == null) {
+            throw new IllegalArgumentException("pools needs at least one pool (or transparent mode)");
         }
         if (retries < 0 || keepAliveMax < 0 || maxBodySize < 0 || maxRequestHeaders < 256 || maxResponseHeaders < 256) {
             throw new IllegalArgumentException("retries, keep-alive and limits must not be negative or tiny");
@@ -74,6 +76,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private Duration keepAliveIdle = Duration.ofSeconds(30);
         private int retries = 2;
         private int backlog = 4096;
+        private TransparentSpec transparent;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -141,9 +144,16 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
             return this;
         }
 
+        /** Turns transparent mode on for Hosts without a pool; null turns it off. */
+        public Builder transparent(TransparentSpec value) {
+            transparent = value;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
-                    maxRequestHeaders, maxResponseHeaders, maxBodySize, keepAliveMax, keepAliveIdle, retries, backlog);
+                    maxRequestHeaders, maxResponseHeaders, maxBodySize, keepAliveMax, keepAliveIdle, retries, backlog,
+                    transparent);
         }
     }
 }

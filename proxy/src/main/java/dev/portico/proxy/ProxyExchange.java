@@ -96,6 +96,10 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             fail(lastStatus, lastReason);
             return;
         }
+        if (shared.transparent() != null && shared.routing().pool(ex.host()) == null) {
+            attemptTransparent();
+            return;
+        }
         Optional<Backend> picked = shared.routing().pick(ex, failed);
         if (picked.isEmpty()) {
             if (attempts == 0) {
@@ -116,6 +120,32 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         Backend target = backend;
         target.onConnectStart();
         shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
+    }
+
+    /** Transparent mode: resolve the Host, check it is allowed, connect to it once. */
+    private void attemptTransparent() {
+        attempts++;
+        String host = ex.host();
+        shared.transparent().resolve(host).whenComplete((address, error) -> loop.execute(() -> {
+            if (done) {
+                return;
+            }
+            if (error != null) {
+                fail(502, "cannot resolve '" + host + "': " + error.getMessage());
+            } else if (!shared.transparent().allowed(address)) {
+                fail(403, "'" + host + "' resolves to " + address.getHostAddress() + ", outside transparent.allow");
+            } else {
+                backend = shared.transparent().backend(address);
+                Channel idle = freshOnly ? null : shared.connections().take(loop, backend);
+                if (idle != null) {
+                    bind(idle, true);
+                } else {
+                    Backend target = backend;
+                    target.onConnectStart();
+                    shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
+                }
+            }
+        }));
     }
 
     private void connected(Backend target, ChannelFuture f) {
@@ -412,6 +442,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         return switch (status) {
             case 503 -> "no healthy backend";
             case 504 -> "the backend did not answer in time";
+            case 403 -> "destination not allowed";
             default -> "the backend failed or sent a bad response";
         };
     }

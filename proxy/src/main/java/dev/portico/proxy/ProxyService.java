@@ -76,7 +76,9 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     private State build(ProxyConfig config) {
         Routing routing = new Routing(config, probes);
         UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config);
-        ProxyShared shared = new ProxyShared(config, routing, upstreams, name);
+        Transparent transparent = config.transparent() == null ? null
+                : new Transparent(config.transparent(), context.blocking());
+        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent);
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(), 100_000,
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,

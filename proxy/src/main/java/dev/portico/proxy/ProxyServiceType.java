@@ -29,6 +29,7 @@ import java.util.List;
  * keepalive: {max_idle: 32, idle: 30s}   # idle upstream connections per backend per event loop
  * retries: 2
  * backlog: 4096
+ * transparent: {ttl: 100s, port: 80, allow: [10.0.0.0/8]}   # Hosts without a pool: resolve and connect (off by default)
  * </pre>
  */
 public final class ProxyServiceType implements ServiceType<ProxyConfig> {
@@ -76,7 +77,10 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
                 }
             }
         }
-        if (!s.has("pools") && !s.has("backends")) {
+        if (s.has("transparent")) {
+            readTransparent(s, b);
+        }
+        if (!s.has("pools") && !s.has("backends") && !s.has("transparent")) {
             s.problem("pools", "'" + s.path() + "' needs 'pools' (or 'backends') with at least one host");
         }
         for (String c : s.strings("trusted_proxies", List.of())) {
@@ -111,6 +115,28 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         } catch (IllegalArgumentException e) {
             s.problems().add(s.location(), "service '" + serviceName + "': " + e.getMessage());
             return null;
+        }
+    }
+
+    private static void readTransparent(Section s, ProxyConfig.Builder b) {
+        Section t = s.section("transparent");
+        Duration ttl = t.duration("ttl", Duration.ofSeconds(100));
+        int port = t.integer("port", 80, 1, 65535);
+        List<Cidr> allow = new ArrayList<>();
+        for (String c : t.strings("allow", List.of())) {
+            try {
+                allow.add(Cidr.parse(c));
+            } catch (IllegalArgumentException e) {
+                t.problem("allow", "bad '" + t.path() + ".allow': " + e.getMessage());
+            }
+        }
+        if (!t.has("allow")) {
+            t.problem("allow", "'" + t.path() + "' needs 'allow' (CIDRs of the destinations it may reach); "
+                    + "without it the proxy would be open to every address");
+        }
+        t.finish();
+        if (!allow.isEmpty()) {
+            b.transparent(new TransparentSpec(ttl, port, allow));
         }
     }
 

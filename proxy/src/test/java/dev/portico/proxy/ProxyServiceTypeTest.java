@@ -56,6 +56,18 @@ class ProxyServiceTypeTest {
     }
 
     @Test
+    void transparentModeNeedsAllow() throws Exception {
+        ProxyConfig c = TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\n"
+                + "transparent: {ttl: 10s, port: 8080, allow: [10.0.0.0/8]}\n");
+        assertThat(c.transparent().port()).isEqualTo(8080);
+        assertThat(c.transparent().ttl()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.pools()).isEmpty();
+        Problems problems = new Problems();
+        assertThat(TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\ntransparent: {port: 80}\n", problems)).isNull();
+        assertThat(problems.list().toString()).contains("allow");
+    }
+
+    @Test
     void problemsNameTheKey() throws Exception {
         Problems problems = new Problems();
         ProxyConfig c = TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\n"
