@@ -357,7 +357,9 @@ public final class Exchange {
 
     /**
      * Answers 101 Switching Protocols and hands the connection over: the HTTP handlers leave the
-     * pipeline once the head is written, and the caller relays raw bytes from then on.
+     * pipeline once the head is written, and the caller relays raw bytes from then on. When
+     * called from inside the handler, the next handler may still see the request's own end
+     * ({@code LastHttpContent}) before any raw bytes; relays pass on only {@code ByteBuf}s.
      *
      * @return the future of the head's write
      */
