@@ -12,6 +12,8 @@ import dev.portico.upstream.health.HealthCheckConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code type: proxy} in the config file. Reads only its own section:
@@ -158,6 +160,12 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
             s.problem("scheduler", "bad '" + s.path() + ".scheduler': " + e.getMessage());
             return null;
         }
+    }
+
+    /** Writes a config back as its section; settings at their default are left out. */
+    @Override
+    public Optional<Map<String, Object>> toYaml(ProxyConfig config) {
+        return ProxyConfigYaml.write(config);
     }
 
     @Override

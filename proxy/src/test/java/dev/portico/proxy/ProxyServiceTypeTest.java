@@ -68,6 +68,31 @@ class ProxyServiceTypeTest {
     }
 
     @Test
+    void everyKeyRoundTripsAndDefaultsAreLeftOut() throws Exception {
+        ProxyConfig c = TestYaml.parse("""
+                type: proxy
+                listen: [127.0.0.1:8080, "[::1]:8081"]
+                pools:
+                  "*": {backends: [127.0.0.1:9001, 127.0.0.1:9002], scheduler: iphash, health: "http:/health"}
+                  api.example.com: {backends: [127.0.0.1:9003], scheduler: maglev, health: tcp}
+                trusted_proxies: [10.0.0.0/8, "fd00::/8"]
+                timeouts: {connect: 2s, first_byte: 30s, idle: 90s}
+                limits: {request_headers: 8192, response_headers: 32768, body: 10m}
+                keepalive: {max_idle: 8, idle: 15s}
+                retries: 3
+                backlog: 128
+                transparent: {ttl: 10s, port: 8080, allow: [192.168.0.0/16]}
+                """);
+        ProxyServiceType type = new ProxyServiceType();
+        String written = new dev.portico.core.config.YamlWriter().write(type.toYaml(c).orElseThrow());
+        assertThat(TestYaml.parse(written)).isEqualTo(c);
+        ProxyConfig small = TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\nbackends: [127.0.0.1:9001]\n");
+        java.util.Map<String, Object> section = type.toYaml(small).orElseThrow();
+        assertThat(section).containsOnlyKeys("type", "listen", "pools");
+        assertThat(TestYaml.parse(new dev.portico.core.config.YamlWriter().write(section))).isEqualTo(small);
+    }
+
+    @Test
     void problemsNameTheKey() throws Exception {
         Problems problems = new Problems();
         ProxyConfig c = TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\n"
