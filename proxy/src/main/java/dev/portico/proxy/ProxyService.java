@@ -51,6 +51,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
     private volatile State state;
+    private final ProxyMetrics metrics;
 
     private record State(ProxyShared shared, HttpContext http) {
         void close() {
@@ -68,6 +69,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         this.name = Objects.requireNonNull(name, "name");
         this.context = Objects.requireNonNull(context, "context");
         this.dates = new HttpDates(context.clock());
+        this.metrics = new ProxyMetrics(name, context.meters(), connections, () -> state.shared().connections());
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.state = build(config);
@@ -82,7 +84,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(), 100_000,
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
-                ex -> { }, context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+                ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
         return new State(shared, http);
     }
 

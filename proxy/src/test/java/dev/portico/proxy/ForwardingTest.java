@@ -67,6 +67,10 @@ class ForwardingTest {
         assertThat(o.seen).hasSize(20);
         assertThat(o.connections.get()).isEqualTo(1);
         assertThat(h.proxy.upstreamConnectionsReused()).isEqualTo(19);
+        var meters = h.context.meters();
+        assertThat(meters.get("portico_proxy_upstream_reused").functionCounter().count()).isEqualTo(19);
+        assertThat(meters.get("portico_proxy_upstream_connections").functionCounter().count()).isEqualTo(1);
+        await().until(() -> meters.get("portico_proxy_requests").tag("status", "2xx").counter().count() == 20);
     }
 
     @Test
