@@ -44,6 +44,8 @@ public final class Exchange {
     private BodySink sink;
     private boolean continueSent;
     private Object attachment;
+    private boolean bodyOpen;
+    private boolean rawBody;
 
     Exchange(ChannelHandlerContext ctx, HttpRequest request, HttpConnection connection, long startNanos) {
         this.ctx = ctx;
@@ -324,12 +326,55 @@ public final class Exchange {
             finish(ctx.write(headBuf));
             return;
         }
+        rawBody = false;
+        bodyOpen = true;
         ctx.write(headBuf);
+    }
+
+    /**
+     * Starts a response whose body length is known: {@code h} carries the Content-Length, the
+     * body follows with {@link #writeChunk} (written as is) and ends with {@link #endChunked}.
+     * For HEAD, 204 and 304 only the head is written and the exchange completes at once; check
+     * {@link #bodyOpen()} before writing.
+     */
+    public void beginFixedLength(ResponseHead h) {
+        begin(h.status());
+        ByteBuf headBuf = renderHead(h);
+        bytesSent += headBuf.readableBytes();
+        if (!hasBody(h.status())) {
+            finish(ctx.write(headBuf));
+            return;
+        }
+        rawBody = true;
+        bodyOpen = true;
+        ctx.write(headBuf);
+    }
+
+    /** True between the start of a streamed response and its end. */
+    public boolean bodyOpen() {
+        return bodyOpen;
+    }
+
+    /**
+     * Answers 101 Switching Protocols and hands the connection over: the HTTP handlers leave the
+     * pipeline once the head is written, and the caller relays raw bytes from then on. When
+     * called from inside the handler, the next handler may still see the request's own end
+     * ({@code LastHttpContent}) before any raw bytes; relays pass on only {@code ByteBuf}s.
+     *
+     * @return the future of the head's write
+     */
+    public ChannelFuture switchProtocols(ResponseHead h) {
+        begin(101);
+        ByteBuf headBuf = renderHead(h);
+        bytesSent += headBuf.readableBytes();
+        ChannelFuture f = ctx.writeAndFlush(headBuf);
+        connection.detach();
+        return f;
     }
 
     /** True when chunks are framed (HTTP/1.1); HTTP/1.0 gets the raw bytes and a close. */
     private boolean framed() {
-        return version.equals("HTTP/1.1");
+        return !rawBody && version.equals("HTTP/1.1");
     }
 
     /** Writes one chunk; returns the write's future so callers can wait for it to drain. */
@@ -354,6 +399,7 @@ public final class Exchange {
 
     /** Ends a chunked response. */
     public void endChunked() {
+        bodyOpen = false;
         if (!framed()) {
             finish(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
             return;

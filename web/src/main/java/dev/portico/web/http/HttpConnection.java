@@ -6,6 +6,8 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
@@ -127,6 +129,34 @@ public final class HttpConnection extends ChannelDuplexHandler {
             enter(Phase.IDLE);
         }
         drain();
+    }
+
+    /**
+     * Leaves the pipeline after a 101 answer: the decoder and this handler are removed, bytes the
+     * decoder still holds pass on to the next handler, and the connection stops being counted.
+     */
+    void detach() {
+        ChannelPipeline p = ctx.pipeline();
+        p.remove(this);
+        for (var e : p) {
+            if (e.getValue() instanceof HttpRequestDecoder) {
+                p.remove(e.getValue());
+                break;
+            }
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        if (counted) {
+            context.connections().decrementAndGet();
+            counted = false;
+        }
+        queued.forEach(ReferenceCountUtil::release);
+        queued.clear();
     }
 
     // ---- channel events ------------------------------------------------------------------------

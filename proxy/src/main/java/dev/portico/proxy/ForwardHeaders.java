@@ -1,0 +1,125 @@
+package dev.portico.proxy;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import dev.portico.web.http.ResponseHead;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Header rewriting in both directions: hop-by-hop fields (RFC 9110 §7.6.1, and any field the
+ * Connection header names) are dropped, framing is left to the codecs, and the forwarding fields
+ * X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via are added towards the backend.
+ */
+final class ForwardHeaders {
+
+    /** The Via token of this proxy. */
+    static final String VIA = "portico";
+
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
+            "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
+
+    private ForwardHeaders() {
+    }
+
+    /** True for a request asking to switch to WebSocket. */
+    static boolean isWebSocket(HttpHeaders h) {
+        return "websocket".equalsIgnoreCase(h.get("Upgrade", "").strip()) && hasToken(h.get("Connection"), "upgrade");
+    }
+
+    static boolean hasToken(String header, String token) {
+        if (header == null) {
+            return false;
+        }
+        for (String part : header.split(",")) {
+            if (part.strip().equalsIgnoreCase(token)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Set<String> dropped(HttpHeaders h) {
+        Set<String> drop = new HashSet<>(HOP_BY_HOP);
+        for (String c : h.getAll("Connection")) {
+            for (String part : c.split(",")) {
+                String name = part.strip().toLowerCase(Locale.ROOT);
+                if (!name.isEmpty()) {
+                    drop.add(name);
+                }
+            }
+        }
+        return drop;
+    }
+
+    /**
+     * The headers sent to the backend. Expect is dropped too: the client's 100-continue was
+     * answered by the proxy when it asked for the body.
+     *
+     * @param in        the client's request headers
+     * @param peer      the client's address as seen by the proxy
+     * @param version   the client's protocol, "HTTP/1.1" or "HTTP/1.0"
+     * @param websocket keep Upgrade: websocket and Connection: Upgrade
+     */
+    static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
+        Set<String> drop = dropped(in);
+        drop.add("expect");
+        HttpHeaders out = new DefaultHttpHeaders();
+        for (Map.Entry<String, String> e : in) {
+            if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+                out.add(e.getKey(), e.getValue());
+            }
+        }
+        if (in.containsValue("Transfer-Encoding", "chunked", true)) {
+            out.set("Transfer-Encoding", "chunked");
+        }
+        if (websocket) {
+            out.set("Connection", "Upgrade");
+            out.set("Upgrade", "websocket");
+        }
+        String ip = peer.getHostAddress();
+        String xff = in.get("X-Forwarded-For");
+        out.set("X-Forwarded-For", xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+        out.set("X-Forwarded-Proto", "http");
+        String node = peer instanceof Inet6Address ? "\"[" + ip + "]\"" : ip;
+        String host = in.get("Host");
+        String fwd = "for=" + node + ";proto=http" + (host == null ? "" : ";host=\"" + host.replace("\"", "") + "\"");
+        String prior = in.get("Forwarded");
+        out.set("Forwarded", prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
+        String via = (version.equals("HTTP/1.0") ? "1.0 " : "1.1 ") + VIA;
+        String priorVia = in.get("Via");
+        out.set("Via", priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
+        return out;
+    }
+
+    /**
+     * The response head for the client: the backend's status and end-to-end headers, without
+     * Date (the exchange writes its own) and without framing (the caller sets it), plus Via.
+     */
+    static ResponseHead response(HttpResponse r, boolean websocket) {
+        HttpHeaders in = r.headers();
+        Set<String> drop = dropped(in);
+        drop.add("date");
+        drop.add("content-length");
+        ResponseHead h = ResponseHead.of(r.status().code());
+        for (Map.Entry<String, String> e : in) {
+            if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+                h.header(e.getKey(), e.getValue());
+            }
+        }
+        if (websocket) {
+            h.header("Upgrade", "websocket");
+            h.header("Connection", "Upgrade");
+        }
+        String version = r.protocolVersion().minorVersion() == 0 ? "1.0 " : "1.1 ";
+        String priorVia = in.get("Via");
+        h.set("Via", priorVia == null || priorVia.isBlank() ? version + VIA : priorVia + ", " + version + VIA);
+        return h;
+    }
+}

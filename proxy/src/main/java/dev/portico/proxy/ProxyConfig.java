@@ -1,0 +1,159 @@
+package dev.portico.proxy;
+
+import dev.portico.core.net.Cidr;
+import dev.portico.core.net.HostPort;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a {@code type: proxy} section can set.
+ *
+ * @param listen            addresses to listen on
+ * @param pools             pools by lower-case Host; {@code *} is the default
+ * @param trustedProxies    peers whose first X-Forwarded-For address is taken as the client (iphash)
+ * @param connectTimeout    time to connect to a backend (504 after it)
+ * @param firstByteTimeout  time from the request sent to the first response byte (504 after it)
+ * @param idleTimeout       time without traffic on an upstream exchange or a client connection
+ * @param maxRequestHeaders largest request header block in bytes
+ * @param maxResponseHeaders largest response header block in bytes (502 above it)
+ * @param maxBodySize       largest request body
+ * @param keepAliveMax      idle upstream connections kept per backend per event loop (0: none)
+ * @param keepAliveIdle     how long an idle upstream connection is kept
+ * @param retries           further backends tried after a connect failure or a stale connection
+ * @param backlog           listen backlog
+ * @param transparent       transparent mode for Hosts without a pool, or null when off
+ */
+public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
+                          Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
+                          int maxRequestHeaders, int maxResponseHeaders, long maxBodySize,
+                          int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
+                          TransparentSpec transparent) {
+
+    /** The key of the default pool. */
+    public static final String DEFAULT_POOL = "*";
+
+    public ProxyConfig {
+        listen = List.copyOf(listen);
+        pools = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+        trustedProxies = List.copyOf(trustedProxies);
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(firstByteTimeout, "firstByteTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(keepAliveIdle, "keepAliveIdle");
+        if (listen.isEmpty()) {
+            throw new IllegalArgumentException("listen needs at least one address");
+        }
+        if (pools.isEmpty() && transparent == null) {
+            throw new IllegalArgumentException("pools needs at least one pool (or transparent mode)");
+        }
+        if (retries < 0 || keepAliveMax < 0 || maxBodySize < 0 || maxRequestHeaders < 256 || maxResponseHeaders < 256) {
+            throw new IllegalArgumentException("retries, keep-alive and limits must not be negative or tiny");
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link ProxyConfig}; every setting has a default except listen and pools. */
+    public static final class Builder {
+        private final List<HostPort> listen = new ArrayList<>();
+        private final Map<String, PoolSpec> pools = new LinkedHashMap<>();
+        private final List<Cidr> trusted = new ArrayList<>();
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration firstByteTimeout = Duration.ofSeconds(60);
+        private Duration idleTimeout = Duration.ofSeconds(60);
+        private int maxRequestHeaders = 16384;
+        private int maxResponseHeaders = 16384;
+        private long maxBodySize = 100L << 20;
+        private int keepAliveMax = 32;
+        private Duration keepAliveIdle = Duration.ofSeconds(30);
+        private int retries = 2;
+        private int backlog = 4096;
+        private TransparentSpec transparent;
+
+        public Builder listen(HostPort value) {
+            listen.add(value);
+            return this;
+        }
+
+        /** Sets the pool for a Host ({@code *} for the default). */
+        public Builder pool(String host, PoolSpec spec) {
+            pools.put(host.toLowerCase(Locale.ROOT), spec);
+            return this;
+        }
+
+        public Builder trustedProxy(Cidr value) {
+            trusted.add(value);
+            return this;
+        }
+
+        public Builder connectTimeout(Duration value) {
+            connectTimeout = value;
+            return this;
+        }
+
+        public Builder firstByteTimeout(Duration value) {
+            firstByteTimeout = value;
+            return this;
+        }
+
+        public Builder idleTimeout(Duration value) {
+            idleTimeout = value;
+            return this;
+        }
+
+        public Builder maxRequestHeaders(int value) {
+            maxRequestHeaders = value;
+            return this;
+        }
+
+        public Builder maxResponseHeaders(int value) {
+            maxResponseHeaders = value;
+            return this;
+        }
+
+        public Builder maxBodySize(long value) {
+            maxBodySize = value;
+            return this;
+        }
+
+        public Builder keepAliveMax(int value) {
+            keepAliveMax = value;
+            return this;
+        }
+
+        public Builder keepAliveIdle(Duration value) {
+            keepAliveIdle = value;
+            return this;
+        }
+
+        public Builder retries(int value) {
+            retries = value;
+            return this;
+        }
+
+        public Builder backlog(int value) {
+            backlog = value;
+            return this;
+        }
+
+        /** Turns transparent mode on for Hosts without a pool; null turns it off. */
+        public Builder transparent(TransparentSpec value) {
+            transparent = value;
+            return this;
+        }
+
+        public ProxyConfig build() {
+            return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
+                    maxRequestHeaders, maxResponseHeaders, maxBodySize, keepAliveMax, keepAliveIdle, retries, backlog,
+                    transparent);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.portico.proxy;
+
+import dev.portico.core.config.Durations;
+import dev.portico.core.config.Sizes;
+import dev.portico.core.config.YamlWriter;
+import dev.portico.core.net.Cidr;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.health.HealthCheckType;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Writes a {@link ProxyConfig} as the {@code type: proxy} section that {@link ProxyServiceType}
+ * reads back to an equal config. Settings at their default are left out, except {@code listen}
+ * and {@code pools}.
+ */
+final class ProxyConfigYaml {
+
+    private static final ProxyConfig DEFAULTS = ProxyConfig.builder().listen(HostPort.parse("127.0.0.1:1"))
+            .pool("*", PoolSpec.of(HostPort.parse("127.0.0.1:1"))).build();
+
+    private ProxyConfigYaml() {
+    }
+
+    /** The section, or empty when a pool's health check has settings the file's short form cannot hold. */
+    static Optional<Map<String, Object>> write(ProxyConfig c) {
+        for (PoolSpec p : c.pools().values()) {
+            if (health(p.health()) == null) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(YamlWriter.withoutDefaults(full(c), full(DEFAULTS), List.of("type", "listen", "pools")));
+    }
+
+    private static Map<String, Object> full(ProxyConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", "proxy");
+        m.put("listen", c.listen().stream().map(HostPort::toString).toList());
+        Map<String, Object> pools = new LinkedHashMap<>();
+        c.pools().forEach((host, p) -> {
+            Map<String, Object> pool = new LinkedHashMap<>();
+            pool.put("backends", p.backends().stream().map(HostPort::toString).toList());
+            pool.put("scheduler", p.scheduler());
+            pool.put("health", health(p.health()));
+            pools.put(host, pool);
+        });
+        m.put("pools", pools);
+        m.put("trusted_proxies", c.trustedProxies().stream().map(Cidr::toString).toList());
+        Map<String, Object> timeouts = new LinkedHashMap<>();
+        timeouts.put("connect", Durations.format(c.connectTimeout()));
+        timeouts.put("first_byte", Durations.format(c.firstByteTimeout()));
+        timeouts.put("idle", Durations.format(c.idleTimeout()));
+        m.put("timeouts", timeouts);
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("request_headers", c.maxRequestHeaders());
+        limits.put("response_headers", c.maxResponseHeaders());
+        limits.put("body", Sizes.format(c.maxBodySize()));
+        m.put("limits", limits);
+        Map<String, Object> keepalive = new LinkedHashMap<>();
+        keepalive.put("max_idle", c.keepAliveMax());
+        keepalive.put("idle", Durations.format(c.keepAliveIdle()));
+        m.put("keepalive", keepalive);
+        m.put("retries", c.retries());
+        m.put("backlog", c.backlog());
+        if (c.transparent() != null) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("ttl", Durations.format(c.transparent().ttl()));
+            t.put("port", c.transparent().port());
+            t.put("allow", c.transparent().allow().stream().map(Cidr::toString).toList());
+            m.put("transparent", t);
+        }
+        return m;
+    }
+
+    /** The short form ({@code none}, {@code tcp}, {@code http:/path}), or null when it cannot say everything. */
+    private static String health(HealthCheckConfig h) {
+        HealthCheckConfig shortForm = HealthCheckConfig.builder(h.type()).path(h.path()).build();
+        if (!h.equals(shortForm)) {
+            return null;
+        }
+        return h.type() == HealthCheckType.HTTP && !h.path().equals("/") ? "http:" + h.path() : h.type().toString();
+    }
+}

@@ -1,0 +1,481 @@
+package dev.portico.proxy;
+
+import dev.portico.upstream.Backend;
+import dev.portico.web.http.BodySink;
+import dev.portico.web.http.Exchange;
+import dev.portico.web.http.ResponseHead;
+import dev.portico.web.http.Status;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One proxied request, from the choice of a backend to the end of the response, all on the
+ * client connection's event loop. The request body streams to the backend as it arrives and the
+ * response streams back; each side stops reading while the other cannot take more.
+ */
+final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyExchange.class);
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT,
+            HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.TRACE);
+
+    private final Exchange ex;
+    private final ProxyShared shared;
+    private final Channel client;
+    private final EventLoop loop;
+    private final boolean hasBody;
+    private final boolean websocket;
+    private final Set<Backend> failed = new HashSet<>();
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private final ChannelFutureListener clientClosed = f -> onClientClosed();
+    private int attempts;
+    private boolean requestEnded;
+    private boolean done;
+    private boolean freshOnly;
+    private boolean informational;
+    private boolean pausedClient;
+    private Backend backend;
+    private Channel upstream;
+    private boolean reused;
+    private HttpResponse response;
+    private ScheduledFuture<?> firstByte;
+    private int lastStatus = 502;
+    private String lastReason = "no backend answered";
+
+    ProxyExchange(Exchange ex, ProxyShared shared) {
+        this.ex = ex;
+        this.shared = shared;
+        this.client = ex.context().channel();
+        this.loop = client.eventLoop();
+        this.hasBody = ex.hasBody();
+        this.websocket = ForwardHeaders.isWebSocket(ex.headers());
+    }
+
+    void start() {
+        client.closeFuture().addListener(clientClosed);
+        if (hasBody) {
+            pauseClient();
+            ex.receiveBody(this);
+        } else {
+            requestEnded = true;
+        }
+        attempt();
+    }
+
+    // ---- choosing and connecting ---------------------------------------------------------------
+
+    private void attempt() {
+        if (done) {
+            return;
+        }
+        if (attempts > shared.config().retries()) {
+            fail(lastStatus, lastReason);
+            return;
+        }
+        if (shared.transparent() != null && shared.routing().pool(ex.host()) == null) {
+            attemptTransparent();
+            return;
+        }
+        Optional<Backend> picked = shared.routing().pick(ex, failed);
+        if (picked.isEmpty()) {
+            if (attempts == 0) {
+                fail(503, shared.routing().pool(ex.host()) == null ? "no pool for host '" + ex.host() + "'"
+                        : "no healthy backend for host '" + ex.host() + "'");
+            } else {
+                fail(lastStatus, lastReason);
+            }
+            return;
+        }
+        attempts++;
+        backend = picked.get();
+        Channel idle = freshOnly ? null : shared.connections().take(loop, backend);
+        if (idle != null) {
+            bind(idle, true);
+            return;
+        }
+        Backend target = backend;
+        target.onConnectStart();
+        shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
+    }
+
+    /** Transparent mode: resolve the Host, check it is allowed, connect to it once. */
+    private void attemptTransparent() {
+        attempts++;
+        String host = ex.host();
+        shared.transparent().resolve(host).whenComplete((address, error) -> loop.execute(() -> {
+            if (done) {
+                return;
+            }
+            if (error != null) {
+                fail(502, "cannot resolve '" + host + "': " + error.getMessage());
+            } else if (!shared.transparent().allowed(address)) {
+                fail(403, "'" + host + "' resolves to " + address.getHostAddress() + ", outside transparent.allow");
+            } else {
+                backend = shared.transparent().backend(address);
+                Channel idle = freshOnly ? null : shared.connections().take(loop, backend);
+                if (idle != null) {
+                    bind(idle, true);
+                } else {
+                    Backend target = backend;
+                    target.onConnectStart();
+                    shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
+                }
+            }
+        }));
+    }
+
+    private void connected(Backend target, ChannelFuture f) {
+        if (!f.isSuccess()) {
+            Throwable cause = f.cause();
+            String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            target.onConnectFailed(why);
+            failed.add(target);
+            lastStatus = cause instanceof ConnectTimeoutException ? 504 : 502;
+            lastReason = (lastStatus == 504 ? "connect timeout to " : "connect failed to ") + target.name() + ": " + why;
+            log.debug("{}: {}; trying another backend", shared.name(), lastReason);
+            attempt();
+            return;
+        }
+        Channel ch = f.channel();
+        ch.closeFuture().addListener(c -> target.onClosed(0, 0));
+        if (done) {
+            ch.close();
+            return;
+        }
+        bind(ch, false);
+    }
+
+    private void bind(Channel ch, boolean wasReused) {
+        upstream = ch;
+        reused = wasReused;
+        ch.pipeline().get(UpstreamHandler.class).owner(this);
+        DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, ex.method(), ex.request().uri(),
+                ForwardHeaders.request(ex.headers(), ex.remoteAddress().getAddress(), ex.version(), websocket));
+        ch.write(req);
+        if (!hasBody) {
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            while (!pending.isEmpty()) {
+                ch.write(new DefaultHttpContent(pending.poll()));
+            }
+            if (requestEnded) {
+                ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else {
+                resumeClient();
+            }
+        }
+        ch.flush();
+        if (requestEnded) {
+            armFirstByte();
+        }
+    }
+
+    private void armFirstByte() {
+        long millis = shared.config().firstByteTimeout().toMillis();
+        Channel ch = upstream;
+        firstByte = loop.schedule(() -> {
+            if (!done && upstream == ch && response == null) {
+                fail(504, "no response from " + backend.name() + " within " + millis + " ms");
+            }
+        }, millis, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- the request body ----------------------------------------------------------------------
+
+    @Override
+    public void onData(ByteBuf data) {
+        if (done) {
+            return;
+        }
+        if (upstream == null) {
+            pending.add(data.retain());
+            return;
+        }
+        ChannelFuture f = upstream.writeAndFlush(new DefaultHttpContent(data.retain()));
+        if (!upstream.isWritable()) {
+            pauseClient();
+            f.addListener(w -> resumeClient());
+        }
+    }
+
+    @Override
+    public void onEnd() {
+        requestEnded = true;
+        if (done) {
+            return;
+        }
+        if (upstream != null) {
+            upstream.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            armFirstByte();
+        }
+    }
+
+    @Override
+    public void onAbort() {
+        if (!done) {
+            done = true;
+            cleanup();
+            closeUpstream();
+        }
+    }
+
+    private void pauseClient() {
+        if (!pausedClient) {
+            pausedClient = true;
+            client.config().setAutoRead(false);
+        }
+    }
+
+    private void resumeClient() {
+        if (pausedClient) {
+            pausedClient = false;
+            client.config().setAutoRead(true);
+        }
+    }
+
+    // ---- the response --------------------------------------------------------------------------
+
+    @Override
+    public void onUpstreamMessage(Object msg) {
+        try {
+            if (done) {
+                return;
+            }
+            if (msg instanceof HttpResponse r) {
+                if (r.decoderResult().isFailure()) {
+                    fail(502, "malformed response from " + backend.name() + ": " + r.decoderResult().cause().getMessage());
+                    return;
+                }
+                int code = r.status().code();
+                if (code == 101 && websocket) {
+                    upgrade(r);
+                    return;
+                }
+                if (code < 200) {
+                    informational = true;
+                    return;
+                }
+                cancelFirstByte();
+                response = r;
+                beginResponse(r);
+            }
+            if (msg instanceof HttpContent c) {
+                onContent(c);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onContent(HttpContent c) {
+        if (done) {
+            return;
+        }
+        if (c.decoderResult().isFailure()) {
+            fail(502, "malformed body from " + backend.name() + ": " + c.decoderResult().cause().getMessage());
+            return;
+        }
+        if (informational) {
+            informational = !(c instanceof LastHttpContent);
+            return;
+        }
+        if (response == null) {
+            return;
+        }
+        ByteBuf data = c.content();
+        if (data.isReadable() && ex.bodyOpen()) {
+            ChannelFuture f = ex.writeChunk(data.retain());
+            if (!client.isWritable()) {
+                Channel ch = upstream;
+                ch.config().setAutoRead(false);
+                f.addListener(w -> ch.config().setAutoRead(true));
+            }
+        }
+        if (c instanceof LastHttpContent) {
+            // The upstream connection goes back to the pool first, so that a pipelined request
+            // started by the end of this response can take it.
+            complete();
+            if (ex.bodyOpen()) {
+                ex.endChunked();
+            }
+        }
+    }
+
+    private void beginResponse(HttpResponse r) {
+        ResponseHead h = ForwardHeaders.response(r, false);
+        int code = r.status().code();
+        String length = r.headers().get("Content-Length");
+        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
+        if (ex.isHead() || code == 204 || code == 304) {
+            if (length != null && code != 204) {
+                h.set("Content-Length", length);
+            }
+            ex.beginFixedLength(h);
+        } else if (length != null && !chunked) {
+            h.set("Content-Length", length);
+            ex.beginFixedLength(h);
+        } else {
+            ex.beginChunked(h);
+        }
+    }
+
+    private void upgrade(HttpResponse r) {
+        cancelFirstByte();
+        done = true;
+        client.closeFuture().removeListener(clientClosed);
+        Channel up = upstream;
+        disown(up);
+        client.pipeline().addLast("ws-relay", new Relay(up));
+        ex.switchProtocols(ForwardHeaders.response(r, true));
+        ChannelPipeline p = up.pipeline();
+        p.replace(UpstreamHandler.class, "ws-relay", new Relay(client));
+        p.remove(HttpClientCodec.class);
+        resumeClient();
+        client.config().setAutoRead(true);
+        log.debug("{}: websocket {} relayed to {}", shared.name(), ex.rawPath(), backend.name());
+    }
+
+    private void complete() {
+        done = true;
+        cleanup();
+        Channel ch = upstream;
+        upstream = null;
+        disown(ch);
+        if (requestEnded && HttpUtil.isKeepAlive(response)) {
+            shared.connections().release(backend, ch);
+        } else {
+            ch.close();
+        }
+    }
+
+    // ---- failures ------------------------------------------------------------------------------
+
+    @Override
+    public void onUpstreamClosed() {
+        if (done) {
+            return;
+        }
+        if (response == null) {
+            boolean idempotent = IDEMPOTENT.contains(ex.method()) && !hasBody;
+            if (reused && idempotent) {
+                log.debug("{}: pooled connection to {} closed before answering; retrying", shared.name(), backend.name());
+                cancelFirstByte();
+                upstream = null;
+                freshOnly = true;
+                attempt();
+                return;
+            }
+            fail(502, backend.name() + " closed the connection before answering");
+            return;
+        }
+        log.warn("{}: {} closed the connection mid-response to {} {}; closing the client connection",
+                shared.name(), backend.name(), ex.method(), ex.rawPath());
+        done = true;
+        cleanup();
+        client.close();
+    }
+
+    @Override
+    public void onUpstreamError(Throwable cause) {
+        if (!done) {
+            fail(502, "error on the connection to " + backend.name() + ": " + cause);
+        }
+    }
+
+    @Override
+    public void onUpstreamIdle() {
+        if (!done) {
+            fail(504, backend.name() + " sent nothing for " + shared.config().idleTimeout().toMillis() + " ms");
+        }
+    }
+
+    private void onClientClosed() {
+        if (!done) {
+            done = true;
+            cleanup();
+            closeUpstream();
+        }
+    }
+
+    private void fail(int status, String reason) {
+        if (done) {
+            return;
+        }
+        done = true;
+        cleanup();
+        closeUpstream();
+        if (!ex.responded()) {
+            log.warn("{}: {} {} {} → {}: {}", shared.name(), ex.method(), ex.host(), ex.rawPath(), status, reason);
+            ex.respond(status, "text/plain; charset=utf-8", status + " " + Status.reason(status) + ": " + category(status) + "\n");
+        } else {
+            log.warn("{}: {} {} {} failed after the response began: {}; closing the client connection",
+                    shared.name(), ex.method(), ex.host(), ex.rawPath(), reason);
+            client.close();
+        }
+    }
+
+    private static String category(int status) {
+        return switch (status) {
+            case 503 -> "no healthy backend";
+            case 504 -> "the backend did not answer in time";
+            case 403 -> "destination not allowed";
+            default -> "the backend failed or sent a bad response";
+        };
+    }
+
+    private void cancelFirstByte() {
+        if (firstByte != null) {
+            firstByte.cancel(false);
+            firstByte = null;
+        }
+    }
+
+    private void cleanup() {
+        cancelFirstByte();
+        client.closeFuture().removeListener(clientClosed);
+        while (!pending.isEmpty()) {
+            pending.poll().release();
+        }
+        resumeClient();
+    }
+
+    private void closeUpstream() {
+        Channel ch = upstream;
+        upstream = null;
+        if (ch != null) {
+            disown(ch);
+            ch.close();
+        }
+    }
+
+    private static void disown(Channel ch) {
+        UpstreamHandler h = ch.pipeline().get(UpstreamHandler.class);
+        if (h != null) {
+            h.owner(null);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.portico.proxy;
+
+import dev.portico.web.http.Exchange;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The meters of one proxy service, tagged with its name: requests by status class, request
+ * duration, open client connections, and upstream connections opened and reused.
+ */
+final class ProxyMetrics {
+
+    private final Counter[] statusClasses = new Counter[6];
+    private final Timer latency;
+
+    ProxyMetrics(String service, MeterRegistry m, AtomicInteger connections, Supplier<UpstreamConnections> upstreams) {
+        String[] classes = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
+        for (int i = 1; i < classes.length; i++) {
+            statusClasses[i] = Counter.builder("portico_proxy_requests").tag("service", service).tag("status", classes[i])
+                    .description("Proxied requests answered, by status class").register(m);
+        }
+        statusClasses[0] = statusClasses[1];
+        latency = Timer.builder("portico_proxy_request_duration").tag("service", service)
+                .description("Time from request headers to the end of the response").register(m);
+        Gauge.builder("portico_proxy_connections_open", connections, AtomicInteger::get).tag("service", service)
+                .description("Open client connections").register(m);
+        FunctionCounter.builder("portico_proxy_upstream_connections", upstreams, u -> u.get().opened())
+                .tag("service", service).description("Connections opened to backends").register(m);
+        FunctionCounter.builder("portico_proxy_upstream_reused", upstreams, u -> u.get().reused())
+                .tag("service", service).description("Requests sent on a pooled keep-alive connection").register(m);
+    }
+
+    /** Counts a finished exchange. */
+    void completed(Exchange ex) {
+        statusClasses[Math.min(Math.max(ex.status() / 100, 1), 5)].increment();
+        latency.record(System.nanoTime() - ex.startNanos(), TimeUnit.NANOSECONDS);
+    }
+}

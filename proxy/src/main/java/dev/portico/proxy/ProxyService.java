@@ -1,0 +1,211 @@
+package dev.portico.proxy;
+
+import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.TcpListener;
+import dev.portico.upstream.health.ProbeTransport;
+import dev.portico.web.http.ErrorPages;
+import dev.portico.web.http.Exchange;
+import dev.portico.web.http.HttpConnection;
+import dev.portico.web.http.HttpContext;
+import dev.portico.web.http.HttpDates;
+import dev.portico.web.http.HttpOptions;
+import dev.portico.web.http.StrictRequestDecoder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An HTTP/1.1 reverse proxy ({@code type: proxy}). Client connections run the web module's HTTP
+ * layer ({@link HttpConnection}, strict request framing, limits and timeouts); each request is
+ * a {@link ProxyExchange} that picks a pool by Host, a backend by the pool's scheduler, and
+ * streams the request and response through a keep-alive upstream connection on the client's own
+ * event loop.
+ */
+public final class ProxyService implements Service, Reconfigurable<ProxyConfig> {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyService.class);
+
+    private final String name;
+    private final ServiceContext context;
+    private final ProbeTransport probes;
+    private final HttpDates dates;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
+    private volatile State state;
+    private final ProxyMetrics metrics;
+
+    private record State(ProxyShared shared, HttpContext http) {
+        void close() {
+            shared.routing().close();
+            shared.connections().close();
+        }
+    }
+
+    /**
+     * @param name    the service name, for logs
+     * @param config  the settings
+     * @param context the process's transport, event loops and meters
+     */
+    public ProxyService(String name, ProxyConfig config, ServiceContext context) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.context = Objects.requireNonNull(context, "context");
+        this.dates = new HttpDates(context.clock());
+        this.metrics = new ProxyMetrics(name, context.meters(), connections, () -> state.shared().connections());
+        this.probes = new ProbeTransport(context.workers(),
+                new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
+        this.state = build(config);
+    }
+
+    private State build(ProxyConfig config) {
+        Routing routing = new Routing(config, probes);
+        UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config);
+        Transparent transparent = config.transparent() == null ? null
+                : new Transparent(config.transparent(), context.blocking());
+        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent);
+        HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(), 100_000,
+                Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
+        HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
+                ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
+        return new State(shared, http);
+    }
+
+    private static boolean handle(ProxyShared shared, Exchange ex) {
+        new ProxyExchange(ex, shared).start();
+        return true;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String type() {
+        return "proxy";
+    }
+
+    /** The settings in use. */
+    public ProxyConfig config() {
+        return state.shared().config();
+    }
+
+    @Override
+    public synchronized void start() throws IOException {
+        state.shared().routing().start();
+        try {
+            for (HostPort hp : config().listen()) {
+                listeners.put(hp, bind(hp));
+            }
+        } catch (IOException e) {
+            stop(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    private TcpListener bind(HostPort hp) throws IOException {
+        TcpListener l = TcpListener.bind(context.transport(), context.workers(), hp, config().backlog(),
+                new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        channels.add(ch);
+                        HttpConnection conn = new HttpConnection(() -> state.http());
+                        HttpOptions o = state.http().options();
+                        ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
+                                .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
+                                .addLast("http", conn);
+                    }
+                });
+        log.info("{}: proxy listening on {}", name, l.localAddress());
+        return l;
+    }
+
+    /** Applies new pools, schedulers, limits and listeners; open connections keep their exchange. */
+    @Override
+    public synchronized void reconfigure(ProxyConfig next) throws IOException {
+        State fresh = build(next);
+        List<TcpListener> opened = new ArrayList<>();
+        try {
+            for (HostPort hp : next.listen()) {
+                if (!listeners.containsKey(hp)) {
+                    opened.add(bind(hp));
+                }
+            }
+        } catch (IOException e) {
+            opened.forEach(TcpListener::close);
+            fresh.close();
+            throw e;
+        }
+        State old = state;
+        fresh.shared().routing().start();
+        state = fresh;
+        opened.forEach(l -> listeners.put(l.requested(), l));
+        listeners.entrySet().removeIf(en -> {
+            if (!next.listen().contains(en.getKey())) {
+                en.getValue().close();
+                return true;
+            }
+            return false;
+        });
+        old.close();
+        log.info("{}: reloaded", name);
+    }
+
+    /** The port of the first listener (useful with port 0). */
+    public int port() {
+        return listeners.values().iterator().next().localAddress().getPort();
+    }
+
+    /** Upstream connections opened so far. */
+    public long upstreamConnectionsOpened() {
+        return state.shared().connections().opened();
+    }
+
+    /** Requests that reused a pooled upstream connection. */
+    public long upstreamConnectionsReused() {
+        return state.shared().connections().reused();
+    }
+
+    @Override
+    public List<String> endpoints() {
+        List<String> out = new ArrayList<>();
+        for (TcpListener l : listeners.values()) {
+            var a = l.localAddress();
+            String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+            out.add("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void stop(Duration grace) {
+        listeners.values().forEach(TcpListener::close);
+        listeners.clear();
+        channels.forEach(ch -> ch.pipeline().fireUserEventTriggered(HttpConnection.DRAIN));
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!channels.isEmpty() && System.nanoTime() < deadline) {
+            channels.newCloseFuture().awaitUninterruptibly(Math.max(1, Math.min(100,
+                    TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+        }
+        channels.close().awaitUninterruptibly(2000);
+        state.close();
+    }
+}

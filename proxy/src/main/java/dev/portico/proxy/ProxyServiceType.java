@@ -1,0 +1,175 @@
+package dev.portico.proxy;
+
+import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Section;
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.lifecycle.ServiceType;
+import dev.portico.core.net.Cidr;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.health.HealthCheckConfig;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code type: proxy} in the config file. Reads only its own section:
+ *
+ * <pre>
+ * listen: [0.0.0.0:8080]
+ * pools:
+ *   "*": {backends: [10.0.0.1:9001, 10.0.0.2:9001], scheduler: roundrobin, health: "http:/health"}
+ *   api.example.com: {backends: [10.0.1.1:9001], scheduler: urlhash}
+ * backends: [10.0.0.1:9001]          # shorthand for the "*" pool
+ * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
+ * trusted_proxies: [10.0.0.0/8]      # iphash takes the first X-Forwarded-For address from these peers
+ * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
+ * limits: {request_headers: 16384, response_headers: 16384, body: 100m}
+ * keepalive: {max_idle: 32, idle: 30s}   # idle upstream connections per backend per event loop
+ * retries: 2
+ * backlog: 4096
+ * transparent: {ttl: 100s, port: 80, allow: [10.0.0.0/8]}   # Hosts without a pool: resolve and connect (off by default)
+ * </pre>
+ */
+public final class ProxyServiceType implements ServiceType<ProxyConfig> {
+
+    @Override
+    public String name() {
+        return "proxy";
+    }
+
+    /**
+     * Reads a service's section.
+     *
+     * @return the config, or null when the section has problems (they are in its problem list)
+     */
+    @Override
+    public ProxyConfig parse(String serviceName, Section s) {
+        int before = s.problems().list().size();
+        ProxyConfig.Builder b = ProxyConfig.builder();
+        s.string("type", "proxy");
+        s.list("listen", List.of(), HostPort::parse).forEach(b::listen);
+        if (!s.has("listen")) {
+            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:8080])");
+        }
+        String scheduler = s.string("scheduler", "roundrobin");
+        String health = s.string("health", "none");
+        if (s.has("backends")) {
+            PoolSpec p = pool(s, s.list("backends", List.of(), HostPort::parse), scheduler, health, "backends");
+            if (p != null) {
+                b.pool(ProxyConfig.DEFAULT_POOL, p);
+            }
+        }
+        if (s.has("pools")) {
+            Section pools = s.section("pools");
+            for (String host : pools.keys()) {
+                if (!(pools.node(host).orElseThrow() instanceof ConfigNode.MapNode)) {
+                    pools.problem(host, "'" + pools.path() + "." + host + "' must be a map with 'backends'");
+                    continue;
+                }
+                Section ps = pools.section(host);
+                List<HostPort> backends = ps.list("backends", List.of(), HostPort::parse);
+                PoolSpec p = pool(ps, backends, ps.string("scheduler", "roundrobin"), ps.string("health", "none"), "backends");
+                ps.finish();
+                if (p != null) {
+                    b.pool(host, p);
+                }
+            }
+        }
+        if (s.has("transparent")) {
+            readTransparent(s, b);
+        }
+        if (!s.has("pools") && !s.has("backends") && !s.has("transparent")) {
+            s.problem("pools", "'" + s.path() + "' needs 'pools' (or 'backends') with at least one host");
+        }
+        for (String c : s.strings("trusted_proxies", List.of())) {
+            try {
+                b.trustedProxy(Cidr.parse(c));
+            } catch (IllegalArgumentException e) {
+                s.problem("trusted_proxies", "bad '" + s.path() + ".trusted_proxies': " + e.getMessage());
+            }
+        }
+        Section t = s.section("timeouts");
+        b.connectTimeout(t.duration("connect", Duration.ofSeconds(5)));
+        b.firstByteTimeout(t.duration("first_byte", Duration.ofSeconds(60)));
+        b.idleTimeout(t.duration("idle", Duration.ofSeconds(60)));
+        t.finish();
+        Section l = s.section("limits");
+        b.maxRequestHeaders(l.integer("request_headers", 16384, 256, 1 << 20));
+        b.maxResponseHeaders(l.integer("response_headers", 16384, 256, 1 << 20));
+        b.maxBodySize(l.size("body", 100L << 20));
+        l.finish();
+        Section k = s.section("keepalive");
+        b.keepAliveMax(k.integer("max_idle", 32, 0, 100_000));
+        b.keepAliveIdle(k.duration("idle", Duration.ofSeconds(30)));
+        k.finish();
+        b.retries(s.integer("retries", 2, 0, 100));
+        b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        s.finish();
+        if (s.problems().list().size() > before) {
+            return null;
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException e) {
+            s.problems().add(s.location(), "service '" + serviceName + "': " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static void readTransparent(Section s, ProxyConfig.Builder b) {
+        Section t = s.section("transparent");
+        Duration ttl = t.duration("ttl", Duration.ofSeconds(100));
+        int port = t.integer("port", 80, 1, 65535);
+        List<Cidr> allow = new ArrayList<>();
+        for (String c : t.strings("allow", List.of())) {
+            try {
+                allow.add(Cidr.parse(c));
+            } catch (IllegalArgumentException e) {
+                t.problem("allow", "bad '" + t.path() + ".allow': " + e.getMessage());
+            }
+        }
+        if (!t.has("allow")) {
+            t.problem("allow", "'" + t.path() + "' needs 'allow' (CIDRs of the destinations it may reach); "
+                    + "without it the proxy would be open to every address");
+        }
+        t.finish();
+        if (!allow.isEmpty()) {
+            b.transparent(new TransparentSpec(ttl, port, allow));
+        }
+    }
+
+    private static PoolSpec pool(Section s, List<HostPort> backends, String scheduler, String health, String key) {
+        if (backends.isEmpty()) {
+            s.problem(key, "'" + s.path() + "." + key + "' needs at least one host:port");
+            return null;
+        }
+        HealthCheckConfig hc;
+        try {
+            hc = HealthCheckConfig.parse(health);
+        } catch (IllegalArgumentException e) {
+            s.problem("health", "bad '" + s.path() + ".health': " + e.getMessage());
+            return null;
+        }
+        try {
+            return new PoolSpec(new ArrayList<>(backends), scheduler, hc);
+        } catch (IllegalArgumentException e) {
+            s.problem("scheduler", "bad '" + s.path() + ".scheduler': " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Writes a config back as its section; settings at their default are left out. */
+    @Override
+    public Optional<Map<String, Object>> toYaml(ProxyConfig config) {
+        return ProxyConfigYaml.write(config);
+    }
+
+    @Override
+    public Service create(String serviceName, ProxyConfig config, ServiceContext context) {
+        return new ProxyService(serviceName, config, context);
+    }
+}

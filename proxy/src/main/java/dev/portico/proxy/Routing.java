@@ -1,0 +1,144 @@
+package dev.portico.proxy;
+
+import dev.portico.core.net.Cidr;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.Pool;
+import dev.portico.upstream.health.HealthChecker;
+import dev.portico.upstream.health.ProbeTransport;
+import dev.portico.upstream.scheduler.Scheduler;
+import dev.portico.upstream.scheduler.Schedulers;
+import dev.portico.upstream.scheduler.SelectionContext;
+import dev.portico.web.http.Exchange;
+
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The pools of a proxy by Host, their schedulers and health checks, and the choice of a backend
+ * for a request. {@code iphash} hashes the client's /24 (or /64), taking the first
+ * X-Forwarded-For address when the peer is a trusted proxy; {@code urlhash} hashes the URL path.
+ */
+final class Routing implements AutoCloseable {
+
+    private record Entry(Pool pool, Scheduler scheduler, String mode, HealthChecker checker) {
+    }
+
+    private final Map<String, Entry> byHost = new HashMap<>();
+    private final List<Cidr> trusted;
+
+    Routing(ProxyConfig config, ProbeTransport probes) {
+        this.trusted = config.trustedProxies();
+        for (Map.Entry<String, PoolSpec> e : config.pools().entrySet()) {
+            PoolSpec spec = e.getValue();
+            Pool pool = Pool.create(e.getKey());
+            spec.backends().forEach(hp -> pool.add(Backend.builder(hp).build()));
+            String mode = spec.scheduler().strip().toLowerCase(Locale.ROOT);
+            Scheduler scheduler = Schedulers.byName(mode.equals("iphash") || mode.equals("urlhash") ? "rendezvous" : mode);
+            HealthChecker checker = HealthChecker.create(pool, spec.health(), probes);
+            byHost.put(e.getKey(), new Entry(pool, scheduler, mode, checker));
+        }
+    }
+
+    /** Throws when a scheduler name is neither a 3zsd choice nor an upstream scheduler. */
+    static void validateScheduler(String name) {
+        String n = name.strip().toLowerCase(Locale.ROOT);
+        if (!n.equals("iphash") && !n.equals("urlhash")) {
+            try {
+                Schedulers.byName(n);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage().replace("(expected one of: ",
+                        "(expected one of: iphash, urlhash, "), e);
+            }
+        }
+    }
+
+    void start() {
+        byHost.values().forEach(e -> e.checker().start());
+    }
+
+    /** The pool for a Host, or the default one, or null. */
+    Pool pool(String host) {
+        Entry e = entry(host);
+        return e == null ? null : e.pool();
+    }
+
+    private Entry entry(String host) {
+        Entry e = byHost.get(host);
+        return e != null ? e : byHost.get(ProxyConfig.DEFAULT_POOL);
+    }
+
+    /**
+     * Picks a backend for an exchange, skipping those already tried.
+     *
+     * @return the backend, or empty when the Host has no pool or no eligible backend is left
+     */
+    Optional<Backend> pick(Exchange ex, Set<Backend> tried) {
+        Entry e = entry(ex.host());
+        if (e == null) {
+            return Optional.empty();
+        }
+        List<Backend> eligible = e.pool().eligible();
+        if (!tried.isEmpty()) {
+            List<Backend> left = new ArrayList<>(eligible.size());
+            for (Backend b : eligible) {
+                if (!tried.contains(b)) {
+                    left.add(b);
+                }
+            }
+            eligible = left;
+        }
+        if (eligible.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(e.scheduler().pick(eligible, context(e.mode(), ex)));
+    }
+
+    private SelectionContext context(String mode, Exchange ex) {
+        return switch (mode) {
+            case "iphash" -> SelectionContext.ofKey(network(clientAddress(ex)));
+            case "urlhash" -> SelectionContext.ofKey(ex.rawPath());
+            default -> SelectionContext.ofClient(ex.remoteAddress());
+        };
+    }
+
+    /** The client: the peer, or the first X-Forwarded-For address when the peer is trusted. */
+    InetAddress clientAddress(Exchange ex) {
+        InetAddress peer = ex.remoteAddress().getAddress();
+        if (!trusted.isEmpty() && Cidr.anyContains(trusted, peer)) {
+            String xff = ex.headers().get("X-Forwarded-For");
+            if (xff != null) {
+                String first = xff.split(",", 2)[0].strip();
+                try {
+                    if (!first.isEmpty() && (first.indexOf(':') >= 0 || Character.isDigit(first.charAt(0)))) {
+                        return InetAddress.ofLiteral(first);
+                    }
+                } catch (IllegalArgumentException e) {
+                    return peer;
+                }
+            }
+        }
+        return peer;
+    }
+
+    /** The /24 of an IPv4 address or the /64 of an IPv6 one, as a string key. */
+    static String network(InetAddress a) {
+        byte[] b = a.getAddress();
+        int keep = b.length == 4 ? 3 : 8;
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < keep; i++) {
+            sb.append(b[i] & 0xff).append('.');
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public void close() {
+        byHost.values().forEach(e -> e.checker().close());
+    }
+}
