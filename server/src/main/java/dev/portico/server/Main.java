@@ -7,11 +7,13 @@ import dev.portico.server.cmd.Import3xsdCommand;
 import dev.portico.server.cmd.ImportTxlbCommand;
 import dev.portico.server.cmd.LbCommand;
 import dev.portico.server.cmd.DnsCommand;
+import dev.portico.server.cmd.ProxyCommand;
 import dev.portico.server.cmd.PorticoCommand;
 import dev.portico.server.cmd.ServeCommand;
 import dev.portico.server.cmd.WebCommand;
 import dev.portico.lb.LbServiceType;
 import dev.portico.dns.DnsServiceType;
+import dev.portico.proxy.ProxyServiceType;
 import dev.portico.web.WebServiceType;
 import picocli.CommandLine;
 
@@ -38,7 +40,8 @@ public final class Main {
 
     /** The service types of this build. */
     public static ServiceTypes builtinTypes() {
-        return ServiceTypes.of(new WebServiceType(), new LbServiceType(), new DnsServiceType());
+        return ServiceTypes.of(new WebServiceType(), new LbServiceType(), new DnsServiceType(),
+                new ProxyServiceType());
     }
 
     /** The picocli command tree. */
@@ -49,6 +52,7 @@ public final class Main {
         cl.addSubcommand("web", new WebCommand(cli));
         cl.addSubcommand("lb", new LbCommand(cli));
         cl.addSubcommand("dns", new DnsCommand(cli));
+        cl.addSubcommand("proxy", new ProxyCommand(cli));
         cl.addSubcommand("demo", new DemoCommand(cli));
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));

@@ -1,0 +1,76 @@
+package dev.portico.server.cmd;
+
+import dev.portico.core.config.ConfigException;
+import dev.portico.server.Cli;
+import dev.portico.server.Daemon;
+import dev.portico.server.config.ServerConfig;
+import dev.portico.server.config.ServiceSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code portico proxy --listen HOST:PORT --backend HOST:PORT ...}: an HTTP reverse proxy with no
+ * config file. The flags become a {@code type: proxy} section ({@code listen}, {@code backends},
+ * {@code scheduler}, {@code health}: the {@code *} pool) read by the proxy service type, exactly as
+ * if it came from a file.
+ */
+@Command(name = "proxy", mixinStandardHelpOptions = true,
+        description = {"Reverse-proxy HTTP to backends, no config file needed.",
+                "Example: portico proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002"})
+public final class ProxyCommand implements Callable<Integer> {
+
+    /** Where {@code portico proxy} listens unless told otherwise. */
+    static final String DEFAULT_LISTEN = "0.0.0.0:8080";
+
+    private final Cli cli;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Option(names = "--backend", required = true, paramLabel = "HOST:PORT",
+            description = "A backend HTTP server (repeat the flag for more).")
+    List<String> backends;
+
+    @Option(names = "--scheduler", paramLabel = "NAME",
+            description = "roundrobin (default), iphash, urlhash, or any lb scheduler (leastconns, maglev...).")
+    String scheduler;
+
+    @Option(names = "--health", paramLabel = "CHECK", description = "none (default: a refused connect marks a backend down), tcp, http, http:/path or icmp.")
+    String health;
+
+    public ProxyCommand(Cli cli) {
+        this.cli = cli;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (cli.types().find("proxy").isEmpty()) {
+            cli.err().println("portico: this build has no 'proxy' service type");
+            return Cli.FAILED;
+        }
+        QuickStart.FlagSection section = QuickStart.FlagSection.service("proxy")
+                .put("listen", List.of(runtime.listen(DEFAULT_LISTEN)), "--listen")
+                .put("backends", backends, "--backend")
+                .put("scheduler", scheduler, "--scheduler")
+                .put("health", health, "--health");
+        ServiceSpec proxy;
+        try {
+            proxy = QuickStart.spec(cli, "proxy", section, "portico proxy");
+        } catch (ConfigException e) {
+            CheckCommand.printProblems(cli, e);
+            return Cli.USAGE;
+        }
+        ServerConfig config = runtime.toConfig(spec, "portico proxy", proxy);
+        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
+        });
+    }
+}
