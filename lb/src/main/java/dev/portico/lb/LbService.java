@@ -49,9 +49,8 @@ import java.util.concurrent.TimeUnit;
  * Netty offers zero-copy relaying only as {@code EpollSocketChannel.spliceTo}, and the relay
  * copies through pooled buffers instead, for these reasons:
  * <ul>
- *   <li>The transport picked by default is io_uring wherever the kernel has it (every machine
- *       this runs on so far); Netty's io_uring channels have no splice, so it could only serve the
- *       epoll fallback.</li>
+ *   <li>Netty's io_uring channels have no splice, so it could only serve the epoll transport
+ *       (the default); a service on io_uring would need a second data path.</li>
  *   <li>{@code spliceTo(peer, Integer.MAX_VALUE)} never completes while the connection lives and
  *       reports no byte counts, so the per-backend {@code bytes in/out} the admin API, the
  *       dashboard and the stats tests rely on would be lost; a bounded length per call gives
