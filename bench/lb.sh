@@ -11,7 +11,7 @@
 #   SCENARIOS=keepalive,close bench/lb.sh         # a few scenarios
 #
 # Environment (defaults in brackets):
-#   DURATION [10s]  WARMUP [2s]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
+#   DURATION [10s]  WARMUP [10s, the JVM compiles its hot paths meanwhile]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
 #   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
 #   BENCH_DIR [a new /tmp/portico-lb-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
@@ -21,7 +21,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
 DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-2s}
+WARMUP=${WARMUP:-10s}
 SCENARIOS=${SCENARIOS:-keepalive,close,bulk}
 TARGETS=${TARGETS:-haproxy,portico}
 SERVER_CPU=${SERVER_CPU:-0}

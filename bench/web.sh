@@ -10,7 +10,7 @@
 #   SCENARIOS=small-c50,gzip-c50,rss bench/web.sh
 #
 # Environment (defaults in brackets):
-#   DURATION [10s]  WARMUP [3s]  RUNS [1, the median run by rps is reported]
+#   DURATION [10s]  WARMUP [10s, the JVM compiles its hot paths meanwhile]  RUNS [1, the median run by rps is reported]
 #   SCENARIOS [all]: comma list of small-c50 small-c256 medium-c50 large-c50 404-c50
 #                    pipeline8-c50 gzip-c50 gzip-static-c50 rss  (a prefix works: SCENARIOS=small)
 #   TARGETS [nginx,portico]   PORTICO=skip is the same as TARGETS=nginx
@@ -26,7 +26,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 LIB=$SCRIPT_DIR/lib
 
 DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-3s}
+WARMUP=${WARMUP:-10s}
 RUNS=${RUNS:-1}
 SCENARIOS=${SCENARIOS:-all}
 TARGETS=${TARGETS:-nginx,portico}
