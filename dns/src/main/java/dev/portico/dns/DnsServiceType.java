@@ -7,6 +7,7 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.health.HealthCheckSection;
 
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -98,7 +99,7 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
         int before = r.problems().list().size();
         long[] ttl = ttl(r);
         List<AddressSpec> addresses = addresses(r);
-        HealthCheckConfig health = HealthSection.read(r, "health", HealthCheckConfig.parse("tcp"));
+        HealthCheckConfig health = HealthCheckSection.read(r, "health", HealthCheckConfig.parse("tcp"));
         int answers = r.integer("answers", 0, 0, 64);
         List<InetAddress> lastResort = r.list("last_resort", List.of(), IpLiteral::parse);
         r.finish();

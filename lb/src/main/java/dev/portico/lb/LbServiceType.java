@@ -8,7 +8,7 @@ import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.health.HealthCheckConfig;
-import dev.portico.upstream.health.HealthCheckType;
+import dev.portico.upstream.health.HealthCheckSection;
 import dev.portico.upstream.scheduler.Schedulers;
 
 import java.time.Duration;
@@ -84,10 +84,7 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             s.problem("scheduler", "bad '" + s.path() + ".scheduler': " + e.getMessage());
         }
         if (s.has("health")) {
-            HealthCheckConfig health = readHealth(s);
-            if (health != null) {
-                b.health(health);
-            }
+            b.health(HealthCheckSection.read(s, "health", HealthCheckConfig.parse("tcp")));
         }
         b.retries(readRetries(s));
         Section timeouts = s.section("timeouts");
@@ -165,50 +162,6 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             } catch (IllegalArgumentException e) {
                 parent.problems().add(item.location(), "bad '" + itemPath + "': " + e.getMessage());
             }
-        }
-    }
-
-    private static HealthCheckConfig readHealth(Section s) {
-        ConfigNode node = s.node("health").orElseThrow();
-        if (node instanceof ConfigNode.ScalarNode scalar) {
-            try {
-                return HealthCheckConfig.parse(scalar.text());
-            } catch (IllegalArgumentException e) {
-                s.problem("health", "bad '" + s.path() + ".health': " + e.getMessage());
-                return null;
-            }
-        }
-        Section h = s.section("health");
-        HealthCheckConfig d = HealthCheckConfig.parse("tcp");
-        HealthCheckType type;
-        try {
-            type = HealthCheckType.parse(h.oneOf("type", "tcp", List.of("none", "tcp", "http", "icmp")));
-        } catch (IllegalArgumentException e) {
-            type = HealthCheckType.TCP;
-        }
-        String path = h.string("path", d.path());
-        Duration interval = h.duration("interval", d.interval());
-        Duration timeout = h.duration("timeout", d.timeout());
-        int rise = h.integer("rise", d.rise(), 1, 1000);
-        int fall = h.integer("fall", d.fall(), 1, 1000);
-        Duration downInterval = h.duration("down_interval", d.downInterval());
-        Duration allDownInterval = h.duration("all_down_interval", d.allDownInterval());
-        int port = h.integer("port", 0, 0, 65535);
-        String body = h.string("body_contains", "");
-        String hostHeader = h.string("host_header", "");
-        String expect = h.string("expect", null);
-        h.finish();
-        try {
-            HealthCheckConfig.Builder hb = HealthCheckConfig.builder(type).path(path).interval(interval)
-                    .timeout(timeout).rise(rise).fall(fall).downInterval(downInterval)
-                    .allDownInterval(allDownInterval).port(port).bodyContains(body).hostHeader(hostHeader);
-            if (expect != null) {
-                hb.expect(expect);
-            }
-            return hb.build();
-        } catch (IllegalArgumentException e) {
-            s.problem("health", "bad '" + s.path() + ".health': " + e.getMessage());
-            return null;
         }
     }
 

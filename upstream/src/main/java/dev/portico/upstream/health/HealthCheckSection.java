@@ -1,9 +1,7 @@
-package dev.portico.dns;
+package dev.portico.upstream.health;
 
 import dev.portico.core.config.ConfigNode;
 import dev.portico.core.config.Section;
-import dev.portico.upstream.health.HealthCheckConfig;
-import dev.portico.upstream.health.HealthCheckType;
 
 import java.time.Duration;
 import java.util.List;
@@ -11,15 +9,16 @@ import java.util.List;
 /**
  * Reads a {@code health:} value: the quick form ({@code tcp}, {@code icmp}, {@code http:/path}) or
  * a mapping with {@code type, port, path, interval, timeout, rise, fall, down_interval,
- * all_down_interval, expect, body_contains, host_header}.
+ * all_down_interval, expect, body_contains, host_header}. Shared by every service type that
+ * health-checks backends (lb, dns, proxy), so the key means the same everywhere.
  */
-final class HealthSection {
+public final class HealthCheckSection {
 
-    private HealthSection() {
+    private HealthCheckSection() {
     }
 
     /** The check, or {@code def} when absent; problems go to the section's list. */
-    static HealthCheckConfig read(Section s, String key, HealthCheckConfig def) {
+    public static HealthCheckConfig read(Section s, String key, HealthCheckConfig def) {
         ConfigNode node = s.node(key).orElse(null);
         if (node == null || node instanceof ConfigNode.ScalarNode n && n.text() == null) {
             return def;
