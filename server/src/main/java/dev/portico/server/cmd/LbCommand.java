@@ -1,10 +1,6 @@
 package dev.portico.server.cmd;
 
-import dev.portico.core.config.ConfigException;
 import dev.portico.server.Cli;
-import dev.portico.server.Daemon;
-import dev.portico.server.config.ServerConfig;
-import dev.portico.server.config.ServiceSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,24 +50,6 @@ public final class LbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (cli.types().find("lb").isEmpty()) {
-            cli.err().println("portico: this build has no 'lb' service type");
-            return Cli.FAILED;
-        }
-        QuickStart.FlagSection section = QuickStart.FlagSection.service("lb")
-                .put("listen", List.of(runtime.listen(DEFAULT_LISTEN)), "--listen")
-                .put("backends", backends, "--backend")
-                .put("scheduler", scheduler, "--scheduler")
-                .put("health", health, "--health");
-        ServiceSpec lb;
-        try {
-            lb = QuickStart.spec(cli, "lb", section, "portico lb");
-        } catch (ConfigException e) {
-            CheckCommand.printProblems(cli, e);
-            return Cli.USAGE;
-        }
-        ServerConfig config = runtime.toConfig(spec, "portico lb", lb);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
-        });
+        return QuickStart.runBalanced(cli, spec, runtime, "lb", DEFAULT_LISTEN, backends, scheduler, health);
     }
 }

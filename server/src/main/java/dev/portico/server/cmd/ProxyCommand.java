@@ -1,10 +1,6 @@
 package dev.portico.server.cmd;
 
-import dev.portico.core.config.ConfigException;
 import dev.portico.server.Cli;
-import dev.portico.server.Daemon;
-import dev.portico.server.config.ServerConfig;
-import dev.portico.server.config.ServiceSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,24 +49,6 @@ public final class ProxyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (cli.types().find("proxy").isEmpty()) {
-            cli.err().println("portico: this build has no 'proxy' service type");
-            return Cli.FAILED;
-        }
-        QuickStart.FlagSection section = QuickStart.FlagSection.service("proxy")
-                .put("listen", List.of(runtime.listen(DEFAULT_LISTEN)), "--listen")
-                .put("backends", backends, "--backend")
-                .put("scheduler", scheduler, "--scheduler")
-                .put("health", health, "--health");
-        ServiceSpec proxy;
-        try {
-            proxy = QuickStart.spec(cli, "proxy", section, "portico proxy");
-        } catch (ConfigException e) {
-            CheckCommand.printProblems(cli, e);
-            return Cli.USAGE;
-        }
-        ServerConfig config = runtime.toConfig(spec, "portico proxy", proxy);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
-        });
+        return QuickStart.runBalanced(cli, spec, runtime, "proxy", DEFAULT_LISTEN, backends, scheduler, health);
     }
 }

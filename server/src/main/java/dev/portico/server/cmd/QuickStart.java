@@ -10,6 +10,7 @@ import dev.portico.server.Supervisor;
 import dev.portico.server.config.ServerConfig;
 import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,6 +76,34 @@ final class QuickStart {
         ConfigNode node(String label) {
             return new ConfigNode.MapNode(Location.of(label), entries, keys);
         }
+    }
+
+    /**
+     * The quick start of a service type that balances over {@code --backend}s ({@code lb},
+     * {@code proxy}): the flags become the type's section ({@code listen}, {@code backends},
+     * {@code scheduler}, {@code health}), read exactly as if they came from a file.
+     */
+    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type,
+                           String defaultListen, List<String> backends, String scheduler, String health) throws Exception {
+        if (cli.types().find(type).isEmpty()) {
+            cli.err().println("portico: this build has no '" + type + "' service type");
+            return Cli.FAILED;
+        }
+        FlagSection section = FlagSection.service(type)
+                .put("listen", List.of(runtime.listen(defaultListen)), "--listen")
+                .put("backends", backends, "--backend")
+                .put("scheduler", scheduler, "--scheduler")
+                .put("health", health, "--health");
+        ServiceSpec service;
+        try {
+            service = spec(cli, type, section, "portico " + type);
+        } catch (ConfigException e) {
+            CheckCommand.printProblems(cli, e);
+            return Cli.USAGE;
+        }
+        ServerConfig config = runtime.toConfig(command, "portico " + type, service);
+        return run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
+        });
     }
 
     /** Reads a flag-made section through the registry's type; problems are thrown together. */
