@@ -15,6 +15,7 @@ import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ExchangeListener;
 import dev.portico.web.http.HttpConnection;
+import dev.portico.web.http.HttpListeners;
 import dev.portico.web.http.HttpContext;
 import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.RequestHandler;
@@ -284,26 +285,14 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
 
     @Override
     public List<String> endpoints() {
-        List<String> out = new ArrayList<>();
-        for (TcpListener l : listeners.values()) {
-            var a = l.localAddress();
-            String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-            out.add("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
-        }
-        return out;
+        return HttpListeners.endpoints(listeners.values());
     }
 
     @Override
     public synchronized void stop(Duration grace) {
         listeners.values().forEach(TcpListener::close);
         listeners.clear();
-        channels.forEach(ch -> ch.pipeline().fireUserEventTriggered(HttpConnection.DRAIN));
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (!channels.isEmpty() && System.nanoTime() < deadline) {
-            channels.newCloseFuture().awaitUninterruptibly(Math.max(1, Math.min(100,
-                    TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
-        }
-        channels.close().awaitUninterruptibly(2000);
+        HttpListeners.drain(channels, grace);
         for (int i = started.size() - 1; i >= 0; i--) {
             try {
                 started.get(i).onStop(this);
