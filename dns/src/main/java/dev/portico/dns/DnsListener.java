@@ -69,14 +69,21 @@ final class DnsListener implements AutoCloseable {
         int attempts = address.port() == 0 ? BIND_ATTEMPTS : 1;
         IOException last = null;
         for (int i = 0; i < attempts; i++) {
+            // TCP first: a port the kernel gives a TCP listener is free of TCP client sockets too
+            // (the usual clash with port 0), and UDP sockets on the same port are rare.
             List<Channel> udp = new ArrayList<>();
+            TcpListener tcp = null;
             try {
-                InetSocketAddress target = bindUdp(transport, group, address.toAddress(), udpHandler, udp);
-                TcpListener tcp = TcpListener.bind(transport, group, new HostPort(address.host(), target.getPort()),
-                        1024, tcpInit);
+                tcp = TcpListener.bind(transport, group, address, 1024, tcpInit);
+                InetSocketAddress target = new InetSocketAddress(address.toAddress().getAddress(),
+                        tcp.localAddress().getPort());
+                bindUdp(transport, group, target, udpHandler, udp);
                 return new DnsListener(address, udp, tcp, target);
             } catch (IOException e) {
                 udp.forEach(Channel::close);
+                if (tcp != null) {
+                    tcp.close();
+                }
                 last = e;
             }
         }
