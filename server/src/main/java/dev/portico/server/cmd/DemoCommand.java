@@ -59,8 +59,22 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Where the balanced demo service listens (default: " + DEFAULT_LB_LISTEN + ").")
     String lbListen;
 
+    @Option(names = "--proxy-listen", paramLabel = "HOST:PORT",
+            description = "Where the HTTP reverse proxy over the demo backends listens (default: 127.0.0.1:8001).")
+    String proxyListen;
+
+    @Option(names = "--dns-listen", paramLabel = "HOST:PORT",
+            description = "Where the demo DNS server listens, UDP and TCP (default: 127.0.0.1:5353).")
+    String dnsListen;
+
     /** Where the balanced service listens unless told otherwise. */
     static final String DEFAULT_LB_LISTEN = "127.0.0.1:8000";
+
+    /** Where the proxy listens unless told otherwise. */
+    static final String DEFAULT_PROXY_LISTEN = "127.0.0.1:8001";
+
+    /** Where the DNS server listens unless told otherwise. */
+    static final String DEFAULT_DNS_LISTEN = "127.0.0.1:5353";
 
     /** How many backends the balanced service has. */
     static final int BACKENDS = 2;
@@ -86,7 +100,9 @@ public final class DemoCommand implements Callable<Integer> {
                     .put("listen", runtime.listen(DEFAULT_LISTEN), "--listen")
                     .put("gzip", QuickStart.FlagSection.nested().put("enabled", "true", "--gzip"), "--gzip"), "portico demo"));
             for (int i = 1; i <= BACKENDS; i++) {
-                String address = "127.0.0.1:" + freePort();
+                // Each backend on its own loopback address, so the DNS record below has one address per backend.
+                String host = "127.0.0." + (10 + i);
+                String address = host + ":" + freePort(host);
                 backends.add(address);
                 services.add(QuickStart.spec(cli, "backend-" + i, QuickStart.FlagSection.service("web")
                         .put("root", backendSite(root, i).toString(), "portico demo")
@@ -95,6 +111,30 @@ public final class DemoCommand implements Callable<Integer> {
             services.add(QuickStart.spec(cli, "balanced", QuickStart.FlagSection.service("lb")
                     .put("listen", List.of(lbListen != null ? lbListen : DEFAULT_LB_LISTEN), "--lb-listen")
                     .put("backends", backends, "portico demo"), "portico demo"));
+            if (cli.types().find("proxy").isPresent()) {
+                services.add(QuickStart.spec(cli, "proxied", QuickStart.FlagSection.service("proxy")
+                        .put("listen", List.of(proxyListen != null ? proxyListen : DEFAULT_PROXY_LISTEN), "--proxy-listen")
+                        .put("backends", backends, "portico demo")
+                        .put("health", "tcp", "portico demo"), "portico demo"));
+            }
+            if (cli.types().find("dns").isPresent()) {
+                Path zone = demoZone(root);
+                QuickStart.FlagSection www = QuickStart.FlagSection.nested()
+                        .put("ttl", "30/5", "portico demo")
+                        .put("addresses", backends, "portico demo")
+                        .put("health", "tcp", "portico demo");
+                QuickStart.FlagSection backup = QuickStart.FlagSection.nested()
+                        .put("ttl", "30/5", "portico demo")
+                        .put("addresses", List.of("127.0.0.1"), "portico demo")
+                        .put("health", "none", "portico demo");
+                services.add(QuickStart.spec(cli, "names", QuickStart.FlagSection.service("dns")
+                        .put("listen", List.of(dnsListen != null ? dnsListen : DEFAULT_DNS_LISTEN), "--dns-listen")
+                        .put("zones", QuickStart.FlagSection.nested().put("demo.test", zone.toString(), "portico demo"),
+                                "portico demo")
+                        .put("dynamic", QuickStart.FlagSection.nested()
+                                .put("www.demo.test", www, "portico demo")
+                                .put("_www.demo.test", backup, "portico demo"), "portico demo"), "portico demo"));
+            }
         } catch (ConfigException e) {
             CheckCommand.printProblems(cli, e);
             return Cli.USAGE;
@@ -106,9 +146,15 @@ public final class DemoCommand implements Callable<Integer> {
     private void printUrls(Daemon daemon) {
         List<String> site = List.of();
         List<String> balanced = List.of();
+        List<String> proxied = List.of();
+        List<String> names = List.of();
         for (Supervisor.Running r : daemon.supervisor().running()) {
             if (r.spec().name().equals("site")) {
                 site = r.service().endpoints();
+            } else if (r.spec().name().equals("proxied")) {
+                proxied = r.service().endpoints();
+            } else if (r.spec().name().equals("names")) {
+                names = r.service().endpoints();
             } else if (r.service() instanceof LbService lb) {
                 balanced = lb.listenAddresses().stream()
                         .map(a -> "http://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + "/").toList();
@@ -118,6 +164,15 @@ public final class DemoCommand implements Callable<Integer> {
         cli.out().println("Open " + String.join(" or ", site) + " in a browser.");
         cli.out().println("Balanced: " + String.join(" or ", balanced) + " (" + BACKENDS
                 + " backends, round robin: reload to see which one answers)");
+        if (!proxied.isEmpty()) {
+            cli.out().println("Proxied: " + String.join(" or ", proxied) + " (HTTP reverse proxy over the same backends)");
+        }
+        if (!names.isEmpty()) {
+            String endpoint = names.getFirst();
+            HostPort at = HostPort.parse(endpoint.substring(endpoint.lastIndexOf(' ') + 1));
+            cli.out().println("DNS: " + String.join(" or ", names) + "; try  dig @" + at.host() + " -p " + at.port()
+                    + " www.demo.test  (one address per healthy backend; when both are down, _www.demo.test answers)");
+        }
         if (daemon.admin() != null) {
             String api = daemon.admin().baseUrl() + AdminApi.PREFIX + "services";
             String tokenFile = daemon.adminTokens().stream().filter(t -> t.file() != null)
@@ -146,11 +201,27 @@ public final class DemoCommand implements Callable<Integer> {
         return site;
     }
 
-    /** A port free on loopback right now, for a demo backend. */
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    /** A port free on a loopback address right now, for a demo backend. */
+    private static int freePort(String host) throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
             return s.getLocalPort();
         }
+    }
+
+    /** The demo's zone file, {@code demo.test}, next to the site. */
+    static Path demoZone(Path root) throws IOException {
+        Path zone = root.resolveSibling(root.getFileName() + "-demo.test.zone");
+        Files.writeString(zone, """
+                $ORIGIN demo.test.
+                $TTL 300
+                @     IN SOA ns hostmaster 1 3600 600 86400 60
+                @     IN NS  ns
+                ns    IN A   127.0.0.1
+                site  IN A   127.0.0.1
+                docs  IN CNAME site
+                @     IN TXT "Portico demo zone; www.demo.test is a health-checked failover record"
+                """, StandardCharsets.UTF_8);
+        return zone;
     }
 
     /** Copies the bundled site into {@code target} (files already there are replaced); returns it. */

@@ -47,6 +47,8 @@ class DemoCommandTest {
         AtomicReference<HttpResponse<byte[]>> large = new AtomicReference<>();
         Set<String> balanced = new HashSet<>();
         AtomicReference<String> services = new AtomicReference<>();
+        AtomicReference<String> proxiedBody = new AtomicReference<>();
+        Set<String> wwwAnswers = new HashSet<>();
         CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
             try (HttpClient http = HttpClient.newHttpClient()) {
                 seen.set((WebConfig) d.supervisor().running().getFirst().spec().config());
@@ -56,7 +58,17 @@ class DemoCommandTest {
                 large.set(http.send(HttpRequest.newBuilder(URI.create(base + "docs/large.txt"))
                         .header("Accept-Encoding", "gzip").timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofByteArray()));
-                LbService lb = (LbService) d.supervisor().running().getLast().service();
+                LbService lb = (LbService) service(d, "balanced");
+                dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) service(d, "proxied");
+                proxiedBody.set(Api.fetch("http://127.0.0.1:" + proxy.port() + "/"));
+                dev.portico.dns.DnsService dns = (dev.portico.dns.DnsService) service(d, "names");
+                org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(dns.localAddresses().getFirst());
+                resolver.setTimeout(Duration.ofSeconds(5));
+                org.xbill.DNS.Message m = resolver.send(org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
+                        org.xbill.DNS.Name.fromString("www.demo.test."), org.xbill.DNS.Type.A, org.xbill.DNS.DClass.IN)));
+                for (org.xbill.DNS.Record rec : m.getSection(org.xbill.DNS.Section.ANSWER)) {
+                    wwwAnswers.add(((org.xbill.DNS.ARecord) rec).getAddress().getHostAddress());
+                }
                 for (int i = 0; i < 4; i++) {
                     balanced.add(Api.fetch("http://127.0.0.1:" + lb.port() + "/").replaceAll("(?s).*<h1>(.*)</h1>.*", "$1"));
                 }
@@ -68,7 +80,7 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0");
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0");
 
         assertThat(r.status).as(r.toString()).isZero();
         assertThat(seen.get().gzip().enabled()).isTrue();
@@ -83,7 +95,14 @@ class DemoCommandTest {
         assertThat(balanced).containsExactlyInAnyOrder("Backend 1 answered", "Backend 2 answered");
         assertThat(services.get()).contains("\"name\":\"site\"", "\"name\":\"backend-1\"", "\"name\":\"balanced\"",
                 "\"active_group\":\"main\"");
+        assertThat(proxiedBody.get()).contains("answered");
+        assertThat(wwwAnswers).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
+        assertThat(r.out).contains("Proxied: http://127.0.0.1:", "DNS: dns udp+tcp 127.0.0.1:", "dig @127.0.0.1 -p ");
         assertThat(r.out).contains("Balanced: http://127.0.0.1:", "Admin API: http://127.0.0.1:",
                 "/api/v1/services", "curl -H \"Authorization: Bearer $(cat ");
+    }
+
+    private static dev.portico.core.lifecycle.Service service(Daemon d, String name) {
+        return d.supervisor().running().stream().filter(r -> r.spec().name().equals(name)).findFirst().orElseThrow().service();
     }
 }
