@@ -19,8 +19,11 @@ final class ProxyMetrics {
 
     private final Counter[] statusClasses = new Counter[6];
     private final Timer latency;
+    /** Held here because Micrometer keeps only a weak reference to a meter's state object. */
+    private final Supplier<UpstreamConnections> upstreams;
 
     ProxyMetrics(String service, MeterRegistry m, AtomicInteger connections, Supplier<UpstreamConnections> upstreams) {
+        this.upstreams = upstreams;
         String[] classes = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
         for (int i = 1; i < classes.length; i++) {
             statusClasses[i] = Counter.builder("portico_proxy_requests").tag("service", service).tag("status", classes[i])
