@@ -6,9 +6,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -34,20 +31,6 @@ public final class Import3xsdCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            cli.err().println("portico: cannot read " + file + ": " + e.getMessage());
-            return Cli.FAILED;
-        }
-        try {
-            cli.out().print(new ThreeXsdImporter(file.toString(), listen).convert(text));
-            cli.out().flush();
-            return 0;
-        } catch (IllegalArgumentException e) {
-            cli.err().println("portico: " + file + ": " + e.getMessage());
-            return Cli.FAILED;
-        }
+        return QuickStart.importFile(cli, file, text -> new ThreeXsdImporter(file.toString(), listen).convert(text));
     }
 }

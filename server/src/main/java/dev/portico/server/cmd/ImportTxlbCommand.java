@@ -5,9 +5,6 @@ import dev.portico.server.txlb.TxlbImporter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -30,20 +27,6 @@ public final class ImportTxlbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            cli.err().println("portico: cannot read " + file + ": " + e.getMessage());
-            return Cli.FAILED;
-        }
-        try {
-            cli.out().print(new TxlbImporter(file.toString()).convert(text));
-            cli.out().flush();
-            return 0;
-        } catch (IllegalArgumentException e) {
-            cli.err().println("portico: " + file + ": " + e.getMessage());
-            return Cli.FAILED;
-        }
+        return QuickStart.importFile(cli, file, text -> new TxlbImporter(file.toString()).convert(text));
     }
 }

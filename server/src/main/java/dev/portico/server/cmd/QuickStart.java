@@ -12,10 +12,15 @@ import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Shared by the commands that run services: build a service from flags the way the config file
@@ -104,6 +109,28 @@ final class QuickStart {
         ServerConfig config = runtime.toConfig(command, "portico " + type, service);
         return run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
         });
+    }
+
+    /**
+     * An import command: reads {@code file}, converts its text and prints the YAML on stdout; an
+     * unreadable file or text the converter refuses is one line on stderr and exit status 1.
+     */
+    static int importFile(Cli cli, Path file, UnaryOperator<String> convert) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            cli.err().println("portico: cannot read " + file + ": " + e.getMessage());
+            return Cli.FAILED;
+        }
+        try {
+            cli.out().print(convert.apply(text));
+            cli.out().flush();
+            return 0;
+        } catch (IllegalArgumentException e) {
+            cli.err().println("portico: " + file + ": " + e.getMessage());
+            return Cli.FAILED;
+        }
     }
 
     /** Reads a flag-made section through the registry's type; problems are thrown together. */
