@@ -64,6 +64,15 @@ final class DynamicName implements AutoCloseable {
         checker.start();
     }
 
+    /** Each address with the backend that carries its health and admin state, in configured order. */
+    List<DynamicRecordStatus.Address> addresses() {
+        List<DynamicRecordStatus.Address> out = new ArrayList<>();
+        for (Backend b : pool.members()) {
+            out.add(new DynamicRecordStatus.Address(addressOf.get(b), b));
+        }
+        return out;
+    }
+
     /** The healthy addresses for one query, in rotated order; empty when all are down. */
     List<InetAddress> pick() {
         return current().pick(queries.getAndIncrement(), spec.answers());
