@@ -13,6 +13,7 @@
   const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
     'Last failure', ''];
   const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
+  const LISTENER_TYPES = new Set(['lb', 'web']);
   const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
   const FORCE = [
     { action: 'force-up', text: 'force up', forced: 'up',
@@ -270,12 +271,16 @@
       type: svc.type,
       msg,
       listeners: el('span', { class: 'listeners' }),
+      chips: new Map(),
       groups: new Map(),
     };
     const head = el('div', { class: 'svc-head' },
       el('h2', { text: svc.name }),
       el('span', { class: 'type', text: svc.type }),
       el('span', { class: 'field' }, 'listening', s.listeners));
+    if (LISTENER_TYPES.has(svc.type)) {
+      head.append(openListenerForm(s));
+    }
     s.root = el('section', { class: 'service', 'data-service': svc.name }, head);
     if (svc.groups.length === 0 && svc.scheduler == null) {
       s.endpoints = el('div', { class: 'endpoints' });
@@ -313,6 +318,51 @@
     return s;
   }
 
+  function openListenerForm(s) {
+    const address = el('input', { class: 'address', name: 'listen-address', placeholder: 'host:port', required: true,
+      spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Address to listen on' });
+    const open = el('button', { type: 'submit', class: 'small', text: 'Open',
+      title: 'Start listening on this address too' });
+    const form = el('form', { class: 'open-listener' }, address, open);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const body = { address: address.value.trim() };
+      act(open, s.msg, async () => {
+        await api('POST', 'services/' + seg(s.name) + '/listeners', body);
+        address.value = '';
+      });
+    });
+    return form;
+  }
+
+  /** One listener chip; with a close button (two clicks) for services whose listeners can change. */
+  function listenerChip(s, address) {
+    const chip = el('span', { class: 'chip', 'data-listener': address }, el('span', { text: address }));
+    if (!LISTENER_TYPES.has(s.type)) {
+      return chip;
+    }
+    const close = el('button', { type: 'button', class: 'chip-close', 'data-action': 'close-listener', text: '×',
+      title: 'Close this listener (open connections stay)', 'aria-label': 'Close listener ' + address });
+    let disarm = null;
+    close.addEventListener('click', () => {
+      if (!close.classList.contains('armed')) {
+        close.classList.add('armed');
+        close.textContent = 'close?';
+        disarm = setTimeout(() => {
+          close.classList.remove('armed');
+          close.textContent = '×';
+        }, 4000);
+        return;
+      }
+      clearTimeout(disarm);
+      close.classList.remove('armed');
+      close.textContent = '×';
+      act(close, s.msg, () => api('DELETE', 'services/' + seg(s.name) + '/listeners/' + seg(address)));
+    });
+    chip.append(close);
+    return chip;
+  }
+
   function addHostForm(s) {
     s.addGroup = el('select', { name: 'group', 'aria-label': 'Group' });
     const address = el('input', { class: 'address', name: 'address', placeholder: 'host:port', required: true,
@@ -339,8 +389,27 @@
   }
 
   function updateService(s, svc) {
-    s.listeners.replaceChildren(...(svc.listeners.length ? svc.listeners : ['none'])
-      .map((l) => el('span', { class: 'chip', text: l })));
+    const chips = [];
+    for (const l of svc.listeners) {
+      let chip = s.chips.get(l);
+      if (!chip) {
+        chip = listenerChip(s, l);
+        s.chips.set(l, chip);
+      }
+      chips.push(chip);
+    }
+    for (const [l, chip] of s.chips) {
+      if (!svc.listeners.includes(l)) {
+        chip.remove();
+        s.chips.delete(l);
+      }
+    }
+    if (chips.length === 0) {
+      s.listeners.replaceChildren(el('span', { class: 'chip none', text: 'none' }));
+    } else {
+      s.listeners.querySelectorAll('.chip.none').forEach((n) => n.remove());
+      order(s.listeners, chips);
+    }
     if (s.endpoints) {
       s.endpoints.replaceChildren(...svc.endpoints.map((e) => /^https?:\/\//.test(e)
         ? el('a', { href: e, target: '_blank', rel: 'noopener noreferrer', class: 'mono', text: e })

@@ -16,13 +16,16 @@ import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.BackendStats;
 import dev.portico.upstream.scheduler.Schedulers;
+import dev.portico.web.WebServer;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -132,11 +135,20 @@ public final class DaemonControlPlane implements ControlPlane {
 
     @Override
     public String openListener(String service, String address) {
-        LbService lb = lb(service);
+        Service s = find(service);
         HostPort hp = address(address);
         try {
-            InetSocketAddress bound = lb.openListener(hp);
-            return new HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString();
+            if (s instanceof WebServer web) {
+                synchronized (web) {
+                    List<HostPort> listen = new ArrayList<>(web.config().listen());
+                    if (!listen.contains(hp)) {
+                        listen.add(hp);
+                        web.reconfigure(web.config().withListen(listen));
+                    }
+                    return authority(web.listenAddresses().get(hp));
+                }
+            }
+            return authority(listenable(s).openListener(hp));
         } catch (IOException e) {
             throw ControlException.conflict("cannot listen on " + hp + ": " + e.getMessage());
         }
@@ -144,22 +156,56 @@ public final class DaemonControlPlane implements ControlPlane {
 
     @Override
     public void closeListener(String service, String address) {
-        LbService lb = lb(service);
+        Service s = find(service);
         HostPort hp = address(address);
+        if (s instanceof WebServer web) {
+            synchronized (web) {
+                HostPort key = configuredListener(web.listenAddresses(), hp, service);
+                List<HostPort> listen = new ArrayList<>(web.config().listen());
+                listen.remove(key);
+                try {
+                    web.reconfigure(web.config().withListen(listen));
+                } catch (IOException e) {
+                    throw new ControlException(ControlException.Kind.FAILED, e.getMessage(), e);
+                }
+            }
+            return;
+        }
+        LbService lb = listenable(s);
         List<HostPort> configured = lb.runningConfig().listen();
         List<InetSocketAddress> bound = lb.listenAddresses();
-        HostPort key = null;
+        Map<HostPort, InetSocketAddress> byConfigured = new LinkedHashMap<>();
         for (int i = 0; i < configured.size(); i++) {
-            InetSocketAddress b = i < bound.size() ? bound.get(i) : null;
-            if (configured.get(i).equals(hp)
-                    || b != null && new HostPort(b.getAddress().getHostAddress(), b.getPort()).equals(hp)) {
-                key = configured.get(i);
+            byConfigured.put(configured.get(i), i < bound.size() ? bound.get(i) : null);
+        }
+        lb.closeListener(configuredListener(byConfigured, hp, service));
+    }
+
+    /** The configured address that {@code hp} names, as configured or as bound; 404 when none. */
+    private static HostPort configuredListener(Map<HostPort, InetSocketAddress> listeners, HostPort hp, String service) {
+        HostPort key = null;
+        for (Map.Entry<HostPort, InetSocketAddress> e : listeners.entrySet()) {
+            InetSocketAddress b = e.getValue();
+            if (e.getKey().equals(hp) || b != null && new HostPort(b.getAddress().getHostAddress(), b.getPort()).equals(hp)) {
+                key = e.getKey();
             }
         }
         if (key == null) {
             throw ControlException.notFound(service + " does not listen on " + hp);
         }
-        lb.closeListener(key);
+        return key;
+    }
+
+    private static LbService listenable(Service s) {
+        if (s instanceof LbService lb) {
+            return lb;
+        }
+        throw ControlException.badRequest("service '" + s.name() + "' is a " + s.type()
+                + " service; only lb and web services open and close listeners");
+    }
+
+    private static String authority(InetSocketAddress a) {
+        return new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString();
     }
 
     @Override
@@ -291,8 +337,15 @@ public final class DaemonControlPlane implements ControlPlane {
                     active, (long) lb.openConnections(), groups);
         }
         List<String> endpoints = s.endpoints();
-        return new Views.Service(s.name(), s.type(), endpoints.stream().map(DaemonControlPlane::authority).toList(),
-                endpoints, null, null, null, List.of());
+        List<String> listeners;
+        if (s instanceof WebServer web) {
+            listeners = web.listenAddresses().values().stream().map(DaemonControlPlane::authority).toList();
+        } else if (s instanceof DnsService dns) {
+            listeners = dns.localAddresses().stream().map(DaemonControlPlane::authority).toList();
+        } else {
+            listeners = endpoints.stream().map(DaemonControlPlane::authority).toList();
+        }
+        return new Views.Service(s.name(), s.type(), listeners, endpoints, null, null, null, List.of());
     }
 
     private Views.Host host(Backend b) {
