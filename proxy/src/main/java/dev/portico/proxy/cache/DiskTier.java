@@ -163,8 +163,10 @@ public final class DiskTier implements AutoCloseable {
             return null;
         }
         if (read == null) {
-            LOG.warn("disk cache: dropping damaged entry {} ({})", file, key);
-            drop(name, e);
+            // Damaged, or replaced meanwhile by a colliding key (then the drop finds a newer entry).
+            if (drop(name, e)) {
+                LOG.warn("disk cache: dropped damaged entry {} (key {})", file, key);
+            }
             return null;
         }
         try {
