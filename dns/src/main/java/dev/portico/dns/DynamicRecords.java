@@ -95,6 +95,15 @@ final class DynamicRecords implements AutoCloseable {
         return new DynamicAnswer(head.lastResort(), near ? head.ttlMin() : head.ttlMax());
     }
 
+    /**
+     * The answer for a dynamic name as chosen for a client.
+     *
+     * @return the answer, or null when {@code name} is not dynamic
+     */
+    DynamicAnswer resolve(Name name, ClientInfo client) {
+        return resolve(name);
+    }
+
     @Override
     public void close() {
         byName.values().forEach(DynamicName::close);
