@@ -167,8 +167,13 @@ class RangeAnswersTest {
     }
 
     static void assertAnswer(DnsFixture dns, boolean tcp, String subnet, String address, int scope) throws Exception {
-        Message m = EcsQueries.query(dns, NAME, Type.A, tcp, subnet);
-        assertThat(EcsQueries.addresses(m)).as("answer for %s", subnet).containsExactly(address);
+        assertAnswer(dns, NAME, tcp, subnet, address, scope);
+    }
+
+    static void assertAnswer(DnsFixture dns, String name, boolean tcp, String subnet, String address, int scope)
+            throws Exception {
+        Message m = EcsQueries.query(dns, name, Type.A, tcp, subnet);
+        assertThat(EcsQueries.addresses(m)).as("answer for %s: %s", subnet, m).containsExactly(address);
         ClientSubnetOption ecs = EcsQueries.ecs(m);
         assertThat(ecs).isNotNull();
         assertThat(ecs.getScopePrefixLength()).as("scope for %s", subnet).isEqualTo(scope);
