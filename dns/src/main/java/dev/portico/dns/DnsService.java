@@ -117,7 +117,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(old.config().zones());
-            old.dynamic().reopenGeo();
+            try {
+                old.dynamic().reopenGeo();
+            } catch (IOException e) {
+                log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
+            }
             data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()));
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }

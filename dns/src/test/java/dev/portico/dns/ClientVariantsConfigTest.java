@@ -81,6 +81,32 @@ class ClientVariantsConfigTest {
     }
 
     @Test
+    void everyOtherKeyWritesBackToo() throws Exception {
+        DnsConfig c = parse("""
+                type: dns
+                listen: [127.0.0.1:5353, "[::1]:5353"]
+                zones: {example.test: /srv/zones/example.test.zone}
+                edns_max_payload: 1400
+                tcp_idle_timeout: 3s
+                cache_entries: 10
+                dynamic:
+                  www.example.test:
+                    ttl: 300/10
+                    addresses: [10.0.0.1, 10.0.0.2 weight 3, "10.0.0.3:8080", {address: "2001:db8::1", weight: 2, port: 81}]
+                    health: {type: http, path: /up, port: 8000, interval: 5s, rise: 4, fall: 2}
+                    answers: 2
+                    last_resort: [192.0.2.9]
+                  _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: icmp}
+                  __www.example.test: {addresses: [10.0.1.2], health: "http:/ok"}
+                """);
+        assertThat(messages()).isEmpty();
+        String yaml = new YamlWriter().write(new DnsServiceType().toYaml(c).orElseThrow());
+        Section again = Section.of(new YamlLoader().load(yaml, "written.yaml"), "services.ns", problems);
+        assertThat(new DnsServiceType().parse("ns", again)).isEqualTo(c);
+        assertThat(messages()).isEmpty();
+    }
+
+    @Test
     void theJavaBuilderSetsTheSame() throws Exception {
         DnsConfig fromFile = parse(FULL);
         DynamicRecordSpec fileSpec = fromFile.dynamic().getFirst();
