@@ -7,6 +7,7 @@ import dev.portico.core.config.Sizes;
 import dev.portico.core.net.HostPort;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.proxy.cache.CacheMeters;
+import dev.portico.proxy.cache.DiskSecondTier;
 import dev.portico.proxy.cache.HttpCache;
 import dev.portico.proxy.cache.SecondTier;
 import dev.portico.proxy.cache.SecondTierFactory;
@@ -72,10 +73,6 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         }
     }
 
-    /** The disk tier's opener when none is given. */
-    static final SecondTierFactory NO_DISK_TIER = (dir, max) -> {
-        throw new IOException("the disk tier is not available in this build");
-    };
 
     /**
      * @param name    the service name, for logs
@@ -83,7 +80,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
      * @param context the process's transport, event loops and meters
      */
     public ProxyService(String name, ProxyConfig config, ServiceContext context) {
-        this(name, config, context, NO_DISK_TIER);
+        this(name, config, context, DiskSecondTier::open);
     }
 
     /**
@@ -268,5 +265,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         listeners.clear();
         HttpListeners.drain(channels, grace);
         state.close(true);
+        if (cacheMeters != null) {
+            cacheMeters.close();
+        }
     }
 }

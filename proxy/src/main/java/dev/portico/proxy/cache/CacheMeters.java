@@ -16,11 +16,14 @@ import java.util.function.ToDoubleFunction;
 public final class CacheMeters {
 
     private final Counter[] results = new Counter[CacheResult.values().length];
+    private final MeterRegistry registry;
+    private final java.util.List<Gauge> gauges = new java.util.ArrayList<>();
     /** Held here because Micrometer keeps only a weak reference to a gauge's state object. */
     private final Supplier<HttpCache> current;
 
     public CacheMeters(String service, MeterRegistry registry, Supplier<HttpCache> current) {
         this.current = current;
+        this.registry = registry;
         for (CacheResult r : CacheResult.values()) {
             results[r.ordinal()] = Counter.builder("portico_proxy_cache_requests").tag("service", service)
                     .tag("result", r.name().toLowerCase(Locale.ROOT))
@@ -38,10 +41,15 @@ public final class CacheMeters {
 
     private void gauge(MeterRegistry registry, String service, String name, String tier, String help,
                        ToDoubleFunction<HttpCache> f) {
-        Gauge.builder(name, this, m -> {
+        gauges.add(Gauge.builder(name, this, m -> {
             HttpCache c = m.current.get();
             return c == null ? 0 : f.applyAsDouble(c);
-        }).tag("service", service).tag("tier", tier).description(help).register(registry);
+        }).tag("service", service).tag("tier", tier).description(help).register(registry));
+    }
+
+    /** Removes the gauges (a service started later under the same name registers its own). */
+    public void close() {
+        gauges.forEach(registry::remove);
     }
 
     void count(CacheResult r) {
