@@ -342,7 +342,7 @@
       s.cache.root.hidden = true;
       return;
     }
-    const tier = (name, t) => t == null ? [] : [el('span', { class: 'field' }, name,
+    const tier = (name, t) => t == null ? [] : [el('span', { class: 'field', 'data-tier': name }, name,
       el('b', { text: count(t.entries) }), 'entries',
       el('b', { text: bytes(t.bytes) }), 'of ' + bytes(t.limit))];
     const lookups = v.hits + v.misses + v.stale + v.revalidated;
