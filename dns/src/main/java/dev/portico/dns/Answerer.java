@@ -37,8 +37,16 @@ final class Answerer {
     private Answerer() {
     }
 
-    /** Builds the response to {@code q}, whose question name is {@code qname}. */
+    /** Builds the response to {@code q}, whose question name is {@code qname}, for no client in particular. */
     static Reply answer(DnsData data, Query q, Name qname) {
+        return answer(data, q, qname, ClientInfo.NONE);
+    }
+
+    /**
+     * Builds the response to {@code q}, whose question name is {@code qname}; dynamic records
+     * choose their addresses for {@code client} and record in it what the choice depended on.
+     */
+    static Reply answer(DnsData data, Query q, Name qname, ClientInfo client) {
         int ednsMaxPayload = data.config().ednsMaxPayload();
         Message m = new Message(q.id());
         Header h = m.getHeader();
@@ -73,11 +81,12 @@ final class Answerer {
             return new Reply(m, true);
         }
         h.setFlag(Flags.AA);
-        return new Reply(m, resolve(m, data, zone, qname, qtype));
+        return new Reply(m, resolve(m, data, zone, qname, qtype, client));
     }
 
     /** Fills the sections; returns whether the answer is static (cacheable). */
-    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype) {
+    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype,
+                                   ClientInfo client) {
         ZoneSet.LoadedZone zone = startZone;
         Name name = qname;
         boolean cacheable = true;
@@ -86,7 +95,7 @@ final class Answerer {
             if (dynamic) {
                 cacheable = false;
                 if (qtype == Type.A || qtype == Type.AAAA || qtype == Type.ANY) {
-                    if (!addDynamic(m, data.dynamic().resolve(name), name, qtype)) {
+                    if (!addDynamic(m, data.dynamic().resolve(name, client), name, qtype)) {
                         m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
                     }
                     return false;

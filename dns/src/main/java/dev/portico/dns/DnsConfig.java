@@ -19,9 +19,10 @@ import java.util.Objects;
  * @param ednsMaxPayload largest UDP answer sent to an EDNS client (512 to 65535; default 1232)
  * @param tcpIdleTimeout a TCP connection idle this long is closed
  * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
+ * @param geoipDb        the MaxMind DB that geo variants of dynamic records are chosen by; null for none
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
-                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries) {
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, Path geoipDb) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -59,6 +60,9 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
             if (zones.keySet().stream().noneMatch(z -> d.name().equals(z) || d.name().endsWith("." + z))) {
                 throw new IllegalArgumentException("dynamic record " + d.name() + " is not inside any zone " + zones.keySet());
             }
+            if (!d.variants().geo().isEmpty() && geoipDb == null) {
+                throw new IllegalArgumentException("dynamic record " + d.name() + " has geo variants but the service has no geoip_db");
+            }
         }
     }
 
@@ -77,7 +81,8 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      * @return the builder
      */
     public Builder toBuilder() {
-        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries);
+        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
+                .geoipDb(geoipDb);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
@@ -92,6 +97,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private int ednsMaxPayload = DEFAULT_EDNS_MAX_PAYLOAD;
         private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+        private Path geoipDb;
 
         private Builder() {
         }
@@ -174,13 +180,24 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Sets the MaxMind DB (GeoLite2-Country or alike) that geo variants are chosen by.
+         *
+         * @param file the .mmdb file; null for none
+         * @return this builder
+         */
+        public Builder geoipDb(Path file) {
+            geoipDb = file;
+            return this;
+        }
+
+        /**
          * Builds and validates the config.
          *
          * @return the config
          * @throws IllegalArgumentException when a value is invalid
          */
         public DnsConfig build() {
-            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries);
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb);
         }
     }
 }

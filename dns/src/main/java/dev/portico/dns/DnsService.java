@@ -117,6 +117,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(old.config().zones());
+            try {
+                old.dynamic().reopenGeo();
+            } catch (IOException e) {
+                log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
+            }
             data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()));
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
@@ -134,6 +139,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(next.zones());
+            boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
+                    && Objects.equals(next.geoipDb(), old.config().geoipDb());
+            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             Map<HostPort, DnsListener> added = new LinkedHashMap<>();
             try {
                 for (HostPort address : next.listen()) {
@@ -143,10 +151,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 }
             } catch (IOException | RuntimeException e) {
                 added.values().forEach(DnsListener::close);
+                if (!sameDynamic) {
+                    dynamic.close();
+                }
                 throw e;
             }
-            boolean sameDynamic = next.dynamic().equals(old.config().dynamic());
-            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             if (!sameDynamic) {
                 dynamic.start();
             }
@@ -228,9 +237,12 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 () -> config.tcpIdleTimeout());
     }
 
-    private DynamicRecords createDynamic(DnsConfig c) {
+    private DynamicRecords createDynamic(DnsConfig c) throws IOException {
+        GeoIpDb geo = c.geoipDb() != null ? GeoIpDb.open(c.geoipDb()) : null;
+        VariantContext variants = new VariantContext(geo, TaskTimer.of(context.workers().next()), context.blocking(),
+                VariantContext.DEFAULT_POLL);
         return DynamicRecords.create(c.dynamic(), spec -> Probes.forConfig(spec.health(), probes),
-                () -> TaskTimer.of(context.workers().next()));
+                () -> TaskTimer.of(context.workers().next()), variants);
     }
 
     private DnsData requireRunning() {
