@@ -304,7 +304,7 @@
   /** The cache block of a proxy service: tiers, counters, bans, and a purge / ban form. */
   function cachePanel(s) {
     const c = { stats: el('div', { class: 'cache-stats' }), bans: el('div', { class: 'cache-bans' }) };
-    const target = el('input', { class: 'target', name: 'target', placeholder: 'http://host/path?query',
+    const target = el('input', { class: 'target', name: 'target', placeholder: 'full URL, with host, path and query',
       spellcheck: 'false', autocomplete: 'off', required: true });
     const mode = el('select', { name: 'mode', 'aria-label': 'What to remove' },
       el('option', { value: 'key', text: 'this URL' }),
