@@ -2,6 +2,7 @@ package dev.portico.proxy;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,12 +29,13 @@ import java.util.Objects;
  * @param retries           further backends tried after a connect failure or a stale connection
  * @param backlog           listen backlog
  * @param transparent       transparent mode for Hosts without a pool, or null when off
+ * @param cache             the response cache, or null for none
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
-                          TransparentSpec transparent) {
+                          TransparentSpec transparent, CacheConfig cache) {
 
     /** The key of the default pool. */
     public static final String DEFAULT_POOL = "*";
@@ -77,6 +79,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private int retries = 2;
         private int backlog = 4096;
         private TransparentSpec transparent;
+        private CacheConfig cache;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -150,10 +153,16 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
             return this;
         }
 
+        /** Turns the response cache on; null turns it off. */
+        public Builder cache(CacheConfig value) {
+            cache = value;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
                     maxRequestHeaders, maxResponseHeaders, maxBodySize, keepAliveMax, keepAliveIdle, retries, backlog,
-                    transparent);
+                    transparent, cache);
         }
     }
 }

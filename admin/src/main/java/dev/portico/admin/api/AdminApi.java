@@ -68,6 +68,15 @@ public final class AdminApi implements AdminHandler {
                     (p, r) -> ok(plane.forceAddress(p.get("service"), p.get("record"), p.get("address"), action)));
         }
         post("save", (p, r) -> ok(plane.save()));
+        get("services/{service}/cache", (p, r) -> ok(plane.cache(p.get("service"))));
+        post("services/{service}/cache/purge", (p, r) -> {
+            String[] one = oneOf(r, "key", "prefix");
+            return ok(plane.purge(p.get("service"), one[0], one[1]));
+        });
+        post("services/{service}/cache/ban", (p, r) -> {
+            String[] one = oneOf(r, "prefix", "regex");
+            return ok(plane.ban(p.get("service"), one[0], one[1]));
+        });
     }
 
     @Override
@@ -154,6 +163,23 @@ public final class AdminApi implements AdminHandler {
             throw ControlException.badRequest("missing '" + field + "' (a JSON body such as {\"" + field + "\": ...})");
         }
         return s.strip();
+    }
+
+    /** Exactly one of two string fields: the values in order, the absent one null; 400 otherwise. */
+    private String[] oneOf(AdminRequest r, String first, String second) {
+        String a = optional(r, first);
+        String b = optional(r, second);
+        if ((a == null) == (b == null)) {
+            throw ControlException.badRequest("give exactly one of '" + first + "' and '" + second
+                    + "' (a JSON body such as {\"" + first + "\": ...})");
+        }
+        return new String[] {a, b};
+    }
+
+    private String optional(AdminRequest r, String field) {
+        JsonNode v = body(r).get(field);
+        String s = v != null && !v.isNull() ? v.asText() : r.param(field, null);
+        return s == null || s.isBlank() ? null : s.strip();
     }
 
     /** An integer field of the JSON body or query; {@code def} when missing (400 when def is null). */

@@ -71,6 +71,37 @@ public interface ControlPlane {
         throw ControlException.badRequest("service '" + service + "' has no dynamic DNS records");
     }
 
+    /**
+     * The response cache of a caching proxy: entries and bytes per tier, counters and bans.
+     * {@link ControlException.Kind#NOT_FOUND} when the service has no cache.
+     */
+    default Views.Cache cache(String service) {
+        throw noCache(service);
+    }
+
+    /**
+     * Removes stored responses at once, every variant, from every tier: one URL ({@code key},
+     * such as {@code http://example.com/a?b}) or every URL starting with {@code prefix}.
+     * Exactly one of them is given.
+     */
+    default Views.Purged purge(String service, String key, String prefix) {
+        throw noCache(service);
+    }
+
+    /**
+     * Bans stored responses lazily: those stored until now whose URL starts with {@code prefix}
+     * (or in which {@code regex} is found) are misses from now on. Exactly one of them is given.
+     */
+    default Views.Banned ban(String service, String prefix, String regex) {
+        throw noCache(service);
+    }
+
+    /** NOT_FOUND for an unknown service (from {@link #service}) or one without a cache. */
+    private ControlException noCache(String service) {
+        service(service);
+        return ControlException.notFound("service " + service + " has no cache");
+    }
+
     /** What can be done to a host's admin state. */
     enum HostAction {
         /** Takes new connections. */

@@ -123,4 +123,55 @@ public final class Views {
      */
     public record Saved(boolean written, String file, String backup) {
     }
+
+    /**
+     * A proxy's response cache.
+     *
+     * @param service     the service name
+     * @param memory      the memory tier
+     * @param disk        the disk tier, or null without one
+     * @param hits        answers from the cache while fresh
+     * @param misses      answers fetched from a backend
+     * @param stale       stale answers (stale-while-revalidate, stale-if-error)
+     * @param revalidated answers from the cache after a backend's 304
+     * @param bypass      requests the cache did not handle
+     * @param bans        the bans in force, as {@code prefix:...} or {@code regex:...}
+     */
+    public record Cache(String service, CacheTier memory, CacheTier disk, long hits, long misses, long stale,
+                        long revalidated, long bypass, List<String> bans) {
+        public Cache {
+            bans = List.copyOf(bans);
+        }
+    }
+
+    /**
+     * One tier of a cache.
+     *
+     * @param entries entries held (on disk: URL indexes and variants)
+     * @param bytes   bytes held
+     * @param limit   the tier's bound in bytes
+     */
+    public record CacheTier(long entries, long bytes, long limit) {
+    }
+
+    /**
+     * What a purge removed.
+     *
+     * @param service the service
+     * @param key     the URL purged, or null
+     * @param prefix  the URL prefix purged, or null
+     * @param removed URLs removed
+     */
+    public record Purged(String service, String key, String prefix, long removed) {
+    }
+
+    /**
+     * A ban just made.
+     *
+     * @param service the service
+     * @param ban     {@code prefix:...} or {@code regex:...}
+     * @param created when (ISO-8601)
+     */
+    public record Banned(String service, String ban, String created) {
+    }
 }

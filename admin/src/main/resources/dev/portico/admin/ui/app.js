@@ -293,6 +293,10 @@
             el('th', { class: c === 'Weight' ? 'num' : null, text: c })))));
         s.root.append(s.recordTable);
       }
+      if (svc.type === 'proxy') {
+        s.cache = cachePanel(s);
+        s.root.append(s.cache.root);
+      }
       return s;
     }
     s.scheduler = el('select', { class: 'scheduler', 'aria-label': 'Scheduler' });
@@ -363,6 +367,68 @@
     return chip;
   }
 
+  // ---- proxy caches ------------------------------------------------------------------------
+
+  /** The cache block of a proxy service: tiers, counters, bans, and a purge / ban form. */
+  function cachePanel(s) {
+    const c = { stats: el('div', { class: 'cache-stats' }), bans: el('div', { class: 'cache-bans' }) };
+    const target = el('input', { class: 'target', name: 'target', placeholder: 'full URL, with host, path and query',
+      spellcheck: 'false', autocomplete: 'off', required: true });
+    const mode = el('select', { name: 'mode', 'aria-label': 'What to remove' },
+      el('option', { value: 'key', text: 'this URL' }),
+      el('option', { value: 'prefix', text: 'URLs starting with' }),
+      el('option', { value: 'ban', text: 'ban URLs starting with' }));
+    const go = el('button', { type: 'submit', text: 'Purge' });
+    mode.addEventListener('change', () => setText(go, mode.value === 'ban' ? 'Ban' : 'Purge'));
+    const form = el('form', { class: 'purge' }, el('span', { text: 'Remove from the cache:' }), mode, target, go);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const value = target.value.trim();
+      const how = mode.value;
+      act(go, s.msg, async () => {
+        const base = 'services/' + seg(s.name) + '/cache/';
+        if (how === 'ban') {
+          const r = await api('POST', base + 'ban', { prefix: value });
+          notice('ok', 'Banned ' + r.ban.replace(/^prefix:/, '') + '… in ' + s.name
+            + ': stored copies are misses from now on.');
+        } else {
+          const r = await api('POST', base + 'purge', how === 'key' ? { key: value } : { prefix: value });
+          notice('ok', 'Purged ' + r.removed + (r.removed === 1 ? ' URL' : ' URLs') + ' from ' + s.name + '.');
+        }
+        target.value = '';
+      });
+    });
+    c.root = el('div', { class: 'cache', hidden: true }, c.stats, c.bans, form);
+    return c;
+  }
+
+  async function updateCache(s) {
+    let v;
+    try {
+      v = await api('GET', 'services/' + seg(s.name) + '/cache');
+    } catch (e) {
+      s.cache.root.hidden = true;
+      return;
+    }
+    const tier = (name, t) => t == null ? [] : [el('span', { class: 'field', 'data-tier': name }, name,
+      el('b', { text: count(t.entries) }), 'entries',
+      el('b', { text: bytes(t.bytes) }), 'of ' + bytes(t.limit))];
+    const lookups = v.hits + v.misses + v.stale + v.revalidated;
+    const ratio = lookups ? Math.round(100 * (v.hits + v.stale + v.revalidated) / lookups) + '%' : '–';
+    s.cache.stats.replaceChildren(el('span', { class: 'label', text: 'cache' }),
+      ...tier('memory', v.memory), ...tier('disk', v.disk),
+      el('span', { class: 'field', 'data-counter': 'hits' }, el('b', { text: count(v.hits) }), 'hits'),
+      el('span', { class: 'field', 'data-counter': 'misses' }, el('b', { text: count(v.misses) }), 'misses'),
+      el('span', { class: 'field' }, el('b', { text: count(v.stale) }), 'stale'),
+      el('span', { class: 'field' }, el('b', { text: count(v.revalidated) }), 'revalidated'),
+      el('span', { class: 'field' }, el('b', { text: count(v.bypass) }), 'bypass'),
+      el('span', { class: 'field' }, 'served from cache', el('b', { text: ratio })));
+    s.cache.bans.replaceChildren(...(v.bans.length
+      ? [el('span', { class: 'label', text: 'bans' }), ...v.bans.map((b) => el('span', { class: 'chip', text: b }))]
+      : []));
+    s.cache.root.hidden = false;
+  }
+
   function addHostForm(s) {
     s.addGroup = el('select', { name: 'group', 'aria-label': 'Group' });
     const address = el('input', { class: 'address', name: 'address', placeholder: 'host:port', required: true,
@@ -416,6 +482,9 @@
         : el('span', { class: 'mono', text: e })));
       if (s.recordTable && svc.records) {
         updateRecords(s, svc.records);
+      }
+      if (s.cache) {
+        updateCache(s);
       }
       return;
     }

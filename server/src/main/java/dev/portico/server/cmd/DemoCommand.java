@@ -105,9 +105,12 @@ public final class DemoCommand implements Callable<Integer> {
                 String host = "127.0.0." + (10 + i);
                 String address = host + ":" + freePort(host);
                 backends.add(address);
+                // The backends' style sheet says Cache-Control: max-age=60, so the caching proxy keeps it.
                 services.add(QuickStart.spec(cli, "backend-" + i, QuickStart.FlagSection.service("web")
                         .put("root", backendSite(root, i).toString(), "portico demo")
-                        .put("listen", address, "portico demo"), "portico demo"));
+                        .put("listen", address, "portico demo")
+                        .put("expires", QuickStart.FlagSection.nested().put("css", "1m", "portico demo"), "portico demo"),
+                        "portico demo"));
             }
             services.add(QuickStart.spec(cli, "balanced", QuickStart.FlagSection.service("lb")
                     .put("listen", List.of(lbListen != null ? lbListen : DEFAULT_LB_LISTEN), "--lb-listen")
@@ -116,7 +119,9 @@ public final class DemoCommand implements Callable<Integer> {
                 services.add(QuickStart.spec(cli, "proxied", QuickStart.FlagSection.service("proxy")
                         .put("listen", List.of(proxyListen != null ? proxyListen : DEFAULT_PROXY_LISTEN), "--proxy-listen")
                         .put("backends", backends, "portico demo")
-                        .put("health", "tcp", "portico demo"), "portico demo"));
+                        .put("health", "tcp", "portico demo")
+                        .put("cache", QuickStart.FlagSection.nested().put("memory_size", "64m", "portico demo"),
+                                "portico demo"), "portico demo"));
             }
             if (cli.types().find("dns").isPresent()) {
                 Path zone = demoZone(root);
@@ -172,7 +177,9 @@ public final class DemoCommand implements Callable<Integer> {
         cli.out().println("Balanced: " + String.join(" or ", balanced) + " (" + BACKENDS
                 + " backends, round robin: reload to see which one answers)");
         if (!proxied.isEmpty()) {
-            cli.out().println("Proxied: " + String.join(" or ", proxied) + " (HTTP reverse proxy over the same backends)");
+            cli.out().println("Proxied: " + String.join(" or ", proxied) + " (HTTP reverse proxy with a 64 MiB memory cache "
+                    + "over the same backends; the page is fetched each time, its style sheet is cached for a minute:");
+            cli.out().println("  curl -sI " + proxied.getFirst() + "style.css | grep X-Cache   # MISS, then HIT)");
         }
         if (!names.isEmpty()) {
             String endpoint = names.getFirst();
@@ -227,13 +234,15 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(site);
         Files.writeString(site.resolve("index.html"), """
                 <!doctype html>
-                <html><head><meta charset="utf-8"><title>Backend %d</title></head>
+                <html><head><meta charset="utf-8"><title>Backend %d</title><link rel="stylesheet" href="style.css"></head>
                 <body style="font-family: sans-serif; margin: 3em">
                 <h1>Backend %d answered</h1>
                 <p>This page came through the <code>balanced</code> lb service. Reload: the next connection goes to
                 the other backend. Disable one through the admin API and every reload lands on the other.</p>
                 </body></html>
                 """.formatted(n, n), StandardCharsets.UTF_8);
+        Files.writeString(site.resolve("style.css"), "/* backend " + n + ": Cache-Control: max-age=60 (expires: {css: 1m}) */\n"
+                + "h1 { color: #2b5fb4; }\n", StandardCharsets.UTF_8);
         return site;
     }
 

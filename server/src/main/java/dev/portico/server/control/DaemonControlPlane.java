@@ -11,6 +11,10 @@ import dev.portico.dns.DynamicRecordStatus;
 import dev.portico.lb.BackendGroup;
 import dev.portico.lb.LbConfig;
 import dev.portico.lb.LbService;
+import dev.portico.proxy.ProxyService;
+import dev.portico.proxy.cache.Ban;
+import dev.portico.proxy.cache.CacheStats;
+import dev.portico.proxy.cache.HttpCache;
 import dev.portico.server.Supervisor;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
@@ -22,6 +26,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +34,7 @@ import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The admin API's view of a running process: lists every service the {@link Supervisor} runs,
@@ -284,6 +290,46 @@ public final class DaemonControlPlane implements ControlPlane {
         return new Views.DnsRecord(spec.name(), r.level(), r.fallbackOf(), spec.ttlMax(), spec.ttlMin(), spec.answers(),
                 spec.lastResort().stream().map(InetAddress::getHostAddress).toList(), spec.health().toString(),
                 addresses);
+    }
+
+    @Override
+    public Views.Cache cache(String service) {
+        HttpCache c = httpCache(service);
+        CacheStats st = c.stats();
+        return new Views.Cache(service, new Views.CacheTier(st.memoryEntries(), st.memoryBytes(), st.memoryLimit()),
+                c.hasDisk() ? new Views.CacheTier(st.diskEntries(), st.diskBytes(), st.diskLimit()) : null,
+                st.hits(), st.misses(), st.stale(), st.revalidated(), st.bypass(), st.bans());
+    }
+
+    @Override
+    public Views.Purged purge(String service, String key, String prefix) {
+        HttpCache c = httpCache(service);
+        try {
+            int n = key != null ? c.purge(key) : c.purgePrefix(prefix);
+            return new Views.Purged(service, key, prefix, n);
+        } catch (IOException e) {
+            throw new ControlException(ControlException.Kind.FAILED, "purge failed on the disk tier: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Views.Banned ban(String service, String prefix, String regex) {
+        HttpCache c = httpCache(service);
+        Ban b;
+        try {
+            b = prefix != null ? c.banPrefix(prefix) : c.banRegex(regex);
+        } catch (PatternSyntaxException e) {
+            throw ControlException.badRequest("bad regex: " + e.getDescription());
+        }
+        return new Views.Banned(service, b.describe(), Instant.ofEpochMilli(b.createdAt()).toString());
+    }
+
+    private HttpCache httpCache(String name) {
+        Service s = find(name);
+        if (s instanceof ProxyService p && p.cache() != null) {
+            return p.cache();
+        }
+        throw ControlException.notFound("service '" + name + "' has no cache (only proxy services with a 'cache:' section)");
     }
 
     private Service find(String name) {

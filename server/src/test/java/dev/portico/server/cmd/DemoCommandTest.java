@@ -62,6 +62,13 @@ class DemoCommandTest {
                 LbService lb = (LbService) service(d, "balanced");
                 dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) service(d, "proxied");
                 proxiedBody.set(Api.fetch("http://127.0.0.1:" + proxy.port() + "/"));
+                java.util.List<String> xcache = new java.util.ArrayList<>();
+                for (String path : java.util.List.of("/", "/", "/style.css", "/style.css")) {
+                    xcache.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
+                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
+                            .headers().firstValue("x-cache").orElse("none"));
+                }
+                assertThat(xcache).containsExactly("MISS", "MISS", "MISS", "HIT");
                 dev.portico.dns.DnsService dns = (dev.portico.dns.DnsService) service(d, "names");
                 org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(dns.localAddresses().getFirst());
                 resolver.setTimeout(Duration.ofSeconds(5));
@@ -98,7 +105,7 @@ class DemoCommandTest {
                 "\"active_group\":\"main\"");
         assertThat(proxiedBody.get()).contains("answered");
         assertThat(wwwAnswers).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
-        assertThat(r.out).contains("Proxied: http://127.0.0.1:", "DNS: dns udp+tcp 127.0.0.1:", "dig @127.0.0.1 -p ");
+        assertThat(r.out).contains("Proxied: http://127.0.0.1:", "64 MiB memory cache", "DNS: dns udp+tcp 127.0.0.1:", "dig @127.0.0.1 -p ");
         assertThat(r.out).contains("Balanced: http://127.0.0.1:", "Admin API: http://127.0.0.1:",
                 "/api/v1/services", "curl -H \"Authorization: Bearer $(cat ");
     }
