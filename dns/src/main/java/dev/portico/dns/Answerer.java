@@ -37,8 +37,12 @@ final class Answerer {
     private Answerer() {
     }
 
-    /** Builds the response to {@code q}, whose question name is {@code qname}. */
-    static Reply answer(DnsData data, Query q, Name qname) {
+    /**
+     * Builds the response to {@code q}, whose question name is {@code qname}.
+     *
+     * @param client the address the query came from (for LRRR), or null when unknown
+     */
+    static Reply answer(DnsData data, Query q, Name qname, InetAddress client) {
         int ednsMaxPayload = data.config().ednsMaxPayload();
         Message m = new Message(q.id());
         Header h = m.getHeader();
@@ -73,15 +77,27 @@ final class Answerer {
             return new Reply(m, true);
         }
         h.setFlag(Flags.AA);
-        return new Reply(m, resolve(m, data, zone, qname, qtype));
+        return new Reply(m, resolve(m, data, zone, qname, qtype, client));
     }
 
     /** Fills the sections; returns whether the answer is static (cacheable). */
-    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype) {
+    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype,
+                                   InetAddress client) {
         ZoneSet.LoadedZone zone = startZone;
         Name name = qname;
         boolean cacheable = true;
         for (int hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
+            Lrrr.Step lr = hop == 0 && data.lrrr() != null ? data.lrrr().answer(name, client) : null;
+            if (lr != null) {
+                m.addRecord(new CNAMERecord(name, DClass.IN, lr.ttl(), lr.target()), Section.ANSWER);
+                name = lr.target();
+                zone = data.zones().find(name);
+                if (!lr.chase() || qtype == Type.CNAME || zone == null) {
+                    return false;
+                }
+                cacheable = false;
+                continue;
+            }
             boolean dynamic = data.dynamic().contains(name);
             if (dynamic) {
                 cacheable = false;

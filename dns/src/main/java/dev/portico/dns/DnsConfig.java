@@ -19,9 +19,10 @@ import java.util.Objects;
  * @param ednsMaxPayload largest UDP answer sent to an EDNS client (512 to 65535; default 1232)
  * @param tcpIdleTimeout a TCP connection idle this long is closed
  * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
+ * @param lrrr           3nsd's nearest-side answers, or null when this server takes no part in LRRR
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
-                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries) {
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, LrrrConfig lrrr) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -60,6 +61,24 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
                 throw new IllegalArgumentException("dynamic record " + d.name() + " is not inside any zone " + zones.keySet());
             }
         }
+        if (lrrr != null) {
+            checkLrrr(lrrr, zones.keySet(), names);
+        }
+    }
+
+    /** The public zone and this side's zone must be ours, and the public names must not be dynamic records too. */
+    private static void checkLrrr(LrrrConfig lrrr, java.util.Set<String> zones, java.util.Set<String> dynamic) {
+        for (String z : List.of(lrrr.suffix(), lrrr.zone(lrrr.side()))) {
+            if (zones.stream().noneMatch(o -> z.equals(o) || z.endsWith("." + o))) {
+                throw new IllegalArgumentException("lrrr zone " + z + " is not inside any zone " + zones
+                        + " (the " + lrrr.side() + " server answers the suffix and the " + lrrr.side() + " zone)");
+            }
+        }
+        for (String n : lrrr.names()) {
+            if (dynamic.contains(n)) {
+                throw new IllegalArgumentException("lrrr name " + n + " is also a dynamic record");
+            }
+        }
     }
 
     /**
@@ -77,7 +96,8 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      * @return the builder
      */
     public Builder toBuilder() {
-        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries);
+        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
+                .lrrr(lrrr);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
@@ -92,6 +112,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private int ednsMaxPayload = DEFAULT_EDNS_MAX_PAYLOAD;
         private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+        private LrrrConfig lrrr;
 
         private Builder() {
         }
@@ -174,13 +195,24 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Sets the LRRR settings.
+         *
+         * @param value the settings, or null for none
+         * @return this builder
+         */
+        public Builder lrrr(LrrrConfig value) {
+            lrrr = value;
+            return this;
+        }
+
+        /**
          * Builds and validates the config.
          *
          * @return the config
          * @throws IllegalArgumentException when a value is invalid
          */
         public DnsConfig build() {
-            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries);
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, lrrr);
         }
     }
 }

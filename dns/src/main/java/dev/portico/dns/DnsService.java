@@ -85,7 +85,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             }
             ZoneSet zones = ZoneSet.load(config.zones());
             DynamicRecords dynamic = createDynamic(config);
-            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()));
+            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
             dynamic.start();
             started = true;
             try {
@@ -117,7 +117,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(old.config().zones());
-            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()));
+            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
     }
@@ -151,7 +151,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 dynamic.start();
             }
             config = next;
-            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()));
+            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()), createLrrr(next, old.lrrr()));
             if (!sameDynamic) {
                 old.dynamic().close();
             }
@@ -231,6 +231,14 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     private DynamicRecords createDynamic(DnsConfig c) {
         return DynamicRecords.create(c.dynamic(), spec -> Probes.forConfig(spec.health(), probes),
                 () -> TaskTimer.of(context.workers().next()));
+    }
+
+    /** The LRRR state for {@code c}: the old one (with its measured resolvers) when the settings did not change. */
+    private Lrrr createLrrr(DnsConfig c, Lrrr old) {
+        if (c.lrrr() == null) {
+            return null;
+        }
+        return old != null && old.config().equals(c.lrrr()) ? old : new Lrrr(c.lrrr(), context.clock());
     }
 
     private DnsData requireRunning() {

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code type: dns} in the config file. Reads only its own section:
@@ -33,6 +35,12 @@ import java.util.List;
  *     answers: 0                             # addresses per answer; 0 = every healthy one
  *     last_resort: [192.0.2.1]               # when every level of the chain is down
  *   _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: tcp}  # the first backup level
+ * lrrr:                                      # 3nsd's nearest-side answers, see {@link LrrrSection}
+ *   side: left
+ *   left: l.example.test
+ *   right: r.example.test
+ *   suffix: i.example.test
+ *   names: [ga.i.example.test]
  * </pre>
  */
 public final class DnsServiceType implements ServiceType<DnsConfig> {
@@ -83,6 +91,7 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
                 b.dynamic(spec);
             }
         }
+        b.lrrr(LrrrSection.read(s));
         s.finish();
         if (s.problems().list().size() > before) {
             return null;
@@ -173,6 +182,11 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
             }
         }
         return Path.of("");
+    }
+
+    @Override
+    public Optional<Map<String, Object>> toYaml(DnsConfig config) {
+        return Optional.of(DnsConfigYaml.write(config));
     }
 
     @Override

@@ -9,6 +9,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.function.Supplier;
 
 /**
@@ -45,6 +46,20 @@ final class QueryProcessor {
      * @return the response, or null when nothing should be sent
      */
     ByteBuf process(ByteBuf in, boolean udp, ByteBufAllocator alloc) {
+        return process(in, udp, null, alloc);
+    }
+
+    /**
+     * Answers a query from a known source.
+     *
+     * @param in     the query packet (indexes are not moved)
+     * @param udp    whether it came over UDP (answers are then cut to the client's payload size)
+     * @param source the address the query came from (the resolver, whose round trips LRRR
+     *               measures); null when unknown
+     * @param alloc  where the response buffer comes from
+     * @return the response, or null when nothing should be sent
+     */
+    ByteBuf process(ByteBuf in, boolean udp, InetAddress source, ByteBufAllocator alloc) {
         if (in.readableBytes() < QueryParser.HEADER) {
             return null;
         }
@@ -61,14 +76,14 @@ final class QueryProcessor {
             if (q.opcode() != 0) {
                 return headerOnly(in, Rcode.NOTIMP, alloc);
             }
-            return answer(q, udp, alloc);
+            return answer(q, udp, source, alloc);
         } catch (RuntimeException | IOException e) {
             log.debug("dropping a query that could not be answered", e);
             return null;
         }
     }
 
-    private ByteBuf answer(Query q, boolean udp, ByteBufAllocator alloc) throws IOException {
+    private ByteBuf answer(Query q, boolean udp, InetAddress source, ByteBufAllocator alloc) throws IOException {
         DnsData d = data.get();
         int limit = !udp ? TCP_LIMIT
                 : q.edns() ? Math.clamp(q.udpSize(), CLASSIC_UDP_LIMIT, d.config().ednsMaxPayload()) : CLASSIC_UDP_LIMIT;
@@ -83,7 +98,7 @@ final class QueryProcessor {
             return out;
         }
         Name qname = new Name(new DNSInput(q.nameWire()));
-        Reply reply = Answerer.answer(d, q, qname);
+        Reply reply = Answerer.answer(d, q, qname, source);
         byte[] wire = reply.message().toWire(limit);
         if (reply.cacheable()) {
             d.cache().put(key, wire);

@@ -1,0 +1,66 @@
+package dev.portico.dns;
+
+import dev.portico.core.config.Durations;
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.upstream.health.HealthCheckSection;
+
+import java.net.InetAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes a {@link DnsConfig} as the {@code type: dns} section that {@link DnsServiceType} reads back
+ * to an equal config. Settings at their default are left out, except {@code type}, {@code listen}
+ * and {@code zones}; zone files are written with the paths the config holds (absolute when they
+ * came from a config file).
+ */
+final class DnsConfigYaml {
+
+    private DnsConfigYaml() {
+    }
+
+    static Map<String, Object> write(DnsConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", "dns");
+        m.put("listen", c.listen().stream().map(HostPort::toString).toList());
+        Map<String, Object> zones = new LinkedHashMap<>();
+        c.zones().forEach((origin, file) -> zones.put(origin, file.toString()));
+        m.put("zones", zones);
+        if (c.ednsMaxPayload() != DnsConfig.DEFAULT_EDNS_MAX_PAYLOAD) {
+            m.put("edns_max_payload", c.ednsMaxPayload());
+        }
+        if (!c.tcpIdleTimeout().equals(DnsConfig.DEFAULT_TCP_IDLE_TIMEOUT)) {
+            m.put("tcp_idle_timeout", Durations.format(c.tcpIdleTimeout()));
+        }
+        if (c.cacheEntries() != DnsConfig.DEFAULT_CACHE_ENTRIES) {
+            m.put("cache_entries", c.cacheEntries());
+        }
+        if (!c.dynamic().isEmpty()) {
+            Map<String, Object> dynamic = new LinkedHashMap<>();
+            c.dynamic().forEach(d -> dynamic.put(d.name(), dynamic(d)));
+            m.put("dynamic", dynamic);
+        }
+        if (c.lrrr() != null) {
+            m.put("lrrr", LrrrSection.write(c.lrrr()));
+        }
+        return m;
+    }
+
+    /** One dynamic record (or resource) as {@code readDynamic} reads it. */
+    static Map<String, Object> dynamic(DynamicRecordSpec d) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("ttl", d.ttlMax() == d.ttlMin() ? Long.toString(d.ttlMax()) : d.ttlMax() + "/" + d.ttlMin());
+        r.put("addresses", d.addresses().stream().map(AddressSpec::toString).toList());
+        if (!d.health().equals(HealthCheckConfig.parse("tcp"))) {
+            r.put("health", HealthCheckSection.write(d.health()));
+        }
+        if (d.answers() != 0) {
+            r.put("answers", d.answers());
+        }
+        if (!d.lastResort().isEmpty()) {
+            r.put("last_resort", d.lastResort().stream().map(InetAddress::getHostAddress).toList());
+        }
+        return r;
+    }
+}
