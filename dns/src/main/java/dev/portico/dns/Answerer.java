@@ -98,11 +98,13 @@ final class Answerer {
                 cacheable = false;
                 continue;
             }
-            boolean dynamic = data.dynamic().contains(name);
+            DynaZoneFile.Ref dyna = zone.dyna().isEmpty() ? null : zone.dyna().get(name);
+            boolean dynamic = dyna != null || data.dynamic().contains(name);
             if (dynamic) {
                 cacheable = false;
                 if (qtype == Type.A || qtype == Type.AAAA || qtype == Type.ANY) {
-                    if (!addDynamic(m, data.dynamic().resolve(name), name, qtype)) {
+                    DynamicAnswer answer = dyna == null ? data.dynamic().resolve(name) : viaDyna(data, dyna);
+                    if (!addDynamic(m, answer, name, qtype)) {
                         m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
                     }
                     return false;
@@ -153,6 +155,15 @@ final class Answerer {
         }
         m.getHeader().setRcode(Rcode.SERVFAIL);
         return cacheable;
+    }
+
+    /** The answer of the resource or record a zone file's DYNA line points at, its TTL capped by the line's. */
+    private static DynamicAnswer viaDyna(DnsData data, DynaZoneFile.Ref dyna) {
+        DynamicAnswer a = data.dynamic().resolve(dyna.target());
+        if (a == null) {
+            return new DynamicAnswer(List.of(), 0);
+        }
+        return dyna.ttlCap() >= 0 && dyna.ttlCap() < a.ttl() ? new DynamicAnswer(a.addresses(), dyna.ttlCap()) : a;
     }
 
     /** Adds the dynamic addresses of the asked family; returns whether any was added. */

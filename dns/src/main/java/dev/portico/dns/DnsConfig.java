@@ -20,9 +20,14 @@ import java.util.Objects;
  * @param tcpIdleTimeout a TCP connection idle this long is closed
  * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
  * @param lrrr           3nsd's nearest-side answers, or null when this server takes no part in LRRR
+ * @param resources      health-checked address sets that answer only where a zone file points at them
+ *                       with {@code NAME IN DYNA RESOURCE}; their names are single words such as
+ *                       {@code prod_www} (and {@code _prod_www} is the first backup level of
+ *                       {@code prod_www}, as for dynamic records)
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
-                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, LrrrConfig lrrr) {
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, LrrrConfig lrrr,
+                        List<DynamicRecordSpec> resources) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -36,6 +41,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         listen = List.copyOf(listen);
         zones = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(zones));
         dynamic = List.copyOf(dynamic);
+        resources = List.copyOf(resources);
         Objects.requireNonNull(tcpIdleTimeout, "tcpIdleTimeout");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("a DNS service needs at least one listen address");
@@ -64,6 +70,26 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         if (lrrr != null) {
             checkLrrr(lrrr, zones.keySet(), names);
         }
+        for (DynamicRecordSpec r : resources) {
+            if (!r.name().matches("[a-z0-9_-]{1,63}")) {
+                throw new IllegalArgumentException("resource '" + r.name() + "' must be one word of letters, digits, '_' and '-'");
+            }
+            if (!names.add(r.name()) || zones.containsKey(r.name())) {
+                throw new IllegalArgumentException("resource " + r.name() + " has the name of another resource, record or zone");
+            }
+        }
+    }
+
+    /**
+     * What a zone file's {@code DYNA} may point at: every resource and every dynamic record.
+     *
+     * @return the names, lower case without the trailing dot
+     */
+    public java.util.Set<String> dynaTargets() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        dynamic.forEach(d -> out.add(d.name()));
+        resources.forEach(r -> out.add(r.name()));
+        return java.util.Set.copyOf(out);
     }
 
     /** The public zone and this side's zone must be ours, and the public names must not be dynamic records too. */
@@ -101,6 +127,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
+        resources.forEach(b::resource);
         return b;
     }
 
@@ -113,6 +140,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
         private LrrrConfig lrrr;
+        private final List<DynamicRecordSpec> resources = new ArrayList<>();
 
         private Builder() {
         }
@@ -195,6 +223,17 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Adds a resource that zone files point at with {@code DYNA}.
+         *
+         * @param spec the resource; its name is the word after {@code DYNA}
+         * @return this builder
+         */
+        public Builder resource(DynamicRecordSpec spec) {
+            resources.add(Objects.requireNonNull(spec, "spec"));
+            return this;
+        }
+
+        /**
          * Sets the LRRR settings.
          *
          * @param value the settings, or null for none
@@ -212,7 +251,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
          * @throws IllegalArgumentException when a value is invalid
          */
         public DnsConfig build() {
-            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, lrrr);
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, lrrr, resources);
         }
     }
 }

@@ -41,6 +41,11 @@ final class DnsConfigYaml {
             c.dynamic().forEach(d -> dynamic.put(d.name(), dynamic(d)));
             m.put("dynamic", dynamic);
         }
+        if (!c.resources().isEmpty()) {
+            Map<String, Object> resources = new LinkedHashMap<>();
+            c.resources().forEach(d -> resources.put(d.name(), dynamic(d)));
+            m.put("resources", resources);
+        }
         if (c.lrrr() != null) {
             m.put("lrrr", LrrrSection.write(c.lrrr()));
         }

@@ -83,7 +83,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             if (started) {
                 throw new IllegalStateException("dns service " + name + " already started");
             }
-            ZoneSet zones = ZoneSet.load(config.zones());
+            ZoneSet zones = ZoneSet.load(config.zones(), config.dynaTargets());
             DynamicRecords dynamic = createDynamic(config);
             data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
             dynamic.start();
@@ -116,7 +116,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     public void refresh() throws IOException {
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(old.config().zones());
+            ZoneSet zones = ZoneSet.load(old.config().zones(), old.config().dynaTargets());
             data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
@@ -133,7 +133,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         Objects.requireNonNull(next, "next");
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(next.zones());
+            ZoneSet zones = ZoneSet.load(next.zones(), next.dynaTargets());
             Map<HostPort, DnsListener> added = new LinkedHashMap<>();
             try {
                 for (HostPort address : next.listen()) {
@@ -145,7 +145,8 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 added.values().forEach(DnsListener::close);
                 throw e;
             }
-            boolean sameDynamic = next.dynamic().equals(old.config().dynamic());
+            boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
+                    && next.resources().equals(old.config().resources());
             DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             if (!sameDynamic) {
                 dynamic.start();
@@ -229,7 +230,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     }
 
     private DynamicRecords createDynamic(DnsConfig c) {
-        return DynamicRecords.create(c.dynamic(), spec -> Probes.forConfig(spec.health(), probes),
+        List<DynamicRecordSpec> all = new ArrayList<>(c.dynamic());
+        all.addAll(c.resources());
+        return DynamicRecords.create(all, spec -> Probes.forConfig(spec.health(), probes),
                 () -> TaskTimer.of(context.workers().next()));
     }
 

@@ -35,6 +35,10 @@ import java.util.Optional;
  *     answers: 0                             # addresses per answer; 0 = every healthy one
  *     last_resort: [192.0.2.1]               # when every level of the chain is down
  *   _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: tcp}  # the first backup level
+ * resources:                                 # like dynamic records, but answered only where a zone
+ *   prod_www:                                # file says: www 300 IN DYNA prod_www
+ *     ttl: 300/10
+ *     addresses: [10.0.0.1, 10.0.0.2]
  * lrrr:                                      # 3nsd's nearest-side answers, see {@link LrrrSection}
  *   side: left
  *   left: l.example.test
@@ -89,6 +93,13 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
             DynamicRecordSpec spec = readDynamic(record, dynamic.section(record));
             if (spec != null) {
                 b.dynamic(spec);
+            }
+        }
+        Section resources = s.section("resources");
+        for (String resource : resources.keys()) {
+            DynamicRecordSpec spec = readDynamic(resource, resources.section(resource));
+            if (spec != null) {
+                b.resource(spec);
             }
         }
         b.lrrr(LrrrSection.read(s));
