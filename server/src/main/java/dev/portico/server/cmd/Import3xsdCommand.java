@@ -9,9 +9,10 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code portico import-3xsd FILE}: converts a 3xsd.conf [3wsd] section to Portico YAML on stdout. */
+/** {@code portico import-3xsd FILE}: converts a 3xsd.conf's sections to Portico YAML on stdout. */
 @Command(name = "import-3xsd", mixinStandardHelpOptions = true,
-        description = {"Convert the [3wsd] section of a 3xsd.conf to a Portico config, written to stdout.",
+        description = {"Convert a 3xsd.conf to a Portico config, written to stdout: [3wsd] to a web service,",
+                "[3zsd] to a proxy service with a cache.",
                 "Anything without a Portico equivalent is kept as a comment that says why.",
                 "Example: portico import-3xsd /etc/3xsd.conf > portico.yaml"})
 public final class Import3xsdCommand implements Callable<Integer> {
@@ -22,7 +23,7 @@ public final class Import3xsdCommand implements Callable<Integer> {
     Path file;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
-            description = "Listen address to write (3xsd took it from -p; default 0.0.0.0:8000).")
+            description = "Listen address to write for the first service (3xsd took it from -p; default 0.0.0.0:8000).")
     String listen;
 
     public Import3xsdCommand(Cli cli) {

@@ -41,6 +41,28 @@ public final class Ipv4Ranges {
         return cover(start, (start & ~0xffL) | end);
     }
 
+    /**
+     * Every address of one item: an address, or {@code a.b.c.X-Y} as X-Y+1 addresses.
+     *
+     * @throws IllegalArgumentException when the item is neither
+     */
+    public static List<String> addresses(String item) {
+        List<String> out = new ArrayList<>();
+        for (String cidr : toCidrs(item)) {
+            int slash = cidr.indexOf('/');
+            if (slash < 0) {
+                out.add(cidr);
+                continue;
+            }
+            long first = parse(cidr.substring(0, slash), item);
+            long count = 1L << (32 - Integer.parseInt(cidr.substring(slash + 1)));
+            for (long a = first; a < first + count; a++) {
+                out.add(format(a));
+            }
+        }
+        return out;
+    }
+
     /** The fewest CIDR blocks covering {@code first..last} inclusive. */
     static List<String> cover(long first, long last) {
         List<String> out = new ArrayList<>();

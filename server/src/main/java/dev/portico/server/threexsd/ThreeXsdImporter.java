@@ -9,11 +9,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * Converts the {@code [3wsd]} section of a 3xsd.conf into a Portico YAML config with one
- * {@code type: web} service. Whatever has no Portico equivalent is kept as a comment that says
+ * Converts a 3xsd.conf into a Portico YAML config: {@code [3wsd]} into a {@code type: web}
+ * service and {@code [3zsd]} into a {@code type: proxy} service (see {@link ProxySectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
  * why, with its line in the old file. Sizes are converted from 3xsd's decimal suffixes
  * (k = 1000) to plain byte counts, since Portico's suffixes are binary (k = 1024).
  *
@@ -41,27 +43,63 @@ public final class ThreeXsdImporter {
         this.listen = listen;
     }
 
+    /** The sections this importer converts, in the order their services are written. */
+    static final List<String> CONVERTED = List.of("3wsd", "3zsd");
+
     /**
      * Converts INI text to YAML.
      *
-     * @throws IllegalArgumentException when the text is not INI or has no [3wsd] section
+     * @throws IllegalArgumentException when the text is not INI or has none of the sections
+     *                                  this importer converts
      */
     public String convert(String iniText) {
         IniFile ini = IniFile.parse(iniText);
-        IniFile.IniSection web = ini.section("3wsd").orElseThrow(() -> new IllegalArgumentException(
-                source + " has no [3wsd] section (found: " + ini.sections().stream().map(s -> "[" + s.name() + "]").toList() + ")"));
-
+        Optional<IniFile.IniSection> web = ini.section("3wsd");
+        Optional<IniFile.IniSection> zsd = ini.section("3zsd");
+        if (web.isEmpty() && zsd.isEmpty()) {
+            throw new IllegalArgumentException(source + " has no section that import-3xsd converts ("
+                    + CONVERTED.stream().map(n -> "[" + n + "]").collect(Collectors.joining(", ")) + "; found: "
+                    + ini.sections().stream().map(s -> "[" + s.name() + "]").toList() + ")");
+        }
+        List<String> names = ini.sections().stream().map(IniFile.IniSection::name).filter(CONVERTED::contains)
+                .map(n -> "[" + n + "]").toList();
         Out out = new Out();
-        out.line("# Portico config converted from " + YamlText.comment(source) + " [3wsd] by 'portico import-3xsd'.");
+        out.line("# Portico config converted from " + YamlText.comment(source) + " " + String.join(" and ", names)
+                + " by 'portico import-3xsd'.");
         out.line("# Check it with 'portico check -c FILE', run it with 'portico serve -c FILE'.");
         out.line("# workers: one event loop per core by default, like 3xsd -m; set 'workers: N' for 3xsd -k N.");
         out.line("admin:");
         out.line("  listen: 127.0.0.1:9090");
         out.line("services:");
+        String portNote = "3xsd took its port from the command line (-p, default 8000); change this to match.";
+        web.ifPresent(w -> webService(out, w, zsd.isPresent(), portNote));
+        zsd.ifPresent(z -> {
+            String at;
+            String note;
+            if (web.isPresent()) {
+                at = "0.0.0.0:8001";
+                note = "3xsd ran 3zsd as its own process (-z) with its own -p; set its port here.";
+            } else {
+                at = listen != null ? listen : DEFAULT_LISTEN;
+                note = listen != null ? null : portNote;
+            }
+            new ProxySectionConverter(out.yaml).write(z, web.map(w -> w.entries().get("xcache_ttl")).orElse(null), at, note);
+        });
+        for (IniFile.IniSection s : ini.sections()) {
+            if (!CONVERTED.contains(s.name())) {
+                out.line("# [" + YamlText.comment(s.name()) + "] (" + source + " line " + s.line()
+                        + "): not converted; import-3xsd reads " + String.join(" and ",
+                        CONVERTED.stream().map(n -> "[" + n + "]").toList()) + ".");
+            }
+        }
+        return out.toString();
+    }
+
+    private void webService(Out out, IniFile.IniSection web, boolean proxyToo, String portNote) {
         out.line("  web:");
         out.line("    type: web");
         if (listen == null) {
-            out.line("    # 3xsd took its port from the command line (-p, default 8000); change this to match.");
+            out.line("    # " + portNote);
         }
         out.line("    listen: " + YamlText.string(listen != null ? listen : DEFAULT_LISTEN));
 
@@ -74,7 +112,9 @@ public final class ThreeXsdImporter {
         expires(out, e.remove("expire_types"));
         IniFile.Entry ttl = e.remove("xcache_ttl");
         if (ttl != null) {
-            out.note(ttl, "no direct equivalent: Portico keeps open files and headers cached and revalidates them "
+            out.note(ttl, proxyToo ? "the proxy's cache default_ttl below; the web server needs no TTL: it keeps "
+                    + "open files and headers cached and revalidates them when the file changes"
+                    : "no direct equivalent: Portico keeps open files and headers cached and revalidates them "
                     + "when the file changes, so there is no fixed TTL to set");
         }
         IniFile.Entry pipelining = e.remove("server_pipelining");
@@ -84,13 +124,6 @@ public final class ThreeXsdImporter {
         for (IniFile.Entry other : e.values()) {
             out.note(other, "not converted: import-3xsd does not know this [3wsd] key");
         }
-        for (IniFile.IniSection s : ini.sections()) {
-            if (!s.name().equals("3wsd")) {
-                out.line("# [" + YamlText.comment(s.name()) + "] (" + source + " line " + s.line()
-                        + "): not converted; import-3xsd reads [3wsd] only.");
-            }
-        }
-        return out.toString();
     }
 
     private void root(Out out, IniFile.Entry root) {
@@ -265,22 +298,21 @@ public final class ThreeXsdImporter {
         return out;
     }
 
-    /** Collects output lines and the notes about what was not converted. */
+    /** The YAML being written; a thin view over {@link YamlOut} for the [3wsd] methods. */
     private final class Out {
-        private final StringBuilder b = new StringBuilder();
+        private final YamlOut yaml = new YamlOut(source);
 
         void line(String s) {
-            b.append(s).append('\n');
+            yaml.line(s);
         }
 
         void note(IniFile.Entry e, String why) {
-            line("    # " + e.key() + " = " + YamlText.comment(e.value()) + " (" + YamlText.comment(source) + " line "
-                    + e.line() + "): " + why);
+            yaml.note(e, why);
         }
 
         @Override
         public String toString() {
-            return b.toString();
+            return yaml.toString();
         }
     }
 }

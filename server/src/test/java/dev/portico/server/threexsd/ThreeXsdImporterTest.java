@@ -77,6 +77,7 @@ class ThreeXsdImporterTest {
         Path www = Files.createDirectories(dir.resolve("www"));
         String conf = new String(getClass().getResourceAsStream("/threexsd/3xsd.conf").readAllBytes(), StandardCharsets.UTF_8)
                 .replace("root = /srv/www", "root = " + www);
+        conf = conf.substring(0, conf.indexOf("[3zsd]"));
         Path in = Files.writeString(dir.resolve("3xsd.conf"), conf);
         CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8123");
         Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
@@ -92,20 +93,59 @@ class ThreeXsdImporterTest {
         Path conf = sample();
         String yaml = CliRun.run(TestTypes.all(), "import-3xsd", conf.toString()).out;
         assertThat(yaml)
-                .contains("# xcache_ttl = 10 (" + conf + " line 7): no direct equivalent")
                 .contains("# server_pipelining = off (" + conf + " line 12): not needed: Portico always answers pipelined")
                 .contains("# cache_all = yes (" + conf + " line 14): not converted")
-                .contains("# [3nsd] (" + conf + " line 16): not converted; import-3xsd reads [3wsd] only.")
-                .contains("# [3zsd] (" + conf + " line 20): not converted")
+                .contains("# [3nsd] (" + conf + " line 16): not converted; import-3xsd reads [3wsd] and [3zsd].")
                 .contains("min_size: 1001  # gzip_size = 1k (3xsd sizes are decimal: 1000 bytes)")
                 .contains("# 3xsd took its port from the command line (-p, default 8000)");
     }
 
     @Test
+    void convertsTheProxySectionWithTheCacheTtlFromTheWebSection() throws Exception {
+        Path conf = sample();
+        String yaml = CliRun.run(TestTypes.all(), "import-3xsd", conf.toString()).out;
+        ConfigNode proxy = map(map(new YamlLoader().load(yaml, "out.yaml"), "services"), "proxy");
+        assertThat(scalar(proxy, "type")).isEqualTo("proxy");
+        assertThat(list(proxy, "listen")).containsExactly("0.0.0.0:8001");
+        ConfigNode pools = map(proxy, "pools");
+        assertThat(((ConfigNode.MapNode) pools).entries()).containsOnlyKeys("example.com", "vm0");
+        assertThat(list(map(pools, "example.com"), "backends")).containsExactly("127.0.0.1:80", "127.0.0.2:80",
+                "127.0.0.10:8000", "127.0.0.11:8000", "127.0.0.12:8000");
+        assertThat(list(map(pools, "vm0"), "backends")).containsExactly("127.0.0.3:80");
+        assertThat(scalar(map(pools, "vm0"), "health")).isEqualTo("tcp");
+        assertThat(scalar(map(proxy, "transparent"), "ttl")).isEqualTo("100s");
+        assertThat(list(map(proxy, "transparent"), "allow")).isEmpty();
+        assertThat(scalar(map(map(proxy, "cache"), "default_ttl"), "*")).isEqualTo("10s");
+        assertThat(yaml)
+                .contains("# xcache_ttl = 10 (" + conf + " line 7): the proxy's cache default_ttl below")
+                .contains("# backend_port = 8000 (" + conf + " line 24): no usable backend; left out")
+                .contains("# broken = soon,127.0.0.4 (" + conf + " line 25): not converted: expected 'HOST = ttl,backend,...'")
+                .contains("3xsd ran 3zsd as its own process (-z)")
+                .contains("      vm0:  # ttl 30 (" + conf + " line 22)");
+    }
+
+    @Test
+    void aProxyOnlyFileTakesTheListenFlagAndDefaultsTheCacheTtl() throws Exception {
+        String yaml = new ThreeXsdImporter("z.conf", "127.0.0.1:8080").convert("""
+                [3zsd]
+                * = 100,127.0.0.1:8080,127.0.0.5-6
+                bad.example = 100,127.0.0.1:99999,0.0.0.0:0
+                """);
+        ConfigNode proxy = map(map(new YamlLoader().load(yaml, "y"), "services"), "proxy");
+        assertThat(list(proxy, "listen")).containsExactly("127.0.0.1:8080");
+        assertThat(list(map(map(proxy, "pools"), "*"), "backends")).containsExactly("127.0.0.1:8080", "127.0.0.5:80", "127.0.0.6:80");
+        assertThat(scalar(map(map(proxy, "cache"), "default_ttl"), "*")).isEqualTo("5s");
+        assertThat(yaml).contains("'127.0.0.1:99999': the port must be a number from 0 to 65535; left out")
+                .contains("0.0.0.0:0 (resolve the Host) only works as the '*' entry's single backend; left out")
+                .doesNotContain("services:\n  web:");
+    }
+
+    @Test
     void listenFlagAndEmptyRoot() {
-        String yaml = new ThreeXsdImporter("x.conf", "127.0.0.1:8080").convert("[3wsd]\nroot =\ngzip = off\n");
+        String yaml = new ThreeXsdImporter("x.conf", "127.0.0.1:8080").convert("[3wsd]\nroot =\ngzip = off\nxcache_ttl = 3\n");
         assertThat(yaml).contains("    listen: 127.0.0.1:8080\n", "    root: .\n", "    gzip:\n      enabled: false\n",
-                "    index: [index.html, index.htm]\n", "# 3xsd served its working directory (-d)");
+                "    index: [index.html, index.htm]\n", "# 3xsd served its working directory (-d)",
+                "# xcache_ttl = 3 (x.conf line 4): no direct equivalent");
         assertThat(yaml).doesNotContain("took its port");
     }
 
@@ -141,7 +181,7 @@ class ThreeXsdImporterTest {
         CliRun r = CliRun.run(TestTypes.all(), "import-3xsd", f.toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);
         assertThat(r.out).isEmpty();
-        assertThat(r.err).contains("has no [3wsd] section (found: [[3nsd]])");
+        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3zsd]; found: [[3nsd]])");
         assertThat(CliRun.run(TestTypes.all(), "import-3xsd", dir.resolve("none").toString()).err).contains("cannot read");
     }
 
