@@ -37,12 +37,16 @@ final class Answerer {
     private Answerer() {
     }
 
+    /** Builds the response to {@code q}, whose question name is {@code qname}, for no client in particular. */
+    static Reply answer(DnsData data, Query q, Name qname) {
+        return answer(data, q, qname, ClientInfo.NONE);
+    }
+
     /**
-     * Builds the response to {@code q}, whose question name is {@code qname}.
-     *
-     * @param client the address the query came from (for LRRR), or null when unknown
+     * Builds the response to {@code q}, whose question name is {@code qname}; dynamic records
+     * choose their addresses for {@code client} and record in it what the choice depended on.
      */
-    static Reply answer(DnsData data, Query q, Name qname, InetAddress client) {
+    static Reply answer(DnsData data, Query q, Name qname, ClientInfo client) {
         int ednsMaxPayload = data.config().ednsMaxPayload();
         Message m = new Message(q.id());
         Header h = m.getHeader();
@@ -82,12 +86,12 @@ final class Answerer {
 
     /** Fills the sections; returns whether the answer is static (cacheable). */
     private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype,
-                                   InetAddress client) {
+                                   ClientInfo client) {
         ZoneSet.LoadedZone zone = startZone;
         Name name = qname;
         boolean cacheable = true;
         for (int hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-            Lrrr.Step lr = hop == 0 && data.lrrr() != null ? data.lrrr().answer(name, client) : null;
+            Lrrr.Step lr = hop == 0 && data.lrrr() != null ? data.lrrr().answer(name, client.source()) : null;
             if (lr != null) {
                 m.addRecord(new CNAMERecord(name, DClass.IN, lr.ttl(), lr.target()), Section.ANSWER);
                 name = lr.target();
@@ -103,7 +107,7 @@ final class Answerer {
             if (dynamic) {
                 cacheable = false;
                 if (qtype == Type.A || qtype == Type.AAAA || qtype == Type.ANY) {
-                    DynamicAnswer answer = dyna == null ? data.dynamic().resolve(name) : viaDyna(data, dyna);
+                    DynamicAnswer answer = dyna == null ? data.dynamic().resolve(name, client) : viaDyna(data, dyna, client);
                     if (!addDynamic(m, answer, name, qtype)) {
                         m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
                     }
@@ -158,8 +162,8 @@ final class Answerer {
     }
 
     /** The answer of the resource or record a zone file's DYNA line points at, its TTL capped by the line's. */
-    private static DynamicAnswer viaDyna(DnsData data, DynaZoneFile.Ref dyna) {
-        DynamicAnswer a = data.dynamic().resolve(dyna.target());
+    private static DynamicAnswer viaDyna(DnsData data, DynaZoneFile.Ref dyna, ClientInfo client) {
+        DynamicAnswer a = data.dynamic().resolve(dyna.target(), client);
         if (a == null) {
             return new DynamicAnswer(List.of(), 0);
         }

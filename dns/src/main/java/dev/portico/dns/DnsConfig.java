@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param ednsMaxPayload largest UDP answer sent to an EDNS client (512 to 65535; default 1232)
  * @param tcpIdleTimeout a TCP connection idle this long is closed
  * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
+ * @param geoipDb        the MaxMind DB that geo variants of dynamic records are chosen by; null for none
  * @param lrrr           3nsd's nearest-side answers, or null when this server takes no part in LRRR
  * @param resources      health-checked address sets that answer only where a zone file points at them
  *                       with {@code NAME IN DYNA RESOURCE}; their names are single words such as
@@ -26,7 +27,7 @@ import java.util.Objects;
  *                       {@code prod_www}, as for dynamic records)
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
-                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, LrrrConfig lrrr,
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, Path geoipDb, LrrrConfig lrrr,
                         List<DynamicRecordSpec> resources) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
@@ -66,6 +67,9 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
             if (zones.keySet().stream().noneMatch(z -> d.name().equals(z) || d.name().endsWith("." + z))) {
                 throw new IllegalArgumentException("dynamic record " + d.name() + " is not inside any zone " + zones.keySet());
             }
+            if (!d.variants().geo().isEmpty() && geoipDb == null) {
+                throw new IllegalArgumentException("dynamic record " + d.name() + " has geo variants but the service has no geoip_db");
+            }
         }
         if (lrrr != null) {
             checkLrrr(lrrr, zones.keySet(), names);
@@ -76,6 +80,9 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
             }
             if (!names.add(r.name()) || zones.containsKey(r.name())) {
                 throw new IllegalArgumentException("resource " + r.name() + " has the name of another resource, record or zone");
+            }
+            if (!r.variants().geo().isEmpty() && geoipDb == null) {
+                throw new IllegalArgumentException("resource " + r.name() + " has geo variants but the service has no geoip_db");
             }
         }
     }
@@ -123,7 +130,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      */
     public Builder toBuilder() {
         Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
-                .lrrr(lrrr);
+                .geoipDb(geoipDb).lrrr(lrrr);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
@@ -139,6 +146,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private int ednsMaxPayload = DEFAULT_EDNS_MAX_PAYLOAD;
         private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+        private Path geoipDb;
         private LrrrConfig lrrr;
         private final List<DynamicRecordSpec> resources = new ArrayList<>();
 
@@ -223,6 +231,17 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Sets the MaxMind DB (GeoLite2-Country or alike) that geo variants are chosen by.
+         *
+         * @param file the .mmdb file; null for none
+         * @return this builder
+         */
+        public Builder geoipDb(Path file) {
+            geoipDb = file;
+            return this;
+        }
+
+        /**
          * Adds a resource that zone files point at with {@code DYNA}.
          *
          * @param spec the resource; its name is the word after {@code DYNA}
@@ -251,7 +270,8 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
          * @throws IllegalArgumentException when a value is invalid
          */
         public DnsConfig build() {
-            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, lrrr, resources);
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
+                    resources);
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.portico.dns;
 
 import dev.portico.core.config.Durations;
 import dev.portico.core.net.HostPort;
-import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckSection;
 
 import java.net.InetAddress;
@@ -10,10 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes a {@link DnsConfig} as the {@code type: dns} section that {@link DnsServiceType} reads back
- * to an equal config. Settings at their default are left out, except {@code type}, {@code listen}
- * and {@code zones}; zone files are written with the paths the config holds (absolute when they
- * came from a config file).
+ * Writes a {@link DnsConfig} as the {@code type: dns} section that {@link DnsServiceType} reads
+ * back to an equal config. Service settings at their default are left out; every dynamic record
+ * and resource is written with its addresses and whatever differs from a record's defaults; zone
+ * files are written with the paths the config holds (absolute when they came from a config file).
  */
 final class DnsConfigYaml {
 
@@ -36,14 +35,17 @@ final class DnsConfigYaml {
         if (c.cacheEntries() != DnsConfig.DEFAULT_CACHE_ENTRIES) {
             m.put("cache_entries", c.cacheEntries());
         }
+        if (c.geoipDb() != null) {
+            m.put("geoip_db", c.geoipDb().toString());
+        }
         if (!c.dynamic().isEmpty()) {
             Map<String, Object> dynamic = new LinkedHashMap<>();
-            c.dynamic().forEach(d -> dynamic.put(d.name(), dynamic(d)));
+            c.dynamic().forEach(d -> dynamic.put(d.name(), record(d)));
             m.put("dynamic", dynamic);
         }
         if (!c.resources().isEmpty()) {
             Map<String, Object> resources = new LinkedHashMap<>();
-            c.resources().forEach(d -> resources.put(d.name(), dynamic(d)));
+            c.resources().forEach(d -> resources.put(d.name(), record(d)));
             m.put("resources", resources);
         }
         if (c.lrrr() != null) {
@@ -52,13 +54,14 @@ final class DnsConfigYaml {
         return m;
     }
 
-    /** One dynamic record (or resource) as {@code readDynamic} reads it. */
-    static Map<String, Object> dynamic(DynamicRecordSpec d) {
+    /** One dynamic record (or resource) as {@code DnsServiceType} reads it. */
+    private static Map<String, Object> record(DynamicRecordSpec d) {
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put("ttl", d.ttlMax() == d.ttlMin() ? Long.toString(d.ttlMax()) : d.ttlMax() + "/" + d.ttlMin());
+        r.put("ttl", d.ttlMax() == d.ttlMin() ? String.valueOf(d.ttlMax()) : d.ttlMax() + "/" + d.ttlMin());
         r.put("addresses", d.addresses().stream().map(AddressSpec::toString).toList());
-        if (!d.health().equals(HealthCheckConfig.parse("tcp"))) {
-            r.put("health", HealthCheckSection.write(d.health()));
+        Object health = HealthCheckSection.write(d.health());
+        if (!"tcp".equals(health)) {
+            r.put("health", health);
         }
         if (d.answers() != 0) {
             r.put("answers", d.answers());
@@ -66,6 +69,7 @@ final class DnsConfigYaml {
         if (!d.lastResort().isEmpty()) {
             r.put("last_resort", d.lastResort().stream().map(InetAddress::getHostAddress).toList());
         }
+        ClientVariantsSection.write(d.variants(), r);
         return r;
     }
 }

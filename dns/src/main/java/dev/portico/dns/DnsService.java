@@ -117,6 +117,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(old.config().zones(), old.config().dynaTargets());
+            try {
+                old.dynamic().reopenGeo();
+            } catch (IOException e) {
+                log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
+            }
             data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
@@ -134,6 +139,10 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         synchronized (lifecycle) {
             DnsData old = requireRunning();
             ZoneSet zones = ZoneSet.load(next.zones(), next.dynaTargets());
+            boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
+                    && next.resources().equals(old.config().resources())
+                    && Objects.equals(next.geoipDb(), old.config().geoipDb());
+            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             Map<HostPort, DnsListener> added = new LinkedHashMap<>();
             try {
                 for (HostPort address : next.listen()) {
@@ -143,11 +152,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 }
             } catch (IOException | RuntimeException e) {
                 added.values().forEach(DnsListener::close);
+                if (!sameDynamic) {
+                    dynamic.close();
+                }
                 throw e;
             }
-            boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
-                    && next.resources().equals(old.config().resources());
-            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             if (!sameDynamic) {
                 dynamic.start();
             }
@@ -229,11 +238,14 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 () -> config.tcpIdleTimeout());
     }
 
-    private DynamicRecords createDynamic(DnsConfig c) {
+    private DynamicRecords createDynamic(DnsConfig c) throws IOException {
+        GeoIpDb geo = c.geoipDb() != null ? GeoIpDb.open(c.geoipDb()) : null;
+        VariantContext variants = new VariantContext(geo, TaskTimer.of(context.workers().next()), context.blocking(),
+                VariantContext.DEFAULT_POLL);
         List<DynamicRecordSpec> all = new ArrayList<>(c.dynamic());
         all.addAll(c.resources());
         return DynamicRecords.create(all, spec -> Probes.forConfig(spec.health(), probes),
-                () -> TaskTimer.of(context.workers().next()));
+                () -> TaskTimer.of(context.workers().next()), variants);
     }
 
     /** The LRRR state for {@code c}: the old one (with its measured resolvers) when the settings did not change. */
