@@ -5,8 +5,13 @@ import dev.portico.upstream.TaskTimer;
 import dev.portico.upstream.health.HealthChecker;
 import dev.portico.upstream.health.Probe;
 
+import dev.portico.upstream.Backend;
+
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -75,6 +80,30 @@ final class DynamicName implements AutoCloseable {
         if (variants != null) {
             variants.start();
         }
+    }
+
+    /**
+     * Each checked address with the backend that carries its health and admin state: the default
+     * addresses in configured order, then those only variants list.
+     */
+    List<DynamicRecordStatus.Address> addresses() {
+        Map<Backend, AddressSpec> specs = new IdentityHashMap<>();
+        for (AddressGroup.Member m : defaults.members()) {
+            specs.putIfAbsent(m.backend(), m.spec());
+        }
+        List<DynamicRecordStatus.Address> out = new ArrayList<>();
+        for (AddressGroup.Member m : defaults.members()) {
+            if (out.stream().noneMatch(a -> a.backend() == m.backend())) {
+                out.add(new DynamicRecordStatus.Address(m.spec(), m.backend()));
+            }
+        }
+        for (Backend b : pool.members()) {
+            if (!specs.containsKey(b)) {
+                out.add(new DynamicRecordStatus.Address(new AddressSpec(IpLiteral.parse(b.address().host()),
+                        Math.min(b.weight(), AddressSpec.MAX_WEIGHT), b.address().port()), b));
+            }
+        }
+        return out;
     }
 
     /** The healthy default addresses for one query, in rotated order; empty when all are down. */

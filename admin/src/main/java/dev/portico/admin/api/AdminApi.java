@@ -60,6 +60,13 @@ public final class AdminApi implements AdminHandler {
             post("services/{service}/groups/{group}/hosts/{host}/" + action.name().toLowerCase(java.util.Locale.ROOT),
                     (p, r) -> ok(plane.hostState(p.get("service"), p.get("group"), p.get("host"), action)));
         }
+        get("services/{service}/records", (p, r) -> ok(Map.of("records", plane.records(p.get("service")))));
+        get("services/{service}/records/{record}", (p, r) -> ok(record(p)));
+        get("services/{service}/records/{record}/addresses/{address}", (p, r) -> ok(recordAddress(p)));
+        for (ControlPlane.ForceAction action : ControlPlane.ForceAction.values()) {
+            post("services/{service}/records/{record}/addresses/{address}/" + action.word(),
+                    (p, r) -> ok(plane.forceAddress(p.get("service"), p.get("record"), p.get("address"), action)));
+        }
         post("save", (p, r) -> ok(plane.save()));
     }
 
@@ -107,6 +114,26 @@ public final class AdminApi implements AdminHandler {
                         + p.get("group")))
                 .hosts().stream().filter(h -> h.name().equals(name)).findFirst()
                 .orElseThrow(() -> ControlException.notFound("group " + p.get("group") + " has no host " + name));
+    }
+
+    private Views.DnsRecord record(Map<String, String> p) {
+        String name = recordName(p.get("record"));
+        return plane.records(p.get("service")).stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> ControlException.notFound("service " + p.get("service") + " has no dynamic record "
+                        + name));
+    }
+
+    private Views.RecordAddress recordAddress(Map<String, String> p) {
+        Views.DnsRecord record = record(p);
+        return record.addresses().stream().filter(a -> a.address().equals(p.get("address"))).findFirst()
+                .orElseThrow(() -> ControlException.notFound("dynamic record " + record.name() + " has no address "
+                        + p.get("address")));
+    }
+
+    /** A record name as the views spell it: lower case, no trailing dot. */
+    private static String recordName(String s) {
+        String n = s.toLowerCase(java.util.Locale.ROOT);
+        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
     }
 
     private static List<String> segments(String rest) {

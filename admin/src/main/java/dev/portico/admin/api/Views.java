@@ -77,6 +77,44 @@ public final class Views {
     }
 
     /**
+     * A dynamic DNS record (3nsd/gdnsd style) of a {@code dns} service.
+     *
+     * @param name       the owner name, lower case, without the trailing dot
+     * @param level      its place in a failover chain: 0 for {@code name}, 1 for {@code _name}, …
+     * @param fallbackOf the chain's head this level backs up, or null at level 0
+     * @param ttlMax     TTL of answers while health is stable
+     * @param ttlMin     TTL of answers while a health change may be near
+     * @param answers    addresses per answer at most; 0 for all
+     * @param lastResort addresses answered when every level of the chain is down (head only)
+     * @param check      the health check, as text
+     * @param addresses  the addresses in configured order
+     */
+    public record DnsRecord(String name, int level, String fallbackOf, long ttlMax, long ttlMin, int answers,
+                            List<String> lastResort, String check, List<RecordAddress> addresses) {
+        public DnsRecord {
+            lastResort = List.copyOf(lastResort);
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    /**
+     * One address of a dynamic record.
+     *
+     * @param address      the IP answered; its name in URLs
+     * @param checked      what the health check connects to, {@code host:port}
+     * @param weight       its weight in the answer rotation
+     * @param health       {@code up}, {@code down} or {@code unknown}, as the checks find it
+     * @param healthReason why the health last changed, or null
+     * @param healthSince  when the health last changed (ISO-8601), or null before the first check
+     * @param forced       {@code up} or {@code down} while an operator overrides the checks, else null
+     * @param answered     whether queries get this address now (its level's checks and forcing only;
+     *                     the level itself answers only while an address of a level above has none)
+     */
+    public record RecordAddress(String address, String checked, int weight, String health, String healthReason,
+                                String healthSince, String forced, boolean answered) {
+    }
+
+    /**
      * What {@code save} did.
      *
      * @param written true when the file was written, false when it already held the running config

@@ -68,6 +68,17 @@ class AdminApiTest {
     }
 
     @Test
+    void dynamicRecordCallsAnswer400ForServicesWithoutRecordsAnd403ForReaders() throws Exception {
+        assertThat(ok(call("GET", "/api/v1/services/front/records", null, READ), 400).get("error").asText())
+                .contains("has no dynamic DNS records");
+        ok(call("GET", "/api/v1/services/nope/records", null, READ), 404);
+        String force = "/api/v1/services/front/records/www.example.test/addresses/127.0.0.11/force-down";
+        ok(call("POST", force, null, READ), 403);
+        ok(call("POST", force, null, WRITE), 400);
+        ok(call("GET", force, null, WRITE), 405);
+    }
+
+    @Test
     void listsServicesWithGroupsAndHostsInSnakeCase() throws Exception {
         JsonNode body = ok(call("GET", "/api/v1/services", null, READ), 200);
         JsonNode front = body.get("services").get(0);

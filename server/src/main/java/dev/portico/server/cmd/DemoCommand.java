@@ -9,6 +9,7 @@ import dev.portico.server.Daemon;
 import dev.portico.server.Supervisor;
 import dev.portico.server.config.ServerConfig;
 import dev.portico.server.config.ServiceSpec;
+import dev.portico.web.WebServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -119,10 +120,16 @@ public final class DemoCommand implements Callable<Integer> {
             }
             if (cli.types().find("dns").isPresent()) {
                 Path zone = demoZone(root);
+                // Checked every second, down after 2 failures, up after 2 passes: quick enough to watch.
                 QuickStart.FlagSection www = QuickStart.FlagSection.nested()
                         .put("ttl", "30/5", "portico demo")
                         .put("addresses", backends, "portico demo")
-                        .put("health", "tcp", "portico demo");
+                        .put("health", QuickStart.FlagSection.nested()
+                                .put("type", "tcp", "portico demo")
+                                .put("interval", "1s", "portico demo")
+                                .put("down_interval", "1s", "portico demo")
+                                .put("fall", "2", "portico demo")
+                                .put("rise", "2", "portico demo"), "portico demo");
                 QuickStart.FlagSection backup = QuickStart.FlagSection.nested()
                         .put("ttl", "30/5", "portico demo")
                         .put("addresses", List.of("127.0.0.1"), "portico demo")
@@ -177,12 +184,41 @@ public final class DemoCommand implements Callable<Integer> {
             String api = daemon.admin().baseUrl() + AdminApi.PREFIX + "services";
             String tokenFile = daemon.adminTokens().stream().filter(t -> t.file() != null)
                     .map(t -> t.file().toString()).findFirst().orElse("TOKEN_FILE");
+            String curl = "curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" ";
             cli.out().println("Admin API: " + api);
-            cli.out().println("  curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" " + api);
+            cli.out().println("  " + curl + api);
+            if (!names.isEmpty()) {
+                printFailover(daemon, names.getFirst(), curl, api);
+            }
             cli.out().println("Metrics: " + daemon.admin().baseUrl() + "/metrics");
         }
         cli.out().println("Stop with Ctrl-C.");
         cli.out().flush();
+    }
+
+    /**
+     * How to watch www.demo.test fail over: the dig loop to run, and the API calls that stop and
+     * restart backend 1 (closing its only listener fails its health checks).
+     */
+    private void printFailover(Daemon daemon, String dnsEndpoint, String curl, String api) {
+        String backend = null;
+        for (Supervisor.Running r : daemon.supervisor().running()) {
+            if (r.spec().name().equals("backend-1") && r.service() instanceof WebServer web
+                    && !web.listenAddresses().isEmpty()) {
+                var bound = web.listenAddresses().values().iterator().next();
+                backend = new HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString();
+            }
+        }
+        if (backend == null) {
+            return;
+        }
+        HostPort at = HostPort.parse(dnsEndpoint.substring(dnsEndpoint.lastIndexOf(' ') + 1));
+        String listeners = api + "/backend-1/listeners";
+        cli.out().println("Watch www.demo.test fail over (checked every second, down after 2 failed checks):");
+        cli.out().println("  watch -n1 dig +short @" + at.host() + " -p " + at.port() + " www.demo.test");
+        cli.out().println("  stop backend 1:   " + curl + "-X DELETE " + listeners + "/" + backend);
+        cli.out().println("  start it again:   " + curl + "-X POST " + listeners + " -d '{\"address\":\"" + backend + "\"}'");
+        cli.out().println("  (or in the dashboard: x on backend-1's listener, or force an address down in the names records)");
     }
 
     /** A one-page site for backend {@code n}, under the demo directory. */

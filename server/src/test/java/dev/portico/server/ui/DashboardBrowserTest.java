@@ -252,7 +252,7 @@ class DashboardBrowserTest {
     }
 
     /** The CLI running in-process on a thread of its own, until {@link #stop()}. */
-    private static final class Portico implements AutoCloseable {
+    static final class Portico implements AutoCloseable {
 
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -304,7 +304,7 @@ class DashboardBrowserTest {
     }
 
     /** Headless Chromium through Debian's chromedriver; nothing is looked up or downloaded. */
-    private static final class Browser implements AutoCloseable {
+    static final class Browser implements AutoCloseable {
 
         final ChromeDriverService service;
         final ChromeDriver driver;
