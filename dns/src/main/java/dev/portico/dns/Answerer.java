@@ -91,11 +91,24 @@ final class Answerer {
         Name name = qname;
         boolean cacheable = true;
         for (int hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-            boolean dynamic = data.dynamic().contains(name);
+            Lrrr.Step lr = hop == 0 && data.lrrr() != null ? data.lrrr().answer(name, client.source()) : null;
+            if (lr != null) {
+                m.addRecord(new CNAMERecord(name, DClass.IN, lr.ttl(), lr.target()), Section.ANSWER);
+                name = lr.target();
+                zone = data.zones().find(name);
+                if (!lr.chase() || qtype == Type.CNAME || zone == null) {
+                    return false;
+                }
+                cacheable = false;
+                continue;
+            }
+            DynaZoneFile.Ref dyna = zone.dyna().isEmpty() ? null : zone.dyna().get(name);
+            boolean dynamic = dyna != null || data.dynamic().contains(name);
             if (dynamic) {
                 cacheable = false;
                 if (qtype == Type.A || qtype == Type.AAAA || qtype == Type.ANY) {
-                    if (!addDynamic(m, data.dynamic().resolve(name, client), name, qtype)) {
+                    DynamicAnswer answer = dyna == null ? data.dynamic().resolve(name, client) : viaDyna(data, dyna, client);
+                    if (!addDynamic(m, answer, name, qtype)) {
                         m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
                     }
                     return false;
@@ -146,6 +159,15 @@ final class Answerer {
         }
         m.getHeader().setRcode(Rcode.SERVFAIL);
         return cacheable;
+    }
+
+    /** The answer of the resource or record a zone file's DYNA line points at, its TTL capped by the line's. */
+    private static DynamicAnswer viaDyna(DnsData data, DynaZoneFile.Ref dyna, ClientInfo client) {
+        DynamicAnswer a = data.dynamic().resolve(dyna.target(), client);
+        if (a == null) {
+            return new DynamicAnswer(List.of(), 0);
+        }
+        return dyna.ttlCap() >= 0 && dyna.ttlCap() < a.ttl() ? new DynamicAnswer(a.addresses(), dyna.ttlCap()) : a;
     }
 
     /** Adds the dynamic addresses of the asked family; returns whether any was added. */

@@ -15,15 +15,17 @@ import java.net.InetAddress;
 final class ClientInfo {
 
     /** A query answered for no client in particular: nothing depends on the client. */
-    static final ClientInfo NONE = new ClientInfo(null, null);
+    static final ClientInfo NONE = new ClientInfo(null, null, null);
 
     private final InetAddress address;
     private final EcsOption ecs;
+    private final InetAddress source;
     private int scope;
 
-    private ClientInfo(InetAddress address, EcsOption ecs) {
+    private ClientInfo(InetAddress address, EcsOption ecs, InetAddress source) {
         this.address = address;
         this.ecs = ecs;
+        this.source = source;
     }
 
     /**
@@ -34,12 +36,23 @@ final class ClientInfo {
      * @return the client
      */
     static ClientInfo of(EcsOption ecs, InetAddress source) {
-        return ecs != null ? new ClientInfo(ecs.clientAddress(), ecs) : source == null ? NONE : new ClientInfo(source, null);
+        return ecs != null ? new ClientInfo(ecs.clientAddress(), ecs, source)
+                : source == null ? NONE : new ClientInfo(source, null, source);
     }
 
     /** The address answers are chosen for; null when there is none to use. */
     InetAddress address() {
         return address;
+    }
+
+    /**
+     * The address the query itself came from (the resolver), whatever the Client Subnet option
+     * says: LRRR measures round trips to it.
+     *
+     * @return the address, or null when unknown
+     */
+    InetAddress source() {
+        return source;
     }
 
     /** The query's Client Subnet option, or null. */

@@ -1,20 +1,18 @@
 package dev.portico.dns;
 
 import dev.portico.core.config.Durations;
-import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.HostPort;
-import dev.portico.upstream.health.HealthCheckConfig;
-import dev.portico.upstream.health.HealthCheckType;
+import dev.portico.upstream.health.HealthCheckSection;
 
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
  * Writes a {@link DnsConfig} as the {@code type: dns} section that {@link DnsServiceType} reads
  * back to an equal config. Service settings at their default are left out; every dynamic record
- * is written with its addresses and whatever differs from a record's defaults.
+ * and resource is written with its addresses and whatever differs from a record's defaults; zone
+ * files are written with the paths the config holds (absolute when they came from a config file).
  */
 final class DnsConfigYaml {
 
@@ -45,14 +43,23 @@ final class DnsConfigYaml {
             c.dynamic().forEach(d -> dynamic.put(d.name(), record(d)));
             m.put("dynamic", dynamic);
         }
+        if (!c.resources().isEmpty()) {
+            Map<String, Object> resources = new LinkedHashMap<>();
+            c.resources().forEach(d -> resources.put(d.name(), record(d)));
+            m.put("resources", resources);
+        }
+        if (c.lrrr() != null) {
+            m.put("lrrr", LrrrSection.write(c.lrrr()));
+        }
         return m;
     }
 
+    /** One dynamic record (or resource) as {@code DnsServiceType} reads it. */
     private static Map<String, Object> record(DynamicRecordSpec d) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("ttl", d.ttlMax() == d.ttlMin() ? String.valueOf(d.ttlMax()) : d.ttlMax() + "/" + d.ttlMin());
         r.put("addresses", d.addresses().stream().map(AddressSpec::toString).toList());
-        Object health = health(d.health());
+        Object health = HealthCheckSection.write(d.health());
         if (!"tcp".equals(health)) {
             r.put("health", health);
         }
@@ -64,34 +71,5 @@ final class DnsConfigYaml {
         }
         ClientVariantsSection.write(d.variants(), r);
         return r;
-    }
-
-    /** The short form ({@code tcp}, {@code http:/path}) when only the type and path differ from the defaults. */
-    private static Object health(HealthCheckConfig h) {
-        HealthCheckConfig shortForm = HealthCheckConfig.builder(h.type()).path(h.path()).build();
-        if (h.equals(shortForm)) {
-            return h.type() == HealthCheckType.HTTP && !h.path().equals("/") ? "http:" + h.path() : h.type().toString();
-        }
-        HealthCheckConfig d = HealthCheckConfig.builder(h.type()).build();
-        Map<String, Object> full = fields(h);
-        Map<String, Object> defaults = fields(d);
-        return YamlWriter.withoutDefaults(full, defaults, List.of("type"));
-    }
-
-    private static Map<String, Object> fields(HealthCheckConfig h) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", h.type().toString());
-        m.put("path", h.path());
-        m.put("expect", h.expect().toString());
-        m.put("body_contains", h.bodyContains() == null ? "" : h.bodyContains());
-        m.put("host_header", h.hostHeader() == null ? "" : h.hostHeader());
-        m.put("port", h.port());
-        m.put("interval", Durations.format(h.interval()));
-        m.put("timeout", Durations.format(h.timeout()));
-        m.put("rise", h.rise());
-        m.put("fall", h.fall());
-        m.put("down_interval", Durations.format(h.downInterval()));
-        m.put("all_down_interval", Durations.format(h.allDownInterval()));
-        return m;
     }
 }

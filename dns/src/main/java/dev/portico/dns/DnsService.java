@@ -87,9 +87,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             if (started) {
                 throw new IllegalStateException("dns service " + name + " already started");
             }
-            ZoneSet zones = ZoneSet.load(config.zones());
+            ZoneSet zones = ZoneSet.load(config.zones(), config.dynaTargets());
             DynamicRecords dynamic = createDynamic(config);
-            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()));
+            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
             dynamic.start();
             started = true;
             try {
@@ -120,13 +120,13 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     public void refresh() throws IOException {
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(old.config().zones());
+            ZoneSet zones = ZoneSet.load(old.config().zones(), old.config().dynaTargets());
             try {
                 old.dynamic().reopenGeo();
             } catch (IOException e) {
                 log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
             }
-            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()));
+            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
     }
@@ -142,8 +142,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         Objects.requireNonNull(next, "next");
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(next.zones());
+            ZoneSet zones = ZoneSet.load(next.zones(), next.dynaTargets());
             boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
+                    && next.resources().equals(old.config().resources())
                     && Objects.equals(next.geoipDb(), old.config().geoipDb());
             DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             Map<HostPort, DnsListener> added = new LinkedHashMap<>();
@@ -164,7 +165,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 dynamic.start();
             }
             config = next;
-            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()));
+            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()), createLrrr(next, old.lrrr()));
             if (!sameDynamic) {
                 old.dynamic().close();
             }
@@ -321,8 +322,18 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         GeoIpDb geo = c.geoipDb() != null ? GeoIpDb.open(c.geoipDb()) : null;
         VariantContext variants = new VariantContext(geo, TaskTimer.of(context.workers().next()), context.blocking(),
                 VariantContext.DEFAULT_POLL);
-        return DynamicRecords.create(c.dynamic(), spec -> Probes.forConfig(spec.health(), probes),
+        List<DynamicRecordSpec> all = new ArrayList<>(c.dynamic());
+        all.addAll(c.resources());
+        return DynamicRecords.create(all, spec -> Probes.forConfig(spec.health(), probes),
                 () -> TaskTimer.of(context.workers().next()), variants);
+    }
+
+    /** The LRRR state for {@code c}: the old one (with its measured resolvers) when the settings did not change. */
+    private Lrrr createLrrr(DnsConfig c, Lrrr old) {
+        if (c.lrrr() == null) {
+            return null;
+        }
+        return old != null && old.config().equals(c.lrrr()) ? old : new Lrrr(c.lrrr(), context.clock());
     }
 
     private DnsData requireRunning() {

@@ -39,6 +39,16 @@ import java.util.Optional;
  *     nets_file: nets.txt                    # more ranges, "CIDR addr[,addr...]" lines, re-read on change
  *   _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: tcp}  # the first backup level
  * geoip_db: GeoLite2-Country.mmdb            # MaxMind DB for geo variants (relative to the config file)
+ * resources:                                 # like dynamic records, but answered only where a zone
+ *   prod_www:                                # file says: www 300 IN DYNA prod_www
+ *     ttl: 300/10
+ *     addresses: [10.0.0.1, 10.0.0.2]
+ * lrrr:                                      # 3nsd's nearest-side answers, see {@link LrrrSection}
+ *   side: left
+ *   left: l.example.test
+ *   right: r.example.test
+ *   suffix: i.example.test
+ *   names: [ga.i.example.test]
  * </pre>
  */
 public final class DnsServiceType implements ServiceType<DnsConfig> {
@@ -97,6 +107,14 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
                 b.dynamic(spec);
             }
         }
+        Section resources = s.section("resources");
+        for (String resource : resources.keys()) {
+            DynamicRecordSpec spec = readDynamic(resource, resources.section(resource), base);
+            if (spec != null) {
+                b.resource(spec);
+            }
+        }
+        b.lrrr(LrrrSection.read(s));
         s.finish();
         if (s.problems().list().size() > before) {
             return null;

@@ -57,8 +57,9 @@ final class QueryProcessor {
      *
      * @param in     the query packet (indexes are not moved)
      * @param udp    whether it came over UDP (answers are then cut to the client's payload size)
-     * @param source the address the query came from, which client-dependent answers are chosen
-     *               for when the query carries no Client Subnet option; null when unknown
+     * @param source the address the query came from (the resolver, whose round trips LRRR measures),
+     *               which client-dependent answers are chosen for when the query carries no Client
+     *               Subnet option; null when unknown
      * @param alloc  where the response buffer comes from
      * @return the response, or null when nothing should be sent
      */
