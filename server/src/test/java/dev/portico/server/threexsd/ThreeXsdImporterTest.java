@@ -89,6 +89,23 @@ class ThreeXsdImporterTest {
     }
 
     @Test
+    void webAndProxyConversionsPassCheckWithTheRealTypes() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        String conf = new String(getClass().getResourceAsStream("/threexsd/3xsd.conf").readAllBytes(), StandardCharsets.UTF_8)
+                .replace("root = /srv/www", "root = " + www);
+        conf = conf.substring(0, conf.indexOf("[3nsd]")) + conf.substring(conf.indexOf("[3zsd]"));
+        Path in = Files.writeString(dir.resolve("3xsd.conf"), conf);
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8123");
+        Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
+
+        CliRun check = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.web.WebServiceType(),
+                new dev.portico.proxy.ProxyServiceType()), "check", "-c", yaml.toString());
+
+        assertThat(check.status).as(check + "\n" + imported.out).isZero();
+        assertThat(check.out).isEqualTo(yaml + ": OK (2 services)\n");
+    }
+
+    @Test
     void explainsWhatWasNotConverted() throws Exception {
         Path conf = sample();
         String yaml = CliRun.run(TestTypes.all(), "import-3xsd", conf.toString()).out;
