@@ -37,6 +37,15 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
                           TransparentSpec transparent, CacheConfig cache) {
 
+    /**
+     * Idle upstream connections kept per backend per event loop unless configured. High on
+     * purpose (like HAProxy, which keeps every idle server connection): a response that finds the
+     * idle pool full closes its connection, and the next request pays a connect and, on busy
+     * hosts, a search for a free ephemeral port among TIME_WAIT sockets. The idle timeout bounds
+     * them instead.
+     */
+    public static final int DEFAULT_KEEPALIVE_MAX = 1024;
+
     /** The key of the default pool. */
     public static final String DEFAULT_POOL = "*";
 
@@ -74,7 +83,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private int maxRequestHeaders = 16384;
         private int maxResponseHeaders = 16384;
         private long maxBodySize = 100L << 20;
-        private int keepAliveMax = 32;
+        private int keepAliveMax = DEFAULT_KEEPALIVE_MAX;
         private Duration keepAliveIdle = Duration.ofSeconds(30);
         private int retries = 2;
         private int backlog = 4096;

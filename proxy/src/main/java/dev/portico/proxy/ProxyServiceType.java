@@ -31,7 +31,7 @@ import java.util.Optional;
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the first X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
  * limits: {request_headers: 16384, response_headers: 16384, body: 100m}
- * keepalive: {max_idle: 32, idle: 30s}   # idle upstream connections per backend per event loop
+ * keepalive: {max_idle: 1024, idle: 30s} # idle upstream connections per backend per event loop
  * retries: 2
  * backlog: 4096
  * transparent: {ttl: 100s, port: 80, allow: [10.0.0.0/8]}   # Hosts without a pool: resolve and connect (off by default)
@@ -118,7 +118,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         b.maxBodySize(l.size("body", 100L << 20));
         l.finish();
         Section k = s.section("keepalive");
-        b.keepAliveMax(k.integer("max_idle", 32, 0, 100_000));
+        b.keepAliveMax(k.integer("max_idle", ProxyConfig.DEFAULT_KEEPALIVE_MAX, 0, 100_000));
         b.keepAliveIdle(k.duration("idle", Duration.ofSeconds(30)));
         k.finish();
         b.retries(s.integer("retries", 2, 0, 100));
