@@ -35,6 +35,10 @@ import java.util.concurrent.TimeUnit;
  * concurrent misses behind one fetch, serve stale content while refreshing or when the backends
  * fail, and tee a storable response into the cache while it streams to the client. The fetch
  * itself is a {@link ProxyExchange} with this object as its {@link ExchangeHooks}.
+ *
+ * <p>A HEAD that is not answered from the cache is fetched as GET (nginx's
+ * {@code proxy_cache_convert_head}): a storable response is read whole, stored, and the client gets
+ * its head with the real Content-Length; any other response's head is relayed.
  */
 final class CachedExchange implements ExchangeHooks {
 
@@ -64,6 +68,12 @@ final class CachedExchange implements ExchangeHooks {
     private long requestTime;
     private long responseTime;
     private long lifetime;
+    /** The client's answer waits for the whole response (a HEAD fetched as GET), then comes from it. */
+    private boolean answerAtEnd;
+    /** Body bytes seen while {@link #answerAtEnd}. */
+    private long bodyBytes;
+    /** The hooks answered and want no body: the upstream connection is dropped. */
+    private boolean dropBody;
 
     private CachedExchange(Exchange ex, ProxyShared shared, boolean background) {
         this.ex = ex;
@@ -124,7 +134,7 @@ final class CachedExchange implements ExchangeHooks {
             answerError(504, "504 Gateway Timeout: only-if-cached and nothing is stored\n");
             return;
         }
-        if (coalesce && !ex.isHead()) {
+        if (coalesce) {
             if (cache.lead(key)) {
                 leader = true;
             } else if (follow()) {
@@ -188,7 +198,7 @@ final class CachedExchange implements ExchangeHooks {
 
     /** Starts the one background refresh of a URL served stale (stale-while-revalidate). */
     private void refresh(CachedResponse e) {
-        if (!(ex.method().equals(HttpMethod.GET) || e.hasValidator()) || !cache.beginRefresh(key)) {
+        if (!cache.beginRefresh(key)) {
             return;
         }
         CachedExchange bg = new CachedExchange(ex, shared, true);
@@ -220,6 +230,16 @@ final class CachedExchange implements ExchangeHooks {
     }
 
     @Override
+    public HttpMethod method(HttpMethod asked) {
+        return passThrough ? asked : HttpMethod.GET;
+    }
+
+    @Override
+    public boolean wantsBody() {
+        return !dropBody;
+    }
+
+    @Override
     public boolean onResponse(HttpResponse r) {
         int code = r.status().code();
         if (passThrough) {
@@ -247,7 +267,7 @@ final class CachedExchange implements ExchangeHooks {
             }
         }
         result = CacheResult.MISS;
-        if (ex.method().equals(HttpMethod.GET) && cache.policy().storable(ex.headers(), code, r.headers())) {
+        if (cache.policy().storable(ex.headers(), code, r.headers())) {
             long life = cache.policy().lifetime(r.headers(), ex.rawPath(), now);
             boolean validator = r.headers().contains("ETag") || r.headers().contains("Last-Modified");
             long length = HttpUtil.getContentLength(r, -1L);
@@ -265,7 +285,39 @@ final class CachedExchange implements ExchangeHooks {
             }
             finishFlight();
         }
+        if (ex.isHead() && !background) {
+            return headAnswer(r);
+        }
         return false;
+    }
+
+    /**
+     * A HEAD fetched as GET: a response being stored is answered from its entry at the end; one
+     * with a small announced body is relayed (the head goes out, the body is read and dropped);
+     * any other gets its head now and loses its upstream connection rather than being read whole.
+     */
+    private boolean headAnswer(HttpResponse r) {
+        if (tee != null) {
+            answerAtEnd = true;
+            return true;
+        }
+        long length = HttpUtil.getContentLength(r, -1L);
+        if (length >= 0 && length <= cache.config().maxObjectSize()) {
+            return false;
+        }
+        answerHead(r, length);
+        dropBody = true;
+        return true;
+    }
+
+    /** The backend's head, as a relay would send it, with the length counted or announced. */
+    private void answerHead(HttpResponse r, long length) {
+        ResponseHead h = ForwardHeaders.response(r, false);
+        decorate(h);
+        if (length >= 0) {
+            h.set("Content-Length", length);
+        }
+        ex.beginFixedLength(h);
     }
 
     private boolean staleIfError(long now) {
@@ -317,6 +369,7 @@ final class CachedExchange implements ExchangeHooks {
 
     @Override
     public void onBody(ByteBuf data) {
+        bodyBytes += data.readableBytes();
         if (tee != null) {
             tee.add(data);
         }
@@ -326,10 +379,11 @@ final class CachedExchange implements ExchangeHooks {
     public void onEnd() {
         BodyBuffer body = tee;
         tee = null;
+        CachedResponse e = null;
         if (body != null && !body.overflowed()) {
             HttpResponse r = response;
             String encoding = r.headers().get("Content-Encoding", "").strip().toLowerCase(Locale.ROOT);
-            CachedResponse e = new CachedResponse(r.status().code(), ForwardHeaders.responseHeaders(r, NOT_STORED),
+            e = new CachedResponse(r.status().code(), ForwardHeaders.responseHeaders(r, NOT_STORED),
                     body.bytes(), requestTime, responseTime,
                     CachePolicy.initialAge(r.headers(), requestTime, responseTime), lifetime, cache.clock().millis(),
                     Variants.varyValues(r.headers().getAll("Vary"), ex.headers()),
@@ -337,12 +391,24 @@ final class CachedExchange implements ExchangeHooks {
             cache.store(key, e);
         }
         done();
+        if (answerAtEnd) {
+            answerAtEnd = false;
+            if (e != null) {
+                serve(e, CacheResult.MISS, null);
+            } else {
+                answerHead(response, bodyBytes);
+            }
+        }
     }
 
     @Override
     public void onAbort() {
         tee = null;
         done();
+        if (answerAtEnd) {
+            answerAtEnd = false;
+            answerError(502, "502 Bad Gateway: the backend failed mid-response\n");
+        }
     }
 
     private void done() {

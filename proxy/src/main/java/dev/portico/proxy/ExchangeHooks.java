@@ -3,6 +3,7 @@ package dev.portico.proxy;
 import dev.portico.web.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
@@ -13,6 +14,20 @@ interface ExchangeHooks {
 
     /** Adjusts the headers sent to the backend (conditional requests). */
     void request(HttpHeaders out);
+
+    /** The method sent to the backend for the client's {@code asked} (the cache fetches a HEAD with GET). */
+    default HttpMethod method(HttpMethod asked) {
+        return asked;
+    }
+
+    /**
+     * Asked once after {@link #onResponse} returned true: false when the hooks need none of the
+     * body, so the upstream connection is closed at once instead of being read to its end (and
+     * neither {@link #onEnd} nor {@link #onAbort} follows).
+     */
+    default boolean wantsBody() {
+        return true;
+    }
 
     /**
      * The backend's final response head, before anything is written to the client.

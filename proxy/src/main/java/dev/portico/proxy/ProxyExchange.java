@@ -197,7 +197,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         if (hooks != null) {
             hooks.request(headers);
         }
-        DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, ex.method(), ex.request().uri(), headers);
+        HttpMethod method = hooks == null ? ex.method() : hooks.method(ex.method());
+        DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, ex.request().uri(), headers);
         ch.write(req);
         if (!hasBody) {
             ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -308,6 +309,12 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
                 cancelFirstByte();
                 response = r;
                 boolean taken = hooks != null && hooks.onResponse(r);
+                if (taken && !hooks.wantsBody()) {
+                    done = true;
+                    cleanup();
+                    closeUpstream();
+                    return;
+                }
                 if (taken || detached) {
                     swallowing = true;
                     client.closeFuture().removeListener(clientClosed);

@@ -178,8 +178,8 @@ public final class DemoCommand implements Callable<Integer> {
                 + " backends, round robin: reload to see which one answers)");
         if (!proxied.isEmpty()) {
             cli.out().println("Proxied: " + String.join(" or ", proxied) + " (HTTP reverse proxy with a 64 MiB memory cache "
-                    + "over the same backends; the page is fetched each time, its style sheet is cached for a minute:");
-            cli.out().println("  curl -sI " + proxied.getFirst() + "style.css | grep X-Cache   # MISS, then HIT)");
+                    + "over the same backends; the page is fetched each time, its style sheet is cached for a minute).");
+            cli.out().println("  curl -sI " + proxied.getFirst() + "style.css | grep X-Cache   # run twice: MISS, then HIT");
         }
         if (!names.isEmpty()) {
             String endpoint = names.getFirst();

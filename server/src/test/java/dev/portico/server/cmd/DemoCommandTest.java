@@ -62,13 +62,24 @@ class DemoCommandTest {
                 LbService lb = (LbService) service(d, "balanced");
                 dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) service(d, "proxied");
                 proxiedBody.set(Api.fetch("http://127.0.0.1:" + proxy.port() + "/"));
+                // the banner's  curl -sI .../style.css | grep X-Cache  (HEADs): MISS, then HIT
+                java.util.List<String> headXcache = new java.util.ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    HttpResponse<Void> head = http.send(HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + proxy.port() + "/style.css"))
+                            .method("HEAD", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(5)).build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    headXcache.add(head.headers().firstValue("x-cache").orElse("none"));
+                    assertThat(head.headers().firstValue("content-length")).isPresent();
+                }
+                assertThat(headXcache).containsExactly("MISS", "HIT");
                 java.util.List<String> xcache = new java.util.ArrayList<>();
                 for (String path : java.util.List.of("/", "/", "/style.css", "/style.css")) {
                     xcache.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
                             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
                             .headers().firstValue("x-cache").orElse("none"));
                 }
-                assertThat(xcache).containsExactly("MISS", "MISS", "MISS", "HIT");
+                assertThat(xcache).containsExactly("MISS", "MISS", "HIT", "HIT");
                 dev.portico.dns.DnsService dns = (dev.portico.dns.DnsService) service(d, "names");
                 org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(dns.localAddresses().getFirst());
                 resolver.setTimeout(Duration.ofSeconds(5));
@@ -98,7 +109,8 @@ class DemoCommandTest {
         assertThat(large.get().headers().firstValue("content-encoding")).hasValue("gzip");
         assertThat(large.get().body().length).isLessThan(54_000 / 4);
         assertThat(r.out).contains("Demo site: " + dir.resolve("demo"), "Open http://127.0.0.1:", "in a browser.",
-                "Metrics: http://127.0.0.1:");
+                "Metrics: http://127.0.0.1:",
+                "style.css | grep X-Cache   # run twice: MISS, then HIT");
         assertThat(DemoCommand.DEFAULT_LISTEN).isEqualTo("127.0.0.1:8080");
         assertThat(balanced).containsExactlyInAnyOrder("Backend 1 answered", "Backend 2 answered");
         assertThat(services.get()).contains("\"name\":\"site\"", "\"name\":\"backend-1\"", "\"name\":\"balanced\"",
