@@ -8,7 +8,10 @@ import dev.portico.proxy.cache.CachedResponse;
 import dev.portico.proxy.cache.HttpCache;
 import dev.portico.proxy.cache.HttpDate;
 import dev.portico.proxy.cache.Variants;
+import dev.portico.web.files.Conditionals;
+import dev.portico.web.files.Ranges;
 import dev.portico.web.http.Exchange;
+import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -39,6 +42,12 @@ import java.util.concurrent.TimeUnit;
  * <p>A HEAD that is not answered from the cache is fetched as GET (nginx's
  * {@code proxy_cache_convert_head}): a storable response is read whole, stored, and the client gets
  * its head with the real Content-Length; any other response's head is relayed.
+ *
+ * <p>A GET with {@code Range} is answered from a stored entry (206, multipart/byteranges or 416,
+ * honouring If-Range). On a miss the full object is fetched without the Range; a 200 that can be
+ * stored is read whole, stored, and the range is answered from the entry; a 200 that cannot (too
+ * large, or not storable) loses its upstream connection at once and the request goes to a backend
+ * again with its Range, uncached ({@code BYPASS}).
  */
 final class CachedExchange implements ExchangeHooks {
 
@@ -74,6 +83,8 @@ final class CachedExchange implements ExchangeHooks {
     private long bodyBytes;
     /** The hooks answered and want no body: the upstream connection is dropped. */
     private boolean dropBody;
+    /** A GET with a Range header: answered from an entry, never by relaying a 200. */
+    private boolean ranged;
 
     private CachedExchange(Exchange ex, ProxyShared shared, boolean background) {
         this.ex = ex;
@@ -93,15 +104,20 @@ final class CachedExchange implements ExchangeHooks {
         rules = CachePolicy.request(ex.headers());
         key = CacheKey.of("http", ex.headers().get("Host"), ex.request().uri());
         boolean readable = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD);
-        if (!readable || ex.hasBody() || ex.headers().contains("Range") || ForwardHeaders.isWebSocket(ex.headers())
-                || rules.bypass()) {
-            passThrough = true;
-            result = CacheResult.BYPASS;
-            cache.count(CacheResult.BYPASS);
-            new ProxyExchange(ex, shared, this, false).start();
+        if (!readable || ex.hasBody() || ForwardHeaders.isWebSocket(ex.headers()) || rules.bypass()) {
+            bypass();
             return;
         }
+        ranged = m.equals(HttpMethod.GET) && ex.headers().contains("Range");
         cache.lookup(key, loop, this::found);
+    }
+
+    /** Sends the request to a backend as it is, outside the cache. */
+    private void bypass() {
+        passThrough = true;
+        result = CacheResult.BYPASS;
+        cache.count(CacheResult.BYPASS);
+        new ProxyExchange(ex, shared, this, false).start();
     }
 
     private void found(Variants variants) {
@@ -214,9 +230,12 @@ final class CachedExchange implements ExchangeHooks {
         if (passThrough) {
             return;
         }
-        // The cache asks for a complete response (it answers the client's own conditionals itself).
+        // The cache asks for a complete response (it answers the client's own conditionals and
+        // ranges itself).
         out.remove("If-None-Match");
         out.remove("If-Modified-Since");
+        out.remove("Range");
+        out.remove("If-Range");
         if (revalidating) {
             String etag = stored.etag();
             String lm = stored.lastModified();
@@ -287,6 +306,15 @@ final class CachedExchange implements ExchangeHooks {
         }
         if (ex.isHead() && !background) {
             return headAnswer(r);
+        }
+        if (ranged && !background && code == 200) {
+            if (tee != null) {
+                answerAtEnd = true;
+            } else {
+                dropBody = true;
+                loop.execute(this::bypass);
+            }
+            return true;
         }
         return false;
     }
@@ -395,6 +423,8 @@ final class CachedExchange implements ExchangeHooks {
             answerAtEnd = false;
             if (e != null) {
                 serve(e, CacheResult.MISS, null);
+            } else if (ranged) {
+                bypass();
             } else {
                 answerHead(response, bodyBytes);
             }
@@ -451,7 +481,77 @@ final class CachedExchange implements ExchangeHooks {
             ex.respondPrerendered(304, e.notModifiedLines(), lines, NO_BODY, 0, 0);
             return;
         }
+        if (ranged && e.status() == 200 && Conditionals.ifRangeHolds(ex.headers().get("If-Range"), e.etag(),
+                HttpDates.parse(e.lastModified()))) {
+            Ranges.Result r = Ranges.parse(ex.headers().get("Range"), e.body().length);
+            if (r instanceof Ranges.Unsatisfiable) {
+                String head = "Content-Range: bytes */" + e.body().length + "\r\nContent-Length: 0\r\n";
+                ex.respondPrerendered(416, head.getBytes(StandardCharsets.ISO_8859_1), lines, NO_BODY, 0, 0);
+                return;
+            }
+            if (r instanceof Ranges.Satisfiable s) {
+                serveRanges(e, s.ranges(), extra);
+                return;
+            }
+        }
         ex.respondPrerendered(e.status(), e.headerLines(), lines, e.body(), 0, e.body().length);
+    }
+
+    /** 206 from a stored body: one range as is, several as multipart/byteranges (RFC 9110 §14.6). */
+    private void serveRanges(CachedResponse e, List<Ranges.Range> ranges, StringBuilder extra) {
+        byte[] body = e.body();
+        if (ranges.size() == 1) {
+            Ranges.Range r = ranges.getFirst();
+            extra.append("Content-Range: bytes ").append(r.first()).append('-').append(r.last()).append('/')
+                    .append(body.length).append("\r\nContent-Length: ").append(r.length()).append("\r\n");
+            ex.respondPrerendered(206, e.fieldLines(), extra.toString().getBytes(StandardCharsets.ISO_8859_1), body,
+                    (int) r.first(), (int) r.length());
+            return;
+        }
+        ResponseHead h = ResponseHead.of(206);
+        String type = null;
+        String encoding = null;
+        for (int i = 0; i < e.headers().size(); i += 2) {
+            String name = e.headers().get(i);
+            if (name.equalsIgnoreCase("Content-Type")) {
+                type = e.headers().get(i + 1);
+            } else if (name.equalsIgnoreCase("Content-Encoding")) {
+                encoding = e.headers().get(i + 1);
+            } else {
+                h.header(name, e.headers().get(i + 1));
+            }
+        }
+        String boundary = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong())
+                + Long.toHexString(System.nanoTime());
+        h.header("Content-Type", "multipart/byteranges; boundary=" + boundary);
+        StringBuilder out = new StringBuilder(ranges.size() * 96);
+        List<Object> parts = new ArrayList<>(ranges.size() * 2 + 1);
+        long total = 0;
+        for (Ranges.Range r : ranges) {
+            out.setLength(0);
+            out.append("\r\n--").append(boundary).append("\r\n");
+            if (type != null) {
+                out.append("Content-Type: ").append(type).append("\r\n");
+            }
+            if (encoding != null) {
+                out.append("Content-Encoding: ").append(encoding).append("\r\n");
+            }
+            out.append("Content-Range: bytes ").append(r.first()).append('-').append(r.last()).append('/')
+                    .append(body.length).append("\r\n\r\n");
+            ByteBuf partHead = Unpooled.copiedBuffer(out, StandardCharsets.ISO_8859_1);
+            total += partHead.readableBytes() + r.length();
+            parts.add(partHead);
+            parts.add(Unpooled.wrappedBuffer(body, (int) r.first(), (int) r.length()));
+        }
+        ByteBuf end = Unpooled.copiedBuffer("\r\n--" + boundary + "--\r\n", StandardCharsets.ISO_8859_1);
+        total += end.readableBytes();
+        parts.add(end);
+        h.header("Content-Length", total);
+        for (String line : extra.toString().split("\r\n")) {
+            int colon = line.indexOf(':');
+            h.header(line.substring(0, colon), line.substring(colon + 2));
+        }
+        ex.respondParts(h, parts.toArray());
     }
 
     /** True when the client's own conditional request is satisfied by the entry (RFC 9110 §13.2.2). */

@@ -10,6 +10,6 @@ public enum CacheResult {
     STALE,
     /** Answered from the cache after the backend confirmed it with a 304. */
     REVALIDATED,
-    /** Not handled by the cache (method, request directives, Range, upgrade). */
+    /** Not handled by the cache (method, request directives, upgrade, a Range on an object that cannot be stored). */
     BYPASS
 }

@@ -114,6 +114,15 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /** The stored header lines alone (no Content-Length), for a 206 that adds its own. */
+    public byte[] fieldLines() {
+        StringBuilder sb = new StringBuilder(256);
+        for (int i = 0; i < headers.size(); i += 2) {
+            sb.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
+        }
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     /** The header lines of a 304 answered from this entry. */
     public byte[] notModifiedLines() {
         StringBuilder sb = new StringBuilder(128);

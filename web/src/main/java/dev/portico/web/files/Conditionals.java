@@ -32,6 +32,26 @@ public final class Conditionals {
         return false;
     }
 
+    /**
+     * If-Range (RFC 9110 §13.1.5): true when the Range may be honoured, that is when the header is
+     * absent, names the representation's strong ETag, or is exactly its Last-Modified date.
+     *
+     * @param header       the If-Range value, or null
+     * @param etag         the representation's ETag, or null
+     * @param lastModified its Last-Modified in epoch ms, or -1
+     */
+    public static boolean ifRangeHolds(String header, String etag, long lastModified) {
+        if (header == null) {
+            return true;
+        }
+        String v = header.trim();
+        if (v.startsWith("\"") || v.startsWith("W/")) {
+            return etag != null && !v.startsWith("W/") && v.equals(etag.trim());
+        }
+        long date = HttpDates.parse(v);
+        return date >= 0 && lastModified >= 0 && date == lastModified;
+    }
+
     /** If-Modified-Since: true when the file is not newer than the date given. */
     public static boolean notModifiedSince(String header, long mtimeMillis) {
         if (header == null) {

@@ -367,16 +367,7 @@ public final class StaticFiles implements RequestHandler {
     }
 
     private boolean ifRangeHolds(Exchange ex, String etag, long mtime) {
-        String ifRange = ex.headers().get(HttpHeaderNames.IF_RANGE);
-        if (ifRange == null) {
-            return true;
-        }
-        String v = ifRange.trim();
-        if (v.startsWith("\"") || v.startsWith("W/")) {
-            return v.equals(etag);
-        }
-        long date = HttpDates.parse(v);
-        return date >= 0 && date == mtime;
+        return Conditionals.ifRangeHolds(ex.headers().get(HttpHeaderNames.IF_RANGE), etag, mtime);
     }
 
     private Path findIndex(Path dir, Site site) throws IOException {
