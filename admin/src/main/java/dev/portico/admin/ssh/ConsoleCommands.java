@@ -32,8 +32,9 @@ public final class ConsoleCommands {
     public ConsoleCommands(ControlPlane plane) {
         this.plane = plane;
         add("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
-        add("show", "show services | show service NAME | show records SERVICE",
-                "services, listeners, groups and hosts with their state; a dns service's dynamic records",
+        add("show", "show services | show service NAME | show records SERVICE | show cache SERVICE",
+                "services, listeners, groups and hosts with their state; a dns service's dynamic records; "
+                        + "a caching proxy's tiers, counters and bans",
                 ConsoleCommands::show);
         add("enable", "enable HOST | enable SERVICE GROUP HOST", "let a host take new connections",
                 (c, a) -> c.hostAction(a, ControlPlane.HostAction.ENABLE));
@@ -56,6 +57,12 @@ public final class ConsoleCommands {
                 case RELEASE -> "let the health checks decide on a dynamic record's address again";
             }, (c, a) -> c.force(a, action));
         }
+        add("purge", "purge SERVICE URL", "drop one stored URL (every variant, every tier) from a proxy's cache",
+                ConsoleCommands::purge);
+        add("purge-prefix", "purge-prefix SERVICE PREFIX", "drop every stored URL starting with PREFIX at once",
+                ConsoleCommands::purgePrefix);
+        add("ban", "ban SERVICE PREFIX", "make URLs starting with PREFIX stored until now misses (lazily)",
+                ConsoleCommands::ban);
         add("save", "save", "write the running config back to its file if it differs", (c, a) -> c.save());
         add("quit", "quit", "end the session", (c, a) -> "");
         add("exit", "exit", "end the session", (c, a) -> "");
@@ -152,7 +159,12 @@ public final class ConsoleCommands {
         List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
                 .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
         return switch (command) {
-            case "show" -> index == 1 ? List.of("services", "service", "records") : index == 2 ? serviceNames : List.of();
+            case "show" -> index == 1 ? List.of("services", "service", "records", "cache")
+                    : index == 2 && words.get(1).equals("cache") ? proxies(services)
+                    : index == 2 && words.get(1).equals("records") ? dnsServices(services)
+                    : index == 2 ? serviceNames : List.of();
+            case "purge", "purge-prefix", "ban" -> index == 1 ? proxies(services)
+                    : index == 2 ? List.of("http://") : List.of();
             case "force-up", "force-down", "release" -> index == 1 ? dnsServices(services)
                     : index == 2 ? recordsOf(words.get(1)) : index == 3 ? addressesOf(words.get(1), words.get(2))
                     : List.of();
@@ -170,6 +182,10 @@ public final class ConsoleCommands {
 
     private static List<String> dnsServices(List<Views.Service> services) {
         return services.stream().filter(s -> s.type().equals("dns")).map(Views.Service::name).toList();
+    }
+
+    private static List<String> proxies(List<Views.Service> services) {
+        return services.stream().filter(s -> s.type().equals("proxy")).map(Views.Service::name).toList();
     }
 
     private List<String> recordsOf(String service) {
@@ -248,7 +264,48 @@ public final class ConsoleCommands {
             records.forEach(r -> sb.append(render(r)));
             return sb.toString();
         }
+        if (args.get(0).equals("cache") && args.size() == 2) {
+            return render(plane.cache(args.get(1)));
+        }
         throw new UsageException();
+    }
+
+    private static String render(Views.Cache c) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(c.service()).append(" cache\n");
+        sb.append("  memory  ").append(tier(c.memory())).append('\n');
+        sb.append("  disk    ").append(c.disk() == null ? "none" : tier(c.disk())).append('\n');
+        sb.append(String.format("  hits %d  misses %d  stale %d  revalidated %d  bypass %d%n", c.hits(), c.misses(),
+                c.stale(), c.revalidated(), c.bypass()));
+        long lookups = c.hits() + c.misses() + c.stale() + c.revalidated();
+        if (lookups > 0) {
+            sb.append(String.format(Locale.ROOT, "  hit ratio %.1f%% (hits, stale and revalidated of all lookups)%n",
+                    100.0 * (c.hits() + c.stale() + c.revalidated()) / lookups));
+        }
+        if (c.bans().isEmpty()) {
+            sb.append("  no bans\n");
+        } else {
+            c.bans().forEach(b -> sb.append("  ban ").append(b).append('\n'));
+        }
+        return sb.toString();
+    }
+
+    private static String tier(Views.CacheTier t) {
+        return t.entries() + " entries, " + bytes(t.bytes()) + " of " + bytes(t.limit());
+    }
+
+    private static String bytes(long n) {
+        if (n < 1024) {
+            return n + " B";
+        }
+        String units = "KMGT";
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length() - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %siB", v, units.charAt(u));
     }
 
     private static String render(Views.DnsRecord r) {
@@ -383,6 +440,26 @@ public final class ConsoleCommands {
         return args.get(0) + " " + args.get(1) + " " + a.address() + ": "
                 + (a.forced() == null ? "checks decide" : "forced " + a.forced()) + ", health " + a.health() + ", "
                 + (a.answered() ? "answered" : "not answered");
+    }
+
+    private String purge(List<String> args) {
+        need(args, 2);
+        Views.Purged p = plane.purge(args.get(0), args.get(1), null);
+        return p.removed() == 0 ? args.get(1) + " was not stored in " + args.get(0)
+                : "purged " + args.get(1) + " from " + args.get(0);
+    }
+
+    private String purgePrefix(List<String> args) {
+        need(args, 2);
+        Views.Purged p = plane.purge(args.get(0), null, args.get(1));
+        return "purged " + p.removed() + " URL" + (p.removed() == 1 ? "" : "s") + " starting with " + args.get(1)
+                + " from " + args.get(0);
+    }
+
+    private String ban(List<String> args) {
+        need(args, 2);
+        Views.Banned b = plane.ban(args.get(0), args.get(1), null);
+        return args.get(0) + ": banned " + b.ban() + " (stored before " + b.created() + ")";
     }
 
     private String save() {

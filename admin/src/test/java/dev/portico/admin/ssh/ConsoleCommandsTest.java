@@ -71,4 +71,48 @@ class ConsoleCommandsTest {
         assertThat(console.complete("disable 127.0.0.1:900")).containsExactly("127.0.0.1:9001", "127.0.0.1:9002");
         assertThat(console.complete("show s")).containsExactly("service", "services");
     }
+
+    @Test
+    void cacheCommandsGoThroughTheControlPlane() {
+        plane.withProxy = true;
+        String shown = console.run("show cache edge").output();
+        assertThat(shown).contains("edge cache", "memory  3 entries, 4.5 KiB of 64.0 MiB", "disk    none",
+                "hits 6  misses 2  stale 1  revalidated 1  bypass 4", "hit ratio 80.0%", "no bans");
+        assertThat(console.run("purge edge http://example.com/a?b=1").output())
+                .isEqualTo("purged http://example.com/a?b=1 from edge\n");
+        assertThat(console.run("purge edge http://example.com/gone").output())
+                .isEqualTo("http://example.com/gone was not stored in edge\n");
+        assertThat(console.run("purge-prefix edge http://example.com/img/").output())
+                .isEqualTo("purged 2 URLs starting with http://example.com/img/ from edge\n");
+        assertThat(plane.purged).containsExactly("key http://example.com/a?b=1", "key http://example.com/gone",
+                "prefix http://example.com/img/");
+        assertThat(console.run("ban edge http://example.com/css/").output())
+                .isEqualTo("edge: banned prefix:http://example.com/css/ (stored before 2025-01-02T03:04:05Z)\n");
+        assertThat(console.run("show cache edge").output()).contains("ban prefix:http://example.com/css/");
+    }
+
+    @Test
+    void cacheCommandsCheckTheirWordsAndTheService() {
+        plane.withProxy = true;
+        assertThat(console.run("purge edge").output()).isEqualTo("usage: purge SERVICE URL\n");
+        assertThat(console.run("purge-prefix edge a b").output()).isEqualTo("usage: purge-prefix SERVICE PREFIX\n");
+        assertThat(console.run("ban").output()).isEqualTo("usage: ban SERVICE PREFIX\n");
+        assertThat(console.run("show cache").output()).startsWith("usage: show services");
+        assertThat(console.run("show cache shop").output()).isEqualTo("error: service shop has no cache\n");
+        assertThat(console.run("purge nope http://x/").output()).isEqualTo("error: no service nope\n");
+        assertThat(console.run("help purge-prefix").output()).contains("purge-prefix SERVICE PREFIX");
+    }
+
+    @Test
+    void completesCacheCommandsWithProxies() {
+        plane.withProxy = true;
+        assertThat(console.complete("pu")).containsExactly("purge", "purge-prefix");
+        assertThat(console.complete("b")).containsExactly("ban");
+        assertThat(console.complete("show c")).containsExactly("cache");
+        assertThat(console.complete("show cache ")).containsExactly("edge");
+        assertThat(console.complete("purge ")).containsExactly("edge");
+        assertThat(console.complete("ban e")).containsExactly("edge");
+        assertThat(console.complete("purge-prefix edge ")).containsExactly("http://");
+        assertThat(console.complete("show service ")).containsExactly("edge", "shop");
+    }
 }

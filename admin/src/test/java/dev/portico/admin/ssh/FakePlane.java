@@ -21,6 +21,10 @@ final class FakePlane implements ControlPlane {
     String scheduler = "roundrobin";
     final List<String> listeners = new ArrayList<>(List.of("127.0.0.1:8000"));
     int saves;
+    /** With a caching proxy named "edge" next to "shop". */
+    boolean withProxy;
+    final List<String> purged = new ArrayList<>();
+    final List<String> bans = new ArrayList<>();
 
     FakePlane() {
         groups.put("main", new ArrayList<>(List.of(new H("127.0.0.1:9001", 1, "enabled"), new H("127.0.0.1:9002", 1, "enabled"))));
@@ -29,11 +33,15 @@ final class FakePlane implements ControlPlane {
 
     @Override
     public List<Views.Service> services() {
-        return List.of(service("shop"));
+        return withProxy ? List.of(service("shop"), service("edge")) : List.of(service("shop"));
     }
 
     @Override
     public Views.Service service(String service) {
+        if (withProxy && service.equals("edge")) {
+            return new Views.Service("edge", "proxy", List.of("127.0.0.1:8080"), List.of("http://127.0.0.1:8080"),
+                    "roundrobin", "*", 0L, List.of());
+        }
         if (!service.equals("shop")) {
             throw ControlException.notFound("no service " + service);
         }
@@ -129,6 +137,29 @@ final class FakePlane implements ControlPlane {
         if (!listeners.remove(address)) {
             throw ControlException.notFound("not listening on " + address);
         }
+    }
+
+    @Override
+    public Views.Cache cache(String service) {
+        if (!withProxy || !service.equals("edge")) {
+            return ControlPlane.super.cache(service);
+        }
+        return new Views.Cache("edge", new Views.CacheTier(3, 3 * 1536, 64L << 20), null, 6, 2, 1, 1, 4,
+                bans.stream().map(b -> "prefix:" + b).toList());
+    }
+
+    @Override
+    public Views.Purged purge(String service, String key, String prefix) {
+        cache(service);
+        purged.add(key != null ? "key " + key : "prefix " + prefix);
+        return new Views.Purged(service, key, prefix, key != null ? (key.endsWith("/gone") ? 0 : 1) : 2);
+    }
+
+    @Override
+    public Views.Banned ban(String service, String prefix, String regex) {
+        cache(service);
+        bans.add(prefix);
+        return new Views.Banned(service, "prefix:" + prefix, "2025-01-02T03:04:05Z");
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.portico.server.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import dev.portico.admin.ssh.ConsoleCommands;
 import dev.portico.server.CliRun;
 import dev.portico.server.Daemon;
 import dev.portico.server.Main;
@@ -106,6 +107,68 @@ class CacheAdminTest {
                     assertThat(f.get("/q")).startsWith("HIT");
                     assertThat(f.get("/a")).startsWith("HIT");
                     assertThat(writer.post("/api/v1/services/edge/cache/ban", "{\"regex\":\"[\"}").status()).isEqualTo(400);
+                } catch (Throwable e) {
+                    failure.set(e);
+                } finally {
+                    d.requestStop();
+                }
+            }, "serve", "-c", file.toString());
+            assertThat(failure.get()).as(r.toString()).isNull();
+            assertThat(r.status).as(r.toString()).isZero();
+        } finally {
+            backend.stop(0);
+        }
+    }
+
+    @Test
+    void theSshConsoleShowsPurgesAndBansARealCache() throws Exception {
+        AtomicInteger served = new AtomicInteger();
+        HttpServer backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        backend.createContext("/", ex -> {
+            byte[] body = ("n" + served.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Cache-Control", "max-age=600");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        backend.start();
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            Path file = Files.writeString(dir.resolve("portico.yaml"), """
+                    workers: 1
+                    services:
+                      edge:
+                        type: proxy
+                        listen: [127.0.0.1:0]
+                        backends: [127.0.0.1:%d]
+                        cache: {memory_size: 1m}
+                    """.formatted(backend.getAddress().getPort()));
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
+                try {
+                    ConsoleCommands console = new ConsoleCommands(new DaemonControlPlane(d::supervisor, d::save));
+                    dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
+                            .getFirst().service();
+                    String origin = "http://127.0.0.1:" + proxy.port();
+                    Fetch f = new Fetch(http, origin);
+                    f.get("/a");
+                    f.get("/a");
+                    f.get("/p/1");
+                    f.get("/p/2");
+                    f.get("/q");
+                    assertThat(console.run("show cache edge").output()).contains("memory  4 entries", "disk    none",
+                            "hits 1  misses 4", "no bans");
+                    assertThat(console.complete("purge ")).containsExactly("edge");
+
+                    assertThat(console.run("purge edge " + origin + "/a").output()).startsWith("purged " + origin + "/a");
+                    assertThat(f.get("/a")).startsWith("MISS");
+                    assertThat(console.run("purge-prefix edge " + origin + "/p/").output()).startsWith("purged 2 URLs");
+                    assertThat(f.get("/p/1")).startsWith("MISS");
+                    assertThat(console.run("ban edge " + origin + "/q").output())
+                            .startsWith("edge: banned prefix:" + origin + "/q");
+                    assertThat(console.run("show cache edge").output()).contains("ban prefix:" + origin + "/q");
+                    assertThat(f.get("/q")).startsWith("MISS");
+                    assertThat(f.get("/q")).startsWith("HIT");
+                    assertThat(console.run("purge nope /x").output()).startsWith("error: ");
                 } catch (Throwable e) {
                     failure.set(e);
                 } finally {
