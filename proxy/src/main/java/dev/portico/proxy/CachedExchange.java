@@ -55,6 +55,15 @@ final class CachedExchange implements ExchangeHooks {
     /** Response fields never kept in a stored entry. */
     private static final Set<String> NOT_STORED = Set.of("age", "set-cookie", "x-cache", "x-cache-stale-reason");
     private static final byte[] NO_BODY = new byte[0];
+    private static final byte[] AGE = "Age: ".getBytes(StandardCharsets.ISO_8859_1);
+    /** "X-Cache: RESULT" lines by {@link CacheResult#ordinal()}. */
+    private static final byte[][] X_CACHE = new byte[CacheResult.values().length][];
+
+    static {
+        for (CacheResult r : CacheResult.values()) {
+            X_CACHE[r.ordinal()] = ("X-Cache: " + r.name() + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        }
+    }
 
     private final Exchange ex;
     private final ProxyShared shared;
@@ -471,12 +480,7 @@ final class CachedExchange implements ExchangeHooks {
         result = how;
         cache.count(how);
         long now = cache.clock().millis();
-        StringBuilder extra = new StringBuilder(64).append("Age: ").append(e.age(now) / 1000).append("\r\nX-Cache: ")
-                .append(how.name()).append("\r\n");
-        if (staleReason != null) {
-            extra.append("X-Cache-Stale-Reason: ").append(staleReason).append("\r\n");
-        }
-        byte[] lines = extra.toString().getBytes(StandardCharsets.ISO_8859_1);
+        byte[] lines = extraLines(e.age(now) / 1000, how, staleReason);
         if (e.status() == 200 && notModified(e)) {
             ex.respondPrerendered(304, e.notModifiedLines(), lines, NO_BODY, 0, 0);
             return;
@@ -490,11 +494,35 @@ final class CachedExchange implements ExchangeHooks {
                 return;
             }
             if (r instanceof Ranges.Satisfiable s) {
-                serveRanges(e, s.ranges(), extra);
+                serveRanges(e, s.ranges(), new StringBuilder(new String(lines, StandardCharsets.ISO_8859_1)));
                 return;
             }
         }
         ex.respondPrerendered(e.status(), e.headerLines(), lines, e.body(), 0, e.body().length);
+    }
+
+    /** The lines a hit adds: "Age: N", "X-Cache: HOW" and, when stale, the reason; one exact array. */
+    private static byte[] extraLines(long ageSeconds, CacheResult how, String staleReason) {
+        byte[] result = X_CACHE[how.ordinal()];
+        byte[] reason = staleReason == null ? NO_BODY
+                : ("X-Cache-Stale-Reason: " + staleReason + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        long age = Math.max(0, ageSeconds);
+        int digits = 1;
+        for (long v = age; v >= 10; v /= 10) {
+            digits++;
+        }
+        byte[] out = new byte[AGE.length + digits + 2 + result.length + reason.length];
+        System.arraycopy(AGE, 0, out, 0, AGE.length);
+        int at = AGE.length + digits;
+        for (long v = age; at > AGE.length; v /= 10) {
+            out[--at] = (byte) ('0' + v % 10);
+        }
+        at = AGE.length + digits;
+        out[at++] = '\r';
+        out[at++] = '\n';
+        System.arraycopy(result, 0, out, at, result.length);
+        System.arraycopy(reason, 0, out, at + result.length, reason.length);
+        return out;
     }
 
     /** 206 from a stored body: one range as is, several as multipart/byteranges (RFC 9110 §14.6). */

@@ -46,8 +46,14 @@ public final class CachePolicy {
     public record RequestRules(boolean bypass, boolean revalidate, long maxAge, boolean onlyIfCached) {
     }
 
+    /** The rules of a request without Cache-Control or Pragma. */
+    private static final RequestRules PLAIN = new RequestRules(false, false, -1, false);
+
     /** Reads the request directives. */
     public static RequestRules request(HttpHeaders h) {
+        if (!h.contains("Cache-Control") && !h.contains("Pragma")) {
+            return PLAIN;
+        }
         List<String> values = h.getAll("Cache-Control");
         CacheControl cc = CacheControl.parse(values);
         boolean pragma = values.isEmpty() && h.getAll("Pragma").stream().anyMatch(p -> p.toLowerCase().contains("no-cache"));

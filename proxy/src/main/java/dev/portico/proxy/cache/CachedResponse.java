@@ -14,8 +14,9 @@ import java.util.Set;
 
 /**
  * One stored response: status, end-to-end headers, body, the times RFC 9111 needs for its age,
- * and the request header values its Vary names selected. Immutable; the header block a hit sends
- * is rendered once.
+ * and the request header values its Vary names selected. Immutable; what every hit needs from the
+ * headers (the rendered header block, the 304 block, Cache-Control, the validators) is worked out
+ * once, when the entry is made, and kept in {@link #derived()}.
  *
  * @param status       the status code
  * @param headers      header names and values, alternating (no Date, Age, Content-Length, framing or Set-Cookie)
@@ -27,9 +28,11 @@ import java.util.Set;
  * @param storedAt     when the body was stored (bans compare against it)
  * @param vary         lower-case request header names and the values they had, alternating
  * @param encoding     the body's Content-Encoding, lower-case, "" for identity
+ * @param derived      what hits need from the headers, worked out from them (null: work it out here)
  */
 public record CachedResponse(int status, List<String> headers, byte[] body, long requestTime, long responseTime,
-                             long initialAge, long lifetime, long storedAt, List<String> vary, String encoding) {
+                             long initialAge, long lifetime, long storedAt, List<String> vary, String encoding,
+                             Derived derived) {
 
     private static final int META_VERSION = 1;
     /** Headers a 304 from the cache carries (RFC 9110 §15.4.5), beyond Date. */
@@ -39,6 +42,65 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
     public CachedResponse {
         headers = List.copyOf(headers);
         vary = List.copyOf(vary);
+        if (derived == null) {
+            derived = new Derived(status, headers, body.length);
+        }
+    }
+
+    /** An entry whose derived parts are worked out from its headers. */
+    public CachedResponse(int status, List<String> headers, byte[] body, long requestTime, long responseTime,
+                          long initialAge, long lifetime, long storedAt, List<String> vary, String encoding) {
+        this(status, headers, body, requestTime, responseTime, initialAge, lifetime, storedAt, vary, encoding, null);
+    }
+
+    /**
+     * What every hit needs from an entry's headers, worked out once: the header lines of a full
+     * answer (with Content-Length) and of a 304, the Cache-Control directives and the validators.
+     * The byte arrays are shared: callers must not change them.
+     */
+    public static final class Derived {
+        private final byte[] headerLines;
+        private final byte[] notModifiedLines;
+        private final CacheControl cacheControl;
+        private final String etag;
+        private final String lastModified;
+
+        Derived(int status, List<String> headers, int bodyLength) {
+            StringBuilder full = new StringBuilder(256);
+            StringBuilder notModified = new StringBuilder(128);
+            List<String> cc = new ArrayList<>(1);
+            String tag = null;
+            String modified = null;
+            for (int i = 0; i < headers.size(); i += 2) {
+                String name = headers.get(i);
+                String value = headers.get(i + 1);
+                full.append(name).append(": ").append(value).append("\r\n");
+                String lower = name.toLowerCase(Locale.ROOT);
+                if (NOT_MODIFIED_FIELDS.contains(lower)) {
+                    notModified.append(name).append(": ").append(value).append("\r\n");
+                }
+                switch (lower) {
+                    case "cache-control" -> cc.add(value);
+                    case "etag" -> tag = tag == null ? value : tag;
+                    case "last-modified" -> modified = modified == null ? value : modified;
+                    default -> {
+                    }
+                }
+            }
+            if (status != 204 && status != 304) {
+                full.append("Content-Length: ").append(bodyLength).append("\r\n");
+            }
+            this.headerLines = full.toString().getBytes(StandardCharsets.ISO_8859_1);
+            this.notModifiedLines = notModified.toString().getBytes(StandardCharsets.ISO_8859_1);
+            this.cacheControl = CacheControl.parse(cc);
+            this.etag = tag;
+            this.lastModified = modified;
+        }
+
+        @Override
+        public String toString() {
+            return "Derived[" + headerLines.length + " header bytes]";
+        }
     }
 
     /** The first value of a header, or null. */
@@ -64,20 +126,20 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
 
     /** The Cache-Control directives of the stored response. */
     public CacheControl cacheControl() {
-        return CacheControl.parse(headerValues("Cache-Control"));
+        return derived.cacheControl;
     }
 
     public String etag() {
-        return header("ETag");
+        return derived.etag;
     }
 
     public String lastModified() {
-        return header("Last-Modified");
+        return derived.lastModified;
     }
 
     /** True when the backend can be asked whether this is still current. */
     public boolean hasValidator() {
-        return etag() != null || lastModified() != null;
+        return derived.etag != null || derived.lastModified != null;
     }
 
     /** RFC 9111 current_age in ms. */
@@ -92,7 +154,7 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
 
     /** Bytes this entry holds, for the memory tier's weigher. */
     public int weight() {
-        int w = 96 + body.length + encoding.length();
+        int w = 160 + body.length + encoding.length() + derived.headerLines.length + derived.notModifiedLines.length;
         for (String h : headers) {
             w += h.length() + 16;
         }
@@ -102,16 +164,12 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         return w;
     }
 
-    /** The header lines a full answer from the cache sends (with Content-Length, without Date and Age). */
+    /**
+     * The header lines a full answer from the cache sends (with Content-Length, without Date and
+     * Age), rendered once per entry: shared, not to be changed.
+     */
     public byte[] headerLines() {
-        StringBuilder sb = new StringBuilder(256);
-        for (int i = 0; i < headers.size(); i += 2) {
-            sb.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
-        }
-        if (status != 204 && status != 304) {
-            sb.append("Content-Length: ").append(body.length).append("\r\n");
-        }
-        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        return derived.headerLines;
     }
 
     /** The stored header lines alone (no Content-Length), for a 206 that adds its own. */
@@ -123,21 +181,15 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    /** The header lines of a 304 answered from this entry. */
+    /** The header lines of a 304 answered from this entry (shared, not to be changed). */
     public byte[] notModifiedLines() {
-        StringBuilder sb = new StringBuilder(128);
-        for (int i = 0; i < headers.size(); i += 2) {
-            if (NOT_MODIFIED_FIELDS.contains(headers.get(i).toLowerCase(Locale.ROOT))) {
-                sb.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
-            }
-        }
-        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+        return derived.notModifiedLines;
     }
 
     /** The same entry with another freshness lifetime (used by tests and revalidation). */
     public CachedResponse withLifetime(long value) {
         return new CachedResponse(status, headers, body, requestTime, responseTime, initialAge, value, storedAt, vary,
-                encoding);
+                encoding, derived);
     }
 
     /** The same body with new headers and times after a 304 (RFC 9111 §4.3.4). */
