@@ -365,7 +365,13 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             if (!last && !client.isWritable()) {
                 Channel ch = upstream;
                 ch.config().setAutoRead(false);
-                f.addListener(w -> ch.config().setAutoRead(true));
+                // Once this exchange is done the connection belongs to the pool (which reads
+                // again by itself) or to the next exchange, whose own flow control must stand.
+                f.addListener(w -> {
+                    if (!done) {
+                        ch.config().setAutoRead(true);
+                    }
+                });
             }
         }
         if (last) {
