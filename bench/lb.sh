@@ -14,6 +14,8 @@
 #   DURATION [10s]  WARMUP [10s, the JVM compiles its hot paths meanwhile]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
 #   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
+#   NO_BUILD=1 to reuse lb/target as built (after a build of your own)
+#   PORTICO_ARGS [none: more BenchMain flags, e.g. "--splice on"]  PORTICO_JAVA_OPTS [none: more JVM flags, e.g. JFR]
 #   BENCH_DIR [a new /tmp/portico-lb-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
 set -euo pipefail
 
@@ -28,6 +30,8 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BASE_PORT=${BASE_PORT:-18180}
 PORTICO_TRANSPORT=${PORTICO_TRANSPORT:-auto}
+PORTICO_ARGS=${PORTICO_ARGS:-}
+PORTICO_JAVA_OPTS=${PORTICO_JAVA_OPTS:-}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
 NOFILE=65536
@@ -77,8 +81,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-cpu_ticks() {     # PID -> utime+stime in clock ticks
-  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0
+cpu_ticks() {     # PID -> "utime stime" in clock ticks
+  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12, $13}' || echo 0 0
 }
 
 wait_for_port() { # PID PORT NAME LOGFILE
@@ -121,6 +125,10 @@ ensure_tools() {
 
 build_portico() { # -> sets PORTICO_CP
   local cpfile=$REPO_ROOT/lb/target/bench-classpath.txt logf=$BENCH_DIR/logs/build.log
+  if [[ ${NO_BUILD:-0} == 1 && -s $cpfile ]]; then
+    PORTICO_CP="$REPO_ROOT/lb/target/classes:$REPO_ROOT/lb/target/test-classes:$(cat "$cpfile")"
+    return 0
+  fi
   log "building the lb module and its test classes (unpinned, before any measurement)"
   local args=(-q -B -pl lb -am test-compile dependency:build-classpath "-Dmdep.outputFile=$cpfile" -Dmdep.includeScope=runtime)
   if ! (cd "$REPO_ROOT" && ./mvnw -o "${args[@]}") >"$logf" 2>&1; then
@@ -235,9 +243,9 @@ start_portico() { # -> BALANCER_PID
   # The flags bin/portico uses (see its header for why), and the embedding API's defaults:
   # round robin, TCP health checks, failover on every host.
   taskset -c "$SERVER_CPU" "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-    -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -cp "$PORTICO_CP" dev.portico.lb.bench.BenchMain \
+    -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError $PORTICO_JAVA_OPTS -cp "$PORTICO_CP" dev.portico.lb.bench.BenchMain \
     --listen "127.0.0.1:$PORT_PORTICO" --backend "127.0.0.1:$PORT_O1" --backend "127.0.0.1:$PORT_O2" \
-    --workers 1 --transport "$PORTICO_TRANSPORT" >"$BENCH_DIR/logs/portico.log" 2>&1 &
+    --workers 1 --transport "$PORTICO_TRANSPORT" $PORTICO_ARGS >"$BENCH_DIR/logs/portico.log" 2>&1 &
   BALANCER_PID=$!
   PIDS+=("$BALANCER_PID")
   wait_for_port "$BALANCER_PID" "$PORT_PORTICO" portico "$BENCH_DIR/logs/portico.log"
@@ -261,7 +269,23 @@ run_wrk() {       # PORT PATH CONNS HEADER DURATION -> wrk output on stdout
   taskset -c "$CLIENT_CPU" wrk "${args[@]}" "http://127.0.0.1:$1$2"
 }
 
-declare -A RESULT CPU P99 ERRORS
+declare -A RESULT CPU P99 ERRORS COST
+per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per request (µs) or per GB moved (s)
+  local unit=$1 t0=$2 t1=$3 out=$4 n
+  if [[ $unit == rps ]]; then
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+  else
+    n=$(awk '/requests in/ {v = $5; sub(/read$/, "", v); print v}' <<<"$out")
+  fi
+  awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v n="$n" -v unit="$unit" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); u = (y[1] - x[1]) / hz; s = (y[2] - x[2]) / hz
+    if (unit == "rps") { if (n <= 0) { print "-"; exit } printf "%.0f/%.0f µs", 1e6 * u / n, 1e6 * s / n; exit }
+    m = n + 0; g = n; sub(/^[0-9.]+/, "", g)
+    m *= (g == "GB") ? 1073741824 : (g == "MB") ? 1048576 : (g == "KB") ? 1024 : 1
+    if (m <= 0) { print "-"; exit }
+    printf "%.2f/%.2f s", u * 1e9 / m, s * 1e9 / m }'
+}
+
 measure() {       # TARGET PORT
   local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs
   for def in "${ALL_SCENARIOS[@]}"; do
@@ -280,9 +304,10 @@ measure() {       # TARGET PORT
     RESULT[$target.$name]=$([[ $unit == rps ]] && echo "$rps" || echo "$mbs")
     P99[$target.$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
     ERRORS[$target.$name]=$errs
-    CPU[$target.$name]=$(awk -v d="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
-      'BEGIN {printf "%.0f%%", 100 * d / hz / s}')
-    log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, errors $errs"
+    CPU[$target.$name]=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
+      'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f%%", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / s}')
+    COST[$target.$name]=$(per_unit "$unit" "$t0" "$t1" "$out")
+    log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, CPU user/sys ${COST[$target.$name]} per $([[ $unit == rps ]] && echo request || echo GB), errors $errs"
   done
 }
 
@@ -318,10 +343,11 @@ done
 {
   echo "L4 balancers, tcp mode, round robin over 2 nginx origins; balancer on CPU $SERVER_CPU (1 thread/worker),"
   echo "origins and wrk -t1 on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
-  echo "haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'), Portico transport $PORTICO_TRANSPORT. CPU = the balancer's CPU use."
+  echo "haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'), Portico transport $PORTICO_TRANSPORT${PORTICO_ARGS:+ $PORTICO_ARGS}. CPU = the balancer's CPU use;"
+  echo "cost = the balancer's user/sys CPU time per request (µs) or per GB moved (s), which a busy machine disturbs less than throughput."
   echo
-  echo "| scenario | conns | HAProxy | Portico | Portico / HAProxy | HAProxy p99 / CPU | Portico p99 / CPU | errors (H/P) |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| scenario | conns | HAProxy | Portico | Portico / HAProxy | HAProxy p99 / CPU | Portico p99 / CPU | HAProxy cost user/sys | Portico cost user/sys | errors (H/P) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for def in "${ALL_SCENARIOS[@]}"; do
     IFS='|' read -r name path conns header unit <<<"$def"
     selected "$name" || continue
@@ -333,9 +359,10 @@ done
       close) label="Connection: close, 1 KiB (conn/s)" ;;
       bulk) label="bulk, 100 MiB file" ;;
     esac
-    printf '| %s | %s | %s %s | %s %s | %s | %s / %s | %s / %s | %s / %s |\n' "$label" "$conns" \
+    printf '| %s | %s | %s %s | %s %s | %s | %s / %s | %s / %s | %s | %s | %s / %s |\n' "$label" "$conns" \
       "${h:--}" "$unit" "${p:--}" "$unit" "$ratio" "${P99[haproxy.$name]:--}" "${CPU[haproxy.$name]:--}" \
-      "${P99[portico.$name]:--}" "${CPU[portico.$name]:--}" "${ERRORS[haproxy.$name]:--}" "${ERRORS[portico.$name]:--}"
+      "${P99[portico.$name]:--}" "${CPU[portico.$name]:--}" "${COST[haproxy.$name]:--}" "${COST[portico.$name]:--}" \
+      "${ERRORS[haproxy.$name]:--}" "${ERRORS[portico.$name]:--}"
   done
 } | tee "$TABLE"
 log "table: $TABLE; raw wrk output: $RAW"

@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +25,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private final LbShared shared;
     private final Route route;
+    private IdleTimer idle;
     private boolean counted;
     private boolean relaying;
     /** Client bytes read before the relay started (after a PROXY header); sent first. */
@@ -50,6 +50,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Channel client = ctx.channel();
+        idle = new IdleTimer(client, route.config().idleTimeout().toNanos(), () -> {
+            log.debug("{}: closing {} after {} idle", shared.name(), client.remoteAddress(), route.config().idleTimeout());
+            client.close();
+        });
+        idle.start();
         if (route.config().acceptProxy().trusts(client.remoteAddress())) {
             ctx.pipeline().addBefore(ctx.name(), "proxy-header",
                     new ProxyHeaderDecoder(shared.name(), metrics, route.config().connectTimeout()));
@@ -72,7 +77,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 ByteBuf first = early;
                 early = null;
                 relaying = true;
-                Relay.start(client, backend, host, shared.metrics(), header, first, () -> {
+                Relay.start(client, backend, host, shared.metrics(), idle, route.config().splice(), header, first, () -> {
                     relaying = false;
                     redispatch.run();
                 });
@@ -97,12 +102,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             dial(client, named ? h.source() : client.remoteAddress(), named ? h.destination() : client.localAddress());
             return;
         }
-        if (evt instanceof IdleStateEvent) {
-            log.debug("{}: closing {} after {} idle", shared.name(), ctx.channel().remoteAddress(),
-                    route.config().idleTimeout());
-            ctx.close();
-            return;
-        }
         ctx.fireUserEventTriggered(evt);
     }
 
@@ -123,6 +122,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (counted) {
             counted = false;
             shared.metrics().closed();
+        }
+        if (idle != null) {
+            idle.cancel();
         }
         if (early != null) {
             early.release();

@@ -10,12 +10,14 @@ import dev.portico.upstream.Backend;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,7 +85,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private final Map<String, BackendGroup> groups = new LinkedHashMap<>();
     private final Map<HostPort, LbListener> listeners = new LinkedHashMap<>();
     private final LbShared shared;
-    private final ChannelInitializer<Channel> initializer;
+    private final ChannelHandler initializer;
     private volatile Route route;
     private boolean started;
     private boolean stopped;
@@ -105,12 +107,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         this.channels = new DefaultChannelGroup("lb-" + name, GlobalEventExecutor.INSTANCE);
         this.shared = new LbShared(name, () -> route, dialer, metrics, channels, RateLimitedLog.perSecond(log),
                 context.transport().datagramChannel());
-        this.initializer = new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                accepted(ch);
-            }
-        };
+        this.initializer = new Admit();
         syncGroups(config);
         this.route = new Route(config, groups.get(config.activeGroup()));
     }
@@ -474,13 +471,26 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         return l;
     }
 
-    private void accepted(Channel ch) {
-        ch.config().setAutoRead(false);
-        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        channels.add(ch);
-        Route r = route;
-        ch.pipeline()
-                .addLast("idle", new IdleStateHandler(0, 0, r.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("frontend", new FrontendHandler(shared, r));
+    /**
+     * Sets up each accepted connection, then leaves its pipeline: one instance for the service,
+     * unlike a {@code ChannelInitializer}, which tracks every channel in a concurrent set and
+     * queues a task per connection to forget it.
+     */
+    @ChannelHandler.Sharable
+    private final class Admit extends ChannelHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            SocketChannelConfig config = (SocketChannelConfig) ch.config();
+            config.setAutoRead(false);
+            config.setAllowHalfClosure(true);
+            Route r = route;
+            if (r.config().splice() != Splice.OFF && ch instanceof EpollSocketChannel) {
+                CountingRecvAllocator.install(config);
+            }
+            channels.add(ch);
+            ctx.pipeline().addLast("frontend", new FrontendHandler(shared, r));
+            ctx.pipeline().remove(this);
+        }
     }
 }
