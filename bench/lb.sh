@@ -15,6 +15,8 @@
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
 #   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
 #   NO_BUILD=1 to reuse lb/target as built (after a build of your own)
+#   PORTICO_CLASSES [lb/target/classes: another build of the lb module's classes, e.g. an older commit's, for A/B runs]
+#   HAPROXY_OPTIONS [none: more lines for HAProxy's defaults section, e.g. "option splice-auto"]
 #   PORTICO_ARGS [none: more BenchMain flags, e.g. "--splice on"]  PORTICO_JAVA_OPTS [none: more JVM flags, e.g. JFR]
 #   BENCH_DIR [a new /tmp/portico-lb-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
 set -euo pipefail
@@ -126,7 +128,7 @@ ensure_tools() {
 build_portico() { # -> sets PORTICO_CP
   local cpfile=$REPO_ROOT/lb/target/bench-classpath.txt logf=$BENCH_DIR/logs/build.log
   if [[ ${NO_BUILD:-0} == 1 && -s $cpfile ]]; then
-    PORTICO_CP="$REPO_ROOT/lb/target/classes:$REPO_ROOT/lb/target/test-classes:$(cat "$cpfile")"
+    PORTICO_CP="${PORTICO_CLASSES:-$REPO_ROOT/lb/target/classes}:$REPO_ROOT/lb/target/test-classes:$(cat "$cpfile")"
     return 0
   fi
   log "building the lb module and its test classes (unpinned, before any measurement)"
@@ -135,7 +137,7 @@ build_portico() { # -> sets PORTICO_CP
     log "offline build failed; retrying with the network"
     (cd "$REPO_ROOT" && ./mvnw "${args[@]}") >>"$logf" 2>&1 || { tail -n 40 "$logf" >&2; die "build failed (log: $logf)"; }
   fi
-  PORTICO_CP="$REPO_ROOT/lb/target/classes:$REPO_ROOT/lb/target/test-classes:$(cat "$cpfile")"
+  PORTICO_CP="${PORTICO_CLASSES:-$REPO_ROOT/lb/target/classes}:$REPO_ROOT/lb/target/test-classes:$(cat "$cpfile")"
 }
 
 find_java() {
@@ -225,6 +227,7 @@ defaults
     timeout connect 5s
     timeout client 300s
     timeout server 300s
+    ${HAPROXY_OPTIONS:-}
 frontend fe
     bind 127.0.0.1:$PORT_HAPROXY
     default_backend origins

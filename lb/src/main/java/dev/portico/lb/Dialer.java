@@ -109,9 +109,12 @@ final class Dialer {
      *
      * @param source the real client, for sticky and hash schedulers (the one a PROXY header named,
      *               else the peer); null when unknown
+     * @param dataWaiting whether client bytes are ready to go as soon as the backend is connected:
+     *                    then the backend socket delays the handshake's last ACK (TCP_QUICKACK
+     *                    off, as HAProxy does) so that it leaves with them, one packet less
      */
-    void dial(Channel client, Route route, InetSocketAddress source, Outcome outcome) {
-        new Attempts(client, route, source, outcome).next();
+    void dial(Channel client, Route route, InetSocketAddress source, boolean dataWaiting, Outcome outcome) {
+        new Attempts(client, route, source, dataWaiting, outcome).next();
     }
 
     /** The address to connect to: IP literals are used as is, names are resolved by Netty at connect time. */
@@ -147,11 +150,13 @@ final class Dialer {
         private final SelectionContext selection;
         /** Hosts tried so far; most connections try one, so the list is small and made on the first retry. */
         private List<Backend> tried = List.of();
+        private final boolean dataWaiting;
         private Backend current;
         private int left;
 
-        Attempts(Channel client, Route route, InetSocketAddress source, Outcome outcome) {
+        Attempts(Channel client, Route route, InetSocketAddress source, boolean dataWaiting, Outcome outcome) {
             this.client = client;
+            this.dataWaiting = dataWaiting;
             this.route = route;
             this.outcome = outcome;
             this.selection = source != null ? SelectionContext.ofClient(source) : SelectionContext.empty();
@@ -215,8 +220,13 @@ final class Dialer {
             config.setConnectTimeoutMillis(connectTimeoutMillis());
             config.setAllowHalfClosure(true);
             config.setAutoRead(false);
-            if (route.config().splice() != Splice.OFF && ch instanceof EpollSocketChannel) {
-                CountingRecvAllocator.install(config);
+            if (ch instanceof EpollSocketChannel epoll) {
+                if (route.config().splice() != Splice.OFF) {
+                    CountingRecvAllocator.install(config);
+                }
+                if (dataWaiting) {
+                    epoll.config().setTcpQuickAck(false);
+                }
             }
             // TCP_NODELAY is already on: Netty's socket channels set it when they are made.
             ChannelFuture registered = client.eventLoop().register(ch);

@@ -5,10 +5,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
@@ -22,6 +25,8 @@ import java.net.SocketAddress;
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+    /** Bytes read at accept, before the backend is dialled: a typical request head. */
+    private static final int EARLY_READ = 4096;
 
     private final LbShared shared;
     private final Route route;
@@ -60,14 +65,42 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     new ProxyHeaderDecoder(shared.name(), metrics, route.config().connectTimeout()));
             ctx.read();
         } else {
+            early = readWaiting(client);
             dial(client, client.remoteAddress(), client.localAddress());
         }
         ctx.fireChannelActive();
     }
 
+    /**
+     * Reads what the client has already sent, without waiting (HAProxy does the same at accept):
+     * most clients speak first, and their first bytes are usually in the socket by the time it
+     * is accepted. They then go to the backend as soon as it is connected, saving a round of the
+     * event loop, and the backend socket can hold back the handshake's last ACK so that it
+     * travels with them ({@link Dialer}). Epoll only; null when nothing is waiting.
+     */
+    private static ByteBuf readWaiting(Channel client) {
+        if (!(client instanceof EpollSocketChannel epoll) || !(epoll.fd() instanceof Socket socket)) {
+            return null;
+        }
+        ByteBuf buf = client.alloc().directBuffer(EARLY_READ);
+        int n;
+        try {
+            java.nio.ByteBuffer nio = buf.internalNioBuffer(0, buf.capacity());
+            n = socket.recv(nio, nio.position(), nio.limit());
+        } catch (IOException e) {
+            n = 0; // a reset: the channel's own read reports it
+        }
+        if (n <= 0) {
+            buf.release();
+            return null;
+        }
+        buf.writerIndex(n);
+        return buf;
+    }
+
     private void dial(Channel client, SocketAddress source, SocketAddress destination) {
         InetSocketAddress src = source instanceof InetSocketAddress a ? a : null;
-        shared.dialer().dial(client, route, src, new Dialer.Outcome() {
+        shared.dialer().dial(client, route, src, early != null, new Dialer.Outcome() {
             @Override
             public void connected(Backend host, Channel backend, Runnable redispatch) {
                 shared.channels().add(backend);
