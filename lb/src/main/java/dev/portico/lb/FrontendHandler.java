@@ -76,7 +76,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * most clients speak first, and their first bytes are usually in the socket by the time it
      * is accepted. They then go to the backend as soon as it is connected, saving a round of the
      * event loop, and the backend socket can hold back the handshake's last ACK so that it
-     * travels with them ({@link Dialer}). Epoll only; null when nothing is waiting.
+     * travels with them ({@link Dialer}). Like bytes that followed a PROXY header, they count as
+     * sent once the backend is connected: a backend that then closes without a byte gets the
+     * client closed, not moved to another host (HAProxy, too, retries only connects). Epoll only;
+     * null when nothing is waiting.
      */
     private static ByteBuf readWaiting(Channel client) {
         if (!(client instanceof EpollSocketChannel epoll) || !(epoll.fd() instanceof Socket socket)) {
