@@ -37,8 +37,16 @@ final class Answerer {
     private Answerer() {
     }
 
-    /** Builds the response to {@code q}, whose question name is {@code qname}. */
+    /** Builds the response to {@code q}, whose question name is {@code qname}, for no client in particular. */
     static Reply answer(DnsData data, Query q, Name qname) {
+        return answer(data, q, qname, ClientInfo.NONE);
+    }
+
+    /**
+     * Builds the response to {@code q}, whose question name is {@code qname}; dynamic records
+     * choose their addresses for {@code client} and record in it what the choice depended on.
+     */
+    static Reply answer(DnsData data, Query q, Name qname, ClientInfo client) {
         int ednsMaxPayload = data.config().ednsMaxPayload();
         Message m = new Message(q.id());
         Header h = m.getHeader();
@@ -73,20 +81,34 @@ final class Answerer {
             return new Reply(m, true);
         }
         h.setFlag(Flags.AA);
-        return new Reply(m, resolve(m, data, zone, qname, qtype));
+        return new Reply(m, resolve(m, data, zone, qname, qtype, client));
     }
 
     /** Fills the sections; returns whether the answer is static (cacheable). */
-    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype) {
+    private static boolean resolve(Message m, DnsData data, ZoneSet.LoadedZone startZone, Name qname, int qtype,
+                                   ClientInfo client) {
         ZoneSet.LoadedZone zone = startZone;
         Name name = qname;
         boolean cacheable = true;
         for (int hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
-            boolean dynamic = data.dynamic().contains(name);
+            Lrrr.Step lr = hop == 0 && data.lrrr() != null ? data.lrrr().answer(name, client.source()) : null;
+            if (lr != null) {
+                m.addRecord(new CNAMERecord(name, DClass.IN, lr.ttl(), lr.target()), Section.ANSWER);
+                name = lr.target();
+                zone = data.zones().find(name);
+                if (!lr.chase() || qtype == Type.CNAME || zone == null) {
+                    return false;
+                }
+                cacheable = false;
+                continue;
+            }
+            DynaZoneFile.Ref dyna = zone.dyna().isEmpty() ? null : zone.dyna().get(name);
+            boolean dynamic = dyna != null || data.dynamic().contains(name);
             if (dynamic) {
                 cacheable = false;
                 if (qtype == Type.A || qtype == Type.AAAA || qtype == Type.ANY) {
-                    if (!addDynamic(m, data.dynamic().resolve(name), name, qtype)) {
+                    DynamicAnswer answer = dyna == null ? data.dynamic().resolve(name, client) : viaDyna(data, dyna, client);
+                    if (!addDynamic(m, answer, name, qtype)) {
                         m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
                     }
                     return false;
@@ -137,6 +159,15 @@ final class Answerer {
         }
         m.getHeader().setRcode(Rcode.SERVFAIL);
         return cacheable;
+    }
+
+    /** The answer of the resource or record a zone file's DYNA line points at, its TTL capped by the line's. */
+    private static DynamicAnswer viaDyna(DnsData data, DynaZoneFile.Ref dyna, ClientInfo client) {
+        DynamicAnswer a = data.dynamic().resolve(dyna.target(), client);
+        if (a == null) {
+            return new DynamicAnswer(List.of(), 0);
+        }
+        return dyna.ttlCap() >= 0 && dyna.ttlCap() < a.ttl() ? new DynamicAnswer(a.addresses(), dyna.ttlCap()) : a;
     }
 
     /** Adds the dynamic addresses of the asked family; returns whether any was added. */

@@ -19,9 +19,16 @@ import java.util.Objects;
  * @param ednsMaxPayload largest UDP answer sent to an EDNS client (512 to 65535; default 1232)
  * @param tcpIdleTimeout a TCP connection idle this long is closed
  * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
+ * @param geoipDb        the MaxMind DB that geo variants of dynamic records are chosen by; null for none
+ * @param lrrr           3nsd's nearest-side answers, or null when this server takes no part in LRRR
+ * @param resources      health-checked address sets that answer only where a zone file points at them
+ *                       with {@code NAME IN DYNA RESOURCE}; their names are single words such as
+ *                       {@code prod_www} (and {@code _prod_www} is the first backup level of
+ *                       {@code prod_www}, as for dynamic records)
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
-                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries) {
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, Path geoipDb, LrrrConfig lrrr,
+                        List<DynamicRecordSpec> resources) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -35,6 +42,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         listen = List.copyOf(listen);
         zones = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(zones));
         dynamic = List.copyOf(dynamic);
+        resources = List.copyOf(resources);
         Objects.requireNonNull(tcpIdleTimeout, "tcpIdleTimeout");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("a DNS service needs at least one listen address");
@@ -59,6 +67,50 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
             if (zones.keySet().stream().noneMatch(z -> d.name().equals(z) || d.name().endsWith("." + z))) {
                 throw new IllegalArgumentException("dynamic record " + d.name() + " is not inside any zone " + zones.keySet());
             }
+            if (!d.variants().geo().isEmpty() && geoipDb == null) {
+                throw new IllegalArgumentException("dynamic record " + d.name() + " has geo variants but the service has no geoip_db");
+            }
+        }
+        if (lrrr != null) {
+            checkLrrr(lrrr, zones.keySet(), names);
+        }
+        for (DynamicRecordSpec r : resources) {
+            if (!r.name().matches("[a-z0-9_-]{1,63}")) {
+                throw new IllegalArgumentException("resource '" + r.name() + "' must be one word of letters, digits, '_' and '-'");
+            }
+            if (!names.add(r.name()) || zones.containsKey(r.name())) {
+                throw new IllegalArgumentException("resource " + r.name() + " has the name of another resource, record or zone");
+            }
+            if (!r.variants().geo().isEmpty() && geoipDb == null) {
+                throw new IllegalArgumentException("resource " + r.name() + " has geo variants but the service has no geoip_db");
+            }
+        }
+    }
+
+    /**
+     * What a zone file's {@code DYNA} may point at: every resource and every dynamic record.
+     *
+     * @return the names, lower case without the trailing dot
+     */
+    public java.util.Set<String> dynaTargets() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        dynamic.forEach(d -> out.add(d.name()));
+        resources.forEach(r -> out.add(r.name()));
+        return java.util.Set.copyOf(out);
+    }
+
+    /** The public zone and this side's zone must be ours, and the public names must not be dynamic records too. */
+    private static void checkLrrr(LrrrConfig lrrr, java.util.Set<String> zones, java.util.Set<String> dynamic) {
+        for (String z : List.of(lrrr.suffix(), lrrr.zone(lrrr.side()))) {
+            if (zones.stream().noneMatch(o -> z.equals(o) || z.endsWith("." + o))) {
+                throw new IllegalArgumentException("lrrr zone " + z + " is not inside any zone " + zones
+                        + " (the " + lrrr.side() + " server answers the suffix and the " + lrrr.side() + " zone)");
+            }
+        }
+        for (String n : lrrr.names()) {
+            if (dynamic.contains(n)) {
+                throw new IllegalArgumentException("lrrr name " + n + " is also a dynamic record");
+            }
         }
     }
 
@@ -77,10 +129,12 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      * @return the builder
      */
     public Builder toBuilder() {
-        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries);
+        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
+                .geoipDb(geoipDb).lrrr(lrrr);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
+        resources.forEach(b::resource);
         return b;
     }
 
@@ -92,6 +146,9 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private int ednsMaxPayload = DEFAULT_EDNS_MAX_PAYLOAD;
         private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
+        private Path geoipDb;
+        private LrrrConfig lrrr;
+        private final List<DynamicRecordSpec> resources = new ArrayList<>();
 
         private Builder() {
         }
@@ -174,13 +231,47 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Sets the MaxMind DB (GeoLite2-Country or alike) that geo variants are chosen by.
+         *
+         * @param file the .mmdb file; null for none
+         * @return this builder
+         */
+        public Builder geoipDb(Path file) {
+            geoipDb = file;
+            return this;
+        }
+
+        /**
+         * Adds a resource that zone files point at with {@code DYNA}.
+         *
+         * @param spec the resource; its name is the word after {@code DYNA}
+         * @return this builder
+         */
+        public Builder resource(DynamicRecordSpec spec) {
+            resources.add(Objects.requireNonNull(spec, "spec"));
+            return this;
+        }
+
+        /**
+         * Sets the LRRR settings.
+         *
+         * @param value the settings, or null for none
+         * @return this builder
+         */
+        public Builder lrrr(LrrrConfig value) {
+            lrrr = value;
+            return this;
+        }
+
+        /**
          * Builds and validates the config.
          *
          * @return the config
          * @throws IllegalArgumentException when a value is invalid
          */
         public DnsConfig build() {
-            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries);
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
+                    resources);
         }
     }
 }

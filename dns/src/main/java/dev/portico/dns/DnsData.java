@@ -10,6 +10,7 @@ package dev.portico.dns;
  * @param zones   the loaded zones
  * @param dynamic the dynamic records (kept across zone reloads)
  * @param cache   rendered static answers of these zones
+ * @param lrrr    the nearest-side answers with their table of resolvers, or null without LRRR
  */
-record DnsData(DnsConfig config, ZoneSet zones, DynamicRecords dynamic, AnswerCache cache) {
+record DnsData(DnsConfig config, ZoneSet zones, DynamicRecords dynamic, AnswerCache cache, Lrrr lrrr) {
 }

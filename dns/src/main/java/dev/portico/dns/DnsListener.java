@@ -34,6 +34,10 @@ final class DnsListener implements AutoCloseable {
 
     private static final int BIND_ATTEMPTS = 8;
     private static final int UDP_BUFFER = 4 << 20;
+    /** The longest query read over UDP; real queries are a few hundred bytes. */
+    static final int MAX_UDP_QUERY = 2048;
+    /** Queries taken per read call where the transport batches (recvmmsg). */
+    private static final int READ_BATCH = 16;
 
     private final HostPort requested;
     private final List<Channel> udp;
@@ -106,6 +110,7 @@ final class DnsListener implements AutoCloseable {
                     .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
                     .handler(handler);
             transport.reusePort(b);
+            transport.batchDatagramReads(b, MAX_UDP_QUERY, READ_BATCH);
             ChannelFuture f = b.bind(at).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 Throwable c = f.cause();

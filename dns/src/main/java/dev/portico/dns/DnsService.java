@@ -5,6 +5,7 @@ import dev.portico.core.lifecycle.Refreshable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.TaskTimer;
 import dev.portico.upstream.health.ProbeTransport;
@@ -12,11 +13,14 @@ import dev.portico.upstream.health.Probes;
 import io.netty.channel.ReflectiveChannelFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,9 +87,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             if (started) {
                 throw new IllegalStateException("dns service " + name + " already started");
             }
-            ZoneSet zones = ZoneSet.load(config.zones());
+            ZoneSet zones = ZoneSet.load(config.zones(), config.dynaTargets());
             DynamicRecords dynamic = createDynamic(config);
-            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()));
+            data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
             dynamic.start();
             started = true;
             try {
@@ -116,8 +120,13 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     public void refresh() throws IOException {
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(old.config().zones());
-            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()));
+            ZoneSet zones = ZoneSet.load(old.config().zones(), old.config().dynaTargets());
+            try {
+                old.dynamic().reopenGeo();
+            } catch (IOException e) {
+                log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
+            }
+            data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
     }
@@ -133,7 +142,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         Objects.requireNonNull(next, "next");
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(next.zones());
+            ZoneSet zones = ZoneSet.load(next.zones(), next.dynaTargets());
+            boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
+                    && next.resources().equals(old.config().resources())
+                    && Objects.equals(next.geoipDb(), old.config().geoipDb());
+            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             Map<HostPort, DnsListener> added = new LinkedHashMap<>();
             try {
                 for (HostPort address : next.listen()) {
@@ -143,15 +156,16 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 }
             } catch (IOException | RuntimeException e) {
                 added.values().forEach(DnsListener::close);
+                if (!sameDynamic) {
+                    dynamic.close();
+                }
                 throw e;
             }
-            boolean sameDynamic = next.dynamic().equals(old.config().dynamic());
-            DynamicRecords dynamic = sameDynamic ? old.dynamic() : createDynamic(next);
             if (!sameDynamic) {
                 dynamic.start();
             }
             config = next;
-            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()));
+            data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()), createLrrr(next, old.lrrr()));
             if (!sameDynamic) {
                 old.dynamic().close();
             }
@@ -215,6 +229,82 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     }
 
     /**
+     * Every dynamic record with its addresses' health and admin state: records of the config in
+     * config order, then any others by name.
+     *
+     * @return one status per record
+     * @throws IllegalStateException when the service is not running
+     */
+    public List<DynamicRecordStatus> dynamicRecords() {
+        DnsData d = requireRunning();
+        Map<Name, DynamicName> byName = d.dynamic().records();
+        List<String> order = d.config().dynamic().stream().map(DynamicRecordSpec::name).toList();
+        List<DynamicName> levels = new ArrayList<>(byName.values());
+        levels.sort(Comparator.comparingInt((DynamicName l) -> {
+            int i = order.indexOf(l.spec().name());
+            return i < 0 ? Integer.MAX_VALUE : i;
+        }).thenComparing(l -> l.spec().name()));
+        List<DynamicRecordStatus> out = new ArrayList<>(levels.size());
+        for (DynamicName l : levels) {
+            out.add(status(byName, l));
+        }
+        return out;
+    }
+
+    /**
+     * An operator's override of one address of a dynamic record, effective for the next query:
+     * {@link AdminState#DISABLED} forces it out of answers, {@link AdminState#FORCED_UP} answers it
+     * even while its checks fail, {@link AdminState#ENABLED} hands it back to its checks. Every
+     * address of the record with that IP is changed. The override lasts until changed again, or
+     * until the service's dynamic records are rebuilt (a restart, or a changed {@code dynamic:}).
+     *
+     * @param record  the record's name, in any case, with or without the trailing dot
+     * @param address the address answered (IPv4 or IPv6 literal)
+     * @param state   the admin state to give it
+     * @return the record's status after the change
+     * @throws IllegalArgumentException when there is no such record or the record has no such address
+     */
+    public DynamicRecordStatus force(String record, InetAddress address, AdminState state) {
+        Objects.requireNonNull(state, "state");
+        DnsData d = requireRunning();
+        Map<Name, DynamicName> byName = d.dynamic().records();
+        DynamicName level;
+        try {
+            level = byName.get(DnsNames.absolute(record));
+        } catch (IllegalArgumentException e) {
+            level = null;
+        }
+        if (level == null) {
+            throw new IllegalArgumentException("service " + name + " has no dynamic record '" + record + "'");
+        }
+        List<DynamicRecordStatus.Address> matching = level.addresses().stream()
+                .filter(a -> a.spec().address().equals(address)).toList();
+        if (matching.isEmpty()) {
+            throw new IllegalArgumentException("dynamic record " + level.spec().name() + " has no address "
+                    + address.getHostAddress());
+        }
+        for (DynamicRecordStatus.Address a : matching) {
+            a.backend().adminState(state);
+        }
+        log.info("dns {}: {} of {} is {}", name, address.getHostAddress(), level.spec().name(), switch (state) {
+            case ENABLED -> "left to its health checks again";
+            case FORCED_UP -> "forced up";
+            case DISABLED, DRAINING -> "forced down";
+        });
+        return status(byName, level);
+    }
+
+    private static DynamicRecordStatus status(Map<Name, DynamicName> byName, DynamicName l) {
+        String head = l.spec().name();
+        int depth = 0;
+        while (head.startsWith("_") && byName.containsKey(DnsNames.absolute(head.substring(1)))) {
+            head = head.substring(1);
+            depth++;
+        }
+        return new DynamicRecordStatus(l.spec(), depth, depth == 0 ? null : head, l.addresses());
+    }
+
+    /**
      * The config in force.
      *
      * @return the config
@@ -228,9 +318,22 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 () -> config.tcpIdleTimeout());
     }
 
-    private DynamicRecords createDynamic(DnsConfig c) {
-        return DynamicRecords.create(c.dynamic(), spec -> Probes.forConfig(spec.health(), probes),
-                () -> TaskTimer.of(context.workers().next()));
+    private DynamicRecords createDynamic(DnsConfig c) throws IOException {
+        GeoIpDb geo = c.geoipDb() != null ? GeoIpDb.open(c.geoipDb()) : null;
+        VariantContext variants = new VariantContext(geo, TaskTimer.of(context.workers().next()), context.blocking(),
+                VariantContext.DEFAULT_POLL);
+        List<DynamicRecordSpec> all = new ArrayList<>(c.dynamic());
+        all.addAll(c.resources());
+        return DynamicRecords.create(all, spec -> Probes.forConfig(spec.health(), probes),
+                () -> TaskTimer.of(context.workers().next()), variants);
+    }
+
+    /** The LRRR state for {@code c}: the old one (with its measured resolvers) when the settings did not change. */
+    private Lrrr createLrrr(DnsConfig c, Lrrr old) {
+        if (c.lrrr() == null) {
+            return null;
+        }
+        return old != null && old.config().equals(c.lrrr()) ? old : new Lrrr(c.lrrr(), context.clock());
     }
 
     private DnsData requireRunning() {

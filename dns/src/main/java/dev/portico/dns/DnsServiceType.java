@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code type: dns} in the config file. Reads only its own section:
@@ -32,7 +34,21 @@ import java.util.List;
  *     health: {type: tcp, port: 80, interval: 2s, rise: 2, fall: 3}   # or tcp, icmp, http:/path
  *     answers: 0                             # addresses per answer; 0 = every healthy one
  *     last_resort: [192.0.2.1]               # when every level of the chain is down
+ *     geo: {CN: [10.0.2.1], "US/CA": [10.0.4.1]}   # by country, then continent (needs geoip_db)
+ *     nets: {127.0.0.0/24: [10.0.5.1]}       # by client range, most specific first, before geo
+ *     nets_file: nets.txt                    # more ranges, "CIDR addr[,addr...]" lines, re-read on change
  *   _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: tcp}  # the first backup level
+ * geoip_db: GeoLite2-Country.mmdb            # MaxMind DB for geo variants (relative to the config file)
+ * resources:                                 # like dynamic records, but answered only where a zone
+ *   prod_www:                                # file says: www 300 IN DYNA prod_www
+ *     ttl: 300/10
+ *     addresses: [10.0.0.1, 10.0.0.2]
+ * lrrr:                                      # 3nsd's nearest-side answers, see {@link LrrrSection}
+ *   side: left
+ *   left: l.example.test
+ *   right: r.example.test
+ *   suffix: i.example.test
+ *   names: [ga.i.example.test]
  * </pre>
  */
 public final class DnsServiceType implements ServiceType<DnsConfig> {
@@ -76,13 +92,29 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
         b.ednsMaxPayload(s.integer("edns_max_payload", DnsConfig.DEFAULT_EDNS_MAX_PAYLOAD, 512, 65_535));
         b.tcpIdleTimeout(s.duration("tcp_idle_timeout", DnsConfig.DEFAULT_TCP_IDLE_TIMEOUT));
         b.cacheEntries(s.integer("cache_entries", DnsConfig.DEFAULT_CACHE_ENTRIES, 0, Integer.MAX_VALUE));
+        String geoipDb = s.string("geoip_db", null);
+        if (geoipDb != null && !geoipDb.isBlank()) {
+            b.geoipDb(base.resolve(geoipDb.trim()));
+        }
         Section dynamic = s.section("dynamic");
         for (String record : dynamic.keys()) {
-            DynamicRecordSpec spec = readDynamic(record, dynamic.section(record));
+            DynamicRecordSpec spec = readDynamic(record, dynamic.section(record), base);
+            if (spec != null && !spec.variants().geo().isEmpty() && (geoipDb == null || geoipDb.isBlank())) {
+                dynamic.section(record).problem("geo", "'" + dynamic.path() + "." + record
+                        + ".geo' needs a GeoIP database: set 'geoip_db' in '" + s.path() + "'");
+            }
             if (spec != null) {
                 b.dynamic(spec);
             }
         }
+        Section resources = s.section("resources");
+        for (String resource : resources.keys()) {
+            DynamicRecordSpec spec = readDynamic(resource, resources.section(resource), base);
+            if (spec != null) {
+                b.resource(spec);
+            }
+        }
+        b.lrrr(LrrrSection.read(s));
         s.finish();
         if (s.problems().list().size() > before) {
             return null;
@@ -95,19 +127,20 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
         }
     }
 
-    private static DynamicRecordSpec readDynamic(String name, Section r) {
+    private static DynamicRecordSpec readDynamic(String name, Section r, Path base) {
         int before = r.problems().list().size();
         long[] ttl = ttl(r);
         List<AddressSpec> addresses = addresses(r);
         HealthCheckConfig health = HealthCheckSection.read(r, "health", HealthCheckConfig.parse("tcp"));
         int answers = r.integer("answers", 0, 0, 64);
         List<InetAddress> lastResort = r.list("last_resort", List.of(), IpLiteral::parse);
+        ClientVariants variants = ClientVariantsSection.read(r, base);
         r.finish();
         if (r.problems().list().size() > before) {
             return null;
         }
         try {
-            return new DynamicRecordSpec(name, ttl[0], ttl[1], addresses, health, answers, lastResort);
+            return new DynamicRecordSpec(name, ttl[0], ttl[1], addresses, health, answers, lastResort, variants);
         } catch (IllegalArgumentException e) {
             r.problems().add(r.location(), e.getMessage());
             return null;
@@ -173,6 +206,11 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
             }
         }
         return Path.of("");
+    }
+
+    @Override
+    public Optional<Map<String, Object>> toYaml(DnsConfig config) {
+        return Optional.of(DnsConfigYaml.write(config));
     }
 
     @Override

@@ -23,14 +23,24 @@ import java.util.Objects;
  * @param health     how each address is checked ({@code port} is the default check port)
  * @param answers    how many addresses an answer holds at most; 0 for all healthy ones
  * @param lastResort addresses answered when every level of the chain is down; may be empty
+ * @param variants   address sets chosen by the client's network or location instead of
+ *                   {@code addresses}; {@link ClientVariants#NONE} for none
  */
 public record DynamicRecordSpec(String name, long ttlMax, long ttlMin, List<AddressSpec> addresses,
-                                HealthCheckConfig health, int answers, List<InetAddress> lastResort) {
+                                HealthCheckConfig health, int answers, List<InetAddress> lastResort,
+                                ClientVariants variants) {
+
+    /** A record without client-dependent variants. */
+    public DynamicRecordSpec(String name, long ttlMax, long ttlMin, List<AddressSpec> addresses,
+                             HealthCheckConfig health, int answers, List<InetAddress> lastResort) {
+        this(name, ttlMax, ttlMin, addresses, health, answers, lastResort, ClientVariants.NONE);
+    }
 
     /** Validates and copies the fields. */
     public DynamicRecordSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(variants, "variants");
         name = DnsNames.normalize(name);
         addresses = List.copyOf(addresses);
         lastResort = List.copyOf(lastResort);
@@ -44,6 +54,16 @@ public record DynamicRecordSpec(String name, long ttlMax, long ttlMin, List<Addr
         if (answers < 0) {
             throw new IllegalArgumentException("dynamic record " + name + ": answers " + answers + " (expected >= 0)");
         }
+    }
+
+    /**
+     * This record with other client-dependent variants.
+     *
+     * @param next the variants
+     * @return the new spec
+     */
+    public DynamicRecordSpec withVariants(ClientVariants next) {
+        return new DynamicRecordSpec(name, ttlMax, ttlMin, addresses, health, answers, lastResort, next);
     }
 
     /**

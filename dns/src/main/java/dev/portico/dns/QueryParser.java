@@ -43,7 +43,7 @@ final class QueryParser {
         int ar = buf.getUnsignedShort(start + 10);
         if (((flags >> 11) & 0xF) != 0) {
             // Not a QUERY: the caller answers NOTIMP from the header alone.
-            return new Query(id, flags, new byte[] {0}, "", 0, 0, false, 0, 0);
+            return new Query(id, flags, new byte[] {0}, "", 0, 0, false, 0, 0, null);
         }
         if (qd != 1) {
             throw new FormatError("question count " + qd);
@@ -66,6 +66,7 @@ final class QueryParser {
         boolean edns = false;
         int udpSize = 0;
         int version = 0;
+        EcsOption ecs = null;
         for (int i = 0; i < ar; i++) {
             int nameStart = pos;
             int typePos = skipName(buf, pos, end);
@@ -79,11 +80,43 @@ final class QueryParser {
                 edns = true;
                 udpSize = buf.getUnsignedShort(typePos + 2);
                 version = buf.getUnsignedByte(typePos + 5);
+                ecs = ednsOptions(buf, typePos + 10, buf.getUnsignedShort(typePos + 8), end);
             }
             pos = skipRecord(buf, nameStart, end);
         }
         return new Query(id, flags, name, new String(lower, StandardCharsets.ISO_8859_1), qtype, qclass, edns, udpSize,
-                version);
+                version, ecs);
+    }
+
+    /**
+     * Walks the options of an OPT record's data; returns its Client Subnet option, if any. Options
+     * must fill the data exactly, and a second Client Subnet option is an error (RFC 7871 §7.1.1).
+     */
+    private static EcsOption ednsOptions(ByteBuf buf, int pos, int rdlen, int end) throws FormatError {
+        int stop = pos + rdlen;
+        if (stop > end) {
+            throw new FormatError("OPT data cut short");
+        }
+        EcsOption ecs = null;
+        while (pos < stop) {
+            if (pos + 4 > stop) {
+                throw new FormatError("EDNS option header cut short");
+            }
+            int code = buf.getUnsignedShort(pos);
+            int len = buf.getUnsignedShort(pos + 2);
+            pos += 4;
+            if (pos + len > stop) {
+                throw new FormatError("EDNS option " + code + " overruns the OPT data");
+            }
+            if (code == EcsOption.CODE) {
+                if (ecs != null) {
+                    throw new FormatError("more than one client subnet option");
+                }
+                ecs = EcsOption.read(buf, pos, len);
+            }
+            pos += len;
+        }
+        return ecs;
     }
 
     /** The end of an uncompressed question name; checks label and total lengths. */

@@ -9,6 +9,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.function.Supplier;
 
 /**
@@ -17,6 +18,9 @@ import java.util.function.Supplier;
  * in; everything else is built by the {@link Answerer} and rendered with name compression by
  * dnsjava. Malformed queries whose header is readable get FORMERR; shorter packets and responses
  * are dropped; opcodes other than QUERY get NOTIMP. No input makes it throw.
+ *
+ * <p>A query with an EDNS Client Subnet option gets the option back with the scope the answer
+ * depends on (0 for answers that suit every client); cached static answers have it appended.
  */
 final class QueryProcessor {
 
@@ -45,6 +49,21 @@ final class QueryProcessor {
      * @return the response, or null when nothing should be sent
      */
     ByteBuf process(ByteBuf in, boolean udp, ByteBufAllocator alloc) {
+        return process(in, udp, null, alloc);
+    }
+
+    /**
+     * Answers a query from a known source.
+     *
+     * @param in     the query packet (indexes are not moved)
+     * @param udp    whether it came over UDP (answers are then cut to the client's payload size)
+     * @param source the address the query came from (the resolver, whose round trips LRRR measures),
+     *               which client-dependent answers are chosen for when the query carries no Client
+     *               Subnet option; null when unknown
+     * @param alloc  where the response buffer comes from
+     * @return the response, or null when nothing should be sent
+     */
+    ByteBuf process(ByteBuf in, boolean udp, InetAddress source, ByteBufAllocator alloc) {
         if (in.readableBytes() < QueryParser.HEADER) {
             return null;
         }
@@ -61,19 +80,23 @@ final class QueryProcessor {
             if (q.opcode() != 0) {
                 return headerOnly(in, Rcode.NOTIMP, alloc);
             }
-            return answer(q, udp, alloc);
+            return answer(q, udp, source, alloc);
         } catch (RuntimeException | IOException e) {
             log.debug("dropping a query that could not be answered", e);
             return null;
         }
     }
 
-    private ByteBuf answer(Query q, boolean udp, ByteBufAllocator alloc) throws IOException {
+    private ByteBuf answer(Query q, boolean udp, InetAddress source, ByteBufAllocator alloc) throws IOException {
         DnsData d = data.get();
         int limit = !udp ? TCP_LIMIT
                 : q.edns() ? Math.clamp(q.udpSize(), CLASSIC_UDP_LIMIT, d.config().ednsMaxPayload()) : CLASSIC_UDP_LIMIT;
         AnswerCache.Key key = new AnswerCache.Key(q.lowerName(), q.qtype(), q.qclass(), limit, q.edns());
+        EcsOption ecs = q.ednsVersion() == 0 ? q.ecs() : null;
         byte[] cached = d.cache().get(key);
+        if (cached != null && ecs != null) {
+            cached = EcsAnswers.append(cached, ecs, 0, limit);
+        }
         if (cached != null) {
             ByteBuf out = alloc.ioBuffer(cached.length).writeBytes(cached);
             out.setShort(0, q.id());
@@ -83,10 +106,14 @@ final class QueryProcessor {
             return out;
         }
         Name qname = new Name(new DNSInput(q.nameWire()));
-        Reply reply = Answerer.answer(d, q, qname);
+        ClientInfo client = ClientInfo.of(ecs, source);
+        Reply reply = Answerer.answer(d, q, qname, client);
         byte[] wire = reply.message().toWire(limit);
         if (reply.cacheable()) {
             d.cache().put(key, wire);
+        }
+        if (ecs != null) {
+            wire = EcsAnswers.withOption(reply.message(), wire, ecs, client.scope(), limit);
         }
         return alloc.ioBuffer(wire.length).writeBytes(wire);
     }

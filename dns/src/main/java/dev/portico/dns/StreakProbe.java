@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.HealthState;
 import dev.portico.upstream.Pool;
@@ -64,9 +65,13 @@ final class StreakProbe implements Probe {
 
     /**
      * Whether a health change of the backend may be near: it has not been checked yet, it is up
-     * but its last checks failed, or it is down but its last checks passed.
+     * but its last checks failed, or it is down but its last checks passed. An address an operator
+     * forced up or down changes only when the operator says so.
      */
     boolean nearChange(Backend backend) {
+        if (backend.adminState() != AdminState.ENABLED) {
+            return false;
+        }
         HealthState health = backend.health();
         Streak s = streaks.get(backend);
         return switch (health) {

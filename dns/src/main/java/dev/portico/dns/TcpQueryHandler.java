@@ -6,6 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
 /**
  * Answers the length-prefixed queries of a TCP connection. Queries are answered one after the
  * other as they are decoded, so pipelined queries get their answers in order; an idle connection
@@ -24,7 +27,7 @@ final class TcpQueryHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf query = (ByteBuf) msg;
         try {
-            ByteBuf reply = processor.process(query, false, ctx.alloc());
+            ByteBuf reply = processor.process(query, false, remoteAddress(ctx), ctx.alloc());
             if (reply != null) {
                 ctx.write(reply, ctx.voidPromise());
             } else {
@@ -34,6 +37,10 @@ final class TcpQueryHandler extends ChannelInboundHandlerAdapter {
         } finally {
             query.release();
         }
+    }
+
+    private static InetAddress remoteAddress(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
     }
 
     @Override

@@ -21,7 +21,7 @@ final class UdpQueryHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-        ByteBuf reply = processor.process(packet.content(), true, ctx.alloc());
+        ByteBuf reply = processor.process(packet.content(), true, packet.sender().getAddress(), ctx.alloc());
         if (reply != null) {
             ctx.write(new DatagramPacket(reply, packet.sender()), ctx.voidPromise());
         }

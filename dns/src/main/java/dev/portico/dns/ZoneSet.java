@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The zones a service is authoritative for, loaded once from master files and never changed
@@ -17,8 +18,11 @@ import java.util.Map;
  */
 final class ZoneSet {
 
-    /** One loaded zone and the SOA record that negative answers carry. */
-    record LoadedZone(Zone zone, SOARecord negativeSoa) {
+    /**
+     * One loaded zone, the SOA record that negative answers carry, and the names its file points at
+     * dynamic records or resources with {@code DYNA} (see {@link DynaZoneFile}).
+     */
+    record LoadedZone(Zone zone, SOARecord negativeSoa, Map<Name, DynaZoneFile.Ref> dyna) {
     }
 
     private final Map<Name, LoadedZone> byOrigin;
@@ -36,16 +40,28 @@ final class ZoneSet {
      * @throws IOException naming the file and line of the first error
      */
     static ZoneSet load(Map<String, Path> files) throws IOException {
+        return load(files, Set.of());
+    }
+
+    /**
+     * Parses every zone file, with {@code DYNA} lines.
+     *
+     * @param files       origin to master file
+     * @param dynaTargets what {@code DYNA} may point at: resource and dynamic record names
+     * @throws IOException naming the file and line of the first error
+     */
+    static ZoneSet load(Map<String, Path> files, Set<String> dynaTargets) throws IOException {
         Map<Name, LoadedZone> zones = new HashMap<>();
         for (Map.Entry<String, Path> e : files.entrySet()) {
             Name origin = DnsNames.absolute(e.getKey());
             Zone zone;
+            Map<Name, DynaZoneFile.Ref> dyna = new HashMap<>();
             try {
-                zone = new Zone(origin, e.getValue().toString());
+                zone = DynaZoneFile.load(origin, e.getValue(), dynaTargets, dyna);
             } catch (IOException | RuntimeException ex) {
                 throw new IOException("zone " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
             }
-            zones.put(origin, new LoadedZone(zone, negativeSoa(zone.getSOA())));
+            zones.put(origin, new LoadedZone(zone, negativeSoa(zone.getSOA()), Map.copyOf(dyna)));
         }
         return new ZoneSet(zones);
     }

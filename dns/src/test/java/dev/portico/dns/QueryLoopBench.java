@@ -31,7 +31,7 @@ public final class QueryLoopBench {
         for (int cache : new int[] {0, 100_000, 0, 100_000}) {
             DnsConfig config = DnsConfig.builder().listen("127.0.0.1:0")
                     .zone("example.test", Path.of(args[0], "example.test.zone")).cacheEntries(cache).build();
-            DnsData data = new DnsData(config, ZoneSet.load(config.zones()), DynamicRecords.none(), new AnswerCache(cache));
+            DnsData data = new DnsData(config, ZoneSet.load(config.zones()), DynamicRecords.none(), new AnswerCache(cache), null);
             QueryProcessor p = new QueryProcessor(() -> data);
             List<ByteBuf> queries = List.of("www.example.test.", "mail.example.test.", "nope.example.test.").stream()
                     .map(n -> Unpooled.wrappedBuffer(query(n))).toList();

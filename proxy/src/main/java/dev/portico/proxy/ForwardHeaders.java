@@ -7,7 +7,9 @@ import dev.portico.web.http.ResponseHead;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -103,23 +105,40 @@ final class ForwardHeaders {
      * Date (the exchange writes its own) and without framing (the caller sets it), plus Via.
      */
     static ResponseHead response(HttpResponse r, boolean websocket) {
-        HttpHeaders in = r.headers();
-        Set<String> drop = dropped(in);
-        drop.add("date");
-        drop.add("content-length");
+        List<String> list = responseHeaders(r, Set.of());
         ResponseHead h = ResponseHead.of(r.status().code());
-        for (Map.Entry<String, String> e : in) {
-            if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
-                h.header(e.getKey(), e.getValue());
-            }
+        for (int i = 0; i < list.size(); i += 2) {
+            h.header(list.get(i), list.get(i + 1));
         }
         if (websocket) {
             h.header("Upgrade", "websocket");
             h.header("Connection", "Upgrade");
         }
+        return h;
+    }
+
+    /**
+     * The end-to-end headers of a response as names and values, alternating: without hop-by-hop
+     * fields, Date, Content-Length and the lower-case names in {@code alsoDrop}; Via is appended to.
+     */
+    static List<String> responseHeaders(HttpResponse r, Set<String> alsoDrop) {
+        HttpHeaders in = r.headers();
+        Set<String> drop = dropped(in);
+        drop.add("date");
+        drop.add("content-length");
+        drop.add("via");
+        drop.addAll(alsoDrop);
+        List<String> out = new ArrayList<>(in.size() * 2 + 2);
+        for (Map.Entry<String, String> e : in) {
+            if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+                out.add(e.getKey());
+                out.add(e.getValue());
+            }
+        }
         String version = r.protocolVersion().minorVersion() == 0 ? "1.0 " : "1.1 ";
         String priorVia = in.get("Via");
-        h.set("Via", priorVia == null || priorVia.isBlank() ? version + VIA : priorVia + ", " + version + VIA);
-        return h;
+        out.add("Via");
+        out.add(priorVia == null || priorVia.isBlank() ? version + VIA : priorVia + ", " + version + VIA);
+        return out;
     }
 }

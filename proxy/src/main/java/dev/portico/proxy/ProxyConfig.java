@@ -2,6 +2,7 @@ package dev.portico.proxy;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,12 +29,22 @@ import java.util.Objects;
  * @param retries           further backends tried after a connect failure or a stale connection
  * @param backlog           listen backlog
  * @param transparent       transparent mode for Hosts without a pool, or null when off
+ * @param cache             the response cache, or null for none
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
-                          TransparentSpec transparent) {
+                          TransparentSpec transparent, CacheConfig cache) {
+
+    /**
+     * Idle upstream connections kept per backend per event loop unless configured. High on
+     * purpose (like HAProxy, which keeps every idle server connection): a response that finds the
+     * idle pool full closes its connection, and the next request pays a connect and, on busy
+     * hosts, a search for a free ephemeral port among TIME_WAIT sockets. The idle timeout bounds
+     * them instead.
+     */
+    public static final int DEFAULT_KEEPALIVE_MAX = 1024;
 
     /** The key of the default pool. */
     public static final String DEFAULT_POOL = "*";
@@ -72,11 +83,12 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private int maxRequestHeaders = 16384;
         private int maxResponseHeaders = 16384;
         private long maxBodySize = 100L << 20;
-        private int keepAliveMax = 32;
+        private int keepAliveMax = DEFAULT_KEEPALIVE_MAX;
         private Duration keepAliveIdle = Duration.ofSeconds(30);
         private int retries = 2;
         private int backlog = 4096;
         private TransparentSpec transparent;
+        private CacheConfig cache;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -150,10 +162,16 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
             return this;
         }
 
+        /** Turns the response cache on; null turns it off. */
+        public Builder cache(CacheConfig value) {
+            cache = value;
+            return this;
+        }
+
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
                     maxRequestHeaders, maxResponseHeaders, maxBodySize, keepAliveMax, keepAliveIdle, retries, backlog,
-                    transparent);
+                    transparent, cache);
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.portico.core.config.Sizes;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;
 
@@ -33,7 +34,30 @@ final class ProxyConfigYaml {
                 return Optional.empty();
             }
         }
-        return Optional.of(YamlWriter.withoutDefaults(full(c), full(DEFAULTS), List.of("type", "listen", "pools")));
+        Map<String, Object> out = YamlWriter.withoutDefaults(full(c), full(DEFAULTS), List.of("type", "listen", "pools"));
+        if (c.cache() != null) {
+            out.put("cache", YamlWriter.withoutDefaults(cache(c.cache()), cache(CACHE_DEFAULTS), List.of()));
+        }
+        return Optional.of(out);
+    }
+
+    private static final CacheConfig CACHE_DEFAULTS = CacheConfig.builder().build();
+
+    private static Map<String, Object> cache(CacheConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("memory_size", Sizes.format(c.memorySize()));
+        if (c.dir() != null) {
+            m.put("dir", c.dir().toAbsolutePath().normalize().toString());
+        }
+        m.put("disk_size", Sizes.format(c.diskSize()));
+        m.put("max_object_size", Sizes.format(c.maxObjectSize()));
+        Map<String, Object> ttl = new LinkedHashMap<>();
+        c.defaultTtl().forEach(r -> ttl.put(r.glob(), Durations.format(r.ttl())));
+        m.put("default_ttl", ttl);
+        m.put("coalesce_timeout", Durations.format(c.coalesceTimeout()));
+        m.put("stale_if_error", Durations.format(c.staleIfError()));
+        m.put("stale_while_revalidate", Durations.format(c.staleWhileRevalidate()));
+        return m;
     }
 
     private static Map<String, Object> full(ProxyConfig c) {

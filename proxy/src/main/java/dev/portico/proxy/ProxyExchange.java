@@ -6,6 +6,7 @@ import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ResponseHead;
 import dev.portico.web.http.Status;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -26,6 +28,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Optional;
@@ -65,18 +68,37 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private ScheduledFuture<?> firstByte;
     private int lastStatus = 502;
     private String lastReason = "no backend answered";
+    private final ExchangeHooks hooks;
+    private final boolean detached;
+    private boolean swallowing;
+    /** The head of a bodiless response (HEAD, 204, 304), written when the backend's response ends. */
+    private ResponseHead bodilessHead;
 
     ProxyExchange(Exchange ex, ProxyShared shared) {
+        this(ex, shared, null, false);
+    }
+
+    /**
+     * @param hooks    the cache in front, or null
+     * @param detached true for a background fetch (a stale-while-revalidate refresh): nothing is
+     *                 written to the client, whose request only supplies the method, target and
+     *                 headers; the response goes to the hooks alone
+     */
+    ProxyExchange(Exchange ex, ProxyShared shared, ExchangeHooks hooks, boolean detached) {
         this.ex = ex;
         this.shared = shared;
         this.client = ex.context().channel();
         this.loop = client.eventLoop();
-        this.hasBody = ex.hasBody();
-        this.websocket = ForwardHeaders.isWebSocket(ex.headers());
+        this.hasBody = ex.hasBody() && !detached;
+        this.websocket = ForwardHeaders.isWebSocket(ex.headers()) && !detached;
+        this.hooks = hooks;
+        this.detached = detached;
     }
 
     void start() {
-        client.closeFuture().addListener(clientClosed);
+        if (!detached) {
+            client.closeFuture().addListener(clientClosed);
+        }
         if (hasBody) {
             pauseClient();
             ex.receiveBody(this);
@@ -173,8 +195,11 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         upstream = ch;
         reused = wasReused;
         ch.pipeline().get(UpstreamHandler.class).owner(this);
-        DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, ex.method(), ex.request().uri(),
-                ForwardHeaders.request(ex.headers(), ex.remoteAddress().getAddress(), ex.version(), websocket));
+        HttpHeaders headers = ForwardHeaders.request(ex.headers(), ex.remoteAddress().getAddress(), ex.version(), websocket);
+        if (hooks != null) {
+            hooks.request(headers);
+        }
+        DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, ex.method(), ex.request().uri(), headers);
         ch.write(req);
         if (!hasBody) {
             ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -240,6 +265,9 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             done = true;
             cleanup();
             closeUpstream();
+            if (hooks != null) {
+                hooks.onAbort();
+            }
         }
     }
 
@@ -281,7 +309,14 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
                 }
                 cancelFirstByte();
                 response = r;
-                beginResponse(r);
+                boolean taken = hooks != null && hooks.onResponse(r);
+                if (taken || detached) {
+                    swallowing = true;
+                    client.closeFuture().removeListener(clientClosed);
+                    resumeClient();
+                } else {
+                    beginResponse(r);
+                }
             }
             if (msg instanceof HttpContent c) {
                 onContent(c);
@@ -307,19 +342,36 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         ByteBuf data = c.content();
+        if (hooks != null && data.isReadable()) {
+            hooks.onBody(data);
+        }
+        boolean last = c instanceof LastHttpContent;
+        if (last) {
+            // Everything that follows from the response's end happens before the client can see
+            // that end: the connection goes back to the pool and the cache stores the response.
+            // A client that sends its next request the moment it has read this response (maybe
+            // on another event loop), or a pipelined request started by the end below, then finds
+            // both; the other way round it would fetch again what is about to be stored.
+            complete();
+            if (hooks != null) {
+                hooks.onEnd();
+            }
+        }
+        if (swallowing) {
+            return;
+        }
         if (data.isReadable() && ex.bodyOpen()) {
             ChannelFuture f = ex.writeChunk(data.retain());
-            if (!client.isWritable()) {
+            if (!last && !client.isWritable()) {
                 Channel ch = upstream;
                 ch.config().setAutoRead(false);
                 f.addListener(w -> ch.config().setAutoRead(true));
             }
         }
-        if (c instanceof LastHttpContent) {
-            // The upstream connection goes back to the pool first, so that a pipelined request
-            // started by the end of this response can take it.
-            complete();
-            if (ex.bodyOpen()) {
+        if (last) {
+            if (bodilessHead != null) {
+                ex.beginFixedLength(bodilessHead);
+            } else if (ex.bodyOpen()) {
                 ex.endChunked();
             }
         }
@@ -327,6 +379,9 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
 
     private void beginResponse(HttpResponse r) {
         ResponseHead h = ForwardHeaders.response(r, false);
+        if (hooks != null) {
+            hooks.decorate(h);
+        }
         int code = r.status().code();
         String length = r.headers().get("Content-Length");
         boolean chunked = HttpUtil.isTransferEncodingChunked(r);
@@ -334,7 +389,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             if (length != null && code != 204) {
                 h.set("Content-Length", length);
             }
-            ex.beginFixedLength(h);
+            // Written whole at the response's end, which the codec reports right after the head.
+            bodilessHead = h;
         } else if (length != null && !chunked) {
             h.set("Content-Length", length);
             ex.beginFixedLength(h);
@@ -392,10 +448,18 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             fail(502, backend.name() + " closed the connection before answering");
             return;
         }
-        log.warn("{}: {} closed the connection mid-response to {} {}; closing the client connection",
-                shared.name(), backend.name(), ex.method(), ex.rawPath());
         done = true;
         cleanup();
+        if (hooks != null) {
+            hooks.onAbort();
+        }
+        if (swallowing) {
+            log.debug("{}: {} closed the connection mid-response to {} {} (not relayed)", shared.name(), backend.name(),
+                    ex.method(), ex.rawPath());
+            return;
+        }
+        log.warn("{}: {} closed the connection mid-response to {} {}; closing the client connection",
+                shared.name(), backend.name(), ex.method(), ex.rawPath());
         client.close();
     }
 
@@ -418,6 +482,9 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             done = true;
             cleanup();
             closeUpstream();
+            if (hooks != null) {
+                hooks.onAbort();
+            }
         }
     }
 
@@ -428,9 +495,25 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         done = true;
         cleanup();
         closeUpstream();
+        if (response != null && hooks != null) {
+            hooks.onAbort();
+        }
+        if (response == null && hooks != null && hooks.onFail(status, reason)) {
+            log.info("{}: {} {} {}: {}; answered from the cache", shared.name(), ex.method(), ex.host(), ex.rawPath(), reason);
+            return;
+        }
+        if (detached || swallowing) {
+            log.debug("{}: background fetch of {} {} failed: {}", shared.name(), ex.host(), ex.rawPath(), reason);
+            return;
+        }
         if (!ex.responded()) {
             log.warn("{}: {} {} {} → {}: {}", shared.name(), ex.method(), ex.host(), ex.rawPath(), status, reason);
-            ex.respond(status, "text/plain; charset=utf-8", status + " " + Status.reason(status) + ": " + category(status) + "\n");
+            ResponseHead h = ResponseHead.of(status).header("Content-Type", "text/plain; charset=utf-8");
+            if (hooks != null) {
+                hooks.decorate(h);
+            }
+            ex.respond(h, Unpooled.wrappedBuffer((status + " " + Status.reason(status) + ": " + category(status) + "\n")
+                    .getBytes(StandardCharsets.UTF_8)));
         } else {
             log.warn("{}: {} {} {} failed after the response began: {}; closing the client connection",
                     shared.name(), ex.method(), ex.host(), ex.rawPath(), reason);

@@ -3,7 +3,14 @@ package dev.portico.proxy;
 import dev.portico.core.lifecycle.Reconfigurable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.config.Sizes;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
+import dev.portico.proxy.cache.CacheMeters;
+import dev.portico.proxy.cache.DiskSecondTier;
+import dev.portico.proxy.cache.HttpCache;
+import dev.portico.proxy.cache.SecondTier;
+import dev.portico.proxy.cache.SecondTierFactory;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.upstream.health.ProbeTransport;
 import dev.portico.web.http.ErrorPages;
@@ -24,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,13 +60,19 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
     private volatile State state;
     private final ProxyMetrics metrics;
+    private final SecondTierFactory diskTier;
+    private CacheMeters cacheMeters;
 
     private record State(ProxyShared shared, HttpContext http) {
-        void close() {
+        void close(boolean closeCache) {
             shared.routing().close();
             shared.connections().close();
+            if (closeCache && shared.cache() != null) {
+                shared.cache().close();
+            }
         }
     }
+
 
     /**
      * @param name    the service name, for logs
@@ -66,21 +80,38 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
      * @param context the process's transport, event loops and meters
      */
     public ProxyService(String name, ProxyConfig config, ServiceContext context) {
+        this(name, config, context, DiskSecondTier::open);
+    }
+
+    /**
+     * @param name     the service name, for logs
+     * @param config   the settings
+     * @param context  the process's transport, event loops, meters, clock and blocking executor
+     * @param diskTier opens the cache's disk tier when {@code cache.dir} is set
+     * @throws UncheckedIOException when the cache's disk tier cannot be opened
+     */
+    public ProxyService(String name, ProxyConfig config, ServiceContext context, SecondTierFactory diskTier) {
+        this.diskTier = Objects.requireNonNull(diskTier, "diskTier");
         this.name = Objects.requireNonNull(name, "name");
         this.context = Objects.requireNonNull(context, "context");
         this.dates = new HttpDates(context.clock());
         this.metrics = new ProxyMetrics(name, context.meters(), connections, () -> state.shared().connections());
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
-        this.state = build(config);
+        try {
+            this.state = build(config, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
     }
 
-    private State build(ProxyConfig config) {
+    private State build(ProxyConfig config, State old) throws IOException {
+        HttpCache cache = cache(config.cache(), old);
         Routing routing = new Routing(config, probes);
         UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config);
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());
-        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent);
+        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache);
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(), 100_000,
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
@@ -88,9 +119,47 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         return new State(shared, http);
     }
 
+    /** The cache for a config: the running one when its section is unchanged, else a new one. */
+    private HttpCache cache(CacheConfig c, State old) throws IOException {
+        HttpCache running = old == null ? null : old.shared().cache();
+        if (c == null) {
+            return null;
+        }
+        if (running != null && running.config().equals(c)) {
+            return running;
+        }
+        if (running != null && c.dir() != null && c.dir().equals(running.config().dir())) {
+            running.close();
+        }
+        SecondTier disk = null;
+        if (c.dir() != null) {
+            try {
+                disk = diskTier.open(c.dir(), c.diskSize());
+            } catch (IOException e) {
+                throw new IOException("cache.dir " + c.dir() + ": " + e.getMessage(), e);
+            }
+        }
+        if (cacheMeters == null) {
+            cacheMeters = new CacheMeters(name, context.meters(), this::cache);
+        }
+        log.info("{}: cache of {} in memory{}", name, Sizes.format(c.memorySize()),
+                disk == null ? "" : " and " + Sizes.format(c.diskSize()) + " on disk in " + c.dir());
+        return new HttpCache(c, disk, context.clock(), context.blocking(), cacheMeters);
+    }
+
     private static boolean handle(ProxyShared shared, Exchange ex) {
-        new ProxyExchange(ex, shared).start();
+        if (shared.cache() != null) {
+            CachedExchange.handle(ex, shared);
+        } else {
+            new ProxyExchange(ex, shared).start();
+        }
         return true;
+    }
+
+    /** The response cache, or null when the proxy has none. */
+    public HttpCache cache() {
+        State s = state;
+        return s == null ? null : s.shared().cache();
     }
 
     @Override
@@ -141,7 +210,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     /** Applies new pools, schedulers, limits and listeners; open connections keep their exchange. */
     @Override
     public synchronized void reconfigure(ProxyConfig next) throws IOException {
-        State fresh = build(next);
+        State fresh = build(next, state);
+        boolean sameCache = fresh.shared().cache() == state.shared().cache();
         List<TcpListener> opened = new ArrayList<>();
         try {
             for (HostPort hp : next.listen()) {
@@ -151,7 +221,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
             }
         } catch (IOException e) {
             opened.forEach(TcpListener::close);
-            fresh.close();
+            fresh.close(!sameCache);
             throw e;
         }
         State old = state;
@@ -165,7 +235,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
             }
             return false;
         });
-        old.close();
+        old.close(!sameCache);
         log.info("{}: reloaded", name);
     }
 
@@ -194,6 +264,9 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         listeners.values().forEach(TcpListener::close);
         listeners.clear();
         HttpListeners.drain(channels, grace);
-        state.close();
+        state.close(true);
+        if (cacheMeters != null) {
+            cacheMeters.close();
+        }
     }
 }

@@ -7,8 +7,11 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +31,19 @@ import java.util.Optional;
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the first X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
  * limits: {request_headers: 16384, response_headers: 16384, body: 100m}
- * keepalive: {max_idle: 32, idle: 30s}   # idle upstream connections per backend per event loop
+ * keepalive: {max_idle: 1024, idle: 30s} # idle upstream connections per backend per event loop
  * retries: 2
  * backlog: 4096
  * transparent: {ttl: 100s, port: 80, allow: [10.0.0.0/8]}   # Hosts without a pool: resolve and connect (off by default)
+ * cache:                             # response cache; no key, no cache
+ *   memory_size: 64m
+ *   dir: ./cache                     # disk tier (relative to this file); omit for memory only
+ *   disk_size: 1g
+ *   max_object_size: 8m
+ *   default_ttl: {"/static/*": 1h}   # for responses without freshness information; first match
+ *   coalesce_timeout: 10s
+ *   stale_if_error: 0s
+ *   stale_while_revalidate: 0s
  * </pre>
  */
 public final class ProxyServiceType implements ServiceType<ProxyConfig> {
@@ -82,6 +94,9 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         if (s.has("transparent")) {
             readTransparent(s, b);
         }
+        if (s.node("cache").isPresent()) {
+            b.cache(readCache(s));
+        }
         if (!s.has("pools") && !s.has("backends") && !s.has("transparent")) {
             s.problem("pools", "'" + s.path() + "' needs 'pools' (or 'backends') with at least one host");
         }
@@ -103,7 +118,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         b.maxBodySize(l.size("body", 100L << 20));
         l.finish();
         Section k = s.section("keepalive");
-        b.keepAliveMax(k.integer("max_idle", 32, 0, 100_000));
+        b.keepAliveMax(k.integer("max_idle", ProxyConfig.DEFAULT_KEEPALIVE_MAX, 0, 100_000));
         b.keepAliveIdle(k.duration("idle", Duration.ofSeconds(30)));
         k.finish();
         b.retries(s.integer("retries", 2, 0, 100));
@@ -140,6 +155,54 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         if (!allow.isEmpty()) {
             b.transparent(new TransparentSpec(ttl, port, allow));
         }
+    }
+
+    private static CacheConfig readCache(Section s) {
+        Section c = s.section("cache");
+        CacheConfig.Builder b = CacheConfig.builder();
+        b.memorySize(c.size("memory_size", CacheConfig.DEFAULT_MEMORY));
+        String dir = c.string("dir", null);
+        if (dir != null) {
+            b.dir(relative(c, dir));
+        }
+        long disk = c.size("disk_size", CacheConfig.DEFAULT_DISK);
+        if (disk <= 0) {
+            c.problem("disk_size", "'" + c.path() + ".disk_size' must be above 0");
+        } else {
+            b.diskSize(disk);
+        }
+        long max = c.size("max_object_size", CacheConfig.DEFAULT_MAX_OBJECT);
+        if (max <= 0) {
+            c.problem("max_object_size", "'" + c.path() + ".max_object_size' must be above 0");
+        } else {
+            b.maxObjectSize(max);
+        }
+        Section ttl = c.section("default_ttl");
+        for (String glob : ttl.keys()) {
+            Duration d = ttl.duration(glob, null);
+            if (d != null) {
+                b.defaultTtl(glob, d);
+            }
+        }
+        b.coalesceTimeout(c.duration("coalesce_timeout", CacheConfig.DEFAULT_COALESCE));
+        b.staleIfError(c.duration("stale_if_error", Duration.ZERO));
+        b.staleWhileRevalidate(c.duration("stale_while_revalidate", Duration.ZERO));
+        c.finish();
+        return b.build();
+    }
+
+    /** Resolves a path written in a config file against that file's directory. */
+    private static Path relative(Section s, String value) {
+        Path p = Path.of(value);
+        if (p.isAbsolute()) {
+            return p;
+        }
+        Path file = Path.of(s.location().file());
+        if (Files.isRegularFile(file)) {
+            Path parent = file.toAbsolutePath().getParent();
+            return parent == null ? p : parent.resolve(p).normalize();
+        }
+        return p.toAbsolutePath().normalize();
     }
 
     private static PoolSpec pool(Section s, List<HostPort> backends, String scheduler, String health, String key) {

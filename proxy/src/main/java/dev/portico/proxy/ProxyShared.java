@@ -8,7 +8,8 @@ package dev.portico.proxy;
  * @param connections upstream connections and their keep-alive pools
  * @param name        the service name, for log lines
  * @param transparent resolution for Hosts without a pool, or null when transparent mode is off
+ * @param cache       the response cache, or null when the proxy has no {@code cache:} section
  */
 record ProxyShared(ProxyConfig config, Routing routing, UpstreamConnections connections, String name,
-                   Transparent transparent) {
+                   Transparent transparent, dev.portico.proxy.cache.HttpCache cache) {
 }

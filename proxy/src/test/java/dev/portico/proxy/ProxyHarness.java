@@ -26,9 +26,19 @@ final class ProxyHarness implements AutoCloseable {
     final Transport transport = Transport.select(null);
     final EventLoopGroup group = transport.newGroup(2, "test-proxy");
     final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
-    final ServiceContext context = new ServiceContext(transport, group, new SimpleMeterRegistry(), Clock.systemUTC(), blocking);
+    final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    final ServiceContext context;
     final List<Origin> origins = new ArrayList<>();
     ProxyService proxy;
+
+    ProxyHarness() {
+        this(Clock.systemUTC());
+    }
+
+    /** A harness whose services read time from {@code clock} (cache ages). */
+    ProxyHarness(Clock clock) {
+        context = new ServiceContext(transport, group, meters, clock, blocking);
+    }
 
     /** A config builder on a free loopback port with short timeouts. */
     static ProxyConfig.Builder config() {
@@ -55,6 +65,13 @@ final class ProxyHarness implements AutoCloseable {
 
     ProxyHarness start(ProxyConfig config) throws IOException {
         proxy = new ProxyService("test", config, context);
+        proxy.start();
+        return this;
+    }
+
+    /** Starts with a disk tier opener for {@code cache.dir}. */
+    ProxyHarness start(ProxyConfig config, dev.portico.proxy.cache.SecondTierFactory disk) throws IOException {
+        proxy = new ProxyService("test", config, context, disk);
         proxy.start();
         return this;
     }

@@ -8,6 +8,7 @@ import dev.portico.admin.api.ControlException;
 import dev.portico.admin.api.Views;
 import dev.portico.admin.ui.Dashboard;
 import dev.portico.lb.LbService;
+import dev.portico.web.WebServer;
 import dev.portico.server.config.ConfigSaver;
 import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
@@ -297,7 +298,8 @@ public final class Daemon {
 
     /**
      * The config as running now: the top-level keys as loaded, and each service's current config
-     * (lb services with every host, weight, group, scheduler and listener change made since).
+     * (lb services with every host, weight, group, scheduler and listener change made since, web
+     * services with their listener changes).
      */
     public synchronized ServerConfig runningConfig() {
         Map<String, ServiceSpec> services = new LinkedHashMap<>();
@@ -305,6 +307,8 @@ public final class Daemon {
             ServiceSpec spec = r.spec();
             if (r.service() instanceof LbService lb) {
                 spec = new ServiceSpec(spec.name(), spec.type(), lb.runningConfig(), spec.location());
+            } else if (r.service() instanceof WebServer web) {
+                spec = new ServiceSpec(spec.name(), spec.type(), web.config(), spec.location());
             }
             services.put(spec.name(), spec);
         }

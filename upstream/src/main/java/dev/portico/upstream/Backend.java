@@ -4,6 +4,7 @@ import dev.portico.core.net.HostPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -36,6 +37,7 @@ public final class Backend {
     private final AtomicReference<AdminState> adminState;
     private final AtomicReference<HealthState> health = new AtomicReference<>(HealthState.UNKNOWN);
     private volatile String healthReason;
+    private volatile Instant healthChangedAt;
     private final List<HealthListener> healthListeners = new CopyOnWriteArrayList<>();
     private final List<Pool> pools = new CopyOnWriteArrayList<>();
     private volatile int weight;
@@ -153,12 +155,14 @@ public final class Backend {
     }
 
     /**
-     * Whether new connections may go here: admin {@link AdminState#ENABLED} and health usable.
+     * Whether new connections may go here: admin {@link AdminState#ENABLED} and health usable, or
+     * admin {@link AdminState#FORCED_UP} whatever the health.
      *
      * @return {@code true} if eligible for selection
      */
     public boolean eligible() {
-        return adminState.get() == AdminState.ENABLED && health.get().usable();
+        AdminState a = adminState.get();
+        return a == AdminState.FORCED_UP || a == AdminState.ENABLED && health.get().usable();
     }
 
     /**
@@ -173,6 +177,15 @@ public final class Backend {
     /** Why the health state last changed ("first check passed: …", "check failed 3/3: …"), or null. */
     public String healthReason() {
         return healthReason;
+    }
+
+    /**
+     * When the health state last changed, by the backend's ticker.
+     *
+     * @return the time of the last change, or null while it has never changed (still UNKNOWN)
+     */
+    public Instant healthChangedAt() {
+        return healthChangedAt;
     }
 
     /**
@@ -191,6 +204,7 @@ public final class Backend {
             return false;
         }
         healthReason = reason;
+        healthChangedAt = ticker.now();
         if (to == HealthState.DOWN) {
             log.warn("backend {} is DOWN (was {}): {}", this, from, reason);
         } else {

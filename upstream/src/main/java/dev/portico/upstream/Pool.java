@@ -13,7 +13,7 @@ import java.util.function.Consumer;
 
 /**
  * A named group of {@link Backend}s. Keeps an immutable snapshot of the eligible members
- * (admin {@link AdminState#ENABLED} and health usable) that is replaced whenever membership,
+ * (admin {@link AdminState#ENABLED} and health usable, or {@link AdminState#FORCED_UP}) that is replaced whenever membership,
  * admin state, health or weight changes, so selection reads one volatile field and never locks.
  * A new snapshot is always a new list object, which lets schedulers cache per-snapshot tables by
  * identity.

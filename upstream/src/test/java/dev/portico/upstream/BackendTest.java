@@ -101,6 +101,45 @@ class BackendTest {
     }
 
     @Test
+    void forcedUpIsEligibleWhateverItsHealthAndEnabledHandsBackToTheChecks() {
+        Backend b = backend();
+        b.markHealth(HealthState.DOWN, "check failed 3/3");
+        assertThat(b.eligible()).isFalse();
+        b.adminState(AdminState.FORCED_UP);
+        assertThat(b.eligible()).isTrue();
+        assertThat(b.health()).isEqualTo(HealthState.DOWN);
+        b.adminState(AdminState.ENABLED);
+        assertThat(b.eligible()).isFalse();
+        b.markHealth(HealthState.UP, "check passed 2/2");
+        assertThat(b.eligible()).isTrue();
+    }
+
+    @Test
+    void remembersWhenTheHealthLastChanged() {
+        java.time.Instant t0 = java.time.Instant.parse("2025-05-01T10:00:00Z");
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now = new java.util.concurrent.atomic.AtomicReference<>(t0);
+        Backend b = Backend.builder(HostPort.parse("10.0.0.1:80")).ticker(new Ticker() {
+            @Override
+            public long nanoTime() {
+                return 0;
+            }
+
+            @Override
+            public java.time.Instant now() {
+                return now.get();
+            }
+        }).build();
+        assertThat(b.healthChangedAt()).isNull();
+        b.markHealth(HealthState.UP, "first check passed");
+        assertThat(b.healthChangedAt()).isEqualTo(t0);
+        now.set(t0.plusSeconds(5));
+        b.markHealth(HealthState.UP, "again");
+        assertThat(b.healthChangedAt()).isEqualTo(t0);
+        b.markHealth(HealthState.DOWN, "check failed 3/3");
+        assertThat(b.healthChangedAt()).isEqualTo(t0.plusSeconds(5));
+    }
+
+    @Test
     void weightIsValidated() {
         Backend b = backend();
         b.weight(7);

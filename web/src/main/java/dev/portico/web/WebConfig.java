@@ -50,6 +50,17 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
     }
 
     /**
+     * This config with other listen addresses (the admin API's open and close listener calls).
+     *
+     * @param addresses the new addresses; may be empty (the service then accepts nothing)
+     * @return a copy with only {@code listen} changed
+     */
+    public WebConfig withListen(List<HostPort> addresses) {
+        return new WebConfig(addresses, root, hosts, index, mimeTypes, expires, cacheMaxFileSize, cacheMaxSize, gzip,
+                precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog);
+    }
+
+    /**
      * On-the-fly gzip.
      *
      * @param enabled  off by default

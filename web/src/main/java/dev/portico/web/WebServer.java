@@ -35,6 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -276,6 +277,17 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     /** The port the first listener is bound to (useful with port 0). */
     public int port() {
         return listeners.values().iterator().next().localAddress().getPort();
+    }
+
+    /**
+     * Each listen address as configured, with the address actually bound (the real port for port 0).
+     *
+     * @return configured address to bound address, in config order
+     */
+    public synchronized Map<HostPort, InetSocketAddress> listenAddresses() {
+        Map<HostPort, InetSocketAddress> out = new LinkedHashMap<>();
+        listeners.forEach((hp, l) -> out.put(hp, l.localAddress()));
+        return out;
     }
 
     /** Open client connections. */

@@ -60,7 +60,23 @@ public final class AdminApi implements AdminHandler {
             post("services/{service}/groups/{group}/hosts/{host}/" + action.name().toLowerCase(java.util.Locale.ROOT),
                     (p, r) -> ok(plane.hostState(p.get("service"), p.get("group"), p.get("host"), action)));
         }
+        get("services/{service}/records", (p, r) -> ok(Map.of("records", plane.records(p.get("service")))));
+        get("services/{service}/records/{record}", (p, r) -> ok(record(p)));
+        get("services/{service}/records/{record}/addresses/{address}", (p, r) -> ok(recordAddress(p)));
+        for (ControlPlane.ForceAction action : ControlPlane.ForceAction.values()) {
+            post("services/{service}/records/{record}/addresses/{address}/" + action.word(),
+                    (p, r) -> ok(plane.forceAddress(p.get("service"), p.get("record"), p.get("address"), action)));
+        }
         post("save", (p, r) -> ok(plane.save()));
+        get("services/{service}/cache", (p, r) -> ok(plane.cache(p.get("service"))));
+        post("services/{service}/cache/purge", (p, r) -> {
+            String[] one = oneOf(r, "key", "prefix");
+            return ok(plane.purge(p.get("service"), one[0], one[1]));
+        });
+        post("services/{service}/cache/ban", (p, r) -> {
+            String[] one = oneOf(r, "prefix", "regex");
+            return ok(plane.ban(p.get("service"), one[0], one[1]));
+        });
     }
 
     @Override
@@ -109,6 +125,26 @@ public final class AdminApi implements AdminHandler {
                 .orElseThrow(() -> ControlException.notFound("group " + p.get("group") + " has no host " + name));
     }
 
+    private Views.DnsRecord record(Map<String, String> p) {
+        String name = recordName(p.get("record"));
+        return plane.records(p.get("service")).stream().filter(x -> x.name().equals(name)).findFirst()
+                .orElseThrow(() -> ControlException.notFound("service " + p.get("service") + " has no dynamic record "
+                        + name));
+    }
+
+    private Views.RecordAddress recordAddress(Map<String, String> p) {
+        Views.DnsRecord record = record(p);
+        return record.addresses().stream().filter(a -> a.address().equals(p.get("address"))).findFirst()
+                .orElseThrow(() -> ControlException.notFound("dynamic record " + record.name() + " has no address "
+                        + p.get("address")));
+    }
+
+    /** A record name as the views spell it: lower case, no trailing dot. */
+    private static String recordName(String s) {
+        String n = s.toLowerCase(java.util.Locale.ROOT);
+        return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
+    }
+
     private static List<String> segments(String rest) {
         List<String> out = new ArrayList<>();
         for (String s : rest.split("/")) {
@@ -127,6 +163,23 @@ public final class AdminApi implements AdminHandler {
             throw ControlException.badRequest("missing '" + field + "' (a JSON body such as {\"" + field + "\": ...})");
         }
         return s.strip();
+    }
+
+    /** Exactly one of two string fields: the values in order, the absent one null; 400 otherwise. */
+    private String[] oneOf(AdminRequest r, String first, String second) {
+        String a = optional(r, first);
+        String b = optional(r, second);
+        if ((a == null) == (b == null)) {
+            throw ControlException.badRequest("give exactly one of '" + first + "' and '" + second
+                    + "' (a JSON body such as {\"" + first + "\": ...})");
+        }
+        return new String[] {a, b};
+    }
+
+    private String optional(AdminRequest r, String field) {
+        JsonNode v = body(r).get(field);
+        String s = v != null && !v.isNull() ? v.asText() : r.param(field, null);
+        return s == null || s.isBlank() ? null : s.strip();
     }
 
     /** An integer field of the JSON body or query; {@code def} when missing (400 when def is null). */

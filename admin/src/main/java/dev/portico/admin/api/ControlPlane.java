@@ -49,6 +49,59 @@ public interface ControlPlane {
     /** Writes the running config back to its file if it differs. */
     Views.Saved save();
 
+    /**
+     * The dynamic records of a {@code dns} service with their addresses' health, in config order.
+     * {@link ControlException.Kind#BAD_REQUEST} for services of other types (the default).
+     */
+    default List<Views.DnsRecord> records(String service) {
+        service(service);
+        throw ControlException.badRequest("service '" + service + "' has no dynamic DNS records");
+    }
+
+    /**
+     * Forces an address of a dynamic record up or down, or hands it back to its checks.
+     * {@link ControlException.Kind#NOT_FOUND} for an unknown record or address.
+     *
+     * @param record  the record's name (any case, trailing dot optional)
+     * @param address the IP the record answers
+     * @return the address after the change
+     */
+    default Views.RecordAddress forceAddress(String service, String record, String address, ForceAction action) {
+        service(service);
+        throw ControlException.badRequest("service '" + service + "' has no dynamic DNS records");
+    }
+
+    /**
+     * The response cache of a caching proxy: entries and bytes per tier, counters and bans.
+     * {@link ControlException.Kind#NOT_FOUND} when the service has no cache.
+     */
+    default Views.Cache cache(String service) {
+        throw noCache(service);
+    }
+
+    /**
+     * Removes stored responses at once, every variant, from every tier: one URL ({@code key},
+     * such as {@code http://example.com/a?b}) or every URL starting with {@code prefix}.
+     * Exactly one of them is given.
+     */
+    default Views.Purged purge(String service, String key, String prefix) {
+        throw noCache(service);
+    }
+
+    /**
+     * Bans stored responses lazily: those stored until now whose URL starts with {@code prefix}
+     * (or in which {@code regex} is found) are misses from now on. Exactly one of them is given.
+     */
+    default Views.Banned ban(String service, String prefix, String regex) {
+        throw noCache(service);
+    }
+
+    /** NOT_FOUND for an unknown service (from {@link #service}) or one without a cache. */
+    private ControlException noCache(String service) {
+        service(service);
+        return ControlException.notFound("service " + service + " has no cache");
+    }
+
     /** What can be done to a host's admin state. */
     enum HostAction {
         /** Takes new connections. */
@@ -57,5 +110,26 @@ public interface ControlPlane {
         DISABLE,
         /** Takes no new connections; open ones finish or time out. */
         DRAIN
+    }
+
+    /** What an operator can do to an address of a dynamic DNS record. */
+    enum ForceAction {
+        /** Answered even while its checks fail. */
+        FORCE_UP("force-up"),
+        /** Never answered, whatever its checks say. */
+        FORCE_DOWN("force-down"),
+        /** Its checks decide again. */
+        RELEASE("release");
+
+        private final String word;
+
+        ForceAction(String word) {
+            this.word = word;
+        }
+
+        /** The action's name in URLs and console commands, such as {@code force-up}. */
+        public String word() {
+            return word;
+        }
     }
 }

@@ -77,6 +77,44 @@ public final class Views {
     }
 
     /**
+     * A dynamic DNS record (3nsd/gdnsd style) of a {@code dns} service.
+     *
+     * @param name       the owner name, lower case, without the trailing dot
+     * @param level      its place in a failover chain: 0 for {@code name}, 1 for {@code _name}, …
+     * @param fallbackOf the chain's head this level backs up, or null at level 0
+     * @param ttlMax     TTL of answers while health is stable
+     * @param ttlMin     TTL of answers while a health change may be near
+     * @param answers    addresses per answer at most; 0 for all
+     * @param lastResort addresses answered when every level of the chain is down (head only)
+     * @param check      the health check, as text
+     * @param addresses  the addresses in configured order
+     */
+    public record DnsRecord(String name, int level, String fallbackOf, long ttlMax, long ttlMin, int answers,
+                            List<String> lastResort, String check, List<RecordAddress> addresses) {
+        public DnsRecord {
+            lastResort = List.copyOf(lastResort);
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    /**
+     * One address of a dynamic record.
+     *
+     * @param address      the IP answered; its name in URLs
+     * @param checked      what the health check connects to, {@code host:port}
+     * @param weight       its weight in the answer rotation
+     * @param health       {@code up}, {@code down} or {@code unknown}, as the checks find it
+     * @param healthReason why the health last changed, or null
+     * @param healthSince  when the health last changed (ISO-8601), or null before the first check
+     * @param forced       {@code up} or {@code down} while an operator overrides the checks, else null
+     * @param answered     whether queries get this address now (its level's checks and forcing only;
+     *                     the level itself answers only while an address of a level above has none)
+     */
+    public record RecordAddress(String address, String checked, int weight, String health, String healthReason,
+                                String healthSince, String forced, boolean answered) {
+    }
+
+    /**
      * What {@code save} did.
      *
      * @param written true when the file was written, false when it already held the running config
@@ -84,5 +122,56 @@ public final class Views {
      * @param backup  the copy of the previous file, or null when nothing was written
      */
     public record Saved(boolean written, String file, String backup) {
+    }
+
+    /**
+     * A proxy's response cache.
+     *
+     * @param service     the service name
+     * @param memory      the memory tier
+     * @param disk        the disk tier, or null without one
+     * @param hits        answers from the cache while fresh
+     * @param misses      answers fetched from a backend
+     * @param stale       stale answers (stale-while-revalidate, stale-if-error)
+     * @param revalidated answers from the cache after a backend's 304
+     * @param bypass      requests the cache did not handle
+     * @param bans        the bans in force, as {@code prefix:...} or {@code regex:...}
+     */
+    public record Cache(String service, CacheTier memory, CacheTier disk, long hits, long misses, long stale,
+                        long revalidated, long bypass, List<String> bans) {
+        public Cache {
+            bans = List.copyOf(bans);
+        }
+    }
+
+    /**
+     * One tier of a cache.
+     *
+     * @param entries entries held (on disk: URL indexes and variants)
+     * @param bytes   bytes held
+     * @param limit   the tier's bound in bytes
+     */
+    public record CacheTier(long entries, long bytes, long limit) {
+    }
+
+    /**
+     * What a purge removed.
+     *
+     * @param service the service
+     * @param key     the URL purged, or null
+     * @param prefix  the URL prefix purged, or null
+     * @param removed URLs removed
+     */
+    public record Purged(String service, String key, String prefix, long removed) {
+    }
+
+    /**
+     * A ban just made.
+     *
+     * @param service the service
+     * @param ban     {@code prefix:...} or {@code regex:...}
+     * @param created when (ISO-8601)
+     */
+    public record Banned(String service, String ban, String created) {
     }
 }

@@ -32,7 +32,8 @@ public final class ConsoleCommands {
     public ConsoleCommands(ControlPlane plane) {
         this.plane = plane;
         add("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
-        add("show", "show services | show service NAME", "services, listeners, groups and hosts with their state",
+        add("show", "show services | show service NAME | show records SERVICE",
+                "services, listeners, groups and hosts with their state; a dns service's dynamic records",
                 ConsoleCommands::show);
         add("enable", "enable HOST | enable SERVICE GROUP HOST", "let a host take new connections",
                 (c, a) -> c.hostAction(a, ControlPlane.HostAction.ENABLE));
@@ -48,6 +49,13 @@ public final class ConsoleCommands {
         add("switch-group", "switch-group SERVICE GROUP", "send new connections to another group", ConsoleCommands::switchGroup);
         add("listen", "listen SERVICE HOST:PORT", "open a new listener", ConsoleCommands::listen);
         add("unlisten", "unlisten SERVICE HOST:PORT", "close a listener; open connections stay", ConsoleCommands::unlisten);
+        for (ControlPlane.ForceAction action : ControlPlane.ForceAction.values()) {
+            add(action.word(), action.word() + " SERVICE RECORD ADDRESS", switch (action) {
+                case FORCE_UP -> "answer a dynamic record's address even while its checks fail";
+                case FORCE_DOWN -> "never answer a dynamic record's address";
+                case RELEASE -> "let the health checks decide on a dynamic record's address again";
+            }, (c, a) -> c.force(a, action));
+        }
         add("save", "save", "write the running config back to its file if it differs", (c, a) -> c.save());
         add("quit", "quit", "end the session", (c, a) -> "");
         add("exit", "exit", "end the session", (c, a) -> "");
@@ -144,7 +152,10 @@ public final class ConsoleCommands {
         List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
                 .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
         return switch (command) {
-            case "show" -> index == 1 ? List.of("services", "service") : index == 2 ? serviceNames : List.of();
+            case "show" -> index == 1 ? List.of("services", "service", "records") : index == 2 ? serviceNames : List.of();
+            case "force-up", "force-down", "release" -> index == 1 ? dnsServices(services)
+                    : index == 2 ? recordsOf(words.get(1)) : index == 3 ? addressesOf(words.get(1), words.get(2))
+                    : List.of();
             case "enable", "disable", "drain", "remove-host", "weight" -> index == 1
                     ? concat(hosts, serviceNames) : index == 2 ? groupsOf(services, words.get(1))
                     : index == 3 ? hostsOf(services, words.get(1), words.get(2)) : List.of();
@@ -155,6 +166,27 @@ public final class ConsoleCommands {
             case "help" -> index == 1 ? names() : List.of();
             default -> List.of();
         };
+    }
+
+    private static List<String> dnsServices(List<Views.Service> services) {
+        return services.stream().filter(s -> s.type().equals("dns")).map(Views.Service::name).toList();
+    }
+
+    private List<String> recordsOf(String service) {
+        try {
+            return plane.records(service).stream().map(Views.DnsRecord::name).toList();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+    }
+
+    private List<String> addressesOf(String service, String record) {
+        try {
+            return plane.records(service).stream().filter(r -> r.name().equals(record))
+                    .flatMap(r -> r.addresses().stream()).map(Views.RecordAddress::address).toList();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
@@ -207,7 +239,37 @@ public final class ConsoleCommands {
         if (args.get(0).equals("service") && args.size() == 2) {
             return render(plane.service(args.get(1)));
         }
+        if (args.get(0).equals("records") && args.size() == 2) {
+            List<Views.DnsRecord> records = plane.records(args.get(1));
+            if (records.isEmpty()) {
+                return args.get(1) + " has no dynamic records";
+            }
+            StringBuilder sb = new StringBuilder();
+            records.forEach(r -> sb.append(render(r)));
+            return sb.toString();
+        }
         throw new UsageException();
+    }
+
+    private static String render(Views.DnsRecord r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(r.name()).append("  ttl ").append(r.ttlMax()).append('/').append(r.ttlMin());
+        if (r.fallbackOf() != null) {
+            sb.append("  fallback level ").append(r.level()).append(" of ").append(r.fallbackOf());
+        }
+        sb.append("  check ").append(r.check());
+        if (!r.lastResort().isEmpty()) {
+            sb.append("  last resort ").append(String.join(", ", r.lastResort()));
+        }
+        sb.append('\n');
+        for (Views.RecordAddress a : r.addresses()) {
+            sb.append(String.format("    %-16s %-7s %-11s w=%-3d %s%s%n", a.address(), a.health(),
+                    a.forced() == null ? "checks" : "forced-" + a.forced(), a.weight(),
+                    a.answered() ? "answered" : "not answered",
+                    a.healthReason() == null ? "" : "  " + a.healthReason()
+                            + (a.healthSince() == null ? "" : " (since " + a.healthSince() + ")")));
+        }
+        return sb.toString();
     }
 
     private static String render(Views.Service s) {
@@ -313,6 +375,14 @@ public final class ConsoleCommands {
         need(args, 2);
         plane.closeListener(args.get(0), args.get(1));
         return args.get(0) + " closed " + args.get(1);
+    }
+
+    private String force(List<String> args, ControlPlane.ForceAction action) {
+        need(args, 3);
+        Views.RecordAddress a = plane.forceAddress(args.get(0), args.get(1), args.get(2), action);
+        return args.get(0) + " " + args.get(1) + " " + a.address() + ": "
+                + (a.forced() == null ? "checks decide" : "forced " + a.forced()) + ", health " + a.health() + ", "
+                + (a.answered() ? "answered" : "not answered");
     }
 
     private String save() {

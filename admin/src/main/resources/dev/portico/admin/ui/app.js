@@ -13,6 +13,16 @@
   const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
     'Last failure', ''];
   const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
+  const LISTENER_TYPES = new Set(['lb', 'web']);
+  const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
+  const FORCE = [
+    { action: 'force-up', text: 'force up', forced: 'up',
+      title: 'Answer this address even while its checks fail' },
+    { action: 'force-down', text: 'force down', forced: 'down',
+      title: 'Never answer this address, whatever its checks say' },
+    { action: 'release', text: 'release', forced: null,
+      title: 'Let the health checks decide again' },
+  ];
 
   const $ = (id) => document.getElementById(id);
   const main = $('services');
@@ -86,6 +96,8 @@
   const seg = (s) => encodeURIComponent(s);
   const hostPath = (svc, group, host) =>
     'services/' + seg(svc) + '/groups/' + seg(group) + '/hosts/' + seg(host);
+  const addressPath = (svc, record, address) =>
+    'services/' + seg(svc) + '/records/' + seg(record) + '/addresses/' + seg(address);
 
   // ---- formatting --------------------------------------------------------------------------
 
@@ -259,17 +271,32 @@
       type: svc.type,
       msg,
       listeners: el('span', { class: 'listeners' }),
+      chips: new Map(),
       groups: new Map(),
     };
     const head = el('div', { class: 'svc-head' },
       el('h2', { text: svc.name }),
       el('span', { class: 'type', text: svc.type }),
       el('span', { class: 'field' }, 'listening', s.listeners));
+    if (LISTENER_TYPES.has(svc.type)) {
+      head.append(openListenerForm(s));
+    }
     s.root = el('section', { class: 'service', 'data-service': svc.name }, head);
     if (svc.groups.length === 0 && svc.scheduler == null) {
       s.endpoints = el('div', { class: 'endpoints' });
       s.root.append(s.endpoints);
       head.append(msg.root);
+      if (svc.type === 'dns') {
+        s.records = new Map();
+        s.recordTable = el('table', { class: 'records', hidden: true },
+          el('thead', {}, el('tr', {}, ...RECORD_COLUMNS.map((c) =>
+            el('th', { class: c === 'Weight' ? 'num' : null, text: c })))));
+        s.root.append(s.recordTable);
+      }
+      if (svc.type === 'proxy') {
+        s.cache = cachePanel(s);
+        s.root.append(s.cache.root);
+      }
       return s;
     }
     s.scheduler = el('select', { class: 'scheduler', 'aria-label': 'Scheduler' });
@@ -293,6 +320,113 @@
     s.table.append(s.tfoot);
     s.root.append(s.table);
     return s;
+  }
+
+  function openListenerForm(s) {
+    const address = el('input', { class: 'address', name: 'listen-address', placeholder: 'host:port', required: true,
+      spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Address to listen on' });
+    const open = el('button', { type: 'submit', class: 'small', text: 'Open',
+      title: 'Start listening on this address too' });
+    const form = el('form', { class: 'open-listener' }, address, open);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const body = { address: address.value.trim() };
+      act(open, s.msg, async () => {
+        await api('POST', 'services/' + seg(s.name) + '/listeners', body);
+        address.value = '';
+      });
+    });
+    return form;
+  }
+
+  /** One listener chip; with a close button (two clicks) for services whose listeners can change. */
+  function listenerChip(s, address) {
+    const chip = el('span', { class: 'chip', 'data-listener': address }, el('span', { text: address }));
+    if (!LISTENER_TYPES.has(s.type)) {
+      return chip;
+    }
+    const close = el('button', { type: 'button', class: 'chip-close', 'data-action': 'close-listener', text: '×',
+      title: 'Close this listener (open connections stay)', 'aria-label': 'Close listener ' + address });
+    let disarm = null;
+    close.addEventListener('click', () => {
+      if (!close.classList.contains('armed')) {
+        close.classList.add('armed');
+        close.textContent = 'close?';
+        disarm = setTimeout(() => {
+          close.classList.remove('armed');
+          close.textContent = '×';
+        }, 4000);
+        return;
+      }
+      clearTimeout(disarm);
+      close.classList.remove('armed');
+      close.textContent = '×';
+      act(close, s.msg, () => api('DELETE', 'services/' + seg(s.name) + '/listeners/' + seg(address)));
+    });
+    chip.append(close);
+    return chip;
+  }
+
+  // ---- proxy caches ------------------------------------------------------------------------
+
+  /** The cache block of a proxy service: tiers, counters, bans, and a purge / ban form. */
+  function cachePanel(s) {
+    const c = { stats: el('div', { class: 'cache-stats' }), bans: el('div', { class: 'cache-bans' }) };
+    const target = el('input', { class: 'target', name: 'target', placeholder: 'full URL, with host, path and query',
+      spellcheck: 'false', autocomplete: 'off', required: true });
+    const mode = el('select', { name: 'mode', 'aria-label': 'What to remove' },
+      el('option', { value: 'key', text: 'this URL' }),
+      el('option', { value: 'prefix', text: 'URLs starting with' }),
+      el('option', { value: 'ban', text: 'ban URLs starting with' }));
+    const go = el('button', { type: 'submit', text: 'Purge' });
+    mode.addEventListener('change', () => setText(go, mode.value === 'ban' ? 'Ban' : 'Purge'));
+    const form = el('form', { class: 'purge' }, el('span', { text: 'Remove from the cache:' }), mode, target, go);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const value = target.value.trim();
+      const how = mode.value;
+      act(go, s.msg, async () => {
+        const base = 'services/' + seg(s.name) + '/cache/';
+        if (how === 'ban') {
+          const r = await api('POST', base + 'ban', { prefix: value });
+          notice('ok', 'Banned ' + r.ban.replace(/^prefix:/, '') + '… in ' + s.name
+            + ': stored copies are misses from now on.');
+        } else {
+          const r = await api('POST', base + 'purge', how === 'key' ? { key: value } : { prefix: value });
+          notice('ok', 'Purged ' + r.removed + (r.removed === 1 ? ' URL' : ' URLs') + ' from ' + s.name + '.');
+        }
+        target.value = '';
+      });
+    });
+    c.root = el('div', { class: 'cache', hidden: true }, c.stats, c.bans, form);
+    return c;
+  }
+
+  async function updateCache(s) {
+    let v;
+    try {
+      v = await api('GET', 'services/' + seg(s.name) + '/cache');
+    } catch (e) {
+      s.cache.root.hidden = true;
+      return;
+    }
+    const tier = (name, t) => t == null ? [] : [el('span', { class: 'field', 'data-tier': name }, name,
+      el('b', { text: count(t.entries) }), 'entries',
+      el('b', { text: bytes(t.bytes) }), 'of ' + bytes(t.limit))];
+    const lookups = v.hits + v.misses + v.stale + v.revalidated;
+    const ratio = lookups ? Math.round(100 * (v.hits + v.stale + v.revalidated) / lookups) + '%' : '–';
+    s.cache.stats.replaceChildren(el('span', { class: 'label', text: 'cache' }),
+      ...tier('memory', v.memory), ...tier('disk', v.disk),
+      el('span', { class: 'field', 'data-counter': 'hits' }, el('b', { text: count(v.hits) }), 'hits'),
+      el('span', { class: 'field', 'data-counter': 'misses' }, el('b', { text: count(v.misses) }), 'misses'),
+      el('span', { class: 'field' }, el('b', { text: count(v.stale) }), 'stale'),
+      el('span', { class: 'field' }, el('b', { text: count(v.revalidated) }), 'revalidated'),
+      el('span', { class: 'field' }, el('b', { text: count(v.bypass) }), 'bypass'),
+      el('span', { class: 'field' }, 'served from cache', el('b', { text: ratio })));
+    s.cache.bans.replaceChildren(...(v.bans.length
+      ? [el('span', { class: 'label', text: 'bans' }), ...v.bans.map((b) => el('span', { class: 'chip', text: b }))]
+      : []));
+    s.cache.root.hidden = false;
   }
 
   function addHostForm(s) {
@@ -321,12 +455,37 @@
   }
 
   function updateService(s, svc) {
-    s.listeners.replaceChildren(...(svc.listeners.length ? svc.listeners : ['none'])
-      .map((l) => el('span', { class: 'chip', text: l })));
+    const chips = [];
+    for (const l of svc.listeners) {
+      let chip = s.chips.get(l);
+      if (!chip) {
+        chip = listenerChip(s, l);
+        s.chips.set(l, chip);
+      }
+      chips.push(chip);
+    }
+    for (const [l, chip] of s.chips) {
+      if (!svc.listeners.includes(l)) {
+        chip.remove();
+        s.chips.delete(l);
+      }
+    }
+    if (chips.length === 0) {
+      s.listeners.replaceChildren(el('span', { class: 'chip none', text: 'none' }));
+    } else {
+      s.listeners.querySelectorAll('.chip.none').forEach((n) => n.remove());
+      order(s.listeners, chips);
+    }
     if (s.endpoints) {
       s.endpoints.replaceChildren(...svc.endpoints.map((e) => /^https?:\/\//.test(e)
         ? el('a', { href: e, target: '_blank', rel: 'noopener noreferrer', class: 'mono', text: e })
         : el('span', { class: 'mono', text: e })));
+      if (s.recordTable && svc.records) {
+        updateRecords(s, svc.records);
+      }
+      if (s.cache) {
+        updateCache(s);
+      }
       return;
     }
     if (document.activeElement !== s.scheduler) {
@@ -529,6 +688,123 @@
     }
   }
 
+  // ---- dynamic DNS records -----------------------------------------------------------------
+
+  function updateRecords(s, records) {
+    s.recordTable.hidden = records.length === 0;
+    const seen = new Set();
+    const bodies = [];
+    for (const r of records) {
+      seen.add(r.name);
+      let rs = s.records.get(r.name);
+      if (!rs) {
+        rs = recordBody(r);
+        s.records.set(r.name, rs);
+      }
+      updateRecord(s, rs, r);
+      bodies.push(rs.root);
+    }
+    for (const [name, rs] of s.records) {
+      if (!seen.has(name)) {
+        rs.root.remove();
+        s.records.delete(name);
+      }
+    }
+    order(s.recordTable, bodies, s.recordTable.tHead);
+  }
+
+  function recordBody(r) {
+    const rs = { name: r.name, rows: new Map() };
+    rs.info = el('span', { class: 'ginfo' });
+    rs.chain = el('span', { class: 'badge standby' });
+    rs.header = el('tr', { class: 'group-row' },
+      el('th', { colspan: String(RECORD_COLUMNS.length) },
+        el('span', { class: 'gname mono', text: r.name }), rs.chain, rs.info));
+    rs.root = el('tbody', { 'data-record': r.name }, rs.header);
+    return rs;
+  }
+
+  function updateRecord(s, rs, r) {
+    rs.chain.hidden = r.level === 0;
+    setText(rs.chain, r.level === 0 ? '' : 'fallback ' + r.level + ' of ' + r.fallback_of);
+    const answered = r.addresses.filter((a) => a.answered).length;
+    setText(rs.info, 'TTL ' + r.ttl_max + '/' + r.ttl_min + ' · ' + answered + ' of ' + r.addresses.length
+      + ' answered · check ' + r.check
+      + (r.last_resort.length ? ' · last resort ' + r.last_resort.join(', ') : ''));
+    const seen = new Set();
+    const rows = [];
+    for (const a of r.addresses) {
+      seen.add(a.address);
+      let as = rs.rows.get(a.address);
+      if (!as) {
+        as = addressRow(s, rs, a);
+        rs.rows.set(a.address, as);
+      }
+      updateAddress(as, a);
+      rows.push(as.root);
+    }
+    for (const [name, as] of rs.rows) {
+      if (!seen.has(name)) {
+        as.root.remove();
+        rs.rows.delete(name);
+      }
+    }
+    order(rs.root, rows, rs.header);
+  }
+
+  function addressRow(s, rs, a) {
+    const as = { cells: {}, buttons: {} };
+    const c = as.cells;
+    c.health = el('span', { class: 'health' }, el('span', { class: 'dot' }), el('span', { class: 'htext' }));
+    c.checked = el('td', { class: 'mono dim' });
+    c.weight = el('td', { class: 'num' });
+    c.forced = el('span', { class: 'state' });
+    c.answered = el('td');
+    c.since = el('td', { class: 'dim' });
+    c.reason = el('td', { class: 'failure' });
+    const buttons = FORCE.map((f) => {
+      const b = el('button', { type: 'button', class: 'small', 'data-action': f.action, text: f.text, title: f.title });
+      b.addEventListener('click', () => act(b, s.msg,
+        () => api('POST', addressPath(s.name, rs.name, a.address) + '/' + f.action)));
+      as.buttons[f.action] = b;
+      return b;
+    });
+    as.root = el('tr', { class: 'host record-address', 'data-address': a.address },
+      el('td', {}, c.health),
+      el('td', { class: 'host-name', text: a.address }),
+      c.checked, c.weight,
+      el('td', {}, c.forced),
+      c.answered, c.since, c.reason,
+      el('td', { class: 'actions' }, el('span', { class: 'seg' }, ...buttons)));
+    return as;
+  }
+
+  function updateAddress(as, a) {
+    const r = as.root;
+    const c = as.cells;
+    const forced = a.forced || 'none';
+    const cls = 'host record-address health-' + a.health + ' forced-' + forced + (a.answered ? '' : ' unanswered');
+    if (r.className !== cls) {
+      r.className = cls;
+    }
+    r.dataset.health = a.health;
+    r.dataset.forced = forced;
+    r.dataset.answered = String(a.answered);
+    setText(c.health.lastChild, a.health);
+    c.health.title = a.health_reason || '';
+    setText(c.checked, a.checked);
+    setText(c.weight, String(a.weight));
+    setText(c.forced, a.forced ? 'forced ' + a.forced : 'checks');
+    setText(c.answered, a.answered ? 'yes' : 'no');
+    setText(c.since, a.health_since ? ago(a.health_since) : '–');
+    c.since.title = a.health_since ? new Date(a.health_since).toLocaleString() : '';
+    setText(c.reason, a.health_reason || '–');
+    c.reason.title = a.health_reason || '';
+    for (const f of FORCE) {
+      as.buttons[f.action].setAttribute('aria-pressed', String((a.forced || null) === f.forced));
+    }
+  }
+
   function render(services) {
     const seen = new Set();
     const roots = [];
@@ -600,8 +876,19 @@
     }
     try {
       const data = await api('GET', 'services');
+      const services = data.services || [];
+      await Promise.all(services.filter((svc) => svc.type === 'dns').map(async (svc) => {
+        try {
+          svc.records = (await api('GET', 'services/' + seg(svc.name) + '/records')).records || [];
+        } catch (e) {
+          if (e.status === 401) {
+            throw e;
+          }
+          svc.records = null;
+        }
+      }));
       lastOk = new Date();
-      render(data.services || []);
+      render(services);
       status('live', 'live · updated ' + clock(lastOk));
     } catch (e) {
       if (e.status === 401) {

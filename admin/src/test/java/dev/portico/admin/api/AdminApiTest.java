@@ -68,6 +68,32 @@ class AdminApiTest {
     }
 
     @Test
+    void dynamicRecordCallsAnswer400ForServicesWithoutRecordsAnd403ForReaders() throws Exception {
+        assertThat(ok(call("GET", "/api/v1/services/front/records", null, READ), 400).get("error").asText())
+                .contains("has no dynamic DNS records");
+        ok(call("GET", "/api/v1/services/nope/records", null, READ), 404);
+        String force = "/api/v1/services/front/records/www.example.test/addresses/127.0.0.11/force-down";
+        ok(call("POST", force, null, READ), 403);
+        ok(call("POST", force, null, WRITE), 400);
+        ok(call("GET", force, null, WRITE), 405);
+    }
+
+    @Test
+    void cacheCallsNeedACacheExactlyOneTargetAndAWriteToken() throws Exception {
+        assertThat(call("GET", "/api/v1/services/front/cache", null, READ).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/api/v1/services/nosuch/cache", null, READ).body()).contains("no service nosuch");
+        assertThat(call("POST", "/api/v1/services/front/cache/purge", "{\"key\":\"http://x/\"}", READ).statusCode())
+                .isEqualTo(403);
+        HttpResponse<String> both = call("POST", "/api/v1/services/front/cache/purge",
+                "{\"key\":\"http://x/\",\"prefix\":\"http://x/\"}", WRITE);
+        assertThat(both.statusCode()).isEqualTo(400);
+        assertThat(both.body()).contains("exactly one of 'key' and 'prefix'");
+        assertThat(call("POST", "/api/v1/services/front/cache/ban", "{}", WRITE).statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/api/v1/services/front/cache/ban", "{\"regex\":\"/a\"}", WRITE).statusCode())
+                .isEqualTo(404);
+    }
+
+    @Test
     void listsServicesWithGroupsAndHostsInSnakeCase() throws Exception {
         JsonNode body = ok(call("GET", "/api/v1/services", null, READ), 200);
         JsonNode front = body.get("services").get(0);

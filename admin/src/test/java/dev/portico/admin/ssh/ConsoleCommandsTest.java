@@ -43,6 +43,16 @@ class ConsoleCommandsTest {
     }
 
     @Test
+    void dynamicRecordCommandsNeedADnsService() {
+        assertThat(console.run("show records shop").output()).startsWith("error: service 'shop' has no dynamic DNS records");
+        assertThat(console.run("force-down shop www.example.test 127.0.0.11").output())
+                .startsWith("error: service 'shop' has no dynamic DNS records");
+        assertThat(console.run("release nope www.example.test 127.0.0.11").output()).startsWith("error: no service nope");
+        assertThat(console.run("help force-up").output()).contains("force-up SERVICE RECORD ADDRESS");
+        assertThat(console.complete("force-")).containsExactly("force-down", "force-up");
+    }
+
+    @Test
     void usageHelpAndUnknownCommands() {
         assertThat(console.run("switch-group shop").output()).startsWith("usage: switch-group SERVICE GROUP");
         assertThat(console.run("frobnicate").output()).startsWith("unknown command 'frobnicate'");

@@ -53,6 +53,24 @@ public final class Cidr {
         return new Cidr(mask(bytes, prefix), prefix, s);
     }
 
+    /**
+     * The prefix length.
+     *
+     * @return 0 to 32 for IPv4, 0 to 128 for IPv6
+     */
+    public int prefixLength() {
+        return prefix;
+    }
+
+    /**
+     * The network address with the host bits cleared.
+     *
+     * @return 4 or 16 bytes (a copy)
+     */
+    public byte[] networkBytes() {
+        return network.clone();
+    }
+
     /** True when the address is inside this range. */
     public boolean contains(InetAddress address) {
         byte[] a = address.getAddress();

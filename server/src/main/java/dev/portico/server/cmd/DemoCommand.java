@@ -9,6 +9,7 @@ import dev.portico.server.Daemon;
 import dev.portico.server.Supervisor;
 import dev.portico.server.config.ServerConfig;
 import dev.portico.server.config.ServiceSpec;
+import dev.portico.web.WebServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -104,9 +105,12 @@ public final class DemoCommand implements Callable<Integer> {
                 String host = "127.0.0." + (10 + i);
                 String address = host + ":" + freePort(host);
                 backends.add(address);
+                // The backends' style sheet says Cache-Control: max-age=60, so the caching proxy keeps it.
                 services.add(QuickStart.spec(cli, "backend-" + i, QuickStart.FlagSection.service("web")
                         .put("root", backendSite(root, i).toString(), "portico demo")
-                        .put("listen", address, "portico demo"), "portico demo"));
+                        .put("listen", address, "portico demo")
+                        .put("expires", QuickStart.FlagSection.nested().put("css", "1m", "portico demo"), "portico demo"),
+                        "portico demo"));
             }
             services.add(QuickStart.spec(cli, "balanced", QuickStart.FlagSection.service("lb")
                     .put("listen", List.of(lbListen != null ? lbListen : DEFAULT_LB_LISTEN), "--lb-listen")
@@ -115,14 +119,22 @@ public final class DemoCommand implements Callable<Integer> {
                 services.add(QuickStart.spec(cli, "proxied", QuickStart.FlagSection.service("proxy")
                         .put("listen", List.of(proxyListen != null ? proxyListen : DEFAULT_PROXY_LISTEN), "--proxy-listen")
                         .put("backends", backends, "portico demo")
-                        .put("health", "tcp", "portico demo"), "portico demo"));
+                        .put("health", "tcp", "portico demo")
+                        .put("cache", QuickStart.FlagSection.nested().put("memory_size", "64m", "portico demo"),
+                                "portico demo"), "portico demo"));
             }
             if (cli.types().find("dns").isPresent()) {
                 Path zone = demoZone(root);
+                // Checked every second, down after 2 failures, up after 2 passes: quick enough to watch.
                 QuickStart.FlagSection www = QuickStart.FlagSection.nested()
                         .put("ttl", "30/5", "portico demo")
                         .put("addresses", backends, "portico demo")
-                        .put("health", "tcp", "portico demo");
+                        .put("health", QuickStart.FlagSection.nested()
+                                .put("type", "tcp", "portico demo")
+                                .put("interval", "1s", "portico demo")
+                                .put("down_interval", "1s", "portico demo")
+                                .put("fall", "2", "portico demo")
+                                .put("rise", "2", "portico demo"), "portico demo");
                 QuickStart.FlagSection backup = QuickStart.FlagSection.nested()
                         .put("ttl", "30/5", "portico demo")
                         .put("addresses", List.of("127.0.0.1"), "portico demo")
@@ -165,7 +177,9 @@ public final class DemoCommand implements Callable<Integer> {
         cli.out().println("Balanced: " + String.join(" or ", balanced) + " (" + BACKENDS
                 + " backends, round robin: reload to see which one answers)");
         if (!proxied.isEmpty()) {
-            cli.out().println("Proxied: " + String.join(" or ", proxied) + " (HTTP reverse proxy over the same backends)");
+            cli.out().println("Proxied: " + String.join(" or ", proxied) + " (HTTP reverse proxy with a 64 MiB memory cache "
+                    + "over the same backends; the page is fetched each time, its style sheet is cached for a minute:");
+            cli.out().println("  curl -sI " + proxied.getFirst() + "style.css | grep X-Cache   # MISS, then HIT)");
         }
         if (!names.isEmpty()) {
             String endpoint = names.getFirst();
@@ -177,12 +191,41 @@ public final class DemoCommand implements Callable<Integer> {
             String api = daemon.admin().baseUrl() + AdminApi.PREFIX + "services";
             String tokenFile = daemon.adminTokens().stream().filter(t -> t.file() != null)
                     .map(t -> t.file().toString()).findFirst().orElse("TOKEN_FILE");
+            String curl = "curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" ";
             cli.out().println("Admin API: " + api);
-            cli.out().println("  curl -H \"Authorization: Bearer $(cat " + tokenFile + ")\" " + api);
+            cli.out().println("  " + curl + api);
+            if (!names.isEmpty()) {
+                printFailover(daemon, names.getFirst(), curl, api);
+            }
             cli.out().println("Metrics: " + daemon.admin().baseUrl() + "/metrics");
         }
         cli.out().println("Stop with Ctrl-C.");
         cli.out().flush();
+    }
+
+    /**
+     * How to watch www.demo.test fail over: the dig loop to run, and the API calls that stop and
+     * restart backend 1 (closing its only listener fails its health checks).
+     */
+    private void printFailover(Daemon daemon, String dnsEndpoint, String curl, String api) {
+        String backend = null;
+        for (Supervisor.Running r : daemon.supervisor().running()) {
+            if (r.spec().name().equals("backend-1") && r.service() instanceof WebServer web
+                    && !web.listenAddresses().isEmpty()) {
+                var bound = web.listenAddresses().values().iterator().next();
+                backend = new HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString();
+            }
+        }
+        if (backend == null) {
+            return;
+        }
+        HostPort at = HostPort.parse(dnsEndpoint.substring(dnsEndpoint.lastIndexOf(' ') + 1));
+        String listeners = api + "/backend-1/listeners";
+        cli.out().println("Watch www.demo.test fail over (checked every second, down after 2 failed checks):");
+        cli.out().println("  watch -n1 dig +short @" + at.host() + " -p " + at.port() + " www.demo.test");
+        cli.out().println("  stop backend 1:   " + curl + "-X DELETE " + listeners + "/" + backend);
+        cli.out().println("  start it again:   " + curl + "-X POST " + listeners + " -d '{\"address\":\"" + backend + "\"}'");
+        cli.out().println("  (or in the dashboard: x on backend-1's listener, or force an address down in the names records)");
     }
 
     /** A one-page site for backend {@code n}, under the demo directory. */
@@ -191,13 +234,15 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(site);
         Files.writeString(site.resolve("index.html"), """
                 <!doctype html>
-                <html><head><meta charset="utf-8"><title>Backend %d</title></head>
+                <html><head><meta charset="utf-8"><title>Backend %d</title><link rel="stylesheet" href="style.css"></head>
                 <body style="font-family: sans-serif; margin: 3em">
                 <h1>Backend %d answered</h1>
                 <p>This page came through the <code>balanced</code> lb service. Reload: the next connection goes to
                 the other backend. Disable one through the admin API and every reload lands on the other.</p>
                 </body></html>
                 """.formatted(n, n), StandardCharsets.UTF_8);
+        Files.writeString(site.resolve("style.css"), "/* backend " + n + ": Cache-Control: max-age=60 (expires: {css: 1m}) */\n"
+                + "h1 { color: #2b5fb4; }\n", StandardCharsets.UTF_8);
         return site;
     }
 

@@ -14,11 +14,13 @@ import java.util.concurrent.Callable;
  * {@code portico proxy --listen HOST:PORT --backend HOST:PORT ...}: an HTTP reverse proxy with no
  * config file. The flags become a {@code type: proxy} section ({@code listen}, {@code backends},
  * {@code scheduler}, {@code health}: the {@code *} pool) read by the proxy service type, exactly as
- * if it came from a file.
+ * if it came from a file. {@code --cache-size} and {@code --cache-dir} add a {@code cache:} section
+ * (memory tier, and a disk tier in the directory, bounded by {@code --cache-disk-size}).
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = {"Reverse-proxy HTTP to backends, no config file needed.",
-                "Example: portico proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002"})
+                "Example: portico proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002",
+                "With a cache: portico proxy --backend 127.0.0.1:9001 --cache-size 256m --cache-dir /var/cache/portico"})
 public final class ProxyCommand implements Callable<Integer> {
 
     /** Where {@code portico proxy} listens unless told otherwise. */
@@ -43,12 +45,35 @@ public final class ProxyCommand implements Callable<Integer> {
     @Option(names = "--health", paramLabel = "CHECK", description = "none (default: a refused connect marks a backend down), tcp, http, http:/path or icmp.")
     String health;
 
+    @Option(names = "--cache-size", paramLabel = "SIZE",
+            description = "Cache responses in memory, up to SIZE bytes (64m, 1g...); no cache without this or --cache-dir.")
+    String cacheSize;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Keep cached responses on disk in DIR too (they survive restarts).")
+    String cacheDir;
+
+    @Option(names = "--cache-disk-size", paramLabel = "SIZE",
+            description = "Bound of the disk tier (default 1g); needs --cache-dir.")
+    String cacheDiskSize;
+
     public ProxyCommand(Cli cli) {
         this.cli = cli;
     }
 
     @Override
     public Integer call() throws Exception {
-        return QuickStart.runBalanced(cli, spec, runtime, "proxy", DEFAULT_LISTEN, backends, scheduler, health);
+        if (cacheDiskSize != null && cacheDir == null) {
+            cli.err().println("portico: --cache-disk-size needs --cache-dir");
+            return Cli.USAGE;
+        }
+        return QuickStart.runBalanced(cli, spec, runtime, "proxy", DEFAULT_LISTEN, backends, scheduler, health,
+                section -> {
+                    QuickStart.FlagSection cache = QuickStart.FlagSection.nested()
+                            .put("memory_size", cacheSize, "--cache-size")
+                            .put("dir", cacheDir, "--cache-dir")
+                            .put("disk_size", cacheDiskSize, "--cache-disk-size");
+                    section.put("cache", cache, cacheDir != null ? "--cache-dir" : "--cache-size");
+                });
     }
 }

@@ -90,6 +90,14 @@ final class QuickStart {
      */
     static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type,
                            String defaultListen, List<String> backends, String scheduler, String health) throws Exception {
+        return runBalanced(cli, command, runtime, type, defaultListen, backends, scheduler, health, s -> {
+        });
+    }
+
+    /** As above, with {@code more} adding the type's own keys to the section. */
+    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String defaultListen,
+                           List<String> backends, String scheduler, String health, Consumer<FlagSection> more)
+            throws Exception {
         if (cli.types().find(type).isEmpty()) {
             cli.err().println("portico: this build has no '" + type + "' service type");
             return Cli.FAILED;
@@ -99,6 +107,7 @@ final class QuickStart {
                 .put("backends", backends, "--backend")
                 .put("scheduler", scheduler, "--scheduler")
                 .put("health", health, "--health");
+        more.accept(section);
         ServiceSpec service;
         try {
             service = spec(cli, type, section, "portico " + type);

@@ -5,27 +5,42 @@ import dev.portico.admin.api.ControlPlane;
 import dev.portico.admin.api.Views;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.net.HostPort;
+import dev.portico.dns.DnsService;
+import dev.portico.dns.DynamicRecordSpec;
+import dev.portico.dns.DynamicRecordStatus;
 import dev.portico.lb.BackendGroup;
 import dev.portico.lb.LbConfig;
 import dev.portico.lb.LbService;
+import dev.portico.proxy.ProxyService;
+import dev.portico.proxy.cache.Ban;
+import dev.portico.proxy.cache.CacheStats;
+import dev.portico.proxy.cache.HttpCache;
 import dev.portico.server.Supervisor;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.BackendStats;
 import dev.portico.upstream.scheduler.Schedulers;
+import dev.portico.web.WebServer;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The admin API's view of a running process: lists every service the {@link Supervisor} runs,
- * and applies host, group, scheduler and listener changes to the lb services among them. Other
- * service types are listed with their endpoints and have no hosts.
+ * applies host, group, scheduler and listener changes to the lb services among them, and shows
+ * and forces the dynamic records of the dns services. Other service types are listed with their
+ * endpoints and have no hosts.
  */
 public final class DaemonControlPlane implements ControlPlane {
 
@@ -126,11 +141,20 @@ public final class DaemonControlPlane implements ControlPlane {
 
     @Override
     public String openListener(String service, String address) {
-        LbService lb = lb(service);
+        Service s = find(service);
         HostPort hp = address(address);
         try {
-            InetSocketAddress bound = lb.openListener(hp);
-            return new HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString();
+            if (s instanceof WebServer web) {
+                synchronized (web) {
+                    List<HostPort> listen = new ArrayList<>(web.config().listen());
+                    if (!listen.contains(hp)) {
+                        listen.add(hp);
+                        web.reconfigure(web.config().withListen(listen));
+                    }
+                    return authority(web.listenAddresses().get(hp));
+                }
+            }
+            return authority(listenable(s).openListener(hp));
         } catch (IOException e) {
             throw ControlException.conflict("cannot listen on " + hp + ": " + e.getMessage());
         }
@@ -138,27 +162,174 @@ public final class DaemonControlPlane implements ControlPlane {
 
     @Override
     public void closeListener(String service, String address) {
-        LbService lb = lb(service);
+        Service s = find(service);
         HostPort hp = address(address);
+        if (s instanceof WebServer web) {
+            synchronized (web) {
+                HostPort key = configuredListener(web.listenAddresses(), hp, service);
+                List<HostPort> listen = new ArrayList<>(web.config().listen());
+                listen.remove(key);
+                try {
+                    web.reconfigure(web.config().withListen(listen));
+                } catch (IOException e) {
+                    throw new ControlException(ControlException.Kind.FAILED, e.getMessage(), e);
+                }
+            }
+            return;
+        }
+        LbService lb = listenable(s);
         List<HostPort> configured = lb.runningConfig().listen();
         List<InetSocketAddress> bound = lb.listenAddresses();
-        HostPort key = null;
+        Map<HostPort, InetSocketAddress> byConfigured = new LinkedHashMap<>();
         for (int i = 0; i < configured.size(); i++) {
-            InetSocketAddress b = i < bound.size() ? bound.get(i) : null;
-            if (configured.get(i).equals(hp)
-                    || b != null && new HostPort(b.getAddress().getHostAddress(), b.getPort()).equals(hp)) {
-                key = configured.get(i);
+            byConfigured.put(configured.get(i), i < bound.size() ? bound.get(i) : null);
+        }
+        lb.closeListener(configuredListener(byConfigured, hp, service));
+    }
+
+    /** The configured address that {@code hp} names, as configured or as bound; 404 when none. */
+    private static HostPort configuredListener(Map<HostPort, InetSocketAddress> listeners, HostPort hp, String service) {
+        HostPort key = null;
+        for (Map.Entry<HostPort, InetSocketAddress> e : listeners.entrySet()) {
+            InetSocketAddress b = e.getValue();
+            if (e.getKey().equals(hp) || b != null && new HostPort(b.getAddress().getHostAddress(), b.getPort()).equals(hp)) {
+                key = e.getKey();
             }
         }
         if (key == null) {
             throw ControlException.notFound(service + " does not listen on " + hp);
         }
-        lb.closeListener(key);
+        return key;
+    }
+
+    private static LbService listenable(Service s) {
+        if (s instanceof LbService lb) {
+            return lb;
+        }
+        throw ControlException.badRequest("service '" + s.name() + "' is a " + s.type()
+                + " service; only lb and web services open and close listeners");
+    }
+
+    private static String authority(InetSocketAddress a) {
+        return new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString();
     }
 
     @Override
     public Views.Saved save() {
         return saver.get();
+    }
+
+    @Override
+    public List<Views.DnsRecord> records(String service) {
+        return dns(service).dynamicRecords().stream().map(DaemonControlPlane::record).toList();
+    }
+
+    @Override
+    public Views.RecordAddress forceAddress(String service, String record, String address, ForceAction action) {
+        DnsService dns = dns(service);
+        String name = record.toLowerCase(Locale.ROOT).replaceAll("\\.$", "");
+        DynamicRecordStatus current = dns.dynamicRecords().stream().filter(r -> r.spec().name().equals(name))
+                .findFirst().orElseThrow(() -> ControlException.notFound("service '" + service
+                        + "' has no dynamic record '" + name + "'"));
+        InetAddress ip = current.addresses().stream().map(a -> a.spec().address())
+                .filter(a -> sameAddress(a, address)).findFirst()
+                .orElseThrow(() -> ControlException.notFound("dynamic record '" + name + "' has no address '" + address
+                        + "' (addresses: " + String.join(", ", current.addresses().stream()
+                        .map(a -> a.spec().address().getHostAddress()).toList()) + ")"));
+        AdminState state = switch (action) {
+            case FORCE_UP -> AdminState.FORCED_UP;
+            case FORCE_DOWN -> AdminState.DISABLED;
+            case RELEASE -> AdminState.ENABLED;
+        };
+        DynamicRecordStatus after = dns.force(name, ip, state);
+        return record(after).addresses().stream().filter(a -> a.address().equals(ip.getHostAddress())).findFirst()
+                .orElseThrow();
+    }
+
+    private DnsService dns(String name) {
+        Service s = find(name);
+        if (s instanceof DnsService dns) {
+            return dns;
+        }
+        throw ControlException.badRequest("service '" + name + "' is a " + s.type()
+                + " service; only dns services have dynamic records");
+    }
+
+    /** Whether {@code text} names {@code ip}: the same literal, or an IP literal that parses to it. */
+    private static boolean sameAddress(InetAddress ip, String text) {
+        String t = text.strip();
+        if (t.startsWith("[") && t.endsWith("]")) {
+            t = t.substring(1, t.length() - 1);
+        }
+        if (t.equals(ip.getHostAddress())) {
+            return true;
+        }
+        if (t.isEmpty() || !(t.indexOf(':') >= 0 || t.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
+            return false;
+        }
+        try {
+            return InetAddress.ofLiteral(t).equals(ip);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static Views.DnsRecord record(DynamicRecordStatus r) {
+        DynamicRecordSpec spec = r.spec();
+        List<Views.RecordAddress> addresses = r.addresses().stream().map(a -> {
+            Backend b = a.backend();
+            String forced = switch (b.adminState()) {
+                case ENABLED -> null;
+                case FORCED_UP -> "up";
+                case DISABLED, DRAINING -> "down";
+            };
+            return new Views.RecordAddress(a.spec().address().getHostAddress(), b.address().toString(),
+                    a.spec().weight(), lower(b.health()), b.healthReason(),
+                    b.healthChangedAt() == null ? null : b.healthChangedAt().toString(), forced, b.eligible());
+        }).toList();
+        return new Views.DnsRecord(spec.name(), r.level(), r.fallbackOf(), spec.ttlMax(), spec.ttlMin(), spec.answers(),
+                spec.lastResort().stream().map(InetAddress::getHostAddress).toList(), spec.health().toString(),
+                addresses);
+    }
+
+    @Override
+    public Views.Cache cache(String service) {
+        HttpCache c = httpCache(service);
+        CacheStats st = c.stats();
+        return new Views.Cache(service, new Views.CacheTier(st.memoryEntries(), st.memoryBytes(), st.memoryLimit()),
+                c.hasDisk() ? new Views.CacheTier(st.diskEntries(), st.diskBytes(), st.diskLimit()) : null,
+                st.hits(), st.misses(), st.stale(), st.revalidated(), st.bypass(), st.bans());
+    }
+
+    @Override
+    public Views.Purged purge(String service, String key, String prefix) {
+        HttpCache c = httpCache(service);
+        try {
+            int n = key != null ? c.purge(key) : c.purgePrefix(prefix);
+            return new Views.Purged(service, key, prefix, n);
+        } catch (IOException e) {
+            throw new ControlException(ControlException.Kind.FAILED, "purge failed on the disk tier: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Views.Banned ban(String service, String prefix, String regex) {
+        HttpCache c = httpCache(service);
+        Ban b;
+        try {
+            b = prefix != null ? c.banPrefix(prefix) : c.banRegex(regex);
+        } catch (PatternSyntaxException e) {
+            throw ControlException.badRequest("bad regex: " + e.getDescription());
+        }
+        return new Views.Banned(service, b.describe(), Instant.ofEpochMilli(b.createdAt()).toString());
+    }
+
+    private HttpCache httpCache(String name) {
+        Service s = find(name);
+        if (s instanceof ProxyService p && p.cache() != null) {
+            return p.cache();
+        }
+        throw ControlException.notFound("service '" + name + "' has no cache (only proxy services with a 'cache:' section)");
     }
 
     private Service find(String name) {
@@ -212,8 +383,15 @@ public final class DaemonControlPlane implements ControlPlane {
                     active, (long) lb.openConnections(), groups);
         }
         List<String> endpoints = s.endpoints();
-        return new Views.Service(s.name(), s.type(), endpoints.stream().map(DaemonControlPlane::authority).toList(),
-                endpoints, null, null, null, List.of());
+        List<String> listeners;
+        if (s instanceof WebServer web) {
+            listeners = web.listenAddresses().values().stream().map(DaemonControlPlane::authority).toList();
+        } else if (s instanceof DnsService dns) {
+            listeners = dns.localAddresses().stream().map(DaemonControlPlane::authority).toList();
+        } else {
+            listeners = endpoints.stream().map(DaemonControlPlane::authority).toList();
+        }
+        return new Views.Service(s.name(), s.type(), listeners, endpoints, null, null, null, List.of());
     }
 
     private Views.Host host(Backend b) {

@@ -15,7 +15,8 @@ import java.util.stream.Collectors;
 
 /**
  * Converts a 3xsd.conf into a Portico YAML config: {@code [3wsd]} into a {@code type: web}
- * service and {@code [3zsd]} into a {@code type: proxy} service (see {@link ProxySectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
+ * service, {@code [3nsd]} into a {@code type: dns} service (see {@link DnsSectionConverter}) and
+ * {@code [3zsd]} into a {@code type: proxy} service (see {@link ProxySectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
  * why, with its line in the old file. Sizes are converted from 3xsd's decimal suffixes
  * (k = 1000) to plain byte counts, since Portico's suffixes are binary (k = 1024).
  *
@@ -44,7 +45,10 @@ public final class ThreeXsdImporter {
     }
 
     /** The sections this importer converts, in the order their services are written. */
-    static final List<String> CONVERTED = List.of("3wsd", "3zsd");
+    static final List<String> CONVERTED = List.of("3wsd", "3nsd", "3zsd");
+
+    /** 3nsd's default port. */
+    static final String DEFAULT_DNS_LISTEN = "0.0.0.0:53";
 
     /**
      * Converts INI text to YAML.
@@ -55,8 +59,9 @@ public final class ThreeXsdImporter {
     public String convert(String iniText) {
         IniFile ini = IniFile.parse(iniText);
         Optional<IniFile.IniSection> web = ini.section("3wsd");
+        Optional<IniFile.IniSection> nsd = ini.section("3nsd");
         Optional<IniFile.IniSection> zsd = ini.section("3zsd");
-        if (web.isEmpty() && zsd.isEmpty()) {
+        if (web.isEmpty() && nsd.isEmpty() && zsd.isEmpty()) {
             throw new IllegalArgumentException(source + " has no section that import-3xsd converts ("
                     + CONVERTED.stream().map(n -> "[" + n + "]").collect(Collectors.joining(", ")) + "; found: "
                     + ini.sections().stream().map(s -> "[" + s.name() + "]").toList() + ")");
@@ -73,6 +78,11 @@ public final class ThreeXsdImporter {
         out.line("services:");
         String portNote = "3xsd took its port from the command line (-p, default 8000); change this to match.";
         web.ifPresent(w -> webService(out, w, zsd.isPresent(), portNote));
+        nsd.ifPresent(n -> {
+            boolean alone = web.isEmpty() && zsd.isEmpty() && listen != null;
+            new DnsSectionConverter(out.yaml).write(n, alone ? listen : DEFAULT_DNS_LISTEN, alone ? null
+                    : "3xsd ran 3nsd as its own process (-i) on port 53 unless -p said otherwise; set its address here.");
+        });
         zsd.ifPresent(z -> {
             String at;
             String note;
@@ -88,7 +98,7 @@ public final class ThreeXsdImporter {
         for (IniFile.IniSection s : ini.sections()) {
             if (!CONVERTED.contains(s.name())) {
                 out.line("# [" + YamlText.comment(s.name()) + "] (" + source + " line " + s.line()
-                        + "): not converted; import-3xsd reads " + String.join(" and ",
+                        + "): not converted; import-3xsd reads " + String.join(", ",
                         CONVERTED.stream().map(n -> "[" + n + "]").toList()) + ".");
             }
         }

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 @Timeout(60)
 class DemoCommandTest {
@@ -61,6 +62,13 @@ class DemoCommandTest {
                 LbService lb = (LbService) service(d, "balanced");
                 dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) service(d, "proxied");
                 proxiedBody.set(Api.fetch("http://127.0.0.1:" + proxy.port() + "/"));
+                java.util.List<String> xcache = new java.util.ArrayList<>();
+                for (String path : java.util.List.of("/", "/", "/style.css", "/style.css")) {
+                    xcache.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
+                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
+                            .headers().firstValue("x-cache").orElse("none"));
+                }
+                assertThat(xcache).containsExactly("MISS", "MISS", "MISS", "HIT");
                 dev.portico.dns.DnsService dns = (dev.portico.dns.DnsService) service(d, "names");
                 org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(dns.localAddresses().getFirst());
                 resolver.setTimeout(Duration.ofSeconds(5));
@@ -97,9 +105,58 @@ class DemoCommandTest {
                 "\"active_group\":\"main\"");
         assertThat(proxiedBody.get()).contains("answered");
         assertThat(wwwAnswers).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
-        assertThat(r.out).contains("Proxied: http://127.0.0.1:", "DNS: dns udp+tcp 127.0.0.1:", "dig @127.0.0.1 -p ");
+        assertThat(r.out).contains("Proxied: http://127.0.0.1:", "64 MiB memory cache", "DNS: dns udp+tcp 127.0.0.1:", "dig @127.0.0.1 -p ");
         assertThat(r.out).contains("Balanced: http://127.0.0.1:", "Admin API: http://127.0.0.1:",
                 "/api/v1/services", "curl -H \"Authorization: Bearer $(cat ");
+    }
+
+    @Test
+    void theFailoverRecordDropsABackendStoppedThroughTheApiAndTakesItBack() {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
+            try {
+                dev.portico.dns.DnsService dns = (dev.portico.dns.DnsService) service(d, "names");
+                Api api = new Api(d.admin().baseUrl(), Files.readString(d.adminTokens().getFirst().file()).strip());
+                String backend = api.get("/api/v1/services/backend-1").json().get("listeners").get(0).asText();
+                assertThat(backend).startsWith("127.0.0.11:");
+                await().atMost(Duration.ofSeconds(20)).until(() -> www(dns).size() == 2);
+                assertThat(www(dns)).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
+
+                assertThat(api.call("DELETE", "/api/v1/services/backend-1/listeners/" + backend, null).status())
+                        .isEqualTo(200);
+                await().atMost(Duration.ofSeconds(20)).until(() -> www(dns).equals(java.util.List.of("127.0.0.12")));
+                com.fasterxml.jackson.databind.JsonNode first = api.get(
+                        "/api/v1/services/names/records/www.demo.test/addresses/127.0.0.11").json();
+                assertThat(first.get("health").asText()).isEqualTo("down");
+                assertThat(first.get("answered").asBoolean()).isFalse();
+
+                assertThat(api.post("/api/v1/services/backend-1/listeners", "{\"address\":\"" + backend + "\"}")
+                        .status()).isEqualTo(201);
+                await().atMost(Duration.ofSeconds(20)).until(() -> www(dns).size() == 2);
+                assertThat(www(dns)).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
+                assertThat(Api.fetch("http://" + backend + "/")).contains("Backend 1 answered");
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                d.requestStop();
+            }
+        }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0");
+        assertThat(failure.get()).as(r.toString()).isNull();
+        assertThat(r.status).as(r.toString()).isZero();
+        assertThat(r.out).contains("Watch www.demo.test fail over", "watch -n1 dig +short @127.0.0.1 -p ",
+                "stop backend 1:   curl -H \"Authorization: Bearer $(cat ", "-X DELETE http://127.0.0.1:",
+                "/api/v1/services/backend-1/listeners/127.0.0.11:", "start it again:   curl",
+                "-X POST http://127.0.0.1:", "-d '{\"address\":\"127.0.0.11:");
+    }
+
+    /** What www.demo.test answers now, over UDP. */
+    private static java.util.List<String> www(dev.portico.dns.DnsService dns) throws Exception {
+        org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(dns.localAddresses().getFirst());
+        resolver.setTimeout(Duration.ofSeconds(5));
+        org.xbill.DNS.Message m = resolver.send(org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
+                org.xbill.DNS.Name.fromString("www.demo.test."), org.xbill.DNS.Type.A, org.xbill.DNS.DClass.IN)));
+        return m.getSection(org.xbill.DNS.Section.ANSWER).stream().map(org.xbill.DNS.Record::rdataToString).toList();
     }
 
     private static dev.portico.core.lifecycle.Service service(Daemon d, String name) {

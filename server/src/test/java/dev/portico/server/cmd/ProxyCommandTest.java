@@ -43,4 +43,50 @@ class ProxyCommandTest {
             assertThat(r.out).contains("service proxy (proxy): http://127.0.0.1:");
         }
     }
+
+    @Test
+    void cacheFlagsMakeACachingProxyWithADiskTier(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        com.sun.net.httpserver.HttpServer backend = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 50);
+        java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+        backend.createContext("/", ex -> {
+            byte[] body = ("n" + served.incrementAndGet()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Cache-Control", "max-age=600");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        backend.start();
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
+                try {
+                    ProxyService proxy = (ProxyService) d.supervisor().running().getFirst().service();
+                    assertThat(proxy.cache().config().memorySize()).isEqualTo(2L << 20);
+                    assertThat(proxy.cache().config().diskSize()).isEqualTo(8L << 20);
+                    assertThat(proxy.cache().hasDisk()).isTrue();
+                    java.net.URI url = java.net.URI.create("http://127.0.0.1:" + proxy.port() + "/x");
+                    for (String expected : new String[] {"MISS", "HIT"}) {
+                        java.net.http.HttpResponse<String> res = http.send(java.net.http.HttpRequest.newBuilder(url)
+                                .timeout(java.time.Duration.ofSeconds(5)).build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+                        assertThat(res.headers().firstValue("x-cache")).hasValue(expected);
+                        assertThat(res.body()).isEqualTo("n1");
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                } finally {
+                    d.requestStop();
+                }
+            }, "proxy", "--listen", "127.0.0.1:0", "--backend", "127.0.0.1:" + backend.getAddress().getPort(),
+                    "--cache-size", "2m", "--cache-dir", dir.resolve("cache").toString(), "--cache-disk-size", "8m",
+                    "--admin", "off", "--workers", "1");
+            assertThat(failure.get()).as(r.toString()).isNull();
+            assertThat(r.status).as(r.toString()).isZero();
+            assertThat(java.nio.file.Files.isDirectory(dir.resolve("cache"))).isTrue();
+        } finally {
+            backend.stop(0);
+        }
+    }
 }

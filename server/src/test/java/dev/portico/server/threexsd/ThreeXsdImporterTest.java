@@ -77,7 +77,7 @@ class ThreeXsdImporterTest {
         Path www = Files.createDirectories(dir.resolve("www"));
         String conf = new String(getClass().getResourceAsStream("/threexsd/3xsd.conf").readAllBytes(), StandardCharsets.UTF_8)
                 .replace("root = /srv/www", "root = " + www);
-        conf = conf.substring(0, conf.indexOf("[3zsd]"));
+        conf = conf.substring(0, conf.indexOf("[3nsd]"));
         Path in = Files.writeString(dir.resolve("3xsd.conf"), conf);
         CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8123");
         Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
@@ -89,13 +89,30 @@ class ThreeXsdImporterTest {
     }
 
     @Test
+    void webAndProxyConversionsPassCheckWithTheRealTypes() throws Exception {
+        Path www = Files.createDirectories(dir.resolve("www"));
+        String conf = new String(getClass().getResourceAsStream("/threexsd/3xsd.conf").readAllBytes(), StandardCharsets.UTF_8)
+                .replace("root = /srv/www", "root = " + www);
+        conf = conf.substring(0, conf.indexOf("[3nsd]")) + conf.substring(conf.indexOf("[3zsd]"));
+        Path in = Files.writeString(dir.resolve("3xsd.conf"), conf);
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8123");
+        Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
+
+        CliRun check = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.web.WebServiceType(),
+                new dev.portico.proxy.ProxyServiceType()), "check", "-c", yaml.toString());
+
+        assertThat(check.status).as(check + "\n" + imported.out).isZero();
+        assertThat(check.out).isEqualTo(yaml + ": OK (2 services)\n");
+    }
+
+    @Test
     void explainsWhatWasNotConverted() throws Exception {
         Path conf = sample();
         String yaml = CliRun.run(TestTypes.all(), "import-3xsd", conf.toString()).out;
         assertThat(yaml)
                 .contains("# server_pipelining = off (" + conf + " line 12): not needed: Portico always answers pipelined")
                 .contains("# cache_all = yes (" + conf + " line 14): not converted")
-                .contains("# [3nsd] (" + conf + " line 16): not converted; import-3xsd reads [3wsd] and [3zsd].")
+                .contains("# domains = a.example.com,b.example.com (" + conf + " line 17): not converted: expected 'NAME = ttl,ip,...'")
                 .contains("min_size: 1001  # gzip_size = 1k (3xsd sizes are decimal: 1000 bytes)")
                 .contains("# 3xsd took its port from the command line (-p, default 8000)");
     }
@@ -176,13 +193,121 @@ class ThreeXsdImporterTest {
     }
 
     @Test
-    void aFileWithoutA3wsdSectionFails() throws Exception {
-        Path f = Files.writeString(dir.resolve("dns.conf"), "[3nsd]\na = b\n", StandardCharsets.UTF_8);
+    void aFileWithNoConvertibleSectionFails() throws Exception {
+        Path f = Files.writeString(dir.resolve("dfs.conf"), "[3fsd]\na = b\n", StandardCharsets.UTF_8);
         CliRun r = CliRun.run(TestTypes.all(), "import-3xsd", f.toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);
         assertThat(r.out).isEmpty();
-        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3zsd]; found: [[3nsd]])");
+        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3nsd], [3zsd]; found: [[3fsd]])");
         assertThat(CliRun.run(TestTypes.all(), "import-3xsd", dir.resolve("none").toString()).err).contains("cannot read");
+    }
+
+    private static final String NSD = """
+            [3nsd]
+            a.i.3xsd.net   = 100,10.23.4.123,10.23.4.124-126
+            _a.i.3xsd.net  = 60,10.23.4.11,10.23.4.17
+            __a.i.3xsd.net = 5,10.23.4.5
+            geoip_db = GeoLite2-Country.mmdb
+            b.i.3xsd.net = 100,10.23.4.10
+            b.i.3xsd.net@AS/CN = 100,10.23.4.123
+            b.i.3xsd.net@us = 30,10.23.4.124
+            c.i.3xsd.net@EU = 100,10.23.4.1
+            left = l.3xsd.net
+            right = r.3xsd.net
+            range = left
+            range_suffix = i.3xsd.net
+            lr_ttl = 1800
+            ga.i.3xsd.net = 100,0.0.0.0
+            ga.l.3xsd.net = 99,127.0.0.1
+            ga.r.3xsd.net = 100,127.0.0.2
+            www.other.example = 300,192.0.2.7,10.0.0.300
+            broken = soon
+            """;
+
+    @Test
+    void convertsThe3nsdSectionAloneIntoADnsService() throws Exception {
+        String yaml = new ThreeXsdImporter("n.conf", null).convert(NSD);
+        ConfigNode dns = map(map(new YamlLoader().load(yaml, "y"), "services"), "dns");
+        assertThat(scalar(dns, "type")).isEqualTo("dns");
+        assertThat(list(dns, "listen")).containsExactly("0.0.0.0:53");
+        assertThat(((ConfigNode.MapNode) map(dns, "zones")).entries()).containsOnlyKeys("3xsd.net", "other.example");
+        assertThat(scalar(map(dns, "zones"), "3xsd.net")).isEqualTo("3xsd.net.zone");
+        assertThat(scalar(dns, "geoip_db")).isEqualTo("GeoLite2-Country.mmdb");
+
+        ConfigNode dynamic = map(dns, "dynamic");
+        assertThat(((ConfigNode.MapNode) dynamic).entries()).containsOnlyKeys("a.i.3xsd.net", "_a.i.3xsd.net", "__a.i.3xsd.net",
+                "b.i.3xsd.net", "ga.l.3xsd.net", "ga.r.3xsd.net", "www.other.example");
+        ConfigNode a = map(dynamic, "a.i.3xsd.net");
+        assertThat(scalar(a, "ttl")).isEqualTo("100");
+        assertThat(list(a, "addresses")).containsExactly("10.23.4.123", "10.23.4.124", "10.23.4.125", "10.23.4.126");
+        assertThat(scalar(map(a, "health"), "type")).isEqualTo("icmp");
+        assertThat(scalar(map(a, "health"), "interval")).isEqualTo("100s");
+        assertThat(scalar(map(map(dynamic, "__a.i.3xsd.net"), "health"), "interval")).as("3nsd's 10 s probe loop").isEqualTo("10s");
+        assertThat(list(map(map(dynamic, "b.i.3xsd.net"), "geo"), "AS/CN")).containsExactly("10.23.4.123");
+        assertThat(list(map(map(dynamic, "b.i.3xsd.net"), "geo"), "US")).containsExactly("10.23.4.124");
+        assertThat(list(map(dynamic, "www.other.example"), "addresses")).containsExactly("192.0.2.7");
+
+        ConfigNode lrrr = map(dns, "lrrr");
+        assertThat(scalar(lrrr, "side")).isEqualTo("left");
+        assertThat(scalar(lrrr, "left")).isEqualTo("l.3xsd.net");
+        assertThat(scalar(lrrr, "right")).isEqualTo("r.3xsd.net");
+        assertThat(scalar(lrrr, "suffix")).isEqualTo("i.3xsd.net");
+        assertThat(list(lrrr, "names")).containsExactly("ga.i.3xsd.net");
+        assertThat(scalar(lrrr, "rtt_ttl")).isEqualTo("30m");
+        assertThat(scalar(lrrr, "answer_ttl")).isEqualTo("99");
+
+        assertThat(yaml)
+                .contains("# Portico config converted from n.conf [3nsd] by 'portico import-3xsd'.")
+                .contains("3xsd ran 3nsd as its own process (-i) on port 53")
+                .contains("US: [10.23.4.124]  # n.conf line 8; 3nsd answered it with TTL 30, Portico with the record's")
+                .contains("# c.i.3xsd.net@eu = 100,10.23.4.1 (n.conf line 9): no plain 'c.i.3xsd.net = ttl,ip,...' entry")
+                .contains("'10.0.0.300' has an octet out of range; left out")
+                .contains("# broken = soon (n.conf line 19): not converted: expected 'NAME = ttl,ip,...'")
+                .contains("#   @    3600 IN SOA ns1 hostmaster")
+                .doesNotContain("services:\n  web:").doesNotContain("not converted; import-3xsd reads");
+    }
+
+    @Test
+    void incompleteLrrrKeysAndBadValuesBecomeComments() throws Exception {
+        String yaml = new ThreeXsdImporter("n.conf", "127.0.0.1:5353").convert("""
+                [3nsd]
+                left = l.example.test
+                range = middle
+                lr_prefix = l-r
+                ga.i.example.test = 100,0.0.0.0
+                www.example.test@nowhere = 100,192.0.2.1
+                www.example.test = 60,192.0.2.1
+                """);
+        ConfigNode dns = map(map(new YamlLoader().load(yaml, "y"), "services"), "dns");
+        assertThat(list(dns, "listen")).as("the --listen flag when 3nsd is alone").containsExactly("127.0.0.1:5353");
+        assertThat(((ConfigNode.MapNode) dns).entries()).doesNotContainKeys("lrrr", "geoip_db");
+        assertThat(((ConfigNode.MapNode) map(dns, "dynamic")).entries()).containsOnlyKeys("www.example.test");
+        assertThat(yaml).contains("# left = l.example.test (n.conf line 2): LRRR not converted: it needs right, range_suffix")
+                .contains("# ga.i.example.test = 100,0.0.0.0 (n.conf line 5): 0.0.0.0 marks an LRRR name")
+                .contains("'NOWHERE' is not a list of continent or country codes");
+    }
+
+    @Test
+    void geoVariantsWithoutAGeoipDbStayComments() throws Exception {
+        String yaml = new ThreeXsdImporter("n.conf", null).convert("""
+                [3nsd]
+                www.example.test = 60,192.0.2.1
+                www.example.test@CN = 60,192.0.2.2
+                """);
+        ConfigNode www = map(map(map(map(new YamlLoader().load(yaml, "y"), "services"), "dns"), "dynamic"), "www.example.test");
+        assertThat(((ConfigNode.MapNode) www).entries()).doesNotContainKey("geo");
+        assertThat(yaml).contains("# 3nsd used these variants only with geoip_db set:").contains("#   CN: [192.0.2.2]");
+    }
+
+    @Test
+    void a3nsdConversionPassesCheckWithTheRealDnsType() throws Exception {
+        Path in = Files.writeString(dir.resolve("3xsd.conf"), NSD);
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:5353");
+        assertThat(imported.status).as(imported.toString()).isZero();
+        Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
+        CliRun check = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.dns.DnsServiceType()), "check", "-c", yaml.toString());
+        assertThat(check.status).as(check + "\n" + imported.out).isZero();
+        assertThat(check.out).isEqualTo(yaml + ": OK (1 service)\n");
     }
 
     @Test

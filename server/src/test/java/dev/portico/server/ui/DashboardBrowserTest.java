@@ -199,6 +199,60 @@ class DashboardBrowserTest {
         }
     }
 
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theCachePanelOfAProxyShowsItsStatsAndItsFormPurgesAUrl() throws Exception {
+        com.sun.net.httpserver.HttpServer origin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 50);
+        origin.createContext("/", ex -> {
+            byte[] body = "cached page".getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Cache-Control", "max-age=600");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        origin.start();
+        try {
+            Path config = Files.writeString(dir.resolve("portico.yaml"), """
+                    workers: 1
+                    admin:
+                      listen: 127.0.0.1:0
+                      tokens:
+                        - {token: writer-token, role: write}
+                    services:
+                      edge:
+                        type: proxy
+                        listen: [127.0.0.1:0]
+                        backends: [127.0.0.1:%d]
+                        cache: {memory_size: 1m}
+                    """.formatted(origin.getAddress().getPort()));
+            try (Portico p = serve(config); Browser b = new Browser(dir.resolve("profile"))) {
+                dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) p.daemon.supervisor().running()
+                        .getFirst().service();
+                String url = "http://127.0.0.1:" + proxy.port() + "/page";
+                assertThat(Api.fetch(url)).isEqualTo("cached page");
+                assertThat(Api.fetch(url)).isEqualTo("cached page");
+                b.driver.get(p.adminUrl() + "/#token=writer-token");
+                WebElement panel = b.waitFor(By.cssSelector("section[data-service='edge'] .cache"));
+                b.until(d2 -> panel.isDisplayed()
+                        && panel.findElement(By.cssSelector("[data-counter='hits'] b")).getText().equals("1"));
+                assertThat(panel.findElement(By.cssSelector("[data-tier='memory'] b")).getText()).isEqualTo("1");
+                assertThat(panel.findElement(By.cssSelector("[data-counter='misses'] b")).getText()).isEqualTo("1");
+                b.screenshot("cache");
+
+                WebElement form = panel.findElement(By.cssSelector("form.purge"));
+                form.findElement(By.name("target")).sendKeys(url);
+                form.findElement(By.cssSelector("button[type='submit']")).click();
+                b.until(d2 -> d2.findElement(By.id("notice")).isDisplayed());
+                assertThat(b.text("#notice-text")).isEqualTo("Purged 1 URL from edge.");
+                assertThat(proxy.cache().stats().memoryEntries()).isZero();
+                b.until(d2 -> panel.findElement(By.cssSelector("[data-tier='memory'] b")).getText().equals("0"));
+            }
+        } finally {
+            origin.stop(0);
+        }
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     private static By host(String service, NamedBackend backend) {
@@ -252,7 +306,7 @@ class DashboardBrowserTest {
     }
 
     /** The CLI running in-process on a thread of its own, until {@link #stop()}. */
-    private static final class Portico implements AutoCloseable {
+    static final class Portico implements AutoCloseable {
 
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
         private final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -304,7 +358,7 @@ class DashboardBrowserTest {
     }
 
     /** Headless Chromium through Debian's chromedriver; nothing is looked up or downloaded. */
-    private static final class Browser implements AutoCloseable {
+    static final class Browser implements AutoCloseable {
 
         final ChromeDriverService service;
         final ChromeDriver driver;

@@ -1,10 +1,14 @@
 package dev.portico.upstream.health;
 
 import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Durations;
 import dev.portico.core.config.Section;
+import dev.portico.core.config.YamlWriter;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads a {@code health:} value: the quick form ({@code tcp}, {@code icmp}, {@code http:/path}) or
@@ -57,5 +61,39 @@ public final class HealthCheckSection {
             s.problem(key, "bad '" + s.path() + "." + key + "': " + e.getMessage());
             return def;
         }
+    }
+
+    /**
+     * Writes a check back in the form {@link #read} reads: the quick form ({@code tcp},
+     * {@code http:/path}) when nothing else differs from the type's defaults, otherwise a mapping
+     * of the settings that differ.
+     *
+     * @param h the check
+     * @return a string or an insertion-ordered map
+     */
+    public static Object write(HealthCheckConfig h) {
+        HealthCheckConfig quick = HealthCheckConfig.builder(h.type()).path(h.path()).build();
+        if (h.equals(quick)) {
+            return h.type() == HealthCheckType.HTTP && !h.path().equals("/") ? "http:" + h.path() : h.type().toString();
+        }
+        return YamlWriter.withoutDefaults(settings(h), settings(HealthCheckConfig.builder(h.type()).build()),
+                List.of("type"));
+    }
+
+    private static Map<String, Object> settings(HealthCheckConfig h) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", h.type().toString());
+        m.put("path", h.path());
+        m.put("expect", h.expect().toString());
+        m.put("body_contains", h.bodyContains());
+        m.put("host_header", h.hostHeader());
+        m.put("port", h.port());
+        m.put("interval", Durations.format(h.interval()));
+        m.put("timeout", Durations.format(h.timeout()));
+        m.put("rise", h.rise());
+        m.put("fall", h.fall());
+        m.put("down_interval", Durations.format(h.downInterval()));
+        m.put("all_down_interval", Durations.format(h.allDownInterval()));
+        return m;
     }
 }

@@ -72,7 +72,9 @@ class ProbeSocketTest {
     }
 
     private static HealthCheckConfig.Builder httpCheck(String path) {
-        return HealthCheckConfig.builder(HealthCheckType.HTTP).path(path);
+        // A generous timeout: these tests are about what the probe reads, not about time, and a
+        // loaded CI machine can stall the test server for longer than the 1 s default.
+        return HealthCheckConfig.builder(HealthCheckType.HTTP).path(path).timeout(Duration.ofSeconds(10));
     }
 
     private static int closedPort() throws IOException {

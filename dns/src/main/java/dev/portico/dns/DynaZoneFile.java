@@ -1,0 +1,258 @@
+package dev.portico.dns;
+
+import dev.portico.core.config.Suggest;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.RRset;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.TTL;
+import org.xbill.DNS.Type;
+import org.xbill.DNS.UNKRecord;
+import org.xbill.DNS.Zone;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Reads an RFC 1035 master file that may hold gdnsd-style {@code DYNA} lines:
+ *
+ * <pre>
+ * www        IN DYNA prod_www            ; answers A/AAAA from the resource prod_www
+ * api    60  IN DYNA www.example.test    ; ...or from a dynamic record, TTL capped at 60
+ * </pre>
+ *
+ * The word after {@code DYNA} names a {@code resources:} entry or a {@code dynamic:} record of the
+ * service. dnsjava's parser does not know the type, so each {@code DYNA} line is rewritten, on the
+ * same line, into a record of the private type {@value #PLACEHOLDER_TYPE} whose data is the line's
+ * index; everything else (origins, default TTLs, relative and omitted owners) is parsed by dnsjava
+ * as usual, so its errors keep their line numbers. The placeholders are then taken out of the zone
+ * and become a map from owner name to {@link Ref}.
+ *
+ * <p>Limits: a {@code DYNA} record fits on one line, its TTL is one value (it caps the resource's
+ * MAX/MIN TTLs; without one the resource's TTLs are used as they are), and it may not share its
+ * owner with A, AAAA or CNAME records. {@code DYNA} inside a file pulled in with
+ * {@code $INCLUDE} is not read (relative {@code $INCLUDE} paths still work).
+ */
+final class DynaZoneFile {
+
+    /** The private-use type the rewritten lines use. */
+    static final int PLACEHOLDER_TYPE = 65_280;
+
+    private static final Pattern TTL_WORD = Pattern.compile("[0-9][0-9a-zA-Z]*");
+    private static final Set<String> CLASSES = Set.of("IN", "CH", "CHAOS", "HS", "HESIOD", "NONE", "ANY");
+
+    /**
+     * Where a {@code DYNA} name gets its answers.
+     *
+     * @param target the dynamic record or resource, as an absolute name
+     * @param ttlCap the TTL given on the line, or -1 when none was
+     * @param line   the line in the zone file
+     */
+    record Ref(Name target, long ttlCap, int line) {
+    }
+
+    private record DynaLine(int line, String target, long ttlCap) {
+    }
+
+    private DynaZoneFile() {
+    }
+
+    /**
+     * Loads a zone, resolving its {@code DYNA} lines against the known targets.
+     *
+     * @param origin  the zone's origin
+     * @param file    the master file
+     * @param targets the names {@code DYNA} may point at: resource names and dynamic record names,
+     *                lower case without the trailing dot
+     * @param dyna    receives owner name to reference, for every {@code DYNA} line
+     * @return the zone without the {@code DYNA} lines
+     * @throws IOException naming {@code file:line} of the first problem
+     */
+    static Zone load(Name origin, Path file, Set<String> targets, Map<Name, Ref> dyna) throws IOException {
+        List<String> lines;
+        try {
+            // Byte for byte: master files are ASCII, but any byte must pass through unchanged.
+            lines = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new java.io.FileNotFoundException(file + " (no such file)");
+        }
+        List<DynaLine> found = new ArrayList<>();
+        StringBuilder out = new StringBuilder();
+        int depth = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            String code = withoutComment(line);
+            int opens = count(code, '(');
+            int closes = count(code, ')');
+            String rewritten = line;
+            if (depth == 0 && !code.isBlank()) {
+                rewritten = rewrite(line, code, i + 1, file, targets, found, opens + closes > 0);
+            }
+            depth = Math.max(0, depth + opens - closes);
+            out.append(rewritten).append('\n');
+        }
+        if (found.isEmpty()) {
+            return new Zone(origin, file.toString());
+        }
+        Zone zone;
+        try {
+            zone = new Zone(origin, new ByteArrayInputStream(out.toString().getBytes(StandardCharsets.ISO_8859_1)));
+        } catch (IOException | RuntimeException e) {
+            String m = String.valueOf(e.getMessage());
+            throw new IOException(m.startsWith("<none>:") ? file + m.substring("<none>".length()) : m, e);
+        }
+        collect(zone, file, found, dyna);
+        return zone;
+    }
+
+    /** The line as dnsjava should read it: DYNA lines become placeholders, relative $INCLUDEs absolute. */
+    private static String rewrite(String line, String code, int number, Path file, Set<String> targets,
+                                  List<DynaLine> found, boolean parens) throws IOException {
+        boolean owner = !Character.isWhitespace(line.charAt(0));
+        String[] words = code.trim().split("\\s+");
+        if (owner && words[0].equalsIgnoreCase("$INCLUDE") && words.length >= 2 && !words[1].startsWith("\"")
+                && !Path.of(words[1]).isAbsolute()) {
+            Path dir = file.toAbsolutePath().getParent();
+            words[1] = (dir != null ? dir.resolve(words[1]) : Path.of(words[1])).toString();
+            return String.join(" ", words);
+        }
+        if (owner && words[0].startsWith("$")) {
+            return line;
+        }
+        int at = owner ? 1 : 0;
+        long ttl = -1;
+        String dnsClass = null;
+        for (int k = 0; k < 2 && at < words.length; k++) {
+            String w = words[at];
+            if (dnsClass == null && (CLASSES.contains(w.toUpperCase(Locale.ROOT)) || w.toUpperCase(Locale.ROOT).startsWith("CLASS"))) {
+                dnsClass = w;
+                at++;
+            } else if (ttl < 0 && (TTL_WORD.matcher(w).matches() || w.matches("[0-9]+/[0-9]+"))) {
+                ttl = ttl(w, file, number);
+                at++;
+            } else {
+                break;
+            }
+        }
+        if (at >= words.length || !words[at].equalsIgnoreCase("DYNA")) {
+            return line;
+        }
+        if (parens) {
+            throw error(file, number, "a DYNA record must fit on one line");
+        }
+        if (words.length != at + 2) {
+            throw error(file, number, "DYNA takes one word, the resource or dynamic record it answers from");
+        }
+        String target = words[at + 1].toLowerCase(Locale.ROOT);
+        if (target.endsWith(".")) {
+            target = target.substring(0, target.length() - 1);
+        }
+        if (!targets.contains(target)) {
+            String hint = Suggest.nearest(target, targets).map(s -> "; did you mean '" + s + "'?").orElse("");
+            throw error(file, number, "DYNA points at '" + words[at + 1] + "', which is no resource or dynamic record"
+                    + " of this service" + hint);
+        }
+        int index = found.size();
+        found.add(new DynaLine(number, target, ttl));
+        return (owner ? words[0] : " ") + " " + (dnsClass != null ? dnsClass : "") + " TYPE" + PLACEHOLDER_TYPE
+                + " \\# 4 " + String.format("%08x", index);
+    }
+
+    private static long ttl(String word, Path file, int line) throws IOException {
+        if (word.indexOf('/') >= 0) {
+            throw error(file, line, "a DYNA TTL is one value, which caps the TTLs of what it points at (MAX/MIN "
+                    + "goes in the resource's 'ttl')");
+        }
+        try {
+            return TTL.parseTTL(word);
+        } catch (NumberFormatException e) {
+            throw error(file, line, "'" + word + "' is not a TTL");
+        }
+    }
+
+    /** Takes the placeholders out of the zone and records where each owner points. */
+    private static void collect(Zone zone, Path file, List<DynaLine> found, Map<Name, Ref> dyna) throws IOException {
+        List<RRset> placeholders = new ArrayList<>();
+        for (RRset set : zone) {
+            if (set.getType() == PLACEHOLDER_TYPE) {
+                placeholders.add(set);
+            }
+        }
+        Map<Name, Ref> refs = new HashMap<>();
+        boolean[] seen = new boolean[found.size()];
+        for (RRset set : placeholders) {
+            List<Record> records = set.rrs(false);
+            for (Record r : records) {
+                byte[] data = r instanceof UNKRecord u ? u.getData() : new byte[0];
+                int index = data.length == 4 ? (data[0] & 0xff) << 24 | (data[1] & 0xff) << 16 | (data[2] & 0xff) << 8 | data[3] & 0xff : -1;
+                if (index < 0 || index >= found.size()) {
+                    throw new IOException(file + ": TYPE" + PLACEHOLDER_TYPE + " records are reserved for DYNA");
+                }
+                DynaLine d = found.get(index);
+                seen[index] = true;
+                if (refs.containsKey(set.getName())) {
+                    throw error(file, d.line(), set.getName() + " has more than one DYNA record");
+                }
+                for (int type : new int[] {Type.A, Type.AAAA, Type.CNAME}) {
+                    if (zone.findExactMatch(set.getName(), type) != null) {
+                        throw error(file, d.line(), set.getName() + " has both DYNA and " + Type.string(type) + " records");
+                    }
+                }
+                refs.put(set.getName(), new Ref(DnsNames.absolute(d.target()), d.ttlCap(), d.line()));
+            }
+            zone.removeRRset(set.getName(), PLACEHOLDER_TYPE);
+        }
+        for (int i = 0; i < seen.length; i++) {
+            if (!seen[i]) {
+                throw error(file, found.get(i).line(), "the DYNA record's name is outside the zone " + zone.getOrigin());
+            }
+        }
+        dyna.putAll(refs);
+    }
+
+    /** The line up to a comment ({@code ;} outside quotes). */
+    private static String withoutComment(String line) {
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ';' && !quoted) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
+    }
+
+    /** Unquoted occurrences of {@code c}. */
+    private static int count(String code, char c) {
+        int n = 0;
+        boolean quoted = false;
+        for (int i = 0; i < code.length(); i++) {
+            char x = code.charAt(i);
+            if (x == '\\') {
+                i++;
+            } else if (x == '"') {
+                quoted = !quoted;
+            } else if (x == c && !quoted) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static IOException error(Path file, int line, String message) {
+        return new IOException(file + ":" + line + ": " + message);
+    }
+}

@@ -1,0 +1,46 @@
+package dev.portico.proxy;
+
+import dev.portico.web.http.ResponseHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+
+/**
+ * What a {@link ProxyExchange} tells the cache in front of it, all on the exchange's event loop.
+ * After {@link #onResponse} exactly one of {@link #onEnd} and {@link #onAbort} follows.
+ */
+interface ExchangeHooks {
+
+    /** Adjusts the headers sent to the backend (conditional requests). */
+    void request(HttpHeaders out);
+
+    /**
+     * The backend's final response head, before anything is written to the client.
+     *
+     * @return true when the hooks answered the client themselves: the response is then read to
+     *         its end and dropped (its body still goes to {@link #onBody})
+     */
+    boolean onResponse(HttpResponse r);
+
+    /** Adds the cache's headers to a head about to go to the client (relayed or an error). */
+    void decorate(ResponseHead h);
+
+    /** A piece of the response body, as relayed (indexes must not move). */
+    void onBody(ByteBuf data);
+
+    /**
+     * The response ended as its framing says. Called before the end of the response is written
+     * to the client, so that whatever the client asks next already finds what this stores.
+     */
+    void onEnd();
+
+    /** The response ended early or broken: it must not be kept. */
+    void onAbort();
+
+    /**
+     * The exchange failed before any response: the hooks may answer instead.
+     *
+     * @return true when they answered the client
+     */
+    boolean onFail(int status, String reason);
+}

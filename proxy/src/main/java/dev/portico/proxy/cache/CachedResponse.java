@@ -1,0 +1,208 @@
+package dev.portico.proxy.cache;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * One stored response: status, end-to-end headers, body, the times RFC 9111 needs for its age,
+ * and the request header values its Vary names selected. Immutable; the header block a hit sends
+ * is rendered once.
+ *
+ * @param status       the status code
+ * @param headers      header names and values, alternating (no Date, Age, Content-Length, framing or Set-Cookie)
+ * @param body         the complete body
+ * @param requestTime  when the request that made this response was sent (epoch ms)
+ * @param responseTime when its response arrived (epoch ms)
+ * @param initialAge   RFC 9111 corrected_initial_age, in ms
+ * @param lifetime     freshness lifetime in ms, fixed when stored or revalidated
+ * @param storedAt     when the body was stored (bans compare against it)
+ * @param vary         lower-case request header names and the values they had, alternating
+ * @param encoding     the body's Content-Encoding, lower-case, "" for identity
+ */
+public record CachedResponse(int status, List<String> headers, byte[] body, long requestTime, long responseTime,
+                             long initialAge, long lifetime, long storedAt, List<String> vary, String encoding) {
+
+    private static final int META_VERSION = 1;
+    /** Headers a 304 from the cache carries (RFC 9110 §15.4.5), beyond Date. */
+    private static final Set<String> NOT_MODIFIED_FIELDS = Set.of("cache-control", "content-location", "etag",
+            "expires", "vary", "last-modified", "via");
+
+    public CachedResponse {
+        headers = List.copyOf(headers);
+        vary = List.copyOf(vary);
+    }
+
+    /** The first value of a header, or null. */
+    public String header(String name) {
+        for (int i = 0; i < headers.size(); i += 2) {
+            if (headers.get(i).equalsIgnoreCase(name)) {
+                return headers.get(i + 1);
+            }
+        }
+        return null;
+    }
+
+    /** Every value of a header. */
+    public List<String> headerValues(String name) {
+        List<String> out = new ArrayList<>(1);
+        for (int i = 0; i < headers.size(); i += 2) {
+            if (headers.get(i).equalsIgnoreCase(name)) {
+                out.add(headers.get(i + 1));
+            }
+        }
+        return out;
+    }
+
+    /** The Cache-Control directives of the stored response. */
+    public CacheControl cacheControl() {
+        return CacheControl.parse(headerValues("Cache-Control"));
+    }
+
+    public String etag() {
+        return header("ETag");
+    }
+
+    public String lastModified() {
+        return header("Last-Modified");
+    }
+
+    /** True when the backend can be asked whether this is still current. */
+    public boolean hasValidator() {
+        return etag() != null || lastModified() != null;
+    }
+
+    /** RFC 9111 current_age in ms. */
+    public long age(long now) {
+        return initialAge + Math.max(0, now - responseTime);
+    }
+
+    /** How far past its freshness lifetime the entry is, in ms (negative while fresh). */
+    public long staleness(long now) {
+        return age(now) - lifetime;
+    }
+
+    /** Bytes this entry holds, for the memory tier's weigher. */
+    public int weight() {
+        int w = 96 + body.length + encoding.length();
+        for (String h : headers) {
+            w += h.length() + 16;
+        }
+        for (String v : vary) {
+            w += v.length() + 16;
+        }
+        return w;
+    }
+
+    /** The header lines a full answer from the cache sends (with Content-Length, without Date and Age). */
+    public byte[] headerLines() {
+        StringBuilder sb = new StringBuilder(256);
+        for (int i = 0; i < headers.size(); i += 2) {
+            sb.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
+        }
+        if (status != 204 && status != 304) {
+            sb.append("Content-Length: ").append(body.length).append("\r\n");
+        }
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** The header lines of a 304 answered from this entry. */
+    public byte[] notModifiedLines() {
+        StringBuilder sb = new StringBuilder(128);
+        for (int i = 0; i < headers.size(); i += 2) {
+            if (NOT_MODIFIED_FIELDS.contains(headers.get(i).toLowerCase(Locale.ROOT))) {
+                sb.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
+            }
+        }
+        return sb.toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** The same entry with another freshness lifetime (used by tests and revalidation). */
+    public CachedResponse withLifetime(long value) {
+        return new CachedResponse(status, headers, body, requestTime, responseTime, initialAge, value, storedAt, vary,
+                encoding);
+    }
+
+    /** The same body with new headers and times after a 304 (RFC 9111 §4.3.4). */
+    public CachedResponse revalidated(List<String> newHeaders, long reqTime, long respTime, long newInitialAge,
+                                      long newLifetime) {
+        return new CachedResponse(status, newHeaders, body, reqTime, respTime, newInitialAge, newLifetime, storedAt,
+                vary, encoding);
+    }
+
+    // ---- the disk tier's meta bytes -------------------------------------------------------------
+
+    /** Everything but the body, as bytes for the disk tier. */
+    public byte[] meta() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(META_VERSION);
+            out.writeShort(status);
+            out.writeLong(requestTime);
+            out.writeLong(responseTime);
+            out.writeLong(initialAge);
+            out.writeLong(lifetime);
+            out.writeLong(storedAt);
+            out.writeUTF(encoding);
+            writeList(out, headers);
+            writeList(out, vary);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void writeList(DataOutputStream out, List<String> list) throws IOException {
+        out.writeShort(list.size());
+        for (String s : list) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            out.writeInt(b.length);
+            out.write(b);
+        }
+    }
+
+    /** Reads meta bytes written by {@link #meta()} back, with the body; throws on anything unreadable. */
+    public static CachedResponse fromMeta(byte[] meta, byte[] body) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(meta))) {
+            int version = in.readUnsignedByte();
+            if (version != META_VERSION) {
+                throw new IOException("unknown cache entry version " + version);
+            }
+            int status = in.readUnsignedShort();
+            long requestTime = in.readLong();
+            long responseTime = in.readLong();
+            long initialAge = in.readLong();
+            long lifetime = in.readLong();
+            long storedAt = in.readLong();
+            String encoding = in.readUTF();
+            List<String> headers = readList(in);
+            List<String> vary = readList(in);
+            if (headers.size() % 2 != 0 || vary.size() % 2 != 0) {
+                throw new IOException("corrupt cache entry");
+            }
+            return new CachedResponse(status, headers, body, requestTime, responseTime, initialAge, lifetime, storedAt,
+                    vary, encoding);
+        }
+    }
+
+    private static List<String> readList(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int len = in.readInt();
+            if (len < 0 || len > in.available()) {
+                throw new IOException("corrupt cache entry");
+            }
+            out.add(new String(in.readNBytes(len), StandardCharsets.UTF_8));
+        }
+        return out;
+    }
+}
