@@ -40,16 +40,9 @@ die() { printf '[dns.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ------------------------------------------------------------------ tools
 
-need=()
-command -v nsd >/dev/null || need+=(nsd)
-command -v gdnsd >/dev/null || need+=(gdnsd)
-command -v dnsperf >/dev/null || need+=(dnsperf)
-command -v dig >/dev/null || need+=(bind9-dnsutils)
-if ((${#need[@]})); then
-  [[ ${NO_INSTALL:-0} == 1 ]] && die "missing ${need[*]} and NO_INSTALL=1"
-  log "installing ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+# shellcheck source=bench/lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
+ensure_packages nsd:nsd gdnsd:gdnsd dnsperf:dnsperf dig:bind9-dnsutils taskset:util-linux
 
 WORK=$(mktemp -d /tmp/portico-dns-bench.XXXXXX)
 PIDS=()

@@ -50,6 +50,8 @@ PATH_SMALL=/small.html
 log()  { printf '%s [proxy.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 warn() { printf '%s [proxy.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; WARNINGS+=("$*"); }
 die()  { printf '[proxy.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
 WARNINGS=()
 
 # ---------------------------------------------------------------- processes
@@ -124,29 +126,7 @@ wait_for_port() { # PID PORT NAME LOGFILE -> 1 when the process exits or never a
 # ---------------------------------------------------------------- setup
 
 ensure_tools() {
-  local need=() p
-  command -v haproxy >/dev/null || need+=(haproxy)
-  command -v nginx >/dev/null || need+=(nginx-light)
-  command -v wrk >/dev/null || need+=(wrk)
-  command -v curl >/dev/null || need+=(curl)
-  command -v taskset >/dev/null || need+=(util-linux)
-  ((${#need[@]})) || return 0
-  [[ ${NO_INSTALL:-0} == 1 ]] && die "missing tools (${need[*]}) and NO_INSTALL=1"
-  [[ $(id -u) == 0 ]] || die "missing tools (${need[*]}); run as root or install them"
-  log "installing from Debian's packages: ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  if [[ " ${need[*]} " == *" nginx-light "* ]] && ! apt-cache show nginx-light >/dev/null 2>&1; then
-    need=("${need[@]/nginx-light/nginx}")
-  fi
-  # policy-rc.d keeps the packages from starting their system services (we start our own).
-  local prc=/usr/sbin/policy-rc.d created=0
-  if [[ ! -e $prc ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$prc" && chmod +x "$prc" && created=1
-  fi
-  apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || { ((created)) && rm -f "$prc"; die "apt-get install failed"; }
-  ((created)) && rm -f "$prc"
-  for p in haproxy nginx wrk curl taskset; do command -v "$p" >/dev/null || die "$p is still missing"; done
+  ensure_packages haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl taskset:util-linux
 }
 
 make_files() {

@@ -71,6 +71,8 @@ PORT_PORTICO_GZ=$((BASE_PORT + 11))
 log()  { printf '%s [web.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 warn() { printf '%s [web.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; WARNINGS+=("$*"); }
 die()  { printf '[web.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
 WARNINGS=()
 
 # ---------------------------------------------------------------- process handling
@@ -156,36 +158,7 @@ wait_for_port() { # PID PORT TIMEOUT_S NAME LOGFILE
 # ---------------------------------------------------------------- setup
 
 ensure_tools() {
-  local need=()
-  command -v nginx >/dev/null || need+=(nginx)
-  command -v wrk >/dev/null || need+=(wrk)
-  command -v curl >/dev/null || need+=(curl)
-  command -v taskset >/dev/null || need+=(util-linux)
-  command -v ss >/dev/null || need+=(iproute2)
-  command -v "$PYTHON" >/dev/null || need+=(python3)
-  if ((${#need[@]})); then
-    [[ ${NO_INSTALL:-0} == 1 ]] && die "missing tools (${need[*]}) and NO_INSTALL=1"
-    [[ $(id -u) == 0 ]] || die "missing tools (${need[*]}); run as root or install them"
-    log "installing from Debian's packages: ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    local pkgs=() p
-    for p in "${need[@]}"; do
-      if [[ $p == nginx ]]; then
-        # nginx-light is enough (core http + gzip); fall back to nginx
-        if apt-cache show nginx-light >/dev/null 2>&1; then pkgs+=(nginx-light); else pkgs+=(nginx); fi
-      else
-        pkgs+=("$p")
-      fi
-    done
-    # policy-rc.d keeps the package from starting the system nginx service
-    local prc=/usr/sbin/policy-rc.d created_prc=0
-    if [[ ! -e $prc ]]; then
-      printf '#!/bin/sh\nexit 101\n' >"$prc" && chmod +x "$prc" && created_prc=1
-    fi
-    apt-get install -y -q --no-install-recommends "${pkgs[@]}" >&2 || { ((created_prc)) && rm -f "$prc"; die "apt-get install failed"; }
-    ((created_prc)) && rm -f "$prc"
-  fi
+  ensure_packages nginx:nginx-light wrk:wrk curl:curl taskset:util-linux ss:iproute2 "$PYTHON:python3"
   # If some earlier install started the system service, it is not ours: just say so.
   if pgrep -x nginx >/dev/null 2>&1 && ! port_busy "$PORT_NGINX"; then
     log "note: an nginx not started by this script is running (left alone)"

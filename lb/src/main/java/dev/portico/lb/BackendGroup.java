@@ -10,9 +10,9 @@ import dev.portico.upstream.scheduler.Schedulers;
 import dev.portico.upstream.scheduler.SelectionContext;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * One named group of hosts of an lb service: its {@link Pool}, the scheduler that picks from it
@@ -81,7 +81,7 @@ public final class BackendGroup implements AutoCloseable {
      * @param maxPerBackend hosts with this many open connections are skipped; 0 for no cap
      * @return the host, or empty when none is left
      */
-    Optional<Backend> pick(SelectionContext ctx, Set<Backend> tried, int maxPerBackend) {
+    Optional<Backend> pick(SelectionContext ctx, Collection<Backend> tried, int maxPerBackend) {
         List<Backend> eligible = pool.eligible();
         List<Backend> candidates = eligible;
         if (!tried.isEmpty() || maxPerBackend > 0) {

@@ -5,24 +5,44 @@ import dev.portico.upstream.Backend;
 import dev.portico.upstream.scheduler.SelectionContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketChannelConfig;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.util.NetUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Connects a client to a backend of the active group, on the client's own event loop. When the
  * chosen host refuses or does not answer in time, it is marked failed (and so DOWN) and the next
  * host is tried, never one already tried, up to the configured number of attempts. The client
  * sees none of this: it is not read from until a backend is connected.
+ *
+ * <p>New connections are the balancer's most frequent event, so a connect attempt costs little:
+ * backends given as IP literals are parsed once and kept, the channel is made directly (an IPv4
+ * socket for an IPv4 backend where the transport allows, which saves the dual-stack option call),
+ * configured through its typed setters and registered on the client's loop, with no
+ * {@link Bootstrap}, no handler and no resolver lookup. Backends given by name still go through a
+ * {@link Bootstrap}, whose resolver looks the name up at each connect.
  */
 final class Dialer {
 
@@ -42,12 +62,46 @@ final class Dialer {
         void exhausted(String why);
     }
 
-    private final Class<? extends SocketChannel> channelClass;
+    private final ChannelFactory<? extends SocketChannel> anyFamily;
+    private final ChannelFactory<? extends SocketChannel> ipv4;
     private final LbMetrics metrics;
+    /** Backend addresses that are IP literals, parsed once. */
+    private final Map<HostPort, InetSocketAddress> literals = new ConcurrentHashMap<>();
 
     Dialer(Class<? extends SocketChannel> channelClass, LbMetrics metrics) {
-        this.channelClass = channelClass;
         this.metrics = metrics;
+        this.anyFamily = factory(channelClass, null);
+        ChannelFactory<? extends SocketChannel> v4 = factory(channelClass, SocketProtocolFamily.INET);
+        this.ipv4 = v4 != null ? v4 : anyFamily;
+    }
+
+    /**
+     * A factory calling the channel class's public constructor, with a protocol family when given;
+     * null when there is no such constructor.
+     */
+    private static ChannelFactory<? extends SocketChannel> factory(Class<? extends SocketChannel> type,
+                                                                  SocketProtocolFamily family) {
+        MethodHandle ctor;
+        try {
+            ctor = family == null
+                    ? MethodHandles.publicLookup().findConstructor(type, MethodType.methodType(void.class))
+                    : MethodHandles.publicLookup().findConstructor(type,
+                            MethodType.methodType(void.class, SocketProtocolFamily.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            if (family == null) {
+                throw new IllegalArgumentException(type.getName() + " has no public no-argument constructor", e);
+            }
+            return null;
+        }
+        return () -> {
+            try {
+                return type.cast(family == null ? ctor.invoke() : ctor.invoke(family));
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable e) {
+                throw new IllegalStateException("cannot create a " + type.getSimpleName(), e);
+            }
+        };
     }
 
     /**
@@ -55,9 +109,12 @@ final class Dialer {
      *
      * @param source the real client, for sticky and hash schedulers (the one a PROXY header named,
      *               else the peer); null when unknown
+     * @param dataWaiting whether client bytes are ready to go as soon as the backend is connected:
+     *                    then the backend socket delays the handshake's last ACK (TCP_QUICKACK
+     *                    off, as HAProxy does) so that it leaves with them, one packet less
      */
-    void dial(Channel client, Route route, InetSocketAddress source, Outcome outcome) {
-        new Attempts(client, route, source, outcome).next();
+    void dial(Channel client, Route route, InetSocketAddress source, boolean dataWaiting, Outcome outcome) {
+        new Attempts(client, route, source, dataWaiting, outcome).next();
     }
 
     /** The address to connect to: IP literals are used as is, names are resolved by Netty at connect time. */
@@ -69,17 +126,37 @@ final class Dialer {
         return address.unresolved();
     }
 
+    /** {@link #connectAddress} for a backend, kept when it is an IP literal. */
+    private InetSocketAddress target(HostPort address) {
+        InetSocketAddress known = literals.get(address);
+        if (known != null) {
+            return known;
+        }
+        InetSocketAddress a = connectAddress(address);
+        if (!a.isUnresolved()) {
+            if (literals.size() > 4096) {
+                literals.clear();
+            }
+            literals.put(address, a);
+        }
+        return a;
+    }
+
     /** The attempts of one client connection. */
-    private final class Attempts {
+    private final class Attempts implements ChannelFutureListener {
         private final Channel client;
         private final Route route;
         private final Outcome outcome;
         private final SelectionContext selection;
-        private final Set<Backend> tried = new HashSet<>();
+        /** Hosts tried so far; most connections try one, so the list is small and made on the first retry. */
+        private List<Backend> tried = List.of();
+        private final boolean dataWaiting;
+        private Backend current;
         private int left;
 
-        Attempts(Channel client, Route route, InetSocketAddress source, Outcome outcome) {
+        Attempts(Channel client, Route route, InetSocketAddress source, boolean dataWaiting, Outcome outcome) {
             this.client = client;
+            this.dataWaiting = dataWaiting;
             this.route = route;
             this.outcome = outcome;
             this.selection = source != null ? SelectionContext.ofClient(source) : SelectionContext.empty();
@@ -104,22 +181,76 @@ final class Dialer {
             }
             Backend host = pick.get();
             left--;
-            tried.add(host);
+            if (tried.isEmpty()) {
+                tried = List.of(host);
+            } else {
+                List<Backend> more = new ArrayList<>(tried);
+                more.add(host);
+                tried = more;
+            }
             host.onConnectStart();
+            current = host;
             ChannelFuture connect;
             try {
-                connect = bootstrap().connect(connectAddress(host.address()));
+                connect = connect(target(host.address()));
             } catch (RuntimeException e) {
                 failed(host, e);
                 return;
             }
-            connect.addListener(f -> {
-                if (f.isSuccess()) {
-                    connected(host, connect.channel());
+            connect.addListener(this);
+        }
+
+        /** The connect of {@link #current} ended. */
+        @Override
+        public void operationComplete(ChannelFuture f) {
+            Backend host = current;
+            if (f.isSuccess()) {
+                connected(host, f.channel());
+            } else {
+                failed(host, f.cause());
+            }
+        }
+
+        private ChannelFuture connect(InetSocketAddress target) {
+            if (target.isUnresolved()) {
+                return bootstrap().connect(target);
+            }
+            SocketChannel ch = (target.getAddress() instanceof Inet4Address ? ipv4 : anyFamily).newChannel();
+            SocketChannelConfig config = ch.config();
+            config.setConnectTimeoutMillis(connectTimeoutMillis());
+            config.setAllowHalfClosure(true);
+            config.setAutoRead(false);
+            if (ch instanceof EpollSocketChannel epoll) {
+                if (route.config().splice() != Splice.OFF) {
+                    CountingRecvAllocator.install(config);
+                }
+                if (dataWaiting) {
+                    epoll.config().setTcpQuickAck(false);
+                }
+            }
+            // TCP_NODELAY is already on: Netty's socket channels set it when they are made.
+            ChannelFuture registered = client.eventLoop().register(ch);
+            if (registered.isDone()) {
+                if (!registered.isSuccess()) {
+                    ch.unsafe().closeForcibly();
+                    return registered;
+                }
+                return ch.connect(target);
+            }
+            ChannelPromise promise = ch.newPromise();
+            registered.addListener(r -> {
+                if (r.isSuccess()) {
+                    ch.connect(target, promise);
                 } else {
-                    failed(host, f.cause());
+                    ch.unsafe().closeForcibly();
+                    promise.setFailure(r.cause());
                 }
             });
+            return promise;
+        }
+
+        private int connectTimeoutMillis() {
+            return (int) Math.min(Integer.MAX_VALUE, route.config().connectTimeout().toMillis());
         }
 
         private void connected(Backend host, Channel channel) {
@@ -152,15 +283,18 @@ final class Dialer {
             next();
         }
 
+        /** For backends given by name: the bootstrap's resolver looks the name up. */
         private Bootstrap bootstrap() {
-            int timeout = (int) Math.min(Integer.MAX_VALUE, route.config().connectTimeout().toMillis());
             return new Bootstrap()
                     .group(client.eventLoop())
-                    .channel(channelClass)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeout)
+                    .channelFactory(anyFamily)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, route.config().splice() != Splice.OFF
+                            ? new CountingRecvAllocator(new AdaptiveRecvByteBufAllocator())
+                            : new AdaptiveRecvByteBufAllocator())
                     .handler(new ChannelInboundHandlerAdapter());
         }
     }

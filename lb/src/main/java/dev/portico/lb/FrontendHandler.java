@@ -5,11 +5,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
@@ -23,9 +25,12 @@ import java.net.SocketAddress;
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+    /** Bytes read at accept, before the backend is dialled: a typical request head. */
+    private static final int EARLY_READ = 4096;
 
     private final LbShared shared;
     private final Route route;
+    private IdleTimer idle;
     private boolean counted;
     private boolean relaying;
     /** Client bytes read before the relay started (after a PROXY header); sent first. */
@@ -50,19 +55,55 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Channel client = ctx.channel();
+        idle = new IdleTimer(client, route.config().idleTimeout().toNanos(), () -> {
+            log.debug("{}: closing {} after {} idle", shared.name(), client.remoteAddress(), route.config().idleTimeout());
+            client.close();
+        });
+        idle.start();
         if (route.config().acceptProxy().trusts(client.remoteAddress())) {
             ctx.pipeline().addBefore(ctx.name(), "proxy-header",
                     new ProxyHeaderDecoder(shared.name(), metrics, route.config().connectTimeout()));
             ctx.read();
         } else {
+            early = readWaiting(client);
             dial(client, client.remoteAddress(), client.localAddress());
         }
         ctx.fireChannelActive();
     }
 
+    /**
+     * Reads what the client has already sent, without waiting (HAProxy does the same at accept):
+     * most clients speak first, and their first bytes are usually in the socket by the time it
+     * is accepted. They then go to the backend as soon as it is connected, saving a round of the
+     * event loop, and the backend socket can hold back the handshake's last ACK so that it
+     * travels with them ({@link Dialer}). Like bytes that followed a PROXY header, they count as
+     * sent once the backend is connected: a backend that then closes without a byte gets the
+     * client closed, not moved to another host (HAProxy, too, retries only connects). Epoll only;
+     * null when nothing is waiting.
+     */
+    private static ByteBuf readWaiting(Channel client) {
+        if (!(client instanceof EpollSocketChannel epoll) || !(epoll.fd() instanceof Socket socket)) {
+            return null;
+        }
+        ByteBuf buf = client.alloc().directBuffer(EARLY_READ);
+        int n;
+        try {
+            java.nio.ByteBuffer nio = buf.internalNioBuffer(0, buf.capacity());
+            n = socket.recv(nio, nio.position(), nio.limit());
+        } catch (IOException e) {
+            n = 0; // a reset: the channel's own read reports it
+        }
+        if (n <= 0) {
+            buf.release();
+            return null;
+        }
+        buf.writerIndex(n);
+        return buf;
+    }
+
     private void dial(Channel client, SocketAddress source, SocketAddress destination) {
         InetSocketAddress src = source instanceof InetSocketAddress a ? a : null;
-        shared.dialer().dial(client, route, src, new Dialer.Outcome() {
+        shared.dialer().dial(client, route, src, early != null, new Dialer.Outcome() {
             @Override
             public void connected(Backend host, Channel backend, Runnable redispatch) {
                 shared.channels().add(backend);
@@ -72,7 +113,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 ByteBuf first = early;
                 early = null;
                 relaying = true;
-                Relay.start(client, backend, host, shared.metrics(), header, first, () -> {
+                Relay.start(client, backend, host, shared.metrics(), idle, route.config().splice(), header, first, () -> {
                     relaying = false;
                     redispatch.run();
                 });
@@ -97,12 +138,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             dial(client, named ? h.source() : client.remoteAddress(), named ? h.destination() : client.localAddress());
             return;
         }
-        if (evt instanceof IdleStateEvent) {
-            log.debug("{}: closing {} after {} idle", shared.name(), ctx.channel().remoteAddress(),
-                    route.config().idleTimeout());
-            ctx.close();
-            return;
-        }
         ctx.fireUserEventTriggered(evt);
     }
 
@@ -123,6 +158,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (counted) {
             counted = false;
             shared.metrics().closed();
+        }
+        if (idle != null) {
+            idle.cancel();
         }
         if (early != null) {
             early.release();

@@ -41,11 +41,13 @@ import java.util.Objects;
  * @param protocol       TCP (connections) or UDP (sessions keyed by client address)
  * @param udp            UDP session settings; used only when {@code protocol} is UDP
  * @param acceptProxy    peers whose connections must start with a PROXY header (v1 or v2); TCP only
+ * @param splice         whether TCP connections are relayed with splice(2) (epoll transport only)
  */
 public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> groups, String activeGroup,
                        String scheduler, HealthCheckConfig health, int retries, Duration connectTimeout,
                        Duration idleTimeout, int maxConnections, int maxPerBackend, ProxyProtocol proxyProtocol,
-                       int backlog, LbProtocol protocol, UdpSettings udp, TrustedProxies acceptProxy) {
+                       int backlog, LbProtocol protocol, UdpSettings udp, TrustedProxies acceptProxy,
+                       Splice splice) {
 
     /** {@link #retries()} value meaning: keep trying until every host of the group was tried. */
     public static final int RETRY_EVERY_HOST = -1;
@@ -93,6 +95,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(udp, "udp");
         Objects.requireNonNull(acceptProxy, "acceptProxy");
+        Objects.requireNonNull(splice, "splice");
         if (protocol == LbProtocol.UDP && proxyProtocol != ProxyProtocol.OFF) {
             throw new IllegalArgumentException("proxy_protocol towards backends is for TCP services only");
         }
@@ -168,6 +171,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         b.protocol = protocol;
         b.udp = udp;
         b.acceptProxy = acceptProxy;
+        b.splice = splice;
         return b;
     }
 
@@ -188,6 +192,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         private LbProtocol protocol = LbProtocol.TCP;
         private UdpSettings udp = UdpSettings.DEFAULTS;
         private TrustedProxies acceptProxy = TrustedProxies.NONE;
+        private Splice splice = Splice.AUTO;
 
         private Builder() {
         }
@@ -331,6 +336,12 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             return acceptProxy(TrustedProxies.parse(List.of(ranges)));
         }
 
+        /** Sets whether TCP connections are relayed with splice(2); default {@code auto}. */
+        public Builder splice(Splice value) {
+            this.splice = value;
+            return this;
+        }
+
         /**
          * Builds the config.
          *
@@ -340,7 +351,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             String active = activeGroup != null ? activeGroup
                     : groups.isEmpty() ? DEFAULT_GROUP : groups.keySet().iterator().next();
             return new LbConfig(listen, groups, active, scheduler, health, retries, connectTimeout, idleTimeout,
-                    maxConnections, maxPerBackend, proxyProtocol, backlog, protocol, udp, acceptProxy);
+                    maxConnections, maxPerBackend, proxyProtocol, backlog, protocol, udp, acceptProxy, splice);
         }
     }
 }

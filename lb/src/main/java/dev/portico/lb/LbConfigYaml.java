@@ -61,6 +61,7 @@ final class LbConfigYaml {
         m.put("limits", limits);
         m.put("proxy_protocol", c.proxyProtocol().toString());
         m.put("backlog", c.backlog());
+        m.put("splice", c.splice().toString());
         return m;
     }
 

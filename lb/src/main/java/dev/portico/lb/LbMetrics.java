@@ -22,6 +22,7 @@ public final class LbMetrics {
     private final Counter udpSessions;
     private final Counter udpDropped;
     private final Counter proxyHeaderRejected;
+    private final Counter spliced;
 
     LbMetrics(String service, MeterRegistry registry) {
         accepted = Counter.builder("portico_lb_connections").tag("service", service)
@@ -44,6 +45,9 @@ public final class LbMetrics {
                 .register(registry);
         Gauge.builder("portico_lb_udp_sessions_open", udpOpen, AtomicInteger::get).tag("service", service)
                 .description("Open UDP sessions").register(registry);
+        spliced = Counter.builder("portico_lb_spliced").tag("service", service)
+                .description("Connection directions relayed with splice(2) instead of copies (two per fully spliced connection)")
+                .register(registry);
         proxyHeaderRejected = Counter.builder("portico_lb_proxy_header_rejected").tag("service", service)
                 .description("Connections from trusted proxies closed for a malformed or missing PROXY header")
                 .register(registry);
@@ -71,6 +75,15 @@ public final class LbMetrics {
 
     void udpDropped() {
         udpDropped.increment();
+    }
+
+    void spliced() {
+        spliced.increment();
+    }
+
+    /** Connection directions switched to splice(2) since start. */
+    public long splicedTotal() {
+        return (long) spliced.count();
     }
 
     void proxyHeaderRejected() {

@@ -10,12 +10,14 @@ import dev.portico.upstream.Backend;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,29 +47,34 @@ import java.util.concurrent.TimeUnit;
  * {@link #reconfigure}. None of them touches connections already open. {@link #runningConfig()}
  * gives the config as it is now, for saving.
  *
- * <h2>Why the relay does not use splice(2)</h2>
- * Netty offers zero-copy relaying only as {@code EpollSocketChannel.spliceTo}, and the relay
- * copies through pooled buffers instead, for these reasons:
+ * <h2>Splice(2): when and how the relay uses it</h2>
+ * The {@code splice} setting ({@link Splice}; {@code auto} by default) lets the relay move a
+ * direction's bytes socket to pipe to socket inside the kernel with Netty's
+ * {@code EpollSocketChannel.spliceTo}, instead of reading them into pooled buffers and writing
+ * them out. Measured on {@code bench/lb.sh}'s bulk row (100 MiB downloads through one worker), a
+ * spliced transfer costs about half the CPU per GB of a copied one (docs/decisions.md has the
+ * figures), so long transfers are worth a pipe. How the earlier objections are met:
  * <ul>
- *   <li>Netty's io_uring channels have no splice, so it could only serve the epoll transport
- *       (the default); a service on io_uring would need a second data path.</li>
- *   <li>{@code spliceTo(peer, Integer.MAX_VALUE)} never completes while the connection lives and
- *       reports no byte counts, so the per-backend {@code bytes in/out} the admin API, the
- *       dashboard and the stats tests rely on would be lost; a bounded length per call gives
- *       counts but re-arms a task, a promise and a listener per chunk.</li>
- *   <li>Each direction needs its own pipe: four more descriptors per connection on top of its two
- *       sockets. That triples the descriptors a connection costs and brings the fd limit three
- *       times closer (HAProxy, for the same reason, splices only with a bounded pipe pool and only
- *       for large transfers).</li>
- *   <li>Half-close and errors go through the splice queue's own paths (a pending splice is failed
- *       with a {@code ClosedChannelException} and the input-shutdown event fires while spliced
- *       bytes may still sit in the pipe), so the FIN ordering the relay guarantees now would have
- *       to be rebuilt around it, and a PROXY header or early bytes still need a normal write
- *       first.</li>
- *   <li>What it would save is small here: with the pooled allocator a relayed chunk is one read
- *       into a reused direct buffer and one write, and {@code bench/lb.sh}'s bulk row (100 MiB
- *       through one worker) is bounded by the client and the origin sharing one CPU, not by the
- *       balancer's copies (see the figures in {@code docs/benchmarks.md}).</li>
+ *   <li><b>Transports.</b> Netty's io_uring and NIO channels have no splice; there every mode
+ *       copies, through the same relay. Splicing is decided per connection: both channels must be
+ *       epoll channels.</li>
+ *   <li><b>Byte counts.</b> {@code spliceTo(peer, Integer.MAX_VALUE)} never completes and
+ *       reports nothing, but each splice(2) it makes is reported to the source channel's
+ *       receive-buffer handle, like a read. Spliceable channels get a
+ *       {@link CountingRecvAllocator} when they are made, so the per-host {@code bytes in/out}
+ *       stay exact without a bounded splice and a promise per chunk.</li>
+ *   <li><b>Descriptors.</b> A spliced direction costs a pipe, two descriptors. In {@code auto}
+ *       a direction is spliced only after it has carried 256 KiB, as HAProxy splices only large
+ *       transfers, so short request/response connections never make a pipe; {@code on} splices
+ *       from the first byte; {@code off} never.</li>
+ *   <li><b>Order, PROXY header and early bytes.</b> The header and any bytes read before the relay
+ *       started are written first; a direction switches to splicing only between reads, after
+ *       what was read is queued on the peer, and the splice's writes queue behind it.</li>
+ *   <li><b>Half-close.</b> Netty 4.2.18 splices at most one read's worth once the peer's FIN has
+ *       been seen and then shuts the input down, which would strand bytes still queued in the
+ *       socket; the relay drains them with plain reads at that event and writes them behind the
+ *       spliced bytes, then forwards the FIN once the peer's queue is flushed, as when copying.
+ *       Idle timeouts see spliced traffic through the same allocator; drain is unaffected.</li>
  * </ul>
  */
 public final class LbService implements Service, Reconfigurable<LbConfig> {
@@ -83,7 +90,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private final Map<String, BackendGroup> groups = new LinkedHashMap<>();
     private final Map<HostPort, LbListener> listeners = new LinkedHashMap<>();
     private final LbShared shared;
-    private final ChannelInitializer<Channel> initializer;
+    private final ChannelHandler initializer;
     private volatile Route route;
     private boolean started;
     private boolean stopped;
@@ -105,12 +112,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         this.channels = new DefaultChannelGroup("lb-" + name, GlobalEventExecutor.INSTANCE);
         this.shared = new LbShared(name, () -> route, dialer, metrics, channels, RateLimitedLog.perSecond(log),
                 context.transport().datagramChannel());
-        this.initializer = new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                accepted(ch);
-            }
-        };
+        this.initializer = new Admit();
         syncGroups(config);
         this.route = new Route(config, groups.get(config.activeGroup()));
     }
@@ -146,6 +148,12 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             throw e;
         }
         log.info("{}: balancing to group {} with {}", name, route.group().name(), route.group().scheduler().name());
+        LbConfig c = route.config();
+        if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF
+                && !EpollSocketChannel.class.isAssignableFrom(context.transport().socketChannel())) {
+            log.info("{}: splice: {} needs the epoll transport; on {} every connection is copied", name, c.splice(),
+                    context.transport().kind());
+        }
     }
 
     @Override
@@ -474,13 +482,26 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         return l;
     }
 
-    private void accepted(Channel ch) {
-        ch.config().setAutoRead(false);
-        ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-        channels.add(ch);
-        Route r = route;
-        ch.pipeline()
-                .addLast("idle", new IdleStateHandler(0, 0, r.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                .addLast("frontend", new FrontendHandler(shared, r));
+    /**
+     * Sets up each accepted connection, then leaves its pipeline: one instance for the service,
+     * unlike a {@code ChannelInitializer}, which tracks every channel in a concurrent set and
+     * queues a task per connection to forget it.
+     */
+    @ChannelHandler.Sharable
+    private final class Admit extends ChannelHandlerAdapter {
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            SocketChannelConfig config = (SocketChannelConfig) ch.config();
+            config.setAutoRead(false);
+            config.setAllowHalfClosure(true);
+            Route r = route;
+            if (r.config().splice() != Splice.OFF && ch instanceof EpollSocketChannel) {
+                CountingRecvAllocator.install(config);
+            }
+            channels.add(ch);
+            ctx.pipeline().addLast("frontend", new FrontendHandler(shared, r));
+            ctx.pipeline().remove(this);
+        }
     }
 }

@@ -37,6 +37,7 @@ import java.util.Optional;
  * protocol: tcp                     # or udp: sessions keyed by client address
  * udp: {session_timeout: 60s, max_sessions: 100000}   # UDP only
  * accept_proxy: [10.0.0.0/8]        # peers that must send a PROXY v1/v2 header first (TCP only)
+ * splice: auto                      # on | off: relay with splice(2) on epoll (auto: past 256 KiB one way)
  * </pre>
  */
 public final class LbServiceType implements ServiceType<LbConfig> {
@@ -102,6 +103,7 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             s.problem("proxy_protocol", "bad '" + s.path() + ".proxy_protocol': " + e.getMessage());
         }
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        b.splice(Splice.parse(s.oneOf("splice", Splice.AUTO.toString(), List.of("auto", "on", "off"))));
         b.protocol(LbProtocol.parse(s.oneOf("protocol", "tcp", List.of("tcp", "udp"))));
         Section udp = s.section("udp");
         Duration sessionTimeout = udp.duration("session_timeout", UdpSettings.DEFAULTS.sessionTimeout());

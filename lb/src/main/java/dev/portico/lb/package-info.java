@@ -3,8 +3,9 @@
  * read by {@link dev.portico.lb.LbServiceType}) and {@link dev.portico.lb.LbService}.
  * <ul>
  *   <li>TCP: each accepted connection is placed on a host of the active group with transparent
- *       failover and relayed both ways with backpressure and half-close; a PROXY v1/v2 header can
- *       be sent to backends, and accepted from trusted proxies in front
+ *       failover and relayed both ways with backpressure and half-close, by copy or, on epoll,
+ *       with splice(2) ({@link dev.portico.lb.Splice}); a PROXY v1/v2 header can be sent to
+ *       backends, and accepted from trusted proxies in front
  *       ({@link dev.portico.lb.TrustedProxies}).</li>
  *   <li>UDP ({@link dev.portico.lb.LbProtocol#UDP}): sessions keyed by client address, placed by
  *       the same schedulers and health checks, expired when idle

@@ -45,7 +45,9 @@ class LbConfigYamlTest {
                 limits: {connections: 1000, per_backend: 50}
                 proxy_protocol: v2
                 backlog: 128
+                splice: off
                 """);
+        assertThat(c.splice()).isEqualTo(Splice.OFF);
         assertThat(roundTrip(c)).isEqualTo(c);
     }
 

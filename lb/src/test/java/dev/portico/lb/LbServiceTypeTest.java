@@ -44,9 +44,11 @@ class LbServiceTypeTest {
                 limits: {connections: 1000, per_backend: 50}
                 proxy_protocol: v2
                 backlog: 128
+                splice: on
                 """);
 
         assertThat(messages()).isEmpty();
+        assertThat(c.splice()).isEqualTo(Splice.ON);
         assertThat(c.listen()).containsExactly(new HostPort("127.0.0.1", 8000), new HostPort("::1", 8001));
         assertThat(c.groups().get("main")).containsExactly(
                 new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9001), 2),
@@ -87,6 +89,7 @@ class LbServiceTypeTest {
         assertThat(c.retries()).isEqualTo(LbConfig.RETRY_EVERY_HOST);
         assertThat(c.attempts(3)).isEqualTo(3);
         assertThat(c.proxyProtocol()).isEqualTo(ProxyProtocol.OFF);
+        assertThat(c.splice()).isEqualTo(Splice.AUTO);
     }
 
     @Test
@@ -100,6 +103,7 @@ class LbServiceTypeTest {
                 timeouts: {connect: soon}
                 proxy_protocol: v3
                 helth: tcp
+                splice: always
                 """);
 
         assertThat(c).isNull();
@@ -110,7 +114,8 @@ class LbServiceTypeTest {
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:5:").contains("'many'"))
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:6:").contains("soon"))
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:7:").contains("v3"))
-                .anySatisfy(m -> assertThat(m).contains("lb.yaml:8:").contains("unknown key 'helth'"));
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:8:").contains("unknown key 'helth'"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:9:").contains("'always'").contains("auto"));
     }
 
     @Test

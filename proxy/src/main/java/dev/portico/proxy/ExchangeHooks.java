@@ -43,7 +43,10 @@ interface ExchangeHooks {
     /** A piece of the response body, as relayed (indexes must not move). */
     void onBody(ByteBuf data);
 
-    /** The response ended as its framing says. */
+    /**
+     * The response ended as its framing says. Called before the end of the response is written
+     * to the client, so that whatever the client asks next already finds what this stores.
+     */
     void onEnd();
 
     /** The response ended early or broken: it must not be kept. */

@@ -71,6 +71,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private final ExchangeHooks hooks;
     private final boolean detached;
     private boolean swallowing;
+    /** The head of a bodiless response (HEAD, 204, 304), written when the backend's response ends. */
+    private ResponseHead bodilessHead;
 
     ProxyExchange(Exchange ex, ProxyShared shared) {
         this(ex, shared, null, false);
@@ -350,30 +352,40 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         if (hooks != null && data.isReadable()) {
             hooks.onBody(data);
         }
-        if (swallowing) {
-            if (c instanceof LastHttpContent) {
-                complete();
+        boolean last = c instanceof LastHttpContent;
+        if (last) {
+            // Everything that follows from the response's end happens before the client can see
+            // that end: the connection goes back to the pool and the cache stores the response.
+            // A client that sends its next request the moment it has read this response (maybe
+            // on another event loop), or a pipelined request started by the end below, then finds
+            // both; the other way round it would fetch again what is about to be stored.
+            complete();
+            if (hooks != null) {
                 hooks.onEnd();
             }
+        }
+        if (swallowing) {
             return;
         }
         if (data.isReadable() && ex.bodyOpen()) {
             ChannelFuture f = ex.writeChunk(data.retain());
-            if (!client.isWritable()) {
+            if (!last && !client.isWritable()) {
                 Channel ch = upstream;
                 ch.config().setAutoRead(false);
-                f.addListener(w -> ch.config().setAutoRead(true));
+                // Once this exchange is done the connection belongs to the pool (which reads
+                // again by itself) or to the next exchange, whose own flow control must stand.
+                f.addListener(w -> {
+                    if (!done) {
+                        ch.config().setAutoRead(true);
+                    }
+                });
             }
         }
-        if (c instanceof LastHttpContent) {
-            // The upstream connection goes back to the pool first, so that a pipelined request
-            // started by the end of this response can take it.
-            complete();
-            if (ex.bodyOpen()) {
+        if (last) {
+            if (bodilessHead != null) {
+                ex.beginFixedLength(bodilessHead);
+            } else if (ex.bodyOpen()) {
                 ex.endChunked();
-            }
-            if (hooks != null) {
-                hooks.onEnd();
             }
         }
     }
@@ -390,7 +402,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             if (length != null && code != 204) {
                 h.set("Content-Length", length);
             }
-            ex.beginFixedLength(h);
+            // Written whole at the response's end, which the codec reports right after the head.
+            bodilessHead = h;
         } else if (length != null && !chunked) {
             h.set("Content-Length", length);
             ex.beginFixedLength(h);

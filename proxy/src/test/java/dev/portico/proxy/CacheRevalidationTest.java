@@ -5,6 +5,8 @@ import dev.portico.proxy.cache.HttpDate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -67,6 +69,60 @@ class CacheRevalidationTest {
         assertThat(changed.text()).isEqualTo("body v2");
         assertThat(h.get("x", "/r").text()).isEqualTo("body v2");
         assertThat(o.seen).hasSize(3);
+    }
+
+    /**
+     * A response is stored before its end reaches the client, so a request that follows it at once
+     * finds it. A pipelined request starts the moment the response before it ends, which makes
+     * the order observable every time; a client asking again on a new connection, served by
+     * another event loop, used to find the old entry only now and then.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"200 with a body", "200 empty", "204"})
+    void aRequestRightBehindAChangedResponseFindsItStored(String kind) throws Exception {
+        AtomicInteger version = new AtomicInteger(1);
+        int status = kind.equals("204") ? 204 : 200;
+        Origin o = start((req, in, out) -> {
+            String tag = "\"v" + version.get() + "\"";
+            if (tag.equals(req.head().get("if-none-match"))) {
+                return Replies.write(out, 304, "", "ETag: " + tag, "Cache-Control: max-age=10");
+            }
+            String body = kind.equals("200 with a body") ? "body v" + version.get() : "";
+            return Replies.write(out, status, body, "ETag: " + tag, "Cache-Control: max-age=10",
+                    "X-Version: " + version.get());
+        });
+        assertThat(h.get("x", "/k").header("x-cache")).isEqualTo("MISS");
+        version.set(2);
+        clock.advance(Duration.ofSeconds(11));
+        try (ProxyHarness.Client c = h.client()) {
+            c.send("GET /k HTTP/1.1\r\nHost: x\r\n\r\nGET /k HTTP/1.1\r\nHost: x\r\n\r\n");
+            Http.Response changed = c.read(false);
+            Http.Response next = c.read(false);
+            assertThat(changed.header("x-cache")).isEqualTo("MISS");
+            assertThat(changed.header("x-version")).isEqualTo("2");
+            assertThat(next.status()).isEqualTo(status);
+            assertThat(next.header("x-cache")).isEqualTo("HIT");
+            assertThat(next.header("x-version")).isEqualTo("2");
+            assertThat(next.text()).isEqualTo(changed.text());
+        }
+        assertThat(o.seen).hasSize(2);
+        assertThat(o.seen.get(1).head().get("if-none-match")).isEqualTo("\"v1\"");
+    }
+
+    @Test
+    void aRequestRightBehindARevalidationIsAHit() throws Exception {
+        Origin o = start(etagBackend("max-age=10", new AtomicInteger(1)));
+        h.get("x", "/s");
+        clock.advance(Duration.ofSeconds(11));
+        try (ProxyHarness.Client c = h.client()) {
+            c.send("GET /s HTTP/1.1\r\nHost: x\r\n\r\nGET /s HTTP/1.1\r\nHost: x\r\n\r\n");
+            Http.Response revalidated = c.read(false);
+            Http.Response next = c.read(false);
+            assertThat(revalidated.header("x-cache")).isEqualTo("REVALIDATED");
+            assertThat(next.header("x-cache")).isEqualTo("HIT");
+            assertThat(next.text()).isEqualTo("body v1");
+        }
+        assertThat(o.seen).hasSize(2);
     }
 
     @Test

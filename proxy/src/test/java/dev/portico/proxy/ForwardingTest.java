@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -71,6 +73,63 @@ class ForwardingTest {
         assertThat(meters.get("portico_proxy_upstream_reused").functionCounter().count()).isEqualTo(19);
         assertThat(meters.get("portico_proxy_upstream_connections").functionCounter().count()).isEqualTo(1);
         await().until(() -> meters.get("portico_proxy_requests").tag("status", "2xx").counter().count() == 20);
+    }
+
+    /**
+     * Answers without a body (204, 304, HEAD) or with an empty one hand their connection back
+     * before the client can see their end, so the request pipelined behind each takes the same
+     * connection; the backend sees every request exactly once.
+     */
+    @Test
+    void emptyAnswersHandTheirConnectionOnToTheNextRequest() throws Exception {
+        Origin o = h.origin("o", (req, in, out) -> {
+            String line = req.head().line();
+            if (line.startsWith("HEAD")) {
+                return Replies.write(out, 200, null);
+            }
+            return switch (line.split(" ")[1]) {
+                case "/204" -> Replies.write(out, 204, "");
+                case "/304" -> Replies.write(out, 304, "", "ETag: \"e\"");
+                case "/empty" -> Replies.write(out, 200, "");
+                default -> Replies.write(out, 200, "full");
+            };
+        });
+        h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).build());
+        List<String> sent = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            sent.addAll(List.of("GET /204", "GET /304", "GET /empty", "HEAD /head", "GET /full"));
+        }
+        try (ProxyHarness.Client c = h.client()) {
+            // one by one, then all pipelined in one write
+            for (String r : sent) {
+                assertStatus(r, sendOne(c, r));
+            }
+            StringBuilder all = new StringBuilder();
+            for (String r : sent) {
+                all.append(r).append(" HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            c.send(all.toString());
+            for (String r : sent) {
+                assertStatus(r, c.read(r.startsWith("HEAD")));
+            }
+        }
+        assertThat(o.seen).hasSize(2 * sent.size());
+        for (int i = 0; i < o.seen.size(); i++) {
+            assertThat(o.seen.get(i).head().line()).isEqualTo(sent.get(i % sent.size()) + " HTTP/1.1");
+        }
+        assertThat(o.connections.get()).isEqualTo(1);
+        assertThat(h.proxy.upstreamConnectionsReused()).isEqualTo(2L * sent.size() - 1);
+    }
+
+    private static Http.Response sendOne(ProxyHarness.Client c, String request) throws java.io.IOException {
+        c.send(request + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        return c.read(request.startsWith("HEAD"));
+    }
+
+    private static void assertStatus(String request, Http.Response r) {
+        int expected = request.endsWith("/204") ? 204 : request.endsWith("/304") ? 304 : 200;
+        assertThat(r.status()).as(request).isEqualTo(expected);
+        assertThat(r.text()).as(request).isEqualTo(request.endsWith("/full") ? "full" : "");
     }
 
     @Test

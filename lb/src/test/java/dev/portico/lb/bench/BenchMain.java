@@ -3,6 +3,7 @@ package dev.portico.lb.bench;
 import dev.portico.core.transport.Transport;
 import dev.portico.lb.EmbeddedLb;
 import dev.portico.lb.LbConfig;
+import dev.portico.lb.Splice;
 
 import java.util.concurrent.CountDownLatch;
 
@@ -13,7 +14,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * java -cp ... dev.portico.lb.bench.BenchMain --listen 127.0.0.1:18100 \
  *     --backend 127.0.0.1:18080 --backend 127.0.0.1:18081 [--workers 1] [--transport auto|io_uring|epoll|nio]
- *     [--scheduler roundrobin] [--health tcp|none|http:/path]
+ *     [--scheduler roundrobin] [--health tcp|none|http:/path] [--splice auto|on|off]
  * </pre>
  */
 public final class BenchMain {
@@ -44,6 +45,7 @@ public final class BenchMain {
                 case "--transport" -> transport = Transport.Kind.parse(value);
                 case "--scheduler" -> config.scheduler(value);
                 case "--health" -> config.health(value);
+                case "--splice" -> config.splice(Splice.parse(value));
                 default -> throw new IllegalArgumentException("unknown flag " + flag);
             }
         }

@@ -66,8 +66,10 @@ public final class HttpCache implements AutoCloseable {
         this.io = io;
         this.disk = disk;
         this.meters = meters;
+        // Maintenance (eviction, the weighted size) runs on the calling thread, not in the common
+        // pool: it is short, and the sizes the meters and the admin API report are then current.
         this.memory = Caffeine.newBuilder().maximumWeight(config.memorySize())
-                .weigher((String k, Variants v) -> v.weight() + k.length()).build();
+                .weigher((String k, Variants v) -> v.weight() + k.length()).executor(Runnable::run).build();
         for (int i = 0; i < counts.length; i++) {
             counts[i] = new LongAdder();
         }

@@ -1,5 +1,6 @@
 package dev.portico.upstream.health;
 
+import dev.portico.upstream.Backend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,18 @@ public final class Probes {
      * @return the probe
      */
     public static Probe none() {
-        return backend -> CompletableFuture.completedFuture(ProbeResult.passed("no active check"));
+        return NONE;
     }
+
+    private static final Probe NONE = new Probe() {
+        @Override
+        public CompletableFuture<ProbeResult> check(Backend backend) {
+            return CompletableFuture.completedFuture(ProbeResult.passed("no active check"));
+        }
+
+        @Override
+        public String toString() {
+            return "no probe";
+        }
+    };
 }
