@@ -29,7 +29,8 @@ import java.io.IOException;
  *       byte before it was written; when both sides have sent FIN, both are closed.</li>
  *   <li>A full close or an error on one side closes the other after its pending writes.</li>
  *   <li>Splice: on the epoll transport, a direction that has carried the service's splice
- *       threshold ({@link Splice}) is handed to {@code EpollSocketChannel.spliceTo}, which moves
+ *       threshold in large reads ({@link Splice#AUTO}) is handed to
+ *       {@code EpollSocketChannel.spliceTo}, which moves
  *       its bytes through a kernel pipe without copying them into the JVM, for the rest of the
  *       connection. Bytes already read are written first, so order is kept; Netty keeps the
  *       backpressure (the source stops reading while the pipe is not drained) and reports the end
@@ -144,6 +145,8 @@ final class Relay {
         /** What {@link #counter} had counted before the relay started (a PROXY header read by the decoder). */
         private long counterBase;
         private boolean splicing;
+        /** Bytes read in the current unbroken run of large reads (see {@link Splice#AUTO}). */
+        private long largeRun;
         private boolean inputShut;
 
         Side(String role, Channel channel) {
@@ -164,16 +167,15 @@ final class Relay {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            int n = msg instanceof ByteBuf buf ? buf.readableBytes()
+                    : msg instanceof ByteBufHolder holder ? holder.content().readableBytes() : 0;
             if (counter == null) {
                 if (idle != null) {
                     idle.touch();
                 }
-                if (msg instanceof ByteBuf buf) {
-                    bytesRead += buf.readableBytes();
-                } else if (msg instanceof ByteBufHolder holder) {
-                    bytesRead += holder.content().readableBytes();
-                }
+                bytesRead += n;
             }
+            largeRun = n >= Splice.AUTO_LARGE_READ ? largeRun + n : 0;
             peer.channel.write(msg, peer.channel.voidPromise());
             if (!peer.channel.isWritable()) {
                 peer.channel.flush();
@@ -181,7 +183,7 @@ final class Relay {
                     channel.config().setAutoRead(false);
                 }
             }
-            if (spliceAfter > 0 && !splicing && bytesRead() >= spliceAfter) {
+            if (spliceAfter > 0 && !splicing && largeRun >= spliceAfter) {
                 splice();
             }
         }

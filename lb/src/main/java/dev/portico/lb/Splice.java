@@ -9,8 +9,12 @@ import java.util.Locale;
  */
 public enum Splice {
     /**
-     * Copy first; splice a direction once it has carried {@link #AUTO_THRESHOLD} bytes, so short
-     * exchanges cost no pipe and only long transfers (downloads, uploads) are spliced.
+     * Copy first; splice a direction once it has carried {@link #AUTO_THRESHOLD} bytes in an
+     * unbroken run of large reads (each at least {@link #AUTO_LARGE_READ} bytes), as a download or
+     * an upload does. Short exchanges cost no pipe, and a long-lived connection of small requests
+     * and answers stays copied: spliced, each small message would cost two splice calls and a
+     * task instead of one read and one write (measured: keep-alive 1 KiB through one worker went
+     * from 27k to 21k rps when such connections were spliced after 256 KiB in total).
      */
     AUTO,
     /** Splice both directions from the first byte. */
@@ -18,8 +22,11 @@ public enum Splice {
     /** Always copy through pooled buffers. */
     OFF;
 
-    /** Bytes one direction carries before {@link #AUTO} splices it: 256 KiB. */
+    /** Bytes one direction carries in large reads before {@link #AUTO} splices it: 256 KiB. */
     public static final long AUTO_THRESHOLD = 256 * 1024;
+
+    /** The smallest read that counts towards {@link #AUTO_THRESHOLD}; a smaller one starts the run again. */
+    public static final int AUTO_LARGE_READ = 16 * 1024;
 
     /**
      * Parses {@code auto}, {@code on} or {@code off} (also {@code true}/{@code false}).
