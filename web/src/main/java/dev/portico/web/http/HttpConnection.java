@@ -59,6 +59,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private boolean bodyComplete = true;
     private long bodyBytes;
     private boolean draining;
+    /** Between a socket read and its read-complete: responses are flushed together at the end. */
+    private boolean inRead;
     private boolean closing;
     private boolean counted;
     private Phase phase = Phase.IDLE;
@@ -75,6 +77,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
+                inRead = true;
                 if (phase == Phase.IDLE) {
                     enter(Phase.HEADERS);
                 } else if (phase == Phase.BODY) {
@@ -223,6 +226,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        inRead = false;
         ctx.flush();
     }
 
@@ -253,7 +257,10 @@ public final class HttpConnection extends ChannelDuplexHandler {
         } finally {
             draining = false;
         }
-        if (ctx.channel().isActive()) {
+        // Inside a read the flush waits for channelReadComplete, so the answers to every request
+        // of one read (pipelined ones included) leave in one write; an answer completed later
+        // (a file read off the loop, a proxied response) is flushed here.
+        if (!inRead && ctx.channel().isActive()) {
             ctx.flush();
         }
     }
