@@ -27,6 +27,9 @@ final class ForwardHeaders {
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
             "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
 
+    /** Response fields the proxy writes itself: Date by the exchange, framing by the caller, Via here. */
+    private static final Set<String> RESPONSE_REWRITTEN = Set.of("date", "content-length", "via");
+
     private ForwardHeaders() {
     }
 
@@ -47,17 +50,24 @@ final class ForwardHeaders {
         return false;
     }
 
-    private static Set<String> dropped(HttpHeaders h) {
-        Set<String> drop = new HashSet<>(HOP_BY_HOP);
+    /**
+     * The lower-case field names the Connection header lists, beyond the fixed hop-by-hop ones
+     * (which are always dropped): usually none, so most messages allocate nothing here.
+     */
+    private static Set<String> listedInConnection(HttpHeaders h) {
+        Set<String> named = null;
         for (String c : h.getAll("Connection")) {
             for (String part : c.split(",")) {
                 String name = part.strip().toLowerCase(Locale.ROOT);
-                if (!name.isEmpty()) {
-                    drop.add(name);
+                if (!name.isEmpty() && !HOP_BY_HOP.contains(name)) {
+                    if (named == null) {
+                        named = new HashSet<>(4);
+                    }
+                    named.add(name);
                 }
             }
         }
-        return drop;
+        return named == null ? Set.of() : named;
     }
 
     /**
@@ -70,11 +80,11 @@ final class ForwardHeaders {
      * @param websocket keep Upgrade: websocket and Connection: Upgrade
      */
     static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
-        Set<String> drop = dropped(in);
-        drop.add("expect");
+        Set<String> named = listedInConnection(in);
         HttpHeaders out = new DefaultHttpHeaders();
         for (Map.Entry<String, String> e : in) {
-            if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+            String name = e.getKey().toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(name) && !name.equals("expect") && !named.contains(name)) {
                 out.add(e.getKey(), e.getValue());
             }
         }
@@ -123,14 +133,12 @@ final class ForwardHeaders {
      */
     static List<String> responseHeaders(HttpResponse r, Set<String> alsoDrop) {
         HttpHeaders in = r.headers();
-        Set<String> drop = dropped(in);
-        drop.add("date");
-        drop.add("content-length");
-        drop.add("via");
-        drop.addAll(alsoDrop);
+        Set<String> named = listedInConnection(in);
         List<String> out = new ArrayList<>(in.size() * 2 + 2);
         for (Map.Entry<String, String> e : in) {
-            if (!drop.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+            String name = e.getKey().toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(name) && !RESPONSE_REWRITTEN.contains(name) && !named.contains(name)
+                    && !alsoDrop.contains(name)) {
                 out.add(e.getKey());
                 out.add(e.getValue());
             }
