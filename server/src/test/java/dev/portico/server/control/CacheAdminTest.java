@@ -33,9 +33,8 @@ class CacheAdminTest {
     @TempDir
     Path dir;
 
-    @Test
-    void statsPurgeByKeyAndPrefixAndLazyBans() throws Exception {
-        AtomicInteger served = new AtomicInteger();
+    /** A started backend answering "n1", "n2"... (cacheable for 10 minutes), counting in {@code served}. */
+    private static HttpServer countingBackend(AtomicInteger served) throws java.io.IOException {
         HttpServer backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         backend.createContext("/", ex -> {
             byte[] body = ("n" + served.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
@@ -45,6 +44,13 @@ class CacheAdminTest {
             ex.close();
         });
         backend.start();
+        return backend;
+    }
+
+    @Test
+    void statsPurgeByKeyAndPrefixAndLazyBans() throws Exception {
+        AtomicInteger served = new AtomicInteger();
+        HttpServer backend = countingBackend(served);
         try (HttpClient http = HttpClient.newHttpClient()) {
             Path file = Files.writeString(dir.resolve("portico.yaml"), """
                     workers: 1
@@ -123,15 +129,7 @@ class CacheAdminTest {
     @Test
     void theSshConsoleShowsPurgesAndBansARealCache() throws Exception {
         AtomicInteger served = new AtomicInteger();
-        HttpServer backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-        backend.createContext("/", ex -> {
-            byte[] body = ("n" + served.incrementAndGet()).getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Cache-Control", "max-age=600");
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body);
-            ex.close();
-        });
-        backend.start();
+        HttpServer backend = countingBackend(served);
         try (HttpClient http = HttpClient.newHttpClient()) {
             Path file = Files.writeString(dir.resolve("portico.yaml"), """
                     workers: 1
