@@ -13,7 +13,7 @@
 # Environment (defaults in brackets): DURATION [10] seconds of dnsperf per server,
 # CLIENTS [8] dnsperf -c, OUTSTANDING [500] dnsperf -q, NAMES [1000], SERVER_CPU [0],
 # CLIENT_CPU [1], BASE_PORT [15353], TARGETS [nsd,gdnsd,portico], PORTICO_TRANSPORT [auto; or
-# io_uring, epoll, nio], WARMUP [5] seconds of dnsperf before measuring, NO_INSTALL=1 to never call
+# io_uring, epoll, nio], WARMUP [15] seconds of dnsperf before measuring (the JIT compiler is still busy for the first 6-9 s), NO_INSTALL=1 to never call
 # apt-get, KEEP=1 to keep the work directory, JAVA_HOME [temurin 25].
 #
 # It reports queries per second, the share answered, the average latency, and the server's CPU
@@ -27,7 +27,7 @@ DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-500}
 NAMES=${NAMES:-1000}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-15}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BASE_PORT=${BASE_PORT:-15353}

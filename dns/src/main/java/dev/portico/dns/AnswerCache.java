@@ -1,5 +1,7 @@
 package dev.portico.dns;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -12,13 +14,31 @@ final class AnswerCache {
     /**
      * What an answer's bytes depend on.
      *
-     * @param name   the lower-cased question name in wire form (as ISO-8859-1 text)
-     * @param qtype  the question type
-     * @param qclass the question class
-     * @param limit  the largest answer allowed (UDP payload size, or 65535 over TCP)
-     * @param edns   whether the answer carries an OPT record
+     * @param name     the lower-cased question name in wire form (never changed once in a key)
+     * @param nameHash {@code Arrays.hashCode(name)}
+     * @param qtype    the question type
+     * @param qclass   the question class
+     * @param limit    the largest answer allowed (UDP payload size, or 65535 over TCP)
+     * @param edns     whether the answer carries an OPT record
      */
-    record Key(String name, int qtype, int qclass, int limit, boolean edns) {
+    record Key(byte[] name, int nameHash, int qtype, int qclass, int limit, boolean edns) {
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.nameHash == nameHash && k.qtype == qtype && k.qclass == qclass
+                    && k.limit == limit && k.edns == edns && Arrays.equals(k.name, name);
+        }
+
+        @Override
+        public int hashCode() {
+            return ((nameHash * 31 + qtype) * 31 + qclass) * 31 + limit * 2 + (edns ? 1 : 0);
+        }
+
+        @Override
+        public String toString() {
+            return "Key[" + new String(name, StandardCharsets.ISO_8859_1) + " " + qtype + "/" + qclass + " " + limit
+                    + (edns ? " edns]" : "]");
+        }
     }
 
     private final ConcurrentHashMap<Key, byte[]> answers = new ConcurrentHashMap<>();

@@ -1,6 +1,7 @@
 package dev.portico.dns;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.BatchedUdpSocket;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -25,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * One listen address served over UDP and TCP on the same port. With SO_REUSEPORT every event loop
+ * One listen address served over UDP and TCP on the same port. On Linux with a native transport,
+ * UDP is served by one {@link BatchedUdpLoop} thread and socket per event loop (recvmmsg/sendmmsg,
+ * no per-query objects); elsewhere by datagram channels on the loops. With SO_REUSEPORT every event loop
  * gets its own UDP socket (and its own TCP listening socket), so the kernel spreads queries over
  * the loops with no hand-off; port 0 binds the first UDP socket on a free port and reuses that
  * port for the other sockets and for TCP.
@@ -41,14 +44,25 @@ final class DnsListener implements AutoCloseable {
 
     private final HostPort requested;
     private final List<Channel> udp;
+    private final List<BatchedUdpLoop> batched;
     private final TcpListener tcp;
     private final InetSocketAddress bound;
 
-    private DnsListener(HostPort requested, List<Channel> udp, TcpListener tcp, InetSocketAddress bound) {
+    private DnsListener(HostPort requested, List<Channel> udp, List<BatchedUdpLoop> batched, TcpListener tcp,
+                        InetSocketAddress bound) {
         this.requested = requested;
         this.udp = List.copyOf(udp);
+        this.batched = List.copyOf(batched);
         this.tcp = tcp;
         this.bound = bound;
+    }
+
+    /**
+     * Whether UDP on {@code transport} is served by {@link BatchedUdpLoop} threads (Linux native
+     * transports) rather than by datagram channels on the event loops.
+     */
+    static boolean batchedUdp(Transport transport) {
+        return transport.kind() != Transport.Kind.NIO && BatchedUdpSocket.available();
     }
 
     /**
@@ -76,15 +90,21 @@ final class DnsListener implements AutoCloseable {
             // TCP first: a port the kernel gives a TCP listener is free of TCP client sockets too
             // (the usual clash with port 0), and UDP sockets on the same port are rare.
             List<Channel> udp = new ArrayList<>();
+            List<BatchedUdpLoop> batched = new ArrayList<>();
             TcpListener tcp = null;
             try {
                 tcp = TcpListener.bind(transport, group, address, 1024, tcpInit);
                 InetSocketAddress target = new InetSocketAddress(address.toAddress().getAddress(),
                         tcp.localAddress().getPort());
-                bindUdp(transport, group, target, udpHandler, udp);
-                return new DnsListener(address, udp, tcp, target);
+                if (batchedUdp(transport)) {
+                    bindBatched(group, target, processor, batched);
+                } else {
+                    bindUdp(transport, group, target, udpHandler, udp);
+                }
+                return new DnsListener(address, udp, batched, tcp, target);
             } catch (IOException e) {
                 udp.forEach(Channel::close);
+                batched.forEach(BatchedUdpLoop::close);
                 if (tcp != null) {
                     tcp.close();
                 }
@@ -105,7 +125,7 @@ final class DnsListener implements AutoCloseable {
         }
         InetSocketAddress at = target;
         for (EventLoop loop : loops) {
-            Bootstrap b = new Bootstrap().group(loop).channel(transport.datagramChannel())
+            Bootstrap b = new Bootstrap().group(loop).channelFactory(transport.datagramChannelFactory(at.getAddress()))
                     .option(ChannelOption.SO_RCVBUF, UDP_BUFFER)
                     .option(ChannelOption.SO_SNDBUF, UDP_BUFFER)
                     .handler(handler);
@@ -124,6 +144,21 @@ final class DnsListener implements AutoCloseable {
         return at;
     }
 
+    /** One socket and thread per event loop, all on one port with SO_REUSEPORT. */
+    private static void bindBatched(EventLoopGroup group, InetSocketAddress target, QueryProcessor processor,
+                                    List<BatchedUdpLoop> out) throws IOException {
+        int count = 0;
+        for (EventExecutor ignored : group) {
+            count++;
+        }
+        InetSocketAddress at = target;
+        for (int i = 0; i < count; i++) {
+            BatchedUdpLoop loop = BatchedUdpLoop.start(at, true, processor, i);
+            out.add(loop);
+            at = loop.localAddress();
+        }
+    }
+
     /** The address as configured. */
     HostPort requested() {
         return requested;
@@ -137,6 +172,7 @@ final class DnsListener implements AutoCloseable {
     @Override
     public void close() {
         udp.forEach(Channel::close);
+        batched.forEach(BatchedUdpLoop::close);
         tcp.close();
     }
 }

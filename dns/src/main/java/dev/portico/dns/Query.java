@@ -8,6 +8,7 @@ package dev.portico.dns;
  * @param flags       the header's second 16-bit word
  * @param nameWire    the question name in wire form, exactly as sent (its case preserved)
  * @param lowerName   the question name in wire form, lower-cased (the lookup key)
+ * @param nameHash    a hash of {@code lowerName}, computed while lower-casing it
  * @param qtype       the question type
  * @param qclass      the question class
  * @param edns        whether the query carried an OPT record
@@ -15,7 +16,7 @@ package dev.portico.dns;
  * @param ednsVersion the OPT record's EDNS version
  * @param ecs         the OPT record's Client Subnet option (RFC 7871), or null
  */
-record Query(int id, int flags, byte[] nameWire, String lowerName, int qtype, int qclass, boolean edns, int udpSize,
+record Query(int id, int flags, byte[] nameWire, byte[] lowerName, int nameHash, int qtype, int qclass, boolean edns, int udpSize,
              int ednsVersion, EcsOption ecs) {
 
     /** Header flag bits. */

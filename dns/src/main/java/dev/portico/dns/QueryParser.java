@@ -2,8 +2,6 @@ package dev.portico.dns;
 
 import io.netty.buffer.ByteBuf;
 
-import java.nio.charset.StandardCharsets;
-
 /**
  * Reads a query packet. Every read is bounds-checked against the packet, so no input can make it
  * read outside the buffer.
@@ -43,7 +41,7 @@ final class QueryParser {
         int ar = buf.getUnsignedShort(start + 10);
         if (((flags >> 11) & 0xF) != 0) {
             // Not a QUERY: the caller answers NOTIMP from the header alone.
-            return new Query(id, flags, new byte[] {0}, "", 0, 0, false, 0, 0, null);
+            return new Query(id, flags, new byte[] {0}, new byte[] {0}, 0, 0, 0, false, 0, 0, null);
         }
         if (qd != 1) {
             throw new FormatError("question count " + qd);
@@ -56,7 +54,7 @@ final class QueryParser {
         byte[] name = new byte[nameEnd - pos];
         buf.getBytes(pos, name);
         byte[] lower = name.clone();
-        lowerCase(lower);
+        int hash = lowerCase(lower);
         int qtype = buf.getUnsignedShort(nameEnd);
         int qclass = buf.getUnsignedShort(nameEnd + 2);
         pos = nameEnd + 4;
@@ -84,8 +82,7 @@ final class QueryParser {
             }
             pos = skipRecord(buf, nameStart, end);
         }
-        return new Query(id, flags, name, new String(lower, StandardCharsets.ISO_8859_1), qtype, qclass, edns, udpSize,
-                version, ecs);
+        return new Query(id, flags, name, lower, hash, qtype, qclass, edns, udpSize, version, ecs);
     }
 
     /**
@@ -178,18 +175,20 @@ final class QueryParser {
         return p;
     }
 
-    /** Lower-cases ASCII letters in a wire-form name (label lengths are below 'A', so they stay). */
-    private static void lowerCase(byte[] name) {
-        int i = 0;
-        while (i < name.length && name[i] != 0) {
-            int len = name[i];
-            for (int j = i + 1; j <= i + len; j++) {
-                byte c = name[j];
-                if (c >= 'A' && c <= 'Z') {
-                    name[j] = (byte) (c + 32);
-                }
+    /**
+     * Lower-cases ASCII letters in a wire-form name (label lengths are below 'A', so they stay) and
+     * returns a hash of the result, the same as {@link java.util.Arrays#hashCode(byte[])}.
+     */
+    static int lowerCase(byte[] name) {
+        int hash = 1;
+        for (int i = 0; i < name.length; i++) {
+            byte c = name[i];
+            if (c >= 'A' && c <= 'Z') {
+                c = (byte) (c + 32);
+                name[i] = c;
             }
-            i += len + 1;
+            hash = 31 * hash + c;
         }
+        return hash;
     }
 }

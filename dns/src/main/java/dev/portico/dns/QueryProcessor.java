@@ -10,6 +10,7 @@ import org.xbill.DNS.Rcode;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 /**
@@ -64,6 +65,21 @@ final class QueryProcessor {
      * @return the response, or null when nothing should be sent
      */
     ByteBuf process(ByteBuf in, boolean udp, InetAddress source, ByteBufAllocator alloc) {
+        return process(in, udp, () -> source, alloc::ioBuffer);
+    }
+
+    /**
+     * Answers a query into a buffer the caller provides.
+     *
+     * @param in     the query packet (indexes are not moved)
+     * @param udp    whether it came over UDP (answers are then cut to the client's payload size)
+     * @param source gives the address the query came from, asked only when an answer depends on
+     *               it; it may give null when unknown
+     * @param out    gives a buffer for a response of at least the given number of bytes (the
+     *               response may still grow it up to the client's limit); asked at most once
+     * @return the response, or null when nothing should be sent
+     */
+    ByteBuf process(ByteBuf in, boolean udp, Supplier<InetAddress> source, IntFunction<ByteBuf> out) {
         if (in.readableBytes() < QueryParser.HEADER) {
             return null;
         }
@@ -72,41 +88,44 @@ final class QueryProcessor {
             try {
                 q = QueryParser.parse(in);
             } catch (QueryParser.FormatError e) {
-                return headerOnly(in, Rcode.FORMERR, alloc);
+                return headerOnly(in, Rcode.FORMERR, out);
             }
             if (q == null) {
                 return null;
             }
             if (q.opcode() != 0) {
-                return headerOnly(in, Rcode.NOTIMP, alloc);
+                return headerOnly(in, Rcode.NOTIMP, out);
             }
-            return answer(q, udp, source, alloc);
+            return answer(q, udp, source, out);
         } catch (RuntimeException | IOException e) {
             log.debug("dropping a query that could not be answered", e);
             return null;
         }
     }
 
-    private ByteBuf answer(Query q, boolean udp, InetAddress source, ByteBufAllocator alloc) throws IOException {
+    private ByteBuf answer(Query q, boolean udp, Supplier<InetAddress> source, IntFunction<ByteBuf> out)
+            throws IOException {
         DnsData d = data.get();
         int limit = !udp ? TCP_LIMIT
                 : q.edns() ? Math.clamp(q.udpSize(), CLASSIC_UDP_LIMIT, d.config().ednsMaxPayload()) : CLASSIC_UDP_LIMIT;
-        AnswerCache.Key key = new AnswerCache.Key(q.lowerName(), q.qtype(), q.qclass(), limit, q.edns());
+        AnswerCache.Key key = new AnswerCache.Key(q.lowerName(), q.nameHash(), q.qtype(), q.qclass(), limit, q.edns());
         EcsOption ecs = q.ednsVersion() == 0 ? q.ecs() : null;
         byte[] cached = d.cache().get(key);
         if (cached != null && ecs != null) {
             cached = EcsAnswers.append(cached, ecs, 0, limit);
         }
         if (cached != null) {
-            ByteBuf out = alloc.ioBuffer(cached.length).writeBytes(cached);
-            out.setShort(0, q.id());
-            int flags = out.getUnsignedShort(2) & ~(Query.RD | Query.CD) | q.flags() & (Query.RD | Query.CD);
-            out.setShort(2, flags);
-            out.setBytes(QueryParser.HEADER, q.nameWire());
-            return out;
+            ByteBuf buf = out.apply(cached.length);
+            int at = buf.writerIndex();
+            buf.writeBytes(cached);
+            buf.setShort(at, q.id());
+            int flags = buf.getUnsignedShort(at + 2) & ~(Query.RD | Query.CD) | q.flags() & (Query.RD | Query.CD);
+            buf.setShort(at + 2, flags);
+            buf.setBytes(at + QueryParser.HEADER, q.nameWire());
+            return buf;
         }
         Name qname = new Name(new DNSInput(q.nameWire()));
-        ClientInfo client = ClientInfo.of(ecs, source);
+        ClientInfo client = ClientInfo.of(ecs, source.get());
         Reply reply = Answerer.answer(d, q, qname, client);
         byte[] wire = reply.message().toWire(limit);
         if (reply.cacheable()) {
@@ -115,17 +134,17 @@ final class QueryProcessor {
         if (ecs != null) {
             wire = EcsAnswers.withOption(reply.message(), wire, ecs, client.scope(), limit);
         }
-        return alloc.ioBuffer(wire.length).writeBytes(wire);
+        return out.apply(wire.length).writeBytes(wire);
     }
 
     /** A response with the query's ID, opcode and RD flag, an rcode, and no sections. */
-    private static ByteBuf headerOnly(ByteBuf in, int rcode, ByteBufAllocator alloc) {
+    private static ByteBuf headerOnly(ByteBuf in, int rcode, IntFunction<ByteBuf> alloc) {
         int start = in.readerIndex();
         int flags = in.getUnsignedShort(start + 2);
         if ((flags & Query.QR) != 0) {
             return null;
         }
-        ByteBuf out = alloc.ioBuffer(QueryParser.HEADER);
+        ByteBuf out = alloc.apply(QueryParser.HEADER);
         out.writeShort(in.getUnsignedShort(start));
         out.writeShort(Query.QR | flags & 0x7800 | flags & Query.RD | rcode);
         out.writeZero(8);

@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.core.transport.Transport;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -32,11 +33,17 @@ final class DnsFixture implements AutoCloseable {
 
     /** Copies the test zone files into {@code dir} and serves them on 127.0.0.1, port 0. */
     static DnsFixture start(Path dir, UnaryOperator<DnsConfig.Builder> customize) throws IOException {
+        return start(dir, customize, null);
+    }
+
+    /** As {@link #start(Path, UnaryOperator)} on a given transport (null: the best one here). */
+    static DnsFixture start(Path dir, UnaryOperator<DnsConfig.Builder> customize, Transport.Kind transport)
+            throws IOException {
         DnsConfig.Builder b = DnsConfig.builder().listen("127.0.0.1:0");
         for (String zone : ZONES) {
             b.zone(zone, copyZone(dir, zone));
         }
-        return new DnsFixture(EmbeddedDns.start(customize.apply(b).build(), 2), dir);
+        return new DnsFixture(EmbeddedDns.start(customize.apply(b).build(), 2, transport), dir);
     }
 
     static DnsFixture start(Path dir) throws IOException {
@@ -51,6 +58,10 @@ final class DnsFixture implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         return target;
+    }
+
+    Transport transport() {
+        return dns.transport();
     }
 
     DnsService service() {

@@ -1,9 +1,13 @@
 package dev.portico.dns;
 
+import dev.portico.core.transport.BatchedUdpSocket;
+import dev.portico.core.transport.Transport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
@@ -25,23 +29,48 @@ import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Many queries arriving at once are read in batches (recvmmsg on epoll) and each gets its answer. */
+/**
+ * Many queries arriving at once are read in batches and each gets its answer, on both UDP paths:
+ * the batched sockets with their own threads (Linux native transports) and the datagram channels
+ * on the event loops (NIO).
+ */
 @Timeout(30)
 class UdpBatchTest {
 
     @TempDir
     static Path dir;
-    static DnsFixture dns;
+    static DnsFixture batched;
+    static DnsFixture channels;
 
     @BeforeAll
     static void start() throws Exception {
-        dns = DnsFixture.start(dir);
+        batched = DnsFixture.start(dir, b -> b, null);
+        channels = DnsFixture.start(dir, b -> b, Transport.Kind.NIO);
     }
 
     @AfterAll
     static void stop() {
-        dns.close();
+        batched.close();
+        channels.close();
+    }
+
+    static DnsFixture server(String path) {
+        return path.equals("batched") ? batched : channels;
+    }
+
+    @Test
+    void theLinuxNativeTransportsAnswerFromBatchedSocketThreads() {
+        assumeTrue(BatchedUdpSocket.available() && batched.transport().kind() != Transport.Kind.NIO,
+                "batched sockets need Linux and a native transport");
+        assertThat(udpThreads(batched.address().getPort())).hasSize(2);
+        assertThat(udpThreads(channels.address().getPort())).isEmpty();
+    }
+
+    private static List<String> udpThreads(int port) {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .filter(n -> n.startsWith("portico-dns-udp-" + port + "-")).toList();
     }
 
     private static byte[] query(int id, String name, OPTRecord opt) throws Exception {
@@ -53,8 +82,10 @@ class UdpBatchTest {
         return m.toWire();
     }
 
-    @Test
-    void aBurstOfQueriesFromOneSocketIsAnsweredOneForOne() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"batched", "channels"})
+    void aBurstOfQueriesFromOneSocketIsAnsweredOneForOne(String path) throws Exception {
+        DnsFixture dns = server(path);
         int n = 200;
         try (DatagramSocket s = new DatagramSocket()) {
             s.setSoTimeout(3000);
@@ -77,8 +108,10 @@ class UdpBatchTest {
         }
     }
 
-    @Test
-    void aLargeQueryBelowTheReadLimitIsAnswered() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"batched", "channels"})
+    void aLargeQueryBelowTheReadLimitIsAnswered(String path) throws Exception {
+        DnsFixture dns = server(path);
         // An EDNS option that pads the query to about 1,500 bytes, still whole after a batched read.
         EDNSOption padding = new GenericEDNSOption(12, new byte[1400]);
         OPTRecord opt = new OPTRecord(1232, 0, 0, 0, List.of(padding));
