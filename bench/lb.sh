@@ -11,7 +11,7 @@
 #   SCENARIOS=keepalive,close bench/lb.sh         # a few scenarios
 #
 # Environment (defaults in brackets):
-#   DURATION [10s]  WARMUP [10s, the JVM compiles its hot paths meanwhile]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
+#   DURATION [10s]  WARMUP [30s: the JVM compiles its hot paths meanwhile; after 10 s the close row still paid the JIT compiler]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
 #   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
 #   NO_BUILD=1 to reuse lb/target as built (after a build of your own)
@@ -25,7 +25,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
 DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-10s}
+WARMUP=${WARMUP:-30s}
 SCENARIOS=${SCENARIOS:-keepalive,close,bulk}
 TARGETS=${TARGETS:-haproxy,portico}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -226,7 +226,7 @@ start_portico() { # -> BALANCER_PID
   # The flags bin/portico uses (see its header for why), and the embedding API's defaults:
   # round robin, TCP health checks, failover on every host.
   taskset -c "$SERVER_CPU" "$JAVA" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-    -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError $PORTICO_JAVA_OPTS -cp "$PORTICO_CP" dev.portico.lb.bench.BenchMain \
+    -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled $PORTICO_JAVA_OPTS -cp "$PORTICO_CP" dev.portico.lb.bench.BenchMain \
     --listen "127.0.0.1:$PORT_PORTICO" --backend "127.0.0.1:$PORT_O1" --backend "127.0.0.1:$PORT_O2" \
     --workers 1 --transport "$PORTICO_TRANSPORT" $PORTICO_ARGS >"$BENCH_DIR/logs/portico.log" 2>&1 &
   BALANCER_PID=$!

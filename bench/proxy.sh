@@ -12,7 +12,7 @@
 #   TARGETS=haproxy,portico bench/proxy.sh        # some proxies only
 #
 # Environment (defaults in brackets):
-#   DURATION [10s]  WARMUP [10s, the JVM compiles its hot paths meanwhile]  CONNS [50]
+#   DURATION [10s]  WARMUP [30s, the JVM compiles its hot paths meanwhile]  CONNS [50]
 #   SCENARIOS [nocache,cache]  TARGETS [haproxy,nginx,portico]
 #   SERVER_CPU [0]  CLIENT_CPU [1]
 #   BASE_PORT [18380: backend +0, HAProxy +10, nginx +11, nginx with proxy_cache +12, Portico +13,
@@ -25,7 +25,7 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
 DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-10s}
+WARMUP=${WARMUP:-30s}
 CONNS=${CONNS:-50}
 SCENARIOS=${SCENARIOS:-nocache,cache}
 TARGETS=${TARGETS:-haproxy,nginx,portico}

@@ -1,8 +1,10 @@
 package dev.portico.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.AsciiString;
 import dev.portico.web.http.ResponseHead;
 
 import java.net.Inet6Address;
@@ -24,13 +26,46 @@ final class ForwardHeaders {
     /** The Via token of this proxy. */
     static final String VIA = "portico";
 
-    private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection",
-            "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade");
-
-    /** Response fields the proxy writes itself: Date by the exchange, framing by the caller, Via here. */
-    private static final Set<String> RESPONSE_REWRITTEN = Set.of("date", "content-length", "via");
+    /** Headers without name and value checks, for fields that came through the decoder's. */
+    private static final HttpHeadersFactory UNCHECKED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private ForwardHeaders() {
+    }
+
+    /**
+     * The fixed hop-by-hop fields (RFC 9110 §7.6.1, plus Keep-Alive and Proxy-Connection), matched
+     * by length then without regard to case: no lower-cased copy and no hashing per header.
+     */
+    static boolean isHopByHop(CharSequence name) {
+        return switch (name.length()) {
+            case 2 -> is(name, "te");
+            case 7 -> is(name, "trailer") || is(name, "upgrade");
+            case 10 -> is(name, "connection") || is(name, "keep-alive");
+            case 16 -> is(name, "proxy-connection");
+            case 17 -> is(name, "transfer-encoding");
+            case 18 -> is(name, "proxy-authenticate");
+            case 19 -> is(name, "proxy-authorization");
+            default -> false;
+        };
+    }
+
+    /** Response fields the proxy writes itself: Date by the exchange, framing by the caller, Via here. */
+    private static boolean isRewrittenInResponse(CharSequence name) {
+        return switch (name.length()) {
+            case 3 -> is(name, "via");
+            case 4 -> is(name, "date");
+            case 14 -> is(name, "content-length");
+            default -> false;
+        };
+    }
+
+    private static boolean is(CharSequence name, String lowerCase) {
+        return AsciiString.contentEqualsIgnoreCase(name, lowerCase);
+    }
+
+    /** Whether {@code name} is one of the lower-case names in {@code named} (usually empty). */
+    private static boolean named(Set<String> named, String name) {
+        return !named.isEmpty() && named.contains(name.toLowerCase(Locale.ROOT));
     }
 
     /** True for a request asking to switch to WebSocket. */
@@ -59,7 +94,7 @@ final class ForwardHeaders {
         for (String c : h.getAll("Connection")) {
             for (String part : c.split(",")) {
                 String name = part.strip().toLowerCase(Locale.ROOT);
-                if (!name.isEmpty() && !HOP_BY_HOP.contains(name)) {
+                if (!name.isEmpty() && !isHopByHop(name)) {
                     if (named == null) {
                         named = new HashSet<>(4);
                     }
@@ -81,11 +116,12 @@ final class ForwardHeaders {
      */
     static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
         Set<String> named = listedInConnection(in);
-        HttpHeaders out = new DefaultHttpHeaders();
+        // No validation: every name and value came through the request decoder's checks.
+        HttpHeaders out = UNCHECKED.newHeaders();
         for (Map.Entry<String, String> e : in) {
-            String name = e.getKey().toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !name.equals("expect") && !named.contains(name)) {
-                out.add(e.getKey(), e.getValue());
+            String name = e.getKey();
+            if (!isHopByHop(name) && !(name.length() == 6 && is(name, "expect")) && !named(named, name)) {
+                out.add(name, e.getValue());
             }
         }
         if (in.containsValue("Transfer-Encoding", "chunked", true)) {
@@ -136,10 +172,9 @@ final class ForwardHeaders {
         Set<String> named = listedInConnection(in);
         List<String> out = new ArrayList<>(in.size() * 2 + 2);
         for (Map.Entry<String, String> e : in) {
-            String name = e.getKey().toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !RESPONSE_REWRITTEN.contains(name) && !named.contains(name)
-                    && !alsoDrop.contains(name)) {
-                out.add(e.getKey());
+            String name = e.getKey();
+            if (!isHopByHop(name) && !isRewrittenInResponse(name) && !named(named, name) && !named(alsoDrop, name)) {
+                out.add(name);
                 out.add(e.getValue());
             }
         }
