@@ -9,7 +9,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
@@ -25,16 +24,27 @@ import java.util.concurrent.atomic.LongAdder;
  * keep-alive ones wait in a pool per event loop and per backend, so an exchange only ever
  * touches connections of its own thread. An idle connection closes after the idle expiry, or
  * when the backend sends anything or closes it.
+ *
+ * <p>Returning a connection to the pool schedules nothing: each entry notes when it went idle, a
+ * taker skips and closes expired ones, and one sweep per loop closes the rest, so a request costs
+ * no timer work here. A connection's close listener (which drops it from the pool) is added once,
+ * when it is opened.
  */
 final class UpstreamConnections implements AutoCloseable {
 
-    /** One idle connection and its expiry task. */
-    private record Idle(Channel channel, ScheduledFuture<?> expiry) {
+    /** One idle connection and the time it went idle ({@link System#nanoTime()}). */
+    private record Idle(Channel channel, long since) {
+    }
+
+    /** One loop's pools, and its sweep. */
+    private static final class LoopPools {
+        final Map<Backend, ArrayDeque<Idle>> byBackend = new HashMap<>();
+        ScheduledFuture<?> sweep;
     }
 
     private final Class<? extends Channel> channelClass;
     private final ProxyConfig config;
-    private final Map<EventLoop, Map<Backend, ArrayDeque<Idle>>> idle = new ConcurrentHashMap<>();
+    private final Map<EventLoop, LoopPools> idle = new ConcurrentHashMap<>();
     private final LongAdder opened = new LongAdder();
     private final LongAdder reused = new LongAdder();
 
@@ -54,25 +64,41 @@ final class UpstreamConnections implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
+                                .addLast("idle", new IdleWatch(idleTimeout.toNanos()))
                                 .addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
                                         .setMaxInitialLineLength(8192)
                                         .setMaxHeaderSize(config.maxResponseHeaders())
                                         .setMaxChunkSize(64 * 1024), false, false))
                                 .addLast("upstream", new UpstreamHandler());
+                        ch.closeFuture().addListener(f -> forget(ch, backend));
                     }
                 })
                 .connect(backend.address().toAddress());
     }
 
+    /** Drops a closed connection from its loop's pool, if it waits there. */
+    private void forget(Channel ch, Backend backend) {
+        LoopPools pools = idle.get(ch.eventLoop());
+        ArrayDeque<Idle> q = pools == null ? null : pools.byBackend.get(backend);
+        if (q != null) {
+            q.removeIf(i -> i.channel() == ch);
+        }
+    }
+
     /** Takes an idle connection to {@code backend} of this loop, or null. Call on {@code loop}. */
     Channel take(EventLoop loop, Backend backend) {
-        Map<Backend, ArrayDeque<Idle>> perLoop = idle.get(loop);
-        ArrayDeque<Idle> q = perLoop == null ? null : perLoop.get(backend);
-        while (q != null && !q.isEmpty()) {
+        LoopPools pools = idle.get(loop);
+        ArrayDeque<Idle> q = pools == null ? null : pools.byBackend.get(backend);
+        if (q == null || q.isEmpty()) {
+            return null;
+        }
+        long now = System.nanoTime();
+        long maxIdle = config.keepAliveIdle().toNanos();
+        while (!q.isEmpty()) {
             Idle i = q.pollLast();
-            i.expiry().cancel(false);
-            if (i.channel().isActive()) {
+            if (now - i.since() >= maxIdle) {
+                i.channel().close();
+            } else if (i.channel().isActive()) {
                 reused.increment();
                 return i.channel();
             }
@@ -87,21 +113,33 @@ final class UpstreamConnections implements AutoCloseable {
             ch.close();
             return;
         }
-        ArrayDeque<Idle> q = idle.computeIfAbsent(loop, l -> new HashMap<>()).computeIfAbsent(backend, b -> new ArrayDeque<>());
+        LoopPools pools = idle.computeIfAbsent(loop, this::newPools);
+        ArrayDeque<Idle> q = pools.byBackend.computeIfAbsent(backend, b -> new ArrayDeque<>());
         if (q.size() >= config.keepAliveMax()) {
             ch.close();
             return;
         }
         ch.config().setAutoRead(true);
-        ScheduledFuture<?> expiry = loop.schedule(() -> {
-            ch.close();
-        }, config.keepAliveIdle().toMillis(), TimeUnit.MILLISECONDS);
-        Idle entry = new Idle(ch, expiry);
-        q.addLast(entry);
-        ch.closeFuture().addListener(f -> {
-            q.remove(entry);
-            expiry.cancel(false);
-        });
+        q.addLast(new Idle(ch, System.nanoTime()));
+    }
+
+    /** A loop's pools, with a sweep that closes connections idle for longer than the expiry. */
+    private LoopPools newPools(EventLoop loop) {
+        LoopPools pools = new LoopPools();
+        long period = Math.clamp(config.keepAliveIdle().toMillis() / 4, 10, 1000);
+        pools.sweep = loop.scheduleAtFixedRate(() -> sweep(pools), period, period, TimeUnit.MILLISECONDS);
+        return pools;
+    }
+
+    /** Closes the expired connections of one loop; the oldest wait at the head of each queue. */
+    private void sweep(LoopPools pools) {
+        long now = System.nanoTime();
+        long maxIdle = config.keepAliveIdle().toNanos();
+        for (ArrayDeque<Idle> q : pools.byBackend.values()) {
+            while (!q.isEmpty() && now - q.peekFirst().since() >= maxIdle) {
+                q.pollFirst().channel().close();
+            }
+        }
     }
 
     /** Connections opened so far. */
@@ -117,13 +155,19 @@ final class UpstreamConnections implements AutoCloseable {
     /** Closes every idle connection, waiting briefly for the closes when called off the loops. */
     @Override
     public void close() {
-        for (Map.Entry<EventLoop, Map<Backend, ArrayDeque<Idle>>> e : idle.entrySet()) {
+        for (Map.Entry<EventLoop, LoopPools> e : idle.entrySet()) {
             EventLoop loop = e.getKey();
-            Runnable closeAll = () -> e.getValue().values().forEach(q -> {
-                for (Idle i : q.toArray(new Idle[0])) {
-                    i.channel().close();
+            LoopPools pools = e.getValue();
+            Runnable closeAll = () -> {
+                if (pools.sweep != null) {
+                    pools.sweep.cancel(false);
                 }
-            });
+                pools.byBackend.values().forEach(q -> {
+                    for (Idle i : q.toArray(new Idle[0])) {
+                        i.channel().close();
+                    }
+                });
+            };
             if (loop.inEventLoop()) {
                 closeAll.run();
             } else if (!loop.isShuttingDown()) {

@@ -126,6 +126,11 @@ final class Origin implements AutoCloseable {
         }
     }
 
+    /** Connections open now. */
+    int open() {
+        return sockets.size();
+    }
+
     /** Closes every open connection, keeping the listener (makes pooled connections stale). */
     void dropConnections() throws IOException {
         for (Socket s : sockets) {
