@@ -222,6 +222,12 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
 
     private void armFirstByte() {
         long millis = shared.config().firstByteTimeout().toMillis();
+        long idleMillis = shared.config().idleTimeout().toMillis();
+        if (idleMillis > 0 && millis >= idleMillis) {
+            // The upstream connection's IdleWatch, restarted by the request just written, fires no
+            // later than this timer would (with the defaults, both are 60 s): no timer per request.
+            return;
+        }
         Channel ch = upstream;
         firstByte = loop.schedule(() -> {
             if (!done && upstream == ch && response == null) {
