@@ -29,6 +29,17 @@ final class ForwardHeaders {
     /** Headers without name and value checks, for fields that came through the decoder's. */
     private static final HttpHeadersFactory UNCHECKED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
+    // Names as AsciiString constants: they cache their hash, which the header map asks for on
+    // every get and set.
+    private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("Transfer-Encoding");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
+    private static final AsciiString VIA_HEADER = AsciiString.cached("Via");
+    private static final AsciiString HOST = AsciiString.cached("Host");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+
     private ForwardHeaders() {
     }
 
@@ -124,25 +135,26 @@ final class ForwardHeaders {
                 out.add(name, e.getValue());
             }
         }
-        if (in.containsValue("Transfer-Encoding", "chunked", true)) {
-            out.set("Transfer-Encoding", "chunked");
+        if (in.containsValue(TRANSFER_ENCODING, CHUNKED, true)) {
+            out.set(TRANSFER_ENCODING, CHUNKED);
         }
         if (websocket) {
             out.set("Connection", "Upgrade");
             out.set("Upgrade", "websocket");
         }
         String ip = peer.getHostAddress();
-        String xff = in.get("X-Forwarded-For");
-        out.set("X-Forwarded-For", xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-        out.set("X-Forwarded-Proto", "http");
+        String xff = in.get(X_FORWARDED_FOR);
+        out.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+        out.set(X_FORWARDED_PROTO, HTTP);
         String node = peer instanceof Inet6Address ? "\"[" + ip + "]\"" : ip;
-        String host = in.get("Host");
-        String fwd = "for=" + node + ";proto=http" + (host == null ? "" : ";host=\"" + host.replace("\"", "") + "\"");
-        String prior = in.get("Forwarded");
-        out.set("Forwarded", prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
-        String via = (version.equals("HTTP/1.0") ? "1.0 " : "1.1 ") + VIA;
-        String priorVia = in.get("Via");
-        out.set("Via", priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
+        String host = in.get(HOST);
+        String fwd = host == null ? "for=" + node + ";proto=http"
+                : "for=" + node + ";proto=http;host=\"" + (host.indexOf('"') < 0 ? host : host.replace("\"", "")) + "\"";
+        String prior = in.get(FORWARDED);
+        out.set(FORWARDED, prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
+        String via = version.equals("HTTP/1.0") ? "1.0 " + VIA : "1.1 " + VIA;
+        String priorVia = in.get(VIA_HEADER);
+        out.set(VIA_HEADER, priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
         return out;
     }
 
