@@ -1,5 +1,6 @@
 package dev.portico.lb;
 
+import dev.portico.core.transport.IdleTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelConfig;

@@ -1,5 +1,6 @@
 package dev.portico.lb;
 
+import dev.portico.core.transport.IdleTimer;
 import dev.portico.upstream.Backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;

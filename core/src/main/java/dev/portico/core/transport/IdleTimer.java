@@ -1,4 +1,4 @@
-package dev.portico.lb;
+package dev.portico.core.transport;
 
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -6,13 +6,13 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Closes a client connection after a period with no traffic either way. One task per connection
- * on its event loop, armed once and re-armed only when it fires early: traffic just records the
- * time, so a busy connection costs a timestamp per read and no timer work. This replaces Netty's
- * {@code IdleStateHandler}, which sits in the pipeline on every event and makes a promise for
- * every write to watch its completion.
+ * Runs an action after a period with no traffic on a connection. One task per connection on its
+ * event loop, armed once and re-armed only when it fires early: traffic just records the time, so
+ * a busy connection costs a timestamp per read or write and no timer work. Used instead of Netty's
+ * {@code IdleStateHandler}, which sits in the pipeline on every event and adds a listener to every
+ * write's promise. Fires once; {@link #start()} arms it again.
  */
-final class IdleTimer implements Runnable {
+public final class IdleTimer implements Runnable {
 
     private final Channel channel;
     private final long timeoutNanos;
@@ -25,25 +25,25 @@ final class IdleTimer implements Runnable {
      * @param timeoutNanos how long without traffic is too long
      * @param onIdle  run on the loop when that happens
      */
-    IdleTimer(Channel channel, long timeoutNanos, Runnable onIdle) {
+    public IdleTimer(Channel channel, long timeoutNanos, Runnable onIdle) {
         this.channel = channel;
         this.timeoutNanos = timeoutNanos;
         this.onIdle = onIdle;
     }
 
     /** Starts counting from now. Call on the channel's loop. */
-    void start() {
+    public void start() {
         last = System.nanoTime();
         task = channel.eventLoop().schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Records traffic. */
-    void touch() {
+    public void touch() {
         last = System.nanoTime();
     }
 
     /** Stops the timer (the connection closed). */
-    void cancel() {
+    public void cancel() {
         ScheduledFuture<?> t = task;
         task = null;
         if (t != null) {
