@@ -125,7 +125,12 @@ class SupervisorTest {
         assertThat(LineClient.ask(port("fixed"), "x", IO)).isEqualTo("f2 x");
         assertThat(service("same")).isSameAs(same);
         assertThat(LineClient.ask(port("new"), "x", IO)).isEqualTo("n x");
-        assertThatThrownBy(() -> LineClient.ask(gonePort, "x", IO)).isInstanceOf(ConnectException.class);
+        // The kernel may hand the port "gone" freed to a service started after it ("new" or the
+        // restarted "fixed" ask for port 0): only a port no running service holds must refuse.
+        if (supervisor.running().stream().noneMatch(x -> x.spec().name().equals("gone"))
+                && port("new") != gonePort && port("fixed") != gonePort) {
+            assertThatThrownBy(() -> LineClient.ask(gonePort, "x", IO)).isInstanceOf(ConnectException.class);
+        }
         assertThat(supervisor.running()).extracting(x -> x.spec().name()).containsExactly("live", "fixed", "same", "new");
     }
 
