@@ -20,6 +20,11 @@ interface LbListener extends AutoCloseable {
     /** {@code tcp} or {@code udp}, for endpoint URLs. */
     String scheme();
 
+    /** Whether the native engine ({@link NativeTcpListener}) serves it, not Netty. */
+    default boolean nativeEngine() {
+        return false;
+    }
+
     /** Stops receiving; what was accepted before is left alone. */
     @Override
     void close();

@@ -4,7 +4,9 @@ import dev.portico.core.lifecycle.Reconfigurable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.LinuxNet;
 import dev.portico.core.transport.TcpListener;
+import dev.portico.core.transport.Transport;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.Pool;
@@ -90,6 +92,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private final Map<String, BackendGroup> groups = new LinkedHashMap<>();
     private final Map<HostPort, LbListener> listeners = new LinkedHashMap<>();
     private final LbShared shared;
+    private final NativeEngine engine = new NativeEngine();
     private final ChannelHandler initializer;
     private volatile Route route;
     private boolean started;
@@ -168,8 +171,11 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             groups.values().forEach(BackendGroup::close);
         }
         if (!grace.isZero() && !grace.isNegative()) {
+            long end = System.nanoTime() + grace.toNanos();
             channels.newCloseFuture().awaitUninterruptibly(grace.toMillis(), TimeUnit.MILLISECONDS);
+            engine.awaitIdle(Math.max(0, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())));
         }
+        engine.closeAll();
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         log.info("{}: stopped", name);
     }
@@ -360,18 +366,27 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             throw new IllegalArgumentException(name + ": the protocol cannot change from " + route.config().protocol()
                     + " to " + next.protocol() + " without a restart");
         }
-        List<LbListener> opened = new ArrayList<>();
+        Map<HostPort, LbListener> opened = new LinkedHashMap<>();
+        List<LbListener> replaced = new ArrayList<>();
         try {
             for (HostPort hp : next.listen()) {
-                if (!listeners.containsKey(hp)) {
-                    opened.add(bind(hp, next.protocol()));
+                LbListener current = listeners.get(hp);
+                if (current == null) {
+                    opened.put(hp, bind(hp, hp, next));
+                } else if (next.protocol() == LbProtocol.TCP && current.nativeEngine() != nativeEngine(next)) {
+                    // The new settings need the other engine (accept_proxy, say): a new listener
+                    // on the same port takes over; connections already accepted go on.
+                    InetSocketAddress at = current.localAddress();
+                    opened.put(hp, bind(hp, new HostPort(at.getAddress().getHostAddress(), at.getPort()), next));
+                    replaced.add(current);
                 }
             }
         } catch (IOException e) {
-            opened.forEach(LbListener::close);
+            opened.values().forEach(LbListener::close);
             throw e;
         }
-        opened.forEach(l -> listeners.put(l.requested(), l));
+        listeners.putAll(opened);
+        replaced.forEach(LbListener::close);
         listeners.entrySet().removeIf(e -> {
             if (next.listen().contains(e.getKey())) {
                 return false;
@@ -470,15 +485,39 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     }
 
     private LbListener bind(HostPort address) throws IOException {
-        return bind(address, route.config().protocol());
+        return bind(address, address, route.config());
     }
 
-    private LbListener bind(HostPort address, LbProtocol protocol) throws IOException {
-        LbListener l = protocol == LbProtocol.UDP
-                ? UdpListener.bind(context.transport(), context.workers(), address, shared)
-                : LbListener.tcp(TcpListener.bind(context.transport(), context.workers(), address,
-                        route.config().backlog(), initializer));
-        log.info("{}: listening on {} {} ({} sockets)", name, l.scheme(), l.localAddress(), l.sockets());
+    /**
+     * Whether TCP listeners of {@code config} are served by the native engine: on Linux with a
+     * native transport (where the FFM calls link), unless the service accepts PROXY headers
+     * (a Netty path only) or {@code -Dportico.lb.engine=netty} asks for Netty.
+     */
+    private boolean nativeEngine(LbConfig config) {
+        return config.protocol() == LbProtocol.TCP
+                && !"netty".equalsIgnoreCase(System.getProperty("portico.lb.engine", ""))
+                && context.transport().kind() != Transport.Kind.NIO
+                && LinuxNet.available()
+                && config.acceptProxy().isEmpty();
+    }
+
+    /** Binds {@code address} and keeps it as {@code requested}. */
+    private LbListener bind(HostPort requested, HostPort address, LbConfig config) throws IOException {
+        LbListener l;
+        if (config.protocol() == LbProtocol.UDP) {
+            l = UdpListener.bind(context.transport(), context.workers(), address, shared);
+        } else if (nativeEngine(config)) {
+            int workers = 0;
+            for (var ignored : context.workers()) {
+                workers++;
+            }
+            l = NativeTcpListener.bind(requested, address, workers, config.backlog(), shared, engine);
+        } else {
+            l = LbListener.tcp(TcpListener.bind(context.transport(), context.workers(), address,
+                    config.backlog(), initializer));
+        }
+        log.info("{}: listening on {} {} ({} sockets{})", name, l.scheme(), l.localAddress(), l.sockets(),
+                l.nativeEngine() ? ", native engine" : "");
         return l;
     }
 

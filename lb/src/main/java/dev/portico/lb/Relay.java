@@ -14,6 +14,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -289,7 +290,7 @@ final class Relay {
             if (!splicing) {
                 ((SocketChannelConfig) channel.config()).setAllowHalfClosure(false);
             }
-            if (channel instanceof EpollSocketChannel epoll && epoll.fd() instanceof Socket socket) {
+            if (channel instanceof UnixChannel unix && unix.fd() instanceof Socket socket) {
                 // Everything written was flushed (see afterFlush), so the socket can be shut down
                 // directly: Netty's shutdownOutput() fails its outbound buffer with a new
                 // ChannelOutputShutdownException, whose stack trace costs more than the syscall.

@@ -1,0 +1,646 @@
+package dev.portico.lb;
+
+import dev.portico.core.transport.LinuxNet;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.HealthState;
+import dev.portico.upstream.scheduler.SelectionContext;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One client connection of the native engine and the backend connection made for it, relayed
+ * both ways on their {@link NativeLoop}. The same rules as the Netty path ({@link FrontendHandler},
+ * {@link Dialer}, {@link Relay}):
+ *
+ * <ul>
+ *   <li>What the client has already sent is read at accept and goes out with the backend's
+ *       handshake; the backend socket then holds back its last handshake ACK to carry it.</li>
+ *   <li>A refused or timed-out connect, or a backend that closes before a byte went either way,
+ *       moves the client to the next host; the client sees nothing of it.</li>
+ *   <li>Backpressure: a direction stops reading while its peer holds unsent bytes (at most one
+ *       read's worth), and resumes when they are written.</li>
+ *   <li>Half-close: an end of input becomes a shutdown of the peer's output once every byte
+ *       before it is written; when both ends are done, both sockets are closed.</li>
+ *   <li>Splice: a direction that carries large reads moves through a pipe without entering the
+ *       JVM, as the service's {@code splice} setting says.</li>
+ *   <li>Connect and idle timeouts, checked by the loop's sweep.</li>
+ * </ul>
+ */
+final class NativeConnection {
+
+    private static final Logger log = LoggerFactory.getLogger(NativeConnection.class);
+
+    /** One socket of the pair and the bytes waiting to be written to it. */
+    private static final class Side {
+        final boolean backend;
+        int fd = -1;
+        boolean readable;
+        /** Epoll reported a FIN, hang-up or error: read until the end, not just until a short read. */
+        boolean hupSeen;
+        boolean inputShut;
+        boolean outputShut;
+        boolean shutAfterFlush;
+        boolean outArmed;
+        /** Bytes read from this socket. */
+        long bytesRead;
+        /** Bytes waiting to be written to this socket: malloc'd, or 0. */
+        long pending;
+        int pendingOffset;
+        int pendingLength;
+        /** Splicing from this socket: the pipe's ends and what sits in it. */
+        int pipeIn = -1;
+        int pipeOut = -1;
+        long inPipe;
+        long largeRun;
+
+        Side(boolean backend) {
+            this.backend = backend;
+        }
+
+        /** Whether bytes read from this side wait in its pipe, or bytes copied for it wait to be written. */
+        boolean holding() {
+            return pendingLength > 0 || inPipe > 0;
+        }
+    }
+
+    final int generation;
+    private final NativeLoop loop;
+    private final int slot;
+    private final Route route;
+    private final InetSocketAddress clientAddress;
+    private final SelectionContext selection;
+    private final Side client = new Side(false);
+    private Side backend = new Side(true);
+    private Backend host;
+    private List<Backend> tried = List.of();
+    private int attemptsLeft;
+    private boolean connecting;
+    private boolean closed;
+    private long connectDeadline;
+    private long lastActive;
+    /** Bytes a direction carries in large reads before it is spliced; -1 for never. */
+    private final long spliceAfter;
+
+    private NativeConnection(NativeLoop loop, Route route, InetSocketAddress clientAddress) {
+        this.loop = loop;
+        this.route = route;
+        this.clientAddress = clientAddress;
+        this.selection = SelectionContext.ofClient(clientAddress);
+        this.attemptsLeft = route.config().attempts(route.group().pool().members().size());
+        this.spliceAfter = route.config().splice().threshold();
+        this.slot = loop.register(this);
+        this.generation = loop.nextGeneration();
+    }
+
+    /** A connection was accepted on {@code loop}: admit it, read what is waiting, dial. */
+    static void accept(NativeLoop loop, int fd, InetSocketAddress peer) {
+        Route route = loop.shared.route().get();
+        LbMetrics metrics = loop.shared.metrics();
+        int open = metrics.opened();
+        int cap = route.config().maxConnections();
+        if (cap > 0 && open > cap) {
+            metrics.rejected();
+            log.debug("{}: refusing {}: {} connections open (limit {})", loop.shared.name(), peer, open - 1, cap);
+            LinuxNet.close(loop.errno, fd);
+            metrics.closed();
+            return;
+        }
+        NativeConnection c = new NativeConnection(loop, route, peer);
+        c.client.fd = fd;
+        c.lastActive = loop.now;
+        c.queueProxyHeader();
+        if (LinuxNet.epollCtl(loop.errno, loop.epfd(), LinuxNet.EPOLL_CTL_ADD, fd,
+                LinuxNet.EPOLLIN | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET,
+                NativeLoop.token(c.slot, c.generation, false)) < 0) {
+            log.warn("{}: cannot watch client {}: {}", loop.shared.name(), peer, LinuxNet.message(loop.errno.get()));
+            c.close();
+            return;
+        }
+        c.dial();
+    }
+
+    /**
+     * Queues the PROXY header for the backend, when the service sends one. The client is not read
+     * yet: most clients speak right after their handshake, so their first bytes are seldom there
+     * at accept, and a read that finds nothing costs as much as the one that follows the event.
+     */
+    private void queueProxyHeader() {
+        ProxyProtocol pp = route.config().proxyProtocol();
+        if (pp != ProxyProtocol.OFF) {
+            stash(backend, loop.buffer, writeProxyHeader(pp));
+        }
+    }
+
+    private int writeProxyHeader(ProxyProtocol pp) {
+        InetSocketAddress local;
+        if (LinuxNet.getsockname(loop.errno, client.fd, loop.sockaddr) == 0) {
+            local = LinuxNet.readSockaddr(loop.sockaddr);
+        } else {
+            local = new InetSocketAddress(0);
+        }
+        ByteBuf h = ProxyHeader.encode(pp, clientAddress, local, UnpooledByteBufAllocator.DEFAULT);
+        try {
+            int len = h.readableBytes();
+            MemorySegment dst = MemorySegment.ofAddress(loop.buffer).reinterpret(len);
+            for (int i = 0; i < len; i++) {
+                dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, h.getByte(h.readerIndex() + i));
+            }
+            return len;
+        } finally {
+            h.release();
+        }
+    }
+
+    // ---- connecting ----------------------------------------------------------------------------
+
+    /** Tries hosts until one connect is under way, or none is left. */
+    private void dial() {
+        while (!closed) {
+            if (attemptsLeft == 0) {
+                exhausted("tried " + tried.size() + " host(s) of group " + route.group().name() + ", all failed");
+                return;
+            }
+            Optional<Backend> pick = route.group().pick(selection, tried, route.config().maxPerBackend());
+            if (pick.isEmpty()) {
+                exhausted(tried.isEmpty()
+                        ? "no host of group " + route.group().name() + " is available"
+                        : "tried " + tried.size() + " host(s) of group " + route.group().name() + ", none left");
+                return;
+            }
+            Backend h = pick.get();
+            attemptsLeft--;
+            if (tried.isEmpty()) {
+                tried = List.of(h);
+            } else {
+                List<Backend> more = new ArrayList<>(tried);
+                more.add(h);
+                tried = more;
+            }
+            host = h;
+            h.onConnectStart();
+            String failure = connect(h);
+            if (failure == null) {
+                return;
+            }
+            connectFailed(failure);
+        }
+    }
+
+    /** Starts connecting to {@code h}; null when under way (or done), else why it failed at once. */
+    private String connect(Backend h) {
+        InetSocketAddress target;
+        try {
+            target = loop.target(h.address());
+        } catch (RuntimeException e) {
+            return "cannot resolve " + h.address() + ": " + e.getMessage();
+        }
+        if (target.isUnresolved()) {
+            return "cannot resolve " + h.address();
+        }
+        LinuxNet.Errno e = loop.errno;
+        int family = target.getAddress() instanceof Inet4Address ? LinuxNet.AF_INET : LinuxNet.AF_INET6;
+        int fd = LinuxNet.socket(e, family, LinuxNet.SOCK_STREAM | LinuxNet.SOCK_NONBLOCK | LinuxNet.SOCK_CLOEXEC);
+        if (fd < 0) {
+            return "socket: " + LinuxNet.message(e.get());
+        }
+        LinuxNet.setInt(e, fd, LinuxNet.IPPROTO_TCP, LinuxNet.TCP_NODELAY, 1);
+        if (backend.pendingLength > 0) {
+            // Bytes are ready: the handshake's last ACK waits and leaves with them.
+            LinuxNet.setInt(e, fd, LinuxNet.IPPROTO_TCP, LinuxNet.TCP_QUICKACK, 0);
+        }
+        int len = LinuxNet.writeSockaddr(loop.sockaddr, family, target.getAddress(), target.getPort());
+        if (LinuxNet.connect(e, fd, loop.sockaddr, len) < 0 && e.get() != LinuxNet.EINPROGRESS) {
+            String why = LinuxNet.message(e.get());
+            LinuxNet.close(e, fd);
+            return why;
+        }
+        backend.fd = fd;
+        connecting = true;
+        connectDeadline = loop.now + route.config().connectTimeout().toNanos();
+        if (backend.pendingLength > 0) {
+            // On loopback and near backends the handshake is often over already: try the send.
+            long m = LinuxNet.send(e, fd, backend.pending + backend.pendingOffset, backend.pendingLength);
+            if (m >= 0) {
+                connecting = false;
+                consumed(backend, m);
+            } else if (e.get() != LinuxNet.EAGAIN) {
+                String why = LinuxNet.message(e.get());
+                abandonConnect();
+                return why;
+            }
+        }
+        int events = LinuxNet.EPOLLIN | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET;
+        if (connecting || backend.pendingLength > 0) {
+            events |= LinuxNet.EPOLLOUT;
+            backend.outArmed = true;
+        }
+        if (LinuxNet.epollCtl(e, loop.epfd(), LinuxNet.EPOLL_CTL_ADD, fd, events,
+                NativeLoop.token(slot, generation, true)) < 0) {
+            String why = "epoll_ctl: " + LinuxNet.message(e.get());
+            abandonConnect();
+            return why;
+        }
+        if (!connecting) {
+            connected();
+        }
+        return null;
+    }
+
+    /** Gives up a connect under way; the bytes waiting for the backend stay for the next host. */
+    private void abandonConnect() {
+        if (backend.fd >= 0) {
+            LinuxNet.close(loop.errno, backend.fd);
+            backend.fd = -1;
+        }
+        backend.outArmed = false;
+        backend.readable = false;
+        connecting = false;
+    }
+
+    private void connectFailed(String why) {
+        Backend h = host;
+        host = null;
+        h.onConnectFailed(why);
+        loop.shared.metrics().failover();
+        log.debug("connect to {} for {} failed: {}; {} attempt(s) left", h, clientAddress, why, attemptsLeft);
+    }
+
+    private void connected() {
+        lastActive = loop.now;
+        if (spliceAfter == 0) {
+            startSplice(client);
+            startSplice(backend);
+        }
+        pump();
+    }
+
+    /** The backend sent its FIN or reset before a single byte went either way: try the next host. */
+    private boolean redispatch() {
+        if (backend.bytesRead != 0 || client.bytesRead != 0 || client.inputShut || closed) {
+            return false;
+        }
+        Backend h = host;
+        h.markHealth(HealthState.DOWN, "closed the connection before any byte");
+        h.onClosed(0, 0);
+        loop.shared.metrics().failover();
+        log.debug("{} closed {}'s connection before any byte; {} attempt(s) left", h, clientAddress, attemptsLeft);
+        host = null;
+        discard(backend);
+        backend = new Side(true);
+        ProxyProtocol pp = route.config().proxyProtocol();
+        if (pp != ProxyProtocol.OFF) {
+            stash(backend, loop.buffer, writeProxyHeader(pp));
+        }
+        dial();
+        return true;
+    }
+
+    private void exhausted(String why) {
+        loop.shared.metrics().noBackend();
+        loop.shared.noBackendLog().warn("{}: no backend for client {}: {}; closing it", loop.shared.name(),
+                clientAddress, why);
+        close();
+    }
+
+    // ---- events --------------------------------------------------------------------------------
+
+    /** Epoll reported {@code mask} for one of the two sockets. */
+    void onEvent(boolean fromBackend, int mask) {
+        if (closed) {
+            return;
+        }
+        Side s = fromBackend ? backend : client;
+        if (fromBackend && connecting) {
+            if ((mask & (LinuxNet.EPOLLOUT | LinuxNet.EPOLLERR | LinuxNet.EPOLLHUP)) == 0) {
+                return;
+            }
+            if ((mask & (LinuxNet.EPOLLERR | LinuxNet.EPOLLHUP)) != 0) {
+                int err = LinuxNet.getInt(loop.errno, s.fd, LinuxNet.SOL_SOCKET, LinuxNet.SO_ERROR);
+                if (err != 0 || (mask & LinuxNet.EPOLLOUT) == 0) {
+                    abandonConnect();
+                    connectFailed(err > 0 ? LinuxNet.message(err) : "connect failed");
+                    dial();
+                    return;
+                }
+            }
+            connecting = false;
+            // EPOLLOUT stays armed: with nothing held for the backend an output event costs no
+            // call, and its ACKs mostly arrive with its answers anyway.
+            noteEvent(s, mask);
+            connected();
+            return;
+        }
+        noteEvent(s, mask);
+        pump();
+    }
+
+    private static void noteEvent(Side s, int mask) {
+        if ((mask & (LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLHUP | LinuxNet.EPOLLERR)) != 0) {
+            s.hupSeen = true;
+            s.readable = true;
+        } else if ((mask & LinuxNet.EPOLLIN) != 0) {
+            s.readable = true;
+        }
+    }
+
+    /** Moves whatever can move, both ways, then closes the pair when both directions are done. */
+    private void pump() {
+        if (closed || connecting || backend.fd < 0) {
+            return;
+        }
+        relay(client, backend);
+        if (!closed) {
+            relay(backend, client);
+        }
+        if (!closed && client.inputShut && backend.inputShut && !client.holding() && !backend.holding()) {
+            close();
+        }
+    }
+
+    /** Writes what {@code dst} holds, then copies or splices from {@code src} while {@code dst} takes it. */
+    private void relay(Side src, Side dst) {
+        if ((dst.pendingLength > 0 || src.inPipe > 0) && !flush(dst, src)) {
+            return;
+        }
+        while (src.readable && !src.inputShut && !closed) {
+            if (src.pipeIn >= 0) {
+                if (!spliceStep(src, dst)) {
+                    return;
+                }
+                continue;
+            }
+            long n = LinuxNet.recv(loop.errno, src.fd, loop.buffer, NativeLoop.BUFFER);
+            if (n > 0) {
+                src.bytesRead += n;
+                lastActive = loop.now;
+                long m = LinuxNet.send(loop.errno, dst.fd, loop.buffer, n);
+                if (m < 0) {
+                    if (loop.errno.get() != LinuxNet.EAGAIN) {
+                        failed(dst, loop.errno.get());
+                        return;
+                    }
+                    m = 0;
+                }
+                if (m < n) {
+                    stash(dst, loop.buffer + m, (int) (n - m));
+                    armOut(dst);
+                    return;
+                }
+                src.largeRun = n >= Splice.AUTO_LARGE_READ ? src.largeRun + n : 0;
+                if (spliceAfter > 0 && src.largeRun >= spliceAfter) {
+                    startSplice(src);
+                }
+                if (n < NativeLoop.BUFFER && !src.hupSeen) {
+                    // A short read emptied the socket. Bytes (or a FIN) that arrive after it make
+                    // epoll report the socket again, so no read is spent to hear EAGAIN.
+                    src.readable = false;
+                    return;
+                }
+            } else if (n == 0) {
+                endOfInput(src, dst);
+                return;
+            } else {
+                int code = loop.errno.get();
+                if (code == LinuxNet.EAGAIN) {
+                    src.readable = false;
+                    return;
+                }
+                if (code != LinuxNet.EINTR) {
+                    failed(src, code);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void endOfInput(Side src, Side dst) {
+        src.inputShut = true;
+        src.readable = false;
+        if (src.backend && redispatch()) {
+            return;
+        }
+        if (dst.pendingLength > 0 || src.inPipe > 0) {
+            dst.shutAfterFlush = true;
+        } else if (dst.inputShut && src.pendingLength == 0 && dst.inPipe == 0) {
+            // Both ends are done and nothing is held: close() below sends the FIN, a shutdown
+            // first would only cost a call.
+            close();
+        } else if (!dst.outputShut) {
+            dst.outputShut = true;
+            LinuxNet.shutdown(loop.errno, dst.fd, LinuxNet.SHUT_WR);
+        }
+    }
+
+    /**
+     * Writes what {@code dst} holds (copied bytes, or bytes in {@code src}'s pipe).
+     *
+     * @return true when nothing is left
+     */
+    private boolean flush(Side dst, Side src) {
+        LinuxNet.Errno e = loop.errno;
+        while (dst.pendingLength > 0) {
+            long m = LinuxNet.send(e, dst.fd, dst.pending + dst.pendingOffset, dst.pendingLength);
+            if (m > 0) {
+                consumed(dst, m);
+                lastActive = loop.now;
+            } else if (m < 0 && e.get() == LinuxNet.EAGAIN) {
+                armOut(dst);
+                return false;
+            } else if (m < 0 && e.get() != LinuxNet.EINTR) {
+                failed(dst, e.get());
+                return false;
+            }
+        }
+        while (src.inPipe > 0) {
+            long m = LinuxNet.splice(e, src.pipeIn, dst.fd, src.inPipe);
+            if (m > 0) {
+                src.inPipe -= m;
+                lastActive = loop.now;
+            } else if (m < 0 && e.get() == LinuxNet.EAGAIN) {
+                armOut(dst);
+                return false;
+            } else if (m < 0 && e.get() != LinuxNet.EINTR) {
+                failed(dst, e.get());
+                return false;
+            }
+        }
+        if (dst.outArmed) {
+            disarmOut(dst);
+        }
+        if (dst.shutAfterFlush && !dst.outputShut) {
+            dst.shutAfterFlush = false;
+            dst.outputShut = true;
+            LinuxNet.shutdown(e, dst.fd, LinuxNet.SHUT_WR);
+        }
+        return true;
+    }
+
+    // ---- splice --------------------------------------------------------------------------------
+
+    private void startSplice(Side src) {
+        long fds = LinuxNet.pipe(loop.errno);
+        if (fds < 0) {
+            return; // no pipe (descriptor limit): keep copying
+        }
+        src.pipeIn = (int) (fds >>> 32);
+        src.pipeOut = (int) fds;
+        loop.shared.metrics().spliced();
+    }
+
+    /**
+     * One splice from {@code src} into its pipe, then from the pipe to {@code dst}.
+     *
+     * @return false when the loop should stop (nothing to read, peer full, or the end)
+     */
+    private boolean spliceStep(Side src, Side dst) {
+        LinuxNet.Errno e = loop.errno;
+        long n = LinuxNet.splice(e, src.fd, src.pipeOut, NativeLoop.BUFFER);
+        if (n > 0) {
+            src.bytesRead += n;
+            src.inPipe += n;
+            lastActive = loop.now;
+            return flush(dst, src);
+        }
+        if (n == 0) {
+            endOfInput(src, dst);
+            return false;
+        }
+        int code = e.get();
+        if (code == LinuxNet.EAGAIN) {
+            // Either the socket is drained or the pipe is full; the pipe was flushed above, so
+            // it is the socket.
+            src.readable = false;
+            return false;
+        }
+        if (code != LinuxNet.EINTR) {
+            failed(src, code);
+            return false;
+        }
+        return true;
+    }
+
+    // ---- buffers and epoll ---------------------------------------------------------------------
+
+    /** Keeps {@code length} bytes from {@code address} to write to {@code s} later. */
+    private static void stash(Side s, long address, int length) {
+        long buf = LinuxNet.malloc(Math.max(length, 1));
+        LinuxNet.copy(address, buf, length);
+        s.pending = buf;
+        s.pendingOffset = 0;
+        s.pendingLength = length;
+    }
+
+    private static void consumed(Side s, long m) {
+        s.pendingOffset += (int) m;
+        s.pendingLength -= (int) m;
+        if (s.pendingLength == 0 && s.pending != 0) {
+            LinuxNet.free(s.pending);
+            s.pending = 0;
+            s.pendingOffset = 0;
+        }
+    }
+
+    private void armOut(Side s) {
+        if (!s.outArmed) {
+            s.outArmed = true;
+            LinuxNet.epollCtl(loop.errno, loop.epfd(), LinuxNet.EPOLL_CTL_MOD, s.fd,
+                    LinuxNet.EPOLLIN | LinuxNet.EPOLLOUT | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET,
+                    NativeLoop.token(slot, generation, s.backend));
+        }
+    }
+
+    private void disarmOut(Side s) {
+        s.outArmed = false;
+        LinuxNet.epollCtl(loop.errno, loop.epfd(), LinuxNet.EPOLL_CTL_MOD, s.fd,
+                LinuxNet.EPOLLIN | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET, NativeLoop.token(slot, generation, s.backend));
+    }
+
+    // ---- ends ----------------------------------------------------------------------------------
+
+    /** A read or write on {@code s} failed with {@code code} (a reset, mostly). */
+    private void failed(Side s, int code) {
+        if (s.backend) {
+            loop.shared.metrics().backendError();
+            if (redispatch()) {
+                return;
+            }
+        }
+        log.debug("{} {} failed: {}", s.backend ? "backend" : "client", s.backend ? host : clientAddress,
+                LinuxNet.message(code));
+        close();
+    }
+
+    /** Called by the loop's sweep: connect and idle timeouts. */
+    void checkDeadlines() {
+        if (closed) {
+            return;
+        }
+        long now = loop.now;
+        if (connecting) {
+            if (now - connectDeadline >= 0) {
+                abandonConnect();
+                connectFailed("connect timed out after " + route.config().connectTimeout().toMillis() + " ms");
+                dial();
+            }
+            return;
+        }
+        long idle = route.config().idleTimeout().toNanos();
+        if (idle > 0 && now - lastActive >= idle) {
+            log.debug("{}: closing {} after {} idle", loop.shared.name(), clientAddress, route.config().idleTimeout());
+            close();
+        }
+    }
+
+    /** Closes both sockets and settles the counts. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (client.fd >= 0) {
+            LinuxNet.close(loop.errno, client.fd);
+            client.fd = -1;
+        }
+        freeBuffers(client);
+        if (host != null) {
+            host.onClosed(backend.bytesRead, client.bytesRead);
+            host = null;
+        }
+        discard(backend);
+        loop.shared.metrics().closed();
+        loop.release(slot);
+    }
+
+    /** Closes a side's socket and pipe and frees what it held (its pending bytes are moved out first where kept). */
+    private void discard(Side s) {
+        if (s.fd >= 0) {
+            LinuxNet.close(loop.errno, s.fd);
+            s.fd = -1;
+        }
+        freeBuffers(s);
+    }
+
+    private void freeBuffers(Side s) {
+        if (s.pending != 0) {
+            LinuxNet.free(s.pending);
+            s.pending = 0;
+            s.pendingLength = 0;
+        }
+        if (s.pipeIn >= 0) {
+            LinuxNet.close(loop.errno, s.pipeIn);
+            LinuxNet.close(loop.errno, s.pipeOut);
+            s.pipeIn = -1;
+            s.pipeOut = -1;
+            s.inPipe = 0;
+        }
+    }
+}
