@@ -196,6 +196,11 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         return listeners.values().stream().map(LbListener::localAddress).toList();
     }
 
+    /** Whether the native engine serves each listener, in config order. */
+    synchronized List<Boolean> nativePerListener() {
+        return listeners.values().stream().map(LbListener::nativeEngine).toList();
+    }
+
     /** The number of sockets behind each listener, in config order (one per event loop with SO_REUSEPORT). */
     synchronized List<Integer> socketsPerListener() {
         return listeners.values().stream().map(LbListener::sockets).toList();

@@ -10,7 +10,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -182,25 +181,7 @@ public final class BatchedUdpSocket implements AutoCloseable {
     }
 
     private static int writeSockaddr(MemorySegment sa, int family, InetAddress ip, int port) {
-        sa.fill((byte) 0);
-        sa.set(ValueLayout.JAVA_SHORT, 0, (short) family);
-        sa.set(NET_SHORT, 2, (short) port);
-        byte[] raw = ip.getAddress();
-        if (family == AF_INET) {
-            MemorySegment.copy(raw, 0, sa, ValueLayout.JAVA_BYTE, 4, 4);
-            return 16;
-        }
-        if (raw.length == 4) {
-            // An IPv4 address on an IPv6 socket: the mapped form ::ffff:a.b.c.d.
-            sa.set(ValueLayout.JAVA_SHORT_UNALIGNED, 18, (short) -1);
-            MemorySegment.copy(raw, 0, sa, ValueLayout.JAVA_BYTE, 20, 4);
-        } else {
-            MemorySegment.copy(raw, 0, sa, ValueLayout.JAVA_BYTE, 8, 16);
-            if (ip instanceof Inet6Address v6) {
-                sa.set(ValueLayout.JAVA_INT_UNALIGNED, 24, v6.getScopeId());
-            }
-        }
-        return SOCKADDR_SIZE;
+        return LinuxNet.writeSockaddr(sa, family, ip, port);
     }
 
     /** The address bound, with the real port when 0 was asked for. */
