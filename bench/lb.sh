@@ -17,7 +17,8 @@
 #   NO_BUILD=1 to reuse lb/target as built (after a build of your own)
 #   PORTICO_CLASSES [lb/target/classes: another build of the lb module's classes, e.g. an older commit's, for A/B runs]
 #   HAPROXY_OPTIONS [none: more lines for HAProxy's defaults section, e.g. "option splice-auto"]
-#   PORTICO_ARGS [none: more BenchMain flags, e.g. "--splice on"]  PORTICO_JAVA_OPTS [none: more JVM flags, e.g. JFR]
+#   PORTICO_ARGS [none: more BenchMain flags, e.g. "--splice on"]  PORTICO_JAVA_OPTS [none: more JVM flags, e.g. JFR,
+#     or -Dportico.lb.engine=netty to measure the Netty path instead of the native engine]
 #   BENCH_DIR [a new /tmp/portico-lb-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
 set -euo pipefail
 

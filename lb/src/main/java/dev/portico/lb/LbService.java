@@ -152,7 +152,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         }
         log.info("{}: balancing to group {} with {}", name, route.group().name(), route.group().scheduler().name());
         LbConfig c = route.config();
-        if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF
+        if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF && !nativeEngine(c)
                 && !EpollSocketChannel.class.isAssignableFrom(context.transport().socketChannel())) {
             log.info("{}: splice: {} needs the epoll transport; on {} every connection is copied", name, c.splice(),
                     context.transport().kind());
