@@ -7,6 +7,7 @@
 # See bench/README.md.
 #
 #   bench/lb.sh                                   # every scenario, 10 s a run
+#   ROUNDS=3 bench/lb.sh                          # three rounds, order alternating, median ratios
 #   DURATION=5s bench/lb.sh                       # quicker
 #   SCENARIOS=keepalive,close bench/lb.sh         # a few scenarios
 #
@@ -27,6 +28,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-30s}
+ROUNDS=${ROUNDS:-1}
 SCENARIOS=${SCENARIOS:-keepalive,close,bulk}
 TARGETS=${TARGETS:-haproxy,portico}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -316,12 +318,27 @@ TABLE=$OUT_DIR/lb-$STAMP.md
 start_origin o1 "$PORT_O1"
 start_origin o2 "$PORT_O2"
 
-for target in haproxy portico; do
-  [[ ,$TARGETS, == *,$target,* ]] || continue
-  "start_$target"
-  check_serves "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")" "$target"
-  measure "$target" "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")"
-  stop_pid "$BALANCER_PID"
+declare -A RATIOS
+for ((round = 1; round <= ROUNDS; round++)); do
+  # Rounds alternate which balancer goes first, so a drift of the machine does not favour one.
+  order="haproxy portico"
+  ((round % 2 == 0)) && order="portico haproxy"
+  for target in $order; do
+    [[ ,$TARGETS, == *,$target,* ]] || continue
+    "start_$target"
+    check_serves "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")" "$target"
+    measure "$target" "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")"
+    stop_pid "$BALANCER_PID"
+  done
+  for def in "${ALL_SCENARIOS[@]}"; do
+    IFS='|' read -r name _ <<<"$def"
+    selected "$name" || continue
+    h=${RESULT[haproxy.$name]:-} p=${RESULT[portico.$name]:-}
+    if [[ -n $h && -n $p && $h != 0 ]]; then
+      RATIOS[$name]+="$(awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f ", a / b}')"
+    fi
+  done
+  ((ROUNDS > 1)) && log "round $round of $ROUNDS done: ratios so far $(for k in "${!RATIOS[@]}"; do printf '%s [%s] ' "$k" "${RATIOS[$k]% }"; done)"
 done
 
 {
@@ -348,5 +365,19 @@ done
       "${P99[portico.$name]:--}" "${CPU[portico.$name]:--}" "${COST[haproxy.$name]:--}" "${COST[portico.$name]:--}" \
       "${ERRORS[haproxy.$name]:--}" "${ERRORS[portico.$name]:--}"
   done
+  if ((ROUNDS > 1)); then
+    echo
+    echo "The table shows the last round. Portico / HAProxy in each of the $ROUNDS rounds (odd rounds HAProxy first, even rounds Portico first):"
+    echo
+    echo "| scenario | per round | median |"
+    echo "|---|---|---:|"
+    for def in "${ALL_SCENARIOS[@]}"; do
+      IFS='|' read -r name _ <<<"$def"
+      selected "$name" || continue
+      [[ -n ${RATIOS[$name]:-} ]] || continue
+      median=$(tr ' ' '\n' <<<"${RATIOS[$name]}" | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
+      printf '| %s | %s | %s× |\n' "$name" "${RATIOS[$name]% }" "$median"
+    done
+  fi
 } | tee "$TABLE"
 log "table: $TABLE; raw wrk output: $RAW"
