@@ -117,6 +117,26 @@ final class Dialer {
         new Attempts(client, route, source, dataWaiting, outcome).next();
     }
 
+    /** Why no host could be picked, for the log line. */
+    static String noneLeft(Route route, int tried) {
+        return tried == 0
+                ? "no host of group " + route.group().name() + " is available"
+                : "tried " + tried + " host(s) of group " + route.group().name() + ", none left";
+    }
+
+    /**
+     * {@code tried} with one more host. Most connections try one host, so the list is small and
+     * only made into a growable one on the first retry.
+     */
+    static List<Backend> plus(List<Backend> tried, Backend host) {
+        if (tried.isEmpty()) {
+            return List.of(host);
+        }
+        List<Backend> more = new ArrayList<>(tried);
+        more.add(host);
+        return more;
+    }
+
     /** The address to connect to: IP literals are used as is, names are resolved by Netty at connect time. */
     static InetSocketAddress connectAddress(HostPort address) {
         String host = address.host();
@@ -174,20 +194,12 @@ final class Dialer {
             }
             Optional<Backend> pick = route.group().pick(selection, tried, route.config().maxPerBackend());
             if (pick.isEmpty()) {
-                outcome.exhausted(tried.isEmpty()
-                        ? "no host of group " + route.group().name() + " is available"
-                        : "tried " + tried.size() + " host(s) of group " + route.group().name() + ", none left");
+                outcome.exhausted(noneLeft(route, tried.size()));
                 return;
             }
             Backend host = pick.get();
             left--;
-            if (tried.isEmpty()) {
-                tried = List.of(host);
-            } else {
-                List<Backend> more = new ArrayList<>(tried);
-                more.add(host);
-                tried = more;
-            }
+            tried = plus(tried, host);
             host.onConnectStart();
             current = host;
             ChannelFuture connect;

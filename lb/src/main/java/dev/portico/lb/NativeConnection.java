@@ -12,7 +12,6 @@ import org.slf4j.LoggerFactory;
 import java.lang.foreign.MemorySegment;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -171,20 +170,12 @@ final class NativeConnection {
             }
             Optional<Backend> pick = route.group().pick(selection, tried, route.config().maxPerBackend());
             if (pick.isEmpty()) {
-                exhausted(tried.isEmpty()
-                        ? "no host of group " + route.group().name() + " is available"
-                        : "tried " + tried.size() + " host(s) of group " + route.group().name() + ", none left");
+                exhausted(Dialer.noneLeft(route, tried.size()));
                 return;
             }
             Backend h = pick.get();
             attemptsLeft--;
-            if (tried.isEmpty()) {
-                tried = List.of(h);
-            } else {
-                List<Backend> more = new ArrayList<>(tried);
-                more.add(h);
-                tried = more;
-            }
+            tried = Dialer.plus(tried, h);
             host = h;
             h.onConnectStart();
             String failure = connect(h);
@@ -449,29 +440,17 @@ final class NativeConnection {
         LinuxNet.Errno e = loop.errno;
         while (dst.pendingLength > 0) {
             long m = LinuxNet.send(e, dst.fd, dst.pending + dst.pendingOffset, dst.pendingLength);
-            if (m > 0) {
-                consumed(dst, m);
-                lastActive = loop.now;
-            } else if (m < 0 && e.get() == LinuxNet.EAGAIN) {
-                armOut(dst);
-                return false;
-            } else if (m < 0 && e.get() != LinuxNet.EINTR) {
-                failed(dst, e.get());
+            if (!wrote(dst, m)) {
                 return false;
             }
+            consumed(dst, Math.max(0, m));
         }
         while (src.inPipe > 0) {
             long m = LinuxNet.splice(e, src.pipeIn, dst.fd, src.inPipe);
-            if (m > 0) {
-                src.inPipe -= m;
-                lastActive = loop.now;
-            } else if (m < 0 && e.get() == LinuxNet.EAGAIN) {
-                armOut(dst);
-                return false;
-            } else if (m < 0 && e.get() != LinuxNet.EINTR) {
-                failed(dst, e.get());
+            if (!wrote(dst, m)) {
                 return false;
             }
+            src.inPipe -= Math.max(0, m);
         }
         if (dst.outArmed) {
             disarmOut(dst);
@@ -480,6 +459,28 @@ final class NativeConnection {
             dst.shutAfterFlush = false;
             dst.outputShut = true;
             LinuxNet.shutdown(e, dst.fd, LinuxNet.SHUT_WR);
+        }
+        return true;
+    }
+
+    /**
+     * Judges a write (send or splice) of {@code m} bytes to {@code dst}.
+     *
+     * @return true to write on; false when {@code dst} is full (EPOLLOUT is armed) or failed
+     */
+    private boolean wrote(Side dst, long m) {
+        if (m > 0) {
+            lastActive = loop.now;
+            return true;
+        }
+        int code = m < 0 ? loop.errno.get() : LinuxNet.EINTR;
+        if (code == LinuxNet.EAGAIN) {
+            armOut(dst);
+            return false;
+        }
+        if (code != LinuxNet.EINTR) {
+            failed(dst, code);
+            return false;
         }
         return true;
     }

@@ -150,6 +150,8 @@ final class Relay {
         /** Bytes read in the current unbroken run of large reads (see {@link Splice#AUTO}). */
         private long largeRun;
         private boolean inputShut;
+        /** The client was handed back for another host; set once. */
+        private boolean handedBack;
 
         Side(String role, Channel channel) {
             this.role = role;
@@ -230,6 +232,13 @@ final class Relay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
+                if (this == backend && bytesRead() == 0 && client.bytesRead() == 0 && !client.inputShut
+                        && closedBeforeAnyByte()) {
+                    // A FIN before any byte (a backend closing its listener with this connection
+                    // just accepted): the client goes to the next host, as after a reset.
+                    channel.close();
+                    return;
+                }
                 inputShut = true;
                 if (splicing) {
                     drainAfterSplice();
@@ -309,6 +318,9 @@ final class Relay {
          * host instead of closing it.
          */
         boolean closedBeforeAnyByte() {
+            if (handedBack) {
+                return true;
+            }
             if (this != backend || bytesRead() != 0 || client.bytesRead() != 0 || client.inputShut
                     || !client.channel.isActive() || redispatch == null) {
                 if (this == backend && client.channel.isActive()) {
@@ -316,6 +328,7 @@ final class Relay {
                 }
                 return false;
             }
+            handedBack = true;
             client.channel.config().setAutoRead(false);
             if (client.channel.pipeline().get("relay") != null) {
                 client.channel.pipeline().remove("relay");
