@@ -51,9 +51,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Splice(2): when and how the relay uses it</h2>
  * The {@code splice} setting ({@link Splice}; {@code auto} by default) lets the relay move a
- * direction's bytes socket to pipe to socket inside the kernel with Netty's
- * {@code EpollSocketChannel.spliceTo}, instead of reading them into pooled buffers and writing
- * them out. Measured on {@code bench/lb.sh}'s bulk row (100 MiB downloads through one worker), a
+ * direction's bytes socket to pipe to socket inside the kernel, instead of reading them into
+ * buffers and writing them out. The native engine ({@link NativeConnection}) does it with its own
+ * pipe per direction; the Netty path ({@link Relay}, with Netty's {@code EpollSocketChannel.spliceTo})
+ * is kept below but switched off, since that splice can lose the end of a stream (docs/decisions.md). Measured on {@code bench/lb.sh}'s bulk row (100 MiB downloads through one worker), a
  * spliced transfer costs about half the CPU per GB of a copied one (docs/decisions.md has the
  * figures), so long transfers are worth a pipe. How the earlier objections are met:
  * <ul>
@@ -152,10 +153,9 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         }
         log.info("{}: balancing to group {} with {}", name, route.group().name(), route.group().scheduler().name());
         LbConfig c = route.config();
-        if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF && !nativeEngine(c)
-                && !EpollSocketChannel.class.isAssignableFrom(context.transport().socketChannel())) {
-            log.info("{}: splice: {} needs the epoll transport; on {} every connection is copied", name, c.splice(),
-                    context.transport().kind());
+        if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF && !nativeEngine(c)) {
+            log.info("{}: splice: {} needs the native engine; on the Netty path every connection is copied", name,
+                    c.splice());
         }
     }
 

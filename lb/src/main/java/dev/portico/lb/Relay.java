@@ -232,10 +232,11 @@ final class Relay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
-                if (this == backend && bytesRead() == 0 && client.bytesRead() == 0 && !client.inputShut
-                        && closedBeforeAnyByte()) {
+                if (this == backend && !splicing && !client.splicing && bytesRead() == 0
+                        && client.bytesRead() == 0 && !client.inputShut && closedBeforeAnyByte()) {
                     // A FIN before any byte (a backend closing its listener with this connection
-                    // just accepted): the client goes to the next host, as after a reset.
+                    // just accepted): the client goes to the next host, as after a reset. Not
+                    // while splicing, whose byte counts catch up only as the pipe drains.
                     channel.close();
                     return;
                 }
