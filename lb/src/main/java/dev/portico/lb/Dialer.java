@@ -146,8 +146,8 @@ final class Dialer {
         return address.unresolved();
     }
 
-    /** {@link #connectAddress} for a backend, kept when it is an IP literal. */
-    private InetSocketAddress target(HostPort address) {
+    /** {@link #connectAddress} for a backend, kept when it is an IP literal; any thread. */
+    InetSocketAddress target(HostPort address) {
         InetSocketAddress known = literals.get(address);
         if (known != null) {
             return known;

@@ -5,11 +5,13 @@ import dev.portico.upstream.Backend;
 import dev.portico.upstream.HealthState;
 import dev.portico.upstream.scheduler.SelectionContext;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -21,8 +23,8 @@ import java.util.Optional;
  * {@link Dialer}, {@link Relay}):
  *
  * <ul>
- *   <li>What the client has already sent is read at accept and goes out with the backend's
- *       handshake; the backend socket then holds back its last handshake ACK to carry it.</li>
+ *   <li>A PROXY header for the backend goes out with its handshake: the backend socket holds
+ *       back its last handshake ACK to carry it. The client is read once it is connected.</li>
  *   <li>A refused or timed-out connect, or a backend that closes before a byte went either way,
  *       moves the client to the next host; the client sees nothing of it.</li>
  *   <li>Backpressure: a direction stops reading while its peer holds unsent bytes (at most one
@@ -148,12 +150,10 @@ final class NativeConnection {
         }
         ByteBuf h = ProxyHeader.encode(pp, clientAddress, local, UnpooledByteBufAllocator.DEFAULT);
         try {
-            int len = h.readableBytes();
-            MemorySegment dst = MemorySegment.ofAddress(loop.buffer).reinterpret(len);
-            for (int i = 0; i < len; i++) {
-                dst.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, h.getByte(h.readerIndex() + i));
-            }
-            return len;
+            byte[] bytes = ByteBufUtil.getBytes(h);
+            MemorySegment.copy(bytes, 0, MemorySegment.ofAddress(loop.buffer).reinterpret(bytes.length),
+                    ValueLayout.JAVA_BYTE, 0, bytes.length);
+            return bytes.length;
         } finally {
             h.release();
         }

@@ -9,8 +9,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -45,12 +43,16 @@ final class NativeLoop implements Runnable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment events;
     private final MemorySegment peer;
+    /** Where the loop reads its eventfd's counter. */
     private final MemorySegment wakeWord;
+    /** The 1 other threads write to the eventfd; never changed. */
+    private final MemorySegment wakeOne;
+    /** The errno of calls made by other threads, under this object's lock (the arena outlives them: see run). */
+    private final LinuxNet.Errno controlErrno;
     private final int epfd;
     private final int wakeFd;
     private final NativeEngine engine;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final Map<HostPort, InetSocketAddress> targets = new HashMap<>();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final Thread thread;
     private volatile int listenFd;
@@ -76,6 +78,9 @@ final class NativeLoop implements Runnable {
         this.peer = arena.allocate(LinuxNet.SOCKADDR_SIZE, 8);
         this.sockaddr = arena.allocate(LinuxNet.SOCKADDR_SIZE, 8);
         this.wakeWord = arena.allocate(8, 8);
+        this.wakeOne = arena.allocate(8, 8);
+        this.wakeOne.set(ValueLayout.JAVA_LONG, 0, 1L);
+        this.controlErrno = new LinuxNet.Errno(arena);
         this.buffer = arena.allocate(BUFFER, 64).address();
         int ep = LinuxNet.epollCreate(errno);
         int wake = ep < 0 ? -1 : LinuxNet.eventfd(errno);
@@ -118,8 +123,7 @@ final class NativeLoop implements Runnable {
             if (fd < 0 || dead) {
                 return;
             }
-            LinuxNet.Errno e = new LinuxNet.Errno(Arena.ofAuto());
-            LinuxNet.shutdown(e, fd, LinuxNet.SHUT_RDWR);
+            LinuxNet.shutdown(controlErrno, fd, LinuxNet.SHUT_RDWR);
         }
         execute(this::closeListener);
     }
@@ -149,12 +153,7 @@ final class NativeLoop implements Runnable {
                 return;
             }
             tasks.add(task);
-            LinuxNet.Errno e = Thread.currentThread() == thread ? errno : new LinuxNet.Errno(Arena.ofAuto());
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment one = a.allocate(ValueLayout.JAVA_LONG);
-                one.set(ValueLayout.JAVA_LONG, 0, 1L);
-                LinuxNet.write(e, wakeFd, one.address(), 8);
-            }
+            LinuxNet.write(controlErrno, wakeFd, wakeOne.address(), 8);
         }
     }
 
@@ -296,22 +295,13 @@ final class NativeLoop implements Runnable {
         return epfd;
     }
 
-    /** The address to connect to for a backend: IP literals parsed once, names looked up (and cached by the JDK). */
+    /**
+     * The address to connect to for a backend: IP literals from the service's dialer, which
+     * parses each once; a name is looked up here by the JDK's resolver (and its cache).
+     */
     InetSocketAddress target(HostPort address) {
-        InetSocketAddress known = targets.get(address);
-        if (known != null) {
-            return known;
-        }
-        InetSocketAddress literal = Dialer.connectAddress(address);
-        if (literal.isUnresolved()) {
-            // A name: the JDK's resolver (and its cache) looks it up on this thread.
-            return address.toAddress();
-        }
-        if (targets.size() > 4096) {
-            targets.clear();
-        }
-        targets.put(address, literal);
-        return literal;
+        InetSocketAddress a = shared.dialer().target(address);
+        return a.isUnresolved() ? address.toAddress() : a;
     }
 
     private void sweep() {
