@@ -1,8 +1,11 @@
 package dev.portico.proxy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 import dev.portico.web.http.ResponseHead;
@@ -10,7 +13,9 @@ import dev.portico.web.http.ResponseHead;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,6 +44,13 @@ final class ForwardHeaders {
     private static final AsciiString HOST = AsciiString.cached("Host");
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
+    private static final AsciiString CONNECTION = AsciiString.cached("Connection");
+    private static final AsciiString UPGRADE = AsciiString.cached("Upgrade");
+    private static final AsciiString UPGRADE_VALUE = AsciiString.cached("Upgrade");
+    private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
+    private static final byte[] HTTP_11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final short CRLF = ('\r' << 8) | '\n';
+    private static final short COLON_SPACE = (':' << 8) | ' ';
 
     private ForwardHeaders() {
     }
@@ -116,46 +128,116 @@ final class ForwardHeaders {
         return named == null ? Set.of() : named;
     }
 
+    /** Receives the fields of a forwarded request, one at a time. */
+    interface FieldSink {
+        void field(CharSequence name, CharSequence value);
+    }
+
     /**
-     * The headers sent to the backend. Expect is dropped too: the client's 100-continue was
-     * answered by the proxy when it asked for the body.
+     * The headers sent to the backend, as a Netty header map (for the cache, which adjusts them).
+     *
+     * @see #forward
+     */
+    static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
+        // No validation: every name and value came through the request decoder's checks.
+        HttpHeaders out = UNCHECKED.newHeaders();
+        forward(in, peer, version, websocket, out::add);
+        return out;
+    }
+
+    /**
+     * Writes a request head for the backend into {@code out}: the request line, the fields of
+     * {@link #forward}, and the empty line.
+     */
+    static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders in, InetAddress peer,
+                             String version, boolean websocket) {
+        writeRequestLine(out, method, uri);
+        forward(in, peer, version, websocket, (name, value) -> writeField(out, name, value));
+        out.writeShort(CRLF);
+    }
+
+    /** Writes a request head for the backend: the request line, every field of {@code fields}, the empty line. */
+    static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders fields) {
+        writeRequestLine(out, method, uri);
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            writeField(out, e.getKey(), e.getValue());
+        }
+        out.writeShort(CRLF);
+    }
+
+    /** Writes "METHOD uri HTTP/1.1" and CRLF. */
+    static void writeRequestLine(ByteBuf out, HttpMethod method, String uri) {
+        ByteBufUtil.copy(method.asciiName(), out);
+        out.writeByte(' ');
+        out.writeCharSequence(uri, StandardCharsets.ISO_8859_1);
+        out.writeBytes(HTTP_11_CRLF);
+    }
+
+    /** Writes "name: value" and CRLF. */
+    static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
+        if (name instanceof AsciiString a) {
+            ByteBufUtil.copy(a, out);
+        } else {
+            out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
+        }
+        out.writeShort(COLON_SPACE);
+        out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+        out.writeShort(CRLF);
+    }
+
+    /**
+     * The fields sent to the backend: the client's, without hop-by-hop ones and Expect (the
+     * client's 100-continue was answered by the proxy when it asked for the body), then framing
+     * and upgrade fields, then X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via, each
+     * appended to the client's own.
      *
      * @param in        the client's request headers
      * @param peer      the client's address as seen by the proxy
      * @param version   the client's protocol, "HTTP/1.1" or "HTTP/1.0"
      * @param websocket keep Upgrade: websocket and Connection: Upgrade
      */
-    static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
-        Set<String> named = listedInConnection(in);
-        // No validation: every name and value came through the request decoder's checks.
-        HttpHeaders out = UNCHECKED.newHeaders();
-        for (Map.Entry<String, String> e : in) {
-            String name = e.getKey();
-            if (!isHopByHop(name) && !(name.length() == 6 && is(name, "expect")) && !named(named, name)) {
-                out.add(name, e.getValue());
+    static void forward(HttpHeaders in, InetAddress peer, String version, boolean websocket, FieldSink sink) {
+        Set<String> named = in.contains(CONNECTION) ? listedInConnection(in) : Set.of();
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence name = e.getKey();
+            if (!isHopByHop(name) && !isRewrittenInRequest(name) && (named.isEmpty() || !named(named, name.toString()))) {
+                sink.field(name, e.getValue());
             }
         }
         if (in.containsValue(TRANSFER_ENCODING, CHUNKED, true)) {
-            out.set(TRANSFER_ENCODING, CHUNKED);
+            sink.field(TRANSFER_ENCODING, CHUNKED);
         }
         if (websocket) {
-            out.set("Connection", "Upgrade");
-            out.set("Upgrade", "websocket");
+            sink.field(CONNECTION, UPGRADE_VALUE);
+            sink.field(UPGRADE, WEBSOCKET);
         }
         String ip = peer.getHostAddress();
         String xff = in.get(X_FORWARDED_FOR);
-        out.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-        out.set(X_FORWARDED_PROTO, HTTP);
+        sink.field(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
+        sink.field(X_FORWARDED_PROTO, HTTP);
         String node = peer instanceof Inet6Address ? "\"[" + ip + "]\"" : ip;
         String host = in.get(HOST);
         String fwd = host == null ? "for=" + node + ";proto=http"
                 : "for=" + node + ";proto=http;host=\"" + (host.indexOf('"') < 0 ? host : host.replace("\"", "")) + "\"";
         String prior = in.get(FORWARDED);
-        out.set(FORWARDED, prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
+        sink.field(FORWARDED, prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
         String via = version.equals("HTTP/1.0") ? "1.0 " + VIA : "1.1 " + VIA;
         String priorVia = in.get(VIA_HEADER);
-        out.set(VIA_HEADER, priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
-        return out;
+        sink.field(VIA_HEADER, priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
+    }
+
+    /** Request fields dropped on the way: Expect, and those this proxy writes itself (appended to). */
+    private static boolean isRewrittenInRequest(CharSequence name) {
+        return switch (name.length()) {
+            case 3 -> is(name, "via");
+            case 6 -> is(name, "expect");
+            case 9 -> is(name, "forwarded");
+            case 15 -> is(name, "x-forwarded-for");
+            case 17 -> is(name, "x-forwarded-proto");
+            default -> false;
+        };
     }
 
     /**

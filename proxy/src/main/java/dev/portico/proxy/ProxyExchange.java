@@ -13,21 +13,16 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -46,25 +41,30 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT,
             HttpMethod.DELETE, HttpMethod.OPTIONS, HttpMethod.TRACE);
 
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
     private final Exchange ex;
     private final ProxyShared shared;
     private final Channel client;
     private final EventLoop loop;
     private final boolean hasBody;
     private final boolean websocket;
-    private final Set<Backend> failed = new HashSet<>();
-    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private final boolean requestChunked;
+    /** Backends that failed this exchange, or null while none has. */
+    private Set<Backend> failed;
+    /** Request body pieces received before an upstream connection was ready, or null. */
+    private ArrayDeque<ByteBuf> pending;
     private final ChannelFutureListener clientClosed = f -> onClientClosed();
     private int attempts;
     private boolean requestEnded;
     private boolean done;
     private boolean freshOnly;
-    private boolean informational;
     private boolean pausedClient;
     private Backend backend;
     private Channel upstream;
     private boolean reused;
-    private HttpResponse response;
+    private UpstreamHead response;
     private ScheduledFuture<?> firstByte;
     private int lastStatus = 502;
     private String lastReason = "no backend answered";
@@ -73,6 +73,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private boolean swallowing;
     /** The head of a bodiless response (HEAD, 204, 304), written when the backend's response ends. */
     private ResponseHead bodilessHead;
+    /** The same for a relayed response without hooks: its head is written when the response ends. */
+    private boolean bodilessRelay;
 
     ProxyExchange(Exchange ex, ProxyShared shared) {
         this(ex, shared, null, false);
@@ -90,6 +92,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         this.client = ex.context().channel();
         this.loop = client.eventLoop();
         this.hasBody = ex.hasBody() && !detached;
+        this.requestChunked = hasBody && HttpUtil.isTransferEncodingChunked(ex.request());
         this.websocket = ForwardHeaders.isWebSocket(ex.headers()) && !detached;
         this.hooks = hooks;
         this.detached = detached;
@@ -122,7 +125,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             attemptTransparent();
             return;
         }
-        Optional<Backend> picked = shared.routing().pick(ex, failed);
+        Optional<Backend> picked = shared.routing().pick(ex, failed == null ? Set.of() : failed);
         if (picked.isEmpty()) {
             if (attempts == 0) {
                 fail(503, shared.routing().pool(ex.host()) == null ? "no pool for host '" + ex.host() + "'"
@@ -175,6 +178,9 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             Throwable cause = f.cause();
             String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
             target.onConnectFailed(why);
+            if (failed == null) {
+                failed = new HashSet<>(4);
+            }
             failed.add(target);
             lastStatus = cause instanceof ConnectTimeoutException ? 504 : 502;
             lastReason = (lastStatus == 504 ? "connect timeout to " : "connect failed to ") + target.name() + ": " + why;
@@ -194,22 +200,26 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private void bind(Channel ch, boolean wasReused) {
         upstream = ch;
         reused = wasReused;
-        ch.pipeline().get(UpstreamHandler.class).owner(this);
-        HttpHeaders headers = ForwardHeaders.request(ex.headers(), ex.remoteAddress().getAddress(), ex.version(), websocket);
-        if (hooks != null) {
-            hooks.request(headers);
-        }
+        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        handler.owner(this);
         HttpMethod method = hooks == null ? ex.method() : hooks.method(ex.method());
-        DefaultHttpRequest req = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, ex.request().uri(), headers);
-        ch.write(req);
-        if (!hasBody) {
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        handler.decoder().expectNoBody(method.equals(HttpMethod.HEAD));
+        ByteBuf head = ch.alloc().directBuffer(512);
+        InetAddress peer = ex.remoteAddress().getAddress();
+        if (hooks == null) {
+            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), peer, ex.version(), websocket);
         } else {
-            while (!pending.isEmpty()) {
-                ch.write(new DefaultHttpContent(pending.poll()));
+            HttpHeaders headers = ForwardHeaders.request(ex.headers(), peer, ex.version(), websocket);
+            hooks.request(headers);
+            ForwardHeaders.writeRequest(head, method, ex.request().uri(), headers);
+        }
+        ch.write(head, ch.voidPromise());
+        if (hasBody) {
+            while (pending != null && !pending.isEmpty()) {
+                writeBody(pending.poll());
             }
             if (requestEnded) {
-                ch.write(LastHttpContent.EMPTY_LAST_CONTENT);
+                writeBodyEnd();
             } else {
                 resumeClient();
             }
@@ -217,6 +227,26 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         ch.flush();
         if (requestEnded) {
             armFirstByte();
+        }
+    }
+
+    /** Writes a piece of the request body (taking it), chunk-framed when the client's body is chunked. */
+    private ChannelFuture writeBody(ByteBuf data) {
+        if (!requestChunked) {
+            return upstream.write(data);
+        }
+        ByteBuf size = upstream.alloc().buffer(12);
+        size.writeCharSequence(Integer.toHexString(data.readableBytes()), StandardCharsets.US_ASCII);
+        size.writeByte('\r').writeByte('\n');
+        upstream.write(size, upstream.voidPromise());
+        upstream.write(data, upstream.voidPromise());
+        return upstream.write(Unpooled.wrappedBuffer(CRLF));
+    }
+
+    /** Ends the request body: the last chunk when chunked, nothing otherwise. */
+    private void writeBodyEnd() {
+        if (requestChunked) {
+            upstream.write(Unpooled.wrappedBuffer(LAST_CHUNK), upstream.voidPromise());
         }
     }
 
@@ -244,10 +274,14 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         if (upstream == null) {
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
             pending.add(data.retain());
             return;
         }
-        ChannelFuture f = upstream.writeAndFlush(new DefaultHttpContent(data.retain()));
+        ChannelFuture f = writeBody(data.retain());
+        upstream.flush();
         if (!upstream.isWritable()) {
             pauseClient();
             f.addListener(w -> resumeClient());
@@ -261,7 +295,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         if (upstream != null) {
-            upstream.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            writeBodyEnd();
+            upstream.flush();
             armFirstByte();
         }
     }
@@ -300,65 +335,69 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             if (done) {
                 return;
             }
-            if (msg instanceof HttpResponse r) {
-                if (r.decoderResult().isFailure()) {
-                    fail(502, "malformed response from " + backend.name() + ": " + r.decoderResult().cause().getMessage());
-                    return;
-                }
-                int code = r.status().code();
-                if (code == 101 && websocket) {
-                    upgrade(r);
-                    return;
-                }
-                if (code < 200) {
-                    informational = true;
-                    return;
-                }
-                cancelFirstByte();
-                response = r;
-                boolean taken = hooks != null && hooks.onResponse(r);
-                if (taken && !hooks.wantsBody()) {
-                    done = true;
-                    cleanup();
-                    closeUpstream();
-                    return;
-                }
-                if (taken || detached) {
-                    swallowing = true;
-                    client.closeFuture().removeListener(clientClosed);
-                    resumeClient();
-                } else {
-                    beginResponse(r);
-                }
-            }
-            if (msg instanceof HttpContent c) {
-                onContent(c);
+            if (msg instanceof ByteBuf data) {
+                onBody(data, false);
+            } else if (msg instanceof UpstreamResponseDecoder.Last last) {
+                onBody(last.content(), true);
+            } else if (msg instanceof UpstreamHead h) {
+                onHead(h);
+            } else if (msg instanceof UpstreamResponseDecoder.Failure f) {
+                fail(502, (response == null ? "malformed response from " : "malformed body from ") + backend.name()
+                        + ": " + f.reason());
             }
         } finally {
             ReferenceCountUtil.release(msg);
         }
     }
 
-    private void onContent(HttpContent c) {
-        if (done) {
+    private void onHead(UpstreamHead h) {
+        int code = h.status();
+        if (code == 101) {
+            if (websocket && response == null) {
+                upgrade(h);
+            } else {
+                fail(502, backend.name() + " switched protocols unasked");
+            }
             return;
         }
-        if (c.decoderResult().isFailure()) {
-            fail(502, "malformed body from " + backend.name() + ": " + c.decoderResult().cause().getMessage());
+        if (code < 200 || response != null) {
+            // 100, 102 and 103 are not relayed (the client's 100-continue was answered already).
             return;
         }
-        if (informational) {
-            informational = !(c instanceof LastHttpContent);
+        cancelFirstByte();
+        response = h;
+        if (hooks == null && !detached) {
+            if (ex.isHead() || code == 204 || code == 304) {
+                bodilessRelay = true;
+            } else {
+                ex.beginStream(code, h, h.chunked() ? -1 : h.contentLength());
+            }
             return;
         }
+        HttpResponse r = h.toHttpResponse();
+        boolean taken = hooks != null && hooks.onResponse(r);
+        if (taken && !hooks.wantsBody()) {
+            done = true;
+            cleanup();
+            closeUpstream();
+            return;
+        }
+        if (taken || detached) {
+            swallowing = true;
+            client.closeFuture().removeListener(clientClosed);
+            resumeClient();
+        } else {
+            beginResponse(r, h);
+        }
+    }
+
+    private void onBody(ByteBuf data, boolean last) {
         if (response == null) {
             return;
         }
-        ByteBuf data = c.content();
         if (hooks != null && data.isReadable()) {
             hooks.onBody(data);
         }
-        boolean last = c instanceof LastHttpContent;
         if (last) {
             // Everything that follows from the response's end happens before the client can see
             // that end: the connection goes back to the pool and the cache stores the response.
@@ -388,7 +427,10 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             }
         }
         if (last) {
-            if (bodilessHead != null) {
+            if (bodilessRelay) {
+                int code = response.status();
+                ex.beginStream(code, response, code == 204 ? -1 : response.contentLength());
+            } else if (bodilessHead != null) {
                 ex.beginFixedLength(bodilessHead);
             } else if (ex.bodyOpen()) {
                 ex.endChunked();
@@ -396,39 +438,37 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         }
     }
 
-    private void beginResponse(HttpResponse r) {
-        ResponseHead h = ForwardHeaders.response(r, false);
-        if (hooks != null) {
-            hooks.decorate(h);
-        }
-        int code = r.status().code();
-        String length = r.headers().get("Content-Length");
-        boolean chunked = HttpUtil.isTransferEncodingChunked(r);
+    /** Starts the client's response when hooks (the cache) are in front: they decorate the head. */
+    private void beginResponse(HttpResponse r, UpstreamHead h) {
+        ResponseHead head = ForwardHeaders.response(r, false);
+        hooks.decorate(head);
+        int code = h.status();
         if (ex.isHead() || code == 204 || code == 304) {
-            if (length != null && code != 204) {
-                h.set("Content-Length", length);
+            if (h.contentLength() >= 0 && code != 204) {
+                head.set("Content-Length", h.contentLength());
             }
-            // Written whole at the response's end, which the codec reports right after the head.
-            bodilessHead = h;
-        } else if (length != null && !chunked) {
-            h.set("Content-Length", length);
-            ex.beginFixedLength(h);
+            // Written whole at the response's end, which the decoder reports right after the head.
+            bodilessHead = head;
+        } else if (!h.chunked() && h.contentLength() >= 0) {
+            head.set("Content-Length", h.contentLength());
+            ex.beginFixedLength(head);
         } else {
-            ex.beginChunked(h);
+            ex.beginChunked(head);
         }
     }
 
-    private void upgrade(HttpResponse r) {
+    private void upgrade(UpstreamHead h) {
         cancelFirstByte();
         done = true;
         client.closeFuture().removeListener(clientClosed);
         Channel up = upstream;
         disown(up);
         client.pipeline().addLast("ws-relay", new Relay(up));
-        ex.switchProtocols(ForwardHeaders.response(r, true));
+        ex.switchProtocols(ForwardHeaders.response(h.toHttpResponse(), true));
         ChannelPipeline p = up.pipeline();
         p.replace(UpstreamHandler.class, "ws-relay", new Relay(client));
-        p.remove(HttpClientCodec.class);
+        // Bytes the backend sent after its 101 go on to the relay as the decoder leaves.
+        p.remove(UpstreamResponseDecoder.class);
         resumeClient();
         client.config().setAutoRead(true);
         log.debug("{}: websocket {} relayed to {}", shared.name(), ex.rawPath(), backend.name());
@@ -440,7 +480,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         Channel ch = upstream;
         upstream = null;
         disown(ch);
-        if (requestEnded && HttpUtil.isKeepAlive(response)) {
+        if (requestEnded && response.keepAlive()) {
             shared.connections().release(backend, ch);
         } else {
             ch.close();
@@ -559,7 +599,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private void cleanup() {
         cancelFirstByte();
         client.closeFuture().removeListener(clientClosed);
-        while (!pending.isEmpty()) {
+        while (pending != null && !pending.isEmpty()) {
             pending.poll().release();
         }
         resumeClient();

@@ -7,8 +7,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
@@ -63,13 +61,11 @@ final class UpstreamConnections implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(config.maxResponseHeaders());
                         ch.pipeline()
                                 .addLast("idle", new IdleWatch(idleTimeout.toNanos()))
-                                .addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
-                                        .setMaxInitialLineLength(8192)
-                                        .setMaxHeaderSize(config.maxResponseHeaders())
-                                        .setMaxChunkSize(64 * 1024), false, false))
-                                .addLast("upstream", new UpstreamHandler());
+                                .addLast("codec", decoder)
+                                .addLast("upstream", new UpstreamHandler(decoder));
                         ch.closeFuture().addListener(f -> forget(ch, backend));
                     }
                 })

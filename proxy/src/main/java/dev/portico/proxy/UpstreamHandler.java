@@ -23,7 +23,17 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         void onUpstreamIdle();
     }
 
+    private final UpstreamResponseDecoder decoder;
     private Owner owner;
+
+    UpstreamHandler(UpstreamResponseDecoder decoder) {
+        this.decoder = decoder;
+    }
+
+    /** The connection's response decoder. */
+    UpstreamResponseDecoder decoder() {
+        return decoder;
+    }
 
     void owner(Owner value) {
         this.owner = value;

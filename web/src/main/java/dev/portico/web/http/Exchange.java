@@ -27,6 +27,8 @@ public final class Exchange {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] CONNECTION_CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CHUNKED = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONTINUE_11 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ChannelHandlerContext ctx;
@@ -348,6 +350,56 @@ public final class Exchange {
         rawBody = true;
         bodyOpen = true;
         ctx.write(headBuf);
+    }
+
+    /**
+     * Starts a streamed response whose header lines the caller writes ({@code lines}: no Date,
+     * Connection or framing fields; this method adds them). The body follows with
+     * {@link #writeChunk} and ends with {@link #endChunked}, as after {@link #beginFixedLength}.
+     * For HEAD, 204 and 304 only the head is written (with the Content-Length given, except for
+     * 204) and the exchange completes at once; check {@link #bodyOpen()} before writing.
+     *
+     * @param contentLength the body's length, or -1 when unknown: the body is then chunked (for
+     *                      HTTP/1.0 clients it is sent raw and the connection closes after it)
+     */
+    public void beginStream(int status, HeaderLines lines, long contentLength) {
+        begin(status);
+        boolean bodiless = !hasBody(status);
+        boolean chunked = contentLength < 0 && !bodiless;
+        if (chunked && version.equals("HTTP/1.0")) {
+            keepAlive = false;
+        }
+        byte[] date = connection.dates().dateLine();
+        byte[] conn = connectionLine();
+        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + conn.length);
+        ResponseHead.writeStatusLine(out, version, status);
+        out.writeBytes(date);
+        lines.writeTo(out);
+        if (contentLength >= 0 && status != 204) {
+            out.writeBytes(CONTENT_LENGTH);
+            writeDecimal(out, contentLength);
+            out.writeBytes(CRLF);
+        } else if (chunked && version.equals("HTTP/1.1")) {
+            out.writeBytes(CHUNKED);
+        }
+        out.writeBytes(conn).writeBytes(CRLF);
+        bytesSent += out.readableBytes();
+        if (bodiless) {
+            finish(ctx.write(out));
+            return;
+        }
+        rawBody = !chunked;
+        bodyOpen = true;
+        ctx.write(out);
+    }
+
+    private static void writeDecimal(ByteBuf out, long value) {
+        if (value < 10) {
+            out.writeByte((int) ('0' + value));
+            return;
+        }
+        writeDecimal(out, value / 10);
+        out.writeByte((int) ('0' + value % 10));
     }
 
     /** True between the start of a streamed response and its end. */
