@@ -20,6 +20,8 @@
 #   HAPROXY_OPTIONS [none: more lines for HAProxy's defaults section, e.g. "option splice-auto"]
 #   PORTICO_ARGS [none: more BenchMain flags, e.g. "--splice on"]  PORTICO_JAVA_OPTS [none: more JVM flags, e.g. JFR,
 #     or -Dportico.lb.engine=netty to measure the Netty path instead of the native engine]
+#   MAX_STEAL [3: a run during which the hypervisor took more than this percent of CPUs SERVER_CPU and
+#     CLIENT_CPU is measured again, up to STEAL_RETRIES [3] more times]
 #   BENCH_DIR [a new /tmp/portico-lb-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
 set -euo pipefail
 
@@ -255,7 +257,7 @@ run_wrk() {       # PORT PATH CONNS HEADER DURATION -> wrk output on stdout
   taskset -c "$CLIENT_CPU" wrk "${args[@]}" "http://127.0.0.1:$1$2"
 }
 
-declare -A RESULT CPU P99 ERRORS COST
+declare -A RESULT CPU P99 ERRORS COST STEAL
 per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per request (µs) or per GB moved (s)
   local unit=$1 t0=$2 t1=$3 out=$4 n
   if [[ $unit == rps ]]; then
@@ -273,16 +275,24 @@ per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per reques
 }
 
 measure() {       # TARGET PORT
-  local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs
+  local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs s0 steal try
   for def in "${ALL_SCENARIOS[@]}"; do
     IFS='|' read -r name path conns header unit <<<"$def"
     selected "$name" || continue
     if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
       run_wrk "$port" "$path" "$conns" "$header" "$WARMUP" >/dev/null
     fi
-    t0=$(cpu_ticks "$BALANCER_PID")
-    out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
-    t1=$(cpu_ticks "$BALANCER_PID")
+    for ((try = 0; ; try++)); do
+      s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
+      t0=$(cpu_ticks "$BALANCER_PID")
+      out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
+      t1=$(cpu_ticks "$BALANCER_PID")
+      steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
+      steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
+      log "$target $name: the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during the run (MAX_STEAL=$MAX_STEAL): measuring again"
+    done
+    steal_too_high "$steal" && log "WARNING: $target $name: measured with ${steal}% steal after $STEAL_RETRIES retries; the figure is low"
+    STEAL[$target.$name]=$steal
     printf '==== %s %s\n%s\n' "$target" "$name" "$out" >>"$RAW"
     rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
     mbs=$(to_mb "$(awk '/^Transfer\/sec:/ {print $2}' <<<"$out")")
@@ -293,7 +303,7 @@ measure() {       # TARGET PORT
     CPU[$target.$name]=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
       'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f%%", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / s}')
     COST[$target.$name]=$(per_unit "$unit" "$t0" "$t1" "$out")
-    log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, CPU user/sys ${COST[$target.$name]} per $([[ $unit == rps ]] && echo request || echo GB), errors $errs"
+    log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, CPU user/sys ${COST[$target.$name]} per $([[ $unit == rps ]] && echo request || echo GB), steal ${steal}%, errors $errs"
   done
 }
 
@@ -345,10 +355,11 @@ done
   echo "L4 balancers, tcp mode, round robin over 2 nginx origins; balancer on CPU $SERVER_CPU (1 thread/worker),"
   echo "origins and wrk -t1 on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
   echo "haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'), Portico transport $PORTICO_TRANSPORT${PORTICO_ARGS:+ $PORTICO_ARGS}. CPU = the balancer's CPU use;"
-  echo "cost = the balancer's user/sys CPU time per request (µs) or per GB moved (s), which a busy machine disturbs less than throughput."
+  echo "cost = the balancer's user/sys CPU time per request (µs) or per GB moved (s), which a busy machine disturbs less than throughput;"
+  echo "steal = time the hypervisor took from CPUs $SERVER_CPU and $CLIENT_CPU during the run (runs above MAX_STEAL=$MAX_STEAL% are measured again)."
   echo
-  echo "| scenario | conns | HAProxy | Portico | Portico / HAProxy | HAProxy p99 / CPU | Portico p99 / CPU | HAProxy cost user/sys | Portico cost user/sys | errors (H/P) |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| scenario | conns | HAProxy | Portico | Portico / HAProxy | HAProxy p99 / CPU | Portico p99 / CPU | HAProxy cost user/sys | Portico cost user/sys | errors (H/P) | steal (H/P) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   for def in "${ALL_SCENARIOS[@]}"; do
     IFS='|' read -r name path conns header unit <<<"$def"
     selected "$name" || continue
@@ -360,10 +371,10 @@ done
       close) label="Connection: close, 1 KiB (conn/s)" ;;
       bulk) label="bulk, 100 MiB file" ;;
     esac
-    printf '| %s | %s | %s %s | %s %s | %s | %s / %s | %s / %s | %s | %s | %s / %s |\n' "$label" "$conns" \
+    printf '| %s | %s | %s %s | %s %s | %s | %s / %s | %s / %s | %s | %s | %s / %s | %s%% / %s%% |\n' "$label" "$conns" \
       "${h:--}" "$unit" "${p:--}" "$unit" "$ratio" "${P99[haproxy.$name]:--}" "${CPU[haproxy.$name]:--}" \
       "${P99[portico.$name]:--}" "${CPU[portico.$name]:--}" "${COST[haproxy.$name]:--}" "${COST[portico.$name]:--}" \
-      "${ERRORS[haproxy.$name]:--}" "${ERRORS[portico.$name]:--}"
+      "${ERRORS[haproxy.$name]:--}" "${ERRORS[portico.$name]:--}" "${STEAL[haproxy.$name]:--}" "${STEAL[portico.$name]:--}"
   done
   if ((ROUNDS > 1)); then
     echo

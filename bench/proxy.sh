@@ -18,6 +18,8 @@
 #   BASE_PORT [18380: backend +0, HAProxy +10, nginx +11, nginx with proxy_cache +12, Portico +13,
 #              Portico with its cache +14]
 #   PORTICO_BIN [<repo>/bin/portico]  NO_INSTALL=1 to never call apt-get
+#   MAX_STEAL [3: a run during which the hypervisor took more than this percent of CPUs SERVER_CPU and
+#              CLIENT_CPU is measured again, up to STEAL_RETRIES [3] more times]
 #   BENCH_DIR [a new /tmp/portico-proxy-bench.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
 set -euo pipefail
 
@@ -350,17 +352,24 @@ run_wrk() {       # PORT DURATION -> wrk output on stdout
   taskset -c "$CLIENT_CPU" wrk -t1 "-c$CONNS" "-d$2" --latency --timeout 10s "http://127.0.0.1:$1$PATH_SMALL"
 }
 
-declare -A RPS P99 CPU
+declare -A RPS P99 CPU STEAL
 measure() {       # TARGET SCENARIO PORT PID
-  local target=$1 scenario=$2 port=$3 pid=$4 out c0 c1 t0 t1 errs
+  local target=$1 scenario=$2 port=$3 pid=$4 out c0 c1 t0 t1 errs s0 steal try
   if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
     run_wrk "$port" "$WARMUP" >/dev/null 2>&1 || true
   fi
-  c0=$(cpu_ticks "$pid")
-  t0=$(date +%s.%N)
-  out=$(run_wrk "$port" "$DURATION" 2>&1) || true
-  t1=$(date +%s.%N)
-  c1=$(cpu_ticks "$pid")
+  for ((try = 0; ; try++)); do
+    s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
+    c0=$(cpu_ticks "$pid")
+    t0=$(date +%s.%N)
+    out=$(run_wrk "$port" "$DURATION" 2>&1) || true
+    t1=$(date +%s.%N)
+    c1=$(cpu_ticks "$pid")
+    steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
+    steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
+    log "$target ($scenario): the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during the run (MAX_STEAL=$MAX_STEAL): measuring again"
+  done
+  steal_too_high "$steal" && warn "$target ($scenario): measured with ${steal}% steal after $STEAL_RETRIES retries; the figure is low"
   printf '==== %s %s: wrk -t1 -c%s -d%s :%s%s\n%s\n' "$target" "$scenario" "$CONNS" "$DURATION" "$port" "$PATH_SMALL" "$out" >>"$RAW"
   RPS[$target]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   P99[$target]=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")
@@ -368,7 +377,8 @@ measure() {       # TARGET SCENARIO PORT PID
   ((errs == 0)) || warn "$target ($scenario): $errs socket errors or non-2xx responses"
   CPU[$target]=$(awk -v d="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
     'BEGIN {printf "%.0f%%", 100 * d / hz / (b - a)}')
-  log "$target ($scenario): ${RPS[$target]:-?} rps, p99 ${P99[$target]:-?}, proxy CPU ${CPU[$target]}, errors $errs"
+  STEAL[$target]=$steal
+  log "$target ($scenario): ${RPS[$target]:-?} rps, p99 ${P99[$target]:-?}, proxy CPU ${CPU[$target]}, steal ${steal}%, errors $errs"
 }
 
 bench_target() {  # TARGET SCENARIO
@@ -402,9 +412,9 @@ ratio() {         # A B -> A/B as "1.23×", or "-"
   if [[ -n $1 && -n $2 && $2 != 0 ]]; then awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f×", a / b}'; else echo "-"; fi
 }
 
-cell() {          # TARGET -> "rps (p99, CPU)"
+cell() {          # TARGET -> "rps (p99, CPU, steal)"
   if [[ -n ${RPS[$1]:-} ]]; then
-    echo "${RPS[$1]} (${P99[$1]:-?}, ${CPU[$1]})"
+    echo "${RPS[$1]} (${P99[$1]:-?}, ${CPU[$1]}, steal ${STEAL[$1]:-?}%)"
   else
     echo "-"
   fi
@@ -416,7 +426,7 @@ report() {
     echo "HTTP reverse proxies in front of one nginx backend serving 1 KiB; proxy on CPU $SERVER_CPU (1 thread/worker),"
     echo "backend and wrk -t1 -c$CONNS on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
     echo "$(nginx -v 2>&1 | sed 's/^nginx version: //'), haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'),"\
-      "portico $(git -C "$REPO_ROOT" log -1 --format='%h' 2>/dev/null || echo '?'). Cells: rps (p99, the proxy's CPU use)."
+      "portico $(git -C "$REPO_ROOT" log -1 --format='%h' 2>/dev/null || echo '?'). Cells: rps (p99, the proxy's CPU use, the hypervisor's steal of CPUs $SERVER_CPU and $CLIENT_CPU)."
     echo
     if selected nocache; then
       echo "| no cache | HAProxy (http mode) | nginx (proxy_pass, keepalive) | Portico | Portico / HAProxy (goal ≥ 1.0) | Portico / nginx |"
