@@ -368,7 +368,7 @@ wrk_cmd() {       # PORT PATH CONNS MODE DURATION -> runs wrk, output on stdout
 # Sets RES="rps|transfer|p99|requests|non2xx|sockerr|cpu%"
 measure() {       # PID PORT PATH CONNS MODE EXPECT LABEL
   local pid=$1 port=$2 path=$3 conns=$4 mode=$5 expect=$6 label=$7
-  local i out t0 t1 c0 c1 rows=() rps xfer p99 reqs non2xx sockerr cpu secs
+  local i out t0 t1 c0 c1 rows=() rps xfer p99 reqs non2xx sockerr cpu secs s0 steal try
   local tck
   tck=$(getconf CLK_TCK)
   if [[ $(to_seconds "$WARMUP") != 0 ]]; then
@@ -376,11 +376,18 @@ measure() {       # PID PORT PATH CONNS MODE EXPECT LABEL
     wrk_cmd "$port" "$path" "$conns" "$mode" "$WARMUP" >/dev/null 2>&1 || true
   fi
   for ((i = 1; i <= RUNS; i++)); do
-    c0=$(cpu_ticks "$pid")
-    t0=$(date +%s.%N)
-    out=$(wrk_cmd "$port" "$path" "$conns" "$mode" "$DURATION" 2>&1) || true
-    t1=$(date +%s.%N)
-    c1=$(cpu_ticks "$pid")
+    for ((try = 0; ; try++)); do
+      s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
+      c0=$(cpu_ticks "$pid")
+      t0=$(date +%s.%N)
+      out=$(wrk_cmd "$port" "$path" "$conns" "$mode" "$DURATION" 2>&1) || true
+      t1=$(date +%s.%N)
+      c1=$(cpu_ticks "$pid")
+      steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
+      steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
+      log "  $label: the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during run $i (MAX_STEAL=$MAX_STEAL): measuring again"
+    done
+    steal_too_high "$steal" && warn "$label: run $i measured with ${steal}% steal after $STEAL_RETRIES retries; the figure is low"
     {
       echo "### $label run $i: wrk -t1 -c$conns -d$DURATION --latency ($mode) :$port$path"
       echo "$out" | sed 's/^/    /'

@@ -215,7 +215,8 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
     /** Reads the framing fields, decides how the body ends, and emits the head. */
     private void framing(ByteBuf in, List<Object> out, byte[] raw, int status, int minor, int[] fields, int count) {
         long length = -1;
-        String lastCoding = null;
+        boolean transferEncoding = false;
+        boolean lastChunked = false;
         boolean close = false;
         boolean keepAliveToken = false;
         List<String> named = List.of();
@@ -233,31 +234,50 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                 }
                 length = value;
             } else if (nameLength == 17 && nameIs(raw, ns, "transfer-encoding")) {
-                int comma = lastIndexOf(raw, vs, ve, ',');
-                lastCoding = latin1(raw, comma < 0 ? vs : comma + 1, ve).strip().toLowerCase(Locale.ROOT);
+                // The last coding of the last field decides (RFC 9112 §6.3).
+                transferEncoding = true;
+                int start = lastIndexOf(raw, vs, ve, ',') + 1;
+                int ts = Math.max(start, vs);
+                int te = ve;
+                while (ts < te && (raw[ts] == ' ' || raw[ts] == '\t')) {
+                    ts++;
+                }
+                lastChunked = te - ts == 7 && nameIs(raw, ts, "chunked");
             } else if (nameLength == 10 && nameIs(raw, ns, "connection")) {
-                for (String token : latin1(raw, vs, ve).split(",")) {
-                    String t = token.strip().toLowerCase(Locale.ROOT);
-                    if (t.equals("close")) {
-                        close = true;
-                    } else if (t.equals("keep-alive")) {
-                        keepAliveToken = true;
-                    } else if (!t.isEmpty() && !ForwardHeaders.isHopByHop(t)) {
-                        if (named.isEmpty()) {
-                            named = new ArrayList<>(2);
-                        }
-                        named.add(t);
+                for (int p = vs; p < ve; ) {
+                    int comma = firstIndexOf(raw, p, ve, ',');
+                    int ts = p;
+                    int te = comma;
+                    while (ts < te && (raw[ts] == ' ' || raw[ts] == '\t')) {
+                        ts++;
                     }
+                    while (te > ts && (raw[te - 1] == ' ' || raw[te - 1] == '\t')) {
+                        te--;
+                    }
+                    if (te - ts == 5 && nameIs(raw, ts, "close")) {
+                        close = true;
+                    } else if (te - ts == 10 && nameIs(raw, ts, "keep-alive")) {
+                        keepAliveToken = true;
+                    } else if (te > ts) {
+                        String t = latin1(raw, ts, te).toLowerCase(Locale.ROOT);
+                        if (!ForwardHeaders.isHopByHop(t)) {
+                            if (named.isEmpty()) {
+                                named = new ArrayList<>(2);
+                            }
+                            named.add(t);
+                        }
+                    }
+                    p = comma + 1;
                 }
             }
         }
-        if (lastCoding != null && length >= 0) {
+        if (transferEncoding && length >= 0) {
             fail(in, out, "both Transfer-Encoding and Content-Length in the response head");
             return;
         }
         boolean keepAlive = !close && (minor == 1 || keepAliveToken);
         boolean bodiless = status < 200 || noBody || status == 204 || status == 304;
-        boolean chunked = !bodiless && "chunked".equals(lastCoding);
+        boolean chunked = !bodiless && lastChunked;
         boolean untilClose = !bodiless && !chunked && length < 0;
         if (untilClose) {
             keepAlive = false;
@@ -391,6 +411,15 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             }
         }
         return raw.length - 1;
+    }
+
+    private static int firstIndexOf(byte[] raw, int from, int to, char c) {
+        for (int i = from; i < to; i++) {
+            if (raw[i] == c) {
+                return i;
+            }
+        }
+        return to;
     }
 
     private static int lastIndexOf(byte[] raw, int from, int to, char c) {

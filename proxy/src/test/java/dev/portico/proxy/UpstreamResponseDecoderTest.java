@@ -161,6 +161,36 @@ class UpstreamResponseDecoderTest {
     }
 
     @Test
+    void onlyALastChunkedCodingFramesByChunks() {
+        Output out = feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+        assertThat(out.heads().getFirst().chunked()).isTrue();
+        assertThat(out.bodies()).containsExactly("ok|END");
+        ch.finishAndReleaseAll();
+        EmbeddedChannel other = new EmbeddedChannel(new UpstreamResponseDecoder(1024));
+        other.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\n",
+                StandardCharsets.ISO_8859_1));
+        UpstreamHead h = other.readInbound();
+        assertThat(h.chunked()).isFalse();
+        assertThat(h.keepAlive()).isFalse();
+        ByteBuf raw = other.readInbound();
+        assertThat(raw.toString(StandardCharsets.ISO_8859_1)).isEqualTo("2\r\n");
+        raw.release();
+        other.finishAndReleaseAll();
+    }
+
+    @Test
+    void connectionTokensAreReadWithoutRegardToCase() {
+        UpstreamHead h = feed("HTTP/1.1 200 OK\r\nConnection: X-Secret ,  CLOSE\r\nX-Secret: s\r\nContent-Length: 0\r\n\r\n")
+                .heads().getFirst();
+        assertThat(h.keepAlive()).isFalse();
+        assertThat(h.connectionNamed()).containsExactly("x-secret");
+        ByteBuf out = Unpooled.buffer();
+        h.writeTo(out);
+        assertThat(out.toString(StandardCharsets.ISO_8859_1)).isEqualTo("Via: 1.1 portico\r\n");
+        out.release();
+    }
+
+    @Test
     void equalContentLengthValuesAreOne() {
         Output out = feed("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok");
         assertThat(out.failures()).isEmpty();
