@@ -182,6 +182,13 @@ start_portico() {
 RESULTS=$WORK/results.txt
 : > "$RESULTS"
 port=$BASE_PORT
+dns_run() {       # one measured run, in the loop's variables
+  before=$(cpu_ticks "$pid")
+  taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -c "$CLIENTS" -q "$OUTSTANDING" \
+    -l "$DURATION" > "$WORK/$t.dnsperf" 2>&1 || true
+  after=$(cpu_ticks "$pid")
+}
+
 IFS=, read -ra targets <<< "$TARGETS"
 for t in "${targets[@]}"; do
   port=$((port + 1))
@@ -193,17 +200,8 @@ for t in "${targets[@]}"; do
   log "$t ready on port $port (fo.bench.test -> $fo)"
   # Warm up (JIT for Portico), then measure.
   taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -c "$CLIENTS" -q "$OUTSTANDING" -l "$WARMUP" >/dev/null 2>&1 || true
-  for ((try = 0; ; try++)); do
-    s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
-    before=$(cpu_ticks "$pid")
-    taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -d "$QUERIES" -c "$CLIENTS" -q "$OUTSTANDING" \
-      -l "$DURATION" > "$WORK/$t.dnsperf" 2>&1 || true
-    after=$(cpu_ticks "$pid")
-    steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
-    steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
-    log "$t: the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during the run (MAX_STEAL=$MAX_STEAL): measuring again"
-  done
-  log "$t: measured with ${steal}% steal$(steal_too_high "$steal" && echo " (WARNING: above MAX_STEAL after $STEAL_RETRIES retries; the figure is low)")"
+  with_low_steal "$t" dns_run
+  log "$t: measured with ${STEAL_LAST}% steal"
   python3 - "$t" "$WORK/$t.dnsperf" "$before" "$after" "$(getconf CLK_TCK)" >> "$RESULTS" <<'PY'
 import re, sys
 name, path, before, after, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])

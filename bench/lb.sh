@@ -274,24 +274,22 @@ per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per reques
     printf "%.2f/%.2f s", u * 1e9 / m, s * 1e9 / m }'
 }
 
+lb_run() {        # one measured run of measure(), in its variables
+  t0=$(cpu_ticks "$BALANCER_PID")
+  out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
+  t1=$(cpu_ticks "$BALANCER_PID")
+}
+
 measure() {       # TARGET PORT
-  local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs s0 steal try
+  local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs steal
   for def in "${ALL_SCENARIOS[@]}"; do
     IFS='|' read -r name path conns header unit <<<"$def"
     selected "$name" || continue
     if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
       run_wrk "$port" "$path" "$conns" "$header" "$WARMUP" >/dev/null
     fi
-    for ((try = 0; ; try++)); do
-      s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
-      t0=$(cpu_ticks "$BALANCER_PID")
-      out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
-      t1=$(cpu_ticks "$BALANCER_PID")
-      steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
-      steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
-      log "$target $name: the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during the run (MAX_STEAL=$MAX_STEAL): measuring again"
-    done
-    steal_too_high "$steal" && log "WARNING: $target $name: measured with ${steal}% steal after $STEAL_RETRIES retries; the figure is low"
+    with_low_steal "$target $name" lb_run
+    steal=$STEAL_LAST
     STEAL[$target.$name]=$steal
     printf '==== %s %s\n%s\n' "$target" "$name" "$out" >>"$RAW"
     rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")

@@ -355,23 +355,21 @@ run_wrk() {       # PORT DURATION -> wrk output on stdout
 }
 
 declare -A RPS P99 CPU STEAL
+proxy_run() {     # one measured run of measure(), in its variables
+  c0=$(cpu_ticks "$pid")
+  t0=$(date +%s.%N)
+  out=$(run_wrk "$port" "$DURATION" 2>&1) || true
+  t1=$(date +%s.%N)
+  c1=$(cpu_ticks "$pid")
+}
+
 measure() {       # TARGET SCENARIO PORT PID
-  local target=$1 scenario=$2 port=$3 pid=$4 out c0 c1 t0 t1 errs s0 steal try
+  local target=$1 scenario=$2 port=$3 pid=$4 out c0 c1 t0 t1 errs steal
   if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
     run_wrk "$port" "$WARMUP" >/dev/null 2>&1 || true
   fi
-  for ((try = 0; ; try++)); do
-    s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
-    c0=$(cpu_ticks "$pid")
-    t0=$(date +%s.%N)
-    out=$(run_wrk "$port" "$DURATION" 2>&1) || true
-    t1=$(date +%s.%N)
-    c1=$(cpu_ticks "$pid")
-    steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
-    steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
-    log "$target ($scenario): the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during the run (MAX_STEAL=$MAX_STEAL): measuring again"
-  done
-  steal_too_high "$steal" && warn "$target ($scenario): measured with ${steal}% steal after $STEAL_RETRIES retries; the figure is low"
+  with_low_steal "$target ($scenario)" proxy_run
+  steal=$STEAL_LAST
   printf '==== %s %s: wrk -t1 -c%s -d%s :%s%s\n%s\n' "$target" "$scenario" "$CONNS" "$DURATION" "$port" "$PATH_SMALL" "$out" >>"$RAW"
   RPS[$target]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   P99[$target]=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")

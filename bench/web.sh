@@ -364,11 +364,19 @@ wrk_cmd() {       # PORT PATH CONNS MODE DURATION -> runs wrk, output on stdout
   taskset -c "$CLIENT_CPU" wrk "${args[@]}"
 }
 
+web_run() {       # one measured run of measure(), in its variables
+  c0=$(cpu_ticks "$pid")
+  t0=$(date +%s.%N)
+  out=$(wrk_cmd "$port" "$path" "$conns" "$mode" "$DURATION" 2>&1) || true
+  t1=$(date +%s.%N)
+  c1=$(cpu_ticks "$pid")
+}
+
 # One measurement: warm-up, then RUNS runs; keeps the median run by rps.
 # Sets RES="rps|transfer|p99|requests|non2xx|sockerr|cpu%"
 measure() {       # PID PORT PATH CONNS MODE EXPECT LABEL
   local pid=$1 port=$2 path=$3 conns=$4 mode=$5 expect=$6 label=$7
-  local i out t0 t1 c0 c1 rows=() rps xfer p99 reqs non2xx sockerr cpu secs s0 steal try
+  local i out t0 t1 c0 c1 rows=() rps xfer p99 reqs non2xx sockerr cpu secs
   local tck
   tck=$(getconf CLK_TCK)
   if [[ $(to_seconds "$WARMUP") != 0 ]]; then
@@ -376,18 +384,7 @@ measure() {       # PID PORT PATH CONNS MODE EXPECT LABEL
     wrk_cmd "$port" "$path" "$conns" "$mode" "$WARMUP" >/dev/null 2>&1 || true
   fi
   for ((i = 1; i <= RUNS; i++)); do
-    for ((try = 0; ; try++)); do
-      s0=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
-      c0=$(cpu_ticks "$pid")
-      t0=$(date +%s.%N)
-      out=$(wrk_cmd "$port" "$path" "$conns" "$mode" "$DURATION" 2>&1) || true
-      t1=$(date +%s.%N)
-      c1=$(cpu_ticks "$pid")
-      steal=$(steal_percent "$s0" "$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")")
-      steal_too_high "$steal" && ((try < STEAL_RETRIES)) || break
-      log "  $label: the hypervisor stole ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU during run $i (MAX_STEAL=$MAX_STEAL): measuring again"
-    done
-    steal_too_high "$steal" && warn "$label: run $i measured with ${steal}% steal after $STEAL_RETRIES retries; the figure is low"
+    with_low_steal "  $label run $i" web_run
     {
       echo "### $label run $i: wrk -t1 -c$conns -d$DURATION --latency ($mode) :$port$path"
       echo "$out" | sed 's/^/    /'
@@ -407,7 +404,7 @@ measure() {       # PID PORT PATH CONNS MODE EXPECT LABEL
       rps=0
     fi
     rows+=("$rps|${xfer:--}|${p99:--}|${reqs:-0}|${non2xx:-0}|${sockerr}|${cpu:--}")
-    log "  $label run $i: ${rps} rps, ${xfer:--}/s, p99 ${p99:--}, server CPU ${cpu:--}${sockerr:+, socket errors: $sockerr}"
+    log "  $label run $i: ${rps} rps, ${xfer:--}/s, p99 ${p99:--}, server CPU ${cpu:--}, steal ${STEAL_LAST}%${sockerr:+, socket errors: $sockerr}"
   done
   RES=$(printf '%s\n' "${rows[@]}" | sort -t'|' -k1,1n | sed -n "$(((${#rows[@]} + 1) / 2))p")
   # Response-status sanity: wrk counts every status > 399 as "Non-2xx or 3xx".

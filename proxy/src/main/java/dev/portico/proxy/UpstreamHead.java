@@ -107,21 +107,8 @@ final class UpstreamHead implements HeaderLines {
 
     /** True when field {@code i} is named {@code lowerCase} (compared without regard to case). */
     boolean nameIs(int i, String lowerCase) {
-        int start = nameStart(i);
-        int n = nameEnd(i) - start;
-        if (n != lowerCase.length()) {
-            return false;
-        }
-        for (int k = 0; k < n; k++) {
-            int c = raw[start + k];
-            if (c >= 'A' && c <= 'Z') {
-                c += 'a' - 'A';
-            }
-            if (c != lowerCase.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
+        return nameEnd(i) - nameStart(i) == lowerCase.length()
+                && UpstreamResponseDecoder.regionIs(raw, nameStart(i), lowerCase);
     }
 
     String name(int i) {
@@ -164,7 +151,7 @@ final class UpstreamHead implements HeaderLines {
             if (relayed(i)) {
                 out.writeBytes(raw, nameStart(i), valueEnd(i) - nameStart(i));
                 out.writeByte('\r').writeByte('\n');
-            } else if (via < 0 && nameEnd(i) - nameStart(i) == 3 && nameIs(i, "via") && valueEnd(i) > valueStart(i)) {
+            } else if (via < 0 && nameIs(i, "via") && valueEnd(i) > valueStart(i)) {
                 via = i;
             }
         }

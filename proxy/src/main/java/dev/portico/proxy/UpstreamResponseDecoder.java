@@ -225,7 +225,7 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             int nameLength = fields[i * 4 + 1] - ns;
             int vs = fields[i * 4 + 2];
             int ve = fields[i * 4 + 3];
-            if (nameLength == 14 && nameIs(raw, ns, "content-length")) {
+            if (nameLength == 14 && regionIs(raw, ns, "content-length")) {
                 long value = contentLength(raw, vs, ve);
                 if (value < 0 || length >= 0 && value != length) {
                     fail(in, out, value < 0 ? "bad Content-Length '" + printable(raw, vs, ve) + "'"
@@ -233,7 +233,7 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                     return;
                 }
                 length = value;
-            } else if (nameLength == 17 && nameIs(raw, ns, "transfer-encoding")) {
+            } else if (nameLength == 17 && regionIs(raw, ns, "transfer-encoding")) {
                 // The last coding of the last field decides (RFC 9112 §6.3).
                 transferEncoding = true;
                 int start = lastIndexOf(raw, vs, ve, ',') + 1;
@@ -242,8 +242,8 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                 while (ts < te && (raw[ts] == ' ' || raw[ts] == '\t')) {
                     ts++;
                 }
-                lastChunked = te - ts == 7 && nameIs(raw, ts, "chunked");
-            } else if (nameLength == 10 && nameIs(raw, ns, "connection")) {
+                lastChunked = te - ts == 7 && regionIs(raw, ts, "chunked");
+            } else if (nameLength == 10 && regionIs(raw, ns, "connection")) {
                 for (int p = vs; p < ve; ) {
                     int comma = firstIndexOf(raw, p, ve, ',');
                     int ts = p;
@@ -254,9 +254,9 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                     while (te > ts && (raw[te - 1] == ' ' || raw[te - 1] == '\t')) {
                         te--;
                     }
-                    if (te - ts == 5 && nameIs(raw, ts, "close")) {
+                    if (te - ts == 5 && regionIs(raw, ts, "close")) {
                         close = true;
-                    } else if (te - ts == 10 && nameIs(raw, ts, "keep-alive")) {
+                    } else if (te - ts == 10 && regionIs(raw, ts, "keep-alive")) {
                         keepAliveToken = true;
                     } else if (te > ts) {
                         String t = latin1(raw, ts, te).toLowerCase(Locale.ROOT);
@@ -457,7 +457,8 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    private static boolean nameIs(byte[] raw, int start, String lowerCase) {
+    /** True when the bytes at {@code start} spell {@code lowerCase}, compared without regard to ASCII case. */
+    static boolean regionIs(byte[] raw, int start, String lowerCase) {
         for (int k = 0; k < lowerCase.length(); k++) {
             int c = raw[start + k];
             if (c >= 'A' && c <= 'Z') {
