@@ -23,8 +23,11 @@ import java.util.Set;
 
 /**
  * Header rewriting in both directions: hop-by-hop fields (RFC 9110 §7.6.1, and any field the
- * Connection header names) are dropped, framing is left to the codecs, and the forwarding fields
- * X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via are added towards the backend.
+ * Connection header names) are dropped, framing fields are written by whoever frames the body, and
+ * the forwarding fields X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via are added towards
+ * the backend. Request heads are written here straight into a buffer ({@link #writeRequest});
+ * relayed response fields are written by {@link UpstreamHead}, and {@link #response} builds a
+ * {@code ResponseHead} for the cache's paths.
  */
 final class ForwardHeaders {
 
