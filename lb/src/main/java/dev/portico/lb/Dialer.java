@@ -29,7 +29,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Connects a client to a backend of the active group, on the client's own event loop. When the
@@ -67,9 +70,25 @@ final class Dialer {
     private final LbMetrics metrics;
     /** Backend addresses that are IP literals, parsed once. */
     private final Map<HostPort, InetSocketAddress> literals = new ConcurrentHashMap<>();
+    /** For the native engine: backends given by name, their last lookup and when to look again. */
+    private final Map<HostPort, Looked> names = new ConcurrentHashMap<>();
+    /** Names being looked up again in the background. */
+    private final Set<HostPort> lookingUp = ConcurrentHashMap.newKeySet();
+    private final Executor blocking;
 
-    Dialer(Class<? extends SocketChannel> channelClass, LbMetrics metrics) {
+    /** A name's last lookup, and the {@link System#nanoTime()} after which it is looked up again. */
+    private record Looked(InetSocketAddress address, long refreshAt) {
+    }
+
+    /** How long a name's lookup is used before it is looked up again (the JDK's own cache keeps 30 s). */
+    static final long NAME_REFRESH_NANOS = 30_000_000_000L;
+    /** How soon a failed lookup again is tried again, meanwhile the last address stays in use. */
+    static final long NAME_RETRY_NANOS = 5_000_000_000L;
+
+    /** @param blocking where names are looked up again, off the event loops */
+    Dialer(Class<? extends SocketChannel> channelClass, LbMetrics metrics, Executor blocking) {
         this.metrics = metrics;
+        this.blocking = blocking;
         this.anyFamily = factory(channelClass, null);
         ChannelFactory<? extends SocketChannel> v4 = factory(channelClass, SocketProtocolFamily.INET);
         this.ipv4 = v4 != null ? v4 : anyFamily;
@@ -160,6 +179,46 @@ final class Dialer {
             literals.put(address, a);
         }
         return a;
+    }
+
+    /**
+     * For the native engine, whose loops must not wait for a resolver: the address of a backend
+     * given by name. The first connect to a name looks it up on the calling thread (through the
+     * JDK's resolver); after that the last answer is used, and once it is older than
+     * {@link #NAME_REFRESH_NANOS} it is looked up again on the blocking executor while the old
+     * address stays in use (a failed lookup keeps it and is tried again after
+     * {@link #NAME_RETRY_NANOS}). Unresolved when the first lookup failed.
+     *
+     * @param now {@link System#nanoTime()} as the caller's loop last read it
+     */
+    InetSocketAddress resolvedName(HostPort address, long now) {
+        Looked last = names.get(address);
+        if (last == null) {
+            InetSocketAddress a = address.toAddress();
+            if (!a.isUnresolved()) {
+                names.put(address, new Looked(a, now + NAME_REFRESH_NANOS));
+            }
+            return a;
+        }
+        if (now - last.refreshAt() >= 0 && lookingUp.add(address)) {
+            try {
+                blocking.execute(() -> lookUpAgain(address, last));
+            } catch (RejectedExecutionException e) {
+                lookingUp.remove(address);
+            }
+        }
+        return last.address();
+    }
+
+    private void lookUpAgain(HostPort address, Looked last) {
+        try {
+            InetSocketAddress a = address.toAddress();
+            long now = System.nanoTime();
+            names.put(address, a.isUnresolved() ? new Looked(last.address(), now + NAME_RETRY_NANOS)
+                    : new Looked(a, now + NAME_REFRESH_NANOS));
+        } finally {
+            lookingUp.remove(address);
+        }
     }
 
     /** The attempts of one client connection. */

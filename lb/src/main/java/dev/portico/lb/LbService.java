@@ -110,7 +110,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         this.name = Objects.requireNonNull(name, "name");
         this.context = Objects.requireNonNull(context, "context");
         this.metrics = new LbMetrics(name, context.meters());
-        this.dialer = new Dialer(context.transport().socketChannel(), metrics);
+        this.dialer = new Dialer(context.transport().socketChannel(), metrics, context.blocking());
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.channels = new DefaultChannelGroup("lb-" + name, GlobalEventExecutor.INSTANCE);

@@ -297,11 +297,12 @@ final class NativeLoop implements Runnable {
 
     /**
      * The address to connect to for a backend: IP literals from the service's dialer, which
-     * parses each once; a name is looked up here by the JDK's resolver (and its cache).
+     * parses each once; names from the dialer's lookups, which block this loop only on the first
+     * connect to a name and are refreshed in the background after that.
      */
     InetSocketAddress target(HostPort address) {
         InetSocketAddress a = shared.dialer().target(address);
-        return a.isUnresolved() ? address.toAddress() : a;
+        return a.isUnresolved() ? shared.dialer().resolvedName(address, now) : a;
     }
 
     private void sweep() {
