@@ -154,6 +154,36 @@ class ForwardingTest {
     }
 
     @Test
+    void http10ClientsGetUnframedBodiesOrTheKeepAliveTheyAskFor() throws Exception {
+        Origin o = h.origin("o", (req, in, out) -> {
+            if (req.head().line().contains("/chunked")) {
+                out.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                return true;
+            }
+            return Origin.text(out, 200, "fixed");
+        });
+        h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).build());
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), h.proxy.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /chunked HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            String all = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            String head = all.substring(0, all.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+            assertThat(head).startsWith("http/1.0 200").contains("connection: close").doesNotContain("transfer-encoding");
+            assertThat(all.substring(all.indexOf("\r\n\r\n") + 4)).isEqualTo("hello");
+        }
+        try (ProxyHarness.Client c = h.client()) {
+            for (int i = 0; i < 2; i++) {
+                c.send("GET /fixed HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n");
+                Http.Response r = c.read(false);
+                assertThat(r.text()).isEqualTo("fixed");
+                assertThat(r.header("connection")).isEqualToIgnoringCase("keep-alive");
+                assertThat(r.header("content-length")).isEqualTo("5");
+            }
+        }
+    }
+
+    @Test
     void headGetsTheHeadOnly() throws Exception {
         Origin o = h.origin("o", (req, in, out) -> {
             if (!req.head().line().startsWith("HEAD")) {
