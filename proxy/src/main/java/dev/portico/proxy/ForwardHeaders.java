@@ -49,7 +49,6 @@ final class ForwardHeaders {
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
     private static final AsciiString CONNECTION = AsciiString.cached("Connection");
     private static final AsciiString UPGRADE = AsciiString.cached("Upgrade");
-    private static final AsciiString UPGRADE_VALUE = AsciiString.cached("Upgrade");
     private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
     private static final byte[] HTTP_11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final short CRLF = ('\r' << 8) | '\n';
@@ -213,7 +212,7 @@ final class ForwardHeaders {
             sink.field(TRANSFER_ENCODING, CHUNKED);
         }
         if (websocket) {
-            sink.field(CONNECTION, UPGRADE_VALUE);
+            sink.field(CONNECTION, UPGRADE);
             sink.field(UPGRADE, WEBSOCKET);
         }
         String ip = peer.getHostAddress();

@@ -56,11 +56,6 @@ final class UpstreamHead implements HeaderLines {
         return status;
     }
 
-    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
-    int minorVersion() {
-        return minorVersion;
-    }
-
     /** The Content-Length, or -1 when the response has none. */
     long contentLength() {
         return contentLength;
@@ -79,10 +74,6 @@ final class UpstreamHead implements HeaderLines {
     /** The number of header fields. */
     int size() {
         return count;
-    }
-
-    byte[] raw() {
-        return raw;
     }
 
     int nameStart(int i) {
