@@ -17,6 +17,9 @@
 #   SERVER_CPU [0]  CLIENT_CPU [1]
 #   BASE_PORT [18380: backend +0, HAProxy +10, nginx +11, nginx with proxy_cache +12, Portico +13,
 #              Portico with its cache +14]
+#   ROUNDS [1: more rounds alternate the order of the proxies and print each round's ratios and their median]
+#   ANCHOR_FORWARDING [on: HAProxy and nginx add X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via
+#              as Portico does by default; off measures them bare]
 #   PORTICO_BIN [<repo>/bin/portico]  PORTICO_TRANSPORT [auto: Portico's default; epoll, io_uring or nio]  NO_INSTALL=1 to never call apt-get
 #   MAX_STEAL [3: a run during which the hypervisor took more than this percent of CPUs SERVER_CPU and
 #              CLIENT_CPU is measured again, up to STEAL_RETRIES [3] more times]
@@ -36,6 +39,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 BASE_PORT=${BASE_PORT:-18380}
 PORTICO_BIN=${PORTICO_BIN:-$REPO_ROOT/bin/portico}
 PORTICO_TRANSPORT=${PORTICO_TRANSPORT:-auto}
+ANCHOR_FORWARDING=${ANCHOR_FORWARDING:-on}
+ROUNDS=${ROUNDS:-1}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
 START_TIMEOUT=${START_TIMEOUT:-120}
@@ -97,13 +102,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-cpu_ticks() {     # PID -> utime+stime (clock ticks) of the process tree
-  local sum=0 p v
+cpu_ticks() {     # PID -> "utime stime" (clock ticks) of the process tree
+  local u=0 s=0 p v
   for p in $(descendants "$1"); do
-    v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
-    sum=$((sum + ${v:-0}))
+    v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12, $13}' || true)
+    [[ -n $v ]] || continue
+    u=$((u + ${v% *})) s=$((s + ${v#* }))
   done
-  echo "$sum"
+  echo "$u $s"
 }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -248,6 +254,15 @@ frontend fe
 backend origin
     server o1 127.0.0.1:$PORT_BACKEND
 EOF
+  [[ $ANCHOR_FORWARDING == on ]] && cat >>"$conf" <<EOF
+    # The forwarding fields Portico adds by default (ANCHOR_FORWARDING=on), so every proxy sends
+    # the backend the same request and the client the same response fields.
+    option forwardfor
+    http-request set-header X-Forwarded-Proto http
+    http-request add-header Forwarded "for=%[src];proto=http;host=\"%[req.hdr(host)]\""
+    http-request add-header Via "1.1 haproxy"
+    http-response add-header Via "1.1 haproxy"
+EOF
   haproxy -c -q -f "$conf" || die "haproxy rejected $conf"
   taskset -c "$SERVER_CPU" haproxy -db -f "$conf" >"$LOGS/haproxy.log" 2>&1 &
   SERVER_PID=$!
@@ -277,6 +292,14 @@ EOF
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+EOF
+    [[ $ANCHOR_FORWARDING == on ]] && cat <<EOF
+            # The forwarding fields Portico adds by default (ANCHOR_FORWARDING=on).
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header Forwarded "for=\$remote_addr;proto=\$scheme;host=\\"\$http_host\\"";
+            proxy_set_header Via "1.1 nginx";
+            add_header Via "1.1 nginx";
 EOF
     [[ $cache == on ]] && cat <<EOF
             proxy_cache bench;
@@ -354,7 +377,7 @@ run_wrk() {       # PORT DURATION -> wrk output on stdout
   taskset -c "$CLIENT_CPU" wrk -t1 "-c$CONNS" "-d$2" --latency --timeout 10s "http://127.0.0.1:$1$PATH_SMALL"
 }
 
-declare -A RPS P99 CPU STEAL
+declare -A RPS P99 CPU COST STEAL
 proxy_run() {     # one measured run of measure(), in its variables
   c0=$(cpu_ticks "$pid")
   t0=$(date +%s.%N)
@@ -375,10 +398,14 @@ measure() {       # TARGET SCENARIO PORT PID
   P99[$target]=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")
   errs=$(awk '/Socket errors:/ {gsub(/,/, ""); s = $4 + $6 + $8 + $10} /Non-2xx/ {s += $5} END {print s + 0}' <<<"$out")
   ((errs == 0)) || warn "$target ($scenario): $errs socket errors or non-2xx responses"
-  CPU[$target]=$(awk -v d="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
-    'BEGIN {printf "%.0f%%", 100 * d / hz / (b - a)}')
+  CPU[$target]=$(awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
+    'BEGIN {split(c0, x, " "); split(c1, y, " "); printf "%.0f%%", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / (b - a)}')
+  # CPU time per request: a busy client CPU moves the throughput of a run more than this.
+  COST[$target]=$(awk -v c0="$c0" -v c1="$c1" -v hz="$(getconf CLK_TCK)" -v n="$(awk '/requests in/ {print $1}' <<<"$out")" \
+    'BEGIN {split(c0, x, " "); split(c1, y, " "); if (n <= 0) {print "?"; exit}
+            printf "%.1f/%.1f µs", 1e6 * (y[1] - x[1]) / hz / n, 1e6 * (y[2] - x[2]) / hz / n}')
   STEAL[$target]=$steal
-  log "$target ($scenario): ${RPS[$target]:-?} rps, p99 ${P99[$target]:-?}, proxy CPU ${CPU[$target]}, steal ${steal}%, errors $errs"
+  log "$target ($scenario): ${RPS[$target]:-?} rps, p99 ${P99[$target]:-?}, proxy CPU ${CPU[$target]}, user/sys ${COST[$target]} per request, steal ${steal}%, errors $errs"
 }
 
 bench_target() {  # TARGET SCENARIO
@@ -412,21 +439,31 @@ ratio() {         # A B -> A/B as "1.23×", or "-"
   if [[ -n $1 && -n $2 && $2 != 0 ]]; then awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f×", a / b}'; else echo "-"; fi
 }
 
-cell() {          # TARGET -> "rps (p99, CPU, steal)"
+cell() {          # TARGET -> "rps (p99, CPU, user/sys per request, steal)"
   if [[ -n ${RPS[$1]:-} ]]; then
-    echo "${RPS[$1]} (${P99[$1]:-?}, ${CPU[$1]}, steal ${STEAL[$1]:-?}%)"
+    echo "${RPS[$1]} (${P99[$1]:-?}, ${CPU[$1]}, ${COST[$1]:-?}, steal ${STEAL[$1]:-?}%)"
   else
     echo "-"
   fi
 }
 
+declare -A RATIOS
+RATIO_KEYS=()
+add_ratio() {     # LABEL A B: appends A/B of this round to RATIOS[LABEL]
+  local label=$1 a=${RPS[$2]:-} b=${RPS[$3]:-}
+  [[ -n $a && -n $b && $b != 0 ]] || return 0
+  [[ -n ${RATIOS[$label]:-} ]] || RATIO_KEYS+=("$label")
+  RATIOS[$label]+="$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f ", a / b}')"
+}
+
 report() {
-  local w
+  local w k median
   {
     echo "HTTP reverse proxies in front of one nginx backend serving 1 KiB; proxy on CPU $SERVER_CPU (1 thread/worker),"
     echo "backend and wrk -t1 -c$CONNS on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
     echo "$(nginx -v 2>&1 | sed 's/^nginx version: //'), haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'),"\
-      "portico $(git -C "$REPO_ROOT" log -1 --format='%h' 2>/dev/null || echo '?') (transport $PORTICO_TRANSPORT). Cells: rps (p99, the proxy's CPU use, the hypervisor's steal of CPUs $SERVER_CPU and $CLIENT_CPU)."
+      "portico $(git -C "$REPO_ROOT" log -1 --format='%h' 2>/dev/null || echo '?') (transport $PORTICO_TRANSPORT). Cells: rps (p99, the proxy's CPU use, its user/sys CPU time per request, the hypervisor's steal of CPUs $SERVER_CPU and $CLIENT_CPU)."
+    echo "Anchors add Portico's forwarding fields (X-Forwarded-For, X-Forwarded-Proto, Forwarded, Via): $ANCHOR_FORWARDING."
     echo
     if selected nocache; then
       echo "| no cache | HAProxy (http mode) | nginx (proxy_pass, keepalive) | Portico | Portico / HAProxy (goal ≥ 1.0) | Portico / nginx |"
@@ -438,6 +475,17 @@ report() {
       echo "| cache hits | nginx (proxy_cache) | Portico (cache) | Portico / nginx (goal ≥ 1.0) |"
       echo "|---|---|---|---|"
       echo "| 1 KiB, keep-alive | $(cell nginx-cache) | $(cell portico-cache) | $(ratio "${RPS[portico-cache]:-}" "${RPS[nginx-cache]:-}") |"
+      echo
+    fi
+    if ((ROUNDS > 1)); then
+      echo "The tables show the last round. Each round's ratio ($ROUNDS rounds; odd rounds HAProxy, nginx, Portico; even rounds the reverse):"
+      echo
+      echo "| ratio | per round | median |"
+      echo "|---|---|---:|"
+      for k in "${RATIO_KEYS[@]}"; do
+        median=$(tr ' ' '\n' <<<"${RATIOS[$k]}" | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
+        echo "| $k | ${RATIOS[$k]% } | ${median}× |"
+      done
       echo
     fi
     if ((${#WARNINGS[@]})); then
@@ -475,16 +523,27 @@ main() {
   if wants portico; then portico_ready || true; fi
   start_backend
 
-  if selected nocache; then
-    for t in haproxy nginx portico; do
-      if wants "$t"; then bench_target "$t" nocache; fi
-    done
-  fi
-  if selected cache; then
-    for t in nginx portico; do
-      if wants "$t"; then bench_target "$t-cache" cache; fi
-    done
-  fi
+  local round order t
+  for ((round = 1; round <= ROUNDS; round++)); do
+    # Rounds alternate the order, so a drift of the machine does not favour one proxy.
+    RPS=()
+    order="haproxy nginx portico"
+    ((round % 2 == 0)) && order="portico nginx haproxy"
+    if selected nocache; then
+      for t in $order; do
+        if wants "$t"; then bench_target "$t" nocache; fi
+      done
+    fi
+    if selected cache; then
+      for t in $order; do
+        if [[ $t != haproxy ]] && wants "$t"; then bench_target "$t-cache" cache; fi
+      done
+    fi
+    add_ratio "no cache, Portico / HAProxy" portico haproxy
+    add_ratio "no cache, Portico / nginx" portico nginx
+    add_ratio "cache hits, Portico / nginx" portico-cache nginx-cache
+    ((ROUNDS > 1)) && log "round $round of $ROUNDS done: $(for k in "${RATIO_KEYS[@]}"; do printf '%s [%s] ' "$k" "${RATIOS[$k]% }"; done)"
+  done
   report
 }
 
