@@ -2,21 +2,17 @@ package dev.portico.lb;
 
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.Backend;
+import dev.portico.upstream.BackendAddresses;
 import dev.portico.upstream.scheduler.SelectionContext;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.util.NetUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,14 +21,11 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Connects a client to a backend of the active group, on the client's own event loop. When the
@@ -44,8 +37,10 @@ import java.util.concurrent.RejectedExecutionException;
  * backends given as IP literals are parsed once and kept, the channel is made directly (an IPv4
  * socket for an IPv4 backend where the transport allows, which saves the dual-stack option call),
  * configured through its typed setters and registered on the client's loop, with no
- * {@link Bootstrap}, no handler and no resolver lookup. Backends given by name still go through a
- * {@link Bootstrap}, whose resolver looks the name up at each connect.
+ * bootstrap, no handler and no resolver lookup. Backends given by name are looked up on the
+ * blocking executor, never on a loop: a connection waits for its host's first lookup, and later
+ * ones use the last answer while a fresh one is fetched in the background
+ * ({@link #resolvedName}).
  */
 final class Dialer {
 
@@ -68,27 +63,13 @@ final class Dialer {
     private final ChannelFactory<? extends SocketChannel> anyFamily;
     private final ChannelFactory<? extends SocketChannel> ipv4;
     private final LbMetrics metrics;
-    /** Backend addresses that are IP literals, parsed once. */
-    private final Map<HostPort, InetSocketAddress> literals = new ConcurrentHashMap<>();
-    /** For the native engine: backends given by name, their last lookup and when to look again. */
-    private final Map<HostPort, Looked> names = new ConcurrentHashMap<>();
-    /** Names being looked up again in the background. */
-    private final Set<HostPort> lookingUp = ConcurrentHashMap.newKeySet();
-    private final Executor blocking;
+    /** Backend addresses: literals parsed once, names looked up off the loops. */
+    private final BackendAddresses addresses;
 
-    /** A name's last lookup, and the {@link System#nanoTime()} after which it is looked up again. */
-    private record Looked(InetSocketAddress address, long refreshAt) {
-    }
-
-    /** How long a name's lookup is used before it is looked up again (the JDK's own cache keeps 30 s). */
-    static final long NAME_REFRESH_NANOS = 30_000_000_000L;
-    /** How soon a failed lookup again is tried again, meanwhile the last address stays in use. */
-    static final long NAME_RETRY_NANOS = 5_000_000_000L;
-
-    /** @param blocking where names are looked up again, off the event loops */
+    /** @param blocking where backends' names are looked up, off the event loops */
     Dialer(Class<? extends SocketChannel> channelClass, LbMetrics metrics, Executor blocking) {
         this.metrics = metrics;
-        this.blocking = blocking;
+        this.addresses = new BackendAddresses(blocking);
         this.anyFamily = factory(channelClass, null);
         ChannelFactory<? extends SocketChannel> v4 = factory(channelClass, SocketProtocolFamily.INET);
         this.ipv4 = v4 != null ? v4 : anyFamily;
@@ -156,69 +137,18 @@ final class Dialer {
         return more;
     }
 
-    /** The address to connect to: IP literals are used as is, names are resolved by Netty at connect time. */
-    static InetSocketAddress connectAddress(HostPort address) {
-        String host = address.host();
-        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-            return new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), address.port());
-        }
-        return address.unresolved();
-    }
-
-    /** {@link #connectAddress} for a backend, kept when it is an IP literal; any thread. */
+    /** A backend's address when it is an IP literal (parsed once), else unresolved; any thread. */
     InetSocketAddress target(HostPort address) {
-        InetSocketAddress known = literals.get(address);
-        if (known != null) {
-            return known;
-        }
-        InetSocketAddress a = connectAddress(address);
-        if (!a.isUnresolved()) {
-            if (literals.size() > 4096) {
-                literals.clear();
-            }
-            literals.put(address, a);
-        }
-        return a;
+        return addresses.literal(address);
     }
 
     /**
-     * For the native engine, whose loops must not wait for a resolver: the address of a backend
-     * given by name. The first connect to a name looks it up on the calling thread (through the
-     * JDK's resolver); after that the last answer is used, and once it is older than
-     * {@link #NAME_REFRESH_NANOS} it is looked up again on the blocking executor while the old
-     * address stays in use (a failed lookup keeps it and is tried again after
-     * {@link #NAME_RETRY_NANOS}). Unresolved when the first lookup failed.
-     *
-     * @param now {@link System#nanoTime()} as the caller's loop last read it
+     * A backend's address, never looked up on the calling thread: see
+     * {@link BackendAddresses#resolve}. Null while a name's first lookup is under way;
+     * {@code whenLooked} runs once it is over.
      */
-    InetSocketAddress resolvedName(HostPort address, long now) {
-        Looked last = names.get(address);
-        if (last == null) {
-            InetSocketAddress a = address.toAddress();
-            if (!a.isUnresolved()) {
-                names.put(address, new Looked(a, now + NAME_REFRESH_NANOS));
-            }
-            return a;
-        }
-        if (now - last.refreshAt() >= 0 && lookingUp.add(address)) {
-            try {
-                blocking.execute(() -> lookUpAgain(address, last));
-            } catch (RejectedExecutionException e) {
-                lookingUp.remove(address);
-            }
-        }
-        return last.address();
-    }
-
-    private void lookUpAgain(HostPort address, Looked last) {
-        try {
-            InetSocketAddress a = address.toAddress();
-            long now = System.nanoTime();
-            names.put(address, a.isUnresolved() ? new Looked(last.address(), now + NAME_RETRY_NANOS)
-                    : new Looked(a, now + NAME_REFRESH_NANOS));
-        } finally {
-            lookingUp.remove(address);
-        }
+    InetSocketAddress resolvedName(HostPort address, long now, Runnable whenLooked) {
+        return addresses.resolve(address, now, whenLooked);
     }
 
     /** The attempts of one client connection. */
@@ -261,9 +191,45 @@ final class Dialer {
             tried = plus(tried, host);
             host.onConnectStart();
             current = host;
+            InetSocketAddress target;
+            try {
+                target = target(host.address());
+                if (target.isUnresolved()) {
+                    target = resolvedName(host.address(), System.nanoTime(),
+                            () -> client.eventLoop().execute(() -> looked(host)));
+                    if (target == null) {
+                        return; // the name's first lookup runs off the loop; looked() goes on
+                    }
+                }
+            } catch (RuntimeException e) {
+                failed(host, e);
+                return;
+            }
+            connectTo(host, target);
+        }
+
+        /** The first lookup of {@code host}'s name is over. */
+        private void looked(Backend host) {
+            if (!client.isActive()) {
+                host.onClosed(0, 0);
+                return;
+            }
+            // The answer is stored before this runs; null would only mean another lookup began.
+            InetSocketAddress target = resolvedName(host.address(), System.nanoTime(),
+                    () -> client.eventLoop().execute(() -> looked(host)));
+            if (target != null) {
+                connectTo(host, target);
+            }
+        }
+
+        private void connectTo(Backend host, InetSocketAddress target) {
+            if (target.isUnresolved()) {
+                failed(host, new UnknownHostException("cannot resolve " + host.address()));
+                return;
+            }
             ChannelFuture connect;
             try {
-                connect = connect(target(host.address()));
+                connect = connect(target);
             } catch (RuntimeException e) {
                 failed(host, e);
                 return;
@@ -283,9 +249,6 @@ final class Dialer {
         }
 
         private ChannelFuture connect(InetSocketAddress target) {
-            if (target.isUnresolved()) {
-                return bootstrap().connect(target);
-            }
             SocketChannel ch = (target.getAddress() instanceof Inet4Address ? ipv4 : anyFamily).newChannel();
             SocketChannelConfig config = ch.config();
             config.setConnectTimeoutMillis(connectTimeoutMillis());
@@ -352,21 +315,6 @@ final class Dialer {
             metrics.failover();
             log.debug("connect to {} for {} failed: {}; {} attempt(s) left", host, client.remoteAddress(), reason, left);
             next();
-        }
-
-        /** For backends given by name: the bootstrap's resolver looks the name up. */
-        private Bootstrap bootstrap() {
-            return new Bootstrap()
-                    .group(client.eventLoop())
-                    .channelFactory(anyFamily)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis())
-                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .option(ChannelOption.AUTO_READ, false)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, route.config().splice() != Splice.OFF
-                            ? new CountingRecvAllocator(new AdaptiveRecvByteBufAllocator())
-                            : new AdaptiveRecvByteBufAllocator())
-                    .handler(new ChannelInboundHandlerAdapter());
         }
     }
 }

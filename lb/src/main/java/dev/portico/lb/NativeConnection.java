@@ -85,6 +85,8 @@ final class NativeConnection {
     private List<Backend> tried = List.of();
     private int attemptsLeft;
     private boolean connecting;
+    /** Connecting waits for the first lookup of the host's name (off the loop). */
+    private boolean awaitingName;
     private boolean closed;
     private long connectDeadline;
     private long lastActive;
@@ -190,9 +192,16 @@ final class NativeConnection {
     private String connect(Backend h) {
         InetSocketAddress target;
         try {
-            target = loop.target(h.address());
+            target = loop.target(h.address(), this::looked);
         } catch (RuntimeException e) {
             return "cannot resolve " + h.address() + ": " + e.getMessage();
+        }
+        if (target == null) {
+            // The name's first lookup runs off the loop; the connect timeout covers the wait.
+            awaitingName = true;
+            connecting = true;
+            connectDeadline = loop.now + route.config().connectTimeout().toNanos();
+            return null;
         }
         if (target.isUnresolved()) {
             return "cannot resolve " + h.address();
@@ -246,8 +255,23 @@ final class NativeConnection {
         return null;
     }
 
+    /** The first lookup of the chosen host's name is over: connect, or move on to the next host. */
+    private void looked() {
+        if (closed || !awaitingName) {
+            return;
+        }
+        awaitingName = false;
+        connecting = false;
+        String failure = connect(host);
+        if (failure != null) {
+            connectFailed(failure);
+            dial();
+        }
+    }
+
     /** Gives up a connect under way; the bytes waiting for the backend stay for the next host. */
     private void abandonConnect() {
+        awaitingName = false;
         if (backend.fd >= 0) {
             LinuxNet.close(loop.errno, backend.fd);
             backend.fd = -1;
@@ -588,8 +612,9 @@ final class NativeConnection {
         long now = loop.now;
         if (connecting) {
             if (now - connectDeadline >= 0) {
+                String what = awaitingName ? "name lookup" : "connect";
                 abandonConnect();
-                connectFailed("connect timed out after " + route.config().connectTimeout().toMillis() + " ms");
+                connectFailed(what + " timed out after " + route.config().connectTimeout().toMillis() + " ms");
                 dial();
             }
             return;

@@ -297,12 +297,12 @@ final class NativeLoop implements Runnable {
 
     /**
      * The address to connect to for a backend: IP literals from the service's dialer, which
-     * parses each once; names from the dialer's lookups, which block this loop only on the first
-     * connect to a name and are refreshed in the background after that.
+     * parses each once; names from the dialer's lookups, which never run on this loop. Null while
+     * a name's first lookup is under way: {@code whenLooked} then runs on this loop once it is over.
      */
-    InetSocketAddress target(HostPort address) {
+    InetSocketAddress target(HostPort address, Runnable whenLooked) {
         InetSocketAddress a = shared.dialer().target(address);
-        return a.isUnresolved() ? shared.dialer().resolvedName(address, now) : a;
+        return a.isUnresolved() ? shared.dialer().resolvedName(address, now, () -> execute(whenLooked)) : a;
     }
 
     private void sweep() {

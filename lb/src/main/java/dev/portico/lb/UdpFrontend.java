@@ -1,6 +1,7 @@
 package dev.portico.lb;
 
 import dev.portico.upstream.Backend;
+import dev.portico.upstream.BackendAddresses;
 import dev.portico.upstream.scheduler.SelectionContext;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -117,7 +118,7 @@ final class UdpFrontend extends ChannelInboundHandlerAdapter {
                 .channel(shared.datagramClass())
                 .option(ChannelOption.AUTO_READ, true)
                 .handler(session.backendHandler());
-        session.connect(b, Dialer.connectAddress(host.address()), shared.channels());
+        session.connect(b, BackendAddresses.literalOrUnresolved(host.address()), shared.channels());
         return session;
     }
 

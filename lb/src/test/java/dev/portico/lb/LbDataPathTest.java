@@ -60,6 +60,22 @@ class LbDataPathTest {
     }
 
     @Test
+    void backendsGivenByNameServeAndOneWhoseNameDoesNotResolveIsFailedOver() throws Exception {
+        TestBackend a = h.backend("a", TestBackend.Mode.ECHO);
+        String byName = "localhost:" + a.address().substring(a.address().lastIndexOf(':') + 1);
+        // No active checks: only the data path can find out that a name does not resolve.
+        h.start(LbHarness.config().health(HealthCheckConfig.builder(HealthCheckType.NONE).build())
+                .backend("no-such-host.invalid:9").backend(byName).build());
+
+        // Whichever host comes first, every client is served: the name that resolves is looked up
+        // off the loop while the first clients wait, the one that does not is failed over.
+        for (int i = 0; i < 4; i++) {
+            assertThat(h.roundTrip()).isEqualTo("a");
+        }
+        assertThat(h.lb.backend("main", "no-such-host.invalid:9").stats().failed()).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
     void refusedBackendIsFailedOverWithoutTheClientNoticing() throws Exception {
         TestBackend live = h.backend("live", TestBackend.Mode.ECHO);
         String dead = "127.0.0.1:" + TestBackend.deadPort();

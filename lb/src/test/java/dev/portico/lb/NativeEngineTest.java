@@ -63,31 +63,6 @@ class NativeEngineTest {
     }
 
     @Test
-    void aNameIsLookedUpAgainInTheBackgroundWhileItsLastAddressServes() {
-        java.util.List<Runnable> tasks = new java.util.ArrayList<>();
-        Dialer dialer = new Dialer(h.transport.socketChannel(),
-                new LbMetrics("names", new io.micrometer.core.instrument.simple.SimpleMeterRegistry()), tasks::add);
-        HostPort name = HostPort.parse("localhost:8080");
-        InetSocketAddress first = dialer.resolvedName(name, 0);
-        assertThat(first.isUnresolved()).isFalse();
-        assertThat(first.getAddress().isLoopbackAddress()).isTrue();
-
-        // Fresh: used as is, nothing looked up.
-        assertThat(dialer.resolvedName(name, Dialer.NAME_REFRESH_NANOS - 1)).isSameAs(first);
-        assertThat(tasks).isEmpty();
-
-        // Stale: still served, and one lookup is queued however often it is asked for meanwhile.
-        assertThat(dialer.resolvedName(name, Dialer.NAME_REFRESH_NANOS)).isSameAs(first);
-        assertThat(dialer.resolvedName(name, Dialer.NAME_REFRESH_NANOS + 1)).isSameAs(first);
-        assertThat(tasks).hasSize(1);
-        tasks.getFirst().run();
-        InetSocketAddress again = dialer.resolvedName(name, System.nanoTime());
-        assertThat(again.getAddress().isLoopbackAddress()).isTrue();
-        assertThat(again).isNotSameAs(first);
-        assertThat(tasks).hasSize(1);
-    }
-
-    @Test
     void aClosedListenerRefusesNewClientsWhileItsConnectionsGoOn() throws Exception {
         TestBackend echo = h.backend("echo", TestBackend.Mode.ECHO);
         h.start(LbHarness.config().backend(echo.address()).build());

@@ -12,6 +12,7 @@ import dev.portico.proxy.cache.HttpCache;
 import dev.portico.proxy.cache.SecondTier;
 import dev.portico.proxy.cache.SecondTierFactory;
 import dev.portico.core.transport.TcpListener;
+import dev.portico.upstream.BackendAddresses;
 import dev.portico.upstream.health.ProbeTransport;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
@@ -55,6 +56,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     private final ServiceContext context;
     private final ProbeTransport probes;
     private final HttpDates dates;
+    /** Backends' addresses; names are looked up off the loops, and the answers outlive reloads. */
+    private final BackendAddresses addresses;
     private final AtomicInteger connections = new AtomicInteger();
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
@@ -95,6 +98,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         this.name = Objects.requireNonNull(name, "name");
         this.context = Objects.requireNonNull(context, "context");
         this.dates = new HttpDates(context.clock());
+        this.addresses = new BackendAddresses(context.blocking());
         this.metrics = new ProxyMetrics(name, context.meters(), connections, () -> state.shared().connections());
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
@@ -108,7 +112,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     private State build(ProxyConfig config, State old) throws IOException {
         HttpCache cache = cache(config.cache(), old);
         Routing routing = new Routing(config, probes);
-        UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config);
+        UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config, addresses);
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());
         ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache);

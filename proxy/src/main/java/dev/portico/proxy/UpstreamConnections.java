@@ -1,14 +1,19 @@
 package dev.portico.proxy;
 
 import dev.portico.upstream.Backend;
+import dev.portico.upstream.BackendAddresses;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -42,18 +47,69 @@ final class UpstreamConnections implements AutoCloseable {
 
     private final Class<? extends Channel> channelClass;
     private final ProxyConfig config;
+    private final BackendAddresses addresses;
     private final Map<EventLoop, LoopPools> idle = new ConcurrentHashMap<>();
     private final LongAdder opened = new LongAdder();
     private final LongAdder reused = new LongAdder();
 
-    UpstreamConnections(Class<? extends Channel> channelClass, ProxyConfig config) {
+    UpstreamConnections(Class<? extends Channel> channelClass, ProxyConfig config, BackendAddresses addresses) {
         this.channelClass = channelClass;
+        this.addresses = addresses;
         this.config = config;
     }
 
-    /** Connects a new upstream connection on {@code loop}. */
+    /**
+     * Connects a new upstream connection on {@code loop}. A backend given by name is looked up
+     * off the loop (see {@link BackendAddresses}); the connect timeout covers that wait too.
+     */
     ChannelFuture connect(EventLoop loop, Backend backend) {
         opened.increment();
+        Bootstrap b = bootstrap(loop, backend);
+        InetSocketAddress literal = addresses.literal(backend.address());
+        if (!literal.isUnresolved()) {
+            return b.connect(literal);
+        }
+        ChannelFuture registered = b.register();
+        Channel ch = registered.channel();
+        ChannelPromise promise = ch.newPromise();
+        registered.addListener(r -> {
+            if (!r.isSuccess()) {
+                promise.tryFailure(r.cause());
+                return;
+            }
+            long timeout = config.connectTimeout().toMillis();
+            ScheduledFuture<?> deadline = loop.schedule(() -> {
+                if (promise.tryFailure(new ConnectTimeoutException("connect to " + backend.address()
+                        + " (name lookup included) timed out after " + timeout + " ms"))) {
+                    ch.close();
+                }
+            }, timeout, TimeUnit.MILLISECONDS);
+            promise.addListener(f -> deadline.cancel(false));
+            connectByName(ch, promise, backend);
+        });
+        return promise;
+    }
+
+    /** Connects {@code ch} to {@code backend} once its name is looked up; on {@code ch}'s loop. */
+    private void connectByName(Channel ch, ChannelPromise promise, Backend backend) {
+        if (promise.isDone()) {
+            return;
+        }
+        InetSocketAddress target = addresses.resolve(backend.address(), System.nanoTime(),
+                () -> ch.eventLoop().execute(() -> connectByName(ch, promise, backend)));
+        if (target == null) {
+            return; // the first lookup of this name is under way
+        }
+        if (target.isUnresolved()) {
+            if (promise.tryFailure(new UnknownHostException("cannot resolve " + backend.address()))) {
+                ch.close();
+            }
+            return;
+        }
+        ch.connect(target, promise);
+    }
+
+    private Bootstrap bootstrap(EventLoop loop, Backend backend) {
         Duration idleTimeout = config.idleTimeout();
         return new Bootstrap().group(loop).channel(channelClass)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
@@ -68,8 +124,7 @@ final class UpstreamConnections implements AutoCloseable {
                                 .addLast("upstream", new UpstreamHandler(decoder));
                         ch.closeFuture().addListener(f -> forget(ch, backend));
                     }
-                })
-                .connect(backend.address().toAddress());
+                });
     }
 
     /** Drops a closed connection from its loop's pool, if it waits there. */

@@ -65,6 +65,26 @@ class FailureTest {
     }
 
     @Test
+    void aBackendGivenByNameIsLookedUpOffTheLoopAndOneThatDoesNotResolveIsRetriedOnAnother() throws Exception {
+        Origin o = h.named("up");
+        String byName = "localhost:" + HostPort.parse(o.address()).port();
+        h.start(ProxyHarness.config().pool("*", pool("no-such-host.invalid:80", byName)).retries(1).build());
+        for (int i = 0; i < 4; i++) {
+            Http.Response r = h.get("x", "/" + i);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.text()).isEqualTo("up");
+        }
+    }
+
+    @Test
+    void aNameThatDoesNotResolveGives502() throws Exception {
+        h.start(ProxyHarness.config().pool("*", pool("no-such-host.invalid:80")).build());
+        Http.Response r = h.get("x", "/");
+        assertThat(r.status()).isEqualTo(502);
+        assertThat(r.text()).startsWith("502 Bad Gateway");
+    }
+
+    @Test
     void refusedGives502ThenNoHealthyBackendGives503() throws Exception {
         h.start(ProxyHarness.config().pool("*", pool("127.0.0.1:" + freePort())).build());
         Http.Response first = h.get("x", "/");

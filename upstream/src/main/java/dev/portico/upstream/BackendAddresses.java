@@ -1,0 +1,152 @@
+package dev.portico.upstream;
+
+import dev.portico.core.net.HostPort;
+import io.netty.util.NetUtil;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The socket addresses of backends, for event loops that must never wait for a resolver. IP
+ * literals are parsed once and kept. Names are looked up on a blocking executor: the first
+ * connect to a name waits for its lookup (the caller is told when it is over), and after that the
+ * last answer is used at once while a fresh one is fetched in the background every
+ * {@link #REFRESH_NANOS}. A failed refresh keeps the last good address and is tried again after
+ * {@link #RETRY_NANOS}. Thread-safe; one per service.
+ */
+public final class BackendAddresses {
+
+    /** How long a name's answer is used before it is looked up again (the JDK's own cache keeps 30 s). */
+    public static final long REFRESH_NANOS = 30_000_000_000L;
+    /** How soon a failed lookup is tried again; meanwhile the last address stays in use. */
+    public static final long RETRY_NANOS = 5_000_000_000L;
+    private static final int MAX_LITERALS = 4096;
+
+    /** A name's last lookup, and the {@link System#nanoTime()} after which it is looked up again. */
+    private record Looked(InetSocketAddress address, long refreshAt) {
+    }
+
+    private final Executor blocking;
+    private final Map<HostPort, InetSocketAddress> literals = new ConcurrentHashMap<>();
+    private final Map<HostPort, Looked> names = new ConcurrentHashMap<>();
+    /** Names being looked up again in the background. */
+    private final Set<HostPort> refreshing = ConcurrentHashMap.newKeySet();
+    /** Names being looked up for the first time, and what to run when each answer is in. */
+    private final Map<HostPort, List<Runnable>> waiting = new ConcurrentHashMap<>();
+
+    /** @param blocking where names are looked up, off the event loops */
+    public BackendAddresses(Executor blocking) {
+        this.blocking = blocking;
+    }
+
+    /** The address of an IP literal; an unresolved address for a name. */
+    public static InetSocketAddress literalOrUnresolved(HostPort address) {
+        String host = address.host();
+        if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
+            return new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), address.port());
+        }
+        return address.unresolved();
+    }
+
+    /** {@link #literalOrUnresolved}, kept when it is an IP literal; any thread. */
+    public InetSocketAddress literal(HostPort address) {
+        InetSocketAddress known = literals.get(address);
+        if (known != null) {
+            return known;
+        }
+        InetSocketAddress a = literalOrUnresolved(address);
+        if (!a.isUnresolved()) {
+            if (literals.size() > MAX_LITERALS) {
+                literals.clear();
+            }
+            literals.put(address, a);
+        }
+        return a;
+    }
+
+    /**
+     * The address to connect to, without ever looking a name up on the calling thread.
+     *
+     * @param now        {@link System#nanoTime()}, as the caller last read it
+     * @param whenLooked run (on the blocking executor) once the first lookup of the name is
+     *                   over, when this returns null; the caller asks again then
+     * @return the address; null while the name's first lookup is under way; unresolved when the
+     *         name has never resolved
+     */
+    public InetSocketAddress resolve(HostPort address, long now, Runnable whenLooked) {
+        InetSocketAddress a = literal(address);
+        return a.isUnresolved() ? name(address, now, whenLooked) : a;
+    }
+
+    private InetSocketAddress name(HostPort address, long now, Runnable whenLooked) {
+        Looked last = names.get(address);
+        if (last == null) {
+            lookUpFirst(address, whenLooked);
+            return null;
+        }
+        if (now - last.refreshAt() >= 0 && refreshing.add(address)) {
+            try {
+                blocking.execute(() -> refresh(address, last));
+            } catch (RejectedExecutionException e) {
+                refreshing.remove(address);
+            }
+        }
+        return last.address();
+    }
+
+    private void lookUpFirst(HostPort address, Runnable whenLooked) {
+        boolean[] first = {false};
+        waiting.compute(address, (k, list) -> {
+            List<Runnable> l = list;
+            if (l == null) {
+                l = new ArrayList<>(2);
+                first[0] = true;
+            }
+            l.add(whenLooked);
+            return l;
+        });
+        if (first[0]) {
+            try {
+                blocking.execute(() -> lookedUpFirst(address, lookUp(address)));
+            } catch (RejectedExecutionException e) {
+                // Shutting down: the waiting connections fail as if the name were unknown.
+                lookedUpFirst(address, address.unresolved());
+            }
+        }
+    }
+
+    private void lookedUpFirst(HostPort address, InetSocketAddress a) {
+        names.put(address, new Looked(a, System.nanoTime() + (a.isUnresolved() ? RETRY_NANOS : REFRESH_NANOS)));
+        List<Runnable> list = waiting.remove(address);
+        if (list != null) {
+            for (Runnable r : list) {
+                r.run();
+            }
+        }
+    }
+
+    private void refresh(HostPort address, Looked last) {
+        try {
+            InetSocketAddress a = lookUp(address);
+            long now = System.nanoTime();
+            names.put(address, a.isUnresolved() ? new Looked(last.address(), now + RETRY_NANOS)
+                    : new Looked(a, now + REFRESH_NANOS));
+        } finally {
+            refreshing.remove(address);
+        }
+    }
+
+    private static InetSocketAddress lookUp(HostPort address) {
+        try {
+            return address.toAddress();
+        } catch (RuntimeException e) {
+            return address.unresolved();
+        }
+    }
+}
