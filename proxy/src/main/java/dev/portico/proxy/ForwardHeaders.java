@@ -10,8 +10,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 import dev.portico.web.http.ResponseHead;
 
-import java.net.Inet6Address;
-import java.net.InetAddress;
 import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
@@ -140,10 +138,10 @@ final class ForwardHeaders {
      *
      * @see #forward
      */
-    static HttpHeaders request(HttpHeaders in, InetAddress peer, String version, boolean websocket) {
+    static HttpHeaders request(HttpHeaders in, ClientForwarding client, String version, boolean websocket) {
         // No validation: every name and value came through the request decoder's checks.
         HttpHeaders out = UNCHECKED.newHeaders();
-        forward(in, peer, version, websocket, out::add);
+        forward(in, client, version, websocket, out::add);
         return out;
     }
 
@@ -151,10 +149,10 @@ final class ForwardHeaders {
      * Writes a request head for the backend into {@code out}: the request line, the fields of
      * {@link #forward}, and the empty line.
      */
-    static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders in, InetAddress peer,
+    static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders in, ClientForwarding client,
                              String version, boolean websocket) {
         writeRequestLine(out, method, uri);
-        forward(in, peer, version, websocket, (name, value) -> writeField(out, name, value));
+        forward(in, client, version, websocket, (name, value) -> writeField(out, name, value));
         out.writeShort(CRLF);
     }
 
@@ -195,11 +193,11 @@ final class ForwardHeaders {
      * appended to the client's own.
      *
      * @param in        the client's request headers
-     * @param peer      the client's address as seen by the proxy
+     * @param client    the client's forwarding values (its address as seen by the proxy)
      * @param version   the client's protocol, "HTTP/1.1" or "HTTP/1.0"
      * @param websocket keep Upgrade: websocket and Connection: Upgrade
      */
-    static void forward(HttpHeaders in, InetAddress peer, String version, boolean websocket, FieldSink sink) {
+    static void forward(HttpHeaders in, ClientForwarding client, String version, boolean websocket, FieldSink sink) {
         Set<String> named = in.contains(CONNECTION) ? listedInConnection(in) : Set.of();
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
@@ -215,14 +213,11 @@ final class ForwardHeaders {
             sink.field(CONNECTION, UPGRADE);
             sink.field(UPGRADE, WEBSOCKET);
         }
-        String ip = peer.getHostAddress();
+        String ip = client.ip;
         String xff = in.get(X_FORWARDED_FOR);
         sink.field(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
         sink.field(X_FORWARDED_PROTO, HTTP);
-        String node = peer instanceof Inet6Address ? "\"[" + ip + "]\"" : ip;
-        String host = in.get(HOST);
-        String fwd = host == null ? "for=" + node + ";proto=http"
-                : "for=" + node + ";proto=http;host=\"" + (host.indexOf('"') < 0 ? host : host.replace("\"", "")) + "\"";
+        String fwd = client.element(in.get(HOST));
         String prior = in.get(FORWARDED);
         sink.field(FORWARDED, prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
         String via = version.equals("HTTP/1.0") ? "1.0 " + VIA : "1.1 " + VIA;

@@ -22,7 +22,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -205,11 +204,11 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         HttpMethod method = hooks == null ? ex.method() : hooks.method(ex.method());
         handler.decoder().expectNoBody(method.equals(HttpMethod.HEAD));
         ByteBuf head = ch.alloc().directBuffer(512);
-        InetAddress peer = ex.remoteAddress().getAddress();
+        ClientForwarding client = ClientForwarding.of(ex.context().channel(), ex.remoteAddress().getAddress());
         if (hooks == null) {
-            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), peer, ex.version(), websocket);
+            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), client, ex.version(), websocket);
         } else {
-            HttpHeaders headers = ForwardHeaders.request(ex.headers(), peer, ex.version(), websocket);
+            HttpHeaders headers = ForwardHeaders.request(ex.headers(), client, ex.version(), websocket);
             hooks.request(headers);
             ForwardHeaders.writeRequest(head, method, ex.request().uri(), headers);
         }

@@ -164,7 +164,10 @@ final class UpstreamConnections implements AutoCloseable {
             ch.close();
             return;
         }
-        LoopPools pools = idle.computeIfAbsent(loop, this::newPools);
+        LoopPools pools = idle.get(loop);
+        if (pools == null) {
+            pools = idle.computeIfAbsent(loop, this::newPools);
+        }
         ArrayDeque<Idle> q = pools.byBackend.computeIfAbsent(backend, b -> new ArrayDeque<>());
         if (q.size() >= config.keepAliveMax()) {
             ch.close();

@@ -184,6 +184,26 @@ class ForwardingTest {
     }
 
     @Test
+    void eachRequestOfAKeptAliveClientGetsTheForwardedElementOfItsOwnHost() throws Exception {
+        Origin o = h.origin("o", (req, in, out) -> Origin.text(out, 200, "ok"));
+        h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).build());
+        String[] hosts = {"a.example", "a.example", "b.example", "a.example"};
+        try (ProxyHarness.Client c = h.client()) {
+            for (String host : hosts) {
+                c.send("GET / HTTP/1.1\r\nHost: " + host + "\r\nForwarded: for=192.0.2.1\r\n\r\n");
+                assertThat(c.read(false).text()).isEqualTo("ok");
+            }
+        }
+        assertThat(o.seen).hasSize(hosts.length);
+        for (int i = 0; i < hosts.length; i++) {
+            Http.Head seen = o.seen.get(i).head();
+            assertThat(seen.get("forwarded"))
+                    .isEqualTo("for=192.0.2.1, for=127.0.0.1;proto=http;host=\"" + hosts[i] + "\"");
+            assertThat(seen.get("x-forwarded-for")).isEqualTo("127.0.0.1");
+        }
+    }
+
+    @Test
     void headGetsTheHeadOnly() throws Exception {
         Origin o = h.origin("o", (req, in, out) -> {
             if (!req.head().line().startsWith("HEAD")) {
