@@ -7,13 +7,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -64,49 +60,7 @@ final class UpstreamConnections implements AutoCloseable {
      */
     ChannelFuture connect(EventLoop loop, Backend backend) {
         opened.increment();
-        Bootstrap b = bootstrap(loop, backend);
-        InetSocketAddress literal = addresses.literal(backend.address());
-        if (!literal.isUnresolved()) {
-            return b.connect(literal);
-        }
-        ChannelFuture registered = b.register();
-        Channel ch = registered.channel();
-        ChannelPromise promise = ch.newPromise();
-        registered.addListener(r -> {
-            if (!r.isSuccess()) {
-                promise.tryFailure(r.cause());
-                return;
-            }
-            long timeout = config.connectTimeout().toMillis();
-            ScheduledFuture<?> deadline = loop.schedule(() -> {
-                if (promise.tryFailure(new ConnectTimeoutException("connect to " + backend.address()
-                        + " (name lookup included) timed out after " + timeout + " ms"))) {
-                    ch.close();
-                }
-            }, timeout, TimeUnit.MILLISECONDS);
-            promise.addListener(f -> deadline.cancel(false));
-            connectByName(ch, promise, backend);
-        });
-        return promise;
-    }
-
-    /** Connects {@code ch} to {@code backend} once its name is looked up; on {@code ch}'s loop. */
-    private void connectByName(Channel ch, ChannelPromise promise, Backend backend) {
-        if (promise.isDone()) {
-            return;
-        }
-        InetSocketAddress target = addresses.resolve(backend.address(), System.nanoTime(),
-                () -> ch.eventLoop().execute(() -> connectByName(ch, promise, backend)));
-        if (target == null) {
-            return; // the first lookup of this name is under way
-        }
-        if (target.isUnresolved()) {
-            if (promise.tryFailure(new UnknownHostException("cannot resolve " + backend.address()))) {
-                ch.close();
-            }
-            return;
-        }
-        ch.connect(target, promise);
+        return addresses.connect(bootstrap(loop, backend), backend.address(), config.connectTimeout());
     }
 
     private Bootstrap bootstrap(EventLoop loop, Backend backend) {

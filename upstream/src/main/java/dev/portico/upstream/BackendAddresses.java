@@ -1,9 +1,17 @@
 package dev.portico.upstream;
 
 import dev.portico.core.net.HostPort;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.NetUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The socket addresses of backends, for event loops that must never wait for a resolver. IP
@@ -82,6 +91,61 @@ public final class BackendAddresses {
     public InetSocketAddress resolve(HostPort address, long now, Runnable whenLooked) {
         InetSocketAddress a = literal(address);
         return a.isUnresolved() ? name(address, now, whenLooked) : a;
+    }
+
+    /**
+     * Connects {@code bootstrap} to {@code address} without a lookup on the event loop: at once
+     * for an IP literal or a name already looked up; otherwise the channel is registered and
+     * connects when the name's first lookup is in. {@code timeout} covers that wait as well as the
+     * handshake; a name that does not resolve fails the returned future with an
+     * {@link UnknownHostException}.
+     */
+    public ChannelFuture connect(Bootstrap bootstrap, HostPort address, Duration timeout) {
+        InetSocketAddress a = literal(address);
+        if (a.isUnresolved()) {
+            a = names.containsKey(address) ? name(address, System.nanoTime(), null) : null;
+        }
+        if (a != null && !a.isUnresolved()) {
+            return bootstrap.connect(a);
+        }
+        ChannelFuture registered = bootstrap.register();
+        Channel ch = registered.channel();
+        ChannelPromise promise = ch.newPromise();
+        registered.addListener(r -> {
+            if (!r.isSuccess()) {
+                promise.tryFailure(r.cause());
+                return;
+            }
+            long millis = timeout.toMillis();
+            ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
+                if (promise.tryFailure(new ConnectTimeoutException("connect to " + address
+                        + " (name lookup included) timed out after " + millis + " ms"))) {
+                    ch.close();
+                }
+            }, millis, TimeUnit.MILLISECONDS);
+            promise.addListener(f -> deadline.cancel(false));
+            connectByName(ch, promise, address);
+        });
+        return promise;
+    }
+
+    /** Connects {@code ch} once {@code address} is looked up; on {@code ch}'s loop. */
+    private void connectByName(Channel ch, ChannelPromise promise, HostPort address) {
+        if (promise.isDone()) {
+            return;
+        }
+        InetSocketAddress target = resolve(address, System.nanoTime(),
+                () -> ch.eventLoop().execute(() -> connectByName(ch, promise, address)));
+        if (target == null) {
+            return; // the first lookup of this name is under way
+        }
+        if (target.isUnresolved()) {
+            if (promise.tryFailure(new UnknownHostException("cannot resolve " + address))) {
+                ch.close();
+            }
+            return;
+        }
+        ch.connect(target, promise);
     }
 
     private InetSocketAddress name(HostPort address, long now, Runnable whenLooked) {

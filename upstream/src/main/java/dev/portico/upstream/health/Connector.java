@@ -1,6 +1,7 @@
 package dev.portico.upstream.health;
 
 import dev.portico.upstream.Backend;
+import dev.portico.upstream.BackendAddresses;
 import dev.portico.core.net.HostPort;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
@@ -15,9 +16,12 @@ final class Connector {
     private final ProbeTransport transport;
     private final Duration timeout;
     private final int portOverride;
+    /** Names of probed backends are looked up on the transport's blocking executor, never on a loop. */
+    private final BackendAddresses addresses;
 
     Connector(ProbeTransport transport, Duration timeout, int portOverride) {
         this.transport = transport;
+        this.addresses = new BackendAddresses(transport.blockingExecutor());
         this.timeout = timeout;
         this.portOverride = portOverride;
     }
@@ -35,12 +39,12 @@ final class Connector {
     }
 
     ChannelFuture connect(Backend backend, ChannelHandler handler) {
-        return new Bootstrap()
+        Bootstrap b = new Bootstrap()
                 .group(transport.group())
                 .channelFactory(transport.channelFactory())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                 .option(ChannelOption.SO_KEEPALIVE, false)
-                .handler(handler)
-                .connect(target(backend).unresolved());
+                .handler(handler);
+        return addresses.connect(b, target(backend), timeout);
     }
 }

@@ -10,11 +10,12 @@ import java.util.concurrent.Executor;
 
 /**
  * Where network probes run: the caller's event loop group and socket channel type (NIO, epoll or
- * io_uring, whatever the rest of the process uses), plus an executor for the blocking ICMP call.
+ * io_uring, whatever the rest of the process uses), plus an executor for blocking calls: the ICMP
+ * probe, and the lookups of backends given by name.
  *
  * @param group            event loops for probe connections and check timers
  * @param channelFactory   creates client socket channels matching the group's transport
- * @param blockingExecutor runs {@link java.net.InetAddress#isReachable(int)}, which blocks
+ * @param blockingExecutor runs {@link java.net.InetAddress#isReachable(int)} and name lookups, which block
  */
 public record ProbeTransport(EventLoopGroup group, ChannelFactory<? extends Channel> channelFactory,
                              Executor blockingExecutor) {
@@ -36,6 +37,6 @@ public record ProbeTransport(EventLoopGroup group, ChannelFactory<? extends Chan
      */
     public static ProbeTransport of(EventLoopGroup group, Class<? extends Channel> channelClass) {
         return new ProbeTransport(group, new ReflectiveChannelFactory<>(channelClass),
-                task -> Thread.ofVirtual().name("portico-icmp-probe").start(task));
+                task -> Thread.ofVirtual().name("portico-probe-blocking").start(task));
     }
 }

@@ -101,6 +101,19 @@ class ProbeSocketTest {
     }
 
     @Test
+    void tcpAndHttpReachABackendGivenByNameAndReportOneThatDoesNotResolve() throws IOException {
+        try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
+            ProbeResult r = run(HealthCheckConfig.parse("tcp"), Backend.of("localhost:" + server.getLocalPort()));
+            assertThat(r.healthy()).isTrue();
+        }
+        ProbeResult http = run(httpCheck("/ok").build(), Backend.of("localhost:" + ProbeSocketTest.http.getAddress().getPort()));
+        assertThat(http.healthy()).as(http.detail()).isTrue();
+        ProbeResult unknown = run(HealthCheckConfig.parse("tcp"), Backend.of("no-such-host.invalid:80"));
+        assertThat(unknown.healthy()).isFalse();
+        assertThat(unknown.detail()).contains("cannot resolve no-such-host.invalid:80");
+    }
+
+    @Test
     void tcpUsesTheCheckPortWhenConfigured() throws IOException {
         try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
             HealthCheckConfig config = HealthCheckConfig.builder(HealthCheckType.TCP).port(server.getLocalPort()).build();
