@@ -192,7 +192,7 @@ final class NativeConnection {
     private String connect(Backend h) {
         InetSocketAddress target;
         try {
-            target = loop.target(h.address(), this::looked);
+            target = loop.target(h.address(), this);
         } catch (RuntimeException e) {
             return "cannot resolve " + h.address() + ": " + e.getMessage();
         }
@@ -256,7 +256,7 @@ final class NativeConnection {
     }
 
     /** The first lookup of the chosen host's name is over: connect, or move on to the next host. */
-    private void looked() {
+    void looked() {
         if (closed || !awaitingName) {
             return;
         }

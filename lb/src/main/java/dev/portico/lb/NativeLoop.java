@@ -298,11 +298,11 @@ final class NativeLoop implements Runnable {
     /**
      * The address to connect to for a backend: IP literals from the service's dialer, which
      * parses each once; names from the dialer's lookups, which never run on this loop. Null while
-     * a name's first lookup is under way: {@code whenLooked} then runs on this loop once it is over.
+     * a name's first lookup is under way: {@code waiting} is then told on this loop once it is over.
      */
-    InetSocketAddress target(HostPort address, Runnable whenLooked) {
+    InetSocketAddress target(HostPort address, NativeConnection waiting) {
         InetSocketAddress a = shared.dialer().target(address);
-        return a.isUnresolved() ? shared.dialer().resolvedName(address, now, () -> execute(whenLooked)) : a;
+        return a.isUnresolved() ? shared.dialer().resolvedName(address, now, () -> execute(waiting::looked)) : a;
     }
 
     private void sweep() {
