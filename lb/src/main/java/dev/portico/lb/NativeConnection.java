@@ -47,6 +47,10 @@ final class NativeConnection {
         boolean readable;
         /** Epoll reported a FIN, hang-up or error: read until the end, not just until a short read. */
         boolean hupSeen;
+        /** Epoll reported the peer's FIN (and no error): every byte it sent is already queued. */
+        boolean finSeen;
+        /** The last bytes sent to this socket were held back with MSG_MORE for a FIN to join them. */
+        boolean held;
         boolean inputShut;
         boolean outputShut;
         boolean shutAfterFlush;
@@ -361,6 +365,7 @@ final class NativeConnection {
     private static void noteEvent(Side s, int mask) {
         if ((mask & (LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLHUP | LinuxNet.EPOLLERR)) != 0) {
             s.hupSeen = true;
+            s.finSeen = (mask & (LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLERR)) == LinuxNet.EPOLLRDHUP;
             s.readable = true;
         } else if ((mask & LinuxNet.EPOLLIN) != 0) {
             s.readable = true;
@@ -394,10 +399,18 @@ final class NativeConnection {
                 continue;
             }
             long n = LinuxNet.recv(loop.errno, src.fd, loop.buffer, NativeLoop.BUFFER);
+            if (dst.held && n != 0) {
+                release(dst);
+            }
             if (n > 0) {
                 src.bytesRead += n;
                 lastActive = loop.now;
-                long m = LinuxNet.send(loop.errno, dst.fd, loop.buffer, n);
+                // After the peer's FIN a short read took the last bytes: hold them for the FIN
+                // the next read (the end) brings, so both leave in one segment.
+                boolean last = src.finSeen && n < NativeLoop.BUFFER && !dst.inputShut;
+                long m = last ? LinuxNet.sendMore(loop.errno, dst.fd, loop.buffer, n)
+                        : LinuxNet.send(loop.errno, dst.fd, loop.buffer, n);
+                dst.held = last && m == n;
                 if (m < 0) {
                     if (loop.errno.get() != LinuxNet.EAGAIN) {
                         failed(dst, loop.errno.get());
@@ -437,9 +450,17 @@ final class NativeConnection {
         }
     }
 
+    /** Sends bytes held back for a FIN that did not come after all (TCP_NODELAY pushes them). */
+    private void release(Side s) {
+        s.held = false;
+        LinuxNet.setInt(loop.errno, s.fd, LinuxNet.IPPROTO_TCP, LinuxNet.TCP_NODELAY, 1);
+    }
+
     private void endOfInput(Side src, Side dst) {
         src.inputShut = true;
         src.readable = false;
+        // Bytes held for this FIN leave with it, from the shutdown or close below.
+        dst.held = false;
         if (src.backend && redispatch()) {
             return;
         }

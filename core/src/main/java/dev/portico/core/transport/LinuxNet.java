@@ -44,6 +44,7 @@ public final class LinuxNet {
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPV6_V6ONLY = 26;
     public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_MORE = 0x8000;
     public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
     public static final int EPOLL_CTL_ADD = 1;
@@ -303,6 +304,18 @@ public final class LinuxNet {
     public static long send(Errno e, int fd, long address, long length) {
         try {
             return (long) SEND.invokeExact(e.state, fd, address, length, MSG_NOSIGNAL);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    /**
+     * Sends, holding the bytes back (below a full segment) for what comes next: more bytes, or the
+     * FIN of a shutdown or close, which then leaves in the same segment. Without SIGPIPE.
+     */
+    public static long sendMore(Errno e, int fd, long address, long length) {
+        try {
+            return (long) SEND.invokeExact(e.state, fd, address, length, MSG_NOSIGNAL | MSG_MORE);
         } catch (Throwable t) {
             throw fail(t);
         }
