@@ -8,11 +8,14 @@
 #
 #   bench/lb.sh                                   # every scenario, 10 s a run
 #   ROUNDS=3 bench/lb.sh                          # three rounds, order alternating, median ratios
+#   PAIRED=1 ROUNDS=9 DURATION=8s bench/lb.sh     # both balancers up at once, measured in turns
 #   DURATION=5s bench/lb.sh                       # quicker
 #   SCENARIOS=keepalive,close bench/lb.sh         # a few scenarios
 #
 # Environment (defaults in brackets):
 #   DURATION [10s]  WARMUP [30s: the JVM compiles its hot paths meanwhile; after 10 s the close row still paid the JIT compiler]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
+#   PAIRED [0; 1: start both balancers once, warm each once per scenario, then measure them in turns,
+#     ROUNDS pairs per scenario; the waiting balancer's CPU use is logged and printed]
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
 #   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
 #   NO_BUILD=1 to reuse lb/target as built (after a build of your own)
@@ -31,6 +34,7 @@ REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-30s}
 ROUNDS=${ROUNDS:-1}
+PAIRED=${PAIRED:-0}
 SCENARIOS=${SCENARIOS:-keepalive,close,bulk}
 TARGETS=${TARGETS:-haproxy,portico}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -257,7 +261,7 @@ run_wrk() {       # PORT PATH CONNS HEADER DURATION -> wrk output on stdout
   taskset -c "$CLIENT_CPU" wrk "${args[@]}" "http://127.0.0.1:$1$2"
 }
 
-declare -A RESULT CPU P99 ERRORS COST STEAL
+declare -A RESULT CPU P99 ERRORS COST STEAL HIGH_STEAL
 per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per request (µs) or per GB moved (s)
   local unit=$1 t0=$2 t1=$3 out=$4 n
   if [[ $unit == rps ]]; then
@@ -274,35 +278,76 @@ per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per reques
     printf "%.2f/%.2f s", u * 1e9 / m, s * 1e9 / m }'
 }
 
-lb_run() {        # one measured run of measure(), in its variables
+lb_run() {        # one measured run of measure_run(), in its variables
   t0=$(cpu_ticks "$BALANCER_PID")
+  [[ -n $IDLE_PID ]] && i0=$(cpu_ticks "$IDLE_PID")
   out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
+  [[ -n $IDLE_PID ]] && i1=$(cpu_ticks "$IDLE_PID")
   t1=$(cpu_ticks "$BALANCER_PID")
 }
 
-measure() {       # TARGET PORT
-  local target=$1 port=$2 def name path conns header unit out t0 t1 rps mbs errs steal
+warm() {          # TARGET PORT SCENARIO-DEF: the warm-up run, not measured
+  local name path conns header unit
+  IFS='|' read -r name path conns header unit <<<"$3"
+  if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
+    log "$1 $name: warming up for $WARMUP"
+    run_wrk "$2" "$path" "$conns" "$header" "$WARMUP" >/dev/null
+  fi
+}
+
+measure_run() {   # TARGET PORT SCENARIO-DEF: one measured run (again while the steal is high), into RESULT etc.
+  local target=$1 port=$2 name path conns header unit out t0 t1 i0=0 i1=0 rps mbs errs steal idle=""
+  IFS='|' read -r name path conns header unit <<<"$3"
+  with_low_steal "$target $name" lb_run
+  steal=$STEAL_LAST
+  STEAL[$target.$name]=$steal
+  HIGH_STEAL[$target.$name]=$(steal_too_high "$steal" && echo 1 || echo 0)
+  printf '==== %s %s\n%s\n' "$target" "$name" "$out" >>"$RAW"
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  mbs=$(to_mb "$(awk '/^Transfer\/sec:/ {print $2}' <<<"$out")")
+  errs=$(awk '/Socket errors:/ {gsub(/,/, ""); s = $4 + $6 + $8 + $10} /Non-2xx/ {s += $5} END {print s + 0}' <<<"$out")
+  RESULT[$target.$name]=$([[ $unit == rps ]] && echo "$rps" || echo "$mbs")
+  P99[$target.$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  ERRORS[$target.$name]=$errs
+  CPU[$target.$name]=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
+    'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f%%", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / s}')
+  COST[$target.$name]=$(per_unit "$unit" "$t0" "$t1" "$out")
+  if [[ -n $IDLE_PID ]]; then
+    # In paired mode the other balancer waits on the same CPU; what it used meanwhile is shown.
+    idle=$(awk -v a="$i0" -v b="$i1" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
+      'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.1f", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / s}')
+    IDLE_MAX[$target]=$(awk -v a="$idle" -v b="${IDLE_MAX[$target]:-0}" 'BEGIN {print (a > b) ? a : b}')
+    idle=", the other balancer ${idle}% CPU meanwhile"
+  fi
+  log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, CPU user/sys ${COST[$target.$name]} per $([[ $unit == rps ]] && echo request || echo GB), steal ${steal}%, errors $errs$idle"
+}
+
+measure() {       # TARGET PORT: every selected scenario, each after its warm-up
+  local def name
   for def in "${ALL_SCENARIOS[@]}"; do
-    IFS='|' read -r name path conns header unit <<<"$def"
+    IFS='|' read -r name _ <<<"$def"
     selected "$name" || continue
-    if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
-      run_wrk "$port" "$path" "$conns" "$header" "$WARMUP" >/dev/null
-    fi
-    with_low_steal "$target $name" lb_run
-    steal=$STEAL_LAST
-    STEAL[$target.$name]=$steal
-    printf '==== %s %s\n%s\n' "$target" "$name" "$out" >>"$RAW"
-    rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
-    mbs=$(to_mb "$(awk '/^Transfer\/sec:/ {print $2}' <<<"$out")")
-    errs=$(awk '/Socket errors:/ {gsub(/,/, ""); s = $4 + $6 + $8 + $10} /Non-2xx/ {s += $5} END {print s + 0}' <<<"$out")
-    RESULT[$target.$name]=$([[ $unit == rps ]] && echo "$rps" || echo "$mbs")
-    P99[$target.$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    ERRORS[$target.$name]=$errs
-    CPU[$target.$name]=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v s="${DURATION%s}" \
-      'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f%%", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / s}')
-    COST[$target.$name]=$(per_unit "$unit" "$t0" "$t1" "$out")
-    log "$target $name: ${RESULT[$target.$name]} $unit, p99 ${P99[$target.$name]}, balancer CPU ${CPU[$target.$name]}, CPU user/sys ${COST[$target.$name]} per $([[ $unit == rps ]] && echo request || echo GB), steal ${steal}%, errors $errs"
+    warm "$1" "$2" "$def"
+    measure_run "$1" "$2" "$def"
   done
+}
+
+port_of() { [[ $1 == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO"; }
+
+add_ratio() {     # SCENARIO: appends this round's Portico / HAProxy ratio to RATIOS
+  local h=${RESULT[haproxy.$1]:-} p=${RESULT[portico.$1]:-}
+  if [[ -n $h && -n $p && $h != 0 ]]; then
+    if [[ ${HIGH_STEAL[haproxy.$1]:-0} == 1 || ${HIGH_STEAL[portico.$1]:-0} == 1 ]]; then
+      RATIOS[$1]+="($(awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f", a / b}')) "
+    else
+      RATIOS[$1]+="$(awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f ", a / b}')"
+    fi
+  fi
+}
+
+log_rounds() {    # ROUND
+  ((ROUNDS > 1)) && log "round $1 of $ROUNDS done: ratios so far $(for k in "${!RATIOS[@]}"; do printf '%s [%s] ' "$k" "${RATIOS[$k]% }"; done)"
+  return 0
 }
 
 # ---------------------------------------------------------------- main
@@ -326,28 +371,53 @@ TABLE=$OUT_DIR/lb-$STAMP.md
 start_origin o1 "$PORT_O1"
 start_origin o2 "$PORT_O2"
 
-declare -A RATIOS
-for ((round = 1; round <= ROUNDS; round++)); do
-  # Rounds alternate which balancer goes first, so a drift of the machine does not favour one.
-  order="haproxy portico"
-  ((round % 2 == 0)) && order="portico haproxy"
-  for target in $order; do
-    [[ ,$TARGETS, == *,$target,* ]] || continue
+declare -A RATIOS IDLE_MAX BALANCER_OF
+IDLE_PID=
+if [[ $PAIRED == 1 ]]; then
+  # Both balancers stay up on CPU $SERVER_CPU for the whole run, warmed once per scenario (Portico
+  # first, so its compiler threads are done before HAProxy is measured), then measured in turns:
+  # each round's two runs are a minute apart at most, so a drift of the machine hits both.
+  [[ ,$TARGETS, == *,haproxy,* && ,$TARGETS, == *,portico,* ]] || die "PAIRED=1 needs TARGETS=haproxy,portico"
+  for target in portico haproxy; do
     "start_$target"
-    check_serves "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")" "$target"
-    measure "$target" "$([[ $target == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO")"
-    stop_pid "$BALANCER_PID"
+    BALANCER_OF[$target]=$BALANCER_PID
+    check_serves "$(port_of "$target")" "$target"
   done
   for def in "${ALL_SCENARIOS[@]}"; do
     IFS='|' read -r name _ <<<"$def"
     selected "$name" || continue
-    h=${RESULT[haproxy.$name]:-} p=${RESULT[portico.$name]:-}
-    if [[ -n $h && -n $p && $h != 0 ]]; then
-      RATIOS[$name]+="$(awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f ", a / b}')"
-    fi
+    for target in portico haproxy; do warm "$target" "$(port_of "$target")" "$def"; done
+    for ((round = 1; round <= ROUNDS; round++)); do
+      order="haproxy portico"
+      ((round % 2 == 0)) && order="portico haproxy"
+      for target in $order; do
+        BALANCER_PID=${BALANCER_OF[$target]}
+        IDLE_PID=${BALANCER_OF[$([[ $target == haproxy ]] && echo portico || echo haproxy)]}
+        measure_run "$target" "$(port_of "$target")" "$def"
+      done
+      add_ratio "$name"
+      log_rounds "$round"
+    done
   done
-  ((ROUNDS > 1)) && log "round $round of $ROUNDS done: ratios so far $(for k in "${!RATIOS[@]}"; do printf '%s [%s] ' "$k" "${RATIOS[$k]% }"; done)"
-done
+else
+  for ((round = 1; round <= ROUNDS; round++)); do
+    # Rounds alternate which balancer goes first, so a drift of the machine does not favour one.
+    order="haproxy portico"
+    ((round % 2 == 0)) && order="portico haproxy"
+    for target in $order; do
+      [[ ,$TARGETS, == *,$target,* ]] || continue
+      "start_$target"
+      check_serves "$(port_of "$target")" "$target"
+      measure "$target" "$(port_of "$target")"
+      stop_pid "$BALANCER_PID"
+    done
+    for def in "${ALL_SCENARIOS[@]}"; do
+      IFS='|' read -r name _ <<<"$def"
+      selected "$name" && add_ratio "$name"
+    done
+    log_rounds "$round"
+  done
+fi
 
 {
   echo "L4 balancers, tcp mode, round robin over 2 nginx origins; balancer on CPU $SERVER_CPU (1 thread/worker),"
@@ -355,6 +425,10 @@ done
   echo "haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'), Portico transport $PORTICO_TRANSPORT${PORTICO_ARGS:+ $PORTICO_ARGS}. CPU = the balancer's CPU use;"
   echo "cost = the balancer's user/sys CPU time per request (µs) or per GB moved (s), which a busy machine disturbs less than throughput;"
   echo "steal = time the hypervisor took from CPUs $SERVER_CPU and $CLIENT_CPU during the run (runs above MAX_STEAL=$MAX_STEAL% are measured again)."
+  if [[ $PAIRED == 1 ]]; then
+    echo "Paired: both balancers up at once, warmed once per scenario, then measured in turns; while one was measured the"
+    echo "other used at most ${IDLE_MAX[haproxy]:-0}% (Portico, during HAProxy's runs) and ${IDLE_MAX[portico]:-0}% (HAProxy, during Portico's) of a CPU."
+  fi
   echo
   echo "| scenario | conns | HAProxy | Portico | Portico / HAProxy | HAProxy p99 / CPU | Portico p99 / CPU | HAProxy cost user/sys | Portico cost user/sys | errors (H/P) | steal (H/P) |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -376,16 +450,17 @@ done
   done
   if ((ROUNDS > 1)); then
     echo
-    echo "The table shows the last round. Portico / HAProxy in each of the $ROUNDS rounds (odd rounds HAProxy first, even rounds Portico first):"
+    echo "The table shows the last round. Portico / HAProxy in each of the $ROUNDS rounds (odd rounds HAProxy first, even rounds Portico first;"
+    echo "a ratio in parentheses had a run that kept more than MAX_STEAL=$MAX_STEAL% steal after its retries and is left out of the summary):"
     echo
-    echo "| scenario | per round | median |"
-    echo "|---|---|---:|"
+    echo "| scenario | per round | median | geometric mean | rounds ≥ 1.0 |"
+    echo "|---|---|---:|---:|---:|"
     for def in "${ALL_SCENARIOS[@]}"; do
       IFS='|' read -r name _ <<<"$def"
       selected "$name" || continue
       [[ -n ${RATIOS[$name]:-} ]] || continue
-      median=$(tr ' ' '\n' <<<"${RATIOS[$name]}" | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
-      printf '| %s | %s | %s× |\n' "$name" "${RATIOS[$name]% }" "$median"
+      IFS='|' read -r median geomean atleast <<<"$(ratio_summary "${RATIOS[$name]}")"
+      printf '| %s | %s | %s× | %s× | %s |\n' "$name" "${RATIOS[$name]% }" "$median" "$geomean" "$atleast"
     done
   fi
 } | tee "$TABLE"

@@ -18,6 +18,8 @@
 #   BASE_PORT [18380: backend +0, HAProxy +10, nginx +11, nginx with proxy_cache +12, Portico +13,
 #              Portico with its cache +14]
 #   ROUNDS [1: more rounds alternate the order of the proxies and print each round's ratios and their median]
+#   PAIRED [0; 1: per scenario, start every proxy at once, warm each once, then measure them in turns for
+#              ROUNDS rounds; the waiting proxies' CPU use is logged and printed]
 #   ANCHOR_FORWARDING [on: HAProxy and nginx add X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via
 #              as Portico does by default; off measures them bare]
 #   PORTICO_BIN [<repo>/bin/portico]  PORTICO_TRANSPORT [auto: Portico's default; epoll, io_uring or nio]  NO_INSTALL=1 to never call apt-get
@@ -41,6 +43,7 @@ PORTICO_BIN=${PORTICO_BIN:-$REPO_ROOT/bin/portico}
 PORTICO_TRANSPORT=${PORTICO_TRANSPORT:-auto}
 ANCHOR_FORWARDING=${ANCHOR_FORWARDING:-on}
 ROUNDS=${ROUNDS:-1}
+PAIRED=${PAIRED:-0}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
 START_TIMEOUT=${START_TIMEOUT:-120}
@@ -377,22 +380,38 @@ run_wrk() {       # PORT DURATION -> wrk output on stdout
   taskset -c "$CLIENT_CPU" wrk -t1 "-c$CONNS" "-d$2" --latency --timeout 10s "http://127.0.0.1:$1$PATH_SMALL"
 }
 
-declare -A RPS P99 CPU COST STEAL
-proxy_run() {     # one measured run of measure(), in its variables
+declare -A RPS P99 CPU COST STEAL HIGH_STEAL
+proxy_run() {     # one measured run of measure_run(), in its variables
+  [[ -n $IDLE_PIDS ]] && i0=$(idle_ticks)
   c0=$(cpu_ticks "$pid")
   t0=$(date +%s.%N)
   out=$(run_wrk "$port" "$DURATION" 2>&1) || true
   t1=$(date +%s.%N)
   c1=$(cpu_ticks "$pid")
+  [[ -n $IDLE_PIDS ]] && i1=$(idle_ticks)
 }
 
-measure() {       # TARGET SCENARIO PORT PID
-  local target=$1 scenario=$2 port=$3 pid=$4 out c0 c1 t0 t1 errs steal
+idle_ticks() {    # -> "utime stime" summed over the waiting proxies of paired mode
+  local p u=0 s=0 v
+  for p in $IDLE_PIDS; do
+    v=$(cpu_ticks "$p")
+    u=$((u + ${v% *})) s=$((s + ${v#* }))
+  done
+  echo "$u $s"
+}
+
+warm() {          # TARGET PORT: the warm-up run, not measured
   if [[ $WARMUP != 0 && $WARMUP != 0s ]]; then
-    run_wrk "$port" "$WARMUP" >/dev/null 2>&1 || true
+    log "$1: warming up for $WARMUP"
+    run_wrk "$2" "$WARMUP" >/dev/null 2>&1 || true
   fi
+}
+
+measure_run() {   # TARGET SCENARIO PORT PID: one measured run (again while the steal is high)
+  local target=$1 scenario=$2 port=$3 pid=$4 out c0 c1 t0 t1 i0 i1 errs steal idle=""
   with_low_steal "$target ($scenario)" proxy_run
   steal=$STEAL_LAST
+  HIGH_STEAL[$target]=$(steal_too_high "$steal" && echo 1 || echo 0)
   printf '==== %s %s: wrk -t1 -c%s -d%s :%s%s\n%s\n' "$target" "$scenario" "$CONNS" "$DURATION" "$port" "$PATH_SMALL" "$out" >>"$RAW"
   RPS[$target]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   P99[$target]=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")
@@ -405,7 +424,19 @@ measure() {       # TARGET SCENARIO PORT PID
     'BEGIN {split(c0, x, " "); split(c1, y, " "); if (n <= 0) {print "?"; exit}
             printf "%.1f/%.1f µs", 1e6 * (y[1] - x[1]) / hz / n, 1e6 * (y[2] - x[2]) / hz / n}')
   STEAL[$target]=$steal
-  log "$target ($scenario): ${RPS[$target]:-?} rps, p99 ${P99[$target]:-?}, proxy CPU ${CPU[$target]}, user/sys ${COST[$target]} per request, steal ${steal}%, errors $errs"
+  if [[ -n $IDLE_PIDS ]]; then
+    # In paired mode the other proxies wait on the same CPU; what they used meanwhile is shown.
+    idle=$(awk -v c0="$i0" -v c1="$i1" -v hz="$(getconf CLK_TCK)" -v a="$t0" -v b="$t1" \
+      'BEGIN {split(c0, x, " "); split(c1, y, " "); printf "%.1f", 100 * (y[1] + y[2] - x[1] - x[2]) / hz / (b - a)}')
+    IDLE_MAX=$(awk -v a="$idle" -v b="${IDLE_MAX:-0}" 'BEGIN {print (a > b) ? a : b}')
+    idle=", the waiting proxies ${idle}% CPU meanwhile"
+  fi
+  log "$target ($scenario): ${RPS[$target]:-?} rps, p99 ${P99[$target]:-?}, proxy CPU ${CPU[$target]}, user/sys ${COST[$target]} per request, steal ${steal}%, errors $errs$idle"
+}
+
+measure() {       # TARGET SCENARIO PORT PID: warm-up, then one measured run
+  warm "$1" "$3"
+  measure_run "$@"
 }
 
 bench_target() {  # TARGET SCENARIO
@@ -432,6 +463,63 @@ bench_target() {  # TARGET SCENARIO
   SERVER_PID=
 }
 
+# Paired mode: for each scenario, every proxy of that scenario is started at once (Portico first,
+# so its compiler threads are done before the others are measured) and warmed once; then each round
+# measures them in turns, the order alternating, so the runs being compared are close in time.
+paired() {
+  local scenario targets t order round kept pid
+  declare -A PID_OF PORT_OF
+  for scenario in nocache cache; do
+    selected "$scenario" || continue
+    targets="portico nginx haproxy"
+    [[ $scenario == cache ]] && targets="portico-cache nginx-cache"
+    kept=""
+    for t in $targets; do
+      wants "${t%-cache}" || continue
+      log "=== starting $t ($scenario)"
+      SERVER_PID=
+      if ! start_target "$t"; then
+        [[ -n $SERVER_PID ]] && { warn "$t did not answer: not measured (logs in $LOGS)"; kill_tree "$SERVER_PID"; }
+        continue
+      fi
+      if check_serves "$PORT" "$t" "$([[ $scenario == cache ]] && echo cache)"; then
+        PID_OF[$t]=$SERVER_PID PORT_OF[$t]=$PORT kept+=" $t"
+      else
+        warn "$t not measured"
+        kill_tree "$SERVER_PID"
+      fi
+    done
+    for t in $kept; do warm "$t" "${PORT_OF[$t]}"; done
+    for ((round = 1; round <= ROUNDS; round++)); do
+      RPS=()
+      order=$(tr ' ' '\n' <<<"$kept" | grep . | tac | tr '\n' ' ')   # Portico last in odd rounds, first in even ones
+      ((round % 2 == 0)) && order=$kept
+      for t in $order; do
+        IDLE_PIDS=""
+        for pid in $kept; do [[ $pid == "$t" ]] || IDLE_PIDS+=" ${PID_OF[$pid]}"; done
+        measure_run "$t" "$scenario" "${PORT_OF[$t]}" "${PID_OF[$t]}"
+      done
+      IDLE_PIDS=""
+      if [[ $scenario == nocache ]]; then
+        add_ratio "no cache, Portico / HAProxy" portico haproxy
+        add_ratio "no cache, Portico / nginx" portico nginx
+      else
+        add_ratio "cache hits, Portico / nginx" portico-cache nginx-cache
+      fi
+      ((ROUNDS > 1)) && log "$scenario round $round of $ROUNDS done: $(for k in "${RATIO_KEYS[@]}"; do printf '%s [%s] ' "$k" "${RATIOS[$k]% }"; done)"
+    done
+    # The last round's figures stay for the table.
+    for t in $kept; do
+      [[ $scenario == nocache ]] && LAST_NOCACHE[$t]=${RPS[$t]:-} || LAST_CACHE[$t]=${RPS[$t]:-}
+      kill_tree "${PID_OF[$t]}"
+    done
+  done
+  for t in "${!LAST_NOCACHE[@]}"; do RPS[$t]=${LAST_NOCACHE[$t]}; done
+}
+declare -A LAST_NOCACHE LAST_CACHE
+IDLE_PIDS=""
+IDLE_MAX=""
+
 wants() { [[ ,$TARGETS, == *,$1,* ]]; }
 selected() { [[ ,$SCENARIOS, == *,$1,* ]]; }
 
@@ -453,17 +541,25 @@ add_ratio() {     # LABEL A B: appends A/B of this round to RATIOS[LABEL]
   local label=$1 a=${RPS[$2]:-} b=${RPS[$3]:-}
   [[ -n $a && -n $b && $b != 0 ]] || return 0
   [[ -n ${RATIOS[$label]:-} ]] || RATIO_KEYS+=("$label")
-  RATIOS[$label]+="$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f ", a / b}')"
+  if [[ ${HIGH_STEAL[$2]:-0} == 1 || ${HIGH_STEAL[$3]:-0} == 1 ]]; then
+    RATIOS[$label]+="($(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')) "
+  else
+    RATIOS[$label]+="$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f ", a / b}')"
+  fi
 }
 
 report() {
-  local w k median
+  local w k median geomean atleast
   {
     echo "HTTP reverse proxies in front of one nginx backend serving 1 KiB; proxy on CPU $SERVER_CPU (1 thread/worker),"
     echo "backend and wrk -t1 -c$CONNS on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
     echo "$(nginx -v 2>&1 | sed 's/^nginx version: //'), haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'),"\
       "portico $(git -C "$REPO_ROOT" log -1 --format='%h' 2>/dev/null || echo '?') (transport $PORTICO_TRANSPORT). Cells: rps (p99, the proxy's CPU use, its user/sys CPU time per request, the hypervisor's steal of CPUs $SERVER_CPU and $CLIENT_CPU)."
     echo "Anchors add Portico's forwarding fields (X-Forwarded-For, X-Forwarded-Proto, Forwarded, Via): $ANCHOR_FORWARDING."
+    if [[ $PAIRED == 1 ]]; then
+      echo "Paired: per scenario every proxy was up at once, warmed once, then measured in turns; while one was measured the"
+      echo "others used at most ${IDLE_MAX:-0}% of a CPU together."
+    fi
     echo
     if selected nocache; then
       echo "| no cache | HAProxy (http mode) | nginx (proxy_pass, keepalive) | Portico | Portico / HAProxy (goal ≥ 1.0) | Portico / nginx |"
@@ -478,13 +574,14 @@ report() {
       echo
     fi
     if ((ROUNDS > 1)); then
-      echo "The tables show the last round. Each round's ratio ($ROUNDS rounds; odd rounds HAProxy, nginx, Portico; even rounds the reverse):"
+      echo "The tables show the last round. Each round's ratio ($ROUNDS rounds; odd rounds HAProxy, nginx, Portico; even rounds the reverse;"
+      echo "a ratio in parentheses had a run that kept more than MAX_STEAL=$MAX_STEAL% steal after its retries and is left out of the summary):"
       echo
-      echo "| ratio | per round | median |"
-      echo "|---|---|---:|"
+      echo "| ratio | per round | median | geometric mean | rounds ≥ 1.0 |"
+      echo "|---|---|---:|---:|---:|"
       for k in "${RATIO_KEYS[@]}"; do
-        median=$(tr ' ' '\n' <<<"${RATIOS[$k]}" | grep . | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
-        echo "| $k | ${RATIOS[$k]% } | ${median}× |"
+        IFS='|' read -r median geomean atleast <<<"$(ratio_summary "${RATIOS[$k]}")"
+        echo "| $k | ${RATIOS[$k]% } | ${median}× | ${geomean}× | $atleast |"
       done
       echo
     fi
@@ -524,6 +621,11 @@ main() {
   start_backend
 
   local round order t
+  if [[ $PAIRED == 1 ]]; then
+    paired
+    report
+    return
+  fi
   for ((round = 1; round <= ROUNDS; round++)); do
     # Rounds alternate the order, so a drift of the machine does not favour one proxy.
     RPS=()

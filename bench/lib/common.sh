@@ -70,3 +70,15 @@ with_low_steal() {
   fi
   return 0
 }
+
+# ratio_summary "R1 R2 ...": the median, the geometric mean and how many are at least 1.0, as
+# "median|geomean|k of n". Ratios in parentheses (a run of that round kept a high steal after its
+# retries) are shown in the per-round list but left out here.
+ratio_summary() {
+  tr ' ' '\n' <<<"$1" | grep -E '^[0-9.]+$' | sort -n | awk '
+    {v[NR] = $1; l += log($1); if ($1 >= 1.0) k++}
+    END {
+      if (NR == 0) {print "-|-|0 of 0"; exit}
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.2f|%.2f|%d of %d\n", m, exp(l / NR), k, NR }'
+}
