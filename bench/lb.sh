@@ -13,6 +13,7 @@
 #   SCENARIOS=keepalive,close bench/lb.sh         # a few scenarios
 #
 # Environment (defaults in brackets):
+#   CONNS [50: wrk's connections in the keepalive and close rows; 1 shows the latency of one request at a time]
 #   DURATION [10s]  WARMUP [30s: the JVM compiles its hot paths meanwhile; after 10 s the close row still paid the JIT compiler]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
 #   PAIRED [0; 1: start both balancers once, warm each once per scenario, then measure them in turns,
 #     ROUNDS pairs per scenario; the waiting balancer's CPU use is logged and printed]
@@ -36,6 +37,7 @@ WARMUP=${WARMUP:-30s}
 ROUNDS=${ROUNDS:-1}
 PAIRED=${PAIRED:-0}
 SCENARIOS=${SCENARIOS:-keepalive,close,bulk}
+CONNS=${CONNS:-50}
 TARGETS=${TARGETS:-haproxy,portico}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -54,8 +56,8 @@ PORT_PORTICO=$((BASE_PORT + 11))
 
 # name | path | connections | extra wrk header | what the table shows
 ALL_SCENARIOS=(
-  "keepalive|/small.html|50||rps"
-  "close|/small.html|50|Connection: close|rps"
+  "keepalive|/small.html|$CONNS||rps"
+  "close|/small.html|$CONNS|Connection: close|rps"
   "bulk|/bulk.bin|4||MB/s"
 )
 
