@@ -282,9 +282,9 @@ per_unit() {      # UNIT "U0 S0" "U1 S1" WRK-OUTPUT -> "user/sys" CPU per reques
 
 lb_run() {        # one measured run of measure_run(), in its variables
   t0=$(cpu_ticks "$BALANCER_PID")
-  [[ -n $IDLE_PID ]] && i0=$(cpu_ticks "$IDLE_PID")
+  if [[ -n $IDLE_PID ]]; then i0=$(cpu_ticks "$IDLE_PID"); fi
   out=$(run_wrk "$port" "$path" "$conns" "$header" "$DURATION")
-  [[ -n $IDLE_PID ]] && i1=$(cpu_ticks "$IDLE_PID")
+  if [[ -n $IDLE_PID ]]; then i1=$(cpu_ticks "$IDLE_PID"); fi
   t1=$(cpu_ticks "$BALANCER_PID")
 }
 

@@ -382,13 +382,13 @@ run_wrk() {       # PORT DURATION -> wrk output on stdout
 
 declare -A RPS P99 CPU COST STEAL HIGH_STEAL
 proxy_run() {     # one measured run of measure_run(), in its variables
-  [[ -n $IDLE_PIDS ]] && i0=$(idle_ticks)
+  if [[ -n $IDLE_PIDS ]]; then i0=$(idle_ticks); fi
   c0=$(cpu_ticks "$pid")
   t0=$(date +%s.%N)
   out=$(run_wrk "$port" "$DURATION" 2>&1) || true
   t1=$(date +%s.%N)
   c1=$(cpu_ticks "$pid")
-  [[ -n $IDLE_PIDS ]] && i1=$(idle_ticks)
+  if [[ -n $IDLE_PIDS ]]; then i1=$(idle_ticks); fi
 }
 
 idle_ticks() {    # -> "utime stime" summed over the waiting proxies of paired mode
