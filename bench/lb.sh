@@ -339,11 +339,7 @@ port_of() { [[ $1 == haproxy ]] && echo "$PORT_HAPROXY" || echo "$PORT_PORTICO";
 add_ratio() {     # SCENARIO: appends this round's Portico / HAProxy ratio to RATIOS
   local h=${RESULT[haproxy.$1]:-} p=${RESULT[portico.$1]:-}
   if [[ -n $h && -n $p && $h != 0 ]]; then
-    if [[ ${HIGH_STEAL[haproxy.$1]:-0} == 1 || ${HIGH_STEAL[portico.$1]:-0} == 1 ]]; then
-      RATIOS[$1]+="($(awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f", a / b}')) "
-    else
-      RATIOS[$1]+="$(awk -v a="$p" -v b="$h" 'BEGIN {printf "%.2f ", a / b}')"
-    fi
+    RATIOS[$1]+=$(ratio_entry "$p" "$h" "$((${HIGH_STEAL[haproxy.$1]:-0} | ${HIGH_STEAL[portico.$1]:-0}))")
   fi
 }
 

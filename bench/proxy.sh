@@ -541,11 +541,7 @@ add_ratio() {     # LABEL A B: appends A/B of this round to RATIOS[LABEL]
   local label=$1 a=${RPS[$2]:-} b=${RPS[$3]:-}
   [[ -n $a && -n $b && $b != 0 ]] || return 0
   [[ -n ${RATIOS[$label]:-} ]] || RATIO_KEYS+=("$label")
-  if [[ ${HIGH_STEAL[$2]:-0} == 1 || ${HIGH_STEAL[$3]:-0} == 1 ]]; then
-    RATIOS[$label]+="($(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')) "
-  else
-    RATIOS[$label]+="$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f ", a / b}')"
-  fi
+  RATIOS[$label]+=$(ratio_entry "$a" "$b" "$((${HIGH_STEAL[$2]:-0} | ${HIGH_STEAL[$3]:-0}))")
 }
 
 report() {

@@ -82,3 +82,9 @@ ratio_summary() {
       m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
       printf "%.2f|%.2f|%d of %d\n", m, exp(l / NR), k, NR }'
 }
+
+# ratio_entry A B HIGH: A/B as one entry of a rounds list: "1.23 ", or "(1.23) " when HIGH is 1
+# (a run of that round kept a high steal), which ratio_summary then leaves out.
+ratio_entry() {
+  awk -v a="$1" -v b="$2" -v h="$3" 'BEGIN {r = sprintf("%.2f", a / b); printf (h == 1) ? "(%s) " : "%s ", r}'
+}
