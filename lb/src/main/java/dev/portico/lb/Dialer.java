@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketChannelConfig;
@@ -26,6 +27,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Connects a client to a backend of the active group, on the client's own event loop. When the
@@ -161,6 +164,8 @@ final class Dialer {
         private List<Backend> tried = List.of();
         private final boolean dataWaiting;
         private Backend current;
+        /** Set while the first lookup of {@link #current}'s name is awaited. */
+        private ScheduledFuture<?> nameDeadline;
         private int left;
 
         Attempts(Channel client, Route route, InetSocketAddress source, boolean dataWaiting, Outcome outcome) {
@@ -198,7 +203,8 @@ final class Dialer {
                     target = resolvedName(host.address(), System.nanoTime(),
                             () -> client.eventLoop().execute(() -> looked(host)));
                     if (target == null) {
-                        return; // the name's first lookup runs off the loop; looked() goes on
+                        awaitName(host); // the name's first lookup runs off the loop; looked() goes on
+                        return;
                     }
                 }
             } catch (RuntimeException e) {
@@ -208,9 +214,31 @@ final class Dialer {
             connectTo(host, target);
         }
 
+        /** Bounds the wait for {@code host}'s first lookup by the connect timeout. */
+        private void awaitName(Backend host) {
+            long millis = connectTimeoutMillis();
+            nameDeadline = client.eventLoop().schedule(() -> {
+                if (current != host || nameDeadline == null) {
+                    return;
+                }
+                nameDeadline = null;
+                if (!client.isActive()) {
+                    host.onClosed(0, 0);
+                    return;
+                }
+                failed(host, new ConnectTimeoutException("name lookup of " + host.address()
+                        + " timed out after " + millis + " ms"));
+            }, millis, TimeUnit.MILLISECONDS);
+        }
+
         /** The first lookup of {@code host}'s name is over. */
         private void looked(Backend host) {
+            if (current != host || nameDeadline == null) {
+                return; // the wait timed out, and the attempts went on without this host
+            }
             if (!client.isActive()) {
+                nameDeadline.cancel(false);
+                nameDeadline = null;
                 host.onClosed(0, 0);
                 return;
             }
@@ -218,6 +246,8 @@ final class Dialer {
             InetSocketAddress target = resolvedName(host.address(), System.nanoTime(),
                     () -> client.eventLoop().execute(() -> looked(host)));
             if (target != null) {
+                nameDeadline.cancel(false);
+                nameDeadline = null;
                 connectTo(host, target);
             }
         }

@@ -76,6 +76,25 @@ class LbDataPathTest {
     }
 
     @Test
+    void aNameWhoseLookupHangsCostsOneConnectTimeoutAndTheClientIsFailedOver() throws Exception {
+        TestBackend live = h.backend("live", TestBackend.Mode.ECHO);
+        String slow = "lookup-never-answers.test:9";
+        h.holdLookups().start(LbHarness.config().health(HealthCheckConfig.builder(HealthCheckType.NONE).build())
+                .connectTimeout(Duration.ofMillis(300)).backend(slow).backend(live.address()).build());
+
+        // The first lookup of the name never ends: each client that picks it waits the connect
+        // timeout, no longer, and is then served by the other host.
+        for (int i = 0; i < 4; i++) {
+            assertThat(h.roundTrip()).isEqualTo("live");
+        }
+        Backend stuck = h.lb.backend("main", slow);
+        assertThat(stuck.stats().failed()).isGreaterThanOrEqualTo(1);
+        assertThat(stuck.stats().lastFailure()).hasValueSatisfying(
+                f -> assertThat(f.reason()).contains("timed out"));
+        await().until(() -> stuck.stats().open() == 0);
+    }
+
+    @Test
     void refusedBackendIsFailedOverWithoutTheClientNoticing() throws Exception {
         TestBackend live = h.backend("live", TestBackend.Mode.ECHO);
         String dead = "127.0.0.1:" + TestBackend.deadPort();

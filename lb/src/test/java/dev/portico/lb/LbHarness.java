@@ -16,6 +16,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -31,10 +33,16 @@ final class LbHarness implements AutoCloseable {
     final Transport transport = Transport.select(null);
     final EventLoopGroup group = transport.newGroup(2, "test-lb");
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+    final GatedExecutor blocking = new GatedExecutor();
     final ServiceContext context = new ServiceContext(transport, group, meters, Clock.systemUTC(), blocking);
     final List<TestBackend> backends = new ArrayList<>();
     LbService lb;
+
+    /** From now on, blocking tasks (backends' name lookups) wait until the harness closes. */
+    LbHarness holdLookups() {
+        blocking.held = true;
+        return this;
+    }
 
     LbHarness start(LbConfig config) throws IOException {
         lb = new LbService("test", config, context);
@@ -117,5 +125,55 @@ final class LbHarness implements AutoCloseable {
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         blocking.shutdownNow();
+    }
+
+    /** Runs each task on a virtual thread; while {@link #held}, a task waits for the shutdown first. */
+    static final class GatedExecutor extends AbstractExecutorService {
+        private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+        private final CountDownLatch shutdown = new CountDownLatch(1);
+        volatile boolean held;
+
+        @Override
+        public void execute(Runnable task) {
+            boolean wait = held;
+            threads.execute(() -> {
+                if (wait) {
+                    try {
+                        shutdown.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return;
+                }
+                task.run();
+            });
+        }
+
+        @Override
+        public void shutdown() {
+            shutdown.countDown();
+            threads.shutdown();
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            shutdown.countDown();
+            return threads.shutdownNow();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return threads.isShutdown();
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return threads.isTerminated();
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return threads.awaitTermination(timeout, unit);
+        }
     }
 }

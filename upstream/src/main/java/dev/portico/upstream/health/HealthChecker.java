@@ -220,8 +220,10 @@ public final class HealthChecker implements AutoCloseable {
         aggressive = allDown;
         List<Backend> members = pool.members();
         if (allDown) {
-            log.warn("pool {}: all {} backends are DOWN; re-checking every {}ms instead of {}ms until one recovers",
-                    pool.name(), members.size(), config.allDownInterval().toMillis(), config.downInterval().toMillis());
+            long every = config.allDownInterval().toMillis();
+            long usual = config.downInterval().toMillis();
+            log.warn("pool {}: all {} backends are DOWN; re-checking every {}ms{} until one recovers",
+                    pool.name(), members.size(), every, every == usual ? "" : " instead of " + usual + "ms");
             for (BackendMonitor monitor : monitors.values()) {
                 monitor.checkWithin(config.allDownInterval());
             }
