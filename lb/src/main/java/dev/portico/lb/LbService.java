@@ -372,18 +372,11 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
                     + " to " + next.protocol() + " without a restart");
         }
         Map<HostPort, LbListener> opened = new LinkedHashMap<>();
-        List<LbListener> replaced = new ArrayList<>();
         try {
             for (HostPort hp : next.listen()) {
                 LbListener current = listeners.get(hp);
                 if (current == null) {
                     opened.put(hp, bind(hp, hp, next));
-                } else if (next.protocol() == LbProtocol.TCP && current.nativeEngine() != nativeEngine(next)) {
-                    // The new settings need the other engine (accept_proxy, say): a new listener
-                    // on the same port takes over; connections already accepted go on.
-                    InetSocketAddress at = current.localAddress();
-                    opened.put(hp, bind(hp, new HostPort(at.getAddress().getHostAddress(), at.getPort()), next));
-                    replaced.add(current);
                 }
             }
         } catch (IOException e) {
@@ -391,7 +384,6 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             throw e;
         }
         listeners.putAll(opened);
-        replaced.forEach(LbListener::close);
         listeners.entrySet().removeIf(e -> {
             if (next.listen().contains(e.getKey())) {
                 return false;
@@ -495,15 +487,14 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
 
     /**
      * Whether TCP listeners of {@code config} are served by the native engine: on Linux with a
-     * native transport (where the FFM calls link), unless the service accepts PROXY headers
-     * (a Netty path only) or {@code -Dportico.lb.engine=netty} asks for Netty.
+     * native transport (where the FFM calls link), unless {@code -Dportico.lb.engine=netty} asks
+     * for Netty.
      */
     private boolean nativeEngine(LbConfig config) {
         return config.protocol() == LbProtocol.TCP
                 && !"netty".equalsIgnoreCase(System.getProperty("portico.lb.engine", ""))
                 && context.transport().kind() != Transport.Kind.NIO
-                && LinuxNet.available()
-                && config.acceptProxy().isEmpty();
+                && LinuxNet.available();
     }
 
     /** Binds {@code address} and keeps it as {@code requested}. */

@@ -6,6 +6,7 @@ import dev.portico.upstream.HealthState;
 import dev.portico.upstream.scheduler.SelectionContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +34,10 @@ import java.util.Optional;
  *       before it is written; when both ends are done, both sockets are closed.</li>
  *   <li>Splice: a direction that carries large reads moves through a pipe without entering the
  *       JVM, as the service's {@code splice} setting says.</li>
- *   <li>Connect and idle timeouts, checked by the loop's sweep.</li>
+ *   <li>A client from a trusted proxy in front ({@code accept_proxy}) is dialed only once its
+ *       PROXY header is read: the header is peeked until it is complete, then taken from the
+ *       socket, and the real client it names drives scheduling and any header sent on.</li>
+ *   <li>Connect, PROXY header and idle timeouts, checked by the loop's sweep.</li>
  * </ul>
  */
 final class NativeConnection {
@@ -81,8 +85,11 @@ final class NativeConnection {
     private final NativeLoop loop;
     private final int slot;
     private final Route route;
-    private final InetSocketAddress clientAddress;
-    private final SelectionContext selection;
+    /** The client: the peer, or the one a PROXY header named. */
+    private InetSocketAddress clientAddress;
+    /** The address the client connected to, as a PROXY header named it; null for this socket's own. */
+    private InetSocketAddress localAddress;
+    private SelectionContext selection;
     private final Side client = new Side(false);
     private Side backend = new Side(true);
     private Backend host;
@@ -91,6 +98,8 @@ final class NativeConnection {
     private boolean connecting;
     /** Connecting waits for the first lookup of the host's name (off the loop). */
     private boolean awaitingName;
+    /** Waiting for a trusted proxy's PROXY header, until {@link #connectDeadline}; nothing is dialed yet. */
+    private boolean awaitingHeader;
     private boolean closed;
     private long connectDeadline;
     private long lastActive;
@@ -124,7 +133,12 @@ final class NativeConnection {
         NativeConnection c = new NativeConnection(loop, route, peer);
         c.client.fd = fd;
         c.lastActive = loop.now;
-        c.queueProxyHeader();
+        c.awaitingHeader = route.config().acceptProxy().trusts(peer);
+        if (c.awaitingHeader) {
+            c.connectDeadline = loop.now + route.config().connectTimeout().toNanos();
+        } else {
+            c.queueProxyHeader();
+        }
         if (LinuxNet.epollCtl(loop.errno, loop.epfd(), LinuxNet.EPOLL_CTL_ADD, fd,
                 LinuxNet.EPOLLIN | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET,
                 NativeLoop.token(c.slot, c.generation, false)) < 0) {
@@ -132,7 +146,9 @@ final class NativeConnection {
             c.close();
             return;
         }
-        c.dial();
+        if (!c.awaitingHeader) {
+            c.dial(); // else the client's first input event reads the header (epoll reports bytes already there)
+        }
     }
 
     /**
@@ -148,8 +164,10 @@ final class NativeConnection {
     }
 
     private int writeProxyHeader(ProxyProtocol pp) {
-        InetSocketAddress local;
-        if (LinuxNet.getsockname(loop.errno, client.fd, loop.sockaddr) == 0) {
+        InetSocketAddress local = localAddress;
+        if (local != null) {
+            // As a trusted proxy's header named it.
+        } else if (LinuxNet.getsockname(loop.errno, client.fd, loop.sockaddr) == 0) {
             local = LinuxNet.readSockaddr(loop.sockaddr);
         } else {
             local = new InetSocketAddress(0);
@@ -163,6 +181,69 @@ final class NativeConnection {
         } finally {
             h.release();
         }
+    }
+
+    // ---- a trusted proxy's header --------------------------------------------------------------
+
+    /**
+     * Peeks at the client's bytes until they hold a whole PROXY header, then takes the header from
+     * the socket (what follows it stays there for the relay) and dials for the client it names.
+     */
+    private void readHeader() {
+        long max = Math.min(NativeLoop.BUFFER, 16 + ProxyHeaderParser.MAX_V2_PAYLOAD);
+        long n = LinuxNet.peek(loop.errno, client.fd, loop.buffer, max);
+        if (n < 0) {
+            int code = loop.errno.get();
+            if (code != LinuxNet.EAGAIN) {
+                rejectHeader("read failed: " + LinuxNet.message(code));
+            }
+            return;
+        }
+        if (n == 0) {
+            rejectHeader("closed before a complete PROXY header");
+            return;
+        }
+        byte[] bytes = new byte[(int) n];
+        MemorySegment.copy(MemorySegment.ofAddress(loop.buffer).reinterpret(n), ValueLayout.JAVA_BYTE, 0,
+                bytes, 0, (int) n);
+        ByteBuf in = Unpooled.wrappedBuffer(bytes);
+        ProxyHeaderParser.Result header;
+        try {
+            header = ProxyHeaderParser.parse(in);
+        } catch (ProxyHeaderParser.MalformedException e) {
+            rejectHeader(e.getMessage());
+            return;
+        }
+        if (header == null) {
+            if (client.hupSeen || n == max) {
+                rejectHeader("no complete PROXY header in the " + n + " bytes sent");
+            }
+            return; // the rest comes with the next input event
+        }
+        int length = in.readerIndex();
+        if (LinuxNet.recv(loop.errno, client.fd, loop.buffer, length) != length) {
+            rejectHeader("cannot take the PROXY header from the socket");
+            return;
+        }
+        awaitingHeader = false;
+        if (header.source() != null && header.destination() != null) {
+            clientAddress = header.source();
+            localAddress = header.destination();
+            selection = SelectionContext.ofClient(clientAddress);
+        }
+        // client.readable stays set: bytes after the header may wait, and no new edge would report them.
+        queueProxyHeader();
+        dial();
+    }
+
+    private void rejectHeader(String why) {
+        // Take what was only peeked at, so that the close ends with a FIN rather than a reset.
+        for (int i = 0; i < 4 && LinuxNet.recv(loop.errno, client.fd, loop.buffer, NativeLoop.BUFFER) > 0; i++) {
+            // discarded
+        }
+        loop.shared.metrics().proxyHeaderRejected();
+        log.debug("{}: closing {} from a trusted proxy: {}", loop.shared.name(), clientAddress, why);
+        close();
     }
 
     // ---- connecting ----------------------------------------------------------------------------
@@ -338,6 +419,11 @@ final class NativeConnection {
             return;
         }
         Side s = fromBackend ? backend : client;
+        if (awaitingHeader) {
+            noteEvent(s, mask);
+            readHeader();
+            return;
+        }
         if (fromBackend && connecting) {
             if ((mask & (LinuxNet.EPOLLOUT | LinuxNet.EPOLLERR | LinuxNet.EPOLLHUP)) == 0) {
                 return;
@@ -631,6 +717,12 @@ final class NativeConnection {
             return;
         }
         long now = loop.now;
+        if (awaitingHeader) {
+            if (now - connectDeadline >= 0) {
+                rejectHeader("no complete PROXY header within " + route.config().connectTimeout().toMillis() + " ms");
+            }
+            return;
+        }
         if (connecting) {
             if (now - connectDeadline >= 0) {
                 String what = awaitingName ? "name lookup" : "connect";

@@ -38,16 +38,16 @@ class NativeEngineTest {
     }
 
     @Test
-    void servesPlainTcpListenersAndLeavesProxyAcceptingOnesToNetty() throws Exception {
+    void servesPlainAndProxyAcceptingTcpListenersAndKeepsTheListenerOnAReload() throws Exception {
         TestBackend echo = h.backend("echo", TestBackend.Mode.ECHO);
         h.start(LbHarness.config().backend(echo.address()).build());
         assertThat(h.lb.nativePerListener()).containsExactly(true);
         assertThat(h.roundTrip()).isEqualTo("echo");
 
-        // accept_proxy needs the Netty path: a reload moves the listener over, on the same port.
+        // accept_proxy is served by the native engine too: a reload keeps the same listener.
         int port = h.lb.port();
         h.lb.reconfigure(LbHarness.config().backend(echo.address()).acceptProxy("10.0.0.0/8").build());
-        assertThat(h.lb.nativePerListener()).containsExactly(false);
+        assertThat(h.lb.nativePerListener()).containsExactly(true);
         assertThat(h.lb.port()).isEqualTo(port);
         assertThat(h.roundTrip()).isEqualTo("echo");
     }

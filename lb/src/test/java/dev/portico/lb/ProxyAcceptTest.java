@@ -1,5 +1,7 @@
 package dev.portico.lb;
 
+import dev.portico.core.transport.LinuxNet;
+import dev.portico.core.transport.Transport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,6 +65,9 @@ class ProxyAcceptTest {
         capture.captureBytes = 28 + 6;
         h.start(LbHarness.config().backend(capture.address()).acceptProxy("127.0.0.0/8")
                 .proxyProtocol(ProxyProtocol.V2).build());
+        // Served by the native engine where it runs (ProxyAcceptNettyTest covers the Netty path).
+        assertThat(h.lb.nativePerListener()).containsExactly(LinuxNet.available()
+                && h.transport.kind() != Transport.Kind.NIO && System.getProperty("portico.lb.engine") == null);
 
         try (Socket s = h.connect()) {
             // The header and the first client bytes arrive in one segment.

@@ -43,6 +43,7 @@ public final class LinuxNet {
     public static final int TCP_QUICKACK = 12;
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPV6_V6ONLY = 26;
+    public static final int MSG_PEEK = 0x2;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_MORE = 0x8000;
     public static final int SHUT_WR = 1;
@@ -295,6 +296,15 @@ public final class LinuxNet {
     public static long recv(Errno e, int fd, long address, long length) {
         try {
             return (long) RECV.invokeExact(e.state, fd, address, length, 0);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    /** Copies up to {@code length} waiting bytes without taking them from the socket (MSG_PEEK). */
+    public static long peek(Errno e, int fd, long address, long length) {
+        try {
+            return (long) RECV.invokeExact(e.state, fd, address, length, MSG_PEEK);
         } catch (Throwable t) {
             throw fail(t);
         }

@@ -101,6 +101,10 @@ class LinuxNetTest {
                     LinuxNet.EPOLLIN | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET, 7L)).isZero();
             assertThat(LinuxNet.epollWait(errno, epfd, events, 8, 5000)).isEqualTo(1);
             assertThat(LinuxNet.eventToken(events, 0)).isEqualTo(7L);
+            // A peek copies the bytes and leaves them for the next read.
+            assertThat(LinuxNet.peek(errno, conn, buf.address(), 64)).isEqualTo(4);
+            assertThat(buf.getString(0, StandardCharsets.US_ASCII).substring(0, 4)).isEqualTo("ping");
+            buf.setString(0, "....", StandardCharsets.US_ASCII);
             assertThat(LinuxNet.recv(errno, conn, buf.address(), 64)).isEqualTo(4);
             assertThat(buf.getString(0, StandardCharsets.US_ASCII).substring(0, 4)).isEqualTo("ping");
 
