@@ -1,6 +1,7 @@
 package dev.portico.lb;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.scheduler.Schedulers;
@@ -60,11 +61,19 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
      * @param address where to connect
      * @param weight  relative weight for weighted schedulers
      */
-    public record BackendSpec(HostPort address, int weight) {
+    /**
+     * One host of a group.
+     *
+     * @param state its admin state: {@link AdminState#ENABLED}, {@link AdminState#DISABLED} (no new
+     *              connections) or {@link AdminState#DRAINING}; what {@code save} keeps of the
+     *              enable, disable and drain actions
+     */
+    public record BackendSpec(HostPort address, int weight, AdminState state) {
 
         /** Validates the components. */
         public BackendSpec {
             Objects.requireNonNull(address, "address");
+            Objects.requireNonNull(state, "state");
             if (address.port() == 0) {
                 throw new IllegalArgumentException("backend " + address + " needs a port");
             }
@@ -72,6 +81,14 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
                 throw new IllegalArgumentException("weight " + weight + " of backend " + address
                         + " is out of range (" + Backend.MIN_WEIGHT + " to " + Backend.MAX_WEIGHT + ")");
             }
+            if (state == AdminState.FORCED_UP) {
+                throw new IllegalArgumentException("backend " + address + ": state must be enabled, disabled or draining");
+            }
+        }
+
+        /** An enabled host. */
+        public BackendSpec(HostPort address, int weight) {
+            this(address, weight, AdminState.ENABLED);
         }
 
         /** The backend's name in pools, logs and the admin API: its address. */

@@ -3,12 +3,14 @@ package dev.portico.lb;
 import dev.portico.core.config.Durations;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.HostPort;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -35,12 +37,17 @@ final class LbConfigYaml {
         c.groups().forEach((name, hosts) -> {
             List<Object> list = new ArrayList<>();
             for (LbConfig.BackendSpec h : hosts) {
-                if (h.weight() == 1) {
+                if (h.weight() == 1 && h.state() == AdminState.ENABLED) {
                     list.add(h.address().toString());
                 } else {
                     Map<String, Object> host = new LinkedHashMap<>();
                     host.put("address", h.address().toString());
-                    host.put("weight", h.weight());
+                    if (h.weight() != 1) {
+                        host.put("weight", h.weight());
+                    }
+                    if (h.state() != AdminState.ENABLED) {
+                        host.put("state", h.state().name().toLowerCase(Locale.ROOT));
+                    }
                     list.add(host);
                 }
             }

@@ -407,7 +407,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         for (BackendGroup g : groups.values()) {
             List<LbConfig.BackendSpec> members = new ArrayList<>();
             for (Backend backend : g.pool().members()) {
-                members.add(new LbConfig.BackendSpec(backend.address(), backend.weight()));
+                members.add(new LbConfig.BackendSpec(backend.address(), backend.weight(), savedState(backend)));
             }
             if (!members.isEmpty()) {
                 live.put(g.name(), members);
@@ -455,8 +455,14 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             var existing = pool.find(spec.name());
             if (existing.isEmpty()) {
                 pool.add(newBackend(spec));
-            } else if (existing.get().weight() != spec.weight()) {
-                existing.get().weight(spec.weight());
+            } else {
+                Backend b = existing.get();
+                if (b.weight() != spec.weight()) {
+                    b.weight(spec.weight());
+                }
+                if (savedState(b) != spec.state()) {
+                    b.adminState(spec.state());
+                }
             }
         }
         for (Backend b : pool.members()) {
@@ -467,7 +473,13 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     }
 
     private static Backend newBackend(LbConfig.BackendSpec spec) {
-        return Backend.builder(spec.address()).name(spec.name()).weight(spec.weight()).build();
+        return Backend.builder(spec.address()).name(spec.name()).weight(spec.weight()).adminState(spec.state()).build();
+    }
+
+    /** A host's admin state as the config writes it (an lb host is never forced up). */
+    private static AdminState savedState(Backend b) {
+        AdminState a = b.adminState();
+        return a == AdminState.FORCED_UP ? AdminState.ENABLED : a;
     }
 
     private BackendGroup group(String groupName) {

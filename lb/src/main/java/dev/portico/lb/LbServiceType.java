@@ -6,6 +6,7 @@ import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.HostPort;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckSection;
@@ -14,6 +15,7 @@ import dev.portico.upstream.scheduler.Schedulers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -41,6 +43,10 @@ import java.util.Optional;
  * </pre>
  */
 public final class LbServiceType implements ServiceType<LbConfig> {
+
+    /** The admin states a host may be given in the config. */
+    private static final List<String> HOST_STATES = List.of("enabled", "disabled", "draining");
+
 
     @Override
     public String name() {
@@ -145,22 +151,24 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             String itemPath = path + "[" + i + "]";
             String address;
             int weight = 1;
+            AdminState state = AdminState.ENABLED;
             if (item instanceof ConfigNode.ScalarNode scalar && scalar.text() != null) {
                 address = scalar.text().trim();
             } else if (item instanceof ConfigNode.MapNode) {
                 Section host = Section.of(item, itemPath, parent.problems());
                 address = host.requiredString("address");
                 weight = host.integer("weight", 1, Backend.MIN_WEIGHT, Backend.MAX_WEIGHT);
+                state = AdminState.valueOf(host.oneOf("state", "enabled", HOST_STATES).toUpperCase(Locale.ROOT));
                 host.finish();
                 if (address == null) {
                     continue;
                 }
             } else {
-                parent.problems().add(item.location(), "'" + itemPath + "' must be host:port or {address: host:port, weight: N}");
+                parent.problems().add(item.location(), "'" + itemPath + "' must be host:port or {address: host:port, weight: N, state: S}");
                 continue;
             }
             try {
-                b.backend(group, new LbConfig.BackendSpec(HostPort.parse(address), weight));
+                b.backend(group, new LbConfig.BackendSpec(HostPort.parse(address), weight, state));
             } catch (IllegalArgumentException e) {
                 parent.problems().add(item.location(), "bad '" + itemPath + "': " + e.getMessage());
             }

@@ -1,6 +1,7 @@
 package dev.portico.lb;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,27 @@ class LbControlTest {
         }
         assertThat(h.lb.runningConfig().activeGroup()).isEqualTo("green");
         assertThatThrownBy(() -> h.lb.switchGroup("red")).hasMessageContaining("no group red");
+    }
+
+    @Test
+    void aHostDisabledInTheConfigGetsNoConnectionsUntilAReloadEnablesIt() throws Exception {
+        TestBackend a = h.backend("a", TestBackend.Mode.ECHO);
+        TestBackend b = h.backend("b", TestBackend.Mode.ECHO);
+        LbConfig.BackendSpec off = new LbConfig.BackendSpec(HostPort.parse(b.address()), 1, AdminState.DISABLED);
+        h.start(LbHarness.config().backend(a.address()).backend("main", off).build());
+        assertThat(h.lb.backend("main", b.address()).adminState()).isEqualTo(AdminState.DISABLED);
+        for (int i = 0; i < 4; i++) {
+            assertThat(h.roundTrip()).isEqualTo("a");
+        }
+        assertThat(h.lb.runningConfig().groups().get("main")).contains(off);
+
+        h.lb.reconfigure(LbHarness.config().backend(a.address()).backend(b.address()).build());
+        assertThat(h.lb.backend("main", b.address()).adminState()).isEqualTo(AdminState.ENABLED);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 4; i++) {
+            seen.add(h.roundTrip());
+        }
+        assertThat(seen).containsExactlyInAnyOrder("a", "b");
     }
 
     @Test

@@ -5,12 +5,14 @@ import dev.portico.core.config.Problems;
 import dev.portico.core.config.Section;
 import dev.portico.core.config.YamlLoader;
 import dev.portico.core.net.HostPort;
+import dev.portico.upstream.AdminState;
 import dev.portico.upstream.health.HealthCheckType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,8 +36,8 @@ class LbServiceTypeTest {
                 type: lb
                 listen: [127.0.0.1:8000, "[::1]:8001"]
                 groups:
-                  main: [{address: 127.0.0.1:9001, weight: 2}, "127.0.0.1:9002"]
-                  standby: [10.0.0.1:9001]
+                  main: [{address: 127.0.0.1:9001, weight: 2}, "127.0.0.1:9002", {address: 127.0.0.1:9003, state: draining}]
+                  standby: [{address: 10.0.0.1:9001, state: Disabled}]
                 active_group: standby
                 scheduler: leastconns
                 health: {type: http, path: /health, interval: 3s, timeout: 500ms, rise: 4, fall: 5}
@@ -52,7 +54,13 @@ class LbServiceTypeTest {
         assertThat(c.listen()).containsExactly(new HostPort("127.0.0.1", 8000), new HostPort("::1", 8001));
         assertThat(c.groups().get("main")).containsExactly(
                 new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9001), 2),
-                new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9002), 1));
+                new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9002), 1),
+                new LbConfig.BackendSpec(new HostPort("127.0.0.1", 9003), 1, AdminState.DRAINING));
+        assertThat(c.groups().get("standby")).containsExactly(
+                new LbConfig.BackendSpec(new HostPort("10.0.0.1", 9001), 1, AdminState.DISABLED));
+        // save writes the states back.
+        Map<String, Object> written = new LbServiceType().toYaml(c).orElseThrow();
+        assertThat(written.get("groups").toString()).contains("state=draining").contains("state=disabled");
         assertThat(c.groups()).containsOnlyKeys("main", "standby");
         assertThat(c.activeGroup()).isEqualTo("standby");
         assertThat(c.scheduler()).isEqualTo("leastconns");
@@ -97,7 +105,7 @@ class LbServiceTypeTest {
         LbConfig c = parse("""
                 listen: [127.0.0.1:8000]
                 groups:
-                  main: [{address: 127.0.0.1:9001, wieght: 2}, "nohost"]
+                  main: [{address: 127.0.0.1:9001, wieght: 2}, "nohost", {address: 127.0.0.1:9002, state: off}]
                 scheduler: roundrobbin
                 retries: many
                 timeouts: {connect: soon}
@@ -110,6 +118,7 @@ class LbServiceTypeTest {
         assertThat(messages()).anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("unknown key 'wieght'")
                         .contains("did you mean 'weight'"))
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("nohost"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("'off'").contains("draining"))
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:4:").contains("roundrobbin"))
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:5:").contains("'many'"))
                 .anySatisfy(m -> assertThat(m).contains("lb.yaml:6:").contains("soon"))

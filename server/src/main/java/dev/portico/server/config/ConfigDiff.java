@@ -2,6 +2,7 @@ package dev.portico.server.config;
 
 import dev.portico.core.net.HostPort;
 import dev.portico.lb.LbConfig;
+import dev.portico.upstream.AdminState;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,8 +12,8 @@ import java.util.Objects;
 
 /**
  * The admin actions that turn one config into another, as PythonDirector's compareconf did: host
- * additions and removals, weight, scheduler and group changes, listeners opened and closed,
- * services added and removed. Changes no admin action can make (a service changing type, the
+ * additions and removals, weight, admin state (enable, disable, drain), scheduler and group
+ * changes, listeners opened and closed, services added and removed. Changes no admin action can make (a service changing type, the
  * worker count, an lb timeout) are listed as refusals instead.
  */
 public final class ConfigDiff {
@@ -144,6 +145,16 @@ public final class ConfigDiff {
             } else if (before.weight() != h.weight()) {
                 steps.settings.add(new Action("set-weight " + s + " " + g + " " + name + " " + h.weight(),
                         "POST " + base + "/" + name + "/weight {\"weight\":" + h.weight() + "}"));
+            }
+            AdminState was = before == null ? AdminState.ENABLED : before.state();
+            if (was != h.state()) {
+                String verb = switch (h.state()) {
+                    case DISABLED -> "disable";
+                    case DRAINING -> "drain";
+                    default -> "enable";
+                };
+                steps.settings.add(new Action(verb + " " + s + " " + g + " " + name,
+                        "POST " + base + "/" + name + "/" + verb));
             }
         });
         old.keySet().forEach(name -> {

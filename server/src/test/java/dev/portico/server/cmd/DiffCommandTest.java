@@ -53,7 +53,7 @@ class DiffCommandTest {
                     scheduler: leastconns
                     active_group: standby
                     groups:
-                      main: [{address: 10.0.0.2:80, weight: 5}, 10.0.0.3:80, 10.0.0.4:80]
+                      main: [{address: 10.0.0.2:80, weight: 5}, {address: 10.0.0.3:80, state: disabled}, 10.0.0.4:80]
                       standby: [10.0.1.1:80]
                   site:
                     type: web
@@ -66,6 +66,7 @@ class DiffCommandTest {
                 "open-listener front 127.0.0.1:8002",
                 "add-host front main 10.0.0.4:80 weight=1",
                 "set-weight front main 10.0.0.2:80 5",
+                "disable front main 10.0.0.3:80",
                 "set-scheduler front leastconns",
                 "switch-group front standby",
                 "remove-host front main 10.0.0.1:80",
@@ -73,6 +74,7 @@ class DiffCommandTest {
                 "remove-service old");
         assertThat(r.out).contains("add-host front main 10.0.0.4:80 weight=1    # POST /api/v1/services/front/groups/main/hosts"
                 + " {\"address\":\"10.0.0.4:80\",\"weight\":1}");
+        assertThat(r.out).contains("disable front main 10.0.0.3:80    # POST /api/v1/services/front/groups/main/hosts/10.0.0.3:80/disable");
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.portico.server.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portico.lb.LbConfig;
+import dev.portico.upstream.AdminState;
 import dev.portico.server.CliRun;
 import dev.portico.server.Daemon;
 import dev.portico.server.Main;
@@ -82,6 +83,8 @@ class SaveTest {
                     assertThat(api(d, "reader").post("/api/v1/save", null).status()).isEqualTo(403);
                     assertThat(writer.post("/api/v1/services/front/groups/main/hosts",
                             "{\"address\":\"" + two.address() + "\",\"weight\":3}").status()).isEqualTo(201);
+                    assertThat(writer.post("/api/v1/services/front/groups/main/hosts/" + one.address() + "/drain", null)
+                            .status()).isEqualTo(200);
                     JsonNode saved = writer.post("/api/v1/save", null).json();
                     assertThat(saved.get("written").asBoolean()).isTrue();
                     Path backup = Path.of(saved.get("backup").asText());
@@ -90,9 +93,10 @@ class SaveTest {
 
                     ServerConfig reread = reader.read(file);
                     LbConfig lb = (LbConfig) reread.services().get("front").config();
-                    assertThat(lb.groups().get("main")).extracting(LbConfig.BackendSpec::name, LbConfig.BackendSpec::weight)
-                            .containsExactly(org.assertj.core.groups.Tuple.tuple(one.address(), 1),
-                                    org.assertj.core.groups.Tuple.tuple(two.address(), 3));
+                    assertThat(lb.groups().get("main")).extracting(LbConfig.BackendSpec::name, LbConfig.BackendSpec::weight,
+                                    LbConfig.BackendSpec::state)
+                            .containsExactly(org.assertj.core.groups.Tuple.tuple(one.address(), 1, AdminState.DRAINING),
+                                    org.assertj.core.groups.Tuple.tuple(two.address(), 3, AdminState.ENABLED));
                     assertThat(new ConfigYaml().write(reread)).isEqualTo(new ConfigYaml().write(d.runningConfig()));
                     assertThat(Files.readString(file)).doesNotContain("# comments");
 
