@@ -25,10 +25,12 @@ import java.util.Objects;
  *                       with {@code NAME IN DYNA RESOURCE}; their names are single words such as
  *                       {@code prod_www} (and {@code _prod_www} is the first backup level of
  *                       {@code prod_www}, as for dynamic records)
+ * @param adminStateFile where operators' overrides of dynamic addresses are kept across restarts
+ *                       ({@link AdminStateFile}); null to keep them in memory only
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
                         int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, Path geoipDb, LrrrConfig lrrr,
-                        List<DynamicRecordSpec> resources) {
+                        List<DynamicRecordSpec> resources, Path adminStateFile) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -130,7 +132,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      */
     public Builder toBuilder() {
         Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
-                .geoipDb(geoipDb).lrrr(lrrr);
+                .geoipDb(geoipDb).lrrr(lrrr).adminStateFile(adminStateFile);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
@@ -149,6 +151,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private Path geoipDb;
         private LrrrConfig lrrr;
         private final List<DynamicRecordSpec> resources = new ArrayList<>();
+        private Path adminStateFile;
 
         private Builder() {
         }
@@ -253,6 +256,17 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Sets the file that keeps operators' overrides of dynamic addresses across restarts.
+         *
+         * @param file the file (created by the first override); null to keep them in memory only
+         * @return this builder
+         */
+        public Builder adminStateFile(Path file) {
+            adminStateFile = file;
+            return this;
+        }
+
+        /**
          * Sets the LRRR settings.
          *
          * @param value the settings, or null for none
@@ -271,7 +285,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
          */
         public DnsConfig build() {
             return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
-                    resources);
+                    resources, adminStateFile);
         }
     }
 }

@@ -38,6 +38,9 @@ final class DnsConfigYaml {
         if (c.geoipDb() != null) {
             m.put("geoip_db", c.geoipDb().toString());
         }
+        if (c.adminStateFile() != null) {
+            m.put("admin_state_file", c.adminStateFile().toString());
+        }
         if (!c.dynamic().isEmpty()) {
             Map<String, Object> dynamic = new LinkedHashMap<>();
             c.dynamic().forEach(d -> dynamic.put(d.name(), record(d)));

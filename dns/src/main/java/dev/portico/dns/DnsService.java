@@ -6,6 +6,7 @@ import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.AdminState;
+import dev.portico.upstream.Backend;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.TaskTimer;
 import dev.portico.upstream.health.ProbeTransport;
@@ -18,13 +19,17 @@ import org.xbill.DNS.Name;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * An authoritative DNS server ({@code type: dns}). All answering state is one immutable
@@ -89,6 +94,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             }
             ZoneSet zones = ZoneSet.load(config.zones(), config.dynaTargets());
             DynamicRecords dynamic = createDynamic(config);
+            loadOverrides(config, dynamic);
             data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
             dynamic.start();
             started = true;
@@ -126,6 +132,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             } catch (IOException e) {
                 log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
             }
+            loadOverrides(old.config(), old.dynamic());
             data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
             log.info("dns {}: reloaded zones {}", name, zones.origins());
         }
@@ -161,6 +168,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 }
                 throw e;
             }
+            loadOverrides(next, dynamic);
             if (!sameDynamic) {
                 dynamic.start();
             }
@@ -255,8 +263,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
      * An operator's override of one address of a dynamic record, effective for the next query:
      * {@link AdminState#DISABLED} forces it out of answers, {@link AdminState#FORCED_UP} answers it
      * even while its checks fail, {@link AdminState#ENABLED} hands it back to its checks. Every
-     * address of the record with that IP is changed. The override lasts until changed again, or
-     * until the service's dynamic records are rebuilt (a restart, or a changed {@code dynamic:}).
+     * address of the record with that IP is changed. With an {@code admin_state_file} the
+     * override is written there and outlasts restarts; without one it lasts until changed again
+     * or until the service's dynamic records are rebuilt (a restart, or a changed {@code dynamic:}).
      *
      * @param record  the record's name, in any case, with or without the trailing dot
      * @param address the address answered (IPv4 or IPv6 literal)
@@ -266,8 +275,24 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
      */
     public DynamicRecordStatus force(String record, InetAddress address, AdminState state) {
         Objects.requireNonNull(state, "state");
-        DnsData d = requireRunning();
-        Map<Name, DynamicName> byName = d.dynamic().records();
+        synchronized (lifecycle) {
+            DnsData d = requireRunning();
+            Map<Name, DynamicName> byName = d.dynamic().records();
+            DynamicName level = level(byName, record);
+            for (DynamicRecordStatus.Address a : addresses(level, address)) {
+                a.backend().adminState(state);
+            }
+            log.info("dns {}: {} of {} is {}", name, address.getHostAddress(), level.spec().name(), switch (state) {
+                case ENABLED -> "left to its health checks again";
+                case FORCED_UP -> "forced up";
+                case DISABLED, DRAINING -> "forced down";
+            });
+            saveOverrides(d);
+            return status(byName, level);
+        }
+    }
+
+    private DynamicName level(Map<Name, DynamicName> byName, String record) {
         DynamicName level;
         try {
             level = byName.get(DnsNames.absolute(record));
@@ -277,21 +302,84 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         if (level == null) {
             throw new IllegalArgumentException("service " + name + " has no dynamic record '" + record + "'");
         }
+        return level;
+    }
+
+    private static List<DynamicRecordStatus.Address> addresses(DynamicName level, InetAddress address) {
         List<DynamicRecordStatus.Address> matching = level.addresses().stream()
                 .filter(a -> a.spec().address().equals(address)).toList();
         if (matching.isEmpty()) {
             throw new IllegalArgumentException("dynamic record " + level.spec().name() + " has no address "
                     + address.getHostAddress());
         }
-        for (DynamicRecordStatus.Address a : matching) {
-            a.backend().adminState(state);
+        return matching;
+    }
+
+    /**
+     * Gives every address of {@code dynamic} the override {@code c}'s admin state file lists for
+     * it, and hands every address it does not list back to its checks. Bad lines are logged with
+     * their place and skipped.
+     */
+    private void loadOverrides(DnsConfig c, DynamicRecords dynamic) {
+        Path file = c.adminStateFile();
+        if (file == null) {
+            return;
         }
-        log.info("dns {}: {} of {} is {}", name, address.getHostAddress(), level.spec().name(), switch (state) {
-            case ENABLED -> "left to its health checks again";
-            case FORCED_UP -> "forced up";
-            case DISABLED, DRAINING -> "forced down";
-        });
-        return status(byName, level);
+        List<AdminStateFile.Entry> entries;
+        try {
+            entries = AdminStateFile.read(file, problem -> log.warn("dns {}: {}; line skipped", name, problem));
+        } catch (IOException e) {
+            log.error("dns {}: cannot read {}: {}; overrides left as they are", name, file, e.getMessage());
+            return;
+        }
+        Map<Name, DynamicName> byName = dynamic.records();
+        Map<Backend, AdminState> wanted = new IdentityHashMap<>();
+        for (AdminStateFile.Entry e : entries) {
+            try {
+                for (DynamicRecordStatus.Address a : addresses(level(byName, e.record()), e.address())) {
+                    wanted.put(a.backend(), e.state());
+                }
+            } catch (IllegalArgumentException x) {
+                log.warn("dns {}: {}:{}: {}; line skipped", name, file, e.line(), x.getMessage());
+            }
+        }
+        for (DynamicName level : byName.values()) {
+            for (DynamicRecordStatus.Address a : level.addresses()) {
+                AdminState state = wanted.getOrDefault(a.backend(), AdminState.ENABLED);
+                if (a.backend().adminState() != state) {
+                    a.backend().adminState(state);
+                }
+            }
+        }
+        if (!entries.isEmpty()) {
+            log.info("dns {}: {} override(s) from {}", name, wanted.size(), file);
+        }
+    }
+
+    /** Writes the overrides in force to the admin state file, when there is one. */
+    private void saveOverrides(DnsData d) {
+        Path file = d.config().adminStateFile();
+        if (file == null) {
+            return;
+        }
+        List<AdminStateFile.Entry> entries = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        List<DynamicName> levels = new ArrayList<>(d.dynamic().records().values());
+        levels.sort(Comparator.comparing(l -> l.spec().name()));
+        for (DynamicName level : levels) {
+            for (DynamicRecordStatus.Address a : level.addresses()) {
+                AdminState state = a.backend().adminState();
+                if (state != AdminState.ENABLED && seen.add(level.spec().name() + " " + a.spec().address())) {
+                    entries.add(new AdminStateFile.Entry(level.spec().name(), a.spec().address(),
+                            state == AdminState.FORCED_UP ? AdminState.FORCED_UP : AdminState.DISABLED, 0));
+                }
+            }
+        }
+        try {
+            AdminStateFile.write(file, entries);
+        } catch (IOException e) {
+            log.error("dns {}: the override is in force but could not be kept in {}: {}", name, file, e.getMessage());
+        }
     }
 
     private static DynamicRecordStatus status(Map<Name, DynamicName> byName, DynamicName l) {

@@ -39,6 +39,7 @@ import java.util.Optional;
  *     nets_file: nets.txt                    # more ranges, "CIDR addr[,addr...]" lines, re-read on change
  *   _www.example.test: {ttl: 60, addresses: [10.0.1.1], health: tcp}  # the first backup level
  * geoip_db: GeoLite2-Country.mmdb            # MaxMind DB for geo variants (relative to the config file)
+ * admin_state_file: dns-overrides.state      # keeps force-up/force-down across restarts (relative to the config file)
  * resources:                                 # like dynamic records, but answered only where a zone
  *   prod_www:                                # file says: www 300 IN DYNA prod_www
  *     ttl: 300/10
@@ -95,6 +96,10 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
         String geoipDb = s.string("geoip_db", null);
         if (geoipDb != null && !geoipDb.isBlank()) {
             b.geoipDb(base.resolve(geoipDb.trim()));
+        }
+        String adminState = s.string("admin_state_file", null);
+        if (adminState != null && !adminState.isBlank()) {
+            b.adminStateFile(base.resolve(adminState.trim()));
         }
         Section dynamic = s.section("dynamic");
         for (String record : dynamic.keys()) {

@@ -40,6 +40,7 @@ class DnsServiceTypeTest {
                 edns_max_payload: 1400
                 tcp_idle_timeout: 3s
                 cache_entries: 10
+                admin_state_file: /var/lib/portico/dns.state
                 dynamic:
                   www.example.test:
                     ttl: 300/10
@@ -57,6 +58,8 @@ class DnsServiceTypeTest {
         assertThat(c.ednsMaxPayload()).isEqualTo(1400);
         assertThat(c.tcpIdleTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(c.cacheEntries()).isEqualTo(10);
+        assertThat(c.adminStateFile()).isEqualTo(Path.of("/var/lib/portico/dns.state"));
+        assertThat(new DnsServiceType().toYaml(c).orElseThrow()).containsEntry("admin_state_file", "/var/lib/portico/dns.state");
         DynamicRecordSpec www = c.dynamic().getFirst();
         assertThat(www.name()).isEqualTo("www.example.test");
         assertThat(www.ttlMax()).isEqualTo(300);
@@ -89,6 +92,7 @@ class DnsServiceTypeTest {
         assertThat(c.zones().get("example.test")).isEqualTo(Path.of("zones/example.test.zone"));
         assertThat(c.ednsMaxPayload()).isEqualTo(DnsConfig.DEFAULT_EDNS_MAX_PAYLOAD);
         assertThat(c.dynamic()).isEmpty();
+        assertThat(c.adminStateFile()).isNull();
     }
 
     @Test

@@ -109,4 +109,44 @@ class ForcedAddressTest {
         assertThatThrownBy(() -> dns.service().force(name, InetAddress.getByName("127.0.0.99"), AdminState.DISABLED))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no address 127.0.0.99");
     }
+
+    @Test
+    void anAdminStateFileKeepsOverridesAcrossARestartAndIsReadAgainOnRefresh() throws Exception {
+        TcpBackend a = backend("127.0.0.31");
+        TcpBackend b = backend("127.0.0.32");
+        Path state = dir.resolve("overrides.state");
+        java.util.function.UnaryOperator<DnsConfig.Builder> config = c -> c.adminStateFile(state)
+                .dynamic(new DynamicRecordSpec("k.example.test", 300, 5, List.of(AddressSpec.parse(a.spec()),
+                        AddressSpec.parse(b.spec())), FAST, 0, List.of()));
+        String name = "k.example.test.";
+
+        DnsFixture first = DnsFixture.start(dir, config);
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> answers(first, name, false).size() == 2);
+            first.service().force(name, InetAddress.getByName(a.ip()), AdminState.DISABLED);
+            assertThat(java.nio.file.Files.readAllLines(state)).contains("k.example.test " + a.ip() + " down");
+        } finally {
+            first.close();
+        }
+
+        // A new server with the same config: a is still forced down, from its first answer on.
+        DnsFixture second = DnsFixture.start(dir, config);
+        closeLater.add(second);
+        assertThat(second.service().dynamicRecords().getFirst().addresses().getFirst().backend().adminState())
+                .isEqualTo(AdminState.DISABLED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> answers(second, name, false).equals(List.of(b.ip())));
+
+        // The file edited by hand, with a mistake: SIGHUP reads it again, skips the bad line, and
+        // hands a (no longer listed) back to its checks.
+        java.nio.file.Files.writeString(state, "# by hand\nk.example.test " + b.ip() + " up\nk.example.test 10.0.0.1 sideways\n");
+        second.service().refresh();
+        List<DynamicRecordStatus.Address> now = second.service().dynamicRecords().getFirst().addresses();
+        assertThat(now.get(0).backend().adminState()).isEqualTo(AdminState.ENABLED);
+        assertThat(now.get(1).backend().adminState()).isEqualTo(AdminState.FORCED_UP);
+        assertThat(answers(second, name, false)).containsExactlyInAnyOrder(a.ip(), b.ip());
+
+        // Released through the API: the file is rewritten without it.
+        second.service().force(name, InetAddress.getByName(b.ip()), AdminState.ENABLED);
+        assertThat(java.nio.file.Files.readAllLines(state)).noneMatch(l -> l.startsWith("k.example.test"));
+    }
 }
