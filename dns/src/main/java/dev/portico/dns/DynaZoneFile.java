@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,8 +40,10 @@ import java.util.regex.Pattern;
  *
  * <p>Limits: a {@code DYNA} record fits on one line, its TTL is one value (it caps the resource's
  * MAX/MIN TTLs; without one the resource's TTLs are used as they are), and it may not share its
- * owner with A, AAAA or CNAME records. {@code DYNA} inside a file pulled in with
- * {@code $INCLUDE} is not read (relative {@code $INCLUDE} paths still work).
+ * owner with A, AAAA or CNAME records. Files pulled in with {@code $INCLUDE} (relative to the
+ * including file, at most {@value #MAX_INCLUDE_DEPTH} deep) may hold {@code DYNA} lines too: such
+ * a file is rewritten into a temporary copy that dnsjava reads instead, and errors name the
+ * original file and line.
  */
 final class DynaZoneFile {
 
@@ -49,6 +52,8 @@ final class DynaZoneFile {
 
     private static final Pattern TTL_WORD = Pattern.compile("[0-9][0-9a-zA-Z]*");
     private static final Set<String> CLASSES = Set.of("IN", "CH", "CHAOS", "HS", "HESIOD", "NONE", "ANY");
+    /** How deep {@code $INCLUDE}s may nest (a file that includes itself stops here). */
+    private static final int MAX_INCLUDE_DEPTH = 8;
 
     /**
      * Where a {@code DYNA} name gets its answers.
@@ -60,7 +65,7 @@ final class DynaZoneFile {
     record Ref(Name target, long ttlCap, int line) {
     }
 
-    private record DynaLine(int line, String target, long ttlCap) {
+    private record DynaLine(Path file, int line, String target, long ttlCap) {
     }
 
     private DynaZoneFile() {
@@ -78,6 +83,43 @@ final class DynaZoneFile {
      * @throws IOException naming {@code file:line} of the first problem
      */
     static Zone load(Name origin, Path file, Set<String> targets, Map<Name, Ref> dyna) throws IOException {
+        List<DynaLine> found = new ArrayList<>();
+        Map<Path, Path> copies = new LinkedHashMap<>();
+        try {
+            String text = rewriteFile(file, targets, found, copies, 0);
+            if (found.isEmpty()) {
+                return new Zone(origin, file.toString());
+            }
+            Zone zone;
+            try {
+                zone = new Zone(origin, new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
+            } catch (IOException | RuntimeException e) {
+                String m = String.valueOf(e.getMessage());
+                m = m.startsWith("<none>:") ? file + m.substring("<none>".length()) : m;
+                for (Map.Entry<Path, Path> c : copies.entrySet()) {
+                    // dnsjava names an included file by its path or by its file name alone.
+                    m = m.replace(c.getKey().toString(), c.getValue().toString())
+                            .replace(c.getKey().getFileName().toString(), c.getValue().toString());
+                }
+                throw new IOException(m, e);
+            }
+            collect(zone, file, found, dyna);
+            return zone;
+        } finally {
+            for (Path copy : copies.keySet()) {
+                Files.deleteIfExists(copy);
+            }
+        }
+    }
+
+    /**
+     * {@code file}'s text as dnsjava should read it: its {@code DYNA} lines become placeholders, and
+     * each file it pulls in with {@code $INCLUDE} is named by its absolute path, or replaced by a
+     * temporary copy (recorded in {@code copies}, copy to original) when it holds {@code DYNA} lines
+     * itself.
+     */
+    private static String rewriteFile(Path file, Set<String> targets, List<DynaLine> found, Map<Path, Path> copies,
+                                       int depth) throws IOException {
         List<String> lines;
         try {
             // Byte for byte: master files are ASCII, but any byte must pass through unchanged.
@@ -85,45 +127,66 @@ final class DynaZoneFile {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new java.io.FileNotFoundException(file + " (no such file)");
         }
-        List<DynaLine> found = new ArrayList<>();
         StringBuilder out = new StringBuilder();
-        int depth = 0;
+        int parens = 0;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             String code = withoutComment(line);
             int opens = count(code, '(');
             int closes = count(code, ')');
             String rewritten = line;
-            if (depth == 0 && !code.isBlank()) {
-                rewritten = rewrite(line, code, i + 1, file, targets, found, opens + closes > 0);
+            if (parens == 0 && !code.isBlank()) {
+                Place place = new Place(file, i + 1, targets, found, copies, depth);
+                rewritten = rewrite(line, code, place, opens + closes > 0);
             }
-            depth = Math.max(0, depth + opens - closes);
+            parens = Math.max(0, parens + opens - closes);
             out.append(rewritten).append('\n');
         }
-        if (found.isEmpty()) {
-            return new Zone(origin, file.toString());
-        }
-        Zone zone;
-        try {
-            zone = new Zone(origin, new ByteArrayInputStream(out.toString().getBytes(StandardCharsets.ISO_8859_1)));
-        } catch (IOException | RuntimeException e) {
-            String m = String.valueOf(e.getMessage());
-            throw new IOException(m.startsWith("<none>:") ? file + m.substring("<none>".length()) : m, e);
-        }
-        collect(zone, file, found, dyna);
-        return zone;
+        return out.toString();
     }
 
-    /** The line as dnsjava should read it: DYNA lines become placeholders, relative $INCLUDEs absolute. */
-    private static String rewrite(String line, String code, int number, Path file, Set<String> targets,
-                                  List<DynaLine> found, boolean parens) throws IOException {
+    /** Where a line is, and what reading it may add to: the state {@link #rewrite} works with. */
+    private record Place(Path file, int line, Set<String> targets, List<DynaLine> found, Map<Path, Path> copies,
+                           int depth) {
+    }
+
+    /** {@code $INCLUDE FILE [ORIGIN]} with FILE made absolute, or pointing at a rewritten copy. */
+    private static String include(String[] words, Place at) throws IOException {
+        Path dir = at.file().toAbsolutePath().getParent();
+        Path included = Path.of(words[1]);
+        if (!included.isAbsolute()) {
+            included = dir != null ? dir.resolve(included) : included.toAbsolutePath();
+        }
+        if (at.depth() >= MAX_INCLUDE_DEPTH) {
+            throw error(at.file(), at.line(), "$INCLUDE nested more than " + MAX_INCLUDE_DEPTH + " files deep");
+        }
+        int before = at.found().size();
+        String text;
+        try {
+            text = rewriteFile(included, at.targets(), at.found(), at.copies(), at.depth() + 1);
+        } catch (java.io.FileNotFoundException e) {
+            throw error(at.file(), at.line(), "$INCLUDE " + words[1] + ": " + e.getMessage());
+        }
+        if (at.found().size() > before) {
+            Path copy = Files.createTempFile("portico-zone-", ".include");
+            at.copies().put(copy, included);
+            Files.writeString(copy, text, StandardCharsets.ISO_8859_1);
+            included = copy;
+        }
+        words[1] = included.toString();
+        return String.join(" ", words);
+    }
+
+    /** The line as dnsjava should read it: DYNA lines become placeholders, $INCLUDEs see {@link #include}. */
+    private static String rewrite(String line, String code, Place where, boolean parens) throws IOException {
+        Path file = where.file();
+        int number = where.line();
+        Set<String> targets = where.targets();
+        List<DynaLine> found = where.found();
         boolean owner = !Character.isWhitespace(line.charAt(0));
         String[] words = code.trim().split("\\s+");
-        if (owner && words[0].equalsIgnoreCase("$INCLUDE") && words.length >= 2 && !words[1].startsWith("\"")
-                && !Path.of(words[1]).isAbsolute()) {
-            Path dir = file.toAbsolutePath().getParent();
-            words[1] = (dir != null ? dir.resolve(words[1]) : Path.of(words[1])).toString();
-            return String.join(" ", words);
+        if (owner && words[0].equalsIgnoreCase("$INCLUDE") && words.length >= 2 && !words[1].startsWith("\"")) {
+            return include(words, where);
         }
         if (owner && words[0].startsWith("$")) {
             return line;
@@ -162,7 +225,7 @@ final class DynaZoneFile {
                     + " of this service" + hint);
         }
         int index = found.size();
-        found.add(new DynaLine(number, target, ttl));
+        found.add(new DynaLine(file, number, target, ttl));
         return (owner ? words[0] : " ") + " " + (dnsClass != null ? dnsClass : "") + " TYPE" + PLACEHOLDER_TYPE
                 + " \\# 4 " + String.format("%08x", index);
     }
@@ -200,11 +263,11 @@ final class DynaZoneFile {
                 DynaLine d = found.get(index);
                 seen[index] = true;
                 if (refs.containsKey(set.getName())) {
-                    throw error(file, d.line(), set.getName() + " has more than one DYNA record");
+                    throw error(d.file(), d.line(), set.getName() + " has more than one DYNA record");
                 }
                 for (int type : new int[] {Type.A, Type.AAAA, Type.CNAME}) {
                     if (zone.findExactMatch(set.getName(), type) != null) {
-                        throw error(file, d.line(), set.getName() + " has both DYNA and " + Type.string(type) + " records");
+                        throw error(d.file(), d.line(), set.getName() + " has both DYNA and " + Type.string(type) + " records");
                     }
                 }
                 refs.put(set.getName(), new Ref(DnsNames.absolute(d.target()), d.ttlCap(), d.line()));
@@ -213,7 +276,8 @@ final class DynaZoneFile {
         }
         for (int i = 0; i < seen.length; i++) {
             if (!seen[i]) {
-                throw error(file, found.get(i).line(), "the DYNA record's name is outside the zone " + zone.getOrigin());
+                throw error(found.get(i).file(), found.get(i).line(), "the DYNA record's name is outside the zone "
+                        + zone.getOrigin());
             }
         }
         dyna.putAll(refs);

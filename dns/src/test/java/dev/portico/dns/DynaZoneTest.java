@@ -163,6 +163,37 @@ class DynaZoneTest {
     }
 
     @Test
+    void dynaLinesInIncludedFilesAnswerAndTheirMistakesNameTheIncludedFile() throws Exception {
+        TcpBackend a = backend("127.0.0.68");
+        Files.createDirectories(dir.resolve("parts"));
+        write("parts/inner.inc", "deep IN DYNA prod_www\n");
+        // Relative $INCLUDEs are read relative to the including file, here parts/.
+        write("parts/hosts.inc", "www IN DYNA prod_www   ; included\n$INCLUDE inner.inc\n");
+        Path zone = write("inc.zone", HEAD + "$INCLUDE parts/hosts.inc\nplain IN TXT \"after the include\"\n");
+        DnsFixture dns = serve(zone, records().resource(spec("prod_www", 300, 5, a)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> addresses(dns.query("www.dyna.test.", Type.A)).equals(List.of(a.ip())));
+        assertThat(addresses(dns.query("deep.dyna.test.", Type.A))).containsExactly(a.ip());
+        assertThat(((TXTRecord) dns.query("plain.dyna.test.", Type.TXT).getSection(Section.ANSWER).getFirst()).getStrings())
+                .containsExactly("after the include");
+
+        Set<String> targets = Set.of("prod_www");
+        Path badInclude = write("parts/bad.inc", "\nwww IN DYNA prod_ww\n");
+        Path bad = write("bad.zone", HEAD + "$INCLUDE parts/bad.inc\n");
+        assertThatThrownBy(() -> ZoneSet.load(java.util.Map.of("dyna.test", bad), targets))
+                .hasMessageContaining(badInclude + ":2: DYNA points at 'prod_ww'");
+        Path laterInclude = write("parts/later.inc", "www IN DYNA prod_www\nbad IN A not-an-address\n");
+        Path later = write("later-inc.zone", HEAD + "$INCLUDE parts/later.inc\n");
+        assertThatThrownBy(() -> ZoneSet.load(java.util.Map.of("dyna.test", later), targets))
+                .hasMessageContaining(laterInclude + ":2: Invalid address").hasMessageNotContaining("portico-zone-");
+        Path missing = write("missing.zone", HEAD + "$INCLUDE parts/none.inc\n");
+        assertThatThrownBy(() -> ZoneSet.load(java.util.Map.of("dyna.test", missing), targets))
+                .hasMessageContaining(missing + ":8: $INCLUDE parts/none.inc").hasMessageContaining("no such file");
+        Path loop = write("loop.zone", HEAD + "$INCLUDE loop.zone\n");
+        assertThatThrownBy(() -> ZoneSet.load(java.util.Map.of("dyna.test", loop), targets))
+                .hasMessageContaining("$INCLUDE nested more than 8 files deep");
+    }
+
+    @Test
     void reloadSwapsWhereDynaNamesPointAtomically() throws Exception {
         TcpBackend a = backend("127.0.0.65");
         TcpBackend b = backend("127.0.0.66");
