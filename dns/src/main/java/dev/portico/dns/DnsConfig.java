@@ -126,6 +126,16 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
     }
 
     /**
+     * This config listening on {@code addresses} instead.
+     *
+     * @throws IllegalArgumentException when {@code addresses} is empty
+     */
+    public DnsConfig withListen(List<HostPort> addresses) {
+        return new DnsConfig(addresses, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
+                resources, adminStateFile);
+    }
+
+    /**
      * A builder initialised from this config.
      *
      * @return the builder

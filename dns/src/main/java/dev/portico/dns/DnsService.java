@@ -213,6 +213,19 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     }
 
     /**
+     * Each listen address as configured, with the address it is bound to.
+     *
+     * @return configured address to bound address (the real port when port 0 was asked for)
+     */
+    public Map<HostPort, InetSocketAddress> listenAddresses() {
+        synchronized (lifecycle) {
+            Map<HostPort, InetSocketAddress> out = new LinkedHashMap<>();
+            listeners.forEach((hp, l) -> out.put(hp, l.localAddress()));
+            return out;
+        }
+    }
+
+    /**
      * The addresses bound, with the real ports when port 0 was asked for.
      *
      * @return one address per listen entry (UDP and TCP share it)

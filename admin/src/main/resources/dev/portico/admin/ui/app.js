@@ -13,7 +13,7 @@
   const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
     'Last failure', ''];
   const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
-  const LISTENER_TYPES = new Set(['lb', 'web']);
+  const LISTENER_TYPES = new Set(['lb', 'web', 'dns']);
   const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
   const FORCE = [
     { action: 'force-up', text: 'force up', forced: 'up',

@@ -144,14 +144,15 @@ public final class DaemonControlPlane implements ControlPlane {
         Service s = find(service);
         HostPort hp = address(address);
         try {
-            if (s instanceof WebServer web) {
-                synchronized (web) {
-                    List<HostPort> listen = new ArrayList<>(web.config().listen());
+            Relisten r = relisten(s);
+            if (r != null) {
+                synchronized (r.lock()) {
+                    List<HostPort> listen = new ArrayList<>(r.listen().get());
                     if (!listen.contains(hp)) {
                         listen.add(hp);
-                        web.reconfigure(web.config().withListen(listen));
+                        r.apply().accept(listen);
                     }
-                    return authority(web.listenAddresses().get(hp));
+                    return authority(r.bound().get().get(hp));
                 }
             }
             return authority(listenable(s).openListener(hp));
@@ -164,13 +165,16 @@ public final class DaemonControlPlane implements ControlPlane {
     public void closeListener(String service, String address) {
         Service s = find(service);
         HostPort hp = address(address);
-        if (s instanceof WebServer web) {
-            synchronized (web) {
-                HostPort key = configuredListener(web.listenAddresses(), hp, service);
-                List<HostPort> listen = new ArrayList<>(web.config().listen());
+        Relisten r = relisten(s);
+        if (r != null) {
+            synchronized (r.lock()) {
+                HostPort key = configuredListener(r.bound().get(), hp, service);
+                List<HostPort> listen = new ArrayList<>(r.listen().get());
                 listen.remove(key);
                 try {
-                    web.reconfigure(web.config().withListen(listen));
+                    r.apply().accept(listen);
+                } catch (IllegalArgumentException e) {
+                    throw ControlException.conflict(e.getMessage()); // a dns service keeps its last listener
                 } catch (IOException e) {
                     throw new ControlException(ControlException.Kind.FAILED, e.getMessage(), e);
                 }
@@ -185,6 +189,31 @@ public final class DaemonControlPlane implements ControlPlane {
             byConfigured.put(configured.get(i), i < bound.size() ? bound.get(i) : null);
         }
         lb.closeListener(configuredListener(byConfigured, hp, service));
+    }
+
+    /** Applies a new listen list; may fail on a bind. */
+    private interface ListenChange {
+        void accept(List<HostPort> listen) throws IOException;
+    }
+
+    /**
+     * A service whose listeners are its config's {@code listen} list, changed by a reconfigure:
+     * web and dns services.
+     */
+    private record Relisten(Object lock, Supplier<List<HostPort>> listen, ListenChange apply,
+                            Supplier<Map<HostPort, InetSocketAddress>> bound) {
+    }
+
+    private static Relisten relisten(Service s) {
+        if (s instanceof WebServer web) {
+            return new Relisten(web, () -> web.config().listen(), l -> web.reconfigure(web.config().withListen(l)),
+                    web::listenAddresses);
+        }
+        if (s instanceof DnsService dns) {
+            return new Relisten(dns, () -> dns.config().listen(), l -> dns.reconfigure(dns.config().withListen(l)),
+                    dns::listenAddresses);
+        }
+        return null;
     }
 
     /** The configured address that {@code hp} names, as configured or as bound; 404 when none. */
@@ -207,7 +236,7 @@ public final class DaemonControlPlane implements ControlPlane {
             return lb;
         }
         throw ControlException.badRequest("service '" + s.name() + "' is a " + s.type()
-                + " service; only lb and web services open and close listeners");
+                + " service; only lb, web and dns services open and close listeners");
     }
 
     private static String authority(InetSocketAddress a) {

@@ -147,6 +147,23 @@ class DemoCommandTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> www(dns).size() == 2);
                 assertThat(www(dns)).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
                 assertThat(Api.fetch("http://" + backend + "/")).contains("Backend 1 answered");
+
+                // The dns service's listeners change live too: a second one answers, the first
+                // closes, and the last one stays.
+                String first = api.get("/api/v1/services/names").json().get("listeners").get(0).asText();
+                Api.Answer opened = api.post("/api/v1/services/names/listeners", "{\"address\":\"127.0.0.2:0\"}");
+                assertThat(opened.status()).as(opened.toString()).isEqualTo(201);
+                dev.portico.core.net.HostPort second = dev.portico.core.net.HostPort.parse(
+                        opened.json().get("listening").asText());
+                assertThat(second.host()).isEqualTo("127.0.0.2");
+                java.net.InetSocketAddress secondAddress = new java.net.InetSocketAddress(second.host(), second.port());
+                assertThat(www(secondAddress)).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
+                assertThat(api.call("DELETE", "/api/v1/services/names/listeners/" + first, null).status()).isEqualTo(200);
+                assertThat(dns.localAddresses()).containsExactly(secondAddress);
+                Api.Answer last = api.call("DELETE", "/api/v1/services/names/listeners/" + second, null);
+                assertThat(last.status()).isEqualTo(409);
+                assertThat(last.json().get("error").asText()).contains("at least one listen address");
+                assertThat(www(secondAddress)).hasSize(2);
             } catch (Throwable e) {
                 failure.set(e);
             } finally {
@@ -164,7 +181,11 @@ class DemoCommandTest {
 
     /** What www.demo.test answers now, over UDP. */
     private static java.util.List<String> www(dev.portico.dns.DnsService dns) throws Exception {
-        org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(dns.localAddresses().getFirst());
+        return www(dns.localAddresses().getFirst());
+    }
+
+    private static java.util.List<String> www(java.net.InetSocketAddress server) throws Exception {
+        org.xbill.DNS.SimpleResolver resolver = new org.xbill.DNS.SimpleResolver(server);
         resolver.setTimeout(Duration.ofSeconds(5));
         org.xbill.DNS.Message m = resolver.send(org.xbill.DNS.Message.newQuery(org.xbill.DNS.Record.newRecord(
                 org.xbill.DNS.Name.fromString("www.demo.test."), org.xbill.DNS.Type.A, org.xbill.DNS.DClass.IN)));
