@@ -150,7 +150,7 @@ class DemoCommandTest {
 
                 // The dns service's listeners change live too: a second one answers, the first
                 // closes, and the last one stays.
-                String first = api.get("/api/v1/services/names").json().get("listeners").get(0).asText();
+                String firstListener = api.get("/api/v1/services/names").json().get("listeners").get(0).asText();
                 Api.Answer opened = api.post("/api/v1/services/names/listeners", "{\"address\":\"127.0.0.2:0\"}");
                 assertThat(opened.status()).as(opened.toString()).isEqualTo(201);
                 dev.portico.core.net.HostPort second = dev.portico.core.net.HostPort.parse(
@@ -158,7 +158,7 @@ class DemoCommandTest {
                 assertThat(second.host()).isEqualTo("127.0.0.2");
                 java.net.InetSocketAddress secondAddress = new java.net.InetSocketAddress(second.host(), second.port());
                 assertThat(www(secondAddress)).containsExactlyInAnyOrder("127.0.0.11", "127.0.0.12");
-                assertThat(api.call("DELETE", "/api/v1/services/names/listeners/" + first, null).status()).isEqualTo(200);
+                assertThat(api.call("DELETE", "/api/v1/services/names/listeners/" + firstListener, null).status()).isEqualTo(200);
                 assertThat(dns.localAddresses()).containsExactly(secondAddress);
                 Api.Answer last = api.call("DELETE", "/api/v1/services/names/listeners/" + second, null);
                 assertThat(last.status()).isEqualTo(409);
