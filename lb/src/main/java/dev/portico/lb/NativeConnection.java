@@ -164,14 +164,7 @@ final class NativeConnection {
     }
 
     private int writeProxyHeader(ProxyProtocol pp) {
-        InetSocketAddress local = localAddress;
-        if (local != null) {
-            // As a trusted proxy's header named it.
-        } else if (LinuxNet.getsockname(loop.errno, client.fd, loop.sockaddr) == 0) {
-            local = LinuxNet.readSockaddr(loop.sockaddr);
-        } else {
-            local = new InetSocketAddress(0);
-        }
+        InetSocketAddress local = localAddress != null ? localAddress : ownAddress();
         ByteBuf h = ProxyHeader.encode(pp, clientAddress, local, UnpooledByteBufAllocator.DEFAULT);
         try {
             byte[] bytes = ByteBufUtil.getBytes(h);
@@ -181,6 +174,14 @@ final class NativeConnection {
         } finally {
             h.release();
         }
+    }
+
+    /** The address the client reached on this machine. */
+    private InetSocketAddress ownAddress() {
+        if (LinuxNet.getsockname(loop.errno, client.fd, loop.sockaddr) == 0) {
+            return LinuxNet.readSockaddr(loop.sockaddr);
+        }
+        return new InetSocketAddress(0);
     }
 
     // ---- a trusted proxy's header --------------------------------------------------------------
