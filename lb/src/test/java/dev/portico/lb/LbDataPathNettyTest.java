@@ -1,21 +1,8 @@
 package dev.portico.lb;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/**
- * The same tests on the Netty engine, which serves services with {@code accept_proxy}, the NIO
- * transport, and {@code -Dportico.lb.engine=netty}.
- */
+/** The same tests on the Netty engine, which serves the NIO transport and {@code -Dportico.lb.engine=netty}. */
+@ExtendWith(NettyEngine.class)
 class LbDataPathNettyTest extends LbDataPathTest {
-
-    @BeforeAll
-    static void useNetty() {
-        System.setProperty("portico.lb.engine", "netty");
-    }
-
-    @AfterAll
-    static void back() {
-        System.clearProperty("portico.lb.engine");
-    }
 }

@@ -1,21 +1,16 @@
 package dev.portico.server.config;
 
+import dev.portico.core.config.AtomicFiles;
 import dev.portico.core.config.ConfigException;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Clock;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * Writes the running config back to its file, as txLoadBalancer's {@code saveConfig} did, but
@@ -56,29 +51,14 @@ public final class ConfigSaver {
         if (Files.exists(file) && text.equals(onDisk(file))) {
             return new Result(false, file, null);
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
-        try {
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Path backup = null;
+        Path[] backup = {null};
+        AtomicFiles.write(file, text, () -> {
             if (Files.exists(file)) {
-                copyPermissions(file, tmp);
-                backup = backupName(file);
-                Files.copy(file, backup, StandardCopyOption.COPY_ATTRIBUTES);
+                backup[0] = backupName(file);
+                Files.copy(file, backup[0], StandardCopyOption.COPY_ATTRIBUTES);
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            syncDirectory(dir);
-            return new Result(true, file, backup);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
+        return new Result(true, file, backup[0]);
     }
 
     /** The file's config as this writer would write it, or null when it cannot be read. */
@@ -97,22 +77,5 @@ public final class ConfigSaver {
             backup = file.resolveSibling(base + "-" + n);
         }
         return backup;
-    }
-
-    private static void copyPermissions(Path from, Path to) {
-        try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(from);
-            Files.setPosixFilePermissions(to, perms);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Not a POSIX file system: the temporary file keeps its defaults.
-        }
-    }
-
-    private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // Some systems cannot open a directory for sync; the rename is still atomic.
-        }
     }
 }
