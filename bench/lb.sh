@@ -17,6 +17,8 @@
 #   DURATION [10s]  WARMUP [30s: the JVM compiles its hot paths meanwhile; after 10 s the close row still paid the JIT compiler]  SCENARIOS [keepalive,close,bulk]  TARGETS [haproxy,portico]
 #   PAIRED [0; 1: start both balancers once, warm each once per scenario, then measure them in turns,
 #     ROUNDS pairs per scenario; the waiting balancer's CPU use is logged and printed]
+#   SERVER_QUOTA [none; e.g. 50: each balancer may use that percent of CPU SERVER_CPU at most (a CPU
+#     cgroup, 10 ms period), so that the balancer, not CPU CLIENT_CPU with wrk and the origins, sets the pace]
 #   SERVER_CPU [0]  CLIENT_CPU [1]  BASE_PORT [18180: origins +0 +1, HAProxy +10, Portico +11]
 #   PORTICO_TRANSPORT [auto: io_uring, else epoll, else nio]  NO_INSTALL=1 to never call apt-get
 #   NO_BUILD=1 to reuse lb/target as built (after a build of your own)
@@ -86,6 +88,7 @@ cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  cpu_limit_cleanup
   if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
     rm -rf "$BENCH_DIR"
   elif [[ -n ${BENCH_DIR:-} ]]; then
@@ -230,6 +233,7 @@ EOF
   taskset -c "$SERVER_CPU" haproxy -db -f "$conf" >"$BENCH_DIR/logs/haproxy.log" 2>&1 &
   BALANCER_PID=$!
   PIDS+=("$BALANCER_PID")
+  cpu_limit "$BALANCER_PID" haproxy
   wait_for_port "$BALANCER_PID" "$PORT_HAPROXY" haproxy "$BENCH_DIR/logs/haproxy.log"
 }
 
@@ -242,6 +246,7 @@ start_portico() { # -> BALANCER_PID
     --workers 1 --transport "$PORTICO_TRANSPORT" $PORTICO_ARGS >"$BENCH_DIR/logs/portico.log" 2>&1 &
   BALANCER_PID=$!
   PIDS+=("$BALANCER_PID")
+  cpu_limit "$BALANCER_PID" portico
   wait_for_port "$BALANCER_PID" "$PORT_PORTICO" portico "$BENCH_DIR/logs/portico.log"
   log "$(head -n 1 "$BENCH_DIR/logs/portico.log")"
 }
@@ -420,6 +425,7 @@ fi
 {
   echo "L4 balancers, tcp mode, round robin over 2 nginx origins; balancer on CPU $SERVER_CPU (1 thread/worker),"
   echo "origins and wrk -t1 on CPU $CLIENT_CPU; $DURATION a run after a $WARMUP warm-up; $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r)."
+  [[ -n $SERVER_QUOTA ]] && echo "Each balancer limited to $SERVER_QUOTA% of CPU $SERVER_CPU (a CPU cgroup with a ${QUOTA_PERIOD_US} µs period)."
   echo "haproxy $(haproxy -v 2>/dev/null | head -n 1 | awk '{print $3}'), Portico transport $PORTICO_TRANSPORT${PORTICO_ARGS:+ $PORTICO_ARGS}. CPU = the balancer's CPU use;"
   echo "cost = the balancer's user/sys CPU time per request (µs) or per GB moved (s), which a busy machine disturbs less than throughput;"
   echo "steal = time the hypervisor took from CPUs $SERVER_CPU and $CLIENT_CPU during the run (runs above MAX_STEAL=$MAX_STEAL% are measured again)."

@@ -88,3 +88,45 @@ ratio_summary() {
 ratio_entry() {
   awk -v a="$1" -v b="$2" -v h="$3" 'BEGIN {r = sprintf("%.2f", a / b); printf (h == 1) ? "(%s) " : "%s ", r}'
 }
+
+# SERVER_QUOTA (a percent of one CPU, e.g. 50): the server under test may use at most that much
+# CPU time, through a CPU cgroup of its own (cgroup v2's cpu.max, else v1's CFS quota), with a
+# 10 ms period. With the quota below what the load generator's CPU lets through, the server, not
+# the load generator, sets the pace: the figures then compare the servers' own cost per request.
+# cpu_limit PID NAME moves the process (every thread; later threads follow) into its cgroup.
+SERVER_QUOTA=${SERVER_QUOTA:-}
+QUOTA_PERIOD_US=10000
+CPU_LIMIT_DIRS=()
+
+cpu_limit() {        # PID NAME
+  [[ -n $SERVER_QUOTA ]] || return 0
+  [[ $SERVER_QUOTA =~ ^[0-9]+$ && $SERVER_QUOTA -ge 1 && $SERVER_QUOTA -le 100 ]] \
+    || die "SERVER_QUOTA must be a percent from 1 to 100, not '$SERVER_QUOTA'"
+  local quota=$((QUOTA_PERIOD_US * SERVER_QUOTA / 100)) dir
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    grep -qw cpu /sys/fs/cgroup/cgroup.controllers || die "SERVER_QUOTA: cgroup v2 has no cpu controller here"
+    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null \
+      || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control || die "SERVER_QUOTA: cannot enable the cpu controller"
+    dir=/sys/fs/cgroup/portico-bench-$2
+    mkdir -p "$dir" || die "SERVER_QUOTA: cannot create $dir (run as root)"
+    echo "$quota $QUOTA_PERIOD_US" >"$dir/cpu.max"
+  else
+    local base
+    base=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
+    [[ -n $base ]] || die "SERVER_QUOTA: no cgroup with the cpu controller is mounted"
+    dir=$base/portico-bench-$2
+    mkdir -p "$dir" || die "SERVER_QUOTA: cannot create $dir (run as root)"
+    echo "$QUOTA_PERIOD_US" >"$dir/cpu.cfs_period_us"
+    echo "$quota" >"$dir/cpu.cfs_quota_us"
+  fi
+  echo "$1" >"$dir/cgroup.procs" || die "SERVER_QUOTA: cannot move $2 (pid $1) into $dir"
+  CPU_LIMIT_DIRS+=("$dir")
+  log "$2 (pid $1) limited to $SERVER_QUOTA% of a CPU ($quota µs every $QUOTA_PERIOD_US µs, $dir)"
+}
+
+cpu_limit_cleanup() {  # removes the cgroups made by cpu_limit (their processes must have ended)
+  local dir
+  for dir in "${CPU_LIMIT_DIRS[@]}"; do
+    rmdir "$dir" 2>/dev/null || true
+  done
+}
