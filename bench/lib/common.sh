@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the bench scripts; sourced after they define log() and die().
 
 # ensure_packages CMD:PACKAGE ... installs, from Debian's packages, the package of every command

@@ -13,6 +13,7 @@ import dev.portico.proxy.cache.SecondTier;
 import dev.portico.proxy.cache.SecondTierFactory;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.upstream.BackendAddresses;
+import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
@@ -246,6 +247,15 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     /** The port of the first listener (useful with port 0). */
     public int port() {
         return listeners.values().iterator().next().localAddress().getPort();
+    }
+
+    /**
+     * The pools in use, by their Host key ({@code *} is the default), in the config's order: their
+     * backends carry the health, admin state and connection counts the admin API shows. A
+     * reconfiguration replaces them.
+     */
+    public Map<String, Pool> pools() {
+        return state.shared().routing().pools();
     }
 
     /** Upstream connections opened so far. */

@@ -12,7 +12,7 @@ import dev.portico.web.http.Exchange;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,7 +29,7 @@ final class Routing implements AutoCloseable {
     private record Entry(Pool pool, Scheduler scheduler, String mode, HealthChecker checker) {
     }
 
-    private final Map<String, Entry> byHost = new HashMap<>();
+    private final Map<String, Entry> byHost = new LinkedHashMap<>();
     private final List<Cidr> trusted;
 
     Routing(ProxyConfig config, ProbeTransport probes) {
@@ -60,6 +60,13 @@ final class Routing implements AutoCloseable {
 
     void start() {
         byHost.values().forEach(e -> e.checker().start());
+    }
+
+    /** Every pool, by its Host key ({@code *} is the default), in the config's order. */
+    Map<String, Pool> pools() {
+        Map<String, Pool> pools = new LinkedHashMap<>();
+        byHost.forEach((host, e) -> pools.put(host, e.pool()));
+        return pools;
     }
 
     /** The pool for a Host, or the default one, or null. */

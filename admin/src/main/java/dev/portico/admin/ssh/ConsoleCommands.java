@@ -156,7 +156,7 @@ public final class ConsoleCommands {
             return List.of();
         }
         List<String> serviceNames = services.stream().map(Views.Service::name).toList();
-        List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
+        List<String> hosts = services.stream().filter(ConsoleCommands::balancing).flatMap(s -> s.groups().stream())
                 .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
         return switch (command) {
             case "show" -> index == 1 ? List.of("services", "service", "records", "cache")
@@ -343,7 +343,8 @@ public final class ConsoleCommands {
         }
         sb.append('\n');
         for (Views.Group g : s.groups()) {
-            sb.append("  group ").append(g.name()).append(g.active() ? " (active)" : "").append('\n');
+            sb.append(balancing(s) ? "  group " : "  pool ").append(g.name())
+                    .append(balancing(s) && g.active() ? " (active)" : "").append('\n');
             for (Views.Host h : g.hosts()) {
                 sb.append(String.format("    %-22s %-4s %-9s w=%-3d open=%d total=%d failed=%d in=%d out=%d%s%n",
                         h.name(), h.health(), h.admin(), h.weight(), h.open(), h.total(), h.failed(), h.bytesIn(),
@@ -353,7 +354,15 @@ public final class ConsoleCommands {
         return sb.toString();
     }
 
-    /** A host named by one word (found across services) or by service, group and host. */
+    /**
+     * Whether the service's hosts can be acted on: a balancing service's (it has a scheduler), not a
+     * proxy's pools, which are shown but come from the config.
+     */
+    private static boolean balancing(Views.Service s) {
+        return s.scheduler() != null;
+    }
+
+    /** A host named by one word (found across the balancing services) or by service, group and host. */
     private record HostRef(String service, String group, String host) {
     }
 
@@ -362,6 +371,9 @@ public final class ConsoleCommands {
             String name = args.get(0);
             List<HostRef> found = new ArrayList<>();
             for (Views.Service s : plane.services()) {
+                if (!balancing(s)) {
+                    continue;
+                }
                 for (Views.Group g : s.groups()) {
                     for (Views.Host h : g.hosts()) {
                         if (h.name().equals(name) || h.address().equals(name)) {

@@ -12,6 +12,8 @@
     'weighted-leastconns', 'sticky', 'maglev', 'rendezvous'];
   const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
     'Last failure', ''];
+  /** A proxy's pools: shown, not changed (they come from the config), and no byte counts. */
+  const POOL_COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'Last failure'];
   const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
   const LISTENER_TYPES = new Set(['lb', 'web', 'dns']);
   const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
@@ -273,6 +275,7 @@
       listeners: el('span', { class: 'listeners' }),
       chips: new Map(),
       groups: new Map(),
+      columns: COLUMNS,
     };
     const head = el('div', { class: 'svc-head' },
       el('h2', { text: svc.name }),
@@ -282,7 +285,7 @@
       head.append(openListenerForm(s));
     }
     s.root = el('section', { class: 'service', 'data-service': svc.name }, head);
-    if (svc.groups.length === 0 && svc.scheduler == null) {
+    if (svc.type === 'proxy' || (svc.groups.length === 0 && svc.scheduler == null)) {
       s.endpoints = el('div', { class: 'endpoints' });
       s.root.append(s.endpoints);
       head.append(msg.root);
@@ -294,8 +297,12 @@
         s.root.append(s.recordTable);
       }
       if (svc.type === 'proxy') {
+        s.readOnly = true;
+        s.columns = POOL_COLUMNS;
+        s.table = el('table', { class: 'hosts pools' }, el('thead', {}, el('tr', {},
+          ...POOL_COLUMNS.map((c) => el('th', { class: NUMERIC.has(c) ? 'num' : null, text: c })))));
         s.cache = cachePanel(s);
-        s.root.append(s.cache.root);
+        s.root.append(s.table, s.cache.root);
       }
       return s;
     }
@@ -486,6 +493,9 @@
       if (s.cache) {
         updateCache(s);
       }
+      if (s.table) {
+        updateGroups(s, svc);
+      }
       return;
     }
     if (document.activeElement !== s.scheduler) {
@@ -500,7 +510,19 @@
     setText(s.connections, count(svc.connections));
     const totalRate = svc.groups.reduce((a, g) => a + g.hosts.reduce((b, h) => b + (h.rate || 0), 0), 0);
     setText(s.rate, rate(totalRate));
+    updateGroups(s, svc);
+    if (document.activeElement !== s.addGroup) {
+      const names = svc.groups.map((g) => g.name);
+      if ([...s.addGroup.options].map((o) => o.value).join('\n') !== names.join('\n')) {
+        const keep = s.addGroup.value;
+        s.addGroup.replaceChildren(...names.map((n) => el('option', { value: n, text: n })));
+        s.addGroup.value = names.includes(keep) ? keep : (svc.active_group || names[0] || '');
+      }
+    }
+  }
 
+  /** The service's groups (a proxy's pools) and their hosts, in the table. */
+  function updateGroups(s, svc) {
     const seen = new Set();
     const bodies = [];
     for (const g of svc.groups) {
@@ -520,37 +542,37 @@
       }
     }
     order(s.table, bodies, s.table.tHead);
-    if (document.activeElement !== s.addGroup) {
-      const names = svc.groups.map((g) => g.name);
-      if ([...s.addGroup.options].map((o) => o.value).join('\n') !== names.join('\n')) {
-        const keep = s.addGroup.value;
-        s.addGroup.replaceChildren(...names.map((n) => el('option', { value: n, text: n })));
-        s.addGroup.value = names.includes(keep) ? keep : (svc.active_group || names[0] || '');
-      }
-    }
   }
 
   function groupBody(s, g) {
     const gs = { name: g.name, hosts: new Map() };
-    gs.badge = el('span', { class: 'badge' });
     gs.info = el('span', { class: 'ginfo' });
-    gs.activate = el('button', { type: 'button', class: 'small', 'data-action': 'activate', text: 'Make active',
-      title: 'Send new connections to this group; open ones stay where they are' });
-    gs.activate.addEventListener('click', () => act(gs.activate, s.msg,
-      () => api('POST', 'services/' + seg(s.name) + '/active-group', { group: g.name })));
-    gs.header = el('tr', { class: 'group-row' },
-      el('th', { colspan: String(COLUMNS.length) },
-        el('span', { class: 'gname', text: 'group ' + g.name }), gs.badge, gs.info, gs.activate));
-    gs.none = el('tr', { class: 'none' }, el('td', { colspan: String(COLUMNS.length), text: 'no hosts' }));
+    const head = el('th', { colspan: String(s.columns.length) });
+    if (s.readOnly) {
+      // A proxy's pool: picked by the request's Host, so there is no active one to switch to.
+      head.append(el('span', { class: 'gname', text: g.name === '*' ? 'pool * (any other Host)' : 'pool ' + g.name }),
+        gs.info);
+    } else {
+      gs.badge = el('span', { class: 'badge' });
+      gs.activate = el('button', { type: 'button', class: 'small', 'data-action': 'activate', text: 'Make active',
+        title: 'Send new connections to this group; open ones stay where they are' });
+      gs.activate.addEventListener('click', () => act(gs.activate, s.msg,
+        () => api('POST', 'services/' + seg(s.name) + '/active-group', { group: g.name })));
+      head.append(el('span', { class: 'gname', text: 'group ' + g.name }), gs.badge, gs.info, gs.activate);
+    }
+    gs.header = el('tr', { class: 'group-row' }, head);
+    gs.none = el('tr', { class: 'none' }, el('td', { colspan: String(s.columns.length), text: 'no hosts' }));
     gs.root = el('tbody', { 'data-group': g.name }, gs.header);
     return gs;
   }
 
   function updateGroup(s, gs, g) {
     gs.root.dataset.active = String(g.active);
-    gs.badge.className = 'badge ' + (g.active ? 'active' : 'standby');
-    setText(gs.badge, g.active ? 'active' : 'standby');
-    gs.activate.hidden = g.active;
+    if (gs.badge) {
+      gs.badge.className = 'badge ' + (g.active ? 'active' : 'standby');
+      setText(gs.badge, g.active ? 'active' : 'standby');
+      gs.activate.hidden = g.active;
+    }
     const up = g.hosts.filter((h) => h.health === 'up').length;
     const down = g.hosts.filter((h) => h.health === 'down').length;
     setText(gs.info, g.hosts.length + (g.hosts.length === 1 ? ' host' : ' hosts')
@@ -562,7 +584,7 @@
       seen.add(h.name);
       let hs = gs.hosts.get(h.name);
       if (!hs) {
-        hs = hostRow(s, gs, h);
+        hs = s.readOnly ? poolHostRow(h) : hostRow(s, gs, h);
         gs.hosts.set(h.name, hs);
       }
       updateHost(hs, h);
@@ -646,6 +668,25 @@
     return hs;
   }
 
+  /** A host of a proxy's pool: its state and counters, no actions. */
+  function poolHostRow(h) {
+    const hs = { name: h.name, cells: {} };
+    const c = hs.cells;
+    c.health = el('span', { class: 'health' }, el('span', { class: 'dot' }), el('span', { class: 'htext' }));
+    c.state = el('span', { class: 'state' });
+    c.weight = el('td', { class: 'num' });
+    for (const k of ['open', 'total', 'failed', 'rate']) {
+      c[k] = el('td', { class: 'num' + (k === 'failed' ? ' dim' : '') });
+    }
+    c.failure = el('td', { class: 'failure' });
+    hs.root = el('tr', { class: 'host', 'data-host': h.name },
+      el('td', {}, c.health),
+      el('td', { class: 'host-name', text: h.address }),
+      el('td', {}, c.state),
+      c.weight, c.open, c.total, c.failed, c.rate, c.failure);
+    return hs;
+  }
+
   function updateHost(hs, h) {
     const r = hs.root;
     const c = hs.cells;
@@ -659,15 +700,19 @@
     c.health.title = h.health_reason || '';
     setText(c.state, h.admin);
     hs.weight = h.weight;
-    if (document.activeElement !== c.weight) {
+    if (!hs.buttons) {
+      setText(c.weight, String(h.weight));
+    } else if (document.activeElement !== c.weight) {
       c.weight.value = String(h.weight);
     }
     setText(c.open, count(h.open));
     setText(c.total, count(h.total));
     setText(c.failed, count(h.failed));
     setText(c.rate, rate(h.rate));
-    setText(c['in'], bytes(h.bytes_in));
-    setText(c.out, bytes(h.bytes_out));
+    if (c['in']) {
+      setText(c['in'], bytes(h.bytes_in));
+      setText(c.out, bytes(h.bytes_out));
+    }
     if (h.last_failure) {
       c.failure.className = 'failure';
       c.failure.title = h.last_failure.reason + ' at ' + new Date(h.last_failure.time).toLocaleString();
@@ -681,6 +726,9 @@
       c.failure.className = 'failure none';
       c.failure.title = '';
       setText(c.failure, '–');
+    }
+    if (!hs.buttons) {
+      return;
     }
     const admin = { enable: 'enabled', disable: 'disabled', drain: 'draining' };
     for (const [a, state] of Object.entries(admin)) {
@@ -811,7 +859,7 @@
     for (const svc of services) {
       seen.add(svc.name);
       let s = sections.get(svc.name);
-      const kind = svc.groups.length === 0 && svc.scheduler == null ? 'plain' : 'balanced';
+      const kind = svc.type === 'proxy' ? 'proxy' : svc.groups.length === 0 && svc.scheduler == null ? 'plain' : 'balanced';
       if (s && s.kind !== kind) {
         s.root.remove();
         s = null;

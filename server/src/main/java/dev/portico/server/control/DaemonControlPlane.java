@@ -375,7 +375,7 @@ public final class DaemonControlPlane implements ControlPlane {
             return lb;
         }
         throw ControlException.badRequest("service '" + name + "' is a " + s.type()
-                + " service; only lb services have hosts, groups and listeners to change");
+                + " service; only an lb service's hosts, groups and scheduler can be changed");
     }
 
     private static BackendGroup group(LbService lb, String group) {
@@ -412,6 +412,15 @@ public final class DaemonControlPlane implements ControlPlane {
                     active, (long) lb.openConnections(), groups);
         }
         List<String> endpoints = s.endpoints();
+        if (s instanceof ProxyService proxy) {
+            // A proxy's pools are picked by Host, so every one is in use ("active"); their hosts are
+            // shown, not changed: the pools come from the config and a reload rebuilds them.
+            List<Views.Group> pools = new ArrayList<>();
+            proxy.pools().forEach((host, pool) -> pools.add(new Views.Group(host, true,
+                    pool.members().stream().map(this::host).toList())));
+            return new Views.Service(s.name(), s.type(), endpoints.stream().map(DaemonControlPlane::authority).toList(),
+                    endpoints, null, null, null, pools);
+        }
         List<String> listeners;
         if (s instanceof WebServer web) {
             listeners = web.listenAddresses().values().stream().map(DaemonControlPlane::authority).toList();

@@ -36,13 +36,20 @@ public record ProbeResult(boolean healthy, String detail) {
     }
 
     /**
-     * A failed check from an exception, described by class and message.
+     * A failed check from an exception, described by class and message (a refused or unreachable
+     * connect by its message alone).
      *
      * @param cause what went wrong
      * @return the result
      */
     public static ProbeResult failed(Throwable cause) {
         String message = cause.getMessage();
+        if (cause instanceof java.net.ConnectException && message != null && !message.isBlank()) {
+            // "Connection refused" says it all; Netty's subclass appends ": /ip:port", which the
+            // check's own text already names.
+            int annotation = message.indexOf(": /");
+            return failed(annotation > 0 ? message.substring(0, annotation) : message);
+        }
         return failed(cause.getClass().getSimpleName() + (message == null ? "" : ": " + message));
     }
 }

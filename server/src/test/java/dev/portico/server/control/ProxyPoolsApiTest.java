@@ -1,0 +1,123 @@
+package dev.portico.server.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import dev.portico.admin.ssh.ConsoleCommands;
+import dev.portico.server.CliRun;
+import dev.portico.server.Daemon;
+import dev.portico.server.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** A proxy's pools and their hosts, as the admin API and the SSH console show them. */
+@Timeout(60)
+class ProxyPoolsApiTest {
+
+    @TempDir
+    Path dir;
+
+    private static HttpServer backend() throws java.io.IOException {
+        HttpServer backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        backend.createContext("/", ex -> {
+            byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        backend.start();
+        return backend;
+    }
+
+    @Test
+    void everyPoolIsListedWithItsHostsHealthAndCounters() throws Exception {
+        HttpServer live = backend();
+        HttpServer dying = backend();
+        int livePort = live.getAddress().getPort();
+        int dyingPort = dying.getAddress().getPort();
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            Path file = Files.writeString(dir.resolve("portico.yaml"), """
+                    workers: 1
+                    admin:
+                      listen: 127.0.0.1:0
+                      tokens:
+                        - {token: reader, role: read}
+                    services:
+                      edge:
+                        type: proxy
+                        listen: [127.0.0.1:0]
+                        pools:
+                          "*": {backends: [127.0.0.1:%d], health: "tcp"}
+                          api.example.test: {backends: [127.0.0.1:%d, 127.0.0.1:%d], health: "tcp", scheduler: urlhash}
+                    """.formatted(livePort, livePort, dyingPort));
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
+                try {
+                    Api reader = new Api(d.admin().baseUrl(), "reader");
+                    dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
+                            .getFirst().service();
+                    HttpResponse<String> res = http.send(HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
+                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(res.body()).isEqualTo("ok");
+
+                    JsonNode edge = reader.get("/api/v1/services/edge").json();
+                    assertThat(edge.get("type").asText()).isEqualTo("proxy");
+                    assertThat(edge.get("scheduler").isNull()).isTrue();
+                    JsonNode pools = edge.get("groups");
+                    assertThat(pools).hasSize(2);
+                    assertThat(pools.get(0).get("name").asText()).isEqualTo("*");
+                    assertThat(pools.get(1).get("name").asText()).isEqualTo("api.example.test");
+                    JsonNode first = pools.get(0).get("hosts").get(0);
+                    assertThat(first.get("address").asText()).isEqualTo("127.0.0.1:" + livePort);
+                    assertThat(first.get("admin").asText()).isEqualTo("enabled");
+                    assertThat(first.get("total").asLong()).isEqualTo(1);
+                    assertThat(pools.get(1).get("hosts")).hasSize(2);
+                    await().until(() -> health(reader, 1, 1).equals("up"));
+
+                    dying.stop(0);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> health(reader, 1, 1).equals("down"));
+                    assertThat(health(reader, 0, 0)).isEqualTo("up");
+
+                    ConsoleCommands console = new ConsoleCommands(new DaemonControlPlane(d::supervisor, d::save));
+                    String shown = console.run("show service edge").output();
+                    assertThat(shown).contains("pool *", "pool api.example.test", "127.0.0.1:" + dyingPort)
+                            .doesNotContain("(active)");
+                    // Only balancing services' hosts are acted on: the proxy's are shown, not changed.
+                    assertThat(console.run("disable 127.0.0.1:" + dyingPort).output()).startsWith("error: no host");
+                    assertThat(console.run("disable edge * 127.0.0.1:" + livePort).output()).startsWith("error: ")
+                            .contains("only an lb service");
+                } catch (Throwable e) {
+                    failure.set(e);
+                } finally {
+                    d.requestStop();
+                }
+            }, "serve", "-c", file.toString());
+            assertThat(failure.get()).as(r.toString()).isNull();
+            assertThat(r.status).as(r.toString()).isZero();
+        } finally {
+            live.stop(0);
+            dying.stop(0);
+        }
+    }
+
+    private static String health(Api api, int pool, int host) throws Exception {
+        return api.get("/api/v1/services/edge").json().get("groups").get(pool).get("hosts").get(host).get("health")
+                .asText();
+    }
+}

@@ -1,0 +1,80 @@
+package dev.portico.server.ui;
+
+import dev.portico.server.control.Api;
+import dev.portico.server.control.NamedBackend;
+import dev.portico.server.ui.DashboardBrowserTest.Browser;
+import dev.portico.server.ui.DashboardBrowserTest.Portico;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** A proxy's pools on the dashboard, in Debian's headless Chromium: hosts with their health, no actions. */
+class ProxyPoolsDashboardTest {
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void needsChromium() {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")), "needs Debian's chromium");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromedriver")), "needs Debian's chromium-driver");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void showsEachPoolsHostsAndTurnsAHostRedWhenItsBackendDies() throws Exception {
+        try (NamedBackend one = new NamedBackend("one"); NamedBackend two = new NamedBackend("two")) {
+            Path config = Files.writeString(dir.resolve("portico.yaml"), """
+                    workers: 1
+                    admin:
+                      listen: 127.0.0.1:0
+                      tokens:
+                        - {token: reader-token, role: read}
+                    services:
+                      edge:
+                        type: proxy
+                        listen: [127.0.0.1:0]
+                        pools:
+                          "*": {backends: [%s, %s], health: "tcp"}
+                        cache: {memory_size: 1m}
+                    """.formatted(one.address(), two.address()));
+            try (Portico p = new Portico("serve", "-c", config.toString()); Browser b = new Browser(dir.resolve("profile"))) {
+                Api api = new Api(p.adminUrl(), "reader-token");
+                String origin = "http://" + api.get("/api/v1/services/edge").json().get("listeners").get(0).asText();
+                assertThat(List.of(Api.fetch(origin + "/"), Api.fetch(origin + "/"))).containsExactlyInAnyOrder("one", "two");
+
+                b.driver.get(p.adminUrl() + "/#token=reader-token");
+                WebElement edge = b.waitFor(By.cssSelector("section[data-service='edge']"));
+                By rows = By.cssSelector("table.pools tr.host");
+                b.until(d -> edge.findElements(rows).size() == 2
+                        && edge.findElements(By.cssSelector("table.pools tr.host[data-health='up']")).size() == 2);
+                assertThat(edge.findElement(By.cssSelector("table.pools .gname")).getText()).isEqualTo("pool * (any other Host)");
+                WebElement row = edge.findElement(By.cssSelector("tr.host[data-host='" + one.address() + "']"));
+                assertThat(row.getText()).contains(one.address(), "up", "enabled");
+                // Shown, not changed: no action buttons, no weight field, no scheduler menu.
+                assertThat(edge.findElements(By.cssSelector("table.pools button, table.pools input, select.scheduler"))).isEmpty();
+                // The cache panel stays.
+                b.until(d -> edge.findElement(By.cssSelector(".cache")).isDisplayed());
+
+                two.close();
+                b.until(d -> edge.findElements(By.cssSelector("tr.host[data-host='" + two.address() + "'][data-health='down']"))
+                        .size() == 1);
+                b.until(d -> d.getTitle().startsWith("1 down"));
+                assertThat(edge.findElement(By.cssSelector("tr.host[data-host='" + one.address() + "']"))
+                        .getAttribute("data-health")).isEqualTo("up");
+                b.screenshot("proxy-pools");
+            }
+        }
+    }
+}
