@@ -2,7 +2,6 @@ package dev.portico.server.cmd;
 
 import dev.portico.dns.DnsService;
 import dev.portico.server.CliRun;
-import dev.portico.server.Daemon;
 import dev.portico.server.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,28 +40,19 @@ class DnsCommandTest {
                 ns1 IN A   192.0.2.53
                 www IN A   192.0.2.10
                 """);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-            try {
-                DnsService dns = (DnsService) d.supervisor().running().getFirst().service();
-                InetSocketAddress at = dns.localAddresses().getFirst();
-                SimpleResolver resolver = new SimpleResolver(at);
-                resolver.setTimeout(Duration.ofSeconds(5));
-                Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("WWW.example.test."), Type.A, DClass.IN)));
-                assertThat(answer.getRcode()).isEqualTo(Rcode.NOERROR);
-                assertThat(answer.getHeader().getFlag(Flags.AA)).isTrue();
-                assertThat(((ARecord) answer.getSection(Section.ANSWER).getFirst()).getAddress().getHostAddress())
-                        .isEqualTo("192.0.2.10");
-                Message refused = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("other.test."), Type.A, DClass.IN)));
-                assertThat(refused.getRcode()).isEqualTo(Rcode.REFUSED);
-            } catch (Throwable e) {
-                failure.set(e);
-            } finally {
-                d.requestStop();
-            }
+        CliRun r = CliRun.runChecked(d -> {
+            DnsService dns = (DnsService) d.supervisor().running().getFirst().service();
+            InetSocketAddress at = dns.localAddresses().getFirst();
+            SimpleResolver resolver = new SimpleResolver(at);
+            resolver.setTimeout(Duration.ofSeconds(5));
+            Message answer = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("WWW.example.test."), Type.A, DClass.IN)));
+            assertThat(answer.getRcode()).isEqualTo(Rcode.NOERROR);
+            assertThat(answer.getHeader().getFlag(Flags.AA)).isTrue();
+            assertThat(((ARecord) answer.getSection(Section.ANSWER).getFirst()).getAddress().getHostAddress())
+                    .isEqualTo("192.0.2.10");
+            Message refused = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("other.test."), Type.A, DClass.IN)));
+            assertThat(refused.getRcode()).isEqualTo(Rcode.REFUSED);
         }, "dns", "--listen", "127.0.0.1:0", "--zone", "example.test=" + zone, "--admin", "off", "--workers", "1");
-        assertThat(failure.get()).as(r.toString()).isNull();
-        assertThat(r.status).as(r.toString()).isZero();
         assertThat(r.out).contains("service dns (dns): dns udp+tcp 127.0.0.1:");
     }
 

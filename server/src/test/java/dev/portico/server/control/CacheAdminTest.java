@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.portico.admin.ssh.ConsoleCommands;
 import dev.portico.server.CliRun;
-import dev.portico.server.Daemon;
-import dev.portico.server.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -66,61 +63,52 @@ class CacheAdminTest {
                         backends: [127.0.0.1:%d]
                         cache: {memory_size: 1m, dir: cache, disk_size: 10m}
                     """.formatted(backend.getAddress().getPort()));
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-                try {
-                    Api writer = new Api(d.admin().baseUrl(), "writer");
-                    Api reader = new Api(d.admin().baseUrl(), "reader");
-                    dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
-                            .getFirst().service();
-                    String origin = "http://127.0.0.1:" + proxy.port();
-                    Fetch f = new Fetch(http, origin);
-                    assertThat(f.get("/a")).isEqualTo("MISS n1");
-                    assertThat(f.get("/a")).isEqualTo("HIT n1");
-                    await().until(() -> proxy.cache().stats().diskEntries() >= 2);
+            CliRun.runChecked(d -> {
+                Api writer = new Api(d.admin().baseUrl(), "writer");
+                Api reader = new Api(d.admin().baseUrl(), "reader");
+                dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
+                        .getFirst().service();
+                String origin = "http://127.0.0.1:" + proxy.port();
+                Fetch f = new Fetch(http, origin);
+                assertThat(f.get("/a")).isEqualTo("MISS n1");
+                assertThat(f.get("/a")).isEqualTo("HIT n1");
+                await().until(() -> proxy.cache().stats().diskEntries() >= 2);
 
-                    JsonNode stats = reader.get("/api/v1/services/edge/cache").json();
-                    assertThat(stats.get("memory").get("entries").asLong()).isEqualTo(1);
-                    assertThat(stats.get("memory").get("limit").asLong()).isEqualTo(1L << 20);
-                    assertThat(stats.get("disk").get("entries").asLong()).isGreaterThanOrEqualTo(2);
-                    assertThat(stats.get("hits").asLong()).isEqualTo(1);
-                    assertThat(stats.get("misses").asLong()).isEqualTo(1);
+                JsonNode stats = reader.get("/api/v1/services/edge/cache").json();
+                assertThat(stats.get("memory").get("entries").asLong()).isEqualTo(1);
+                assertThat(stats.get("memory").get("limit").asLong()).isEqualTo(1L << 20);
+                assertThat(stats.get("disk").get("entries").asLong()).isGreaterThanOrEqualTo(2);
+                assertThat(stats.get("hits").asLong()).isEqualTo(1);
+                assertThat(stats.get("misses").asLong()).isEqualTo(1);
 
-                    String body = "{\"key\":\"" + origin + "/a\"}";
-                    assertThat(reader.post("/api/v1/services/edge/cache/purge", body).status()).isEqualTo(403);
-                    Api.Answer purged = writer.post("/api/v1/services/edge/cache/purge", body);
-                    assertThat(purged.status()).isEqualTo(200);
-                    assertThat(purged.json().get("removed").asLong()).isEqualTo(1);
-                    assertThat(proxy.cache().stats().diskEntries()).isZero();
-                    assertThat(proxy.cache().stats().memoryEntries()).isZero();
-                    assertThat(f.get("/a")).isEqualTo("MISS n2");
+                String body = "{\"key\":\"" + origin + "/a\"}";
+                assertThat(reader.post("/api/v1/services/edge/cache/purge", body).status()).isEqualTo(403);
+                Api.Answer purged = writer.post("/api/v1/services/edge/cache/purge", body);
+                assertThat(purged.status()).isEqualTo(200);
+                assertThat(purged.json().get("removed").asLong()).isEqualTo(1);
+                assertThat(proxy.cache().stats().diskEntries()).isZero();
+                assertThat(proxy.cache().stats().memoryEntries()).isZero();
+                assertThat(f.get("/a")).isEqualTo("MISS n2");
 
-                    f.get("/p/1");
-                    f.get("/p/2");
-                    f.get("/q");
-                    Api.Answer prefix = writer.post("/api/v1/services/edge/cache/purge",
-                            "{\"prefix\":\"" + origin + "/p/\"}");
-                    assertThat(prefix.json().get("removed").asLong()).isEqualTo(2);
-                    assertThat(f.get("/p/1")).startsWith("MISS");
-                    assertThat(f.get("/q")).startsWith("HIT");
+                f.get("/p/1");
+                f.get("/p/2");
+                f.get("/q");
+                Api.Answer prefix = writer.post("/api/v1/services/edge/cache/purge",
+                        "{\"prefix\":\"" + origin + "/p/\"}");
+                assertThat(prefix.json().get("removed").asLong()).isEqualTo(2);
+                assertThat(f.get("/p/1")).startsWith("MISS");
+                assertThat(f.get("/q")).startsWith("HIT");
 
-                    Api.Answer ban = writer.post("/api/v1/services/edge/cache/ban", "{\"prefix\":\"" + origin + "/q\"}");
-                    assertThat(ban.status()).isEqualTo(200);
-                    assertThat(ban.json().get("ban").asText()).isEqualTo("prefix:" + origin + "/q");
-                    assertThat(reader.get("/api/v1/services/edge/cache").json().get("bans").get(0).asText())
-                            .isEqualTo("prefix:" + origin + "/q");
-                    assertThat(f.get("/q")).startsWith("MISS");
-                    assertThat(f.get("/q")).startsWith("HIT");
-                    assertThat(f.get("/a")).startsWith("HIT");
-                    assertThat(writer.post("/api/v1/services/edge/cache/ban", "{\"regex\":\"[\"}").status()).isEqualTo(400);
-                } catch (Throwable e) {
-                    failure.set(e);
-                } finally {
-                    d.requestStop();
-                }
+                Api.Answer ban = writer.post("/api/v1/services/edge/cache/ban", "{\"prefix\":\"" + origin + "/q\"}");
+                assertThat(ban.status()).isEqualTo(200);
+                assertThat(ban.json().get("ban").asText()).isEqualTo("prefix:" + origin + "/q");
+                assertThat(reader.get("/api/v1/services/edge/cache").json().get("bans").get(0).asText())
+                        .isEqualTo("prefix:" + origin + "/q");
+                assertThat(f.get("/q")).startsWith("MISS");
+                assertThat(f.get("/q")).startsWith("HIT");
+                assertThat(f.get("/a")).startsWith("HIT");
+                assertThat(writer.post("/api/v1/services/edge/cache/ban", "{\"regex\":\"[\"}").status()).isEqualTo(400);
             }, "serve", "-c", file.toString());
-            assertThat(failure.get()).as(r.toString()).isNull();
-            assertThat(r.status).as(r.toString()).isZero();
         } finally {
             backend.stop(0);
         }
@@ -140,41 +128,32 @@ class CacheAdminTest {
                         backends: [127.0.0.1:%d]
                         cache: {memory_size: 1m}
                     """.formatted(backend.getAddress().getPort()));
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-                try {
-                    ConsoleCommands console = new ConsoleCommands(new DaemonControlPlane(d::supervisor, d::save));
-                    dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
-                            .getFirst().service();
-                    String origin = "http://127.0.0.1:" + proxy.port();
-                    Fetch f = new Fetch(http, origin);
-                    f.get("/a");
-                    f.get("/a");
-                    f.get("/p/1");
-                    f.get("/p/2");
-                    f.get("/q");
-                    assertThat(console.run("show cache edge").output()).contains("memory  4 entries", "disk    none",
-                            "hits 1  misses 4", "no bans");
-                    assertThat(console.complete("purge ")).containsExactly("edge");
+            CliRun.runChecked(d -> {
+                ConsoleCommands console = new ConsoleCommands(new DaemonControlPlane(d::supervisor, d::save));
+                dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
+                        .getFirst().service();
+                String origin = "http://127.0.0.1:" + proxy.port();
+                Fetch f = new Fetch(http, origin);
+                f.get("/a");
+                f.get("/a");
+                f.get("/p/1");
+                f.get("/p/2");
+                f.get("/q");
+                assertThat(console.run("show cache edge").output()).contains("memory  4 entries", "disk    none",
+                        "hits 1  misses 4", "no bans");
+                assertThat(console.complete("purge ")).containsExactly("edge");
 
-                    assertThat(console.run("purge edge " + origin + "/a").output()).startsWith("purged " + origin + "/a");
-                    assertThat(f.get("/a")).startsWith("MISS");
-                    assertThat(console.run("purge-prefix edge " + origin + "/p/").output()).startsWith("purged 2 URLs");
-                    assertThat(f.get("/p/1")).startsWith("MISS");
-                    assertThat(console.run("ban edge " + origin + "/q").output())
-                            .startsWith("edge: banned prefix:" + origin + "/q");
-                    assertThat(console.run("show cache edge").output()).contains("ban prefix:" + origin + "/q");
-                    assertThat(f.get("/q")).startsWith("MISS");
-                    assertThat(f.get("/q")).startsWith("HIT");
-                    assertThat(console.run("purge nope /x").output()).startsWith("error: ");
-                } catch (Throwable e) {
-                    failure.set(e);
-                } finally {
-                    d.requestStop();
-                }
+                assertThat(console.run("purge edge " + origin + "/a").output()).startsWith("purged " + origin + "/a");
+                assertThat(f.get("/a")).startsWith("MISS");
+                assertThat(console.run("purge-prefix edge " + origin + "/p/").output()).startsWith("purged 2 URLs");
+                assertThat(f.get("/p/1")).startsWith("MISS");
+                assertThat(console.run("ban edge " + origin + "/q").output())
+                        .startsWith("edge: banned prefix:" + origin + "/q");
+                assertThat(console.run("show cache edge").output()).contains("ban prefix:" + origin + "/q");
+                assertThat(f.get("/q")).startsWith("MISS");
+                assertThat(f.get("/q")).startsWith("HIT");
+                assertThat(console.run("purge nope /x").output()).startsWith("error: ");
             }, "serve", "-c", file.toString());
-            assertThat(failure.get()).as(r.toString()).isNull();
-            assertThat(r.status).as(r.toString()).isZero();
         } finally {
             backend.stop(0);
         }

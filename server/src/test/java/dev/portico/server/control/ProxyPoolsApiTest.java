@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.portico.admin.ssh.ConsoleCommands;
 import dev.portico.server.CliRun;
-import dev.portico.server.Daemon;
-import dev.portico.server.Main;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -65,51 +62,42 @@ class ProxyPoolsApiTest {
                           "*": {backends: [127.0.0.1:%d], health: "tcp"}
                           api.example.test: {backends: [127.0.0.1:%d, 127.0.0.1:%d], health: "tcp", scheduler: urlhash}
                     """.formatted(livePort, livePort, dyingPort));
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-                try {
-                    Api reader = new Api(d.admin().baseUrl(), "reader");
-                    dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
-                            .getFirst().service();
-                    HttpResponse<String> res = http.send(HttpRequest.newBuilder(
-                                    URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
-                            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-                    assertThat(res.body()).isEqualTo("ok");
+            CliRun.runChecked(d -> {
+                Api reader = new Api(d.admin().baseUrl(), "reader");
+                dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
+                        .getFirst().service();
+                HttpResponse<String> res = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + proxy.port() + "/x"))
+                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(res.body()).isEqualTo("ok");
 
-                    JsonNode edge = reader.get("/api/v1/services/edge").json();
-                    assertThat(edge.get("type").asText()).isEqualTo("proxy");
-                    assertThat(edge.get("scheduler").isNull()).isTrue();
-                    JsonNode pools = edge.get("groups");
-                    assertThat(pools).hasSize(2);
-                    assertThat(pools.get(0).get("name").asText()).isEqualTo("*");
-                    assertThat(pools.get(1).get("name").asText()).isEqualTo("api.example.test");
-                    JsonNode first = pools.get(0).get("hosts").get(0);
-                    assertThat(first.get("address").asText()).isEqualTo("127.0.0.1:" + livePort);
-                    assertThat(first.get("admin").asText()).isEqualTo("enabled");
-                    assertThat(first.get("total").asLong()).isEqualTo(1);
-                    assertThat(pools.get(1).get("hosts")).hasSize(2);
-                    await().until(() -> health(reader, 1, 1).equals("up"));
+                JsonNode edge = reader.get("/api/v1/services/edge").json();
+                assertThat(edge.get("type").asText()).isEqualTo("proxy");
+                assertThat(edge.get("scheduler").isNull()).isTrue();
+                JsonNode pools = edge.get("groups");
+                assertThat(pools).hasSize(2);
+                assertThat(pools.get(0).get("name").asText()).isEqualTo("*");
+                assertThat(pools.get(1).get("name").asText()).isEqualTo("api.example.test");
+                JsonNode first = pools.get(0).get("hosts").get(0);
+                assertThat(first.get("address").asText()).isEqualTo("127.0.0.1:" + livePort);
+                assertThat(first.get("admin").asText()).isEqualTo("enabled");
+                assertThat(first.get("total").asLong()).isEqualTo(1);
+                assertThat(pools.get(1).get("hosts")).hasSize(2);
+                await().until(() -> health(reader, 1, 1).equals("up"));
 
-                    dying.stop(0);
-                    await().atMost(Duration.ofSeconds(20)).until(() -> health(reader, 1, 1).equals("down"));
-                    assertThat(health(reader, 0, 0)).isEqualTo("up");
+                dying.stop(0);
+                await().atMost(Duration.ofSeconds(20)).until(() -> health(reader, 1, 1).equals("down"));
+                assertThat(health(reader, 0, 0)).isEqualTo("up");
 
-                    ConsoleCommands console = new ConsoleCommands(new DaemonControlPlane(d::supervisor, d::save));
-                    String shown = console.run("show service edge").output();
-                    assertThat(shown).contains("pool *", "pool api.example.test", "127.0.0.1:" + dyingPort)
-                            .doesNotContain("(active)");
-                    // Only balancing services' hosts are acted on: the proxy's are shown, not changed.
-                    assertThat(console.run("disable 127.0.0.1:" + dyingPort).output()).startsWith("error: no host");
-                    assertThat(console.run("disable edge * 127.0.0.1:" + livePort).output()).startsWith("error: ")
-                            .contains("only an lb service");
-                } catch (Throwable e) {
-                    failure.set(e);
-                } finally {
-                    d.requestStop();
-                }
+                ConsoleCommands console = new ConsoleCommands(new DaemonControlPlane(d::supervisor, d::save));
+                String shown = console.run("show service edge").output();
+                assertThat(shown).contains("pool *", "pool api.example.test", "127.0.0.1:" + dyingPort)
+                        .doesNotContain("(active)");
+                // Only balancing services' hosts are acted on: the proxy's are shown, not changed.
+                assertThat(console.run("disable 127.0.0.1:" + dyingPort).output()).startsWith("error: no host");
+                assertThat(console.run("disable edge * 127.0.0.1:" + livePort).output()).startsWith("error: ")
+                        .contains("only an lb service");
             }, "serve", "-c", file.toString());
-            assertThat(failure.get()).as(r.toString()).isNull();
-            assertThat(r.status).as(r.toString()).isZero();
         } finally {
             live.stop(0);
             dying.stop(0);

@@ -16,7 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,48 +70,39 @@ class SaveTest {
         try (NamedBackend one = new NamedBackend("one"); NamedBackend two = new NamedBackend("two")) {
             Path file = config("", one);
             String original = Files.readString(file);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-                try {
-                    Api writer = api(d, "writer");
-                    Api.Answer unchanged = writer.post("/api/v1/save", null);
-                    assertThat(unchanged.status()).isEqualTo(200);
-                    assertThat(unchanged.json().get("written").asBoolean()).isFalse();
-                    assertThat(Files.readString(file)).isEqualTo(original);
+            CliRun.runChecked(d -> {
+                Api writer = api(d, "writer");
+                Api.Answer unchanged = writer.post("/api/v1/save", null);
+                assertThat(unchanged.status()).isEqualTo(200);
+                assertThat(unchanged.json().get("written").asBoolean()).isFalse();
+                assertThat(Files.readString(file)).isEqualTo(original);
 
-                    assertThat(api(d, "reader").post("/api/v1/save", null).status()).isEqualTo(403);
-                    assertThat(writer.post("/api/v1/services/front/groups/main/hosts",
-                            "{\"address\":\"" + two.address() + "\",\"weight\":3}").status()).isEqualTo(201);
-                    assertThat(writer.post("/api/v1/services/front/groups/main/hosts/" + one.address() + "/drain", null)
-                            .status()).isEqualTo(200);
-                    JsonNode saved = writer.post("/api/v1/save", null).json();
-                    assertThat(saved.get("written").asBoolean()).isTrue();
-                    Path backup = Path.of(saved.get("backup").asText());
-                    assertThat(Files.readString(backup)).isEqualTo(original);
-                    assertThat(backup.getFileName().toString()).matches("portico\\.yaml-\\d{14}");
+                assertThat(api(d, "reader").post("/api/v1/save", null).status()).isEqualTo(403);
+                assertThat(writer.post("/api/v1/services/front/groups/main/hosts",
+                        "{\"address\":\"" + two.address() + "\",\"weight\":3}").status()).isEqualTo(201);
+                assertThat(writer.post("/api/v1/services/front/groups/main/hosts/" + one.address() + "/drain", null)
+                        .status()).isEqualTo(200);
+                JsonNode saved = writer.post("/api/v1/save", null).json();
+                assertThat(saved.get("written").asBoolean()).isTrue();
+                Path backup = Path.of(saved.get("backup").asText());
+                assertThat(Files.readString(backup)).isEqualTo(original);
+                assertThat(backup.getFileName().toString()).matches("portico\\.yaml-\\d{14}");
 
-                    ServerConfig reread = reader.read(file);
-                    LbConfig lb = (LbConfig) reread.services().get("front").config();
-                    assertThat(lb.groups().get("main")).extracting(LbConfig.BackendSpec::name, LbConfig.BackendSpec::weight,
-                                    LbConfig.BackendSpec::state)
-                            .containsExactly(org.assertj.core.groups.Tuple.tuple(one.address(), 1, AdminState.DRAINING),
-                                    org.assertj.core.groups.Tuple.tuple(two.address(), 3, AdminState.ENABLED));
-                    assertThat(new ConfigYaml().write(reread)).isEqualTo(new ConfigYaml().write(d.runningConfig()));
-                    assertThat(Files.readString(file)).doesNotContain("# comments");
+                ServerConfig reread = reader.read(file);
+                LbConfig lb = (LbConfig) reread.services().get("front").config();
+                assertThat(lb.groups().get("main")).extracting(LbConfig.BackendSpec::name, LbConfig.BackendSpec::weight,
+                                LbConfig.BackendSpec::state)
+                        .containsExactly(org.assertj.core.groups.Tuple.tuple(one.address(), 1, AdminState.DRAINING),
+                                org.assertj.core.groups.Tuple.tuple(two.address(), 3, AdminState.ENABLED));
+                assertThat(new ConfigYaml().write(reread)).isEqualTo(new ConfigYaml().write(d.runningConfig()));
+                assertThat(Files.readString(file)).doesNotContain("# comments");
 
-                    assertThat(writer.post("/api/v1/save", null).json().get("written").asBoolean()).isFalse();
-                    assertThat(backups(file)).hasSize(1);
-                    try (Stream<Path> left = Files.list(dir)) {
-                        assertThat(left.filter(p -> p.toString().endsWith(".tmp"))).isEmpty();
-                    }
-                } catch (Throwable e) {
-                    failure.set(e);
-                } finally {
-                    d.requestStop();
+                assertThat(writer.post("/api/v1/save", null).json().get("written").asBoolean()).isFalse();
+                assertThat(backups(file)).hasSize(1);
+                try (Stream<Path> left = Files.list(dir)) {
+                    assertThat(left.filter(p -> p.toString().endsWith(".tmp"))).isEmpty();
                 }
             }, "serve", "-c", file.toString());
-            assertThat(failure.get()).as(r.toString()).isNull();
-            assertThat(r.status).as(r.toString()).isZero();
         }
     }
 
@@ -120,25 +110,16 @@ class SaveTest {
     void autosaveWritesChangesMadeThroughTheApi() throws Exception {
         try (NamedBackend one = new NamedBackend("one"); NamedBackend two = new NamedBackend("two")) {
             Path file = config("  autosave: 1s", one, two);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-                try {
-                    assertThat(api(d, "writer").call("DELETE", "/api/v1/services/front/groups/main/hosts/"
-                            + two.address(), null).status()).isEqualTo(200);
-                    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-                        LbConfig lb = (LbConfig) reader.read(file).services().get("front").config();
-                        assertThat(lb.groups().get("main")).extracting(LbConfig.BackendSpec::name)
-                                .containsExactly(one.address());
-                    });
-                    assertThat(Files.readString(file)).contains("autosave: 1s");
-                } catch (Throwable e) {
-                    failure.set(e);
-                } finally {
-                    d.requestStop();
-                }
+            CliRun.runChecked(d -> {
+                assertThat(api(d, "writer").call("DELETE", "/api/v1/services/front/groups/main/hosts/"
+                        + two.address(), null).status()).isEqualTo(200);
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    LbConfig lb = (LbConfig) reader.read(file).services().get("front").config();
+                    assertThat(lb.groups().get("main")).extracting(LbConfig.BackendSpec::name)
+                            .containsExactly(one.address());
+                });
+                assertThat(Files.readString(file)).contains("autosave: 1s");
             }, "serve", "-c", file.toString());
-            assertThat(failure.get()).as(r.toString()).isNull();
-            assertThat(r.status).as(r.toString()).isZero();
         }
     }
 }

@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The dashboard's listener buttons in Debian's headless Chromium: open and close through the API. */
 class ListenersDashboardTest {
@@ -37,8 +36,7 @@ class ListenersDashboardTest {
 
     @BeforeAll
     static void needsChromium() {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")), "needs Debian's chromium");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromedriver")), "needs Debian's chromium-driver");
+        DashboardBrowserTest.assumeChromium();
     }
 
     @Test

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A proxy's pools on the dashboard, in Debian's headless Chromium: hosts with their health, no actions. */
 class ProxyPoolsDashboardTest {
@@ -27,8 +26,7 @@ class ProxyPoolsDashboardTest {
 
     @BeforeAll
     static void needsChromium() {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")), "needs Debian's chromium");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromedriver")), "needs Debian's chromium-driver");
+        DashboardBrowserTest.assumeChromium();
     }
 
     @Test

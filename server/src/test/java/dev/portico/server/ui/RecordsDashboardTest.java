@@ -28,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The dashboard's dynamic DNS records in Debian's headless Chromium, against {@code portico serve}
@@ -45,8 +44,7 @@ class RecordsDashboardTest {
 
     @BeforeAll
     static void needsChromium() {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")), "needs Debian's chromium");
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromedriver")), "needs Debian's chromium-driver");
+        DashboardBrowserTest.assumeChromium();
     }
 
     @Test
