@@ -216,6 +216,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     @Override
     public synchronized void reconfigure(ProxyConfig next) throws IOException {
         State fresh = build(next, state);
+        fresh.shared().routing().keepHostState(state.shared().routing());
         boolean sameCache = fresh.shared().cache() == state.shared().cache();
         List<TcpListener> opened = new ArrayList<>();
         try {
@@ -252,7 +253,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     /**
      * The pools in use, by their Host key ({@code *} is the default), in the config's order: their
      * backends carry the health, admin state and connection counts the admin API shows. A
-     * reconfiguration replaces them.
+     * reconfiguration replaces them; a host that stays keeps its admin state and weight.
      */
     public Map<String, Pool> pools() {
         return state.shared().routing().pools();

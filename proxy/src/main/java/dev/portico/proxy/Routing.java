@@ -69,6 +69,24 @@ final class Routing implements AutoCloseable {
         return pools;
     }
 
+    /**
+     * Keeps what the admin API changed across a reload: each host that stays in its pool keeps the
+     * admin state (enabled, disabled, draining) and the weight it had in {@code old}.
+     */
+    void keepHostState(Routing old) {
+        byHost.forEach((host, e) -> {
+            Entry before = old.byHost.get(host);
+            if (before != null) {
+                for (Backend b : e.pool().members()) {
+                    before.pool().find(b.name()).ifPresent(o -> {
+                        b.adminState(o.adminState());
+                        b.weight(o.weight());
+                    });
+                }
+            }
+        });
+    }
+
     /** The pool for a Host, or the default one, or null. */
     Pool pool(String host) {
         Entry e = entry(host);

@@ -156,7 +156,7 @@ public final class ConsoleCommands {
             return List.of();
         }
         List<String> serviceNames = services.stream().map(Views.Service::name).toList();
-        List<String> hosts = services.stream().filter(ConsoleCommands::balancing).flatMap(s -> s.groups().stream())
+        List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
                 .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
         return switch (command) {
             case "show" -> index == 1 ? List.of("services", "service", "records", "cache")
@@ -354,15 +354,12 @@ public final class ConsoleCommands {
         return sb.toString();
     }
 
-    /**
-     * Whether the service's hosts can be acted on: a balancing service's (it has a scheduler), not a
-     * proxy's pools, which are shown but come from the config.
-     */
+    /** Whether the service balances over groups (an lb service, with a scheduler), not a proxy's pools. */
     private static boolean balancing(Views.Service s) {
         return s.scheduler() != null;
     }
 
-    /** A host named by one word (found across the balancing services) or by service, group and host. */
+    /** A host named by one word (found across services) or by service, group (or pool) and host. */
     private record HostRef(String service, String group, String host) {
     }
 
@@ -371,9 +368,6 @@ public final class ConsoleCommands {
             String name = args.get(0);
             List<HostRef> found = new ArrayList<>();
             for (Views.Service s : plane.services()) {
-                if (!balancing(s)) {
-                    continue;
-                }
                 for (Views.Group g : s.groups()) {
                     for (Views.Host h : g.hosts()) {
                         if (h.name().equals(name) || h.address().equals(name)) {

@@ -12,8 +12,8 @@
     'weighted-leastconns', 'sticky', 'maglev', 'rendezvous'];
   const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
     'Last failure', ''];
-  /** A proxy's pools: shown, not changed (they come from the config), and no byte counts. */
-  const POOL_COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'Last failure'];
+  /** A proxy's pools: no byte counts, and no remove (the pools come from the config). */
+  const POOL_COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'Last failure', ''];
   const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
   const LISTENER_TYPES = new Set(['lb', 'web', 'dns']);
   const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
@@ -297,7 +297,7 @@
         s.root.append(s.recordTable);
       }
       if (svc.type === 'proxy') {
-        s.readOnly = true;
+        s.pools = true;
         s.columns = POOL_COLUMNS;
         s.table = el('table', { class: 'hosts pools' }, el('thead', {}, el('tr', {},
           ...POOL_COLUMNS.map((c) => el('th', { class: NUMERIC.has(c) ? 'num' : null, text: c })))));
@@ -548,7 +548,7 @@
     const gs = { name: g.name, hosts: new Map() };
     gs.info = el('span', { class: 'ginfo' });
     const head = el('th', { colspan: String(s.columns.length) });
-    if (s.readOnly) {
+    if (s.pools) {
       // A proxy's pool: picked by the request's Host, so there is no active one to switch to.
       head.append(el('span', { class: 'gname', text: g.name === '*' ? 'pool * (any other Host)' : 'pool ' + g.name }),
         gs.info);
@@ -584,7 +584,7 @@
       seen.add(h.name);
       let hs = gs.hosts.get(h.name);
       if (!hs) {
-        hs = s.readOnly ? poolHostRow(h) : hostRow(s, gs, h);
+        hs = hostRow(s, gs, h);
         gs.hosts.set(h.name, hs);
       }
       updateHost(hs, h);
@@ -627,7 +627,7 @@
         c.weight.blur();
       }
     });
-    for (const k of ['open', 'total', 'failed', 'rate', 'in', 'out']) {
+    for (const k of s.pools ? ['open', 'total', 'failed', 'rate'] : ['open', 'total', 'failed', 'rate', 'in', 'out']) {
       c[k] = el('td', { class: 'num' + (k === 'failed' || k === 'in' || k === 'out' ? ' dim' : '') });
     }
     c.failure = el('td', { class: 'failure' });
@@ -657,33 +657,17 @@
       act(remove, s.msg, () => api('DELETE', path()));
     });
     hs.buttons.remove = remove;
+    const actions = s.pools
+      ? el('td', { class: 'actions' }, el('span', { class: 'seg' }, ...segButtons))
+      : el('td', { class: 'actions' }, el('span', { class: 'seg' }, ...segButtons), remove);
     hs.root = el('tr', { class: 'host', 'data-host': h.name },
       el('td', {}, c.health),
       el('td', { class: 'host-name', text: h.address }),
       el('td', {}, c.state),
       el('td', { class: 'num' }, c.weight),
-      c.open, c.total, c.failed, c.rate, c['in'], c.out,
+      c.open, c.total, c.failed, c.rate, ...(s.pools ? [] : [c['in'], c.out]),
       c.failure,
-      el('td', { class: 'actions' }, el('span', { class: 'seg' }, ...segButtons), remove));
-    return hs;
-  }
-
-  /** A host of a proxy's pool: its state and counters, no actions. */
-  function poolHostRow(h) {
-    const hs = { name: h.name, cells: {} };
-    const c = hs.cells;
-    c.health = el('span', { class: 'health' }, el('span', { class: 'dot' }), el('span', { class: 'htext' }));
-    c.state = el('span', { class: 'state' });
-    c.weight = el('td', { class: 'num' });
-    for (const k of ['open', 'total', 'failed', 'rate']) {
-      c[k] = el('td', { class: 'num' + (k === 'failed' ? ' dim' : '') });
-    }
-    c.failure = el('td', { class: 'failure' });
-    hs.root = el('tr', { class: 'host', 'data-host': h.name },
-      el('td', {}, c.health),
-      el('td', { class: 'host-name', text: h.address }),
-      el('td', {}, c.state),
-      c.weight, c.open, c.total, c.failed, c.rate, c.failure);
+      actions);
     return hs;
   }
 
@@ -700,9 +684,7 @@
     c.health.title = h.health_reason || '';
     setText(c.state, h.admin);
     hs.weight = h.weight;
-    if (!hs.buttons) {
-      setText(c.weight, String(h.weight));
-    } else if (document.activeElement !== c.weight) {
+    if (document.activeElement !== c.weight) {
       c.weight.value = String(h.weight);
     }
     setText(c.open, count(h.open));
@@ -726,9 +708,6 @@
       c.failure.className = 'failure none';
       c.failure.title = '';
       setText(c.failure, '–');
-    }
-    if (!hs.buttons) {
-      return;
     }
     const admin = { enable: 'enabled', disable: 'disabled', drain: 'draining' };
     for (const [a, state] of Object.entries(admin)) {

@@ -19,6 +19,7 @@ import dev.portico.server.Supervisor;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.BackendStats;
+import dev.portico.upstream.Pool;
 import dev.portico.upstream.scheduler.Schedulers;
 import dev.portico.web.WebServer;
 
@@ -92,19 +93,18 @@ public final class DaemonControlPlane implements ControlPlane {
 
     @Override
     public Views.Host hostState(String service, String group, String host, HostAction action) {
-        LbService lb = lb(service);
-        backend(lb, group, host);
-        switch (action) {
-            case ENABLE -> lb.enable(group, host);
-            case DISABLE -> lb.disable(group, host);
-            case DRAIN -> lb.drain(group, host);
-        }
-        return host(lb.backend(group, host));
+        Backend b = host(service, group, host);
+        b.adminState(switch (action) {
+            case ENABLE -> AdminState.ENABLED;
+            case DISABLE -> AdminState.DISABLED;
+            case DRAIN -> AdminState.DRAINING;
+        });
+        return host(b);
     }
 
     @Override
     public Views.Host weight(String service, String group, String host, int weight) {
-        Backend b = backend(lb(service), group, host);
+        Backend b = host(service, group, host);
         if (weight < Backend.MIN_WEIGHT || weight > Backend.MAX_WEIGHT) {
             throw ControlException.badRequest("weight " + weight + " is out of range (" + Backend.MIN_WEIGHT + " to "
                     + Backend.MAX_WEIGHT + ")");
@@ -375,7 +375,25 @@ public final class DaemonControlPlane implements ControlPlane {
             return lb;
         }
         throw ControlException.badRequest("service '" + name + "' is a " + s.type()
-                + " service; only an lb service's hosts, groups and scheduler can be changed");
+                + " service; only an lb service's groups, scheduler and list of hosts can be changed");
+    }
+
+    /**
+     * A host whose admin state and weight can be changed: one of an lb service's groups, or of a
+     * proxy's pools (a pool is named by its Host key; {@code *} is the default).
+     */
+    private Backend host(String service, String group, String host) {
+        Service s = find(service);
+        if (s instanceof ProxyService proxy) {
+            Pool pool = proxy.pools().get(group);
+            if (pool == null) {
+                throw ControlException.notFound("service '" + service + "' has no pool '" + group + "' (pools: "
+                        + String.join(", ", proxy.pools().keySet()) + ")");
+            }
+            return pool.find(host).orElseThrow(() -> ControlException.notFound(
+                    "pool '" + group + "' of '" + service + "' has no host '" + host + "'"));
+        }
+        return backend(lb(service), group, host);
     }
 
     private static BackendGroup group(LbService lb, String group) {
@@ -413,8 +431,8 @@ public final class DaemonControlPlane implements ControlPlane {
         }
         List<String> endpoints = s.endpoints();
         if (s instanceof ProxyService proxy) {
-            // A proxy's pools are picked by Host, so every one is in use ("active"); their hosts are
-            // shown, not changed: the pools come from the config and a reload rebuilds them.
+            // A proxy's pools are picked by Host, so every one is in use ("active"). Their hosts can be
+            // enabled, disabled, drained and weighted; the pools themselves come from the config.
             List<Views.Group> pools = new ArrayList<>();
             proxy.pools().forEach((host, pool) -> pools.add(new Views.Group(host, true,
                     pool.members().stream().map(this::host).toList())));

@@ -54,6 +54,7 @@ class ProxyPoolsApiTest {
                       listen: 127.0.0.1:0
                       tokens:
                         - {token: reader, role: read}
+                        - {token: writer, role: write}
                     services:
                       edge:
                         type: proxy
@@ -93,15 +94,46 @@ class ProxyPoolsApiTest {
                 String shown = console.run("show service edge").output();
                 assertThat(shown).contains("pool *", "pool api.example.test", "127.0.0.1:" + dyingPort)
                         .doesNotContain("(active)");
-                // Only balancing services' hosts are acted on: the proxy's are shown, not changed.
-                assertThat(console.run("disable 127.0.0.1:" + dyingPort).output()).startsWith("error: no host");
-                assertThat(console.run("disable edge * 127.0.0.1:" + livePort).output()).startsWith("error: ")
-                        .contains("only an lb service");
+
+                // Hosts of a pool are disabled, drained and enabled like an lb's.
+                Api writer = new Api(d.admin().baseUrl(), "writer");
+                String liveHost = "/api/v1/services/edge/groups/*/hosts/127.0.0.1:" + livePort;
+                assertThat(reader.post(liveHost + "/disable", null).status()).isEqualTo(403);
+                Api.Answer disabled = writer.post(liveHost + "/disable", null);
+                assertThat(disabled.status()).isEqualTo(200);
+                assertThat(disabled.json().get("admin").asText()).isEqualTo("disabled");
+                assertThat(get(http, proxy.port(), "/y").statusCode()).isEqualTo(503);
+                assertThat(writer.post(liveHost + "/weight", "{\"weight\":3}").json().get("weight").asInt()).isEqualTo(3);
+
+                // A reload rebuilds the pools from the file; a host that stays keeps its state.
+                assertThat(d.reload()).isTrue();
+                assertThat(reader.get(liveHost).json().get("admin").asText()).isEqualTo("disabled");
+                assertThat(reader.get(liveHost).json().get("weight").asInt()).isEqualTo(3);
+                assertThat(writer.post(liveHost + "/enable", null).json().get("admin").asText()).isEqualTo("enabled");
+                assertThat(get(http, proxy.port(), "/z").body()).isEqualTo("ok");
+
+                // The console names a host by one word when it is in one place only.
+                assertThat(console.run("drain 127.0.0.1:" + dyingPort).output())
+                        .startsWith("edge api.example.test 127.0.0.1:" + dyingPort + ": draining");
+                assertThat(console.run("drain 127.0.0.1:" + livePort).output()).contains("several places");
+                assertThat(console.run("enable edge api.example.test 127.0.0.1:" + dyingPort).output())
+                        .contains(": enabled");
+
+                // The pools themselves come from the config.
+                assertThat(writer.post("/api/v1/services/edge/groups/*/hosts", "{\"address\":\"127.0.0.1:1\"}").status())
+                        .isEqualTo(400);
+                assertThat(writer.post("/api/v1/services/edge/groups/nope/hosts/127.0.0.1:1/disable", null).status())
+                        .isEqualTo(404);
             }, "serve", "-c", file.toString());
         } finally {
             live.stop(0);
             dying.stop(0);
         }
+    }
+
+    private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static String health(Api api, int pool, int host) throws Exception {

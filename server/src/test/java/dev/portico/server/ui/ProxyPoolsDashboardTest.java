@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A proxy's pools on the dashboard, in Debian's headless Chromium: hosts with their health, no actions. */
+/** A proxy's pools on the dashboard, in Debian's headless Chromium: hosts with their health and admin state. */
 class ProxyPoolsDashboardTest {
 
     @TempDir
@@ -38,7 +38,7 @@ class ProxyPoolsDashboardTest {
                     admin:
                       listen: 127.0.0.1:0
                       tokens:
-                        - {token: reader-token, role: read}
+                        - {token: writer-token, role: write}
                     services:
                       edge:
                         type: proxy
@@ -48,11 +48,11 @@ class ProxyPoolsDashboardTest {
                         cache: {memory_size: 1m}
                     """.formatted(one.address(), two.address()));
             try (Portico p = new Portico("serve", "-c", config.toString()); Browser b = new Browser(dir.resolve("profile"))) {
-                Api api = new Api(p.adminUrl(), "reader-token");
+                Api api = new Api(p.adminUrl(), "writer-token");
                 String origin = "http://" + api.get("/api/v1/services/edge").json().get("listeners").get(0).asText();
                 assertThat(List.of(Api.fetch(origin + "/"), Api.fetch(origin + "/"))).containsExactlyInAnyOrder("one", "two");
 
-                b.driver.get(p.adminUrl() + "/#token=reader-token");
+                b.driver.get(p.adminUrl() + "/#token=writer-token");
                 WebElement edge = b.waitFor(By.cssSelector("section[data-service='edge']"));
                 By rows = By.cssSelector("table.pools tr.host");
                 b.until(d -> edge.findElements(rows).size() == 2
@@ -60,8 +60,19 @@ class ProxyPoolsDashboardTest {
                 assertThat(edge.findElement(By.cssSelector("table.pools .gname")).getText()).isEqualTo("pool * (any other Host)");
                 WebElement row = edge.findElement(By.cssSelector("tr.host[data-host='" + one.address() + "']"));
                 assertThat(row.getText()).contains(one.address(), "up", "enabled");
-                // Shown, not changed: no action buttons, no weight field, no scheduler menu.
-                assertThat(edge.findElements(By.cssSelector("table.pools button, table.pools input, select.scheduler"))).isEmpty();
+                // The pools come from the config: no remove, no add-host form, no scheduler menu.
+                assertThat(edge.findElements(By.cssSelector("button[data-action='remove'], form.add-host, select.scheduler")))
+                        .isEmpty();
+                // A host is disabled and enabled again from its row, through the API.
+                row.findElement(By.cssSelector("button[data-action='disable']")).click();
+                b.until(d -> "disabled".equals(edge.findElement(By.cssSelector("tr.host[data-host='" + one.address() + "']"))
+                        .getAttribute("data-admin")));
+                assertThat(api.get("/api/v1/services/edge/groups/*/hosts/" + one.address()).json().get("admin").asText())
+                        .isEqualTo("disabled");
+                assertThat(List.of(Api.fetch(origin + "/"), Api.fetch(origin + "/"))).containsExactly("two", "two");
+                edge.findElement(By.cssSelector("tr.host[data-host='" + one.address() + "'] button[data-action='enable']")).click();
+                b.until(d -> "enabled".equals(edge.findElement(By.cssSelector("tr.host[data-host='" + one.address() + "']"))
+                        .getAttribute("data-admin")));
                 // The cache panel stays.
                 b.until(d -> edge.findElement(By.cssSelector(".cache")).isDisplayed());
 

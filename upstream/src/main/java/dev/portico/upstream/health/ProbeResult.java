@@ -45,10 +45,16 @@ public record ProbeResult(boolean healthy, String detail) {
     public static ProbeResult failed(Throwable cause) {
         String message = cause.getMessage();
         if (cause instanceof java.net.ConnectException && message != null && !message.isBlank()) {
-            // "Connection refused" says it all; Netty's subclass appends ": /ip:port", which the
-            // check's own text already names.
-            int annotation = message.indexOf(": /");
-            return failed(annotation > 0 ? message.substring(0, annotation) : message);
+            // "Connection refused" says it all. Netty's native transports put the call in front
+            // ("finishConnect(..) failed: ") and ": /ip:port" after it, which the check's own text
+            // already names.
+            String text = message;
+            int call = text.indexOf("(..) failed: ");
+            if (call >= 0) {
+                text = text.substring(call + "(..) failed: ".length());
+            }
+            int annotation = text.indexOf(": /");
+            return failed(annotation > 0 ? text.substring(0, annotation) : text);
         }
         return failed(cause.getClass().getSimpleName() + (message == null ? "" : ": " + message));
     }
