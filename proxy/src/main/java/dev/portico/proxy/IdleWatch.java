@@ -1,21 +1,27 @@
 package dev.portico.proxy;
 
 import dev.portico.core.transport.IdleTimer;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
 import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * Fires {@link IdleStateEvent#ALL_IDLE_STATE_EVENT} each time a connection has neither read nor
  * written for the timeout, as Netty's {@code IdleStateHandler} with only an all-idle time does,
  * but through core's {@link IdleTimer}: reads and writes just note the time (no listener on every
- * write promise), and the one task per connection is re-armed only when it wakes early.
+ * write promise), and the one task per connection is re-armed only when it wakes early. Being
+ * first in an upstream connection's pipeline, it also counts the bytes read from and written to
+ * the backend, for the backend's stats when the connection closes.
  */
 final class IdleWatch extends ChannelDuplexHandler {
 
     private final long timeoutNanos;
     private IdleTimer timer;
+    private long bytesIn;
+    private long bytesOut;
 
     /** @param timeoutNanos how long without traffic is idle; 0 or less never fires */
     IdleWatch(long timeoutNanos) {
@@ -50,6 +56,9 @@ final class IdleWatch extends ChannelDuplexHandler {
         if (timer != null) {
             timer.touch();
         }
+        if (msg instanceof ByteBuf b) {
+            bytesIn += b.readableBytes();
+        }
         ctx.fireChannelRead(msg);
     }
 
@@ -58,7 +67,22 @@ final class IdleWatch extends ChannelDuplexHandler {
         if (timer != null) {
             timer.touch();
         }
+        if (msg instanceof ByteBuf b) {
+            bytesOut += b.readableBytes();
+        } else if (msg instanceof FileRegion r) {
+            bytesOut += r.count();
+        }
         ctx.write(msg, promise);
+    }
+
+    /** Bytes read from the peer so far. Call on the channel's event loop. */
+    long bytesIn() {
+        return bytesIn;
+    }
+
+    /** Bytes handed to the transport for the peer so far. Call on the channel's event loop. */
+    long bytesOut() {
+        return bytesOut;
     }
 
     @Override

@@ -188,7 +188,9 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         Channel ch = f.channel();
-        ch.closeFuture().addListener(c -> target.onClosed(0, 0));
+        IdleWatch bytes = ch.pipeline().get(IdleWatch.class);
+        ch.closeFuture().addListener(c -> target.onClosed(bytes == null ? 0 : bytes.bytesIn(),
+                bytes == null ? 0 : bytes.bytesOut()));
         if (done) {
             ch.close();
             return;

@@ -56,6 +56,23 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void aClosedUpstreamConnectionAddsWhatItCarriedToItsBackendsStats() throws Exception {
+        Origin o = h.named("up");
+        h.start(ProxyHarness.config().pool("*", pool(o)).keepAliveIdle(Duration.ofMillis(300)).build());
+        Http.Response r = h.get("x", "/a");
+        assertThat(r.status()).isEqualTo(200);
+        dev.portico.upstream.Backend backend = h.proxy.pools().get("*").members().getFirst();
+        assertThat(backend.stats().open()).isEqualTo(1);
+        // Counted when the connection closes: here when the pool's sweep expires it.
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.stats().open() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.stats().bytesIn() > 0);
+        assertThat(backend.stats().total()).isEqualTo(1);
+        // The answer's status line, headers and "up"; the request line and headers the other way.
+        assertThat(backend.stats().bytesIn()).isGreaterThan("HTTP/1.1 200 OK\r\n\r\nup".length());
+        assertThat(backend.stats().bytesOut()).isGreaterThan("GET /a HTTP/1.1\r\n\r\n".length());
+    }
+
+    @Test
     void aConnectionTheBackendClosesWhileIdleIsNotReused() throws Exception {
         Origin o = h.named("up");
         h.start(ProxyHarness.config().pool("*", pool(o)).keepAliveIdle(Duration.ofSeconds(20)).build());

@@ -12,8 +12,6 @@
     'weighted-leastconns', 'sticky', 'maglev', 'rendezvous'];
   const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
     'Last failure', ''];
-  /** A proxy's pools: no byte counts, and no remove (the pools come from the config). */
-  const POOL_COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'Last failure', ''];
   const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
   const LISTENER_TYPES = new Set(['lb', 'web', 'dns']);
   const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
@@ -275,7 +273,6 @@
       listeners: el('span', { class: 'listeners' }),
       chips: new Map(),
       groups: new Map(),
-      columns: COLUMNS,
     };
     const head = el('div', { class: 'svc-head' },
       el('h2', { text: svc.name }),
@@ -298,9 +295,8 @@
       }
       if (svc.type === 'proxy') {
         s.pools = true;
-        s.columns = POOL_COLUMNS;
         s.table = el('table', { class: 'hosts pools' }, el('thead', {}, el('tr', {},
-          ...POOL_COLUMNS.map((c) => el('th', { class: NUMERIC.has(c) ? 'num' : null, text: c })))));
+          ...COLUMNS.map((c) => el('th', { class: NUMERIC.has(c) ? 'num' : null, text: c })))));
         s.cache = cachePanel(s);
         s.root.append(s.table, s.cache.root);
       }
@@ -547,7 +543,7 @@
   function groupBody(s, g) {
     const gs = { name: g.name, hosts: new Map() };
     gs.info = el('span', { class: 'ginfo' });
-    const head = el('th', { colspan: String(s.columns.length) });
+    const head = el('th', { colspan: String(COLUMNS.length) });
     if (s.pools) {
       // A proxy's pool: picked by the request's Host, so there is no active one to switch to.
       head.append(el('span', { class: 'gname', text: g.name === '*' ? 'pool * (any other Host)' : 'pool ' + g.name }),
@@ -561,7 +557,7 @@
       head.append(el('span', { class: 'gname', text: 'group ' + g.name }), gs.badge, gs.info, gs.activate);
     }
     gs.header = el('tr', { class: 'group-row' }, head);
-    gs.none = el('tr', { class: 'none' }, el('td', { colspan: String(s.columns.length), text: 'no hosts' }));
+    gs.none = el('tr', { class: 'none' }, el('td', { colspan: String(COLUMNS.length), text: 'no hosts' }));
     gs.root = el('tbody', { 'data-group': g.name }, gs.header);
     return gs;
   }
@@ -627,7 +623,7 @@
         c.weight.blur();
       }
     });
-    for (const k of s.pools ? ['open', 'total', 'failed', 'rate'] : ['open', 'total', 'failed', 'rate', 'in', 'out']) {
+    for (const k of ['open', 'total', 'failed', 'rate', 'in', 'out']) {
       c[k] = el('td', { class: 'num' + (k === 'failed' || k === 'in' || k === 'out' ? ' dim' : '') });
     }
     c.failure = el('td', { class: 'failure' });
@@ -665,7 +661,7 @@
       el('td', { class: 'host-name', text: h.address }),
       el('td', {}, c.state),
       el('td', { class: 'num' }, c.weight),
-      c.open, c.total, c.failed, c.rate, ...(s.pools ? [] : [c['in'], c.out]),
+      c.open, c.total, c.failed, c.rate, c['in'], c.out,
       c.failure,
       actions);
     return hs;
@@ -691,10 +687,8 @@
     setText(c.total, count(h.total));
     setText(c.failed, count(h.failed));
     setText(c.rate, rate(h.rate));
-    if (c['in']) {
-      setText(c['in'], bytes(h.bytes_in));
-      setText(c.out, bytes(h.bytes_out));
-    }
+    setText(c['in'], bytes(h.bytes_in));
+    setText(c.out, bytes(h.bytes_out));
     if (h.last_failure) {
       c.failure.className = 'failure';
       c.failure.title = h.last_failure.reason + ' at ' + new Date(h.last_failure.time).toLocaleString();
