@@ -393,7 +393,10 @@ public final class DaemonControlPlane implements ControlPlane {
             return pool.find(host).orElseThrow(() -> ControlException.notFound(
                     "pool '" + group + "' of '" + service + "' has no host '" + host + "'"));
         }
-        return backend(lb(service), group, host);
+        if (!(s instanceof LbService lb)) {
+            throw ControlException.badRequest("service '" + service + "' is a " + s.type() + " service and has no hosts");
+        }
+        return backend(lb, group, host);
     }
 
     private static BackendGroup group(LbService lb, String group) {

@@ -1,5 +1,6 @@
 package dev.portico.upstream.health;
 
+import java.net.ConnectException;
 import java.util.Objects;
 
 /**
@@ -44,7 +45,7 @@ public record ProbeResult(boolean healthy, String detail) {
      */
     public static ProbeResult failed(Throwable cause) {
         String message = cause.getMessage();
-        if (cause instanceof java.net.ConnectException && message != null && !message.isBlank()) {
+        if (cause instanceof ConnectException && message != null && !message.isBlank()) {
             // "Connection refused" says it all. Netty's native transports put the call in front
             // ("finishConnect(..) failed: ") and ": /ip:port" after it, which the check's own text
             // already names.
