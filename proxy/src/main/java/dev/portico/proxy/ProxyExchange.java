@@ -1,6 +1,7 @@
 package dev.portico.proxy;
 
 import dev.portico.upstream.Backend;
+import dev.portico.upstream.FailureText;
 import dev.portico.web.http.BodySink;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ResponseHead;
@@ -175,7 +176,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private void connected(Backend target, ChannelFuture f) {
         if (!f.isSuccess()) {
             Throwable cause = f.cause();
-            String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+            String why = FailureText.of(cause);
             target.onConnectFailed(why);
             if (failed == null) {
                 failed = new HashSet<>(4);

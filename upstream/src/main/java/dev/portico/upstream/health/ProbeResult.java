@@ -1,5 +1,7 @@
 package dev.portico.upstream.health;
 
+import dev.portico.upstream.FailureText;
+
 import java.net.ConnectException;
 import java.util.Objects;
 
@@ -46,16 +48,7 @@ public record ProbeResult(boolean healthy, String detail) {
     public static ProbeResult failed(Throwable cause) {
         String message = cause.getMessage();
         if (cause instanceof ConnectException && message != null && !message.isBlank()) {
-            // "Connection refused" says it all. Netty's native transports put the call in front
-            // ("finishConnect(..) failed: ") and ": /ip:port" after it, which the check's own text
-            // already names.
-            String text = message;
-            int call = text.indexOf("(..) failed: ");
-            if (call >= 0) {
-                text = text.substring(call + "(..) failed: ".length());
-            }
-            int annotation = text.indexOf(": /");
-            return failed(annotation > 0 ? text.substring(0, annotation) : text);
+            return failed(FailureText.of(cause));
         }
         return failed(cause.getClass().getSimpleName() + (message == null ? "" : ": " + message));
     }

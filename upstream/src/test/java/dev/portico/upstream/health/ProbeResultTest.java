@@ -17,6 +17,9 @@ class ProbeResultTest {
         assertThat(ProbeResult.failed(new ConnectException("Connection refused: /127.0.0.1:41399")).detail())
                 .isEqualTo("Connection refused");
         assertThat(ProbeResult.failed(new ConnectException("Connection refused")).detail()).isEqualTo("Connection refused");
+        assertThat(ProbeResult.failed(new ConnectException(
+                "finishConnect(..) failed with error(-111): Connection refused: /127.0.0.1:38691")).detail())
+                .isEqualTo("Connection refused");
     }
 
     @Test
