@@ -433,14 +433,12 @@ public final class DaemonControlPlane implements ControlPlane {
                     active, (long) lb.openConnections(), groups);
         }
         List<String> endpoints = s.endpoints();
+        // A proxy's pools are picked by Host, so every one is in use ("active"). Their hosts can be
+        // enabled, disabled, drained and weighted; the pools themselves come from the config.
+        List<Views.Group> groups = new ArrayList<>();
         if (s instanceof ProxyService proxy) {
-            // A proxy's pools are picked by Host, so every one is in use ("active"). Their hosts can be
-            // enabled, disabled, drained and weighted; the pools themselves come from the config.
-            List<Views.Group> pools = new ArrayList<>();
-            proxy.pools().forEach((host, pool) -> pools.add(new Views.Group(host, true,
+            proxy.pools().forEach((host, pool) -> groups.add(new Views.Group(host, true,
                     pool.members().stream().map(this::host).toList())));
-            return new Views.Service(s.name(), s.type(), endpoints.stream().map(DaemonControlPlane::authority).toList(),
-                    endpoints, null, null, null, pools);
         }
         List<String> listeners;
         if (s instanceof WebServer web) {
@@ -450,7 +448,7 @@ public final class DaemonControlPlane implements ControlPlane {
         } else {
             listeners = endpoints.stream().map(DaemonControlPlane::authority).toList();
         }
-        return new Views.Service(s.name(), s.type(), listeners, endpoints, null, null, null, List.of());
+        return new Views.Service(s.name(), s.type(), listeners, endpoints, null, null, null, groups);
     }
 
     private Views.Host host(Backend b) {

@@ -46,10 +46,10 @@ public record ProbeResult(boolean healthy, String detail) {
      * @return the result
      */
     public static ProbeResult failed(Throwable cause) {
-        String message = cause.getMessage();
-        if (cause instanceof ConnectException && message != null && !message.isBlank()) {
+        if (cause instanceof ConnectException) {
             return failed(FailureText.of(cause));
         }
+        String message = cause.getMessage();
         return failed(cause.getClass().getSimpleName() + (message == null ? "" : ": " + message));
     }
 }
