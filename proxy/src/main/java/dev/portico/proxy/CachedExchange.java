@@ -295,7 +295,8 @@ final class CachedExchange implements ExchangeHooks {
             }
         }
         result = CacheResult.MISS;
-        if (cache.policy().storable(ex.headers(), code, r.headers())) {
+        if (cache.policy().storable(ex.headers(), code, r.headers())
+                && !ForwardHeaders.hidesVariedField(ex.headers(), r.headers().getAll("Vary"))) {
             long life = cache.policy().lifetime(r.headers(), ex.rawPath(), now);
             boolean validator = r.headers().contains("ETag") || r.headers().contains("Last-Modified");
             long length = HttpUtil.getContentLength(r, -1L);
