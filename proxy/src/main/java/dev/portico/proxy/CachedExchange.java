@@ -297,7 +297,7 @@ final class CachedExchange implements ExchangeHooks {
         result = CacheResult.MISS;
         if (cache.policy().storable(ex.headers(), code, r.headers())
                 && !ForwardHeaders.hidesVariedField(ex.headers(), r.headers().getAll("Vary"))) {
-            long life = cache.policy().lifetime(r.headers(), ex.rawPath(), now);
+            long life = cache.policy().lifetime(r.headers(), RequestTarget.path(ex), now);
             boolean validator = r.headers().contains("ETag") || r.headers().contains("Last-Modified");
             long length = HttpUtil.getContentLength(r, -1L);
             long max = cache.config().maxObjectSize();
@@ -393,7 +393,7 @@ final class CachedExchange implements ExchangeHooks {
         if (date != null) {
             h.set("Date", date);
         }
-        long life = Math.max(0, cache.policy().lifetime(h, ex.rawPath(), now));
+        long life = Math.max(0, cache.policy().lifetime(h, RequestTarget.path(ex), now));
         return old.revalidated(merged, requestTime, now, CachePolicy.initialAge(r.headers(), requestTime, now), life);
     }
 
