@@ -474,8 +474,19 @@ final class CachedExchange implements ExchangeHooks {
 
     // ---- answers from the cache ----------------------------------------------------------------
 
+    /**
+     * Answers from an entry, once the client connection can take it: a whole body written while
+     * it cannot would pile up in memory for a client that pipelines requests and reads nothing.
+     */
     private void serve(CachedResponse e, CacheResult how, String staleReason) {
         if (ex.responded()) {
+            return;
+        }
+        ClientWritability.whenWritable(ex.context().channel(), () -> answer(e, how, staleReason));
+    }
+
+    private void answer(CachedResponse e, CacheResult how, String staleReason) {
+        if (ex.responded() || !ex.context().channel().isActive()) {
             return;
         }
         result = how;

@@ -210,7 +210,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
                         channels.add(ch);
                         HttpConnection conn = new HttpConnection(() -> state.http());
                         HttpOptions o = state.http().options();
-                        ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
+                        ch.pipeline().addLast("writability", new ClientWritability())
+                                .addLast("first-byte", conn.firstByteWatcher())
                                 .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
                                 .addLast("http", conn);
                     }
