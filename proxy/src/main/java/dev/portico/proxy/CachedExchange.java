@@ -295,8 +295,9 @@ final class CachedExchange implements ExchangeHooks {
             }
         }
         result = CacheResult.MISS;
-        if (cache.policy().storable(ex.headers(), code, r.headers())) {
-            long life = cache.policy().lifetime(r.headers(), ex.rawPath(), now);
+        if (cache.policy().storable(ex.headers(), code, r.headers())
+                && !ForwardHeaders.hidesVariedField(ex.headers(), r.headers().getAll("Vary"))) {
+            long life = cache.policy().lifetime(r.headers(), RequestTarget.path(ex), now);
             boolean validator = r.headers().contains("ETag") || r.headers().contains("Last-Modified");
             long length = HttpUtil.getContentLength(r, -1L);
             long max = cache.config().maxObjectSize();
@@ -392,7 +393,7 @@ final class CachedExchange implements ExchangeHooks {
         if (date != null) {
             h.set("Date", date);
         }
-        long life = Math.max(0, cache.policy().lifetime(h, ex.rawPath(), now));
+        long life = Math.max(0, cache.policy().lifetime(h, RequestTarget.path(ex), now));
         return old.revalidated(merged, requestTime, now, CachePolicy.initialAge(r.headers(), requestTime, now), life);
     }
 
@@ -473,8 +474,19 @@ final class CachedExchange implements ExchangeHooks {
 
     // ---- answers from the cache ----------------------------------------------------------------
 
+    /**
+     * Answers from an entry, once the client connection can take it: a whole body written while
+     * it cannot would pile up in memory for a client that pipelines requests and reads nothing.
+     */
     private void serve(CachedResponse e, CacheResult how, String staleReason) {
         if (ex.responded()) {
+            return;
+        }
+        ClientWritability.whenWritable(ex.context().channel(), () -> answer(e, how, staleReason));
+    }
+
+    private void answer(CachedResponse e, CacheResult how, String staleReason) {
+        if (ex.responded() || !ex.context().channel().isActive()) {
             return;
         }
         result = how;

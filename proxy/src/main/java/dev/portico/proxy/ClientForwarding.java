@@ -40,13 +40,28 @@ final class ClientForwarding {
         return made;
     }
 
+    /** An RFC 7239 quoted-string: the value in double quotes, with '\\' and '"' escaped by a backslash. */
+    static String quoted(String value) {
+        if (value.indexOf('"') < 0 && value.indexOf('\\') < 0) {
+            return '"' + value + '"';
+        }
+        StringBuilder sb = new StringBuilder(value.length() + 8).append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                sb.append('\\');
+            }
+            sb.append(c);
+        }
+        return sb.append('"').toString();
+    }
+
     /** This proxy's Forwarded element: {@code for=...;proto=http}, with {@code host="..."} when a Host is given. */
     String element(String host) {
         if (lastElement != null && (host == null ? lastHost == null : host.equals(lastHost))) {
             return lastElement;
         }
-        String e = host == null ? "for=" + node + ";proto=http"
-                : "for=" + node + ";proto=http;host=\"" + (host.indexOf('"') < 0 ? host : host.replace("\"", "")) + "\"";
+        String e = host == null ? "for=" + node + ";proto=http" : "for=" + node + ";proto=http;host=" + quoted(host);
         lastHost = host;
         lastElement = e;
         return e;

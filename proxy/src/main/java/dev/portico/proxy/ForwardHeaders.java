@@ -6,7 +6,9 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AsciiString;
 import dev.portico.web.http.ResponseHead;
 
@@ -38,6 +40,8 @@ final class ForwardHeaders {
     // Names as AsciiString constants: they cache their hash, which the header map asks for on
     // every get and set.
     private static final AsciiString TRANSFER_ENCODING = AsciiString.cached("Transfer-Encoding");
+    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("Content-Length");
+    private static final AsciiString ZERO = AsciiString.cached("0");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
     private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
@@ -51,6 +55,11 @@ final class ForwardHeaders {
     private static final byte[] HTTP_11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final short CRLF = ('\r' << 8) | '\n';
     private static final short COLON_SPACE = (':' << 8) | ' ';
+
+    /** {@link #forward}'s framing for a chunked body. */
+    static final long CHUNKED_BODY = -2;
+    /** {@link #forward}'s framing for a request without Content-Length or body. */
+    static final long NO_LENGTH = -1;
 
     private ForwardHeaders() {
     }
@@ -138,10 +147,11 @@ final class ForwardHeaders {
      *
      * @see #forward
      */
-    static HttpHeaders request(HttpHeaders in, ClientForwarding client, String version, boolean websocket) {
+    static HttpHeaders request(HttpHeaders in, ClientForwarding client, String version, boolean websocket,
+                               long framing) {
         // No validation: every name and value came through the request decoder's checks.
         HttpHeaders out = UNCHECKED.newHeaders();
-        forward(in, client, version, websocket, out::add);
+        forward(in, client, version, websocket, framing, out::add);
         return out;
     }
 
@@ -150,9 +160,9 @@ final class ForwardHeaders {
      * {@link #forward}, and the empty line.
      */
     static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders in, ClientForwarding client,
-                             String version, boolean websocket) {
+                             String version, boolean websocket, long framing) {
         writeRequestLine(out, method, uri);
-        forward(in, client, version, websocket, (name, value) -> writeField(out, name, value));
+        forward(in, client, version, websocket, framing, (name, value) -> writeField(out, name, value));
         out.writeShort(CRLF);
     }
 
@@ -187,27 +197,41 @@ final class ForwardHeaders {
     }
 
     /**
-     * The fields sent to the backend: the client's, without hop-by-hop ones and Expect (the
-     * client's 100-continue was answered by the proxy when it asked for the body), then framing
-     * and upgrade fields, then X-Forwarded-For, X-Forwarded-Proto, Forwarded and Via, each
-     * appended to the client's own.
+     * The fields sent to the backend: Host first, then the client's, without hop-by-hop ones and
+     * Expect (the client's 100-continue was answered by the proxy when it asked for the body),
+     * then the framing of the body the proxy sends and upgrade fields, then X-Forwarded-For,
+     * X-Forwarded-Proto, Forwarded and Via, each appended to the client's own.
      *
-     * @param in        the client's request headers
+     * <p>Host, Content-Length, Transfer-Encoding and the forwarding fields are always written by
+     * this method, whatever the client's Connection field names: a Connection field that could
+     * remove the framing would let the body reach the backend as a request of its own.
+     *
+     * @param in        the client's request headers (Host already normalised)
      * @param client    the client's forwarding values (its address as seen by the proxy)
      * @param version   the client's protocol, "HTTP/1.1" or "HTTP/1.0"
      * @param websocket keep Upgrade: websocket and Connection: Upgrade
+     * @param framing   the body the proxy sends: its length, {@link #CHUNKED_BODY} or {@link #NO_LENGTH}
      */
-    static void forward(HttpHeaders in, ClientForwarding client, String version, boolean websocket, FieldSink sink) {
+    static void forward(HttpHeaders in, ClientForwarding client, String version, boolean websocket, long framing,
+                        FieldSink sink) {
+        String host = in.get(HOST);
+        if (host != null) {
+            sink.field(HOST, host);
+        }
         Set<String> named = in.contains(CONNECTION) ? listedInConnection(in) : Set.of();
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
             CharSequence name = e.getKey();
-            if (!isHopByHop(name) && !isRewrittenInRequest(name) && (named.isEmpty() || !named(named, name.toString()))) {
+            if (!isHopByHop(name) && !isWrittenInRequest(name) && (named.isEmpty() || !named(named, name.toString()))) {
                 sink.field(name, e.getValue());
             }
         }
-        if (in.containsValue(TRANSFER_ENCODING, CHUNKED, true)) {
+        if (framing == CHUNKED_BODY) {
             sink.field(TRANSFER_ENCODING, CHUNKED);
+        } else if (framing == 0) {
+            sink.field(CONTENT_LENGTH, ZERO);
+        } else if (framing > 0) {
+            sink.field(CONTENT_LENGTH, Long.toString(framing));
         }
         if (websocket) {
             sink.field(CONNECTION, UPGRADE);
@@ -217,7 +241,7 @@ final class ForwardHeaders {
         String xff = in.get(X_FORWARDED_FOR);
         sink.field(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
         sink.field(X_FORWARDED_PROTO, HTTP);
-        String fwd = client.element(in.get(HOST));
+        String fwd = client.element(host);
         String prior = in.get(FORWARDED);
         sink.field(FORWARDED, prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
         String via = version.equals("HTTP/1.0") ? "1.0 " + VIA : "1.1 " + VIA;
@@ -225,10 +249,50 @@ final class ForwardHeaders {
         sink.field(VIA_HEADER, priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
     }
 
-    /** Request fields dropped on the way: Expect, and those this proxy writes itself (appended to). */
-    private static boolean isRewrittenInRequest(CharSequence name) {
+    /**
+     * The framing of the body a request forwards: {@link #CHUNKED_BODY}, the Content-Length, or
+     * {@link #NO_LENGTH}. A request sent without a body keeps a Content-Length of 0 when it had one.
+     */
+    static long framing(HttpRequest request, boolean sendsBody) {
+        long length = HttpUtil.getContentLength(request, NO_LENGTH);
+        if (!sendsBody) {
+            return length >= 0 ? 0 : NO_LENGTH;
+        }
+        return HttpUtil.isTransferEncodingChunked(request) ? CHUNKED_BODY : length;
+    }
+
+    /**
+     * True when the request's Connection field names a field that {@code varyValues} (the
+     * response's Vary values) lists: the backend did not see that field, so a response stored
+     * under the client's value of it would be filed under a value it was not made for.
+     */
+    static boolean hidesVariedField(HttpHeaders request, List<String> varyValues) {
+        if (varyValues.isEmpty() || !request.contains(CONNECTION)) {
+            return false;
+        }
+        Set<String> named = listedInConnection(request);
+        if (named.isEmpty()) {
+            return false;
+        }
+        for (String v : varyValues) {
+            for (String field : v.split(",")) {
+                if (named.contains(field.strip().toLowerCase(Locale.ROOT))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Request fields not copied from the client: Expect, and those this proxy writes itself (Host,
+     * the framing, the forwarding fields, which are appended to).
+     */
+    private static boolean isWrittenInRequest(CharSequence name) {
         return switch (name.length()) {
             case 3 -> is(name, "via");
+            case 4 -> is(name, "host");
+            case 14 -> is(name, "content-length");
             case 6 -> is(name, "expect");
             case 9 -> is(name, "forwarded");
             case 15 -> is(name, "x-forwarded-for");

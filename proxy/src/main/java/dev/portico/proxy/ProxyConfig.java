@@ -17,7 +17,7 @@ import java.util.Objects;
  *
  * @param listen            addresses to listen on
  * @param pools             pools by lower-case Host; {@code *} is the default
- * @param trustedProxies    peers whose first X-Forwarded-For address is taken as the client (iphash)
+ * @param trustedProxies    peers whose X-Forwarded-For is believed: its rightmost untrusted address is the client (iphash)
  * @param connectTimeout    time to connect to a backend (504 after it)
  * @param firstByteTimeout  time from the request sent to the first response byte (504 after it)
  * @param idleTimeout       time without traffic on an upstream exchange or a client connection

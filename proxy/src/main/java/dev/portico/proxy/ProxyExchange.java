@@ -51,6 +51,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private final boolean hasBody;
     private final boolean websocket;
     private final boolean requestChunked;
+    /** The framing of the request body sent upstream (see {@link ForwardHeaders#framing}). */
+    private final long framing;
     /** Backends that failed this exchange, or null while none has. */
     private Set<Backend> failed;
     /** Request body pieces received before an upstream connection was ready, or null. */
@@ -93,6 +95,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         this.loop = client.eventLoop();
         this.hasBody = ex.hasBody() && !detached;
         this.requestChunked = hasBody && HttpUtil.isTransferEncodingChunked(ex.request());
+        this.framing = ForwardHeaders.framing(ex.request(), hasBody);
         this.websocket = ForwardHeaders.isWebSocket(ex.headers()) && !detached;
         this.hooks = hooks;
         this.detached = detached;
@@ -209,9 +212,10 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         ByteBuf head = ch.alloc().directBuffer(512);
         ClientForwarding client = ClientForwarding.of(ex.context().channel(), ex.remoteAddress().getAddress());
         if (hooks == null) {
-            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), client, ex.version(), websocket);
+            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), client, ex.version(), websocket,
+                    framing);
         } else {
-            HttpHeaders headers = ForwardHeaders.request(ex.headers(), client, ex.version(), websocket);
+            HttpHeaders headers = ForwardHeaders.request(ex.headers(), client, ex.version(), websocket, framing);
             hooks.request(headers);
             ForwardHeaders.writeRequest(head, method, ex.request().uri(), headers);
         }

@@ -153,6 +153,13 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     }
 
     private static boolean handle(ProxyShared shared, Exchange ex) {
+        String refused = RequestTarget.normalise(ex.request());
+        if (refused != null) {
+            log.debug("{}: {} from {}: {}", shared.name(), ex.method(), ex.remoteAddress(), refused);
+            ex.closeAfterResponse();
+            ex.respond(400, "text/plain; charset=utf-8", "400 Bad Request: " + refused + "\n");
+            return true;
+        }
         if (shared.cache() != null) {
             CachedExchange.handle(ex, shared);
         } else {
@@ -203,7 +210,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
                         channels.add(ch);
                         HttpConnection conn = new HttpConnection(() -> state.http());
                         HttpOptions o = state.http().options();
-                        ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
+                        ch.pipeline().addLast("writability", new ClientWritability())
+                                .addLast("first-byte", conn.firstByteWatcher())
                                 .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
                                 .addLast("http", conn);
                     }

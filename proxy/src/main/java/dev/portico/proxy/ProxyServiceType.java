@@ -28,7 +28,7 @@ import java.util.Optional;
  *   api.example.com: {backends: [10.0.1.1:9001], scheduler: urlhash}
  * backends: [10.0.0.1:9001]          # shorthand for the "*" pool
  * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
- * trusted_proxies: [10.0.0.0/8]      # iphash takes the first X-Forwarded-For address from these peers
+ * trusted_proxies: [10.0.0.0/8]      # iphash takes the rightmost untrusted X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
  * limits: {request_headers: 16384, response_headers: 16384, body: 100m}
  * keepalive: {max_idle: 1024, idle: 30s} # idle upstream connections per backend per event loop

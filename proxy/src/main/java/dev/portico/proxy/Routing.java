@@ -21,7 +21,7 @@ import java.util.Set;
 
 /**
  * The pools of a proxy by Host, their schedulers and health checks, and the choice of a backend
- * for a request. {@code iphash} hashes the client's /24 (or /64), taking the first
+ * for a request. {@code iphash} hashes the client's /24 (or /64), taking the rightmost untrusted
  * X-Forwarded-For address when the peer is a trusted proxy; {@code urlhash} hashes the URL path.
  */
 final class Routing implements AutoCloseable {
@@ -127,28 +127,57 @@ final class Routing implements AutoCloseable {
     private SelectionContext context(String mode, Exchange ex) {
         return switch (mode) {
             case "iphash" -> SelectionContext.ofKey(network(clientAddress(ex)));
-            case "urlhash" -> SelectionContext.ofKey(ex.rawPath());
+            case "urlhash" -> SelectionContext.ofKey(RequestTarget.path(ex));
             default -> SelectionContext.ofClient(ex.remoteAddress());
         };
     }
 
-    /** The client: the peer, or the first X-Forwarded-For address when the peer is trusted. */
+    /**
+     * The client: the peer, or, when the peer is a trusted proxy, the rightmost X-Forwarded-For
+     * address that is not one (the addresses left of it were written by whoever sent them). When
+     * every address is trusted the leftmost is taken; an address that does not parse stops the
+     * walk and the last trusted hop before it counts as the client.
+     */
     InetAddress clientAddress(Exchange ex) {
         InetAddress peer = ex.remoteAddress().getAddress();
-        if (!trusted.isEmpty() && Cidr.anyContains(trusted, peer)) {
-            String xff = ex.headers().get("X-Forwarded-For");
-            if (xff != null) {
-                String first = xff.split(",", 2)[0].strip();
-                try {
-                    if (!first.isEmpty() && (first.indexOf(':') >= 0 || Character.isDigit(first.charAt(0)))) {
-                        return InetAddress.ofLiteral(first);
-                    }
-                } catch (IllegalArgumentException e) {
-                    return peer;
+        if (trusted.isEmpty() || !Cidr.anyContains(trusted, peer)) {
+            return peer;
+        }
+        List<String> fields = ex.headers().getAll("X-Forwarded-For");
+        InetAddress client = peer;
+        for (int f = fields.size() - 1; f >= 0; f--) {
+            String field = fields.get(f);
+            int end = field.length();
+            while (end > 0) {
+                int comma = field.lastIndexOf(',', end - 1);
+                String entry = field.substring(comma + 1, end).strip();
+                end = comma;
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                InetAddress a = literal(entry);
+                if (a == null) {
+                    return client;
+                }
+                client = a;
+                if (!Cidr.anyContains(trusted, a)) {
+                    return a;
                 }
             }
         }
-        return peer;
+        return client;
+    }
+
+    /** An IP address literal, or null when {@code s} is not one (no name is ever resolved). */
+    private static InetAddress literal(String s) {
+        if (s.indexOf(':') < 0 && !Character.isDigit(s.charAt(0))) {
+            return null;
+        }
+        try {
+            return InetAddress.ofLiteral(s);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** The /24 of an IPv4 address or the /64 of an IPv6 one, as a string key. */
