@@ -160,11 +160,10 @@ final class Beneath {
                 if (dir != root) {
                     LinuxFs.close(s, dir);
                 }
-                dir = root;
+                dir = next < 0 ? root : next;
                 if (next < 0) {
                     return null;
                 }
-                dir = next;
             }
             return null;
         } finally {
