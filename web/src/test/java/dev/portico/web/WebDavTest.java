@@ -130,6 +130,75 @@ class WebDavTest {
     }
 
     @Test
+    void linksAnywhereOnTheWayAreRefusedEvenInsideTheRoot(@TempDir Path outside) throws Exception {
+        Files.createDirectories(outside.resolve("sub"));
+        Files.createDirectories(root.resolve("dav/real"));
+        Files.createSymbolicLink(root.resolve("dav/out"), outside);
+        Files.createSymbolicLink(root.resolve("dav/alias"), root.resolve("dav/real"));
+        Files.createSymbolicLink(root.resolve("dav/dangling"), outside.resolve("nothing"));
+        try {
+            startOpen();
+            assertThat(web.send("PUT", "/dav/out/sub/new.txt", "pwned").statusCode()).isEqualTo(403);
+            assertThat(web.send("MKCOL", "/dav/out/sub/col", null).statusCode()).isEqualTo(403);
+            assertThat(web.send("DELETE", "/dav/out/sub", null).statusCode()).isEqualTo(403);
+            assertThat(web.send("PUT", "/dav/alias/new.txt", "x").statusCode()).isEqualTo(403);
+            assertThat(web.send("MKCOL", "/dav/alias/col", null).statusCode()).isEqualTo(403);
+            // the last segment is acted on as a link: never written through, never made into a collection
+            assertThat(web.send("PUT", "/dav/dangling", "pwned").statusCode()).isEqualTo(403);
+            assertThat(web.send("MKCOL", "/dav/dangling", null).statusCode()).isEqualTo(405);
+            assertThat(web.send("MKCOL", "/dav/out", null).statusCode()).isEqualTo(405);
+            assertThat(outside.resolve("nothing")).doesNotExist();
+            assertThat(outside.resolve("sub/new.txt")).doesNotExist();
+            assertThat(outside.resolve("sub/col")).doesNotExist();
+            assertThat(outside.resolve("sub")).isDirectory();
+            assertThat(root.resolve("dav/real")).isEmptyDirectory();
+            assertThat(tempFiles()).isEmpty();
+        } finally {
+            for (String link : List.of("out", "alias", "dangling")) {
+                Files.deleteIfExists(root.resolve("dav").resolve(link));
+            }
+        }
+    }
+
+    @Test
+    void deletingACollectionRemovesTheLinksInItButNotWhatTheyPointAt(@TempDir Path outside) throws Exception {
+        Files.createDirectories(outside.resolve("keep/deeper"));
+        Files.writeString(outside.resolve("keep/a.txt"), "outside a");
+        Files.writeString(outside.resolve("keep/deeper/b.txt"), "outside b");
+        Files.createDirectories(root.resolve("dav/tree/sub"));
+        Files.writeString(root.resolve("dav/tree/sub/own.txt"), "own");
+        Files.createSymbolicLink(root.resolve("dav/tree/sub/dir-link"), outside.resolve("keep"));
+        Files.createSymbolicLink(root.resolve("dav/tree/file-link"), outside.resolve("keep/a.txt"));
+        startOpen();
+        assertThat(web.send("DELETE", "/dav/tree", null).statusCode()).isEqualTo(204);
+        assertThat(Files.exists(root.resolve("dav/tree"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(Files.readString(outside.resolve("keep/a.txt"))).isEqualTo("outside a");
+        assertThat(Files.readString(outside.resolve("keep/deeper/b.txt"))).isEqualTo("outside b");
+    }
+
+    @Test
+    void aReplaceInProgressNeverShowsUnderTheFinalName() throws Exception {
+        startOpen();
+        byte[] half = "n".repeat(50_000).getBytes(StandardCharsets.US_ASCII);
+        try (Socket s = web.socket()) {
+            OutputStream out = s.getOutputStream();
+            out.write(("PUT /dav/existing.txt HTTP/1.1\r\nHost: h\r\nContent-Length: " + 2 * half.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(half);
+            out.flush();
+            await().atMost(Duration.ofSeconds(5)).until(() -> !tempFiles().isEmpty()
+                    && Files.size(tempFiles().getFirst()) == half.length);
+            assertThat(Files.readString(root.resolve("dav/existing.txt"))).isEqualTo("old content");
+            assertThat(web.get("/dav/existing.txt").body()).isEqualTo("old content");
+            out.write(half);
+            out.flush();
+            assertThat(WebHarness.readUntil(s, "\r\n\r\n")).startsWith("HTTP/1.1 204");
+        }
+        assertThat(Files.size(root.resolve("dav/existing.txt"))).isEqualTo(2L * half.length);
+        assertThat(tempFiles()).isEmpty();
+    }
+
+    @Test
     void deleteFilesAndTreesAnd404() throws Exception {
         Files.createDirectories(root.resolve("dav/tree/a/b"));
         Files.writeString(root.resolve("dav/tree/a/b/f.txt"), "f");

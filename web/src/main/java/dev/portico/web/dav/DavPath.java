@@ -2,31 +2,27 @@ package dev.portico.web.dav;
 
 import dev.portico.web.files.PathResolver;
 
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Where a WebDAV request points: the decoded segments under the root and the real path of the
- * parent directory, which must lie inside the root (links out of the root are refused for
- * writes whatever the serving policy). The last segment is not resolved, so that a link there is
- * acted on as a link and never written through. Names of in-progress uploads are refused.
+ * Where a WebDAV request points: the decoded segments under the root. Nothing is looked up here:
+ * writes open the parent collection through {@link Beneath}, which never follows a link, and act
+ * on the last segment by name relative to it, so a link there is acted on as a link and never
+ * written through. Names of in-progress uploads are refused.
  *
  * @param realRoot the root's real path
  * @param segments decoded segments below the root; empty for the root itself
- * @param parent   the real path of the parent directory, or null when it does not exist
  */
-record DavPath(Path realRoot, List<String> segments, Path parent) {
+record DavPath(Path realRoot, List<String> segments) {
 
     /** Prefix of the hidden temporary files that uploads are written to. */
     static final String TEMP_PREFIX = ".portico-upload-";
 
     /**
-     * Resolves a raw request path.
+     * Parses a raw request path.
      *
-     * @throws PathResolver.Refused 400 for a malformed path, 403 for a temporary file's name or a
-     *                              parent that leads out of the root
+     * @throws PathResolver.Refused 400 for a malformed path, 403 for a temporary file's name
      */
     static DavPath of(Path realRoot, String rawPath) throws PathResolver.Refused {
         List<String> segments = PathResolver.segments(rawPath);
@@ -35,23 +31,12 @@ record DavPath(Path realRoot, List<String> segments, Path parent) {
                 throw new PathResolver.Refused(403, "upload temporary names are reserved");
             }
         }
-        if (segments.isEmpty()) {
-            return new DavPath(realRoot, segments, null);
-        }
-        Path parent = PathResolver.resolve(realRoot, segments.subList(0, segments.size() - 1), false);
-        if (parent != null && !Files.isDirectory(parent)) {
-            parent = null;
-        }
-        return new DavPath(realRoot, segments, parent);
+        PathResolver.join(realRoot, segments);
+        return new DavPath(realRoot, segments);
     }
 
     boolean isRoot() {
         return segments.isEmpty();
-    }
-
-    /** True when the parent collection is missing (or is not a directory). */
-    boolean parentMissing() {
-        return !isRoot() && parent == null;
     }
 
     /** The last segment. */
@@ -59,20 +44,13 @@ record DavPath(Path realRoot, List<String> segments, Path parent) {
         return segments.getLast();
     }
 
-    /** The entry itself, links not followed; only valid when the parent exists. */
+    /** The segments of the parent collection. */
+    List<String> parent() {
+        return segments.subList(0, segments.size() - 1);
+    }
+
+    /** The entry's path as written under the real root: for cache invalidation and logs only, never opened. */
     Path file() {
-        return isRoot() ? realRoot : parent.resolve(name());
-    }
-
-    boolean exists() {
-        return !parentMissing() && Files.exists(file(), LinkOption.NOFOLLOW_LINKS);
-    }
-
-    boolean isDirectory() {
-        return !parentMissing() && Files.isDirectory(file(), LinkOption.NOFOLLOW_LINKS);
-    }
-
-    boolean isLink() {
-        return !parentMissing() && Files.isSymbolicLink(file());
+        return realRoot.resolve(String.join("/", segments));
     }
 }

@@ -1,5 +1,7 @@
 package dev.portico.web.dav;
 
+import dev.portico.core.fs.LinuxFs;
+import dev.portico.web.files.PathResolver;
 import dev.portico.web.http.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +34,11 @@ final class Offload {
     }
 
     static void run(Exchange ex, Executor blocking, Work work) {
+        run(ex, blocking, work, () -> { });
+    }
+
+    /** As {@link #run(Exchange, Executor, Work)}, with {@code rejected} run when the work cannot be queued. */
+    static void run(Exchange ex, Executor blocking, Work work, Runnable rejected) {
         try {
             blocking.execute(() -> {
                 Consumer<Exchange> reply;
@@ -44,12 +51,15 @@ final class Offload {
                 ex.context().executor().execute(() -> answer.accept(ex));
             });
         } catch (RejectedExecutionException e) {
+            rejected.run();
             ex.error(503);
         }
     }
 
     static Consumer<Exchange> failure(Exchange ex, Exception e) {
         int status = switch (e) {
+            case PathResolver.Refused r -> r.status();
+            case LinuxFs.Failure f -> status(f.errno());
             case NoSuchFileException n -> 404;
             case NotDirectoryException n -> 409;
             case AccessDeniedException a -> 403;
@@ -59,9 +69,28 @@ final class Offload {
         };
         if (status == 500) {
             log.error("WebDAV {} {} failed", ex.method(), ex.rawPath(), e);
+        } else if (status == 507) {
+            log.warn("WebDAV {} {}: out of space: {}", ex.method(), ex.rawPath(), e.getMessage());
         } else {
             log.debug("WebDAV {} {}: {}", ex.method(), ex.rawPath(), e.toString());
         }
         return x -> x.error(status);
+    }
+
+    /**
+     * The answer to a failed file call on the way to or at a write's target (RFC 4918): a missing
+     * or non-collection parent is a conflict (409), as is a collection that will not empty; a
+     * link on the way or a name the server may not touch is forbidden (403); an existing entry
+     * where MKCOL would create one is 405; a full disk or quota is 507.
+     */
+    static int status(int errno) {
+        return switch (errno) {
+            case LinuxFs.ENOENT, LinuxFs.ENOTDIR, LinuxFs.ENOTEMPTY -> 409;
+            case LinuxFs.ELOOP, LinuxFs.EXDEV, LinuxFs.EACCES, LinuxFs.EPERM, LinuxFs.EROFS -> 403;
+            case LinuxFs.EEXIST, LinuxFs.EISDIR -> 405;
+            case LinuxFs.ENOSPC, LinuxFs.EDQUOT -> 507;
+            case LinuxFs.ENAMETOOLONG -> 414;
+            default -> 500;
+        };
     }
 }

@@ -1,5 +1,6 @@
 package dev.portico.web.dav;
 
+import dev.portico.core.fs.LinuxFs;
 import dev.portico.web.WebConfig;
 import dev.portico.web.files.MimeTypes;
 import dev.portico.web.files.PathResolver;
@@ -10,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -20,10 +21,15 @@ import java.util.function.Consumer;
 /**
  * WebDAV class 1 writes over the document root (RFC 4918): PUT, DELETE, MKCOL, PROPFIND and
  * OPTIONS, for clients in the writer ranges and, when users are configured, with Basic auth.
- * GET and HEAD pass on to static serving. Every path goes through {@link PathResolver}: nothing
- * outside the root is reached, links are never written through, and the names of upload
- * temporaries are reserved. File system work runs on the blocking executor; PUT bodies are
- * written as they arrive and committed by an atomic rename (see {@link PutUpload}).
+ * GET and HEAD pass on to static serving. Request paths are decoded by {@link PathResolver};
+ * writes then open the target's collection with {@link Beneath}, from a descriptor of the root
+ * and never through a link, and create, rename and delete relative to that descriptor, so
+ * nothing outside the root is reached even while someone swaps directories for links. The names
+ * of upload temporaries are reserved. File system work runs on the blocking executor; PUT bodies
+ * are written as they arrive and committed by an atomic rename (see {@link PutUpload}).
+ *
+ * <p>Linux only: without the *at() calls ({@link LinuxFs#available()}) the handler refuses to
+ * start with a message saying so.
  */
 public final class WebDavHandler implements RequestHandler {
 
@@ -31,6 +37,8 @@ public final class WebDavHandler implements RequestHandler {
     public static final String ALLOW = "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, PROPFIND";
 
     private static final Logger log = LoggerFactory.getLogger(WebDavHandler.class);
+    /** New collections: everything the umask allows, as mkdir(1). */
+    private static final int DIRECTORY_MODE = 0777;
     private static final Set<String> METHODS = Set.of("OPTIONS", "PUT", "DELETE", "MKCOL", "PROPFIND");
 
     private final WriteAccess access;
@@ -39,6 +47,7 @@ public final class WebDavHandler implements RequestHandler {
     private final Executor blocking;
     private final Consumer<Path> changed;
     private final Propfind propfind;
+    private final Beneath beneath;
 
     /**
      * @param config      who may write
@@ -56,6 +65,7 @@ public final class WebDavHandler implements RequestHandler {
         this.blocking = blocking;
         this.changed = changed;
         this.propfind = new Propfind(blocking, mime);
+        this.beneath = Beneath.forThisSystem();
     }
 
     @Override
@@ -103,20 +113,58 @@ public final class WebDavHandler implements RequestHandler {
         return true;
     }
 
-    private void put(Exchange ex, DavPath target) throws IOException {
-        int refusal = target.isRoot() || target.isDirectory() ? 405
-                : target.parentMissing() ? 409
-                : target.isLink() ? 403
-                : ex.headers().contains("Content-Range") ? 400
-                : 0;
-        if (refusal != 0) {
+    private void put(Exchange ex, DavPath target) {
+        if (target.isRoot()) {
+            refuse(ex, 405);
+            return;
+        }
+        if (ex.headers().contains("Content-Range")) {
+            refuse(ex, 400);
+            return;
+        }
+        // opened here on the event loop, as the body starts arriving; the upload takes them over
+        Arena arena = Arena.ofShared();
+        LinuxFs.Scratch s = new LinuxFs.Scratch(arena);
+        int dir = -1;
+        try {
+            dir = beneath.open(s, target.realRoot(), target.parent());
+            int refusal = 0;
+            if (LinuxFs.statx(s, dir, LinuxFs.bytes(target.name()), LinuxFs.AT_SYMLINK_NOFOLLOW) == 0) {
+                refusal = s.type() == LinuxFs.S_IFDIR ? 405 : s.type() == LinuxFs.S_IFLNK ? 403 : 0;
+            } else if (s.errno() != LinuxFs.ENOENT) {
+                throw LinuxFs.error(s, "look at " + target.name());
+            }
+            if (refusal == 403) {
+                log.info("WebDAV PUT {} refused: the target is a symbolic link; writes never go through links", ex.rawPath());
+            }
+            if (refusal == 0) {
+                PutUpload upload = PutUpload.open(ex, target, arena, s, dir, blocking, changed);
+                dir = -1;
+                arena = null;
+                ex.receiveBody(upload);
+                return;
+            }
+            refuse(ex, refusal);
+        } catch (PathResolver.Refused | LinuxFs.Failure e) {
             if (ex.hasBody()) {
                 ex.closeAfterResponse();
             }
-            ex.error(refusal);
-            return;
+            Offload.failure(ex, e).accept(ex);
+        } finally {
+            if (dir >= 0) {
+                LinuxFs.close(s, dir);
+            }
+            if (arena != null) {
+                arena.close();
+            }
         }
-        ex.receiveBody(PutUpload.open(ex, target.file(), blocking, changed));
+    }
+
+    private static void refuse(Exchange ex, int status) {
+        if (ex.hasBody()) {
+            ex.closeAfterResponse();
+        }
+        ex.error(status);
     }
 
     private void delete(Exchange ex, DavPath target) {
@@ -125,14 +173,29 @@ public final class WebDavHandler implements RequestHandler {
             return;
         }
         String depth = ex.headers().get("Depth");
+        boolean infinite = depth == null || depth.trim().equalsIgnoreCase("infinity");
         Offload.run(ex, blocking, () -> {
-            if (!target.exists()) {
-                return x -> x.error(404);
+            try (Arena arena = Arena.ofConfined()) {
+                LinuxFs.Scratch s = new LinuxFs.Scratch(arena);
+                int dir = beneath.open(s, target.realRoot(), target.parent());
+                try {
+                    byte[] name = LinuxFs.bytes(target.name());
+                    if (LinuxFs.statx(s, dir, name, LinuxFs.AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (s.errno() == LinuxFs.ENOENT) {
+                            return x -> x.error(404);
+                        }
+                        throw LinuxFs.error(s, "look at " + target.name());
+                    }
+                    if (s.type() == LinuxFs.S_IFDIR && !infinite) {
+                        return x -> x.error(400);
+                    }
+                    if (!TreeDeleter.delete(s, dir, name)) {
+                        return x -> x.error(404);
+                    }
+                } finally {
+                    LinuxFs.close(s, dir);
+                }
             }
-            if (target.isDirectory() && depth != null && !depth.trim().equalsIgnoreCase("infinity")) {
-                return x -> x.error(400);
-            }
-            TreeDeleter.delete(target.file());
             changed.accept(target.file());
             return DavReplies::noContent;
         });
@@ -144,16 +207,22 @@ public final class WebDavHandler implements RequestHandler {
             ex.error(415);
             return;
         }
-        if (target.isRoot() || target.exists()) {
+        if (target.isRoot()) {
             ex.error(405);
             return;
         }
-        if (target.parentMissing()) {
-            ex.error(409);
-            return;
-        }
         Offload.run(ex, blocking, () -> {
-            Files.createDirectory(target.file());
+            try (Arena arena = Arena.ofConfined()) {
+                LinuxFs.Scratch s = new LinuxFs.Scratch(arena);
+                int dir = beneath.open(s, target.realRoot(), target.parent());
+                try {
+                    if (LinuxFs.mkdirat(s, dir, LinuxFs.bytes(target.name()), DIRECTORY_MODE) < 0) {
+                        throw LinuxFs.error(s, "create collection " + target.name());
+                    }
+                } finally {
+                    LinuxFs.close(s, dir);
+                }
+            }
             changed.accept(target.file());
             return DavReplies::created;
         });

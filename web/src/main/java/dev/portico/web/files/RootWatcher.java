@@ -90,6 +90,9 @@ public final class RootWatcher implements AutoCloseable {
                 if (event.kind() == StandardWatchEventKinds.ENTRY_CREATE && Files.isDirectory(changed)) {
                     try {
                         registerTree(changed);
+                    } catch (java.nio.file.NoSuchFileException e) {
+                        // renamed or removed right after it was made: its own events say so
+                        log.debug("new directory {} went away before it was watched", changed);
                     } catch (IOException e) {
                         log.warn("cannot watch new directory {}: {}", changed, e.toString());
                     }
