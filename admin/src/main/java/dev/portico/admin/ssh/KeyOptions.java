@@ -64,28 +64,35 @@ record KeyOptions(FromPatterns from, String command, boolean pty, Instant expiry
             i = nameEnd;
             if (i < n && text.charAt(i) == '=') {
                 i++;
-                if (i >= n || text.charAt(i) != '"') {
+                if (i < n && text.charAt(i) == '"') {
+                    StringBuilder v = new StringBuilder();
+                    i++;
+                    boolean closed = false;
+                    while (i < n) {
+                        char c = text.charAt(i++);
+                        if (c == '\\' && i < n && text.charAt(i) == '"') {
+                            v.append('"');
+                            i++;
+                        } else if (c == '"') {
+                            closed = true;
+                            break;
+                        } else {
+                            v.append(c);
+                        }
+                    }
+                    if (!closed) {
+                        throw new IllegalArgumentException("option " + name + "= has no closing quote");
+                    }
+                    value = v.toString();
+                } else if (name.equals("portico-role")) {
+                    // Portico's own option also takes a bare word: portico-role=read
+                    int comma = text.indexOf(',', i);
+                    int stop = comma < 0 ? n : comma;
+                    value = text.substring(i, stop);
+                    i = stop;
+                } else {
                     throw new IllegalArgumentException("option " + name + "= needs a value in double quotes");
                 }
-                StringBuilder v = new StringBuilder();
-                i++;
-                boolean closed = false;
-                while (i < n) {
-                    char c = text.charAt(i++);
-                    if (c == '\\' && i < n && text.charAt(i) == '"') {
-                        v.append('"');
-                        i++;
-                    } else if (c == '"') {
-                        closed = true;
-                        break;
-                    } else {
-                        v.append(c);
-                    }
-                }
-                if (!closed) {
-                    throw new IllegalArgumentException("option " + name + "= has no closing quote");
-                }
-                value = v.toString();
             }
             if (i < n) {
                 if (text.charAt(i) != ',') {
