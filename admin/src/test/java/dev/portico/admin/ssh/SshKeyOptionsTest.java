@@ -290,19 +290,24 @@ class SshKeyOptionsTest {
                 "restrict " + Files.readString(restricted.resolveSibling("restricted.pub")).strip(),
                 "restrict,pty " + Files.readString(restrictedPty.resolveSibling("restrictpty.pub")).strip());
 
-        for (int k = 0; k < 15; k++) {
-            Ran x = ssh(plain, k % 2 == 0 ? "-tt" : "-T", "show services");
-            assertThat(x.out()).as(k + " " + x.err()).contains("shop (lb)");
-        }
+        Ran noTerminal = ssh(plain, "-T", "show services");
+        assertThat(noTerminal.out()).as(noTerminal.err()).contains("shop (lb)");
         Ran ok = ssh(plain, "-tt", "show services");
         assertThat(ok.status()).as(ok.err()).isZero();
         assertThat(ok.out()).as(ok.err()).contains("shop (lb)");
         assertThat(ok.err()).doesNotContain("PTY allocation request failed");
 
         for (Path key : List.of(noPty, restricted)) {
-            Ran refused = ssh(key, "-tt", "show services");
+            // ssh -tt gives up when the terminal it insists on is refused; without one the key works.
+            Ran refused;
+            try (LogCapture hangUp = new LogCapture("org.apache.sshd.server.session.ServerSessionImpl")) {
+                refused = ssh(key, "-tt", "show services"); // MINA warns of the broken pipe when ssh hangs up
+            }
             assertThat(refused.err()).as(key.toString()).contains("PTY allocation request failed");
-            assertThat(refused.out()).contains("shop (lb)");
+            assertThat(refused.out()).doesNotContain("shop (lb)");
+            Ran lines = ssh(key, "-T", "show services");
+            assertThat(lines.status()).as(lines.err()).isZero();
+            assertThat(lines.out()).contains("shop (lb)");
         }
 
         Ran again = ssh(restrictedPty, "-tt", "show services");
