@@ -1,6 +1,7 @@
 package dev.portico.admin.ssh;
 
 import org.apache.sshd.common.AttributeRepository;
+import org.apache.sshd.common.SshException;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.util.buffer.Buffer;
 import org.apache.sshd.common.util.buffer.ByteArrayBuffer;
@@ -142,7 +143,7 @@ final class AuthorizedKeys implements PublickeyAuthenticator {
             if (buffer.available() != 0) {
                 throw new IllegalArgumentException("trailing bytes");
             }
-        } catch (RuntimeException | org.apache.sshd.common.SshException e) {
+        } catch (RuntimeException | SshException e) {
             throw new IllegalArgumentException("the " + type + " key cannot be read (" + e.getMessage() + ")");
         }
         String actual = KeyUtils.getKeyType(key);

@@ -3,9 +3,11 @@ package dev.portico.admin.ssh;
 import dev.portico.admin.api.ControlPlane;
 import dev.portico.core.net.HostPort;
 import org.apache.sshd.common.NamedFactory;
+import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.channel.ChannelSessionFactory;
 import org.apache.sshd.server.forward.RejectAllForwardingFilter;
@@ -14,8 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
@@ -72,7 +77,7 @@ public final class SshConsole implements AutoCloseable {
         sshd.setHost(listen.host());
         sshd.setPort(listen.port());
         SimpleGeneratorHostKeyProvider keys = new SimpleGeneratorHostKeyProvider(hostKey);
-        keys.setAlgorithm("EC");
+        keys.setAlgorithm(hostKeyAlgorithm(hostKey));
         sshd.setKeyPairProvider(keys);
         AuthorizedKeys keyFile = new AuthorizedKeys(authorizedKeys, keyTypes(sshd), clock);
         int usable = keyFile.load().size();
@@ -109,6 +114,26 @@ public final class SshConsole implements AutoCloseable {
         }
         log.info("ssh console on {}:{} (keys from {})", listen.host(), sshd.getPort(), authorizedKeys);
         return new SshConsole(sshd);
+    }
+
+    /**
+     * The algorithm of the host key: a new one is ed25519; an existing file keeps the type it holds,
+     * so clients that already know the host do not see it change.
+     */
+    private static String hostKeyAlgorithm(Path hostKey) throws IOException {
+        if (!Files.exists(hostKey)) {
+            return SecurityUtils.EDDSA;
+        }
+        try (InputStream in = Files.newInputStream(hostKey)) {
+            for (KeyPair pair : SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(hostKey.toString()), in, null)) {
+                return pair.getPublic().getAlgorithm();
+            }
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            throw new IOException("ssh console: cannot read the host key " + hostKey + ": " + e.getMessage()
+                    + " (move it away to have a new one generated)", e);
+        }
+        throw new IOException("ssh console: the host key file " + hostKey + " holds no key"
+                + " (move it away to have a new one generated)");
     }
 
     /** The key types the server verifies signatures of, as authorized_keys names them. */

@@ -11,6 +11,7 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
+import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -215,6 +217,25 @@ class SshKeyOptionsTest {
         start(line(ed));
         try (ClientSession s = login(ed)) {
             assertThat(s.executeRemoteCommand("show services")).contains("shop (lb)");
+        }
+    }
+
+    @Test
+    void newHostKeysAreEd25519AndExistingOnesAreKept() throws Exception {
+        KeyPair key = ec();
+        start(line(key));
+        try (ClientSession s = login(key)) {
+            assertThat(KeyUtils.getKeyType(s.getServerKey())).isEqualTo(KeyPairProvider.SSH_ED25519);
+        }
+        console.close();
+
+        Path old = dir.resolve("old-host.key");
+        SimpleGeneratorHostKeyProvider earlier = new SimpleGeneratorHostKeyProvider(old);
+        earlier.setAlgorithm("EC");
+        PublicKey before = earlier.loadKeys(null).get(0).getPublic();
+        console = SshConsole.start(new HostPort("127.0.0.1", 0), keys, old, plane);
+        try (ClientSession s = login(key)) {
+            assertThat(KeyUtils.compareKeys(s.getServerKey(), before)).isTrue();
         }
     }
 
