@@ -240,6 +240,17 @@ class SshKeyOptionsTest {
     }
 
     @Test
+    void theFileIsReadAgainWhenItChanges() throws Exception {
+        KeyPair first = ec();
+        KeyPair second = ec();
+        start(line(first));
+        assertThat(canLogIn(second)).isFalse();
+        Files.writeString(keys, "portico-role=read " + line(second) + "\n");
+        assertThat(canLogIn(second)).isTrue();
+        assertThat(canLogIn(first)).isFalse();
+    }
+
+    @Test
     void noForwardingOfAnyKind() throws Exception {
         KeyPair key = ec();
         start(line(key));
