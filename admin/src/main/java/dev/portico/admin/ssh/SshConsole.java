@@ -6,6 +6,7 @@ import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.channel.Channel;
 import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.keyprovider.KeyPairProvider;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.server.SshServer;
@@ -79,6 +80,9 @@ public final class SshConsole implements AutoCloseable {
         SimpleGeneratorHostKeyProvider keys = new SimpleGeneratorHostKeyProvider(hostKey);
         keys.setAlgorithm(hostKeyAlgorithm(hostKey));
         sshd.setKeyPairProvider(keys);
+        // RSA keys sign with SHA-2 (rsa-sha2-256/512); SHA-1 "ssh-rsa" signatures are refused, as by sshd.
+        sshd.setSignatureFactories(sshd.getSignatureFactories().stream()
+                .filter(f -> !f.getName().equals(KeyPairProvider.SSH_RSA)).toList());
         AuthorizedKeys keyFile = new AuthorizedKeys(authorizedKeys, keyTypes(sshd), clock);
         int usable = keyFile.load().size();
         if (usable == 0) {

@@ -10,6 +10,7 @@ import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.signature.BuiltinSignatures;
 import org.apache.sshd.common.util.net.SshdSocketAddress;
 import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.junit.jupiter.api.AfterEach;
@@ -221,6 +222,19 @@ class SshKeyOptionsTest {
     }
 
     @Test
+    void rsaKeysSignWithSha2Only() throws Exception {
+        KeyPairGenerator gen = KeyPairGenerator.getInstance("RSA");
+        gen.initialize(2048);
+        KeyPair rsa = gen.generateKeyPair();
+        start(line(rsa));
+        assertThat(canLogIn(rsa)).isTrue();
+        client.setSignatureFactories(List.of(BuiltinSignatures.ed25519, BuiltinSignatures.rsa));
+        try (LogCapture refused = new LogCapture("org.apache.sshd.server.session.ServerUserAuthService")) {
+            assertThat(canLogIn(rsa)).isFalse();
+        }
+    }
+
+    @Test
     void newHostKeysAreEd25519AndExistingOnesAreKept() throws Exception {
         KeyPair key = ec();
         start(line(key));
@@ -332,8 +346,10 @@ class SshKeyOptionsTest {
         for (Path key : List.of(noPty, restricted)) {
             // ssh -tt gives up when the terminal it insists on is refused; without one the key works.
             Ran refused;
-            try (LogCapture hangUp = new LogCapture("org.apache.sshd.server.session.ServerSessionImpl")) {
-                refused = ssh(key, "-tt", "show services"); // MINA warns of the broken pipe when ssh hangs up
+            // MINA warns of the broken pipe, or of the command ending on a closed channel, when ssh hangs up
+            try (LogCapture session = new LogCapture("org.apache.sshd.server.session.ServerSessionImpl");
+                 LogCapture channel = new LogCapture(ConsoleChannel.class.getName())) {
+                refused = ssh(key, "-tt", "show services");
             }
             assertThat(refused.err()).as(key.toString()).contains("PTY allocation request failed");
             assertThat(refused.out()).doesNotContain("shop (lb)");
