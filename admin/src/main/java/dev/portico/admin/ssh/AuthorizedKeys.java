@@ -71,7 +71,8 @@ final class AuthorizedKeys implements PublickeyAuthenticator {
     synchronized List<Entry> load() throws IOException {
         FileTime time = Files.getLastModifiedTime(file);
         long size = Files.size(file);
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        // Bytes that are not UTF-8 become U+FFFD, so they spoil their own line, not the whole file.
+        List<String> lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
         List<Entry> usable = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             try {

@@ -31,7 +31,10 @@ import java.util.TreeSet;
 /**
  * The SSH console: public-key login from an {@code authorized_keys} file (passwords are never
  * accepted), then a shell over the admin actions with help and TAB completion, or one command per
- * {@code ssh … 'COMMAND'}. Off unless configured; binds loopback by default.
+ * {@code ssh … 'COMMAND'}. The options of the key's line ({@code from=}, {@code command=},
+ * {@code no-pty}, {@code restrict}, {@code expiry-time=}, {@code portico-role=read}) are enforced
+ * (see {@link AuthorizedKeys}); nothing is ever forwarded. Off unless configured; binds loopback by
+ * default.
  */
 public final class SshConsole implements AutoCloseable {
 
@@ -84,7 +87,12 @@ public final class SshConsole implements AutoCloseable {
         sshd.setSignatureFactories(sshd.getSignatureFactories().stream()
                 .filter(f -> !f.getName().equals(KeyPairProvider.SSH_RSA)).toList());
         AuthorizedKeys keyFile = new AuthorizedKeys(authorizedKeys, keyTypes(sshd), clock);
-        int usable = keyFile.load().size();
+        int usable;
+        try {
+            usable = keyFile.load().size();
+        } catch (IOException e) {
+            throw new IOException("ssh console: cannot read the authorized_keys file " + authorizedKeys + ": " + e, e);
+        }
         if (usable == 0) {
             log.warn("ssh console: {} has no usable key; nobody can log in", authorizedKeys);
         }

@@ -201,6 +201,18 @@ class SshKeyOptionsTest {
     }
 
     @Test
+    void aLineThatIsNotUtf8SpoilsOnlyItself() throws Exception {
+        KeyPair good = ec();
+        Files.write(keys, ("command=\"show \u00e9\" ssh-ed25519 AAAA\n" + line(good) + "\n")
+                .getBytes(StandardCharsets.ISO_8859_1));
+        try (LogCapture log = new LogCapture(KEYS_LOG)) {
+            console = SshConsole.start(new HostPort("127.0.0.1", 0), keys, dir.resolve("host.key"), plane);
+            assertThat(log.messages(Level.WARN)).singleElement().asString().contains(keys + ":1");
+        }
+        assertThat(canLogIn(good)).isTrue();
+    }
+
+    @Test
     void unsupportedKeyTypesAreWarnedAboutAtStart() throws Exception {
         KeyPairGenerator dsa = KeyPairGenerator.getInstance("DSA");
         dsa.initialize(1024);
