@@ -176,6 +176,7 @@ final class AuthorizedKeys implements PublickeyAuthenticator {
     @Override
     public boolean authenticate(String username, PublicKey key, ServerSession session) {
         Instant now = clock.instant();
+        String user = printable(username, 64);
         InetAddress client = address(session.getClientAddress());
         for (Entry e : current()) {
             if (!KeyUtils.compareKeys(e.key(), key)) {
@@ -183,11 +184,11 @@ final class AuthorizedKeys implements PublickeyAuthenticator {
             }
             KeyOptions o = e.options();
             if (o.expired(now)) {
-                log.info("ssh console: {} refused: the key at {}:{} expired at {}", username, file, e.line(), o.expiry());
+                log.info("ssh console: {} refused: the key at {}:{} expired at {}", user, file, e.line(), o.expiry());
                 continue;
             }
             if (o.from() != null && (client == null || !o.from().allows(client))) {
-                log.info("ssh console: {} refused: {} does not match from=\"{}\" of the key at {}:{}", username,
+                log.info("ssh console: {} refused: {} does not match from=\"{}\" of the key at {}:{}", user,
                         client == null ? "?" : FromPatterns.text(client), o.from(), file, e.line());
                 continue;
             }
@@ -196,6 +197,23 @@ final class AuthorizedKeys implements PublickeyAuthenticator {
         }
         session.removeAttribute(OPTIONS);
         return false;
+    }
+
+    /**
+     * Client-sent text (a user name, a command line) for the log: control characters escaped so it
+     * cannot forge log lines, and cut at {@code max} characters.
+     */
+    static String printable(String name, int max) {
+        StringBuilder sb = new StringBuilder(Math.min(name.length(), max));
+        for (int i = 0; i < name.length() && i < max; i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\x%02x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return name.length() > max ? sb.append('…').toString() : sb.toString();
     }
 
     private static InetAddress address(SocketAddress a) {

@@ -38,12 +38,13 @@ final class ConsoleExec extends StreamsCommand {
 
     @Override
     public void start(ChannelSession channel, Environment env) {
-        String user = env.getEnv().getOrDefault(Environment.ENV_USER, "?");
+        String user = AuthorizedKeys.printable(env.getEnv().getOrDefault(Environment.ENV_USER, "?"), 64);
         Thread.ofVirtual().name("portico-ssh-exec").start(() -> {
             if (asked == null) {
-                log.info("ssh console {} (exec, {}): {}", user, role, line);
+                log.info("ssh console {} (exec, {}): {}", user, role, AuthorizedKeys.printable(line, 1000));
             } else {
-                log.info("ssh console {} (command forced by the key, {}): {} (asked for {})", user, role, line, asked);
+                log.info("ssh console {} (command forced by the key, {}): {} (asked for {})", user, role, line,
+                        AuthorizedKeys.printable(asked, 1000));
             }
             ConsoleCommands.Result r = commands.run(line, role);
             int status = r.output().startsWith("error:") || r.output().startsWith("usage:")

@@ -31,7 +31,7 @@ final class ConsoleShell extends StreamsCommand {
 
     @Override
     public void start(ChannelSession channel, Environment env) {
-        String user = env.getEnv().getOrDefault(Environment.ENV_USER, "?");
+        String user = AuthorizedKeys.printable(env.getEnv().getOrDefault(Environment.ENV_USER, "?"), 64);
         thread = Thread.ofVirtual().name("portico-ssh-" + user).start(() -> run(user));
     }
 
@@ -50,7 +50,7 @@ final class ConsoleShell extends StreamsCommand {
                 }
                 if (e == LineEditor.Event.LINE) {
                     String line = editor.take();
-                    log.info("ssh console {} ({}): {}", user, role, line);
+                    log.info("ssh console {} ({}): {}", user, role, AuthorizedKeys.printable(line, 1000));
                     ConsoleCommands.Result r = commands.run(line, role);
                     out.write(r.output().replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8));
                     if (r.exit()) {

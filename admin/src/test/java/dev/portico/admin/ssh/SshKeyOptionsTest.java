@@ -144,6 +144,21 @@ class SshKeyOptionsTest {
     }
 
     @Test
+    void userNamesCannotForgeLogLines() throws Exception {
+        KeyPair old = ec();
+        start("expiry-time=\"20200101\" " + line(old));
+        try (LogCapture log = new LogCapture(KEYS_LOG)) {
+            ClientSession s = client.connect("eve\n12:00:00 WARN forged", "127.0.0.1", console.port())
+                    .verify(Duration.ofSeconds(10)).getSession();
+            s.addPublicKeyIdentity(old);
+            assertThatThrownBy(() -> s.auth().verify(Duration.ofSeconds(10))).isInstanceOf(IOException.class);
+            s.close();
+            assertThat(log.messages(Level.INFO)).isNotEmpty()
+                    .allSatisfy(m -> assertThat(m).doesNotContain("\n").contains("eve\\x0a12:00:00 WARN forged refused"));
+        }
+    }
+
+    @Test
     void commandOptionForcesTheCommand() throws Exception {
         KeyPair key = ec();
         start("command=\"show service shop\",no-pty " + line(key));
