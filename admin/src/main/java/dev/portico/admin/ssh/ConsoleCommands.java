@@ -1,5 +1,6 @@
 package dev.portico.admin.ssh;
 
+import dev.portico.admin.AdminRole;
 import dev.portico.admin.api.ControlException;
 import dev.portico.admin.api.ControlPlane;
 import dev.portico.admin.api.Views;
@@ -23,16 +24,24 @@ public final class ConsoleCommands {
     public record Result(String output, boolean exit) {
     }
 
-    private record Command(String usage, String help, BiFunction<ConsoleCommands, List<String>, String> run) {
+    /**
+     * @param changes whether it changes the running services (or the config file), so a read-only
+     *                key may not run it; the same split as the HTTP API's GET versus the other methods
+     */
+    private record Command(String usage, String help, boolean changes,
+                           BiFunction<ConsoleCommands, List<String>, String> run) {
     }
+
+    /** How a read-only key's attempt to change something is answered. */
+    public static final String DENIED = "permission denied: read-only key; ";
 
     private final ControlPlane plane;
     private final Map<String, Command> commands = new TreeMap<>();
 
     public ConsoleCommands(ControlPlane plane) {
         this.plane = plane;
-        add("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
-        add("show", "show services | show service NAME | show records SERVICE | show cache SERVICE",
+        look("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
+        look("show", "show services | show service NAME | show records SERVICE | show cache SERVICE",
                 "services, listeners, groups and hosts with their state; a dns service's dynamic records; "
                         + "a caching proxy's tiers, counters and bans",
                 ConsoleCommands::show);
@@ -64,12 +73,18 @@ public final class ConsoleCommands {
         add("ban", "ban SERVICE PREFIX", "make URLs starting with PREFIX stored until now misses (lazily)",
                 ConsoleCommands::ban);
         add("save", "save", "write the running config back to its file if it differs", (c, a) -> c.save());
-        add("quit", "quit", "end the session", (c, a) -> "");
-        add("exit", "exit", "end the session", (c, a) -> "");
+        look("quit", "quit", "end the session", (c, a) -> "");
+        look("exit", "exit", "end the session", (c, a) -> "");
     }
 
+    /** A command that changes something: not for read-only keys. */
     private void add(String name, String usage, String help, BiFunction<ConsoleCommands, List<String>, String> run) {
-        commands.put(name, new Command(usage, help, run));
+        commands.put(name, new Command(usage, help, true, run));
+    }
+
+    /** A command that only looks: any key may run it. */
+    private void look(String name, String usage, String help, BiFunction<ConsoleCommands, List<String>, String> run) {
+        commands.put(name, new Command(usage, help, false, run));
     }
 
     /** The command names, sorted. */
@@ -77,8 +92,17 @@ public final class ConsoleCommands {
         return List.copyOf(commands.keySet());
     }
 
-    /** Runs one line. Errors become output, never exceptions. */
+    /** Runs one line with every permission. Errors become output, never exceptions. */
     public Result run(String line) {
+        return run(line, AdminRole.WRITE);
+    }
+
+    /**
+     * Runs one line as {@code role} may: a {@link AdminRole#READ read} key gets
+     * {@code permission denied: read-only key} for a command that changes anything. Errors become
+     * output, never exceptions.
+     */
+    public Result run(String line, AdminRole role) {
         List<String> words = words(line);
         if (words.isEmpty()) {
             return new Result("", false);
@@ -90,6 +114,9 @@ public final class ConsoleCommands {
         }
         if (name.equals("quit") || name.equals("exit")) {
             return new Result("bye\n", true);
+        }
+        if (c.changes() && role != AdminRole.WRITE) {
+            return new Result(DENIED + name + " changes the running services\n", false);
         }
         try {
             String out = c.run().apply(this, words.subList(1, words.size()));

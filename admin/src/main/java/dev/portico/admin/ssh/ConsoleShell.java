@@ -1,5 +1,6 @@
 package dev.portico.admin.ssh;
 
+import dev.portico.admin.AdminRole;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.channel.ChannelSession;
 import org.slf4j.Logger;
@@ -19,23 +20,26 @@ final class ConsoleShell extends StreamsCommand {
 
     private final ConsoleCommands commands;
     private final String banner;
+    private final AdminRole role;
     private Thread thread;
 
-    ConsoleShell(ConsoleCommands commands, String banner) {
+    ConsoleShell(ConsoleCommands commands, String banner, AdminRole role) {
         this.commands = commands;
         this.banner = banner;
+        this.role = role;
     }
 
     @Override
     public void start(ChannelSession channel, Environment env) {
-        String user = env.getEnv().getOrDefault(Environment.ENV_USER, "?");
+        String user = AuthorizedKeys.printable(env.getEnv().getOrDefault(Environment.ENV_USER, "?"), 64);
         thread = Thread.ofVirtual().name("portico-ssh-" + user).start(() -> run(user));
     }
 
     private void run(String user) {
         int status = 0;
         try {
-            out.write((banner + "\r\nType help for the commands; TAB completes.\r\n").getBytes(StandardCharsets.UTF_8));
+            out.write((banner + (role == AdminRole.READ ? " (read-only key: show and help only)" : "")
+                    + "\r\nType help for the commands; TAB completes.\r\n").getBytes(StandardCharsets.UTF_8));
             LineEditor editor = new LineEditor(out, "portico> ", commands::complete);
             editor.prompt();
             int b;
@@ -46,8 +50,8 @@ final class ConsoleShell extends StreamsCommand {
                 }
                 if (e == LineEditor.Event.LINE) {
                     String line = editor.take();
-                    log.info("ssh console {}: {}", user, line);
-                    ConsoleCommands.Result r = commands.run(line);
+                    log.info("ssh console {} ({}): {}", user, role, AuthorizedKeys.printable(line, 1000));
+                    ConsoleCommands.Result r = commands.run(line, role);
                     out.write(r.output().replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8));
                     if (r.exit()) {
                         break;

@@ -1,6 +1,9 @@
 package dev.portico.admin.ssh;
 
+import dev.portico.admin.AdminRole;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +11,23 @@ class ConsoleCommandsTest {
 
     final FakePlane plane = new FakePlane();
     final ConsoleCommands console = new ConsoleCommands(plane);
+
+    @Test
+    void readOnlyRoleRunsOnlyTheCommandsThatLook() {
+        List<String> looking = List.of("help", "show", "quit", "exit");
+        for (String name : console.names()) {
+            String out = console.run(name + " shop main 127.0.0.1:9001 2", AdminRole.READ).output();
+            if (looking.contains(name)) {
+                assertThat(out).as(name).doesNotStartWith("permission denied");
+            } else {
+                assertThat(out).as(name).startsWith("permission denied: read-only key; " + name);
+            }
+        }
+        assertThat(console.run("show services", AdminRole.READ).output()).contains("shop (lb)");
+        assertThat(plane.groups.get("main").get(0)).isEqualTo(new FakePlane.H("127.0.0.1:9001", 1, "enabled"));
+        assertThat(plane.saves).isZero();
+        assertThat(console.run("drain 127.0.0.1:9001", AdminRole.WRITE).output()).contains("draining");
+    }
 
     @Test
     void showsServicesGroupsAndHosts() {
