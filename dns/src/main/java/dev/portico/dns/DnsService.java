@@ -48,10 +48,13 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     private final ServiceContext context;
     private final ProbeTransport probes;
     private final QueryProcessor processor;
+    private final RrlMeters rrlMeters;
     private final Object lifecycle = new Object();
     private final Map<HostPort, DnsListener> listeners = new LinkedHashMap<>();
     private volatile DnsConfig config;
     private volatile DnsData data;
+    /** The rate limit UDP answers pass; null when off. */
+    private volatile Rrl rrl;
     private boolean started;
     private boolean stopped;
 
@@ -69,6 +72,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.processor = new QueryProcessor(() -> data);
+        this.rrlMeters = new RrlMeters(name, context.meters());
     }
 
     @Override
@@ -96,6 +100,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             DynamicRecords dynamic = createDynamic(config);
             loadOverrides(config, dynamic);
             data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
+            rrl = createRrl(config.rrl(), null);
             dynamic.start();
             started = true;
             try {
@@ -174,6 +179,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             }
             config = next;
             data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()), createLrrr(next, old.lrrr()));
+            rrl = createRrl(next.rrl(), rrl);
             if (!sameDynamic) {
                 old.dynamic().close();
             }
@@ -415,7 +421,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     }
 
     private DnsListener bind(HostPort address) throws IOException {
-        return DnsListener.bind(context.transport(), context.workers(), address, processor,
+        return DnsListener.bind(context.transport(), context.workers(), address, processor, () -> rrl,
                 () -> config.tcpIdleTimeout());
     }
 
@@ -435,6 +441,18 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             return null;
         }
         return old != null && old.config().equals(c.lrrr()) ? old : new Lrrr(c.lrrr(), context.clock());
+    }
+
+    /**
+     * The rate limit for {@code c}: the old one (with its buckets) when the settings did not
+     * change, none when rate limiting is off.
+     */
+    private Rrl createRrl(RrlConfig c, Rrl old) {
+        if (!c.enabled()) {
+            return null;
+        }
+        return old != null && old.config().equals(c) ? old
+                : new Rrl(c, context.clock(), rrlMeters, new java.security.SecureRandom().nextLong());
     }
 
     private DnsData requireRunning() {
