@@ -38,7 +38,9 @@ import java.util.Set;
  * generation aside and publishing it in one write. A failed reload leaves the old data serving.
  *
  * <p>UDP and TCP are served on each listen address by every worker event loop of the
- * {@link ServiceContext}; the dynamic records' health checks run on the same loops.
+ * {@link ServiceContext}; the dynamic records' health checks run on the same loops. UDP answers
+ * pass the service's response rate limit ({@link Rrl}, on by default, kept across reloads while
+ * its settings stay the same) before they are sent.
  */
 public final class DnsService implements Service, Reconfigurable<DnsConfig>, Refreshable {
 
