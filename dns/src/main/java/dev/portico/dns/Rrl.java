@@ -133,7 +133,8 @@ final class Rrl {
             return Action.SEND;
         }
         long key = mix(seed ^ (v6 ? hi & v6Mask : hi & v4Mask));
-        key = mix(key ^ (v6 ? 1L << 32 : 0) ^ token);
+        // Whitelisted and other clients of one prefix count apart: their limits differ.
+        key = mix(key ^ (v6 ? 1L << 32 : 0) ^ (white ? 1L << 33 : 0) ^ token);
         Action a = take(key, limit);
         switch (a) {
             case SEND -> {

@@ -172,6 +172,12 @@ class RrlTest {
         assertThat(burst(rrl, "192.0.2.1", negative("nx.example.test.", Rcode.NXDOMAIN), 40)).containsExactly(25, 15, 0);
         assertThat(meters.whitelistedCount()).isEqualTo(50);
 
+        // A whitelisted address inside a limited prefix: each counts against its own limit.
+        Rrl narrow = rrl(b -> b.slip(0).whitelist(Cidr.parse("198.51.100.5/32")).whitelistRatelimit(25));
+        assertThat(burst(narrow, "198.51.100.5", www, 40)).containsExactly(25, 15, 0);
+        assertThat(burst(narrow, "198.51.100.6", www, 40)).containsExactly(LIMIT, 30, 0);
+        assertThat(burst(narrow, "198.51.100.5", www, 1)).containsExactly(0, 1, 0);
+
         Rrl unlimited = rrl(b -> b.whitelist(Cidr.parse("192.0.2.0/24")).whitelistRatelimit(0));
         assertThat(burst(unlimited, "192.0.2.1", www, 300)).containsExactly(300, 0, 0);
     }
