@@ -94,8 +94,10 @@ final class BatchedUdpLoop implements Runnable {
                 }
                 return;
             }
+            Rrl limit = n > 0 ? rrl.get() : null;
+            long second = limit != null ? limit.second() : 0;
             for (int i = 0; i < n; i++) {
-                answer(i);
+                answer(i, limit, second);
             }
             if (n > 0) {
                 try {
@@ -110,13 +112,13 @@ final class BatchedUdpLoop implements Runnable {
         }
     }
 
-    private void answer(int i) {
+    /** Answers slot {@code i}; the answer passes {@code limit} (null when off) at {@code second}. */
+    private void answer(int i, Rrl limit, long second) {
         ByteBuf query = queries[i].setIndex(0, batch.length(i));
         Slot slot = slots[i];
         ByteBuf reply = processor.process(query, true, slot, slot);
         if (reply == slot.out && reply.readableBytes() > 0) {
-            Rrl limit = rrl.get();
-            if (limit != null && limit.check(source, batch.senderAddress(i, source), reply) == Rrl.Action.DROP) {
+            if (limit != null && limit.check(source, batch.senderAddress(i, source), reply, second) == Rrl.Action.DROP) {
                 return;
             }
             batch.reply(i, reply.writerIndex());

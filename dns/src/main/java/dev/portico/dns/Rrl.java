@@ -89,14 +89,33 @@ final class Rrl {
     }
 
     /**
-     * Counts an answer against its bucket; a slipped answer is cut in place.
+     * The clock's second now, for {@link #check(byte[], int, ByteBuf, long)}: a loop answering a
+     * batch of queries reads the clock once for all of them.
+     */
+    long second() {
+        return clock.millis() / 1000;
+    }
+
+    /**
+     * Counts an answer against its bucket at the clock's current second; a slipped answer is cut
+     * in place.
      *
-     * @param address  the client's address bytes (IPv4-mapped IPv6 already turned to IPv4)
-     * @param length   4 or 16; anything else is never limited
-     * @param response the answer, from its reader index to its writer index
-     * @return what to do with the answer
+     * @see #check(byte[], int, ByteBuf, long)
      */
     Action check(byte[] address, int length, ByteBuf response) {
+        return check(address, length, response, second());
+    }
+
+    /**
+     * Counts an answer against its bucket; a slipped answer is cut in place.
+     *
+     * @param address  the client's address bytes (IPv4-mapped IPv6 is taken as IPv4)
+     * @param length   4 or 16; anything else is never limited
+     * @param response the answer, from its reader index to its writer index
+     * @param second   the clock's second, from {@link #second()}
+     * @return what to do with the answer
+     */
+    Action check(byte[] address, int length, ByteBuf response, long second) {
         boolean v6;
         long hi;
         long lo;
@@ -135,7 +154,7 @@ final class Rrl {
         long key = mix(seed ^ (v6 ? hi & v6Mask : hi & v4Mask));
         // Whitelisted and other clients of one prefix count apart: their limits differ.
         key = mix(key ^ (v6 ? 1L << 32 : 0) ^ (white ? 1L << 33 : 0) ^ token);
-        Action a = take(key, limit);
+        Action a = take(key, limit, second);
         switch (a) {
             case SEND -> {
                 if (white) {
@@ -157,10 +176,10 @@ final class Rrl {
      * <p>A bucket's long: tag (16 bits) | second (24 bits) | credit left (20 bits) | limited
      * answers modulo slip (4 bits).
      */
-    private Action take(long key, int limit) {
+    private Action take(long key, int limit, long second) {
         int index = (int) (((key >>> 32) * buckets.length) >>> 32);
         long tag = key & 0xFFFF;
-        long now = clock.millis() / 1000 & 0xFF_FFFF;
+        long now = second & 0xFF_FFFF;
         int slip = config.slip();
         while (true) {
             long old = (long) BUCKETS.getVolatile(buckets, index);
