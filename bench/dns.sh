@@ -13,12 +13,18 @@
 # Environment (defaults in brackets): DURATION [10] seconds of dnsperf per server,
 # CLIENTS [8] dnsperf -c, OUTSTANDING [500] dnsperf -q, NAMES [1000], SERVER_CPU [0],
 # CLIENT_CPU [1], BASE_PORT [15353], TARGETS [nsd,gdnsd,portico], PORTICO_TRANSPORT [auto; or
-# io_uring, epoll, nio], WARMUP [15] seconds of dnsperf before measuring (the JIT compiler is still busy for the first 6-9 s), NO_INSTALL=1 to never call
+# io_uring, epoll, nio], RRL_RATELIMIT [0] response rate limit of NSD and Portico alike (0: off;
+# 1000000 puts every answer through their rate limit buckets without limiting any), WARMUP [15] seconds of dnsperf before measuring (the JIT compiler is still busy for the first 6-9 s), NO_INSTALL=1 to never call
 # apt-get, KEEP=1 to keep the work directory, JAVA_HOME [temurin 25].
 #
 # It reports queries per second, the share answered, the average latency, and the server's CPU
 # seconds (user+sys, from /proc/PID/stat of the server and its child processes) per million
 # answered queries. On two cores dnsperf itself saturates first, so compare on CPU per query too.
+#
+# Response rate limiting is off in both NSD (rrl-ratelimit: 0) and Portico (rrl: {ratelimit: 0}),
+# though both have it on by default at 200 answers a second: dnsperf sends every query from
+# 127.0.0.1 and asks the same names over and over, which is exactly what rate limiting stops.
+# gdnsd has no rate limiting.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +38,7 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BASE_PORT=${BASE_PORT:-15353}
 TARGETS=${TARGETS:-nsd,gdnsd,portico}
+RRL_RATELIMIT=${RRL_RATELIMIT:-0}
 KEEP=${KEEP:-0}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 
@@ -127,7 +134,7 @@ server:
   zonelistfile: "$d/zone.list"
   xfrdfile: "$d/xfrd.state"
   logfile: "$d/nsd.log"
-  rrl-ratelimit: 0
+  rrl-ratelimit: $RRL_RATELIMIT
   minimal-responses: yes
   hide-version: yes
   verbosity: 0
@@ -172,7 +179,7 @@ build_portico() {
 start_portico() {
   local port=$1
   taskset -c "$SERVER_CPU" "$JAVA_HOME/bin/java" -XX:ActiveProcessorCount=1 -XX:+UseSerialGC -Xms256m -Xmx256m \
-    --enable-native-access=ALL-UNNAMED -cp "$PORTICO_CP" dev.portico.dns.BenchServer "$port" bench.test "$ZONE" 1 "${PORTICO_TRANSPORT:-auto}" \
+    --enable-native-access=ALL-UNNAMED -cp "$PORTICO_CP" dev.portico.dns.BenchServer "$port" bench.test "$ZONE" 1 "${PORTICO_TRANSPORT:-auto}" "$RRL_RATELIMIT" \
     > "$WORK/portico.log" 2>&1 &
   echo $!
 }

@@ -15,8 +15,8 @@ import java.util.function.Supplier;
 /**
  * One thread serving one {@link BatchedUdpSocket}: it takes up to a batch of queries in one
  * {@code recvmmsg}, answers each straight into the batch's send buffer for its slot, and sends
- * the answers in one {@code sendmmsg}. No object is made per query on a cache hit beyond the
- * parsed query itself.
+ * the answers in one {@code sendmmsg}. Each answer passes the service's response rate limit
+ * ({@link Rrl}) first. No object is made per query on a cache hit beyond the parsed query itself.
  */
 final class BatchedUdpLoop implements Runnable {
 
@@ -30,15 +30,18 @@ final class BatchedUdpLoop implements Runnable {
 
     private final BatchedUdpSocket socket;
     private final QueryProcessor processor;
+    private final Supplier<Rrl> rrl;
+    private final byte[] source = new byte[16];
     private final BatchedUdpSocket.Batch batch;
     private final ByteBuf[] queries;
     private final Slot[] slots;
     private final Thread thread;
     private volatile boolean closed;
 
-    private BatchedUdpLoop(BatchedUdpSocket socket, QueryProcessor processor, String name) {
+    private BatchedUdpLoop(BatchedUdpSocket socket, QueryProcessor processor, Supplier<Rrl> rrl, String name) {
         this.socket = socket;
         this.processor = processor;
+        this.rrl = rrl;
         this.batch = socket.newBatch(BATCH, DnsListener.MAX_UDP_QUERY, QueryProcessor.TCP_LIMIT);
         this.queries = new ByteBuf[BATCH];
         this.slots = new Slot[BATCH];
@@ -55,15 +58,16 @@ final class BatchedUdpLoop implements Runnable {
      * @param address   where to bind
      * @param reusePort whether other sockets share the port
      * @param processor what answers the queries
+     * @param rrl       the rate limit answers pass before they are sent (read per answer; null when off)
      * @return the running loop
      * @throws IOException when the socket cannot be bound
      */
-    static BatchedUdpLoop start(InetSocketAddress address, boolean reusePort, QueryProcessor processor, int index)
-            throws IOException {
+    static BatchedUdpLoop start(InetSocketAddress address, boolean reusePort, QueryProcessor processor,
+                                Supplier<Rrl> rrl, int index) throws IOException {
         BatchedUdpSocket socket = BatchedUdpSocket.bind(address, reusePort, SOCKET_BUFFER, RECEIVE_TIMEOUT_MS);
         BatchedUdpLoop loop;
         try {
-            loop = new BatchedUdpLoop(socket, processor,
+            loop = new BatchedUdpLoop(socket, processor, rrl,
                     "portico-dns-udp-" + socket.localAddress().getPort() + "-" + index);
         } catch (RuntimeException e) {
             socket.release();
@@ -90,8 +94,10 @@ final class BatchedUdpLoop implements Runnable {
                 }
                 return;
             }
+            Rrl limit = n > 0 ? rrl.get() : null;
+            long second = limit != null ? limit.second() : 0;
             for (int i = 0; i < n; i++) {
-                answer(i);
+                answer(i, limit, second);
             }
             if (n > 0) {
                 try {
@@ -106,11 +112,15 @@ final class BatchedUdpLoop implements Runnable {
         }
     }
 
-    private void answer(int i) {
+    /** Answers slot {@code i}; the answer passes {@code limit} (null when off) at {@code second}. */
+    private void answer(int i, Rrl limit, long second) {
         ByteBuf query = queries[i].setIndex(0, batch.length(i));
         Slot slot = slots[i];
         ByteBuf reply = processor.process(query, true, slot, slot);
         if (reply == slot.out && reply.readableBytes() > 0) {
+            if (limit != null && limit.check(source, batch.senderAddress(i, source), reply, second) == Rrl.Action.DROP) {
+                return;
+            }
             batch.reply(i, reply.writerIndex());
         }
     }

@@ -27,10 +27,12 @@ import java.util.Objects;
  *                       {@code prod_www}, as for dynamic records)
  * @param adminStateFile where operators' overrides of dynamic addresses are kept across restarts
  *                       ({@link AdminStateFile}); null to keep them in memory only
+ * @param rrl            response rate limiting of UDP answers ({@link RrlConfig#DEFAULTS}: on, with
+ *                       NSD's defaults; {@link RrlConfig#OFF} to answer every query)
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
                         int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, Path geoipDb, LrrrConfig lrrr,
-                        List<DynamicRecordSpec> resources, Path adminStateFile) {
+                        List<DynamicRecordSpec> resources, Path adminStateFile, RrlConfig rrl) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -46,6 +48,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         dynamic = List.copyOf(dynamic);
         resources = List.copyOf(resources);
         Objects.requireNonNull(tcpIdleTimeout, "tcpIdleTimeout");
+        Objects.requireNonNull(rrl, "rrl");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("a DNS service needs at least one listen address");
         }
@@ -132,7 +135,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      */
     public DnsConfig withListen(List<HostPort> addresses) {
         return new DnsConfig(addresses, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
-                resources, adminStateFile);
+                resources, adminStateFile, rrl);
     }
 
     /**
@@ -142,7 +145,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      */
     public Builder toBuilder() {
         Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
-                .geoipDb(geoipDb).lrrr(lrrr).adminStateFile(adminStateFile);
+                .geoipDb(geoipDb).lrrr(lrrr).adminStateFile(adminStateFile).rrl(rrl);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
         dynamic.forEach(b::dynamic);
@@ -162,6 +165,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private LrrrConfig lrrr;
         private final List<DynamicRecordSpec> resources = new ArrayList<>();
         private Path adminStateFile;
+        private RrlConfig rrl = RrlConfig.DEFAULTS;
 
         private Builder() {
         }
@@ -288,6 +292,17 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Sets response rate limiting of UDP answers.
+         *
+         * @param value the settings ({@link RrlConfig#OFF} to answer every query)
+         * @return this builder
+         */
+        public Builder rrl(RrlConfig value) {
+            rrl = Objects.requireNonNull(value, "value");
+            return this;
+        }
+
+        /**
          * Builds and validates the config.
          *
          * @return the config
@@ -295,7 +310,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
          */
         public DnsConfig build() {
             return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
-                    resources, adminStateFile);
+                    resources, adminStateFile, rrl);
         }
     }
 }

@@ -54,6 +54,9 @@ final class DnsConfigYaml {
         if (c.lrrr() != null) {
             m.put("lrrr", LrrrSection.write(c.lrrr()));
         }
+        if (!c.rrl().equals(RrlConfig.DEFAULTS)) {
+            m.put("rrl", RrlSection.write(c.rrl()));
+        }
         return m;
     }
 

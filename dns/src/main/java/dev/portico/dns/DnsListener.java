@@ -66,13 +66,14 @@ final class DnsListener implements AutoCloseable {
     }
 
     /**
-     * Binds UDP and TCP. With port 0 a few free ports are tried until one is free for both.
+     * Binds UDP and TCP. With port 0 a few free ports are tried until one is free for both. UDP
+     * answers pass {@code rrl} (read per answer, null when off); TCP answers are never limited.
      *
      * @throws IOException naming the address when binding fails
      */
     static DnsListener bind(Transport transport, EventLoopGroup group, HostPort address, QueryProcessor processor,
-                            Supplier<Duration> tcpIdle) throws IOException {
-        UdpQueryHandler udpHandler = new UdpQueryHandler(processor);
+                            Supplier<Rrl> rrl, Supplier<Duration> tcpIdle) throws IOException {
+        UdpQueryHandler udpHandler = new UdpQueryHandler(processor, rrl);
         TcpQueryHandler tcpHandler = new TcpQueryHandler(processor);
         ChannelInitializer<SocketChannel> tcpInit = new ChannelInitializer<>() {
             @Override
@@ -97,7 +98,7 @@ final class DnsListener implements AutoCloseable {
                 InetSocketAddress target = new InetSocketAddress(address.toAddress().getAddress(),
                         tcp.localAddress().getPort());
                 if (batchedUdp(transport)) {
-                    bindBatched(group, target, processor, batched);
+                    bindBatched(group, target, processor, rrl, batched);
                 } else {
                     bindUdp(transport, group, target, udpHandler, udp);
                 }
@@ -146,14 +147,14 @@ final class DnsListener implements AutoCloseable {
 
     /** One socket and thread per event loop, all on one port with SO_REUSEPORT. */
     private static void bindBatched(EventLoopGroup group, InetSocketAddress target, QueryProcessor processor,
-                                    List<BatchedUdpLoop> out) throws IOException {
+                                    Supplier<Rrl> rrl, List<BatchedUdpLoop> out) throws IOException {
         int count = 0;
         for (EventExecutor ignored : group) {
             count++;
         }
         InetSocketAddress at = target;
         for (int i = 0; i < count; i++) {
-            BatchedUdpLoop loop = BatchedUdpLoop.start(at, true, processor, i);
+            BatchedUdpLoop loop = BatchedUdpLoop.start(at, true, processor, rrl, i);
             out.add(loop);
             at = loop.localAddress();
         }

@@ -38,7 +38,9 @@ import java.util.Set;
  * generation aside and publishing it in one write. A failed reload leaves the old data serving.
  *
  * <p>UDP and TCP are served on each listen address by every worker event loop of the
- * {@link ServiceContext}; the dynamic records' health checks run on the same loops.
+ * {@link ServiceContext}; the dynamic records' health checks run on the same loops. UDP answers
+ * pass the service's response rate limit ({@link Rrl}, on by default, kept across reloads while
+ * its settings stay the same) before they are sent.
  */
 public final class DnsService implements Service, Reconfigurable<DnsConfig>, Refreshable {
 
@@ -48,10 +50,13 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     private final ServiceContext context;
     private final ProbeTransport probes;
     private final QueryProcessor processor;
+    private final RrlMeters rrlMeters;
     private final Object lifecycle = new Object();
     private final Map<HostPort, DnsListener> listeners = new LinkedHashMap<>();
     private volatile DnsConfig config;
     private volatile DnsData data;
+    /** The rate limit UDP answers pass; null when off. */
+    private volatile Rrl rrl;
     private boolean started;
     private boolean stopped;
 
@@ -69,6 +74,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.processor = new QueryProcessor(() -> data);
+        this.rrlMeters = new RrlMeters(name, context.meters());
     }
 
     @Override
@@ -96,6 +102,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             DynamicRecords dynamic = createDynamic(config);
             loadOverrides(config, dynamic);
             data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
+            rrl = createRrl(config.rrl(), null);
             dynamic.start();
             started = true;
             try {
@@ -174,6 +181,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             }
             config = next;
             data = new DnsData(next, zones, dynamic, new AnswerCache(next.cacheEntries()), createLrrr(next, old.lrrr()));
+            rrl = createRrl(next.rrl(), rrl);
             if (!sameDynamic) {
                 old.dynamic().close();
             }
@@ -415,7 +423,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     }
 
     private DnsListener bind(HostPort address) throws IOException {
-        return DnsListener.bind(context.transport(), context.workers(), address, processor,
+        return DnsListener.bind(context.transport(), context.workers(), address, processor, () -> rrl,
                 () -> config.tcpIdleTimeout());
     }
 
@@ -435,6 +443,18 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             return null;
         }
         return old != null && old.config().equals(c.lrrr()) ? old : new Lrrr(c.lrrr(), context.clock());
+    }
+
+    /**
+     * The rate limit for {@code c}: the old one (with its buckets) when the settings did not
+     * change, none when rate limiting is off.
+     */
+    private Rrl createRrl(RrlConfig c, Rrl old) {
+        if (!c.enabled()) {
+            return null;
+        }
+        return old != null && old.config().equals(c) ? old
+                : new Rrl(c, context.clock(), rrlMeters, new java.security.SecureRandom().nextLong());
     }
 
     private DnsData requireRunning() {

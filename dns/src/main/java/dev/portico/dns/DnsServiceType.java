@@ -50,6 +50,10 @@ import java.util.Optional;
  *   right: r.example.test
  *   suffix: i.example.test
  *   names: [ga.i.example.test]
+ * rrl:                                       # response rate limiting of UDP answers, see {@link RrlSection}
+ *   ratelimit: 200                           # answers a second per client /24 (/64) and answer; 0 turns it off
+ *   slip: 2
+ *   exempt: [10.0.0.0/8]
  * </pre>
  */
 public final class DnsServiceType implements ServiceType<DnsConfig> {
@@ -120,6 +124,10 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
             }
         }
         b.lrrr(LrrrSection.read(s));
+        RrlConfig rrl = RrlSection.read(s);
+        if (rrl != null) {
+            b.rrl(rrl);
+        }
         s.finish();
         if (s.problems().list().size() > before) {
             return null;

@@ -9,8 +9,10 @@ import java.util.List;
  * The Portico side of {@code bench/dns.sh}: serves one zone with one failover record
  * ({@code fo.ORIGIN}, two always-up addresses) through {@link EmbeddedDns} until killed.
  *
- * <p>Arguments: {@code PORT ORIGIN ZONE_FILE [THREADS [TRANSPORT]]}, TRANSPORT one of auto, io_uring,
- * epoll, nio.
+ * <p>Arguments: {@code PORT ORIGIN ZONE_FILE [THREADS [TRANSPORT [RRL_RATELIMIT]]]}, TRANSPORT one of
+ * auto, io_uring, epoll, nio; RRL_RATELIMIT the response rate limit (default 0: off, since dnsperf
+ * sends everything from one address; 1000000 puts every answer through the buckets without
+ * limiting any, to measure their cost).
  */
 public final class BenchServer {
 
@@ -20,7 +22,8 @@ public final class BenchServer {
     /**
      * Runs the server.
      *
-     * @param args port, zone origin, zone file and optionally the number of worker loops (1)
+     * @param args port, zone origin, zone file and optionally the number of worker loops (1), the
+     *             transport and the rate limit
      * @throws Exception when the server cannot start
      */
     public static void main(String[] args) throws Exception {
@@ -33,6 +36,7 @@ public final class BenchServer {
                 .dynamic(new DynamicRecordSpec("fo." + origin, 300, 10,
                         List.of(AddressSpec.parse("127.0.0.61"), AddressSpec.parse("127.0.0.62")),
                         HealthCheckConfig.parse("none"), 0, List.of()))
+                .rrl(RrlConfig.builder().ratelimit(args.length > 5 ? Integer.parseInt(args[5]) : 0).build())
                 .build();
         EmbeddedDns dns = EmbeddedDns.start(config, threads,
                 args.length > 4 ? dev.portico.core.transport.Transport.Kind.parse(args[4]) : null);

@@ -418,6 +418,37 @@ public final class BatchedUdpSocket implements AutoCloseable {
         }
 
         /**
+         * Copies the address of slot {@code i}'s sender into {@code into} without making an object
+         * (the per-datagram path of a server that only needs the bytes); IPv4-mapped IPv6 senders
+         * come back as IPv4, as in {@link #sender}.
+         *
+         * @param into at least 16 bytes
+         * @return 4 or 16, the address's length, or 0 when the system gave none this code understands
+         */
+        public int senderAddress(int i, byte[] into) {
+            long at = (long) i * SOCKADDR_STRIDE;
+            int fam = Short.toUnsignedInt(names.get(ValueLayout.JAVA_SHORT, at));
+            if (fam == AF_INET) {
+                MemorySegment.copy(names, ValueLayout.JAVA_BYTE, at + 4, into, 0, 4);
+                return 4;
+            }
+            if (fam != AF_INET6) {
+                return 0;
+            }
+            MemorySegment.copy(names, ValueLayout.JAVA_BYTE, at + 8, into, 0, 16);
+            for (int b = 0; b < 10; b++) {
+                if (into[b] != 0) {
+                    return 16;
+                }
+            }
+            if (into[10] != (byte) 0xff || into[11] != (byte) 0xff) {
+                return 16;
+            }
+            System.arraycopy(into, 12, into, 0, 4);
+            return 4;
+        }
+
+        /**
          * Queues slot {@code i}'s reply of {@code length} bytes (already written to its send
          * buffer) for its sender.
          */
