@@ -2,11 +2,13 @@ package dev.portico.web.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.DefaultMessageSizeEstimator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -24,6 +26,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -32,6 +35,11 @@ import java.util.function.Supplier;
  * exchanges one at a time, holds pipelined requests until the one before has answered, streams
  * bodies to their sinks, enforces limits and timeouts, and flushes once per read so that a batch
  * of pipelined responses leaves in one write.
+ *
+ * <p>A client that sends requests without reading the answers meets back-pressure: once the
+ * answers waiting in the channel pass its high-water mark, or {@link HttpOptions#maxPipelined()}
+ * requests wait for their turn, the decoder stops at the next request and the socket is not read
+ * until the answers have gone out. Bytes of a file region count as waiting, as buffers do.
  */
 public final class HttpConnection extends ChannelDuplexHandler {
 
@@ -48,12 +56,19 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
     };
 
+    /** Answers written but not yet taken by the socket: above the high mark reading stops. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
     private enum Phase { IDLE, HEADERS, BODY, RESPONDING }
 
     private final Supplier<HttpContext> contexts;
     private HttpContext context;
     private ChannelHandlerContext ctx;
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    /** Requests among {@link #queued}. */
+    private int queuedRequests;
+    /** The decoder before this handler, which waits for it between requests; null if another. */
+    private StrictRequestDecoder decoder;
     private Exchange current;
     private boolean currentComplete = true;
     private boolean bodyComplete = true;
@@ -72,9 +87,12 @@ public final class HttpConnection extends ChannelDuplexHandler {
         this.context = contexts.get();
     }
 
-    /** A handler to place before the decoder: it sees raw bytes and starts the header timer. */
-    public ChannelInboundHandlerAdapter firstByteWatcher() {
-        return new ChannelInboundHandlerAdapter() {
+    /**
+     * A handler to place before the decoder: it sees raw bytes and starts the header timer, and
+     * holds back reads from the socket while the decoder waits for this connection.
+     */
+    public ChannelDuplexHandler firstByteWatcher() {
+        return new ChannelDuplexHandler() {
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
                 inRead = true;
@@ -85,7 +103,22 @@ public final class HttpConnection extends ChannelDuplexHandler {
                 }
                 c.fireChannelRead(msg);
             }
+
+            @Override
+            public void read(ChannelHandlerContext c) {
+                if (decoder == null || !decoder.held()) {
+                    c.read();
+                }
+            }
         };
+    }
+
+    /**
+     * True when the decoder should not start on another request: the connection closes, enough
+     * requests wait already, or the answers written have not gone out.
+     */
+    boolean holdsInput() {
+        return closing || queuedRequests >= context.options().maxPipelined() || !ctx.channel().isWritable();
     }
 
     // ---- what exchanges ask of their connection ----------------------------------------------
@@ -139,6 +172,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
      * decoder still holds pass on to the next handler, and the connection stops being counted.
      */
     void detach() {
+        decoder = null;
         ChannelPipeline p = ctx.pipeline();
         p.remove(this);
         for (var e : p) {
@@ -158,8 +192,14 @@ public final class HttpConnection extends ChannelDuplexHandler {
             context.connections().decrementAndGet();
             counted = false;
         }
+        decoder = null;
+        releaseQueued();
+    }
+
+    private void releaseQueued() {
         queued.forEach(ReferenceCountUtil::release);
         queued.clear();
+        queuedRequests = 0;
     }
 
     // ---- channel events ------------------------------------------------------------------------
@@ -167,6 +207,20 @@ public final class HttpConnection extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        ChannelConfig config = ctx.channel().config();
+        if (config.getWriteBufferWaterMark() == WriteBufferWaterMark.DEFAULT) {
+            config.setWriteBufferWaterMark(WATER_MARK);
+        }
+        if (config.getMessageSizeEstimator() == DefaultMessageSizeEstimator.DEFAULT) {
+            config.setMessageSizeEstimator(OutboundSizes.INSTANCE);
+        }
+        for (var e : ctx.pipeline()) {
+            if (e.getValue() instanceof StrictRequestDecoder d) {
+                decoder = d;
+                d.waitFor(this);
+                break;
+            }
+        }
     }
 
     @Override
@@ -193,8 +247,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
             timer.cancel(false);
         }
         abortSink();
-        queued.forEach(ReferenceCountUtil::release);
-        queued.clear();
+        releaseQueued();
         ctx.fireChannelInactive();
     }
 
@@ -206,10 +259,21 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
         if (!queued.isEmpty() || (msg instanceof HttpRequest && !currentComplete)) {
             queued.add(msg);
+            if (msg instanceof HttpRequest) {
+                queuedRequests++;
+            }
             ctx.channel().config().setAutoRead(false);
             return;
         }
         process(msg);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            drain();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -243,14 +307,27 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
         draining = true;
         try {
-            while (!queued.isEmpty() && currentComplete && !closing) {
-                process(queued.poll());
+            for (;;) {
+                // Answers wait while the socket has not taken those before them.
+                while (!queued.isEmpty() && currentComplete && !closing && ctx.channel().isWritable()) {
+                    Object next = queued.poll();
+                    if (next instanceof HttpRequest) {
+                        queuedRequests--;
+                    }
+                    process(next);
+                }
+                if (closing) {
+                    releaseQueued();
+                    break;
+                }
+                // The decoder decodes what it held back; that is processed or queued meanwhile.
+                if (decoder == null || !decoder.held() || holdsInput() || !ctx.channel().isActive()
+                        || !decoder.resume()) {
+                    break;
+                }
             }
-            if (closing) {
-                queued.forEach(ReferenceCountUtil::release);
-                queued.clear();
-            }
-            if (queued.isEmpty() && ctx.channel().isActive() && !ctx.channel().config().isAutoRead()) {
+            if (queued.isEmpty() && (decoder == null || !decoder.held()) && ctx.channel().isActive()
+                    && !ctx.channel().config().isAutoRead()) {
                 ctx.channel().config().setAutoRead(true);
                 ctx.read();
             }
@@ -309,7 +386,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
             ex.errorAndClose(431);
             return;
         }
-        if (!request.headers().contains(HttpHeaderNames.HOST) && request.protocolVersion().minorVersion() == 1) {
+        if (!hostAcceptable(request)) {
+            log.debug("bad Host from {}: {}", ctx.channel().remoteAddress(), request.headers().getAll(HttpHeaderNames.HOST));
             bodyComplete = true;
             ex.errorAndClose(400);
             return;
@@ -333,6 +411,16 @@ public final class HttpConnection extends ChannelDuplexHandler {
                 ctx.close();
             }
         }
+    }
+
+    /** One well-formed Host field (RFC 9112 §3.2); HTTP/1.0 may leave it out. */
+    private static boolean hostAcceptable(HttpRequest request) {
+        Iterator<? extends CharSequence> hosts = request.headers().valueCharSequenceIterator(HttpHeaderNames.HOST);
+        if (!hosts.hasNext()) {
+            return request.protocolVersion().minorVersion() == 0;
+        }
+        CharSequence host = hosts.next();
+        return !hosts.hasNext() && HostField.valid(host);
     }
 
     private void onContent(HttpContent content) {
