@@ -1,16 +1,22 @@
 package dev.portico.web;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.portico.web.http.Exchange;
+import dev.portico.web.http.HttpOptions;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import io.netty.util.ResourceLeakDetector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -48,22 +54,26 @@ class PipeliningBackpressureTest {
     final AtomicReference<Channel> serverSide = new AtomicReference<>();
     final AtomicLong maxPending = new AtomicLong();
 
+    final ListAppender<ILoggingEvent> leaks = new ListAppender<>();
+
     @BeforeEach
     void setUp() throws Exception {
         web = new WebHarness();
+        leaks.start();
+        ((Logger) LoggerFactory.getLogger(ResourceLeakDetector.class)).addAppender(leaks);
     }
 
     @AfterEach
     void tearDown() throws Exception {
         web.close();
+        ((Logger) LoggerFactory.getLogger(ResourceLeakDetector.class)).detachAppender(leaks);
     }
 
     private void files(int size) throws IOException {
         for (int f = 0; f < FILES; f++) {
+            // random bytes, so that gzip cannot make the answers small
             byte[] b = new byte[size];
-            for (int i = 0; i < size; i++) {
-                b[i] = (byte) ('a' + (i * 7 + f) % 26);
-            }
+            new java.util.Random(f).nextBytes(b);
             bodies[f] = b;
             Files.write(root.resolve("f" + f + ".bin"), b);
         }
@@ -115,17 +125,86 @@ class PipeliningBackpressureTest {
         pipelineThenRead("Accept-Encoding: gzip\r\n");
     }
 
+    @Test
+    void aClientThatNeverReadsIsClosedByTheIdleTimeout() throws Exception {
+        files(60 * 1024);
+        start(WebConfig.builder().root(root).http(new HttpOptions(8192, 16384, 100, 1000, 100,
+                Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(10))));
+        try (Socket s = smallWindowSocket()) {
+            OutputStream out = s.getOutputStream();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < REQUESTS; i++) {
+                        out.write(request(i, ""));
+                    }
+                    out.flush();
+                } catch (IOException e) {
+                    // the server closed while requests were still going out: what this test wants
+                }
+            });
+            await().atMost(Duration.ofSeconds(20)).until(() -> web.server.openConnections() == 0);
+            writer.get();
+        }
+        assertThat(maxPending.get()).isLessThan(BOUND);
+        // What the closed connection held is released: buffers it leaked would be reported by
+        // Netty's (paranoid) leak detector once collected, on the next allocations.
+        System.gc();
+        for (int i = 0; i < 20; i++) {
+            assertThat(web.get("/f" + (i % FILES) + ".bin").statusCode()).isEqualTo(200);
+        }
+        assertThat(leaks.list).extracting(ILoggingEvent::getFormattedMessage).noneMatch(m -> m.contains("LEAK"));
+    }
+
+    @Test
+    void aSlowDownloadOutlivesTheIdleTimeout() throws Exception {
+        byte[] large = new byte[16 << 20];
+        for (int i = 0; i < large.length; i++) {
+            large[i] = (byte) (i * 31 >>> 3);
+        }
+        Files.write(root.resolve("large.bin"), large);
+        files(1024);
+        start(WebConfig.builder().root(root).cacheMaxFileSize(1024).http(new HttpOptions(8192, 16384, 100, 1000, 100,
+                Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(10))));
+        try (Socket s = smallWindowSocket()) {
+            s.getOutputStream().write("GET /large.bin HTTP/1.1\r\nHost: h\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            String status = line(in);
+            assertThat(status).startsWith("HTTP/1.1 200");
+            while (!line(in).isEmpty()) {
+                // headers
+            }
+            byte[] got = new byte[large.length];
+            int at = 0;
+            while (at < got.length) {
+                // a slow network: 64 KiB every 10 ms, longer in all than the idle timeout
+                int n = in.read(got, at, Math.min(64 * 1024, got.length - at));
+                if (n < 0) {
+                    break;
+                }
+                at += n;
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+            }
+            assertThat(at).as("bytes received before the server closed").isEqualTo(large.length);
+            assertThat(got).isEqualTo(large);
+        }
+    }
+
+    private Socket smallWindowSocket() throws IOException {
+        Socket s = new Socket();
+        // A fixed receive buffer keeps the kernel from taking megabytes of answers off the server.
+        s.setReceiveBufferSize(64 * 1024);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", web.port()), 5000);
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
     /**
      * Sends REQUESTS pipelined GETs from a separate thread (its writes may block once the server
      * stops reading), waits until the server has either answered everything or stopped reading,
      * then reads and checks every answer in order.
      */
     private void pipelineThenRead(String extraHeaders) throws Exception {
-        try (Socket s = new Socket()) {
-            // A fixed receive buffer keeps the kernel from taking megabytes of answers off the server.
-            s.setReceiveBufferSize(64 * 1024);
-            s.connect(new java.net.InetSocketAddress("127.0.0.1", web.port()), 5000);
-            s.setSoTimeout(30_000);
+        try (Socket s = smallWindowSocket()) {
             // the first request opens the connection's probe before the flood starts
             OutputStream out = s.getOutputStream();
             out.write(request(0, extraHeaders));

@@ -6,8 +6,10 @@ import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.DefaultMessageSizeEstimator;
+import io.netty.channel.FileRegion;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.DecoderResult;
@@ -81,6 +83,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private Phase phase = Phase.IDLE;
     private long phaseStart = System.nanoTime();
     private ScheduledFuture<?> timer;
+    private long lastSendProgress;
 
     public HttpConnection(Supplier<HttpContext> contexts) {
         this.contexts = contexts;
@@ -308,8 +311,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
         draining = true;
         try {
             for (;;) {
-                // Answers wait while the socket has not taken those before them.
-                while (!queued.isEmpty() && currentComplete && !closing && ctx.channel().isWritable()) {
+                // Requests wait while the socket has not taken the answers before them; the rest
+                // of a request already answered goes on, so that its connection turns idle (and
+                // its idle timeout runs) even while the client does not read.
+                while (!queued.isEmpty() && currentComplete && !closing
+                        && (ctx.channel().isWritable() || !(queued.peek() instanceof HttpRequest))) {
                     Object next = queued.poll();
                     if (next instanceof HttpRequest) {
                         queuedRequests--;
@@ -515,9 +521,30 @@ public final class HttpConnection extends ChannelDuplexHandler {
         timer = ctx.executor().schedule(this::checkTimeout, tick, TimeUnit.NANOSECONDS);
     }
 
+    /** A number that changes whenever bytes waiting in the outbound buffer reach the socket. */
+    private long sendProgress() {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out == null || out.isEmpty()) {
+            return 0;
+        }
+        Object current = out.current();
+        long inCurrent = current instanceof FileRegion r ? r.transferred()
+                : current instanceof ByteBuf b ? b.readerIndex() : 0;
+        return out.totalPendingWriteBytes() - inCurrent;
+    }
+
     private void checkTimeout() {
         if (!ctx.channel().isActive()) {
             return;
+        }
+        if (phase == Phase.IDLE) {
+            // Answers still going out keep the connection from being idle while they move; one
+            // that the client stopped reading times out as an idle one does.
+            long sent = sendProgress();
+            if (sent != lastSendProgress) {
+                lastSendProgress = sent;
+                phaseStart = System.nanoTime();
+            }
         }
         long limit = limitNanos(phase);
         if (limit != Long.MAX_VALUE && System.nanoTime() - phaseStart >= limit) {
