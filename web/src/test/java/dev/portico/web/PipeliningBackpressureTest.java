@@ -189,6 +189,53 @@ class PipeliningBackpressureTest {
         }
     }
 
+    @Test
+    void requestsDecodedAheadAreBounded() throws Exception {
+        files(1024);
+        AtomicReference<Exchange> slow = new AtomicReference<>();
+        AtomicLong decoded = new AtomicLong();
+        web.start(WebConfig.builder().root(root).listen("127.0.0.1:0").http(new HttpOptions(8192, 16384, 100, 1000, 100,
+                Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(10), 4)).build(), List.of((Exchange ex) -> {
+            if (!ex.rawPath().equals("/slow")) {
+                return false;
+            }
+            // left unanswered until the test says; counts what the decoder hands on meanwhile
+            ex.context().pipeline().addBefore("http", "count", new io.netty.channel.ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    if (msg instanceof io.netty.handler.codec.http.HttpRequest) {
+                        decoded.incrementAndGet();
+                    }
+                    ctx.fireChannelRead(msg);
+                }
+            });
+            slow.set(ex);
+            return true;
+        }));
+        try (Socket s = web.socket()) {
+            StringBuilder all = new StringBuilder("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n");
+            for (int i = 0; i < 100; i++) {
+                all.append(new String(request(i, ""), StandardCharsets.US_ASCII));
+            }
+            OutputStream out = s.getOutputStream();
+            out.write(all.toString().getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Exchange ex = await().atMost(Duration.ofSeconds(10)).until(slow::get, e -> e != null);
+            await().atMost(Duration.ofSeconds(10)).until(() -> decoded.get() >= 4);
+            CompletableFuture<Long> seen = new CompletableFuture<>();
+            ex.context().executor().execute(() -> {
+                seen.complete(decoded.get());
+                ex.respond(200, "text/plain", "slow");
+            });
+            assertThat(seen.get()).as("requests decoded while the first had no answer").isEqualTo(4);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertThat(new String(readBody(in), StandardCharsets.US_ASCII)).isEqualTo("slow");
+            for (int i = 0; i < 100; i++) {
+                assertThat(readBody(in)).as("answer " + i).isEqualTo(bodies[i % FILES]);
+            }
+        }
+    }
+
     private Socket smallWindowSocket() throws IOException {
         Socket s = new Socket();
         // A fixed receive buffer keeps the kernel from taking megabytes of answers off the server.
