@@ -43,7 +43,7 @@ import static org.awaitility.Awaitility.await;
 class PipeliningBackpressureTest {
 
     private static final int FILES = 4;
-    private static final int REQUESTS = 3000;
+    private static final int REQUESTS = 2000;
     /** Pending outbound bytes allowed on the connection: the high-water mark plus one answer, with room. */
     private static final long BOUND = 1 << 20;
 

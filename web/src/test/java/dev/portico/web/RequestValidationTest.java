@@ -108,7 +108,7 @@ class RequestValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"h", "h:80", "h:65535", "H.Example.COM.", "127.0.0.1:8080", "[::1]", "[::1]:8080",
+    @ValueSource(strings = {"", "h", "h:80", "h:65535", "H.Example.COM.", "127.0.0.1:8080", "[::1]", "[::1]:8080",
             "xn--bcher-kva.example", "a_b.example", "%41.example"})
     void wellFormedHostsAreServed(String host) throws Exception {
         web.start(WebConfig.builder().root(root));
