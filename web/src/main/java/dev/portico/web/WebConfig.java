@@ -140,7 +140,8 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
         }
 
         public Builder host(String name, Path root) {
-            hosts.put(name.toLowerCase(java.util.Locale.ROOT), root);
+            String key = name.toLowerCase(java.util.Locale.ROOT);
+            hosts.put(key.endsWith(".") ? key.substring(0, key.length() - 1) : key, root);
             return this;
         }
 

@@ -89,6 +89,7 @@ final class WebConfigYaml {
         limits.put("headers", h.maxHeaders());
         limits.put("body", Sizes.format(h.maxBodySize()));
         limits.put("connections", h.maxConnections());
+        limits.put("pipelined", h.maxPipelined());
         m.put("limits", limits);
         Map<String, Object> timeouts = new LinkedHashMap<>();
         timeouts.put("header", Durations.format(h.headerTimeout()));

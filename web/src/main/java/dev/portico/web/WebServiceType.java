@@ -30,7 +30,7 @@ import java.util.Optional;
  * precompressed: [br, gzip]
  * webdav: {enabled: false, writers: [127.0.0.1/32], users: {alice: secret}, realm: portico}
  * symlinks: inside | follow
- * limits: {request_line: 8k, header_size: 16k, headers: 100, body: 100m, connections: 10000}
+ * limits: {request_line: 8k, header_size: 16k, headers: 100, body: 100m, connections: 10000, pipelined: 16}
  * timeouts: {header: 10s, idle: 75s, body: 60s}
  * access_log: /var/log/portico/access.log
  * error_pages: {404: ./errors/404.html}
@@ -100,7 +100,8 @@ public final class WebServiceType implements ServiceType<WebConfig> {
                 limits.integer("connections", d.maxConnections(), 1, 10_000_000),
                 timeouts.duration("header", d.headerTimeout()),
                 timeouts.duration("idle", d.idleTimeout()),
-                timeouts.duration("body", d.bodyTimeout())));
+                timeouts.duration("body", d.bodyTimeout()),
+                limits.integer("pipelined", d.maxPipelined(), 1, 1024)));
         limits.finish();
         timeouts.finish();
 

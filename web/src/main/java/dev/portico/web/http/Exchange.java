@@ -121,14 +121,9 @@ public final class Exchange {
         return head;
     }
 
-    /** The Host header without a port, lower-cased, or "" when absent. */
+    /** The Host header without a port, lower-cased, one trailing dot removed, or "" when absent. */
     public String host() {
-        String h = request.headers().get(HttpHeaderNames.HOST);
-        if (h == null) {
-            return "";
-        }
-        int colon = h.startsWith("[") ? h.indexOf("]:") + 1 : h.lastIndexOf(':');
-        return (colon > 0 ? h.substring(0, colon) : h).toLowerCase(java.util.Locale.ROOT);
+        return HostField.normalise(request.headers().get(HttpHeaderNames.HOST));
     }
 
     public InetSocketAddress remoteAddress() {

@@ -2,11 +2,15 @@ package dev.portico.web.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.DefaultMessageSizeEstimator;
+import io.netty.channel.FileRegion;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
@@ -24,6 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -32,6 +37,11 @@ import java.util.function.Supplier;
  * exchanges one at a time, holds pipelined requests until the one before has answered, streams
  * bodies to their sinks, enforces limits and timeouts, and flushes once per read so that a batch
  * of pipelined responses leaves in one write.
+ *
+ * <p>A client that sends requests without reading the answers meets back-pressure: once the
+ * answers waiting in the channel pass its high-water mark, or {@link HttpOptions#maxPipelined()}
+ * requests wait for their turn, the decoder stops at the next request and the socket is not read
+ * until the answers have gone out. Bytes of a file region count as waiting, as buffers do.
  */
 public final class HttpConnection extends ChannelDuplexHandler {
 
@@ -48,12 +58,19 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
     };
 
+    /** Answers written but not yet taken by the socket: above the high mark reading stops. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
     private enum Phase { IDLE, HEADERS, BODY, RESPONDING }
 
     private final Supplier<HttpContext> contexts;
     private HttpContext context;
     private ChannelHandlerContext ctx;
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    /** Requests among {@link #queued}. */
+    private int queuedRequests;
+    /** The decoder before this handler, which waits for it between requests; null if another. */
+    private StrictRequestDecoder decoder;
     private Exchange current;
     private boolean currentComplete = true;
     private boolean bodyComplete = true;
@@ -66,15 +83,19 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private Phase phase = Phase.IDLE;
     private long phaseStart = System.nanoTime();
     private ScheduledFuture<?> timer;
+    private long lastSendProgress;
 
     public HttpConnection(Supplier<HttpContext> contexts) {
         this.contexts = contexts;
         this.context = contexts.get();
     }
 
-    /** A handler to place before the decoder: it sees raw bytes and starts the header timer. */
-    public ChannelInboundHandlerAdapter firstByteWatcher() {
-        return new ChannelInboundHandlerAdapter() {
+    /**
+     * A handler to place before the decoder: it sees raw bytes and starts the header timer, and
+     * holds back reads from the socket while the decoder waits for this connection.
+     */
+    public ChannelDuplexHandler firstByteWatcher() {
+        return new ChannelDuplexHandler() {
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
                 inRead = true;
@@ -85,7 +106,22 @@ public final class HttpConnection extends ChannelDuplexHandler {
                 }
                 c.fireChannelRead(msg);
             }
+
+            @Override
+            public void read(ChannelHandlerContext c) {
+                if (decoder == null || !decoder.held()) {
+                    c.read();
+                }
+            }
         };
+    }
+
+    /**
+     * True when the decoder should not start on another request: the connection closes, enough
+     * requests wait already, or the answers written have not gone out.
+     */
+    boolean holdsInput() {
+        return closing || queuedRequests >= context.options().maxPipelined() || !ctx.channel().isWritable();
     }
 
     // ---- what exchanges ask of their connection ----------------------------------------------
@@ -139,6 +175,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
      * decoder still holds pass on to the next handler, and the connection stops being counted.
      */
     void detach() {
+        decoder = null;
         ChannelPipeline p = ctx.pipeline();
         p.remove(this);
         for (var e : p) {
@@ -158,8 +195,14 @@ public final class HttpConnection extends ChannelDuplexHandler {
             context.connections().decrementAndGet();
             counted = false;
         }
+        decoder = null;
+        releaseQueued();
+    }
+
+    private void releaseQueued() {
         queued.forEach(ReferenceCountUtil::release);
         queued.clear();
+        queuedRequests = 0;
     }
 
     // ---- channel events ------------------------------------------------------------------------
@@ -167,6 +210,20 @@ public final class HttpConnection extends ChannelDuplexHandler {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        ChannelConfig config = ctx.channel().config();
+        if (config.getWriteBufferWaterMark() == WriteBufferWaterMark.DEFAULT) {
+            config.setWriteBufferWaterMark(WATER_MARK);
+        }
+        if (config.getMessageSizeEstimator() == DefaultMessageSizeEstimator.DEFAULT) {
+            config.setMessageSizeEstimator(OutboundSizes.INSTANCE);
+        }
+        for (var e : ctx.pipeline()) {
+            if (e.getValue() instanceof StrictRequestDecoder d) {
+                decoder = d;
+                d.waitFor(this);
+                break;
+            }
+        }
     }
 
     @Override
@@ -193,8 +250,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
             timer.cancel(false);
         }
         abortSink();
-        queued.forEach(ReferenceCountUtil::release);
-        queued.clear();
+        releaseQueued();
         ctx.fireChannelInactive();
     }
 
@@ -206,10 +262,21 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
         if (!queued.isEmpty() || (msg instanceof HttpRequest && !currentComplete)) {
             queued.add(msg);
+            if (msg instanceof HttpRequest) {
+                queuedRequests++;
+            }
             ctx.channel().config().setAutoRead(false);
             return;
         }
         process(msg);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            drain();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -243,14 +310,30 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
         draining = true;
         try {
-            while (!queued.isEmpty() && currentComplete && !closing) {
-                process(queued.poll());
+            for (;;) {
+                // Requests wait while the socket has not taken the answers before them; the rest
+                // of a request already answered goes on, so that its connection turns idle (and
+                // its idle timeout runs) even while the client does not read.
+                while (!queued.isEmpty() && currentComplete && !closing
+                        && (ctx.channel().isWritable() || !(queued.peek() instanceof HttpRequest))) {
+                    Object next = queued.poll();
+                    if (next instanceof HttpRequest) {
+                        queuedRequests--;
+                    }
+                    process(next);
+                }
+                if (closing) {
+                    releaseQueued();
+                    break;
+                }
+                // The decoder decodes what it held back; that is processed or queued meanwhile.
+                if (decoder == null || !decoder.held() || holdsInput() || !ctx.channel().isActive()
+                        || !decoder.resume()) {
+                    break;
+                }
             }
-            if (closing) {
-                queued.forEach(ReferenceCountUtil::release);
-                queued.clear();
-            }
-            if (queued.isEmpty() && ctx.channel().isActive() && !ctx.channel().config().isAutoRead()) {
+            if (queued.isEmpty() && (decoder == null || !decoder.held()) && ctx.channel().isActive()
+                    && !ctx.channel().config().isAutoRead()) {
                 ctx.channel().config().setAutoRead(true);
                 ctx.read();
             }
@@ -309,7 +392,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
             ex.errorAndClose(431);
             return;
         }
-        if (!request.headers().contains(HttpHeaderNames.HOST) && request.protocolVersion().minorVersion() == 1) {
+        if (!hostAcceptable(request)) {
+            log.debug("bad Host from {}: {}", ctx.channel().remoteAddress(), request.headers().getAll(HttpHeaderNames.HOST));
             bodyComplete = true;
             ex.errorAndClose(400);
             return;
@@ -333,6 +417,16 @@ public final class HttpConnection extends ChannelDuplexHandler {
                 ctx.close();
             }
         }
+    }
+
+    /** One well-formed Host field (RFC 9112 §3.2); HTTP/1.0 may leave it out. */
+    private static boolean hostAcceptable(HttpRequest request) {
+        Iterator<? extends CharSequence> hosts = request.headers().valueCharSequenceIterator(HttpHeaderNames.HOST);
+        if (!hosts.hasNext()) {
+            return request.protocolVersion().minorVersion() == 0;
+        }
+        CharSequence host = hosts.next();
+        return !hosts.hasNext() && HostField.valid(host);
     }
 
     private void onContent(HttpContent content) {
@@ -427,9 +521,30 @@ public final class HttpConnection extends ChannelDuplexHandler {
         timer = ctx.executor().schedule(this::checkTimeout, tick, TimeUnit.NANOSECONDS);
     }
 
+    /** A number that changes whenever bytes waiting in the outbound buffer reach the socket. */
+    private long sendProgress() {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out == null || out.isEmpty()) {
+            return 0;
+        }
+        Object current = out.current();
+        long inCurrent = current instanceof FileRegion r ? r.transferred()
+                : current instanceof ByteBuf b ? b.readerIndex() : 0;
+        return out.totalPendingWriteBytes() - inCurrent;
+    }
+
     private void checkTimeout() {
         if (!ctx.channel().isActive()) {
             return;
+        }
+        if (phase == Phase.IDLE) {
+            // Answers still going out keep the connection from being idle while they move; one
+            // that the client stopped reading times out as an idle one does.
+            long sent = sendProgress();
+            if (sent != lastSendProgress) {
+                lastSendProgress = sent;
+                phaseStart = System.nanoTime();
+            }
         }
         long limit = limitNanos(phase);
         if (limit != Long.MAX_VALUE && System.nanoTime() - phaseStart >= limit) {

@@ -13,9 +13,28 @@ import java.time.Duration;
  * @param headerTimeout    time to receive a request's headers once its first byte arrived
  * @param idleTimeout      time a keep-alive connection may wait for its next request
  * @param bodyTimeout      time between two reads of a request body
+ * @param maxPipelined     requests of one connection decoded ahead of the one being answered;
+ *                         the connection reads no further until they have their turn
  */
 public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize,
-                          int maxConnections, Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout) {
+                          int maxConnections, Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout,
+                          int maxPipelined) {
+
+    /** Requests decoded ahead by default. */
+    public static final int DEFAULT_MAX_PIPELINED = 16;
+
+    public HttpOptions {
+        if (maxPipelined < 1) {
+            throw new IllegalArgumentException("maxPipelined must be at least 1, not " + maxPipelined);
+        }
+    }
+
+    /** Options with {@link #DEFAULT_MAX_PIPELINED} requests decoded ahead. */
+    public HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize, int maxConnections,
+                       Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout) {
+        this(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout, idleTimeout,
+                bodyTimeout, DEFAULT_MAX_PIPELINED);
+    }
 
     public static HttpOptions defaults() {
         return new HttpOptions(8192, 16384, 100, 100L << 20, 10_000,
