@@ -19,10 +19,15 @@ import java.util.Set;
 final class ZoneSet {
 
     /**
-     * One loaded zone, the SOA record that negative answers carry, and the names its file points at
-     * dynamic records or resources with {@code DYNA} (see {@link DynaZoneFile}).
+     * One loaded zone, its names as the {@link ZoneTree} that lookups walk, the SOA record that
+     * negative answers carry, and the names its file points at dynamic records or resources with
+     * {@code DYNA} (see {@link DynaZoneFile}).
      */
-    record LoadedZone(Zone zone, SOARecord negativeSoa, Map<Name, DynaZoneFile.Ref> dyna) {
+    record LoadedZone(Zone zone, ZoneTree tree, SOARecord negativeSoa, Map<Name, DynaZoneFile.Ref> dyna) {
+
+        Name origin() {
+            return zone.getOrigin();
+        }
     }
 
     private final Map<Name, LoadedZone> byOrigin;
@@ -61,7 +66,8 @@ final class ZoneSet {
             } catch (IOException | RuntimeException ex) {
                 throw new IOException("zone " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
             }
-            zones.put(origin, new LoadedZone(zone, negativeSoa(zone.getSOA()), Map.copyOf(dyna)));
+            zones.put(origin, new LoadedZone(zone, ZoneTree.of(zone, dyna.keySet()), negativeSoa(zone.getSOA()),
+                    Map.copyOf(dyna)));
         }
         return new ZoneSet(zones);
     }
@@ -83,6 +89,20 @@ final class ZoneSet {
             }
         }
         return null;
+    }
+
+    /**
+     * The zone that answers DS for {@code name}: the parent side of a zone cut (RFC 4035 §3.1.4.1),
+     * so the zone above {@code name} when {@code name} is the origin of a zone we serve and we serve
+     * its parent as well; otherwise the closest enclosing zone.
+     */
+    LoadedZone findForDs(Name name) {
+        LoadedZone z = find(name);
+        if (z != null && z.origin().equals(name) && name.labels() > 1) {
+            LoadedZone parent = find(new Name(name, 1));
+            return parent != null ? parent : z;
+        }
+        return z;
     }
 
     /** The origins, for logs. */
