@@ -31,7 +31,8 @@ import java.util.function.Supplier;
  * no per-query objects); elsewhere by datagram channels on the loops. With SO_REUSEPORT every event loop
  * gets its own UDP socket (and its own TCP listening socket), so the kernel spreads queries over
  * the loops with no hand-off; port 0 binds the first UDP socket on a free port and reuses that
- * port for the other sockets and for TCP.
+ * port for the other sockets and for TCP. TCP listens only once UDP is bound, so a client that
+ * finds the TCP port open is answered over UDP as well.
  */
 final class DnsListener implements AutoCloseable {
 
@@ -87,27 +88,20 @@ final class DnsListener implements AutoCloseable {
         int attempts = address.port() == 0 ? BIND_ATTEMPTS : 1;
         IOException last = null;
         for (int i = 0; i < attempts; i++) {
-            // TCP first: a port the kernel gives a TCP listener is free of TCP client sockets too
-            // (the usual clash with port 0), and UDP sockets on the same port are rare.
+            // UDP first, TCP last: a client that finds the TCP port open may ask over UDP at once,
+            // and must not get "port unreachable". With port 0 the first UDP socket picks the
+            // port; when TCP finds it taken (by a client's ephemeral port), another is tried.
             List<Channel> udp = new ArrayList<>();
             List<BatchedUdpLoop> batched = new ArrayList<>();
-            TcpListener tcp = null;
             try {
-                tcp = TcpListener.bind(transport, group, address, 1024, tcpInit);
-                InetSocketAddress target = new InetSocketAddress(address.toAddress().getAddress(),
-                        tcp.localAddress().getPort());
-                if (batchedUdp(transport)) {
-                    bindBatched(group, target, processor, batched);
-                } else {
-                    bindUdp(transport, group, target, udpHandler, udp);
-                }
+                InetSocketAddress target = batchedUdp(transport)
+                        ? bindBatched(group, address.toAddress(), processor, batched)
+                        : bindUdp(transport, group, address.toAddress(), udpHandler, udp);
+                TcpListener tcp = TcpListener.bind(transport, group, address.withPort(target.getPort()), 1024, tcpInit);
                 return new DnsListener(address, udp, batched, tcp, target);
             } catch (IOException e) {
                 udp.forEach(Channel::close);
                 batched.forEach(BatchedUdpLoop::close);
-                if (tcp != null) {
-                    tcp.close();
-                }
                 last = e;
             }
         }
@@ -145,8 +139,8 @@ final class DnsListener implements AutoCloseable {
     }
 
     /** One socket and thread per event loop, all on one port with SO_REUSEPORT. */
-    private static void bindBatched(EventLoopGroup group, InetSocketAddress target, QueryProcessor processor,
-                                    List<BatchedUdpLoop> out) throws IOException {
+    private static InetSocketAddress bindBatched(EventLoopGroup group, InetSocketAddress target,
+                                                 QueryProcessor processor, List<BatchedUdpLoop> out) throws IOException {
         int count = 0;
         for (EventExecutor ignored : group) {
             count++;
@@ -157,6 +151,7 @@ final class DnsListener implements AutoCloseable {
             out.add(loop);
             at = loop.localAddress();
         }
+        return at;
     }
 
     /** The address as configured. */
