@@ -72,6 +72,24 @@ final class ZoneSet {
         return new ZoneSet(zones);
     }
 
+    /**
+     * Reads every zone file to its end, as {@code portico check} does, and reports every error.
+     *
+     * @param files       origin to master file
+     * @param dynaTargets what {@code DYNA} may point at
+     * @return origin to the errors of its file; only zones with errors are in it
+     */
+    static Map<String, List<DynaZoneFile.ZoneError>> check(Map<String, Path> files, Set<String> dynaTargets) {
+        Map<String, List<DynaZoneFile.ZoneError>> errors = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : files.entrySet()) {
+            List<DynaZoneFile.ZoneError> found = DynaZoneFile.check(DnsNames.absolute(e.getKey()), e.getValue(), dynaTargets);
+            if (!found.isEmpty()) {
+                errors.put(e.getKey(), found);
+            }
+        }
+        return errors;
+    }
+
     /** The SOA with the TTL of negative answers: the smaller of its own TTL and its MINIMUM (RFC 2308). */
     private static SOARecord negativeSoa(SOARecord soa) {
         long ttl = Math.min(soa.getTTL(), soa.getMinimum());
