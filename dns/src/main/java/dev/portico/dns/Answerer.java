@@ -26,14 +26,16 @@ import java.util.List;
 
 /**
  * Builds the authoritative response to one query from a {@link DnsData} generation:
- * answers with AA set, CNAMEs chased through our zones, NS answers and referrals with glue,
- * NXDOMAIN and NODATA with the zone's SOA (negative TTL) in the authority section, REFUSED outside
- * our zones, RFC 8482 minimal ANY answers, and dynamic records resolved through their failover
- * chain.
+ * answers with AA set, found by each zone's {@link ZoneTree} (empty non-terminals, wildcards,
+ * DS at cuts answered by the parent), CNAMEs chased through our zones with each record once (a
+ * loop ends where it closes), DNAMEs with the CNAME they synthesise (YXDOMAIN when the new name is
+ * too long), NS answers and referrals with glue, NXDOMAIN and NODATA with the zone's SOA (negative
+ * TTL) in the authority section, REFUSED outside our zones, RFC 8482 minimal ANY answers, the DO
+ * bit copied into the OPT record, and dynamic records resolved through their failover chain.
  */
 final class Answerer {
 
-    /** The most CNAMEs followed before answering SERVFAIL (a loop in the zone data). */
+    /** The most CNAMEs and DNAMEs followed before answering SERVFAIL (loops end sooner, where they close). */
     static final int MAX_CNAME_HOPS = 16;
 
     private Answerer() {
