@@ -19,6 +19,7 @@ import io.netty.util.concurrent.EventExecutor;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,6 +98,9 @@ final class DnsListener implements AutoCloseable {
                 InetSocketAddress target = batchedUdp(transport)
                         ? bindBatched(group, address.toAddress(), processor, batched)
                         : bindUdp(transport, group, address.toAddress(), udpHandler, udp);
+                if (address.port() == 0) {
+                    tcpPortFree(target);
+                }
                 TcpListener tcp = TcpListener.bind(transport, group, address.withPort(target.getPort()), 1024, tcpInit);
                 return new DnsListener(address, udp, batched, tcp, target);
             } catch (IOException e) {
@@ -106,6 +110,19 @@ final class DnsListener implements AutoCloseable {
             }
         }
         throw last;
+    }
+
+    /**
+     * Fails when any TCP socket holds the port the UDP sockets got: the listeners bind with
+     * SO_REUSEPORT, which would otherwise join another listener of this user on that port. A
+     * plain socket, bound and never listening, finds out without accepting anyone.
+     */
+    private static void tcpPortFree(InetSocketAddress at) throws IOException {
+        try (Socket probe = new Socket()) {
+            probe.bind(at);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on tcp " + at + ": " + e.getMessage(), e);
+        }
     }
 
     private static InetSocketAddress bindUdp(Transport transport, EventLoopGroup group, InetSocketAddress target,
