@@ -113,7 +113,7 @@ class NsdComparisonTest {
                 "dangling", "outside", "toother", "tosub", "loop1", "self", "dn", "www.dn", "nope.dn", "a.www.dn",
                 "target", "www.target", "dnother", "host.dnother", "b.dnother", "a.b.dnother", "x.dnother",
                 "www.dnout", LONG + "." + LONG + "." + LONG + ".dnlong", "short.dnlong", "sub", "ns.sub", "ns2.sub",
-                "host.sub", "x.y.sub", "nods", "host.nods", "child", "host.child", "nope.child", "big");
+                "host.sub", "x.y.sub", "ent", "deleg.ent", "x.deleg.ent", "nods", "host.nods", "child", "host.child", "nope.child", "big");
         List<String> names = new ArrayList<>();
         for (String n : cmp) {
             names.add(n.isEmpty() ? "cmp.test." : n + ".cmp.test.");

@@ -56,7 +56,29 @@ final class NsdProcess implements AutoCloseable {
      * @param zones  origin to zone file, in order
      */
     static NsdProcess start(Path binary, Path dir, Map<String, Path> zones) throws IOException {
-        int port = freePort();
+        String first = zones.keySet().iterator().next();
+        for (int attempt = 1; ; attempt++) {
+            // The port is free when chosen; should another socket take it before NSD binds, NSD
+            // exits and a new port is tried.
+            NsdProcess nsd = launch(binary, dir, zones, freePort());
+            try {
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                        .until(() -> !nsd.process.isAlive() || nsd.answersSoa(first));
+            } catch (RuntimeException e) {
+                nsd.close();
+                throw new AssertionError("nsd did not answer within 20s: " + nsd.output(), e);
+            }
+            if (nsd.process.isAlive()) {
+                return nsd;
+            }
+            nsd.close();
+            if (attempt == 3) {
+                throw new AssertionError("nsd exited: " + nsd.output());
+            }
+        }
+    }
+
+    private static NsdProcess launch(Path binary, Path dir, Map<String, Path> zones, int port) throws IOException {
         StringBuilder conf = new StringBuilder()
                 .append("server:\n")
                 .append("  ip-address: 127.0.0.1\n")
@@ -84,17 +106,7 @@ final class NsdProcess implements AutoCloseable {
         Files.writeString(confFile, conf, StandardCharsets.UTF_8);
         Process p = new ProcessBuilder(binary.toString(), "-d", "-c", confFile.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("nsd.out").toFile()).start();
-        NsdProcess nsd = new NsdProcess(p, new InetSocketAddress(InetAddress.getLoopbackAddress(), port), dir);
-        try {
-            String first = zones.keySet().iterator().next();
-            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                    .failFast("nsd exited: " + nsd.output(), () -> !p.isAlive())
-                    .until(() -> nsd.answersSoa(first));
-        } catch (RuntimeException e) {
-            nsd.close();
-            throw e;
-        }
-        return nsd;
+        return new NsdProcess(p, new InetSocketAddress(InetAddress.getLoopbackAddress(), port), dir);
     }
 
     private boolean answersSoa(String zone) throws IOException {

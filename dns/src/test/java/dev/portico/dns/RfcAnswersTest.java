@@ -96,7 +96,7 @@ class RfcAnswersTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"b.c.cmp.test.", "c.cmp.test.", "_tcp.www.cmp.test.", "y.x.cmp.test.", "under.wild.cmp.test."})
+    @ValueSource(strings = {"b.c.cmp.test.", "c.cmp.test.", "_tcp.www.cmp.test.", "y.x.cmp.test.", "under.wild.cmp.test.", "ent.cmp.test."})
     void emptyNonTerminalsAreNodata(String name) throws Exception {
         assertNodata(query(name, Type.A));
         assertNodata(query(name, Type.TXT, true));
