@@ -7,6 +7,7 @@ import org.xbill.DNS.Zone;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +57,22 @@ final class ZoneSet {
      * @throws IOException naming the file and line of the first error
      */
     static ZoneSet load(Map<String, Path> files, Set<String> dynaTargets) throws IOException {
+        return load(files, dynaTargets, Set.of());
+    }
+
+    /**
+     * Parses the zone files of a config: with {@code DYNA} lines, and with the config's dynamic
+     * records as names of the zones they are in (so that the names above them exist).
+     *
+     * @throws IOException naming the file and line of the first error
+     */
+    static ZoneSet load(DnsConfig config) throws IOException {
+        Set<Name> dynamic = new java.util.HashSet<>();
+        config.dynamic().forEach(d -> dynamic.add(DnsNames.absolute(d.name())));
+        return load(config.zones(), config.dynaTargets(), dynamic);
+    }
+
+    private static ZoneSet load(Map<String, Path> files, Set<String> dynaTargets, Set<Name> dynamic) throws IOException {
         Map<Name, LoadedZone> zones = new HashMap<>();
         for (Map.Entry<String, Path> e : files.entrySet()) {
             Name origin = DnsNames.absolute(e.getKey());
@@ -66,7 +83,9 @@ final class ZoneSet {
             } catch (IOException | RuntimeException ex) {
                 throw new IOException("zone " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
             }
-            zones.put(origin, new LoadedZone(zone, ZoneTree.of(zone, dyna.keySet()), negativeSoa(zone.getSOA()),
+            List<Name> extra = new ArrayList<>(dyna.keySet());
+            dynamic.stream().filter(n -> n.subdomain(origin)).forEach(extra::add);
+            zones.put(origin, new LoadedZone(zone, ZoneTree.of(zone, extra), negativeSoa(zone.getSOA()),
                     Map.copyOf(dyna)));
         }
         return new ZoneSet(zones);

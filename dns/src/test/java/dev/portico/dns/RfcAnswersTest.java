@@ -103,6 +103,22 @@ class RfcAnswersTest {
     }
 
     @Test
+    void namesAboveDynamicRecordsOfTheConfigAreEmptyNonTerminals() throws Exception {
+        Path own = java.nio.file.Files.createDirectories(dir.resolve("dynamic"));
+        DynamicRecordSpec spec = DynamicRecordSpec.of("a.dyn.www.cmp.test", 60,
+                dev.portico.upstream.health.HealthCheckConfig.builder(dev.portico.upstream.health.HealthCheckType.NONE).build(),
+                "192.0.2.40");
+        try (EmbeddedDns withDynamic = EmbeddedDns.start(config(own).dynamic(spec).build(), 1)) {
+            SimpleResolver r = new SimpleResolver(withDynamic.address());
+            r.setTimeout(Duration.ofSeconds(3));
+            Message m = r.send(Message.newQuery(Record.newRecord(Name.fromString("dyn.www.cmp.test."), Type.A, DClass.IN)));
+            assertNodata(m);
+            Message below = r.send(Message.newQuery(Record.newRecord(Name.fromString("a.dyn.www.cmp.test."), Type.A, DClass.IN)));
+            assertThat(answers(below)).containsExactly("a.dyn.www.cmp.test. 60 A 192.0.2.40");
+        }
+    }
+
+    @Test
     void namesBelowAnEmptyNonTerminalStillDoNotExist() throws Exception {
         assertThat(query("nope.b.c.cmp.test.", Type.A).getRcode()).isEqualTo(Rcode.NXDOMAIN);
         assertThat(query("x.under.wild.cmp.test.", Type.A).getRcode())
