@@ -3,6 +3,7 @@ package dev.portico.dns;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Type;
 import org.xbill.DNS.Zone;
 
 import java.io.IOException;
@@ -131,13 +132,13 @@ final class ZoneSet {
     /**
      * The zone that answers DS for {@code name}: the parent side of a zone cut (RFC 4035 §3.1.4.1),
      * so the zone above {@code name} when {@code name} is the origin of a zone we serve and we serve
-     * its parent as well; otherwise the closest enclosing zone.
+     * its parent as well, with the delegation; otherwise the closest enclosing zone.
      */
     LoadedZone findForDs(Name name) {
         LoadedZone z = find(name);
         if (z != null && z.origin().equals(name) && name.labels() > 1) {
             LoadedZone parent = find(new Name(name, 1));
-            return parent != null ? parent : z;
+            return parent != null && parent.tree().exact(name, Type.NS) != null ? parent : z;
         }
         return z;
     }
