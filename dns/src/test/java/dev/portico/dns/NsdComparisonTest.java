@@ -36,11 +36,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * NSD as the reference: the same zones served by NSD and by Portico, the same few hundred
  * questions sent to both over UDP and TCP, and the answers compared. They must agree on the rcode,
- * the AA, TC and RD flags, the EDNS OPT record and its DO bit, and the answer and authority
- * sections as sets of records with their TTLs; the glue of referrals must be the same. Where the
+ * the AA, TC, RD and RA flags, the EDNS OPT record and its DO bit, and the answer and authority
+ * sections as sets of records with their TTLs; the glue of referrals must be the same, and every
+ * other additional record must be one NSD gives, there or when asked for its name. Where the
  * RFCs leave a choice the test allows either: which RRset answers ANY (RFC 8482), which other
- * additional data is added, record order, and the rcode after a CNAME to a missing name in our
- * zones (RFC 6604 says NXDOMAIN, which Portico answers; NSD answers NOERROR).
+ * additional data is added (Portico adds the addresses of name servers in another zone it serves),
+ * record order, and the rcode after a CNAME to a missing name in our zones (RFC 6604 says
+ * NXDOMAIN, which Portico answers; NSD answers NOERROR).
  *
  * <p>NSD must be installed (Debian's {@code nsd}; {@code .ci/run} installs it): without it the test
  * fails, it does not skip.
@@ -203,6 +205,12 @@ class NsdComparisonTest {
         if (!records(portico, Section.AUTHORITY).equals(records(nsd, Section.AUTHORITY))) {
             d.add("authority " + records(portico, Section.AUTHORITY) + ", NSD " + records(nsd, Section.AUTHORITY));
         }
+        Set<String> nsdAdditional = additional(nsd);
+        for (Record r : portico.getSection(Section.ADDITIONAL)) {
+            if (r.getType() != Type.OPT && !nsdAdditional.contains(text(r)) && !nsdAnswers(r)) {
+                d.add("additional record " + text(r) + " is not what NSD answers for its name");
+            }
+        }
         Set<String> glue = glue(nsd);
         if (!glue.isEmpty() && !glue.equals(glue(portico))) {
             d.add("glue " + glue(portico) + ", NSD " + glue);
@@ -254,6 +262,27 @@ class NsdComparisonTest {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether NSD gives {@code r} when asked for its name and type: additional data that NSD leaves
+     * out (addresses of name servers from another zone we serve) must still be right.
+     */
+    private static boolean nsdAnswers(Record r) {
+        try {
+            SimpleResolver resolver = new SimpleResolver(nsd.address());
+            resolver.setTCP(true);
+            resolver.setTimeout(Duration.ofSeconds(5));
+            Message m = resolver.send(Message.newQuery(Record.newRecord(r.getName(), r.getType(), DClass.IN)));
+            return records(m, Section.ANSWER).contains(text(r));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The additional section without the OPT record. */
+    private static Set<String> additional(Message m) {
+        return records(m.getSection(Section.ADDITIONAL).stream().filter(r -> r.getType() != Type.OPT).toList());
     }
 
     private static Set<String> records(Message m, int section) {
