@@ -4,17 +4,19 @@ import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
+import org.xbill.DNS.DNAMERecord;
+import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Header;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.NSRecord;
 import org.xbill.DNS.Name;
+import org.xbill.DNS.NameTooLongException;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.RRset;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SetResponse;
 import org.xbill.DNS.Type;
 
 import java.net.Inet4Address;
@@ -24,14 +26,16 @@ import java.util.List;
 
 /**
  * Builds the authoritative response to one query from a {@link DnsData} generation:
- * answers with AA set, CNAMEs chased through our zones, NS answers and referrals with glue,
- * NXDOMAIN and NODATA with the zone's SOA (negative TTL) in the authority section, REFUSED outside
- * our zones, RFC 8482 minimal ANY answers, and dynamic records resolved through their failover
- * chain.
+ * answers with AA set, found by each zone's {@link ZoneTree} (empty non-terminals, wildcards,
+ * DS at cuts answered by the parent), CNAMEs chased through our zones with each record once (a
+ * loop ends where it closes), DNAMEs with the CNAME they synthesise (YXDOMAIN when the new name is
+ * too long), NS answers and referrals with glue, NXDOMAIN and NODATA with the zone's SOA (negative
+ * TTL) in the authority section, REFUSED outside our zones, RFC 8482 minimal ANY answers, the DO
+ * bit copied into the OPT record, and dynamic records resolved through their failover chain.
  */
 final class Answerer {
 
-    /** The most CNAMEs followed before answering SERVFAIL (a loop in the zone data). */
+    /** The most CNAMEs and DNAMEs followed before answering SERVFAIL (loops end sooner, where they close). */
     static final int MAX_CNAME_HOPS = 16;
 
     private Answerer() {
@@ -59,11 +63,13 @@ final class Answerer {
         }
         m.addRecord(Record.newRecord(qname, q.qtype(), q.qclass()), Section.QUESTION);
         if (q.edns()) {
+            // RFC 3225 §3: the DO bit is copied into the response.
+            int ednsFlags = q.dnssecOk() ? ExtendedFlags.DO : 0;
             if (q.ednsVersion() != 0) {
-                m.addRecord(new OPTRecord(ednsMaxPayload, Rcode.BADVERS >> 4, 0), Section.ADDITIONAL);
+                m.addRecord(new OPTRecord(ednsMaxPayload, Rcode.BADVERS >> 4, 0, ednsFlags), Section.ADDITIONAL);
                 return new Reply(m, false);
             }
-            m.addRecord(new OPTRecord(ednsMaxPayload, 0, 0), Section.ADDITIONAL);
+            m.addRecord(new OPTRecord(ednsMaxPayload, 0, 0, ednsFlags), Section.ADDITIONAL);
         }
         int qtype = q.qtype();
         if (q.qclass() != DClass.IN) {
@@ -75,7 +81,7 @@ final class Answerer {
             h.setRcode(qtype == Type.OPT ? Rcode.FORMERR : Rcode.NOTIMP);
             return new Reply(m, true);
         }
-        ZoneSet.LoadedZone zone = data.zones().find(qname);
+        ZoneSet.LoadedZone zone = qtype == Type.DS ? data.zones().findForDs(qname) : data.zones().find(qname);
         if (zone == null) {
             h.setRcode(Rcode.REFUSED);
             return new Reply(m, true);
@@ -114,48 +120,66 @@ final class Answerer {
                     return false;
                 }
             }
-            SetResponse sr = zone.zone().findRecords(name, qtype);
-            if (sr.isSuccessful()) {
-                List<RRset> sets = sr.answers();
-                if (qtype == Type.ANY) {
-                    sets = List.of(MinimalAny.pick(sets));
-                }
-                for (RRset set : sets) {
-                    addAll(m, set, Section.ANSWER);
-                    if (set.getType() == Type.NS) {
-                        addGlue(m, data.zones(), set);
+            ZoneTree.Result found = zone.tree().lookup(name, qtype);
+            switch (found.kind()) {
+                case ANSWER -> {
+                    List<RRset> sets = qtype == Type.ANY ? List.of(MinimalAny.pick(found.sets())) : found.sets();
+                    for (RRset set : sets) {
+                        addAll(m, set, Section.ANSWER);
+                        if (set.getType() == Type.NS) {
+                            addGlue(m, data.zones(), set);
+                        }
                     }
-                }
-                return cacheable;
-            }
-            if (sr.isCNAME()) {
-                CNAMERecord cname = sr.getCNAME();
-                m.addRecord(cname, Section.ANSWER);
-                name = cname.getTarget();
-                zone = data.zones().find(name);
-                if (zone == null) {
                     return cacheable;
                 }
-                continue;
-            }
-            if (sr.isDNAME()) {
-                m.addRecord(sr.getDNAME(), Section.ANSWER);
-                return cacheable;
-            }
-            if (sr.isDelegation()) {
-                if (hop == 0) {
-                    m.getHeader().unsetFlag(Flags.AA);
+                case CNAME -> {
+                    CNAMERecord cname = (CNAMERecord) found.set().first();
+                    if (m.findRecord(cname, Section.ANSWER)) {
+                        return cacheable;
+                    }
+                    m.addRecord(cname, Section.ANSWER);
+                    name = cname.getTarget();
                 }
-                RRset ns = sr.getNS();
-                addAll(m, ns, Section.AUTHORITY);
-                addGlue(m, data.zones(), ns);
+                case DNAME -> {
+                    DNAMERecord dname = (DNAMERecord) found.set().first();
+                    if (!m.findRecord(dname, Section.ANSWER)) {
+                        m.addRecord(dname, Section.ANSWER);
+                    }
+                    Name target;
+                    try {
+                        target = name.fromDNAME(dname);
+                    } catch (NameTooLongException e) {
+                        m.getHeader().setRcode(Rcode.YXDOMAIN);
+                        return cacheable;
+                    }
+                    CNAMERecord cname = new CNAMERecord(name, DClass.IN, dname.getTTL(), target);
+                    if (m.findRecord(cname, Section.ANSWER)) {
+                        return cacheable;
+                    }
+                    m.addRecord(cname, Section.ANSWER);
+                    name = target;
+                }
+                case DELEGATION -> {
+                    if (hop == 0) {
+                        m.getHeader().unsetFlag(Flags.AA);
+                    }
+                    RRset ns = found.set();
+                    addAll(m, ns, Section.AUTHORITY);
+                    addGlue(m, data.zones(), ns);
+                    return cacheable;
+                }
+                case NODATA, NXDOMAIN -> {
+                    if (found.kind() == ZoneTree.Kind.NXDOMAIN && !dynamic) {
+                        m.getHeader().setRcode(Rcode.NXDOMAIN);
+                    }
+                    m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
+                    return cacheable;
+                }
+            }
+            zone = qtype == Type.DS ? data.zones().findForDs(name) : data.zones().find(name);
+            if (zone == null || qtype == Type.CNAME) {
                 return cacheable;
             }
-            if (sr.isNXDOMAIN() && !dynamic) {
-                m.getHeader().setRcode(Rcode.NXDOMAIN);
-            }
-            m.addRecord(zone.negativeSoa(), Section.AUTHORITY);
-            return cacheable;
         }
         m.getHeader().setRcode(Rcode.SERVFAIL);
         return cacheable;
@@ -195,7 +219,7 @@ final class Answerer {
                 continue;
             }
             for (int type : new int[] {Type.A, Type.AAAA}) {
-                RRset glue = z.zone().findExactMatch(target, type);
+                RRset glue = z.tree().exact(target, type);
                 if (glue != null) {
                     addAll(m, glue, Section.ADDITIONAL);
                 }

@@ -19,6 +19,7 @@ import io.netty.util.concurrent.EventExecutor;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,8 @@ import java.util.function.Supplier;
  * no per-query objects); elsewhere by datagram channels on the loops. With SO_REUSEPORT every event loop
  * gets its own UDP socket (and its own TCP listening socket), so the kernel spreads queries over
  * the loops with no hand-off; port 0 binds the first UDP socket on a free port and reuses that
- * port for the other sockets and for TCP.
+ * port for the other sockets and for TCP. TCP listens only once UDP is bound, so a client that
+ * finds the TCP port open is answered over UDP as well.
  */
 final class DnsListener implements AutoCloseable {
 
@@ -88,31 +90,40 @@ final class DnsListener implements AutoCloseable {
         int attempts = address.port() == 0 ? BIND_ATTEMPTS : 1;
         IOException last = null;
         for (int i = 0; i < attempts; i++) {
-            // TCP first: a port the kernel gives a TCP listener is free of TCP client sockets too
-            // (the usual clash with port 0), and UDP sockets on the same port are rare.
+            // UDP first, TCP last: a client that finds the TCP port open may ask over UDP at once,
+            // and must not get "port unreachable". With port 0 the first UDP socket picks the
+            // port; when TCP finds it taken (by a client's ephemeral port), another is tried.
             List<Channel> udp = new ArrayList<>();
             List<BatchedUdpLoop> batched = new ArrayList<>();
-            TcpListener tcp = null;
             try {
-                tcp = TcpListener.bind(transport, group, address, 1024, tcpInit);
-                InetSocketAddress target = new InetSocketAddress(address.toAddress().getAddress(),
-                        tcp.localAddress().getPort());
-                if (batchedUdp(transport)) {
-                    bindBatched(group, target, processor, rrl, batched);
-                } else {
-                    bindUdp(transport, group, target, udpHandler, udp);
+                InetSocketAddress target = batchedUdp(transport)
+                        ? bindBatched(group, address.toAddress(), processor, rrl, batched)
+                        : bindUdp(transport, group, address.toAddress(), udpHandler, udp);
+                if (address.port() == 0) {
+                    tcpPortFree(target);
                 }
+                TcpListener tcp = TcpListener.bind(transport, group, address.withPort(target.getPort()), 1024, tcpInit);
                 return new DnsListener(address, udp, batched, tcp, target);
             } catch (IOException e) {
                 udp.forEach(Channel::close);
                 batched.forEach(BatchedUdpLoop::close);
-                if (tcp != null) {
-                    tcp.close();
-                }
                 last = e;
             }
         }
         throw last;
+    }
+
+    /**
+     * Fails when any TCP socket holds the port the UDP sockets got: the listeners bind with
+     * SO_REUSEPORT, which would otherwise join another listener of this user on that port. A
+     * plain socket, bound and never listening, finds out without accepting anyone.
+     */
+    private static void tcpPortFree(InetSocketAddress at) throws IOException {
+        try (Socket probe = new Socket()) {
+            probe.bind(at);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on tcp " + at + ": " + e.getMessage(), e);
+        }
     }
 
     private static InetSocketAddress bindUdp(Transport transport, EventLoopGroup group, InetSocketAddress target,
@@ -146,8 +157,9 @@ final class DnsListener implements AutoCloseable {
     }
 
     /** One socket and thread per event loop, all on one port with SO_REUSEPORT. */
-    private static void bindBatched(EventLoopGroup group, InetSocketAddress target, QueryProcessor processor,
-                                    Supplier<Rrl> rrl, List<BatchedUdpLoop> out) throws IOException {
+    private static InetSocketAddress bindBatched(EventLoopGroup group, InetSocketAddress target,
+                                                 QueryProcessor processor, Supplier<Rrl> rrl,
+                                                 List<BatchedUdpLoop> out) throws IOException {
         int count = 0;
         for (EventExecutor ignored : group) {
             count++;
@@ -158,6 +170,7 @@ final class DnsListener implements AutoCloseable {
             out.add(loop);
             at = loop.localAddress();
         }
+        return at;
     }
 
     /** The address as configured. */

@@ -98,7 +98,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             if (started) {
                 throw new IllegalStateException("dns service " + name + " already started");
             }
-            ZoneSet zones = ZoneSet.load(config.zones(), config.dynaTargets());
+            ZoneSet zones = ZoneSet.load(config);
             DynamicRecords dynamic = createDynamic(config);
             loadOverrides(config, dynamic);
             data = new DnsData(config, zones, dynamic, new AnswerCache(config.cacheEntries()), createLrrr(config, null));
@@ -133,7 +133,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     public void refresh() throws IOException {
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(old.config().zones(), old.config().dynaTargets());
+            ZoneSet zones = ZoneSet.load(old.config());
             try {
                 old.dynamic().reopenGeo();
             } catch (IOException e) {
@@ -156,7 +156,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         Objects.requireNonNull(next, "next");
         synchronized (lifecycle) {
             DnsData old = requireRunning();
-            ZoneSet zones = ZoneSet.load(next.zones(), next.dynaTargets());
+            ZoneSet zones = ZoneSet.load(next);
             boolean sameDynamic = next.dynamic().equals(old.config().dynamic())
                     && next.resources().equals(old.config().resources())
                     && Objects.equals(next.geoipDb(), old.config().geoipDb());

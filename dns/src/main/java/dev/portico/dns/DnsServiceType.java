@@ -1,6 +1,8 @@
 package dev.portico.dns;
 
+import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.ConfigNode;
+import dev.portico.core.config.Location;
 import dev.portico.core.config.Section;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -13,6 +15,7 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -219,6 +222,27 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
             }
         }
         return Path.of("");
+    }
+
+    /** Reads every zone file to its end: a missing file is a problem at the service's entry, each error in a file one at its line. */
+    @Override
+    public List<ConfigException.Problem> checkFiles(String serviceName, DnsConfig config, Location where) {
+        List<ConfigException.Problem> problems = new ArrayList<>();
+        Map<String, Path> present = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> zone : config.zones().entrySet()) {
+            if (Files.isRegularFile(zone.getValue())) {
+                present.put(zone.getKey(), zone.getValue());
+            } else {
+                problems.add(new ConfigException.Problem(where, "zone '" + zone.getKey() + "' of service '" + serviceName
+                        + "': " + zone.getValue() + ": " + (Files.exists(zone.getValue()) ? "not a file" : "no such file")));
+            }
+        }
+        ZoneSet.check(present, config.dynaTargets()).forEach((origin, errors) -> {
+            for (DynaZoneFile.ZoneError e : errors) {
+                problems.add(new ConfigException.Problem(new Location(e.file(), e.line(), 0), e.message()));
+            }
+        });
+        return problems;
     }
 
     @Override

@@ -16,11 +16,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -54,6 +56,10 @@ final class DynaZoneFile {
     private static final Set<String> CLASSES = Set.of("IN", "CH", "CHAOS", "HS", "HESIOD", "NONE", "ANY");
     /** How deep {@code $INCLUDE}s may nest (a file that includes itself stops here). */
     private static final int MAX_INCLUDE_DEPTH = 8;
+    /** The most errors {@link #check} reports for one zone. */
+    private static final int MAX_ERRORS = 100;
+    /** The {@code file:line:} an error message starts with. */
+    private static final Pattern LOCATED = Pattern.compile("^(.+?):([0-9]+): ");
 
     /**
      * Where a {@code DYNA} name gets its answers.
@@ -66,6 +72,21 @@ final class DynaZoneFile {
     }
 
     private record DynaLine(Path file, int line, String target, long ttlCap) {
+    }
+
+    /**
+     * One error in a zone file.
+     *
+     * @param file    the file it is in (an included file for errors there)
+     * @param line    its line, or 0 when it has none (such as a missing SOA)
+     * @param message what is wrong
+     */
+    record ZoneError(String file, int line, String message) {
+
+        @Override
+        public String toString() {
+            return line > 0 ? file + ":" + line + ": " + message : file + ": " + message;
+        }
     }
 
     private DynaZoneFile() {
@@ -83,11 +104,69 @@ final class DynaZoneFile {
      * @throws IOException naming {@code file:line} of the first problem
      */
     static Zone load(Name origin, Path file, Set<String> targets, Map<Name, Ref> dyna) throws IOException {
+        return load(origin, file, targets, dyna, null);
+    }
+
+    /**
+     * Reads a zone file to the end and reports every error in it, not only the first: after an
+     * error the record on the reported line (all its lines when it spans several) is left out and
+     * the file is read again, until it loads or an error names no line (such as a missing SOA).
+     *
+     * @param origin  the zone's origin
+     * @param file    the master file
+     * @param targets what {@code DYNA} may point at
+     * @return the errors in the order found; empty when the zone loads
+     */
+    static List<ZoneError> check(Name origin, Path file, Set<String> targets) {
+        Map<Path, Set<Integer>> blank = new HashMap<>();
+        List<ZoneError> errors = new ArrayList<>();
+        while (true) {
+            try {
+                load(origin, file, targets, new HashMap<>(), blank);
+                return inOrder(file, errors);
+            } catch (IOException | RuntimeException e) {
+                String message = String.valueOf(e.getMessage());
+                Matcher at = LOCATED.matcher(message);
+                if (!at.find()) {
+                    errors.add(new ZoneError(file.toString(), 0, message));
+                    return inOrder(file, errors);
+                }
+                int line = Integer.parseInt(at.group(2));
+                errors.add(new ZoneError(at.group(1), line, message.substring(at.end())));
+                if (errors.size() >= MAX_ERRORS) {
+                    errors.add(new ZoneError(file.toString(), 0, "more errors not shown (after " + MAX_ERRORS + ")"));
+                    return inOrder(file, errors);
+                }
+                if (!blank.computeIfAbsent(key(Path.of(at.group(1))), k -> new HashSet<>()).add(line)) {
+                    return inOrder(file, errors);
+                }
+            }
+        }
+    }
+
+    /** The errors of the zone's own file first, then those of included files, each by line; those without a line last. */
+    private static List<ZoneError> inOrder(Path file, List<ZoneError> errors) {
+        List<ZoneError> sorted = new ArrayList<>(errors);
+        sorted.sort(java.util.Comparator.comparing((ZoneError e) -> e.line() == 0)
+                .thenComparing(e -> !e.file().equals(file.toString()))
+                .thenComparing(ZoneError::file)
+                .thenComparingInt(ZoneError::line));
+        return sorted;
+    }
+
+    /** How a file is known in the lines to leave out. */
+    private static Path key(Path file) {
+        return file.toAbsolutePath().normalize();
+    }
+
+    /** {@link #load}, leaving out the lines in {@code blank} (by file); null reads the file as dnsjava would. */
+    private static Zone load(Name origin, Path file, Set<String> targets, Map<Name, Ref> dyna,
+                             Map<Path, Set<Integer>> blank) throws IOException {
         List<DynaLine> found = new ArrayList<>();
         Map<Path, Path> copies = new LinkedHashMap<>();
         try {
-            String text = rewriteFile(file, targets, found, copies, 0);
-            if (found.isEmpty()) {
+            String text = rewriteFile(file, new Reading(targets, found, copies, blank == null ? Map.of() : blank), 0);
+            if (found.isEmpty() && blank == null) {
                 return new Zone(origin, file.toString());
             }
             Zone zone;
@@ -118,8 +197,7 @@ final class DynaZoneFile {
      * temporary copy (recorded in {@code copies}, copy to original) when it holds {@code DYNA} lines
      * itself.
      */
-    private static String rewriteFile(Path file, Set<String> targets, List<DynaLine> found, Map<Path, Path> copies,
-                                       int depth) throws IOException {
+    private static String rewriteFile(Path file, Reading reading, int depth) throws IOException {
         List<String> lines;
         try {
             // Byte for byte: master files are ASCII, but any byte must pass through unchanged.
@@ -127,16 +205,21 @@ final class DynaZoneFile {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new java.io.FileNotFoundException(file + " (no such file)");
         }
+        boolean[] left = leftOut(lines, reading.blank().getOrDefault(key(file), Set.of()));
         StringBuilder out = new StringBuilder();
         int parens = 0;
         for (int i = 0; i < lines.size(); i++) {
+            if (left[i]) {
+                out.append('\n');
+                continue;
+            }
             String line = lines.get(i);
             String code = withoutComment(line);
             int opens = count(code, '(');
             int closes = count(code, ')');
             String rewritten = line;
             if (parens == 0 && !code.isBlank()) {
-                Place place = new Place(file, i + 1, targets, found, copies, depth);
+                Place place = new Place(file, i + 1, reading, depth);
                 rewritten = rewrite(line, code, place, opens + closes > 0);
             }
             parens = Math.max(0, parens + opens - closes);
@@ -145,9 +228,54 @@ final class DynaZoneFile {
         return out.toString();
     }
 
+    /**
+     * Which lines to leave out: every line of each record (a record spans lines inside
+     * parentheses) that has a line in {@code lines}, 1-based.
+     */
+    private static boolean[] leftOut(List<String> text, Set<Integer> lines) {
+        boolean[] left = new boolean[text.size()];
+        if (lines.isEmpty()) {
+            return left;
+        }
+        int[] start = new int[text.size()];
+        int parens = 0;
+        for (int i = 0; i < text.size(); i++) {
+            start[i] = parens == 0 ? i : start[i - 1];
+            String code = withoutComment(text.get(i));
+            parens = Math.max(0, parens + count(code, '(') - count(code, ')'));
+        }
+        for (int i = 0; i < text.size(); i++) {
+            if (lines.contains(i + 1)) {
+                for (int j = start[i]; j < text.size() && start[j] == start[i]; j++) {
+                    left[j] = true;
+                }
+            }
+        }
+        return left;
+    }
+
+    /**
+     * What reading a zone file and its includes works with: the known {@code DYNA} targets, the
+     * {@code DYNA} lines found, the temporary copies made, and the lines to leave out (by file).
+     */
+    private record Reading(Set<String> targets, List<DynaLine> found, Map<Path, Path> copies,
+                           Map<Path, Set<Integer>> blank) {
+    }
+
     /** Where a line is, and what reading it may add to: the state {@link #rewrite} works with. */
-    private record Place(Path file, int line, Set<String> targets, List<DynaLine> found, Map<Path, Path> copies,
-                           int depth) {
+    private record Place(Path file, int line, Reading reading, int depth) {
+
+        Set<String> targets() {
+            return reading.targets();
+        }
+
+        List<DynaLine> found() {
+            return reading.found();
+        }
+
+        Map<Path, Path> copies() {
+            return reading.copies();
+        }
     }
 
     /** {@code $INCLUDE FILE [ORIGIN]} with FILE made absolute, or pointing at a rewritten copy. */
@@ -163,11 +291,11 @@ final class DynaZoneFile {
         int before = at.found().size();
         String text;
         try {
-            text = rewriteFile(included, at.targets(), at.found(), at.copies(), at.depth() + 1);
+            text = rewriteFile(included, at.reading(), at.depth() + 1);
         } catch (java.io.FileNotFoundException e) {
             throw error(at.file(), at.line(), "$INCLUDE " + words[1] + ": " + e.getMessage());
         }
-        if (at.found().size() > before) {
+        if (at.found().size() > before || at.reading().blank().containsKey(key(included))) {
             Path copy = Files.createTempFile("portico-zone-", ".include");
             at.copies().put(copy, included);
             Files.writeString(copy, text, StandardCharsets.ISO_8859_1);

@@ -14,10 +14,11 @@ package dev.portico.dns;
  * @param edns        whether the query carried an OPT record
  * @param udpSize     the OPT record's UDP payload size (0 without OPT)
  * @param ednsVersion the OPT record's EDNS version
+ * @param dnssecOk    whether the OPT record has the DO bit set (RFC 3225)
  * @param ecs         the OPT record's Client Subnet option (RFC 7871), or null
  */
 record Query(int id, int flags, byte[] nameWire, byte[] lowerName, int nameHash, int qtype, int qclass, boolean edns, int udpSize,
-             int ednsVersion, EcsOption ecs) {
+             int ednsVersion, boolean dnssecOk, EcsOption ecs) {
 
     /** Header flag bits. */
     static final int QR = 0x8000;

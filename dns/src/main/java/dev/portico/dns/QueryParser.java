@@ -17,6 +17,8 @@ final class QueryParser {
 
     static final int HEADER = 12;
     private static final int TYPE_OPT = 41;
+    /** The DO bit in the flags of an OPT record's TTL field. */
+    private static final int DO = 0x8000;
 
     private QueryParser() {
     }
@@ -41,7 +43,7 @@ final class QueryParser {
         int ar = buf.getUnsignedShort(start + 10);
         if (((flags >> 11) & 0xF) != 0) {
             // Not a QUERY: the caller answers NOTIMP from the header alone.
-            return new Query(id, flags, new byte[] {0}, new byte[] {0}, 0, 0, 0, false, 0, 0, null);
+            return new Query(id, flags, new byte[] {0}, new byte[] {0}, 0, 0, 0, false, 0, 0, false, null);
         }
         if (qd != 1) {
             throw new FormatError("question count " + qd);
@@ -64,6 +66,7 @@ final class QueryParser {
         boolean edns = false;
         int udpSize = 0;
         int version = 0;
+        boolean dnssecOk = false;
         EcsOption ecs = null;
         for (int i = 0; i < ar; i++) {
             int nameStart = pos;
@@ -78,11 +81,12 @@ final class QueryParser {
                 edns = true;
                 udpSize = buf.getUnsignedShort(typePos + 2);
                 version = buf.getUnsignedByte(typePos + 5);
+                dnssecOk = (buf.getUnsignedShort(typePos + 6) & DO) != 0;
                 ecs = ednsOptions(buf, typePos + 10, buf.getUnsignedShort(typePos + 8), end);
             }
             pos = skipRecord(buf, nameStart, end);
         }
-        return new Query(id, flags, name, lower, hash, qtype, qclass, edns, udpSize, version, ecs);
+        return new Query(id, flags, name, lower, hash, qtype, qclass, edns, udpSize, version, dnssecOk, ecs);
     }
 
     /**

@@ -108,9 +108,11 @@ final class QueryProcessor {
         DnsData d = data.get();
         int limit = !udp ? TCP_LIMIT
                 : q.edns() ? Math.clamp(q.udpSize(), CLASSIC_UDP_LIMIT, d.config().ednsMaxPayload()) : CLASSIC_UDP_LIMIT;
-        AnswerCache.Key key = new AnswerCache.Key(q.lowerName(), q.nameHash(), q.qtype(), q.qclass(), limit, q.edns());
-        EcsOption ecs = q.ednsVersion() == 0 ? q.ecs() : null;
-        byte[] cached = d.cache().get(key);
+        boolean badVersion = q.edns() && q.ednsVersion() != 0;
+        AnswerCache.Key key = badVersion ? null
+                : new AnswerCache.Key(q.lowerName(), q.nameHash(), q.qtype(), q.qclass(), limit, AnswerCache.Key.opt(q));
+        EcsOption ecs = badVersion ? null : q.ecs();
+        byte[] cached = badVersion ? null : d.cache().get(key);
         if (cached != null && ecs != null) {
             cached = EcsAnswers.append(cached, ecs, 0, limit);
         }
@@ -128,7 +130,7 @@ final class QueryProcessor {
         ClientInfo client = ClientInfo.of(ecs, source.get());
         Reply reply = Answerer.answer(d, q, qname, client);
         byte[] wire = reply.message().toWire(limit);
-        if (reply.cacheable()) {
+        if (reply.cacheable() && key != null) {
             d.cache().put(key, wire);
         }
         if (ecs != null) {

@@ -3,10 +3,12 @@ package dev.portico.dns;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.SOARecord;
+import org.xbill.DNS.Type;
 import org.xbill.DNS.Zone;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +21,15 @@ import java.util.Set;
 final class ZoneSet {
 
     /**
-     * One loaded zone, the SOA record that negative answers carry, and the names its file points at
-     * dynamic records or resources with {@code DYNA} (see {@link DynaZoneFile}).
+     * One loaded zone, its names as the {@link ZoneTree} that lookups walk, the SOA record that
+     * negative answers carry, and the names its file points at dynamic records or resources with
+     * {@code DYNA} (see {@link DynaZoneFile}).
      */
-    record LoadedZone(Zone zone, SOARecord negativeSoa, Map<Name, DynaZoneFile.Ref> dyna) {
+    record LoadedZone(Zone zone, ZoneTree tree, SOARecord negativeSoa, Map<Name, DynaZoneFile.Ref> dyna) {
+
+        Name origin() {
+            return zone.getOrigin();
+        }
     }
 
     private final Map<Name, LoadedZone> byOrigin;
@@ -51,6 +58,22 @@ final class ZoneSet {
      * @throws IOException naming the file and line of the first error
      */
     static ZoneSet load(Map<String, Path> files, Set<String> dynaTargets) throws IOException {
+        return load(files, dynaTargets, Set.of());
+    }
+
+    /**
+     * Parses the zone files of a config: with {@code DYNA} lines, and with the config's dynamic
+     * records as names of the zones they are in (so that the names above them exist).
+     *
+     * @throws IOException naming the file and line of the first error
+     */
+    static ZoneSet load(DnsConfig config) throws IOException {
+        Set<Name> dynamic = new java.util.HashSet<>();
+        config.dynamic().forEach(d -> dynamic.add(DnsNames.absolute(d.name())));
+        return load(config.zones(), config.dynaTargets(), dynamic);
+    }
+
+    private static ZoneSet load(Map<String, Path> files, Set<String> dynaTargets, Set<Name> dynamic) throws IOException {
         Map<Name, LoadedZone> zones = new HashMap<>();
         for (Map.Entry<String, Path> e : files.entrySet()) {
             Name origin = DnsNames.absolute(e.getKey());
@@ -61,9 +84,30 @@ final class ZoneSet {
             } catch (IOException | RuntimeException ex) {
                 throw new IOException("zone " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
             }
-            zones.put(origin, new LoadedZone(zone, negativeSoa(zone.getSOA()), Map.copyOf(dyna)));
+            List<Name> extra = new ArrayList<>(dyna.keySet());
+            dynamic.stream().filter(n -> n.subdomain(origin)).forEach(extra::add);
+            zones.put(origin, new LoadedZone(zone, ZoneTree.of(zone, extra), negativeSoa(zone.getSOA()),
+                    Map.copyOf(dyna)));
         }
         return new ZoneSet(zones);
+    }
+
+    /**
+     * Reads every zone file to its end, as {@code portico check} does, and reports every error.
+     *
+     * @param files       origin to master file
+     * @param dynaTargets what {@code DYNA} may point at
+     * @return origin to the errors of its file; only zones with errors are in it
+     */
+    static Map<String, List<DynaZoneFile.ZoneError>> check(Map<String, Path> files, Set<String> dynaTargets) {
+        Map<String, List<DynaZoneFile.ZoneError>> errors = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Path> e : files.entrySet()) {
+            List<DynaZoneFile.ZoneError> found = DynaZoneFile.check(DnsNames.absolute(e.getKey()), e.getValue(), dynaTargets);
+            if (!found.isEmpty()) {
+                errors.put(e.getKey(), found);
+            }
+        }
+        return errors;
     }
 
     /** The SOA with the TTL of negative answers: the smaller of its own TTL and its MINIMUM (RFC 2308). */
@@ -83,6 +127,20 @@ final class ZoneSet {
             }
         }
         return null;
+    }
+
+    /**
+     * The zone that answers DS for {@code name}: the parent side of a zone cut (RFC 4035 §3.1.4.1),
+     * so the zone above {@code name} when {@code name} is the origin of a zone we serve and we serve
+     * its parent as well, with the delegation; otherwise the closest enclosing zone.
+     */
+    LoadedZone findForDs(Name name) {
+        LoadedZone z = find(name);
+        if (z != null && z.origin().equals(name) && name.labels() > 1) {
+            LoadedZone parent = find(new Name(name, 1));
+            return parent != null && parent.tree().exact(name, Type.NS) != null ? parent : z;
+        }
+        return z;
     }
 
     /** The origins, for logs. */

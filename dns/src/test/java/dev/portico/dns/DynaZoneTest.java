@@ -163,6 +163,28 @@ class DynaZoneTest {
     }
 
     @Test
+    void checkReportsEveryMistakeOfAFileAndItsIncludes() throws Exception {
+        Set<String> targets = Set.of("prod_www");
+        Files.createDirectories(dir.resolve("parts"));
+        Path part = write("parts/more.inc", "ok2 IN A 192.0.2.9\nbad2 IN MX ten mail\nwww2 IN DYNA prod_ww\n");
+        Path zone = write("many.zone", HEAD + "www IN DYNA prod_ww\nok IN A 192.0.2.1\n"
+                + "multi IN SOA ns hostmaster (\n  1 2 bogus 4 5 )\nafter IN TXT \"fine\"\n"
+                + "$INCLUDE parts/more.inc\nlast IN AAAA nope\n");
+        List<String> errors = ZoneSet.check(java.util.Map.of("dyna.test", zone), targets).get("dyna.test").stream()
+                .map(DynaZoneFile.ZoneError::toString).toList();
+        assertThat(errors).hasSize(5).noneSatisfy(e -> assertThat(e).contains("portico-zone-"));
+        assertThat(errors.get(0)).startsWith(zone + ":8: DYNA points at 'prod_ww'");
+        assertThat(errors.subList(1, 5)).map(e -> e.substring(0, e.indexOf(": ")))
+                .containsExactly(zone + ":11", zone + ":14", part + ":2", part + ":3");
+        assertThat(errors.get(4)).contains("DYNA points at 'prod_ww'");
+        Path good = write("good.zone", HEAD + "www IN DYNA prod_www\n");
+        assertThat(ZoneSet.check(java.util.Map.of("dyna.test", good), targets)).isEmpty();
+        Path noSoa = write("nosoa.zone", "$ORIGIN dyna.test.\nx 300 IN A 192.0.2.1\nbad IN A 1.2.3\n");
+        assertThat(ZoneSet.check(java.util.Map.of("dyna.test", noSoa), targets).get("dyna.test"))
+                .extracting(DynaZoneFile.ZoneError::line).containsExactly(3, 0);
+    }
+
+    @Test
     void dynaLinesInIncludedFilesAnswerAndTheirMistakesNameTheIncludedFile() throws Exception {
         TcpBackend a = backend("127.0.0.68");
         Files.createDirectories(dir.resolve("parts"));

@@ -1,7 +1,10 @@
 package dev.portico.core.lifecycle;
 
+import dev.portico.core.config.ConfigException;
+import dev.portico.core.config.Location;
 import dev.portico.core.config.Section;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,6 +27,20 @@ public interface ServiceType<C> {
 
     /** Builds a service that is not started yet. */
     Service create(String serviceName, C config, ServiceContext context);
+
+    /**
+     * Reads what a config points at that only starting the service would read otherwise (the zone
+     * files of a DNS service, for example), so that {@code portico check} reports their errors
+     * rather than {@code serve} failing on the first.
+     *
+     * @param serviceName the key under {@code services:}
+     * @param config      what {@link #parse} returned
+     * @param where       where the service's entry is in the config file
+     * @return every problem found, each at its own file and line; empty when there is none
+     */
+    default List<ConfigException.Problem> checkFiles(String serviceName, C config, Location where) {
+        return List.of();
+    }
 
     /**
      * Writes a config back as the section {@link #parse} reads: plain maps (insertion-ordered),

@@ -4,15 +4,21 @@ import dev.portico.core.config.ConfigException;
 import dev.portico.server.Cli;
 import dev.portico.server.config.ServerConfig;
 import dev.portico.server.config.ServerConfigReader;
+import dev.portico.server.config.ServiceSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code portico check -c FILE}: reads and validates a config without starting anything. */
+/**
+ * {@code portico check -c FILE}: reads and validates a config without starting anything, and
+ * reads the files its services would load when started (zone files), reporting every error in them.
+ */
 @Command(name = "check", mixinStandardHelpOptions = true,
-        description = {"Validate a config file without starting anything.",
+        description = {"Validate a config file, and the files it points at such as zone files, without starting anything.",
                 "Prints each problem as file:line:column: message and exits 1, or prints 'FILE: OK (N services)'."})
 public final class CheckCommand implements Callable<Integer> {
 
@@ -29,6 +35,13 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         try {
             ServerConfig config = new ServerConfigReader(cli.types()).read(file);
+            List<ConfigException.Problem> problems = new ArrayList<>();
+            for (ServiceSpec service : config.services().values()) {
+                problems.addAll(service.checkFiles());
+            }
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
             int n = config.services().size();
             cli.out().println(file + ": OK (" + n + (n == 1 ? " service)" : " services)"));
             return 0;

@@ -1,10 +1,12 @@
 package dev.portico.server.config;
 
+import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Location;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -27,6 +29,12 @@ public record ServiceSpec(String name, ServiceType<?> type, Object config, Locat
     @SuppressWarnings("unchecked")
     public Service create(ServiceContext context) {
         return ((ServiceType<Object>) type).create(name, config, context);
+    }
+
+    /** What {@link ServiceType#checkFiles} finds in the files this service would read when started. */
+    @SuppressWarnings("unchecked")
+    public List<ConfigException.Problem> checkFiles() {
+        return ((ServiceType<Object>) type).checkFiles(name, config, location);
     }
 
     /** True when {@code other} would build the same service: same type and an equal config. */

@@ -305,7 +305,16 @@ class ThreeXsdImporterTest {
         CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:5353");
         assertThat(imported.status).as(imported.toString()).isZero();
         Path yaml = Files.writeString(dir.resolve("portico.yaml"), imported.out);
-        CliRun check = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.dns.DnsServiceType()), "check", "-c", yaml.toString());
+        var types = dev.portico.server.ServiceTypes.of(new dev.portico.dns.DnsServiceType());
+        CliRun unwritten = CliRun.run(types, "check", "-c", yaml.toString());
+        assertThat(unwritten.err.lines()).as("the zone files the conversion asks for are not written yet")
+                .anySatisfy(l -> assertThat(l).contains("3xsd.net.zone: no such file"))
+                .anySatisfy(l -> assertThat(l).contains("other.example.zone: no such file"));
+        for (String zone : java.util.List.of("3xsd.net", "other.example")) {
+            Files.writeString(dir.resolve(zone + ".zone"), "$ORIGIN " + zone + ".\n$TTL 300\n"
+                    + "@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
+        }
+        CliRun check = CliRun.run(types, "check", "-c", yaml.toString());
         assertThat(check.status).as(check + "\n" + imported.out).isZero();
         assertThat(check.out).isEqualTo(yaml + ": OK (1 service)\n");
     }
