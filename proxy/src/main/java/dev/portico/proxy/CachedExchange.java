@@ -513,7 +513,8 @@ final class CachedExchange implements ExchangeHooks {
         if (body != null && !body.overflowed()) {
             HttpResponse r = response;
             String encoding = r.headers().get("Content-Encoding", "").strip().toLowerCase(Locale.ROOT);
-            List<String> headers = ForwardHeaders.responseHeaders(r, transientBody ? NOT_RELAYED_FROM_BODY : NOT_STORED);
+            List<String> headers = ForwardHeaders.responseHeaders(r,
+                    transientBody ? NOT_RELAYED_FROM_BODY : NOT_STORED);
             headers.add("Date");
             headers.add(dateOf(r, responseTime));
             e = new CachedResponse(r.status().code(), headers, body.bytes(), requestTime, responseTime,

@@ -40,7 +40,10 @@ interface ExchangeHooks {
     /** Adds the cache's headers to a head about to go to the client (relayed or an error). */
     void decorate(ResponseHead h);
 
-    /** The Content-Length the client is told for a relayed body of {@code length} bytes (a slice's, when relaying a range). */
+    /**
+     * The Content-Length the client is told for a relayed body of {@code length} bytes (a
+     * slice's, when the hooks relay a range).
+     */
     default long relayedLength(long length) {
         return length;
     }
