@@ -45,15 +45,20 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A GET with {@code Range} is answered from a stored entry (206, multipart/byteranges or 416,
  * honouring If-Range). On a miss the full object is fetched without the Range; a 200 that can be
- * stored is read whole, stored, and the range is answered from the entry; a 200 that cannot (too
- * large, or not storable) loses its upstream connection at once and the request goes to a backend
- * again with its Range, uncached ({@code BYPASS}).
+ * stored is read whole, stored, and the range is answered from the entry. A 200 that cannot (too
+ * large, or not storable) answers the range from that same response, so the backend is asked
+ * once: one range of a body of known length is relayed as a 206 slice while it streams; several
+ * ranges are answered from the body read whole when it is no larger than {@code max_object_size};
+ * an unsatisfiable range gets 416. Otherwise (unknown length, a large multi-range, an If-Range
+ * that does not hold) the 200 is relayed whole, as RFC 9110 §14.2 allows.
  */
 final class CachedExchange implements ExchangeHooks {
 
     private static final Logger log = LoggerFactory.getLogger(CachedExchange.class);
     /** Response fields never kept in a stored entry. */
     private static final Set<String> NOT_STORED = Set.of("age", "set-cookie", "x-cache", "x-cache-stale-reason");
+    /** Response fields not kept in a body read only to answer ranges from (it keeps Set-Cookie). */
+    private static final Set<String> NOT_RELAYED_FROM_BODY = Set.of("age", "x-cache", "x-cache-stale-reason");
     private static final byte[] NO_BODY = new byte[0];
     private static final byte[] AGE = "Age: ".getBytes(StandardCharsets.ISO_8859_1);
     /** "X-Cache: RESULT" lines by {@link CacheResult#ordinal()}. */
@@ -92,8 +97,16 @@ final class CachedExchange implements ExchangeHooks {
     private long bodyBytes;
     /** The hooks answered and want no body: the upstream connection is dropped. */
     private boolean dropBody;
-    /** A GET with a Range header: answered from an entry, never by relaying a 200. */
+    /** A GET with a Range header: answered from an entry, or from a slice of the relayed 200. */
     private boolean ranged;
+    /** The body read whole only to answer ranges from: not stored. */
+    private boolean transientBody;
+    /** The range relayed as a 206 slice of a relayed 200, or null. */
+    private Ranges.Range slice;
+    /** The whole body's length while {@link #slice} is set. */
+    private long sliceTotal;
+    /** Body bytes relayed so far while {@link #slice} is set. */
+    private long relayedOffset;
 
     private CachedExchange(Exchange ex, ProxyShared shared, boolean background) {
         this.ex = ex;
@@ -297,7 +310,7 @@ final class CachedExchange implements ExchangeHooks {
         result = CacheResult.MISS;
         if (cache.policy().storable(ex.headers(), code, r.headers())
                 && !ForwardHeaders.hidesVariedField(ex.headers(), r.headers().getAll("Vary"))) {
-            long life = cache.policy().lifetime(r.headers(), RequestTarget.path(ex), now);
+            long life = cache.policy().lifetime(code, r.headers(), RequestTarget.path(ex), now);
             boolean validator = r.headers().contains("ETag") || r.headers().contains("Last-Modified");
             long length = HttpUtil.getContentLength(r, -1L);
             long max = cache.config().maxObjectSize();
@@ -320,13 +333,74 @@ final class CachedExchange implements ExchangeHooks {
         if (ranged && !background && code == 200) {
             if (tee != null) {
                 answerAtEnd = true;
-            } else {
-                dropBody = true;
-                loop.execute(this::bypass);
+                return true;
             }
-            return true;
+            return rangeOfUnstored(r, now);
         }
         return false;
+    }
+
+    /**
+     * The client's Range against a 200 that is not stored, answered from this response (the
+     * backend is not asked again): 416, a 206 slice relayed as it streams, several ranges from
+     * the body read whole, or the whole 200 relayed.
+     *
+     * @return true when answered here (416, or read whole to answer at the end)
+     */
+    private boolean rangeOfUnstored(HttpResponse r, long now) {
+        long length = HttpUtil.getContentLength(r, -1L);
+        if (length < 0 || HttpUtil.isTransferEncodingChunked(r) || !Conditionals.ifRangeHolds(
+                ex.headers().get("If-Range"), r.headers().get("ETag"),
+                HttpDate.parse(r.headers().get("Last-Modified"), now), now)) {
+            return false;
+        }
+        Ranges.Result ranges = Ranges.parse(ex.headers().get("Range"), length);
+        if (ranges instanceof Ranges.Unsatisfiable) {
+            dropBody = true;
+            String head = "Content-Range: bytes */" + length + "\r\nContent-Length: 0\r\n";
+            ex.respondPrerendered(416, head.getBytes(StandardCharsets.ISO_8859_1),
+                    extraLines(-1, CacheResult.MISS, null), NO_BODY, 0, 0);
+            cache.count(CacheResult.MISS);
+            return true;
+        }
+        if (!(ranges instanceof Ranges.Satisfiable s)) {
+            return false;
+        }
+        if (s.ranges().size() == 1) {
+            slice = s.ranges().getFirst();
+            sliceTotal = length;
+            return false;
+        }
+        if (length > cache.config().maxObjectSize()) {
+            return false;
+        }
+        response = r;
+        responseTime = now;
+        transientBody = true;
+        tee = new BodyBuffer(length, length);
+        answerAtEnd = true;
+        return true;
+    }
+
+    @Override
+    public long relayedLength(long length) {
+        return slice == null ? length : slice.length();
+    }
+
+    @Override
+    public ByteBuf relayed(ByteBuf data) {
+        if (slice == null) {
+            return data;
+        }
+        long start = relayedOffset;
+        int n = data.readableBytes();
+        relayedOffset += n;
+        long from = Math.max(start, slice.first());
+        long to = Math.min(start + n, slice.last() + 1);
+        if (from >= to) {
+            return Unpooled.EMPTY_BUFFER;
+        }
+        return data.slice(data.readerIndex() + (int) (from - start), (int) (to - from));
     }
 
     /**
@@ -385,20 +459,38 @@ final class CachedExchange implements ExchangeHooks {
                 merged.add(fresh.get(i + 1));
             }
         }
+        for (int i = merged.size() - 2; i >= 0; i -= 2) {
+            if (merged.get(i).equalsIgnoreCase("date")) {
+                merged.remove(i + 1);
+                merged.remove(i);
+            }
+        }
+        merged.add("Date");
+        merged.add(dateOf(r, now));
         HttpHeaders h = new DefaultHttpHeaders();
         for (int i = 0; i < merged.size(); i += 2) {
             h.add(merged.get(i), merged.get(i + 1));
         }
-        String date = r.headers().get("Date");
-        if (date != null) {
-            h.set("Date", date);
-        }
-        long life = Math.max(0, cache.policy().lifetime(h, RequestTarget.path(ex), now));
+        long life = Math.max(0, cache.policy().lifetime(old.status(), h, RequestTarget.path(ex), now));
         return old.revalidated(merged, requestTime, now, CachePolicy.initialAge(r.headers(), requestTime, now), life);
+    }
+
+    /**
+     * The Date a stored response keeps: the backend's, or when it sent none (or no valid one) the
+     * time the response arrived (RFC 9110 §6.6.1).
+     */
+    private static String dateOf(HttpResponse r, long received) {
+        String date = r.headers().get("Date");
+        return date != null && HttpDate.parse(date, received) != HttpDate.INVALID ? date.strip()
+                : HttpDate.format(received);
     }
 
     @Override
     public void decorate(ResponseHead h) {
+        if (slice != null && h.status() == 200) {
+            h.status(206);
+            h.set("Content-Range", "bytes " + slice.first() + "-" + slice.last() + "/" + sliceTotal);
+        }
         h.set("X-Cache", result.name());
         if (!passThrough) {
             cache.count(result);
@@ -421,12 +513,17 @@ final class CachedExchange implements ExchangeHooks {
         if (body != null && !body.overflowed()) {
             HttpResponse r = response;
             String encoding = r.headers().get("Content-Encoding", "").strip().toLowerCase(Locale.ROOT);
-            e = new CachedResponse(r.status().code(), ForwardHeaders.responseHeaders(r, NOT_STORED),
-                    body.bytes(), requestTime, responseTime,
+            List<String> headers = ForwardHeaders.responseHeaders(r,
+                    transientBody ? NOT_RELAYED_FROM_BODY : NOT_STORED);
+            headers.add("Date");
+            headers.add(dateOf(r, responseTime));
+            e = new CachedResponse(r.status().code(), headers, body.bytes(), requestTime, responseTime,
                     CachePolicy.initialAge(r.headers(), requestTime, responseTime), lifetime, cache.clock().millis(),
                     Variants.varyValues(r.headers().getAll("Vary"), ex.headers()),
                     encoding.equals("identity") ? "" : encoding);
-            cache.store(key, e);
+            if (!transientBody) {
+                cache.store(key, e);
+            }
         }
         done();
         if (answerAtEnd) {
@@ -492,15 +589,21 @@ final class CachedExchange implements ExchangeHooks {
         result = how;
         cache.count(how);
         long now = cache.clock().millis();
-        byte[] lines = extraLines(e.age(now) / 1000, how, staleReason);
-        if (e.status() == 200 && notModified(e)) {
+        // A miss answered from the entry it just stored adds no Age of its own (one the backend
+        // sent is part of the entry's age); a hit gives the entry's current age (RFC 9111 §4.2.3).
+        long age = e.age(now) / 1000;
+        byte[] lines = extraLines(how == CacheResult.MISS && age == 0 ? -1 : age, how, staleReason);
+        // The stored response keeps its Date; Age says how old it is.
+        ex.keepDate(e.dateLine());
+        if (e.status() == 200 && notModified(e, now)) {
             ex.respondPrerendered(304, e.notModifiedLines(), lines, NO_BODY, 0, 0);
             return;
         }
         if (ranged && e.status() == 200 && Conditionals.ifRangeHolds(ex.headers().get("If-Range"), e.etag(),
-                HttpDates.parse(e.lastModified()))) {
+                HttpDates.parse(e.lastModified(), now), now)) {
             Ranges.Result r = Ranges.parse(ex.headers().get("Range"), e.body().length);
             if (r instanceof Ranges.Unsatisfiable) {
+                ex.keepDate(null);
                 String head = "Content-Range: bytes */" + e.body().length + "\r\nContent-Length: 0\r\n";
                 ex.respondPrerendered(416, head.getBytes(StandardCharsets.ISO_8859_1), lines, NO_BODY, 0, 0);
                 return;
@@ -513,25 +616,32 @@ final class CachedExchange implements ExchangeHooks {
         ex.respondPrerendered(e.status(), e.headerLines(), lines, e.body(), 0, e.body().length);
     }
 
-    /** The lines a hit adds: "Age: N", "X-Cache: HOW" and, when stale, the reason; one exact array. */
+    /**
+     * The lines a hit adds: "Age: N" (none when {@code ageSeconds} is negative), "X-Cache: HOW"
+     * and, when stale, the reason; one exact array.
+     */
     private static byte[] extraLines(long ageSeconds, CacheResult how, String staleReason) {
         byte[] result = X_CACHE[how.ordinal()];
         byte[] reason = staleReason == null ? NO_BODY
                 : ("X-Cache-Stale-Reason: " + staleReason + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
-        long age = Math.max(0, ageSeconds);
+        long age = ageSeconds;
         int digits = 1;
         for (long v = age; v >= 10; v /= 10) {
             digits++;
         }
-        byte[] out = new byte[AGE.length + digits + 2 + result.length + reason.length];
-        System.arraycopy(AGE, 0, out, 0, AGE.length);
-        int at = AGE.length + digits;
-        for (long v = age; at > AGE.length; v /= 10) {
-            out[--at] = (byte) ('0' + v % 10);
+        int ageLength = age < 0 ? 0 : AGE.length + digits + 2;
+        byte[] out = new byte[ageLength + result.length + reason.length];
+        int at = 0;
+        if (age >= 0) {
+            System.arraycopy(AGE, 0, out, 0, AGE.length);
+            at = AGE.length + digits;
+            for (long v = age; at > AGE.length; v /= 10) {
+                out[--at] = (byte) ('0' + v % 10);
+            }
+            at = AGE.length + digits;
+            out[at++] = '\r';
+            out[at++] = '\n';
         }
-        at = AGE.length + digits;
-        out[at++] = '\r';
-        out[at++] = '\n';
         System.arraycopy(result, 0, out, at, result.length);
         System.arraycopy(reason, 0, out, at + result.length, reason.length);
         return out;
@@ -557,7 +667,7 @@ final class CachedExchange implements ExchangeHooks {
                 type = e.headers().get(i + 1);
             } else if (name.equalsIgnoreCase("Content-Encoding")) {
                 encoding = e.headers().get(i + 1);
-            } else {
+            } else if (!name.equalsIgnoreCase("Date")) {
                 h.header(name, e.headers().get(i + 1));
             }
         }
@@ -595,7 +705,7 @@ final class CachedExchange implements ExchangeHooks {
     }
 
     /** True when the client's own conditional request is satisfied by the entry (RFC 9110 §13.2.2). */
-    private boolean notModified(CachedResponse e) {
+    private boolean notModified(CachedResponse e, long now) {
         String inm = ex.headers().get("If-None-Match");
         if (inm != null) {
             String etag = e.etag();
@@ -614,8 +724,8 @@ final class CachedExchange implements ExchangeHooks {
         String ims = ex.headers().get("If-Modified-Since");
         String lm = e.lastModified();
         if (ims != null && lm != null) {
-            long since = HttpDate.parse(ims);
-            long modified = HttpDate.parse(lm);
+            long since = HttpDate.parse(ims, now);
+            long modified = HttpDate.parse(lm, now);
             return since != HttpDate.INVALID && modified != HttpDate.INVALID && modified <= since;
         }
         return false;

@@ -40,6 +40,22 @@ interface ExchangeHooks {
     /** Adds the cache's headers to a head about to go to the client (relayed or an error). */
     void decorate(ResponseHead h);
 
+    /**
+     * The Content-Length the client is told for a relayed body of {@code length} bytes (a
+     * slice's, when the hooks relay a range).
+     */
+    default long relayedLength(long length) {
+        return length;
+    }
+
+    /**
+     * The part of a relayed body piece the client gets: {@code data} itself, or a slice of it
+     * when the hooks relay a range of the body (not retained; indexes of {@code data} unchanged).
+     */
+    default ByteBuf relayed(ByteBuf data) {
+        return data;
+    }
+
     /** A piece of the response body, as relayed (indexes must not move). */
     void onBody(ByteBuf data);
 

@@ -57,6 +57,12 @@ final class ProxyConfigYaml {
         m.put("coalesce_timeout", Durations.format(c.coalesceTimeout()));
         m.put("stale_if_error", Durations.format(c.staleIfError()));
         m.put("stale_while_revalidate", Durations.format(c.staleWhileRevalidate()));
+        if (c.heuristic() != null) {
+            Map<String, Object> heuristic = new LinkedHashMap<>();
+            heuristic.put("fraction", String.valueOf(c.heuristic().fraction()));
+            heuristic.put("max", Durations.format(c.heuristic().max()));
+            m.put("heuristic", heuristic);
+        }
         return m;
     }
 

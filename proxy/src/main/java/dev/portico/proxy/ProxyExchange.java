@@ -367,7 +367,11 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         if (code < 200 || response != null) {
-            // 100, 102 and 103 are not relayed (the client's 100-continue was answered already).
+            // 102, 103 and other interim responses go on to an HTTP/1.1 client (never into the
+            // cache); 100 does not (the client's 100-continue was answered already).
+            if (code > 100 && response == null && !detached) {
+                ex.interim(code, h);
+            }
             return;
         }
         cancelFirstByte();
@@ -418,8 +422,9 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         if (swallowing) {
             return;
         }
-        if (data.isReadable() && ex.bodyOpen()) {
-            ChannelFuture f = ex.writeChunk(data.retain());
+        ByteBuf relayed = hooks == null ? data : hooks.relayed(data);
+        if (relayed.isReadable() && ex.bodyOpen()) {
+            ChannelFuture f = ex.writeChunk(relayed.retain());
             if (!last && !client.isWritable()) {
                 Channel ch = upstream;
                 ch.config().setAutoRead(false);
@@ -456,7 +461,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             // Written whole at the response's end, which the decoder reports right after the head.
             bodilessHead = head;
         } else if (!h.chunked() && h.contentLength() >= 0) {
-            head.set("Content-Length", h.contentLength());
+            head.set("Content-Length", hooks.relayedLength(h.contentLength()));
             ex.beginFixedLength(head);
         } else {
             ex.beginChunked(head);

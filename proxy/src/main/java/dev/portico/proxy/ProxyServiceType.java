@@ -44,6 +44,7 @@ import java.util.Optional;
  *   coalesce_timeout: 10s
  *   stale_if_error: 0s
  *   stale_while_revalidate: 0s
+ *   heuristic: {fraction: 0.1, max: 1d}   # freshness from Last-Modified when nothing else gives one (off by default)
  * </pre>
  */
 public final class ProxyServiceType implements ServiceType<ProxyConfig> {
@@ -187,8 +188,37 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         b.coalesceTimeout(c.duration("coalesce_timeout", CacheConfig.DEFAULT_COALESCE));
         b.staleIfError(c.duration("stale_if_error", Duration.ZERO));
         b.staleWhileRevalidate(c.duration("stale_while_revalidate", Duration.ZERO));
+        if (c.has("heuristic")) {
+            b.heuristic(readHeuristic(c.section("heuristic")));
+        }
         c.finish();
         return b.build();
+    }
+
+    /** {@code heuristic: {fraction: 0.1, max: 1d}}; null (with a problem) when a value is wrong. */
+    private static CacheConfig.Heuristic readHeuristic(Section h) {
+        String text = h.string("fraction", null);
+        double fraction = CacheConfig.Heuristic.DEFAULT_FRACTION;
+        boolean ok = true;
+        if (text != null) {
+            try {
+                fraction = Double.parseDouble(text.strip());
+            } catch (NumberFormatException e) {
+                fraction = Double.NaN;
+            }
+            if (!(fraction > 0 && fraction <= 1)) {
+                h.problem("fraction", "'" + h.path() + ".fraction' must be a number above 0 and at most 1, not '"
+                        + text + "'");
+                ok = false;
+            }
+        }
+        Duration max = h.duration("max", CacheConfig.Heuristic.DEFAULT_MAX);
+        if (max == null || max.isZero() || max.isNegative()) {
+            h.problem("max", "'" + h.path() + ".max' must be above 0");
+            ok = false;
+        }
+        h.finish();
+        return ok ? new CacheConfig.Heuristic(fraction, max) : null;
     }
 
     /** Resolves a path written in a config file against that file's directory. */

@@ -87,6 +87,23 @@ class CacheConfigTest {
     }
 
     @Test
+    void heuristicIsOffByDefaultAndReadWithItsDefaults() throws Exception {
+        assertThat(ProxyServiceTypeTest.TestYaml.parse(HEAD + "cache: {}\n").cache().heuristic()).isNull();
+        assertThat(ProxyServiceTypeTest.TestYaml.parse(HEAD + "cache: {heuristic: {}}\n").cache().heuristic())
+                .isEqualTo(new CacheConfig.Heuristic(0.1, Duration.ofDays(1)));
+        ProxyConfig c = ProxyServiceTypeTest.TestYaml.parse(HEAD + "cache: {heuristic: {fraction: 0.25, max: 2h}}\n");
+        assertThat(c.cache().heuristic()).isEqualTo(new CacheConfig.Heuristic(0.25, Duration.ofHours(2)));
+        String written = new YamlWriter().write(new ProxyServiceType().toYaml(c).orElseThrow());
+        assertThat(ProxyServiceTypeTest.TestYaml.parse(written)).isEqualTo(c);
+        for (String bad : new String[] {"{fraction: 2}", "{fraction: 0}", "{fraction: lots}", "{max: 0s}", "{maks: 1h}"}) {
+            Problems problems = new Problems();
+            assertThat(ProxyServiceTypeTest.TestYaml.parse(HEAD + "cache: {heuristic: " + bad + "}\n", problems))
+                    .as(bad).isNull();
+            assertThat(problems.list().toString()).as(bad).contains("heuristic");
+        }
+    }
+
+    @Test
     void globsMatchAcrossSlashes() {
         CacheConfig.TtlRule r = new CacheConfig.TtlRule("/static/*.css", Duration.ofMinutes(1));
         assertThat(r.matches("/static/a/b.css")).isTrue();

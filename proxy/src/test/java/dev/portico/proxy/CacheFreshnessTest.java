@@ -136,20 +136,29 @@ class CacheFreshnessTest {
     }
 
     @Test
-    void onlyTheListedStatusesAreStored() throws Exception {
+    void understoodStatusesWithExplicitFreshnessAreStored() throws Exception {
         Origin o = start((req, in, out) -> {
-            int status = Integer.parseInt(req.head().line().split(" ")[1].substring(1));
-            return Replies.write(out, status, "s" + status, "Cache-Control: max-age=60", "Location: /x");
+            String path = req.head().line().split(" ")[1];
+            int status = Integer.parseInt(path.substring(path.lastIndexOf('/') + 1));
+            String freshness = path.startsWith("/expires/") ? "Expires: " + dev.portico.proxy.cache.HttpDate.format(
+                    clock.millis() + 60_000) : "Cache-Control: max-age=60";
+            return Replies.write(out, status, "s" + status, freshness, "Location: /x");
         });
-        for (int status : new int[] {200, 203, 300, 301, 404, 410}) {
+        int[] stored = {200, 203, 300, 301, 302, 307, 308, 400, 403, 404, 410, 500, 502, 503};
+        for (int status : stored) {
             h.get("x", "/" + status);
             assertThat(h.get("x", "/" + status).header("x-cache")).as("status %d", status).isEqualTo("HIT");
         }
-        for (int status : new int[] {302, 307, 400, 403, 500, 503}) {
+        for (int status : new int[] {302, 503}) {
+            h.get("x", "/expires/" + status);
+            assertThat(h.get("x", "/expires/" + status).header("x-cache")).as("status %d", status).isEqualTo("HIT");
+        }
+        // statuses the cache does not understand as final, partial content, and answers to conditionals
+        for (int status : new int[] {206, 299, 599}) {
             h.get("x", "/" + status);
             assertThat(h.get("x", "/" + status).header("x-cache")).as("status %d", status).isEqualTo("MISS");
         }
-        assertThat(o.seen).hasSize(6 + 12);
+        assertThat(o.seen).hasSize(stored.length + 2 + 6);
     }
 
     @Test

@@ -18,9 +18,11 @@ import java.util.Objects;
  * @param coalesceTimeout      how long concurrent misses wait for the one fetch in flight before going upstream themselves
  * @param staleIfError         stale-if-error window used when a response does not give one
  * @param staleWhileRevalidate stale-while-revalidate window used when a response does not give one
+ * @param heuristic            heuristic freshness from Last-Modified (RFC 9111 §4.2.2), or null (off)
  */
 public record CacheConfig(long memorySize, Path dir, long diskSize, long maxObjectSize, List<TtlRule> defaultTtl,
-                          Duration coalesceTimeout, Duration staleIfError, Duration staleWhileRevalidate) {
+                          Duration coalesceTimeout, Duration staleIfError, Duration staleWhileRevalidate,
+                          Heuristic heuristic) {
 
     /** Default in-memory size: 64 MiB. */
     public static final long DEFAULT_MEMORY = 64L << 20;
@@ -76,6 +78,36 @@ public record CacheConfig(long memorySize, Path dir, long diskSize, long maxObje
         }
     }
 
+    /**
+     * Heuristic freshness (RFC 9111 §4.2.2): a response with Last-Modified and no explicit
+     * freshness, whose status is heuristically cacheable and that no {@code default_ttl} rule
+     * covers, is fresh for {@code fraction} of the time since it was last modified, at most {@code max}.
+     *
+     * @param fraction the share of the time since Last-Modified, above 0 and at most 1
+     * @param max      the longest lifetime given this way
+     */
+    public record Heuristic(double fraction, Duration max) {
+        /** The usual fraction (RFC 9111 §4.2.2 mentions 10%). */
+        public static final double DEFAULT_FRACTION = 0.1;
+        /** The usual cap: one day. */
+        public static final Duration DEFAULT_MAX = Duration.ofDays(1);
+
+        public Heuristic {
+            Objects.requireNonNull(max, "max");
+            if (!(fraction > 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("heuristic fraction must be above 0 and at most 1, not " + fraction);
+            }
+            if (max.isNegative() || max.isZero()) {
+                throw new IllegalArgumentException("heuristic max must be above 0");
+            }
+        }
+
+        /** The lifetime in ms of a response last modified {@code sinceModified} ms before its Date. */
+        public long lifetime(long sinceModified) {
+            return Math.min(max.toMillis(), (long) (Math.max(0, sinceModified) * fraction));
+        }
+    }
+
     public CacheConfig {
         defaultTtl = List.copyOf(defaultTtl);
         Objects.requireNonNull(coalesceTimeout, "coalesceTimeout");
@@ -113,6 +145,7 @@ public record CacheConfig(long memorySize, Path dir, long diskSize, long maxObje
         private Duration coalesceTimeout = DEFAULT_COALESCE;
         private Duration staleIfError = Duration.ZERO;
         private Duration staleWhileRevalidate = Duration.ZERO;
+        private Heuristic heuristic;
 
         public Builder memorySize(long value) {
             memorySize = value;
@@ -156,9 +189,15 @@ public record CacheConfig(long memorySize, Path dir, long diskSize, long maxObje
             return this;
         }
 
+        /** Heuristic freshness from Last-Modified; null (the default) leaves it off. */
+        public Builder heuristic(Heuristic value) {
+            heuristic = value;
+            return this;
+        }
+
         public CacheConfig build() {
             return new CacheConfig(memorySize, dir, diskSize, maxObjectSize, defaultTtl, coalesceTimeout, staleIfError,
-                    staleWhileRevalidate);
+                    staleWhileRevalidate, heuristic);
         }
     }
 }

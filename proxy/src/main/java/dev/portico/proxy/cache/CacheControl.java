@@ -31,6 +31,98 @@ public final class CacheControl {
         return new CacheControl(out);
     }
 
+    /**
+     * The directives of a targeted field such as CDN-Cache-Control (RFC 9213 §2.2: a Structured
+     * Fields Dictionary), or null when the field is absent, empty or does not parse, in which case
+     * the cache behaves as if it were not there.
+     */
+    public static CacheControl targeted(List<String> values) {
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        boolean any = false;
+        for (String v : values) {
+            if (!dictionary(v)) {
+                return null;
+            }
+            any |= !v.isBlank();
+        }
+        return any ? parse(values) : null;
+    }
+
+    /**
+     * True when a value reads as a Structured Fields Dictionary (RFC 8941 §3.2) of bare items:
+     * lower-case keys, values that are tokens, numbers or quoted strings, no parameters.
+     */
+    static boolean dictionary(String v) {
+        int i = 0;
+        int n = v.length();
+        boolean expectMember = true;
+        while (i < n) {
+            char c = v.charAt(i);
+            if (c == ' ' || c == '\t') {
+                i++;
+                continue;
+            }
+            if (!expectMember) {
+                if (c != ',') {
+                    return false;
+                }
+                expectMember = true;
+                i++;
+                continue;
+            }
+            if (!(c >= 'a' && c <= 'z') && c != '*') {
+                return false;
+            }
+            while (i < n && keyChar(v.charAt(i))) {
+                i++;
+            }
+            if (i < n && v.charAt(i) == '=') {
+                i++;
+                if (i < n && v.charAt(i) == '"') {
+                    i++;
+                    while (i < n && v.charAt(i) != '"') {
+                        char q = v.charAt(i);
+                        if (q == '\\') {
+                            i++;
+                            if (i >= n || (v.charAt(i) != '"' && v.charAt(i) != '\\')) {
+                                return false;
+                            }
+                        } else if (q < 0x20 || q > 0x7e) {
+                            return false;
+                        }
+                        i++;
+                    }
+                    if (i >= n) {
+                        return false;
+                    }
+                    i++;
+                } else {
+                    int start = i;
+                    while (i < n && itemChar(v.charAt(i))) {
+                        i++;
+                    }
+                    if (i == start) {
+                        return false;
+                    }
+                }
+            }
+            expectMember = false;
+        }
+        return true;
+    }
+
+    private static boolean keyChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == '*';
+    }
+
+    /** A character of a token, integer, decimal or boolean item. */
+    private static boolean itemChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || "!#$%&'*+-.^_`|~:/?".indexOf(c) >= 0;
+    }
+
     /** Parses one header value. */
     public static CacheControl parse(String value) {
         return value == null ? EMPTY : parse(List.of(value));

@@ -19,7 +19,8 @@ import java.util.Set;
  * once, when the entry is made, and kept in {@link #derived()}.
  *
  * @param status       the status code
- * @param headers      header names and values, alternating (no Date, Age, Content-Length, framing or Set-Cookie)
+ * @param headers      header names and values, alternating (with the Date it was stored with; no Age,
+ *                     Content-Length, framing or Set-Cookie)
  * @param body         the complete body
  * @param requestTime  when the request that made this response was sent (epoch ms)
  * @param responseTime when its response arrived (epoch ms)
@@ -55,12 +56,14 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
 
     /**
      * What every hit needs from an entry's headers, worked out once: the header lines of a full
-     * answer (with Content-Length) and of a 304, the Cache-Control directives and the validators.
-     * The byte arrays are shared: callers must not change them.
+     * answer (with Content-Length, without Date) and of a 304, the stored Date line, the
+     * directives the cache obeys (CDN-Cache-Control when valid, else Cache-Control) and the
+     * validators. The byte arrays are shared: callers must not change them.
      */
     public static final class Derived {
         private final byte[] headerLines;
         private final byte[] notModifiedLines;
+        private final byte[] dateLine;
         private final CacheControl cacheControl;
         private final String etag;
         private final String lastModified;
@@ -69,18 +72,25 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
             StringBuilder full = new StringBuilder(256);
             StringBuilder notModified = new StringBuilder(128);
             List<String> cc = new ArrayList<>(1);
+            List<String> cdn = new ArrayList<>(0);
             String tag = null;
             String modified = null;
+            String date = null;
             for (int i = 0; i < headers.size(); i += 2) {
                 String name = headers.get(i);
                 String value = headers.get(i + 1);
-                full.append(name).append(": ").append(value).append("\r\n");
                 String lower = name.toLowerCase(Locale.ROOT);
+                if (lower.equals("date")) {
+                    date = date == null ? value : date;
+                    continue;
+                }
+                full.append(name).append(": ").append(value).append("\r\n");
                 if (NOT_MODIFIED_FIELDS.contains(lower)) {
                     notModified.append(name).append(": ").append(value).append("\r\n");
                 }
                 switch (lower) {
                     case "cache-control" -> cc.add(value);
+                    case "cdn-cache-control" -> cdn.add(value);
                     case "etag" -> tag = tag == null ? value : tag;
                     case "last-modified" -> modified = modified == null ? value : modified;
                     default -> {
@@ -92,7 +102,9 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
             }
             this.headerLines = full.toString().getBytes(StandardCharsets.ISO_8859_1);
             this.notModifiedLines = notModified.toString().getBytes(StandardCharsets.ISO_8859_1);
-            this.cacheControl = CacheControl.parse(cc);
+            this.dateLine = date == null ? null : ("Date: " + date + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+            CacheControl targeted = CacheControl.targeted(cdn);
+            this.cacheControl = targeted != null ? targeted : CacheControl.parse(cc);
             this.etag = tag;
             this.lastModified = modified;
         }
@@ -124,7 +136,15 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         return out;
     }
 
-    /** The Cache-Control directives of the stored response. */
+    /**
+     * The stored {@code "Date: ...\r\n"} line (RFC 9111 §4: a stored response keeps its Date),
+     * or null for an entry stored without one. Shared, not to be changed.
+     */
+    public byte[] dateLine() {
+        return derived.dateLine;
+    }
+
+    /** The directives the cache obeys for the stored response (CDN-Cache-Control or Cache-Control). */
     public CacheControl cacheControl() {
         return derived.cacheControl;
     }
@@ -154,7 +174,8 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
 
     /** Bytes this entry holds, for the memory tier's weigher. */
     public int weight() {
-        int w = 160 + body.length + encoding.length() + derived.headerLines.length + derived.notModifiedLines.length;
+        int w = 160 + body.length + encoding.length() + derived.headerLines.length + derived.notModifiedLines.length
+                + (derived.dateLine == null ? 0 : derived.dateLine.length);
         for (String h : headers) {
             w += h.length() + 16;
         }
@@ -172,10 +193,13 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         return derived.headerLines;
     }
 
-    /** The stored header lines alone (no Content-Length), for a 206 that adds its own. */
+    /** The stored header lines alone (no Content-Length, no Date), for a 206 that adds its own. */
     public byte[] fieldLines() {
         StringBuilder sb = new StringBuilder(256);
         for (int i = 0; i < headers.size(); i += 2) {
+            if (headers.get(i).equalsIgnoreCase("date")) {
+                continue;
+            }
             sb.append(headers.get(i)).append(": ").append(headers.get(i + 1)).append("\r\n");
         }
         return sb.toString().getBytes(StandardCharsets.ISO_8859_1);

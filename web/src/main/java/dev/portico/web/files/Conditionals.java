@@ -38,9 +38,10 @@ public final class Conditionals {
      *
      * @param header       the If-Range value, or null
      * @param etag         the representation's ETag, or null
-     * @param lastModified its Last-Modified in epoch ms, or -1
+     * @param lastModified its Last-Modified in epoch ms, or {@link HttpDates#INVALID}
+     * @param now          now in epoch ms (for the two-digit years of RFC 850 dates)
      */
-    public static boolean ifRangeHolds(String header, String etag, long lastModified) {
+    public static boolean ifRangeHolds(String header, String etag, long lastModified, long now) {
         if (header == null) {
             return true;
         }
@@ -48,16 +49,19 @@ public final class Conditionals {
         if (v.startsWith("\"") || v.startsWith("W/")) {
             return etag != null && !v.startsWith("W/") && v.equals(etag.trim());
         }
-        long date = HttpDates.parse(v);
-        return date >= 0 && lastModified >= 0 && date == lastModified;
+        long date = HttpDates.parse(v, now);
+        return date != HttpDates.INVALID && lastModified != HttpDates.INVALID && date == lastModified;
     }
 
-    /** If-Modified-Since: true when the file is not newer than the date given. */
-    public static boolean notModifiedSince(String header, long mtimeMillis) {
+    /**
+     * If-Modified-Since: true when the file is not newer than the date given (any of the three
+     * date forms; a header that is not a date is ignored, RFC 9110 §13.1.3).
+     */
+    public static boolean notModifiedSince(String header, long mtimeMillis, long now) {
         if (header == null) {
             return false;
         }
-        long since = HttpDates.parse(header);
-        return since >= 0 && mtimeMillis <= since;
+        long since = HttpDates.parse(header, now);
+        return since != HttpDates.INVALID && mtimeMillis <= since;
     }
 }

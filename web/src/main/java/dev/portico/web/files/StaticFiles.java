@@ -174,7 +174,7 @@ public final class StaticFiles implements RequestHandler {
         Representation rep = pickRepresentation(ex, file, name, type, size, mtime, accept);
         String inm = ex.headers().get(HttpHeaderNames.IF_NONE_MATCH);
         if (inm != null ? Conditionals.etagMatches(inm, rep.etag)
-                : Conditionals.notModifiedSince(ex.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE), mtime)) {
+                : Conditionals.notModifiedSince(ex.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE), mtime, ex.now())) {
             ex.respond(notModified(rep.etag, mtime), null);
             return;
         }
@@ -367,7 +367,7 @@ public final class StaticFiles implements RequestHandler {
     }
 
     private boolean ifRangeHolds(Exchange ex, String etag, long mtime) {
-        return Conditionals.ifRangeHolds(ex.headers().get(HttpHeaderNames.IF_RANGE), etag, mtime);
+        return Conditionals.ifRangeHolds(ex.headers().get(HttpHeaderNames.IF_RANGE), etag, mtime, ex.now());
     }
 
     private Path findIndex(Path dir, Site site) throws IOException {

@@ -48,6 +48,8 @@ public final class Exchange {
     private Object attachment;
     private boolean bodyOpen;
     private boolean rawBody;
+    /** The Date line of the response instead of now (a cache answering a stored response), or null. */
+    private byte[] dateLine;
 
     Exchange(ChannelHandlerContext ctx, HttpRequest request, HttpConnection connection, long startNanos) {
         this.ctx = ctx;
@@ -169,6 +171,38 @@ public final class Exchange {
         this.attachment = value;
     }
 
+    /** Now, in epoch milliseconds, from the server's clock. */
+    public long now() {
+        return connection.dates().millis();
+    }
+
+    /**
+     * Makes the response carry this {@code "Date: ...\r\n"} line instead of the current time: a
+     * cache answering a stored response keeps its Date (RFC 9111 §4). Null goes back to now.
+     */
+    public void keepDate(byte[] line) {
+        dateLine = line;
+    }
+
+    /**
+     * Writes an interim (1xx) response before the final one, to HTTP/1.1 clients only (RFC 9110
+     * §15.2: a 1xx is never sent to an HTTP/1.0 client); a no-op once the answer has begun.
+     *
+     * @param lines the fields of the interim response (no Date or Connection is added)
+     */
+    public void interim(int code, HeaderLines lines) {
+        if (responded || code < 100 || code > 199 || code == 101 || !version.equals("HTTP/1.1")
+                || !ctx.channel().isActive()) {
+            return;
+        }
+        ByteBuf out = ctx.alloc().directBuffer(32 + lines.estimatedLength());
+        ResponseHead.writeStatusLine(out, version, code);
+        lines.writeTo(out);
+        out.writeBytes(CRLF);
+        bytesSent += out.readableBytes();
+        ctx.writeAndFlush(out);
+    }
+
     // ---- the request body ----------------------------------------------------------------------
 
     /** True when the request announces a body: chunked framing or a positive Content-Length. */
@@ -245,7 +279,7 @@ public final class Exchange {
     }
 
     private ByteBuf startBuffer(int status, byte[] headerLines, byte[] extraLines, int bodyLength) {
-        byte[] date = connection.dates().dateLine();
+        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
         int extra = extraLines == null ? 0 : extraLines.length;
         ByteBuf out = ctx.alloc().directBuffer(48 + date.length + headerLines.length + extra + conn.length + bodyLength);
@@ -364,7 +398,7 @@ public final class Exchange {
         if (chunked && version.equals("HTTP/1.0")) {
             keepAlive = false;
         }
-        byte[] date = connection.dates().dateLine();
+        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
         ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + conn.length);
         ResponseHead.writeStatusLine(out, version, status);
@@ -500,7 +534,7 @@ public final class Exchange {
 
     private ByteBuf renderHead(ResponseHead h) {
         byte[] headers = h.renderHeaders();
-        byte[] date = connection.dates().dateLine();
+        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
         ByteBuf out = ctx.alloc().directBuffer(32 + date.length + headers.length + conn.length + 2);
         ResponseHead.writeStatusLine(out, version, h.status());
