@@ -92,8 +92,8 @@ class RequestValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"a/b", "a@b", "user@h", "a b", "h:", "h:8o", "h:65536", "h:99999999999", "h:-1",
-            "[::1]x", "[::1]:", "h\\x", "h#", "h?", "h<", "\"h\"", "[::1", "h:80:80", "h\u00e9"})
+    @ValueSource(strings = {"a/b", "a@b", "user@h", "a b", "h:8o", "h:65536", "h:99999999999", "h:-1",
+            "[::1]x", "h\\x", "h#", "h?", "h<", "\"h\"", "[::1", "h:80:80", "h\u00e9"})
     void malformedHostsAreRefused(String host) throws Exception {
         web.start(WebConfig.builder().root(root));
         assertThat(send(get("/ok.txt", "Host: " + host + "\r\n"))).startsWith("HTTP/1.1 400").doesNotContain("fine");
@@ -108,7 +108,7 @@ class RequestValidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "h", "h:80", "h:65535", "H.Example.COM.", "127.0.0.1:8080", "[::1]", "[::1]:8080",
+    @ValueSource(strings = {"", "h", "h:80", "h:65535", "H.Example.COM.", "127.0.0.1:8080", "[::1]", "[::1]:8080", "h:", "[::1]:",
             "xn--bcher-kva.example", "a_b.example", "%41.example"})
     void wellFormedHostsAreServed(String host) throws Exception {
         web.start(WebConfig.builder().root(root));

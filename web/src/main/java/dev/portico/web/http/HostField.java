@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * The Host field's syntax (RFC 9110 §7.2, RFC 3986 §3.2.2): a registered name, an IPv4 address
- * or a bracketed IPv6 literal, then an optional port of up to five digits no larger than 65535.
+ * or a bracketed IPv6 literal, then an optional port of up to five digits no larger than 65535
+ * (an empty port after the colon is allowed: RFC 3986's {@code port = *DIGIT}).
  * No user info, path, space or control byte. An empty value is allowed, as RFC 9112 §3.2 asks of
  * clients whose target has no authority.
  */
@@ -53,7 +54,7 @@ public final class HostField {
             return false;
         }
         int digits = n - i - 1;
-        if (digits < 1 || digits > 5) {
+        if (digits > 5) {
             return false;
         }
         int port = 0;
