@@ -37,7 +37,8 @@ public final class DescriptorWatch {
 
     /**
      * @param limit the descriptor limit
-     * @param open  counts the open descriptors ({@link FileLimit#openDescriptors()}); negative when it cannot
+     * @param open  counts the open descriptors ({@link FileLimit#openDescriptors()}); negative when it cannot,
+     *              {@link Integer#MAX_VALUE} when they ran out
      * @param idle  hands every idle client connection of every service to its argument
      * @param nanos the clock, {@link System#nanoTime()} outside tests
      */
@@ -54,7 +55,7 @@ public final class DescriptorWatch {
      * @return how many connections were asked to close
      */
     public synchronized int check() {
-        int n = open.getAsInt();
+        int n = (int) Math.min(open.getAsInt(), limit);
         if (n < 0 || n < (long) (limit * HIGH)) {
             return 0;
         }

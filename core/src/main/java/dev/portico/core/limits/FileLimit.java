@@ -144,19 +144,25 @@ public record FileLimit(long soft, long hard) {
     }
 
     /**
-     * The number of descriptors the process has open now, or -1 where that cannot be counted.
-     * Lists {@code /proc/self/fd}: a few microseconds per hundred descriptors, so call it now and
-     * then, never per connection.
+     * The number of descriptors the process has open now, or -1 where that cannot be counted
+     * (no {@code /proc}). When the listing itself cannot be opened, which is what running out of
+     * descriptors does, {@link Integer#MAX_VALUE}: as many as the limit allows. Lists
+     * {@code /proc/self/fd}: a few microseconds per hundred descriptors, so call it now and then,
+     * never per connection.
      */
     public static int openDescriptors() {
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+        Path dir = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(dir)) {
+            return -1;
+        }
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(dir)) {
             int n = -1; // the stream's own descriptor is listed too
             for (Path ignored : fds) {
                 n++;
             }
             return Math.max(n, 0);
-        } catch (IOException | UnsupportedOperationException e) {
-            return -1;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return Integer.MAX_VALUE;
         }
     }
 

@@ -26,14 +26,12 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
     static final long PAUSE_MILLIS = 100;
     static final long LOG_EVERY_NANOS = 10_000_000_000L;
 
-    private final String address;
     private final LongSupplier nanos;
     private long lastLog;
     private boolean logged;
     private long failures;
 
-    AcceptBackoff(String address, LongSupplier nanos) {
-        this.address = address;
+    AcceptBackoff(LongSupplier nanos) {
         this.nanos = nanos;
     }
 
@@ -48,10 +46,10 @@ final class AcceptBackoff extends ChannelInboundHandlerAdapter {
             config.setAutoRead(false);
             ctx.channel().eventLoop().schedule(() -> config.setAutoRead(true), PAUSE_MILLIS, TimeUnit.MILLISECONDS);
         }
-        note(cause);
+        note(ctx.channel().localAddress(), cause);
     }
 
-    private void note(Throwable cause) {
+    private void note(Object address, Throwable cause) {
         long skipped;
         synchronized (this) {
             failures++;

@@ -42,7 +42,7 @@ public final class TcpListener implements AutoCloseable {
                                    int backlog, ChannelHandler childInitializer) throws IOException {
         List<Channel> channels = new ArrayList<>();
         InetSocketAddress target = address.toAddress();
-        AcceptBackoff backoff = new AcceptBackoff(address.toString(), System::nanoTime);
+        AcceptBackoff backoff = new AcceptBackoff(System::nanoTime);
         try {
             if (transport.supportsReusePort()) {
                 for (EventExecutor executor : group) {

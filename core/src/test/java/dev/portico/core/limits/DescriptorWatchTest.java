@@ -37,6 +37,13 @@ class DescriptorWatchTest {
     }
 
     @Test
+    void descriptorsTooShortToCountThemCountAsTheLimit() {
+        List<Long> closed = new ArrayList<>();
+        DescriptorWatch w = new DescriptorWatch(1000, () -> Integer.MAX_VALUE, into -> idle(into, closed, 500), () -> 0);
+        assertThat(w.check()).isEqualTo(150);
+    }
+
+    @Test
     void anUncountableProcessIsLeftAlone() {
         List<Long> closed = new ArrayList<>();
         DescriptorWatch w = new DescriptorWatch(1000, () -> -1, into -> idle(into, closed, 3), () -> 0);

@@ -151,7 +151,7 @@ class ServerConfigReaderTest {
                                 "b.yaml:3:17: bad 'config.shutdown_grace': 'soon' is not a duration (examples: 500ms, 30s, 5m, 2h, 7d)",
                                 "b.yaml:5:11: bad 'config.admin.listen': 'nowhere' is not HOST:PORT: 'nowhere' is not a port number",
                                 "b.yaml:7:15: 'admin' takes 'token' or 'token_file', not both",
-                                "b.yaml:10:11: unknown service type 'ecko'; did you mean 'echo'? (this build knows: echo, static-echo, web)",
+                                "b.yaml:10:11: unknown service type 'ecko'; did you mean 'echo'? (this build knows: echo, static-echo, web, dns)",
                                 "b.yaml:12:5: 'services.f' needs 'type'",
                                 "b.yaml:13:3: service name 'bad name' must start with a letter or digit and hold only letters,"
                                         + " digits, '_', '.' and '-'"));
