@@ -423,6 +423,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 () -> config.tcpIdleTimeout(), tcpOpen, this::tcpMaxConnections);
     }
 
+    /** TCP connections open now, over every listen address. */
+    public int openTcpConnections() {
+        return tcpOpen.get();
+    }
+
     /** The TCP connection cap in force: the configured one, or the one derived from the descriptor limit. */
     private int tcpMaxConnections() {
         return context.descriptors().maxConnections(config.tcpMaxConnections(), 1);
