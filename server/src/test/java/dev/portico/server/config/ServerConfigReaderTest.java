@@ -107,6 +107,19 @@ class ServerConfigReaderTest {
     }
 
     @Test
+    void adminConnectionAndBodyLimits() throws Exception {
+        ServerConfig c = reader.read("admin:\n  max_connections: 16\n  max_body: 64k\nservices:\n"
+                + "  e: {type: echo, listen: 7000}\n", "t.yaml");
+        assertThat(c.admin().limits()).isEqualTo(new AdminSettings.Limits(16, 64 * 1024));
+        ServerConfig d = reader.read("services:\n  e: {type: echo, listen: 7000}\n", "d.yaml");
+        assertThat(d.admin().limits()).isEqualTo(new AdminSettings.Limits(64, 1 << 20));
+        assertThatThrownBy(() -> reader.read("admin:\n  max_connections: 0\nservices:\n"
+                + "  e: {type: echo, listen: 7000}\n", "r.yaml"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                        .asString().startsWith("r.yaml:2:20:").contains("max_connections"));
+    }
+
+    @Test
     void unknownKeysAtEveryLevelWithSuggestions() {
         assertThatThrownBy(() -> reader.read("""
                 wokers: 2
