@@ -19,9 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -29,19 +26,18 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Reads one request at a time per connection (reading pauses while a handler runs, so that
- * pipelined requests are answered in order), checks the token, routes, and writes the answer.
+ * pipelined requests are answered in order), routes, and writes the answer. The token was checked
+ * before the body was read ({@link AdminGate}).
  */
 final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final Logger log = LoggerFactory.getLogger(AdminChannelHandler.class);
 
     private final AdminRoutes routes;
-    private final Map<byte[], AdminRole> tokens;
     private final Executor executor;
 
-    AdminChannelHandler(AdminRoutes routes, Map<byte[], AdminRole> tokens, Executor executor) {
+    AdminChannelHandler(AdminRoutes routes, Executor executor) {
         this.routes = routes;
-        this.tokens = tokens;
         this.executor = executor;
     }
 
@@ -55,19 +51,6 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         String path = uri.path();
-        if (!tokens.isEmpty() && !routes.isPublic(req.method(), path)) {
-            AdminRole role = role(req);
-            if (role == null) {
-                write(ctx, AdminResponse.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token")
-                        .withHeader("WWW-Authenticate", "Bearer realm=\"portico\""), keepAlive, head);
-                return;
-            }
-            if (role == AdminRole.READ && !HttpMethod.GET.equals(req.method()) && !head) {
-                write(ctx, AdminResponse.error(HttpResponseStatus.FORBIDDEN,
-                        "this token is read-only: " + req.method() + " needs a write token"), keepAlive, false);
-                return;
-            }
-        }
         Optional<AdminHandler> handler = routes.find(req.method(), path);
         if (handler.isEmpty()) {
             Set<String> allowed = routes.methods(path);
@@ -98,24 +81,8 @@ final class AdminChannelHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    /** The role of the request's bearer token, or null when it has none or an unknown one. */
-    private AdminRole role(FullHttpRequest req) {
-        String h = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-        if (h == null || h.length() < 7 || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        byte[] given = h.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        AdminRole found = null;
-        for (Map.Entry<byte[], AdminRole> e : tokens.entrySet()) {
-            // Compare with every token, without stopping early, so timing tells nothing.
-            if (MessageDigest.isEqual(given, e.getKey()) && found != AdminRole.WRITE) {
-                found = e.getValue();
-            }
-        }
-        return found;
-    }
-
-    private static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
+    /** Writes {@code r}; without keep-alive the connection closes once it is sent, else reading resumes. */
+    static void write(ChannelHandlerContext ctx, AdminResponse r, boolean keepAlive, boolean head) {
         FullHttpResponse res = new DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1, r.status(),
                 head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(r.body()));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, r.contentType());

@@ -1,15 +1,18 @@
 package dev.portico.admin;
 
+import dev.portico.core.limits.DescriptorBudget;
 import dev.portico.core.metrics.Metrics;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -25,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -32,8 +36,11 @@ import java.util.function.Consumer;
  * The admin HTTP endpoint: {@code GET /metrics} (Prometheus text), {@code GET /healthz} and any
  * routes added through the builder. Listens on loopback by default. With tokens set, every
  * request needs {@code Authorization: Bearer TOKEN} and gets 401 without it; a {@link AdminRole#READ
- * read-only} token gets 403 on anything but {@code GET} and {@code HEAD}. Unknown paths get a
- * 404 with a JSON body.
+ * read-only} token gets 403 on anything but {@code GET} and {@code HEAD}. The token is checked as
+ * soon as the headers are in, so a refused request's body is never read. At most
+ * {@link Builder#maxConnections} connections are open at once (one more is closed as it is
+ * accepted) and bodies above {@link Builder#maxBody} get 413. Unknown paths get a 404 with a JSON
+ * body.
  *
  * <pre>{@code
  * AdminServer admin = AdminServer.builder(metrics)
@@ -49,13 +56,18 @@ public final class AdminServer implements AutoCloseable {
     /** Where the admin endpoint listens unless told otherwise. */
     public static final HostPort DEFAULT_LISTEN = new HostPort("127.0.0.1", 9090);
 
-    /** Longest request body accepted. */
-    static final int MAX_BODY = 1 << 20;
+    /** Longest request body accepted unless configured. */
+    public static final int DEFAULT_MAX_BODY = 1 << 20;
+    /** Connections held open at once unless configured. */
+    public static final int DEFAULT_MAX_CONNECTIONS = DescriptorBudget.DEFAULT_ADMIN_CONNECTIONS;
 
     private final HostPort listen;
     private final Map<byte[], AdminRole> tokens;
     private final AdminRoutes routes;
     private final Executor executor;
+    private final int maxConnections;
+    private final int maxBody;
+    private final AtomicInteger open = new AtomicInteger();
     private volatile TcpListener listener;
     private final ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
 
@@ -66,6 +78,8 @@ public final class AdminServer implements AutoCloseable {
         this.tokens = Collections.unmodifiableMap(t);
         this.executor = b.executor;
         this.routes = b.routes.copy();
+        this.maxConnections = b.maxConnections;
+        this.maxBody = b.maxBody;
     }
 
     /** A builder with {@code /metrics} from {@code metrics} and {@code /healthz} already routed. */
@@ -81,15 +95,27 @@ public final class AdminServer implements AutoCloseable {
         listener = TcpListener.bind(transport, group, listen, 128, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (open.incrementAndGet() > maxConnections) {
+                    open.decrementAndGet();
+                    ch.close();
+                    return;
+                }
+                ch.closeFuture().addListener(f -> open.decrementAndGet());
                 connections.add(ch);
                 ch.pipeline().addLast(
                         new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS),
                         new HttpServerCodec(),
-                        new HttpObjectAggregator(MAX_BODY),
-                        new AdminChannelHandler(routes, tokens, executor));
+                        new AdminGate(routes, tokens),
+                        new BoundedAggregator(maxBody),
+                        new AdminChannelHandler(routes, executor));
             }
         });
         return this;
+    }
+
+    /** Connections open now. */
+    public int openConnections() {
+        return open.get();
     }
 
     /** The address as configured. */
@@ -131,6 +157,20 @@ public final class AdminServer implements AutoCloseable {
         connections.close().awaitUninterruptibly(2000);
     }
 
+    /** Buffers a request's body up to the limit; above it answers 413 and closes the connection. */
+    private static final class BoundedAggregator extends HttpObjectAggregator {
+
+        BoundedAggregator(int maxBody) {
+            super(maxBody);
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            AdminChannelHandler.write(ctx, AdminResponse.error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "request body above " + maxContentLength() + " bytes"), false, false);
+        }
+    }
+
     /** Builds an {@link AdminServer}. */
     public static final class Builder {
 
@@ -139,6 +179,8 @@ public final class AdminServer implements AutoCloseable {
         private final Map<String, AdminRole> tokens = new LinkedHashMap<>();
         private Executor executor = Runnable::run;
         private BooleanSupplier healthy = () -> true;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxBody = DEFAULT_MAX_BODY;
 
         private Builder(Metrics metrics) {
             Objects.requireNonNull(metrics, "metrics");
@@ -168,6 +210,28 @@ public final class AdminServer implements AutoCloseable {
                 tokens.merge(token.strip(), role, (a, b) -> a == AdminRole.WRITE || b == AdminRole.WRITE
                         ? AdminRole.WRITE : AdminRole.READ);
             }
+            return this;
+        }
+
+        /**
+         * How many connections may be open at once; one more is closed as soon as it is accepted.
+         * Tokens are only checked on requests, so this is what bounds what unauthenticated
+         * clients can hold.
+         */
+        public Builder maxConnections(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("admin max_connections must be at least 1, not " + value);
+            }
+            this.maxConnections = value;
+            return this;
+        }
+
+        /** The longest request body accepted; a longer one gets 413 and the connection is closed. */
+        public Builder maxBody(int bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("admin max_body must not be negative");
+            }
+            this.maxBody = bytes;
             return this;
         }
 

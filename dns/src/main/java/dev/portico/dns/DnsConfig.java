@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param dynamic        health-checked failover records, each inside one of the zones
  * @param ednsMaxPayload largest UDP answer sent to an EDNS client (512 to 65535; default 1232)
  * @param tcpIdleTimeout a TCP connection idle this long is closed
+ * @param tcpMaxConnections TCP connections open at once (one more is closed as it is accepted); 0 derives it
+ *                       from the descriptor limit ({@link dev.portico.core.limits.DescriptorBudget})
  * @param cacheEntries   how many rendered static answers are kept (0 disables the answer cache)
  * @param geoipDb        the MaxMind DB that geo variants of dynamic records are chosen by; null for none
  * @param lrrr           3nsd's nearest-side answers, or null when this server takes no part in LRRR
@@ -31,8 +33,9 @@ import java.util.Objects;
  *                       NSD's defaults; {@link RrlConfig#OFF} to answer every query)
  */
 public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<DynamicRecordSpec> dynamic,
-                        int ednsMaxPayload, Duration tcpIdleTimeout, int cacheEntries, Path geoipDb, LrrrConfig lrrr,
-                        List<DynamicRecordSpec> resources, Path adminStateFile, RrlConfig rrl) {
+                        int ednsMaxPayload, Duration tcpIdleTimeout, int tcpMaxConnections, int cacheEntries,
+                        Path geoipDb, LrrrConfig lrrr, List<DynamicRecordSpec> resources, Path adminStateFile,
+                        RrlConfig rrl) {
 
     /** The default EDNS UDP payload cap (the DNS flag day 2020 value). */
     public static final int DEFAULT_EDNS_MAX_PAYLOAD = 1232;
@@ -60,6 +63,9 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
         if (tcpIdleTimeout.isNegative() || tcpIdleTimeout.isZero()) {
             throw new IllegalArgumentException("tcp_idle_timeout must be positive");
+        }
+        if (tcpMaxConnections < 0) {
+            throw new IllegalArgumentException("tcp_max_connections must not be negative");
         }
         if (cacheEntries < 0) {
             throw new IllegalArgumentException("cache_entries must not be negative");
@@ -134,8 +140,8 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      * @throws IllegalArgumentException when {@code addresses} is empty
      */
     public DnsConfig withListen(List<HostPort> addresses) {
-        return new DnsConfig(addresses, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
-                resources, adminStateFile, rrl);
+        return new DnsConfig(addresses, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, tcpMaxConnections, cacheEntries,
+                geoipDb, lrrr, resources, adminStateFile, rrl);
     }
 
     /**
@@ -144,7 +150,8 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
      * @return the builder
      */
     public Builder toBuilder() {
-        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout).cacheEntries(cacheEntries)
+        Builder b = new Builder().ednsMaxPayload(ednsMaxPayload).tcpIdleTimeout(tcpIdleTimeout)
+                .tcpMaxConnections(tcpMaxConnections).cacheEntries(cacheEntries)
                 .geoipDb(geoipDb).lrrr(lrrr).adminStateFile(adminStateFile).rrl(rrl);
         listen.forEach(b::listen);
         zones.forEach(b::zone);
@@ -160,6 +167,7 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         private final List<DynamicRecordSpec> dynamic = new ArrayList<>();
         private int ednsMaxPayload = DEFAULT_EDNS_MAX_PAYLOAD;
         private Duration tcpIdleTimeout = DEFAULT_TCP_IDLE_TIMEOUT;
+        private int tcpMaxConnections;
         private int cacheEntries = DEFAULT_CACHE_ENTRIES;
         private Path geoipDb;
         private LrrrConfig lrrr;
@@ -237,6 +245,17 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
         }
 
         /**
+         * Caps the TCP connections open at once.
+         *
+         * @param value 0 (the default) derives the cap from the descriptor limit
+         * @return this builder
+         */
+        public Builder tcpMaxConnections(int value) {
+            tcpMaxConnections = value;
+            return this;
+        }
+
+        /**
          * Sets how many rendered answers are cached.
          *
          * @param value 0 disables the cache
@@ -309,8 +328,8 @@ public record DnsConfig(List<HostPort> listen, Map<String, Path> zones, List<Dyn
          * @throws IllegalArgumentException when a value is invalid
          */
         public DnsConfig build() {
-            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, cacheEntries, geoipDb, lrrr,
-                    resources, adminStateFile, rrl);
+            return new DnsConfig(listen, zones, dynamic, ednsMaxPayload, tcpIdleTimeout, tcpMaxConnections, cacheEntries,
+                    geoipDb, lrrr, resources, adminStateFile, rrl);
         }
     }
 }

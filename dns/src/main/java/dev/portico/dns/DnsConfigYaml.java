@@ -32,6 +32,9 @@ final class DnsConfigYaml {
         if (!c.tcpIdleTimeout().equals(DnsConfig.DEFAULT_TCP_IDLE_TIMEOUT)) {
             m.put("tcp_idle_timeout", Durations.format(c.tcpIdleTimeout()));
         }
+        if (c.tcpMaxConnections() > 0) {
+            m.put("tcp_max_connections", c.tcpMaxConnections());
+        }
         if (c.cacheEntries() != DnsConfig.DEFAULT_CACHE_ENTRIES) {
             m.put("cache_entries", c.cacheEntries());
         }

@@ -24,6 +24,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -69,17 +71,25 @@ final class DnsListener implements AutoCloseable {
 
     /**
      * Binds UDP and TCP. With port 0 a few free ports are tried until one is free for both. UDP
-     * answers pass {@code rrl} (read per answer, null when off); TCP answers are never limited.
+     * answers pass {@code rrl} (read per answer, null when off); TCP answers are never limited. A TCP
+     * connection that would take {@code tcpOpen} above {@code tcpCap} is closed as it is accepted.
      *
      * @throws IOException naming the address when binding fails
      */
     static DnsListener bind(Transport transport, EventLoopGroup group, HostPort address, QueryProcessor processor,
-                            Supplier<Rrl> rrl, Supplier<Duration> tcpIdle) throws IOException {
+                            Supplier<Rrl> rrl, Supplier<Duration> tcpIdle, AtomicInteger tcpOpen, IntSupplier tcpCap)
+            throws IOException {
         UdpQueryHandler udpHandler = new UdpQueryHandler(processor, rrl);
         TcpQueryHandler tcpHandler = new TcpQueryHandler(processor);
         ChannelInitializer<SocketChannel> tcpInit = new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+                if (tcpOpen.incrementAndGet() > tcpCap.getAsInt()) {
+                    tcpOpen.decrementAndGet();
+                    ch.close();
+                    return;
+                }
+                ch.closeFuture().addListener(f -> tcpOpen.decrementAndGet());
                 ch.pipeline().addLast(
                         new IdleStateHandler(0, 0, tcpIdle.get().toMillis(), TimeUnit.MILLISECONDS),
                         new LengthFieldBasedFrameDecoder(QueryProcessor.TCP_LIMIT, 0, 2, 0, 2),

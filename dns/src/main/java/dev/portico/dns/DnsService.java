@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.lifecycle.Reconfigurable;
 import dev.portico.core.lifecycle.Refreshable;
 import dev.portico.core.lifecycle.Service;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An authoritative DNS server ({@code type: dns}). All answering state is one immutable
@@ -54,6 +56,8 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     private final Object lifecycle = new Object();
     private final Map<HostPort, DnsListener> listeners = new LinkedHashMap<>();
     private volatile DnsConfig config;
+    /** TCP connections open on every listener of the service. */
+    private final AtomicInteger tcpOpen = new AtomicInteger();
     private volatile DnsData data;
     /** The rate limit UDP answers pass; null when off. */
     private volatile Rrl rrl;
@@ -424,7 +428,22 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
 
     private DnsListener bind(HostPort address) throws IOException {
         return DnsListener.bind(context.transport(), context.workers(), address, processor, () -> rrl,
-                () -> config.tcpIdleTimeout());
+                () -> config.tcpIdleTimeout(), tcpOpen, this::tcpMaxConnections);
+    }
+
+    /** TCP connections open now, over every listen address. */
+    public int openTcpConnections() {
+        return tcpOpen.get();
+    }
+
+    /** The TCP connection cap in force: the configured one, or the one derived from the descriptor limit. */
+    private int tcpMaxConnections() {
+        return context.descriptors().maxConnections(config.tcpMaxConnections(), 1);
+    }
+
+    @Override
+    public List<ConnectionCap> connectionCaps() {
+        return List.of(new ConnectionCap(name, "tcp connections", tcpMaxConnections(), 1));
     }
 
     private DynamicRecords createDynamic(DnsConfig c) throws IOException {

@@ -29,6 +29,7 @@ import java.util.Optional;
  *   example.test: zones/example.test.zone
  * edns_max_payload: 1232                     # largest UDP answer to EDNS clients
  * tcp_idle_timeout: 10s
+ * tcp_max_connections: 0        # 0: derived from the descriptor limit
  * cache_entries: 100000                      # rendered static answers kept; 0 disables
  * dynamic:                                   # health-checked A/AAAA records
  *   www.example.test:
@@ -99,6 +100,7 @@ public final class DnsServiceType implements ServiceType<DnsConfig> {
         }
         b.ednsMaxPayload(s.integer("edns_max_payload", DnsConfig.DEFAULT_EDNS_MAX_PAYLOAD, 512, 65_535));
         b.tcpIdleTimeout(s.duration("tcp_idle_timeout", DnsConfig.DEFAULT_TCP_IDLE_TIMEOUT));
+        b.tcpMaxConnections(s.integer("tcp_max_connections", 0, 0, 10_000_000));
         b.cacheEntries(s.integer("cache_entries", DnsConfig.DEFAULT_CACHE_ENTRIES, 0, Integer.MAX_VALUE));
         String geoipDb = s.string("geoip_db", null);
         if (geoipDb != null && !geoipDb.isBlank()) {

@@ -47,8 +47,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         counted = true;
         LbMetrics metrics = shared.metrics();
         int open = metrics.opened();
-        int cap = route.config().maxConnections();
-        if (cap > 0 && open > cap) {
+        int cap = route.maxConnections();
+        if (open > cap) {
             metrics.rejected();
             log.debug("{}: refusing {}: {} connections open (limit {})", shared.name(), ctx.channel().remoteAddress(),
                     open - 1, cap);

@@ -35,7 +35,8 @@ import java.util.Objects;
  * @param retries        further hosts tried after a failed connect, or {@link #RETRY_EVERY_HOST}
  * @param connectTimeout how long one connect attempt to a backend may take
  * @param idleTimeout    a connection with no traffic either way for this long is closed
- * @param maxConnections open client connections allowed at once; 0 means no limit
+ * @param maxConnections open client connections allowed at once; 0 derives it from the descriptor limit
+ *                       (each counts 2 descriptors: the client's and the backend's)
  * @param maxPerBackend  open connections allowed per backend; 0 means no limit
  * @param proxyProtocol  the PROXY protocol header sent to backends
  * @param backlog        the listen backlog
@@ -306,7 +307,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             return this;
         }
 
-        /** Caps open client connections; 0 (default) for no cap. */
+        /** Caps open client connections; 0 (default) derives the cap from the descriptor limit. */
         public Builder maxConnections(int value) {
             this.maxConnections = value;
             return this;

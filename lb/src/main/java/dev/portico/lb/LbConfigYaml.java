@@ -63,7 +63,9 @@ final class LbConfigYaml {
         timeouts.put("idle", Durations.format(c.idleTimeout()));
         m.put("timeouts", timeouts);
         Map<String, Object> limits = new LinkedHashMap<>();
-        limits.put("connections", c.maxConnections());
+        if (c.maxConnections() > 0) {
+            limits.put("connections", c.maxConnections());
+        }
         limits.put("per_backend", c.maxPerBackend());
         m.put("limits", limits);
         m.put("proxy_protocol", c.proxyProtocol().toString());

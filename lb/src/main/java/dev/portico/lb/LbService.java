@@ -1,5 +1,6 @@
 package dev.portico.lb;
 
+import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.lifecycle.Reconfigurable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -118,12 +119,25 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
                 context.transport().datagramChannel());
         this.initializer = new Admit();
         syncGroups(config);
-        this.route = new Route(config, groups.get(config.activeGroup()));
+        this.route = route(config, groups.get(config.activeGroup()));
     }
 
     @Override
     public String name() {
         return name;
+    }
+
+    /** A client connection and its backend connection. */
+    private static final int DESCRIPTORS_PER_CONNECTION = 2;
+
+    private Route route(LbConfig config, BackendGroup group) {
+        return new Route(config, group,
+                context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION));
+    }
+
+    @Override
+    public List<ConnectionCap> connectionCaps() {
+        return List.of(new ConnectionCap(name, "connections", route.maxConnections(), DESCRIPTORS_PER_CONNECTION));
     }
 
     @Override
@@ -242,7 +256,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             return;
         }
         LbConfig config = current.config().toBuilder().activeGroup(groupName).build();
-        route = new Route(config, next);
+        route = route(config, next);
         log.info("{}: active group {} -> {}", name, current.group().name(), groupName);
     }
 
@@ -394,7 +408,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         });
         syncGroups(next);
         String previous = route.group().name();
-        route = new Route(next, groups.get(next.activeGroup()));
+        route = route(next, groups.get(next.activeGroup()));
         if (!previous.equals(next.activeGroup())) {
             log.info("{}: active group {} -> {}", name, previous, next.activeGroup());
         }

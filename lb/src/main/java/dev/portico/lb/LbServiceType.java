@@ -33,7 +33,7 @@ import java.util.Optional;
  * health: {type: http, path: /health, interval: 2s, timeout: 1s, rise: 2, fall: 3}   # or "tcp", "http:/health"
  * retries: all                      # or a number of further hosts to try after a failed connect
  * timeouts: {connect: 5s, idle: 5m}
- * limits: {connections: 0, per_backend: 0}   # 0: no limit
+ * limits: {connections: 0, per_backend: 0}   # connections 0: from the descriptor limit; per_backend 0: no limit
  * proxy_protocol: off               # v1 | v2
  * backlog: 4096
  * protocol: tcp                     # or udp: sessions keyed by client address

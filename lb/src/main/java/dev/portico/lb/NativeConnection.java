@@ -122,8 +122,8 @@ final class NativeConnection {
         Route route = loop.shared.route().get();
         LbMetrics metrics = loop.shared.metrics();
         int open = metrics.opened();
-        int cap = route.config().maxConnections();
-        if (cap > 0 && open > cap) {
+        int cap = route.maxConnections();
+        if (open > cap) {
             metrics.rejected();
             log.debug("{}: refusing {}: {} connections open (limit {})", loop.shared.name(), peer, open - 1, cap);
             LinuxNet.close(loop.errno, fd);

@@ -6,6 +6,8 @@ package dev.portico.lb;
  *
  * @param config the service settings
  * @param group  the active group
+ * @param maxConnections the client connection cap in force: the configured one, or the one derived
+ *               from the descriptor limit
  */
-record Route(LbConfig config, BackendGroup group) {
+record Route(LbConfig config, BackendGroup group, int maxConnections) {
 }

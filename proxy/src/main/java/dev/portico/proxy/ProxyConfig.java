@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param maxRequestHeaders largest request header block in bytes
  * @param maxResponseHeaders largest response header block in bytes (502 above it)
  * @param maxBodySize       largest request body
+ * @param maxConnections    open client connections; above it new ones get 503 and a close. 0: derived from
+ *                          the descriptor limit (each client connection counts 2 descriptors, with its upstream one)
  * @param keepAliveMax      idle upstream connections kept per backend per event loop (0: none)
  * @param keepAliveIdle     how long an idle upstream connection is kept
  * @param retries           further backends tried after a connect failure or a stale connection
@@ -33,7 +35,7 @@ import java.util.Objects;
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
-                          int maxRequestHeaders, int maxResponseHeaders, long maxBodySize,
+                          int maxRequestHeaders, int maxResponseHeaders, long maxBodySize, int maxConnections,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
                           TransparentSpec transparent, CacheConfig cache) {
 
@@ -63,7 +65,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         if (pools.isEmpty() && transparent == null) {
             throw new IllegalArgumentException("pools needs at least one pool (or transparent mode)");
         }
-        if (retries < 0 || keepAliveMax < 0 || maxBodySize < 0 || maxRequestHeaders < 256 || maxResponseHeaders < 256) {
+        if (retries < 0 || keepAliveMax < 0 || maxBodySize < 0 || maxConnections < 0 || maxRequestHeaders < 256 || maxResponseHeaders < 256) {
             throw new IllegalArgumentException("retries, keep-alive and limits must not be negative or tiny");
         }
     }
@@ -83,6 +85,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private int maxRequestHeaders = 16384;
         private int maxResponseHeaders = 16384;
         private long maxBodySize = 100L << 20;
+        private int maxConnections;
         private int keepAliveMax = DEFAULT_KEEPALIVE_MAX;
         private Duration keepAliveIdle = Duration.ofSeconds(30);
         private int retries = 2;
@@ -136,6 +139,12 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
             return this;
         }
 
+        /** Open client connections allowed; 0 (the default) derives it from the descriptor limit. */
+        public Builder maxConnections(int value) {
+            maxConnections = value;
+            return this;
+        }
+
         public Builder keepAliveMax(int value) {
             keepAliveMax = value;
             return this;
@@ -170,7 +179,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
 
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
-                    maxRequestHeaders, maxResponseHeaders, maxBodySize, keepAliveMax, keepAliveIdle, retries, backlog,
+                    maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle, retries, backlog,
                     transparent, cache);
         }
     }

@@ -89,6 +89,9 @@ final class ProxyConfigYaml {
         limits.put("request_headers", c.maxRequestHeaders());
         limits.put("response_headers", c.maxResponseHeaders());
         limits.put("body", Sizes.format(c.maxBodySize()));
+        if (c.maxConnections() > 0) {
+            limits.put("connections", c.maxConnections());
+        }
         m.put("limits", limits);
         Map<String, Object> keepalive = new LinkedHashMap<>();
         keepalive.put("max_idle", c.keepAliveMax());

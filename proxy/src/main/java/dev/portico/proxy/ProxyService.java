@@ -1,5 +1,7 @@
 package dev.portico.proxy;
 
+import dev.portico.core.limits.ConnectionCap;
+import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.lifecycle.Reconfigurable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -41,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * An HTTP/1.1 reverse proxy ({@code type: proxy}). Client connections run the web module's HTTP
@@ -52,6 +55,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ProxyService implements Service, Reconfigurable<ProxyConfig> {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyService.class);
+    /** A client connection and the upstream one it uses. */
+    private static final int DESCRIPTORS_PER_CONNECTION = 2;
 
     private final String name;
     private final ServiceContext context;
@@ -117,7 +122,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());
         ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache);
-        HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(), 100_000,
+        HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(),
+                context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
                 ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
@@ -182,6 +188,17 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     @Override
     public String type() {
         return "proxy";
+    }
+
+    @Override
+    public List<ConnectionCap> connectionCaps() {
+        return List.of(new ConnectionCap(name, "connections", state.http().options().maxConnections(),
+                DESCRIPTORS_PER_CONNECTION));
+    }
+
+    @Override
+    public void idleConnections(Consumer<IdleConnection> into) {
+        HttpListeners.idle(channels, into);
     }
 
     /** The settings in use. */

@@ -30,7 +30,7 @@ import java.util.Optional;
  * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the rightmost untrusted X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
- * limits: {request_headers: 16384, response_headers: 16384, body: 100m}
+ * limits: {request_headers: 16384, response_headers: 16384, body: 100m, connections: 0}  # 0: from the descriptor limit
  * keepalive: {max_idle: 1024, idle: 30s} # idle upstream connections per backend per event loop
  * retries: 2
  * backlog: 4096
@@ -117,6 +117,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         b.maxRequestHeaders(l.integer("request_headers", 16384, 256, 1 << 20));
         b.maxResponseHeaders(l.integer("response_headers", 16384, 256, 1 << 20));
         b.maxBodySize(l.size("body", 100L << 20));
+        b.maxConnections(l.integer("connections", 0, 0, 10_000_000));
         l.finish();
         Section k = s.section("keepalive");
         b.keepAliveMax(k.integer("max_idle", ProxyConfig.DEFAULT_KEEPALIVE_MAX, 0, 100_000));

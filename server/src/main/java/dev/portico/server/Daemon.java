@@ -17,6 +17,10 @@ import dev.portico.server.control.DaemonControlPlane;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Durations;
 import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.limits.ConnectionCap;
+import dev.portico.core.limits.DescriptorBudget;
+import dev.portico.core.limits.DescriptorWatch;
+import dev.portico.core.limits.FileLimit;
 import dev.portico.core.metrics.Metrics;
 import dev.portico.core.transport.Transport;
 import dev.portico.server.config.AdminSettings;
@@ -32,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,6 +117,8 @@ public final class Daemon {
     private SshConsole ssh;
     private List<AdminTokens.Resolved> adminTokens = List.of();
     private ScheduledFuture<?> autosave;
+    private ScheduledFuture<?> descriptorWatch;
+    private FileLimit fileLimit = FileLimit.unknown();
     private final ConfigSaver saver;
 
     /**
@@ -149,11 +156,17 @@ public final class Daemon {
         workers = transport.newGroup(initial.workers(), "portico-worker");
         blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
         metrics = new Metrics();
-        supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking));
+        fileLimit = raiseFileLimit();
+        AdminSettings adminSettings = initial.admin();
+        DescriptorBudget budget = DescriptorBudget.of(fileLimit,
+                adminSettings.enabled() ? adminSettings.limits().maxConnections() : 0, initial.services().size());
+        supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking,
+                budget));
         try {
             supervisor.startAll(initial.services().values());
             admin = startAdmin(initial.admin());
             startAutosave(initial.admin());
+            checkDescriptors(budget);
         } catch (Exception | Error e) {
             shutdownResources(Duration.ZERO);
             throw e;
@@ -339,6 +352,41 @@ public final class Daemon {
         }
     }
 
+    /** Raises the soft descriptor limit to the hard one; a refusal is logged and the limit kept. */
+    private static FileLimit raiseFileLimit() {
+        try {
+            FileLimit before = FileLimit.read();
+            FileLimit after = FileLimit.raise();
+            if (after.known() && after.soft() > before.soft()) {
+                log.debug("file descriptor limit raised from {} to {}", before.soft(), after.soft());
+            }
+            return after;
+        } catch (IOException e) {
+            log.warn("cannot raise the file descriptor limit: {}", e.getMessage());
+            return FileLimit.read();
+        }
+    }
+
+    /**
+     * Warns once when the services' connection caps can take more descriptors than the process
+     * has, and starts closing idle keep-alive connections whenever open descriptors near the limit.
+     */
+    private void checkDescriptors(DescriptorBudget budget) {
+        List<ConnectionCap> caps = new ArrayList<>();
+        for (Supervisor.Running r : supervisor.running()) {
+            caps.addAll(r.service().connectionCaps());
+        }
+        budget.check(caps).ifPresent(log::warn);
+        if (!fileLimit.known()) {
+            return;
+        }
+        Supervisor services = supervisor;
+        DescriptorWatch watch = new DescriptorWatch(fileLimit.soft(), FileLimit::openDescriptors,
+                into -> services.running().forEach(r -> r.service().idleConnections(into)), System::nanoTime);
+        descriptorWatch = workers.next().scheduleWithFixedDelay(() -> blocking.execute(watch::check),
+                1, 1, TimeUnit.SECONDS);
+    }
+
     private void startAutosave(AdminSettings settings) {
         if (autosave != null) {
             autosave.cancel(false);
@@ -374,6 +422,8 @@ public final class Daemon {
                     .listen(settings.listen())
                     .executor(blocking)
                     .health(() -> !stopping)
+                    .maxConnections(settings.limits().maxConnections())
+                    .maxBody(settings.limits().maxBody())
                     .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)))
                     .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
@@ -429,6 +479,10 @@ public final class Daemon {
     }
 
     private void shutdownResources(Duration grace) {
+        if (descriptorWatch != null) {
+            descriptorWatch.cancel(false);
+            descriptorWatch = null;
+        }
         if (autosave != null) {
             autosave.cancel(false);
             autosave = null;
@@ -464,6 +518,9 @@ public final class Daemon {
         out.println("Portico " + VersionInfo.version() + " (" + config.source() + ")");
         out.println("  transport: " + transport.describe());
         out.println("  workers: " + config.workers());
+        if (fileLimit.known()) {
+            out.println("  file descriptors: " + fileLimit.soft());
+        }
         for (Supervisor.Running r : supervisor.running()) {
             out.println("  service " + r.spec().name() + " (" + r.spec().type().name() + "): "
                     + String.join(", ", r.service().endpoints()));

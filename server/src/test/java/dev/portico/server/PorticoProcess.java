@@ -33,9 +33,36 @@ final class PorticoProcess implements AutoCloseable {
 
     /** Starts the process; its stdout and stderr go to files in {@code dir}. */
     static PorticoProcess start(Path dir, String... args) throws IOException {
+        return start(dir, List.of(), args);
+    }
+
+    /**
+     * Starts the process with a descriptor limit of {@code nofile} (soft and hard), through
+     * {@code prlimit(1)}; check {@link #canLimit()} first.
+     */
+    static PorticoProcess startLimited(Path dir, int nofile, String... args) throws IOException {
+        return start(dir, List.of(PRLIMIT.toString(), "--nofile=" + nofile + ":" + nofile), args);
+    }
+
+    private static final Path PRLIMIT = Path.of("/usr/bin/prlimit");
+
+    /** Whether {@link #startLimited} can run here (Linux with util-linux). */
+    static boolean canLimit() {
+        return Files.isExecutable(PRLIMIT) && Files.isDirectory(Path.of("/proc/self/fd"));
+    }
+
+    /** The descriptors the process has open now. */
+    int openDescriptors() throws IOException {
+        try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
+            return (int) fds.count();
+        }
+    }
+
+    private static PorticoProcess start(Path dir, List<String> prefix, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:TieredStopAtLevel=1", "-Xmx128m",
                 // The logback.xml of the real build (logs on stderr), not the one of the tests.
                 "-Dlogback.configurationFile=logback.xml",

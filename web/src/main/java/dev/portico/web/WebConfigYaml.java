@@ -88,7 +88,9 @@ final class WebConfigYaml {
         limits.put("header_size", Sizes.format(h.maxHeaderSize()));
         limits.put("headers", h.maxHeaders());
         limits.put("body", Sizes.format(h.maxBodySize()));
-        limits.put("connections", h.maxConnections());
+        if (h.maxConnections() > 0) {
+            limits.put("connections", h.maxConnections());
+        }
         limits.put("pipelined", h.maxPipelined());
         m.put("limits", limits);
         Map<String, Object> timeouts = new LinkedHashMap<>();

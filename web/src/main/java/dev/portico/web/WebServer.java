@@ -1,5 +1,7 @@
 package dev.portico.web;
 
+import dev.portico.core.limits.ConnectionCap;
+import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.lifecycle.Reconfigurable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -17,6 +19,7 @@ import dev.portico.web.http.ExchangeListener;
 import dev.portico.web.http.HttpConnection;
 import dev.portico.web.http.HttpListeners;
 import dev.portico.web.http.HttpContext;
+import dev.portico.web.http.HttpOptions;
 import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.RequestHandler;
 import dev.portico.web.http.StrictRequestDecoder;
@@ -46,6 +49,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A web service: static files (and, for embedders, routes before them) on one or more listeners.
@@ -115,6 +119,16 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public List<ConnectionCap> connectionCaps() {
+        return List.of(new ConnectionCap(name, "connections", state.http().options().maxConnections(), 1));
+    }
+
+    @Override
+    public void idleConnections(Consumer<IdleConnection> into) {
+        HttpListeners.idle(channels, into);
     }
 
     @Override
@@ -240,7 +254,9 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
             return true;
         };
         ExchangeListener listener = ex -> completed(ex, accessLog);
-        HttpContext http = new HttpContext(cfg.http(), handler, new ErrorPages(pages), dates, connections, listener,
+        HttpOptions options = cfg.http().withMaxConnections(
+                context.descriptors().maxConnections(cfg.http().maxConnections(), 1));
+        HttpContext http = new HttpContext(options, handler, new ErrorPages(pages), dates, connections, listener,
                 context.transport().tcpCork(), allowedMethods(cfg));
         return new State(cfg, http, cache, watcher, accessLog);
     }

@@ -30,7 +30,7 @@ import java.util.Optional;
  * precompressed: [br, gzip]
  * webdav: {enabled: false, writers: [127.0.0.1/32], users: {alice: secret}, realm: portico}
  * symlinks: inside | follow
- * limits: {request_line: 8k, header_size: 16k, headers: 100, body: 100m, connections: 10000, pipelined: 16}
+ * limits: {request_line: 8k, header_size: 16k, headers: 100, body: 100m, connections: 0, pipelined: 16}  # connections 0: from the descriptor limit
  * timeouts: {header: 10s, idle: 75s, body: 60s}
  * access_log: /var/log/portico/access.log
  * error_pages: {404: ./errors/404.html}
@@ -97,7 +97,7 @@ public final class WebServiceType implements ServiceType<WebConfig> {
                 (int) Math.min(limits.size("header_size", d.maxHeaderSize()), Integer.MAX_VALUE),
                 limits.integer("headers", d.maxHeaders(), 1, 10_000),
                 limits.size("body", d.maxBodySize()),
-                limits.integer("connections", d.maxConnections(), 1, 10_000_000),
+                limits.integer("connections", d.maxConnections(), 0, 10_000_000),
                 timeouts.duration("header", d.headerTimeout()),
                 timeouts.duration("idle", d.idleTimeout()),
                 timeouts.duration("body", d.bodyTimeout()),

@@ -1,7 +1,11 @@
 package dev.portico.core.lifecycle;
 
+import dev.portico.core.limits.ConnectionCap;
+import dev.portico.core.limits.IdleConnection;
+
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * A named thing that listens and serves: a web site, a balancer, a DNS zone set. Services start
@@ -24,6 +28,18 @@ public interface Service extends AutoCloseable {
 
     /** Human-readable addresses this service answers on, for the start-up banner. */
     List<String> endpoints();
+
+    /** The connection caps in force, for the start-up check against the descriptor limit; none by default. */
+    default List<ConnectionCap> connectionCaps() {
+        return List.of();
+    }
+
+    /**
+     * Hands each client connection that sits between requests to {@code into}, for closing when
+     * the process runs short of file descriptors. Called rarely, from any thread; none by default.
+     */
+    default void idleConnections(Consumer<IdleConnection> into) {
+    }
 
     @Override
     default void close() {

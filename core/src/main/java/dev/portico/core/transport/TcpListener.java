@@ -18,7 +18,9 @@ import java.util.List;
 /**
  * A TCP listening address served by every event loop of a group. With SO_REUSEPORT each loop
  * gets its own listening socket and keeps the connections it accepts, so there is no hand-off
- * between threads; without it one socket accepts and spreads connections over the loops.
+ * between threads; without it one socket accepts and spreads connections over the loops. When
+ * {@code accept(2)} fails (out of file descriptors), accepting pauses briefly rather than spinning,
+ * and the failure is logged at most once every few seconds ({@link AcceptBackoff}).
  */
 public final class TcpListener implements AutoCloseable {
 
@@ -40,11 +42,12 @@ public final class TcpListener implements AutoCloseable {
                                    int backlog, ChannelHandler childInitializer) throws IOException {
         List<Channel> channels = new ArrayList<>();
         InetSocketAddress target = address.toAddress();
+        AcceptBackoff backoff = new AcceptBackoff(System::nanoTime);
         try {
             if (transport.supportsReusePort()) {
                 for (EventExecutor executor : group) {
                     EventLoop loop = (EventLoop) executor;
-                    ServerBootstrap b = bootstrap(transport, loop, loop, backlog, childInitializer);
+                    ServerBootstrap b = bootstrap(transport, loop, loop, backlog, backoff, childInitializer);
                     transport.reusePort(b);
                     Channel ch = sync(b.bind(target), address);
                     channels.add(ch);
@@ -53,7 +56,7 @@ public final class TcpListener implements AutoCloseable {
                     }
                 }
             } else {
-                ServerBootstrap b = bootstrap(transport, group.next(), group, backlog, childInitializer);
+                ServerBootstrap b = bootstrap(transport, group.next(), group, backlog, backoff, childInitializer);
                 channels.add(sync(b.bind(target), address));
             }
         } catch (IOException | RuntimeException e) {
@@ -64,7 +67,7 @@ public final class TcpListener implements AutoCloseable {
     }
 
     private static ServerBootstrap bootstrap(Transport transport, EventLoopGroup parent, EventLoopGroup child,
-                                             int backlog, ChannelHandler init) {
+                                             int backlog, AcceptBackoff backoff, ChannelHandler init) {
         return new ServerBootstrap()
                 .group(parent, child)
                 .channel(transport.serverChannel())
@@ -74,6 +77,7 @@ public final class TcpListener implements AutoCloseable {
                 // setting it again here cost one more setsockopt per accepted connection. No
                 // SO_KEEPALIVE either (nginx and HAProxy leave it off too): idle timeouts close
                 // forgotten connections.
+                .handler(backoff)
                 .childHandler(init);
     }
 

@@ -17,12 +17,30 @@ import java.util.Objects;
  * @param tokens   the configured bearer tokens; empty means one generated into
  *                 {@link #defaultTokenFile()} on first start
  * @param autosave how often the running config is saved to the file, or null for never
+ * @param limits   what one client may hold: connections and request body size
  */
-public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh) {
+public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh,
+                            Limits limits) {
 
     public AdminSettings {
         Objects.requireNonNull(listen, "listen");
         tokens = List.copyOf(tokens);
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** Settings with the default {@link Limits}. */
+    public AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh) {
+        this(enabled, listen, tokens, autosave, ssh, Limits.DEFAULTS);
+    }
+
+    /**
+     * {@code admin.max_connections} and {@code admin.max_body}.
+     *
+     * @param maxConnections connections open at once; one more is closed as it is accepted
+     * @param maxBody        the longest request body; a longer one gets 413
+     */
+    public record Limits(int maxConnections, int maxBody) {
+        public static final Limits DEFAULTS = new Limits(AdminServer.DEFAULT_MAX_CONNECTIONS, AdminServer.DEFAULT_MAX_BODY);
     }
 
     /**
@@ -92,6 +110,8 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
     @Override
     public String toString() {
         return enabled ? listen + " " + tokens + (autosave != null ? " autosave " + autosave : "")
-                + (ssh != null ? " ssh " + ssh.listen() : "") : "off";
+                + (ssh != null ? " ssh " + ssh.listen() : "")
+                + (!limits.equals(Limits.DEFAULTS) ? " max_connections " + limits.maxConnections() + " max_body " + limits.maxBody() : "")
+                : "off";
     }
 }

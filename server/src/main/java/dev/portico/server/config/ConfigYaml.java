@@ -3,6 +3,7 @@ package dev.portico.server.config;
 import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
 import dev.portico.core.config.Durations;
+import dev.portico.core.config.Sizes;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.lifecycle.ServiceType;
 
@@ -87,6 +88,12 @@ public final class ConfigYaml {
         }
         if (a.autosave() != null) {
             m.put("autosave", Durations.format(a.autosave()));
+        }
+        if (a.limits().maxConnections() != AdminServer.DEFAULT_MAX_CONNECTIONS) {
+            m.put("max_connections", a.limits().maxConnections());
+        }
+        if (a.limits().maxBody() != AdminServer.DEFAULT_MAX_BODY) {
+            m.put("max_body", Sizes.format(a.limits().maxBody()));
         }
         if (a.ssh() != null) {
             Map<String, Object> ssh = new LinkedHashMap<>();

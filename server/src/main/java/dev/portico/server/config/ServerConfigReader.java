@@ -155,7 +155,7 @@ public final class ServerConfigReader {
             if (v.equals("off") || v.equals("false") || v.equals("no")) {
                 return AdminSettings.off();
             }
-            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file, tokens, autosave) or 'off'");
+            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file, tokens, autosave, max_connections, max_body, ssh) or 'off'");
             return AdminSettings.off();
         }
         Section a = top.section("admin");
@@ -193,8 +193,11 @@ public final class ServerConfigReader {
             }
         }
         AdminSettings.Ssh ssh = ssh(a);
+        AdminSettings.Limits limits = new AdminSettings.Limits(
+                a.integer("max_connections", AdminServer.DEFAULT_MAX_CONNECTIONS, 1, 100_000),
+                (int) Math.min(a.size("max_body", AdminServer.DEFAULT_MAX_BODY), Integer.MAX_VALUE));
         a.finish();
-        return new AdminSettings(true, listen, tokens, autosave, ssh);
+        return new AdminSettings(true, listen, tokens, autosave, ssh, limits);
     }
 
     /** {@code admin.ssh}: on when {@code authorized_keys} is given. */

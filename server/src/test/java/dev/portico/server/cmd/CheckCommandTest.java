@@ -73,6 +73,6 @@ class CheckCommandTest {
         CliRun r = CliRun.run(TestTypes.all(), "serve", "-c", f.toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);
         assertThat(r.err).isEqualTo(f + ":2:13: unknown service type 'echoo'; did you mean 'echo'? "
-                + "(this build knows: echo, static-echo, web)\n");
+                + "(this build knows: echo, static-echo, web, dns)\n");
     }
 }

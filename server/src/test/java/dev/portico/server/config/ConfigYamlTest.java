@@ -35,6 +35,8 @@ class ConfigYamlTest {
                     - {token: abc, role: write}
                     - {token_file: %s, role: read}
                   autosave: 90s
+                  max_connections: 16
+                  max_body: 64k
                 access_log: stdout
                 shutdown_grace: 1500ms
                 services:

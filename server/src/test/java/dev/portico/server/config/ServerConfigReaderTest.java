@@ -107,6 +107,19 @@ class ServerConfigReaderTest {
     }
 
     @Test
+    void adminConnectionAndBodyLimits() throws Exception {
+        ServerConfig c = reader.read("admin:\n  max_connections: 16\n  max_body: 64k\nservices:\n"
+                + "  e: {type: echo, listen: 7000}\n", "t.yaml");
+        assertThat(c.admin().limits()).isEqualTo(new AdminSettings.Limits(16, 64 * 1024));
+        ServerConfig d = reader.read("services:\n  e: {type: echo, listen: 7000}\n", "d.yaml");
+        assertThat(d.admin().limits()).isEqualTo(new AdminSettings.Limits(64, 1 << 20));
+        assertThatThrownBy(() -> reader.read("admin:\n  max_connections: 0\nservices:\n"
+                + "  e: {type: echo, listen: 7000}\n", "r.yaml"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                        .asString().startsWith("r.yaml:2:20:").contains("max_connections"));
+    }
+
+    @Test
     void unknownKeysAtEveryLevelWithSuggestions() {
         assertThatThrownBy(() -> reader.read("""
                 wokers: 2
@@ -151,7 +164,7 @@ class ServerConfigReaderTest {
                                 "b.yaml:3:17: bad 'config.shutdown_grace': 'soon' is not a duration (examples: 500ms, 30s, 5m, 2h, 7d)",
                                 "b.yaml:5:11: bad 'config.admin.listen': 'nowhere' is not HOST:PORT: 'nowhere' is not a port number",
                                 "b.yaml:7:15: 'admin' takes 'token' or 'token_file', not both",
-                                "b.yaml:10:11: unknown service type 'ecko'; did you mean 'echo'? (this build knows: echo, static-echo, web)",
+                                "b.yaml:10:11: unknown service type 'ecko'; did you mean 'echo'? (this build knows: echo, static-echo, web, dns)",
                                 "b.yaml:12:5: 'services.f' needs 'type'",
                                 "b.yaml:13:3: service name 'bad name' must start with a letter or digit and hold only letters,"
                                         + " digits, '_', '.' and '-'"));

@@ -205,6 +205,23 @@ public final class HttpConnection extends ChannelDuplexHandler {
         queuedRequests = 0;
     }
 
+    /**
+     * When this connection went idle between requests ({@link System#nanoTime()}), or
+     * {@link Long#MAX_VALUE} while a request is in progress. Read from other threads without a
+     * lock, so possibly stale: {@link #closeIfIdleSince} checks again on the loop.
+     */
+    long idleSince() {
+        return phase == Phase.IDLE && currentComplete && !closing ? phaseStart : Long.MAX_VALUE;
+    }
+
+    /** Closes the connection if it is still idle since {@code since}. Call on its loop. */
+    void closeIfIdleSince(long since) {
+        if (phase == Phase.IDLE && currentComplete && queued.isEmpty() && !closing && phaseStart == since) {
+            closing = true;
+            ctx.close();
+        }
+    }
+
     // ---- channel events ------------------------------------------------------------------------
 
     @Override

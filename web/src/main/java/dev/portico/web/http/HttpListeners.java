@@ -1,6 +1,8 @@
 package dev.portico.web.http;
 
+import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.transport.TcpListener;
+import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 
 import java.net.InetSocketAddress;
@@ -9,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** What every HTTP service (web, proxy) does with its listeners and connections. */
 public final class HttpListeners {
@@ -25,6 +28,20 @@ public final class HttpListeners {
             out.add("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
         }
         return out;
+    }
+
+    /**
+     * Hands each connection of {@code channels} that sits between requests to {@code into}, with
+     * a close that acts on the connection's loop and only if it is still idle by then.
+     */
+    public static void idle(ChannelGroup channels, Consumer<IdleConnection> into) {
+        for (Channel ch : channels) {
+            HttpConnection c = ch.pipeline().get(HttpConnection.class);
+            long since = c == null ? Long.MAX_VALUE : c.idleSince();
+            if (since != Long.MAX_VALUE) {
+                into.accept(new IdleConnection(since, () -> ch.eventLoop().execute(() -> c.closeIfIdleSince(since))));
+            }
+        }
     }
 
     /**

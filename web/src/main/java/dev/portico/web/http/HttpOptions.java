@@ -9,7 +9,9 @@ import java.time.Duration;
  * @param maxHeaderSize    largest header block in bytes (431 above it)
  * @param maxHeaders       most header fields (431 above it)
  * @param maxBodySize      largest request body (413 above it)
- * @param maxConnections   open connections per service; above it new ones get 503 and a close
+ * @param maxConnections   open connections per service; above it new ones get 503 and a close; 0 until the
+ *                         service derives it from the descriptor limit
+ *                         ({@link dev.portico.core.limits.DescriptorBudget})
  * @param headerTimeout    time to receive a request's headers once its first byte arrived
  * @param idleTimeout      time a keep-alive connection may wait for its next request
  * @param bodyTimeout      time between two reads of a request body
@@ -37,7 +39,13 @@ public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders,
     }
 
     public static HttpOptions defaults() {
-        return new HttpOptions(8192, 16384, 100, 100L << 20, 10_000,
+        return new HttpOptions(8192, 16384, 100, 100L << 20, 0,
                 Duration.ofSeconds(10), Duration.ofSeconds(75), Duration.ofSeconds(60));
+    }
+
+    /** These options with another connection cap. */
+    public HttpOptions withMaxConnections(int value) {
+        return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, value, headerTimeout,
+                idleTimeout, bodyTimeout);
     }
 }
