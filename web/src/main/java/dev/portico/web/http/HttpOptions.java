@@ -46,6 +46,6 @@ public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders,
     /** These options with another connection cap. */
     public HttpOptions withMaxConnections(int value) {
         return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, value, headerTimeout,
-                idleTimeout, bodyTimeout);
+                idleTimeout, bodyTimeout, maxPipelined);
     }
 }
