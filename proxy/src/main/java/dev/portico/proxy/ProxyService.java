@@ -116,7 +116,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config, addresses);
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());
-        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache);
+        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache, metrics);
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(), 100_000,
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,

@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>The data path reports each connection: {@link #onConnectStart()} when it starts connecting,
  * then either {@link #onConnectFailed(String)} or, once the connection ends,
- * {@link #onClosed(long, long)}. A connect failure marks the backend {@link HealthState#DOWN} at
- * once (passive health); only active checks bring it back.
+ * {@link #onClosed(long, long)}. A connect failure, or a request failure reported by
+ * {@link #onRequestFailed(String)}, marks the backend {@link HealthState#DOWN} at once (passive
+ * health); only active checks bring it back.
  *
  * <p>Identity is by object: two backends with the same address are different members.
  */
@@ -234,6 +235,24 @@ public final class Backend {
         Objects.requireNonNull(reason, "reason");
         stats.connectFailed(ticker.now(), reason);
         markHealth(HealthState.DOWN, "connect failed: " + reason);
+    }
+
+    /**
+     * Data path: a request sent here failed before any response (reset, timeout, or a 5xx the
+     * proxy may retry elsewhere). Counts the failure and marks the backend {@link HealthState#DOWN}
+     * at once, as a connect failure does; active checks bring it back.
+     *
+     * @param reason what failed
+     */
+    public void onRequestFailed(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        stats.requestFailed(ticker.now(), reason);
+        markHealth(HealthState.DOWN, "request failed: " + reason);
+    }
+
+    /** Data path: a request that failed here was sent again to another backend (or connection). */
+    public void onRetried() {
+        stats.retried();
     }
 
     /**
