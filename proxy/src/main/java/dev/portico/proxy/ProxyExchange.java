@@ -538,9 +538,12 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         Channel ch = upstream;
         upstream = null;
         disown(ch);
-        if (requestEnded && response.keepAlive()) {
-            shared.connections().release(backend, ch);
+        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        if (requestEnded && response.keepAlive() && (handler == null || handler.decoder().leftover() == 0)) {
+            shared.connections().release(backend, ch, response.keepAliveSeconds());
         } else {
+            // Bytes after the end of the response (more than its Content-Length, or anything the
+            // backend sent unasked) would be taken for the next response: never reuse it.
             ch.close();
         }
     }
