@@ -257,8 +257,11 @@ public final class FaultyBackend implements AutoCloseable {
                 + "\r\nContent-Type: text/plain\r\nContent-Length: " + body.length
                 + (close ? "\r\nConnection: close" : ka == null ? "" : "\r\nKeep-Alive: timeout=" + ka.toSeconds())
                 + "\r\n\r\n";
-        out.write(response.getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
+        // One write: a kill between head and body would be a fault of its own.
+        byte[] start = response.getBytes(StandardCharsets.US_ASCII);
+        byte[] whole = java.util.Arrays.copyOf(start, start.length + body.length);
+        System.arraycopy(body, 0, whole, start.length, body.length);
+        out.write(whole);
         out.flush();
         return !close;
     }
