@@ -54,22 +54,28 @@ public final class FaultyBackend implements AutoCloseable {
     private volatile boolean stopping;
     private volatile Duration keepAliveTimeout;
 
-    private FaultyBackend(String name, int port) throws IOException {
+    private final InetAddress bound;
+
+    private FaultyBackend(String name, InetAddress address, int port) throws IOException {
         this.name = name;
+        this.bound = address;
         this.server = new ServerSocket();
         server.setReuseAddress(true);
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+        server.bind(new InetSocketAddress(address, port), 1024);
         threads.execute(this::acceptLoop);
     }
 
     /** Starts a backend on a free loopback port. */
     public static FaultyBackend start(String name) throws IOException {
-        return new FaultyBackend(name, 0);
+        return new FaultyBackend(name, InetAddress.getLoopbackAddress(), 0);
     }
 
-    /** Starts a backend on {@code port} of 127.0.0.1 (to bring a stopped one back on its address). */
-    public static FaultyBackend start(String name, int port) throws IOException {
-        return new FaultyBackend(name, port);
+    /**
+     * Starts a backend on {@code address} and {@code port} (another loopback address such as
+     * 127.0.0.12 for DNS answers; port 0 for a free one; a stopped backend's port to bring it back).
+     */
+    public static FaultyBackend start(String name, InetAddress address, int port) throws IOException {
+        return new FaultyBackend(name, address, port);
     }
 
     /** The name, sent as the body of each {@code 200}. */
@@ -77,9 +83,14 @@ public final class FaultyBackend implements AutoCloseable {
         return name;
     }
 
-    /** {@code 127.0.0.1:port}. */
+    /** {@code ip:port}, such as {@code 127.0.0.1:41234}. */
     public String address() {
-        return "127.0.0.1:" + server.getLocalPort();
+        return bound.getHostAddress() + ":" + server.getLocalPort();
+    }
+
+    /** The IP address it listens on. */
+    public String ip() {
+        return bound.getHostAddress();
     }
 
     public int port() {

@@ -73,12 +73,13 @@ public final class LoadDriver implements AutoCloseable {
     private final AtomicLong maxNanos = new AtomicLong();
     private volatile boolean running = true;
 
-    private LoadDriver(int port, String method, String host, String path, String body, int clients, Duration timeout) {
+    private LoadDriver(int port, String method, String host, String path, String body, int clients, Duration timeout,
+                       boolean close) {
         this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         this.request = method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
                 + (b.length > 0 || method.equals("PUT") || method.equals("POST") ? "Content-Length: " + b.length + "\r\n" : "")
-                + "\r\n" + body;
+                + (close ? "Connection: close\r\n" : "") + "\r\n" + body;
         this.readTimeoutMillis = (int) timeout.toMillis();
         for (int i = 0; i < clients; i++) {
             this.clients.add(threads.submit(this::client));
@@ -91,13 +92,18 @@ public final class LoadDriver implements AutoCloseable {
      * as an error.
      */
     public static LoadDriver get(int port, String host, String path, int clients, Duration timeout) {
-        return new LoadDriver(port, "GET", host, path, "", clients, timeout);
+        return new LoadDriver(port, "GET", host, path, "", clients, timeout, false);
+    }
+
+    /** The same, each request on a new connection ({@code Connection: close}): counts connections that fail. */
+    public static LoadDriver getEachOnNewConnection(int port, String host, String path, int clients, Duration timeout) {
+        return new LoadDriver(port, "GET", host, path, "", clients, timeout, true);
     }
 
     /** The same with any method and a body (empty for none). */
     public static LoadDriver start(int port, String method, String host, String path, String body, int clients,
                                    Duration timeout) {
-        return new LoadDriver(port, method, host, path, body, clients, timeout);
+        return new LoadDriver(port, method, host, path, body, clients, timeout, false);
     }
 
     /** Requests finished so far, answered or not. */
