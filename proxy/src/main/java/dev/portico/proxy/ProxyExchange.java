@@ -84,6 +84,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private boolean pausedClient;
     private Backend backend;
     private Channel upstream;
+    /** The handler of {@link #upstream}, looked up once per attempt. */
+    private UpstreamHandler upstreamHandler;
     private boolean reused;
     private UpstreamHead response;
     private ScheduledFuture<?> firstByte;
@@ -224,6 +226,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         upstream = ch;
         reused = wasReused;
         UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        upstreamHandler = handler;
         handler.owner(this);
         HttpMethod method = hooks == null ? ex.method() : hooks.method(ex.method());
         handler.decoder().expectNoBody(method.equals(HttpMethod.HEAD));
@@ -537,10 +540,10 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         cleanup();
         Channel ch = upstream;
         upstream = null;
-        disown(ch);
-        UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
-        if (requestEnded && response.keepAlive() && (handler == null || handler.decoder().leftover() == 0)) {
-            shared.connections().release(backend, ch, response.keepAliveSeconds());
+        UpstreamHandler handler = upstreamHandler;
+        handler.owner(null);
+        if (requestEnded && response.keepAlive() && handler.decoder().leftover() == 0) {
+            shared.connections().release(backend, ch, handler.decoder(), response.keepAliveSeconds());
         } else {
             // Bytes after the end of the response (more than its Content-Length, or anything the
             // backend sent unasked) would be taken for the next response: never reuse it.

@@ -37,8 +37,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class UpstreamConnections implements AutoCloseable {
 
-    /** One idle connection and when it expires ({@link System#nanoTime()}). */
-    private record Idle(Channel channel, long expires) {
+    /** One idle connection, its response decoder, and when it expires ({@link System#nanoTime()}). */
+    private record Idle(Channel channel, UpstreamResponseDecoder decoder, long expires) {
     }
 
     /** One loop's pools, and its sweep. */
@@ -108,7 +108,8 @@ final class UpstreamConnections implements AutoCloseable {
         long now = System.nanoTime();
         while (!q.isEmpty()) {
             Idle i = q.pollLast();
-            if (now - i.expires() >= 0 || !clean(i.channel())) {
+            if (now - i.expires() >= 0 || i.decoder().leftover() != 0) {
+                // Expired, or the backend sent bytes while it idled (the decoder holds them).
                 i.channel().close();
             } else if (i.channel().isActive()) {
                 reused.increment();
@@ -116,12 +117,6 @@ final class UpstreamConnections implements AutoCloseable {
             }
         }
         return null;
-    }
-
-    /** False when the backend sent bytes while the connection idled (the decoder holds them). */
-    private static boolean clean(Channel ch) {
-        UpstreamHandler h = ch.pipeline().get(UpstreamHandler.class);
-        return h != null && h.decoder().leftover() == 0;
     }
 
     /**
@@ -142,9 +137,10 @@ final class UpstreamConnections implements AutoCloseable {
     /**
      * Returns a connection after a clean exchange; closes it when the pool is full. Call on its loop.
      *
+     * @param decoder          the connection's response decoder
      * @param keepAliveSeconds the timeout the backend's Keep-Alive field advertised, or -1
      */
-    void release(Backend backend, Channel ch, long keepAliveSeconds) {
+    void release(Backend backend, Channel ch, UpstreamResponseDecoder decoder, long keepAliveSeconds) {
         EventLoop loop = ch.eventLoop();
         long maxIdle = maxIdleNanos(keepAliveSeconds);
         if (config.keepAliveMax() == 0 || !ch.isActive() || maxIdle <= 0) {
@@ -164,7 +160,7 @@ final class UpstreamConnections implements AutoCloseable {
         if (maxIdle < config.keepAliveIdle().toNanos()) {
             pools.shortened = true;
         }
-        q.addLast(new Idle(ch, System.nanoTime() + maxIdle));
+        q.addLast(new Idle(ch, decoder, System.nanoTime() + maxIdle));
     }
 
     /** A loop's pools, with a sweep that closes connections idle for longer than the expiry. */
