@@ -421,11 +421,14 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         }
         cancelFirstByte();
         RetryCondition status = RetryCondition.ofStatus(code);
-        if (status != null && shared.config().retryOn().contains(status)
-                && attemptFailed(status, code, backend.name() + " answered " + code, false)) {
+        boolean failedStatus = status != null && shared.config().retryOn().contains(status);
+        if (failedStatus && attemptFailed(status, code, backend.name() + " answered " + code, false)) {
             return;
         }
         response = h;
+        if (!failedStatus) {
+            backend.onRequestSucceeded();
+        }
         releaseReplay();
         if (hooks == null && !detached) {
             if (ex.isHead() || code == 204 || code == 304) {
