@@ -6,11 +6,13 @@ import dev.portico.proxy.cache.CacheConfig;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Everything a {@code type: proxy} section can set.
@@ -28,16 +30,22 @@ import java.util.Objects;
  *                          the descriptor limit (each client connection counts 2 descriptors, with its upstream one)
  * @param keepAliveMax      idle upstream connections kept per backend per event loop (0: none)
  * @param keepAliveIdle     how long an idle upstream connection is kept
- * @param retries           further backends tried after a connect failure or a stale connection
+ * @param retries           further backends tried for one request after a failure listed in {@code retryOn}
  * @param backlog           listen backlog
  * @param transparent       transparent mode for Hosts without a pool, or null when off
  * @param cache             the response cache, or null for none
+ * @param retryOn           the failures after which a request goes to another backend
+ * @param retryBuffer       largest request body kept to be sent again on a retry (a larger one is not retried
+ *                          once its first bytes went to a backend)
+ * @param retryBudget       retries a pool may add, in percent of its requests over the last 10 s (at least
+ *                          {@value RetryBudget#MIN_PER_SECOND} per second)
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize, int maxConnections,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
-                          TransparentSpec transparent, CacheConfig cache) {
+                          TransparentSpec transparent, CacheConfig cache, Set<RetryCondition> retryOn,
+                          long retryBuffer, int retryBudget) {
 
     /**
      * Idle upstream connections kept per backend per event loop unless configured. High on
@@ -51,8 +59,15 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
     /** The key of the default pool. */
     public static final String DEFAULT_POOL = "*";
 
+    /** Request body bytes kept for a retry unless configured. */
+    public static final long DEFAULT_RETRY_BUFFER = 64 << 10;
+
+    /** Retries per pool in percent of its requests unless configured (as Envoy's retry budget). */
+    public static final int DEFAULT_RETRY_BUDGET = 20;
+
     public ProxyConfig {
         listen = List.copyOf(listen);
+        retryOn = Set.copyOf(retryOn);
         pools = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         trustedProxies = List.copyOf(trustedProxies);
         Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -67,6 +82,12 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         }
         if (retries < 0 || keepAliveMax < 0 || maxBodySize < 0 || maxConnections < 0 || maxRequestHeaders < 256 || maxResponseHeaders < 256) {
             throw new IllegalArgumentException("retries, keep-alive and limits must not be negative or tiny");
+        }
+        if (retryBuffer < 0) {
+            throw new IllegalArgumentException("retry_buffer must not be negative");
+        }
+        if (retryBudget < 0 || retryBudget > 100) {
+            throw new IllegalArgumentException("retry_budget must be a percentage from 0 to 100");
         }
     }
 
@@ -92,6 +113,9 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private int backlog = 4096;
         private TransparentSpec transparent;
         private CacheConfig cache;
+        private final Set<RetryCondition> retryOn = EnumSet.copyOf(RetryCondition.DEFAULTS);
+        private long retryBuffer = DEFAULT_RETRY_BUFFER;
+        private int retryBudget = DEFAULT_RETRY_BUDGET;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -160,6 +184,25 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
             return this;
         }
 
+        /** Replaces the failures after which a request is retried (default connect-failure and reset). */
+        public Builder retryOn(RetryCondition... values) {
+            retryOn.clear();
+            retryOn.addAll(List.of(values));
+            return this;
+        }
+
+        /** Largest request body kept to be replayed on a retry (default 64 KiB). */
+        public Builder retryBuffer(long value) {
+            retryBuffer = value;
+            return this;
+        }
+
+        /** Retries a pool may add in percent of its recent requests (default 20). */
+        public Builder retryBudget(int value) {
+            retryBudget = value;
+            return this;
+        }
+
         public Builder backlog(int value) {
             backlog = value;
             return this;
@@ -179,8 +222,8 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
 
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
-                    maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle, retries, backlog,
-                    transparent, cache);
+                    maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle,
+                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget);
         }
     }
 }

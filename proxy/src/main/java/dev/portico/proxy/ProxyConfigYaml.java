@@ -98,6 +98,10 @@ final class ProxyConfigYaml {
         keepalive.put("idle", Durations.format(c.keepAliveIdle()));
         m.put("keepalive", keepalive);
         m.put("retries", c.retries());
+        m.put("retry_on", java.util.Arrays.stream(RetryCondition.values()).filter(c.retryOn()::contains)
+                .map(RetryCondition::toString).toList());
+        m.put("retry_buffer", Sizes.format(c.retryBuffer()));
+        m.put("retry_budget", c.retryBudget());
         m.put("backlog", c.backlog());
         if (c.transparent() != null) {
             Map<String, Object> t = new LinkedHashMap<>();

@@ -34,6 +34,14 @@ import java.util.concurrent.TimeUnit;
  * One proxied request, from the choice of a backend to the end of the response, all on the
  * client connection's event loop. The request body streams to the backend as it arrives and the
  * response streams back; each side stops reading while the other cannot take more.
+ *
+ * <p>An attempt that fails before the response head (a {@link RetryCondition} listed in
+ * {@code retry_on}) is retried on another backend of the pool, within {@code retries} and the
+ * pool's {@link RetryBudget}: idempotent methods after any such failure, others only after a
+ * connect failure, when no byte of the request reached a backend. A request body is kept, up to
+ * {@code retry_buffer}, to be sent again. A pooled connection that fails before answering is
+ * retried once on a fresh connection to the same backend when the pool has no other: the backend
+ * may simply have closed it as the request went out.
  */
 final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
 
@@ -55,6 +63,17 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private final long framing;
     /** Backends that failed this exchange, or null while none has. */
     private Set<Backend> failed;
+    /** The request's pool, or null (transparent mode, or no pool for the Host). */
+    private Routing.Entry route;
+    /** Whether the request may be sent again after bytes of it reached a backend (RFC 9110 §9.2.2). */
+    private final boolean idempotent;
+    /** Whether the body pieces sent are still all kept in {@link #replay}, or never had to be. */
+    private boolean replayable = true;
+    /** Request body pieces already sent, kept to send again on a retry, or null. */
+    private ArrayDeque<ByteBuf> replay;
+    private long replayBytes;
+    private int retried;
+    private boolean staleRetried;
     /** Request body pieces received before an upstream connection was ready, or null. */
     private ArrayDeque<ByteBuf> pending;
     private final ChannelFutureListener clientClosed = f -> onClientClosed();
@@ -65,6 +84,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
     private boolean pausedClient;
     private Backend backend;
     private Channel upstream;
+    /** The handler of {@link #upstream}, looked up once per attempt. */
+    private UpstreamHandler upstreamHandler;
     private boolean reused;
     private UpstreamHead response;
     private ScheduledFuture<?> firstByte;
@@ -99,6 +120,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         this.websocket = ForwardHeaders.isWebSocket(ex.headers()) && !detached;
         this.hooks = hooks;
         this.detached = detached;
+        this.idempotent = IDEMPOTENT.contains(ex.method());
+        this.replayable = !hasBody || idempotent && shared.config().retryBuffer() > 0;
     }
 
     void start() {
@@ -111,6 +134,10 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         } else {
             requestEnded = true;
         }
+        route = shared.routing().entry(ex.host());
+        if (route != null) {
+            route.budget().request();
+        }
         attempt();
     }
 
@@ -120,32 +147,35 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         if (done) {
             return;
         }
-        if (attempts > shared.config().retries()) {
-            fail(lastStatus, lastReason);
+        if (route == null) {
+            if (shared.transparent() != null) {
+                attemptTransparent();
+            } else {
+                fail(503, "no pool for host '" + ex.host() + "'");
+            }
             return;
         }
-        if (shared.transparent() != null && shared.routing().pool(ex.host()) == null) {
-            attemptTransparent();
-            return;
-        }
-        Optional<Backend> picked = shared.routing().pick(ex, failed == null ? Set.of() : failed);
+        Optional<Backend> picked = shared.routing().pick(route, ex, failed == null ? Set.of() : failed);
         if (picked.isEmpty()) {
             if (attempts == 0) {
-                fail(503, shared.routing().pool(ex.host()) == null ? "no pool for host '" + ex.host() + "'"
-                        : "no healthy backend for host '" + ex.host() + "'");
+                fail(503, "no healthy backend for host '" + ex.host() + "'");
             } else {
-                fail(lastStatus, lastReason);
+                failAfterRetries(lastStatus, lastReason);
             }
             return;
         }
         attempts++;
-        backend = picked.get();
-        Channel idle = freshOnly ? null : shared.connections().take(loop, backend);
+        connectTo(picked.get());
+    }
+
+    /** Sends the request to {@code target} on a pooled connection, or a new one. */
+    private void connectTo(Backend target) {
+        backend = target;
+        Channel idle = freshOnly ? null : shared.connections().take(loop, target);
         if (idle != null) {
             bind(idle, true);
             return;
         }
-        Backend target = backend;
         target.onConnectStart();
         shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
     }
@@ -163,15 +193,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             } else if (!shared.transparent().allowed(address)) {
                 fail(403, "'" + host + "' resolves to " + address.getHostAddress() + ", outside transparent.allow");
             } else {
-                backend = shared.transparent().backend(address);
-                Channel idle = freshOnly ? null : shared.connections().take(loop, backend);
-                if (idle != null) {
-                    bind(idle, true);
-                } else {
-                    Backend target = backend;
-                    target.onConnectStart();
-                    shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
-                }
+                connectTo(shared.transparent().backend(address));
             }
         }));
     }
@@ -181,14 +203,12 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             Throwable cause = f.cause();
             String why = FailureText.of(cause);
             target.onConnectFailed(why);
-            if (failed == null) {
-                failed = new HashSet<>(4);
+            if (done) {
+                return;
             }
-            failed.add(target);
-            lastStatus = cause instanceof ConnectTimeoutException ? 504 : 502;
-            lastReason = (lastStatus == 504 ? "connect timeout to " : "connect failed to ") + target.name() + ": " + why;
-            log.debug("{}: {}; trying another backend", shared.name(), lastReason);
-            attempt();
+            int status = cause instanceof ConnectTimeoutException ? 504 : 502;
+            attemptFailed(RetryCondition.CONNECT_FAILURE, status,
+                    (status == 504 ? "connect timeout to " : "connect failed to ") + target.name() + ": " + why);
             return;
         }
         Channel ch = f.channel();
@@ -206,6 +226,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         upstream = ch;
         reused = wasReused;
         UpstreamHandler handler = ch.pipeline().get(UpstreamHandler.class);
+        upstreamHandler = handler;
         handler.owner(this);
         HttpMethod method = hooks == null ? ex.method() : hooks.method(ex.method());
         handler.decoder().expectNoBody(method.equals(HttpMethod.HEAD));
@@ -236,8 +257,14 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         }
     }
 
-    /** Writes a piece of the request body (taking it), chunk-framed when the client's body is chunked. */
+    /**
+     * Writes a piece of the request body (taking it), chunk-framed when the client's body is
+     * chunked; keeps it for a retry while the body fits {@code retry_buffer}.
+     */
     private ChannelFuture writeBody(ByteBuf data) {
+        if (replayable) {
+            keepForReplay(data);
+        }
         if (!requestChunked) {
             return upstream.write(data);
         }
@@ -247,6 +274,27 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         upstream.write(size, upstream.voidPromise());
         upstream.write(data, upstream.voidPromise());
         return upstream.write(Unpooled.wrappedBuffer(CRLF));
+    }
+
+    private void keepForReplay(ByteBuf data) {
+        int n = data.readableBytes();
+        if (replayBytes + n > shared.config().retryBuffer()) {
+            replayable = false;
+            releaseReplay();
+            return;
+        }
+        if (replay == null) {
+            replay = new ArrayDeque<>(4);
+        }
+        replay.add(data.retainedDuplicate());
+        replayBytes += n;
+    }
+
+    private void releaseReplay() {
+        while (replay != null && !replay.isEmpty()) {
+            replay.poll().release();
+        }
+        replayBytes = 0;
     }
 
     /** Ends the request body: the last chunk when chunked, nothing otherwise. */
@@ -267,7 +315,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         Channel ch = upstream;
         firstByte = loop.schedule(() -> {
             if (!done && upstream == ch && response == null) {
-                fail(504, "no response from " + backend.name() + " within " + millis + " ms");
+                firstByte = null;
+                attemptFailed(RetryCondition.TIMEOUT, 504, "no response from " + backend.name() + " within " + millis + " ms");
             }
         }, millis, TimeUnit.MILLISECONDS);
     }
@@ -375,7 +424,16 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         cancelFirstByte();
+        RetryCondition status = RetryCondition.ofStatus(code);
+        boolean failedStatus = status != null && shared.config().retryOn().contains(status);
+        if (failedStatus && attemptFailed(status, code, backend.name() + " answered " + code, false)) {
+            return;
+        }
         response = h;
+        if (!failedStatus) {
+            backend.onRequestSucceeded();
+        }
+        releaseReplay();
         if (hooks == null && !detached) {
             if (ex.isHead() || code == 204 || code == 304) {
                 bodilessRelay = true;
@@ -490,10 +548,13 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         cleanup();
         Channel ch = upstream;
         upstream = null;
-        disown(ch);
-        if (requestEnded && response.keepAlive()) {
-            shared.connections().release(backend, ch);
+        UpstreamHandler handler = upstreamHandler;
+        handler.owner(null);
+        if (requestEnded && response.keepAlive() && handler.decoder().leftover() == 0) {
+            shared.connections().release(backend, ch, handler.decoder(), response.keepAliveSeconds());
         } else {
+            // Bytes after the end of the response (more than its Content-Length, or anything the
+            // backend sent unasked) would be taken for the next response: never reuse it.
             ch.close();
         }
     }
@@ -506,16 +567,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         if (response == null) {
-            boolean idempotent = IDEMPOTENT.contains(ex.method()) && !hasBody;
-            if (reused && idempotent) {
-                log.debug("{}: pooled connection to {} closed before answering; retrying", shared.name(), backend.name());
-                cancelFirstByte();
-                upstream = null;
-                freshOnly = true;
-                attempt();
-                return;
-            }
-            fail(502, backend.name() + " closed the connection before answering");
+            upstream = null;
+            attemptFailed(RetryCondition.RESET, 502, backend.name() + " closed the connection before answering");
             return;
         }
         done = true;
@@ -535,16 +588,137 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
 
     @Override
     public void onUpstreamError(Throwable cause) {
-        if (!done) {
-            fail(502, "error on the connection to " + backend.name() + ": " + cause);
+        if (done) {
+            return;
+        }
+        String reason = "error on the connection to " + backend.name() + ": " + FailureText.of(cause);
+        if (response == null) {
+            attemptFailed(RetryCondition.RESET, 502, reason);
+        } else {
+            fail(502, reason);
         }
     }
 
     @Override
     public void onUpstreamIdle() {
-        if (!done) {
-            fail(504, backend.name() + " sent nothing for " + shared.config().idleTimeout().toMillis() + " ms");
+        if (done) {
+            return;
         }
+        String reason = backend.name() + " sent nothing for " + shared.config().idleTimeout().toMillis() + " ms";
+        if (response == null) {
+            attemptFailed(RetryCondition.TIMEOUT, 504, reason);
+        } else {
+            fail(504, reason);
+        }
+    }
+
+    // ---- retries -------------------------------------------------------------------------------
+
+    private void attemptFailed(RetryCondition why, int status, String reason) {
+        attemptFailed(why, status, reason, true);
+    }
+
+    /**
+     * An attempt failed before any response reached the client: sends the request again when
+     * {@code retry_on}, the method, the body, {@code retries} and the pool's budget allow.
+     *
+     * @param failOtherwise whether to fail the exchange when no retry is made (false when the
+     *                      backend's own answer, a 5xx, is relayed instead)
+     * @return true when the request was sent again
+     */
+    private boolean attemptFailed(RetryCondition why, int status, String reason, boolean failOtherwise) {
+        Backend failedOn = backend;
+        boolean stale = reused && why == RetryCondition.RESET;
+        lastStatus = status;
+        lastReason = reason;
+        boolean listed = shared.config().retryOn().contains(why);
+        if (listed && !stale && why != RetryCondition.CONNECT_FAILURE) {
+            // Connect failures were counted by the connect; a pooled connection that the backend
+            // closed as the request went out says nothing about the backend's health.
+            failedOn.onRequestFailed(reason);
+        }
+        boolean bodyOk = why == RetryCondition.CONNECT_FAILURE || replayable;
+        boolean methodOk = why == RetryCondition.CONNECT_FAILURE || idempotent;
+        if (stale && !staleRetried && bodyOk && methodOk && !hasOther()) {
+            // Most likely the backend's keep-alive timer fired as the request went out: once
+            // more on a fresh connection, whatever retry_on, retries and the budget say.
+            log.debug("{}: pooled connection to {} failed before answering; retrying on a fresh one", shared.name(),
+                    failedOn.name());
+            staleRetried = true;
+            resend(failedOn);
+            freshOnly = true;
+            connectTo(failedOn);
+            return true;
+        }
+        if (failed == null) {
+            failed = new HashSet<>(4);
+        }
+        failed.add(failedOn);
+        if (!listed || !bodyOk || !methodOk || route == null || attempts > shared.config().retries()
+                || !Routing.hasOther(route, failed)) {
+            if (failOtherwise) {
+                failAfterRetries(status, reason);
+            } else if (retried > 0 && route != null) {
+                shared.metrics().retriesExhausted(route.key());
+            }
+            return false;
+        }
+        if (!route.budget().tryRetry()) {
+            shared.metrics().retryRefused(route.key());
+            log.debug("{}: {}; not retried, the retry budget of pool '{}' is spent", shared.name(), reason, route.key());
+            if (failOtherwise) {
+                failAfterRetries(status, reason);
+            } else if (retried > 0 && route != null) {
+                shared.metrics().retriesExhausted(route.key());
+            }
+            return false;
+        }
+        log.debug("{}: {}; trying another backend", shared.name(), reason);
+        resend(failedOn);
+        freshOnly = false;
+        attempt();
+        return true;
+    }
+
+    /** Whether the pool has an eligible backend besides the current one and those that failed. */
+    private boolean hasOther() {
+        if (route == null) {
+            return false;
+        }
+        Set<Backend> tried = new HashSet<>(failed == null ? Set.of() : failed);
+        tried.add(backend);
+        return Routing.hasOther(route, tried);
+    }
+
+    /** Drops the failed attempt's connection and readies the request to be sent again. */
+    private void resend(Backend failedOn) {
+        cancelFirstByte();
+        closeUpstream();
+        reused = false;
+        retried++;
+        failedOn.onRetried();
+        shared.metrics().retried(route == null ? "" : route.key(), failedOn.name());
+        if (hasBody && replay != null && !replay.isEmpty()) {
+            // The body pieces already sent go first, before those still waiting to be sent.
+            ArrayDeque<ByteBuf> again = replay;
+            replay = null;
+            replayBytes = 0;
+            if (pending != null) {
+                again.addAll(pending);
+            }
+            pending = again;
+        }
+        if (hasBody && !requestEnded) {
+            pauseClient();
+        }
+    }
+
+    /** Fails the exchange, counting a request that failed although it was retried. */
+    private void failAfterRetries(int status, String reason) {
+        if (retried > 0 && route != null) {
+            shared.metrics().retriesExhausted(route.key());
+        }
+        fail(status, reason);
     }
 
     private void onClientClosed() {
@@ -609,6 +783,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
 
     private void cleanup() {
         cancelFirstByte();
+        releaseReplay();
         client.closeFuture().removeListener(clientClosed);
         while (pending != null && !pending.isEmpty()) {
             pending.poll().release();

@@ -13,17 +13,22 @@ import java.util.function.Supplier;
 
 /**
  * The meters of one proxy service, tagged with its name: requests by status class, request
- * duration, open client connections, and upstream connections opened and reused.
+ * duration, open client connections, upstream connections opened and reused, and retries by pool
+ * and by the backend that failed.
  */
 final class ProxyMetrics {
 
     private final Counter[] statusClasses = new Counter[6];
     private final Timer latency;
+    private final String service;
+    private final MeterRegistry registry;
     /** Held here because Micrometer keeps only a weak reference to a meter's state object. */
     private final Supplier<UpstreamConnections> upstreams;
 
     ProxyMetrics(String service, MeterRegistry m, AtomicInteger connections, Supplier<UpstreamConnections> upstreams) {
         this.upstreams = upstreams;
+        this.service = service;
+        this.registry = m;
         String[] classes = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
         for (int i = 1; i < classes.length; i++) {
             statusClasses[i] = Counter.builder("portico_proxy_requests").tag("service", service).tag("status", classes[i])
@@ -38,6 +43,24 @@ final class ProxyMetrics {
                 .tag("service", service).description("Connections opened to backends").register(m);
         FunctionCounter.builder("portico_proxy_upstream_reused", upstreams, u -> u.get().reused())
                 .tag("service", service).description("Requests sent on a pooled keep-alive connection").register(m);
+    }
+
+    /** Counts a request sent again after it failed on {@code backend} of {@code pool} (off the hot path). */
+    void retried(String pool, String backend) {
+        Counter.builder("portico_proxy_retries").tag("service", service).tag("pool", pool).tag("backend", backend)
+                .description("Requests sent again after failing on this backend").register(registry).increment();
+    }
+
+    /** Counts a retry the pool's retry budget refused. */
+    void retryRefused(String pool) {
+        Counter.builder("portico_proxy_retries_refused").tag("service", service).tag("pool", pool)
+                .description("Retries not made because the pool's retry budget was spent").register(registry).increment();
+    }
+
+    /** Counts a request that failed although it was retried. */
+    void retriesExhausted(String pool) {
+        Counter.builder("portico_proxy_retries_exhausted").tag("service", service).tag("pool", pool)
+                .description("Requests that failed after every retry").register(registry).increment();
     }
 
     /** Counts a finished exchange. */

@@ -121,7 +121,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config, addresses);
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());
-        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache);
+        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache, metrics);
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());

@@ -32,7 +32,10 @@ import java.util.Optional;
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
  * limits: {request_headers: 16384, response_headers: 16384, body: 100m, connections: 0}  # 0: from the descriptor limit
  * keepalive: {max_idle: 1024, idle: 30s} # idle upstream connections per backend per event loop
- * retries: 2
+ * retries: 2                         # further backends tried for one request
+ * retry_on: [connect-failure, reset] # also: timeout (first_byte), 502, 503, 504
+ * retry_buffer: 64k                  # request body kept to be sent again
+ * retry_budget: 20                   # retries per pool in % of its requests over 10 s (at least 3/s)
  * backlog: 4096
  * transparent: {ttl: 100s, port: 80, allow: [10.0.0.0/8]}   # Hosts without a pool: resolve and connect (off by default)
  * cache:                             # response cache; no key, no cache
@@ -124,6 +127,16 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         b.keepAliveIdle(k.duration("idle", Duration.ofSeconds(30)));
         k.finish();
         b.retries(s.integer("retries", 2, 0, 100));
+        if (s.has("retry_on")) {
+            b.retryOn(s.list("retry_on", List.of(), RetryCondition::parse).toArray(RetryCondition[]::new));
+        }
+        long buffer = s.size("retry_buffer", ProxyConfig.DEFAULT_RETRY_BUFFER);
+        if (buffer < 0) {
+            s.problem("retry_buffer", "'" + s.path() + ".retry_buffer' must not be negative");
+        } else {
+            b.retryBuffer(buffer);
+        }
+        b.retryBudget(s.integer("retry_budget", ProxyConfig.DEFAULT_RETRY_BUDGET, 0, 100));
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
         s.finish();
         if (s.problems().list().size() > before) {

@@ -9,7 +9,8 @@ package dev.portico.proxy;
  * @param name        the service name, for log lines
  * @param transparent resolution for Hosts without a pool, or null when transparent mode is off
  * @param cache       the response cache, or null when the proxy has no {@code cache:} section
+ * @param metrics     the service's meters (retries)
  */
 record ProxyShared(ProxyConfig config, Routing routing, UpstreamConnections connections, String name,
-                   Transparent transparent, dev.portico.proxy.cache.HttpCache cache) {
+                   Transparent transparent, dev.portico.proxy.cache.HttpCache cache, ProxyMetrics metrics) {
 }

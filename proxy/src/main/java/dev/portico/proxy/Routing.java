@@ -26,7 +26,12 @@ import java.util.Set;
  */
 final class Routing implements AutoCloseable {
 
-    private record Entry(Pool pool, Scheduler scheduler, String mode, HealthChecker checker) {
+    /**
+     * One pool with its scheduler, health checks and retry budget.
+     *
+     * @param key the pool's Host key ({@code *} for the default), its name in metrics
+     */
+    record Entry(String key, Pool pool, Scheduler scheduler, String mode, HealthChecker checker, RetryBudget budget) {
     }
 
     private final Map<String, Entry> byHost = new LinkedHashMap<>();
@@ -41,7 +46,8 @@ final class Routing implements AutoCloseable {
             String mode = spec.scheduler().strip().toLowerCase(Locale.ROOT);
             Scheduler scheduler = Schedulers.byName(mode.equals("iphash") || mode.equals("urlhash") ? "rendezvous" : mode);
             HealthChecker checker = HealthChecker.create(pool, spec.health(), probes);
-            byHost.put(e.getKey(), new Entry(pool, scheduler, mode, checker));
+            byHost.put(e.getKey(), new Entry(e.getKey(), pool, scheduler, mode, checker,
+                    new RetryBudget(config.retryBudget(), System::nanoTime)));
         }
     }
 
@@ -93,7 +99,8 @@ final class Routing implements AutoCloseable {
         return e == null ? null : e.pool();
     }
 
-    private Entry entry(String host) {
+    /** The pool entry for a Host, or the default one, or null. */
+    Entry entry(String host) {
         Entry e = byHost.get(host);
         return e != null ? e : byHost.get(ProxyConfig.DEFAULT_POOL);
     }
@@ -105,9 +112,11 @@ final class Routing implements AutoCloseable {
      */
     Optional<Backend> pick(Exchange ex, Set<Backend> tried) {
         Entry e = entry(ex.host());
-        if (e == null) {
-            return Optional.empty();
-        }
+        return e == null ? Optional.empty() : pick(e, ex, tried);
+    }
+
+    /** Picks a backend of a pool entry, skipping those already tried; empty when none is left. */
+    Optional<Backend> pick(Entry e, Exchange ex, Set<Backend> tried) {
         List<Backend> eligible = e.pool().eligible();
         if (!tried.isEmpty()) {
             List<Backend> left = new ArrayList<>(eligible.size());
@@ -122,6 +131,16 @@ final class Routing implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(e.scheduler().pick(eligible, context(e.mode(), ex)));
+    }
+
+    /** Whether a pool entry has an eligible backend outside {@code tried}. */
+    static boolean hasOther(Entry e, Set<Backend> tried) {
+        for (Backend b : e.pool().eligible()) {
+            if (!tried.contains(b)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private SelectionContext context(String mode, Exchange ex) {

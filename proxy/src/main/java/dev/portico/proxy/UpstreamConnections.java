@@ -12,6 +12,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,20 +27,25 @@ import java.util.concurrent.atomic.LongAdder;
  * touches connections of its own thread. An idle connection closes after the idle expiry, or
  * when the backend sends anything or closes it.
  *
- * <p>Returning a connection to the pool schedules nothing: each entry notes when it went idle, a
+ * <p>Returning a connection to the pool schedules nothing: each entry notes when it expires, a
  * taker skips and closes expired ones, and one sweep per loop closes the rest, so a request costs
- * no timer work here. A connection's close listener (which drops it from the pool) is added once,
+ * no timer work here. A connection expires after the idle expiry, or earlier when the backend
+ * advertised a shorter {@code Keep-Alive: timeout=N}: it is closed a margin before the backend
+ * would close it, so that a request never races the backend's own close. A connection holding
+ * bytes nobody asked for is never handed out. A connection's close listener (which drops it from the pool) is added once,
  * when it is opened.
  */
 final class UpstreamConnections implements AutoCloseable {
 
-    /** One idle connection and the time it went idle ({@link System#nanoTime()}). */
-    private record Idle(Channel channel, long since) {
+    /** One idle connection, its response decoder, and when it expires ({@link System#nanoTime()}). */
+    private record Idle(Channel channel, UpstreamResponseDecoder decoder, long expires) {
     }
 
     /** One loop's pools, and its sweep. */
     private static final class LoopPools {
         final Map<Backend, ArrayDeque<Idle>> byBackend = new HashMap<>();
+        /** Whether a backend advertised a Keep-Alive timeout shorter than the expiry: queues are then not in expiry order. */
+        boolean shortened;
         ScheduledFuture<?> sweep;
     }
 
@@ -98,10 +106,10 @@ final class UpstreamConnections implements AutoCloseable {
             return null;
         }
         long now = System.nanoTime();
-        long maxIdle = config.keepAliveIdle().toNanos();
         while (!q.isEmpty()) {
             Idle i = q.pollLast();
-            if (now - i.since() >= maxIdle) {
+            if (now - i.expires() >= 0 || i.decoder().leftover() != 0) {
+                // Expired, or the backend sent bytes while it idled (the decoder holds them).
                 i.channel().close();
             } else if (i.channel().isActive()) {
                 reused.increment();
@@ -111,10 +119,31 @@ final class UpstreamConnections implements AutoCloseable {
         return null;
     }
 
-    /** Returns a connection after a clean exchange; closes it when the pool is full. Call on its loop. */
-    void release(Backend backend, Channel ch) {
+    /**
+     * How long a connection may idle: the configured expiry, or less when the backend's
+     * Keep-Alive field advertised a shorter timeout (then a second less, or half of it when it is
+     * shorter than two seconds); 0 when the backend advertised 0.
+     */
+    long maxIdleNanos(long advertisedSeconds) {
+        long configured = config.keepAliveIdle().toNanos();
+        if (advertisedSeconds < 0) {
+            return configured;
+        }
+        long advertised = TimeUnit.SECONDS.toNanos(advertisedSeconds);
+        long margin = Math.min(TimeUnit.SECONDS.toNanos(1), advertised / 2);
+        return Math.min(configured, advertised - margin);
+    }
+
+    /**
+     * Returns a connection after a clean exchange; closes it when the pool is full. Call on its loop.
+     *
+     * @param decoder          the connection's response decoder
+     * @param keepAliveSeconds the timeout the backend's Keep-Alive field advertised, or -1
+     */
+    void release(Backend backend, Channel ch, UpstreamResponseDecoder decoder, long keepAliveSeconds) {
         EventLoop loop = ch.eventLoop();
-        if (config.keepAliveMax() == 0 || !ch.isActive()) {
+        long maxIdle = maxIdleNanos(keepAliveSeconds);
+        if (config.keepAliveMax() == 0 || !ch.isActive() || maxIdle <= 0) {
             ch.close();
             return;
         }
@@ -128,7 +157,10 @@ final class UpstreamConnections implements AutoCloseable {
             return;
         }
         ch.config().setAutoRead(true);
-        q.addLast(new Idle(ch, System.nanoTime()));
+        if (maxIdle < config.keepAliveIdle().toNanos()) {
+            pools.shortened = true;
+        }
+        q.addLast(new Idle(ch, decoder, System.nanoTime() + maxIdle));
     }
 
     /** A loop's pools, with a sweep that closes connections idle for longer than the expiry. */
@@ -139,13 +171,26 @@ final class UpstreamConnections implements AutoCloseable {
         return pools;
     }
 
-    /** Closes the expired connections of one loop; the oldest wait at the head of each queue. */
+    /**
+     * Closes the expired connections of one loop. Most expire in the order they went idle, so the
+     * scan stops at the first live one unless some backend advertised a shorter timeout.
+     */
     private void sweep(LoopPools pools) {
         long now = System.nanoTime();
-        long maxIdle = config.keepAliveIdle().toNanos();
         for (ArrayDeque<Idle> q : pools.byBackend.values()) {
-            while (!q.isEmpty() && now - q.peekFirst().since() >= maxIdle) {
+            while (!q.isEmpty() && now - q.peekFirst().expires() >= 0) {
                 q.pollFirst().channel().close();
+            }
+            if (pools.shortened && !q.isEmpty()) {
+                List<Channel> expired = new ArrayList<>();
+                for (Iterator<Idle> it = q.iterator(); it.hasNext(); ) {
+                    Idle i = it.next();
+                    if (now - i.expires() >= 0) {
+                        it.remove();
+                        expired.add(i.channel());
+                    }
+                }
+                expired.forEach(Channel::close);
             }
         }
     }

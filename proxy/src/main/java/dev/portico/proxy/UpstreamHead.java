@@ -38,9 +38,12 @@ final class UpstreamHead implements HeaderLines {
     private final boolean keepAlive;
     /** Lower-case names the Connection field lists beyond the fixed hop-by-hop ones (usually empty). */
     private final List<String> connectionNamed;
+    /** The Keep-Alive field's timeout in seconds, or -1. */
+    private final long keepAliveSeconds;
 
     UpstreamHead(int status, int minorVersion, byte[] raw, int[] fields, int count, long contentLength,
-                 boolean chunked, boolean keepAlive, List<String> connectionNamed) {
+                 boolean chunked, boolean keepAlive, List<String> connectionNamed, long keepAliveSeconds) {
+        this.keepAliveSeconds = keepAliveSeconds;
         this.status = status;
         this.minorVersion = minorVersion;
         this.raw = raw;
@@ -69,6 +72,11 @@ final class UpstreamHead implements HeaderLines {
     /** True when the connection may carry another request after this response. */
     boolean keepAlive() {
         return keepAlive;
+    }
+
+    /** How long the backend keeps the connection idle by its Keep-Alive field, in seconds, or -1 when it does not say. */
+    long keepAliveSeconds() {
+        return keepAliveSeconds;
     }
 
     /** The number of header fields. */

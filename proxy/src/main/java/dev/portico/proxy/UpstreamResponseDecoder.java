@@ -60,6 +60,37 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         this.maxHead = maxHead;
     }
 
+    /**
+     * The {@code timeout=N} parameter of a Keep-Alive field (RFC 2068 §19.7.1), in seconds, or -1
+     * when it has none or it does not parse.
+     */
+    static long keepAliveTimeout(byte[] raw, int vs, int ve) {
+        for (int p = vs; p < ve; ) {
+            int comma = firstIndexOf(raw, p, ve, ',');
+            int ts = p;
+            while (ts < comma && (raw[ts] == ' ' || raw[ts] == '\t')) {
+                ts++;
+            }
+            if (comma - ts > 8 && regionIs(raw, ts, "timeout=")) {
+                long n = 0;
+                int d = ts + 8;
+                int digits = 0;
+                while (d < comma && raw[d] >= '0' && raw[d] <= '9' && digits < 9) {
+                    n = n * 10 + (raw[d++] - '0');
+                    digits++;
+                }
+                return digits == 0 ? -1 : n;
+            }
+            p = comma + 1;
+        }
+        return -1;
+    }
+
+    /** Bytes read from the connection and not yet decoded: anything after the end of a response. */
+    int leftover() {
+        return actualReadableBytes();
+    }
+
     /** Tells the decoder that the next response answers a HEAD request and has no body. */
     void expectNoBody(boolean value) {
         this.noBody = value;
@@ -219,6 +250,7 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         boolean lastChunked = false;
         boolean close = false;
         boolean keepAliveToken = false;
+        long keepAliveSeconds = -1;
         List<String> named = List.of();
         for (int i = 0; i < count; i++) {
             int ns = fields[i * 4];
@@ -269,6 +301,8 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                     }
                     p = comma + 1;
                 }
+            } else if (nameLength == 10 && regionIs(raw, ns, "keep-alive")) {
+                keepAliveSeconds = keepAliveTimeout(raw, vs, ve);
             }
         }
         if (transferEncoding && length >= 0) {
@@ -282,7 +316,7 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         if (untilClose) {
             keepAlive = false;
         }
-        out.add(new UpstreamHead(status, minor, raw, fields, count, length, chunked, keepAlive, named));
+        out.add(new UpstreamHead(status, minor, raw, fields, count, length, chunked, keepAlive, named, keepAliveSeconds));
         if (status < 200) {
             if (status == 101) {
                 state = State.UPGRADED;

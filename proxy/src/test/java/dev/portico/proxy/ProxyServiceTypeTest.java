@@ -80,6 +80,9 @@ class ProxyServiceTypeTest {
                 limits: {request_headers: 8192, response_headers: 32768, body: 10m}
                 keepalive: {max_idle: 8, idle: 15s}
                 retries: 3
+                retry_on: [connect-failure, timeout, 503]
+                retry_buffer: 1m
+                retry_budget: 50
                 backlog: 128
                 transparent: {ttl: 10s, port: 8080, allow: [192.168.0.0/16]}
                 """);
@@ -100,6 +103,31 @@ class ProxyServiceTypeTest {
         assertThat(c).isNull();
         String all = problems.list().toString();
         assertThat(all).contains("scheduler").contains("iphash").contains("retries");
+    }
+
+    @Test
+    void retryKeysAreReadWithDefaultsAndBadOnesNamedWithTheirLine() throws Exception {
+        ProxyConfig defaults = TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\nbackends: [127.0.0.1:9001]\n");
+        assertThat(defaults.retries()).isEqualTo(2);
+        assertThat(defaults.retryOn()).containsExactlyInAnyOrder(RetryCondition.CONNECT_FAILURE, RetryCondition.RESET);
+        assertThat(defaults.retryBuffer()).isEqualTo(64 << 10);
+        assertThat(defaults.retryBudget()).isEqualTo(20);
+        ProxyConfig c = TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\nbackends: [127.0.0.1:9001]\n"
+                + "retry_on: [reset, timeout, 502, 504]\nretry_buffer: 8k\nretry_budget: 5\n");
+        assertThat(c.retryOn()).containsExactlyInAnyOrder(RetryCondition.RESET, RetryCondition.TIMEOUT,
+                RetryCondition.STATUS_502, RetryCondition.STATUS_504);
+        assertThat(c.retryBuffer()).isEqualTo(8192);
+        assertThat(c.retryBudget()).isEqualTo(5);
+        assertThat(ProxyConfig.builder().listen(dev.portico.core.net.HostPort.parse("127.0.0.1:0"))
+                .pool("*", PoolSpec.of(dev.portico.core.net.HostPort.parse("127.0.0.1:9001")))
+                .retryOn(RetryCondition.STATUS_503).retryBuffer(1).retryBudget(100).build().retryOn())
+                .containsExactly(RetryCondition.STATUS_503);
+        Problems problems = new Problems();
+        assertThat(TestYaml.parse("type: proxy\nlisten: [127.0.0.1:0]\nbackends: [127.0.0.1:9001]\n"
+                + "retry_on: [reset, 500]\nretry_budget: 101\n", problems)).isNull();
+        String all = problems.list().toString();
+        assertThat(all).contains("test.yaml:4").contains("retry_on").contains("'500'").contains("connect-failure, reset")
+                .contains("test.yaml:5").contains("retry_budget");
     }
 
     /** Loads YAML text into a section of a fake file. */

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The data path reports each connection: {@link #onConnectStart()} when it starts connecting,
  * then either {@link #onConnectFailed(String)} or, once the connection ends,
  * {@link #onClosed(long, long)}. A connect failure marks the backend {@link HealthState#DOWN} at
- * once (passive health); only active checks bring it back.
+ * once (passive health); so do {@value #REQUEST_FALL} request failures in a row reported by
+ * {@link #onRequestFailed(String)} with no {@link #onRequestSucceeded()} between them. Only active
+ * checks bring it back.
  *
  * <p>Identity is by object: two backends with the same address are different members.
  */
@@ -27,6 +29,13 @@ public final class Backend {
     public static final int MIN_WEIGHT = 1;
     /** Largest allowed weight. */
     public static final int MAX_WEIGHT = 65_535;
+
+    /**
+     * Request failures in a row that mark a backend down. More than one, so that a client cannot
+     * take a backend out with one request it knows the backend fails (a slow or crashing URL)
+     * while real traffic succeeds in between; a dead or hung backend fails every request.
+     */
+    public static final int REQUEST_FALL = 3;
 
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
 
@@ -41,6 +50,7 @@ public final class Backend {
     private final List<HealthListener> healthListeners = new CopyOnWriteArrayList<>();
     private final List<Pool> pools = new CopyOnWriteArrayList<>();
     private volatile int weight;
+    private final java.util.concurrent.atomic.AtomicInteger requestFailures = new java.util.concurrent.atomic.AtomicInteger();
 
     private Backend(Builder b) {
         this.name = b.name != null ? b.name : b.address.toString();
@@ -234,6 +244,35 @@ public final class Backend {
         Objects.requireNonNull(reason, "reason");
         stats.connectFailed(ticker.now(), reason);
         markHealth(HealthState.DOWN, "connect failed: " + reason);
+    }
+
+    /**
+     * Data path: a request sent here failed before any response (reset, timeout, or a 5xx the
+     * proxy may retry elsewhere). Counts the failure; the {@value #REQUEST_FALL}th in a row marks
+     * the backend {@link HealthState#DOWN}, as one connect failure does; active checks bring it back.
+     *
+     * @param reason what failed
+     */
+    public void onRequestFailed(String reason) {
+        Objects.requireNonNull(reason, "reason");
+        stats.requestFailed(ticker.now(), reason);
+        int inARow = requestFailures.incrementAndGet();
+        if (inARow >= REQUEST_FALL) {
+            requestFailures.set(0);
+            markHealth(HealthState.DOWN, "request failed " + inARow + " times in a row: " + reason);
+        }
+    }
+
+    /** Data path: a request sent here got a response; request failures start counting again. */
+    public void onRequestSucceeded() {
+        if (requestFailures.get() != 0) {
+            requestFailures.set(0);
+        }
+    }
+
+    /** Data path: a request that failed here was sent again to another backend (or connection). */
+    public void onRetried() {
+        stats.retried();
     }
 
     /**

@@ -26,19 +26,21 @@ public final class BackendStats {
      *
      * @param open      connections currently open or being opened
      * @param total     connections ever started
-     * @param failed    connect attempts that failed
+     * @param failed    connect attempts and requests that failed
      * @param bytesIn   bytes received from the backend over closed connections
      * @param bytesOut  bytes sent to the backend over closed connections
      * @param lastClose when a connection last closed, if ever
      * @param lastFailure the most recent failure, if any
+     * @param retries   requests that failed here and were sent again elsewhere
      */
     public record Snapshot(long open, long total, long failed, long bytesIn, long bytesOut,
-                           Optional<Instant> lastClose, Optional<Failure> lastFailure) {
+                           Optional<Instant> lastClose, Optional<Failure> lastFailure, long retries) {
     }
 
     private final AtomicLong open = new AtomicLong();
     private final LongAdder total = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    private final LongAdder retries = new LongAdder();
     private final LongAdder bytesIn = new LongAdder();
     private final LongAdder bytesOut = new LongAdder();
     private volatile long lastCloseNanos;
@@ -57,6 +59,15 @@ public final class BackendStats {
         open.decrementAndGet();
         failed.increment();
         lastFailure = new Failure(when, reason);
+    }
+
+    void requestFailed(Instant when, String reason) {
+        failed.increment();
+        lastFailure = new Failure(when, reason);
+    }
+
+    void retried() {
+        retries.increment();
     }
 
     void closed(long nanoTime, Instant when, long in, long out) {
@@ -86,12 +97,22 @@ public final class BackendStats {
     }
 
     /**
-     * Connect attempts that failed.
+     * Connect attempts and requests that failed.
      *
      * @return the failure count
      */
     public long failed() {
         return failed.sum();
+    }
+
+    /**
+     * Requests that failed on this backend and were sent again, to another backend or on a fresh
+     * connection.
+     *
+     * @return the retry count
+     */
+    public long retries() {
+        return retries.sum();
     }
 
     /**
@@ -146,6 +167,6 @@ public final class BackendStats {
      * @return a snapshot
      */
     public Snapshot snapshot() {
-        return new Snapshot(open(), total(), failed(), bytesIn(), bytesOut(), lastClose(), lastFailure());
+        return new Snapshot(open(), total(), failed(), bytesIn(), bytesOut(), lastClose(), lastFailure(), retries());
     }
 }

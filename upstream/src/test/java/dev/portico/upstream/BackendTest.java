@@ -70,6 +70,27 @@ class BackendTest {
     }
 
     @Test
+    void requestFailuresInARowMarkTheBackendDownAndASuccessStartsTheCountAgain() {
+        Backend b = backend();
+        b.markHealth(HealthState.UP, "check");
+        for (int i = 1; i < Backend.REQUEST_FALL; i++) {
+            b.onRequestFailed("reset");
+        }
+        b.onRequestSucceeded();
+        for (int i = 1; i < Backend.REQUEST_FALL; i++) {
+            b.onRequestFailed("reset");
+        }
+        assertThat(b.health()).as("a success in between").isEqualTo(HealthState.UP);
+        b.onRequestFailed("reset");
+        assertThat(b.health()).isEqualTo(HealthState.DOWN);
+        assertThat(b.healthReason()).contains("in a row").contains("reset");
+        assertThat(b.stats().failed()).isEqualTo(2L * Backend.REQUEST_FALL - 1);
+        b.onRetried();
+        assertThat(b.stats().retries()).isEqualTo(1);
+        assertThat(b.stats().snapshot().retries()).isEqualTo(1);
+    }
+
+    @Test
     void markHealthReportsWhetherItChanged() {
         Backend b = backend();
         assertThat(b.markHealth(HealthState.UP, "check")).isTrue();

@@ -54,7 +54,8 @@ public final class Views {
      * @param health      {@code up}, {@code down} or {@code unknown}
      * @param open        connections open now
      * @param total       connections ever started
-     * @param failed      connect attempts that failed
+     * @param failed      connect attempts (and, for a proxy, requests) that failed
+     * @param retries     requests that failed on this host and were sent again (proxy pools; 0 for others)
      * @param bytesIn     bytes received from the host (over closed connections)
      * @param bytesOut    bytes sent to the host (over closed connections)
      * @param rate        new connections per second, over the last second or more
@@ -63,7 +64,7 @@ public final class Views {
      * @param healthReason why the health state last changed (a check's result), or null
      */
     public record Host(String name, String address, int weight, String admin, String health, long open, long total,
-                       long failed, long bytesIn, long bytesOut, double rate, String lastClose, Failure lastFailure,
+                       long failed, long retries, long bytesIn, long bytesOut, double rate, String lastClose, Failure lastFailure,
                        String healthReason) {
     }
 

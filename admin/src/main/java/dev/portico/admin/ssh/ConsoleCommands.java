@@ -373,8 +373,9 @@ public final class ConsoleCommands {
             sb.append(balancing(s) ? "  group " : "  pool ").append(g.name())
                     .append(balancing(s) && g.active() ? " (active)" : "").append('\n');
             for (Views.Host h : g.hosts()) {
-                sb.append(String.format("    %-22s %-4s %-9s w=%-3d open=%d total=%d failed=%d in=%d out=%d%s%n",
-                        h.name(), h.health(), h.admin(), h.weight(), h.open(), h.total(), h.failed(), h.bytesIn(),
+                sb.append(String.format("    %-22s %-4s %-9s w=%-3d open=%d total=%d failed=%d%s in=%d out=%d%s%n",
+                        h.name(), h.health(), h.admin(), h.weight(), h.open(), h.total(), h.failed(),
+                        h.retries() == 0 ? "" : " retries=" + h.retries(), h.bytesIn(),
                         h.bytesOut(), h.lastFailure() == null ? "" : "  last failure: " + h.lastFailure().reason()));
             }
         }

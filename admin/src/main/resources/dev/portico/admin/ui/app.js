@@ -10,9 +10,9 @@
   const TIMEOUT_MS = 4000;
   const SCHEDULERS = ['roundrobin', 'random', 'leastconns', 'leastconnsrr', 'weighted', 'weighted-random',
     'weighted-leastconns', 'sticky', 'maglev', 'rendezvous'];
-  const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out',
+  const COLUMNS = ['Health', 'Host', 'State', 'Weight', 'Open', 'Total', 'Failed', 'Retries', 'Rate', 'In', 'Out',
     'Last failure', ''];
-  const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Rate', 'In', 'Out']);
+  const NUMERIC = new Set(['Weight', 'Open', 'Total', 'Failed', 'Retries', 'Rate', 'In', 'Out']);
   const LISTENER_TYPES = new Set(['lb', 'web', 'dns']);
   const RECORD_COLUMNS = ['Health', 'Address', 'Checked', 'Weight', 'Override', 'Answered', 'Since', 'Why', ''];
   const FORCE = [
@@ -623,8 +623,8 @@
         c.weight.blur();
       }
     });
-    for (const k of ['open', 'total', 'failed', 'rate', 'in', 'out']) {
-      c[k] = el('td', { class: 'num' + (k === 'failed' || k === 'in' || k === 'out' ? ' dim' : '') });
+    for (const k of ['open', 'total', 'failed', 'retries', 'rate', 'in', 'out']) {
+      c[k] = el('td', { class: 'num' + (k === 'failed' || k === 'retries' || k === 'in' || k === 'out' ? ' dim' : '') });
     }
     c.failure = el('td', { class: 'failure' });
     hs.buttons = {};
@@ -661,7 +661,7 @@
       el('td', { class: 'host-name', text: h.address }),
       el('td', {}, c.state),
       el('td', { class: 'num' }, c.weight),
-      c.open, c.total, c.failed, c.rate, c['in'], c.out,
+      c.open, c.total, c.failed, c.retries, c.rate, c['in'], c.out,
       c.failure,
       actions);
     return hs;
@@ -686,6 +686,7 @@
     setText(c.open, count(h.open));
     setText(c.total, count(h.total));
     setText(c.failed, count(h.failed));
+    setText(c.retries, count(h.retries || 0));
     setText(c.rate, rate(h.rate));
     setText(c['in'], bytes(h.bytes_in));
     setText(c.out, bytes(h.bytes_out));

@@ -20,7 +20,7 @@ final class FakeControlPlane implements ControlPlane {
     }
 
     private static Views.Host host(String address, int weight, String admin) {
-        return new Views.Host(address, address, weight, admin, "up", 0, 0, 0, 0, 0, 0.0, null, null, null);
+        return new Views.Host(address, address, weight, admin, "up", 0, 0, 0, 0, 0, 0, 0.0, null, null, null);
     }
 
     @Override

@@ -52,7 +52,7 @@ final class FakePlane implements ControlPlane {
     }
 
     private static Views.Host view(H h) {
-        return new Views.Host(h.address(), h.address(), h.weight(), h.admin(), "up", 0, 0, 0, 0, 0, 0, null, null, null);
+        return new Views.Host(h.address(), h.address(), h.weight(), h.admin(), "up", 0, 0, 0, 0, 0, 0, 0, null, null, null);
     }
 
     private List<H> group(String service, String group) {

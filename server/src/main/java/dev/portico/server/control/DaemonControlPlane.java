@@ -454,7 +454,7 @@ public final class DaemonControlPlane implements ControlPlane {
     private Views.Host host(Backend b) {
         BackendStats.Snapshot st = b.stats().snapshot();
         return new Views.Host(b.name(), b.address().toString(), b.weight(), lower(b.adminState()), lower(b.health()),
-                st.open(), st.total(), st.failed(), st.bytesIn(), st.bytesOut(), Math.round(rates.rate(b) * 100) / 100.0,
+                st.open(), st.total(), st.failed(), st.retries(), st.bytesIn(), st.bytesOut(), Math.round(rates.rate(b) * 100) / 100.0,
                 st.lastClose().map(Object::toString).orElse(null),
                 st.lastFailure().map(f -> new Views.Failure(f.time().toString(), f.reason())).orElse(null),
                 b.healthReason());

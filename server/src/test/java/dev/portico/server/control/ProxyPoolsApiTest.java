@@ -131,6 +131,51 @@ class ProxyPoolsApiTest {
         }
     }
 
+    @Test
+    void aHostThatFailsARequestShowsTheRetryItCaused() throws Exception {
+        HttpServer live = backend();
+        // A backend that reads a request and closes the connection without answering.
+        java.net.ServerSocket closer = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().start(() -> {
+            while (!closer.isClosed()) {
+                try (java.net.Socket c = closer.accept()) {
+                    c.getInputStream().read(new byte[4096]);
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        });
+        try (closer; HttpClient http = HttpClient.newHttpClient()) {
+            Path file = Files.writeString(dir.resolve("portico.yaml"), """
+                    workers: 1
+                    admin:
+                      listen: 127.0.0.1:0
+                      tokens: [{token: reader, role: read}]
+                    services:
+                      edge:
+                        type: proxy
+                        listen: [127.0.0.1:0]
+                        pools:
+                          "*": {backends: [127.0.0.1:%d, 127.0.0.1:%d], scheduler: roundrobin}
+                    """.formatted(closer.getLocalPort(), live.getAddress().getPort()));
+            CliRun.runChecked(d -> {
+                Api reader = new Api(d.admin().baseUrl(), "reader");
+                dev.portico.proxy.ProxyService proxy = (dev.portico.proxy.ProxyService) d.supervisor().running()
+                        .getFirst().service();
+                for (int i = 0; i < 2; i++) {
+                    assertThat(get(http, proxy.port(), "/" + i).body()).isEqualTo("ok");
+                }
+                JsonNode failing = reader.get("/api/v1/services/edge/groups/*/hosts/127.0.0.1:" + closer.getLocalPort())
+                        .json();
+                // Whichever backend the scheduler tried first, the failing one got one request at least.
+                assertThat(failing.get("retries").asLong()).isPositive();
+                assertThat(failing.get("failed").asLong()).isEqualTo(failing.get("retries").asLong());
+            }, "serve", "-c", file.toString());
+        } finally {
+            live.stop(0);
+        }
+    }
+
     private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,387 @@
+#!/usr/bin/env bash
+# bench/faults.sh - what clients see when one of two backends fails under load, behind Portico,
+# nginx and HAProxy configured alike: equal timeouts, two nginx backends, upstream keep-alive.
+#
+# Each run: wrk -c$CONNS for $DURATION against the proxy; after $FAULT_AT one backend (b1) gets a
+# fault; transient faults end $FAULT_FOR later; then b1 is restored and the proxy is given
+# $RECOVER to see it again before the next run. The faults:
+#
+#   kill      kill -KILL of b1's nginx (its sockets are closed by the kernel at once)
+#   stop      graceful stop (nginx -s quit): listener closed, requests in progress finish
+#   hang      SIGSTOP of b1: connections are accepted by the kernel, nothing is ever answered
+#   reset     b1 closes every connection once it has read the request head, without a byte of
+#             response (nginx "return 444")
+#   503       b1 answers 503 to everything for $FAULT_FOR
+#
+# The proxies (timeouts: connect 1 s, first byte / server 2 s; two retries):
+#   portico   retry_on [connect-failure, reset, timeout, 502, 503, 504], tcp health checks
+#   nginx     proxy_next_upstream at its default (error timeout), max_fails 1
+#   haproxy   retry-on all-retryable-errors, option redispatch, retries 2, check inter 1s
+#
+#   bench/faults.sh                          # every fault, every proxy
+#   FAULTS=kill,hang TARGETS=portico bench/faults.sh
+#
+# Environment (defaults in brackets):
+#   DURATION [10s]  FAULT_AT [3]  FAULT_FOR [3]  RECOVER [6]  CONNS [50]
+#   FAULTS [kill,stop,hang,reset,503]  TARGETS [haproxy,nginx,portico]
+#   SERVER_CPU [0: the proxy]  CLIENT_CPU [1: wrk and the backends]
+#   BASE_PORT [18480: backends +0 and +1, HAProxy +10, nginx +11, Portico +13]
+#   PORTICO_BIN [<repo>/bin/portico]  NO_INSTALL=1 to never call apt-get
+#   BENCH_DIR [a new /tmp/portico-faults.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
+
+DURATION=${DURATION:-10s}
+FAULT_AT=${FAULT_AT:-3}
+FAULT_FOR=${FAULT_FOR:-3}
+RECOVER=${RECOVER:-6}
+CONNS=${CONNS:-50}
+FAULTS=${FAULTS:-kill,stop,hang,reset,503}
+TARGETS=${TARGETS:-haproxy,nginx,portico}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+BASE_PORT=${BASE_PORT:-18480}
+PORTICO_BIN=${PORTICO_BIN:-$REPO_ROOT/bin/portico}
+OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
+KEEP=${KEEP:-0}
+START_TIMEOUT=${START_TIMEOUT:-120}
+
+PORT_B0=$BASE_PORT
+PORT_B1=$((BASE_PORT + 1))
+PORT_HAPROXY=$((BASE_PORT + 10))
+PORT_NGINX=$((BASE_PORT + 11))
+PORT_PORTICO=$((BASE_PORT + 13))
+PATH_SMALL=/small.html
+
+log()  { printf '%s [faults.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+warn() { printf '%s [faults.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die()  { printf '[faults.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib/common.sh
+. "$SCRIPT_DIR/lib/common.sh"
+
+listed() { [[ ",$2," == *",$1,"* ]]; }
+
+# ---------------------------------------------------------------- processes
+
+PIDS=()
+descendants() { local p=$1 c; echo "$p"; for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do descendants "$c"; done; }
+
+kill_tree() {     # PID: CONT (a hung backend), TERM, then KILL after 5 s
+  local pid=$1 pids i
+  kill -0 "$pid" 2>/dev/null || return 0
+  pids=$(descendants "$pid" | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  kill -CONT $pids 2>/dev/null || true
+  # shellcheck disable=SC2086
+  kill -TERM $pids 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    # shellcheck disable=SC2086
+    kill -0 $pids 2>/dev/null || break
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}" ${B1_PID:-} ${B0_PID:-}; do kill_tree "$p"; done
+  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
+    rm -rf "$BENCH_DIR"
+  elif [[ -n ${BENCH_DIR:-} ]]; then
+    log "bench dir kept: $BENCH_DIR"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() { # PID PORT NAME LOGFILE
+  local pid=$1 port=$2 name=$3 logf=$4 start=$SECONDS
+  while ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port$PATH_SMALL"; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logf" >&2; die "$name exited before answering on port $port"; }
+    ((SECONDS - start < START_TIMEOUT)) || { tail -n 30 "$logf" >&2; die "$name did not answer on port $port"; }
+    sleep 0.2
+  done
+}
+
+# ---------------------------------------------------------------- backends
+
+backend_conf() {  # N PORT -> the config file of backend N; its fault mode is in $RUN/mode-N.conf
+  local n=$1 port=$2 conf=$RUN/nginx-b$1.conf
+  : >"$RUN/mode-$n.conf"
+  cat >"$conf" <<EOF
+# Generated by bench/faults.sh: backend b$n.
+pid $RUN/nginx-b$n.pid;
+error_log $LOGS/nginx-b$n.error.log warn;
+worker_processes 1;
+daemon off;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+    client_body_temp_path $RUN/b$n-body;
+    proxy_temp_path $RUN/b$n-proxy;
+    fastcgi_temp_path $RUN/b$n-fcgi;
+    uwsgi_temp_path $RUN/b$n-uwsgi;
+    scgi_temp_path $RUN/b$n-scgi;
+    server {
+        listen 127.0.0.1:$port reuseport backlog=4096;
+        root $WWW;
+        location / {
+            include $RUN/mode-$n.conf;
+        }
+    }
+}
+EOF
+  echo "$conf"
+}
+
+start_backend() { # N -> B<N>_PID
+  local n=$1 port conf pid
+  port=$((BASE_PORT + n))
+  conf=$RUN/nginx-b$n.conf
+  [[ -f $conf ]] || conf=$(backend_conf "$n" "$port")
+  taskset -c "$CLIENT_CPU" nginx -c "$conf" -e "$LOGS/nginx-b$n.error.log" >>"$LOGS/nginx-b$n.out" 2>&1 &
+  pid=$!
+  wait_for_port "$pid" "$port" "backend b$n" "$LOGS/nginx-b$n.error.log"
+  printf -v "B${n}_PID" '%s' "$pid"
+}
+
+backend_mode() {  # N MODE(normal|reset|503): reloads the backend with that answer
+  local n=$1
+  case $2 in
+    normal) : >"$RUN/mode-$n.conf" ;;
+    reset) echo 'return 444;' >"$RUN/mode-$n.conf" ;;
+    503) echo 'return 503;' >"$RUN/mode-$n.conf" ;;
+  esac
+  nginx -c "$RUN/nginx-b$n.conf" -e "$LOGS/nginx-b$n.error.log" -s reload
+}
+
+# ---------------------------------------------------------------- proxies
+
+start_haproxy() {
+  local conf=$RUN/haproxy.cfg
+  cat >"$conf" <<EOF
+# Generated by bench/faults.sh: http mode, one thread, retries on every retryable error.
+global
+    nbthread 1
+    # Each connection takes two descriptors; maxconn must fit under the descriptor limit.
+    maxconn $(( ($(ulimit -n) - 200) / 2 ))
+    log stderr format short local0 warning
+defaults
+    mode http
+    log global
+    option http-keep-alive
+    http-reuse safe
+    timeout connect 1s
+    timeout client 60s
+    timeout server 2s
+    timeout http-keep-alive 60s
+    retries 2
+    retry-on all-retryable-errors
+    option redispatch
+frontend fe
+    bind 127.0.0.1:$PORT_HAPROXY
+    default_backend origin
+backend origin
+    default-server check inter 1s fall 1 rise 2
+    server b0 127.0.0.1:$PORT_B0
+    server b1 127.0.0.1:$PORT_B1
+EOF
+  haproxy -c -q -f "$conf" || die "haproxy rejected $conf"
+  taskset -c "$SERVER_CPU" haproxy -db -f "$conf" >"$LOGS/haproxy.log" 2>&1 &
+  SERVER_PID=$! PORT=$PORT_HAPROXY
+  PIDS+=("$SERVER_PID")
+  wait_for_port "$SERVER_PID" "$PORT" haproxy "$LOGS/haproxy.log"
+}
+
+start_nginx_proxy() {
+  local conf=$RUN/nginx-proxy.conf
+  cat >"$conf" <<EOF
+# Generated by bench/faults.sh: nginx as a reverse proxy, proxy_next_upstream at its default.
+pid $RUN/nginx-proxy.pid;
+error_log $LOGS/nginx-proxy.error.log error;
+worker_processes 1;
+daemon off;
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    keepalive_timeout 65;
+    keepalive_requests 10000000;
+    client_body_temp_path $RUN/proxy-body;
+    proxy_temp_path $RUN/proxy-proxy;
+    fastcgi_temp_path $RUN/proxy-fcgi;
+    uwsgi_temp_path $RUN/proxy-uwsgi;
+    scgi_temp_path $RUN/proxy-scgi;
+    upstream origin {
+        server 127.0.0.1:$PORT_B0 max_fails=1 fail_timeout=2s;
+        server 127.0.0.1:$PORT_B1 max_fails=1 fail_timeout=2s;
+        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:$PORT_NGINX reuseport backlog=4096;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_connect_timeout 1s;
+            proxy_read_timeout 2s;
+            proxy_next_upstream_tries 3;
+        }
+    }
+}
+EOF
+  nginx -t -q -c "$conf" -e "$LOGS/nginx-proxy.error.log" || die "nginx rejected $conf"
+  taskset -c "$SERVER_CPU" nginx -c "$conf" -e "$LOGS/nginx-proxy.error.log" >"$LOGS/nginx-proxy.out" 2>&1 &
+  SERVER_PID=$! PORT=$PORT_NGINX
+  PIDS+=("$SERVER_PID")
+  wait_for_port "$SERVER_PID" "$PORT" "nginx (proxy)" "$LOGS/nginx-proxy.error.log"
+}
+
+start_portico() {
+  local conf=$RUN/portico.yaml
+  [[ -x $PORTICO_BIN ]] || die "Portico launcher $PORTICO_BIN not found"
+  cat >"$conf" <<EOF
+# Generated by bench/faults.sh: one event loop, retries on every failure before a response.
+workers: 1
+admin: off
+log_level: error
+services:
+  proxy:
+    type: proxy
+    listen: [127.0.0.1:$PORT_PORTICO]
+    pools:
+      "*": {backends: [127.0.0.1:$PORT_B0, 127.0.0.1:$PORT_B1], health: tcp}
+    timeouts: {connect: 1s, first_byte: 2s}
+    retries: 2
+    retry_on: [connect-failure, reset, timeout, 502, 503, 504]
+EOF
+  (cd "$REPO_ROOT" && "$PORTICO_BIN" check -c "$conf") >"$LOGS/portico.check" 2>&1 ||
+    die "Portico refuses $conf: $(head -n 3 "$LOGS/portico.check")"
+  (cd "$REPO_ROOT" && exec taskset -c "$SERVER_CPU" "$PORTICO_BIN" serve -c "$conf") >"$LOGS/portico.log" 2>&1 &
+  SERVER_PID=$! PORT=$PORT_PORTICO
+  PIDS+=("$SERVER_PID")
+  wait_for_port "$SERVER_PID" "$PORT" portico "$LOGS/portico.log"
+}
+
+stop_target() {
+  kill_tree "$SERVER_PID"
+  PIDS=("${PIDS[@]/$SERVER_PID/}")
+}
+
+# ---------------------------------------------------------------- faults
+
+inject() {        # FAULT
+  case $1 in
+    kill) kill -KILL $(descendants "$B1_PID") 2>/dev/null || true ;;
+    stop) nginx -c "$RUN/nginx-b1.conf" -e "$LOGS/nginx-b1.error.log" -s quit ;;
+    hang) kill -STOP $(descendants "$B1_PID") 2>/dev/null || true ;;
+    reset) backend_mode 1 reset ;;
+    503) backend_mode 1 503 ;;
+  esac
+}
+
+end_transient() { # FAULT: ends a fault that lasts FAULT_FOR
+  case $1 in
+    hang) kill -CONT $(descendants "$B1_PID") 2>/dev/null || true ;;
+    503) backend_mode 1 normal ;;
+  esac
+}
+
+restore() {       # FAULT: b1 serves normally again
+  local i
+  case $1 in
+    kill | stop)
+      for ((i = 0; i < 100; i++)); do kill -0 "$B1_PID" 2>/dev/null || break; sleep 0.1; done
+      wait "$B1_PID" 2>/dev/null || true
+      start_backend 1 ;;
+    reset) backend_mode 1 normal ;;
+  esac
+}
+
+declare -A RESULT
+run_fault() {     # TARGET FAULT
+  local target=$1 fault=$2 out wrk_pid requests non2xx sockerr p99
+  log "$target / $fault: wrk -c$CONNS -d$DURATION, fault at ${FAULT_AT}s"
+  taskset -c "$CLIENT_CPU" wrk -t1 "-c$CONNS" "-d$DURATION" --latency --timeout 10s \
+    "http://127.0.0.1:$PORT$PATH_SMALL" >"$RUN/wrk.out" 2>&1 &
+  wrk_pid=$!
+  sleep "$FAULT_AT"
+  inject "$fault"
+  if [[ $fault == hang || $fault == 503 ]]; then
+    sleep "$FAULT_FOR"
+    end_transient "$fault"
+  fi
+  wait "$wrk_pid" || true
+  out=$(cat "$RUN/wrk.out")
+  printf '==== %s %s\n%s\n' "$target" "$fault" "$out" >>"$RAW"
+  requests=$(awk '/requests in/ {print $1; exit}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $5; exit}' <<<"$out")
+  sockerr=$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10; exit}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2; exit}' <<<"$out")
+  RESULT[$target,$fault]="| $fault | $target | ${requests:-?} | ${non2xx:-0} | ${sockerr:-0} | ${p99:-?} |"
+  restore "$fault"
+  sleep "$RECOVER"
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+  [[ $(nproc --all) -ge 2 ]] || die "needs 2 CPUs"
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  ensure_packages haproxy:haproxy nginx:nginx-light wrk:wrk curl:curl taskset:util-linux
+  if [[ -z ${BENCH_DIR:-} ]]; then
+    BENCH_DIR=$(mktemp -d /tmp/portico-faults.XXXXXX)
+    BENCH_DIR_OWNED=1
+  fi
+  WWW=$BENCH_DIR/www RUN=$BENCH_DIR/run LOGS=$BENCH_DIR/logs
+  mkdir -p "$WWW" "$RUN" "$LOGS" "$OUT_DIR"
+  head -c 2048 /dev/urandom | base64 -w 76 | head -c 1024 >"$WWW/small.html"
+  chmod 755 "$BENCH_DIR" "$WWW" && chmod 644 "$WWW"/*
+  local stamp t f
+  stamp=$(date +%Y%m%d-%H%M%S)
+  RAW=$OUT_DIR/faults-$stamp.log
+  TABLE=$OUT_DIR/faults-$stamp.md
+  for port in "$PORT_B0" "$PORT_B1" "$PORT_HAPROXY" "$PORT_NGINX" "$PORT_PORTICO"; do
+    port_busy "$port" && die "port $port is in use (set BASE_PORT)"
+  done
+  if listed portico "$TARGETS"; then
+    log "building Portico if needed (unpinned)"
+    (cd "$REPO_ROOT" && timeout 900 "$PORTICO_BIN" --version) >"$LOGS/portico-build.out" 2>&1 ||
+      die "'$PORTICO_BIN --version' failed (log: $LOGS/portico-build.out)"
+  fi
+  start_backend 0
+  start_backend 1
+  for t in haproxy nginx portico; do
+    listed "$t" "$TARGETS" || continue
+    "start_$([[ $t == nginx ]] && echo nginx_proxy || echo "$t")"
+    sleep 2
+    for f in kill stop hang reset 503; do
+      listed "$f" "$FAULTS" && run_fault "$t" "$f"
+    done
+    stop_target
+  done
+  {
+    echo "# Faults under wrk -c$CONNS -d$DURATION (fault at ${FAULT_AT}s, transient ones for ${FAULT_FOR}s), $(date -u +%F)"
+    echo
+    echo "| fault | proxy | requests | non-2xx | socket errors | p99 |"
+    echo "|---|---|---:|---:|---:|---:|"
+    for f in kill stop hang reset 503; do
+      for t in haproxy nginx portico; do
+        [[ -n ${RESULT[$t,$f]:-} ]] && echo "${RESULT[$t,$f]}"
+      done
+    done
+  } | tee "$TABLE"
+  log "table: $TABLE; raw wrk output: $RAW"
+}
+
+main "$@"
