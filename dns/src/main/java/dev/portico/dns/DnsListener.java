@@ -2,6 +2,7 @@ package dev.portico.dns;
 
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.BatchedUdpSocket;
+import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -47,9 +48,11 @@ final class DnsListener implements AutoCloseable {
     private final List<BatchedUdpLoop> batched;
     private final TcpListener tcp;
     private final InetSocketAddress bound;
+    private final ListenAddresses.Claim udpClaim;
 
     private DnsListener(HostPort requested, List<Channel> udp, List<BatchedUdpLoop> batched, TcpListener tcp,
-                        InetSocketAddress bound) {
+                        InetSocketAddress bound, ListenAddresses.Claim udpClaim) {
+        this.udpClaim = udpClaim;
         this.requested = requested;
         this.udp = List.copyOf(udp);
         this.batched = List.copyOf(batched);
@@ -92,19 +95,25 @@ final class DnsListener implements AutoCloseable {
             List<Channel> udp = new ArrayList<>();
             List<BatchedUdpLoop> batched = new ArrayList<>();
             TcpListener tcp = null;
+            ListenAddresses.Claim udpClaim = null;
             try {
                 tcp = TcpListener.bind(transport, group, address, 1024, tcpInit);
                 InetSocketAddress target = new InetSocketAddress(address.toAddress().getAddress(),
                         tcp.localAddress().getPort());
+                udpClaim = transport.listening().claim(ListenAddresses.Protocol.UDP, target,
+                        address.withPort(target.getPort()));
                 if (batchedUdp(transport)) {
                     bindBatched(group, target, processor, batched);
                 } else {
                     bindUdp(transport, group, target, udpHandler, udp);
                 }
-                return new DnsListener(address, udp, batched, tcp, target);
+                return new DnsListener(address, udp, batched, tcp, target, udpClaim);
             } catch (IOException e) {
                 udp.forEach(Channel::close);
                 batched.forEach(BatchedUdpLoop::close);
+                if (udpClaim != null) {
+                    udpClaim.close();
+                }
                 if (tcp != null) {
                     tcp.close();
                 }
@@ -173,6 +182,7 @@ final class DnsListener implements AutoCloseable {
     public void close() {
         udp.forEach(Channel::close);
         batched.forEach(BatchedUdpLoop::close);
+        udpClaim.close();
         tcp.close();
     }
 }

@@ -18,6 +18,8 @@ import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Durations;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.metrics.Metrics;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.Transport;
 import dev.portico.server.config.AdminSettings;
 import dev.portico.server.config.ServerConfig;
@@ -102,6 +104,8 @@ public final class Daemon {
     private final ExecutorService reloader = Executors.newSingleThreadExecutor(named("portico-reload", true));
 
     private volatile boolean stopping;
+    private boolean handoverFlag;
+    private boolean moveAdmin;
     private ServerConfig config;
     private Transport transport;
     private EventLoopGroup workers;
@@ -135,6 +139,22 @@ public final class Daemon {
     }
 
     /**
+     * Lets listeners share addresses with another process whatever {@code listen_handover} says
+     * ({@code serve --listen-handover}), without writing it into the config.
+     */
+    public synchronized void allowListenHandover() {
+        handoverFlag = true;
+    }
+
+    /**
+     * Lets the admin endpoint move to a free port when its address is in use by another process
+     * (a quick start whose admin address is the default: a second one on the same machine).
+     */
+    public synchronized void moveAdminWhenTaken() {
+        moveAdmin = true;
+    }
+
+    /**
      * Starts everything for {@code initial} and prints the banner. On failure whatever was
      * started is stopped again before the exception leaves.
      */
@@ -146,6 +166,7 @@ public final class Daemon {
         if (initial.transport() != null && transport.kind() != initial.transport()) {
             log.warn("transport {} is not available here; using {}", initial.transport(), transport.describe());
         }
+        transport.listening().handover(handoverFlag || initial.listenHandover());
         workers = transport.newGroup(initial.workers(), "portico-worker");
         blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
         metrics = new Metrics();
@@ -241,6 +262,7 @@ public final class Daemon {
             log.warn("transport changed to {}; this takes a restart", next.transport() == null ? "auto" : next.transport());
         }
         logging.level(logLevelOverride != null ? logLevelOverride : next.logLevel());
+        transport.listening().handover(handoverFlag || next.listenHandover());
         boolean ok = true;
         try {
             logging.accessLog(next.accessLog());
@@ -313,7 +335,7 @@ public final class Daemon {
             services.put(spec.name(), spec);
         }
         return new ServerConfig(config.source(), config.workers(), config.transport(), config.logLevel(),
-                config.admin(), config.accessLog(), config.shutdownGrace(), services);
+                config.admin(), config.accessLog(), config.shutdownGrace(), services, config.listenHandover());
     }
 
     /**
@@ -377,7 +399,17 @@ public final class Daemon {
                     .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)))
                     .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
-            AdminServer started = b.build().start(transport, workers);
+            AdminServer started;
+            try {
+                started = b.build().start(transport, workers);
+            } catch (IOException e) {
+                if (!moveAdmin || !ListenAddresses.inUseByAnother(e)) {
+                    throw e;
+                }
+                HostPort free = settings.listen().withPort(0);
+                started = b.listen(free).build().start(transport, workers);
+                out.println("portico: " + e.getMessage() + "; the admin endpoint moved to " + started.baseUrl());
+            }
             adminTokens = tokens;
             startSsh(settings.ssh());
             return started;

@@ -152,7 +152,7 @@ public final class DemoCommand implements Callable<Integer> {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(spec, "portico demo", services);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), this::printUrls);
+        return QuickStart.run(cli, runtime, config, this::printUrls);
     }
 
     private void printUrls(Daemon daemon) {

@@ -70,7 +70,7 @@ public final class DnsCommand implements Callable<Integer> {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(spec, "portico dns", dns);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
+        return QuickStart.run(cli, runtime, config, d -> {
         });
     }
 }

@@ -116,7 +116,7 @@ final class QuickStart {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(command, "portico " + type, service);
-        return run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
+        return run(cli, runtime, config, d -> {
         });
     }
 
@@ -150,10 +150,18 @@ final class QuickStart {
         return spec;
     }
 
-    /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */
-    static int run(Cli cli, Daemon.ConfigSource source, ServerConfig config, String logLevel,
-                   Consumer<Daemon> afterStart) throws Exception {
-        return run(cli, new Daemon(source, cli.logging(), cli.out(), logLevel), config, afterStart);
+    /**
+     * Starts a daemon for a quick start's {@code config} (no file behind it), tells
+     * {@code afterStart} about it, and serves until stopped. When {@code --admin} was not given and
+     * the default admin address is taken, the admin endpoint moves to a free port.
+     */
+    static int run(Cli cli, RuntimeOptions runtime, ServerConfig config, Consumer<Daemon> afterStart)
+            throws Exception {
+        Daemon daemon = new Daemon(Daemon.ConfigSource.fixed(config), cli.logging(), cli.out(), config.logLevel());
+        if (runtime.adminDefaulted()) {
+            daemon.moveAdminWhenTaken();
+        }
+        return run(cli, daemon, config, afterStart);
     }
 
     /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */

@@ -43,6 +43,16 @@ public final class RuntimeOptions {
             description = "trace, debug, info (default), warn, error or off.")
     String logLevel;
 
+    @Option(names = "--listen-handover",
+            description = "Share addresses that another process listens on (SO_REUSEPORT), to take over "
+                    + "from a running Portico during an upgrade. Without it such an address is refused.")
+    boolean listenHandover;
+
+    /** Whether {@code --admin} was left out, so the admin endpoint is at its default address. */
+    public boolean adminDefaulted() {
+        return admin == null;
+    }
+
     /** The {@code --listen} value, or {@code def} when it was not given. */
     public String listen(String def) {
         return listen != null ? listen : def;
@@ -82,7 +92,7 @@ public final class RuntimeOptions {
         Map<String, ServiceSpec> byName = new LinkedHashMap<>();
         services.forEach(s -> byName.put(s.name(), s));
         return new ServerConfig(source, w, kind, level != null ? level : "info", adminSettings(spec), null,
-                ServerConfig.DEFAULT_GRACE, byName);
+                ServerConfig.DEFAULT_GRACE, byName, listenHandover);
     }
 
     private AdminSettings adminSettings(CommandSpec spec) {

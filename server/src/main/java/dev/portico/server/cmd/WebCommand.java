@@ -98,6 +98,6 @@ public final class WebCommand implements Callable<Integer> {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(spec, label, web);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), afterStart);
+        return QuickStart.run(cli, runtime, config, afterStart);
     }
 }

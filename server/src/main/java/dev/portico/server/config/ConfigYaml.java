@@ -51,6 +51,9 @@ public final class ConfigYaml {
         if (!config.shutdownGrace().equals(ServerConfig.DEFAULT_GRACE)) {
             top.put("shutdown_grace", Durations.format(config.shutdownGrace()));
         }
+        if (config.listenHandover()) {
+            top.put("listen_handover", true);
+        }
         Map<String, Object> services = new LinkedHashMap<>();
         config.services().forEach((name, spec) -> services.put(name, service(spec)));
         top.put("services", services);
