@@ -185,8 +185,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     public synchronized List<String> endpoints() {
         List<String> out = new ArrayList<>();
         for (LbListener l : listeners.values()) {
-            InetSocketAddress a = l.localAddress();
-            out.add(l.scheme() + "://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
+            out.add(l.scheme() + "://" + HostPort.bound(l.requested(), l.localAddress()) + " -> group "
                     + route.group().name());
         }
         return out;
@@ -539,7 +538,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             l = LbListener.tcp(TcpListener.bind(context.transport(), context.workers(), address,
                     config.backlog(), initializer));
         }
-        log.info("{}: listening on {} {} ({} sockets{})", name, l.scheme(), l.localAddress(), l.sockets(),
+        log.info("{}: listening on {} {} ({} sockets{})", name, l.scheme(), HostPort.bound(requested, l.localAddress()), l.sockets(),
                 l.nativeEngine() ? ", native engine" : "");
         return l;
     }

@@ -497,7 +497,8 @@ public final class Daemon {
         out.println("  transport: " + transport.describe());
         out.println("  workers: " + config.workers());
         for (Supervisor.Running r : supervisor.running()) {
-            out.println("  service " + r.spec().name() + " (" + r.spec().type().name() + "): "
+            String type = r.spec().type().name();
+            out.println("  service " + r.spec().name() + (r.spec().name().equals(type) ? "" : " (" + type + ")") + ": "
                     + String.join(", ", r.service().endpoints()));
         }
         if (admin != null) {

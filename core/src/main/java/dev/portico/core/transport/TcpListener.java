@@ -104,6 +104,14 @@ public final class TcpListener implements AutoCloseable {
         return (InetSocketAddress) channels.get(0).localAddress();
     }
 
+    /**
+     * The address bound, for logs and banners: {@code 0.0.0.0:8080}, {@code [::]:8080},
+     * {@code 127.0.0.1:43210} (see {@link HostPort#bound}).
+     */
+    public HostPort address() {
+        return HostPort.bound(requested, localAddress());
+    }
+
     /** The number of listening sockets behind this address. */
     public int sockets() {
         return channels.size();

@@ -40,7 +40,7 @@ class ProxyCommandTest {
                     "--admin", "off", "--workers", "1");
             assertThat(failure.get()).as(r.toString()).isNull();
             assertThat(r.status).as(r.toString()).isZero();
-            assertThat(r.out).contains("service proxy (proxy): http://127.0.0.1:");
+            assertThat(r.out).contains("service proxy: http://127.0.0.1:");
         }
     }
 
