@@ -25,6 +25,11 @@ public final class ConfigYaml {
         return writer.write(tree(config));
     }
 
+    /** A tree from {@link #tree} (perhaps edited) as YAML text. */
+    public String write(Map<String, Object> tree) {
+        return writer.write(tree);
+    }
+
     /**
      * The config as a tree of maps and lists.
      *
