@@ -53,6 +53,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    String listen;
+
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the sample site (kept after exit).")
     Path dir;
 
@@ -98,7 +102,7 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             services.add(QuickStart.spec(cli, "site", QuickStart.FlagSection.service("web")
                     .put("root", root.toString(), "--dir")
-                    .put("listen", runtime.listen(DEFAULT_LISTEN), "--listen")
+                    .put("listen", listen, "--listen")
                     .put("gzip", QuickStart.FlagSection.nested().put("enabled", "true", "--gzip"), "--gzip"), "portico demo"));
             for (int i = 1; i <= BACKENDS; i++) {
                 // Each backend on its own loopback address, so the DNS record below has one address per backend.

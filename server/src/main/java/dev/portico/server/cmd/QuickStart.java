@@ -89,13 +89,13 @@ final class QuickStart {
      * {@code scheduler}, {@code health}), read exactly as if they came from a file.
      */
     static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type,
-                           String defaultListen, List<String> backends, String scheduler, String health) throws Exception {
-        return runBalanced(cli, command, runtime, type, defaultListen, backends, scheduler, health, s -> {
+                           String listen, List<String> backends, String scheduler, String health) throws Exception {
+        return runBalanced(cli, command, runtime, type, listen, backends, scheduler, health, s -> {
         });
     }
 
     /** As above, with {@code more} adding the type's own keys to the section. */
-    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String defaultListen,
+    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String listen,
                            List<String> backends, String scheduler, String health, Consumer<FlagSection> more)
             throws Exception {
         if (cli.types().find(type).isEmpty()) {
@@ -103,7 +103,7 @@ final class QuickStart {
             return Cli.FAILED;
         }
         FlagSection section = FlagSection.service(type)
-                .put("listen", List.of(runtime.listen(defaultListen)), "--listen")
+                .put("listen", List.of(listen), "--listen")
                 .put("backends", backends, "--backend")
                 .put("scheduler", scheduler, "--scheduler")
                 .put("health", health, "--health");
