@@ -9,6 +9,7 @@ import dev.portico.admin.api.Views;
 import dev.portico.admin.ui.Dashboard;
 import dev.portico.lb.LbService;
 import dev.portico.web.WebServer;
+import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.config.ConfigSaver;
 import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
@@ -252,7 +253,8 @@ public final class Daemon {
             next = source.load();
         } catch (ConfigException e) {
             log.error("reload of {} failed; the running config stays in force:", source.describe());
-            e.problems().stream().map(Object::toString).distinct().forEach(p -> log.error("  {}", p));
+            CheckCommand.inFileOrder(e.problems()).stream().map(Object::toString).distinct()
+                    .forEach(p -> log.error("  {}", p));
             return false;
         }
         if (next.workers() != config.workers()) {
