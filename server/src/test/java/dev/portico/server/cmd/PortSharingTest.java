@@ -45,6 +45,28 @@ class PortSharingTest {
         return s;
     }
 
+    /**
+     * A UDP socket with SO_REUSEPORT on a port whose TCP side is free (the dns service binds TCP
+     * first), so that the UDP check is what fails.
+     */
+    private static DatagramSocket udpWithFreeTcpPort() throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            DatagramSocket udp = new DatagramSocket(null);
+            udp.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            udp.bind(new InetSocketAddress("127.0.0.1", 0));
+            try (ServerSocket tcp = new ServerSocket()) {
+                tcp.setReuseAddress(true);
+                tcp.bind(new InetSocketAddress("127.0.0.1", udp.getLocalPort()));
+                return udp;
+            } catch (IOException tcpTaken) {
+                udp.close();
+                if (attempt == 20) {
+                    throw tcpTaken;
+                }
+            }
+        }
+    }
+
     private static int statusOf(String url, String token) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
             return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
@@ -72,9 +94,7 @@ class PortSharingTest {
                 @   300 IN NS  ns1
                 ns1 300 IN A   192.0.2.53
                 """);
-        try (DatagramSocket other = new DatagramSocket(null)) {
-            other.setOption(StandardSocketOptions.SO_REUSEPORT, true);
-            other.bind(new InetSocketAddress("127.0.0.1", 0));
+        try (DatagramSocket other = udpWithFreeTcpPort()) {
             int port = other.getLocalPort();
             CliRun r = CliRun.run(Main.builtinTypes(), Daemon::requestStop, "dns", "--listen", "127.0.0.1:" + port,
                     "--zone", "example.test=" + zone, "--admin", "off", "--workers", "2");
