@@ -499,8 +499,7 @@ public final class Daemon {
         out.println("  transport: " + transport.describe());
         out.println("  workers: " + config.workers());
         for (Supervisor.Running r : supervisor.running()) {
-            String type = r.spec().type().name();
-            out.println("  service " + r.spec().name() + (r.spec().name().equals(type) ? "" : " (" + type + ")") + ": "
+            out.println("  service " + r.spec().label(false) + ": "
                     + String.join(", ", r.service().endpoints()));
         }
         if (admin != null) {

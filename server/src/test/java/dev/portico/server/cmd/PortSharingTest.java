@@ -99,7 +99,8 @@ class PortSharingTest {
             CliRun r = CliRun.run(Main.builtinTypes(), Daemon::requestStop, "dns", "--listen", "127.0.0.1:" + port,
                     "--zone", "example.test=" + zone, "--admin", "off", "--workers", "2");
             assertThat(r.status).as(r.toString()).isEqualTo(Cli.FAILED);
-            assertThat(r.err).as(r.toString()).contains("udp address 127.0.0.1:" + port + " is in use by another process");
+            assertThat(r.err).as(r.toString()).isEqualTo("portico: service 'dns' failed to start: udp address 127.0.0.1:"
+                    + port + " is in use by another process\n");
         }
     }
 
