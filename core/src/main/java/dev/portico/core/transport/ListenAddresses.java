@@ -55,8 +55,9 @@ public final class ListenAddresses {
 
     /**
      * Checks that no other process holds {@code address} and records that this process is about to
-     * bind it. Port 0 is not checked (the kernel picks a port nobody uses); call {@link #claim}
-     * again with the port picked, or keep the returned claim and {@link Claim#bound} it.
+     * bind it. Port 0 is not checked (the kernel picks a port nobody uses): tell the returned
+     * claim the port picked with {@link Claim#bound}. An unresolved address is not checked either;
+     * the bind that follows reports it.
      *
      * @param protocol  TCP or UDP
      * @param address   the address about to be bound
@@ -66,7 +67,7 @@ public final class ListenAddresses {
      */
     public Claim claim(Protocol protocol, InetSocketAddress address, HostPort requested) throws IOException {
         Claim claim = new Claim(protocol);
-        if (address.getPort() != 0) {
+        if (address.getPort() != 0 && !address.isUnresolved()) {
             synchronized (this) {
                 if (!handover && !holds(protocol, address)) {
                     probe(protocol, address, requested);
@@ -89,6 +90,9 @@ public final class ListenAddresses {
 
     /** Whether this process holds a socket of {@code protocol} that overlaps {@code address}. */
     public synchronized boolean holds(Protocol protocol, InetSocketAddress address) {
+        if (address.isUnresolved()) {
+            return false;
+        }
         for (Held h : held) {
             if (h.protocol == protocol && h.address.getPort() == address.getPort()
                     && (h.address.getAddress().isAnyLocalAddress() || address.getAddress().isAnyLocalAddress()
@@ -144,6 +148,9 @@ public final class ListenAddresses {
          * nobody held, so there is nothing to check).
          */
         public void bound(InetSocketAddress address) {
+            if (address.isUnresolved()) {
+                return;
+            }
             synchronized (ListenAddresses.this) {
                 for (Held h : mine) {
                     if (h.address.equals(address)) {

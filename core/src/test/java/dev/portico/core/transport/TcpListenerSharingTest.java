@@ -111,6 +111,12 @@ class TcpListenerSharingTest {
     }
 
     @Test
+    void anUnknownHostIsLeftToTheBindToReport() {
+        assertThatThrownBy(() -> TcpListener.bind(transport, group, new HostPort("no-such-host.invalid", 8080), 16, nothing()))
+                .isInstanceOf(IOException.class).hasMessageStartingWith("cannot listen on no-such-host.invalid:8080");
+    }
+
+    @Test
     void aUdpAddressAnotherSocketHoldsIsRefused() throws Exception {
         try (DatagramSocket other = new DatagramSocket(null)) {
             other.setOption(StandardSocketOptions.SO_REUSEPORT, true);
