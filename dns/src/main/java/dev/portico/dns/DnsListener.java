@@ -2,6 +2,7 @@ package dev.portico.dns;
 
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.BatchedUdpSocket;
+import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -51,9 +52,11 @@ final class DnsListener implements AutoCloseable {
     private final List<BatchedUdpLoop> batched;
     private final TcpListener tcp;
     private final InetSocketAddress bound;
+    private final ListenAddresses.Claim udpClaim;
 
     private DnsListener(HostPort requested, List<Channel> udp, List<BatchedUdpLoop> batched, TcpListener tcp,
-                        InetSocketAddress bound) {
+                        InetSocketAddress bound, ListenAddresses.Claim udpClaim) {
+        this.udpClaim = udpClaim;
         this.requested = requested;
         this.udp = List.copyOf(udp);
         this.batched = List.copyOf(batched);
@@ -105,18 +108,24 @@ final class DnsListener implements AutoCloseable {
             // port; when TCP finds it taken (by a client's ephemeral port), another is tried.
             List<Channel> udp = new ArrayList<>();
             List<BatchedUdpLoop> batched = new ArrayList<>();
+            ListenAddresses.Claim udpClaim = null;
             try {
+                udpClaim = transport.listening().claim(ListenAddresses.Protocol.UDP, address.toAddress(), address);
                 InetSocketAddress target = batchedUdp(transport)
                         ? bindBatched(group, address.toAddress(), processor, rrl, batched)
                         : bindUdp(transport, group, address.toAddress(), udpHandler, udp);
                 if (address.port() == 0) {
+                    udpClaim.bound(target);
                     tcpPortFree(target);
                 }
                 TcpListener tcp = TcpListener.bind(transport, group, address.withPort(target.getPort()), 1024, tcpInit);
-                return new DnsListener(address, udp, batched, tcp, target);
+                return new DnsListener(address, udp, batched, tcp, target, udpClaim);
             } catch (IOException e) {
                 udp.forEach(Channel::close);
                 batched.forEach(BatchedUdpLoop::close);
+                if (udpClaim != null) {
+                    udpClaim.close();
+                }
                 last = e;
             }
         }
@@ -197,6 +206,7 @@ final class DnsListener implements AutoCloseable {
     public void close() {
         udp.forEach(Channel::close);
         batched.forEach(BatchedUdpLoop::close);
+        udpClaim.close();
         tcp.close();
     }
 }

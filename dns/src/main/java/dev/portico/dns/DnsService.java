@@ -49,6 +49,8 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     private static final Logger log = LoggerFactory.getLogger(DnsService.class);
 
     private final String name;
+    /** How log lines name the service: {@code dns NAME}, or just {@code dns} when that is its name. */
+    private final String label;
     private final ServiceContext context;
     private final ProbeTransport probes;
     private final QueryProcessor processor;
@@ -73,6 +75,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
      */
     public DnsService(String name, DnsConfig config, ServiceContext context) {
         this.name = Objects.requireNonNull(name, "name");
+        this.label = name.equals("dns") ? name : "dns " + name;
         this.config = Objects.requireNonNull(config, "config");
         this.context = Objects.requireNonNull(context, "context");
         this.probes = new ProbeTransport(context.workers(),
@@ -117,7 +120,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                 stop(Duration.ZERO);
                 throw e;
             }
-            log.info("dns {}: serving zones {} with {} dynamic records on {} ({})", name, zones.origins(),
+            log.info("{}: serving zones {} with {} dynamic records on {} ({})", label, zones.origins(),
                     config.dynamic().size(), endpoints(), context.transport().describe());
         }
     }
@@ -141,11 +144,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             try {
                 old.dynamic().reopenGeo();
             } catch (IOException e) {
-                log.error("dns {}: {}; keeping the GeoIP database in use", name, e.getMessage());
+                log.error("{}: {}; keeping the GeoIP database in use", label, e.getMessage());
             }
             loadOverrides(old.config(), old.dynamic());
             data = new DnsData(old.config(), zones, old.dynamic(), new AnswerCache(old.config().cacheEntries()), old.lrrr());
-            log.info("dns {}: reloaded zones {}", name, zones.origins());
+            log.info("{}: reloaded zones {}", label, zones.origins());
         }
     }
 
@@ -195,7 +198,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             for (HostPort address : gone) {
                 listeners.remove(address).close();
             }
-            log.info("dns {}: reconfigured; zones {}, {} dynamic records, listening on {}", name, zones.origins(),
+            log.info("{}: reconfigured; zones {}, {} dynamic records, listening on {}", label, zones.origins(),
                     next.dynamic().size(), endpoints());
         }
     }
@@ -219,8 +222,8 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     @Override
     public List<String> endpoints() {
         synchronized (lifecycle) {
-            return listeners.values().stream().map(l -> "dns udp+tcp " + HostPort.parse(
-                    hostPort(l.localAddress())).toString()).toList();
+            return listeners.values().stream().map(l -> "dns udp+tcp " + HostPort.bound(l.requested(),
+                    l.localAddress())).toList();
         }
     }
 
@@ -307,7 +310,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             for (DynamicRecordStatus.Address a : addresses(level, address)) {
                 a.backend().adminState(state);
             }
-            log.info("dns {}: {} of {} is {}", name, address.getHostAddress(), level.spec().name(), switch (state) {
+            log.info("{}: {} of {} is {}", label, address.getHostAddress(), level.spec().name(), switch (state) {
                 case ENABLED -> "left to its health checks again";
                 case FORCED_UP -> "forced up";
                 case DISABLED, DRAINING -> "forced down";
@@ -352,9 +355,9 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         }
         List<AdminStateFile.Entry> entries;
         try {
-            entries = AdminStateFile.read(file, problem -> log.warn("dns {}: {}; line skipped", name, problem));
+            entries = AdminStateFile.read(file, problem -> log.warn("{}: {}; line skipped", label, problem));
         } catch (IOException e) {
-            log.error("dns {}: cannot read {}: {}; overrides left as they are", name, file, e.getMessage());
+            log.error("{}: cannot read {}: {}; overrides left as they are", label, file, e.getMessage());
             return;
         }
         Map<Name, DynamicName> byName = dynamic.records();
@@ -365,7 +368,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
                     wanted.put(a.backend(), e.state());
                 }
             } catch (IllegalArgumentException x) {
-                log.warn("dns {}: {}:{}: {}; line skipped", name, file, e.line(), x.getMessage());
+                log.warn("{}: {}:{}: {}; line skipped", label, file, e.line(), x.getMessage());
             }
         }
         for (DynamicName level : byName.values()) {
@@ -377,7 +380,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
             }
         }
         if (!entries.isEmpty()) {
-            log.info("dns {}: {} override(s) from {}", name, wanted.size(), file);
+            log.info("{}: {} override(s) from {}", label, wanted.size(), file);
         }
     }
 
@@ -403,7 +406,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         try {
             AdminStateFile.write(file, entries);
         } catch (IOException e) {
-            log.error("dns {}: the override is in force but could not be kept in {}: {}", name, file, e.getMessage());
+            log.error("{}: the override is in force but could not be kept in {}: {}", label, file, e.getMessage());
         }
     }
 
@@ -484,8 +487,4 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         return d;
     }
 
-    private static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
 }

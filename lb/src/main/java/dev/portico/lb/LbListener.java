@@ -1,6 +1,7 @@
 package dev.portico.lb;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.TcpListener;
 
 import java.net.InetSocketAddress;
@@ -55,6 +56,42 @@ interface LbListener extends AutoCloseable {
             @Override
             public void close() {
                 l.close();
+            }
+        };
+    }
+
+    /** Wraps a listener so that closing it also releases its {@code claim} on the address. */
+    static LbListener claimed(LbListener l, ListenAddresses.Claim claim) {
+        return new LbListener() {
+            @Override
+            public HostPort requested() {
+                return l.requested();
+            }
+
+            @Override
+            public InetSocketAddress localAddress() {
+                return l.localAddress();
+            }
+
+            @Override
+            public int sockets() {
+                return l.sockets();
+            }
+
+            @Override
+            public String scheme() {
+                return l.scheme();
+            }
+
+            @Override
+            public boolean nativeEngine() {
+                return l.nativeEngine();
+            }
+
+            @Override
+            public void close() {
+                l.close();
+                claim.close();
             }
         };
     }

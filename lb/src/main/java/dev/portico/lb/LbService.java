@@ -6,6 +6,7 @@ import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.LinuxNet;
+import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import dev.portico.upstream.AdminState;
@@ -198,8 +199,7 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     public synchronized List<String> endpoints() {
         List<String> out = new ArrayList<>();
         for (LbListener l : listeners.values()) {
-            InetSocketAddress a = l.localAddress();
-            out.add(l.scheme() + "://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + " -> group "
+            out.add(l.scheme() + "://" + HostPort.bound(l.requested(), l.localAddress()) + " -> group "
                     + route.group().name());
         }
         return out;
@@ -526,19 +526,33 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     /** Binds {@code address} and keeps it as {@code requested}. */
     private LbListener bind(HostPort requested, HostPort address, LbConfig config) throws IOException {
         LbListener l;
-        if (config.protocol() == LbProtocol.UDP) {
-            l = UdpListener.bind(context.transport(), context.workers(), address, shared);
-        } else if (nativeEngine(config)) {
-            int workers = 0;
-            for (var ignored : context.workers()) {
-                workers++;
+        if (config.protocol() == LbProtocol.UDP || nativeEngine(config)) {
+            // TcpListener checks its address itself; these bind their own sockets
+            ListenAddresses.Claim claim = context.transport().listening().claim(config.protocol() == LbProtocol.UDP
+                    ? ListenAddresses.Protocol.UDP : ListenAddresses.Protocol.TCP, address.toAddress(), address);
+            try {
+                if (config.protocol() == LbProtocol.UDP) {
+                    l = UdpListener.bind(context.transport(), context.workers(), address, shared);
+                } else {
+                    int workers = 0;
+                    for (var ignored : context.workers()) {
+                        workers++;
+                    }
+                    l = NativeTcpListener.bind(requested, address, workers, config.backlog(), shared, engine);
+                }
+            } catch (IOException | RuntimeException e) {
+                claim.close();
+                throw e;
             }
-            l = NativeTcpListener.bind(requested, address, workers, config.backlog(), shared, engine);
+            if (address.port() == 0) {
+                claim.bound(l.localAddress());
+            }
+            l = LbListener.claimed(l, claim);
         } else {
             l = LbListener.tcp(TcpListener.bind(context.transport(), context.workers(), address,
                     config.backlog(), initializer));
         }
-        log.info("{}: listening on {} {} ({} sockets{})", name, l.scheme(), l.localAddress(), l.sockets(),
+        log.info("{}: listening on {} {} ({} sockets{})", name, l.scheme(), HostPort.bound(requested, l.localAddress()), l.sockets(),
                 l.nativeEngine() ? ", native engine" : "");
         return l;
     }

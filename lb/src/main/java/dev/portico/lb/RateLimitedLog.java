@@ -1,6 +1,9 @@
 package dev.portico.lb;
 
+import dev.portico.core.net.HostPort;
 import org.slf4j.Logger;
+
+import java.net.InetSocketAddress;
 
 import java.time.Duration;
 import java.util.function.LongSupplier;
@@ -48,6 +51,12 @@ final class RateLimitedLog {
             last = now;
             skipped = suppressed;
             suppressed = 0;
+        }
+        for (int i = 0; i < args.length; i++) {
+            // client addresses as 127.0.0.1:40000, not Java's /127.0.0.1:40000 (only for lines logged)
+            if (args[i] instanceof InetSocketAddress a) {
+                args[i] = HostPort.of(a);
+            }
         }
         if (skipped == 0) {
             log.warn(format, args);

@@ -8,17 +8,23 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
-/** Captures what one logger logs (Logback's ListAppender), for asserting on log lines. */
+/**
+ * Captures what one logger logs (Logback's ListAppender), for asserting on log lines; while it
+ * captures, the lines do not reach the console, so the errors a test provokes stay out of the build output.
+ */
 final class LogCapture implements AutoCloseable {
 
     private final Logger logger;
     private final Level previous;
+    private final boolean additive;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
     LogCapture(String loggerName, Level level) {
         logger = (Logger) LoggerFactory.getLogger(loggerName);
         previous = logger.getLevel();
+        additive = logger.isAdditive();
         logger.setLevel(level);
+        logger.setAdditive(false);
         appender.start();
         logger.addAppender(appender);
     }
@@ -38,6 +44,7 @@ final class LogCapture implements AutoCloseable {
     @Override
     public void close() {
         logger.detachAppender(appender);
+        logger.setAdditive(additive);
         logger.setLevel(previous);
         appender.stop();
     }

@@ -48,6 +48,9 @@ class RateLimitedLogTest {
             now.addAndGet(Duration.ofSeconds(5).toNanos());
             rl.warn("no backend for {}", 7);
             assertThat(logs.messages(Level.WARN)).last().isEqualTo("no backend for 7");
+            now.addAndGet(Duration.ofSeconds(5).toNanos());
+            rl.warn("no backend for client {}", new java.net.InetSocketAddress("127.0.0.1", 40000));
+            assertThat(logs.messages(Level.WARN)).last().isEqualTo("no backend for client 127.0.0.1:40000");
         }
     }
 

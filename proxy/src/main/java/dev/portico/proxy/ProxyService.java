@@ -233,7 +233,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
                                 .addLast("http", conn);
                     }
                 });
-        log.info("{}: proxy listening on {}", name, l.localAddress());
+        log.info("{}: proxy listening on {}", name, l.address());
         return l;
     }
 

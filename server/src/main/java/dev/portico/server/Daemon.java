@@ -9,6 +9,7 @@ import dev.portico.admin.api.Views;
 import dev.portico.admin.ui.Dashboard;
 import dev.portico.lb.LbService;
 import dev.portico.web.WebServer;
+import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.config.ConfigSaver;
 import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
@@ -22,6 +23,8 @@ import dev.portico.core.limits.DescriptorBudget;
 import dev.portico.core.limits.DescriptorWatch;
 import dev.portico.core.limits.FileLimit;
 import dev.portico.core.metrics.Metrics;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.Transport;
 import dev.portico.server.config.AdminSettings;
 import dev.portico.server.config.ServerConfig;
@@ -107,6 +110,8 @@ public final class Daemon {
     private final ExecutorService reloader = Executors.newSingleThreadExecutor(named("portico-reload", true));
 
     private volatile boolean stopping;
+    private boolean handoverFlag;
+    private boolean moveAdmin;
     private ServerConfig config;
     private Transport transport;
     private EventLoopGroup workers;
@@ -142,6 +147,22 @@ public final class Daemon {
     }
 
     /**
+     * Lets listeners share addresses with another process whatever {@code listen_handover} says
+     * ({@code serve --listen-handover}), without writing it into the config.
+     */
+    public synchronized void allowListenHandover() {
+        handoverFlag = true;
+    }
+
+    /**
+     * Lets the admin endpoint move to a free port when its address is in use by another process
+     * (a quick start whose admin address is the default: a second one on the same machine).
+     */
+    public synchronized void moveAdminWhenTaken() {
+        moveAdmin = true;
+    }
+
+    /**
      * Starts everything for {@code initial} and prints the banner. On failure whatever was
      * started is stopped again before the exception leaves.
      */
@@ -153,6 +174,7 @@ public final class Daemon {
         if (initial.transport() != null && transport.kind() != initial.transport()) {
             log.warn("transport {} is not available here; using {}", initial.transport(), transport.describe());
         }
+        transport.listening().handover(handoverFlag || initial.listenHandover());
         workers = transport.newGroup(initial.workers(), "portico-worker");
         blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
         metrics = new Metrics();
@@ -244,7 +266,8 @@ public final class Daemon {
             next = source.load();
         } catch (ConfigException e) {
             log.error("reload of {} failed; the running config stays in force:", source.describe());
-            e.problems().stream().map(Object::toString).distinct().forEach(p -> log.error("  {}", p));
+            CheckCommand.inFileOrder(e.problems()).stream().map(Object::toString).distinct()
+                    .forEach(p -> log.error("  {}", p));
             return false;
         }
         if (next.workers() != config.workers()) {
@@ -254,6 +277,7 @@ public final class Daemon {
             log.warn("transport changed to {}; this takes a restart", next.transport() == null ? "auto" : next.transport());
         }
         logging.level(logLevelOverride != null ? logLevelOverride : next.logLevel());
+        transport.listening().handover(handoverFlag || next.listenHandover());
         boolean ok = true;
         try {
             logging.accessLog(next.accessLog());
@@ -326,7 +350,7 @@ public final class Daemon {
             services.put(spec.name(), spec);
         }
         return new ServerConfig(config.source(), config.workers(), config.transport(), config.logLevel(),
-                config.admin(), config.accessLog(), config.shutdownGrace(), services);
+                config.admin(), config.accessLog(), config.shutdownGrace(), services, config.listenHandover());
     }
 
     /**
@@ -427,7 +451,17 @@ public final class Daemon {
                     .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)))
                     .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
-            AdminServer started = b.build().start(transport, workers);
+            AdminServer started;
+            try {
+                started = b.build().start(transport, workers);
+            } catch (IOException e) {
+                if (!moveAdmin || !ListenAddresses.inUseByAnother(e)) {
+                    throw e;
+                }
+                HostPort free = settings.listen().withPort(0);
+                started = b.listen(free).build().start(transport, workers);
+                out.println("portico: " + e.getMessage() + "; the admin endpoint moved to " + started.baseUrl());
+            }
             adminTokens = tokens;
             startSsh(settings.ssh());
             return started;
@@ -522,7 +556,7 @@ public final class Daemon {
             out.println("  file descriptors: " + fileLimit.soft());
         }
         for (Supervisor.Running r : supervisor.running()) {
-            out.println("  service " + r.spec().name() + " (" + r.spec().type().name() + "): "
+            out.println("  service " + r.spec().label(false) + ": "
                     + String.join(", ", r.service().endpoints()));
         }
         if (admin != null) {

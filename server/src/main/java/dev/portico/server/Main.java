@@ -57,8 +57,10 @@ public final class Main {
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));
         cl.addSubcommand("import-txlb", new ImportTxlbCommand(cli));
-        cl.setOut(new PrintWriter(cli.out(), true));
-        cl.setErr(new PrintWriter(cli.err(), true));
+        // picocli lays each entry out on one line; HelpWriter wraps at 80 columns, at spaces only
+        cl.setUsageHelpWidth(HelpWriter.UNWRAPPED);
+        cl.setOut(HelpWriter.wrapping(new PrintWriter(cli.out())));
+        cl.setErr(HelpWriter.wrapping(new PrintWriter(cli.err())));
         cl.setExecutionExceptionHandler((e, command, parsed) -> {
             command.getErr().println("portico: " + (e.getMessage() != null ? e.getMessage() : e));
             org.slf4j.LoggerFactory.getLogger(Main.class).debug("command failed", e);

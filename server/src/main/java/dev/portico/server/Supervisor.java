@@ -80,7 +80,7 @@ public final class Supervisor {
                 running.put(spec.name(), new Running(spec, start(spec)));
             } catch (Exception e) {
                 stopAll(Duration.ZERO);
-                throw new StartException("service '" + spec.name() + "' (" + spec.type().name() + ") failed to start: "
+                throw new StartException("service " + spec.label(true) + " failed to start: "
                         + message(e), e);
             }
         }

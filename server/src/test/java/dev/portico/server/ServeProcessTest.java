@@ -172,4 +172,35 @@ class ServeProcessTest {
             open.close();
         }
     }
+
+    @Test
+    void aSecondProcessOnTheSameAddressFailsUnlessItTakesOverOnPurpose() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path cfg = Files.writeString(dir.resolve("one.yaml"),
+                "admin: off\nworkers: 2\nservices:\n  e: {type: echo, listen: \"127.0.0.1:" + port + "\"}\n");
+        try (PorticoProcess first = PorticoProcess.start(dir, "serve", "-c", cfg.toString())) {
+            first.awaitOut("Ready.");
+            try (PorticoProcess second = PorticoProcess.start(dir, "serve", "-c", cfg.toString())) {
+                assertThat(second.waitFor(Duration.ofSeconds(30))).isEqualTo(1);
+                assertThat(second.err()).as(second.toString()).contains(
+                        "portico: service 'e' (echo) failed to start: address 127.0.0.1:" + port
+                                + " is in use by another process");
+            }
+            // the first one kept every connection
+            try (LineClient c = LineClient.connect(port, IO)) {
+                assertThat(c.ask("still")).isEqualTo("still");
+            }
+            try (PorticoProcess upgrade = PorticoProcess.start(dir, "serve", "-c", cfg.toString(), "--listen-handover")) {
+                upgrade.awaitOut("Ready.");
+                assertThat(first.terminate(Duration.ofSeconds(20))).isZero();
+                try (LineClient c = LineClient.connect(port, IO)) {
+                    assertThat(c.ask("moved")).isEqualTo("moved");
+                }
+                assertThat(upgrade.terminate(Duration.ofSeconds(20))).isZero();
+            }
+        }
+    }
 }

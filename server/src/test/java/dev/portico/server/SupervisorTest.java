@@ -89,7 +89,7 @@ class SupervisorTest {
             assertThatThrownBy(() -> supervisor.startAll(specs(ok, clash).values()))
                     .isInstanceOf(Supervisor.StartException.class)
                     .hasMessageContaining("service 'clash' (static-echo) failed to start")
-                    .hasMessageContaining("cannot listen on 127.0.0.1:" + taken.getLocalPort());
+                    .hasMessageContaining("address 127.0.0.1:" + taken.getLocalPort() + " is in use by another process");
         }
         assertThat(supervisor.running()).isEmpty();
     }
@@ -140,7 +140,11 @@ class SupervisorTest {
         Service live = service("live");
 
         // The echo service refuses to move to another address while running.
-        Supervisor.ReloadResult r = supervisor.reload(specs(spec("live", echo, new HostPort("127.0.0.1", 1), "v2 ")), GRACE);
+        Supervisor.ReloadResult r;
+        try (LogCapture log = new LogCapture(Supervisor.class)) {
+            r = supervisor.reload(specs(spec("live", echo, new HostPort("127.0.0.1", 1), "v2 ")), GRACE);
+            assertThat(log.errors()).singleElement().asString().contains("service 'live' kept its old config");
+        }
 
         assertThat(r.ok()).isFalse();
         assertThat(r.failed()).singleElement().asString().startsWith("live: echo cannot move");
@@ -153,10 +157,16 @@ class SupervisorTest {
     void aRestartThatCannotBindFallsBackToTheOldConfig() throws Exception {
         supervisor.startAll(specs(spec("fixed", staticEcho, "f1 ")).values());
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Supervisor.ReloadResult r = supervisor.reload(
-                    specs(spec("fixed", staticEcho, new HostPort("127.0.0.1", taken.getLocalPort()), "f2 ")), GRACE);
+            Supervisor.ReloadResult r;
+            try (LogCapture log = new LogCapture(Supervisor.class)) {
+                r = supervisor.reload(
+                        specs(spec("fixed", staticEcho, new HostPort("127.0.0.1", taken.getLocalPort()), "f2 ")), GRACE);
+                assertThat(log.errors()).singleElement().asString()
+                        .contains("service 'fixed' could not start with its new config", "restarting the old one");
+            }
 
-            assertThat(r.failed()).singleElement().asString().startsWith("fixed: cannot listen on");
+            assertThat(r.failed()).singleElement().asString()
+                    .isEqualTo("fixed: address 127.0.0.1:" + taken.getLocalPort() + " is in use by another process");
         }
         assertThat(LineClient.ask(port("fixed"), "x", IO)).isEqualTo("f1 x");
     }
@@ -165,8 +175,12 @@ class SupervisorTest {
     void anAddedServiceThatCannotStartIsReportedAndTheRestApplies() throws Exception {
         supervisor.startAll(specs(spec("a", echo, "a ")).values());
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Supervisor.ReloadResult r = supervisor.reload(specs(spec("a", echo, "a "),
-                    spec("b", echo, new HostPort("127.0.0.1", taken.getLocalPort()), "")), GRACE);
+            Supervisor.ReloadResult r;
+            try (LogCapture log = new LogCapture(Supervisor.class)) {
+                r = supervisor.reload(specs(spec("a", echo, "a "),
+                        spec("b", echo, new HostPort("127.0.0.1", taken.getLocalPort()), "")), GRACE);
+                assertThat(log.errors()).singleElement().asString().contains("service 'b' could not start");
+            }
             assertThat(r.failed()).singleElement().asString().startsWith("b: ");
             assertThat(r.unchanged()).containsExactly("a");
         }

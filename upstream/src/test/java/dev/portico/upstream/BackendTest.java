@@ -106,7 +106,13 @@ class BackendTest {
             throw new IllegalStateException("boom");
         });
         b.addHealthListener((backend, from, to, reason) -> seen.add(to));
-        b.markHealth(HealthState.DOWN, "x");
+        try (LogCapture log = new LogCapture(Backend.class)) {
+            b.markHealth(HealthState.DOWN, "x");
+            assertThat(log.events(ch.qos.logback.classic.Level.ERROR)).singleElement().satisfies(e -> {
+                assertThat(e.getFormattedMessage()).contains("failed for backend 10.0.0.1:80");
+                assertThat(e.getThrowableProxy().getMessage()).isEqualTo("boom");
+            });
+        }
         assertThat(seen).containsExactly(HealthState.DOWN);
     }
 

@@ -208,7 +208,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
                         .addLast("http", conn);
             }
         });
-        log.info("{}: listening on {} ({} sockets)", name, l.localAddress(), l.sockets());
+        log.info("{}: listening on {} ({} sockets)", name, l.address(), l.sockets());
         return l;
     }
 

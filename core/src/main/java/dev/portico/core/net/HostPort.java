@@ -1,5 +1,7 @@
 package dev.portico.core.net;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
@@ -68,6 +70,77 @@ public record HostPort(String host, int port) {
      */
     public InetSocketAddress unresolved() {
         return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /**
+     * A bound socket address as HOST:PORT: the IP literal, IPv6 compressed and in brackets
+     * ({@code 0.0.0.0:8080}, {@code [::]:8080}, {@code [::1]:53}), never Java's
+     * {@code /[0:0:0:0:0:0:0:0]:8080}. Addresses in logs and banners go through this.
+     */
+    public static HostPort of(InetSocketAddress address) {
+        InetAddress ip = address.getAddress();
+        if (ip == null) {
+            return new HostPort(address.getHostString(), address.getPort());
+        }
+        return new HostPort(ip instanceof Inet6Address v6 ? compress(v6) : ip.getHostAddress(), address.getPort());
+    }
+
+    /**
+     * What a listener asked for as {@code requested} got as {@code local}: as {@link #of}, except
+     * that a wildcard keeps the family asked for ({@code 0.0.0.0:8080} stays so, though a
+     * dual-stack socket reports {@code [::]}).
+     */
+    public static HostPort bound(HostPort requested, InetSocketAddress local) {
+        if (local.getAddress() != null && local.getAddress().isAnyLocalAddress()) {
+            try {
+                InetAddress asked = InetAddress.ofLiteral(requested.host());
+                if (asked.isAnyLocalAddress()) {
+                    return of(new InetSocketAddress(asked, local.getPort()));
+                }
+            } catch (IllegalArgumentException notALiteral) {
+                // a host name: show what was bound
+            }
+        }
+        return of(local);
+    }
+
+    /** The shortest form of an IPv6 address (RFC 5952): the longest run of zero groups as "::". */
+    private static String compress(Inet6Address ip) {
+        byte[] b = ip.getAddress();
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (!out.isEmpty() && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
     }
 
     /** A copy with another port (health checks on a separate check port, listeners moved). */

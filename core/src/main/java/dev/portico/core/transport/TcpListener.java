@@ -26,15 +26,18 @@ public final class TcpListener implements AutoCloseable {
 
     private final HostPort requested;
     private final List<Channel> channels;
+    private final ListenAddresses.Claim claim;
 
-    private TcpListener(HostPort requested, List<Channel> channels) {
+    private TcpListener(HostPort requested, List<Channel> channels, ListenAddresses.Claim claim) {
         this.requested = requested;
         this.channels = List.copyOf(channels);
+        this.claim = claim;
     }
 
     /**
      * Binds {@code address} on every loop of {@code group}. Port 0 picks one free port that all
-     * the loops then share.
+     * the loops then share. An address that another process listens on is refused (see
+     * {@link ListenAddresses}), so SO_REUSEPORT never shares it by accident.
      *
      * @throws IOException with the address in its message when binding fails
      */
@@ -43,6 +46,7 @@ public final class TcpListener implements AutoCloseable {
         List<Channel> channels = new ArrayList<>();
         InetSocketAddress target = address.toAddress();
         AcceptBackoff backoff = new AcceptBackoff(System::nanoTime);
+        ListenAddresses.Claim claim = transport.listening().claim(ListenAddresses.Protocol.TCP, target, address);
         try {
             if (transport.supportsReusePort()) {
                 for (EventExecutor executor : group) {
@@ -59,11 +63,15 @@ public final class TcpListener implements AutoCloseable {
                 ServerBootstrap b = bootstrap(transport, group.next(), group, backlog, backoff, childInitializer);
                 channels.add(sync(b.bind(target), address));
             }
+            if (address.port() == 0) {
+                claim.bound((InetSocketAddress) channels.getFirst().localAddress());
+            }
         } catch (IOException | RuntimeException e) {
             channels.forEach(Channel::close);
+            claim.close();
             throw e;
         }
-        return new TcpListener(address, channels);
+        return new TcpListener(address, channels, claim);
     }
 
     private static ServerBootstrap bootstrap(Transport transport, EventLoopGroup parent, EventLoopGroup child,
@@ -100,6 +108,14 @@ public final class TcpListener implements AutoCloseable {
         return (InetSocketAddress) channels.get(0).localAddress();
     }
 
+    /**
+     * The address bound, for logs and banners: {@code 0.0.0.0:8080}, {@code [::]:8080},
+     * {@code 127.0.0.1:43210} (see {@link HostPort#bound}).
+     */
+    public HostPort address() {
+        return HostPort.bound(requested, localAddress());
+    }
+
     /** The number of listening sockets behind this address. */
     public int sockets() {
         return channels.size();
@@ -111,5 +127,6 @@ public final class TcpListener implements AutoCloseable {
         for (Channel ch : channels) {
             ch.close().awaitUninterruptibly();
         }
+        claim.close();
     }
 }

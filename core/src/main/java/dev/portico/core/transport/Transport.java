@@ -69,6 +69,7 @@ public final class Transport {
 
     private final Kind kind;
     private final List<String> skipped;
+    private final ListenAddresses listening = new ListenAddresses();
 
     private Transport(Kind kind, List<String> skipped) {
         this.kind = kind;
@@ -178,6 +179,14 @@ public final class Transport {
             case EPOLL -> () -> new EpollDatagramChannel(family);
             case NIO -> () -> new NioDatagramChannel(family);
         };
+    }
+
+    /**
+     * The addresses the listeners on this transport hold, and the check that no other process
+     * holds an address before a listener binds it.
+     */
+    public ListenAddresses listening() {
+        return listening;
     }
 
     /** True when several sockets may bind one port and the kernel spreads connections. */

@@ -10,7 +10,10 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -51,9 +54,25 @@ public final class CheckCommand implements Callable<Integer> {
         }
     }
 
-    /** Prints each problem once, as file:line:column: message. */
+    /** Prints each problem once, as file:line:column: message, in file order. */
     static void printProblems(Cli cli, ConfigException e) {
-        e.problems().stream().map(Object::toString).distinct().forEach(cli.err()::println);
+        inFileOrder(e.problems()).stream().map(Object::toString).distinct().forEach(cli.err()::println);
         cli.err().flush();
+    }
+
+    /**
+     * The problems in the order a reader meets them: by file (in the order the files first come
+     * up), then line, then column. The reader checks keys in its own order, not the file's.
+     */
+    public static List<ConfigException.Problem> inFileOrder(List<ConfigException.Problem> problems) {
+        Map<String, Integer> files = new HashMap<>();
+        for (ConfigException.Problem p : problems) {
+            files.putIfAbsent(String.valueOf(p.where().file()), files.size());
+        }
+        List<ConfigException.Problem> sorted = new ArrayList<>(problems);
+        sorted.sort(Comparator.comparingInt((ConfigException.Problem p) -> files.get(String.valueOf(p.where().file())))
+                .thenComparingInt(p -> p.where().line())
+                .thenComparingInt(p -> p.where().column()));
+        return sorted;
     }
 }

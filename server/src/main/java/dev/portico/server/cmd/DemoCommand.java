@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.ServerSocket;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.LinkedHashMap;
 import java.util.concurrent.Callable;
 
 /**
@@ -52,6 +55,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Mixin
     RuntimeOptions runtime;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    String listen;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the sample site (kept after exit).")
     Path dir;
@@ -86,8 +93,26 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path root = extract(dir != null ? dir : Files.createTempDirectory("portico-demo-"));
-        cli.out().println("Demo site: " + root);
+        // Everything the demo makes for itself goes under one temporary directory, removed on exit
+        // (after Ctrl-C or SIGTERM too: the daemon's stop returns here); only --dir is kept.
+        Path temp = Files.createTempDirectory("portico-demo-");
+        Thread cleanup = new Thread(() -> deleteTree(temp), "portico-demo-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        try {
+            return run(temp);
+        } finally {
+            deleteTree(temp);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs anyway and finds nothing left
+            }
+        }
+    }
+
+    private Integer run(Path temp) throws Exception {
+        Path root = extract(dir != null ? dir : temp.resolve("site"));
+        cli.out().println("Demo site: " + root + (dir != null ? "" : " (removed on exit)"));
         if (cli.types().find("web").isEmpty() || cli.types().find("lb").isEmpty()) {
             cli.err().println("portico: the demo needs the 'web' and 'lb' service types (known types: "
                     + String.join(", ", cli.types().names()) + ")");
@@ -98,8 +123,10 @@ public final class DemoCommand implements Callable<Integer> {
         try {
             services.add(QuickStart.spec(cli, "site", QuickStart.FlagSection.service("web")
                     .put("root", root.toString(), "--dir")
-                    .put("listen", runtime.listen(DEFAULT_LISTEN), "--listen")
-                    .put("gzip", QuickStart.FlagSection.nested().put("enabled", "true", "--gzip"), "--gzip"), "portico demo"));
+                    .put("listen", listen, "--listen")
+                    .put("gzip", QuickStart.FlagSection.nested().put("enabled", "true", "--gzip")
+                            .put("cache_dir", temp.resolve("gzip-cache").toString(), "portico demo"), "--gzip"),
+                    "portico demo"));
             for (int i = 1; i <= BACKENDS; i++) {
                 // Each backend on its own loopback address, so the DNS record below has one address per backend.
                 String host = "127.0.0." + (10 + i);
@@ -152,7 +179,54 @@ public final class DemoCommand implements Callable<Integer> {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(spec, "portico demo", services);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), this::printUrls);
+        return QuickStart.run(cli, runtime, config, d -> {
+            markBackendPages(d, root);
+            printUrls(d);
+        });
+    }
+
+    /** Deletes a directory tree; what cannot be deleted is left (the system cleans its temp directory). */
+    static void deleteTree(Path top) {
+        if (!Files.exists(top)) {
+            return;
+        }
+        try (var walk = Files.walk(top)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // left for the system's temp cleaner
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // as above
+        }
+    }
+
+    /**
+     * Rewrites each backend's page with the ports the front services got, so that it says which
+     * service it came through.
+     */
+    private void markBackendPages(Daemon daemon, Path root) {
+        Map<Integer, String> fronts = new LinkedHashMap<>();
+        for (Supervisor.Running r : daemon.supervisor().running()) {
+            if (r.service() instanceof LbService lb) {
+                lb.listenAddresses().forEach(a -> fronts.put(a.getPort(),
+                        "the <code>" + r.spec().name() + "</code> lb service (TCP, round robin)"));
+            } else if (r.spec().type().name().equals("proxy")) {
+                for (String url : r.service().endpoints()) {
+                    fronts.put(URI.create(url).getPort(), "the <code>" + r.spec().name()
+                            + "</code> HTTP reverse proxy (with a cache)");
+                }
+            }
+        }
+        for (int i = 1; i <= BACKENDS; i++) {
+            try {
+                writeBackendPage(backendDir(root, i), i, fronts);
+            } catch (IOException e) {
+                cli.err().println("portico: cannot write the page of backend " + i + ": " + e.getMessage());
+            }
+        }
     }
 
     private void printUrls(Daemon daemon) {
@@ -169,7 +243,7 @@ public final class DemoCommand implements Callable<Integer> {
                 names = r.service().endpoints();
             } else if (r.service() instanceof LbService lb) {
                 balanced = lb.listenAddresses().stream()
-                        .map(a -> "http://" + new HostPort(a.getAddress().getHostAddress(), a.getPort()) + "/").toList();
+                        .map(a -> "http://" + HostPort.of(a) + "/").toList();
             }
         }
         cli.out().println();
@@ -213,7 +287,7 @@ public final class DemoCommand implements Callable<Integer> {
             if (r.spec().name().equals("backend-1") && r.service() instanceof WebServer web
                     && !web.listenAddresses().isEmpty()) {
                 var bound = web.listenAddresses().values().iterator().next();
-                backend = new HostPort(bound.getAddress().getHostAddress(), bound.getPort()).toString();
+                backend = HostPort.of(bound).toString();
             }
         }
         if (backend == null) {
@@ -228,22 +302,50 @@ public final class DemoCommand implements Callable<Integer> {
         cli.out().println("  (or in the dashboard: x on backend-1's listener, or force an address down in the names records)");
     }
 
-    /** A one-page site for backend {@code n}, under the demo directory. */
+    /** A one-page site for backend {@code n}, beside the demo directory. */
     static Path backendSite(Path root, int n) throws IOException {
-        Path site = root.resolveSibling(root.getFileName() + "-backend-" + n);
+        Path site = backendDir(root, n);
         Files.createDirectories(site);
+        writeBackendPage(site, n, Map.of());
+        Files.writeString(site.resolve("style.css"), "/* backend " + n + ": Cache-Control: max-age=60 (expires: {css: 1m}) */\n"
+                + "h1 { color: #2b5fb4; }\n", StandardCharsets.UTF_8);
+        return site;
+    }
+
+    private static Path backendDir(Path root, int n) {
+        return root.resolveSibling(root.getFileName() + "-backend-" + n);
+    }
+
+    /**
+     * Backend {@code n}'s page. It names the front service it came through: {@code fronts} maps
+     * each front's port to its description, and the page picks the one of the port it was asked
+     * on (the backend sees the same request either way: the lb passes the bytes through).
+     */
+    static void writeBackendPage(Path site, int n, Map<Integer, String> fronts) throws IOException {
+        StringBuilder list = new StringBuilder();
+        StringBuilder map = new StringBuilder();
+        for (Map.Entry<Integer, String> f : fronts.entrySet()) {
+            list.append(list.isEmpty() ? "" : " or ").append(f.getValue()).append(" (port ").append(f.getKey()).append(')');
+            map.append(map.isEmpty() ? "" : ", ").append('"').append(f.getKey()).append("\": \"")
+                    .append(f.getValue().replace("\"", "\\\"")).append('"');
+        }
+        String via = fronts.isEmpty() ? "one of the demo's front services"
+                : list + "; the port in the address bar tells which";
         Files.writeString(site.resolve("index.html"), """
                 <!doctype html>
                 <html><head><meta charset="utf-8"><title>Backend %d</title><link rel="stylesheet" href="style.css"></head>
                 <body style="font-family: sans-serif; margin: 3em">
                 <h1>Backend %d answered</h1>
-                <p>This page came through the <code>balanced</code> lb service. Reload: the next connection goes to
-                the other backend. Disable one through the admin API and every reload lands on the other.</p>
+                <p id="via">This page came through %s.</p>
+                <p>Reload: the next request may go to the other backend. Disable one through the admin API and
+                every reload lands on the other.</p>
+                <script>
+                const via = {%s}[location.port];
+                if (via) document.getElementById("via").innerHTML = "This page came through " + via + ", port " + location.port + ".";
+                else if (location.port) document.getElementById("via").textContent = "This page came straight from backend %d.";
+                </script>
                 </body></html>
-                """.formatted(n, n), StandardCharsets.UTF_8);
-        Files.writeString(site.resolve("style.css"), "/* backend " + n + ": Cache-Control: max-age=60 (expires: {css: 1m}) */\n"
-                + "h1 { color: #2b5fb4; }\n", StandardCharsets.UTF_8);
-        return site;
+                """.formatted(n, n, via, map, n), StandardCharsets.UTF_8);
     }
 
     /** A port free on a loopback address right now, for a demo backend. */

@@ -37,6 +37,10 @@ public final class DnsCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    String listen;
+
     @Option(names = "--zone", required = true, paramLabel = "ORIGIN=FILE",
             description = "A zone and its RFC 1035 master file (repeat the flag for more).")
     List<String> zones;
@@ -60,7 +64,7 @@ public final class DnsCommand implements Callable<Integer> {
             zoneSection.put(z.substring(0, eq), z.substring(eq + 1), "--zone");
         }
         QuickStart.FlagSection section = QuickStart.FlagSection.service("dns")
-                .put("listen", List.of(runtime.listen(DEFAULT_LISTEN)), "--listen")
+                .put("listen", List.of(listen), "--listen")
                 .put("zones", zoneSection, "--zone");
         ServiceSpec dns;
         try {
@@ -70,7 +74,7 @@ public final class DnsCommand implements Callable<Integer> {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(spec, "portico dns", dns);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
+        return QuickStart.run(cli, runtime, config, d -> {
         });
     }
 }

@@ -32,6 +32,10 @@ public final class LbCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    String listen;
+
     @Option(names = "--backend", required = true, paramLabel = "HOST:PORT",
             description = "A backend to balance to (repeat the flag for more).")
     List<String> backends;
@@ -50,6 +54,6 @@ public final class LbCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return QuickStart.runBalanced(cli, spec, runtime, "lb", DEFAULT_LISTEN, backends, scheduler, health);
+        return QuickStart.runBalanced(cli, spec, runtime, "lb", listen, backends, scheduler, health);
     }
 }

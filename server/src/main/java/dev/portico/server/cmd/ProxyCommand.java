@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = {"Reverse-proxy HTTP to backends, no config file needed.",
                 "Example: portico proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002",
-                "With a cache: portico proxy --backend 127.0.0.1:9001 --cache-size 256m --cache-dir /var/cache/portico"})
+                "With a cache: portico proxy --backend 127.0.0.1:9001 --cache-size 256m --cache-dir /var/cache/portico",
+                "Caching backends that send no freshness: portico proxy --backend 127.0.0.1:9001 --default-ttl 10s"})
 public final class ProxyCommand implements Callable<Integer> {
 
     /** Where {@code portico proxy} listens unless told otherwise. */
@@ -33,6 +34,10 @@ public final class ProxyCommand implements Callable<Integer> {
 
     @Mixin
     RuntimeOptions runtime;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    String listen;
 
     @Option(names = "--backend", required = true, paramLabel = "HOST:PORT",
             description = "A backend HTTP server (repeat the flag for more).")
@@ -57,6 +62,12 @@ public final class ProxyCommand implements Callable<Integer> {
             description = "Bound of the disk tier (default 1g); needs --cache-dir.")
     String cacheDiskSize;
 
+    @Option(names = "--default-ttl", paramLabel = "DURATION",
+            description = "Cache responses that carry no freshness (no max-age, no Expires) for DURATION (10s, 5m...), "
+                    + "as 3zsd's xcache did. Never responses with Set-Cookie, private or no-store, nor answers to "
+                    + "requests with Authorization. Turns the cache on (memory only unless --cache-dir).")
+    String defaultTtl;
+
     public ProxyCommand(Cli cli) {
         this.cli = cli;
     }
@@ -67,13 +78,16 @@ public final class ProxyCommand implements Callable<Integer> {
             cli.err().println("portico: --cache-disk-size needs --cache-dir");
             return Cli.USAGE;
         }
-        return QuickStart.runBalanced(cli, spec, runtime, "proxy", DEFAULT_LISTEN, backends, scheduler, health,
+        return QuickStart.runBalanced(cli, spec, runtime, "proxy", listen, backends, scheduler, health,
                 section -> {
                     QuickStart.FlagSection cache = QuickStart.FlagSection.nested()
                             .put("memory_size", cacheSize, "--cache-size")
                             .put("dir", cacheDir, "--cache-dir")
-                            .put("disk_size", cacheDiskSize, "--cache-disk-size");
-                    section.put("cache", cache, cacheDir != null ? "--cache-dir" : "--cache-size");
+                            .put("disk_size", cacheDiskSize, "--cache-disk-size")
+                            .put("default_ttl", QuickStart.FlagSection.nested().put("*", defaultTtl, "--default-ttl"),
+                                    "--default-ttl");
+                    section.put("cache", cache, cacheDir != null ? "--cache-dir"
+                            : cacheSize != null ? "--cache-size" : "--default-ttl");
                 });
     }
 }

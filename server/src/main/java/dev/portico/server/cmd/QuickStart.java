@@ -89,13 +89,13 @@ final class QuickStart {
      * {@code scheduler}, {@code health}), read exactly as if they came from a file.
      */
     static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type,
-                           String defaultListen, List<String> backends, String scheduler, String health) throws Exception {
-        return runBalanced(cli, command, runtime, type, defaultListen, backends, scheduler, health, s -> {
+                           String listen, List<String> backends, String scheduler, String health) throws Exception {
+        return runBalanced(cli, command, runtime, type, listen, backends, scheduler, health, s -> {
         });
     }
 
     /** As above, with {@code more} adding the type's own keys to the section. */
-    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String defaultListen,
+    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String listen,
                            List<String> backends, String scheduler, String health, Consumer<FlagSection> more)
             throws Exception {
         if (cli.types().find(type).isEmpty()) {
@@ -103,7 +103,7 @@ final class QuickStart {
             return Cli.FAILED;
         }
         FlagSection section = FlagSection.service(type)
-                .put("listen", List.of(runtime.listen(defaultListen)), "--listen")
+                .put("listen", List.of(listen), "--listen")
                 .put("backends", backends, "--backend")
                 .put("scheduler", scheduler, "--scheduler")
                 .put("health", health, "--health");
@@ -116,7 +116,7 @@ final class QuickStart {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(command, "portico " + type, service);
-        return run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), d -> {
+        return run(cli, runtime, config, d -> {
         });
     }
 
@@ -150,10 +150,18 @@ final class QuickStart {
         return spec;
     }
 
-    /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */
-    static int run(Cli cli, Daemon.ConfigSource source, ServerConfig config, String logLevel,
-                   Consumer<Daemon> afterStart) throws Exception {
-        return run(cli, new Daemon(source, cli.logging(), cli.out(), logLevel), config, afterStart);
+    /**
+     * Starts a daemon for a quick start's {@code config} (no file behind it), tells
+     * {@code afterStart} about it, and serves until stopped. When {@code --admin} was not given and
+     * the default admin address is taken, the admin endpoint moves to a free port.
+     */
+    static int run(Cli cli, RuntimeOptions runtime, ServerConfig config, Consumer<Daemon> afterStart)
+            throws Exception {
+        Daemon daemon = new Daemon(Daemon.ConfigSource.fixed(config), cli.logging(), cli.out(), config.logLevel());
+        if (runtime.adminDefaulted()) {
+            daemon.moveAdminWhenTaken();
+        }
+        return run(cli, daemon, config, afterStart);
     }
 
     /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */

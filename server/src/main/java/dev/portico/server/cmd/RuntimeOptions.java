@@ -17,14 +17,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The flags every quick-start command shares ({@code web}, {@code demo}, and later {@code lb},
- * {@code proxy}, {@code dns}), mixed in with {@code @Mixin}.
+ * The flags every quick-start command shares ({@code web}, {@code demo}, {@code lb},
+ * {@code proxy}, {@code dns}), mixed in with {@code @Mixin}. Each command has its own
+ * {@code --listen}, whose help shows that command's default.
  */
 public final class RuntimeOptions {
-
-    @Option(names = "--listen", paramLabel = "HOST:PORT",
-            description = "Address to listen on (HOST:PORT, :PORT or PORT).")
-    String listen;
 
     @Option(names = "--workers", paramLabel = "N",
             description = "Event loop threads (default: one per core).")
@@ -43,9 +40,14 @@ public final class RuntimeOptions {
             description = "trace, debug, info (default), warn, error or off.")
     String logLevel;
 
-    /** The {@code --listen} value, or {@code def} when it was not given. */
-    public String listen(String def) {
-        return listen != null ? listen : def;
+    @Option(names = "--listen-handover",
+            description = "Share addresses that another process listens on (SO_REUSEPORT), to take over "
+                    + "from a running Portico during an upgrade. Without it such an address is refused.")
+    boolean listenHandover;
+
+    /** Whether {@code --admin} was left out, so the admin endpoint is at its default address. */
+    public boolean adminDefaulted() {
+        return admin == null;
     }
 
     /** The {@code --log-level} value in lower case, or null; a bad value is a usage error. */
@@ -82,7 +84,7 @@ public final class RuntimeOptions {
         Map<String, ServiceSpec> byName = new LinkedHashMap<>();
         services.forEach(s -> byName.put(s.name(), s));
         return new ServerConfig(source, w, kind, level != null ? level : "info", adminSettings(spec), null,
-                ServerConfig.DEFAULT_GRACE, byName);
+                ServerConfig.DEFAULT_GRACE, byName, listenHandover);
     }
 
     private AdminSettings adminSettings(CommandSpec spec) {

@@ -35,6 +35,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Overrides log_level: trace, debug, info, warn, error or off.")
     String logLevel;
 
+    @Option(names = "--listen-handover",
+            description = "Share addresses that another process listens on (SO_REUSEPORT), to take over "
+                    + "from a running Portico during an upgrade; as listen_handover: true in the file.")
+    boolean listenHandover;
+
     public ServeCommand(Cli cli) {
         this.cli = cli;
     }
@@ -73,7 +78,11 @@ public final class ServeCommand implements Callable<Integer> {
                 return file;
             }
         };
-        return QuickStart.run(cli, new Daemon(source, cli.logging(), cli.out(), level, reader), config, d -> {
+        Daemon daemon = new Daemon(source, cli.logging(), cli.out(), level, reader);
+        if (listenHandover) {
+            daemon.allowListenHandover();
+        }
+        return QuickStart.run(cli, daemon, config, d -> {
         });
     }
 }

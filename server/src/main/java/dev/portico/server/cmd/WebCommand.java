@@ -44,6 +44,10 @@ public final class WebCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    String listen;
+
     @Option(names = "--gzip", description = "Compress text responses for clients that accept gzip.")
     boolean gzip;
 
@@ -63,7 +67,7 @@ public final class WebCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return serve(cli, spec, runtime, "portico web", root, runtime.listen(DEFAULT_LISTEN), gzip, webdav, writers,
+        return serve(cli, spec, runtime, "portico web", root, listen, gzip, webdav, writers,
                 accessLog, d -> {
                 });
     }
@@ -98,6 +102,6 @@ public final class WebCommand implements Callable<Integer> {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(spec, label, web);
-        return QuickStart.run(cli, Daemon.ConfigSource.fixed(config), config, config.logLevel(), afterStart);
+        return QuickStart.run(cli, runtime, config, afterStart);
     }
 }

@@ -26,6 +26,11 @@ public final class ConfigYaml {
         return writer.write(tree(config));
     }
 
+    /** A tree from {@link #tree} (perhaps edited) as YAML text. */
+    public String write(Map<String, Object> tree) {
+        return writer.write(tree);
+    }
+
     /**
      * The config as a tree of maps and lists.
      *
@@ -51,6 +56,9 @@ public final class ConfigYaml {
         }
         if (!config.shutdownGrace().equals(ServerConfig.DEFAULT_GRACE)) {
             top.put("shutdown_grace", Durations.format(config.shutdownGrace()));
+        }
+        if (config.listenHandover()) {
+            top.put("listen_handover", true);
         }
         Map<String, Object> services = new LinkedHashMap<>();
         config.services().forEach((name, spec) -> services.put(name, service(spec)));

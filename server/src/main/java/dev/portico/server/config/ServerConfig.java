@@ -19,10 +19,12 @@ import java.util.Map;
  *                      or null for nowhere
  * @param shutdownGrace how long stopping waits for work in flight
  * @param services      the services by name
+ * @param listenHandover whether listeners may join the sockets another process holds on their
+ *                      addresses (a deliberate hand-over for an upgrade); false refuses such addresses
  */
 public record ServerConfig(String source, int workers, Transport.Kind transport, String logLevel,
                            AdminSettings admin, String accessLog, Duration shutdownGrace,
-                           Map<String, ServiceSpec> services) {
+                           Map<String, ServiceSpec> services, boolean listenHandover) {
 
     /** One event loop per core. */
     public static int defaultWorkers() {

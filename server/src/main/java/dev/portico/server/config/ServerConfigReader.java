@@ -74,10 +74,11 @@ public final class ServerConfigReader {
             accessLog = null;
         }
         Duration grace = top.duration("shutdown_grace", ServerConfig.DEFAULT_GRACE);
+        boolean handover = top.bool("listen_handover", false);
         Map<String, ServiceSpec> services = services(top);
         top.finish();
         throwDistinct(problems);
-        return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services);
+        return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services, handover);
     }
 
     /**

@@ -25,6 +25,17 @@ public record ServiceSpec(String name, ServiceType<?> type, Object config, Locat
         Objects.requireNonNull(config, "config");
     }
 
+    /**
+     * The name and type for messages: {@code NAME (TYPE)}, or just {@code NAME} when the service is
+     * named after its type, so that {@code dns} is not written {@code dns (dns)}.
+     *
+     * @param quote whether the name goes in single quotes
+     */
+    public String label(boolean quote) {
+        String n = quote ? "'" + name + "'" : name;
+        return name.equals(type.name()) ? n : n + " (" + type.name() + ")";
+    }
+
     /** Builds the (not yet started) service. */
     @SuppressWarnings("unchecked")
     public Service create(ServiceContext context) {

@@ -63,12 +63,14 @@ final class DnsSectionConverter {
             }
         }
         List<Rec> records = new ArrayList<>();
+        List<Rec> singleLabel = new ArrayList<>();
         for (IniFile.Entry entry : e.values()) {
             Rec r = parse(entry);
             if (r != null) {
-                records.add(r);
+                (r.name().indexOf('.') < 0 ? singleLabel : records).add(r);
             }
         }
+        relativeNames(singleLabel, records);
 
         out.line("  dns:");
         out.line("    type: dns");
@@ -160,8 +162,36 @@ final class DnsSectionConverter {
         return lines;
     }
 
+    /**
+     * Single-label names ({@code www = 60,10.0.0.1}) are taken relative to the zone the other
+     * names fall under; with no other name, or names in several zones, nothing tells which zone
+     * is meant, so they are noted and left out.
+     */
+    private void relativeNames(List<Rec> singleLabel, List<Rec> records) {
+        if (singleLabel.isEmpty()) {
+            return;
+        }
+        Set<String> full = new LinkedHashSet<>();
+        records.forEach(r -> full.add(r.name()));
+        Set<String> zones = zoneOrigins(full);
+        for (Rec r : singleLabel) {
+            if (zones.size() == 1) {
+                String zone = zones.iterator().next();
+                String name = r.name() + "." + zone;
+                out.note(r.entry(), "a single label, taken relative to the zone " + zone + ": " + name);
+                records.add(new Rec(name, r.geo(), r.ttl(), r.addresses(), r.lrMarker(), r.entry()));
+            } else {
+                out.note(r.entry(), "'" + r.name() + "' is a single label and "
+                        + (zones.isEmpty() ? "no other name tells the zone it belongs to"
+                        : "the other names fall under several zones (" + String.join(", ", zones) + ")")
+                        + "; write the full name (example: " + r.name() + ".example.com = " + r.entry().value().strip()
+                        + "); not converted");
+            }
+        }
+    }
+
     /** One zone per domain the names fall under (their parents' longest common suffix per last two labels). */
-    private void zones(Set<String> names) {
+    private static Set<String> zoneOrigins(Set<String> names) {
         Map<String, String> byDomain = new LinkedHashMap<>();
         for (String n : names) {
             String name = n.replaceFirst("^_+", "");
@@ -171,18 +201,24 @@ final class DnsSectionConverter {
             String domain = p.length >= 2 ? p[p.length - 2] + "." + p[p.length - 1] : parent;
             byDomain.merge(domain, parent, DnsSectionConverter::commonSuffix);
         }
+        return new TreeSet<>(byDomain.values());
+    }
+
+    /** Writes {@code zones:}, one per domain the names fall under. */
+    private void zones(Set<String> names) {
+        Set<String> origins = zoneOrigins(names);
         out.line("    # 3nsd answered its names without zone files; Portico serves names inside zones. Write each file");
         out.line("    # below (next to this config) with an SOA and the NS records, for example:");
         out.line("    #   @    3600 IN SOA ns1 hostmaster 1 3600 600 86400 60");
         out.line("    #   @    3600 IN NS  ns1");
         out.line("    #   ns1  3600 IN A   192.0.2.53        ; this server's public address");
-        if (byDomain.isEmpty()) {
+        if (origins.isEmpty()) {
             out.line("    # [3nsd] had no usable 'name = ttl,ip,...' entry; list your zones here.");
             out.line("    zones: {}");
             return;
         }
         out.line("    zones:");
-        for (String zone : new TreeSet<>(byDomain.values())) {
+        for (String zone : origins) {
             out.line("      " + YamlText.string(zone) + ": " + YamlText.string(zone + ".zone"));
         }
     }
@@ -320,8 +356,9 @@ final class DnsSectionConverter {
         } catch (NumberFormatException ex) {
             ttl = -1;
         }
-        if (ttl < 0 || ttl > 0x7fff_ffffL || !name.matches("[a-z0-9_-]+(\\.[a-z0-9_-]+)+")) {
-            out.note(e, "not converted: expected 'NAME = ttl,ip,...' (example: www.example.com = 100,192.0.2.1)");
+        if (ttl < 0 || ttl > 0x7fff_ffffL || !name.matches("[a-z0-9_-]+(\\.[a-z0-9_-]+)*")) {
+            out.note(e, "not converted: expected 'NAME = ttl,ip,...', NAME a host name and ttl a number of seconds "
+                    + "(example: www.example.com = 100,192.0.2.1)");
             return null;
         }
         List<String> addresses = new ArrayList<>();

@@ -184,14 +184,14 @@ public final class TxlbImporter {
         String listen = a.getAttribute("listen");
         if (!listen.isEmpty()) {
             // PythonDirector: <admin listen="host:port" secure="yes"> with <user> children.
-            admin.line("listen: " + YamlText.string(address(listen)));
+            adminListen(listen, admin);
             secure(a, admin);
         }
         for (Element e : children(a)) {
             switch (e.getTagName()) {
                 case "web" -> {
                     if (bool(e.getAttribute("enable")) && !e.getAttribute("listen").isEmpty()) {
-                        admin.line("listen: " + YamlText.string(address(e.getAttribute("listen"))));
+                        adminListen(e.getAttribute("listen"), admin);
                         secure(e, admin);
                     } else {
                         admin.comment("the web admin was not enabled; Portico's admin endpoint listens on 127.0.0.1:9090");
@@ -204,6 +204,21 @@ public final class TxlbImporter {
                         + ("readonly".equalsIgnoreCase(e.getAttribute("access")) ? "read" : "write") + "}]");
                 default -> admin.comment("unknown element " + describe(e) + ": not imported");
             }
+        }
+    }
+
+    /**
+     * The admin address as txLB had it, all interfaces included, with a warning when it is not on
+     * one host: Portico's admin endpoint is the whole control API, not a status page.
+     */
+    private static void adminListen(String raw, Out admin) {
+        String listen = address(raw);
+        admin.line("listen: " + YamlText.string(listen));
+        String host = listen.substring(0, listen.lastIndexOf(':'));
+        if (host.equals("0.0.0.0") || host.equals("[::]") || host.equals("::")) {
+            admin.comment("WARNING: " + raw.strip() + " listens on all interfaces, so the admin API (which can change "
+                    + "and stop services) would face the network; 127.0.0.1" + listen.substring(listen.lastIndexOf(':'))
+                    + " keeps it on this host");
         }
     }
 
@@ -231,6 +246,9 @@ public final class TxlbImporter {
                 case "configCheck" -> {
                     if (on) {
                         admin.line("autosave: " + (interval != null ? interval : "30s"));
+                    } else {
+                        admin.comment("configCheck was disabled: the running config is not saved on its own; "
+                                + "autosave: 30s would save it as configCheck did");
                     }
                 }
                 case "heartbeat" -> top.comment("heartbeat: not imported (it was unused)");

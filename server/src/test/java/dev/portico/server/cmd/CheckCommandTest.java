@@ -54,6 +54,24 @@ class CheckCommandTest {
     }
 
     @Test
+    void problemsAreListedInFileOrder() throws Exception {
+        Path f = Files.writeString(dir.resolve("order.yaml"), """
+                services:
+                  a:
+                    type: echo
+                    listen: 127.0.0.1:7001
+                    prefixx: "> "
+                log_level: loud
+                workers: many
+                """);
+        CliRun r = CliRun.run(TestTypes.all(), "check", "-c", f.toString());
+        assertThat(r.status).isEqualTo(Cli.FAILED);
+        assertThat(r.err.lines()).hasSize(3);
+        assertThat(r.err.lines().map(l -> l.substring(f.toString().length() + 1, l.indexOf(": ")))
+                .toList()).containsExactly("5:5", "6:12", "7:10");
+    }
+
+    @Test
     void aMissingFileIsAProblemToo() {
         CliRun r = CliRun.run(TestTypes.all(), "check", "-c", dir.resolve("nope.yaml").toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);

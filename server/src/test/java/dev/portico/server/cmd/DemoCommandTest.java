@@ -192,6 +192,38 @@ class DemoCommandTest {
         return m.getSection(org.xbill.DNS.Section.ANSWER).stream().map(org.xbill.DNS.Record::rdataToString).toList();
     }
 
+    @Test
+    void backendPagesNameTheServiceTheyCameThroughAndTheTemporaryFilesGoOnExit() {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<Path> site = new AtomicReference<>();
+        CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
+            try {
+                site.set(((dev.portico.web.WebServer) service(d, "site")).config().root());
+                assertThat(site.get()).exists();
+                int lb = ((LbService) service(d, "balanced")).port();
+                int proxy = ((dev.portico.proxy.ProxyService) service(d, "proxied")).port();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                    String viaLb = Api.fetch("http://127.0.0.1:" + lb + "/");
+                    assertThat(viaLb).contains("\"" + lb + "\": \"the <code>balanced</code> lb service (TCP, round robin)\"",
+                            "\"" + proxy + "\": \"the <code>proxied</code> HTTP reverse proxy (with a cache)\"",
+                            "This page came through the <code>balanced</code> lb service (TCP, round robin) (port " + lb
+                                    + ") or the <code>proxied</code> HTTP reverse proxy (with a cache) (port " + proxy + ")");
+                });
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                d.requestStop();
+            }
+        }, "demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0");
+        assertThat(failure.get()).as(r.toString()).isNull();
+        assertThat(r.status).as(r.toString()).isZero();
+        assertThat(r.out).contains("Demo site: " + site.get() + " (removed on exit)");
+        Path temp = site.get().getParent();
+        assertThat(temp.getFileName().toString()).startsWith("portico-demo-");
+        assertThat(temp).doesNotExist();
+    }
+
     private static dev.portico.core.lifecycle.Service service(Daemon d, String name) {
         return d.supervisor().running().stream().filter(r -> r.spec().name().equals(name)).findFirst().orElseThrow().service();
     }

@@ -53,7 +53,7 @@ class DnsCommandTest {
             Message refused = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("other.test."), Type.A, DClass.IN)));
             assertThat(refused.getRcode()).isEqualTo(Rcode.REFUSED);
         }, "dns", "--listen", "127.0.0.1:0", "--zone", "example.test=" + zone, "--admin", "off", "--workers", "1");
-        assertThat(r.out).contains("service dns (dns): dns udp+tcp 127.0.0.1:");
+        assertThat(r.out).contains("service dns: dns udp+tcp 127.0.0.1:");
     }
 
     @Test

@@ -41,7 +41,7 @@ class LbCommandTest {
                     "--scheduler", "roundrobin", "--health", "tcp", "--admin", "127.0.0.1:0", "--workers", "1");
             assertThat(failure.get()).as(r.toString()).isNull();
             assertThat(r.status).as(r.toString()).isZero();
-            assertThat(r.out).contains("service lb (lb): tcp://127.0.0.1:", "api: http://127.0.0.1:",
+            assertThat(r.out).contains("service lb: tcp://127.0.0.1:", "api: http://127.0.0.1:",
                     "/api/v1/services (token in ");
         }
     }

@@ -83,7 +83,7 @@ class WebCommandTest {
         assertThat(gz.get().headers().firstValue("content-encoding")).hasValue("gzip");
         assertThat(health.get()).isEqualTo(200);
         assertThat(Files.readString(accessLog)).contains("\"GET / HTTP/1.1\" 200");
-        assertThat(r.out).contains("Portico ", "(portico web)", "  workers: 1", "  service web (web): http://127.0.0.1:",
+        assertThat(r.out).contains("Portico ", "(portico web)", "  workers: 1", "  service web: http://127.0.0.1:",
                 "  admin: http://127.0.0.1:");
     }
 
@@ -136,7 +136,8 @@ class WebCommandTest {
             CliRun r = CliRun.run(TestTypes.all(), "web", dir.toString(), "--admin", "127.0.0.1:" + taken.getLocalPort(),
                     "--listen", "127.0.0.1:0");
             assertThat(r.status).isEqualTo(Cli.FAILED);
-            assertThat(r.err).contains("admin endpoint: cannot listen on 127.0.0.1:" + taken.getLocalPort(), "--admin off");
+            assertThat(r.err).contains("admin endpoint: address 127.0.0.1:" + taken.getLocalPort() + " is in use by another process",
+                    "--admin off");
             assertThat(List.of(r.out)).noneMatch(o -> o.contains("Ready."));
         }
     }

@@ -3,9 +3,11 @@ package dev.portico.server.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.portico.lb.LbConfig;
 import dev.portico.upstream.AdminState;
+import dev.portico.web.WebConfig;
 import dev.portico.server.CliRun;
 import dev.portico.server.Daemon;
 import dev.portico.server.Main;
+import dev.portico.server.config.ConfigSaver;
 import dev.portico.server.config.ConfigYaml;
 import dev.portico.server.config.ServerConfig;
 import dev.portico.server.config.ServerConfigReader;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.stream.Stream;
 
@@ -63,6 +66,24 @@ class SaveTest {
 
     private Stream<Path> backups(Path file) throws Exception {
         return Files.list(dir).filter(p -> p.getFileName().toString().startsWith(file.getFileName() + "-"));
+    }
+
+    @Test
+    void relativePathsStayRelativeToTheConfigFile() throws Exception {
+        try (NamedBackend one = new NamedBackend("one")) {
+            Path file = config("", one);
+            ServerConfig read = reader.read(file);
+            ServerConfig changed = new ServerConfig(read.source(), 3, read.transport(), read.logLevel(), read.admin(),
+                    read.accessLog(), read.shutdownGrace(), read.services(), read.listenHandover());
+            ConfigSaver.Result r = new ConfigSaver(reader, Clock.systemUTC()).save(file, changed);
+            assertThat(r.written()).isTrue();
+            String saved = Files.readString(file);
+            assertThat(saved).contains("workers: 3", "    root: www\n").doesNotContain(dir.toString());
+            assertThat(((WebConfig) reader.read(file).services().get("site").config()).root())
+                    .isEqualTo(dir.resolve("www"));
+            assertThat(new ConfigSaver(reader, Clock.systemUTC()).save(file, changed).written())
+                    .as("nothing changed since").isFalse();
+        }
     }
 
     @Test

@@ -288,6 +288,32 @@ class ThreeXsdImporterTest {
     }
 
     @Test
+    void singleLabelNamesAreTakenRelativeToTheZoneOfTheOtherNames() throws Exception {
+        String yaml = new ThreeXsdImporter("n.conf", null).convert("""
+                [3nsd]
+                mail.example.test = 60,192.0.2.1
+                www = 60,10.0.0.1
+                """);
+        ConfigNode dns = map(map(new YamlLoader().load(yaml, "y"), "services"), "dns");
+        assertThat(((ConfigNode.MapNode) map(dns, "zones")).entries()).containsOnlyKeys("example.test");
+        assertThat(((ConfigNode.MapNode) map(dns, "dynamic")).entries())
+                .containsOnlyKeys("mail.example.test", "www.example.test");
+        assertThat(list(map(map(dns, "dynamic"), "www.example.test"), "addresses")).containsExactly("10.0.0.1");
+        assertThat(yaml).contains("# www = 60,10.0.0.1 (n.conf line 3): a single label, taken relative to the zone "
+                + "example.test: www.example.test");
+    }
+
+    @Test
+    void aSingleLabelNameWithNoZoneToBelongToIsExplained() throws Exception {
+        String yaml = new ThreeXsdImporter("n.conf", null).convert("""
+                [3nsd]
+                www = 60,10.0.0.1
+                """);
+        assertThat(yaml).contains("# www = 60,10.0.0.1 (n.conf line 2): 'www' is a single label and no other name "
+                + "tells the zone it belongs to; write the full name (example: www.example.com = 60,10.0.0.1); not converted");
+    }
+
+    @Test
     void geoVariantsWithoutAGeoipDbStayComments() throws Exception {
         String yaml = new ThreeXsdImporter("n.conf", null).convert("""
                 [3nsd]

@@ -129,6 +129,29 @@ class TxlbImporterTest {
     }
 
     @Test
+    void anAdminOnAllInterfacesStaysThereWithAWarningAndADisabledConfigCheckIsNoted() throws Exception {
+        String yaml = new TxlbImporter("config.xml").convert("""
+                <config>
+                  <service name="front">
+                    <listen ip="*:8080"/>
+                    <group name="main" scheduler="roundrobin" enable="true"><host name="a" ip="10.0.0.1:80"/></group>
+                  </service>
+                  <admin><web listen="*:7000" enable="true"/></admin>
+                  <manager><configCheck interval="30" enable="no"/></manager>
+                </config>
+                """);
+        ServerConfig c = reader.read(yaml, "converted.yaml");
+
+        assertThat(c.admin().listen()).isEqualTo(new HostPort("0.0.0.0", 7000));
+        assertThat(c.admin().autosave()).isNull();
+        assertThat(yaml).contains("  listen: 0.0.0.0:7000\n"
+                        + "  # WARNING: *:7000 listens on all interfaces, so the admin API (which can change and stop "
+                        + "services) would face the network; 127.0.0.1:7000 keeps it on this host",
+                "  # configCheck was disabled: the running config is not saved on its own; "
+                        + "autosave: 30s would save it as configCheck did");
+    }
+
+    @Test
     void theCommandWritesToStdoutAndRejectsOtherRoots(@TempDir Path dir) throws Exception {
         Path xml = Files.writeString(dir.resolve("config.xml"), TXLB);
         CliRun ok = CliRun.run(Main.builtinTypes(), "import-txlb", xml.toString());
