@@ -62,7 +62,7 @@ final class DynamicName implements AutoCloseable {
         this.defaults = registry.group(spec.addresses());
         this.variants = spec.variants().isEmpty() ? null
                 : new VariantChooser(spec.name(), spec.variants(), registry, defaults, context);
-        this.probe = new StreakProbe(probes.apply(spec), spec.health().timeout(), pool);
+        this.probe = new StreakProbe(probes.apply(spec), spec.health(), pool);
         this.checker = HealthChecker.create(pool, spec.health(), probe, timer);
     }
 

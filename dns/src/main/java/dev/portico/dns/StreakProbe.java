@@ -4,6 +4,7 @@ import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.HealthState;
 import dev.portico.upstream.Pool;
+import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.Probe;
 import dev.portico.upstream.health.ProbeResult;
 
@@ -43,11 +44,18 @@ final class StreakProbe implements Probe {
 
     private final Probe delegate;
     private final Duration timeout;
+    private final Duration deadline;
     private final Map<Backend, Streak> streaks = new ConcurrentHashMap<>();
 
-    StreakProbe(Probe delegate, Duration timeout, Pool pool) {
+    /**
+     * @param delegate the pool's probe
+     * @param health   the record's check settings, for its timeout and deadline
+     * @param pool     the pool whose health changes start each count afresh
+     */
+    StreakProbe(Probe delegate, HealthCheckConfig health, Pool pool) {
         this.delegate = delegate;
-        this.timeout = timeout;
+        this.timeout = health.timeout();
+        this.deadline = health.deadline();
         pool.addHealthListener((backend, from, to, reason) -> streak(backend).reset());
     }
 
@@ -59,7 +67,9 @@ final class StreakProbe implements Probe {
         } catch (RuntimeException e) {
             probe = CompletableFuture.failedFuture(e);
         }
-        return probe.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        // The probe bounds itself by the timeout and says what it waited for; this only ends one that
+        // does not, at the deadline at which the health checker counts it failed as well.
+        return probe.completeOnTimeout(ProbeResult.unfinished(timeout), deadline.toNanos(), TimeUnit.NANOSECONDS)
                 .whenComplete((result, error) -> streak(backend).record(error == null && result.healthy()));
     }
 

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A real HTTP/1.1 backend on 127.0.0.1, on plain sockets with one virtual thread per connection,
+ * A real HTTP/1.1 backend on a loopback address, on plain sockets with one virtual thread per connection,
  * whose behaviour a test changes while traffic flows: it answers {@code 200} with its name, and
  * can be {@linkplain #stopGracefully() stopped gracefully}, {@linkplain #kill() killed} (every
  * socket reset at once), {@linkplain Mode#HANG hung}, {@linkplain #delay(Duration) slowed},
@@ -86,6 +86,11 @@ public final class FaultyBackend implements AutoCloseable {
     /** {@code ip:port}, such as {@code 127.0.0.1:41234}. */
     public String address() {
         return bound.getHostAddress() + ":" + server.getLocalPort();
+    }
+
+    /** The address and port it listens on, for clients. */
+    public InetSocketAddress socketAddress() {
+        return new InetSocketAddress(bound, server.getLocalPort());
     }
 
     /** The IP address it listens on. */

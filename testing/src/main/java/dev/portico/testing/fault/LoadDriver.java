@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Many concurrent keep-alive HTTP/1.1 clients on raw sockets, one virtual thread each, that send
  * requests to one address until stopped and count what they get: statuses, and errors (a
  * connection that failed, closed or timed out before a whole response; the client then opens a
- * new one). While it runs a test injects faults and reads {@link #requests()} to know that
- * traffic flows.
+ * new one, after {@link #RETRY_PAUSE}). While it runs a test injects faults and reads
+ * {@link #requests()} to know that traffic flows.
  */
 public final class LoadDriver implements AutoCloseable {
 
@@ -62,6 +62,14 @@ public final class LoadDriver implements AutoCloseable {
         }
     }
 
+    /**
+     * How long a client waits after a failed connection before it opens the next. A connect to a
+     * refused port on loopback fails without ever parking its virtual thread, so clients retrying
+     * at once would hold every carrier thread and starve the other virtual threads of the JVM
+     * (a {@link FaultyBackend}'s among them) for as long as the port stays closed.
+     */
+    public static final Duration RETRY_PAUSE = Duration.ofMillis(10);
+
     private final InetSocketAddress target;
     private final String request;
     private final int readTimeoutMillis;
@@ -73,9 +81,9 @@ public final class LoadDriver implements AutoCloseable {
     private final AtomicLong maxNanos = new AtomicLong();
     private volatile boolean running = true;
 
-    private LoadDriver(int port, String method, String host, String path, String body, int clients, Duration timeout,
-                       boolean close) {
-        this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    private LoadDriver(InetSocketAddress target, String method, String host, String path, String body, int clients,
+                       Duration timeout, boolean close) {
+        this.target = target;
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         this.request = method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
                 + (b.length > 0 || method.equals("PUT") || method.equals("POST") ? "Content-Length: " + b.length + "\r\n" : "")
@@ -92,18 +100,30 @@ public final class LoadDriver implements AutoCloseable {
      * as an error.
      */
     public static LoadDriver get(int port, String host, String path, int clients, Duration timeout) {
-        return new LoadDriver(port, "GET", host, path, "", clients, timeout, false);
+        return get(loopback(port), host, path, clients, timeout);
+    }
+
+    /**
+     * The same against {@code target}, such as a {@link FaultyBackend#socketAddress()} on another
+     * loopback address than 127.0.0.1.
+     */
+    public static LoadDriver get(InetSocketAddress target, String host, String path, int clients, Duration timeout) {
+        return new LoadDriver(target, "GET", host, path, "", clients, timeout, false);
     }
 
     /** The same, each request on a new connection ({@code Connection: close}): counts connections that fail. */
     public static LoadDriver getEachOnNewConnection(int port, String host, String path, int clients, Duration timeout) {
-        return new LoadDriver(port, "GET", host, path, "", clients, timeout, true);
+        return new LoadDriver(loopback(port), "GET", host, path, "", clients, timeout, true);
     }
 
     /** The same with any method and a body (empty for none). */
     public static LoadDriver start(int port, String method, String host, String path, String body, int clients,
                                    Duration timeout) {
-        return new LoadDriver(port, method, host, path, body, clients, timeout, false);
+        return new LoadDriver(loopback(port), method, host, path, body, clients, timeout, false);
+    }
+
+    private static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
     }
 
     /** Requests finished so far, answered or not. */
@@ -132,7 +152,21 @@ public final class LoadDriver implements AutoCloseable {
             } catch (IOException e) {
                 errors.computeIfAbsent(reason(e), k -> new LongAdder()).increment();
                 requests.increment();
+                if (!pause()) {
+                    return;
+                }
             }
+        }
+    }
+
+    /** Waits {@link #RETRY_PAUSE}, parking the virtual thread; false when interrupted. */
+    private static boolean pause() {
+        try {
+            Thread.sleep(RETRY_PAUSE);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,6 +28,31 @@ class FaultyBackendTest {
             assertThat(r.count(200)).isGreaterThan(500);
             // Keep-alive: far fewer connections than requests.
             assertThat(b.connections()).isLessThan((int) r.count(200));
+        }
+    }
+
+    @Test
+    void clientsAimAtABackendOnAnotherLoopbackAddress() throws Exception {
+        try (FaultyBackend b = FaultyBackend.start("b", InetAddress.getByName("127.0.0.61"), 0);
+             LoadDriver load = LoadDriver.get(b.socketAddress(), "x", "/", 4, Duration.ofSeconds(10))) {
+            await().until(() -> b.requests() > 100);
+            LoadDriver.Result r = load.stop();
+            assertThat(r.failures()).as("%s", r).isZero();
+        }
+    }
+
+    @Test
+    void clientsRefusedOnADeadPortLeaveABackendAnswering() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        try (FaultyBackend b = FaultyBackend.start("b");
+             LoadDriver load = LoadDriver.get(dead, "x", "/", 16, Duration.ofSeconds(10))) {
+            await().until(() -> load.requests() > 50);
+            // Both run on virtual threads: refused clients retrying must leave the carriers to the backend.
+            assertThat(exchange(b, 10_000)).startsWith("HTTP/1.1 200");
+            assertThat(load.stop().errors().keySet()).allSatisfy(k -> assertThat(k).containsIgnoringCase("refused"));
         }
     }
 
@@ -83,7 +109,8 @@ class FaultyBackendTest {
     }
 
     private static String exchange(FaultyBackend b, int timeoutMillis) throws Exception {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), b.port())) {
+        try (Socket s = new Socket()) {
+            s.connect(b.socketAddress(), timeoutMillis);
             s.setSoTimeout(timeoutMillis);
             s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));

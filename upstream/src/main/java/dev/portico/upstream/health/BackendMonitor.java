@@ -80,8 +80,7 @@ final class BackendMonitor {
         inFlight = true;
         discardPass = false;
         long gen = ++generation;
-        checkTimeout = timer.schedule(() -> finish(gen, ProbeResult.failed("check timed out after "
-                + config.timeout().toMillis() + "ms")), config.timeout());
+        checkTimeout = timer.schedule(() -> finish(gen, ProbeResult.unfinished(config.timeout())), config.deadline());
         CompletableFuture<ProbeResult> probe;
         try {
             probe = checker.probe().check(backend);

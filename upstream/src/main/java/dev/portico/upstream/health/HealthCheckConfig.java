@@ -43,6 +43,14 @@ public record HealthCheckConfig(HealthCheckType type, String path, StatusExpecta
     /** Largest body prefix an HTTP check reads when looking for {@link #bodyContains()}. */
     public static final int MAX_BODY_BYTES = 64 * 1024;
 
+    /**
+     * How long after {@link #timeout()} the checker still waits for a probe's own result. Each
+     * probe bounds its exchange by the timeout and then says what it was waiting for ("timed out
+     * after 1s waiting for the response head"); the checker's own timer, which only knows that
+     * the whole check took too long, must not get in before it.
+     */
+    public static final Duration REPORT_GRACE = Duration.ofMillis(250);
+
     /** Validates every component. */
     public HealthCheckConfig {
         Objects.requireNonNull(type, "type");
@@ -114,6 +122,16 @@ public record HealthCheckConfig(HealthCheckType type, String path, StatusExpecta
             b.path(s.substring(colon + 1));
         }
         return b.build();
+    }
+
+    /**
+     * When a check that has not finished counts as failed: {@link #timeout()} plus
+     * {@link #REPORT_GRACE}. Only a probe that does not bound itself reaches it.
+     *
+     * @return the time from a check's start
+     */
+    public Duration deadline() {
+        return timeout.plus(REPORT_GRACE);
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.portico.upstream.health;
 
 import dev.portico.upstream.Backend;
+import dev.portico.upstream.FailureText;
 import dev.portico.core.net.HostPort;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -19,7 +20,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Sends {@code GET path} over HTTP/1.1 with {@code Connection: close} and passes when the status
  * is expected and, if configured, the first {@value HealthCheckConfig#MAX_BODY_BYTES} bytes of the
- * body contain the configured text. The whole exchange is bounded by the check timeout.
+ * body contain the configured text. It judges the response as soon as it has what it needs (the
+ * head, or the body up to the text) and closes the connection itself, so a server that keeps the
+ * connection open regardless costs nothing. The whole exchange is bounded by the check timeout; a
+ * check that runs out of it says what it was waiting for.
  */
 final class HttpProbe implements Probe {
 
@@ -45,13 +49,16 @@ final class HttpProbe implements Probe {
         });
         Channel channel = connect.channel();
         var timeout = connector.group().next().schedule(
-                () -> result.complete(ProbeResult.failed("http " + target + config.path() + ": no response within "
-                        + connector.timeout().toMillis() + "ms")),
+                () -> result.complete(ProbeResult.failed("http " + target + config.path() + ": "
+                        + FailureText.timedOut(connector.timeout(), handler.step()))),
                 connector.timeout().toNanos(), TimeUnit.NANOSECONDS);
         connect.addListener(future -> {
             if (future.isSuccess()) {
+                handler.step(HttpProbeHandler.SENDING);
                 channel.writeAndFlush(request).addListener(w -> {
-                    if (!w.isSuccess()) {
+                    if (w.isSuccess()) {
+                        handler.step(HttpProbeHandler.WAITING_FOR_HEAD);
+                    } else {
                         result.complete(ProbeResult.failed("http " + target + ": write failed: "
                                 + ProbeResult.failed(w.cause()).detail()));
                     }

@@ -12,17 +12,36 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
-/** Judges one HTTP response for {@link HttpProbe}; one instance per check. */
+/**
+ * Judges one HTTP response for {@link HttpProbe}; one instance per check. It also knows which step
+ * of the exchange the check is in, for the words of a timeout.
+ */
 final class HttpProbeHandler extends SimpleChannelInboundHandler<HttpObject> {
+
+    static final String CONNECTING = "connecting";
+    static final String SENDING = "sending the request";
+    static final String WAITING_FOR_HEAD = "waiting for the response head";
+    static final String READING_BODY = "reading the body";
 
     private final HealthCheckConfig config;
     private final CompletableFuture<ProbeResult> result;
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
     private int status;
+    /** Written on the channel's loop, read by the timeout task on another. */
+    private volatile String step = CONNECTING;
 
     HttpProbeHandler(HealthCheckConfig config, CompletableFuture<ProbeResult> result) {
         this.config = config;
         this.result = result;
+    }
+
+    /** The step the exchange is in: {@link #CONNECTING}, {@link #SENDING} and so on. */
+    String step() {
+        return step;
+    }
+
+    void step(String value) {
+        step = value;
     }
 
     @Override
@@ -45,6 +64,7 @@ final class HttpProbeHandler extends SimpleChannelInboundHandler<HttpObject> {
                 result.complete(ProbeResult.passed("http " + config.path() + ": status " + status));
                 return;
             }
+            step = READING_BODY;
         }
         if (msg instanceof HttpContent content) {
             append(content.content());

@@ -163,12 +163,26 @@ class HealthCheckerTest {
     }
 
     @Test
-    void checkThatNeverAnswersFailsAtTheTimeout() {
+    void checkThatNeverAnswersFailsAtItsDeadline() {
         start(defaults.toBuilder().fall(1).build(), backend -> new CompletableFuture<>());
         assertThat(a.health()).isEqualTo(HealthState.UNKNOWN);
+        // At the timeout a probe still has the grace to report what it waited for itself.
+        advanceSeconds(1);
+        assertThat(a.health()).isEqualTo(HealthState.UNKNOWN);
+        clock.advance(HealthCheckConfig.REPORT_GRACE);
+        assertThat(a.health()).isEqualTo(HealthState.DOWN);
+        assertThat(changes.getFirst()).contains("check timed out after 1s waiting for the probe");
+    }
+
+    @Test
+    void aProbeThatBoundsItselfGivesItsOwnReasonAtTheTimeout() {
+        CompletableFuture<ProbeResult> pending = new CompletableFuture<>();
+        start(defaults.toBuilder().fall(1).build(), backend -> pending);
+        clock.schedule(() -> pending.complete(ProbeResult.failed("http 10.0.0.1:8080/: timed out after 1s waiting "
+                + "for the response head")), defaults.timeout());
         advanceSeconds(1);
         assertThat(a.health()).isEqualTo(HealthState.DOWN);
-        assertThat(changes.getFirst()).contains("check timed out after 1000ms");
+        assertThat(changes.getFirst()).contains("timed out after 1s waiting for the response head");
     }
 
     @Test

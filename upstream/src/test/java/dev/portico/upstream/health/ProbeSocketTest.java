@@ -13,16 +13,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Every probe against real sockets on 127.0.0.1. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
@@ -158,8 +162,68 @@ class ProbeSocketTest {
             HealthCheckConfig config = httpCheck("/").timeout(Duration.ofMillis(300)).build();
             ProbeResult r = run(config, backendOn(silent.getLocalPort()));
             assertThat(r.healthy()).isFalse();
-            assertThat(r.detail()).contains("no response within 300ms");
+            assertThat(r.detail()).isEqualTo("http 127.0.0.1:" + silent.getLocalPort()
+                    + "/: timed out after 300ms waiting for the response head");
         }
+    }
+
+    @Test
+    void httpTimesOutInTheBodyWhenItWaitsForTextThatDoesNotCome() throws Exception {
+        byte[] head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst part".getBytes(StandardCharsets.US_ASCII);
+        try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
+            Thread.ofVirtual().start(() -> answerAndKeepOpen(server, head, 1));
+            HealthCheckConfig config = httpCheck("/").bodyContains("second part").timeout(Duration.ofMillis(300)).build();
+            ProbeResult r = run(config, backendOn(server.getLocalPort()));
+            assertThat(r.detail()).isEqualTo("http 127.0.0.1:" + server.getLocalPort()
+                    + "/: timed out after 300ms reading the body");
+        }
+    }
+
+    @Test
+    void httpJudgesAKeepAliveAnswerWithoutWaitingForTheServerToClose() throws Exception {
+        // As nginx answers with keep-alive on, and here even to a request with Connection: close.
+        byte[] answer = ("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n"
+                + "Connection: keep-alive\r\n\r\nalive and well").getBytes(StandardCharsets.US_ASCII);
+        try (ServerSocket server = new ServerSocket(0, 50, LOOPBACK)) {
+            AtomicInteger closedByProbe = new AtomicInteger();
+            Thread.ofVirtual().start(() -> closedByProbe.addAndGet(answerAndKeepOpen(server, answer, 2)));
+            Backend backend = backendOn(server.getLocalPort());
+            // A timeout far longer than the test's: only a probe that judges at once passes here.
+            assertThat(run(httpCheck("/").timeout(Duration.ofSeconds(60)).build(), backend))
+                    .isEqualTo(ProbeResult.passed("http /: status 200"));
+            assertThat(run(httpCheck("/").bodyContains("and well").timeout(Duration.ofSeconds(60)).build(), backend))
+                    .isEqualTo(ProbeResult.passed("http /: status 200, body matched"));
+            await().until(() -> closedByProbe.get() == 2);
+        }
+    }
+
+    /**
+     * Accepts {@code connections} connections one after another, answers each one's request head
+     * with {@code answer} and never closes it; returns how many the client closed.
+     */
+    private static int answerAndKeepOpen(ServerSocket server, byte[] answer, int connections) {
+        int closed = 0;
+        for (int i = 0; i < connections; i++) {
+            try (Socket s = server.accept()) {
+                InputStream in = s.getInputStream();
+                int last4 = 0;
+                while (last4 != 0x0d0a0d0a) {
+                    int c = in.read();
+                    if (c < 0) {
+                        return closed;
+                    }
+                    last4 = (last4 << 8) | c;
+                }
+                s.getOutputStream().write(answer);
+                s.getOutputStream().flush();
+                if (in.read() < 0) {
+                    closed++;
+                }
+            } catch (IOException e) {
+                return closed;
+            }
+        }
+        return closed;
     }
 
     @Test
