@@ -14,6 +14,7 @@ import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
 import dev.portico.server.control.AdminTokens;
 import dev.portico.server.control.DaemonControlPlane;
+import dev.portico.server.control.ServiceHistory;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Durations;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -112,6 +113,8 @@ public final class Daemon {
     private SshConsole ssh;
     private List<AdminTokens.Resolved> adminTokens = List.of();
     private ScheduledFuture<?> autosave;
+    private ServiceHistory history;
+    private ScheduledFuture<?> sampling;
     private final ConfigSaver saver;
 
     /**
@@ -150,8 +153,11 @@ public final class Daemon {
         blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
         metrics = new Metrics();
         supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking));
+        history = new ServiceHistory(this::supervisor, metrics.registry(), Clock.systemUTC(), ServiceHistory.POINTS,
+                ServiceHistory.INTERVAL);
         try {
             supervisor.startAll(initial.services().values());
+            sampling = history.start(workers.next());
             admin = startAdmin(initial.admin());
             startAutosave(initial.admin());
         } catch (Exception | Error e) {
@@ -374,7 +380,7 @@ public final class Daemon {
                     .listen(settings.listen())
                     .executor(blocking)
                     .health(() -> !stopping)
-                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)))
+                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save, history)))
                     .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
             AdminServer started = b.build().start(transport, workers);
@@ -393,7 +399,7 @@ public final class Daemon {
             return;
         }
         ssh = SshConsole.start(settings.listen(), settings.authorizedKeys(), settings.hostKey(),
-                new DaemonControlPlane(this::supervisor, this::save));
+                new DaemonControlPlane(this::supervisor, this::save, history));
     }
 
     private void closeSsh() {
@@ -429,6 +435,10 @@ public final class Daemon {
     }
 
     private void shutdownResources(Duration grace) {
+        if (sampling != null) {
+            sampling.cancel(false);
+            sampling = null;
+        }
         if (autosave != null) {
             autosave.cancel(false);
             autosave = null;
