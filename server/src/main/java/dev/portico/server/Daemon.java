@@ -153,11 +153,12 @@ public final class Daemon {
         blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
         metrics = new Metrics();
         supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking));
-        history = new ServiceHistory(this::supervisor, metrics.registry(), Clock.systemUTC(), ServiceHistory.POINTS,
+        Supervisor services = supervisor;
+        history = new ServiceHistory(() -> services, metrics.registry(), Clock.systemUTC(), ServiceHistory.POINTS,
                 ServiceHistory.INTERVAL);
         try {
             supervisor.startAll(initial.services().values());
-            sampling = history.start(workers.next());
+            sampling = history.start(workers.next(), blocking);
             admin = startAdmin(initial.admin());
             startAutosave(initial.admin());
         } catch (Exception | Error e) {

@@ -82,9 +82,10 @@ public final class Views {
      * @param service  the service
      * @param unit     what the rate counts (see {@link Stats#unit()})
      * @param interval seconds between points
+     * @param window   seconds the points cover once the history is full (older points are dropped)
      * @param points   the points, oldest first
      */
-    public record History(String service, String unit, long interval, List<Point> points) {
+    public record History(String service, String unit, long interval, long window, List<Point> points) {
         public History {
             points = List.copyOf(points);
         }

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -61,10 +63,20 @@ public final class ServiceHistory {
         this.interval = Objects.requireNonNull(interval, "interval");
     }
 
-    /** Takes a first sample now and one every interval on {@code scheduler}; cancel the result to stop. */
-    public ScheduledFuture<?> start(ScheduledExecutorService scheduler) {
+    /**
+     * Takes a first sample now and one every interval: {@code scheduler} keeps the time and
+     * {@code runner} takes the samples (reading the services waits for a reload to finish, so it
+     * must not run on a thread a reload may wait for). Cancel the result to stop.
+     */
+    public ScheduledFuture<?> start(ScheduledExecutorService scheduler, Executor runner) {
         long ms = interval.toMillis();
-        return scheduler.scheduleAtFixedRate(this::sample, 0, ms, TimeUnit.MILLISECONDS);
+        return scheduler.scheduleAtFixedRate(() -> {
+            try {
+                runner.execute(this::sample);
+            } catch (RejectedExecutionException e) {
+                // shutting down
+            }
+        }, 0, ms, TimeUnit.MILLISECONDS);
     }
 
     /** Reads every running service once and appends a point to each history (not on the first reading). */
@@ -95,9 +107,10 @@ public final class ServiceHistory {
         Track t = tracks.get(service.name());
         if (t == null) {
             Reading r = Reading.of(service, meters);
-            return new Views.History(service.name(), r == null ? null : r.unit(), interval.toSeconds(), List.of());
+            return new Views.History(service.name(), r == null ? null : r.unit(), interval.toSeconds(), window(),
+                    List.of());
         }
-        return new Views.History(service.name(), t.last.unit(), interval.toSeconds(), t.points());
+        return new Views.History(service.name(), t.last.unit(), interval.toSeconds(), window(), t.points());
     }
 
     /**
@@ -131,6 +144,10 @@ public final class ServiceHistory {
                 now.bytes() < 0 ? null : now.bytes(), bytesRate, p99, now.cacheHits() < 0 ? null : now.cacheHits(),
                 now.cacheHits() < 0 || now.cacheLookups() == 0 ? null : (double) now.cacheHits() / now.cacheLookups(),
                 sampledAt, interval.toSeconds());
+    }
+
+    private long window() {
+        return interval.toSeconds() * capacity;
     }
 
     /** One service's ring of points and the reading they were last measured from. */
