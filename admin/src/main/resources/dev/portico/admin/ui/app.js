@@ -460,8 +460,11 @@
   function drawHistory(p, h) {
     const points = h.points || [];
     p.chart.setAttribute('data-points', String(points.length));
-    const span = h.window * 1000;
     const end = points.length ? Date.parse(points[points.length - 1].time) : 0;
+    // The axis spans the time the points cover (at least two minutes, at most the whole window),
+    // so that a young history is not squeezed against the right edge.
+    const covered = points.length ? end - Date.parse(points[0].time) + h.interval * 1000 : 0;
+    const span = Math.min(h.window * 1000, Math.max(120000, covered));
     let peak = 0;
     let errPeak = 0;
     for (const pt of points) {
@@ -480,7 +483,7 @@
     const now = points.length ? points[points.length - 1] : null;
     p.title.textContent = 'Last ' + Math.round(span / 60000) + ' minutes, one point every ' + h.interval + ' s: '
       + h.unit + ' per second (peak ' + rate(peak) + ')' + (errPeak ? ', errors (peak ' + rate(errPeak) + ')' : '');
-    p.caption.replaceChildren(el('span', { text: Math.round(span / 60000) + ' min' }),
+    p.caption.replaceChildren(el('span', { text: 'last ' + Math.round(span / 60000) + ' min' }),
       el('span', { class: 'peak', text: 'peak ' + rate(peak) }),
       errPeak ? el('span', { class: 'bad', text: 'errors ' + rate(errPeak) }) : '',
       now ? '' : el('span', { text: 'collecting…' }));
