@@ -54,6 +54,7 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
     private final ServiceContext context;
     private final ProbeTransport probes;
     private final QueryProcessor processor;
+    private final DnsStats stats;
     private final RrlMeters rrlMeters;
     private final Object lifecycle = new Object();
     private final Map<HostPort, DnsListener> listeners = new LinkedHashMap<>();
@@ -80,7 +81,8 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
         this.context = Objects.requireNonNull(context, "context");
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
-        this.processor = new QueryProcessor(() -> data);
+        this.stats = new DnsStats(name, context.meters());
+        this.processor = new QueryProcessor(() -> data, stats);
         this.rrlMeters = new RrlMeters(name, context.meters());
     }
 
@@ -427,6 +429,11 @@ public final class DnsService implements Service, Reconfigurable<DnsConfig>, Ref
      */
     public DnsConfig config() {
         return config;
+    }
+
+    /** What the service has answered since it started: queries, rcodes and answer-cache hits. */
+    public DnsStats stats() {
+        return stats;
     }
 
     private DnsListener bind(HostPort address) throws IOException {

@@ -33,12 +33,22 @@ final class QueryProcessor {
     private static final Logger log = LoggerFactory.getLogger(QueryProcessor.class);
 
     private final Supplier<DnsData> data;
+    private final DnsStats stats;
 
     /**
      * @param data the current generation (read once per query)
      */
     QueryProcessor(Supplier<DnsData> data) {
+        this(data, new DnsStats());
+    }
+
+    /**
+     * @param data  the current generation (read once per query)
+     * @param stats counts each query, its rcode and cache hits
+     */
+    QueryProcessor(Supplier<DnsData> data, DnsStats stats) {
         this.data = data;
+        this.stats = stats;
     }
 
     /**
@@ -80,6 +90,12 @@ final class QueryProcessor {
      * @return the response, or null when nothing should be sent
      */
     ByteBuf process(ByteBuf in, boolean udp, Supplier<InetAddress> source, IntFunction<ByteBuf> out) {
+        ByteBuf response = respond(in, udp, source, out);
+        stats.answered(response);
+        return response;
+    }
+
+    private ByteBuf respond(ByteBuf in, boolean udp, Supplier<InetAddress> source, IntFunction<ByteBuf> out) {
         if (in.readableBytes() < QueryParser.HEADER) {
             return null;
         }
@@ -124,6 +140,7 @@ final class QueryProcessor {
             int flags = buf.getUnsignedShort(at + 2) & ~(Query.RD | Query.CD) | q.flags() & (Query.RD | Query.CD);
             buf.setShort(at + 2, flags);
             buf.setBytes(at + QueryParser.HEADER, q.nameWire());
+            stats.cacheHit();
             return buf;
         }
         Name qname = new Name(new DNSInput(q.nameWire()));

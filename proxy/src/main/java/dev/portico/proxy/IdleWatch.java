@@ -1,6 +1,7 @@
 package dev.portico.proxy;
 
 import dev.portico.core.transport.IdleTimer;
+import dev.portico.upstream.Backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,18 +15,24 @@ import io.netty.handler.timeout.IdleStateEvent;
  * but through core's {@link IdleTimer}: reads and writes just note the time (no listener on every
  * write promise), and the one task per connection is re-armed only when it wakes early. Being
  * first in an upstream connection's pipeline, it also counts the bytes read from and written to
- * the backend, for the backend's stats when the connection closes.
+ * the backend into the backend's stats: once per read batch and once per flush, so that they move
+ * while a long response streams; what is left is counted when the connection closes.
  */
 final class IdleWatch extends ChannelDuplexHandler {
 
     private final long timeoutNanos;
+    private final Backend backend;
     private IdleTimer timer;
     private long bytesIn;
     private long bytesOut;
 
-    /** @param timeoutNanos how long without traffic is idle; 0 or less never fires */
-    IdleWatch(long timeoutNanos) {
+    /**
+     * @param timeoutNanos how long without traffic is idle; 0 or less never fires
+     * @param backend      whose stats count the bytes as they flow
+     */
+    IdleWatch(long timeoutNanos, Backend backend) {
         this.timeoutNanos = timeoutNanos;
+        this.backend = backend;
     }
 
     @Override
@@ -75,12 +82,30 @@ final class IdleWatch extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
-    /** Bytes read from the peer so far. Call on the channel's event loop. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (bytesIn != 0) {
+            backend.onTransferred(bytesIn, 0);
+            bytesIn = 0;
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) throws Exception {
+        if (bytesOut != 0) {
+            backend.onTransferred(0, bytesOut);
+            bytesOut = 0;
+        }
+        ctx.flush();
+    }
+
+    /** Bytes read from the peer and not yet counted in the backend's stats. Call on the channel's event loop. */
     long bytesIn() {
         return bytesIn;
     }
 
-    /** Bytes handed to the transport for the peer so far. Call on the channel's event loop. */
+    /** Bytes handed to the transport for the peer and not yet counted in the backend's stats. Call on the channel's event loop. */
     long bytesOut() {
         return bytesOut;
     }

@@ -36,7 +36,8 @@ final class ProxyMetrics {
         }
         statusClasses[0] = statusClasses[1];
         latency = Timer.builder("portico_proxy_request_duration").tag("service", service)
-                .description("Time from request headers to the end of the response").register(m);
+                .description("Time from request headers to the end of the response").publishPercentileHistogram()
+                .register(m);
         Gauge.builder("portico_proxy_connections_open", connections, AtomicInteger::get).tag("service", service)
                 .description("Open client connections").register(m);
         FunctionCounter.builder("portico_proxy_upstream_connections", upstreams, u -> u.get().opened())

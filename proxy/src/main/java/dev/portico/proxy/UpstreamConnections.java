@@ -81,7 +81,7 @@ final class UpstreamConnections implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(config.maxResponseHeaders());
                         ch.pipeline()
-                                .addLast("idle", new IdleWatch(idleTimeout.toNanos()))
+                                .addLast("idle", new IdleWatch(idleTimeout.toNanos(), backend))
                                 .addLast("codec", decoder)
                                 .addLast("upstream", new UpstreamHandler(decoder));
                         ch.closeFuture().addListener(f -> forget(ch, backend));

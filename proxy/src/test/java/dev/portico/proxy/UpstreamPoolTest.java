@@ -73,6 +73,32 @@ class UpstreamPoolTest {
     }
 
     @Test
+    void anOpenUpstreamConnectionsBytesCountBeforeItClosesAndOnlyOnce() throws Exception {
+        Origin o = h.named("up");
+        h.start(ProxyHarness.config().pool("*", pool(o)).keepAliveIdle(Duration.ofSeconds(20)).build());
+        assertThat(h.get("x", "/a").status()).isEqualTo(200);
+        dev.portico.upstream.Backend backend = h.proxy.pools().get("*").members().getFirst();
+        // The connection waits in the pool, open, and what it carried is already counted.
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.stats().bytesIn() > 0);
+        assertThat(backend.stats().open()).isEqualTo(1);
+        long in = backend.stats().bytesIn();
+        long out = backend.stats().bytesOut();
+        assertThat(in).isGreaterThan("HTTP/1.1 200 OK\r\n\r\nup".length());
+        assertThat(out).isGreaterThan("GET /a HTTP/1.1\r\n\r\n".length());
+        assertThat(h.get("x", "/b").status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.stats().bytesIn() > in);
+        long in2 = backend.stats().bytesIn();
+        long out2 = backend.stats().bytesOut();
+        assertThat(out2).isGreaterThan(out);
+        // The close adds nothing counted before.
+        o.dropConnections();
+        await().atMost(Duration.ofSeconds(5)).until(() -> backend.stats().open() == 0);
+        assertThat(backend.stats().bytesIn()).isEqualTo(in2);
+        assertThat(backend.stats().bytesOut()).isEqualTo(out2);
+        assertThat(o.connections.get()).isEqualTo(1);
+    }
+
+    @Test
     void aConnectionTheBackendClosesWhileIdleIsNotReused() throws Exception {
         Origin o = h.named("up");
         h.start(ProxyHarness.config().pool("*", pool(o)).keepAliveIdle(Duration.ofSeconds(20)).build());

@@ -15,6 +15,7 @@ import dev.portico.server.config.ServerConfigReader;
 import dev.portico.server.config.ServiceSpec;
 import dev.portico.server.control.AdminTokens;
 import dev.portico.server.control.DaemonControlPlane;
+import dev.portico.server.control.ServiceHistory;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Durations;
 import dev.portico.core.lifecycle.ServiceContext;
@@ -124,6 +125,8 @@ public final class Daemon {
     private ScheduledFuture<?> autosave;
     private ScheduledFuture<?> descriptorWatch;
     private FileLimit fileLimit = FileLimit.unknown();
+    private ServiceHistory history;
+    private ScheduledFuture<?> sampling;
     private final ConfigSaver saver;
 
     /**
@@ -184,8 +187,12 @@ public final class Daemon {
                 adminSettings.enabled() ? adminSettings.limits().maxConnections() : 0, initial.services().size());
         supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking,
                 budget));
+        Supervisor services = supervisor;
+        history = new ServiceHistory(() -> services, metrics.registry(), Clock.systemUTC(), ServiceHistory.POINTS,
+                ServiceHistory.INTERVAL);
         try {
             supervisor.startAll(initial.services().values());
+            sampling = history.start(workers.next(), blocking);
             admin = startAdmin(initial.admin());
             startAutosave(initial.admin());
             checkDescriptors(budget);
@@ -448,7 +455,7 @@ public final class Daemon {
                     .health(() -> !stopping)
                     .maxConnections(settings.limits().maxConnections())
                     .maxBody(settings.limits().maxBody())
-                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save)))
+                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save, history)))
                     .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
             AdminServer started;
@@ -477,7 +484,7 @@ public final class Daemon {
             return;
         }
         ssh = SshConsole.start(settings.listen(), settings.authorizedKeys(), settings.hostKey(),
-                new DaemonControlPlane(this::supervisor, this::save));
+                new DaemonControlPlane(this::supervisor, this::save, history));
     }
 
     private void closeSsh() {
@@ -516,6 +523,10 @@ public final class Daemon {
         if (descriptorWatch != null) {
             descriptorWatch.cancel(false);
             descriptorWatch = null;
+        }
+        if (sampling != null) {
+            sampling.cancel(false);
+            sampling = null;
         }
         if (autosave != null) {
             autosave.cancel(false);

@@ -278,11 +278,22 @@ public final class Backend {
     /**
      * Data path: an established connection closed.
      *
-     * @param bytesIn  bytes received from the backend
-     * @param bytesOut bytes sent to the backend
+     * @param bytesIn  bytes received from the backend (not yet given to {@link #onTransferred})
+     * @param bytesOut bytes sent to the backend (not yet given to {@link #onTransferred})
      */
     public void onClosed(long bytesIn, long bytesOut) {
         stats.closed(ticker.nanoTime(), ticker.now(), bytesIn, bytesOut);
+    }
+
+    /**
+     * Data path: bytes went over an open connection; they count in the stats at once, not only when
+     * the connection closes. Call once per batch of reads or writes, not per buffer.
+     *
+     * @param bytesIn  bytes received from the backend
+     * @param bytesOut bytes sent to the backend
+     */
+    public void onTransferred(long bytesIn, long bytesOut) {
+        stats.transferred(bytesIn, bytesOut);
     }
 
     /**

@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Live connection counters of one backend. Updated by the data path through
- * {@link Backend#onConnectStart()}, {@link Backend#onConnectFailed(String)} and
- * {@link Backend#onClosed(long, long)}; read by schedulers and status pages. Lock-free.
+ * {@link Backend#onConnectStart()}, {@link Backend#onConnectFailed(String)},
+ * {@link Backend#onTransferred(long, long)} and {@link Backend#onClosed(long, long)}; read by
+ * schedulers and status pages. Lock-free.
  */
 public final class BackendStats {
 
@@ -27,8 +28,8 @@ public final class BackendStats {
      * @param open      connections currently open or being opened
      * @param total     connections ever started
      * @param failed    connect attempts and requests that failed
-     * @param bytesIn   bytes received from the backend over closed connections
-     * @param bytesOut  bytes sent to the backend over closed connections
+     * @param bytesIn   bytes received from the backend (over closed connections, and as it flows where the data path reports it)
+     * @param bytesOut  bytes sent to the backend (over closed connections, and as it flows where the data path reports it)
      * @param lastClose when a connection last closed, if ever
      * @param lastFailure the most recent failure, if any
      * @param retries   requests that failed here and were sent again elsewhere
@@ -78,6 +79,15 @@ public final class BackendStats {
         lastClose = when;
     }
 
+    void transferred(long in, long out) {
+        if (in != 0) {
+            bytesIn.add(in);
+        }
+        if (out != 0) {
+            bytesOut.add(out);
+        }
+    }
+
     /**
      * Connections currently open or being opened.
      *
@@ -116,7 +126,8 @@ public final class BackendStats {
     }
 
     /**
-     * Bytes received from the backend over closed connections.
+     * Bytes received from the backend: over closed connections, and over open ones as far as the
+     * data path reports them while they flow ({@link Backend#onTransferred(long, long)}).
      *
      * @return the byte count
      */
@@ -125,7 +136,8 @@ public final class BackendStats {
     }
 
     /**
-     * Bytes sent to the backend over closed connections.
+     * Bytes sent to the backend: over closed connections, and over open ones as far as the data
+     * path reports them while they flow.
      *
      * @return the byte count
      */

@@ -39,6 +39,7 @@ public final class AdminApi implements AdminHandler {
         this.plane = Objects.requireNonNull(plane, "plane");
         get("services", (p, r) -> ok(Map.of("services", plane.services())));
         get("services/{service}", (p, r) -> ok(plane.service(p.get("service"))));
+        get("services/{service}/history", (p, r) -> ok(plane.history(p.get("service"))));
         post("services/{service}/scheduler", (p, r) -> ok(plane.scheduler(p.get("service"), text(r, "scheduler"))));
         post("services/{service}/active-group", (p, r) -> ok(plane.switchGroup(p.get("service"), text(r, "group"))));
         post("services/{service}/listeners", (p, r) -> created(Map.of("listening",

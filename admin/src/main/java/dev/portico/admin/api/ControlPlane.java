@@ -96,6 +96,15 @@ public interface ControlPlane {
         throw noCache(service);
     }
 
+    /**
+     * The service's rate and errors per sampling interval over the last minutes, oldest first.
+     * {@link ControlException.Kind#NOT_FOUND} for an unknown service or when no history is kept.
+     */
+    default Views.History history(String service) {
+        service(service);
+        throw ControlException.notFound("no history is kept for service " + service);
+    }
+
     /** NOT_FOUND for an unknown service (from {@link #service}) or one without a cache. */
     private ControlException noCache(String service) {
         service(service);

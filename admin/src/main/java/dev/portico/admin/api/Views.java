@@ -1,6 +1,9 @@
 package dev.portico.admin.api;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the admin API shows, as plain records; written as JSON with snake_case names.
@@ -21,14 +24,82 @@ public final class Views {
      * @param activeGroup the group new connections go to (balancing services only, else null)
      * @param connections open client connections (balancing services only, else null)
      * @param groups      the groups of hosts, empty for services without hosts
+     * @param stats       what the service has handled and how fast, or null when not measured
      */
     public record Service(String name, String type, List<String> listeners, List<String> endpoints, String scheduler,
-                          String activeGroup, Long connections, List<Group> groups) {
+                          String activeGroup, Long connections, List<Group> groups, Stats stats) {
         public Service {
             listeners = List.copyOf(listeners);
             endpoints = List.copyOf(endpoints);
             groups = List.copyOf(groups);
         }
+
+        /** A service without stats. */
+        public Service(String name, String type, List<String> listeners, List<String> endpoints, String scheduler,
+                       String activeGroup, Long connections, List<Group> groups) {
+            this(name, type, listeners, endpoints, scheduler, activeGroup, connections, groups, null);
+        }
+    }
+
+    /**
+     * What a service has handled since it started, and its rates over the last sampling interval.
+     *
+     * @param unit         what is counted: {@code requests} (web, proxy), {@code queries} (dns) or
+     *                     {@code connections} (lb)
+     * @param total        requests, queries or connections since the service started
+     * @param errors       those that failed: 5xx responses (web, proxy), responses other than
+     *                     NOERROR and NXDOMAIN (dns), failed connects to hosts (lb)
+     * @param rate         per second over the last sampling interval (0 before the first one ends)
+     * @param errorRate    errors per second over the same interval
+     * @param counts       totals by kind, in a fixed order: status classes ({@code 2xx}…) for web and
+     *                     proxy services, rcodes ({@code NOERROR}, {@code NXDOMAIN}…) for dns
+     *                     services; empty for lb services
+     * @param bytes        bytes sent to clients (web) or exchanged with the hosts (proxy, lb:
+     *                     received plus sent), or null when not counted
+     * @param bytesRate    bytes per second over the last sampling interval, or null when not counted
+     * @param p99Ms        the 99th percentile of response times over the last sampling interval, in
+     *                     milliseconds (an upper bound: the edge of a histogram bucket), or null when
+     *                     nothing was answered or latency is not measured
+     * @param cacheHits    answers from the service's memory cache (web: files, dns: rendered static
+     *                     answers), or null for services without one
+     * @param cacheRatio   the share of lookups the cache answered, 0 to 1 (web: file responses, dns:
+     *                     queries), or null before the first lookup
+     * @param sampledAt    when the last sample was taken (ISO-8601), or null before the first one
+     * @param interval     seconds between samples
+     */
+    public record Stats(String unit, long total, long errors, double rate, double errorRate,
+                        Map<String, Long> counts, Long bytes, Double bytesRate, Double p99Ms, Long cacheHits,
+                        Double cacheRatio, String sampledAt, long interval) {
+        public Stats {
+            counts = Collections.unmodifiableMap(new LinkedHashMap<>(counts));
+        }
+    }
+
+    /**
+     * The recent history of a service, oldest point first: one point per sampling interval, up to
+     * the last ten minutes, kept in memory since the process started.
+     *
+     * @param service  the service
+     * @param unit     what the rate counts (see {@link Stats#unit()})
+     * @param interval seconds between points
+     * @param window   seconds the points cover once the history is full (older points are dropped)
+     * @param points   the points, oldest first
+     */
+    public record History(String service, String unit, long interval, long window, List<Point> points) {
+        public History {
+            points = List.copyOf(points);
+        }
+    }
+
+    /**
+     * One sampling interval.
+     *
+     * @param time   when it ended (ISO-8601)
+     * @param rate   requests, queries or connections per second over it
+     * @param errors errors per second over it
+     * @param p99Ms  the 99th percentile of response times over it in milliseconds, or null
+     */
+    public record Point(String time, double rate, double errors, Double p99Ms) {
     }
 
     /**
@@ -56,8 +127,10 @@ public final class Views {
      * @param total       connections ever started
      * @param failed      connect attempts (and, for a proxy, requests) that failed
      * @param retries     requests that failed on this host and were sent again (proxy pools; 0 for others)
-     * @param bytesIn     bytes received from the host (over closed connections)
-     * @param bytesOut    bytes sent to the host (over closed connections)
+     * @param bytesIn     bytes received from the host (proxy pools: as they arrive; lb: over closed
+     *                    connections)
+     * @param bytesOut    bytes sent to the host (proxy pools: as they are written; lb: over closed
+     *                    connections)
      * @param rate        new connections per second, over the last second or more
      * @param lastClose   when a connection last closed (ISO-8601), or null
      * @param lastFailure  the last failure, or null

@@ -281,7 +281,8 @@
     if (LISTENER_TYPES.has(svc.type)) {
       head.append(openListenerForm(s));
     }
-    s.root = el('section', { class: 'service', 'data-service': svc.name }, head);
+    s.stats = statsPanel();
+    s.root = el('section', { class: 'service', 'data-service': svc.name }, head, s.stats.root);
     if (svc.type === 'proxy' || (svc.groups.length === 0 && svc.scheduler == null)) {
       s.endpoints = el('div', { class: 'endpoints' });
       s.root.append(s.endpoints);
@@ -368,6 +369,124 @@
     });
     chip.append(close);
     return chip;
+  }
+
+  // ---- live numbers and history -----------------------------------------------------------
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  const CHART_W = 240;
+  const CHART_H = 46;
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      e.setAttribute(k, v);
+    }
+    return e;
+  }
+
+  /** The strip under a service's head: its numbers, and a chart of its last minutes. */
+  function statsPanel() {
+    const p = { fields: el('div', { class: 'stat-fields' }) };
+    p.title = svg('title');
+    p.area = svg('path', { class: 'area' });
+    p.line = svg('path', { class: 'rate' });
+    p.errors = svg('path', { class: 'errors' });
+    p.chart = svg('svg', { class: 'spark', width: String(CHART_W), height: String(CHART_H),
+      viewBox: '0 0 ' + CHART_W + ' ' + CHART_H, role: 'img', 'data-points': '0' });
+    p.chart.append(p.title, svg('line', { class: 'base', x1: '0', y1: String(CHART_H - 0.5), x2: String(CHART_W),
+      y2: String(CHART_H - 0.5) }), p.area, p.line, p.errors);
+    p.caption = el('span', { class: 'chart-caption', text: 'collecting…' });
+    p.root = el('div', { class: 'svc-stats', hidden: true }, p.fields,
+      el('div', { class: 'chart' }, p.chart, p.caption));
+    return p;
+  }
+
+  function stat(key, value, label, cls) {
+    return el('span', { class: 'stat' + (cls ? ' ' + cls : ''), 'data-stat': key }, el('b', { text: value }), label);
+  }
+
+  function ms(v) {
+    return v == null ? '–' : v < 10 ? v.toFixed(1) + ' ms' : Math.round(v) + ' ms';
+  }
+
+  function percent(r) {
+    return r == null ? '–' : (r >= 0.995 || r === 0 ? Math.round(r * 100) : (r * 100).toFixed(1)) + '%';
+  }
+
+  const QUIET_COUNTS = new Set(['1xx', 'FORMERR', 'NOTIMP', 'other']);
+
+  function updateStats(s, st) {
+    const p = s.stats;
+    p.root.hidden = !st;
+    if (!st) {
+      return;
+    }
+    const fields = [stat('rate', rate(st.rate), ' ' + st.unit), stat('total', count(st.total), ' total')];
+    for (const [k, n] of Object.entries(st.counts)) {
+      if (n > 0 || !QUIET_COUNTS.has(k)) {
+        const bad = n > 0 && (k === '5xx' || k === 'SERVFAIL' || k === 'REFUSED' || k === 'FORMERR');
+        fields.push(stat('count-' + k, count(n), ' ' + k, bad ? 'bad' : null));
+      }
+    }
+    if (st.unit === 'connections') {
+      fields.push(stat('errors', count(st.errors), ' failed', st.errors > 0 ? 'bad' : null));
+    }
+    if (st.bytes != null) {
+      fields.push(stat('bytes', bytes(st.bytes), ' ' + (s.type === 'web' ? 'sent' : 'in+out')
+        + (st.bytes_rate ? ' · ' + bytes(st.bytes_rate) + '/s' : '')));
+    }
+    if (st.p99_ms != null || st.unit === 'requests') {
+      fields.push(stat('p99', ms(st.p99_ms), ' p99'));
+    }
+    if (st.cache_hits != null) {
+      fields.push(stat('cache', percent(st.cache_ratio), ' ' + (s.type === 'dns' ? 'answer' : 'memory')
+        + ' cache hits (' + count(st.cache_hits) + ')'));
+    }
+    p.fields.replaceChildren(...fields);
+    if (st.sampled_at && st.sampled_at !== p.sampledAt && !p.loading) {
+      p.loading = true;
+      api('GET', 'services/' + seg(s.name) + '/history')
+        .then((h) => {
+          p.sampledAt = st.sampled_at;
+          drawHistory(p, h);
+        })
+        .catch(() => { /* the next sample tries again */ })
+        .finally(() => { p.loading = false; });
+    }
+  }
+
+  /** Draws rate and errors per second over the history's window (the newest point at the right edge). */
+  function drawHistory(p, h) {
+    const points = h.points || [];
+    p.chart.setAttribute('data-points', String(points.length));
+    const end = points.length ? Date.parse(points[points.length - 1].time) : 0;
+    // The axis spans the time the points cover (at least two minutes, at most the whole window),
+    // so that a young history is not squeezed against the right edge.
+    const covered = points.length ? end - Date.parse(points[0].time) + h.interval * 1000 : 0;
+    const span = Math.min(h.window * 1000, Math.max(120000, covered));
+    let peak = 0;
+    let errPeak = 0;
+    for (const pt of points) {
+      peak = Math.max(peak, pt.rate);
+      errPeak = Math.max(errPeak, pt.errors);
+    }
+    const top = Math.max(peak, errPeak) || 1;
+    const x = (pt) => (CHART_W - (end - Date.parse(pt.time)) / span * CHART_W).toFixed(1);
+    const y = (v) => (CHART_H - 1 - v / top * (CHART_H - 4)).toFixed(1);
+    const path = (key) => points.map((pt, i) => (i ? 'L' : 'M') + x(pt) + ' ' + y(pt[key])).join(' ');
+    const line = path('rate');
+    p.line.setAttribute('d', line);
+    p.errors.setAttribute('d', errPeak > 0 ? path('errors') : '');
+    p.area.setAttribute('d', points.length
+      ? line + ' L' + x(points[points.length - 1]) + ' ' + CHART_H + ' L' + x(points[0]) + ' ' + CHART_H + ' Z' : '');
+    const now = points.length ? points[points.length - 1] : null;
+    p.title.textContent = 'Last ' + Math.round(span / 60000) + ' minutes, one point every ' + h.interval + ' s: '
+      + h.unit + ' per second (peak ' + rate(peak) + ')' + (errPeak ? ', errors (peak ' + rate(errPeak) + ')' : '');
+    p.caption.replaceChildren(el('span', { text: 'last ' + Math.round(span / 60000) + ' min' }),
+      el('span', { class: 'peak', text: 'peak ' + rate(peak) }),
+      errPeak ? el('span', { class: 'bad', text: 'errors ' + rate(errPeak) }) : '',
+      now ? '' : el('span', { text: 'collecting…' }));
   }
 
   // ---- proxy caches ------------------------------------------------------------------------
@@ -458,6 +577,7 @@
   }
 
   function updateService(s, svc) {
+    updateStats(s, svc.stats);
     const chips = [];
     for (const l of svc.listeners) {
       let chip = s.chips.get(l);

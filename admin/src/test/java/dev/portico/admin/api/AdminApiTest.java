@@ -79,6 +79,16 @@ class AdminApiTest {
     }
 
     @Test
+    void historyIsReadWithAReadTokenAnd404WhenNoneIsKept() throws Exception {
+        assertThat(ok(call("GET", "/api/v1/services/front/history", null, READ), 404).get("error").asText())
+                .isEqualTo("no history is kept for service front");
+        assertThat(call("GET", "/api/v1/services/nosuch/history", null, READ).body()).contains("no service nosuch");
+        HttpResponse<String> post = call("POST", "/api/v1/services/front/history", null, WRITE);
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");
+    }
+
+    @Test
     void cacheCallsNeedACacheExactlyOneTargetAndAWriteToken() throws Exception {
         assertThat(call("GET", "/api/v1/services/front/cache", null, READ).statusCode()).isEqualTo(404);
         assertThat(call("GET", "/api/v1/services/nosuch/cache", null, READ).body()).contains("no service nosuch");

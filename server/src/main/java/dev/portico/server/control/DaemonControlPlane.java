@@ -48,14 +48,28 @@ public final class DaemonControlPlane implements ControlPlane {
     private final Supplier<Supervisor> supervisor;
     private final Supplier<Views.Saved> saver;
     private final HostRates rates = new HostRates(System::nanoTime);
+    private final ServiceHistory history;
 
     /**
+     * A control plane whose services have no stats and no history.
+     *
      * @param supervisor gives the supervisor of the running services
      * @param saver      writes the running config back to its file
      */
     public DaemonControlPlane(Supplier<Supervisor> supervisor, Supplier<Views.Saved> saver) {
+        this(supervisor, saver, null);
+    }
+
+    /**
+     * @param supervisor gives the supervisor of the running services
+     * @param saver      writes the running config back to its file
+     * @param history    the services' sampled history, which their stats and history come from;
+     *                   null for none
+     */
+    public DaemonControlPlane(Supplier<Supervisor> supervisor, Supplier<Views.Saved> saver, ServiceHistory history) {
         this.supervisor = Objects.requireNonNull(supervisor, "supervisor");
         this.saver = Objects.requireNonNull(saver, "saver");
+        this.history = history;
     }
 
     @Override
@@ -66,6 +80,15 @@ public final class DaemonControlPlane implements ControlPlane {
     @Override
     public Views.Service service(String service) {
         return view(find(service));
+    }
+
+    @Override
+    public Views.History history(String service) {
+        Service s = find(service);
+        if (history == null) {
+            throw ControlException.notFound("no history is kept for service " + service);
+        }
+        return history.history(s);
     }
 
     @Override
@@ -430,7 +453,7 @@ public final class DaemonControlPlane implements ControlPlane {
             List<String> listeners = lb.listenAddresses().stream()
                     .map(a -> new HostPort(a.getAddress().getHostAddress(), a.getPort()).toString()).toList();
             return new Views.Service(lb.name(), lb.type(), listeners, lb.endpoints(), lb.activeGroup().scheduler().name(),
-                    active, (long) lb.openConnections(), groups);
+                    active, (long) lb.openConnections(), groups, stats(lb));
         }
         List<String> endpoints = s.endpoints();
         // A proxy's pools are picked by Host, so every one is in use ("active"). Their hosts can be
@@ -448,7 +471,11 @@ public final class DaemonControlPlane implements ControlPlane {
         } else {
             listeners = endpoints.stream().map(DaemonControlPlane::authority).toList();
         }
-        return new Views.Service(s.name(), s.type(), listeners, endpoints, null, null, null, groups);
+        return new Views.Service(s.name(), s.type(), listeners, endpoints, null, null, null, groups, stats(s));
+    }
+
+    private Views.Stats stats(Service s) {
+        return history == null ? null : history.stats(s);
     }
 
     private Views.Host host(Backend b) {
