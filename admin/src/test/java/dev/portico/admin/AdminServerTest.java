@@ -1,5 +1,6 @@
 package dev.portico.admin;
 
+import ch.qos.logback.classic.Level;
 import dev.portico.core.metrics.Metrics;
 import dev.portico.core.net.HostPort;
 import dev.portico.testing.PorticoExtension;
@@ -163,11 +164,17 @@ class AdminServerTest {
             throw new IllegalStateException("kaput");
         }));
 
-        HttpResponse<String> r = get("/boom");
+        try (LogCapture log = new LogCapture(AdminChannelHandler.class)) {
+            HttpResponse<String> r = get("/boom");
 
-        assertThat(r.statusCode()).isEqualTo(500);
-        assertThat(r.body()).isEqualTo("{\"error\":\"kaput\",\"status\":500}");
-        assertThat(get("/healthz").statusCode()).isEqualTo(200);
+            assertThat(r.statusCode()).isEqualTo(500);
+            assertThat(r.body()).isEqualTo("{\"error\":\"kaput\",\"status\":500}");
+            assertThat(get("/healthz").statusCode()).isEqualTo(200);
+            assertThat(log.events(Level.WARN)).singleElement().satisfies(e -> {
+                assertThat(e.getFormattedMessage()).isEqualTo("admin GET /boom failed");
+                assertThat(e.getThrowableProxy().getMessage()).isEqualTo("kaput");
+            });
+        }
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.portico.admin.ssh;
+package dev.portico.admin;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -12,25 +12,36 @@ import java.util.List;
  * Captures what one logger logs (Logback's ListAppender) instead of printing it, so a test can
  * assert on the warnings it provokes without them reaching the build output.
  */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
 
     private final Logger logger;
+    private final Level previous;
     private final boolean additive;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    LogCapture(String name) {
+    public LogCapture(String name) {
         logger = (Logger) LoggerFactory.getLogger(name);
+        previous = logger.getLevel();
         additive = logger.isAdditive();
+        logger.setLevel(Level.INFO);
         logger.setAdditive(false);
         appender.start();
         logger.addAppender(appender);
     }
 
+    public LogCapture(Class<?> type) {
+        this(type.getName());
+    }
+
     /** The formatted messages at {@code level} or above, so far. */
-    List<String> messages(Level level) {
+    public List<String> messages(Level level) {
+        return events(level).stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** The events at {@code level} or above, so far. */
+    public List<ILoggingEvent> events(Level level) {
         synchronized (appender.list) {
-            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level))
-                    .map(ILoggingEvent::getFormattedMessage).toList();
+            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level)).toList();
         }
     }
 
@@ -38,6 +49,7 @@ final class LogCapture implements AutoCloseable {
     public void close() {
         logger.detachAppender(appender);
         logger.setAdditive(additive);
+        logger.setLevel(previous);
         appender.stop();
     }
 }
