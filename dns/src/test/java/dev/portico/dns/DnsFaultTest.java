@@ -1,8 +1,6 @@
 package dev.portico.dns;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.classic.Level;
 import dev.portico.testing.fault.FaultyBackend;
 import dev.portico.testing.fault.LoadDriver;
 import dev.portico.upstream.Backend;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
@@ -47,14 +44,11 @@ class DnsFaultTest {
     private final List<AutoCloseable> closeLater = new ArrayList<>();
 
     /** The backends' health changes, kept off the console: these tests take backends down on purpose. */
-    private final Logger backendLog = (Logger) LoggerFactory.getLogger(Backend.class);
-    private final ListAppender<ILoggingEvent> healthChanges = new ListAppender<>();
+    private LogCapture healthChanges;
 
     @BeforeEach
     void captureHealthChanges() {
-        healthChanges.start();
-        backendLog.addAppender(healthChanges);
-        backendLog.setAdditive(false);
+        healthChanges = new LogCapture(Backend.class);
     }
 
     @AfterEach
@@ -62,8 +56,7 @@ class DnsFaultTest {
         for (AutoCloseable c : closeLater.reversed()) {
             c.close();
         }
-        backendLog.setAdditive(true);
-        backendLog.detachAppender(healthChanges);
+        healthChanges.close();
     }
 
     private static HealthCheckConfig.Builder check(HealthCheckType type) {
@@ -161,7 +154,7 @@ class DnsFaultTest {
         String reason = "check failed 3/3: http " + a.address() + "/: timed out after 300ms waiting for the "
                 + "response head";
         assertThat(backendOf(dns, "web.example.test", a.address()).healthReason()).isEqualTo(reason);
-        assertThat(healthChanges.list).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(healthChanges.messages(Level.WARN))
                 .contains("backend " + a.address() + " is DOWN (was UP): " + reason);
     }
 }

@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import ch.qos.logback.classic.Level;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.HealthState;
 import dev.portico.upstream.health.HealthCheckConfig;
@@ -139,7 +140,11 @@ class ForcedAddressTest {
         // The file edited by hand, with a mistake: SIGHUP reads it again, skips the bad line, and
         // hands a (no longer listed) back to its checks.
         java.nio.file.Files.writeString(state, "# by hand\nk.example.test " + b.ip() + " up\nk.example.test 10.0.0.1 sideways\n");
-        second.service().refresh();
+        try (LogCapture log = new LogCapture(DnsService.class)) {
+            second.service().refresh();
+            assertThat(log.messages(Level.WARN)).singleElement().asString()
+                    .endsWith("overrides.state:3: 'sideways' is not up or down; line skipped");
+        }
         List<DynamicRecordStatus.Address> now = second.service().dynamicRecords().getFirst().addresses();
         assertThat(now.get(0).backend().adminState()).isEqualTo(AdminState.ENABLED);
         assertThat(now.get(1).backend().adminState()).isEqualTo(AdminState.FORCED_UP);

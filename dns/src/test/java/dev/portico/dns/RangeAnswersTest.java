@@ -1,8 +1,6 @@
 package dev.portico.dns;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.classic.Level;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;
 import org.junit.jupiter.api.AfterEach;
@@ -11,7 +9,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.slf4j.LoggerFactory;
 import org.xbill.DNS.ClientSubnetOption;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Type;
@@ -120,20 +117,14 @@ class RangeAnswersTest {
         assertThat(EcsQueries.addresses(EcsQueries.query(dns, NAME, Type.A, false, "127.0.3.0/24")))
                 .containsExactly("127.0.0.25");
 
-        ListAppender<ILoggingEvent> logs = new ListAppender<>();
-        Logger logger = (Logger) LoggerFactory.getLogger(NetsFileWatcher.class);
-        logs.start();
-        logger.addAppender(logs);
-        try {
+        try (LogCapture logs = new LogCapture(NetsFileWatcher.class)) {
             replace(file, "127.0.1.0/24 127.0.0.26\n127.0.4.0/33 127.0.0.27\n");
-            await().atMost(Duration.ofSeconds(10)).until(() -> logs.list.stream()
-                    .anyMatch(e -> e.getFormattedMessage().contains(file + ":2: ")));
-            assertThat(logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList())
+            await().atMost(Duration.ofSeconds(10)).until(() -> logs.messages(Level.ERROR).stream()
+                    .anyMatch(m -> m.contains(file + ":2: ")));
+            assertThat(logs.messages(Level.ERROR))
                     .anySatisfy(m -> assertThat(m).contains("prefix length out of range").contains("keeping the ranges in use"));
             assertThat(EcsQueries.addresses(EcsQueries.query(dns, NAME, Type.A, false, "127.0.1.0/24")))
                     .as("the previous ranges stay").containsExactly("127.0.0.24");
-        } finally {
-            logger.detachAppender(logs);
         }
     }
 
