@@ -1,5 +1,6 @@
 package dev.portico.web;
 
+import ch.qos.logback.classic.Level;
 import dev.portico.web.routes.HttpError;
 import dev.portico.web.routes.Response;
 import dev.portico.web.routes.Routes;
@@ -208,19 +209,24 @@ class RoutesTest {
                     return Response.text(500, "sorry: " + e.getMessage());
                 })
                 .build());
-        try (Socket s = web.socket()) {
-            String first = WebHarness.exchange(s, "GET /boom HTTP/1.1\r\nHost: h\r\n\r\n", "kaput");
-            assertThat(first).startsWith("HTTP/1.1 500").endsWith("sorry: kaput");
-            // the connection survives and serves the next request
-            String second = WebHarness.exchange(s, "GET /ok HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", null);
-            assertThat(second).startsWith("HTTP/1.1 200").endsWith("ok");
+        try (LogCapture log = new LogCapture(Routes.class)) {
+            try (Socket s = web.socket()) {
+                String first = WebHarness.exchange(s, "GET /boom HTTP/1.1\r\nHost: h\r\n\r\n", "kaput");
+                assertThat(first).startsWith("HTTP/1.1 500").endsWith("sorry: kaput");
+                // the connection survives and serves the next request
+                String second = WebHarness.exchange(s, "GET /ok HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", null);
+                assertThat(second).startsWith("HTTP/1.1 200").endsWith("ok");
+            }
+            assertThat(seen.get()).isInstanceOf(IllegalStateException.class);
+            assertThat(web.get("/unserializable").statusCode()).isEqualTo(500);
+            assertThat(web.get("/null").body()).startsWith("sorry: handler returned no response");
+            HttpResponse<String> teapot = web.get("/teapot");
+            assertThat(teapot.statusCode()).isEqualTo(418);
+            assertThat(teapot.body()).isEqualTo("short and stout\n");
+            // an HttpError is an answer, not a failure: only the three failures are logged
+            assertThat(log.messages(Level.WARN)).containsExactly("route GET /boom failed",
+                    "route GET /unserializable: response could not be written", "route GET /null failed");
         }
-        assertThat(seen.get()).isInstanceOf(IllegalStateException.class);
-        assertThat(web.get("/unserializable").statusCode()).isEqualTo(500);
-        assertThat(web.get("/null").body()).startsWith("sorry: handler returned no response");
-        HttpResponse<String> teapot = web.get("/teapot");
-        assertThat(teapot.statusCode()).isEqualTo(418);
-        assertThat(teapot.body()).isEqualTo("short and stout\n");
     }
 
     @Test
@@ -230,9 +236,12 @@ class RoutesTest {
                     throw new RuntimeException("x");
                 })
                 .build());
-        HttpResponse<String> r = web.get("/boom");
-        assertThat(r.statusCode()).isEqualTo(500);
-        assertThat(r.body()).isEqualTo("500 Internal Server Error\n");
+        try (LogCapture log = new LogCapture(Routes.class)) {
+            HttpResponse<String> r = web.get("/boom");
+            assertThat(r.statusCode()).isEqualTo(500);
+            assertThat(r.body()).isEqualTo("500 Internal Server Error\n");
+            assertThat(log.messages(Level.ERROR)).containsExactly("route GET /boom failed");
+        }
     }
 
     @Test
@@ -333,8 +342,11 @@ class RoutesTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> events.contains("abort"));
         assertThat(events).doesNotContain("complete");
         events.clear();
-        HttpResponse<String> failed = web.send("PUT", "/up?fail=1", "data");
-        assertThat(failed.statusCode()).isEqualTo(500);
+        try (LogCapture log = new LogCapture(Routes.class)) {
+            HttpResponse<String> failed = web.send("PUT", "/up?fail=1", "data");
+            assertThat(failed.statusCode()).isEqualTo(500);
+            assertThat(log.messages(Level.ERROR)).containsExactly("route PUT /up failed");
+        }
         assertThat(events).containsExactly("chunk", "abort");
         HttpResponse<String> refused = web.send("PUT", "/refuse", "data");
         assertThat(refused.statusCode()).isEqualTo(403);
