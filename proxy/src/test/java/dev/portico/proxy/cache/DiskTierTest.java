@@ -1,5 +1,7 @@
 package dev.portico.proxy.cache;
 
+import ch.qos.logback.classic.Level;
+import dev.portico.proxy.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -261,8 +263,9 @@ class DiskTierTest {
         byte[] raw = Files.readAllBytes(f);
         raw[raw.length - 6] ^= 0x01; // a bit of the body
         Files.write(f, raw);
-        try (DiskTier t = DiskTier.open(tmp, 1_000_000)) {
+        try (DiskTier t = DiskTier.open(tmp, 1_000_000); LogCapture log = new LogCapture(DiskTier.class)) {
             assertThat(t.get("k")).isNull();
+            assertThat(log.messages(Level.WARN)).containsExactly("disk cache: dropped damaged entry " + f + " (key k)");
             assertThat(f).doesNotExist();
             assertThat(t.entries()).isZero();
             assertThat(t.bytes()).isZero();
