@@ -4,10 +4,12 @@ import dev.portico.web.http.Exchange;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -22,6 +24,8 @@ final class ProxyMetrics {
     private final Timer latency;
     private final String service;
     private final MeterRegistry registry;
+    /** Meters whose value is read from this instance's objects; removed on {@link #close()}. */
+    private final List<Meter> stateMeters;
     /** Held here because Micrometer keeps only a weak reference to a meter's state object. */
     private final Supplier<UpstreamConnections> upstreams;
 
@@ -38,12 +42,23 @@ final class ProxyMetrics {
         latency = Timer.builder("portico_proxy_request_duration").tag("service", service)
                 .description("Time from request headers to the end of the response").publishPercentileHistogram()
                 .register(m);
-        Gauge.builder("portico_proxy_connections_open", connections, AtomicInteger::get).tag("service", service)
-                .description("Open client connections").register(m);
-        FunctionCounter.builder("portico_proxy_upstream_connections", upstreams, u -> u.get().opened())
-                .tag("service", service).description("Connections opened to backends").register(m);
-        FunctionCounter.builder("portico_proxy_upstream_reused", upstreams, u -> u.get().reused())
-                .tag("service", service).description("Requests sent on a pooled keep-alive connection").register(m);
+        stateMeters = List.of(
+                Gauge.builder("portico_proxy_connections_open", connections, AtomicInteger::get).tag("service", service)
+                        .description("Open client connections").register(m),
+                FunctionCounter.builder("portico_proxy_upstream_connections", upstreams, u -> u.get().opened())
+                        .tag("service", service).description("Connections opened to backends").register(m),
+                FunctionCounter.builder("portico_proxy_upstream_reused", upstreams, u -> u.get().reused())
+                        .tag("service", service).description("Requests sent on a pooled keep-alive connection")
+                        .register(m));
+    }
+
+    /**
+     * Removes the meters that read this instance's state, so that a service started again under
+     * the same name (a restart or a reload on the same registry) registers its own instead of
+     * finding these, which would go on reading the stopped instance. Counters stay: they carry on.
+     */
+    void close() {
+        stateMeters.forEach(registry::remove);
     }
 
     /** Counts a request sent again after it failed on {@code backend} of {@code pool} (off the hot path). */

@@ -308,5 +308,6 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         if (cacheMeters != null) {
             cacheMeters.close();
         }
+        metrics.close();
     }
 }

@@ -70,6 +70,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     private final Counter[] statusClasses = new Counter[6];
     private final DistributionSummary responseBytes;
     private final Timer latency;
+    /** Reads {@link #connections}: removed on stop, so a server started again under this name shows its own. */
+    private final Gauge connectionsGauge;
     private final List<ServerLifecycle> started = new ArrayList<>();
     private volatile State state;
     private volatile WebConfig config;
@@ -112,8 +114,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
         this.latency = Timer.builder("portico_http_request_duration").tag("service", name)
                 .description("Time from request headers to response written to the socket buffer")
                 .publishPercentileHistogram().register(m);
-        Gauge.builder("portico_http_connections_open", connections, AtomicInteger::get).tag("service", name)
-                .description("Open client connections").register(m);
+        this.connectionsGauge = Gauge.builder("portico_http_connections_open", connections, AtomicInteger::get)
+                .tag("service", name).description("Open client connections").register(m);
     }
 
     @Override
@@ -332,5 +334,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
         if (state != null) {
             state.close();
         }
+        // A server started again under this name registers its own gauge, not this one's.
+        context.meters().remove(connectionsGauge);
     }
 }

@@ -93,6 +93,9 @@ public final class RootWatcher implements AutoCloseable {
                     } catch (java.nio.file.NoSuchFileException e) {
                         // renamed or removed right after it was made: its own events say so
                         log.debug("new directory {} went away before it was watched", changed);
+                    } catch (ClosedWatchServiceException e) {
+                        // closed (the server stopped) while this event was handled
+                        return;
                     } catch (IOException e) {
                         log.warn("cannot watch new directory {}: {}", changed, e.toString());
                     }
