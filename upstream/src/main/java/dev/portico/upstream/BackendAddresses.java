@@ -106,7 +106,7 @@ public final class BackendAddresses {
             a = names.containsKey(address) ? name(address, System.nanoTime(), null) : null;
         }
         if (a != null && !a.isUnresolved()) {
-            return bootstrap.connect(a);
+            return registerAndConnect(bootstrap, a);
         }
         ChannelFuture registered = bootstrap.register();
         Channel ch = registered.channel();
@@ -125,6 +125,32 @@ public final class BackendAddresses {
             }, millis, TimeUnit.MILLISECONDS);
             promise.addListener(f -> deadline.cancel(false));
             connectByName(ch, promise, address);
+        });
+        return promise;
+    }
+
+    /**
+     * Registers a new channel and connects it in the same breath. {@link Bootstrap#connect} would
+     * leave the connect to a task of the loop, and a busy loop may poll its sockets before it runs:
+     * epoll reports a socket that is registered but not yet connecting as hung up, the channel
+     * reads, fails and closes, and the connect then fails with a {@code ClosedChannelException}
+     * that has nothing to do with the backend (yet marks it down). Called on the loop, the
+     * registration is over when {@link Bootstrap#register()} returns; otherwise the connect runs
+     * in the registration's own listener, before the loop polls again.
+     */
+    private static ChannelFuture registerAndConnect(Bootstrap bootstrap, InetSocketAddress target) {
+        ChannelFuture registered = bootstrap.register();
+        Channel ch = registered.channel();
+        if (registered.isDone()) {
+            return registered.isSuccess() ? ch.connect(target) : registered;
+        }
+        ChannelPromise promise = ch.newPromise();
+        registered.addListener(r -> {
+            if (r.isSuccess()) {
+                ch.connect(target, promise);
+            } else {
+                promise.tryFailure(r.cause());
+            }
         });
         return promise;
     }
