@@ -130,13 +130,15 @@ public final class BackendAddresses {
     }
 
     /**
-     * Registers a new channel and connects it in the same breath. {@link Bootstrap#connect} would
-     * leave the connect to a task of the loop, and a busy loop may poll its sockets before it runs:
-     * epoll reports a socket that is registered but not yet connecting as hung up, the channel
-     * reads, fails and closes, and the connect then fails with a {@code ClosedChannelException}
-     * that has nothing to do with the backend (yet marks it down). Called on the loop, the
-     * registration is over when {@link Bootstrap#register()} returns; otherwise the connect runs
-     * in the registration's own listener, before the loop polls again.
+     * Registers a new channel and connects it in the same breath. {@link Bootstrap#connect} leaves
+     * the connect to a later task of the loop, and meanwhile the loop handles the rest of the epoll
+     * events it collected: Netty finds a channel by its file descriptor number, so an event of a
+     * connection that closed a moment earlier (a backend killed with many connections open) goes
+     * to the new socket that took its number. Unconnected, that socket fails its read and closes,
+     * and the connect fails with a {@code ClosedChannelException} that has nothing to do with the
+     * backend, yet marks it down. Once connecting, a stray event does no harm. Called on the loop,
+     * the registration is over when {@link Bootstrap#register()} returns; otherwise the connect
+     * runs in the registration's own listener, on the loop, before it handles any other event.
      */
     private static ChannelFuture registerAndConnect(Bootstrap bootstrap, InetSocketAddress target) {
         ChannelFuture registered = bootstrap.register();

@@ -104,10 +104,12 @@ class BackendAddressesTest {
     }
 
     /**
-     * A connect from the event loop goes out before the loop can poll the new socket: epoll
-     * reports a registered socket that is not yet connecting as hung up, and a busy loop that
-     * polled in between closed it, failing the connect with a ClosedChannelException that marked a
-     * healthy backend down (under load, when a killed backend sent every client to the other one).
+     * A connect from the event loop goes out before control returns to the loop. Bootstrap left
+     * it to a task: meanwhile the loop went on through the epoll events it had already collected,
+     * and an event of a connection closed a moment earlier (a killed backend resets them all at
+     * once), whose file descriptor number the new socket had just taken, made the unconnected new
+     * channel read, fail and close. The connect then failed with a ClosedChannelException that
+     * marked the other, healthy backend down.
      */
     @Test
     @Timeout(10)
