@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -177,7 +178,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             return;
         }
         target.onConnectStart();
-        shared.connections().connect(loop, target).addListener((ChannelFuture f) -> connected(target, f));
+        shared.connections().connect(loop, target).addListener((Future<Channel> f) -> connected(target, f));
     }
 
     /** Transparent mode: resolve the Host, check it is allowed, connect to it once. */
@@ -198,7 +199,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         }));
     }
 
-    private void connected(Backend target, ChannelFuture f) {
+    private void connected(Backend target, Future<Channel> f) {
         if (!f.isSuccess()) {
             Throwable cause = f.cause();
             String why = FailureText.of(cause);
@@ -211,7 +212,7 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
                     (status == 504 ? "connect timeout to " : "connect failed to ") + target.name() + ": " + why);
             return;
         }
-        Channel ch = f.channel();
+        Channel ch = f.getNow();
         IdleWatch bytes = ch.pipeline().get(IdleWatch.class);
         ch.closeFuture().addListener(c -> target.onClosed(bytes == null ? 0 : bytes.bytesIn(),
                 bytes == null ? 0 : bytes.bytesOut()));

@@ -8,8 +8,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -65,10 +68,35 @@ final class UpstreamConnections implements AutoCloseable {
     /**
      * Connects a new upstream connection on {@code loop}. A backend given by name is looked up
      * off the loop (see {@link BackendAddresses}); the connect timeout covers that wait too.
+     *
+     * <p>A connect that fails because the channel closed on this side ({@link ClosedChannelException})
+     * is made once more on a new channel: nothing reached the backend, so the failure must not
+     * count against it (a failed connect marks a backend down at once). Netty's epoll loop finds a
+     * channel by its file descriptor number, and a stray event of a connection that closed a moment
+     * earlier can close a socket that took its number before it is connected.
+     *
+     * @return the connected channel, or the cause of the failure
      */
-    ChannelFuture connect(EventLoop loop, Backend backend) {
+    Future<Channel> connect(EventLoop loop, Backend backend) {
+        Promise<Channel> result = loop.newPromise();
+        open(loop, backend, result, true);
+        return result;
+    }
+
+    private void open(EventLoop loop, Backend backend, Promise<Channel> result, boolean again) {
         opened.increment();
-        return addresses.connect(bootstrap(loop, backend), backend.address(), config.connectTimeout());
+        addresses.connect(bootstrap(loop, backend), backend.address(), config.connectTimeout()).addListener(
+                (ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        if (!result.trySuccess(f.channel())) {
+                            f.channel().close();
+                        }
+                    } else if (again && f.cause() instanceof ClosedChannelException && !result.isDone()) {
+                        open(loop, backend, result, false);
+                    } else {
+                        result.tryFailure(f.cause());
+                    }
+                });
     }
 
     private Bootstrap bootstrap(EventLoop loop, Backend backend) {

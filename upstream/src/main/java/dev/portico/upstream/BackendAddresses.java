@@ -106,7 +106,7 @@ public final class BackendAddresses {
             a = names.containsKey(address) ? name(address, System.nanoTime(), null) : null;
         }
         if (a != null && !a.isUnresolved()) {
-            return bootstrap.connect(a);
+            return registerAndConnect(bootstrap, a);
         }
         ChannelFuture registered = bootstrap.register();
         Channel ch = registered.channel();
@@ -125,6 +125,34 @@ public final class BackendAddresses {
             }, millis, TimeUnit.MILLISECONDS);
             promise.addListener(f -> deadline.cancel(false));
             connectByName(ch, promise, address);
+        });
+        return promise;
+    }
+
+    /**
+     * Registers a new channel and connects it in the same breath. {@link Bootstrap#connect} leaves
+     * the connect to a later task of the loop, and meanwhile the loop handles the rest of the epoll
+     * events it collected: Netty finds a channel by its file descriptor number, so an event of a
+     * connection that closed a moment earlier (a backend killed with many connections open) goes
+     * to the new socket that took its number. Unconnected, that socket fails its read and closes,
+     * and the connect fails with a {@code ClosedChannelException} that has nothing to do with the
+     * backend, yet marks it down. Once connecting, a stray event does no harm. Called on the loop,
+     * the registration is over when {@link Bootstrap#register()} returns; otherwise the connect
+     * runs in the registration's own listener, on the loop, before it handles any other event.
+     */
+    private static ChannelFuture registerAndConnect(Bootstrap bootstrap, InetSocketAddress target) {
+        ChannelFuture registered = bootstrap.register();
+        Channel ch = registered.channel();
+        if (registered.isDone()) {
+            return registered.isSuccess() ? ch.connect(target) : registered;
+        }
+        ChannelPromise promise = ch.newPromise();
+        registered.addListener(r -> {
+            if (r.isSuccess()) {
+                ch.connect(target, promise);
+            } else {
+                promise.tryFailure(r.cause());
+            }
         });
         return promise;
     }

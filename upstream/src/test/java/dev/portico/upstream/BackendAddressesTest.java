@@ -1,11 +1,26 @@
 package dev.portico.upstream;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.Transport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,5 +101,44 @@ class BackendAddressesTest {
         assertThat(closing.resolve(name, 0, told::incrementAndGet)).isNull();
         assertThat(told).hasValue(1);
         assertThat(closing.resolve(name, 1, told::incrementAndGet).isUnresolved()).isTrue();
+    }
+
+    /**
+     * A connect from the event loop goes out before control returns to the loop. Bootstrap left
+     * it to a task: meanwhile the loop went on through the epoll events it had already collected,
+     * and an event of a connection closed a moment earlier (a killed backend resets them all at
+     * once), whose file descriptor number the new socket had just taken, made the unconnected new
+     * channel read, fail and close. The connect then failed with a ClosedChannelException that
+     * marked the other, healthy backend down.
+     */
+    @Test
+    @Timeout(10)
+    void aConnectToALiteralIsIssuedBeforeTheLoopPollsAgain() throws Exception {
+        Transport transport = Transport.select(null);
+        EventLoopGroup group = transport.newGroup(1, "addresses-test");
+        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            EventLoop loop = group.next();
+            AtomicBoolean connectIssued = new AtomicBoolean();
+            Bootstrap bootstrap = new Bootstrap().group(loop).channel(transport.socketChannel())
+                    .handler(new ChannelOutboundHandlerAdapter() {
+                        @Override
+                        public void connect(ChannelHandlerContext ctx, SocketAddress remote, SocketAddress local,
+                                            ChannelPromise promise) {
+                            connectIssued.set(true);
+                            ctx.connect(remote, local, promise);
+                        }
+                    });
+            HostPort target = HostPort.of((InetSocketAddress) server.getLocalSocketAddress());
+            ChannelFuture connect = loop.submit(() -> {
+                ChannelFuture f = addresses.connect(bootstrap, target, Duration.ofSeconds(5));
+                assertThat(connectIssued).as("connect issued before connect() returned to the loop").isTrue();
+                return f;
+            }).get(5, TimeUnit.SECONDS);
+            assertThat(connect.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(connect.cause()).isNull();
+            connect.channel().close().await(5, TimeUnit.SECONDS);
+        } finally {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        }
     }
 }
