@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import java.io.IOException;
@@ -50,19 +51,33 @@ public final class YamlLoader {
     private ConfigNode parse(Reader reader, String label) throws IOException, ConfigException {
         Problems problems = new Problems();
         try (JsonParser p = factory.createParser(reader)) {
-            JsonToken t = p.nextToken();
-            if (t == null) {
-                return new ConfigNode.MapNode(new Location(label, 1, 1), Map.of(), Map.of());
+            try {
+                JsonToken t = p.nextToken();
+                if (t == null) {
+                    return new ConfigNode.MapNode(new Location(label, 1, 1), Map.of(), Map.of());
+                }
+                ConfigNode root = read(p, label, problems);
+                problems.throwIfAny();
+                return root;
+            } catch (StreamConstraintsException e) {
+                throw beyondLimits(label, e, p);
             }
-            ConfigNode root = read(p, label, problems);
-            problems.throwIfAny();
-            return root;
         } catch (JsonParseException e) {
             JsonLocation l = e.getLocation();
             String msg = e.getOriginalMessage();
             int cut = msg.indexOf("\n");
             throw new ConfigException(at(label, l), "YAML syntax error: " + (cut > 0 ? msg.substring(0, cut) : msg));
         }
+    }
+
+    /** A config beyond the parser's limits (nesting depth above all), placed where the parser stopped. */
+    private ConfigException beyondLimits(String label, StreamConstraintsException e, JsonParser p) {
+        JsonLocation l = e.getLocation() != null && e.getLocation().getLineNr() > 0 ? e.getLocation() : p.currentLocation();
+        int depth = factory.streamReadConstraints().getMaxNestingDepth();
+        String msg = e.getOriginalMessage();
+        return new ConfigException(at(label, l), msg.startsWith("Document nesting depth")
+                ? "YAML nested deeper than " + depth + " levels"
+                : "YAML beyond the parser's limits: " + msg);
     }
 
     private ConfigNode read(JsonParser p, String label, Problems problems) throws IOException {
