@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Inputs that hit the YAML parser's limits rather than its grammar (found by the config fuzz
- * target): they are config errors with a file and a line like any other.
+ * target), and files that are not UTF-8: config errors with the file and the line like any other.
  */
 class YamlLoaderLimitsTest {
 
@@ -31,6 +31,15 @@ class YamlLoaderLimitsTest {
                             assertThat(p.where().line()).isEqualTo(2);
                             assertThat(p.message()).startsWith("YAML nested deeper than 1000 levels");
                         }));
+    }
+
+    @Test
+    void aFileThatIsNotUtf8NamesTheLineOfTheFirstBadByte() throws Exception {
+        Path file = dir.resolve("latin1.yaml");
+        Files.write(file, new byte[] {'a', ':', ' ', '1', '\n', 'b', ':', ' ', 'c', 'a', 'f', (byte) 0xe9, '\n'});
+        assertThatThrownBy(() -> loader.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage(file + ":2:7: not UTF-8 (byte 0xe9); save the file as UTF-8");
     }
 
     @Test
