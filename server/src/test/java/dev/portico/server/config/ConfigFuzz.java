@@ -11,6 +11,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +24,8 @@ import java.util.stream.Stream;
  * {@code YamlLoader}, with every service type of the build parsing its section).
  *
  * <p>Oracle: the bytes give a config, or a {@link ConfigException} whose every problem names the
- * file and a line; no other exception, and no problem left without its place. A service type that
+ * file and a line; no other exception, and no problem left without its place; bytes that are not
+ * UTF-8 are refused as such. A service type that
  * throws without a message (the reader turns any exception into "cannot read service") is a
  * finding too.
  *
@@ -141,6 +144,8 @@ class ConfigFuzz {
             require(reader.read(file) != null, "no config and no exception");
         } catch (ConfigException e) {
             require(!e.problems().isEmpty(), "a ConfigException without problems");
+            require(utf8(data) || e.problems().getFirst().message().startsWith("not UTF-8"),
+                    "bytes that are not UTF-8 gave '" + e.problems().getFirst() + "'");
             for (ConfigException.Problem p : e.problems()) {
                 Location at = p.where();
                 require(at.file().equals(file.toString()) && at.line() >= 1,
@@ -148,6 +153,15 @@ class ConfigFuzz {
                 require(!(p.message().startsWith("cannot read service") && p.message().endsWith(": null")),
                         "a service type failed without a message: '" + p + "'");
             }
+        }
+    }
+
+    private static boolean utf8(byte[] data) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(data));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
         }
     }
 
