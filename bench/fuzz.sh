@@ -53,7 +53,7 @@ cd "$REPO_ROOT"
 echo "fuzz.sh: compiling (JAVA_HOME=$JAVA_HOME)" >&2
 ./mvnw -B -q -pl server -am test-compile
 
-# One target: the fuzz execution of its module only, the other modules' fuzz classes unselected.
+# One target: the fuzz execution of its module.
 run_target() {
     local t=$1 module=${MODULE[$1]} log="$OUT_DIR/fuzz-$1-$stamp.log"
     rm -f "$module"/target/jazzer/crash-* "$module"/target/jazzer/timeout-* "$module"/target/jazzer/slow-unit-*
@@ -61,7 +61,9 @@ run_target() {
     start=$(date +%s)
     # test-compile finds everything compiled above and does nothing, but the reactor needs the
     # phase to resolve the sibling modules from their target/classes (nothing is installed).
-    nice -n "$NICE" ./mvnw -B -o -pl "$module" -am test-compile surefire:test@fuzz -Dtest="${CLASS[$t]}" \
+    # Chosen by fuzz.include, not -Dtest, which would turn the fuzz execution off (the parent pom's
+    # chosen-tests profile); the modules built with it (-am) then find no target.
+    nice -n "$NICE" ./mvnw -B -o -pl "$module" -am test-compile surefire:test@fuzz -Dfuzz.include="**/${CLASS[$t]}.java" \
         -Dfuzz.runs="$INPUTS" -Dfuzz.seconds="$MAX_SECONDS" -Dfuzz.verbosity=1 -Dfuzz.stats=1 >"$log" 2>&1 || rc=$?
     end=$(date +%s)
     echo "$t $rc $((end - start))" >"$log.status"
