@@ -1,4 +1,4 @@
-package dev.portico.lb;
+package dev.portico.testing.fuzz;
 
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -11,25 +11,33 @@ import java.util.concurrent.Future;
  * hundred frames deep; on a fresh thread the traces are short and the target runs several times
  * faster. Failures are rethrown on the caller's thread, so the fuzzer sees them as the input's.
  */
-final class ShallowStack {
+public final class ShallowStack implements AutoCloseable {
 
     /** The body of one input. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
+        /**
+         * Checks one input.
+         *
+         * @throws Exception when the input shows a defect
+         */
         void run() throws Exception;
     }
 
-    private static final ExecutorService LOOP = Executors.newSingleThreadExecutor(r -> {
+    private final ExecutorService loop = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "fuzz-input");
         t.setDaemon(true);
         return t;
     });
 
-    private ShallowStack() {
-    }
-
-    static void run(Body body) throws Exception {
-        Future<?> done = LOOP.submit(() -> {
+    /**
+     * Runs {@code body} on the shallow thread and waits for it.
+     *
+     * @param body the check of one input
+     * @throws Exception what the body threw
+     */
+    public void run(Body body) throws Exception {
+        Future<?> done = loop.submit(() -> {
             body.run();
             return null;
         });
@@ -44,7 +52,9 @@ final class ShallowStack {
         }
     }
 
-    static void stop() {
-        LOOP.shutdown();
+    /** Stops the thread. */
+    @Override
+    public void close() {
+        loop.shutdown();
     }
 }
