@@ -95,7 +95,8 @@ class UpstreamPoolTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> backend.stats().open() == 0);
         assertThat(backend.stats().bytesIn()).isEqualTo(in2);
         assertThat(backend.stats().bytesOut()).isEqualTo(out2);
-        assertThat(o.connections.get()).isEqualTo(1);
+        // One connection, or two when the second request came in on the other event loop (pools are per loop).
+        assertThat(o.connections.get()).isBetween(1, 2);
     }
 
     @Test

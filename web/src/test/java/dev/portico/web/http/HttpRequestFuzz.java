@@ -139,7 +139,8 @@ class HttpRequestFuzz {
         String out = exchange(data, step);
         for (ILoggingEvent e : connectionLog.list) {
             boolean expected = e.getLevel() == Level.DEBUG
-                    && (e.getMessage().startsWith("bad request from") || e.getMessage().startsWith("bad body from"));
+                    && (e.getMessage().startsWith("bad request from") || e.getMessage().startsWith("bad Host from")
+                    || e.getMessage().startsWith("bad body from"));
             require(expected, "the connection logged: " + e.getFormattedMessage());
         }
         require(connections.get() == 0, connections.get() + " connections still counted after close");
