@@ -127,6 +127,22 @@ class SendTimeoutTest {
     }
 
     @Test
+    void aSlowClientThatReadsNothingOfIts408IsClosed() throws Exception {
+        // an error page larger than the kernel's buffers, so that the 408 waits for the client
+        Files.write(root.resolve("408.html"), new byte[16 << 20]);
+        web.start(WebConfig.builder().root(root).errorPage(408, root.resolve("408.html")).listen("127.0.0.1:0")
+                .http(new HttpOptions(8192, 16384, 100, 1000, 100, Duration.ofMillis(500), IDLE, Duration.ofSeconds(10),
+                        HttpOptions.DEFAULT_MAX_PIPELINED, SEND)).build());
+        try (Socket s = smallWindowSocket()) {
+            // headers that never end
+            s.getOutputStream().write("GET /big.bin HTTP/1.1\r\nHost: h\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(line(new DataInputStream(s.getInputStream()))).startsWith("HTTP/1.1 408");
+            await().atMost(BOUND).until(() -> web.server.openConnections() == 0);
+        }
+        assertThat(logged.list).extracting(ILoggingEvent::getFormattedMessage).anyMatch(m -> m.contains("timeouts.send"));
+    }
+
+    @Test
     void aSlowReaderThatKeepsReadingIsNotClosed() throws Exception {
         start(WebConfig.builder());
         int length = big.length;

@@ -597,6 +597,9 @@ public final class HttpConnection extends ChannelDuplexHandler {
                             + "Content-Length: " + body.readableBytes() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII);
                     ctx.write(head);
                     ctx.writeAndFlush(body).addListener(ChannelFutureListener.CLOSE);
+                    // The 408 may wait for a client that reads nothing: the send timeout still runs.
+                    enter(Phase.RESPONDING);
+                    arm();
                 }
                 case RESPONDING -> { }
             }
