@@ -35,7 +35,8 @@ import java.util.function.Consumer;
 /**
  * The admin HTTP endpoint: {@code GET /metrics} (Prometheus text), {@code GET /healthz} and any
  * routes added through the builder. Listens on loopback by default. With tokens set, every
- * request needs {@code Authorization: Bearer TOKEN} and gets 401 without it; a {@link AdminRole#READ
+ * request but a {@code GET} or {@code HEAD} of {@code /healthz} (and of routes added as public)
+ * needs {@code Authorization: Bearer TOKEN} and gets 401 without it; a {@link AdminRole#READ
  * read-only} token gets 403 on anything but {@code GET} and {@code HEAD}. The token is checked as
  * soon as the headers are in, so a refused request's body is never read. At most
  * {@link Builder#maxConnections} connections are open at once (one more is closed as it is
@@ -185,7 +186,8 @@ public final class AdminServer implements AutoCloseable {
         private Builder(Metrics metrics) {
             Objects.requireNonNull(metrics, "metrics");
             routes.get("/metrics", r -> AdminResponse.text(metrics.contentType(), metrics.scrape()));
-            routes.get("/healthz", r -> healthy.getAsBoolean()
+            // Probes (load balancers, containers) call it without a token; it reveals nothing.
+            routes.publicGet("/healthz", r -> healthy.getAsBoolean()
                     ? AdminResponse.json(HttpResponseStatus.OK, "{\"status\":\"ok\"}")
                     : AdminResponse.json(HttpResponseStatus.SERVICE_UNAVAILABLE, "{\"status\":\"stopping\"}"));
         }

@@ -117,7 +117,7 @@ class AdminServerTest {
     void tokenIsRequiredWhenSet() throws Exception {
         start(AdminServer.builder(portico.metrics()).token("s3cret"));
 
-        HttpResponse<String> none = get("/healthz");
+        HttpResponse<String> none = get("/metrics");
         assertThat(none.statusCode()).isEqualTo(401);
         assertThat(none.headers().firstValue("www-authenticate")).hasValue("Bearer realm=\"portico\"");
         assertThat(none.body()).contains("\"status\":401");
@@ -129,6 +129,31 @@ class AdminServerTest {
         HttpResponse<String> ok = get("/healthz", "Authorization", "Bearer s3cret");
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(get("/metrics", "authorization", "bearer s3cret").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void healthzNeedsNoTokenButEverythingElseDoes() throws Exception {
+        AtomicBoolean healthy = new AtomicBoolean(true);
+        start(AdminServer.builder(portico.metrics()).token("s3cret").health(healthy::get)
+                .routes(r -> r.get("/api/v1/services", q -> AdminResponse.json(HttpResponseStatus.OK, "[]"))));
+
+        // a load balancer's probe: no Authorization, the same minimal body as with a token
+        HttpResponse<String> probe = get("/healthz");
+        assertThat(probe.statusCode()).isEqualTo(200);
+        assertThat(probe.body()).isEqualTo("{\"status\":\"ok\"}");
+        assertThat(probe.headers().firstValue("content-type")).hasValue("application/json");
+        healthy.set(false);
+        assertThat(get("/healthz").statusCode()).isEqualTo(503);
+
+        assertThat(get("/metrics").statusCode()).isEqualTo(401);
+        assertThat(get("/api/v1/services").statusCode()).isEqualTo(401);
+        assertThat(get("/metrics", "Authorization", "Bearer s3cret").statusCode()).isEqualTo(200);
+        assertThat(get("/api/v1/services", "Authorization", "Bearer s3cret").statusCode()).isEqualTo(200);
+        // only reading it is public
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(admin.baseUrl() + "/healthz"))
+                .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(401);
     }
 
     @Test

@@ -4,6 +4,8 @@ import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.proxy.cache.CacheConfig;
 
+import dev.portico.web.http.HttpOptions;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -39,13 +41,15 @@ import java.util.Set;
  *                          once its first bytes went to a backend)
  * @param retryBudget       retries a pool may add, in percent of its requests over the last 10 s (at least
  *                          {@value RetryBudget#MIN_PER_SECOND} per second)
+ * @param sendTimeout       longest time answers may wait for a client's socket without any of their bytes
+ *                          leaving; a client that stops reading is closed after it
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize, int maxConnections,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
                           TransparentSpec transparent, CacheConfig cache, Set<RetryCondition> retryOn,
-                          long retryBuffer, int retryBudget) {
+                          long retryBuffer, int retryBudget, Duration sendTimeout) {
 
     /**
      * Idle upstream connections kept per backend per event loop unless configured. High on
@@ -74,6 +78,10 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         Objects.requireNonNull(firstByteTimeout, "firstByteTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(keepAliveIdle, "keepAliveIdle");
+        Objects.requireNonNull(sendTimeout, "sendTimeout");
+        if (sendTimeout.isNegative() || sendTimeout.isZero()) {
+            throw new IllegalArgumentException("the send timeout must be more than 0s");
+        }
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("listen needs at least one address");
         }
@@ -103,6 +111,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration firstByteTimeout = Duration.ofSeconds(60);
         private Duration idleTimeout = Duration.ofSeconds(60);
+        private Duration sendTimeout = HttpOptions.DEFAULT_SEND_TIMEOUT;
         private int maxRequestHeaders = 16384;
         private int maxResponseHeaders = 16384;
         private long maxBodySize = 100L << 20;
@@ -145,6 +154,12 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
 
         public Builder idleTimeout(Duration value) {
             idleTimeout = value;
+            return this;
+        }
+
+        /** How long answers may wait for a client that reads none of their bytes (60 s by default). */
+        public Builder sendTimeout(Duration value) {
+            sendTimeout = value;
             return this;
         }
 
@@ -223,7 +238,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
                     maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle,
-                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget);
+                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget, sendTimeout);
         }
     }
 }

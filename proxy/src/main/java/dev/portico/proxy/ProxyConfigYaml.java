@@ -84,6 +84,7 @@ final class ProxyConfigYaml {
         timeouts.put("connect", Durations.format(c.connectTimeout()));
         timeouts.put("first_byte", Durations.format(c.firstByteTimeout()));
         timeouts.put("idle", Durations.format(c.idleTimeout()));
+        timeouts.put("send", Durations.format(c.sendTimeout()));
         m.put("timeouts", timeouts);
         Map<String, Object> limits = new LinkedHashMap<>();
         limits.put("request_headers", c.maxRequestHeaders());

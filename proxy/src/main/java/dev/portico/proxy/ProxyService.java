@@ -124,7 +124,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache, metrics);
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
-                Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout());
+                Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
+                config.sendTimeout());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
                 ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
         return new State(shared, http);

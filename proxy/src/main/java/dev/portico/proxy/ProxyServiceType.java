@@ -9,6 +9,7 @@ import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.web.http.HttpOptions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import java.util.Optional;
  * backends: [10.0.0.1:9001]          # shorthand for the "*" pool
  * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the rightmost untrusted X-Forwarded-For address from these peers
- * timeouts: {connect: 5s, first_byte: 60s, idle: 60s}
+ * timeouts: {connect: 5s, first_byte: 60s, idle: 60s, send: 60s}
  * limits: {request_headers: 16384, response_headers: 16384, body: 100m, connections: 0}  # 0: from the descriptor limit
  * keepalive: {max_idle: 1024, idle: 30s} # idle upstream connections per backend per event loop
  * retries: 2                         # further backends tried for one request
@@ -115,6 +116,12 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         b.connectTimeout(t.duration("connect", Duration.ofSeconds(5)));
         b.firstByteTimeout(t.duration("first_byte", Duration.ofSeconds(60)));
         b.idleTimeout(t.duration("idle", Duration.ofSeconds(60)));
+        Duration send = t.duration("send", HttpOptions.DEFAULT_SEND_TIMEOUT);
+        if (send.isZero()) {
+            t.problem("send", "'" + t.path() + ".send' must be more than 0s");
+        } else {
+            b.sendTimeout(send);
+        }
         t.finish();
         Section l = s.section("limits");
         b.maxRequestHeaders(l.integer("request_headers", 16384, 256, 1 << 20));

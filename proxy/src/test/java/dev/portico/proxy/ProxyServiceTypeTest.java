@@ -23,7 +23,7 @@ class ProxyServiceTypeTest {
                   "*": {backends: [127.0.0.1:9001, 127.0.0.1:9002], scheduler: iphash, health: "http:/health"}
                   api.example.com: {backends: [127.0.0.1:9003], scheduler: urlhash}
                 trusted_proxies: [10.0.0.0/8]
-                timeouts: {connect: 2s, first_byte: 30s, idle: 90s}
+                timeouts: {connect: 2s, first_byte: 30s, idle: 90s, send: 45s}
                 limits: {request_headers: 8192, response_headers: 32768, body: 10m}
                 keepalive: {max_idle: 8, idle: 15s}
                 retries: 3
@@ -39,6 +39,7 @@ class ProxyServiceTypeTest {
         assertThat(c.connectTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(c.firstByteTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.idleTimeout()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(c.sendTimeout()).isEqualTo(Duration.ofSeconds(45));
         assertThat(c.maxRequestHeaders()).isEqualTo(8192);
         assertThat(c.maxResponseHeaders()).isEqualTo(32768);
         assertThat(c.maxBodySize()).isEqualTo(10L << 20);
@@ -76,7 +77,7 @@ class ProxyServiceTypeTest {
                   "*": {backends: [127.0.0.1:9001, 127.0.0.1:9002], scheduler: iphash, health: "http:/health"}
                   api.example.com: {backends: [127.0.0.1:9003], scheduler: maglev, health: tcp}
                 trusted_proxies: [10.0.0.0/8, "fd00::/8"]
-                timeouts: {connect: 2s, first_byte: 30s, idle: 90s}
+                timeouts: {connect: 2s, first_byte: 30s, idle: 90s, send: 45s}
                 limits: {request_headers: 8192, response_headers: 32768, body: 10m}
                 keepalive: {max_idle: 8, idle: 15s}
                 retries: 3

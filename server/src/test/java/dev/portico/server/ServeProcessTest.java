@@ -68,8 +68,8 @@ class ServeProcessTest {
 
             assertThat(LineClient.ask(live, "a", IO)).isEqualTo("v1 a");
             assertThat(LineClient.ask(fixed, "a", IO)).isEqualTo("f1 a");
-            assertThat(status(http, admin + "/healthz", "t1")).isEqualTo(200);
-            assertThat(status(http, admin + "/healthz", null)).isEqualTo(401);
+            assertThat(status(http, admin + "/metrics", "t1")).isEqualTo(200);
+            assertThat(status(http, admin + "/metrics", null)).isEqualTo(401);
 
             // Change one reconfigurable and one plain service, add a third, rotate the admin token.
             Files.writeString(cfg, config("v2 ", "f2 ", true, "t2"));
@@ -87,8 +87,8 @@ class ServeProcessTest {
             int extra = Integer.parseInt(p.find("service 'extra' added and started: \\[tcp://127\\.0\\.0\\.1:(\\d+)").orElseThrow());
             assertThat(LineClient.ask(extra, "c", IO)).isEqualTo("x c");
             String adminNow = p.find("admin endpoint now at (http://\\S+)").orElseThrow();
-            assertThat(status(http, adminNow + "/healthz", "t2")).isEqualTo(200);
-            assertThat(status(http, adminNow + "/healthz", "t1")).isEqualTo(401);
+            assertThat(status(http, adminNow + "/metrics", "t2")).isEqualTo(200);
+            assertThat(status(http, adminNow + "/metrics", "t1")).isEqualTo(401);
 
             // A broken file is reported with its place and changes nothing.
             Files.writeString(cfg, config("v3 ", "f3 ", true, "t2").replace("    prefix: \"v3 \"", "    prefx: \"v3 \""));

@@ -97,6 +97,7 @@ final class WebConfigYaml {
         timeouts.put("header", Durations.format(h.headerTimeout()));
         timeouts.put("idle", Durations.format(h.idleTimeout()));
         timeouts.put("body", Durations.format(h.bodyTimeout()));
+        timeouts.put("send", Durations.format(h.sendTimeout()));
         m.put("timeouts", timeouts);
         m.put("access_log", c.accessLog() == null ? null : path(c.accessLog()));
         Map<String, Object> pages = new TreeMap<>();

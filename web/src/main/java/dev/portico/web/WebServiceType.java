@@ -31,7 +31,7 @@ import java.util.Optional;
  * webdav: {enabled: false, writers: [127.0.0.1/32], users: {alice: secret}, realm: portico}
  * symlinks: inside | follow
  * limits: {request_line: 8k, header_size: 16k, headers: 100, body: 100m, connections: 0, pipelined: 16}  # connections 0: from the descriptor limit
- * timeouts: {header: 10s, idle: 75s, body: 60s}
+ * timeouts: {header: 10s, idle: 75s, body: 60s, send: 60s}
  * access_log: /var/log/portico/access.log
  * error_pages: {404: ./errors/404.html}
  * backlog: 4096
@@ -92,6 +92,11 @@ public final class WebServiceType implements ServiceType<WebConfig> {
         HttpOptions d = HttpOptions.defaults();
         Section limits = s.section("limits");
         Section timeouts = s.section("timeouts");
+        Duration send = timeouts.duration("send", d.sendTimeout());
+        if (send.isZero()) {
+            timeouts.problem("send", "'" + timeouts.path() + ".send' must be more than 0s");
+            send = d.sendTimeout();
+        }
         b.http(new HttpOptions(
                 (int) Math.min(limits.size("request_line", d.maxRequestLine()), Integer.MAX_VALUE),
                 (int) Math.min(limits.size("header_size", d.maxHeaderSize()), Integer.MAX_VALUE),
@@ -101,7 +106,8 @@ public final class WebServiceType implements ServiceType<WebConfig> {
                 timeouts.duration("header", d.headerTimeout()),
                 timeouts.duration("idle", d.idleTimeout()),
                 timeouts.duration("body", d.bodyTimeout()),
-                limits.integer("pipelined", d.maxPipelined(), 1, 1024)));
+                limits.integer("pipelined", d.maxPipelined(), 1, 1024),
+                send));
         limits.finish();
         timeouts.finish();
 

@@ -126,10 +126,11 @@ class PipeliningBackpressureTest {
     }
 
     @Test
-    void aClientThatNeverReadsIsClosedByTheIdleTimeout() throws Exception {
+    void aClientThatNeverReadsIsClosedByTheSendTimeout() throws Exception {
         files(60 * 1024);
         start(WebConfig.builder().root(root).http(new HttpOptions(8192, 16384, 100, 1000, 100,
-                Duration.ofSeconds(10), Duration.ofMillis(500), Duration.ofSeconds(10))));
+                Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10), HttpOptions.DEFAULT_MAX_PIPELINED,
+                Duration.ofMillis(500))));
         try (Socket s = smallWindowSocket()) {
             OutputStream out = s.getOutputStream();
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {

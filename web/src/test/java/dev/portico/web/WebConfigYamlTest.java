@@ -53,7 +53,7 @@ class WebConfigYamlTest {
                 webdav: {enabled: true, writers: [10.0.0.0/8], users: {alice: "s3cr:et"}, realm: files}
                 symlinks: follow
                 limits: {request_line: 4k, header_size: 8k, headers: 50, body: 1m, connections: 500}
-                timeouts: {header: 5s, idle: 30s, body: 20s}
+                timeouts: {header: 5s, idle: 30s, body: 20s, send: 15s}
                 access_log: logs/access.log
                 error_pages: {404: 404.html}
                 backlog: 64

@@ -47,7 +47,7 @@ class WebServiceTypeTest {
                 webdav: {enabled: true, writers: [10.0.0.0/8], users: {alice: secret}}
                 symlinks: follow
                 limits: {request_line: 4k, header_size: 8k, headers: 50, body: 1m, connections: 500}
-                timeouts: {header: 5s, idle: 30s, body: 20s}
+                timeouts: {header: 5s, idle: 30s, body: 20s, send: 15s}
                 access_log: logs/access.log
                 error_pages: {404: 404.html}
                 backlog: 128
@@ -70,6 +70,7 @@ class WebServiceTypeTest {
         assertThat(c.http().maxRequestLine()).isEqualTo(4096);
         assertThat(c.http().maxConnections()).isEqualTo(500);
         assertThat(c.http().idleTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.http().sendTimeout()).isEqualTo(Duration.ofSeconds(15));
         assertThat(c.accessLog()).isEqualTo(dir.resolve("logs/access.log"));
         assertThat(c.errorPages()).containsKey(404);
         assertThat(c.backlog()).isEqualTo(128);
@@ -86,6 +87,7 @@ class WebServiceTypeTest {
                 gzip: {levle: 3}
                 limits: {headers: -1}
                 symlinks: maybe
+                timeouts: {send: 0s}
                 """, problems);
         ConfigException e = new ConfigException(problems.list());
         String msg = e.getMessage();
@@ -95,5 +97,6 @@ class WebServiceTypeTest {
         assertThat(msg).contains("unknown key 'levle'").contains("did you mean 'level'?");
         assertThat(msg).contains("out of range");
         assertThat(msg).contains("'maybe' is not one of");
+        assertThat(msg).contains("portico.yaml:8:").contains("'services.site.timeouts.send' must be more than 0s");
     }
 }

@@ -55,7 +55,7 @@ class WebCommandTest {
                 int port = RunningService.addressOf(d.supervisor().running().getFirst().service()).getPort();
                 index.set(get("http://127.0.0.1:" + port + "/"));
                 gz.set(get("http://127.0.0.1:" + port + "/big.txt", "Accept-Encoding", "gzip"));
-                assertThat(get(d.admin().baseUrl() + "/healthz").statusCode()).isEqualTo(401);
+                assertThat(get(d.admin().baseUrl() + "/metrics").statusCode()).isEqualTo(401);
                 health.set(get(d.admin().baseUrl() + "/healthz", "Authorization",
                         "Bearer " + d.adminTokens().getFirst().secret()).statusCode());
                 await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(accessLog) && Files.size(accessLog) > 0);

@@ -1,5 +1,6 @@
 package dev.portico.web.http;
 
+import dev.portico.core.config.Durations;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
@@ -42,6 +43,11 @@ import java.util.function.Supplier;
  * answers waiting in the channel pass its high-water mark, or {@link HttpOptions#maxPipelined()}
  * requests wait for their turn, the decoder stops at the next request and the socket is not read
  * until the answers have gone out. Bytes of a file region count as waiting, as buffers do.
+ *
+ * <p>While answers wait for the socket, whatever the phase, the clock is
+ * {@link HttpOptions#sendTimeout()} from the last time some of their bytes left: a client that
+ * stops reading is closed after it, keep-alive or not, and the close is logged at INFO. The idle
+ * timeout counts only once every answer has gone out.
  */
 public final class HttpConnection extends ChannelDuplexHandler {
 
@@ -83,7 +89,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private Phase phase = Phase.IDLE;
     private long phaseStart = System.nanoTime();
     private ScheduledFuture<?> timer;
+    /** True while answers waited for the socket at the last check. */
+    private boolean sending;
     private long lastSendProgress;
+    /** When {@link #lastSendProgress} last changed ({@link System#nanoTime()}). */
+    private long lastSendAt;
 
     public HttpConnection(Supplier<HttpContext> contexts) {
         this.contexts = contexts;
@@ -533,17 +543,17 @@ public final class HttpConnection extends ChannelDuplexHandler {
     /** Checks the deadlines every half of the shortest timeout, so phase changes cost nothing. */
     private void arm() {
         HttpOptions o = context.options();
-        long shortest = Math.min(o.idleTimeout().toNanos(), Math.min(o.headerTimeout().toNanos(), o.bodyTimeout().toNanos()));
+        long shortest = Math.min(Math.min(o.idleTimeout().toNanos(), o.sendTimeout().toNanos()),
+                Math.min(o.headerTimeout().toNanos(), o.bodyTimeout().toNanos()));
         long tick = Math.max(shortest / 2, TimeUnit.MILLISECONDS.toNanos(10));
         timer = ctx.executor().schedule(this::checkTimeout, tick, TimeUnit.NANOSECONDS);
     }
 
-    /** A number that changes whenever bytes waiting in the outbound buffer reach the socket. */
-    private long sendProgress() {
-        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        if (out == null || out.isEmpty()) {
-            return 0;
-        }
+    /**
+     * A number that changes whenever bytes waiting in the outbound buffer reach the socket (or
+     * more are written), for a buffer holding flushed bytes.
+     */
+    private static long sendProgress(ChannelOutboundBuffer out) {
         Object current = out.current();
         long inCurrent = current instanceof FileRegion r ? r.transferred()
                 : current instanceof ByteBuf b ? b.readerIndex() : 0;
@@ -554,14 +564,25 @@ public final class HttpConnection extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
-        if (phase == Phase.IDLE) {
-            // Answers still going out keep the connection from being idle while they move; one
-            // that the client stopped reading times out as an idle one does.
-            long sent = sendProgress();
-            if (sent != lastSendProgress) {
-                lastSendProgress = sent;
-                phaseStart = System.nanoTime();
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out != null && !out.isEmpty()) {
+            // Answers wait for the socket: the send timeout runs from the last time bytes left,
+            // and the idle one waits until they are all out.
+            long now = System.nanoTime();
+            long progress = sendProgress(out);
+            if (!sending || progress != lastSendProgress) {
+                sending = true;
+                lastSendProgress = progress;
+                lastSendAt = now;
+            } else if (now - lastSendAt >= context.options().sendTimeout().toNanos()) {
+                sendTimedOut();
+                return;
             }
+            if (phase == Phase.IDLE) {
+                phaseStart = now;
+            }
+        } else {
+            sending = false;
         }
         long limit = limitNanos(phase);
         if (limit != Long.MAX_VALUE && System.nanoTime() - phaseStart >= limit) {
@@ -576,11 +597,23 @@ public final class HttpConnection extends ChannelDuplexHandler {
                             + "Content-Length: " + body.readableBytes() + "\r\nConnection: close\r\n\r\n", StandardCharsets.US_ASCII);
                     ctx.write(head);
                     ctx.writeAndFlush(body).addListener(ChannelFutureListener.CLOSE);
+                    // The 408 may wait for a client that reads nothing: the send timeout still runs.
+                    enter(Phase.RESPONDING);
+                    arm();
                 }
                 case RESPONDING -> { }
             }
             return;
         }
         arm();
+    }
+
+    private void sendTimedOut() {
+        HttpRequest request = current == null ? null : current.request();
+        log.info("{} took none of the answer to {} {} for {}: closed (timeouts.send)", ctx.channel().remoteAddress(),
+                request == null ? "-" : request.method(), request == null ? "-" : request.uri(),
+                Durations.format(context.options().sendTimeout()));
+        closing = true;
+        ctx.close();
     }
 }

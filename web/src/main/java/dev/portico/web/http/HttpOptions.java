@@ -13,25 +13,42 @@ import java.time.Duration;
  *                         service derives it from the descriptor limit
  *                         ({@link dev.portico.core.limits.DescriptorBudget})
  * @param headerTimeout    time to receive a request's headers once its first byte arrived
- * @param idleTimeout      time a keep-alive connection may wait for its next request
+ * @param idleTimeout      time a keep-alive connection may wait for its next request once its
+ *                         answers have gone out
  * @param bodyTimeout      time between two reads of a request body
  * @param maxPipelined     requests of one connection decoded ahead of the one being answered;
  *                         the connection reads no further until they have their turn
+ * @param sendTimeout      longest time answers may wait for the socket without any of their bytes
+ *                         leaving (nginx's {@code send_timeout}): a client that stops reading is
+ *                         closed after it, keep-alive or not
  */
 public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize,
                           int maxConnections, Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout,
-                          int maxPipelined) {
+                          int maxPipelined, Duration sendTimeout) {
 
     /** Requests decoded ahead by default. */
     public static final int DEFAULT_MAX_PIPELINED = 16;
+
+    /** How long answers may make no progress by default. */
+    public static final Duration DEFAULT_SEND_TIMEOUT = Duration.ofSeconds(60);
 
     public HttpOptions {
         if (maxPipelined < 1) {
             throw new IllegalArgumentException("maxPipelined must be at least 1, not " + maxPipelined);
         }
+        if (sendTimeout == null || sendTimeout.isNegative() || sendTimeout.isZero()) {
+            throw new IllegalArgumentException("sendTimeout must be positive, not " + sendTimeout);
+        }
     }
 
-    /** Options with {@link #DEFAULT_MAX_PIPELINED} requests decoded ahead. */
+    /** Options with the {@link #DEFAULT_SEND_TIMEOUT}. */
+    public HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize, int maxConnections,
+                       Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout, int maxPipelined) {
+        this(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout, idleTimeout,
+                bodyTimeout, maxPipelined, DEFAULT_SEND_TIMEOUT);
+    }
+
+    /** Options with {@link #DEFAULT_MAX_PIPELINED} requests decoded ahead and the {@link #DEFAULT_SEND_TIMEOUT}. */
     public HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize, int maxConnections,
                        Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout) {
         this(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout, idleTimeout,
@@ -46,6 +63,12 @@ public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders,
     /** These options with another connection cap. */
     public HttpOptions withMaxConnections(int value) {
         return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, value, headerTimeout,
-                idleTimeout, bodyTimeout, maxPipelined);
+                idleTimeout, bodyTimeout, maxPipelined, sendTimeout);
+    }
+
+    /** These options with another send timeout. */
+    public HttpOptions withSendTimeout(Duration value) {
+        return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout,
+                idleTimeout, bodyTimeout, maxPipelined, value);
     }
 }
