@@ -172,6 +172,23 @@ class CacheRangeTest {
         assertThat(o.seen).allSatisfy(s -> assertThat(s.head().get("range")).isNull());
     }
 
+    @Test
+    void aSliceOfALargeBodyClosesItsUpstreamConnectionInsteadOfReadingTheRest() throws Exception {
+        String big = "abcdefghij".repeat(100_000);
+        Origin o = start(CacheConfig.builder().maxObjectSize(1000).build(), big, "Cache-Control: max-age=60");
+        try (ProxyHarness.Client c = h.client()) {
+            Http.Response part = c.get("x", "/big", "Range: bytes=3-5");
+            assertThat(part.status()).isEqualTo(206);
+            assertThat(part.header("content-range")).isEqualTo("bytes 3-5/1000000");
+            assertThat(part.text()).isEqualTo("def");
+            Http.Response whole = c.get("x", "/big");
+            assertThat(whole.text()).isEqualTo(big);
+        }
+        assertThat(o.seen).hasSize(2);
+        // the 206's connection was not read to its end and reused: the next fetch needed another
+        assertThat(o.connections.get()).isEqualTo(2);
+    }
+
     /** A chunked 200 of {@code body} in pieces of 100 bytes, whatever the request. */
     private static boolean chunked(OutputStream out, String body) throws IOException {
         StringBuilder s = new StringBuilder("HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nETag: " + ETAG
