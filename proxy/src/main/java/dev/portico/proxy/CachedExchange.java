@@ -47,10 +47,12 @@ import java.util.concurrent.TimeUnit;
  * honouring If-Range). On a miss the full object is fetched without the Range; a 200 that can be
  * stored is read whole, stored, and the range is answered from the entry. A 200 that cannot (too
  * large, or not storable) answers the range from that same response, so the backend is asked
- * once: one range of a body of known length is relayed as a 206 slice while it streams; several
- * ranges are answered from the body read whole when it is no larger than {@code max_object_size};
- * an unsatisfiable range gets 416. Otherwise (unknown length, a large multi-range, an If-Range
- * that does not hold) the 200 is relayed whole, as RFC 9110 §14.2 allows.
+ * once: one range of a body of known length is relayed as a 206 slice while it streams, and the
+ * upstream connection is closed once the slice is out; several ranges are answered from the body
+ * read whole when it is no larger than {@code max_object_size}; an unsatisfiable range gets 416.
+ * Otherwise (unknown length, a large multi-range, an If-Range that does not hold) the 200 is
+ * relayed whole, as RFC 9110 §14.2 allows. A body of unknown length being stored that outgrows
+ * {@code max_object_size} is answered from itself too, see {@link #outgrown}.
  */
 final class CachedExchange implements ExchangeHooks {
 
