@@ -47,10 +47,12 @@ import java.util.concurrent.TimeUnit;
  * honouring If-Range). On a miss the full object is fetched without the Range; a 200 that can be
  * stored is read whole, stored, and the range is answered from the entry. A 200 that cannot (too
  * large, or not storable) answers the range from that same response, so the backend is asked
- * once: one range of a body of known length is relayed as a 206 slice while it streams; several
- * ranges are answered from the body read whole when it is no larger than {@code max_object_size};
- * an unsatisfiable range gets 416. Otherwise (unknown length, a large multi-range, an If-Range
- * that does not hold) the 200 is relayed whole, as RFC 9110 §14.2 allows.
+ * once: one range of a body of known length is relayed as a 206 slice while it streams, and the
+ * upstream connection is closed once the slice is out; several ranges are answered from the body
+ * read whole when it is no larger than {@code max_object_size}; an unsatisfiable range gets 416.
+ * Otherwise (unknown length, a large multi-range, an If-Range that does not hold) the 200 is
+ * relayed whole, as RFC 9110 §14.2 allows. A body of unknown length being stored that outgrows
+ * {@code max_object_size} is answered from itself too, see {@link #outgrown}.
  */
 final class CachedExchange implements ExchangeHooks {
 
@@ -103,10 +105,12 @@ final class CachedExchange implements ExchangeHooks {
     private boolean transientBody;
     /** The range relayed as a 206 slice of a relayed 200, or null. */
     private Ranges.Range slice;
-    /** The whole body's length while {@link #slice} is set. */
+    /** The whole body's length while {@link #slice} is set, or -1 when not known. */
     private long sliceTotal;
     /** Body bytes relayed so far while {@link #slice} is set. */
     private long relayedOffset;
+    /** A response being stored for a Range request that outgrew the limit, given back to the relay. */
+    private ExchangeHooks.Resumed givenBack;
 
     private CachedExchange(Exchange ex, ProxyShared shared, boolean background) {
         this.ex = ex;
@@ -489,7 +493,8 @@ final class CachedExchange implements ExchangeHooks {
     public void decorate(ResponseHead h) {
         if (slice != null && h.status() == 200) {
             h.status(206);
-            h.set("Content-Range", "bytes " + slice.first() + "-" + slice.last() + "/" + sliceTotal);
+            h.set("Content-Range", "bytes " + slice.first() + "-" + slice.last() + "/"
+                    + (sliceTotal < 0 ? "*" : Long.toString(sliceTotal)));
         }
         h.set("X-Cache", result.name());
         if (!passThrough) {
@@ -500,9 +505,69 @@ final class CachedExchange implements ExchangeHooks {
     @Override
     public void onBody(ByteBuf data) {
         bodyBytes += data.readableBytes();
-        if (tee != null) {
-            tee.add(data);
+        if (tee == null) {
+            return;
         }
+        if (answerAtEnd && ranged && !tee.fits(data.readableBytes())) {
+            outgrown(data);
+            return;
+        }
+        tee.add(data);
+    }
+
+    /**
+     * A body read whole for a Range request outgrew {@code max_object_size} (its length was not
+     * announced): it is not stored, and the client is answered from this same response as it
+     * streams on. A single range {@code bytes=a-b} within the bytes read so far is relayed as a
+     * 206 slice of unknown total length (RFC 9110 §14.4), after which the upstream connection is
+     * closed; any other range (one reaching past them, a suffix, an open end, several) would
+     * need the body's length or all of it, so the 200 is relayed whole (RFC 9110 §14.2).
+     */
+    private void outgrown(ByteBuf data) {
+        ByteBuf kept = tee.contents();
+        tee = null;
+        answerAtEnd = false;
+        finishFlight();
+        Ranges.Range one = rangeWithin(bodyBytes);
+        if (one != null) {
+            slice = one;
+            sliceTotal = -1;
+        }
+        ResponseHead h = ForwardHeaders.response(response, false);
+        decorate(h);
+        givenBack = new ExchangeHooks.Resumed(h, one == null ? -1 : one.length(),
+                Unpooled.wrappedBuffer(kept, data.retainedDuplicate()));
+    }
+
+    /**
+     * The client's one range when the first {@code seen} bytes of the body hold it whatever the
+     * body's whole length, and its If-Range holds; otherwise null.
+     */
+    private Ranges.Range rangeWithin(long seen) {
+        long now = cache.clock().millis();
+        if (!Conditionals.ifRangeHolds(ex.headers().get("If-Range"), response.headers().get("ETag"),
+                HttpDate.parse(response.headers().get("Last-Modified"), now), now)) {
+            return null;
+        }
+        String range = ex.headers().get("Range");
+        if (Ranges.parse(range, seen) instanceof Ranges.Satisfiable s && s.ranges().size() == 1
+                && Ranges.parse(range, Long.MAX_VALUE) instanceof Ranges.Satisfiable any
+                && any.ranges().equals(s.ranges())) {
+            return s.ranges().getFirst();
+        }
+        return null;
+    }
+
+    @Override
+    public ExchangeHooks.Resumed resumeRelay() {
+        ExchangeHooks.Resumed back = givenBack;
+        givenBack = null;
+        return back;
+    }
+
+    @Override
+    public boolean relayComplete() {
+        return slice != null && relayedOffset > slice.last();
     }
 
     @Override
@@ -530,8 +595,6 @@ final class CachedExchange implements ExchangeHooks {
             answerAtEnd = false;
             if (e != null) {
                 serve(e, CacheResult.MISS, null);
-            } else if (ranged) {
-                bypass();
             } else {
                 answerHead(response, bodyBytes);
             }
@@ -541,6 +604,10 @@ final class CachedExchange implements ExchangeHooks {
     @Override
     public void onAbort() {
         tee = null;
+        if (givenBack != null) {
+            givenBack.bodySoFar().release();
+            givenBack = null;
+        }
         done();
         if (answerAtEnd) {
             answerAtEnd = false;

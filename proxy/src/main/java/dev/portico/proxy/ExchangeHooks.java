@@ -56,6 +56,36 @@ interface ExchangeHooks {
         return data;
     }
 
+    /**
+     * A response the hooks took and give back to be relayed after all.
+     *
+     * @param head      the head for the client
+     * @param length    the body length the client is told, or -1 for a chunked body
+     * @param bodySoFar the body up to and with the piece last given to {@link #onBody}, relayed
+     *                  first (through {@link #relayed}); the exchange releases it
+     */
+    record Resumed(ResponseHead head, long length, ByteBuf bodySoFar) {
+    }
+
+    /**
+     * Asked after each body piece of a response the hooks took ({@link #onResponse} returned
+     * true), once it went to {@link #onBody} (and, for the last, {@link #onEnd}): non-null when
+     * the hooks give the response back to the relay, which then begins the client's response.
+     */
+    default Resumed resumeRelay() {
+        return null;
+    }
+
+    /**
+     * Asked after each relayed body piece that is not the last: true when the client has all of
+     * the body it gets (the last byte of a slice went out). The exchange then ends the client's
+     * response and closes the upstream connection rather than reading the rest; {@link #onAbort}
+     * follows instead of {@link #onEnd}.
+     */
+    default boolean relayComplete() {
+        return false;
+    }
+
     /** A piece of the response body, as relayed (indexes must not move). */
     void onBody(ByteBuf data);
 

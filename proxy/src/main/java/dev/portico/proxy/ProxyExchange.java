@@ -479,8 +479,49 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             }
         }
         if (swallowing) {
+            ExchangeHooks.Resumed back = hooks == null || detached ? null : hooks.resumeRelay();
+            if (back == null) {
+                return;
+            }
+            ByteBuf resumed = back.bodySoFar();
+            try {
+                if (!resume(back, last)) {
+                    return;
+                }
+                relay(resumed, last);
+            } finally {
+                resumed.release();
+            }
             return;
         }
+        relay(data, last);
+    }
+
+    /**
+     * Relays a response the hooks took and gave back ({@link ExchangeHooks#resumeRelay}): the
+     * client's response begins with their head.
+     *
+     * @return false when the client is gone
+     */
+    private boolean resume(ExchangeHooks.Resumed back, boolean last) {
+        swallowing = false;
+        if (!last) {
+            client.closeFuture().addListener(clientClosed);
+            if (done) {
+                return false;
+            }
+        }
+        if (back.length() >= 0) {
+            back.head().set("Content-Length", back.length());
+            ex.beginFixedLength(back.head());
+        } else {
+            ex.beginChunked(back.head());
+        }
+        return true;
+    }
+
+    /** Writes a body piece to the client (the part the hooks relay) and ends the response at the last. */
+    private void relay(ByteBuf data, boolean last) {
         ByteBuf relayed = hooks == null ? data : hooks.relayed(data);
         if (relayed.isReadable() && ex.bodyOpen()) {
             ChannelFuture f = ex.writeChunk(relayed.retain());
@@ -495,6 +536,18 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
                     }
                 });
             }
+        }
+        if (!last && hooks != null && hooks.relayComplete()) {
+            // The client has all it gets (a slice): the rest is not read, and the connection,
+            // left mid-response, is closed rather than pooled.
+            done = true;
+            cleanup();
+            closeUpstream();
+            hooks.onAbort();
+            if (ex.bodyOpen()) {
+                ex.endChunked();
+            }
+            return;
         }
         if (last) {
             if (bodilessRelay) {

@@ -173,6 +173,72 @@ class CacheRangeTest {
     }
 
     @Test
+    void aSliceOfALargeBodyClosesItsUpstreamConnectionInsteadOfReadingTheRest() throws Exception {
+        String big = "abcdefghij".repeat(100_000);
+        Origin o = start(CacheConfig.builder().maxObjectSize(1000).build(), big, "Cache-Control: max-age=60");
+        try (ProxyHarness.Client c = h.client()) {
+            Http.Response part = c.get("x", "/big", "Range: bytes=3-5");
+            assertThat(part.status()).isEqualTo(206);
+            assertThat(part.header("content-range")).isEqualTo("bytes 3-5/1000000");
+            assertThat(part.text()).isEqualTo("def");
+            Http.Response whole = c.get("x", "/big");
+            assertThat(whole.text()).isEqualTo(big);
+        }
+        assertThat(o.seen).hasSize(2);
+        // the 206's connection was not read to its end and reused: the next fetch needed another
+        assertThat(o.connections.get()).isEqualTo(2);
+    }
+
+    /** A chunked 200 of {@code body} in pieces of 100 bytes, whatever the request. */
+    private static boolean chunked(OutputStream out, String body) throws IOException {
+        StringBuilder s = new StringBuilder("HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nETag: " + ETAG
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < body.length(); i += 100) {
+            String piece = body.substring(i, Math.min(body.length(), i + 100));
+            s.append(Integer.toHexString(piece.length())).append("\r\n").append(piece).append("\r\n");
+        }
+        out.write(s.append("0\r\n\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        return true;
+    }
+
+    @Test
+    void aRangeMissOnAChunkedBodyThatOutgrowsTheLimitIsAnsweredFromTheOneResponse() throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; b.length() < 3000; i++) {
+            b.append(String.format("%09d|", i));
+        }
+        String big = b.toString();
+        Origin o = h.origin("o", (req, in, out) -> chunked(out, big));
+        h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o))
+                .cache(CacheConfig.builder().maxObjectSize(1000).build()).build());
+        ProxyHarness.Client c = h.client();
+        // within the bytes read when the body outgrew the limit: a 206 of unknown total length
+        Http.Response part = c.get("x", "/big", "Range: bytes=10-14");
+        assertThat(part.status()).isEqualTo(206);
+        assertThat(part.header("x-cache")).isEqualTo("MISS");
+        assertThat(part.header("content-range")).isEqualTo("bytes 10-14/*");
+        assertThat(part.text()).isEqualTo(big.substring(10, 15));
+        assertThat(o.seen).hasSize(1);
+        // past them, a suffix, or several ranges: the whole 200 (RFC 9110 §14.2)
+        for (String range : new String[] {"bytes=2000-2009", "bytes=-12", "bytes=0-1, 5-6", "bytes=100-"}) {
+            Http.Response whole = c.get("x", "/big", "Range: " + range);
+            assertThat(whole.status()).as(range).isEqualTo(200);
+            assertThat(whole.text()).as(range).isEqualTo(big);
+        }
+        Http.Response changed = c.get("x", "/big", "Range: bytes=10-14", "If-Range: \"v0\"");
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.text()).isEqualTo(big);
+        // the backend was asked once per request, never with the Range
+        assertThat(o.seen).hasSize(6);
+        assertThat(o.seen).allSatisfy(s -> assertThat(s.head().get("range")).isNull());
+        c.close();
+        // the slice's upstream connection was closed once the slice was sent, not read to its end
+        // and kept; the whole 200s then shared one
+        assertThat(o.connections.get()).isEqualTo(2);
+    }
+
+    @Test
     void aRangeMissOnAnUnstorableResponseIsAnsweredFromTheOneResponse() throws Exception {
         Origin o = start("Cache-Control: no-store", "Set-Cookie: id=1", "Content-Type: text/plain");
         Http.Response part = h.get("x", "/ns", "Range: bytes=0-2");

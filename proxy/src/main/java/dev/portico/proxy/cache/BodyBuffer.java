@@ -1,6 +1,7 @@
 package dev.portico.proxy.cache;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 import java.util.Arrays;
 
@@ -40,6 +41,21 @@ public final class BodyBuffer {
         }
         data.getBytes(data.readerIndex(), bytes, length, n);
         length += n;
+    }
+
+    /** True when {@code n} more bytes can still be kept. */
+    public boolean fits(int n) {
+        return !overflowed && (long) length + n <= limit;
+    }
+
+    /** The number of bytes kept so far. */
+    public int length() {
+        return length;
+    }
+
+    /** A view of the bytes kept so far (not a copy); empty after an overflow. */
+    public ByteBuf contents() {
+        return overflowed ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes, 0, length);
     }
 
     /** True once the body went past the limit. */
