@@ -266,7 +266,14 @@ start_portico() {
   wait_for_http "$PORTICO_PID" "$PORT_WEB" portico "$PLOG"
   wait_for_http "$PORTICO_PID" "$PORT_PROXY" portico "$PLOG"
   wait_for_http "$PORTICO_PID" "$PORT_LB" portico "$PLOG"
+  local i
+  for ((i = 0; i < 100; i++)); do [[ -s $STATE/admin.token ]] && break; sleep 0.2; done
   [[ -s $STATE/admin.token ]] || die "no admin token in $STATE/admin.token"
+  until curl -sf -o /dev/null --max-time 2 -H "Authorization: Bearer $(cat "$STATE/admin.token")" \
+    "http://127.0.0.1:$PORT_ADMIN/metrics"; do
+    ((i++ < 200)) || die "the admin endpoint does not answer on port $PORT_ADMIN"
+    sleep 0.2
+  done
   AUTH="Authorization: Bearer $(cat "$STATE/admin.token")"
   [[ $(readlink "/proc/$PORTICO_PID/exe") == */java ]] || die "pid $PORTICO_PID is not the JVM"
 }

@@ -275,7 +275,6 @@ set output "{a.png}"
 set datafile separator ","
 set key top left horizontal
 set grid
-set xlabel "minutes (red dashes: backend killed, blue dots: SIGHUP)"
 {chr(10).join(marks)}
 set multiplot layout 3,1 title "Portico soak: {fmt_dur(a.duration)}"
 set ylabel "MiB"
@@ -287,6 +286,7 @@ set ylabel "count"
 plot "{a.csv}" every ::1 using ($2/60):6 with lines lw 2 title "open descriptors", \\
      "" every ::1 using ($2/60):7 with lines lw 2 title "threads"
 set ylabel "count so far"
+set xlabel "minutes (red dashes: a backend killed, blue dots: SIGHUP; load errors counted as each 10 s load run ends)"
 plot "{a.csv}" every ::1 using ($2/60):8 with steps lw 2 title "load errors (all, kills included)", \\
      "" every ::1 using ($2/60):9 with steps lw 2 title "WARN/ERROR log lines (all)"
 unset multiplot
