@@ -63,6 +63,7 @@ PORTICO_BIN=${PORTICO_BIN:-$REPO_ROOT/bin/portico}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
 START_TIMEOUT=${START_TIMEOUT:-180}
+NMT=${NMT:-summary}
 
 PORT_B0=$BASE_PORT PORT_B1=$((BASE_PORT + 1))          # the proxy's backends
 PORT_L0=$((BASE_PORT + 2)) PORT_L1=$((BASE_PORT + 3))   # the lb's backends
@@ -260,7 +261,11 @@ start_portico() {
     die "Portico refuses $CONF: $(head -n 3 "$LOGS/portico.check")"
   log "starting: taskset -c $SERVER_CPU bin/portico serve -c $CONF"
   # Every collection goes to a GC log: the summary gives their count and longest pause.
-  (cd "$REPO_ROOT" && PORTICO_JAVA_OPTS="${PORTICO_JAVA_OPTS:-} -Xlog:gc:file=$LOGS/gc.log" \
+  # NMT=summary: native memory tracking, so that growth of RSS can be told apart (a baseline at
+  # 25% of the run, the difference at the end).
+  local nmt=
+  [[ $NMT == off ]] || nmt="-XX:NativeMemoryTracking=$NMT"
+  (cd "$REPO_ROOT" && PORTICO_JAVA_OPTS="${PORTICO_JAVA_OPTS:-} -Xlog:gc:file=$LOGS/gc.log $nmt" \
     exec taskset -c "$SERVER_CPU" "$PORTICO_BIN" serve -c "$CONF") >"$PLOG" 2>&1 &
   PORTICO_PID=$!
   wait_for_http "$PORTICO_PID" "$PORT_WEB" portico "$PLOG"
@@ -276,6 +281,7 @@ start_portico() {
   done
   AUTH="Authorization: Bearer $(cat "$STATE/admin.token")"
   [[ $(readlink "/proc/$PORTICO_PID/exe") == */java ]] || die "pid $PORTICO_PID is not the JVM"
+  JCMD=$(dirname "$(readlink "/proc/$PORTICO_PID/exe")")/jcmd
 }
 
 # ---------------------------------------------------------------- load
@@ -283,11 +289,11 @@ start_portico() {
 # http_load NAME PORT PATH...: wrk runs of CHUNK seconds until END; one line per run in
 # $RUN/load.tsv: start end service requests non2xx connect read write timeout.
 http_load() {
-  local name=$1 port=$2 t0 t1 out
+  local name=$1 port=$2 t0 t1 out len
   shift 2
   while (($(date +%s) + 2 <= END)); do
-    t0=$(date +%s)
-    out=$(taskset -c "$CLIENT_CPU" wrk -t1 "-c$CONNS" "-d${CHUNK}s" --timeout 5s -s "$SCRIPT_DIR/lib/soak.lua" \
+    t0=$(date +%s) len=$((END - t0 < CHUNK ? END - t0 : CHUNK))
+    out=$(taskset -c "$CLIENT_CPU" wrk -t1 "-c$CONNS" "-d${len}s" --timeout 5s -s "$SCRIPT_DIR/lib/soak.lua" \
       "http://127.0.0.1:$port/" -- "$DELAY_MS" "$CLOSE_EVERY" "$@" 2>&1) || true
     t1=$(date +%s)
     printf '==== %s %s-%s\n%s\n' "$name" "$t0" "$t1" "$out" >>"$LOGS/load.log"
@@ -302,11 +308,11 @@ http_load() {
 # dns_load: dnsperf runs of CHUNK seconds at DNS_QPS; lost queries and answers other than
 # NOERROR and NXDOMAIN are errors (in the non2xx column).
 dns_load() {
-  local t0 t1 out
+  local t0 t1 out len
   while (($(date +%s) + 2 <= END)); do
-    t0=$(date +%s)
+    t0=$(date +%s) len=$((END - t0 < CHUNK ? END - t0 : CHUNK))
     out=$(taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$PORT_DNS" -d "$RUN/queries.txt" -c 1 \
-      -l "$CHUNK" -Q "$DNS_QPS" -t 5 2>&1) || true
+      -l "$len" -Q "$DNS_QPS" -t 5 2>&1) || true
     t1=$(date +%s)
     printf '==== dns %s-%s\n%s\n' "$t0" "$t1" "$out" >>"$LOGS/load.log"
     awk -v a="$t0" -v b="$t1" '
@@ -371,7 +377,7 @@ purge() {
 # ---------------------------------------------------------------- samples
 
 sample() {        # one CSV line
-  local now=$1 rss threads fds metrics heap direct errors warns steal
+  local now=$1 rss threads fds metrics heap nonheap direct errors warns steal
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PORTICO_PID/status")
   threads=$(awk '/^Threads:/ {print $2}' "/proc/$PORTICO_PID/status")
   fds=$(ls "/proc/$PORTICO_PID/fd" | wc -l)
@@ -380,6 +386,7 @@ sample() {        # one CSV line
   # fill the survivor and old pools (objects are allocated in eden), so their sum at any moment
   # is the heap that the last collection left live.
   heap=$(awk '/^jvm_memory_used_bytes\{area="heap"/ && !/Eden/ {s += $NF; n++} END {if (n) printf "%.0f", s}' <<<"$metrics")
+  nonheap=$(awk '/^jvm_memory_used_bytes\{area="nonheap"/ {s += $NF; n++} END {if (n) printf "%.0f", s}' <<<"$metrics")
   direct=$(awk '/^jvm_buffer_memory_used_bytes\{id="direct"\}/ {printf "%.0f", $NF}' <<<"$metrics")
   errors=$(awk -F'\t' '{s += $5 + $6 + $7 + $8 + $9} END {print s + 0}' "$RUN/load.tsv")
   errors=$((errors + PURGE_FAILED))
@@ -389,15 +396,15 @@ sample() {        # one CSV line
   STEAL_NOW=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
   steal=$(steal_percent "$STEAL_PREV" "$STEAL_NOW")
   STEAL_PREV=$STEAL_NOW
-  printf '%s,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$(date -u -d "@$now" +%FT%TZ)" $((now - T0)) \
+  printf '%s,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$(date -u -d "@$now" +%FT%TZ)" $((now - T0)) \
     "$rss" "${heap:-}" "${direct:-}" "$fds" "$threads" "$errors" "$warns" \
-    "$(cut -d' ' -f1 /proc/loadavg)" "$steal" >>"$CSV"
+    "$(cut -d' ' -f1 /proc/loadavg)" "$steal" "${nonheap:-}" >>"$CSV"
 }
 
 # ---------------------------------------------------------------- main
 
 main() {
-  local secs now next_sample next_kill next_reload next_purge restart_at=0 dead= k=0 stamp rc=0
+  local secs now next_sample next_kill next_reload next_purge restart_at=0 dead= k=0 stamp rc=0 baseline=
   secs=$(seconds_of "$DURATION")
   ((secs >= 60)) || die "DURATION must be at least 60 s"
   [[ $(nproc --all) -ge 2 ]] || die "needs 2 CPUs"
@@ -423,7 +430,7 @@ main() {
   start_portico
   stamp=$(date +%Y%m%d-%H%M%S)
   CSV=$OUT_DIR/soak-$stamp.csv
-  echo 'time,elapsed_s,rss_kb,heap_after_gc_bytes,direct_bytes,fds,threads,errors,log_warn_error,loadavg,steal_pct' >"$CSV"
+  echo 'time,elapsed_s,rss_kb,heap_after_gc_bytes,direct_bytes,fds,threads,errors,log_warn_error,loadavg,steal_pct,nonheap_bytes' >"$CSV"
   STEAL_PREV=$(steal_snapshot "$SERVER_CPU" "$CLIENT_CPU")
   RELOADS=0 PURGE_FAILED=0
   T0=$(date +%s) END=$((T0 + secs))
@@ -443,20 +450,29 @@ main() {
     fi
     if ((now >= next_reload)); then reload; next_reload=$((next_reload + RELOAD_EVERY)); fi
     if ((now >= next_purge)); then purge; next_purge=$((next_purge + PURGE_EVERY)); fi
-    if ((now >= next_sample)); then sample "$now"; next_sample=$((next_sample + SAMPLE)); fi
+    if ((now >= next_sample)); then
+      sample "$now"
+      next_sample=$((next_sample + SAMPLE))
+      if [[ $NMT != off && -z $baseline ]] && ((4 * (now - T0) >= secs)); then
+        "$JCMD" "$PORTICO_PID" VM.native_memory baseline >"$LOGS/nmt-baseline.out" 2>&1 || true
+        baseline=$((now - T0))
+      fi
+    fi
     sleep 0.5
   done
   [[ -n $dead ]] && restart_backend "$dead"
   log "waiting for the last load runs"
   for p in "${LOAD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   LOAD_PIDS=()
-  kill -0 "$PORTICO_PID" 2>/dev/null && sample "$(date +%s)"
+  if [[ -n $baseline ]]; then
+    "$JCMD" "$PORTICO_PID" VM.native_memory summary.diff >"$OUT_DIR/soak-$stamp.nmt-diff.txt" 2>&1 || true
+  fi
   cp "$PLOG" "$OUT_DIR/soak-$stamp.portico.log"
   cp "$EVENTS" "$OUT_DIR/soak-$stamp.events.tsv"
   cp "$RUN/load.tsv" "$OUT_DIR/soak-$stamp.load.tsv"
   cp "$LOGS/gc.log" "$OUT_DIR/soak-$stamp.gc.log" 2>/dev/null || true
   python3 "$SCRIPT_DIR/lib/soak_report.py" --csv "$CSV" --load "$RUN/load.tsv" --events "$EVENTS" \
-    --log "$PLOG" --gc-log "$LOGS/gc.log" --start "$T0" --duration "$secs" --settle "$SETTLE" --max-growth "$MAX_GROWTH" \
+    --log "$PLOG" --gc-log "$LOGS/gc.log" --nmt-diff "$OUT_DIR/soak-$stamp.nmt-diff.txt" --nmt-from "${baseline:-0}" --start "$T0" --duration "$secs" --settle "$SETTLE" --max-growth "$MAX_GROWTH" \
     --reloads "$RELOADS" --alive "$(kill -0 "$PORTICO_PID" 2>/dev/null && echo 1 || echo 0)" \
     --gnuplot "$OUT_DIR/soak-$stamp.gp" --png "$OUT_DIR/soak-$stamp.png" \
     | tee "$OUT_DIR/soak-$stamp.md" || rc=$?

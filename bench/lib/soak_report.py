@@ -87,6 +87,8 @@ def main():
     for name in ('csv', 'load', 'events', 'log', 'gnuplot', 'png'):
         ap.add_argument('--' + name, required=True)
     ap.add_argument('--gc-log', default=None)
+    ap.add_argument('--nmt-diff', default=None)
+    ap.add_argument('--nmt-from', type=int, default=0)
     ap.add_argument('--start', type=float, required=True)
     ap.add_argument('--duration', type=float, required=True)
     ap.add_argument('--settle', type=float, default=15)
@@ -100,10 +102,10 @@ def main():
     samples = []
     with open(a.csv) as f:
         for row in csv.DictReader(f):
-            num = lambda k: float(row[k]) if row[k] not in ('', None) else None
+            num = lambda k: float(row[k]) if row.get(k) not in ('', None) else None
             samples.append({'t': a.start + float(row['elapsed_s']), 'rss': num('rss_kb'),
                             'heap': num('heap_after_gc_bytes'), 'direct': num('direct_bytes'),
-                            'fds': num('fds'), 'threads': num('threads')})
+                            'fds': num('fds'), 'threads': num('threads'), 'nonheap': num('nonheap_bytes')})
     kills, reloads, purges = read_events(a.events)
     wins = windows(kills, a.settle, end)
 
@@ -169,6 +171,7 @@ def main():
     rows = []
     for key, label, unit, div in (('rss', 'RSS', 'MiB', 1024), ('fds', 'descriptors', '', 1),
                                   ('threads', 'threads', '', 1), ('heap', 'heap after GC', 'MiB', 1 << 20),
+                                  ('nonheap', 'non-heap (code cache, metaspace)', 'MiB', 1 << 20),
                                   ('direct', 'direct memory', 'MiB', 1 << 20)):
         g = growth(samples, key, a.start, a.duration)
         if g is None:
@@ -213,6 +216,10 @@ def main():
     gc = gc_summary(a.gc_log)
     if gc:
         print(f'- garbage collections: {gc}')
+    nmt = nmt_summary(a.nmt_diff)
+    if nmt:
+        print(f'- native memory committed, change from {fmt_t(a.start + a.nmt_from, a.start)} to the end '
+              f'(NMT; RSS counts only the touched part): {nmt}')
     if last:
         print(f'- at the end: RSS {show(last["rss"], 1024, "MiB")}, {last["fds"]:.0f} descriptors, '
               f'{last["threads"]:.0f} threads')
@@ -260,6 +267,30 @@ def gc_summary(path):
     return ', '.join(parts) + (f'; heap after the last: {after[0]} MiB of {after[1]} MiB' if after else '')
 
 
+NMT_LINE = re.compile(r'^-\s+(.+?) \(reserved=\d+KB(?: [+-]\d+KB)?, committed=(\d+)KB(?: ([+-]\d+)KB)?\)')
+
+
+def nmt_summary(path):
+    """The total and the categories whose committed memory changed most, from summary.diff."""
+    if not path:
+        return None
+    try:
+        text = open(path, errors='replace').read()
+    except OSError:
+        return None
+    total = re.search(r'Total: reserved=\d+KB(?: [+-]\d+KB)?, committed=(\d+)KB(?: ([+-]\d+)KB)?', text)
+    cats = []
+    for line in text.splitlines():
+        m = NMT_LINE.match(line)
+        if m and m.group(3):
+            cats.append((int(m.group(3)), m.group(1).strip(), int(m.group(2))))
+    if not total:
+        return None
+    cats.sort(key=lambda c: -abs(c[0]))
+    parts = [f'{name} {delta / 1024:+.1f} MiB (now {now / 1024:.1f})' for delta, name, now in cats[:5]]
+    return f'total {int(total.group(2) or 0) / 1024:+.1f} MiB (now {int(total.group(1)) / 1024:.1f}); ' + ', '.join(parts)
+
+
 def write_gnuplot(a, kills, reloads):
     marks = []
     for k in kills:
@@ -281,6 +312,7 @@ set ylabel "MiB"
 set yrange [0:*]
 plot "{a.csv}" every ::1 using ($2/60):($3/1024) with lines lw 2 title "RSS", \\
      "" every ::1 using ($2/60):($4/1048576) with lines lw 2 title "heap after GC", \\
+     "" every ::1 using ($2/60):($12/1048576) with lines lw 2 title "non-heap (code cache, metaspace)", \\
      "" every ::1 using ($2/60):($5/1048576) with lines lw 2 title "direct (JVM buffer pool)"
 set ylabel "count"
 plot "{a.csv}" every ::1 using ($2/60):6 with lines lw 2 title "open descriptors", \\
