@@ -306,7 +306,8 @@ def write_gnuplot(a, kills, reloads):
 set terminal pngcairo size 1200,900 font ",10"
 set output "{a.png}"
 set datafile separator ","
-set key top left horizontal
+set key top left horizontal opaque
+set offsets 0, 0, graph 0.2, 0
 set grid
 {chr(10).join(marks)}
 set multiplot layout 3,1 title "Portico soak: {fmt_dur(a.duration)}"
