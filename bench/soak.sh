@@ -16,8 +16,10 @@
 #   reloads  every RELOAD_EVERY a SIGHUP; before it the config changes (lb l1's weight 1 <-> 2)
 #            and the zone's serial goes up, so the reload has work to do
 #   purges   every PURGE_EVERY the proxy's whole cache is purged through the admin API
-#   samples  every SAMPLE seconds: RSS, heap after GC, direct memory, descriptors, threads,
-#            errors so far, into a CSV; a PNG chart at the end (gnuplot)
+#   samples  every SAMPLE seconds: RSS, heap after GC, direct and non-heap memory, descriptors,
+#            threads, errors so far, into a CSV; a PNG chart at the end (gnuplot). The daemon
+#            also logs its collections (-Xlog:gc) and, with NMT=summary, tracks its native
+#            memory: the summary gives what changed from 25% of the run to the end
 #
 # It passes when RSS and descriptors are flat after warm-up (the largest value after 25% of the
 # run is less than MAX_GROWTH percent above the value at 25%), no request failed outside the
@@ -35,7 +37,7 @@
 #   CONNS [4] per HTTP service  DELAY_MS [20]  CLOSE_EVERY [10]  DNS_QPS [200]  WORKERS [2]
 #   MAX_GROWTH [5] percent  SERVER_CPU [0: Portico]  CLIENT_CPU [1: load and backends]
 #   BASE_PORT [18700: backends +0..+3, services +10..+13, admin +20]
-#   PORTICO_BIN [<repo>/bin/portico]  NO_INSTALL=1 to never call apt-get
+#   NMT [summary, or off]  PORTICO_BIN [<repo>/bin/portico]  NO_INSTALL=1 to never call apt-get
 #   BENCH_DIR [a new /tmp/portico-soak.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
 set -euo pipefail
 
@@ -378,9 +380,10 @@ purge() {
 
 sample() {        # one CSV line
   local now=$1 rss threads fds metrics heap nonheap direct errors warns steal
-  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PORTICO_PID/status")
-  threads=$(awk '/^Threads:/ {print $2}' "/proc/$PORTICO_PID/status")
-  fds=$(ls "/proc/$PORTICO_PID/fd" | wc -l)
+  # The daemon may exit between the main loop's check and here: the loop notices next time.
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PORTICO_PID/status" 2>/dev/null) || return 0
+  threads=$(awk '/^Threads:/ {print $2}' "/proc/$PORTICO_PID/status" 2>/dev/null) || return 0
+  fds=$(ls "/proc/$PORTICO_PID/fd" 2>/dev/null | wc -l) || return 0
   metrics=$(curl -s --max-time 5 -H "$AUTH" "http://127.0.0.1:$PORT_ADMIN/metrics") || metrics=
   # Heap after GC: the heap pools but eden. Every collection empties eden and only collections
   # fill the survivor and old pools (objects are allocated in eden), so their sum at any moment
@@ -464,6 +467,10 @@ main() {
   log "waiting for the last load runs"
   for p in "${LOAD_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   LOAD_PIDS=()
+  # The proxy cache's counters, to see that hits, misses and purges all happened.
+  curl -s --max-time 5 -H "$AUTH" "http://127.0.0.1:$PORT_ADMIN/api/v1/services/proxy/cache" \
+    >"$OUT_DIR/soak-$stamp.cache.json" 2>/dev/null || true
+  log "proxy cache: $(tr -d '\n' <"$OUT_DIR/soak-$stamp.cache.json")"
   if [[ -n $baseline ]]; then
     "$JCMD" "$PORTICO_PID" VM.native_memory summary.diff >"$OUT_DIR/soak-$stamp.nmt-diff.txt" 2>&1 || true
   fi
