@@ -387,7 +387,8 @@ sample() {        # one CSV line
   metrics=$(curl -s --max-time 5 -H "$AUTH" "http://127.0.0.1:$PORT_ADMIN/metrics") || metrics=
   # Heap after GC: the heap pools but eden. Every collection empties eden and only collections
   # fill the survivor and old pools (objects are allocated in eden), so their sum at any moment
-  # is the heap that the last collection left live.
+  # is the heap that the last collection left (after a young one, with the old generation's
+  # dead objects until a full one).
   heap=$(awk '/^jvm_memory_used_bytes\{area="heap"/ && !/Eden/ {s += $NF; n++} END {if (n) printf "%.0f", s}' <<<"$metrics")
   nonheap=$(awk '/^jvm_memory_used_bytes\{area="nonheap"/ {s += $NF; n++} END {if (n) printf "%.0f", s}' <<<"$metrics")
   direct=$(awk '/^jvm_buffer_memory_used_bytes\{id="direct"\}/ {printf "%.0f", $NF}' <<<"$metrics")
