@@ -1,5 +1,6 @@
 package dev.portico.admin;
 
+import dev.portico.testing.LogCapture;
 import ch.qos.logback.classic.Level;
 import dev.portico.core.metrics.Metrics;
 import dev.portico.core.net.HostPort;

@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.testing.LogCapture;
 import ch.qos.logback.classic.Level;
 import dev.portico.testing.fault.FaultyBackend;
 import dev.portico.testing.fault.LoadDriver;

@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.testing.LogCapture;
 import ch.qos.logback.classic.Level;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;

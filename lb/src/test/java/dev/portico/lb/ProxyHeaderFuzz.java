@@ -1,5 +1,6 @@
 package dev.portico.lb;
 
+import dev.portico.testing.LogCapture;
 import ch.qos.logback.classic.Level;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;

@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.testing.LogCapture;
 import dev.portico.core.config.Location;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.net.HostPort;

@@ -1,5 +1,6 @@
 package dev.portico.upstream;
 
+import dev.portico.testing.LogCapture;
 import dev.portico.core.net.HostPort;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package dev.portico.web;
 
+import dev.portico.testing.LogCapture;
 import ch.qos.logback.classic.Level;
 import dev.portico.web.routes.HttpError;
 import dev.portico.web.routes.Response;

@@ -1,7 +1,7 @@
 package dev.portico.admin.ssh;
 
 import ch.qos.logback.classic.Level;
-import dev.portico.admin.LogCapture;
+import dev.portico.testing.LogCapture;
 import dev.portico.core.net.HostPort;
 import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.channel.ChannelShell;

@@ -1,7 +1,7 @@
 package dev.portico.proxy.cache;
 
 import ch.qos.logback.classic.Level;
-import dev.portico.proxy.LogCapture;
+import dev.portico.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -5,7 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.portico.dns.DnsService;
 import dev.portico.server.CliRun;
 import dev.portico.server.Daemon;
-import dev.portico.server.LogCapture;
+import dev.portico.testing.LogCapture;
 import dev.portico.server.Main;
 import dev.portico.testing.TempSite;
 import dev.portico.web.WebServer;

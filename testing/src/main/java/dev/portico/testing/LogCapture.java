@@ -1,4 +1,4 @@
-package dev.portico.admin;
+package dev.portico.testing;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -10,7 +10,8 @@ import java.util.List;
 
 /**
  * Captures what one logger logs (Logback's ListAppender) instead of printing it, so a test can
- * assert on the warnings it provokes without them reaching the build output.
+ * assert on the warnings and errors it provokes without them reaching the build output. Closing it
+ * puts the logger back as it was.
  */
 public final class LogCapture implements AutoCloseable {
 
@@ -19,23 +20,40 @@ public final class LogCapture implements AutoCloseable {
     private final boolean additive;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    public LogCapture(String name) {
-        logger = (Logger) LoggerFactory.getLogger(name);
+    /**
+     * Captures {@code loggerName} at {@code level} and above.
+     *
+     * @param loggerName the logger's name
+     * @param level      the lowest level captured while this is open
+     */
+    public LogCapture(String loggerName, Level level) {
+        logger = (Logger) LoggerFactory.getLogger(loggerName);
         previous = logger.getLevel();
         additive = logger.isAdditive();
-        logger.setLevel(Level.INFO);
+        logger.setLevel(level);
         logger.setAdditive(false);
         appender.start();
         logger.addAppender(appender);
     }
 
+    /** Captures {@code loggerName} at INFO and above. */
+    public LogCapture(String loggerName) {
+        this(loggerName, Level.INFO);
+    }
+
+    /** Captures the logger named after {@code type} at INFO and above. */
     public LogCapture(Class<?> type) {
-        this(type.getName());
+        this(type.getName(), Level.INFO);
     }
 
     /** The formatted messages at {@code level} or above, so far. */
     public List<String> messages(Level level) {
         return events(level).stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** The formatted messages at ERROR, so far. */
+    public List<String> errors() {
+        return messages(Level.ERROR);
     }
 
     /** The events at {@code level} or above, so far. */
