@@ -44,7 +44,7 @@ final class UdpSession {
     private long lastActive = System.nanoTime();
     private long bytesIn;
     private long bytesOut;
-    /** Set by the frontend while this session waits for a flush at the end of a read batch. */
+    /** Set by the frontend while this client flow waits for a flush at the end of a read batch. */
     boolean markedDirty;
 
     UdpSession(InetSocketAddress client, Backend host, Channel server, LbMetrics metrics, Consumer<UdpSession> onClose) {

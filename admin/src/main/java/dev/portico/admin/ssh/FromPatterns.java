@@ -1,6 +1,7 @@
 package dev.portico.admin.ssh;
 
-import java.net.Inet6Address;
+import dev.portico.core.net.HostPort;
+
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,44 +124,7 @@ final class FromPatterns {
 
     /** The address as sshd prints it: dotted IPv4, or IPv6 with the longest zero run as {@code ::}. */
     static String text(InetAddress a) {
-        if (!(a instanceof Inet6Address)) {
-            return a.getHostAddress();
-        }
-        byte[] b = a.getAddress();
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = (b[2 * i] & 0xff) << 8 | b[2 * i + 1] & 0xff;
-        }
-        int bestStart = -1;
-        int bestLen = 1;
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLen) {
-                bestStart = i;
-                bestLen = j - i;
-            }
-            i = j;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLen - 1;
-                continue;
-            }
-            if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(groups[i]));
-        }
-        return sb.toString();
+        return HostPort.text(a);
     }
 
     /** {@code *} matches any run of characters, {@code ?} exactly one; case-insensitive. */

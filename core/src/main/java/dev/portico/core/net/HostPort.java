@@ -82,7 +82,7 @@ public record HostPort(String host, int port) {
         if (ip == null) {
             return new HostPort(address.getHostString(), address.getPort());
         }
-        return new HostPort(ip instanceof Inet6Address v6 ? compress(v6) : ip.getHostAddress(), address.getPort());
+        return new HostPort(text(ip), address.getPort());
     }
 
     /**
@@ -104,7 +104,14 @@ public record HostPort(String host, int port) {
         return of(local);
     }
 
-    /** The shortest form of an IPv6 address (RFC 5952): the longest run of zero groups as "::". */
+    /**
+     * An address as text: dotted IPv4, or the shortest form of IPv6 (RFC 5952: the longest run of
+     * zero groups as "::"), as logs and sshd's {@code from=} patterns write it.
+     */
+    public static String text(InetAddress ip) {
+        return ip instanceof Inet6Address v6 ? compress(v6) : ip.getHostAddress();
+    }
+
     private static String compress(Inet6Address ip) {
         byte[] b = ip.getAddress();
         int[] groups = new int[8];
