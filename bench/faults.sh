@@ -60,13 +60,14 @@ warn() { printf '%s [faults.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf '[faults.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=bench/lib/common.sh
 . "$SCRIPT_DIR/lib/common.sh"
+# shellcheck source=bench/lib/proc.sh
+. "$SCRIPT_DIR/lib/proc.sh"
 
 listed() { [[ ",$2," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------- processes
 
 PIDS=()
-descendants() { local p=$1 c; echo "$p"; for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do descendants "$c"; done; }
 
 kill_tree() {     # PID: CONT (a hung backend), TERM, then KILL after 5 s
   local pid=$1 pids i
@@ -90,11 +91,7 @@ cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   for p in "${PIDS[@]}" ${B1_PID:-} ${B0_PID:-}; do kill_tree "$p"; done
-  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
-    rm -rf "$BENCH_DIR"
-  elif [[ -n ${BENCH_DIR:-} ]]; then
-    log "bench dir kept: $BENCH_DIR"
-  fi
+  remove_bench_dir
   exit "$rc"
 }
 trap cleanup EXIT

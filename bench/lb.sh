@@ -67,6 +67,8 @@ log() { printf '%s [lb.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[lb.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=bench/lib/common.sh
 . "$SCRIPT_DIR/lib/common.sh"
+# shellcheck source=bench/lib/proc.sh
+. "$SCRIPT_DIR/lib/proc.sh"
 
 # ---------------------------------------------------------------- processes
 
@@ -89,11 +91,7 @@ cleanup() {
   trap - EXIT INT TERM
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
   cpu_limit_cleanup
-  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
-    rm -rf "$BENCH_DIR"
-  elif [[ -n ${BENCH_DIR:-} ]]; then
-    log "bench dir kept: $BENCH_DIR"
-  fi
+  remove_bench_dir
   exit "$rc"
 }
 trap cleanup EXIT

@@ -63,43 +63,21 @@ warn() { printf '%s [proxy.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; WARN
 die()  { printf '[proxy.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=bench/lib/common.sh
 . "$SCRIPT_DIR/lib/common.sh"
+# shellcheck source=bench/lib/proc.sh
+. "$SCRIPT_DIR/lib/proc.sh"
 WARNINGS=()
 
 # ---------------------------------------------------------------- processes
 
 PIDS=()
 
-descendants() {   # PID -> the PID and all its descendants, one a line
-  local p=$1 c
-  echo "$p"
-  for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do descendants "$c"; done
-}
 
-kill_tree() {     # PID: TERM the process and its descendants, KILL after 5 s
-  local pid=$1 pids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  pids=$(descendants "$pid" | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    # shellcheck disable=SC2086
-    kill -0 $pids 2>/dev/null || break
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   for p in "${PIDS[@]}"; do kill_tree "$p"; done
-  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
-    rm -rf "$BENCH_DIR"
-  elif [[ -n ${BENCH_DIR:-} ]]; then
-    log "bench dir kept: $BENCH_DIR"
-  fi
+  remove_bench_dir
   exit "$rc"
 }
 trap cleanup EXIT

@@ -60,11 +60,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [[ -n $SERVER_PID ]] && kill_tree "$SERVER_PID"
-  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
-    rm -rf "$BENCH_DIR"
-  elif [[ -n ${BENCH_DIR:-} ]]; then
-    log "bench dir kept: $BENCH_DIR"
-  fi
+  remove_bench_dir
   exit "$rc"
 }
 trap cleanup EXIT

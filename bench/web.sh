@@ -73,6 +73,8 @@ warn() { printf '%s [web.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; WARNIN
 die()  { printf '[web.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=bench/lib/common.sh
 . "$SCRIPT_DIR/lib/common.sh"
+# shellcheck source=bench/lib/proc.sh
+. "$SCRIPT_DIR/lib/proc.sh"
 WARNINGS=()
 
 # ---------------------------------------------------------------- process handling
@@ -80,62 +82,19 @@ WARNINGS=()
 SERVER_PIDS=()
 HELPER_PIDS=()
 
-descendants() {   # PID -> the PID and all its descendants, one a line
-  local p=$1 c
-  echo "$p"
-  for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do descendants "$c"; done
-}
 
-kill_tree() {     # PID: TERM the process and its descendants, KILL after 5 s
-  local pid=$1 pids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  pids=$(descendants "$pid" | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    # shellcheck disable=SC2086
-    kill -0 $pids 2>/dev/null || break
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   for p in "${HELPER_PIDS[@]}" "${SERVER_PIDS[@]}"; do kill_tree "$p"; done
-  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
-    rm -rf "$BENCH_DIR"
-  elif [[ -n ${BENCH_DIR:-} ]]; then
-    log "bench dir kept: $BENCH_DIR"
-  fi
+  remove_bench_dir
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-rss_kb() {        # PID -> VmRSS in KiB, summed over the process and its descendants
-  local sum=0 p v
-  for p in $(descendants "$1"); do
-    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
 
-cpu_ticks() {     # PID -> utime+stime (clock ticks) of the process tree
-  local sum=0 p v
-  for p in $(descendants "$1"); do
-    # fields after the ")" of comm: state is 1, utime is 12, stime is 13
-    v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
-
-port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
 wait_for_port() { # PID PORT TIMEOUT_S NAME LOGFILE
   local pid=$1 port=$2 timeout=$3 name=$4 logf=$5 start=$SECONDS

@@ -44,3 +44,13 @@ cpu_ticks() {     # PID -> utime+stime (clock ticks) of the process tree
 }
 
 port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+
+# remove_bench_dir: at exit, removes BENCH_DIR when the script made it (BENCH_DIR_OWNED=1) and
+# KEEP is not 1; otherwise says where it is.
+remove_bench_dir() {
+  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && ${KEEP:-0} != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
+    rm -rf "$BENCH_DIR"
+  elif [[ -n ${BENCH_DIR:-} ]]; then
+    log "bench dir kept: $BENCH_DIR"
+  fi
+}
