@@ -2,7 +2,6 @@ package dev.portico.acme;
 
 import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Authorization;
-import org.shredzone.acme4j.Identifier;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.Problem;
@@ -12,7 +11,6 @@ import org.shredzone.acme4j.challenge.Challenge;
 import org.shredzone.acme4j.challenge.Http01Challenge;
 import org.shredzone.acme4j.challenge.TlsAlpn01Challenge;
 import org.shredzone.acme4j.exception.AcmeException;
-import org.shredzone.acme4j.util.KeyPairUtils;
 
 import java.io.IOException;
 import java.security.KeyPair;
@@ -86,7 +84,7 @@ final class AcmeIssuer {
                 failures.add(type + ": the order is " + word(ready) + problem(order.getError()));
                 continue;
             }
-            KeyPair key = KeyPairUtils.createECKeyPair("secp256r1");
+            KeyPair key = Keys.ecP256();
             order.execute(key);
             Status done = order.waitForCompletion(timeout);
             if (done != Status.VALID) {
@@ -127,9 +125,7 @@ final class AcmeIssuer {
                     if (c.isEmpty()) {
                         yield Optional.of("not offered by the server");
                     }
-                    KeyPair validationKey = KeyPairUtils.createECKeyPair("secp256r1");
-                    X509Certificate cert = c.get().createCertificate(validationKey, Identifier.dns(name));
-                    pending.putTlsAlpn01(name, new TlsAlpn01Certificates.ValidationCertificate(validationKey.getPrivate(), cert));
+                    pending.putTlsAlpn01(name, ValidationCertificates.create(name, c.get().getAcmeValidation()));
                     try {
                         yield validate(c.get());
                     } finally {

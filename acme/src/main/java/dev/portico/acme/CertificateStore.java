@@ -87,7 +87,7 @@ final class CertificateStore {
                 throw new IOException(file + ": not a key pair: " + e.getMessage(), e);
             }
         }
-        KeyPair pair = KeyPairUtils.createECKeyPair("secp256r1");
+        KeyPair pair = Keys.ecP256();
         StringWriter w = new StringWriter();
         KeyPairUtils.writeKeyPair(pair, w);
         writeSecret(file, w.toString());
