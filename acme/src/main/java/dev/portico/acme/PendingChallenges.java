@@ -51,6 +51,11 @@ public final class PendingChallenges implements Http01Answers, TlsAlpn01Certific
     }
 
     @Override
+    public boolean anyPending() {
+        return !alpn.isEmpty();
+    }
+
+    @Override
     public Optional<ValidationCertificate> forName(String sni) {
         if (sni == null || alpn.isEmpty()) {
             return Optional.empty();

@@ -24,6 +24,15 @@ public interface TlsAlpn01Certificates {
     Optional<ValidationCertificate> forName(String sni);
 
     /**
+     * False when no TLS-ALPN-01 challenge is pending at all: a listener may then leave
+     * {@link TlsAlpn01Handler} out of a new connection's pipeline (an ACME server's validation
+     * always comes on a new connection, after the challenge was published).
+     */
+    default boolean anyPending() {
+        return true;
+    }
+
+    /**
      * A self-signed certificate carrying the acmeIdentifier extension, and its key.
      *
      * @param key         the certificate's private key

@@ -41,6 +41,9 @@ public final class TlsAlpn01Handler extends SslClientHelloHandler<SslContext> {
     }
 
     private SslContext select(ByteBuf clientHello) throws SSLException {
+        if (!certificates.anyPending()) {
+            return null;
+        }
         ClientHelloFields hello = ClientHelloFields.parse(clientHello);
         if (hello == null || hello.serverName() == null || !hello.alpn().equals(List.of(TlsAlpn01Certificates.ACME_TLS_1))) {
             return null;
