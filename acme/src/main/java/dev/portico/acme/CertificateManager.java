@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.exception.AcmeNetworkException;
+import org.shredzone.acme4j.exception.AcmeRateLimitedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -390,6 +392,10 @@ public final class CertificateManager implements AutoCloseable {
             failed(m, "interrupted");
         } catch (AcmeIssuer.IssueException e) {
             failed(m, e.getMessage());
+        } catch (AcmeRateLimitedException e) {
+            failed(m, "rate limited by the CA: " + describe(e), e.getRetryAfter().orElse(null));
+        } catch (AcmeNetworkException e) {
+            failed(m, "cannot reach " + settings.directory() + ": " + describe(e));
         } catch (AcmeException | IOException e) {
             failed(m, describe(e));
         } catch (RuntimeException e) {
@@ -409,6 +415,11 @@ public final class CertificateManager implements AutoCloseable {
     }
 
     private void failed(Managed m, String reason) {
+        failed(m, reason, null);
+    }
+
+    /** Records a failure; the retry waits for the backoff, and at least until {@code retryAfter} when the CA gave one. */
+    private void failed(Managed m, String reason, Instant retryAfter) {
         Instant now = clock.instant();
         Instant next;
         int failures;
@@ -417,19 +428,26 @@ public final class CertificateManager implements AutoCloseable {
             failures = m.failures;
             m.lastError = reason;
             m.lastErrorAt = now;
-            m.nextAttempt = now.plus(backoff(m.failures));
-            next = m.nextAttempt;
+            next = now.plus(backoff(m.failures));
+            if (retryAfter != null && retryAfter.isAfter(next)) {
+                next = retryAfter;
+            }
+            m.nextAttempt = next;
         }
         m.failed.increment();
         log.warn("acme: no certificate for {} (failure {} in a row, next attempt at {}): {}", m.name, failures, next, reason);
     }
 
-    private static String describe(Throwable e) {
-        String msg = e.getMessage();
-        if (e.getCause() != null && e.getCause().getMessage() != null && (msg == null || !msg.contains(e.getCause().getMessage()))) {
-            msg = (msg == null ? "" : msg + ": ") + e.getCause().getMessage();
+    /** The messages along a cause chain, each once ("Network error: Connection refused"); a class name where there is none. */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String msg = t.getMessage() != null ? t.getMessage() : t.getCause() == null ? t.getClass().getSimpleName() : null;
+            if (msg != null && !sb.toString().contains(msg)) {
+                sb.append(sb.isEmpty() ? "" : ": ").append(msg);
+            }
         }
-        return msg == null ? e.getClass().getSimpleName() : msg;
+        return sb.toString();
     }
 
     private void fire(IssuedCertificate cert) {

@@ -219,7 +219,8 @@ class AcmeEndToEndTest {
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
                     .until(() -> m.status(name).orElseThrow().failures() == 1);
             NameStatus first = m.status(name).orElseThrow();
-            assertThat(first.lastError()).hasValueSatisfying(e -> assertThat(e).startsWith("http-01: validation invalid"));
+            assertThat(first.lastError()).hasValueSatisfying(e -> assertThat(e)
+                    .startsWith("http-01: validation invalid: ").contains("did not match").endsWith("-not-it\""));
             assertThat(first.lastErrorAt()).contains(clock.instant());
             assertThat(first.nextAttempt()).contains(clock.instant().plus(Duration.ofMinutes(1)));
             assertThat(first.notAfter()).isEmpty();
