@@ -42,9 +42,12 @@ import java.util.concurrent.TimeUnit;
  * old pair keeps serving meanwhile, and is replaced only once the new one is stored. Attempts run
  * on the scheduler passed in, which must not be an event loop (ACME calls block); one at a time.
  *
- * <p>Meters: {@code portico_acme_certificate_expiry_seconds{service,name}} (seconds until the
- * current certificate expires, NaN without one) and {@code portico_acme_renewals{service,name,result}}
- * with {@code result} {@code ok} or {@code failed}.
+ * <p>Meters, registered by {@link #start()} and removed by {@link #close()}:
+ * {@code portico_acme_certificate_expiry_seconds{service,name}} (seconds until the current
+ * certificate expires, NaN without one) and {@code portico_acme_renewals{service,name,result}}
+ * with {@code result} {@code ok} or {@code failed}. On a reload, build the new manager (which
+ * checks {@code ca_roots}), close the old one, then start the new one: two managers of one
+ * service share meter names, files and the ACME account.
  */
 public final class CertificateManager implements AutoCloseable {
 
@@ -72,8 +75,8 @@ public final class CertificateManager implements AutoCloseable {
     /** The state of one name; guarded by its own monitor. */
     private final class Managed {
         final String name;
-        final Counter ok;
-        final Counter failed;
+        Counter ok;
+        Counter failed;
         IssuedCertificate current;
         Instant lastRenewal;
         String lastError;
@@ -85,6 +88,10 @@ public final class CertificateManager implements AutoCloseable {
 
         Managed(String name) {
             this.name = name;
+        }
+
+        /** Registers the name's meters (at start, so that a manager built to replace another does not take over its meters). */
+        void registerMeters() {
             this.ok = Counter.builder("portico_acme_renewals").description("ACME orders that stored a new certificate")
                     .tag("service", service).tag("name", name).tag("result", "ok").register(meters);
             this.failed = Counter.builder("portico_acme_renewals").description("ACME orders that failed")
@@ -159,7 +166,7 @@ public final class CertificateManager implements AutoCloseable {
         return List.copyOf(names.keySet());
     }
 
-    /** Where the key and chain of a name are stored (they may not exist yet). */
+    /** Where the chain of a name is stored (it may not exist yet). */
     public Path certFile(String name) {
         return store.certFile(managed(name).name);
     }
@@ -179,6 +186,9 @@ public final class CertificateManager implements AutoCloseable {
         }
         started = true;
         Instant now = clock.instant();
+        for (Managed m : names.values()) {
+            m.registerMeters();
+        }
         for (Managed m : names.values()) {
             IssuedCertificate loaded = null;
             try {

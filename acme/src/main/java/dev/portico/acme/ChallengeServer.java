@@ -122,7 +122,7 @@ public final class ChallengeServer implements AutoCloseable {
         }
     }
 
-    /** Answers a GET or HEAD for a pending HTTP-01 token; 404 for anything else; one request per connection. */
+    /** Answers a GET or HEAD for a pending HTTP-01 token; 400 for what is not HTTP, 404 for anything else; one request per connection. */
     static final class Http01Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Http01Answers answers;
 
@@ -132,9 +132,15 @@ public final class ChallengeServer implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (!req.decoderResult().isSuccess()) {
+                byte[] body = "bad request\n".getBytes(StandardCharsets.US_ASCII);
+                ctx.writeAndFlush(response(HttpResponseStatus.BAD_REQUEST, Unpooled.wrappedBuffer(body), body.length))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
             FullHttpResponse res;
             boolean head = req.method().equals(HttpMethod.HEAD);
-            Optional<String> answer = req.decoderResult().isSuccess() && (head || req.method().equals(HttpMethod.GET))
+            Optional<String> answer = head || req.method().equals(HttpMethod.GET)
                     ? answers.answer(req.headers().get(HttpHeaderNames.HOST), new QueryStringDecoder(req.uri()).rawPath())
                     : Optional.empty();
             if (answer.isPresent()) {

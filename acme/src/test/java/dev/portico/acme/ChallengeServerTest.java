@@ -75,6 +75,23 @@ class ChallengeServerTest {
     }
 
     @Test
+    void http01AnswersGarbageWith400AndAnOverlongLineToo() throws Exception {
+        try (Socket s = new Socket()) {
+            s.connect(server.http01Address(), 5000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: a.portico.test\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 4");
+        }
+        try (Socket s = new Socket()) {
+            s.connect(server.http01Address(), 5000);
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("\u0000\u0001 nonsense\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).startsWith("HTTP/1.1 400 ");
+        }
+    }
+
+    @Test
     void http01StopsAnsweringOnceWithdrawn() throws Exception {
         pending.putHttp01("c.portico.test", "gone", "gone.thumbprint");
         assertThat(get("c.portico.test", "/.well-known/acme-challenge/gone")).startsWith("HTTP/1.1 200 ");
