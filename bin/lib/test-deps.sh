@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # What the tests need besides Maven's downloads: curl (smoke tests), litmus (WebDAV compliance),
-# dig (DNS), nsd (the NSD comparison test), chromium and chromedriver (the dashboard tests drive
-# headless Chromium through Selenium), and a JDK 25. Sourced by bin/test (and so by .ci/run):
-# what is missing is installed from Debian's packages when apt-get is there, so that the test
+# dig (DNS), nsd (the NSD comparison test), pebble (the ACME tests get certificates from it),
+# chromium and chromedriver (the dashboard tests drive headless Chromium through Selenium), and a
+# JDK 25. Sourced by bin/test (and so by .ci/run): what is missing is installed from Debian's packages when apt-get is there, so that the test
 # command alone sets up a fresh machine. Needs ROOT set to the repository.
 
 SUDO=""
@@ -26,13 +26,15 @@ apt_install() {
 }
 
 # Command-line tools the tests call: curl (smoke tests), litmus (WebDAV compliance), dig (DNS),
-# nsd (the DNS answers are compared with NSD's; it lives in /usr/sbin),
+# nsd (the DNS answers are compared with NSD's; it lives in /usr/sbin), pebble (Let's Encrypt's ACME
+# test server; the package also ships pebble-challtestsrv, its DNS server in the tests),
 # chromium and chromedriver (the dashboard test drives headless Chromium through Selenium).
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v litmus >/dev/null 2>&1 || missing+=(litmus)
 command -v dig >/dev/null 2>&1 || missing+=(bind9-dnsutils)
 [[ -x /usr/sbin/nsd ]] || command -v nsd >/dev/null 2>&1 || missing+=(nsd)
+{ [[ -x /usr/bin/pebble ]] && [[ -x /usr/bin/pebble-challtestsrv ]]; } || missing+=(pebble)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 if [[ "${#missing[@]}" -gt 0 ]]; then
