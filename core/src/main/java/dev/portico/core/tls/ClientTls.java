@@ -14,11 +14,13 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -161,22 +163,36 @@ public final class ClientTls {
     private static PrivateKey key(Path file) throws ClientTlsException {
         readable("client_key", file);
         try {
-            return Pem.key(file.toFile());
+            return jdkKey(Pem.key(file.toFile()));
         } catch (Exception e) {
             throw new ClientTlsException("client_key", file + ": holds no usable PEM private key (an unencrypted "
                     + "PKCS#8 \"BEGIN PRIVATE KEY\" block is expected): " + e.getMessage());
         }
     }
 
+    /**
+     * The key as the JDK's own provider holds it: Netty reads PEM with BouncyCastle when that is on
+     * the class path, and the JDK's signatures and TLS refuse BouncyCastle's EC keys.
+     */
+    private static PrivateKey jdkKey(PrivateKey key) throws GeneralSecurityException {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "RSA";
+            case "EC", "ECDSA" -> "EC";
+            case "Ed25519", "Ed448", "EdDSA" -> "EdDSA";
+            default -> null;
+        };
+        if (algorithm == null || key.getEncoded() == null) {
+            return key;
+        }
+        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
+    }
+
     /** Whether {@code key} signs what {@code publicKey} verifies. */
     private static boolean matches(PrivateKey key, PublicKey publicKey) {
-        if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {
-            return false;
-        }
-        String algorithm = switch (key.getAlgorithm()) {
+        String algorithm = switch (publicKey.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
-            case "EC" -> "SHA256withECDSA";
-            case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+            case "EC", "ECDSA" -> "SHA256withECDSA";
+            case "Ed25519", "Ed448", "EdDSA" -> publicKey.getAlgorithm();
             default -> null;
         };
         if (algorithm == null) {
