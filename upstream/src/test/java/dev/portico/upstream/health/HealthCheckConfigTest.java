@@ -47,7 +47,7 @@ class HealthCheckConfigTest {
     void badQuickStartFormsExplainTheValidOnes() {
         assertThatThrownBy(() -> HealthCheckConfig.parse("smtp"))
                 .hasMessageContaining("\"smtp\"").hasMessageContaining("none, tcp, icmp, http, http:/path, https or https:/path");
-        assertThatThrownBy(() -> HealthCheckConfig.parse("tcp:/x")).hasMessageContaining("only http takes a path");
+        assertThatThrownBy(() -> HealthCheckConfig.parse("tcp:/x")).hasMessageContaining("only http and https take a path");
         assertThatThrownBy(() -> HealthCheckConfig.parse("http:health")).hasMessageContaining("starts with /");
     }
 
