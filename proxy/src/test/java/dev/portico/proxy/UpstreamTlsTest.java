@@ -133,8 +133,10 @@ class UpstreamTlsTest {
             assertThat(log.messages(Level.WARN)).singleElement().asString().contains("proxy 'test'")
                     .contains("tls.verify: false");
         }
-        assertThat(h.get("x", "/").text()).isEqualTo("self");
-        assertThat(h.get("x", "/").text()).isEqualTo("self");
+        try (ProxyHarness.Client c = h.client()) {
+            assertThat(c.get("x", "/1").text()).isEqualTo("self");
+            assertThat(c.get("x", "/2").text()).isEqualTo("self");
+        }
         assertThat(o.connections.get()).isEqualTo(1);
     }
 
