@@ -95,11 +95,10 @@ final class UpstreamConnections implements AutoCloseable {
         addresses.connect(bootstrap(loop, backend), backend.address(), config.connectTimeout()).addListener(
                 (ChannelFuture f) -> {
                     if (f.isSuccess()) {
-                        SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
-                        if (ssl == null) {
+                        if (backend.tls() == null) {
                             handOver(f.channel(), result);
                         } else {
-                            handshake(f.channel(), ssl, result);
+                            handshake(f.channel(), f.channel().pipeline().get(SslHandler.class), result);
                         }
                     } else if (again && f.cause() instanceof ClosedChannelException && !result.isDone()) {
                         open(loop, backend, result, false);
