@@ -80,12 +80,16 @@ class UpstreamTlsConfigTest {
                     tls: {ca: %s}
                   c.test:
                     backends: ["ftp://c.test:21"]
-                """.formatted(dir.resolve("nosuch.pem"), cert, otherKey, notPem), problems);
+                  d.test:
+                    backends: ["https://d.test:8443"]
+                    tls: {ca: %s}
+                """.formatted(dir.resolve("nosuch.pem"), cert, otherKey, notPem, dir), problems);
         assertThat(c).isNull();
         String all = problems.list().toString();
         assertThat(all).contains("test.yaml:7:").contains("ca").contains("nosuch.pem: no such file");
         assertThat(all).contains("test.yaml:12:").contains("not.pem: holds no PEM certificate");
         assertThat(all).contains("test.yaml:14:").contains("scheme other than http:// or https://");
+        assertThat(all).contains("test.yaml:17:").contains(dir + ": cannot read it");
 
         problems = new Problems();
         assertThat(parse("""
