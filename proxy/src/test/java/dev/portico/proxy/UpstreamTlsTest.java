@@ -105,6 +105,22 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void aPoolsHttpHealthCheckRunsOverTheBackendsTls() throws Exception {
+        Origin good = tlsOrigin("good", ca.server("127.0.0.1"));
+        Origin stranger = tlsOrigin("stranger", BackendCerts.authority("other CA").server("127.0.0.1"));
+        PoolSpec spec = new PoolSpec(List.of(HostPort.parse(good.address()), HostPort.parse(stranger.address())),
+                "roundrobin", dev.portico.upstream.health.HealthCheckConfig.parse("http:/health"))
+                .withTls(ClientTlsSettings.builder().ca(caFile()).build());
+        h.start(ProxyHarness.config().pool("*", spec).build());
+        await().until(() -> backend(good).health() == HealthState.UP);
+        assertThat(backend(good).healthReason()).isEqualTo("first check passed: http /health: status 200");
+        assertThat(good.seen.getFirst().head().line()).isEqualTo("GET /health HTTP/1.1");
+        await().until(() -> backend(stranger).health() == HealthState.DOWN);
+        assertThat(backend(stranger).healthReason()).isEqualTo("check failed 3/3: https " + stranger.address()
+                + ": TLS handshake failed: unknown CA");
+    }
+
+    @Test
     void theConfiguredSniIsSentAndVerified() throws Exception {
         Origin o = tlsOrigin("named", ca.server("api.internal"));
         h.start(ProxyHarness.config().pool("*", pool(ClientTlsSettings.builder().ca(caFile()).sni("api.internal")
