@@ -121,6 +121,20 @@ class UpstreamTlsTest {
     }
 
     @Test
+    void aHandshakeThatNeverEndsIsAConnectTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            // Accepts (the kernel does) and never answers the ClientHello.
+            HostPort address = HostPort.parse("127.0.0.1:" + silent.getLocalPort());
+            h.start(ProxyHarness.config().connectTimeout(java.time.Duration.ofMillis(500))
+                    .pool("*", PoolSpec.of(address).withTls(ClientTlsSettings.builder().ca(caFile()).build())).build());
+            assertThat(h.get("x", "/").status()).isEqualTo(504);
+            Backend b = h.proxy.pools().get("*").find(address.toString()).orElseThrow();
+            await().until(() -> b.health() == HealthState.DOWN);
+            assertThat(b.healthReason()).startsWith("connect failed: TLS handshake failed: handshake timed out");
+        }
+    }
+
+    @Test
     void theConfiguredSniIsSentAndVerified() throws Exception {
         Origin o = tlsOrigin("named", ca.server("api.internal"));
         h.start(ProxyHarness.config().pool("*", pool(ClientTlsSettings.builder().ca(caFile()).sni("api.internal")
