@@ -61,13 +61,16 @@ public final class ClientTlsSection {
         Path cert = t.has("client_cert") ? relative(t, t.string("client_cert", null)) : base.clientCert();
         Path keyFile = t.has("client_key") ? relative(t, t.string("client_key", null)) : base.clientKey();
         t.finish();
-        if ((cert == null) != (keyFile == null)) {
+        boolean paired = (cert == null) == (keyFile == null);
+        if (!paired) {
             t.problem(cert == null ? "client_key" : "client_cert", "'" + t.path() + "' needs both client_cert and "
                     + "client_key, or neither");
-            return null;
+            // The other files are still checked, so that one pass reports every mistake.
+            cert = null;
+            keyFile = null;
         }
         b.clientCertificate(cert, keyFile);
-        if (t.problems().list().size() > before) {
+        if (paired && t.problems().list().size() > before) {
             return null;
         }
         ClientTlsSettings settings;
@@ -79,10 +82,13 @@ public final class ClientTlsSection {
         }
         try {
             ClientTls.create(settings, true);
+            if (!paired) {
+                return null;
+            }
         } catch (ClientTlsException e) {
             if (t.has(e.key())) {
                 t.problem(e.key(), "bad '" + t.path() + "." + e.key() + "': " + e.getMessage());
-            } else if (!Objects.equals(settings.ca(), base.ca()) || !Objects.equals(cert, base.clientCert())) {
+            } else {
                 t.problem(e.key(), "bad '" + t.path() + "' (" + e.key() + " from the enclosing tls): " + e.getMessage());
             }
             return null;
