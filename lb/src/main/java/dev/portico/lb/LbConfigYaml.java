@@ -5,7 +5,6 @@ import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.health.HealthCheckConfig;
-import dev.portico.upstream.health.HealthCheckType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -78,7 +77,7 @@ final class LbConfigYaml {
     private static Object health(HealthCheckConfig h) {
         HealthCheckConfig shortForm = HealthCheckConfig.builder(h.type()).path(h.path()).build();
         if (h.equals(shortForm)) {
-            return h.type() == HealthCheckType.HTTP && !h.path().equals("/") ? "http:" + h.path() : h.type().toString();
+            return h.type().http() && !h.path().equals("/") ? h.type() + ":" + h.path() : h.type().toString();
         }
         Map<String, Object> full = new LinkedHashMap<>();
         full.put("type", h.type().toString());

@@ -5,9 +5,10 @@ import dev.portico.core.config.Sizes;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.ClientTlsSection;
+import dev.portico.core.tls.ClientTlsSettings;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
-import dev.portico.upstream.health.HealthCheckType;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,10 +28,18 @@ final class ProxyConfigYaml {
     private ProxyConfigYaml() {
     }
 
-    /** The section, or empty when a pool's health check has settings the file's short form cannot hold. */
+    /**
+     * The section, or empty when a pool's health check has settings the file's short form cannot
+     * hold, or a backend's TLS unsets a file its pool's TLS sets.
+     */
     static Optional<Map<String, Object>> write(ProxyConfig c) {
         for (PoolSpec p : c.pools().values()) {
             if (health(p.health()) == null) {
+                return Optional.empty();
+            }
+            try {
+                p.backends().forEach(hp -> backend(p, hp));
+            } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
         }
@@ -73,9 +82,13 @@ final class ProxyConfigYaml {
         Map<String, Object> pools = new LinkedHashMap<>();
         c.pools().forEach((host, p) -> {
             Map<String, Object> pool = new LinkedHashMap<>();
-            pool.put("backends", p.backends().stream().map(HostPort::toString).toList());
+            pool.put("backends", p.backends().stream().map(hp -> backend(p, hp)).toList());
             pool.put("scheduler", p.scheduler());
             pool.put("health", health(p.health()));
+            if (p.tls() != null) {
+                Map<String, Object> tls = ClientTlsSection.write(p.tls(), ClientTlsSettings.DEFAULTS);
+                pool.put("tls", tls.isEmpty() ? (Object) true : tls);
+            }
             pools.put(host, pool);
         });
         m.put("pools", pools);
@@ -114,12 +127,35 @@ final class ProxyConfigYaml {
         return m;
     }
 
+    /**
+     * A backend as the reader takes it back: {@code host:port}, {@code https://host:port} (TLS with
+     * the defaults in a plain pool), or {@code {address, tls}} with the settings that differ from
+     * the pool's.
+     */
+    private static Object backend(PoolSpec p, HostPort hp) {
+        ClientTlsSettings own = p.backendTls().get(hp);
+        if (own == null) {
+            return hp.toString();
+        }
+        if (p.tls() == null && own.equals(ClientTlsSettings.DEFAULTS)) {
+            return "https://" + hp;
+        }
+        Map<String, Object> tls = ClientTlsSection.write(own, p.tls() != null ? p.tls() : ClientTlsSettings.DEFAULTS);
+        if (tls.isEmpty()) {
+            return hp.toString();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("address", hp.toString());
+        m.put("tls", tls);
+        return m;
+    }
+
     /** The short form ({@code none}, {@code tcp}, {@code http:/path}), or null when it cannot say everything. */
     private static String health(HealthCheckConfig h) {
         HealthCheckConfig shortForm = HealthCheckConfig.builder(h.type()).path(h.path()).build();
         if (!h.equals(shortForm)) {
             return null;
         }
-        return h.type() == HealthCheckType.HTTP && !h.path().equals("/") ? "http:" + h.path() : h.type().toString();
+        return h.type().http() && !h.path().equals("/") ? h.type() + ":" + h.path() : h.type().toString();
     }
 }

@@ -207,7 +207,8 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
             if (done) {
                 return;
             }
-            int status = cause instanceof ConnectTimeoutException ? 504 : 502;
+            int status = cause instanceof ConnectTimeoutException
+                    || cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException ? 504 : 502;
             attemptFailed(RetryCondition.CONNECT_FAILURE, status,
                     (status == 504 ? "connect timeout to " : "connect failed to ") + target.name() + ": " + why);
             return;

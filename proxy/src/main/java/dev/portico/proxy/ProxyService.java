@@ -116,8 +116,9 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     }
 
     private State build(ProxyConfig config, State old) throws IOException {
+        var tls = Routing.clientTls(config, "proxy '" + name + "'");
         HttpCache cache = cache(config.cache(), old);
-        Routing routing = new Routing(config, probes);
+        Routing routing = new Routing(config, probes, tls);
         UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config, addresses);
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());

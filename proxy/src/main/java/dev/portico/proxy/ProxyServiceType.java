@@ -7,6 +7,8 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.ClientTlsSection;
+import dev.portico.core.tls.ClientTlsSettings;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.web.http.HttpOptions;
@@ -15,7 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,7 +31,10 @@ import java.util.Optional;
  * pools:
  *   "*": {backends: [10.0.0.1:9001, 10.0.0.2:9001], scheduler: roundrobin, health: "http:/health"}
  *   api.example.com: {backends: [10.0.1.1:9001], scheduler: urlhash}
- * backends: [10.0.0.1:9001]          # shorthand for the "*" pool
+ *   secure.example.com:
+ *     backends: [https://10.0.2.1:8443, {address: 10.0.2.2:8443, tls: {sni: b.internal}}]
+ *     tls: {ca: backends-ca.pem, verify: true, sni: api.internal, client_cert: proxy.pem, client_key: proxy.key}
+ * backends: [10.0.0.1:9001]          # shorthand for the "*" pool (with scheduler, health and tls)
  * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the rightmost untrusted X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s, send: 60s}
@@ -75,7 +82,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         String scheduler = s.string("scheduler", "roundrobin");
         String health = s.string("health", "none");
         if (s.has("backends")) {
-            PoolSpec p = pool(s, s.list("backends", List.of(), HostPort::parse), scheduler, health, "backends");
+            PoolSpec p = pool(s, scheduler, health);
             if (p != null) {
                 b.pool(ProxyConfig.DEFAULT_POOL, p);
             }
@@ -88,8 +95,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
                     continue;
                 }
                 Section ps = pools.section(host);
-                List<HostPort> backends = ps.list("backends", List.of(), HostPort::parse);
-                PoolSpec p = pool(ps, backends, ps.string("scheduler", "roundrobin"), ps.string("health", "none"), "backends");
+                PoolSpec p = pool(ps, ps.string("scheduler", "roundrobin"), ps.string("health", "none"));
                 ps.finish();
                 if (p != null) {
                     b.pool(host, p);
@@ -256,7 +262,54 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         return p.toAbsolutePath().normalize();
     }
 
-    private static PoolSpec pool(Section s, List<HostPort> backends, String scheduler, String health, String key) {
+    /**
+     * A pool's {@code backends}, {@code tls} and the rest. A backend is {@code host:port},
+     * {@code https://host:port} (TLS with the pool's settings, or the defaults), {@code http://host:port}
+     * (plain; not in a pool with {@code tls}), or {@code {address: ..., tls: {...}}}, whose settings
+     * override the pool's one by one.
+     */
+    private static PoolSpec pool(Section s, String scheduler, String health) {
+        String key = "backends";
+        int before = s.problems().list().size();
+        ClientTlsSettings poolTls = ClientTlsSection.read(s, "tls", ClientTlsSettings.DEFAULTS);
+        List<HostPort> backends = new ArrayList<>();
+        Map<HostPort, ClientTlsSettings> own = new LinkedHashMap<>();
+        ConfigNode node = s.node(key).orElse(null);
+        List<ConfigNode> items = node instanceof ConfigNode.ListNode l ? l.items()
+                : node == null ? List.of() : List.of(node);
+        for (int i = 0; i < items.size(); i++) {
+            ConfigNode item = items.get(i);
+            if (item instanceof ConfigNode.MapNode) {
+                Section b = Section.of(item, s.path() + "." + key + "[" + i + "]", s.problems());
+                String address = b.requiredString("address");
+                HostPort hp = address == null ? null : backend(b, "address", address, poolTls, own);
+                ClientTlsSettings t = ClientTlsSection.read(b, "tls", poolTls != null ? poolTls : ClientTlsSettings.DEFAULTS);
+                b.finish();
+                if (hp != null) {
+                    backends.add(hp);
+                    if (t != null) {
+                        own.put(hp, t);
+                    }
+                }
+            } else if (item instanceof ConfigNode.ScalarNode v && v.text() != null) {
+                Section holder = Section.of(new ConfigNode.MapNode(item.location(), Map.of(key, item), Map.of()),
+                        s.path(), s.problems());
+                for (String part : v.text().split(",")) {
+                    if (!part.isBlank()) {
+                        HostPort hp = backend(holder, key, part.strip(), poolTls, own);
+                        if (hp != null) {
+                            backends.add(hp);
+                        }
+                    }
+                }
+            } else {
+                s.problems().add(item.location(), "'" + s.path() + "." + key + "' items must be host:port or "
+                        + "{address, tls}, not " + item.kind());
+            }
+        }
+        if (s.problems().list().size() > before) {
+            return null;
+        }
         if (backends.isEmpty()) {
             s.problem(key, "'" + s.path() + "." + key + "' needs at least one host:port");
             return null;
@@ -269,11 +322,52 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
             return null;
         }
         try {
-            return new PoolSpec(new ArrayList<>(backends), scheduler, hc);
+            return new PoolSpec(backends, scheduler, hc, poolTls, own);
         } catch (IllegalArgumentException e) {
             s.problem("scheduler", "bad '" + s.path() + ".scheduler': " + e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * One backend address, with an optional scheme: {@code https://} makes it TLS (recorded in
+     * {@code own} when the pool itself is plain), {@code http://} keeps it plain.
+     *
+     * @return the address, or null after reporting a problem
+     */
+    private static HostPort backend(Section s, String key, String text, ClientTlsSettings poolTls,
+                                    Map<HostPort, ClientTlsSettings> own) {
+        String lower = text.toLowerCase(Locale.ROOT);
+        boolean https = lower.startsWith("https://");
+        boolean http = lower.startsWith("http://");
+        String address = https ? text.substring(8) : http ? text.substring(7) : text;
+        if (address.endsWith("/")) {
+            address = address.substring(0, address.length() - 1);
+        }
+        if (lower.contains("://") && !https && !http) {
+            s.problem(key, "bad '" + s.path() + "." + key + "': '" + text + "' has a scheme other than http:// or https://");
+            return null;
+        }
+        if (http && poolTls != null) {
+            s.problem(key, "bad '" + s.path() + "." + key + "': '" + text + "' is plain http:// in a pool with 'tls'");
+            return null;
+        }
+        HostPort hp;
+        try {
+            boolean portless = address.startsWith("[") ? address.endsWith("]") : address.indexOf(':') < 0;
+            hp = (https || http) && portless ? HostPort.parse(address + ":" + (https ? 443 : 80)) : HostPort.parse(address);
+        } catch (IllegalArgumentException e) {
+            s.problem(key, "bad '" + s.path() + "." + key + "': " + e.getMessage());
+            return null;
+        }
+        if (hp.port() == 0) {
+            s.problem(key, "bad '" + s.path() + "." + key + "': '" + text + "' needs a port from 1 to 65535");
+            return null;
+        }
+        if (https && poolTls == null) {
+            own.put(hp, ClientTlsSettings.DEFAULTS);
+        }
+        return hp;
     }
 
     /** Writes a config back as its section; settings at their default are left out. */

@@ -1,6 +1,10 @@
 package dev.portico.proxy;
 
 import dev.portico.core.net.Cidr;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.ClientTls;
+import dev.portico.core.tls.ClientTlsException;
+import dev.portico.core.tls.ClientTlsSettings;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.HealthChecker;
@@ -37,18 +41,59 @@ final class Routing implements AutoCloseable {
     private final Map<String, Entry> byHost = new LinkedHashMap<>();
     private final List<Cidr> trusted;
 
+    /** Routing for a config whose backends are all plain. */
     Routing(ProxyConfig config, ProbeTransport probes) {
+        this(config, probes, Map.of());
+    }
+
+    /**
+     * @param tls the client TLS of every distinct {@code tls} setting of the config's backends
+     *            (see {@link #clientTls})
+     */
+    Routing(ProxyConfig config, ProbeTransport probes, Map<ClientTlsSettings, ClientTls> tls) {
         this.trusted = config.trustedProxies();
         for (Map.Entry<String, PoolSpec> e : config.pools().entrySet()) {
             PoolSpec spec = e.getValue();
             Pool pool = Pool.create(e.getKey());
-            spec.backends().forEach(hp -> pool.add(Backend.builder(hp).build()));
+            for (HostPort hp : spec.backends()) {
+                ClientTlsSettings settings = spec.tls(hp);
+                ClientTls client = settings == null ? null : tls.get(settings);
+                if (settings != null && client == null) {
+                    throw new IllegalStateException("no client TLS built for " + hp);
+                }
+                pool.add(Backend.builder(hp).tls(client).build());
+            }
             String mode = spec.scheduler().strip().toLowerCase(Locale.ROOT);
             Scheduler scheduler = Schedulers.byName(mode.equals("iphash") || mode.equals("urlhash") ? "rendezvous" : mode);
             HealthChecker checker = HealthChecker.create(pool, spec.health(), probes);
             byHost.put(e.getKey(), new Entry(e.getKey(), pool, scheduler, mode, checker,
                     new RetryBudget(config.retryBudget(), System::nanoTime)));
         }
+    }
+
+    /**
+     * Builds one client TLS context per distinct {@code tls} setting of the config's backends
+     * (reading their files now, so a reload picks up renewed certificates).
+     *
+     * @param who what connects, for the log
+     * @throws ClientTlsException when a file is missing or unusable
+     */
+    static Map<ClientTlsSettings, ClientTls> clientTls(ProxyConfig config, String who) throws ClientTlsException {
+        Map<ClientTlsSettings, ClientTls> out = new java.util.HashMap<>();
+        for (PoolSpec spec : config.pools().values()) {
+            for (HostPort hp : spec.backends()) {
+                ClientTlsSettings settings = spec.tls(hp);
+                if (settings != null && !out.containsKey(settings)) {
+                    try {
+                        out.put(settings, ClientTls.create(settings, who));
+                    } catch (ClientTlsException e) {
+                        throw new ClientTlsException(e.key(), who + ": tls." + e.key() + " of backend " + hp + ": "
+                                + e.getMessage());
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** Throws when a scheduler name is neither a 3zsd choice nor an upstream scheduler. */

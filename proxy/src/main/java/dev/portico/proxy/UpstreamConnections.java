@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -37,6 +38,12 @@ import java.util.concurrent.atomic.LongAdder;
  * would close it, so that a request never races the backend's own close. A connection holding
  * bytes nobody asked for is never handed out. A connection's close listener (which drops it from the pool) is added once,
  * when it is opened.
+ *
+ * <p>A backend with TLS gets an {@link SslHandler} first in each of its connections; a connection
+ * is handed to an exchange only once its handshake is done, so a handshake failure is a connect
+ * failure. The pools are per backend, and a backend's connections are all TLS or all plain, so a
+ * pooled TLS connection is only ever reused for its own backend; it goes back to the pool, like a
+ * plain one, only after a complete exchange, and a close_notify from the backend closes it there.
  */
 final class UpstreamConnections implements AutoCloseable {
 
@@ -88,8 +95,10 @@ final class UpstreamConnections implements AutoCloseable {
         addresses.connect(bootstrap(loop, backend), backend.address(), config.connectTimeout()).addListener(
                 (ChannelFuture f) -> {
                     if (f.isSuccess()) {
-                        if (!result.trySuccess(f.channel())) {
-                            f.channel().close();
+                        if (backend.tls() == null) {
+                            handOver(f.channel(), result);
+                        } else {
+                            handshake(f.channel(), f.channel().pipeline().get(SslHandler.class), result);
                         }
                     } else if (again && f.cause() instanceof ClosedChannelException && !result.isDone()) {
                         open(loop, backend, result, false);
@@ -97,6 +106,28 @@ final class UpstreamConnections implements AutoCloseable {
                         result.tryFailure(f.cause());
                     }
                 });
+    }
+
+    private static void handOver(Channel ch, Promise<Channel> result) {
+        if (!result.trySuccess(ch)) {
+            ch.close();
+        }
+    }
+
+    /**
+     * Hands a TLS connection over once its handshake is done. A failed handshake (the backend's
+     * certificate refused, a timeout, a close) fails the connect: no request byte was sent, so it
+     * is a connect failure to the exchange, retried like a refused connect.
+     */
+    private static void handshake(Channel ch, SslHandler ssl, Promise<Channel> result) {
+        ssl.handshakeFuture().addListener(hs -> {
+            if (hs.isSuccess()) {
+                handOver(ch, result);
+            } else {
+                ch.close();
+                result.tryFailure(hs.cause());
+            }
+        });
     }
 
     private Bootstrap bootstrap(EventLoop loop, Backend backend) {
@@ -108,6 +139,10 @@ final class UpstreamConnections implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         UpstreamResponseDecoder decoder = new UpstreamResponseDecoder(config.maxResponseHeaders());
+                        if (backend.tls() != null) {
+                            ch.pipeline().addLast("tls", backend.tls().newHandler(ch.alloc(), backend.address().host(),
+                                    backend.address().port(), config.connectTimeout()));
+                        }
                         ch.pipeline()
                                 .addLast("idle", new IdleWatch(idleTimeout.toNanos(), backend))
                                 .addLast("codec", decoder)

@@ -2,8 +2,11 @@ package dev.portico.proxy;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+
+import javax.net.ssl.SSLException;
 
 /**
  * The last handler of an upstream connection. While an exchange owns the connection, it passes
@@ -68,7 +71,9 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
         Owner o = owner;
         owner = null;
         if (o != null) {
-            o.onUpstreamError(cause);
+            // The TLS layer's failures (an alert from the backend) come wrapped by its decoder.
+            o.onUpstreamError(cause instanceof DecoderException && cause.getCause() instanceof SSLException
+                    ? cause.getCause() : cause);
         }
         ctx.close();
     }

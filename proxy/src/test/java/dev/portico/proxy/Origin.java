@@ -14,11 +14,19 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLServerSocket;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A loopback HTTP/1.1 backend on plain sockets, one virtual thread per connection, whose answers
  * are scripted by the test (so it can also answer badly). It records every request head it sees,
- * and counts connections and body bytes without keeping bodies.
+ * and counts connections and body bytes without keeping bodies. A TLS origin ({@link #tls}) also
+ * records the SNI each handshake sent.
  */
 final class Origin implements AutoCloseable {
 
@@ -38,14 +46,22 @@ final class Origin implements AutoCloseable {
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     final List<Seen> seen = new CopyOnWriteArrayList<>();
     final AtomicInteger connections = new AtomicInteger();
+    /** The SNI of each completed TLS handshake ("" when the client sent none). */
+    final List<String> sni = new CopyOnWriteArrayList<>();
+    /** TLS handshakes that failed on this side. */
+    final AtomicInteger failedHandshakes = new AtomicInteger();
     private volatile Script script;
     private final boolean readsBodies;
 
     private Origin(String name, Script script, boolean readsBodies) throws IOException {
+        this(name, script, readsBodies, new ServerSocket());
+    }
+
+    private Origin(String name, Script script, boolean readsBodies, ServerSocket server) throws IOException {
         this.name = name;
         this.script = script;
         this.readsBodies = readsBodies;
-        this.server = new ServerSocket();
+        this.server = server;
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         threads.execute(this::acceptLoop);
     }
@@ -57,6 +73,21 @@ final class Origin implements AutoCloseable {
     /** A backend whose script reads request bodies itself (body bytes are then recorded as 0). */
     static Origin startRaw(String name, Script script) throws IOException {
         return new Origin(name, script, false);
+    }
+
+    /**
+     * A backend speaking TLS with {@code context}; {@code setup} may ask for client certificates.
+     * The handshake runs when a connection is accepted.
+     */
+    static Origin tls(String name, SSLContext context, Consumer<SSLServerSocket> setup, Script script) throws IOException {
+        SSLServerSocket server = (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
+        setup.accept(server);
+        return new Origin(name, script, true, server);
+    }
+
+    /** A TLS backend answering 200 with its name as the body. */
+    static Origin tls(String name, SSLContext context, Consumer<SSLServerSocket> setup) throws IOException {
+        return tls(name, context, setup, (req, in, out) -> text(out, 200, name));
     }
 
     /** A backend answering 200 with its name as the body. */
@@ -101,6 +132,16 @@ final class Origin implements AutoCloseable {
 
     private void serve(Socket s, int id) {
         try (s) {
+            if (s instanceof SSLSocket tls) {
+                try {
+                    tls.startHandshake();
+                } catch (IOException e) {
+                    failedHandshakes.incrementAndGet();
+                    throw e;
+                }
+                List<SNIServerName> names = ((ExtendedSSLSession) tls.getSession()).getRequestedServerNames();
+                sni.add(names.isEmpty() ? "" : ((SNIHostName) names.getFirst()).getAsciiName());
+            }
             InputStream in = new BufferedInputStream(s.getInputStream());
             OutputStream out = s.getOutputStream();
             while (true) {

@@ -1,6 +1,7 @@
 package dev.portico.upstream;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.ClientTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,7 @@ public final class Backend {
 
     private final String name;
     private final HostPort address;
+    private final ClientTls tls;
     private final Ticker ticker;
     private final BackendStats stats = new BackendStats();
     private final AtomicReference<AdminState> adminState;
@@ -55,6 +57,7 @@ public final class Backend {
     private Backend(Builder b) {
         this.name = b.name != null ? b.name : b.address.toString();
         this.address = b.address;
+        this.tls = b.tls;
         this.ticker = b.ticker;
         this.weight = b.weight;
         this.adminState = new AtomicReference<>(b.adminState);
@@ -107,6 +110,15 @@ public final class Backend {
      */
     public HostPort address() {
         return address;
+    }
+
+    /**
+     * How connections to this backend speak TLS (proxy traffic and HTTP health checks).
+     *
+     * @return the client TLS, or null when connections are plain
+     */
+    public ClientTls tls() {
+        return tls;
     }
 
     /**
@@ -355,6 +367,7 @@ public final class Backend {
         private int weight = 1;
         private AdminState adminState = AdminState.ENABLED;
         private Ticker ticker = Ticker.system();
+        private ClientTls tls;
 
         private Builder(HostPort address) {
             this.address = Objects.requireNonNull(address, "address");
@@ -393,6 +406,17 @@ public final class Backend {
          */
         public Builder adminState(AdminState value) {
             this.adminState = Objects.requireNonNull(value, "value");
+            return this;
+        }
+
+        /**
+         * Makes connections to the backend TLS (default: plain).
+         *
+         * @param value the client TLS, or null for plain connections
+         * @return this builder
+         */
+        public Builder tls(ClientTls value) {
+            this.tls = value;
             return this;
         }
 

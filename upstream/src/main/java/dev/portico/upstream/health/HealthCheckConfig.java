@@ -95,7 +95,8 @@ public record HealthCheckConfig(HealthCheckType type, String path, StatusExpecta
 
     /**
      * Parses the quick-start form: {@code none}, {@code tcp}, {@code icmp}, {@code http} (path
-     * {@code /}) or {@code http:/some/path}. Everything else keeps its default.
+     * {@code /}), {@code http:/some/path}, {@code https} or {@code https:/some/path}. Everything
+     * else keeps its default.
      *
      * @param text the quick-start form
      * @return the config
@@ -111,13 +112,13 @@ public record HealthCheckConfig(HealthCheckType type, String path, StatusExpecta
             type = HealthCheckType.parse(typeText);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("health check: \"" + text
-                    + "\" (expected: none, tcp, icmp, http or http:/path)", e);
+                    + "\" (expected: none, tcp, icmp, http, http:/path, https or https:/path)", e);
         }
         Builder b = builder(type);
         if (colon >= 0) {
-            if (type != HealthCheckType.HTTP) {
-                throw new IllegalArgumentException("health check: \"" + text + "\" (expected: only http takes a path, "
-                        + "as in http:/health)");
+            if (!type.http()) {
+                throw new IllegalArgumentException("health check: \"" + text + "\" (expected: only http and https "
+                        + "take a path, as in http:/health)");
             }
             b.path(s.substring(colon + 1));
         }
@@ -147,7 +148,7 @@ public record HealthCheckConfig(HealthCheckType type, String path, StatusExpecta
 
     @Override
     public String toString() {
-        String what = type == HealthCheckType.HTTP ? "http:" + path + " expect " + expect : type.toString();
+        String what = type.http() ? type + ":" + path + " expect " + expect : type.toString();
         return what + (port != 0 ? " port " + port : "") + " every " + human(interval) + " (down "
                 + human(downInterval) + ", all down " + human(allDownInterval) + "), timeout " + human(timeout)
                 + ", rise " + rise + ", fall " + fall;

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a {@code health:} value: the quick form ({@code tcp}, {@code icmp}, {@code http:/path}) or
+ * Reads a {@code health:} value: the quick form ({@code tcp}, {@code icmp}, {@code http:/path}, {@code https:/path}) or
  * a mapping with {@code type, port, path, interval, timeout, rise, fall, down_interval,
  * all_down_interval, expect, body_contains, host_header}. Shared by every service type that
  * health-checks backends (lb, dns, proxy), so the key means the same everywhere.
@@ -36,7 +36,7 @@ public final class HealthCheckSection {
             }
         }
         Section h = s.section(key);
-        HealthCheckType type = HealthCheckType.parse(h.oneOf("type", "tcp", List.of("none", "tcp", "http", "icmp")));
+        HealthCheckType type = HealthCheckType.parse(h.oneOf("type", "tcp", List.of("none", "tcp", "http", "https", "icmp")));
         String path = h.string("path", def.path());
         Duration interval = h.duration("interval", def.interval());
         Duration timeout = h.duration("timeout", def.timeout());
@@ -74,7 +74,7 @@ public final class HealthCheckSection {
     public static Object write(HealthCheckConfig h) {
         HealthCheckConfig quick = HealthCheckConfig.builder(h.type()).path(h.path()).build();
         if (h.equals(quick)) {
-            return h.type() == HealthCheckType.HTTP && !h.path().equals("/") ? "http:" + h.path() : h.type().toString();
+            return h.type().http() && !h.path().equals("/") ? h.type() + ":" + h.path() : h.type().toString();
         }
         return YamlWriter.withoutDefaults(settings(h), settings(HealthCheckConfig.builder(h.type()).build()),
                 List.of("type"));

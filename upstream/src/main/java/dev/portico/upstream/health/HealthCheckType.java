@@ -10,15 +10,20 @@ public enum HealthCheckType {
     NONE,
     /** A TCP connect to the backend (or check port). */
     TCP,
-    /** An HTTP/1.1 GET whose status (and optionally body) must match. */
+    /**
+     * An HTTP/1.1 GET whose status (and optionally body) must match; over TLS when the backend's
+     * connections are TLS and the check goes to the backend's own port.
+     */
     HTTP,
+    /** The HTTP check, always over TLS: with the backend's TLS settings, or the defaults when it has none. */
+    HTTPS,
     /** An ICMP echo when the process may send one, otherwise a TCP connect. */
     ICMP;
 
     /**
      * Parses a lower- or upper-case name.
      *
-     * @param text {@code none}, {@code tcp}, {@code http} or {@code icmp}
+     * @param text {@code none}, {@code tcp}, {@code http}, {@code https} or {@code icmp}
      * @return the type
      * @throws IllegalArgumentException for anything else, listing the valid names
      */
@@ -30,6 +35,15 @@ public enum HealthCheckType {
         }
         throw new IllegalArgumentException("health check type: \"" + text + "\" (expected one of: "
                 + Arrays.stream(values()).map(HealthCheckType::toString).collect(Collectors.joining(", ")) + ")");
+    }
+
+    /**
+     * Whether the check is an HTTP request ({@link #HTTP} or {@link #HTTPS}), which has a path.
+     *
+     * @return {@code true} for the HTTP checks
+     */
+    public boolean http() {
+        return this == HTTP || this == HTTPS;
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 final class HttpProbeHandler extends SimpleChannelInboundHandler<HttpObject> {
 
     static final String CONNECTING = "connecting";
+    static final String HANDSHAKE = "in the TLS handshake";
     static final String SENDING = "sending the request";
     static final String WAITING_FOR_HEAD = "waiting for the response head";
     static final String READING_BODY = "reading the body";
@@ -109,6 +110,10 @@ final class HttpProbeHandler extends SimpleChannelInboundHandler<HttpObject> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+            // The TLS layer wraps its failures.
+            cause = cause.getCause();
+        }
         result.complete(ProbeResult.failed("http " + config.path() + ": " + ProbeResult.failed(cause).detail()));
         ctx.close();
     }

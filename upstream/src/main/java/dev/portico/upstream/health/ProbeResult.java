@@ -42,14 +42,16 @@ public record ProbeResult(boolean healthy, String detail) {
 
     /**
      * A failed check from an exception, described by class and message (a refused or unreachable
-     * connect by its message alone, a timeout without a message as "timed out"; see
+     * connect by its message alone, a timeout without a message as "timed out", a TLS failure by
+     * its reason such as "TLS handshake failed: unknown CA"; see
      * {@link FailureText#of}).
      *
      * @param cause what went wrong
      * @return the result
      */
     public static ProbeResult failed(Throwable cause) {
-        if (cause instanceof ConnectException || cause instanceof TimeoutException) {
+        if (cause instanceof ConnectException || cause instanceof TimeoutException
+                || cause instanceof javax.net.ssl.SSLException) {
             return failed(FailureText.of(cause));
         }
         String message = cause.getMessage();

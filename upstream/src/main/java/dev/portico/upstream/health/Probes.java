@@ -42,7 +42,7 @@ public final class Probes {
         return switch (config.type()) {
             case NONE -> none();
             case TCP -> new TcpProbe(connector);
-            case HTTP -> new HttpProbe(connector, config);
+            case HTTP, HTTPS -> new HttpProbe(connector, config);
             case ICMP -> {
                 if (icmpAllowed) {
                     log.info("icmp health checks: sending ICMP echo requests");

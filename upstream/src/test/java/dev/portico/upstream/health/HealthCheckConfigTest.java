@@ -19,6 +19,11 @@ class HealthCheckConfigTest {
         assertThat(http.path()).isEqualTo("/");
         HealthCheckConfig withPath = HealthCheckConfig.parse(" http:/healthz?full=1 ");
         assertThat(withPath.path()).isEqualTo("/healthz?full=1");
+        HealthCheckConfig https = HealthCheckConfig.parse("https:/ready");
+        assertThat(https.type()).isEqualTo(HealthCheckType.HTTPS);
+        assertThat(https.path()).isEqualTo("/ready");
+        assertThat(https.toString()).startsWith("https:/ready expect 2xx,3xx");
+        assertThat(HealthCheckSection.write(https)).isEqualTo("https:/ready");
     }
 
     @Test
@@ -41,8 +46,8 @@ class HealthCheckConfigTest {
     @Test
     void badQuickStartFormsExplainTheValidOnes() {
         assertThatThrownBy(() -> HealthCheckConfig.parse("smtp"))
-                .hasMessageContaining("\"smtp\"").hasMessageContaining("none, tcp, icmp, http or http:/path");
-        assertThatThrownBy(() -> HealthCheckConfig.parse("tcp:/x")).hasMessageContaining("only http takes a path");
+                .hasMessageContaining("\"smtp\"").hasMessageContaining("none, tcp, icmp, http, http:/path, https or https:/path");
+        assertThatThrownBy(() -> HealthCheckConfig.parse("tcp:/x")).hasMessageContaining("only http and https take a path");
         assertThatThrownBy(() -> HealthCheckConfig.parse("http:health")).hasMessageContaining("starts with /");
     }
 
@@ -64,6 +69,6 @@ class HealthCheckConfigTest {
     @Test
     void typeNamesAreLowerCase() {
         assertThat(HealthCheckType.HTTP).hasToString("http");
-        assertThatThrownBy(() -> HealthCheckType.parse("udp")).hasMessageContaining("none, tcp, http, icmp");
+        assertThatThrownBy(() -> HealthCheckType.parse("udp")).hasMessageContaining("none, tcp, http, https, icmp");
     }
 }
