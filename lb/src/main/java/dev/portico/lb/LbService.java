@@ -132,8 +132,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private static final int DESCRIPTORS_PER_CONNECTION = 2;
 
     private Route route(LbConfig config, BackendGroup group) {
-        return new Route(config, group,
-                context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION));
+        int max = context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION);
+        return new Route(config, group, max, config.routesBySni() ? new SniRouter(config, groups, max, metrics) : null);
     }
 
     @Override
