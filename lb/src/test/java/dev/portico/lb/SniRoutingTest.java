@@ -109,7 +109,10 @@ class SniRoutingTest {
     @Test
     void aHelloSentOneBytePerSegmentIsRouted() throws Exception {
         h.start(routes(tls("c", false).address()).build());
-        try (Dribble d = new Dribble(h.lb.port())) {
+        // The relay waits until the balancer has accepted its connection, so the hello cannot be
+        // queued whole before the balancer's first read.
+        try (Dribble d = new Dribble(h.lb.port(),
+                () -> await().atMost(Duration.ofSeconds(5)).until(() -> h.lb.openConnections() == 1))) {
             assertThat(java(d.port(), "slow.a.test")).isEqualTo("group=a sni=slow.a.test proxy=-");
             assertThat(d.dribbled).isGreaterThan(200);
         }
@@ -246,17 +249,20 @@ class SniRoutingTest {
 
     /**
      * A relay in front of the balancer that passes a client's first 2 KiB on one byte per write
-     * (TCP_NODELAY: a segment each), the rest as it comes, and everything back as it comes.
+     * (TCP_NODELAY: a segment each, 0.1 ms apart, as a slow client sends them), the rest as it
+     * comes, and everything back as it comes. It runs {@code connected} once it has connected
+     * to the balancer, before the first byte.
      */
     static final class Dribble implements AutoCloseable {
         private final ServerSocket server = new ServerSocket();
         volatile int dribbled;
 
-        Dribble(int target) throws IOException {
+        Dribble(int target, Runnable connected) throws IOException {
             server.bind(new InetSocketAddress(TestBackend.LOOPBACK, 0), 1);
             Thread.ofVirtual().name("dribble").start(() -> {
                 try (Socket c = server.accept(); Socket lb = new Socket(TestBackend.LOOPBACK, target)) {
                     lb.setTcpNoDelay(true);
+                    connected.run();
                     Thread back = Thread.ofVirtual().start(() -> {
                         try {
                             lb.getInputStream().transferTo(c.getOutputStream());
@@ -275,6 +281,7 @@ class SniRoutingTest {
                             out.write(buf[i]);
                             out.flush();
                             dribbled++;
+                            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
                         }
                         out.write(buf, i, n - i);
                     }
