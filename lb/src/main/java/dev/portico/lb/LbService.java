@@ -278,7 +278,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
      * Removes a host from a group. Its open connections are left to finish.
      *
      * @return false when the group has no such host
-     * @throws IllegalStateException when it is the last host of the active group
+     * @throws IllegalStateException when it is the last host of the active group, or of a group
+     *                               an SNI route names
      */
     public synchronized boolean removeBackend(String groupName, String backendName) {
         BackendGroup group = group(groupName);
@@ -290,6 +291,10 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         if (group == route.group() && pool.members().size() == 1) {
             throw new IllegalStateException("cannot remove " + backendName + ": it is the last host of the active group "
                     + groupName);
+        }
+        if (pool.members().size() == 1 && route.config().sniRoutes().containsValue(groupName)) {
+            throw new IllegalStateException("cannot remove " + backendName + ": it is the last host of group "
+                    + groupName + ", which sni_routes sends connections to");
         }
         return pool.remove(backend.get());
     }

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.portico.lb.LbHarness.readLine;
 import static dev.portico.lb.LbHarness.send;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -87,6 +88,16 @@ class SniRoutingTest {
         assertThat(m.sniFallbackTotal("invalid") + m.sniFallbackTotal("timeout")).isZero();
         assertThat(h.meters.get("portico_lb_sni_routed").tag("route", "*.a.test").tag("group", "a").counter().count())
                 .isEqualTo(1.0);
+    }
+
+    @Test
+    void theLastHostOfARoutedGroupStaysAndTheRunningConfigKeepsTheRoutes() throws Exception {
+        h.start(routes(tls("c", false).address()).build());
+        String onlyB = h.lb.groups().get("b").pool().members().get(0).name();
+        assertThatThrownBy(() -> h.lb.removeBackend("b", onlyB)).hasMessageContaining("sni_routes");
+        LbConfig running = h.lb.runningConfig();
+        assertThat(running.sniRoutes()).containsOnlyKeys("*.a.test", "b.test", "default");
+        assertThat(running).isEqualTo(h.lb.runningConfig().toBuilder().build());
     }
 
     @Test
