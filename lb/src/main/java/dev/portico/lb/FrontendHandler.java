@@ -246,10 +246,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** A client that closed its side mid-hello is closed, whatever the fallback: counted as invalid. */
+    /** A client that closed its side mid-hello is closed, whatever the fallback; counted as invalid and closed. */
     private void noHelloClose(ChannelHandlerContext ctx) {
         helloDone();
-        route.sni().fallback(false);
+        route.sni().abandoned();
         log.debug("{}: closing {}: it ended its side before a complete ClientHello", shared.name(),
                 ctx.channel().remoteAddress());
         ctx.close();

@@ -167,6 +167,10 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             throw e;
         }
         log.info("{}: balancing to group {} with {}", name, route.group().name(), route.group().scheduler().name());
+        if (route.config().routesBySni()) {
+            log.info("{}: routing TLS by server name: {} (no valid ClientHello within {}: {})", name,
+                    route.config().sniRoutes(), route.config().clientHelloTimeout(), route.config().sniFallback());
+        }
         LbConfig c = route.config();
         if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF && !nativeEngine(c)) {
             log.info("{}: splice: {} needs the native engine; on the Netty path every connection is copied", name,

@@ -298,7 +298,7 @@ final class NativeConnection {
                 continue;
             }
             if (n == 0) {
-                route.sni().fallback(false);
+                route.sni().abandoned();
                 log.debug("{}: closing {}: it ended its side before a complete ClientHello", loop.shared.name(),
                         clientAddress);
                 close();

@@ -26,6 +26,7 @@ final class SniRouter {
     private final SniFallback fallback;
     private final Counter invalid;
     private final Counter timedOut;
+    private final Counter abandoned;
     private final long helloTimeoutNanos;
 
     /**
@@ -53,6 +54,7 @@ final class SniRouter {
         this.fallback = config.sniFallback();
         this.invalid = metrics.sniFallback("invalid", fallback.toString());
         this.timedOut = metrics.sniFallback("timeout", fallback.toString());
+        this.abandoned = metrics.sniFallback("invalid", SniFallback.CLOSE.toString());
         this.helloTimeoutNanos = config.clientHelloTimeout().toNanos();
     }
 
@@ -89,6 +91,11 @@ final class SniRouter {
     Route fallback(boolean timeout) {
         (timeout ? timedOut : invalid).increment();
         return fallback == SniFallback.DEFAULT ? otherwise.route : null;
+    }
+
+    /** Counts a connection closed because the client ended its side before its hello was complete. */
+    void abandoned() {
+        abandoned.increment();
     }
 
     /** How long a connection may take to send its hello. */

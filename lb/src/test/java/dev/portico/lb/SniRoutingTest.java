@@ -118,6 +118,17 @@ class SniRoutingTest {
     }
 
     @Test
+    void theHelloGoesFirstWhenEveryByteIsSpliced() throws Exception {
+        h.start(routes(tls("c", false).address()).splice(Splice.ON).build());
+        for (int i = 0; i < 3; i++) {
+            assertThat(java(h.lb.port(), "s" + i + ".a.test")).isEqualTo("group=a sni=s" + i + ".a.test proxy=-");
+        }
+        if (expectNative()) {
+            assertThat(h.lb.metrics().splicedTotal()).isEqualTo(6); // both directions of each
+        }
+    }
+
+    @Test
     void aHelloSentOneBytePerSegmentIsRouted() throws Exception {
         h.start(routes(tls("c", false).address()).build());
         // The relay waits until the balancer has accepted its connection, so the hello cannot be
@@ -193,6 +204,8 @@ class SniRoutingTest {
             assertThat(s.getInputStream().read()).isEqualTo(-1);
         }
         assertThat(h.lb.metrics().sniFallbackTotal("invalid")).isEqualTo(1);
+        assertThat(h.meters.get("portico_lb_sni_fallback").tag("reason", "invalid").tag("action", "close")
+                .counter().count()).isEqualTo(1.0);
         assertThat(echo.accepted.get()).isZero();
     }
 
