@@ -109,8 +109,13 @@ final class NativeConnection {
     /** Waiting for the ClientHello (SNI routing), until {@link #helloDeadline}; nothing is dialed yet. */
     private boolean awaitingHello;
     private long helloDeadline;
-    /** The bytes read for the hello when one read did not hold it: malloc'd, {@link ClientHelloParser#MAX_BYTES}; or 0. */
+    /**
+     * The bytes read for the hello when one read did not hold it: malloc'd, {@link #helloCapacity}
+     * bytes, twice what was read and doubled as needed up to {@link ClientHelloParser#MAX_BYTES},
+     * so a slow client holds about what it sent; or 0.
+     */
     private long hello;
+    private int helloCapacity;
     private int helloLength;
     private boolean closed;
     private long connectDeadline;
@@ -284,8 +289,12 @@ final class NativeConnection {
      */
     private void readHello() {
         while (awaitingHello && !closed && client.readable) {
+            if (hello != 0 && helloLength == helloCapacity) {
+                growHello(); // below MAX_BYTES: a full cap is refused below
+            }
             long at = hello != 0 ? hello : loop.buffer;
-            long n = LinuxNet.recv(loop.errno, client.fd, at + helloLength, ClientHelloParser.MAX_BYTES - helloLength);
+            int room = (hello != 0 ? helloCapacity : ClientHelloParser.MAX_BYTES) - helloLength;
+            long n = LinuxNet.recv(loop.errno, client.fd, at + helloLength, room);
             if (n < 0) {
                 int code = loop.errno.get();
                 if (code == LinuxNet.EAGAIN) {
@@ -312,7 +321,8 @@ final class NativeConnection {
             if (r == ClientHelloParser.NEED_MORE) {
                 if (helloLength < ClientHelloParser.MAX_BYTES) {
                     if (hello == 0) {
-                        hello = LinuxNet.malloc(ClientHelloParser.MAX_BYTES);
+                        helloCapacity = Math.min(ClientHelloParser.MAX_BYTES, Math.max(1024, 2 * helloLength));
+                        hello = LinuxNet.malloc(helloCapacity);
                         LinuxNet.copy(loop.buffer, hello, helloLength);
                     }
                     continue;
@@ -351,11 +361,21 @@ final class NativeConnection {
         dial();
     }
 
+    private void growHello() {
+        int capacity = Math.min(ClientHelloParser.MAX_BYTES, 2 * helloCapacity);
+        long bigger = LinuxNet.malloc(capacity);
+        LinuxNet.copy(hello, bigger, helloLength);
+        LinuxNet.free(hello);
+        hello = bigger;
+        helloCapacity = capacity;
+    }
+
     private void freeHello() {
         if (hello != 0) {
             LinuxNet.free(hello);
             hello = 0;
         }
+        helloCapacity = 0;
         helloLength = 0;
     }
 
