@@ -10,6 +10,7 @@
 #   upstream      proxy  dev.portico.proxy.UpstreamResponseFuzz     the proxy's backend response decoder
 #   proxy-header  lb     dev.portico.lb.ProxyHeaderFuzz             PROXY protocol v1/v2 parser and decoder
 #   config        server dev.portico.server.config.ConfigFuzz       YAML loader and every service type's parse
+#   client-hello  core   dev.portico.core.tls.ClientHelloFuzz       TLS ClientHello parser (lb's SNI routing)
 #
 # Environment (defaults in brackets):
 #   INPUTS [1000000]  inputs per target (libFuzzer's -runs)
@@ -33,9 +34,10 @@ PARALLEL=${PARALLEL:-1}
 NICE=${NICE:-10}
 OUT_DIR=${OUT_DIR:-$REPO_ROOT/bench/out}
 
-declare -A MODULE=([http]=web [upstream]=proxy [proxy-header]=lb [config]=server)
-declare -A CLASS=([http]=HttpRequestFuzz [upstream]=UpstreamResponseFuzz [proxy-header]=ProxyHeaderFuzz [config]=ConfigFuzz)
-ALL=(http upstream proxy-header config)
+declare -A MODULE=([http]=web [upstream]=proxy [proxy-header]=lb [config]=server [client-hello]=core)
+declare -A CLASS=([http]=HttpRequestFuzz [upstream]=UpstreamResponseFuzz [proxy-header]=ProxyHeaderFuzz [config]=ConfigFuzz
+                  [client-hello]=ClientHelloFuzz)
+ALL=(http upstream proxy-header config client-hello)
 
 targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=("${ALL[@]}")

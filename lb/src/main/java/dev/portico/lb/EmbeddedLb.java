@@ -27,6 +27,18 @@ import java.util.concurrent.TimeUnit;
  *     ...
  * }
  * }</pre>
+ *
+ * <p>TLS routed by server name, without terminating it:
+ *
+ * <pre>{@code
+ * EmbeddedLb.start(LbConfig.builder()
+ *         .listen("0.0.0.0:443")
+ *         .group("a", "10.0.0.1:443").group("b", "10.0.0.2:443").group("rest", "10.0.0.3:443")
+ *         .sniRoute("*.a.test", "a").sniRoute("b.test", "b").sniRoute(LbConfig.SNI_DEFAULT, "rest")
+ *         .sniFallback(SniFallback.CLOSE)
+ *         .clientHelloTimeout(Duration.ofSeconds(5))
+ *         .build(), 2);
+ * }</pre>
  */
 public final class EmbeddedLb implements AutoCloseable {
 

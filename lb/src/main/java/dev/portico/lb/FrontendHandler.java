@@ -1,5 +1,6 @@
 package dev.portico.lb;
 
+import dev.portico.core.tls.ClientHelloParser;
 import dev.portico.core.transport.IdleTimer;
 import dev.portico.upstream.Backend;
 import io.netty.buffer.ByteBuf;
@@ -7,21 +8,26 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.Socket;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The first handler of an accepted client connection: enforces the service connection cap,
  * dials a backend, then hands both channels to a {@link Relay}. A connection from a trusted
  * proxy ({@code accept_proxy}) first goes through a {@link ProxyHeaderDecoder}, and the real
- * client it names is used for scheduling and for the PROXY header sent on. Closes the
- * connection when it has been idle too long, and counts it open until it closes.
+ * client it names is used for scheduling and for the PROXY header sent on. A service with
+ * {@code sni_routes} first reads the client's TLS ClientHello ({@link ClientHelloParser}) and
+ * picks the group by its server name; the bytes read for it go to the backend untouched. Closes
+ * the connection when it has been idle too long, and counts it open until it closes.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
@@ -36,6 +42,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean relaying;
     /** Client bytes read before the relay started (after a PROXY header); sent first. */
     private ByteBuf early;
+    /** Set while the ClientHello is awaited (SNI routing): its deadline. */
+    private ScheduledFuture<?> helloTimer;
+    /** The client and the address it reached, kept for the dial that follows the hello. */
+    private SocketAddress source;
+    private SocketAddress destination;
 
     FrontendHandler(LbShared shared, Route route) {
         this.shared = shared;
@@ -65,11 +76,88 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ctx.pipeline().addBefore(ctx.name(), "proxy-header",
                     new ProxyHeaderDecoder(shared.name(), metrics, route.config().connectTimeout()));
             ctx.read();
+        } else if (route.sni() != null) {
+            awaitHello(ctx, client.remoteAddress(), client.localAddress(), readWaiting(client));
         } else {
             early = readWaiting(client);
-            dial(client, client.remoteAddress(), client.localAddress());
+            dial(client, route, client.remoteAddress(), client.localAddress());
         }
         ctx.fireChannelActive();
+    }
+
+    /**
+     * Reads until the client's ClientHello is complete (or shown not to be one, or late), then
+     * dials the group its server name routes to. Bytes read are kept, not consumed: they go to the
+     * backend first.
+     */
+    private void awaitHello(ChannelHandlerContext ctx, SocketAddress from, SocketAddress to, ByteBuf first) {
+        source = from;
+        destination = to;
+        helloTimer = ctx.executor().schedule(() -> helloTimedOut(ctx), route.sni().helloTimeoutNanos(),
+                TimeUnit.NANOSECONDS);
+        if (first != null) {
+            helloBytes(ctx, first);
+        }
+        if (helloTimer != null) {
+            ctx.read();
+        }
+    }
+
+    /** Adds client bytes to those read for the hello, and routes once they tell enough. */
+    private void helloBytes(ChannelHandlerContext ctx, ByteBuf buf) {
+        if (early == null) {
+            early = buf;
+        } else {
+            early.writeBytes(buf); // grows by doubling: linear even for a hello sent byte by byte
+            buf.release();
+        }
+        ClientHelloParser.Result r = ClientHelloParser.parse(early);
+        if (r == ClientHelloParser.NEED_MORE) {
+            if (early.readableBytes() < ClientHelloParser.MAX_BYTES) {
+                return; // channelReadComplete asks for the next read
+            }
+            r = new ClientHelloParser.NotTls("no complete ClientHello in " + early.readableBytes() + " bytes");
+        }
+        if (r instanceof ClientHelloParser.Hello hello) {
+            helloDone();
+            dial(ctx.channel(), route.sni().route(hello), source, destination);
+        } else {
+            noHello(ctx, false, ((ClientHelloParser.NotTls) r).reason());
+        }
+    }
+
+    private void helloTimedOut(ChannelHandlerContext ctx) {
+        if (helloTimer != null && ctx.channel().isActive()) {
+            noHello(ctx, true, "no ClientHello within " + route.config().clientHelloTimeout());
+        }
+    }
+
+    /** The connection brought no valid hello in time: relay it to the default group, or close it. */
+    private void noHello(ChannelHandlerContext ctx, boolean timeout, String why) {
+        helloDone();
+        Route fallback = route.sni().fallback(timeout);
+        log.debug("{}: {} from {}: {}", shared.name(), fallback != null ? "default group" : "closing",
+                ctx.channel().remoteAddress(), why);
+        if (fallback != null) {
+            dial(ctx.channel(), fallback, source, destination);
+        } else {
+            ctx.close();
+        }
+    }
+
+    private void helloDone() {
+        if (helloTimer != null) {
+            helloTimer.cancel(false);
+            helloTimer = null;
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (helloTimer != null && ctx.channel().isActive()) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     /**
@@ -102,9 +190,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return buf;
     }
 
-    private void dial(Channel client, SocketAddress source, SocketAddress destination) {
+    private void dial(Channel client, Route target, SocketAddress source, SocketAddress destination) {
         InetSocketAddress src = source instanceof InetSocketAddress a ? a : null;
-        shared.dialer().dial(client, route, src, early != null, new Dialer.Outcome() {
+        shared.dialer().dial(client, target, src, early != null, new Dialer.Outcome() {
             @Override
             public void connected(Backend host, Channel backend, Runnable redispatch) {
                 shared.channels().add(backend);
@@ -139,16 +227,40 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             Channel client = ctx.channel();
             ProxyHeaderParser.Result h = proxied.header();
             boolean named = h.source() != null && h.destination() != null;
-            dial(client, named ? h.source() : client.remoteAddress(), named ? h.destination() : client.localAddress());
+            SocketAddress from = named ? h.source() : client.remoteAddress();
+            SocketAddress to = named ? h.destination() : client.localAddress();
+            if (route.sni() != null) {
+                ByteBuf rest = early;
+                early = null;
+                awaitHello(ctx, from, to, rest);
+            } else {
+                dial(client, route, from, to);
+            }
+            return;
+        }
+        if (evt instanceof ChannelInputShutdownEvent && helloTimer != null) {
+            // The client ended its side before its hello was complete: nothing to route by.
+            noHelloClose(ctx);
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** A client that closed its side mid-hello is closed, whatever the fallback; counted as invalid and closed. */
+    private void noHelloClose(ChannelHandlerContext ctx) {
+        helloDone();
+        route.sni().abandoned();
+        log.debug("{}: closing {}: it ended its side before a complete ClientHello", shared.name(),
+                ctx.channel().remoteAddress());
+        ctx.close();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (relaying) {
             ctx.fireChannelRead(msg);
+        } else if (helloTimer != null && msg instanceof ByteBuf buf) {
+            helloBytes(ctx, buf);
         } else if (msg instanceof ByteBuf buf) {
             // Only after a PROXY header, when the decoder's last read batch went on past it.
             early = early == null ? buf : ctx.alloc().compositeBuffer().addComponents(true, early, buf);
@@ -166,6 +278,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (idle != null) {
             idle.cancel();
         }
+        helloDone();
         if (early != null) {
             early.release();
             early = null;

@@ -1,6 +1,7 @@
 package dev.portico.lb;
 
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.ClientHelloParser;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.health.HealthCheckConfig;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -44,17 +46,25 @@ import java.util.Objects;
  * @param udp            UDP session settings; used only when {@code protocol} is UDP
  * @param acceptProxy    peers whose connections must start with a PROXY header (v1 or v2); TCP only
  * @param splice         whether TCP connections are relayed with splice(2) (epoll transport only)
+ * @param sniRoutes      TLS server names (exact, or {@code *.} and one label) to the group their
+ *                       connections go to, and {@value #SNI_DEFAULT} to the group for every other
+ *                       hello (default the active group); empty when connections are not routed by SNI
+ * @param sniFallback    what happens to a connection without a valid ClientHello, when routing by SNI
+ * @param clientHelloTimeout how long a connection routed by SNI may take to send its ClientHello
  */
 public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> groups, String activeGroup,
                        String scheduler, HealthCheckConfig health, int retries, Duration connectTimeout,
                        Duration idleTimeout, int maxConnections, int maxPerBackend, ProxyProtocol proxyProtocol,
                        int backlog, LbProtocol protocol, UdpSettings udp, TrustedProxies acceptProxy,
-                       Splice splice) {
+                       Splice splice, Map<String, String> sniRoutes, SniFallback sniFallback,
+                       Duration clientHelloTimeout) {
 
     /** {@link #retries()} value meaning: keep trying until every host of the group was tried. */
     public static final int RETRY_EVERY_HOST = -1;
     /** The group name used when backends are added without naming a group. */
     public static final String DEFAULT_GROUP = "main";
+    /** The {@link #sniRoutes()} key naming the group of hellos that match no other route. */
+    public static final String SNI_DEFAULT = "default";
 
     /**
      * One backend as configured.
@@ -114,6 +124,19 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         Objects.requireNonNull(udp, "udp");
         Objects.requireNonNull(acceptProxy, "acceptProxy");
         Objects.requireNonNull(splice, "splice");
+        Objects.requireNonNull(sniFallback, "sniFallback");
+        Objects.requireNonNull(clientHelloTimeout, "clientHelloTimeout");
+        Map<String, String> routes = new LinkedHashMap<>();
+        sniRoutes.forEach((pattern, group) -> {
+            String key = sniPattern(pattern);
+            if (routes.put(key, Objects.requireNonNull(group, "group")) != null) {
+                throw new IllegalArgumentException("sni_routes lists '" + key + "' twice");
+            }
+        });
+        sniRoutes = java.util.Collections.unmodifiableMap(routes);
+        if (protocol == LbProtocol.UDP && !sniRoutes.isEmpty()) {
+            throw new IllegalArgumentException("sni_routes is for TCP services only");
+        }
         if (protocol == LbProtocol.UDP && proxyProtocol != ProxyProtocol.OFF) {
             throw new IllegalArgumentException("proxy_protocol towards backends is for TCP services only");
         }
@@ -144,6 +167,13 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         }
         positive("connect timeout", connectTimeout);
         positive("idle timeout", idleTimeout);
+        positive("client_hello timeout", clientHelloTimeout);
+        for (Map.Entry<String, String> e : sniRoutes.entrySet()) {
+            if (!groups.containsKey(e.getValue())) {
+                throw new IllegalArgumentException("sni_routes sends '" + e.getKey() + "' to group '" + e.getValue()
+                        + "', which is not one of " + groups.keySet());
+            }
+        }
         if (maxConnections < 0 || maxPerBackend < 0) {
             throw new IllegalArgumentException("connection limits must be 0 (no limit) or more");
         }
@@ -156,6 +186,35 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         if (d.isNegative() || d.isZero()) {
             throw new IllegalArgumentException(what + " must be more than zero, not " + d);
         }
+    }
+
+    /**
+     * A {@link #sniRoutes()} key in its stored form: lower-cased, and checked to be
+     * {@value #SNI_DEFAULT}, a DNS host name, or {@code *.} followed by one.
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static String sniPattern(String pattern) {
+        String p = pattern.strip().toLowerCase(Locale.ROOT);
+        if (p.equals(SNI_DEFAULT)) {
+            return p;
+        }
+        String name = p.startsWith("*.") ? p.substring(2) : p;
+        if (!ClientHelloParser.validHostName(name)) {
+            throw new IllegalArgumentException("'" + pattern + "' is not a server name: use a DNS name such as"
+                    + " b.test, a wildcard of one label such as *.a.test, or 'default'");
+        }
+        return p;
+    }
+
+    /** Whether new connections are routed by the server name of their TLS ClientHello. */
+    public boolean routesBySni() {
+        return !sniRoutes.isEmpty();
+    }
+
+    /** The group of hellos that match no SNI route: the {@value #SNI_DEFAULT} route, else the active group. */
+    public String sniDefaultGroup() {
+        return sniRoutes.getOrDefault(SNI_DEFAULT, activeGroup);
     }
 
     /**
@@ -190,6 +249,9 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         b.udp = udp;
         b.acceptProxy = acceptProxy;
         b.splice = splice;
+        b.sniRoutes.putAll(sniRoutes);
+        b.sniFallback = sniFallback;
+        b.clientHelloTimeout = clientHelloTimeout;
         return b;
     }
 
@@ -211,6 +273,9 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         private UdpSettings udp = UdpSettings.DEFAULTS;
         private TrustedProxies acceptProxy = TrustedProxies.NONE;
         private Splice splice = Splice.AUTO;
+        private final Map<String, String> sniRoutes = new LinkedHashMap<>();
+        private SniFallback sniFallback = SniFallback.DEFAULT;
+        private Duration clientHelloTimeout = Duration.ofSeconds(5);
 
         private Builder() {
         }
@@ -264,6 +329,11 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             }
             groups.put(Objects.requireNonNull(name, "name"), members);
             return this;
+        }
+
+        /** The names of the groups declared so far. */
+        java.util.Set<String> groupNames() {
+            return java.util.Collections.unmodifiableSet(groups.keySet());
         }
 
         /** Sets the group new connections go to; default the first group. */
@@ -361,6 +431,37 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         }
 
         /**
+         * Routes TLS connections whose ClientHello names {@code pattern} to {@code group}:
+         * {@code b.test} matches that name, {@code *.a.test} one label more ({@code x.a.test},
+         * not {@code x.y.a.test}), and {@value #SNI_DEFAULT} every other hello. Exact names win
+         * over wildcards. With at least one route the service reads each connection's ClientHello
+         * (without consuming it) before it picks a backend.
+         */
+        public Builder sniRoute(String pattern, String group) {
+            sniRoutes.put(Objects.requireNonNull(pattern, "pattern"), Objects.requireNonNull(group, "group"));
+            return this;
+        }
+
+        /** Replaces every SNI route; see {@link #sniRoute}. */
+        public Builder sniRoutes(Map<String, String> routes) {
+            sniRoutes.clear();
+            routes.forEach(this::sniRoute);
+            return this;
+        }
+
+        /** Sets what happens to a connection without a valid ClientHello; default {@link SniFallback#DEFAULT}. */
+        public Builder sniFallback(SniFallback value) {
+            this.sniFallback = value;
+            return this;
+        }
+
+        /** Sets how long a connection routed by SNI may take to send its ClientHello; default 5 s. */
+        public Builder clientHelloTimeout(Duration value) {
+            this.clientHelloTimeout = value;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @throws IllegalArgumentException when the settings do not make a working service
@@ -369,7 +470,8 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
             String active = activeGroup != null ? activeGroup
                     : groups.isEmpty() ? DEFAULT_GROUP : groups.keySet().iterator().next();
             return new LbConfig(listen, groups, active, scheduler, health, retries, connectTimeout, idleTimeout,
-                    maxConnections, maxPerBackend, proxyProtocol, backlog, protocol, udp, acceptProxy, splice);
+                    maxConnections, maxPerBackend, proxyProtocol, backlog, protocol, udp, acceptProxy, splice,
+                    sniRoutes, sniFallback, clientHelloTimeout);
         }
     }
 }

@@ -60,6 +60,7 @@ final class LbConfigYaml {
         Map<String, Object> timeouts = new LinkedHashMap<>();
         timeouts.put("connect", Durations.format(c.connectTimeout()));
         timeouts.put("idle", Durations.format(c.idleTimeout()));
+        timeouts.put("client_hello", Durations.format(c.clientHelloTimeout()));
         m.put("timeouts", timeouts);
         Map<String, Object> limits = new LinkedHashMap<>();
         if (c.maxConnections() > 0) {
@@ -70,6 +71,8 @@ final class LbConfigYaml {
         m.put("proxy_protocol", c.proxyProtocol().toString());
         m.put("backlog", c.backlog());
         m.put("splice", c.splice().toString());
+        m.put("sni_routes", new LinkedHashMap<>(c.sniRoutes()));
+        m.put("sni_fallback", c.sniFallback().toString());
         return m;
     }
 

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,8 +25,14 @@ public final class LbMetrics {
     private final Counter udpDropped;
     private final Counter proxyHeaderRejected;
     private final Counter spliced;
+    private final String service;
+    private final MeterRegistry registry;
+    /** SNI counters by route and group ({@code portico_lb_sni_routed}) and by reason and action ({@code portico_lb_sni_fallback}). */
+    private final Map<String, Counter> sni = new ConcurrentHashMap<>();
 
     LbMetrics(String service, MeterRegistry registry) {
+        this.service = service;
+        this.registry = registry;
         accepted = Counter.builder("portico_lb_connections").tag("service", service)
                 .description("Client connections accepted").register(registry);
         noBackend = Counter.builder("portico_lb_no_backend").tag("service", service)
@@ -88,6 +96,45 @@ public final class LbMetrics {
 
     void proxyHeaderRejected() {
         proxyHeaderRejected.increment();
+    }
+
+    /**
+     * The counter of connections whose ClientHello an SNI route sent to a group; made when the
+     * routes are set up, so counting costs no lookup.
+     *
+     * @param route the route's pattern ({@code b.test}, {@code *.a.test}) or {@code default}
+     */
+    Counter sniRouted(String route, String group) {
+        return sni.computeIfAbsent("routed\0" + route + "\0" + group, k -> Counter.builder("portico_lb_sni_routed")
+                .tag("service", service).tag("route", route).tag("group", group)
+                .description("TLS connections routed by the server name of their ClientHello").register(registry));
+    }
+
+    /**
+     * The counter of connections without a valid ClientHello, for SNI routing.
+     *
+     * @param reason {@code invalid} (not TLS, malformed, or closed before the hello was complete) or {@code timeout}
+     * @param action {@code default} (relayed to the default group) or {@code close}
+     */
+    Counter sniFallback(String reason, String action) {
+        return sni.computeIfAbsent("fallback\0" + reason + "\0" + action, k -> Counter.builder("portico_lb_sni_fallback")
+                .tag("service", service).tag("reason", reason).tag("action", action)
+                .description("Connections without a valid TLS ClientHello in time, sent to the default group or closed")
+                .register(registry));
+    }
+
+    /** Connections an SNI route (its pattern, or {@code default}) sent to a group, over every group. */
+    public long sniRoutedTotal(String route) {
+        String prefix = "routed\0" + route + "\0";
+        return sni.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+                .mapToLong(e -> (long) e.getValue().count()).sum();
+    }
+
+    /** Connections without a valid ClientHello for {@code reason} ({@code invalid}, {@code timeout}), either action. */
+    public long sniFallbackTotal(String reason) {
+        String prefix = "fallback\0" + reason + "\0";
+        return sni.entrySet().stream().filter(e -> e.getKey().startsWith(prefix))
+                .mapToLong(e -> (long) e.getValue().count()).sum();
     }
 
     /** Open UDP sessions. */

@@ -132,8 +132,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private static final int DESCRIPTORS_PER_CONNECTION = 2;
 
     private Route route(LbConfig config, BackendGroup group) {
-        return new Route(config, group,
-                context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION));
+        int max = context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION);
+        return new Route(config, group, max, config.routesBySni() ? new SniRouter(config, groups, max, metrics) : null);
     }
 
     @Override
@@ -167,6 +167,10 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             throw e;
         }
         log.info("{}: balancing to group {} with {}", name, route.group().name(), route.group().scheduler().name());
+        if (route.config().routesBySni()) {
+            log.info("{}: routing TLS by server name: {} (no valid ClientHello within {}: {})", name,
+                    route.config().sniRoutes(), route.config().clientHelloTimeout(), route.config().sniFallback());
+        }
         LbConfig c = route.config();
         if (c.protocol() == LbProtocol.TCP && c.splice() != Splice.OFF && !nativeEngine(c)) {
             log.info("{}: splice: {} needs the native engine; on the Netty path every connection is copied", name,
@@ -278,7 +282,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
      * Removes a host from a group. Its open connections are left to finish.
      *
      * @return false when the group has no such host
-     * @throws IllegalStateException when it is the last host of the active group
+     * @throws IllegalStateException when it is the last host of the active group, or of a group
+     *                               an SNI route names
      */
     public synchronized boolean removeBackend(String groupName, String backendName) {
         BackendGroup group = group(groupName);
@@ -290,6 +295,10 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         if (group == route.group() && pool.members().size() == 1) {
             throw new IllegalStateException("cannot remove " + backendName + ": it is the last host of the active group "
                     + groupName);
+        }
+        if (pool.members().size() == 1 && route.config().sniRoutes().containsValue(groupName)) {
+            throw new IllegalStateException("cannot remove " + backendName + ": it is the last host of group "
+                    + groupName + ", which sni_routes sends connections to");
         }
         return pool.remove(backend.get());
     }

@@ -32,7 +32,7 @@ import java.util.Optional;
  * scheduler: roundrobin             # any name of Schedulers.byName
  * health: {type: http, path: /health, interval: 2s, timeout: 1s, rise: 2, fall: 3}   # or "tcp", "http:/health"
  * retries: all                      # or a number of further hosts to try after a failed connect
- * timeouts: {connect: 5s, idle: 5m}
+ * timeouts: {connect: 5s, idle: 5m, client_hello: 5s}   # client_hello: with sni_routes
  * limits: {connections: 0, per_backend: 0}   # connections 0: from the descriptor limit; per_backend 0: no limit
  * proxy_protocol: off               # v1 | v2
  * backlog: 4096
@@ -40,6 +40,8 @@ import java.util.Optional;
  * udp: {session_timeout: 60s, max_sessions: 100000}   # UDP only
  * accept_proxy: [10.0.0.0/8]        # peers that must send a PROXY v1/v2 header first (TCP only)
  * splice: auto                      # on | off: relay with splice(2) on epoll (auto: past 256 KiB one way)
+ * sni_routes: {"*.a.test": main, b.test: standby, default: main}   # route TLS by the ClientHello's name
+ * sni_fallback: default             # or close: a connection with no valid hello in time
  * </pre>
  */
 public final class LbServiceType implements ServiceType<LbConfig> {
@@ -97,6 +99,12 @@ public final class LbServiceType implements ServiceType<LbConfig> {
         Section timeouts = s.section("timeouts");
         b.connectTimeout(timeouts.duration("connect", Duration.ofSeconds(5)));
         b.idleTimeout(timeouts.duration("idle", Duration.ofMinutes(5)));
+        Duration clientHello = timeouts.duration("client_hello", Duration.ofSeconds(5));
+        if (clientHello.isZero() || clientHello.isNegative()) {
+            timeouts.problem("client_hello", "'" + timeouts.path() + ".client_hello' must be more than zero");
+        } else {
+            b.clientHelloTimeout(clientHello);
+        }
         timeouts.finish();
         Section limits = s.section("limits");
         b.maxConnections(limits.integer("connections", 0, 0, Integer.MAX_VALUE));
@@ -125,6 +133,7 @@ public final class LbServiceType implements ServiceType<LbConfig> {
         } catch (IllegalArgumentException e) {
             s.problem("accept_proxy", "bad '" + s.path() + ".accept_proxy': " + e.getMessage());
         }
+        readSniRoutes(s, b);
         s.finish();
         if (s.problems().list().size() > before) {
             return null;
@@ -172,6 +181,41 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             } catch (IllegalArgumentException e) {
                 parent.problems().add(item.location(), "bad '" + itemPath + "': " + e.getMessage());
             }
+        }
+    }
+
+    /** {@code sni_routes} and {@code sni_fallback}; each route's problems name its own line. */
+    private static void readSniRoutes(Section s, LbConfig.Builder b) {
+        java.util.Set<String> groups = b.groupNames();
+        if (s.has("sni_routes")) {
+            Section routes = s.section("sni_routes");
+            if (routes.keys().isEmpty()) {
+                s.problem("sni_routes", "'" + routes.path() + "' must map server names to groups,"
+                        + " for example {\"*.a.test\": main, default: main}");
+            }
+            for (String pattern : routes.keys()) {
+                String group = routes.string(pattern, null);
+                if (group == null) {
+                    continue;
+                }
+                try {
+                    LbConfig.sniPattern(pattern);
+                } catch (IllegalArgumentException e) {
+                    routes.problem(pattern, "bad '" + routes.path() + "': " + e.getMessage());
+                    continue;
+                }
+                if (!groups.contains(group)) {
+                    routes.problem(pattern, "'" + routes.path() + "." + pattern + "' names group '" + group
+                            + "', which is not one of " + groups);
+                    continue;
+                }
+                b.sniRoute(pattern, group);
+            }
+        }
+        String fallback = s.oneOf("sni_fallback", SniFallback.DEFAULT.toString(), List.of("default", "close"));
+        b.sniFallback(SniFallback.parse(fallback));
+        if (s.has("sni_fallback") && !s.has("sni_routes")) {
+            s.problem("sni_fallback", "'" + s.path() + ".sni_fallback' applies only with 'sni_routes'");
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.portico.lb;
 
+import dev.portico.core.tls.ClientHelloParser;
 import dev.portico.core.transport.LinuxNet;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.HealthState;
@@ -37,7 +38,11 @@ import java.util.Optional;
  *   <li>A client from a trusted proxy in front ({@code accept_proxy}) is dialed only once its
  *       PROXY header is read: the header is peeked until it is complete, then taken from the
  *       socket, and the real client it names drives scheduling and any header sent on.</li>
- *   <li>Connect, PROXY header and idle timeouts, checked by the loop's sweep.</li>
+ *   <li>A service with {@code sni_routes} reads the client's TLS ClientHello into a buffer
+ *       (at most {@link ClientHelloParser#MAX_BYTES}), picks the group by its server name, dials,
+ *       and writes the buffered bytes, untouched, to the backend first; the relay (copy or
+ *       splice) goes on from there.</li>
+ *   <li>Connect, PROXY header, ClientHello and idle timeouts, checked by the loop's sweep.</li>
  * </ul>
  */
 final class NativeConnection {
@@ -84,7 +89,8 @@ final class NativeConnection {
     final int generation;
     private final NativeLoop loop;
     private final int slot;
-    private final Route route;
+    /** The service's route, then the one the ClientHello chose (SNI routing). */
+    private Route route;
     /** The client: the peer, or the one a PROXY header named. */
     private InetSocketAddress clientAddress;
     /** The address the client connected to, as a PROXY header named it; null for this socket's own. */
@@ -100,6 +106,17 @@ final class NativeConnection {
     private boolean awaitingName;
     /** Waiting for a trusted proxy's PROXY header, until {@link #connectDeadline}; nothing is dialed yet. */
     private boolean awaitingHeader;
+    /** Waiting for the ClientHello (SNI routing), until {@link #helloDeadline}; nothing is dialed yet. */
+    private boolean awaitingHello;
+    private long helloDeadline;
+    /**
+     * The bytes read for the hello when one read did not hold it: malloc'd, {@link #helloCapacity}
+     * bytes, twice what was read and doubled as needed up to {@link ClientHelloParser#MAX_BYTES},
+     * so a slow client holds about what it sent; or 0.
+     */
+    private long hello;
+    private int helloCapacity;
+    private int helloLength;
     private boolean closed;
     private long connectDeadline;
     private long lastActive;
@@ -138,6 +155,7 @@ final class NativeConnection {
             c.connectDeadline = loop.now + route.config().connectTimeout().toNanos();
         } else {
             c.queueProxyHeader();
+            c.awaitHello();
         }
         if (LinuxNet.epollCtl(loop.errno, loop.epfd(), LinuxNet.EPOLL_CTL_ADD, fd,
                 LinuxNet.EPOLLIN | LinuxNet.EPOLLRDHUP | LinuxNet.EPOLLET,
@@ -146,8 +164,8 @@ final class NativeConnection {
             c.close();
             return;
         }
-        if (!c.awaitingHeader) {
-            c.dial(); // else the client's first input event reads the header (epoll reports bytes already there)
+        if (!c.awaitingHeader && !c.awaitingHello) {
+            c.dial(); // else the client's first input event reads the header or hello (epoll reports bytes already there)
         }
     }
 
@@ -234,7 +252,11 @@ final class NativeConnection {
         }
         // client.readable stays set: bytes after the header may wait, and no new edge would report them.
         queueProxyHeader();
-        dial();
+        if (awaitHello()) {
+            readHello();
+        } else {
+            dial();
+        }
     }
 
     private void rejectHeader(String why) {
@@ -245,6 +267,116 @@ final class NativeConnection {
         loop.shared.metrics().proxyHeaderRejected();
         log.debug("{}: closing {} from a trusted proxy: {}", loop.shared.name(), clientAddress, why);
         close();
+    }
+
+    // ---- the ClientHello (SNI routing) ---------------------------------------------------------
+
+    /** Starts waiting for the hello when the service routes by SNI; false when it does not. */
+    private boolean awaitHello() {
+        SniRouter sni = route.sni();
+        if (sni == null) {
+            return false;
+        }
+        awaitingHello = true;
+        helloDeadline = loop.now + sni.helloTimeoutNanos();
+        return true;
+    }
+
+    /**
+     * Reads the client's bytes until they hold a whole ClientHello, show they are none, or end.
+     * A first read that decides (the usual case) stays in the loop's buffer; else the bytes move
+     * to a buffer of the connection's own.
+     */
+    private void readHello() {
+        while (awaitingHello && !closed && client.readable) {
+            if (hello != 0 && helloLength == helloCapacity) {
+                growHello(); // below MAX_BYTES: a full cap is refused below
+            }
+            long at = hello != 0 ? hello : loop.buffer;
+            int room = (hello != 0 ? helloCapacity : ClientHelloParser.MAX_BYTES) - helloLength;
+            long n = LinuxNet.recv(loop.errno, client.fd, at + helloLength, room);
+            if (n < 0) {
+                int code = loop.errno.get();
+                if (code == LinuxNet.EAGAIN) {
+                    client.readable = false;
+                } else if (code != LinuxNet.EINTR) {
+                    log.debug("{}: client {} failed before its ClientHello: {}", loop.shared.name(), clientAddress,
+                            LinuxNet.message(code));
+                    close();
+                }
+                continue;
+            }
+            if (n == 0) {
+                route.sni().abandoned();
+                log.debug("{}: closing {}: it ended its side before a complete ClientHello", loop.shared.name(),
+                        clientAddress);
+                close();
+                return;
+            }
+            helloLength += (int) n;
+            client.bytesRead += n;
+            lastActive = loop.now;
+            ClientHelloParser.Result r = ClientHelloParser.parse(
+                    MemorySegment.ofAddress(at).reinterpret(helloLength).asByteBuffer());
+            if (r == ClientHelloParser.NEED_MORE) {
+                if (helloLength < ClientHelloParser.MAX_BYTES) {
+                    if (hello == 0) {
+                        helloCapacity = Math.min(ClientHelloParser.MAX_BYTES, Math.max(1024, 2 * helloLength));
+                        hello = LinuxNet.malloc(helloCapacity);
+                        LinuxNet.copy(loop.buffer, hello, helloLength);
+                    }
+                    continue;
+                }
+                r = new ClientHelloParser.NotTls("no complete ClientHello in " + helloLength + " bytes");
+            }
+            if (r instanceof ClientHelloParser.Hello h) {
+                routed(route.sni().route(h), at);
+            } else {
+                noHello(false, ((ClientHelloParser.NotTls) r).reason());
+            }
+            return;
+        }
+    }
+
+    /** No valid hello in time: relay to the default group with what was read, or close. */
+    private void noHello(boolean timeout, String why) {
+        Route fallback = route.sni().fallback(timeout);
+        log.debug("{}: {} from {}: {}", loop.shared.name(), fallback != null ? "default group" : "closing",
+                clientAddress, why);
+        if (fallback == null) {
+            close();
+        } else {
+            routed(fallback, hello != 0 ? hello : loop.buffer);
+        }
+    }
+
+    /** Dials {@code target}'s group; the {@link #helloLength} bytes at {@code at} go to the backend first. */
+    private void routed(Route target, long at) {
+        awaitingHello = false;
+        route = target;
+        attemptsLeft = target.config().attempts(target.group().pool().members().size());
+        append(backend, at, helloLength);
+        freeHello();
+        // client.readable stays as it is: bytes after the hello may wait, and the relay reads them.
+        dial();
+    }
+
+    private void growHello() {
+        int capacity = Math.min(ClientHelloParser.MAX_BYTES, 2 * helloCapacity);
+        long bigger = LinuxNet.malloc(capacity);
+        LinuxNet.copy(hello, bigger, helloLength);
+        LinuxNet.free(hello);
+        hello = bigger;
+        helloCapacity = capacity;
+    }
+
+    private void freeHello() {
+        if (hello != 0) {
+            LinuxNet.free(hello);
+            hello = 0;
+        }
+        helloCapacity = 0;
+        helloLength = 0;
     }
 
     // ---- connecting ----------------------------------------------------------------------------
@@ -423,6 +555,11 @@ final class NativeConnection {
         if (awaitingHeader) {
             noteEvent(s, mask);
             readHeader();
+            return;
+        }
+        if (awaitingHello) {
+            noteEvent(s, mask);
+            readHello();
             return;
         }
         if (fromBackend && connecting) {
@@ -663,6 +800,28 @@ final class NativeConnection {
 
     // ---- buffers and epoll ---------------------------------------------------------------------
 
+    /** Adds {@code length} bytes from {@code address} after those waiting to be written to {@code s}. */
+    private static void append(Side s, long address, int length) {
+        if (length == 0) {
+            return;
+        }
+        if (s.pendingLength == 0) {
+            if (s.pending != 0) {
+                LinuxNet.free(s.pending);
+                s.pending = 0;
+            }
+            stash(s, address, length);
+            return;
+        }
+        long buf = LinuxNet.malloc(s.pendingLength + (long) length);
+        LinuxNet.copy(s.pending + s.pendingOffset, buf, s.pendingLength);
+        LinuxNet.copy(address, buf + s.pendingLength, length);
+        LinuxNet.free(s.pending);
+        s.pending = buf;
+        s.pendingOffset = 0;
+        s.pendingLength += length;
+    }
+
     /** Keeps {@code length} bytes from {@code address} to write to {@code s} later. */
     private static void stash(Side s, long address, int length) {
         long buf = LinuxNet.malloc(Math.max(length, 1));
@@ -724,6 +883,12 @@ final class NativeConnection {
             }
             return;
         }
+        if (awaitingHello) {
+            if (now - helloDeadline >= 0) {
+                noHello(true, "no ClientHello within " + route.config().clientHelloTimeout().toMillis() + " ms");
+            }
+            return;
+        }
         if (connecting) {
             if (now - connectDeadline >= 0) {
                 String what = awaitingName ? "name lookup" : "connect";
@@ -751,6 +916,7 @@ final class NativeConnection {
             client.fd = -1;
         }
         freeBuffers(client);
+        freeHello();
         if (host != null) {
             host.onClosed(backend.bytesRead, client.bytesRead);
             host = null;

@@ -8,6 +8,8 @@ package dev.portico.lb;
  * @param group  the active group
  * @param maxConnections the client connection cap in force: the configured one, or the one derived
  *               from the descriptor limit
+ * @param sni    the SNI routes when the service routes TLS by server name, else null; a route
+ *               chosen by SNI (one group of it) has none
  */
-record Route(LbConfig config, BackendGroup group, int maxConnections) {
+record Route(LbConfig config, BackendGroup group, int maxConnections, SniRouter sni) {
 }

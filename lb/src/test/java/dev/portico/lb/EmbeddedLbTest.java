@@ -30,4 +30,21 @@ class EmbeddedLbTest {
             assertThat(lb.meters().get("portico_lb_connections").counter().count()).isEqualTo(2.0);
         }
     }
+
+    @Test
+    void routesTlsByServerNameFromTheBuilder() throws Exception {
+        try (TlsBackend a = TlsBackend.start("a", false);
+             TlsBackend other = TlsBackend.start("other", false);
+             EmbeddedLb lb = EmbeddedLb.start(LbConfig.builder().listen("127.0.0.1:0")
+                     .group("a", a.address()).group("other", other.address())
+                     .sniRoute("*.a.test", "a").sniRoute(LbConfig.SNI_DEFAULT, "other")
+                     .sniFallback(SniFallback.CLOSE).clientHelloTimeout(java.time.Duration.ofSeconds(2))
+                     .build(), 1)) {
+            int port = lb.service().port();
+            assertThat(SniRoutingTest.java(port, "www.a.test")).startsWith("group=a ");
+            assertThat(SniRoutingTest.java(port, "www.b.test")).startsWith("group=other ");
+            assertThat(lb.meters().get("portico_lb_sni_routed").tag("route", "default").counter().count())
+                    .isEqualTo(1.0);
+        }
+    }
 }

@@ -41,6 +41,26 @@ class LbConfigTest {
     }
 
     @Test
+    void sniRoutesNeedKnownGroupsValidNamesAndTcp() {
+        LbConfig.Builder b = LbConfig.builder().listen("8000").group("a", "127.0.0.1:9001").group("b", "127.0.0.1:9002");
+        LbConfig c = b.sniRoute("*.A.Test", "a").sniRoute("b.test", "b").sniFallback(SniFallback.CLOSE)
+                .clientHelloTimeout(Duration.ofSeconds(1)).build();
+        assertThat(c.sniRoutes()).containsOnlyKeys("*.a.test", "b.test");
+        assertThat(c.sniDefaultGroup()).isEqualTo("a"); // the active group
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+
+        assertThatThrownBy(() -> b.sniRoute("x.test", "zzz").build()).hasMessageContaining("group 'zzz'");
+        assertThatThrownBy(() -> LbConfig.builder().listen("8000").backend("127.0.0.1:9001")
+                .sniRoute("a.*.test", "main").build()).hasMessageContaining("not a server name");
+        assertThatThrownBy(() -> LbConfig.builder().listen("8000").backend("127.0.0.1:9001")
+                .sniRoute("X.test", "main").sniRoute("x.TEST", "main").build()).hasMessageContaining("twice");
+        assertThatThrownBy(() -> LbConfig.builder().listen("8000").backend("127.0.0.1:9001")
+                .sniRoute("x.test", "main").protocol(LbProtocol.UDP).build()).hasMessageContaining("TCP services only");
+        assertThatThrownBy(() -> LbConfig.builder().listen("8000").backend("127.0.0.1:9001")
+                .clientHelloTimeout(Duration.ZERO).build()).hasMessageContaining("client_hello timeout");
+    }
+
+    @Test
     void attemptsFollowRetries() {
         LbConfig every = LbConfig.builder().listen("8000").backend("127.0.0.1:9001").build();
         assertThat(every.attempts(4)).isEqualTo(4);

@@ -41,13 +41,16 @@ class LbConfigYamlTest {
                 health: {type: http, path: /health, expect: "200,204", body_contains: "ok: yes", host_header: x.test,
                          port: 81, interval: 3s, timeout: 500ms, rise: 4, fall: 5, down_interval: 2s, all_down_interval: 1s}
                 retries: 1
-                timeouts: {connect: 2s, idle: 1m}
+                timeouts: {connect: 2s, idle: 1m, client_hello: 3s}
                 limits: {connections: 1000, per_backend: 50}
                 proxy_protocol: v2
                 backlog: 128
                 splice: off
+                sni_routes: {"*.a.test": main, b.test: standby, default: standby}
+                sni_fallback: close
                 """);
         assertThat(c.splice()).isEqualTo(Splice.OFF);
+        assertThat(c.sniRoutes()).hasSize(3);
         assertThat(roundTrip(c)).isEqualTo(c);
     }
 

@@ -101,6 +101,73 @@ class LbServiceTypeTest {
     }
 
     @Test
+    void readsSniRoutes() throws Exception {
+        LbConfig c = parse("""
+                type: lb
+                listen: [127.0.0.1:8443]
+                groups:
+                  a: [127.0.0.1:9001]
+                  b: [127.0.0.1:9002]
+                  c: [127.0.0.1:9003]
+                sni_routes: {"*.A.test": a, b.test: b, default: c}
+                sni_fallback: close
+                timeouts: {client_hello: 2s}
+                """);
+
+        assertThat(messages()).isEmpty();
+        assertThat(c.sniRoutes()).containsExactly(Map.entry("*.a.test", "a"), Map.entry("b.test", "b"),
+                Map.entry("default", "c"));
+        assertThat(c.sniFallback()).isEqualTo(SniFallback.CLOSE);
+        assertThat(c.clientHelloTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.sniDefaultGroup()).isEqualTo("c");
+        assertThat(c.routesBySni()).isTrue();
+
+        LbConfig plain = parse("""
+                listen: [127.0.0.1:8000]
+                backends: [127.0.0.1:9001]
+                sni_routes: {b.test: main}
+                """);
+        assertThat(plain.sniDefaultGroup()).isEqualTo("main");
+        assertThat(plain.sniFallback()).isEqualTo(SniFallback.DEFAULT);
+        assertThat(plain.clientHelloTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void reportsSniMistakesWithTheirPlace() throws Exception {
+        LbConfig c = parse("""
+                listen: [127.0.0.1:8000]
+                groups:
+                  a: [127.0.0.1:9001]
+                sni_routes:
+                  "*.*.a.test": a
+                  b.test: nowhere
+                  "10.0.0.1": a
+                  "c.test.": a
+                sni_fallback: drop
+                timeouts: {client_hello: 0s}
+                """);
+
+        assertThat(c).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("lb.yaml:5:").contains("'*.*.a.test'")
+                        .contains("not a server name"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:6:").contains("group 'nowhere'").contains("[a]"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:7:").contains("'10.0.0.1'"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:8:").contains("'c.test.'"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:9:").contains("'drop'"))
+                .anySatisfy(m -> assertThat(m).contains("lb.yaml:10:").contains("client_hello"));
+    }
+
+    @Test
+    void sniFallbackNeedsSniRoutes() throws Exception {
+        assertThat(parse("""
+                listen: [127.0.0.1:8000]
+                backends: [127.0.0.1:9001]
+                sni_fallback: close
+                """)).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("only with 'sni_routes'"));
+    }
+
+    @Test
     void reportsEveryMistakeWithItsPlace() throws Exception {
         LbConfig c = parse("""
                 listen: [127.0.0.1:8000]
