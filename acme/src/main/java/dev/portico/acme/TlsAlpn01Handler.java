@@ -1,5 +1,6 @@
 package dev.portico.acme;
 
+import dev.portico.core.tls.ClientHelloParser;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -44,8 +45,8 @@ public final class TlsAlpn01Handler extends SslClientHelloHandler<SslContext> {
         if (!certificates.anyPending()) {
             return null;
         }
-        ClientHelloFields hello = ClientHelloFields.parse(clientHello);
-        if (hello == null || hello.serverName() == null || !hello.alpn().equals(List.of(TlsAlpn01Certificates.ACME_TLS_1))) {
+        if (!(ClientHelloParser.parseBody(clientHello) instanceof ClientHelloParser.Hello hello)
+                || hello.serverName() == null || !hello.alpn().equals(List.of(TlsAlpn01Certificates.ACME_TLS_1))) {
             return null;
         }
         Optional<TlsAlpn01Certificates.ValidationCertificate> cert = certificates.forName(hello.serverName());

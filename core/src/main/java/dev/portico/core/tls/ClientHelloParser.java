@@ -97,6 +97,21 @@ public final class ClientHelloParser {
         return parse(new BufInput(in, in.readerIndex(), in.readableBytes()));
     }
 
+    /**
+     * Reads a ClientHello body alone, from {@code legacy_version} on, without the record and
+     * handshake headers: what {@link io.netty.handler.ssl.SslClientHelloHandler} hands over once
+     * it has the whole hello. The readable bytes of {@code body} are read; its indexes do not move.
+     *
+     * @return a {@link Hello} (records 1, length the body's), or {@link NotTls} when malformed
+     */
+    public static Result parseBody(ByteBuf body) {
+        int length = body.readableBytes();
+        if (length > MAX_HELLO - 4) {
+            return new NotTls("ClientHello of " + length + " bytes is over the limit of " + (MAX_HELLO - 4));
+        }
+        return body(new BufInput(body, body.readerIndex(), length), 0, length, 1, length);
+    }
+
     /** Reads the remaining bytes of {@code in}; its position is not moved. */
     public static Result parse(ByteBuffer in) {
         return parse(new NioInput(in, in.position(), in.remaining()));

@@ -1,4 +1,4 @@
-package dev.portico.acme;
+package dev.portico.core.tls;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -15,9 +15,18 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The server name and ALPN offer read from real ClientHellos, and nothing thrown for cut or garbled ones. */
+/**
+ * {@link ClientHelloParser#parseBody}: the server name and ALPN offer read from the bodies of real
+ * ClientHellos, as SslClientHelloHandler hands them over, and nothing thrown for cut or garbled ones.
+ */
 @Timeout(30)
-class ClientHelloFieldsTest {
+class ClientHelloBodyTest {
+
+    /** The hello read from a body, or null when the parser calls it malformed. */
+    private static ClientHelloParser.Hello fields(ByteBuf body) {
+        return ClientHelloParser.parseBody(body) instanceof ClientHelloParser.Hello h ? h : null;
+    }
+
 
     /** The handshake body (from client_version on) of a JDK client's first flight. */
     static byte[] hello(String sni, String... alpn) throws Exception {
@@ -45,15 +54,15 @@ class ClientHelloFieldsTest {
 
     @Test
     void readsTheNameAndTheOfferedProtocols() throws Exception {
-        ClientHelloFields f = ClientHelloFields.parse(Unpooled.wrappedBuffer(hello("a.portico.test", "acme-tls/1")));
+        ClientHelloParser.Hello f = fields(Unpooled.wrappedBuffer(hello("a.portico.test", "acme-tls/1")));
         assertThat(f.serverName()).isEqualTo("a.portico.test");
         assertThat(f.alpn()).containsExactly("acme-tls/1");
 
-        f = ClientHelloFields.parse(Unpooled.wrappedBuffer(hello("b.portico.test", "h2", "http/1.1")));
+        f = fields(Unpooled.wrappedBuffer(hello("b.portico.test", "h2", "http/1.1")));
         assertThat(f.serverName()).isEqualTo("b.portico.test");
         assertThat(f.alpn()).containsExactly("h2", "http/1.1");
 
-        f = ClientHelloFields.parse(Unpooled.wrappedBuffer(hello(null)));
+        f = fields(Unpooled.wrappedBuffer(hello(null)));
         assertThat(f.serverName()).isNull();
         assertThat(f.alpn()).isEmpty();
     }
@@ -63,7 +72,7 @@ class ClientHelloFieldsTest {
         byte[] body = hello("a.portico.test", "acme-tls/1");
         ByteBuf buf = Unpooled.buffer().writeBytes(new byte[] {9, 9, 9}).writeBytes(body);
         buf.readerIndex(3);
-        assertThat(ClientHelloFields.parse(buf).serverName()).isEqualTo("a.portico.test");
+        assertThat(fields(buf).serverName()).isEqualTo("a.portico.test");
         assertThat(buf.readerIndex()).isEqualTo(3);
     }
 
@@ -72,7 +81,7 @@ class ClientHelloFieldsTest {
         byte[] body = hello("a.portico.test", "acme-tls/1", "h2");
         int parsed = 0;
         for (int len = 0; len < body.length; len++) {
-            ClientHelloFields f = ClientHelloFields.parse(Unpooled.wrappedBuffer(body, 0, len));
+            ClientHelloParser.Hello f = fields(Unpooled.wrappedBuffer(body, 0, len));
             if (f != null) {
                 parsed++;
                 assertThat(f.alpn()).isEmpty();
@@ -93,11 +102,10 @@ class ClientHelloFieldsTest {
             for (int j = 0; j < 1 + random.nextInt(4); j++) {
                 b[random.nextInt(b.length)] = (byte) random.nextInt(256);
             }
-            if (ClientHelloFields.parse(Unpooled.wrappedBuffer(b)) != null) {
+            if (fields(Unpooled.wrappedBuffer(b)) != null) {
                 readable++;
             }
         }
         assertThat(readable).as("a byte flipped inside a value leaves the structure readable").isPositive();
-        assertThat(ClientHelloFields.parse(null)).isNull();
     }
 }
