@@ -249,6 +249,31 @@ final class RawH2 implements AutoCloseable {
         }
     }
 
+    /** Reads the DATA of {@code count} streams until each has ended, by stream. */
+    java.util.Map<Integer, String> bodies(int count) throws IOException {
+        java.util.Map<Integer, ByteArrayOutputStream> bodies = new java.util.TreeMap<>();
+        int ended = 0;
+        while (ended < count) {
+            Frame f = read();
+            if (f == null) {
+                throw new EOFException("connection closed after " + ended + " streams ended");
+            }
+            if (f.stream() == 0) {
+                continue;
+            }
+            ByteArrayOutputStream b = bodies.computeIfAbsent(f.stream(), k -> new ByteArrayOutputStream());
+            if (f.type() == DATA) {
+                b.write(f.payload());
+            }
+            if (f.endStream() || f.type() == RST_STREAM) {
+                ended++;
+            }
+        }
+        java.util.Map<Integer, String> out = new java.util.TreeMap<>();
+        bodies.forEach((k, v) -> out.put(k, v.toString(StandardCharsets.ISO_8859_1)));
+        return out;
+    }
+
     record Response(int status, Http2Headers headers, byte[] body) {
     }
 

@@ -37,10 +37,12 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
 
     private final HttpContext context;
     private ChannelHandlerContext ctx;
-    private Http2Connection connection;
+    /** The codec's connection, looked up at the first read (the codec comes after this handler). */
+    private volatile Http2Connection connection;
     private boolean counted;
-    private long lastRead = System.nanoTime();
-    private long idleSince = System.nanoTime();
+    private volatile long lastRead = System.nanoTime();
+    /** Since when no stream is open, as of the last check; {@link Long#MAX_VALUE} while streams are. */
+    private volatile long idleSince = System.nanoTime();
     private ScheduledFuture<?> timer;
 
     Http2ConnectionWatch(HttpContext context) {
@@ -95,6 +97,10 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastRead = System.nanoTime();
+        if (connection == null) {
+            Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
+            connection = codec == null ? null : codec.connection();
+        }
         ctx.fireChannelRead(msg);
     }
 
@@ -118,24 +124,51 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
-        if (connection == null) {
-            Http2FrameCodec codec = ctx.pipeline().get(Http2FrameCodec.class);
-            connection = codec == null ? null : codec.connection();
-        }
         long now = System.nanoTime();
-        if (connection != null && connection.numActiveStreams() > 0) {
-            idleSince = now;
+        if (streamsOpen()) {
+            idleSince = Long.MAX_VALUE;
             if (now - lastRead >= context.options().sendTimeout().toNanos() && waitsForWindow()) {
                 log.info("{} granted no window and sent nothing for {}: closed (timeouts.send)",
                         ctx.channel().remoteAddress(), Durations.format(context.options().sendTimeout()));
                 ctx.close();
                 return;
             }
-        } else if (now - Math.max(idleSince, lastRead) >= context.options().idleTimeout().toNanos()) {
-            ctx.channel().close();
-            return;
+        } else {
+            if (idleSince == Long.MAX_VALUE) {
+                idleSince = now;
+            }
+            if (now - idle() >= context.options().idleTimeout().toNanos()) {
+                ctx.channel().close();
+                return;
+            }
         }
         arm();
+    }
+
+    private long idle() {
+        long since = idleSince;
+        return since == Long.MAX_VALUE ? lastRead : Math.max(since, lastRead);
+    }
+
+    private boolean streamsOpen() {
+        Http2Connection c = connection;
+        return c != null && c.numActiveStreams() > 0;
+    }
+
+    /**
+     * Since when this connection has had no open stream and read nothing ({@link System#nanoTime()}),
+     * or {@link Long#MAX_VALUE} while a stream is open. Read from other threads without a lock,
+     * so possibly stale: {@link #closeIfIdleSince} checks again on the loop.
+     */
+    long idleSince() {
+        return streamsOpen() ? Long.MAX_VALUE : idle();
+    }
+
+    /** Closes the connection (GOAWAY first) if it has stayed idle since {@code since}. Call on its loop. */
+    void closeIfIdleSince(long since) {
+        if (!streamsOpen() && idle() == since && ctx.channel().isActive()) {
+            ctx.channel().close();
+        }
     }
 
     /** True when an answer waits for the client to open its flow-control window. */

@@ -1,5 +1,6 @@
 package dev.portico.web.h2;
 
+import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.transport.FileRegionChunker;
 import dev.portico.core.transport.FileRegionInput;
 import dev.portico.web.http.HttpContext;
@@ -16,6 +17,7 @@ import io.netty.handler.stream.ChunkedWriteHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -66,6 +68,24 @@ public final class Http2Server {
      */
     public ChannelHandler h2cDetector() {
         return new H2cDetector(this);
+    }
+
+    /**
+     * Offers {@code ch} to {@code into} when it is an HTTP/2 connection without open streams,
+     * with a close (GOAWAY first) that acts on its loop and only if it is still idle then.
+     *
+     * @return false when {@code ch} is not an HTTP/2 connection
+     */
+    public static boolean idle(Channel ch, Consumer<IdleConnection> into) {
+        Http2ConnectionWatch w = ch.pipeline().get(Http2ConnectionWatch.class);
+        if (w == null) {
+            return false;
+        }
+        long since = w.idleSince();
+        if (since != Long.MAX_VALUE) {
+            into.accept(new IdleConnection(since, () -> ch.eventLoop().execute(() -> w.closeIfIdleSince(since))));
+        }
+        return true;
     }
 
     /**
