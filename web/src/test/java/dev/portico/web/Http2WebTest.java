@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -57,10 +58,10 @@ class Http2WebTest {
         assertThat(get.text()).isEqualTo("hello over h2\n");
         assertThat(get.headers()).containsEntry("content-length", "14").doesNotContainKey("connection");
 
-        Curl.Result head = Curl.h2c(work, base + "/hello.txt", "-X", "HEAD");
+        Curl.Result head = Curl.h2c(work, base + "/hello.txt", "--head");
         assertThat(head.status()).isEqualTo(200);
         assertThat(head.headers()).containsEntry("content-length", "14");
-        assertThat(head.body()).isEmpty();
+        assertThat(head.text()).as("--head writes the head as the output; no body follows").doesNotContain("hello over h2");
 
         assertThat(Curl.h2c(work, base + "/missing").status()).isEqualTo(404);
 
@@ -80,6 +81,18 @@ class Http2WebTest {
             String answer = WebHarness.exchange(s, "PRIX / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", null);
             assertThat(answer).startsWith("HTTP/1.1 501");
         }
+    }
+
+    @Test
+    void theJdkClientAskingForHttp2OverPlainHttpGetsHttp11() throws Exception {
+        // The JDK client offers h2c only through "Upgrade: h2c", which is not taken: it is answered as HTTP/1.1.
+        java.net.http.HttpClient jdk = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_2).connectTimeout(Duration.ofSeconds(5)).build();
+        var r = jdk.send(java.net.http.HttpRequest.newBuilder(web.uri("/hello.txt")).timeout(Duration.ofSeconds(10))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_1_1);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("hello over h2\n");
     }
 
     @Test
