@@ -96,4 +96,25 @@ class Http2TimeoutsTest {
             await().until(() -> web.server.openConnections() == 1);
         }
     }
+
+    @Test
+    void aStopSendsGoAwayAndLetsTheStreamInFlightFinish() throws Exception {
+        start(Duration.ofSeconds(60), Duration.ofSeconds(60));
+        try (RawH2 c = new RawH2(web.port(), SETTINGS_INITIAL_WINDOW_SIZE, 0)) {
+            c.request(1, RawH2.get("/big.bin"), true);
+            await().until(() -> web.server.openConnections() == 1);
+            Thread stopper = Thread.ofVirtual().start(() -> web.server.stop(Duration.ofSeconds(20)));
+            RawH2.Frame goAway = c.untilGoAway();
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.errorCode()).isZero();
+            // The stream in flight still gets its whole answer.
+            c.windowUpdate(1, 8 << 20);
+            c.windowUpdate(0, 8 << 20);
+            assertThat(c.body(1)).hasSize(4 << 20);
+            assertThat(c.closedByServer()).isTrue();
+            stopper.join(Duration.ofSeconds(20));
+            assertThat(stopper.isAlive()).isFalse();
+        }
+        web.server = null;
+    }
 }
