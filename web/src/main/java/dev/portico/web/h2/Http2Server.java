@@ -71,6 +71,23 @@ public final class Http2Server {
     }
 
     /**
+     * What a TLS listener does once the handshake chose an application protocol: {@code h2}
+     * switches the connection with {@link #install}; anything else ({@code http/1.1}, or no ALPN)
+     * leaves the HTTP/1.1 handlers as they are.
+     *
+     * @param after    the name of the handler the HTTP handlers follow (the TLS handler)
+     * @param protocol the protocol ALPN chose, or null
+     * @return true when the connection now speaks HTTP/2
+     */
+    public boolean applicationProtocol(ChannelPipeline pipeline, String after, String protocol) {
+        if (!"h2".equals(protocol)) {
+            return false;
+        }
+        install(pipeline, after);
+        return true;
+    }
+
+    /**
      * Offers {@code ch} to {@code into} when it is an HTTP/2 connection without open streams,
      * with a close (GOAWAY first) that acts on its loop and only if it is still idle then.
      *
