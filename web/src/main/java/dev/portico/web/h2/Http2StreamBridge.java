@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -270,7 +271,7 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
         int status = (headBytes.getByte(codeAt) - '0') * 100 + (headBytes.getByte(codeAt + 1) - '0') * 10
                 + (headBytes.getByte(codeAt + 2) - '0');
         Http2Headers h = new DefaultHttp2Headers(false);
-        h.status(AsciiString.of(Integer.toString(status)));
+        h.status(HttpResponseStatus.valueOf(status).codeAsText());
         long length = -1;
         boolean chunked = false;
         int at = lineEnd + 1;
