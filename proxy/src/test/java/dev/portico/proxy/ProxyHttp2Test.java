@@ -144,4 +144,27 @@ class ProxyHttp2Test {
         assertThat(o.seen).hasSize(1);
         assertThat(h.proxy.cache().waiting().get()).isZero();
     }
+
+    @Test
+    void aChunkedBackendAnswerReachesTheH2ClientWhole() throws Exception {
+        StringBuilder expected = new StringBuilder();
+        StringBuilder chunked = new StringBuilder("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 200; i++) {
+            String part = "chunk " + i + " " + "x".repeat(i * 7) + "\n";
+            expected.append(part);
+            chunked.append(Integer.toHexString(part.length())).append("\r\n").append(part).append("\r\n");
+        }
+        chunked.append("0\r\n\r\n");
+        Origin o = h.origin("o", (req, in, out) -> {
+            out.write(chunked.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            return true;
+        });
+        h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).http2(h2c()).build());
+        Answer a = curl("/stream");
+        assertThat(a.protocol()).isEqualTo("2");
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(a.headers()).doesNotContainKey("transfer-encoding");
+        assertThat(a.body()).isEqualTo(expected.toString());
+    }
 }

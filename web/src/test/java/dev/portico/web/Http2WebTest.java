@@ -122,6 +122,20 @@ class Http2WebTest {
     }
 
     @Test
+    void aLargeFileGzippedWhileItStreams() throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 3 << 20; i++) {
+            text.append("line ").append(i).append(" of a large text file\n");
+        }
+        Files.writeString(root.resolve("large.txt"), text);
+        Curl.Result r = Curl.h2c(work, base + "/large.txt", "-H", "Accept-Encoding: gzip");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.headers()).containsEntry("content-encoding", "gzip").doesNotContainKey("transfer-encoding");
+        byte[] plain = new GZIPInputStream(new java.io.ByteArrayInputStream(r.body())).readAllBytes();
+        assertThat(new String(plain, StandardCharsets.UTF_8)).isEqualTo(text.toString());
+    }
+
+    @Test
     void twentyMegabytesStreamIntact() throws Exception {
         byte[] data = new byte[20 << 20];
         new Random(16).nextBytes(data);
