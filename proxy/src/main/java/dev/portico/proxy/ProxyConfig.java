@@ -4,6 +4,7 @@ import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.proxy.cache.CacheConfig;
 
+import dev.portico.web.h2.Http2Options;
 import dev.portico.web.http.HttpOptions;
 
 import java.time.Duration;
@@ -43,13 +44,14 @@ import java.util.Set;
  *                          {@value RetryBudget#MIN_PER_SECOND} per second)
  * @param sendTimeout       longest time answers may wait for a client's socket without any of their bytes
  *                          leaving; a client that stops reading is closed after it
+ * @param http2             HTTP/2 from clients: h2c, streams, header list size and the other limits
  */
 public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize, int maxConnections,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
                           TransparentSpec transparent, CacheConfig cache, Set<RetryCondition> retryOn,
-                          long retryBuffer, int retryBudget, Duration sendTimeout) {
+                          long retryBuffer, int retryBudget, Duration sendTimeout, Http2Options http2) {
 
     /**
      * Idle upstream connections kept per backend per event loop unless configured. High on
@@ -79,6 +81,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(keepAliveIdle, "keepAliveIdle");
         Objects.requireNonNull(sendTimeout, "sendTimeout");
+        Objects.requireNonNull(http2, "http2");
         if (sendTimeout.isNegative() || sendTimeout.isZero()) {
             throw new IllegalArgumentException("the send timeout must be more than 0s");
         }
@@ -112,6 +115,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private Duration firstByteTimeout = Duration.ofSeconds(60);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private Duration sendTimeout = HttpOptions.DEFAULT_SEND_TIMEOUT;
+        private Http2Options http2 = Http2Options.defaults();
         private int maxRequestHeaders = 16384;
         private int maxResponseHeaders = 16384;
         private long maxBodySize = 100L << 20;
@@ -160,6 +164,12 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         /** How long answers may wait for a client that reads none of their bytes (60 s by default). */
         public Builder sendTimeout(Duration value) {
             sendTimeout = value;
+            return this;
+        }
+
+        /** HTTP/2 settings and limits for clients (h2c on plain listeners, h2 by ALPN on TLS ones). */
+        public Builder http2(Http2Options value) {
+            http2 = value;
             return this;
         }
 
@@ -238,7 +248,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
                     maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle,
-                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget, sendTimeout);
+                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget, sendTimeout, http2);
         }
     }
 }

@@ -99,6 +99,7 @@ final class ProxyConfigYaml {
         timeouts.put("idle", Durations.format(c.idleTimeout()));
         timeouts.put("send", Durations.format(c.sendTimeout()));
         m.put("timeouts", timeouts);
+        m.put("http2", c.http2().toYaml());
         Map<String, Object> limits = new LinkedHashMap<>();
         limits.put("request_headers", c.maxRequestHeaders());
         limits.put("response_headers", c.maxResponseHeaders());

@@ -17,6 +17,7 @@ import dev.portico.core.transport.TcpListener;
 import dev.portico.upstream.BackendAddresses;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
+import dev.portico.web.h2.Http2Server;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.HttpConnection;
@@ -26,6 +27,7 @@ import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.HttpOptions;
 import dev.portico.web.http.StrictRequestDecoder;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.group.ChannelGroup;
@@ -70,6 +72,9 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     private volatile State state;
     private final ProxyMetrics metrics;
     private final SecondTierFactory diskTier;
+    /** Serves HTTP/2 clients (h2c here, h2 from a TLS listener's ALPN hook) with the same handlers. */
+    private final Http2Server http2 = new Http2Server(() -> this.state.http(),
+            () -> new ChannelHandler[] {new ClientWritability(), HttpConnection.forStream(() -> this.state.http())});
     private CacheMeters cacheMeters;
 
     private record State(ProxyShared shared, HttpContext http) {
@@ -126,7 +131,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
-                config.sendTimeout());
+                config.sendTimeout(), config.http2());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
                 ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
         return new State(shared, http);
@@ -174,6 +179,11 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
             new ProxyExchange(ex, shared).start();
         }
         return true;
+    }
+
+    /** HTTP/2 for this service's clients: what a TLS listener's ALPN hook calls for {@code h2}. */
+    public Http2Server http2() {
+        return http2;
     }
 
     /** The response cache, or null when the proxy has none. */
@@ -233,6 +243,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
                                 .addLast("first-byte", conn.firstByteWatcher())
                                 .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
                                 .addLast("http", conn);
+                        http2.addH2cDetector(ch.pipeline());
                     }
                 });
         log.info("{}: proxy listening on {}", name, l.address());

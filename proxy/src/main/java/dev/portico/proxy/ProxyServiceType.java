@@ -11,6 +11,7 @@ import dev.portico.core.tls.ClientTlsSection;
 import dev.portico.core.tls.ClientTlsSettings;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
+import dev.portico.web.h2.Http2Options;
 import dev.portico.web.http.HttpOptions;
 
 import java.nio.file.Files;
@@ -45,6 +46,7 @@ import java.util.Optional;
  * retry_buffer: 64k                  # request body kept to be sent again
  * retry_budget: 20                   # retries per pool in % of its requests over 10 s (at least 3/s)
  * backlog: 4096
+ * http2: {h2c: false, max_concurrent_streams: 128, max_header_list_size: 16k}  # and the web service's other http2 keys
  * transparent: {ttl: 100s, port: 80, allow: [10.0.0.0/8]}   # Hosts without a pool: resolve and connect (off by default)
  * cache:                             # response cache; no key, no cache
  *   memory_size: 64m
@@ -129,6 +131,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
             b.sendTimeout(send);
         }
         t.finish();
+        b.http2(Http2Options.parse(s.section("http2")));
         Section l = s.section("limits");
         b.maxRequestHeaders(l.integer("request_headers", 16384, 256, 1 << 20));
         b.maxResponseHeaders(l.integer("response_headers", 16384, 256, 1 << 20));

@@ -86,7 +86,11 @@ class ProxyServiceTypeTest {
                 retry_budget: 50
                 backlog: 128
                 transparent: {ttl: 10s, port: 8080, allow: [192.168.0.0/16]}
+                http2: {h2c: true, max_concurrent_streams: 32, max_header_list_size: 8k}
                 """);
+        assertThat(c.http2().h2c()).isTrue();
+        assertThat(c.http2().maxConcurrentStreams()).isEqualTo(32);
+        assertThat(c.http2().maxHeaderListSize()).isEqualTo(8192);
         ProxyServiceType type = new ProxyServiceType();
         String written = new dev.portico.core.config.YamlWriter().write(type.toYaml(c).orElseThrow());
         assertThat(TestYaml.parse(written)).isEqualTo(c);

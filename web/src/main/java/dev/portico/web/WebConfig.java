@@ -202,6 +202,12 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
             return this;
         }
 
+        /** HTTP/2 settings and limits (kept in {@link HttpOptions#http2()}); set after {@link #http}. */
+        public Builder http2(dev.portico.web.h2.Http2Options options) {
+            this.http = http.withHttp2(options);
+            return this;
+        }
+
         public Builder accessLog(Path file) {
             this.accessLog = file;
             return this;

@@ -99,6 +99,7 @@ final class WebConfigYaml {
         timeouts.put("body", Durations.format(h.bodyTimeout()));
         timeouts.put("send", Durations.format(h.sendTimeout()));
         m.put("timeouts", timeouts);
+        m.put("http2", h.http2().toYaml());
         m.put("access_log", c.accessLog() == null ? null : path(c.accessLog()));
         Map<String, Object> pages = new TreeMap<>();
         c.errorPages().forEach((status, p) -> pages.put(String.valueOf(status), path(p)));

@@ -13,6 +13,7 @@ import dev.portico.web.files.RootWatcher;
 import dev.portico.web.files.Site;
 import dev.portico.web.files.StaticFiles;
 import dev.portico.web.dav.WebDavHandler;
+import dev.portico.web.h2.Http2Server;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ExchangeListener;
@@ -30,6 +31,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -73,6 +75,9 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     /** Reads {@link #connections}: removed on stop, so a server started again under this name shows its own. */
     private final Gauge connectionsGauge;
     private final List<ServerLifecycle> started = new ArrayList<>();
+    /** Serves HTTP/2 connections (h2c here, h2 from a TLS listener's ALPN hook) with the same handlers. */
+    private final Http2Server http2 = new Http2Server(() -> this.state.http(),
+            () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http())});
     private volatile State state;
     private volatile WebConfig config;
 
@@ -208,6 +213,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
                 ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
                         .addLast("decoder", new StrictRequestDecoder(http.options().maxRequestLine(), http.options().maxHeaderSize()))
                         .addLast("http", conn);
+                http2.addH2cDetector(ch.pipeline());
             }
         });
         log.info("{}: listening on {} ({} sockets)", name, l.address(), l.sockets());
@@ -306,6 +312,11 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
         Map<HostPort, InetSocketAddress> out = new LinkedHashMap<>();
         listeners.forEach((hp, l) -> out.put(hp, l.localAddress()));
         return out;
+    }
+
+    /** HTTP/2 for this service's connections: what a TLS listener's ALPN hook calls for {@code h2}. */
+    public Http2Server http2() {
+        return http2;
     }
 
     /** Open client connections. */

@@ -6,6 +6,7 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.web.h2.Http2Options;
 import dev.portico.web.http.HttpOptions;
 
 import java.nio.file.Files;
@@ -32,6 +33,8 @@ import java.util.Optional;
  * symlinks: inside | follow
  * limits: {request_line: 8k, header_size: 16k, headers: 100, body: 100m, connections: 0, pipelined: 16}  # connections 0: from the descriptor limit
  * timeouts: {header: 10s, idle: 75s, body: 60s, send: 60s}
+ * http2: {h2c: false, max_concurrent_streams: 128, max_header_list_size: 16k, initial_window_size: 65535,
+ *         max_frame_size: 16k, max_resets: 200, reset_window: 30s, max_queued_control_frames: 10000}
  * access_log: /var/log/portico/access.log
  * error_pages: {404: ./errors/404.html}
  * backlog: 4096
@@ -107,7 +110,7 @@ public final class WebServiceType implements ServiceType<WebConfig> {
                 timeouts.duration("idle", d.idleTimeout()),
                 timeouts.duration("body", d.bodyTimeout()),
                 limits.integer("pipelined", d.maxPipelined(), 1, 1024),
-                send));
+                send, Http2Options.parse(s.section("http2"))));
         limits.finish();
         timeouts.finish();
 

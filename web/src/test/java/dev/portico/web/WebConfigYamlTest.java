@@ -57,7 +57,10 @@ class WebConfigYamlTest {
                 access_log: logs/access.log
                 error_pages: {404: 404.html}
                 backlog: 64
+                http2: {h2c: true, max_concurrent_streams: 64, max_header_list_size: 32k, initial_window_size: 1m,
+                        max_frame_size: 32k, max_resets: 50, reset_window: 10s, max_queued_control_frames: 500}
                 """);
+        assertThat(c.http().http2().h2c()).isTrue();
         assertThat(parse(write(c))).isEqualTo(c);
     }
 

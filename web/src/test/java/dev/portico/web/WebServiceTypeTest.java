@@ -51,8 +51,12 @@ class WebServiceTypeTest {
                 access_log: logs/access.log
                 error_pages: {404: 404.html}
                 backlog: 128
+                http2: {h2c: true, max_concurrent_streams: 64, max_header_list_size: 32k, initial_window_size: 1m,
+                        max_frame_size: 32k, max_resets: 50, reset_window: 10s, max_queued_control_frames: 500}
                 """, problems);
         assertThat(problems.list()).isEmpty();
+        assertThat(c.http().http2()).isEqualTo(new dev.portico.web.h2.Http2Options(true, 64, 32 * 1024, 1 << 20,
+                32 * 1024, 50, Duration.ofSeconds(10), 500));
         assertThat(c.listen()).hasSize(2);
         assertThat(c.listen().get(1).host()).isEqualTo("::1");
         assertThat(c.root()).isEqualTo(dir.resolve("www"));
@@ -88,6 +92,7 @@ class WebServiceTypeTest {
                 limits: {headers: -1}
                 symlinks: maybe
                 timeouts: {send: 0s}
+                http2: {h2c: maybe, max_frame_size: 1k, max_concurent_streams: 3}
                 """, problems);
         ConfigException e = new ConfigException(problems.list());
         String msg = e.getMessage();
@@ -98,5 +103,7 @@ class WebServiceTypeTest {
         assertThat(msg).contains("out of range");
         assertThat(msg).contains("'maybe' is not one of");
         assertThat(msg).contains("portico.yaml:8:").contains("'services.site.timeouts.send' must be more than 0s");
+        assertThat(msg).contains("portico.yaml:9:").contains("'services.site.http2.max_frame_size' must be 16k to 16m-1")
+                .contains("did you mean 'max_concurrent_streams'?");
     }
 }

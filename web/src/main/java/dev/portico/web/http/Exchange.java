@@ -114,9 +114,14 @@ public final class Exchange {
         return query;
     }
 
-    /** "HTTP/1.1" or "HTTP/1.0". */
+    /** "HTTP/1.1" or "HTTP/1.0": the version the request is handled (and its response rendered) as. */
     public String version() {
         return version;
+    }
+
+    /** The protocol the client speaks, for logs: {@link #version()}, or "HTTP/2.0" on an HTTP/2 stream. */
+    public String protocol() {
+        return connection.stream() ? "HTTP/2.0" : version;
     }
 
     public boolean isHead() {

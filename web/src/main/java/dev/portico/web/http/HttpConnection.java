@@ -70,6 +70,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private enum Phase { IDLE, HEADERS, BODY, RESPONDING }
 
     private final Supplier<HttpContext> contexts;
+    /** True on an HTTP/2 stream: not a connection of its own, never counted or corked. */
+    private final boolean stream;
     private HttpContext context;
     private ChannelHandlerContext ctx;
     private final ArrayDeque<Object> queued = new ArrayDeque<>();
@@ -96,8 +98,27 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private long lastSendAt;
 
     public HttpConnection(Supplier<HttpContext> contexts) {
+        this(contexts, false);
+    }
+
+    private HttpConnection(Supplier<HttpContext> contexts, boolean stream) {
         this.contexts = contexts;
+        this.stream = stream;
         this.context = contexts.get();
+    }
+
+    /**
+     * The exchanges of one HTTP/2 stream (behind {@code dev.portico.web.h2.Http2StreamBridge}):
+     * the stream is not counted as a connection (its h2 connection is) and its exchanges report
+     * {@code HTTP/2.0} as their protocol.
+     */
+    public static HttpConnection forStream(Supplier<HttpContext> contexts) {
+        return new HttpConnection(contexts, true);
+    }
+
+    /** True on an HTTP/2 stream. */
+    boolean stream() {
+        return stream;
     }
 
     /**
@@ -157,7 +178,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
     }
 
     void cork(boolean on) {
-        if (context.tcpCork() != null && ctx.channel().isActive()) {
+        if (!stream && context.tcpCork() != null && ctx.channel().isActive()) {
             ctx.channel().config().setOption(context.tcpCork(), on);
         }
     }
@@ -255,6 +276,12 @@ public final class HttpConnection extends ChannelDuplexHandler {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (stream) {
+            enter(Phase.IDLE);
+            arm();
+            ctx.fireChannelActive();
+            return;
+        }
         int open = context.connections().incrementAndGet();
         counted = true;
         if (open > context.options().maxConnections()) {

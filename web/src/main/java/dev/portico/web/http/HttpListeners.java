@@ -2,6 +2,7 @@ package dev.portico.web.http;
 
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.transport.TcpListener;
+import dev.portico.web.h2.Http2Server;
 import io.netty.channel.Channel;
 import io.netty.channel.group.ChannelGroup;
 
@@ -31,11 +32,15 @@ public final class HttpListeners {
     }
 
     /**
-     * Hands each connection of {@code channels} that sits between requests to {@code into}, with
-     * a close that acts on the connection's loop and only if it is still idle by then.
+     * Hands each connection of {@code channels} that sits between requests (an HTTP/2 one: without
+     * open streams) to {@code into}, with a close that acts on the connection's loop and only if
+     * it is still idle by then.
      */
     public static void idle(ChannelGroup channels, Consumer<IdleConnection> into) {
         for (Channel ch : channels) {
+            if (Http2Server.idle(ch, into)) {
+                continue;
+            }
             HttpConnection c = ch.pipeline().get(HttpConnection.class);
             long since = c == null ? Long.MAX_VALUE : c.idleSince();
             if (since != Long.MAX_VALUE) {

@@ -1,5 +1,7 @@
 package dev.portico.web.http;
 
+import dev.portico.web.h2.Http2Options;
+
 import java.time.Duration;
 
 /**
@@ -21,10 +23,11 @@ import java.time.Duration;
  * @param sendTimeout      longest time answers may wait for the socket without any of their bytes
  *                         leaving (nginx's {@code send_timeout}): a client that stops reading is
  *                         closed after it, keep-alive or not
+ * @param http2            HTTP/2 settings and limits (h2c, streams, header list size…)
  */
 public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize,
                           int maxConnections, Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout,
-                          int maxPipelined, Duration sendTimeout) {
+                          int maxPipelined, Duration sendTimeout, Http2Options http2) {
 
     /** Requests decoded ahead by default. */
     public static final int DEFAULT_MAX_PIPELINED = 16;
@@ -39,6 +42,17 @@ public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders,
         if (sendTimeout == null || sendTimeout.isNegative() || sendTimeout.isZero()) {
             throw new IllegalArgumentException("sendTimeout must be positive, not " + sendTimeout);
         }
+        if (http2 == null) {
+            throw new IllegalArgumentException("http2 options are required");
+        }
+    }
+
+    /** Options with the default {@link Http2Options}. */
+    public HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders, long maxBodySize, int maxConnections,
+                       Duration headerTimeout, Duration idleTimeout, Duration bodyTimeout, int maxPipelined,
+                       Duration sendTimeout) {
+        this(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout, idleTimeout,
+                bodyTimeout, maxPipelined, sendTimeout, Http2Options.defaults());
     }
 
     /** Options with the {@link #DEFAULT_SEND_TIMEOUT}. */
@@ -63,12 +77,18 @@ public record HttpOptions(int maxRequestLine, int maxHeaderSize, int maxHeaders,
     /** These options with another connection cap. */
     public HttpOptions withMaxConnections(int value) {
         return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, value, headerTimeout,
-                idleTimeout, bodyTimeout, maxPipelined, sendTimeout);
+                idleTimeout, bodyTimeout, maxPipelined, sendTimeout, http2);
     }
 
     /** These options with another send timeout. */
     public HttpOptions withSendTimeout(Duration value) {
         return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout,
-                idleTimeout, bodyTimeout, maxPipelined, value);
+                idleTimeout, bodyTimeout, maxPipelined, value, http2);
+    }
+
+    /** These options with other HTTP/2 settings. */
+    public HttpOptions withHttp2(Http2Options value) {
+        return new HttpOptions(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, maxConnections, headerTimeout,
+                idleTimeout, bodyTimeout, maxPipelined, sendTimeout, value);
     }
 }

@@ -62,7 +62,7 @@ public final class AccessLog implements AutoCloseable {
         }
         InetSocketAddress remote = ex.remoteAddress();
         Entry e = new Entry(remote == null ? "-" : remote.getAddress().getHostAddress(), epochMillis,
-                ex.method().name(), ex.request().uri(), ex.version(), ex.status(), ex.bytesSent(),
+                ex.method().name(), ex.request().uri(), ex.protocol(), ex.status(), ex.bytesSent(),
                 ex.headers().get("Referer"), ex.headers().get("User-Agent"), (String) null);
         if (!queue.offer(e)) {
             dropped.incrementAndGet();
