@@ -192,29 +192,42 @@ public final class TlsSettingsReader {
         return b.build();
     }
 
-    /** The section as YAML values, paths absolute; defaults are written too (callers leave them out). */
+    /** The section as YAML values that {@link #read} reads back equal: paths absolute, defaults left out. */
     public static Map<String, Object> write(TlsSettings t) {
         Map<String, Object> m = new LinkedHashMap<>();
-        List<Map<String, Object>> certs = new ArrayList<>();
-        for (TlsSettings.CertificateFiles c : t.certificates()) {
-            Map<String, Object> one = new LinkedHashMap<>();
-            one.put("cert", path(c.cert()));
-            one.put("key", path(c.key()));
-            certs.add(one);
+        if (!t.certificates().isEmpty()) {
+            List<Map<String, Object>> certs = new ArrayList<>();
+            for (TlsSettings.CertificateFiles c : t.certificates()) {
+                Map<String, Object> one = new LinkedHashMap<>();
+                one.put("cert", path(c.cert()));
+                one.put("key", path(c.key()));
+                certs.add(one);
+            }
+            m.put("certificates", certs);
         }
-        m.put("certificates", certs);
-        m.put("protocols", t.protocols());
-        m.put("ciphers", t.ciphers());
-        m.put("alpn", t.alpn());
-        m.put("ticket_key_file", t.ticketKeyFile() == null ? null : path(t.ticketKeyFile()));
-        m.put("ocsp", t.ocsp() == null ? null : path(t.ocsp()));
-        m.put("client_ca", t.clientCa() == null ? null : path(t.clientCa()));
-        m.put("verify", t.verify() == TlsSettings.ClientAuth.NONE ? null : t.verify().name().toLowerCase(Locale.ROOT));
-        m.put("handshake_timeout", Durations.format(t.handshakeTimeout()));
-        m.put("redirect_http", t.redirectHttp() == null ? null : t.redirectHttp().toString());
-        m.put("hsts", t.hsts() == null ? null : Durations.format(t.hsts()));
-        m.put("self_signed", t.selfSigned());
+        putUnlessDefault(m, "protocols", t.protocols(), TlsSettings.DEFAULT_PROTOCOLS);
+        putUnlessDefault(m, "ciphers", t.ciphers(), TlsSettings.DEFAULT_CIPHERS);
+        putUnlessDefault(m, "alpn", t.alpn(), TlsSettings.DEFAULT_ALPN);
+        putUnlessDefault(m, "ticket_key_file", t.ticketKeyFile() == null ? null : path(t.ticketKeyFile()), null);
+        putUnlessDefault(m, "ocsp", t.ocsp() == null ? null : path(t.ocsp()), null);
+        putUnlessDefault(m, "client_ca", t.clientCa() == null ? null : path(t.clientCa()), null);
+        if (t.clientCa() != null) {
+            m.put("verify", t.verify().name().toLowerCase(Locale.ROOT));
+        }
+        putUnlessDefault(m, "handshake_timeout", Durations.format(t.handshakeTimeout()),
+                Durations.format(TlsSettings.DEFAULT_HANDSHAKE_TIMEOUT));
+        putUnlessDefault(m, "redirect_http", t.redirectHttp() == null ? null : t.redirectHttp().toString(), null);
+        putUnlessDefault(m, "hsts", t.hsts() == null ? null : Durations.format(t.hsts()), null);
+        if (t.selfSigned()) {
+            m.put("self_signed", true);
+        }
         return m;
+    }
+
+    private static void putUnlessDefault(Map<String, Object> m, String key, Object value, Object def) {
+        if (value != null && !value.equals(def)) {
+            m.put(key, value);
+        }
     }
 
     private static String path(Path p) {

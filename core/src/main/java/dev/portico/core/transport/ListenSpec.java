@@ -6,10 +6,8 @@ import dev.portico.core.config.Section;
 import dev.portico.core.net.HostPort;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -100,18 +98,6 @@ public record ListenSpec(HostPort address, boolean tls, Http2 http2) {
             }
         }
         return out;
-    }
-
-    /** The YAML form: the string when plain with HTTP/2 off, else the mapping. */
-    public Object toYaml() {
-        if (!tls && http2 == Http2.OFF) {
-            return address.toString();
-        }
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("address", address.toString());
-        m.put("tls", tls);
-        m.put("http2", http2.name().toLowerCase(Locale.ROOT));
-        return m;
     }
 
     @Override

@@ -95,9 +95,25 @@ public final class HttpConnection extends ChannelDuplexHandler {
     /** When {@link #lastSendProgress} last changed ({@link System#nanoTime()}). */
     private long lastSendAt;
 
+    /** Header lines every response of this connection carries (Strict-Transport-Security), or empty. */
+    private final byte[] connectionHeaders;
+
     public HttpConnection(Supplier<HttpContext> contexts) {
+        this(contexts, new byte[0]);
+    }
+
+    /**
+     * @param connectionHeaders complete header lines ({@code "Name: value\r\n"}) added to every
+     *                          response of this connection, such as Strict-Transport-Security on TLS
+     */
+    public HttpConnection(Supplier<HttpContext> contexts, byte[] connectionHeaders) {
         this.contexts = contexts;
         this.context = contexts.get();
+        this.connectionHeaders = connectionHeaders;
+    }
+
+    byte[] connectionHeaders() {
+        return connectionHeaders;
     }
 
     /**
