@@ -112,8 +112,8 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         if (first == 0x16) {
             ChannelPipeline p = ctx.pipeline();
             p.addAfter(ctx.name(), SSL, new Sni(tls, handshake.timeoutMillis));
+            ctx.fireChannelRead(buf);
             p.remove(this);
-            p.context(SSL).fireChannelRead(buf);
             return;
         }
         ReferenceCountUtil.release(buf);
