@@ -36,6 +36,9 @@ public record TlsEngine(SslProvider provider, String name, String reason) {
 
     /** Registers {@code portico_tls_engine{engine=NAME}} 1 (once per registry and engine). */
     public void register(MeterRegistry meters) {
+        if (meters.find("portico_tls_engine").tag("engine", name).gauge() != null) {
+            return;
+        }
         Gauge.builder("portico_tls_engine", () -> 1).tag("engine", name)
                 .description("The TLS implementation in use (1)").register(meters);
     }
