@@ -246,7 +246,7 @@ public final class TestPki {
                 case TRADITIONAL -> p.writeObject(key);
                 case PKCS8 -> p.writeObject(new JcaPKCS8Generator(key, null));
                 case ENCRYPTED -> p.writeObject(new JcaPKCS8Generator(key,
-                        new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                        new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC).setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
                                 .setPassword("secret".toCharArray()).build()));
             }
         }
