@@ -128,7 +128,8 @@ public final class PemFiles {
                             + " (openssl pkey -in " + file + " -out KEY.pem)");
                 }
                 if (o instanceof PEMKeyPair pair) {
-                    key = converter.getKeyPair(pair).getPrivate();
+                    // SEC1 keys may leave the public key out, so only the private part is converted
+                    key = converter.getPrivateKey(pair.getPrivateKeyInfo());
                 } else if (o instanceof PrivateKeyInfo info) {
                     key = converter.getPrivateKey(info);
                 }

@@ -88,6 +88,20 @@ class TlsConfigTest {
     }
 
     @Test
+    void keysInEveryPemFormLoad() throws Exception {
+        Instant from = Instant.now().minus(Duration.ofDays(1));
+        Instant to = Instant.now().plus(Duration.ofDays(9));
+        TestPki.Issued ecSec1 = pki.issue("ec1", TestPki.KeyType.EC, TestPki.KeyFormat.TRADITIONAL, from, to, "a.test");
+        TestPki.Issued rsa1 = pki.issue("rsa1", TestPki.KeyType.RSA, TestPki.KeyFormat.TRADITIONAL, from, to, "b.test");
+        TestPki.Issued rsa8 = pki.issue("rsa8", TestPki.KeyType.RSA, TestPki.KeyFormat.PKCS8, from, to, "c.test");
+        assertThat(Files.readString(ecSec1.key())).startsWith("-----BEGIN EC PRIVATE KEY-----");
+        assertThat(Files.readString(rsa1.key())).startsWith("-----BEGIN RSA PRIVATE KEY-----");
+        WebConfig c = parse(tls(pair(ecSec1.cert(), ecSec1.key()) + pair(rsa1.cert(), rsa1.key())
+                + pair(rsa8.cert(), rsa8.key()) + pair(good.cert(), good.key()), ""));
+        assertThat(c.tls().certificates()).hasSize(4);
+    }
+
+    @Test
     void aChainInTheWrongOrderIsNamed() throws Exception {
         String text = Files.readString(good.cert());
         int second = text.indexOf("-----BEGIN CERTIFICATE-----", 10);
