@@ -243,7 +243,17 @@ public final class TestPki {
         StringWriter w = new StringWriter();
         try (JcaPEMWriter p = new JcaPEMWriter(w)) {
             switch (format) {
-                case TRADITIONAL -> p.writeObject(key);
+                case TRADITIONAL -> {
+                    if (key instanceof java.security.interfaces.ECPrivateKey ec) {
+                        // SEC1 with the curve named and, as some tools write it, no public key
+                        var params = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(key.getEncoded())
+                                .getPrivateKeyAlgorithm().getParameters();
+                        p.writeObject(new org.bouncycastle.util.io.pem.PemObject("EC PRIVATE KEY",
+                                new org.bouncycastle.asn1.sec.ECPrivateKey(256, ec.getS(), params).getEncoded()));
+                    } else {
+                        p.writeObject(key);
+                    }
+                }
                 case PKCS8 -> p.writeObject(new JcaPKCS8Generator(key, null));
                 case ENCRYPTED -> p.writeObject(new JcaPKCS8Generator(key,
                         new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC).setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
