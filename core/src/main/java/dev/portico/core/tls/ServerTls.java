@@ -264,8 +264,9 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         }
     }
 
-    private void rotateTickets() {
-        if (closed) {
+    /** What the 12-hour schedule does: a new random ticket key, the previous one still decrypting. */
+    void rotateTickets() {
+        if (closed || randomTickets == null) {
             return;
         }
         randomTickets.rotate();

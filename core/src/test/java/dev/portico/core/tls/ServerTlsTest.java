@@ -172,4 +172,67 @@ class ServerTlsTest {
         assertThat(Files.readString(first.cert())).isNotEqualTo(renamed);
         assertThat(Files.readString(first.caCert())).isEqualTo(ca);
     }
+
+    /** Runs openssl s_client against {@code port}: an HTTP/1.0 request, then waits for the close. */
+    private static String sClient(int port, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-ign_eof"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        p.getOutputStream().close();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try {
+                p.getInputStream().transferTo(out);
+            } catch (java.io.IOException ignored) {
+                // the process ended
+            }
+        });
+        if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("openssl s_client did not finish");
+        }
+        reader.join(5000);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void ticketsSurviveOneRotationNotTwo() throws Exception {
+        try (ServerTls tls = ServerTls.open(TlsSettings.builder().selfSigned(true).build(), env(TlsEngine.detect()))) {
+            Channel server = serve(tls);
+            int port = ((InetSocketAddress) server.localAddress()).getPort();
+            Path sess = dir.resolve("sess.pem");
+            assertThat(sClient(port, "-sess_out", sess.toString())).contains("New, TLSv1.3");
+            tls.rotateTickets();
+            assertThat(sClient(port, "-sess_in", sess.toString())).contains("Reused, TLSv1.3");
+            tls.rotateTickets();
+            assertThat(sClient(port, "-sess_in", sess.toString())).contains("New, TLSv1.3");
+            server.close().sync();
+        }
+    }
+
+    @Test
+    void aNewTicketKeyFileEndsResumptionWithTheOldKeys() throws Exception {
+        Files.createDirectories(dir);
+        Path keys = dir.resolve("tickets.key");
+        byte[] k = new byte[48];
+        new java.security.SecureRandom().nextBytes(k);
+        Files.write(keys, k);
+        SelfSigned.Issued issued = SelfSigned.ensure(dir.resolve("ss"), List.of("127.0.0.1"), Clock.systemUTC());
+        TlsSettings settings = TlsSettings.builder().certificate(issued.cert(), issued.key()).ticketKeyFile(keys).build();
+        try (ServerTls tls = ServerTls.open(settings, env(TlsEngine.detect()))) {
+            Channel server = serve(tls);
+            int port = ((InetSocketAddress) server.localAddress()).getPort();
+            Path sess = dir.resolve("sess.pem");
+            assertThat(sClient(port, "-sess_out", sess.toString())).contains("New, TLSv1.3");
+            tls.rotateTickets(); // a key file is never rotated by Portico
+            assertThat(sClient(port, "-sess_in", sess.toString())).contains("Reused, TLSv1.3");
+            byte[] other = new byte[96];
+            new java.security.SecureRandom().nextBytes(other);
+            Files.write(keys, other);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(sClient(port, "-sess_in", sess.toString())).contains("New, TLSv1.3"));
+            server.close().sync();
+        }
+    }
 }
