@@ -49,8 +49,8 @@ public final class WebCommand implements Callable<Integer> {
     RuntimeOptions runtime;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT",
-            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: " + DEFAULT_LISTEN + ", or "
-                    + DEFAULT_TLS_LISTEN + " with TLS).")
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: " + DEFAULT_LISTEN + ")."
+                    + " With TLS the default is " + DEFAULT_TLS_LISTEN + ".")
     String listen;
 
     @Option(names = "--tls", paramLabel = "self-signed",
