@@ -94,6 +94,19 @@ class TlsHandshakeTest {
                     .build());
             String out = h.sClient("-status").out();
             assertThat(out).contains("OCSP Response Status: successful").contains("Cert Status: good");
+
+            // a response for another certificate replaces it: it is read again, and not stapled to this one
+            TestPki.Issued other = h.pki.server("other", "127.0.0.1");
+            Path tmp = dir.resolve("next.ocsp");
+            Files.write(tmp, h.pki.ocspGood(other.certificate()));
+            try (var logs = new dev.portico.testing.LogCapture(dev.portico.core.tls.ServerTls.class)) {
+                Files.move(tmp, dir.resolve("site.ocsp"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(h.sClient("-status").out()).contains("OCSP response: no response sent"));
+                assertThat(logs.messages(ch.qos.logback.classic.Level.WARN))
+                        .anyMatch(m -> m.contains("answers for none of the certificates"));
+            }
         }
     }
 
