@@ -11,7 +11,6 @@ import dev.portico.core.tls.ServerTls;
 import dev.portico.core.tls.TlsEngine;
 import dev.portico.core.tls.TlsException;
 import dev.portico.core.tls.TlsFrontDoor;
-import dev.portico.core.tls.TlsSettings;
 import dev.portico.core.transport.FileRegionChunker;
 import dev.portico.core.transport.FileRegionInput;
 import dev.portico.core.transport.ListenSpec;
