@@ -401,7 +401,10 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         int port = httpsPort();
         String target = ex.request().uri();
         if (!target.startsWith("/")) {
-            target = "/";
+            // absolute form (http://host/path?query): keep the path and query
+            int scheme = target.indexOf("://");
+            int slash = scheme < 0 ? -1 : target.indexOf('/', scheme + 3);
+            target = slash < 0 ? "/" : target.substring(slash);
         }
         ex.redirect(308, "https://" + host + (port == 443 || port <= 0 ? "" : ":" + port) + target);
         return true;

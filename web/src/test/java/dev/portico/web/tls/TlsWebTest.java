@@ -91,6 +91,14 @@ class TlsWebTest {
             assertThat(r.headers().firstValue("Location"))
                     .hasValue("https://127.0.0.1:" + h.port() + "/a/b.html?x=1&y=2");
             assertThat(h.server.endpoints()).anyMatch(e -> e.contains("redirects to https"));
+            try (Socket s = new Socket("127.0.0.1", h.server.redirectPort())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("GET http://example.test/x/y?z=1 HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertThat(answer).startsWith("HTTP/1.1 308 ")
+                        .contains("\r\nLocation: https://example.test:" + h.port() + "/x/y?z=1\r\n");
+            }
         }
     }
 
