@@ -186,7 +186,7 @@ public final class Daemon {
         DescriptorBudget budget = DescriptorBudget.of(fileLimit,
                 adminSettings.enabled() ? adminSettings.limits().maxConnections() : 0, initial.services().size());
         supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking,
-                budget));
+                budget, initial.stateDir()));
         Supervisor services = supervisor;
         history = new ServiceHistory(() -> services, metrics.registry(), Clock.systemUTC(), ServiceHistory.POINTS,
                 ServiceHistory.INTERVAL);
@@ -280,6 +280,9 @@ public final class Daemon {
         if (next.workers() != config.workers()) {
             log.warn("workers changed from {} to {}; this takes a restart", config.workers(), next.workers());
         }
+        if (!next.stateDir().equals(config.stateDir())) {
+            log.warn("state_dir changed to {}; this takes a restart", next.stateDir());
+        }
         if (!Objects.equals(next.transport(), config.transport())) {
             log.warn("transport changed to {}; this takes a restart", next.transport() == null ? "auto" : next.transport());
         }
@@ -357,7 +360,8 @@ public final class Daemon {
             services.put(spec.name(), spec);
         }
         return new ServerConfig(config.source(), config.workers(), config.transport(), config.logLevel(),
-                config.admin(), config.accessLog(), config.shutdownGrace(), services, config.listenHandover());
+                config.admin(), config.accessLog(), config.shutdownGrace(), services, config.listenHandover(),
+                config.stateDir());
     }
 
     /**
@@ -443,7 +447,7 @@ public final class Daemon {
         }
         List<AdminTokens.Resolved> tokens;
         try {
-            tokens = new AdminTokens().resolve(settings);
+            tokens = new AdminTokens().resolve(settings, config.stateDir());
         } catch (IOException e) {
             throw new IOException("admin token: " + e.getMessage()
                     + " (set admin.token or admin.token_file, or turn the admin endpoint off with --admin off)", e);

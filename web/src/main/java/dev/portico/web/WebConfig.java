@@ -2,6 +2,8 @@ package dev.portico.web;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.TlsSettings;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.web.http.HttpOptions;
 
 import java.nio.file.Path;
@@ -15,7 +17,7 @@ import java.util.Objects;
 /**
  * Everything a web service can be told, from a config file or from {@link #builder()}.
  *
- * @param listen                addresses to listen on
+ * @param listeners             addresses to listen on, each plain or TLS
  * @param root                  the document root
  * @param hosts                 virtual hosts: Host header (without port, lower case) → root
  * @param index                 index files tried in order for a directory
@@ -31,15 +33,21 @@ import java.util.Objects;
  * @param accessLog             combined-format access log file, or null
  * @param errorPages            status → file served as that status's body
  * @param backlog               listen backlog
+ * @param tls                   certificates and TLS options for the TLS listeners, or null without any
  */
-public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> hosts, List<String> index,
+public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path> hosts, List<String> index,
                         Map<String, String> mimeTypes, Map<String, Duration> expires, long cacheMaxFileSize,
                         long cacheMaxSize, Gzip gzip, List<String> precompressed, WebDav webdav,
                         boolean followSymlinksOutside, HttpOptions http, Path accessLog,
-                        Map<Integer, Path> errorPages, int backlog) {
+                        Map<Integer, Path> errorPages, int backlog, TlsSettings tls) {
 
     public WebConfig {
-        listen = List.copyOf(listen);
+        listeners = List.copyOf(listeners);
+        for (ListenSpec l : listeners) {
+            if (l.tls() && tls == null) {
+                throw new IllegalArgumentException("listener " + l.address() + " is TLS but there is no 'tls' section");
+            }
+        }
         Objects.requireNonNull(root, "root");
         hosts = Map.copyOf(hosts);
         index = List.copyOf(index);
@@ -49,15 +57,32 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
         errorPages = Map.copyOf(errorPages);
     }
 
+    /** The listen addresses, plain and TLS, in config order. */
+    public List<HostPort> listen() {
+        return listeners.stream().map(ListenSpec::address).toList();
+    }
+
     /**
-     * This config with other listen addresses (the admin API's open and close listener calls).
+     * This config with other listen addresses (the admin API's open and close listener calls). An
+     * address listened on already keeps its TLS and HTTP/2 settings; a new one is TLS when the
+     * service has a {@code tls} section, as a plain string entry in the config file would be.
      *
      * @param addresses the new addresses; may be empty (the service then accepts nothing)
      * @return a copy with only {@code listen} changed
      */
     public WebConfig withListen(List<HostPort> addresses) {
-        return new WebConfig(addresses, root, hosts, index, mimeTypes, expires, cacheMaxFileSize, cacheMaxSize, gzip,
-                precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog);
+        List<ListenSpec> next = new ArrayList<>();
+        for (HostPort hp : addresses) {
+            next.add(listeners.stream().filter(l -> l.address().equals(hp)).findFirst()
+                    .orElse(tls != null ? ListenSpec.tls(hp) : ListenSpec.plain(hp)));
+        }
+        return withListeners(next);
+    }
+
+    /** This config with other listeners. */
+    public WebConfig withListeners(List<ListenSpec> specs) {
+        return new WebConfig(specs, root, hosts, index, mimeTypes, expires, cacheMaxFileSize, cacheMaxSize, gzip,
+                precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog, tls);
     }
 
     /**
@@ -108,7 +133,7 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
 
     /** A builder that can set everything the config file can. */
     public static final class Builder {
-        private final List<HostPort> listen = new ArrayList<>();
+        private final List<ListenSpec> listen = new ArrayList<>();
         private Path root = Path.of(".");
         private final Map<String, Path> hosts = new LinkedHashMap<>();
         private List<String> index = List.of("index.html", "index.htm");
@@ -124,9 +149,28 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
         private Path accessLog;
         private final Map<Integer, Path> errorPages = new LinkedHashMap<>();
         private int backlog = 4096;
+        private TlsSettings tls;
 
+        /** A plain listener. */
         public Builder listen(HostPort address) {
-            listen.add(address);
+            listen.add(ListenSpec.plain(address));
+            return this;
+        }
+
+        /** A listener, plain or TLS. */
+        public Builder listen(ListenSpec spec) {
+            listen.add(spec);
+            return this;
+        }
+
+        /** A TLS listener with HTTP/2 offered through ALPN (needs {@link #tls(TlsSettings)}). */
+        public Builder listenTls(String address) {
+            return listen(ListenSpec.tls(HostPort.parse(address)));
+        }
+
+        /** Certificates and TLS options for the TLS listeners. */
+        public Builder tls(TlsSettings settings) {
+            this.tls = settings;
             return this;
         }
 
@@ -224,9 +268,9 @@ public record WebConfig(List<HostPort> listen, Path root, Map<String, Path> host
         }
 
         public WebConfig build() {
-            List<HostPort> l = listen.isEmpty() ? List.of(new HostPort("127.0.0.1", 8080)) : listen;
+            List<ListenSpec> l = listen.isEmpty() ? List.of(ListenSpec.plain(new HostPort("127.0.0.1", 8080))) : listen;
             return new WebConfig(l, root, hosts, index, mimeTypes, expires, cacheMaxFileSize, cacheMaxSize, gzip,
-                    precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog);
+                    precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog, tls);
         }
     }
 }

@@ -8,7 +8,8 @@ import dev.portico.core.config.Section;
 import dev.portico.core.config.Sizes;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.Cidr;
-import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.TlsSettingsReader;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.web.http.HttpOptions;
 
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ final class WebConfigYaml {
     private static Map<String, Object> full(WebConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", "web");
-        m.put("listen", c.listen().stream().map(HostPort::toString).toList());
+        m.put("listen", c.listeners().stream().map(l -> listen(l, c.tls() != null)).toList());
         m.put("root", path(c.root()));
         Map<String, Object> hosts = new TreeMap<>();
         c.hosts().forEach((h, p) -> hosts.put(h, path(p)));
@@ -105,6 +106,21 @@ final class WebConfigYaml {
         c.errorPages().forEach((status, p) -> pages.put(String.valueOf(status), path(p)));
         m.put("error_pages", pages);
         m.put("backlog", c.backlog());
+        m.put("tls", c.tls() == null ? null : TlsSettingsReader.write(c.tls()));
+        return m;
+    }
+
+    /** A string when the entry is what a string reads as (TLS with HTTP/2 on when 'tls' is set), else a mapping. */
+    private static Object listen(ListenSpec l, boolean tlsSection) {
+        boolean plainDefault = !tlsSection && !l.tls() && l.http2() == ListenSpec.Http2.OFF;
+        boolean tlsDefault = tlsSection && l.tls() && l.http2() == ListenSpec.Http2.ON;
+        if (plainDefault || tlsDefault) {
+            return l.address().toString();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("address", l.address().toString());
+        m.put("tls", l.tls() ? "on" : "off");
+        m.put("http2", l.http2().name().toLowerCase(java.util.Locale.ROOT));
         return m;
     }
 

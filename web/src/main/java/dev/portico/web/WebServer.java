@@ -3,9 +3,17 @@ package dev.portico.web;
 import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Refreshable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.ServerTls;
+import dev.portico.core.tls.TlsEngine;
+import dev.portico.core.tls.TlsException;
+import dev.portico.core.tls.TlsFrontDoor;
+import dev.portico.core.transport.FileRegionChunker;
+import dev.portico.core.transport.FileRegionInput;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.web.files.FileCache;
 import dev.portico.web.files.GzipStore;
@@ -33,6 +41,7 @@ import io.micrometer.core.instrument.Timer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -42,6 +51,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,8 +67,13 @@ import java.util.function.Consumer;
  * A web service: static files (and, for embedders, routes before them) on one or more listeners.
  * It can take a new config while running: listeners are opened and closed to match, and the
  * rest of the state is swapped at once for the next request of every connection.
+ *
+ * <p>TLS listeners put {@link TlsFrontDoor} first; after the handshake the HTTP/1.1 handlers go
+ * in behind the {@code SslHandler}, with files read in chunks ({@link FileRegionChunker}) since
+ * TLS cannot carry a file region. {@code tls.redirect_http} opens a plain listener that answers
+ * 308 to the https URL, and {@code tls.hsts} adds Strict-Transport-Security to TLS responses.
  */
-public final class WebServer implements Service, Reconfigurable<WebConfig> {
+public final class WebServer implements Service, Reconfigurable<WebConfig>, Refreshable {
 
     private static final Logger log = LoggerFactory.getLogger(WebServer.class);
 
@@ -75,15 +90,32 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
     /** Reads {@link #connections}: removed on stop, so a server started again under this name shows its own. */
     private final Gauge connectionsGauge;
     private final List<ServerLifecycle> started = new ArrayList<>();
-    /** Serves HTTP/2 connections (h2c here, h2 from a TLS listener's ALPN hook) with the same handlers. */
+    /** Serves HTTP/2 connections of plain listeners (h2c) with the same handlers. */
     private final Http2Server http2 = new Http2Server(() -> this.state.http(),
             () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http())});
+    /** Serves h2 chosen by a TLS listener's ALPN: as {@link #http2}, with the TLS header lines (HSTS). */
+    private final Http2Server http2Tls = new Http2Server(() -> this.state.http(),
+            () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http(), this.state.hsts())});
+    /** The plain listener of {@code tls.redirect_http}, or null. */
+    private TcpListener redirect;
+    private HostPort redirectAddress;
     private volatile State state;
     private volatile WebConfig config;
 
-    /** The parts built from one config; replaced whole on reload. */
-    private record State(WebConfig config, HttpContext http, FileCache cache, RootWatcher watcher, AccessLog accessLog) {
+    /**
+     * The parts built from one config; replaced whole on reload.
+     *
+     * @param tls        certificates for the TLS listeners, or null
+     * @param specs      each listen address's settings
+     * @param hsts       the Strict-Transport-Security line for TLS responses, or empty
+     * @param redirect   the context of the {@code redirect_http} listener, or null
+     */
+    private record State(WebConfig config, HttpContext http, FileCache cache, RootWatcher watcher, AccessLog accessLog,
+                         ServerTls tls, Map<HostPort, ListenSpec> specs, byte[] hsts, HttpContext redirect) {
         void close() {
+            if (tls != null) {
+                tls.close();
+            }
             if (watcher != null) {
                 watcher.close();
             }
@@ -193,7 +225,21 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
             return false;
         });
         old.close();
+        try {
+            openRedirect(next);
+        } catch (IOException e) {
+            log.warn("{}: cannot open the redirect listener {}: {}", name, redirectTarget(next), e.getMessage());
+        }
         log.info("{}: reloaded ({} listeners)", name, listeners.size());
+    }
+
+    /** SIGHUP with an unchanged config: certificates and other TLS files are read again. */
+    @Override
+    public void refresh() throws TlsException {
+        ServerTls tls = state.tls();
+        if (tls != null) {
+            tls.reload();
+        }
     }
 
     private void openListeners(WebConfig cfg) throws IOException {
@@ -201,6 +247,37 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
             TcpListener l = bind(hp, cfg);
             listeners.put(hp, l);
         }
+        openRedirect(cfg);
+    }
+
+    private static HostPort redirectTarget(WebConfig cfg) {
+        return cfg.tls() == null ? null : cfg.tls().redirectHttp();
+    }
+
+    /** Opens, keeps or closes the {@code redirect_http} listener to match {@code cfg}. */
+    private void openRedirect(WebConfig cfg) throws IOException {
+        HostPort want = redirectTarget(cfg);
+        if (java.util.Objects.equals(want, redirectAddress)) {
+            return;
+        }
+        if (redirect != null) {
+            redirect.close();
+            log.info("{}: closed redirect listener {}", name, redirectAddress);
+            redirect = null;
+            redirectAddress = null;
+        }
+        if (want == null) {
+            return;
+        }
+        redirect = TcpListener.bind(context.transport(), context.workers(), want, cfg.backlog(), new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                channels.add(ch);
+                addHttp(ch.pipeline(), new HttpConnection(() -> state.redirect()), state.redirect());
+            }
+        });
+        redirectAddress = want;
+        log.info("{}: redirecting http://{} to https", name, redirect.address());
     }
 
     private TcpListener bind(HostPort hp, WebConfig cfg) throws IOException {
@@ -208,16 +285,41 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
             @Override
             protected void initChannel(Channel ch) {
                 channels.add(ch);
-                HttpConnection conn = new HttpConnection(() -> state.http());
-                HttpContext http = state.http();
-                ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
-                        .addLast("decoder", new StrictRequestDecoder(http.options().maxRequestLine(), http.options().maxHeaderSize()))
-                        .addLast("http", conn);
-                http2.addH2cDetector(ch.pipeline());
+                State st = state;
+                ListenSpec spec = st.specs().get(hp);
+                if (spec != null && spec.tls() && st.tls() != null) {
+                    byte[] hsts = st.hsts();
+                    st.tls().install(ch.pipeline(), new TlsFrontDoor.Protocols() {
+                        @Override
+                        public void http1(ChannelPipeline p) {
+                            FileRegionChunker.addAfter(p, TlsFrontDoor.SSL, FileRegionInput.DEFAULT_CHUNK);
+                            addHttp(p, new HttpConnection(() -> state.http(), hsts), state.http());
+                        }
+
+                        @Override
+                        public void http2(ChannelPipeline p) {
+                            http2Tls.install(p, TlsFrontDoor.SSL);
+                        }
+                    });
+                    return;
+                }
+                addHttp(ch.pipeline(), new HttpConnection(() -> state.http()), st.http());
+                if (spec != null && spec.http2() == ListenSpec.Http2.H2C) {
+                    ch.pipeline().addFirst(Http2Server.DETECTOR, http2.h2cDetector());
+                } else {
+                    http2.addH2cDetector(ch.pipeline());
+                }
             }
         });
-        log.info("{}: listening on {} ({} sockets)", name, l.address(), l.sockets());
+        log.info("{}: listening on {} ({} sockets{})", name, l.address(), l.sockets(),
+                cfg.listeners().stream().anyMatch(s -> s.address().equals(hp) && s.tls()) ? ", TLS" : "");
         return l;
+    }
+
+    private static void addHttp(ChannelPipeline p, HttpConnection conn, HttpContext http) {
+        p.addLast("first-byte", conn.firstByteWatcher())
+                .addLast("decoder", new StrictRequestDecoder(http.options().maxRequestLine(), http.options().maxHeaderSize()))
+                .addLast("http", conn);
     }
 
     private State build(WebConfig cfg) throws IOException {
@@ -266,7 +368,81 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
                 context.descriptors().maxConnections(cfg.http().maxConnections(), 1));
         HttpContext http = new HttpContext(options, handler, new ErrorPages(pages), dates, connections, listener,
                 context.transport().tcpCork(), allowedMethods(cfg));
-        return new State(cfg, http, cache, watcher, accessLog);
+        Map<HostPort, ListenSpec> specs = new HashMap<>();
+        cfg.listeners().forEach(l -> specs.put(l.address(), l));
+        ServerTls tls = null;
+        byte[] hsts = new byte[0];
+        HttpContext redirect = null;
+        if (cfg.tls() != null) {
+            try {
+                tls = openTls(cfg);
+            } catch (TlsException e) {
+                watcher.close();
+                if (accessLog != null) {
+                    accessLog.close();
+                }
+                throw new IOException(e.getMessage(), e);
+            }
+            if (cfg.tls().hsts() != null) {
+                hsts = ("Strict-Transport-Security: max-age=" + cfg.tls().hsts().toSeconds() + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII);
+            }
+            if (cfg.tls().redirectHttp() != null) {
+                redirect = new HttpContext(options, this::redirectToHttps, new ErrorPages(Map.of()), dates, connections,
+                        listener, null, "GET, HEAD");
+            }
+        }
+        return new State(cfg, http, cache, watcher, accessLog, tls, specs, hsts, redirect);
+    }
+
+    private ServerTls openTls(WebConfig cfg) throws TlsException {
+        List<String> names = new ArrayList<>();
+        for (ListenSpec l : cfg.listeners()) {
+            if (l.tls()) {
+                names.add(l.address().host());
+            }
+        }
+        names.addAll(cfg.hosts().keySet());
+        // ALPN is offered per service: one TLS listener with http2: off takes h2 off all of them
+        boolean h2 = cfg.listeners().stream().filter(ListenSpec::tls).noneMatch(l -> l.http2() == ListenSpec.Http2.OFF);
+        ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
+                h2 ? List.of("h2", "http/1.1") : List.of("http/1.1"), context.clock(), context.workers(),
+                context.blocking(), context.meters());
+        return ServerTls.open(cfg.tls(), env);
+    }
+
+    /** The {@code redirect_http} answer: 308 to the same host, path and query over https. */
+    private boolean redirectToHttps(Exchange ex) {
+        String host = ex.host();
+        if (host == null || host.isEmpty()) {
+            InetSocketAddress local = (InetSocketAddress) ex.context().channel().localAddress();
+            host = local.getAddress().getHostAddress();
+        }
+        if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        int port = httpsPort();
+        String target = ex.request().uri();
+        if (!target.startsWith("/")) {
+            // absolute form (http://host/path?query): keep the path and query
+            int scheme = target.indexOf("://");
+            int slash = scheme < 0 ? -1 : target.indexOf('/', scheme + 3);
+            target = slash < 0 ? "/" : target.substring(slash);
+        }
+        ex.redirect(308, "https://" + host + (port == 443 || port <= 0 ? "" : ":" + port) + target);
+        return true;
+    }
+
+    /** The port of the first TLS listener, as bound. */
+    private int httpsPort() {
+        State st = state;
+        for (Map.Entry<HostPort, TcpListener> e : listeners.entrySet()) {
+            ListenSpec spec = st.specs().get(e.getKey());
+            if (spec != null && spec.tls()) {
+                return e.getValue().localAddress().getPort();
+            }
+        }
+        return 443;
     }
 
     private static String allowedMethods(WebConfig cfg) {
@@ -326,13 +502,45 @@ public final class WebServer implements Service, Reconfigurable<WebConfig> {
 
     @Override
     public List<String> endpoints() {
-        return HttpListeners.endpoints(listeners.values());
+        State st = state;
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<HostPort, TcpListener> e : listeners.entrySet()) {
+            ListenSpec spec = st == null ? null : st.specs().get(e.getKey());
+            String plain = HttpListeners.endpoints(List.of(e.getValue())).getFirst();
+            out.add(spec != null && spec.tls() ? "https" + plain.substring("http".length()) : plain);
+        }
+        if (st != null && st.tls() != null) {
+            out.add("TLS engine " + st.tls().engine().describe());
+            if (st.tls().selfSigned() != null) {
+                out.add("CA " + st.tls().selfSigned().caCert());
+            }
+        }
+        if (redirect != null) {
+            out.add(HttpListeners.endpoints(List.of(redirect)).getFirst() + " (redirects to https)");
+        }
+        return out;
+    }
+
+    /** The TLS contexts in use, or null without TLS listeners. */
+    public ServerTls tls() {
+        State st = state;
+        return st == null ? null : st.tls();
+    }
+
+    /** The port of the {@code redirect_http} listener, or -1. */
+    public synchronized int redirectPort() {
+        return redirect == null ? -1 : redirect.localAddress().getPort();
     }
 
     @Override
     public synchronized void stop(Duration grace) {
         listeners.values().forEach(TcpListener::close);
         listeners.clear();
+        if (redirect != null) {
+            redirect.close();
+            redirect = null;
+            redirectAddress = null;
+        }
         HttpListeners.drain(channels, grace);
         for (int i = started.size() - 1; i >= 0; i--) {
             try {

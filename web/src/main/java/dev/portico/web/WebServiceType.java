@@ -6,6 +6,9 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.TlsSettings;
+import dev.portico.core.tls.TlsSettingsReader;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.web.h2.Http2Options;
 import dev.portico.web.http.HttpOptions;
 
@@ -20,7 +23,7 @@ import java.util.Optional;
  * {@code type: web} in the config file. Reads only its own section:
  *
  * <pre>
- * listen: [127.0.0.1:8080]
+ * listen: [127.0.0.1:8080, {address: 0.0.0.0:8443, tls: on, http2: on}]   # strings are TLS when 'tls' is set
  * root: ./site
  * hosts: {example.com: ./example}
  * index: [index.html, index.htm]
@@ -38,6 +41,7 @@ import java.util.Optional;
  * access_log: /var/log/portico/access.log
  * error_pages: {404: ./errors/404.html}
  * backlog: 4096
+ * tls: {certificates: [{cert: site.pem, key: site.key}], redirect_http: 0.0.0.0:80, hsts: 365d}  # see TlsSettingsReader
  * </pre>
  */
 public final class WebServiceType implements ServiceType<WebConfig> {
@@ -51,9 +55,29 @@ public final class WebServiceType implements ServiceType<WebConfig> {
     public WebConfig parse(String serviceName, Section s) {
         WebConfig.Builder b = WebConfig.builder();
         s.string("type", "web");
-        for (HostPort hp : s.list("listen", List.of(new HostPort("127.0.0.1", 8080)), HostPort::parse)) {
-            b.listen(hp);
+        boolean hasTls = s.has("tls");
+        TlsSettings tls = hasTls ? TlsSettingsReader.read(s.section("tls")) : null;
+        List<ListenSpec> listen = ListenSpec.read(s, "listen",
+                List.of(hasTls ? ListenSpec.tls(new HostPort("127.0.0.1", 8443)) : ListenSpec.plain(new HostPort("127.0.0.1", 8080))),
+                hasTls);
+        for (ListenSpec l : listen) {
+            if (l.tls() && !hasTls) {
+                s.problem("listen", "listener " + l.address() + " is TLS ('tls: on') but '" + s.path()
+                        + "' has no 'tls' section with its certificates");
+            } else if (l.tls() && tls == null) {
+                b.listen(ListenSpec.plain(l.address())); // the tls section's problems are reported already
+            } else {
+                b.listen(l);
+            }
         }
+        if (tls != null && listen.stream().noneMatch(ListenSpec::tls)) {
+            s.problem("tls", "'" + s.path() + ".tls' is set but no listener is TLS");
+        }
+        if (tls != null && tls.redirectHttp() != null
+                && listen.stream().anyMatch(l -> l.address().equals(tls.redirectHttp()))) {
+            s.problem("tls", "'" + s.path() + ".tls.redirect_http' " + tls.redirectHttp() + " is also in 'listen'");
+        }
+        b.tls(tls);
         b.root(dir(s, "root", "."));
         Section hosts = s.section("hosts");
         for (String host : hosts.keys()) {

@@ -6,6 +6,7 @@ import dev.portico.core.transport.Transport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.EventLoopGroup;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 
@@ -20,9 +21,21 @@ import java.util.concurrent.ExecutorService;
  * @param clock     wall time, injectable for tests
  * @param blocking  an executor for file and other blocking work
  * @param descriptors the process's file descriptors, which services take their default connection caps from
+ * @param stateDir  where services keep what they make and reuse (self-signed certificates, tokens)
  */
 public record ServiceContext(Transport transport, EventLoopGroup workers, MeterRegistry meters, Clock clock,
-                             ExecutorService blocking, DescriptorBudget descriptors) {
+                             ExecutorService blocking, DescriptorBudget descriptors, Path stateDir) {
+
+    /** The default state directory: {@code ~/.portico}. */
+    public static Path defaultStateDir() {
+        return Path.of(System.getProperty("user.home"), ".portico");
+    }
+
+    /** A context whose state lives in {@link #defaultStateDir()}. */
+    public ServiceContext(Transport transport, EventLoopGroup workers, MeterRegistry meters, Clock clock,
+                          ExecutorService blocking, DescriptorBudget descriptors) {
+        this(transport, workers, meters, clock, blocking, descriptors, defaultStateDir());
+    }
 
     /** A context whose services take the whole descriptor limit as read now, less the reserve. */
     public ServiceContext(Transport transport, EventLoopGroup workers, MeterRegistry meters, Clock clock,

@@ -68,6 +68,16 @@ final class QuickStart {
             return this;
         }
 
+        /** Adds a list of sections, such as {@code certificates: [{cert, key}]}. */
+        FlagSection putSections(String key, List<FlagSection> items, String flag) {
+            if (!items.isEmpty()) {
+                Location at = Location.of(flag);
+                entries.put(key, new ConfigNode.ListNode(at, items.stream().map(i -> i.node(flag)).toList()));
+                keys.put(key, at);
+            }
+            return this;
+        }
+
         FlagSection put(String key, List<String> values, String flag) {
             if (values != null && !values.isEmpty()) {
                 Location at = Location.of(flag);
@@ -81,6 +91,62 @@ final class QuickStart {
         ConfigNode node(String label) {
             return new ConfigNode.MapNode(Location.of(label), entries, keys);
         }
+    }
+
+    /**
+     * The {@code tls:} section of {@code --tls self-signed} or {@code --tls-cert FILE --tls-key FILE},
+     * or null when neither was given.
+     *
+     * @throws picocli.CommandLine.ParameterException when the flags do not go together
+     */
+    static FlagSection tls(CommandSpec command, String mode, Path cert, Path key) {
+        if (mode == null && cert == null && key == null) {
+            return null;
+        }
+        if (mode != null && !mode.equals("self-signed")) {
+            throw new picocli.CommandLine.ParameterException(command.commandLine(),
+                    "--tls: '" + mode + "' is not a mode (use --tls self-signed, or --tls-cert FILE --tls-key FILE)");
+        }
+        if (mode != null && (cert != null || key != null)) {
+            throw new picocli.CommandLine.ParameterException(command.commandLine(),
+                    "--tls self-signed and --tls-cert/--tls-key do not go together");
+        }
+        if (mode != null) {
+            return FlagSection.nested().put("self_signed", "true", "--tls");
+        }
+        if (cert == null || key == null) {
+            throw new picocli.CommandLine.ParameterException(command.commandLine(),
+                    "--tls-cert and --tls-key go together: give both");
+        }
+        FlagSection pair = FlagSection.nested().put("cert", cert.toAbsolutePath().toString(), "--tls-cert")
+                .put("key", key.toAbsolutePath().toString(), "--tls-key");
+        return FlagSection.nested().putSections("certificates", List.of(pair), "--tls-cert");
+    }
+
+    /**
+     * After the banner of a quick start with a self-signed certificate: where its CA is and a
+     * {@code curl} line that trusts it.
+     */
+    static void printTlsHints(Cli cli, Daemon daemon) {
+        for (Supervisor.Running r : daemon.supervisor().running()) {
+            if (!(r.service() instanceof dev.portico.web.WebServer web) || web.tls() == null
+                    || web.tls().selfSigned() == null) {
+                continue;
+            }
+            Path ca = web.tls().selfSigned().caCert();
+            cli.out().println("  TLS: self-signed certificate; its development CA is " + ca);
+            web.listenAddresses().entrySet().stream()
+                    .filter(e -> web.config().listeners().stream().anyMatch(l -> l.address().equals(e.getKey()) && l.tls()))
+                    .findFirst()
+                    .ifPresent(e -> {
+                        java.net.InetSocketAddress a = e.getValue();
+                        String host = a.getAddress().isAnyLocalAddress() ? "localhost"
+                                : a.getAddress() instanceof java.net.Inet6Address ? "[" + a.getAddress().getHostAddress() + "]"
+                                : a.getAddress().getHostAddress();
+                        cli.out().println("  try: curl --cacert " + ca + " https://" + host + ":" + a.getPort() + "/");
+                    });
+        }
+        cli.out().flush();
     }
 
     /**

@@ -40,6 +40,10 @@ public final class RuntimeOptions {
             description = "trace, debug, info (default), warn, error or off.")
     String logLevel;
 
+    @Option(names = "--state-dir", paramLabel = "DIR",
+            description = "Where Portico keeps the admin token and self-signed certificates (default: ~/.portico).")
+    java.nio.file.Path stateDir;
+
     @Option(names = "--listen-handover",
             description = "Share addresses that another process listens on (SO_REUSEPORT), to take over "
                     + "from a running Portico during an upgrade. Without it such an address is refused.")
@@ -84,7 +88,7 @@ public final class RuntimeOptions {
         Map<String, ServiceSpec> byName = new LinkedHashMap<>();
         services.forEach(s -> byName.put(s.name(), s));
         return new ServerConfig(source, w, kind, level != null ? level : "info", adminSettings(spec), null,
-                ServerConfig.DEFAULT_GRACE, byName, listenHandover);
+                ServerConfig.DEFAULT_GRACE, byName, listenHandover, stateDir);
     }
 
     private AdminSettings adminSettings(CommandSpec spec) {

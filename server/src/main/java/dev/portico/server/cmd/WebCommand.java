@@ -22,15 +22,19 @@ import java.util.function.Consumer;
  * {@code portico web [ROOT]}: serves a directory with no config file. The flags become a
  * {@code type: web} section read by the web service type, exactly as if it came from a file:
  * {@code root}, {@code listen}, {@code gzip.enabled}, {@code webdav.enabled},
- * {@code webdav.writers} and {@code access_log}.
+ * {@code webdav.writers}, {@code access_log} and {@code tls} ({@code --tls self-signed} or
+ * {@code --tls-cert FILE --tls-key FILE}: the listener is then HTTPS).
  */
 @Command(name = "web", mixinStandardHelpOptions = true,
         description = {"Serve a directory over HTTP, no config file needed.",
-                "Example: portico web ./public --listen :8080 --gzip"})
+                "Example: portico web ./public --listen :8080 --gzip",
+                "HTTPS: portico web ./public --listen 127.0.0.1:8443 --tls self-signed"})
 public final class WebCommand implements Callable<Integer> {
 
     /** Where {@code portico web} listens unless told otherwise. */
     static final String DEFAULT_LISTEN = "0.0.0.0:8080";
+    /** Where it listens with {@code --tls} unless told otherwise. */
+    static final String DEFAULT_TLS_LISTEN = "0.0.0.0:8443";
 
     private final Cli cli;
 
@@ -44,9 +48,20 @@ public final class WebCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
-            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: " + DEFAULT_LISTEN + ")."
+                    + " With TLS the default is " + DEFAULT_TLS_LISTEN + ".")
     String listen;
+
+    @Option(names = "--tls", paramLabel = "self-signed",
+            description = "Serve HTTPS with a development CA and certificate made (and kept) under the state directory.")
+    String tls;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS with this PEM certificate chain (with --tls-key).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key of --tls-cert.")
+    Path tlsKey;
 
     @Option(names = "--gzip", description = "Compress text responses for clients that accept gzip.")
     boolean gzip;
@@ -67,15 +82,23 @@ public final class WebCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return serve(cli, spec, runtime, "portico web", root, listen, gzip, webdav, writers,
-                accessLog, d -> {
-                });
+        QuickStart.FlagSection tlsSection = QuickStart.tls(spec, tls, tlsCert, tlsKey);
+        String address = listen != null ? listen : tlsSection != null ? DEFAULT_TLS_LISTEN : DEFAULT_LISTEN;
+        return serve(cli, spec, runtime, "portico web", root, address, gzip, webdav, writers,
+                accessLog, tlsSection, d -> QuickStart.printTlsHints(cli, d));
+    }
+
+    /** As below, without TLS. */
+    static int serve(Cli cli, CommandSpec spec, RuntimeOptions runtime, String label, Path root, String listen,
+                     boolean gzip, boolean webdav, List<String> writers, Path accessLog,
+                     Consumer<Daemon> afterStart) throws Exception {
+        return serve(cli, spec, runtime, label, root, listen, gzip, webdav, writers, accessLog, null, afterStart);
     }
 
     /** Builds the web service from flag values and runs it; shared with {@code demo}. */
     static int serve(Cli cli, CommandSpec spec, RuntimeOptions runtime, String label, Path root, String listen,
                      boolean gzip, boolean webdav, List<String> writers, Path accessLog,
-                     Consumer<Daemon> afterStart) throws Exception {
+                     QuickStart.FlagSection tls, Consumer<Daemon> afterStart) throws Exception {
         if (cli.types().find("web").isEmpty()) {
             cli.err().println("portico: this build has no 'web' service type (known types: "
                     + (cli.types().names().isEmpty() ? "none" : String.join(", ", cli.types().names())) + ")");
@@ -94,6 +117,9 @@ public final class WebCommand implements Callable<Integer> {
                         .put("enabled", dav ? "true" : null, webdav ? "--webdav" : "--writers")
                         .put("writers", writers, "--writers"), webdav ? "--webdav" : "--writers")
                 .put("access_log", accessLog == null ? null : accessLog.toString(), "--access-log");
+        if (tls != null) {
+            section.put("tls", tls, "--tls");
+        }
         ServiceSpec web;
         try {
             web = QuickStart.spec(cli, "web", section, label);

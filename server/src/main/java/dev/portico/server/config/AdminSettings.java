@@ -104,7 +104,12 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
 
     /** Where the token is generated when none is configured: {@code ~/.portico/admin.token}. */
     public static Path defaultTokenFile() {
-        return Path.of(System.getProperty("user.home"), ".portico", "admin.token");
+        return defaultTokenFile(dev.portico.core.lifecycle.ServiceContext.defaultStateDir());
+    }
+
+    /** Where the token is generated when none is configured: {@code STATE_DIR/admin.token}. */
+    public static Path defaultTokenFile(Path stateDir) {
+        return stateDir.resolve("admin.token");
     }
 
     @Override

@@ -64,6 +64,7 @@ public final class ConfigDiff {
         topLevel(refusals, "access_log", from.accessLog(), to.accessLog());
         topLevel(refusals, "shutdown_grace", from.shutdownGrace(), to.shutdownGrace());
         topLevel(refusals, "admin", from.admin(), to.admin());
+        topLevel(refusals, "state_dir", from.stateDir(), to.stateDir());
 
         Steps steps = new Steps();
         for (Map.Entry<String, ServiceSpec> e : to.services().entrySet()) {

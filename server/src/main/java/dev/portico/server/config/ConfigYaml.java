@@ -60,6 +60,9 @@ public final class ConfigYaml {
         if (config.listenHandover()) {
             top.put("listen_handover", true);
         }
+        if (!config.stateDir().equals(dev.portico.core.lifecycle.ServiceContext.defaultStateDir())) {
+            top.put("state_dir", config.stateDir().toString());
+        }
         Map<String, Object> services = new LinkedHashMap<>();
         config.services().forEach((name, spec) -> services.put(name, service(spec)));
         top.put("services", services);

@@ -1,7 +1,9 @@
 package dev.portico.server.config;
 
+import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.transport.Transport;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,10 +23,12 @@ import java.util.Map;
  * @param services      the services by name
  * @param listenHandover whether listeners may join the sockets another process holds on their
  *                      addresses (a deliberate hand-over for an upgrade); false refuses such addresses
+ * @param stateDir      where the process keeps what it makes and reuses: the admin token,
+ *                      self-signed certificates ({@code ~/.portico} by default)
  */
 public record ServerConfig(String source, int workers, Transport.Kind transport, String logLevel,
                            AdminSettings admin, String accessLog, Duration shutdownGrace,
-                           Map<String, ServiceSpec> services, boolean listenHandover) {
+                           Map<String, ServiceSpec> services, boolean listenHandover, Path stateDir) {
 
     /** One event loop per core. */
     public static int defaultWorkers() {
@@ -35,5 +39,22 @@ public record ServerConfig(String source, int workers, Transport.Kind transport,
 
     public ServerConfig {
         services = Collections.unmodifiableMap(new LinkedHashMap<>(services));
+        if (stateDir == null) {
+            stateDir = ServiceContext.defaultStateDir();
+        }
+    }
+
+    /** A config whose state lives in the default {@code ~/.portico}. */
+    public ServerConfig(String source, int workers, Transport.Kind transport, String logLevel, AdminSettings admin,
+                        String accessLog, Duration shutdownGrace, Map<String, ServiceSpec> services,
+                        boolean listenHandover) {
+        this(source, workers, transport, logLevel, admin, accessLog, shutdownGrace, services, listenHandover,
+                ServiceContext.defaultStateDir());
+    }
+
+    /** This config with another state directory. */
+    public ServerConfig withStateDir(Path dir) {
+        return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, shutdownGrace, services,
+                listenHandover, dir);
     }
 }

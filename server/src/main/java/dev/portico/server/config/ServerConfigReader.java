@@ -34,7 +34,8 @@ import java.util.regex.Pattern;
  * <p>Top-level keys: {@code workers}, {@code transport}, {@code log_level}, {@code admin}
  * ({@code listen}, {@code token}, {@code token_file}, {@code tokens}, {@code autosave}, or
  * {@code off}), {@code access_log},
- * {@code shutdown_grace}, {@code services} (name &rarr; section with {@code type:}).
+ * {@code shutdown_grace}, {@code state_dir} (default {@code ~/.portico}), {@code services} (name &rarr;
+ * section with {@code type:}).
  */
 public final class ServerConfigReader {
 
@@ -75,10 +76,38 @@ public final class ServerConfigReader {
         }
         Duration grace = top.duration("shutdown_grace", ServerConfig.DEFAULT_GRACE);
         boolean handover = top.bool("listen_handover", false);
+        Path stateDir = stateDir(top);
         Map<String, ServiceSpec> services = services(top);
         top.finish();
         throwDistinct(problems);
-        return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services, handover);
+        return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services, handover,
+                stateDir);
+    }
+
+    /**
+     * {@code state_dir}: {@code ~/} is the home directory, a relative path is read against the
+     * config file's directory. An existing path that is not a directory is a problem.
+     */
+    private static Path stateDir(Section top) {
+        String text = top.string("state_dir", null);
+        if (text == null || text.isBlank()) {
+            return dev.portico.core.lifecycle.ServiceContext.defaultStateDir();
+        }
+        String t = text.strip();
+        Path p;
+        if (t.equals("~") || t.startsWith("~/")) {
+            p = Path.of(System.getProperty("user.home"), t.length() > 2 ? t.substring(2) : "");
+        } else {
+            p = Path.of(t);
+            Path file = Path.of(top.location().file());
+            if (!p.isAbsolute() && Files.isRegularFile(file) && file.toAbsolutePath().getParent() != null) {
+                p = file.toAbsolutePath().getParent().resolve(p).normalize();
+            }
+        }
+        if (Files.exists(p) && !Files.isDirectory(p)) {
+            top.problem("state_dir", "state_dir '" + text + "' is not a directory");
+        }
+        return p;
     }
 
     /**

@@ -43,8 +43,18 @@ public final class AdminTokens {
      * @throws IOException when a token file cannot be read or created
      */
     public List<Resolved> resolve(AdminSettings settings) throws IOException {
+        return resolve(settings, dev.portico.core.lifecycle.ServiceContext.defaultStateDir());
+    }
+
+    /**
+     * The secrets of {@code settings}, creating token files that are missing; with no token
+     * configured, the token is kept in {@code stateDir/admin.token}.
+     *
+     * @throws IOException when a token file cannot be read or created
+     */
+    public List<Resolved> resolve(AdminSettings settings, java.nio.file.Path stateDir) throws IOException {
         List<AdminSettings.TokenSpec> specs = settings.tokens().isEmpty()
-                ? List.of(AdminSettings.TokenSpec.file(AdminSettings.defaultTokenFile(), AdminRole.WRITE))
+                ? List.of(AdminSettings.TokenSpec.file(AdminSettings.defaultTokenFile(stateDir), AdminRole.WRITE))
                 : settings.tokens();
         List<Resolved> out = new ArrayList<>();
         for (AdminSettings.TokenSpec spec : specs) {

@@ -286,14 +286,16 @@ public final class Exchange {
     private ByteBuf startBuffer(int status, byte[] headerLines, byte[] extraLines, int bodyLength) {
         byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
+        byte[] always = connection.connectionHeaders();
         int extra = extraLines == null ? 0 : extraLines.length;
-        ByteBuf out = ctx.alloc().directBuffer(48 + date.length + headerLines.length + extra + conn.length + bodyLength);
+        ByteBuf out = ctx.alloc().directBuffer(48 + date.length + headerLines.length + extra + always.length + conn.length
+                + bodyLength);
         ResponseHead.writeStatusLine(out, version, status);
         out.writeBytes(date).writeBytes(headerLines);
         if (extra > 0) {
             out.writeBytes(extraLines);
         }
-        out.writeBytes(conn).writeBytes(CRLF);
+        out.writeBytes(always).writeBytes(conn).writeBytes(CRLF);
         return out;
     }
 
@@ -405,9 +407,10 @@ public final class Exchange {
         }
         byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
-        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + conn.length);
+        byte[] always = connection.connectionHeaders();
+        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + always.length + conn.length);
         ResponseHead.writeStatusLine(out, version, status);
-        out.writeBytes(date);
+        out.writeBytes(date).writeBytes(always);
         lines.writeTo(out);
         if (contentLength >= 0 && status != 204) {
             out.writeBytes(CONTENT_LENGTH);
@@ -541,9 +544,10 @@ public final class Exchange {
         byte[] headers = h.renderHeaders();
         byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
-        ByteBuf out = ctx.alloc().directBuffer(32 + date.length + headers.length + conn.length + 2);
+        byte[] always = connection.connectionHeaders();
+        ByteBuf out = ctx.alloc().directBuffer(32 + date.length + headers.length + always.length + conn.length + 2);
         ResponseHead.writeStatusLine(out, version, h.status());
-        out.writeBytes(date).writeBytes(headers).writeBytes(conn).writeBytes(CRLF);
+        out.writeBytes(date).writeBytes(headers).writeBytes(always).writeBytes(conn).writeBytes(CRLF);
         return out;
     }
 

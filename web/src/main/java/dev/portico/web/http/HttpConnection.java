@@ -97,14 +97,30 @@ public final class HttpConnection extends ChannelDuplexHandler {
     /** When {@link #lastSendProgress} last changed ({@link System#nanoTime()}). */
     private long lastSendAt;
 
+    /** Header lines every response of this connection carries (Strict-Transport-Security), or empty. */
+    private final byte[] connectionHeaders;
+
     public HttpConnection(Supplier<HttpContext> contexts) {
-        this(contexts, false);
+        this(contexts, false, new byte[0]);
     }
 
-    private HttpConnection(Supplier<HttpContext> contexts, boolean stream) {
+    /**
+     * @param connectionHeaders complete header lines ({@code "Name: value\r\n"}) added to every
+     *                          response of this connection, such as Strict-Transport-Security on TLS
+     */
+    public HttpConnection(Supplier<HttpContext> contexts, byte[] connectionHeaders) {
+        this(contexts, false, connectionHeaders);
+    }
+
+    private HttpConnection(Supplier<HttpContext> contexts, boolean stream, byte[] connectionHeaders) {
         this.contexts = contexts;
         this.stream = stream;
         this.context = contexts.get();
+        this.connectionHeaders = connectionHeaders;
+    }
+
+    byte[] connectionHeaders() {
+        return connectionHeaders;
     }
 
     /**
@@ -113,7 +129,12 @@ public final class HttpConnection extends ChannelDuplexHandler {
      * {@code HTTP/2.0} as their protocol.
      */
     public static HttpConnection forStream(Supplier<HttpContext> contexts) {
-        return new HttpConnection(contexts, true);
+        return new HttpConnection(contexts, true, new byte[0]);
+    }
+
+    /** {@link #forStream(Supplier)} whose responses also carry {@code connectionHeaders} (HSTS on TLS). */
+    public static HttpConnection forStream(Supplier<HttpContext> contexts, byte[] connectionHeaders) {
+        return new HttpConnection(contexts, true, connectionHeaders);
     }
 
     /** True on an HTTP/2 stream. */
