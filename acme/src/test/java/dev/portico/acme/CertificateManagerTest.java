@@ -1,5 +1,6 @@
 package dev.portico.acme;
 
+import dev.portico.testing.ManualClock;
 import ch.qos.logback.classic.Level;
 import dev.portico.testing.LogCapture;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

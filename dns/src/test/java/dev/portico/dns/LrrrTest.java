@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.dns.LrrrConfig.Side;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.transport.Transport;

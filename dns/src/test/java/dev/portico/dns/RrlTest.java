@@ -1,5 +1,6 @@
 package dev.portico.dns;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.core.net.Cidr;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;

@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.proxy.cache.CacheConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(30)
 class CacheHeadTest {
 
-    private final ProxyHarness h = new ProxyHarness(new TestClock());
+    private final ProxyHarness h = new ProxyHarness(new ManualClock());
 
     @AfterEach
     void close() throws Exception {

@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.proxy.cache.HttpDate;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(30)
 class CacheHeuristicTest {
 
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = new ManualClock();
     private final ProxyHarness h = new ProxyHarness(clock);
 
     @AfterEach

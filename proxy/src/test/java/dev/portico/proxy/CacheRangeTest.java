@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.proxy.cache.HttpDate;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +21,7 @@ class CacheRangeTest {
     private static final String ETAG = "\"v1\"";
     private static final String MODIFIED = HttpDate.format(1_700_000_000_000L);
 
-    private final ProxyHarness h = new ProxyHarness(new TestClock());
+    private final ProxyHarness h = new ProxyHarness(new ManualClock());
 
     @AfterEach
     void close() throws Exception {

@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.testing.ManualClock;
 import dev.portico.proxy.cache.CacheConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +20,7 @@ import static org.awaitility.Awaitility.await;
 @Timeout(60)
 class CacheStaleTest {
 
-    private final TestClock clock = new TestClock();
+    private final ManualClock clock = new ManualClock();
     private final ProxyHarness h = new ProxyHarness(clock);
 
     @AfterEach

@@ -1,21 +1,35 @@
-package dev.portico.dns;
+package dev.portico.testing;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock that moves only when told to. */
-final class ManualClock extends Clock {
+/** A UTC clock that moves only when the test moves it, for ages, expiries and rate windows without waiting. */
+public final class ManualClock extends Clock {
 
     private final AtomicLong millis;
 
-    ManualClock(long startMillis) {
+    /** A clock at the current time. */
+    public ManualClock() {
+        this(System.currentTimeMillis());
+    }
+
+    public ManualClock(Instant start) {
+        this(start.toEpochMilli());
+    }
+
+    public ManualClock(long startMillis) {
         this.millis = new AtomicLong(startMillis);
     }
 
-    void advance(long ms) {
+    public void advance(Duration d) {
+        millis.addAndGet(d.toMillis());
+    }
+
+    public void advance(long ms) {
         millis.addAndGet(ms);
     }
 
@@ -36,6 +50,6 @@ final class ManualClock extends Clock {
 
     @Override
     public Clock withZone(ZoneId zone) {
-        throw new UnsupportedOperationException();
+        return this;
     }
 }
