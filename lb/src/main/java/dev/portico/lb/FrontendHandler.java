@@ -48,9 +48,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private SocketAddress source;
     private SocketAddress destination;
 
-    FrontendHandler(LbShared shared, Route route) {
+    /** True behind TLS offload: bytes come decrypted through the pipeline, never from the socket itself. */
+    private final boolean decrypted;
+
+    FrontendHandler(LbShared shared, Route route, boolean decrypted) {
         this.shared = shared;
         this.route = route;
+        this.decrypted = decrypted;
     }
 
     @Override
@@ -79,7 +83,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } else if (route.sni() != null) {
             awaitHello(ctx, client.remoteAddress(), client.localAddress(), readWaiting(client));
         } else {
-            early = readWaiting(client);
+            early = decrypted ? early : readWaiting(client);
             dial(client, route, client.remoteAddress(), client.localAddress());
         }
         ctx.fireChannelActive();

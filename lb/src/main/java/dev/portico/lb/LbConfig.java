@@ -2,6 +2,7 @@ package dev.portico.lb;
 
 import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.ClientHelloParser;
+import dev.portico.core.tls.TlsSettings;
 import dev.portico.upstream.AdminState;
 import dev.portico.upstream.Backend;
 import dev.portico.upstream.health.HealthCheckConfig;
@@ -51,13 +52,15 @@ import java.util.Objects;
  *                       hello (default the active group); empty when connections are not routed by SNI
  * @param sniFallback    what happens to a connection without a valid ClientHello, when routing by SNI
  * @param clientHelloTimeout how long a connection routed by SNI may take to send its ClientHello
+ * @param tls            TLS offload: every TCP listener terminates TLS with these certificates and
+ *                       relays plain bytes to the backends; null to relay connections as they come
  */
 public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> groups, String activeGroup,
                        String scheduler, HealthCheckConfig health, int retries, Duration connectTimeout,
                        Duration idleTimeout, int maxConnections, int maxPerBackend, ProxyProtocol proxyProtocol,
                        int backlog, LbProtocol protocol, UdpSettings udp, TrustedProxies acceptProxy,
                        Splice splice, Map<String, String> sniRoutes, SniFallback sniFallback,
-                       Duration clientHelloTimeout) {
+                       Duration clientHelloTimeout, TlsSettings tls) {
 
     /** {@link #retries()} value meaning: keep trying until every host of the group was tried. */
     public static final int RETRY_EVERY_HOST = -1;
@@ -136,6 +139,13 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         sniRoutes = java.util.Collections.unmodifiableMap(routes);
         if (protocol == LbProtocol.UDP && !sniRoutes.isEmpty()) {
             throw new IllegalArgumentException("sni_routes is for TCP services only");
+        }
+        if (protocol == LbProtocol.UDP && tls != null) {
+            throw new IllegalArgumentException("tls (TLS offload) is for TCP services only");
+        }
+        if (tls != null && !sniRoutes.isEmpty()) {
+            throw new IllegalArgumentException("sni_routes reads the ClientHello of connections relayed as they are;"
+                    + " with tls the service terminates TLS itself: use one or the other");
         }
         if (protocol == LbProtocol.UDP && proxyProtocol != ProxyProtocol.OFF) {
             throw new IllegalArgumentException("proxy_protocol towards backends is for TCP services only");
@@ -252,6 +262,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         b.sniRoutes.putAll(sniRoutes);
         b.sniFallback = sniFallback;
         b.clientHelloTimeout = clientHelloTimeout;
+        b.tls = tls;
         return b;
     }
 
@@ -276,6 +287,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         private final Map<String, String> sniRoutes = new LinkedHashMap<>();
         private SniFallback sniFallback = SniFallback.DEFAULT;
         private Duration clientHelloTimeout = Duration.ofSeconds(5);
+        private TlsSettings tls;
 
         private Builder() {
         }
@@ -462,6 +474,15 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
         }
 
         /**
+         * Sets TLS offload: the TCP listeners terminate TLS with these settings and relay plain
+         * bytes (with the PROXY header, if any) to the backends; null (the default) for none.
+         */
+        public Builder tls(TlsSettings value) {
+            this.tls = value;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @throws IllegalArgumentException when the settings do not make a working service
@@ -471,7 +492,7 @@ public record LbConfig(List<HostPort> listen, Map<String, List<BackendSpec>> gro
                     : groups.isEmpty() ? DEFAULT_GROUP : groups.keySet().iterator().next();
             return new LbConfig(listen, groups, active, scheduler, health, retries, connectTimeout, idleTimeout,
                     maxConnections, maxPerBackend, proxyProtocol, backlog, protocol, udp, acceptProxy, splice,
-                    sniRoutes, sniFallback, clientHelloTimeout);
+                    sniRoutes, sniFallback, clientHelloTimeout, tls);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.portico.lb;
 
 import dev.portico.core.config.Durations;
+import dev.portico.core.tls.TlsSettingsReader;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.AdminState;
@@ -73,6 +74,7 @@ final class LbConfigYaml {
         m.put("splice", c.splice().toString());
         m.put("sni_routes", new LinkedHashMap<>(c.sniRoutes()));
         m.put("sni_fallback", c.sniFallback().toString());
+        m.put("tls", c.tls() == null ? null : TlsSettingsReader.write(c.tls()));
         return m;
     }
 

@@ -7,6 +7,9 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.LinuxNet;
 import dev.portico.core.transport.ListenAddresses;
+import dev.portico.core.tls.ServerTls;
+import dev.portico.core.tls.TlsEngine;
+import dev.portico.core.tls.TlsException;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.core.transport.Transport;
 import dev.portico.upstream.AdminState;
@@ -98,6 +101,8 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
     private final NativeEngine engine = new NativeEngine();
     private final ChannelHandler initializer;
     private volatile Route route;
+    /** TLS offload's certificates ({@code tls}), or null when connections are relayed as they come. */
+    private volatile ServerTls tls;
     private boolean started;
     private boolean stopped;
 
@@ -159,6 +164,11 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         started = true;
         groups.values().forEach(BackendGroup::start);
         try {
+            if (route.config().tls() != null) {
+                tls = openTls(route.config());
+                log.info("{}: TLS offload ({}): connections are decrypted here and relayed plain to the backends",
+                        name, tls.engine().describe());
+            }
             for (HostPort hp : route.config().listen()) {
                 listeners.put(hp, bind(hp));
             }
@@ -188,6 +198,9 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             listeners.values().forEach(LbListener::close);
             listeners.clear();
             groups.values().forEach(BackendGroup::close);
+            if (tls != null) {
+                tls.close();
+            }
         }
         if (!grace.isZero() && !grace.isNegative()) {
             long end = System.nanoTime() + grace.toNanos();
@@ -394,6 +407,22 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
             throw new IllegalArgumentException(name + ": the protocol cannot change from " + route.config().protocol()
                     + " to " + next.protocol() + " without a restart");
         }
+        if ((next.tls() == null) != (route.config().tls() == null)) {
+            throw new IllegalArgumentException(name + ": TLS offload cannot be turned " + (next.tls() == null ? "off" : "on")
+                    + " without a restart (its listeners run on another engine)");
+        }
+        ServerTls nextTls = tls;
+        if (next.tls() != null) {
+            if (next.tls().equals(route.config().tls())) {
+                try {
+                    tls.reload(); // a reload re-reads the files even when the watcher missed a change
+                } catch (TlsException e) {
+                    log.warn("{}: keeping the certificates in use: {}", name, e.getMessage());
+                }
+            } else {
+                nextTls = openTls(next);
+            }
+        }
         Map<HostPort, LbListener> opened = new LinkedHashMap<>();
         try {
             for (HostPort hp : next.listen()) {
@@ -417,6 +446,11 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         });
         syncGroups(next);
         String previous = route.group().name();
+        if (nextTls != tls) {
+            ServerTls old = tls;
+            tls = nextTls;
+            old.close();
+        }
         route = route(next, groups.get(next.activeGroup()));
         if (!previous.equals(next.activeGroup())) {
             log.info("{}: active group {} -> {}", name, previous, next.activeGroup());
@@ -527,9 +561,21 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
      */
     private boolean nativeEngine(LbConfig config) {
         return config.protocol() == LbProtocol.TCP
+                && config.tls() == null
                 && !"netty".equalsIgnoreCase(System.getProperty("portico.lb.engine", ""))
                 && context.transport().kind() != Transport.Kind.NIO
                 && LinuxNet.available();
+    }
+
+    /** The certificates of TLS offload, with their file watchers; closed by the caller. */
+    private ServerTls openTls(LbConfig config) throws IOException {
+        List<String> names = config.listen().stream().map(HostPort::host).toList();
+        try {
+            return ServerTls.open(config.tls(), new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(),
+                    names, List.of(), context.clock(), context.workers(), context.blocking(), context.meters()));
+        } catch (TlsException e) {
+            throw new IOException(name + ": " + e.getMessage(), e);
+        }
     }
 
     /** Binds {@code address} and keeps it as {@code requested}. */
@@ -577,14 +623,25 @@ public final class LbService implements Service, Reconfigurable<LbConfig> {
         public void handlerAdded(ChannelHandlerContext ctx) {
             Channel ch = ctx.channel();
             SocketChannelConfig config = (SocketChannelConfig) ch.config();
-            config.setAutoRead(false);
             config.setAllowHalfClosure(true);
             Route r = route;
+            channels.add(ch);
+            ServerTls t = tls;
+            if (t != null) {
+                // The handshake reads on its own; the frontend takes over, reading on demand, once
+                // it is done, behind the TLS handler, which hands it plain bytes.
+                t.install(ctx.pipeline(), p -> {
+                    config.setAutoRead(false);
+                    p.addLast("frontend", new FrontendHandler(shared, r, true));
+                });
+                ctx.pipeline().remove(this);
+                return;
+            }
+            config.setAutoRead(false);
             if (r.config().splice() != Splice.OFF && ch instanceof EpollSocketChannel) {
                 CountingRecvAllocator.install(config);
             }
-            channels.add(ch);
-            ctx.pipeline().addLast("frontend", new FrontendHandler(shared, r));
+            ctx.pipeline().addLast("frontend", new FrontendHandler(shared, r, false));
             ctx.pipeline().remove(this);
         }
     }

@@ -2,6 +2,7 @@ package dev.portico.lb;
 
 import dev.portico.core.config.ConfigNode;
 import dev.portico.core.config.Section;
+import dev.portico.core.tls.TlsSettingsReader;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
@@ -42,6 +43,7 @@ import java.util.Optional;
  * splice: auto                      # on | off: relay with splice(2) on epoll (auto: past 256 KiB one way)
  * sni_routes: {"*.a.test": main, b.test: standby, default: main}   # route TLS by the ClientHello's name
  * sni_fallback: default             # or close: a connection with no valid hello in time
+ * tls: {certificates: [{cert: site.pem, key: site.key}]}   # TLS offload: terminate TLS, relay plain bytes (TCP, Netty path)
  * </pre>
  */
 public final class LbServiceType implements ServiceType<LbConfig> {
@@ -117,6 +119,9 @@ public final class LbServiceType implements ServiceType<LbConfig> {
             s.problem("proxy_protocol", "bad '" + s.path() + ".proxy_protocol': " + e.getMessage());
         }
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        if (s.has("tls")) {
+            b.tls(TlsSettingsReader.read(s.section("tls")));
+        }
         b.splice(Splice.parse(s.oneOf("splice", Splice.AUTO.toString(), List.of("auto", "on", "off"))));
         b.protocol(LbProtocol.parse(s.oneOf("protocol", "tcp", List.of("tcp", "udp"))));
         Section udp = s.section("udp");

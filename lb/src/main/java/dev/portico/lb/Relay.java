@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannelConfig;
 import io.netty.channel.unix.Socket;
@@ -299,6 +300,19 @@ final class Relay {
             }
             if (!splicing) {
                 ((SocketChannelConfig) channel.config()).setAllowHalfClosure(false);
+            }
+            SslHandler tls = channel.pipeline().get(SslHandler.class);
+            if (tls != null) {
+                // TLS offload: close_notify first, so the client sees a clean end of the stream
+                tls.closeOutbound().addListener(f -> shutdownSocket());
+                return;
+            }
+            shutdownSocket();
+        }
+
+        private void shutdownSocket() {
+            if (!channel.isActive()) {
+                return;
             }
             if (channel instanceof UnixChannel unix && unix.fd() instanceof Socket socket) {
                 // Everything written was flushed (see afterFlush), so the socket can be shut down

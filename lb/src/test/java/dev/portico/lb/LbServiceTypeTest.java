@@ -158,6 +158,26 @@ class LbServiceTypeTest {
     }
 
     @Test
+    void readsTlsOffloadAndPlacesItsMistakes() throws Exception {
+        LbConfig c = parse("""
+                listen: [127.0.0.1:8443]
+                backends: [127.0.0.1:9001]
+                tls: {self_signed: true, handshake_timeout: 3s}
+                """);
+        assertThat(c).isNotNull();
+        assertThat(c.tls().selfSigned()).isTrue();
+        assertThat(c.tls().handshakeTimeout()).hasSeconds(3);
+        assertThat(LbConfigYaml.write(c)).containsKey("tls");
+
+        assertThat(parse("""
+                listen: [127.0.0.1:8443]
+                backends: [127.0.0.1:9001]
+                tls: {certificates: [{cert: /nonexistent/site.pem, key: /nonexistent/site.key}], protcols: [TLSv1.3]}
+                """)).isNull();
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("lb.yaml:3:").contains("protcols"));
+    }
+
+    @Test
     void sniFallbackNeedsSniRoutes() throws Exception {
         assertThat(parse("""
                 listen: [127.0.0.1:8000]
