@@ -369,6 +369,11 @@ class DashboardBrowserTest {
         final ChromeDriver driver;
 
         Browser(Path profile) throws Exception {
+            this(profile, new String[0]);
+        }
+
+        /** @param extraArguments more Chromium flags, such as a certificate to trust */
+        Browser(Path profile, String... extraArguments) throws Exception {
             Files.createDirectories(profile);
             service = new ChromeDriverService.Builder()
                     .usingDriverExecutable(CHROMEDRIVER.toFile())
@@ -379,6 +384,7 @@ class DashboardBrowserTest {
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--no-first-run", "--user-data-dir=" + profile, "--window-size=1440,900");
+            options.addArguments(extraArguments);
             ChromeDriver d;
             try {
                 d = new ChromeDriver(service, options);
