@@ -149,6 +149,13 @@ class Http2AttackTest {
     @Test
     void rapidResetIsCutOff() throws Exception {
         start(Http2Options.defaults().withH2c(true));
+        rapidReset();
+        othersServed();
+        connectionsBackToZero();
+    }
+
+    /** Opens and resets streams in a loop until the server sends GOAWAY ENHANCE_YOUR_CALM and closes. */
+    private void rapidReset() throws Exception {
         try (RawH2 c = new RawH2(web.port())) {
             try {
                 for (int i = 0; i < 2000; i++) {
@@ -166,8 +173,65 @@ class Http2AttackTest {
                     .isEqualTo(ENHANCE_YOUR_CALM);
             assertThat(c.closedByServer()).isTrue();
         }
+    }
+
+    /**
+     * Rounds of rapid resets, CONTINUATION floods and PING floods: once the first round has
+     * warmed the pools up, the server's heap and direct memory stay where they were.
+     */
+    @Test
+    @Timeout(180)
+    void repeatedAttacksLeaveHeapAndDirectMemoryFlat() throws Exception {
+        start(new Http2Options(true, 128, 16 * 1024, 65_535, 16_384, 200, Duration.ofSeconds(30), 1000));
+        attackRound();
+        long heap = settledHeap();
+        long direct = directMemory();
+        for (int round = 0; round < 3; round++) {
+            attackRound();
+        }
         othersServed();
         connectionsBackToZero();
+        long slackHeap = 32L << 20;
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(directMemory()).as("direct memory after three more rounds").isLessThanOrEqualTo(direct + (4L << 20)));
+        assertThat(settledHeap()).as("heap after three more rounds (baseline %d)", heap).isLessThanOrEqualTo(heap + slackHeap);
+    }
+
+    private void attackRound() throws Exception {
+        rapidReset();
+        try (RawH2 c = new RawH2(web.port())) {
+            c.frame(RawH2.HEADERS, 0, 1, c.encode(RawH2.get("/hello.txt")));
+            try {
+                for (int i = 0; i < 20_000; i++) {
+                    c.frame(RawH2.CONTINUATION, 0, 1, new byte[0]);
+                }
+                c.flush();
+            } catch (IOException closedMeanwhile) {
+                // cut off while flooding
+            }
+            assertThat(c.untilGoAway()).isNotNull();
+        }
+        flood(RawH2.PING, new byte[8]);
+        connectionsBackToZero();
+    }
+
+    /** Heap in use after collections, the lowest of a few reads (a collection may still be running). */
+    private static long settledHeap() {
+        java.lang.management.MemoryMXBean mx = java.lang.management.ManagementFactory.getMemoryMXBean();
+        long low = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            low = Math.min(low, mx.getHeapMemoryUsage().getUsed());
+        }
+        return low;
+    }
+
+    /** Direct memory held by Netty's default allocator (what the server's channels allocate from). */
+    private static long directMemory() {
+        if (io.netty.buffer.ByteBufAllocator.DEFAULT instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p) {
+            return p.metric().usedDirectMemory();
+        }
+        return io.netty.util.internal.PlatformDependent.usedDirectMemory();
     }
 
     @Test
