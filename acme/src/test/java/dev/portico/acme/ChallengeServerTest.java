@@ -1,5 +1,6 @@
 package dev.portico.acme;
 
+import dev.portico.testing.TestPki;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -13,8 +14,6 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -100,22 +99,7 @@ class ChallengeServerTest {
     }
 
     private static SSLSocket handshake(String sni, String... alpn) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        // The ACME server checks the validation certificate itself, not a chain: so does this client.
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
+        SSLContext ctx = TestPki.trustingAnything(); // the test looks at the certificate itself
         Socket plain = new Socket();
         plain.connect(server.tlsAlpn01Address(), 5000);
         plain.setSoTimeout(5000);

@@ -215,6 +215,33 @@ public final class TestPki {
         }
     }
 
+    /**
+     * A client context that accepts any server certificate: for tests that look at the
+     * certificate a server chose (as an ACME server checks a validation certificate itself).
+     */
+    public static SSLContext trustingAnything() {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return new X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static KeyPair keys(KeyType type) throws GeneralSecurityException {
         if (type == KeyType.RSA) {
             KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");

@@ -1,5 +1,6 @@
 package dev.portico.server.ui;
 
+import dev.portico.testing.TestPki;
 import dev.portico.server.ui.DashboardBrowserTest.Browser;
 import dev.portico.server.ui.DashboardBrowserTest.Portico;
 import dev.portico.web.WebServer;
@@ -11,8 +12,6 @@ import org.openqa.selenium.By;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,21 +69,7 @@ class TlsBrowserTest {
 
     /** base64(sha256(SubjectPublicKeyInfo)) of the certificate the server presents. */
     private static String spkiHash(int port) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
+        SSLContext ctx = TestPki.trustingAnything(); // the test looks at the certificate itself
         try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
             s.startHandshake();
