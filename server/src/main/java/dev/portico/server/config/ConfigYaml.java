@@ -60,6 +60,12 @@ public final class ConfigYaml {
         if (config.listenHandover()) {
             top.put("listen_handover", true);
         }
+        if (config.runAs().enabled()) {
+            top.put("user", config.runAs().user());
+            if (config.runAs().group() != null) {
+                top.put("group", config.runAs().group());
+            }
+        }
         Map<String, Object> services = new LinkedHashMap<>();
         config.services().forEach((name, spec) -> services.put(name, service(spec)));
         top.put("services", services);

@@ -21,10 +21,19 @@ import java.util.Map;
  * @param services      the services by name
  * @param listenHandover whether listeners may join the sockets another process holds on their
  *                      addresses (a deliberate hand-over for an upgrade); false refuses such addresses
+ * @param runAs         the user and group to switch to after binding ({@code user}, {@code group})
  */
 public record ServerConfig(String source, int workers, Transport.Kind transport, String logLevel,
                            AdminSettings admin, String accessLog, Duration shutdownGrace,
-                           Map<String, ServiceSpec> services, boolean listenHandover) {
+                           Map<String, ServiceSpec> services, boolean listenHandover, RunAs runAs) {
+
+    /** A config that keeps the starting user. */
+    public ServerConfig(String source, int workers, Transport.Kind transport, String logLevel,
+                        AdminSettings admin, String accessLog, Duration shutdownGrace,
+                        Map<String, ServiceSpec> services, boolean listenHandover) {
+        this(source, workers, transport, logLevel, admin, accessLog, shutdownGrace, services, listenHandover,
+                RunAs.NONE);
+    }
 
     /** One event loop per core. */
     public static int defaultWorkers() {
@@ -35,5 +44,6 @@ public record ServerConfig(String source, int workers, Transport.Kind transport,
 
     public ServerConfig {
         services = Collections.unmodifiableMap(new LinkedHashMap<>(services));
+        runAs = runAs == null ? RunAs.NONE : runAs;
     }
 }
