@@ -180,7 +180,8 @@ public final class Daemon {
     public synchronized void start(ServerConfig initial) throws Exception {
         config = initial;
         logging.level(logLevelOverride != null ? logLevelOverride : initial.logLevel());
-        logging.accessLog(initial.accessLog());
+        // With a user to switch to, the access log is opened as that user, so that it owns a file it makes.
+        logging.accessLog(initial.runAs().enabled() ? null : initial.accessLog());
         transport = Transport.select(initial.transport());
         if (initial.transport() != null && transport.kind() != initial.transport()) {
             log.warn("transport {} is not available here; using {}", initial.transport(), transport.describe());
@@ -239,6 +240,11 @@ public final class Daemon {
         if (!problems.isEmpty()) {
             throw new IOException("user " + account.user() + " cannot use what the config names:\n  "
                     + String.join("\n  ", problems));
+        }
+        try {
+            logging.accessLog(c.accessLog());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage() + " as user " + account.user(), e);
         }
     }
 
