@@ -26,6 +26,20 @@ final class AccessCheck {
         this.account = account;
     }
 
+    /** The access log files the config names: the shared one and each web service's. */
+    static List<Path> logFiles(ServerConfig config, List<Supervisor.Running> running) {
+        List<Path> files = new ArrayList<>();
+        if (config.accessLog() != null && !config.accessLog().equals("stdout")) {
+            files.add(Path.of(config.accessLog()).toAbsolutePath());
+        }
+        for (Supervisor.Running r : running) {
+            if (r.service() instanceof WebServer web && web.config().accessLog() != null) {
+                files.add(web.config().accessLog().toAbsolutePath());
+            }
+        }
+        return files;
+    }
+
     /** One line per thing the user cannot use; empty when all is well. */
     List<String> check(ServerConfig config, Path configFile, List<Supervisor.Running> running,
                        List<AdminTokens.Resolved> tokens) {

@@ -229,6 +229,16 @@ public final class Daemon {
         if (Privileges.effectiveUid() == account.uid()) {
             log.debug("already running as {}", account);
         } else {
+            // As nginx does with its logs: the files made by root at start that the daemon opens
+            // again later (logs on SIGUSR1, admin token files on reload) become the user's.
+            List<Path> reopened = new ArrayList<>(AccessCheck.logFiles(c, supervisor.running()));
+            adminTokens.stream().map(AdminTokens.Resolved::file).filter(Objects::nonNull).forEach(reopened::add);
+            for (Path file : reopened) {
+                if (java.nio.file.Files.exists(file)) {
+                    java.nio.file.Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService()
+                            .lookupPrincipalByName(account.user()));
+                }
+            }
             List<Executor> binders = new ArrayList<>();
             workers.forEach(binders::add);
             binders.add(reloader);
@@ -308,13 +318,29 @@ public final class Daemon {
         }
     }
 
-    private void reopenLogs() {
+    /**
+     * Reopens the shared access log, and each web service's own one by reconfiguring the service
+     * with its current config (which also empties its file cache).
+     */
+    private synchronized void reopenLogs() {
+        if (stopping || supervisor == null) {
+            return;
+        }
         try {
             logging.reopenAccessLog();
-            log.info("access log reopened");
         } catch (IllegalArgumentException e) {
             log.error("access log: {}", e.getMessage());
         }
+        for (Supervisor.Running r : supervisor.running()) {
+            if (r.service() instanceof WebServer web && web.config().accessLog() != null) {
+                try {
+                    web.reconfigure(web.config());
+                } catch (IOException | RuntimeException e) {
+                    log.error("service {}: reopening its access log: {}", r.spec().name(), e.getMessage());
+                }
+            }
+        }
+        log.info("access logs reopened");
     }
 
     /**
