@@ -34,11 +34,14 @@ public final class SdNotify {
     /** {@code sizeof(struct sockaddr_un)}: a 2-byte family and 108 bytes of path. */
     private static final int SOCKADDR_UN_SIZE = 110;
     private static final int PATH_MAX = 108;
-    private static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
-    private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
-            .byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
-    private static final MethodHandle[] CALLS = link();
+    /** Linked on first use only, so that a start without systemd spends nothing on it. */
+    private static final class Calls {
+        static final MethodHandle[] HANDLES = link();
+        static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
+        static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
+                .byteOffset(MemoryLayout.PathElement.groupElement("errno"));
+    }
 
     private final String socket;
     private boolean warned;
@@ -93,7 +96,8 @@ public final class SdNotify {
 
     /** Null on success, else what went wrong. */
     private String sendOnce(String state) {
-        if (CALLS == null) {
+        MethodHandle[] calls = Calls.HANDLES;
+        if (calls == null) {
             return "needs Linux (x86-64 or AArch64) and native access";
         }
         byte[] path = socket.getBytes(StandardCharsets.UTF_8);
@@ -105,7 +109,7 @@ public final class SdNotify {
             return "NOTIFY_SOCKET is longer than " + PATH_MAX + " bytes";
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = arena.allocate(ERRNO_SIZE);
+            MemorySegment errno = arena.allocate(Calls.ERRNO_SIZE);
             MemorySegment addr = arena.allocate(SOCKADDR_UN_SIZE, 2);
             addr.set(ValueLayout.JAVA_SHORT, 0, AF_UNIX);
             MemorySegment.copy(path, 0, addr, ValueLayout.JAVA_BYTE, 2, path.length);
@@ -116,15 +120,15 @@ public final class SdNotify {
             int addrLen = 2 + path.length + (abstractName ? 0 : 1);
             byte[] bytes = state.getBytes(StandardCharsets.UTF_8);
             MemorySegment message = arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
-            int fd = (int) CALLS[0].invokeExact(errno, (int) AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            int fd = (int) calls[0].invokeExact(errno, (int) AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             if (fd < 0) {
-                return "socket: errno " + errno.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+                return "socket: errno " + errno.get(ValueLayout.JAVA_INT, Calls.ERRNO_OFFSET);
             }
             try {
-                long sent = (long) CALLS[1].invokeExact(errno, fd, message, (long) bytes.length, MSG_NOSIGNAL, addr, addrLen);
-                return sent < 0 ? "sendto: errno " + errno.get(ValueLayout.JAVA_INT, ERRNO_OFFSET) : null;
+                long sent = (long) calls[1].invokeExact(errno, fd, message, (long) bytes.length, MSG_NOSIGNAL, addr, addrLen);
+                return sent < 0 ? "sendto: errno " + errno.get(ValueLayout.JAVA_INT, Calls.ERRNO_OFFSET) : null;
             } finally {
-                int ignored = (int) CALLS[2].invokeExact(errno, fd);
+                int ignored = (int) calls[2].invokeExact(errno, fd);
             }
         } catch (Throwable t) {
             return t.toString();
