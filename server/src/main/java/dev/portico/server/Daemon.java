@@ -28,7 +28,10 @@ import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.ListenAddresses;
 import dev.portico.core.transport.Transport;
 import dev.portico.server.config.AdminSettings;
+import dev.portico.server.config.RunAs;
 import dev.portico.server.config.ServerConfig;
+import dev.portico.server.os.Privileges;
+import dev.portico.server.os.SdNotify;
 import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,11 +44,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Executors;
@@ -56,8 +61,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One running Portico process: the transport and its event loops, the metrics registry, the
  * services under a {@link Supervisor}, and the admin endpoint. {@link #run} adds the signal
- * handling: SIGHUP reloads from the {@link ConfigSource}, SIGTERM and SIGINT stop within
- * {@code shutdown_grace}.
+ * handling: SIGHUP reloads from the {@link ConfigSource}, SIGUSR1 reopens the access log, SIGTERM
+ * and SIGINT stop within {@code shutdown_grace}. Under systemd ({@code NOTIFY_SOCKET}) it reports
+ * readiness, reloads and the stop through {@link SdNotify}; with {@code user} set it switches to
+ * that user once every listener is bound ({@link Privileges}).
  */
 public final class Daemon {
 
@@ -109,6 +116,7 @@ public final class Daemon {
     private final String logLevelOverride;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final ExecutorService reloader = Executors.newSingleThreadExecutor(named("portico-reload", true));
+    private final SdNotify notify = SdNotify.fromEnvironment(System.getenv());
 
     private volatile boolean stopping;
     private boolean handoverFlag;
@@ -172,7 +180,8 @@ public final class Daemon {
     public synchronized void start(ServerConfig initial) throws Exception {
         config = initial;
         logging.level(logLevelOverride != null ? logLevelOverride : initial.logLevel());
-        logging.accessLog(initial.accessLog());
+        // With a user to switch to, the access log is opened as that user, so that it owns a file it makes.
+        logging.accessLog(initial.runAs().enabled() ? null : initial.accessLog());
         transport = Transport.select(initial.transport());
         if (initial.transport() != null && transport.kind() != initial.transport()) {
             log.warn("transport {} is not available here; using {}", initial.transport(), transport.describe());
@@ -196,11 +205,57 @@ public final class Daemon {
             admin = startAdmin(initial.admin());
             startAutosave(initial.admin());
             checkDescriptors(budget);
+            switchUser(initial);
         } catch (Exception | Error e) {
             shutdownResources(Duration.ZERO);
             throw e;
         }
         printBanner();
+        notify.ready();
+    }
+
+    /**
+     * With {@code user} set and the process root: switches every thread to that user, keeping
+     * {@code CAP_NET_BIND_SERVICE} on the event loops and the reload thread (they bind the
+     * listeners a reload adds), then checks that the user can read and write what the config
+     * names, so that a file it cannot use is an error now rather than at the first request.
+     */
+    private void switchUser(ServerConfig c) throws IOException {
+        RunAs runAs = c.runAs();
+        if (!runAs.enabled()) {
+            return;
+        }
+        Privileges.Account account = Privileges.lookup(runAs.user(), runAs.group());
+        if (Privileges.effectiveUid() == account.uid()) {
+            log.debug("already running as {}", account);
+        } else {
+            // As nginx does with its logs: the files made by root at start that the daemon opens
+            // again later (logs on SIGUSR1, admin token files on reload) become the user's.
+            List<Path> reopened = new ArrayList<>(AccessCheck.logFiles(c, supervisor.running()));
+            adminTokens.stream().map(AdminTokens.Resolved::file).filter(Objects::nonNull).forEach(reopened::add);
+            for (Path file : reopened) {
+                if (java.nio.file.Files.exists(file)) {
+                    java.nio.file.Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService()
+                            .lookupPrincipalByName(account.user()));
+                }
+            }
+            List<Executor> binders = new ArrayList<>();
+            workers.forEach(binders::add);
+            binders.add(reloader);
+            // CAP_NET_ADMIN joins this set when a service that makes network devices is configured.
+            Privileges.switchTo(account, EnumSet.of(Privileges.Capability.NET_BIND_SERVICE), binders);
+            log.info("running as user {}", account);
+        }
+        List<String> problems = new AccessCheck(account).check(c, source.file(), supervisor.running(), adminTokens);
+        if (!problems.isEmpty()) {
+            throw new IOException("user " + account.user() + " cannot use what the config names:\n  "
+                    + String.join("\n  ", problems));
+        }
+        try {
+            logging.accessLog(c.accessLog());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage() + " as user " + account.user(), e);
+        }
     }
 
     /**
@@ -222,6 +277,7 @@ public final class Daemon {
                 signals.on("HUP", this::requestReload);
                 signals.on("TERM", this::stopSignal);
                 signals.on("INT", this::stopSignal);
+                signals.on("USR1", this::requestReopen);
             }
             awaitStopRequest();
             stop();
@@ -253,6 +309,40 @@ public final class Daemon {
         }
     }
 
+    /** Queues a reopening of the access log (SIGUSR1, after logrotate); safe from signal handlers. */
+    public void requestReopen() {
+        try {
+            reloader.execute(this::reopenLogs);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("log reopening ignored: shutting down");
+        }
+    }
+
+    /**
+     * Reopens the shared access log, and each web service's own one by reconfiguring the service
+     * with its current config (which also empties its file cache).
+     */
+    private synchronized void reopenLogs() {
+        if (stopping || supervisor == null) {
+            return;
+        }
+        try {
+            logging.reopenAccessLog();
+        } catch (IllegalArgumentException e) {
+            log.error("access log: {}", e.getMessage());
+        }
+        for (Supervisor.Running r : supervisor.running()) {
+            if (r.service() instanceof WebServer web && web.config().accessLog() != null) {
+                try {
+                    web.reconfigure(web.config());
+                } catch (IOException | RuntimeException e) {
+                    log.error("service {}: reopening its access log: {}", r.spec().name(), e.getMessage());
+                }
+            }
+        }
+        log.info("access logs reopened");
+    }
+
     /**
      * Re-reads the config and applies it. A config with problems is logged, each problem as
      * file:line:column, and changes nothing.
@@ -263,6 +353,15 @@ public final class Daemon {
         if (stopping || supervisor == null) {
             return false;
         }
+        notify.reloading();
+        try {
+            return reloadSource();
+        } finally {
+            notify.ready();
+        }
+    }
+
+    private boolean reloadSource() {
         if (!source.reloadable()) {
             log.info("nothing to reload: {} has no config file", source.describe());
             return true;
@@ -282,6 +381,9 @@ public final class Daemon {
         }
         if (!next.stateDir().equals(config.stateDir())) {
             log.warn("state_dir changed to {}; this takes a restart", next.stateDir());
+        }
+        if (!next.runAs().equals(config.runAs())) {
+            log.warn("user or group changed; this takes a restart");
         }
         if (!Objects.equals(next.transport(), config.transport())) {
             log.warn("transport changed to {}; this takes a restart", next.transport() == null ? "auto" : next.transport());
@@ -308,6 +410,7 @@ public final class Daemon {
     /** Stops the admin endpoint and every service within {@code shutdown_grace}, then the loops. */
     public synchronized void stop() {
         stopping = true;
+        notify.stopping();
         reloader.shutdownNow();
         Duration grace = config.shutdownGrace();
         log.info("stopping (grace {})", Durations.format(grace));
@@ -361,7 +464,7 @@ public final class Daemon {
         }
         return new ServerConfig(config.source(), config.workers(), config.transport(), config.logLevel(),
                 config.admin(), config.accessLog(), config.shutdownGrace(), services, config.listenHandover(),
-                config.stateDir());
+                config.stateDir(), config.runAs());
     }
 
     /**

@@ -111,6 +111,22 @@ public final class Logging {
         access.addAppender(async);
     }
 
+    /**
+     * Closes the access log file and opens it again by name (SIGUSR1, after logrotate moved it
+     * away): lines written from now on go to a new file at the configured path. Does nothing
+     * when the access log is not a file.
+     *
+     * @throws IllegalArgumentException when the file cannot be opened again
+     */
+    public synchronized void reopenAccessLog() {
+        String target = accessTarget;
+        if (target == null || target.equals("stdout")) {
+            return;
+        }
+        accessLog(null);
+        accessLog(target);
+    }
+
     /** Flushes and closes the access log. */
     public synchronized void close() {
         accessLog(null);

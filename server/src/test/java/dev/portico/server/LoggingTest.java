@@ -37,6 +37,23 @@ class LoggingTest {
     }
 
     @Test
+    void reopeningAfterARotationWritesToANewFileAtThePath(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        Path rotated = dir.resolve("access.log.1");
+        logging.accessLog(file.toString());
+        LoggerFactory.getLogger(Logging.ACCESS_LOGGER).info("before rotation");
+        await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file) && Files.readString(file).contains("before"));
+
+        Files.move(file, rotated);
+        logging.reopenAccessLog();
+        LoggerFactory.getLogger(Logging.ACCESS_LOGGER).info("after rotation");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file) && Files.readString(file).contains("after"));
+        assertThat(Files.readAllLines(file)).containsExactly("after rotation");
+        assertThat(Files.readAllLines(rotated)).containsExactly("before rotation");
+    }
+
+    @Test
     void accessLinesGoToTheFileOnly(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("access.log");
         logging.accessLog(file.toString());

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -33,7 +34,17 @@ final class PorticoProcess implements AutoCloseable {
 
     /** Starts the process; its stdout and stderr go to files in {@code dir}. */
     static PorticoProcess start(Path dir, String... args) throws IOException {
-        return start(dir, List.of(), args);
+        return start(dir, List.of(), Map.of(), testClassPath(), args);
+    }
+
+    /** Starts the process with more environment variables and the given class path. */
+    static PorticoProcess start(Path dir, Map<String, String> env, String classpath, String... args) throws IOException {
+        return start(dir, List.of(), env, classpath, args);
+    }
+
+    /** The class path of the tests, which {@link #start(Path, String...)} uses. */
+    static String testClassPath() {
+        return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     }
 
     /**
@@ -41,7 +52,7 @@ final class PorticoProcess implements AutoCloseable {
      * {@code prlimit(1)}; check {@link #canLimit()} first.
      */
     static PorticoProcess startLimited(Path dir, int nofile, String... args) throws IOException {
-        return start(dir, List.of(PRLIMIT.toString(), "--nofile=" + nofile + ":" + nofile), args);
+        return start(dir, List.of(PRLIMIT.toString(), "--nofile=" + nofile + ":" + nofile), Map.of(), testClassPath(), args);
     }
 
     private static final Path PRLIMIT = Path.of("/usr/bin/prlimit");
@@ -52,15 +63,19 @@ final class PorticoProcess implements AutoCloseable {
     }
 
     /** The descriptors the process has open now. */
+    long pid() {
+        return process.pid();
+    }
+
     int openDescriptors() throws IOException {
         try (var fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
             return (int) fds.count();
         }
     }
 
-    private static PorticoProcess start(Path dir, List<String> prefix, String... args) throws IOException {
+    private static PorticoProcess start(Path dir, List<String> prefix, Map<String, String> env, String classpath,
+                                        String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:TieredStopAtLevel=1", "-Xmx128m",
@@ -70,7 +85,9 @@ final class PorticoProcess implements AutoCloseable {
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "stdout-", ".txt");
         Path err = Files.createTempFile(dir, "stderr-", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
         return new PorticoProcess(p, out, err);
     }
 

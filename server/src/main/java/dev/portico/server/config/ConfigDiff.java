@@ -65,6 +65,9 @@ public final class ConfigDiff {
         topLevel(refusals, "shutdown_grace", from.shutdownGrace(), to.shutdownGrace());
         topLevel(refusals, "admin", from.admin(), to.admin());
         topLevel(refusals, "state_dir", from.stateDir(), to.stateDir());
+        if (!from.runAs().equals(to.runAs())) {
+            refusals.add("user or group changed: takes a restart");
+        }
 
         Steps steps = new Steps();
         for (Map.Entry<String, ServiceSpec> e : to.services().entrySet()) {

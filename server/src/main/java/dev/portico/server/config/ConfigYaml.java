@@ -63,6 +63,12 @@ public final class ConfigYaml {
         if (!config.stateDir().equals(dev.portico.core.lifecycle.ServiceContext.defaultStateDir())) {
             top.put("state_dir", config.stateDir().toString());
         }
+        if (config.runAs().enabled()) {
+            top.put("user", config.runAs().user());
+            if (config.runAs().group() != null) {
+                top.put("group", config.runAs().group());
+            }
+        }
         Map<String, Object> services = new LinkedHashMap<>();
         config.services().forEach((name, spec) -> services.put(name, service(spec)));
         top.put("services", services);

@@ -25,10 +25,11 @@ import java.util.Map;
  *                      addresses (a deliberate hand-over for an upgrade); false refuses such addresses
  * @param stateDir      where the process keeps what it makes and reuses: the admin token,
  *                      self-signed certificates ({@code ~/.portico} by default)
+ * @param runAs         the user and group to switch to after binding ({@code user}, {@code group})
  */
 public record ServerConfig(String source, int workers, Transport.Kind transport, String logLevel,
                            AdminSettings admin, String accessLog, Duration shutdownGrace,
-                           Map<String, ServiceSpec> services, boolean listenHandover, Path stateDir) {
+                           Map<String, ServiceSpec> services, boolean listenHandover, Path stateDir, RunAs runAs) {
 
     /** One event loop per core. */
     public static int defaultWorkers() {
@@ -42,19 +43,28 @@ public record ServerConfig(String source, int workers, Transport.Kind transport,
         if (stateDir == null) {
             stateDir = ServiceContext.defaultStateDir();
         }
+        runAs = runAs == null ? RunAs.NONE : runAs;
     }
 
-    /** A config whose state lives in the default {@code ~/.portico}. */
+    /** A config whose state lives in the default {@code ~/.portico}, keeping the starting user. */
     public ServerConfig(String source, int workers, Transport.Kind transport, String logLevel, AdminSettings admin,
                         String accessLog, Duration shutdownGrace, Map<String, ServiceSpec> services,
                         boolean listenHandover) {
         this(source, workers, transport, logLevel, admin, accessLog, shutdownGrace, services, listenHandover,
-                ServiceContext.defaultStateDir());
+                ServiceContext.defaultStateDir(), RunAs.NONE);
+    }
+
+    /** A config keeping the starting user. */
+    public ServerConfig(String source, int workers, Transport.Kind transport, String logLevel, AdminSettings admin,
+                        String accessLog, Duration shutdownGrace, Map<String, ServiceSpec> services,
+                        boolean listenHandover, Path stateDir) {
+        this(source, workers, transport, logLevel, admin, accessLog, shutdownGrace, services, listenHandover,
+                stateDir, RunAs.NONE);
     }
 
     /** This config with another state directory. */
     public ServerConfig withStateDir(Path dir) {
         return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, shutdownGrace, services,
-                listenHandover, dir);
+                listenHandover, dir, runAs);
     }
 }

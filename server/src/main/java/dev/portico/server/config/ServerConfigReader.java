@@ -12,6 +12,7 @@ import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.Transport;
 import dev.portico.server.ServiceTypes;
+import dev.portico.server.os.Privileges;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,8 +35,8 @@ import java.util.regex.Pattern;
  * <p>Top-level keys: {@code workers}, {@code transport}, {@code log_level}, {@code admin}
  * ({@code listen}, {@code token}, {@code token_file}, {@code tokens}, {@code autosave}, or
  * {@code off}), {@code access_log},
- * {@code shutdown_grace}, {@code state_dir} (default {@code ~/.portico}), {@code services} (name &rarr;
- * section with {@code type:}).
+ * {@code shutdown_grace}, {@code state_dir} (default {@code ~/.portico}), {@code user} and {@code group},
+ * {@code services} (name &rarr; section with {@code type:}).
  */
 public final class ServerConfigReader {
 
@@ -77,11 +78,12 @@ public final class ServerConfigReader {
         Duration grace = top.duration("shutdown_grace", ServerConfig.DEFAULT_GRACE);
         boolean handover = top.bool("listen_handover", false);
         Path stateDir = stateDir(top);
+        RunAs runAs = runAs(top);
         Map<String, ServiceSpec> services = services(top);
         top.finish();
         throwDistinct(problems);
         return new ServerConfig(source, workers, transport, logLevel, admin, accessLog, grace, services, handover,
-                stateDir);
+                stateDir, runAs);
     }
 
     /**
@@ -147,6 +149,31 @@ public final class ServerConfigReader {
         if (!distinct.isEmpty()) {
             throw new ConfigException(distinct);
         }
+    }
+
+    /**
+     * {@code user} and {@code group}: both must exist in the system's user database (checked
+     * where it can be, Linux with glibc), and a group needs a user.
+     */
+    private static RunAs runAs(Section top) {
+        String user = top.string("user", null);
+        String group = top.string("group", null);
+        if (user != null && user.isBlank()) {
+            top.problem("user", "'user' is empty: name a user, or leave the key out to keep the starting user");
+            return RunAs.NONE;
+        }
+        if (group != null && user == null) {
+            top.problem("group", "'group' needs 'user': name the user to switch to as well");
+            return RunAs.NONE;
+        }
+        if (user != null && Privileges.supported()) {
+            try {
+                Privileges.lookup(user, group);
+            } catch (IOException e) {
+                top.problem(e.getMessage().startsWith("group") ? "group" : "user", e.getMessage());
+            }
+        }
+        return new RunAs(user, group);
     }
 
     private Map<String, ServiceSpec> services(Section top) {

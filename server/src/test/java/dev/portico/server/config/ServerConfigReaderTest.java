@@ -69,6 +69,27 @@ class ServerConfigReaderTest {
     }
 
     @Test
+    void userAndGroup(@TempDir Path dir) throws Exception {
+        ServerConfig c = reader.read("user: nobody\ngroup: root\nservices:\n  s: {type: web, root: " + dir + "}\n", "u.yaml");
+        assertThat(c.runAs()).isEqualTo(new RunAs("nobody", "root"));
+        assertThat(reader.read("services:\n  e: {type: echo, listen: 7000}\n", "n.yaml").runAs().enabled()).isFalse();
+
+        ServerConfig again = reader.read(new ConfigYaml().write(c), "again.yaml");
+        assertThat(again.runAs()).isEqualTo(c.runAs());
+    }
+
+    @Test
+    void aGroupWithoutAUserAndUnknownNamesAreProblemsAtTheirLines() {
+        assertThatThrownBy(() -> reader.read("group: root\nservices:\n  e: {type: echo, listen: 7000}\n", "g.yaml"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).map(Object::toString)
+                        .containsExactly("g.yaml:1:8: 'group' needs 'user': name the user to switch to as well"));
+        assertThatThrownBy(() -> reader.read("user: nobody\ngroup: no-such-group-here\nservices:\n"
+                + "  e: {type: echo, listen: 7000}\n", "x.yaml"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).map(Object::toString)
+                        .containsExactly("x.yaml:2:8: group 'no-such-group-here' does not exist"));
+    }
+
+    @Test
     void adminOff() throws Exception {
         ServerConfig c = reader.read("admin: off\nservices:\n  e: {type: echo, listen: 7000}\n", "a.yaml");
         assertThat(c.admin().enabled()).isFalse();

@@ -1,0 +1,11 @@
+#!/bin/bash
+# Portico from the Debian package: the runtime in /usr/lib/portico/runtime (a JDK 25 trimmed with
+# jlink) and the jars in /usr/lib/portico/lib. It execs java, so under systemd the JVM is the main
+# process and receives SIGHUP (reload), SIGUSR1 (reopen logs) and SIGTERM (stop) itself.
+# PORTICO_JAVA_OPTS adds JVM flags (under systemd: systemctl edit portico, Environment=...); the defaults
+# and why are in /usr/lib/portico/jvm-flags.sh.
+set -euo pipefail
+# shellcheck source=bin/lib/jvm-flags.sh
+. /usr/lib/portico/jvm-flags.sh
+portico_jvm_flags
+exec /usr/lib/portico/runtime/bin/java "${PORTICO_FLAGS[@]}" -cp '/usr/lib/portico/lib/*' dev.portico.server.Main "$@"
