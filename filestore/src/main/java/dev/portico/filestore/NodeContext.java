@@ -1,0 +1,113 @@
+package dev.portico.filestore;
+
+import dev.portico.core.net.HostPort;
+import dev.portico.upstream.Backend;
+import dev.portico.upstream.Pool;
+import dev.portico.upstream.health.HealthChecker;
+import dev.portico.upstream.health.ProbeTransport;
+import io.netty.channel.socket.SocketChannel;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Every node of a service (the union of all pools and stages), each once, with its health checks,
+ * and how the router reaches them: the socket channel class and the timeouts.
+ */
+final class NodeContext implements AutoCloseable {
+
+    private final Map<String, NodeState> nodes = new LinkedHashMap<>();
+    private final Pool pool;
+    private final HealthChecker checker;
+    private final Class<? extends SocketChannel> channelClass;
+    private final FilestoreConfig config;
+
+    NodeContext(String service, FilestoreConfig config, Class<? extends SocketChannel> channelClass,
+                ProbeTransport probes) {
+        this.config = config;
+        this.channelClass = channelClass;
+        this.pool = Pool.create("filestore:" + service);
+        for (StorePool p : config.pools().values()) {
+            for (String n : p.union()) {
+                if (!nodes.containsKey(n)) {
+                    Backend b = Backend.builder(HostPort.parse(n)).name(n).build();
+                    pool.add(b);
+                    nodes.put(n, new NodeState(n, b));
+                }
+            }
+        }
+        this.checker = HealthChecker.create(pool, config.health(), probes);
+    }
+
+    void start() {
+        checker.start();
+    }
+
+    @Override
+    public void close() {
+        checker.close();
+    }
+
+    Pool pool() {
+        return pool;
+    }
+
+    NodeState node(String name) {
+        return nodes.get(name);
+    }
+
+    Map<String, NodeState> nodes() {
+        return Collections.unmodifiableMap(nodes);
+    }
+
+    Class<? extends SocketChannel> channelClass() {
+        return channelClass;
+    }
+
+    Duration connectTimeout() {
+        return config.connectTimeout();
+    }
+
+    Duration responseTimeout() {
+        return config.responseTimeout();
+    }
+
+    Duration idleTimeout() {
+        return config.idleTimeout();
+    }
+
+    /**
+     * Replicas in the order a read tries them: healthy before unhealthy, then by measured latency
+     * (in whole milliseconds, so near-equal nodes count as equal), random among equals.
+     */
+    List<NodeState> readOrder(List<String> names) {
+        List<NodeState> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            out.add(nodes.get(n));
+        }
+        Collections.shuffle(out, ThreadLocalRandom.current());
+        out.sort((a, b) -> {
+            if (a.healthy() != b.healthy()) {
+                return a.healthy() ? -1 : 1;
+            }
+            return Long.compare(a.latencyNanos() / 1_000_000, b.latencyNanos() / 1_000_000);
+        });
+        return out;
+    }
+
+    /** Nodes for a URL outside the prefix: healthy ones first, in random order (balanced). */
+    List<NodeState> balancedOrder(List<String> names) {
+        List<NodeState> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            out.add(nodes.get(n));
+        }
+        Collections.shuffle(out, ThreadLocalRandom.current());
+        out.sort((a, b) -> Boolean.compare(b.healthy(), a.healthy()));
+        return out;
+    }
+}
