@@ -87,7 +87,7 @@ class FsCommandTest {
         List<Path> roots = List.of(Files.createDirectories(dir.resolve("a")), Files.createDirectories(dir.resolve("b")));
         List<String> nodes = new java.util.ArrayList<>();
         for (Path root : roots) {
-            RunningService n = portico.start(new WebServiceType(), "node", WebConfig.builder().root(root)
+            RunningService n = portico.start(new WebServiceType(), root.getFileName().toString(), WebConfig.builder().root(root)
                     .listen("127.0.0.1:0").webdav(new WebConfig.WebDav(true, List.of(Cidr.parse("127.0.0.0/8")),
                             Map.of(), "store")).build());
             nodes.add("127.0.0.1:" + n.port());
