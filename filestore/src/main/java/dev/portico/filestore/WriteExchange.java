@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * (each node connection has a bounded outbound buffer; above its high mark the client is paused),
  * so memory stays bounded whatever the body's size. Each node is first asked with
  * {@code Expect: 100-continue}; a node that answers 409 (a parent collection is missing) gets the
- * parents created with MKCOL and the PUT again before any of the body goes out. The client hears
+ * parents created with MKCOL and the PUT (or MKCOL) again before any of the body goes out. The client hears
  * success only when {@code write_quorum} replicas answered 2xx, with {@code X-Copies: ok/total};
  * fewer is 502 (or 503 when the missing ones could not be reached). A client that goes away
  * before its body ends makes the router close every node connection mid-body, so the nodes
@@ -350,7 +350,8 @@ final class WriteExchange implements BodySink {
         void open() {
             state = State.OPENING;
             call = NodeCall.open(shared.nodes(), client.eventLoop(), node,
-                    NodeHeaders.request(method, uri, ex.headers(), hasBody ? contentLength : -2, hasBody), hasBody, this);
+                    NodeHeaders.request(method, uri, ex.headers(), hasBody ? contentLength
+                            : method.equals(HttpMethod.PUT) ? 0 : -2, hasBody), hasBody, this);
         }
 
         void cancel() {
@@ -382,7 +383,7 @@ final class WriteExchange implements BodySink {
             }
             int code = head.status().code();
             boolean bodyNotSent = !gateOpen;
-            if (code == 409 && method.equals(HttpMethod.PUT) && !parentsMade && (bodyNotSent || !hasBody)) {
+            if (code == 409 && !method.equals(HttpMethod.DELETE) && !parentsMade && (bodyNotSent || !hasBody)) {
                 parentsMade = true;
                 c.abort();
                 state = State.WAITING;

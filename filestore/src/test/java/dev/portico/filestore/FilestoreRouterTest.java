@@ -234,6 +234,23 @@ class FilestoreRouterTest {
         assertThat(store.send(router, "GET", url, null).statusCode()).isEqualTo(404);
     }
 
+    @Test
+    void anEmptyPutMakesEmptyCopiesAndMkcolMakesCollections() throws Exception {
+        FilestoreConfig c = store.router(dir.resolve("state")).build();
+        RunningService router = store.start(c);
+        HttpResponse<String> put = store.send(router, "PUT", "/_3fs_0/empty.txt", "");
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+        for (String n : replicas(c, "/_3fs_0/empty.txt")) {
+            assertThat(store.rootOf(n).resolve("_3fs_0/empty.txt")).isEmptyFile();
+        }
+        HttpResponse<String> mkcol = store.send(router, "MKCOL", "/_3fs_0/made/", null);
+        assertThat(mkcol.statusCode()).as(mkcol.body()).isEqualTo(201);
+        assertThat(mkcol.headers().firstValue("x-copies")).hasValue("2/2");
+        for (String n : replicas(c, "/_3fs_0/made/")) {
+            assertThat(store.rootOf(n).resolve("_3fs_0/made")).isDirectory();
+        }
+    }
+
     /** Sends raw bytes and returns the response's first line and head. */
     static String raw(RunningService router, String request) throws Exception {
         try (Socket s = new Socket("127.0.0.1", router.port())) {
