@@ -101,7 +101,7 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
                     }
                 });
         node.backend().onConnectStart();
-        ChannelFuture f = b.connect(node.address().unresolved());
+        ChannelFuture f = b.connect(node.socketAddress());
         call.channel = f.channel();
         f.addListener((ChannelFutureListener) done -> call.connected(done, head, bodyFollows));
         return call;

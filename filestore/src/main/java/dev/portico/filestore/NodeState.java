@@ -2,6 +2,9 @@ package dev.portico.filestore;
 
 import dev.portico.core.net.HostPort;
 import dev.portico.upstream.Backend;
+import io.netty.util.NetUtil;
+
+import java.net.InetSocketAddress;
 
 /**
  * One storage node as the router sees it: its upstream {@link Backend} (health, admin state,
@@ -12,6 +15,8 @@ final class NodeState {
     private final String name;
     private final HostPort address;
     private final Backend backend;
+    /** Where to connect: an IP literal as is; a name is resolved by the transport at each connect. */
+    private final InetSocketAddress socketAddress;
     /** Smoothed time to a response head, in nanoseconds; 0 before the first answer. */
     private volatile long latencyNanos;
 
@@ -19,6 +24,13 @@ final class NodeState {
         this.name = name;
         this.backend = backend;
         this.address = backend.address();
+        this.socketAddress = NetUtil.isValidIpV4Address(address.host()) || NetUtil.isValidIpV6Address(address.host())
+                ? new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(address.host()), address.port())
+                : address.unresolved();
+    }
+
+    InetSocketAddress socketAddress() {
+        return socketAddress;
     }
 
     String name() {
