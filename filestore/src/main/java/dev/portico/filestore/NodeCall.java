@@ -200,6 +200,10 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
         }
         finished = true;
         cancelTimer();
+        if (!headSeen && sentNanos != 0) {
+            // a node that hangs must not keep the best latency it never measured
+            node.measured(System.nanoTime() - sentNanos);
+        }
         if (channel != null) {
             channel.close();
         }

@@ -96,6 +96,8 @@ final class ReadExchange implements NodeCall.Listener {
                     c.node(), code);
             if (code == 404 && missed == null) {
                 missed = current;
+            } else if (code >= 500) {
+                c.node().backend().onRequestFailed("answered " + code);
             }
             lastFailure = c.node() + " answered " + code;
             c.abort();
