@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
@@ -280,6 +281,12 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
         } catch (IOException e) {
             return List.of(new ConfigException.Problem(where, "service '" + serviceName + "': " + e.getMessage()));
         }
+    }
+
+    /** Writes a config back as its section; settings at their default are left out. */
+    @Override
+    public Optional<Map<String, Object>> toYaml(FilestoreConfig config) {
+        return FilestoreConfigYaml.write(config);
     }
 
     @Override

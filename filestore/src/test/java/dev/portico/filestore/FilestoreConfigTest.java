@@ -5,12 +5,14 @@ import dev.portico.core.config.Location;
 import dev.portico.core.config.Problems;
 import dev.portico.core.config.Section;
 import dev.portico.core.config.YamlLoader;
+import dev.portico.core.config.YamlWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -91,6 +93,36 @@ class FilestoreConfigTest {
                 .contains("test.yaml:4").contains("write_permit");
         assertThat(problems("type: filestore\nlisten: [127.0.0.1:0]\nnodes: [10.0.0.1-3:80]\nredundency: 2\n"))
                 .contains("test.yaml:4").contains("did you mean 'redundancy'");
+    }
+
+    @Test
+    void aConfigWrittenBackReadsToAnEqualOne() throws Exception {
+        FilestoreConfig c = parse("""
+                type: filestore
+                listen: [127.0.0.1:0]
+                redundancy: 3
+                region: 4096
+                prefix: files
+                write_permit: [10.0.0.0/8]
+                write_quorum: 2
+                health: "http:/ok"
+                timeouts: {connect: 2s, response: 30s}
+                limits: {body: 1g}
+                state_dir: /var/lib/portico
+                pools:
+                  vm0:
+                    stage: 0
+                    stages:
+                      - {stage: 0, nodes: [10.0.0.1-10:80]}
+                      - {stage: 1, nodes: [10.0.1.1-3:8000]}
+                """);
+        Map<String, Object> section = new FilestoreServiceType().toYaml(c).orElseThrow();
+        assertThat(section).doesNotContainKeys("force", "backlog");
+        assertThat(parse(new YamlWriter().write(section))).isEqualTo(c);
+        FilestoreConfig small = parse("type: filestore\nlisten: [127.0.0.1:0]\nnodes: [10.0.0.1-3:80]\n");
+        Map<String, Object> smallSection = new FilestoreServiceType().toYaml(small).orElseThrow();
+        assertThat(smallSection).containsOnlyKeys("type", "listen", "pools");
+        assertThat(parse(new YamlWriter().write(smallSection))).isEqualTo(small);
     }
 
     @Test
