@@ -55,6 +55,16 @@ final class NodeHeaders {
         return r;
     }
 
+    /** The client's Host alone: for the router's own requests (stage lookups, parent collections). */
+    static HttpHeaders hostOnly(HttpHeaders client) {
+        HttpHeaders h = new io.netty.handler.codec.http.DefaultHttpHeaders();
+        String host = client.get(HttpHeaderNames.HOST);
+        if (host != null) {
+            h.set(HttpHeaderNames.HOST, host);
+        }
+        return h;
+    }
+
     /** A node's response fields for the client, without hop-by-hop and framing fields. */
     static HeaderLines response(HttpHeaders node) {
         return new HeaderLines() {

@@ -62,7 +62,8 @@ final class StageFinder implements NodeCall.Listener {
         }
         int stage = stages.get(stageIndex - 1);
         NodeCall.open(shared.nodes(), loop, replicas.get(replicaIndex++),
-                NodeHeaders.request(HttpMethod.HEAD, Router.stagedUri(shared.config(), stage, filePath), ex.headers(),
+                NodeHeaders.request(HttpMethod.HEAD, Router.stagedUri(shared.config(), stage, filePath),
+                        NodeHeaders.hostOnly(ex.headers()),
                         -2, false), false, this);
     }
 

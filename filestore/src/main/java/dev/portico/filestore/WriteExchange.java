@@ -452,7 +452,8 @@ final class WriteExchange implements BodySink {
                 return;
             }
             call = NodeCall.open(shared.nodes(), client.eventLoop(), upload.node,
-                    NodeHeaders.request(HttpMethod.valueOf("MKCOL"), parents.get(next++), ex.headers(), -2, false), false,
+                    NodeHeaders.request(Router.MKCOL, parents.get(next++), NodeHeaders.hostOnly(ex.headers()), -2,
+                            false), false,
                     this);
         }
 

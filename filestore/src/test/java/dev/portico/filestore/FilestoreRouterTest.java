@@ -67,6 +67,21 @@ class FilestoreRouterTest {
         assertThat(get.body()).isEqualTo("hello store");
         assertThat(store.send(router, "HEAD", url, null).headers().firstValue("content-length")).hasValue("11");
 
+        // a chunked body (no Content-Length) goes to the nodes chunked
+        byte[] big = new byte[300_000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 7);
+        }
+        HttpResponse<String> chunked = store.client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + router.port() + "/_3fs_0/docs/chunked.bin"))
+                .timeout(Duration.ofSeconds(20)).header("If-None-Match", "*")
+                .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(chunked.statusCode()).isEqualTo(201);
+        for (String n : replicas(c, "/_3fs_0/docs/chunked.bin")) {
+            assertThat(store.rootOf(n).resolve("_3fs_0/docs/chunked.bin")).hasBinaryContent(big);
+        }
+
         HttpResponse<String> replaced = store.send(router, "PUT", url, "second");
         assertThat(replaced.statusCode()).isEqualTo(204);
         assertThat(replaced.headers().firstValue("x-copies")).hasValue("2/2");
