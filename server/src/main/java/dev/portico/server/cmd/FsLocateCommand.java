@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
 @Command(name = "locate", mixinStandardHelpOptions = true,
         description = {"Print the nodes holding the copies of a file in the distributed file store.",
                 "Example: portico fs locate /_3fs_0/path/to/file -c portico.yaml",
-                "Without a config: portico fs locate /_3fs_0/f --node 10.0.0.1-10:80 --redundancy 2"})
+                "Without a config: portico fs locate /_3fs_0/f --node 10.0.0.1-10:80"})
 public final class FsLocateCommand implements Callable<Integer> {
 
     private final Cli cli;
