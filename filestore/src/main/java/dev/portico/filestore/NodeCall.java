@@ -14,6 +14,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -26,12 +29,14 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One HTTP/1.1 request to a node on its own connection, on the client's event loop: connect,
- * write the head, let the owner stream a body, and hand the response back piece by piece. The
- * connection closes when the response ends or the call is aborted; closing it before a request
- * body is complete is how an upload is cancelled (the node keeps no partial file).
+ * One HTTP/1.1 request to a node, on the client's event loop: connect, write the head, let the
+ * owner stream a body, and hand the response back piece by piece. A GET or HEAD whose response
+ * ended and allows it leaves its connection idle for the next read from the same loop (a reused
+ * connection found closed is replaced once by a fresh one); every other request has a connection
+ * of its own that closes when the response ends or the call is aborted. Closing it before a
+ * request body is complete is how an upload is cancelled (the node keeps no partial file).
  */
-final class NodeCall extends ChannelInboundHandlerAdapter {
+final class NodeCall {
 
     /** What the owner of a call hears; every method runs on the call's event loop. */
     interface Listener {
@@ -60,8 +65,17 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
     /** Outbound buffer bounds per node connection: a slow node pauses the client above the high mark. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
+    private final NodeContext nodes;
+    private final EventLoop loop;
     private final NodeState node;
     private final Listener listener;
+    /** The request head, kept to send again when a reused connection turns out to be closed. */
+    private final HttpRequest head;
+    /** A GET or HEAD: its connection may be kept for the next request to the node. */
+    private final boolean reusable;
+    private boolean reused;
+    private boolean keepAlive;
+    private boolean aborted;
     private final String uri;
     private final long responseTimeoutMillis;
     private final long idleMillis;
@@ -72,12 +86,17 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
     private long sentNanos;
     private ScheduledFuture<?> responseTimer;
 
-    private NodeCall(NodeState node, String uri, Listener listener, long responseTimeoutMillis, long idleMillis) {
-        this.idleMillis = idleMillis;
+    private NodeCall(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean reusable,
+                     Listener listener) {
+        this.nodes = nodes;
+        this.loop = loop;
+        this.idleMillis = nodes.idleTimeout().toMillis();
         this.node = node;
-        this.uri = uri;
+        this.head = head;
+        this.uri = head.uri();
+        this.reusable = reusable;
         this.listener = listener;
-        this.responseTimeoutMillis = responseTimeoutMillis;
+        this.responseTimeoutMillis = nodes.responseTimeout().toMillis();
     }
 
     /**
@@ -86,8 +105,22 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
      */
     static NodeCall open(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
                          Listener listener) {
-        long idleMillis = nodes.idleTimeout().toMillis();
-        NodeCall call = new NodeCall(node, head.uri(), listener, nodes.responseTimeout().toMillis(), idleMillis);
+        HttpMethod m = head.method();
+        boolean reusable = !bodyFollows && (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD));
+        if (reusable) {
+            head.headers().remove(HttpHeaderNames.CONNECTION);
+        }
+        NodeCall call = new NodeCall(nodes, loop, node, head, reusable, listener);
+        Channel idle = reusable ? nodes.takeIdle(loop, node) : null;
+        if (idle != null) {
+            call.adopt(idle);
+        } else {
+            call.connect(bodyFollows);
+        }
+        return call;
+    }
+
+    private void connect(boolean bodyFollows) {
         Bootstrap b = new Bootstrap().group(loop).channel(nodes.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(nodes.connectTimeout().toMillis(), Integer.MAX_VALUE))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -97,32 +130,52 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast(new HttpClientCodec(4096, 16384, 16384))
-                                .addLast(call);
+                                .addLast(new Link(NodeCall.this));
                     }
                 });
         node.backend().onConnectStart();
         ChannelFuture f = b.connect(node.socketAddress());
-        call.channel = f.channel();
-        f.addListener((ChannelFutureListener) done -> call.connected(done, head, bodyFollows));
-        return call;
+        channel = f.channel();
+        f.addListener((ChannelFutureListener) done -> connected(done, bodyFollows));
     }
 
-    private void connected(ChannelFuture f, HttpRequest head, boolean bodyFollows) {
+    /** Sends the request on an idle kept-alive connection; the write happens after the caller has the call. */
+    private void adopt(Channel idle) {
+        channel = idle;
+        reused = true;
+        idle.pipeline().get(Link.class).call = this;
+        loop.execute(() -> {
+            if (finished) {
+                idle.close();
+                return;
+            }
+            sentNanos = System.nanoTime();
+            channel.write(head, channel.voidPromise());
+            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+            armResponseTimer();
+            listener.onOpen(this);
+        });
+    }
+
+    private void connected(ChannelFuture f, boolean bodyFollows) {
         if (finished) {
-            ReferenceCountUtil.release(head);
             f.channel().close();
             return;
         }
         if (!f.isSuccess()) {
-            ReferenceCountUtil.release(head);
             String why = FailureText.of(f.cause());
             node.backend().onConnectFailed(why);
             fail("connect to " + node.name() + " failed: " + why, f.cause() instanceof ConnectTimeoutException);
             return;
         }
+        nodes.opened(channel);
         sentNanos = System.nanoTime();
-        channel.writeAndFlush(head, channel.voidPromise());
-        if (!bodyFollows) {
+        if (bodyFollows) {
+            channel.writeAndFlush(head, channel.voidPromise());
+        } else {
+            // the encoder expects the request's end before the next request on a kept connection
+            channel.write(head, channel.voidPromise());
+            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
             armResponseTimer();
         }
         listener.onOpen(this);
@@ -167,6 +220,7 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
 
     /** Ends the call without telling the listener; closes the connection (an unfinished upload is cancelled). */
     void abort() {
+        aborted = true;
         if (!finished) {
             finished = true;
             cancelTimer();
@@ -198,9 +252,18 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
         if (finished) {
             return;
         }
+        if (reused && !headSeen && !timeout) {
+            // a kept-alive connection the node had closed meanwhile: once more on a fresh one
+            reused = false;
+            cancelTimer();
+            Channel stale = channel;
+            connect(false);
+            stale.close();
+            return;
+        }
         finished = true;
         cancelTimer();
-        if (!headSeen && sentNanos != 0) {
+        if (reusable && !headSeen && sentNanos != 0) {
             // a node that hangs must not keep the best latency it never measured
             node.measured(System.nanoTime() - sentNanos);
         }
@@ -210,10 +273,9 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
         listener.onFailure(this, reason, timeout);
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (finished) {
+            if (finished || ctx.channel() != channel) {
                 return;
             }
             if (msg instanceof HttpResponse r) {
@@ -231,8 +293,12 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 headSeen = true;
+                keepAlive = reusable && HttpUtil.isKeepAlive(r);
                 cancelTimer();
-                node.measured(System.nanoTime() - sentNanos);
+                if (reusable) {
+                    // reads only: a write's time includes the node's disk, not its distance
+                    node.measured(System.nanoTime() - sentNanos);
+                }
                 node.backend().onRequestSucceeded();
                 listener.onHead(this, r);
             }
@@ -250,26 +316,35 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
                 boolean last = c instanceof LastHttpContent;
                 if (last) {
                     finished = true;
-                    ctx.channel().close();
                 }
                 listener.onBody(this, c, last);
+                if (last) {
+                    if (keepAlive && !aborted && ctx.channel().isActive()) {
+                        ctx.channel().config().setAutoRead(true);
+                        nodes.release(loop, node, ctx.channel());
+                    } else {
+                        ctx.channel().close();
+                    }
+                }
             }
         } finally {
             ReferenceCountUtil.release(msg);
         }
     }
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && !finished) {
+    void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && !finished && ctx.channel() == channel) {
             listener.onWritable(this);
         }
         ctx.fireChannelWritabilityChanged();
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
+            if (finished || ctx.channel() != channel) {
+                ctx.close(); // an idle kept-alive connection
+                return;
+            }
             node.backend().onRequestFailed("idle");
             fail("no traffic with " + node.name() + " for " + idleMillis + " ms", true);
             return;
@@ -277,9 +352,8 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (!finished) {
+    void channelInactive(ChannelHandlerContext ctx) {
+        if (!finished && ctx.channel() == channel) {
             if (!headSeen) {
                 node.backend().onRequestFailed("connection closed");
             }
@@ -287,11 +361,48 @@ final class NodeCall extends ChannelInboundHandlerAdapter {
         }
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!finished && !headSeen) {
+    void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (finished || ctx.channel() != channel) {
+            ctx.close();
+            return;
+        }
+        if (!headSeen) {
             node.backend().onRequestFailed(FailureText.of(cause));
         }
         fail("connection to " + node.name() + ": " + FailureText.of(cause), false);
+    }
+
+    /** A node connection's handler: hands what happens to the call that uses the connection now. */
+    private static final class Link extends ChannelInboundHandlerAdapter {
+        private NodeCall call;
+
+        Link(NodeCall call) {
+            this.call = call;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            call.channelRead(ctx, msg);
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            call.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            call.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            call.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            call.exceptionCaught(ctx, cause);
+        }
     }
 }

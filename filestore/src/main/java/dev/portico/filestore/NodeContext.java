@@ -5,14 +5,22 @@ import dev.portico.upstream.Backend;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.HealthChecker;
 import dev.portico.upstream.health.ProbeTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -26,6 +34,12 @@ final class NodeContext implements AutoCloseable {
     private final HealthChecker checker;
     private final Class<? extends SocketChannel> channelClass;
     private final FilestoreConfig config;
+    /** Idle kept-alive connections per event loop and node; each inner map is touched by its loop only. */
+    private final Map<EventLoop, Map<NodeState, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
+    /** Every node connection, closed when the service stops. */
+    private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    /** Idle connections kept per node per event loop. */
+    static final int MAX_IDLE = 32;
 
     NodeContext(String service, FilestoreConfig config, Class<? extends SocketChannel> channelClass,
                 ProbeTransport probes) {
@@ -51,6 +65,37 @@ final class NodeContext implements AutoCloseable {
     @Override
     public void close() {
         checker.close();
+        open.close();
+    }
+
+    /** A new node connection, to be closed with the service. */
+    void opened(Channel ch) {
+        open.add(ch);
+    }
+
+    /** An idle connection to {@code node} made on {@code loop}, or null. Called on {@code loop}. */
+    Channel takeIdle(EventLoop loop, NodeState node) {
+        Map<NodeState, ArrayDeque<Channel>> byNode = idle.get(loop);
+        ArrayDeque<Channel> q = byNode == null ? null : byNode.get(node);
+        while (q != null && !q.isEmpty()) {
+            Channel ch = q.pollLast();
+            if (ch.isActive()) {
+                return ch;
+            }
+        }
+        return null;
+    }
+
+    /** Keeps a connection whose response ended for the next request; closes it when enough are kept. */
+    void release(EventLoop loop, NodeState node, Channel ch) {
+        ArrayDeque<Channel> q = idle.computeIfAbsent(loop, l -> new HashMap<>())
+                .computeIfAbsent(node, n -> new ArrayDeque<>(4));
+        q.removeIf(c -> !c.isActive());
+        if (q.size() >= MAX_IDLE) {
+            ch.close();
+            return;
+        }
+        q.addLast(ch);
     }
 
     Pool pool() {

@@ -114,8 +114,9 @@ final class ReadExchange implements NodeCall.Listener {
         long length = HttpUtil.isTransferEncodingChunked(head) ? -1 : HttpUtil.getContentLength(head, -1L);
         ex.beginStream(code, NodeHeaders.response(h), length);
         if (!ex.bodyOpen()) {
+            // a bodiless answer (HEAD, 204, 304): the node's response ends by itself, and its
+            // connection may be kept
             finish();
-            c.abort();
         }
     }
 
