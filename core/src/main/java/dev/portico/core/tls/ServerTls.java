@@ -78,6 +78,8 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
     private final Object reloadLock = new Object();
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
     private volatile List<String> lastSeen = List.of();
+    /** Pairs managed by someone else (ACME): served first once both files exist, read again on {@link #reload()}. */
+    private volatile List<TlsSettings.CertificateFiles> managed = List.of();
     private volatile boolean closed;
 
     /** The contexts of one load. */
@@ -236,6 +238,22 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         }
     }
 
+    /**
+     * Adds certificates another component keeps up to date (ACME). They come before the configured
+     * ones, so their names are served by them; a pair whose files do not exist yet is skipped
+     * (the configured or self-signed certificate answers for its name meanwhile). Their files are
+     * not polled, since the key and the certificate are replaced one after the other: the owner
+     * calls {@link #reload()} once both are in place.
+     *
+     * @throws TlsException when a pair that exists cannot be used; the old contexts keep serving
+     */
+    public void managed(List<TlsSettings.CertificateFiles> pairs) throws TlsException {
+        synchronized (reloadLock) {
+            managed = List.copyOf(pairs);
+            current.set(load());
+        }
+    }
+
     /** Stops watching the files. */
     @Override
     public void close() {
@@ -311,7 +329,14 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         Map<String, Entry> wildcard = new HashMap<>();
         Map<SslContext, Entry> byContext = new IdentityHashMap<>();
         Entry first = null;
-        for (TlsSettings.CertificateFiles pair : pairs) {
+        List<TlsSettings.CertificateFiles> all = new ArrayList<>();
+        for (TlsSettings.CertificateFiles m : managed) {
+            if (Files.isRegularFile(m.cert()) && Files.isRegularFile(m.key())) {
+                all.add(m);
+            }
+        }
+        all.addAll(pairs);
+        for (TlsSettings.CertificateFiles pair : all) {
             PemFiles.Loaded loaded = PemFiles.load(pair.cert(), pair.key(), clock.instant(),
                     w -> log.warn("{}: {}", owner, w.message()));
             SslContext context = context(loaded, pair);
