@@ -86,12 +86,13 @@ class AcmeWebTest {
         }
     }
 
-    private WebConfig config(String name, String challenge) throws Exception {
+    private WebConfig config(String name, String challenge, int tlsListen) throws Exception {
         Files.createDirectories(dir.resolve("site"));
         Path f = dir.resolve("portico.yaml");
         Files.writeString(f, """
                 type: web
                 root: site
+                access_log: access.log
                 listen: [127.0.0.1:%d]
                 tls:
                   redirect_http: 127.0.0.1:%d
@@ -101,7 +102,7 @@ class AcmeWebTest {
                     ca_roots: %s
                     names: [%s]
                     challenges: [%s]
-                """.formatted(tlsPort, httpPort, pebble.directory(), pebble.caRootsFile(), name, challenge));
+                """.formatted(tlsListen, httpPort, pebble.directory(), pebble.caRootsFile(), name, challenge));
         Problems problems = new Problems();
         WebConfig c = new WebServiceType().parse("site", Section.of(new YamlLoader().load(f), "services.site", problems));
         assertThat(problems.list()).isEmpty();
@@ -110,17 +111,20 @@ class AcmeWebTest {
 
     @Test
     void http01IsAnsweredOnTheRedirectListenerAndTheCertificateServedThenRenewed() throws Exception {
-        issueServeAndRenew("http.portico.test", "http-01");
+        // The TLS listener is not where pebble sends TLS validations (pebble follows a redirect to
+        // https there), so only the redirect listener's own answer can validate.
+        issueServeAndRenew("http.portico.test", "http-01", 0);
     }
 
     @Test
     void tlsAlpn01IsAnsweredOnTheTlsListenerAndTheCertificateServedThenRenewed() throws Exception {
-        issueServeAndRenew("alpn.portico.test", "tls-alpn-01");
+        issueServeAndRenew("alpn.portico.test", "tls-alpn-01", tlsPort);
     }
 
-    private void issueServeAndRenew(String name, String challenge) throws Exception {
+    private void issueServeAndRenew(String name, String challenge, int tlsListen) throws Exception {
         harness = new TlsHarness(dir);
-        harness.start(config(name, challenge));
+        harness.start(config(name, challenge, tlsListen));
+        int port = harness.port();
         X509Certificate root = pebble.issuingRoot();
         CertificateManager manager = harness.server.certificateManager();
         assertThat(manager.names()).containsExactly(name);
@@ -132,8 +136,17 @@ class AcmeWebTest {
         assertThat(issued.lastError()).as("the order failed:\n%s", pebble.output()).isEmpty();
         BigInteger first = issued.serial().orElseThrow();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> get(name, root).serial().equals(first));
-        Answer answer = get(name, root);
+                .until(() -> get(name, port, root).serial().equals(first));
+        if (challenge.equals("http-01")) {
+            // pebble asked the redirect listener, which answered rather than redirecting
+            Path log = dir.resolve("access.log");
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> Files.exists(log) && Files.readString(log).contains(" 200 "));
+            List<String> challenges = Files.readAllLines(log).stream()
+                    .filter(l -> l.contains("/.well-known/acme-challenge/")).toList();
+            assertThat(challenges).isNotEmpty().allMatch(l -> l.contains("\" 200 "), "answered with 200");
+        }
+        Answer answer = get(name, port, root);
         assertThat(answer.text()).startsWith("HTTP/1.1 200").endsWith("hello over tls\n");
 
         // The plain redirect listener still redirects everything but challenges.
@@ -149,15 +162,15 @@ class AcmeWebTest {
         BigInteger second = renewed.serial().orElseThrow();
         assertThat(second).isNotEqualTo(first);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> get(name, root).serial().equals(second));
+                .until(() -> get(name, port, root).serial().equals(second));
     }
 
     /** What a GET over TLS to {@code name} brought back, and the serial of the certificate it was served with. */
     record Answer(String text, BigInteger serial) {
     }
 
-    /** A GET with SNI and host name verification for {@code name}, trusting only {@code root}. */
-    private static Answer get(String name, X509Certificate root) throws Exception {
+    /** A GET to 127.0.0.1:{@code port} with SNI and host name verification for {@code name}, trusting only {@code root}. */
+    private static Answer get(String name, int port, X509Certificate root) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         ks.setCertificateEntry("pebble", root);
@@ -166,9 +179,9 @@ class AcmeWebTest {
         SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, tmf.getTrustManagers(), null);
         Socket tcp = new Socket();
-        tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tlsPort), 5000);
+        tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
         tcp.setSoTimeout(10_000);
-        try (SSLSocket s = (SSLSocket) ssl.getSocketFactory().createSocket(tcp, name, tlsPort, true)) {
+        try (SSLSocket s = (SSLSocket) ssl.getSocketFactory().createSocket(tcp, name, port, true)) {
             SSLParameters p = s.getSSLParameters();
             p.setServerNames(List.of(new SNIHostName(name)));
             p.setEndpointIdentificationAlgorithm("HTTPS");
