@@ -245,7 +245,10 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
      * not polled, since the key and the certificate are replaced one after the other: the owner
      * calls {@link #reload()} once both are in place.
      *
-     * @throws TlsException when a pair that exists cannot be used; the old contexts keep serving
+     * <p>A managed pair that exists but cannot be used is left out with a warning, so a damaged
+     * file never keeps the service's other certificates from serving.
+     *
+     * @throws TlsException when a configured pair cannot be used; the old contexts keep serving
      */
     public void managed(List<TlsSettings.CertificateFiles> pairs) throws TlsException {
         synchronized (reloadLock) {
@@ -335,10 +338,22 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
                 all.add(m);
             }
         }
+        int managedCount = all.size();
         all.addAll(pairs);
-        for (TlsSettings.CertificateFiles pair : all) {
-            PemFiles.Loaded loaded = PemFiles.load(pair.cert(), pair.key(), clock.instant(),
-                    w -> log.warn("{}: {}", owner, w.message()));
+        for (int i = 0; i < all.size(); i++) {
+            TlsSettings.CertificateFiles pair = all.get(i);
+            PemFiles.Loaded loaded;
+            try {
+                loaded = PemFiles.load(pair.cert(), pair.key(), clock.instant(),
+                        w -> log.warn("{}: {}", owner, w.message()));
+            } catch (TlsException e) {
+                if (i >= managedCount) {
+                    throw e;
+                }
+                // its owner replaces it; meanwhile the other certificates answer for its name
+                log.warn("{}: {} is not served: {}", owner, pair.cert(), e.getMessage());
+                continue;
+            }
             SslContext context = context(loaded, pair);
             if (tickets != null) {
                 ((OpenSslSessionContext) context.sessionContext()).setTicketKeys(tickets);

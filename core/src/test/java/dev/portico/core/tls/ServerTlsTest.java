@@ -160,10 +160,28 @@ class ServerTlsTest {
             X509Certificate standIn = tls.entry("a.test").leaf();
             assertThat(ServerTls.dnsNames(standIn)).contains("a.test", "b.test");
 
-            SelfSigned.Issued issued = SelfSigned.ensure(dir.resolve("other"), List.of("a.test"), Clock.systemUTC());
+            // a damaged pair is left out, and the stand-in keeps answering for its name
             Files.createDirectories(cert.getParent());
-            Files.copy(issued.key(), key);
-            Files.copy(issued.cert(), cert);
+            Files.writeString(cert, "not a certificate");
+            Files.writeString(key, "not a key");
+            Logger logger = (Logger) LoggerFactory.getLogger(ServerTls.class);
+            ListAppender<ILoggingEvent> logs = new ListAppender<>();
+            logs.start();
+            logger.addAppender(logs);
+            logger.setAdditive(false);
+            try {
+                tls.reload();
+            } finally {
+                logger.detachAppender(logs);
+                logger.setAdditive(true);
+            }
+            assertThat(tls.entry("a.test").leaf()).isEqualTo(standIn);
+            assertThat(logs.list).filteredOn(ev -> ev.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> m.startsWith("test: " + cert + " is not served: "));
+
+            SelfSigned.Issued issued = SelfSigned.ensure(dir.resolve("other"), List.of("a.test"), Clock.systemUTC());
+            Files.copy(issued.key(), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(issued.cert(), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             tls.reload();
 
             X509Certificate served = tls.entry("a.test").leaf();
