@@ -163,6 +163,18 @@ class AcmeWebTest {
         assertThat(second).isNotEqualTo(first);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
                 .until(() -> get(name, port, root).serial().equals(second));
+
+        // A reload with the same acme mapping keeps the manager; a changed one starts a new manager
+        // from the stored pair, which serves on without a new order.
+        harness.server.reconfigure(config(name, challenge, tlsListen));
+        assertThat(harness.server.certificateManager()).isSameAs(manager);
+        harness.server.reconfigure(config(name, challenge + ", " + (challenge.equals("http-01") ? "tls-alpn-01" : "http-01"),
+                tlsListen));
+        CertificateManager next = harness.server.certificateManager();
+        assertThat(next).isNotSameAs(manager);
+        assertThat(next.status(name).orElseThrow().serial()).contains(second);
+        assertThat(next.status(name).orElseThrow().renewing()).isFalse();
+        assertThat(get(name, port, root).serial()).isEqualTo(second);
     }
 
     /** What a GET over TLS to {@code name} brought back, and the serial of the certificate it was served with. */
