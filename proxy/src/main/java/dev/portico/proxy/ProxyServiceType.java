@@ -9,6 +9,9 @@ import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.ClientTlsSection;
 import dev.portico.core.tls.ClientTlsSettings;
+import dev.portico.core.tls.TlsSettings;
+import dev.portico.core.tls.TlsSettingsReader;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.web.h2.Http2Options;
@@ -28,7 +31,13 @@ import java.util.Optional;
  * {@code type: proxy} in the config file. Reads only its own section:
  *
  * <pre>
- * listen: [0.0.0.0:8080]
+ * listen: [0.0.0.0:8080, {address: 0.0.0.0:8443, tls: on, http2: on}]  # strings are TLS when 'tls' is set
+ * tls:                               # the web service's tls keys (see TlsSettingsReader), and:
+ *   certificates: [{cert: site.pem, key: site.key}]
+ *   client_ca: clients.pem           # with verify: required | optional
+ *   client_cert_header: X-Client-Subject  # verified client subject to backends; removed from client requests
+ *   redirect_http: 0.0.0.0:80
+ *   hsts: 365d
  * pools:
  *   "*": {backends: [10.0.0.1:9001, 10.0.0.2:9001], scheduler: roundrobin, health: "http:/health"}
  *   api.example.com: {backends: [10.0.1.1:9001], scheduler: urlhash}
@@ -77,10 +86,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         int before = s.problems().list().size();
         ProxyConfig.Builder b = ProxyConfig.builder();
         s.string("type", "proxy");
-        s.list("listen", List.of(), HostPort::parse).forEach(b::listen);
-        if (!s.has("listen")) {
-            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:8080])");
-        }
+        readListenAndTls(s, b);
         String scheduler = s.string("scheduler", "roundrobin");
         String health = s.string("health", "none");
         if (s.has("backends")) {
@@ -164,6 +170,55 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
             s.problems().add(s.location(), "service '" + serviceName + "': " + e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * {@code listen} (strings, or {@code {address, tls, http2}}) and the {@code tls} section: the
+     * web service's keys plus {@code client_cert_header}. A string entry is TLS when {@code tls} is set.
+     */
+    private static void readListenAndTls(Section s, ProxyConfig.Builder b) {
+        boolean hasTls = s.has("tls");
+        TlsSettings tls = null;
+        String certHeader = null;
+        if (hasTls) {
+            Section t = s.section("tls");
+            certHeader = t.string("client_cert_header", null);
+            if (certHeader != null && !ProxyConfig.isToken(certHeader.strip())) {
+                t.problem("client_cert_header", "'" + t.path() + ".client_cert_header' must be a header name, not '"
+                        + certHeader + "'");
+                certHeader = null;
+            } else if (certHeader != null && !t.has("client_ca")) {
+                t.problem("client_cert_header", "'" + t.path() + ".client_cert_header' needs 'client_ca' "
+                        + "(the CA whose client certificates the proxy verifies)");
+                certHeader = null;
+            } else if (certHeader != null) {
+                certHeader = certHeader.strip();
+            }
+            tls = TlsSettingsReader.read(t);
+        }
+        List<ListenSpec> listen = ListenSpec.read(s, "listen", List.of(), hasTls);
+        if (!s.has("listen")) {
+            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:8080])");
+        }
+        for (ListenSpec l : listen) {
+            if (l.tls() && !hasTls) {
+                s.problem("listen", "listener " + l.address() + " is TLS ('tls: on') but '" + s.path()
+                        + "' has no 'tls' section with its certificates");
+            } else if (l.tls() && tls == null) {
+                b.listen(ListenSpec.plain(l.address())); // the tls section's problems are reported already
+            } else {
+                b.listen(l);
+            }
+        }
+        if (tls != null && listen.stream().noneMatch(ListenSpec::tls)) {
+            s.problem("tls", "'" + s.path() + ".tls' is set but no listener is TLS");
+        }
+        TlsSettings t = tls;
+        if (t != null && t.redirectHttp() != null && listen.stream().anyMatch(l -> l.address().equals(t.redirectHttp()))) {
+            s.problem("tls", "'" + s.path() + ".tls.redirect_http' " + t.redirectHttp() + " is also in 'listen'");
+        }
+        b.tls(tls);
+        b.clientCertHeader(tls == null ? null : certHeader);
     }
 
     private static void readTransparent(Section s, ProxyConfig.Builder b) {
