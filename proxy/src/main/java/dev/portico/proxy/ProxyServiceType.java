@@ -44,7 +44,7 @@ import java.util.Optional;
  *   secure.example.com:
  *     backends: [https://10.0.2.1:8443, {address: 10.0.2.2:8443, tls: {sni: b.internal}}]
  *     tls: {ca: backends-ca.pem, verify: true, sni: api.internal, client_cert: proxy.pem, client_key: proxy.key}
- * backends: [10.0.0.1:9001]          # shorthand for the "*" pool (with scheduler, health and tls)
+ * backends: [10.0.0.1:9001]          # shorthand for the "*" pool (with scheduler, health and backend_tls)
  * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the rightmost untrusted X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s, send: 60s}
@@ -90,7 +90,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         String scheduler = s.string("scheduler", "roundrobin");
         String health = s.string("health", "none");
         if (s.has("backends")) {
-            PoolSpec p = pool(s, scheduler, health);
+            PoolSpec p = pool(s, scheduler, health, "backend_tls");
             if (p != null) {
                 b.pool(ProxyConfig.DEFAULT_POOL, p);
             }
@@ -103,7 +103,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
                     continue;
                 }
                 Section ps = pools.section(host);
-                PoolSpec p = pool(ps, ps.string("scheduler", "roundrobin"), ps.string("health", "none"));
+                PoolSpec p = pool(ps, ps.string("scheduler", "roundrobin"), ps.string("health", "none"), "tls");
                 ps.finish();
                 if (p != null) {
                     b.pool(host, p);
@@ -180,6 +180,11 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         boolean hasTls = s.has("tls");
         TlsSettings tls = null;
         String certHeader = null;
+        if (hasTls && looksLikeBackendTls(s.node("tls").orElseThrow())) {
+            s.problem("tls", "'" + s.path() + ".tls' is the TLS of the proxy's own listeners (certificates, "
+                    + "client_ca...); TLS to the backends of the 'backends' shorthand is 'backend_tls' (or a pool's 'tls')");
+            return;
+        }
         if (hasTls) {
             Section t = s.section("tls");
             certHeader = t.string("client_cert_header", null);
@@ -219,6 +224,21 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         }
         b.tls(tls);
         b.clientCertHeader(tls == null ? null : certHeader);
+    }
+
+    /** True for {@code tls: on} or a mapping with only the keys of TLS to backends (ca, sni, client_cert...). */
+    private static boolean looksLikeBackendTls(ConfigNode node) {
+        if (node instanceof ConfigNode.ScalarNode sc) {
+            return sc.text() != null;
+        }
+        if (node instanceof ConfigNode.MapNode m && !m.entries().isEmpty()) {
+            List<String> upstream = List.of("ca", "sni", "client_cert", "client_key", "verify");
+            boolean booleanVerify = !(m.entries().get("verify") instanceof ConfigNode.ScalarNode v)
+                    || v.text() == null || List.of("true", "false", "on", "off", "yes", "no")
+                    .contains(v.text().strip().toLowerCase(Locale.ROOT));
+            return booleanVerify && upstream.containsAll(m.entries().keySet());
+        }
+        return false;
     }
 
     private static void readTransparent(Section s, ProxyConfig.Builder b) {
@@ -326,10 +346,10 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
      * (plain; not in a pool with {@code tls}), or {@code {address: ..., tls: {...}}}, whose settings
      * override the pool's one by one.
      */
-    private static PoolSpec pool(Section s, String scheduler, String health) {
+    private static PoolSpec pool(Section s, String scheduler, String health, String tlsKey) {
         String key = "backends";
         int before = s.problems().list().size();
-        ClientTlsSettings poolTls = ClientTlsSection.read(s, "tls", ClientTlsSettings.DEFAULTS);
+        ClientTlsSettings poolTls = ClientTlsSection.read(s, tlsKey, ClientTlsSettings.DEFAULTS);
         List<HostPort> backends = new ArrayList<>();
         Map<HostPort, ClientTlsSettings> own = new LinkedHashMap<>();
         ConfigNode node = s.node(key).orElse(null);
