@@ -165,6 +165,26 @@ class ProxyTlsTest {
     }
 
     @Test
+    void answersForAnIdentifiedClientAreNotSharedThroughTheCache() throws Exception {
+        TestPki clients = new TestPki(dir.resolve("clients"), "Client CA");
+        TestPki.Issued alice = clients.server("alice", "alice");
+        Origin o = h.origin("o", (req, in, out) -> Replies.write(out, 200,
+                "for " + req.head().get("x-client-subject"), "Cache-Control: max-age=60"));
+        h.start(tlsConfig(TlsSettings.builder().certificate(site.cert(), site.key())
+                .clientCa(clients.caFile(), TlsSettings.ClientAuth.OPTIONAL).build())
+                .clientCertHeader("X-Client-Subject").pool("*", ProxyHarness.pool("roundrobin", o))
+                .cache(CacheConfig.builder().build()).build());
+        HttpClient aliceClient = client(HttpClient.Version.HTTP_1_1, withClientCertificate(alice, clients));
+        assertThat(get(aliceClient, "/me").body()).isEqualTo("for CN=alice");
+        HttpResponse<String> anonymous = get(client(HttpClient.Version.HTTP_1_1), "/me");
+        assertThat(anonymous.body()).isEqualTo("for null");
+        assertThat(anonymous.headers().firstValue("x-cache")).hasValue("MISS");
+        // the anonymous answer is shared as any other
+        assertThat(get(client(HttpClient.Version.HTTP_1_1), "/me").headers().firstValue("x-cache")).hasValue("HIT");
+        assertThat(o.seen).hasSize(2);
+    }
+
+    @Test
     void aPlainRedirectListenerAnswers308ToTheHttpsUrl() throws Exception {
         Origin o = h.named("o");
         h.start(tlsConfig(TlsSettings.builder().certificate(site.cert(), site.key())
