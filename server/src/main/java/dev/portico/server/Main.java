@@ -3,6 +3,9 @@ package dev.portico.server;
 import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.cmd.DemoCommand;
 import dev.portico.server.cmd.DiffCommand;
+import dev.portico.server.cmd.FsCommand;
+import dev.portico.server.cmd.FsLocateCommand;
+import dev.portico.server.cmd.FsServeCommand;
 import dev.portico.server.cmd.Import3xsdCommand;
 import dev.portico.server.cmd.ImportTxlbCommand;
 import dev.portico.server.cmd.LbCommand;
@@ -13,6 +16,7 @@ import dev.portico.server.cmd.ServeCommand;
 import dev.portico.server.cmd.WebCommand;
 import dev.portico.lb.LbServiceType;
 import dev.portico.dns.DnsServiceType;
+import dev.portico.filestore.FilestoreServiceType;
 import dev.portico.proxy.ProxyServiceType;
 import dev.portico.web.WebServiceType;
 import picocli.CommandLine;
@@ -41,7 +45,7 @@ public final class Main {
     /** The service types of this build. */
     public static ServiceTypes builtinTypes() {
         return ServiceTypes.of(new WebServiceType(), new LbServiceType(), new DnsServiceType(),
-                new ProxyServiceType());
+                new ProxyServiceType(), new FilestoreServiceType());
     }
 
     /** The picocli command tree. */
@@ -53,6 +57,9 @@ public final class Main {
         cl.addSubcommand("lb", new LbCommand(cli));
         cl.addSubcommand("dns", new DnsCommand(cli));
         cl.addSubcommand("proxy", new ProxyCommand(cli));
+        cl.addSubcommand("fs", new CommandLine(new FsCommand(cli))
+                .addSubcommand("serve", new FsServeCommand(cli))
+                .addSubcommand("locate", new FsLocateCommand(cli)));
         cl.addSubcommand("demo", new DemoCommand(cli));
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));

@@ -2,6 +2,7 @@ package dev.portico.web;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.acme.AcmeSettings;
 import dev.portico.core.tls.TlsSettings;
 import dev.portico.core.transport.ListenSpec;
 import dev.portico.web.http.HttpOptions;
@@ -34,12 +35,13 @@ import java.util.Objects;
  * @param errorPages            status → file served as that status's body
  * @param backlog               listen backlog
  * @param tls                   certificates and TLS options for the TLS listeners, or null without any
+ * @param acme                  certificates obtained through ACME for the TLS listeners ({@code tls.acme}), or null
  */
 public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path> hosts, List<String> index,
                         Map<String, String> mimeTypes, Map<String, Duration> expires, long cacheMaxFileSize,
                         long cacheMaxSize, Gzip gzip, List<String> precompressed, WebDav webdav,
                         boolean followSymlinksOutside, HttpOptions http, Path accessLog,
-                        Map<Integer, Path> errorPages, int backlog, TlsSettings tls) {
+                        Map<Integer, Path> errorPages, int backlog, TlsSettings tls, AcmeSettings acme) {
 
     public WebConfig {
         listeners = List.copyOf(listeners);
@@ -55,6 +57,9 @@ public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path>
         expires = Map.copyOf(expires);
         precompressed = List.copyOf(precompressed);
         errorPages = Map.copyOf(errorPages);
+        if (acme != null && tls == null) {
+            throw new IllegalArgumentException("acme needs a 'tls' section");
+        }
     }
 
     /** The listen addresses, plain and TLS, in config order. */
@@ -82,7 +87,7 @@ public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path>
     /** This config with other listeners. */
     public WebConfig withListeners(List<ListenSpec> specs) {
         return new WebConfig(specs, root, hosts, index, mimeTypes, expires, cacheMaxFileSize, cacheMaxSize, gzip,
-                precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog, tls);
+                precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog, tls, acme);
     }
 
     /**
@@ -150,6 +155,7 @@ public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path>
         private final Map<Integer, Path> errorPages = new LinkedHashMap<>();
         private int backlog = 4096;
         private TlsSettings tls;
+        private AcmeSettings acme;
 
         /** A plain listener. */
         public Builder listen(HostPort address) {
@@ -171,6 +177,16 @@ public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path>
         /** Certificates and TLS options for the TLS listeners. */
         public Builder tls(TlsSettings settings) {
             this.tls = settings;
+            return this;
+        }
+
+        /**
+         * Certificates for the TLS listeners obtained through ACME; names without one yet get a
+         * self-signed stand-in (needs {@link #tls(TlsSettings)}, which may be {@code selfSigned(true)}
+         * with no certificates of its own).
+         */
+        public Builder acme(AcmeSettings settings) {
+            this.acme = settings;
             return this;
         }
 
@@ -270,7 +286,7 @@ public record WebConfig(List<ListenSpec> listeners, Path root, Map<String, Path>
         public WebConfig build() {
             List<ListenSpec> l = listen.isEmpty() ? List.of(ListenSpec.plain(new HostPort("127.0.0.1", 8080))) : listen;
             return new WebConfig(l, root, hosts, index, mimeTypes, expires, cacheMaxFileSize, cacheMaxSize, gzip,
-                    precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog, tls);
+                    precompressed, webdav, followSymlinksOutside, http, accessLog, errorPages, backlog, tls, acme);
         }
     }
 }

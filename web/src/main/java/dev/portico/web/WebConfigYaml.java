@@ -106,7 +106,11 @@ final class WebConfigYaml {
         c.errorPages().forEach((status, p) -> pages.put(String.valueOf(status), path(p)));
         m.put("error_pages", pages);
         m.put("backlog", c.backlog());
-        m.put("tls", c.tls() == null ? null : TlsSettingsReader.write(c.tls()));
+        Map<String, Object> tls = c.tls() == null ? null : TlsSettingsReader.write(c.tls());
+        if (tls != null && c.acme() != null) {
+            tls.put("acme", c.acme().toYaml());
+        }
+        m.put("tls", tls);
         return m;
     }
 

@@ -99,6 +99,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
     /** The plain listener of {@code tls.redirect_http}, or null. */
     private TcpListener redirect;
     private HostPort redirectAddress;
+    /** The ACME manager of {@code tls.acme}, or null; kept across reloads with the same settings. */
+    private volatile ManagedCertificates acme;
     private volatile State state;
     private volatile WebConfig config;
 
@@ -181,9 +183,19 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     @Override
     public synchronized void start() throws Exception {
-        state = build(config);
+        acme = acmeFor(config);
+        try {
+            state = build(config);
+        } catch (IOException | RuntimeException e) {
+            closeAcme(acme);
+            acme = null;
+            throw e;
+        }
         try {
             openListeners(config);
+            if (acme != null) {
+                acme.manager().start();
+            }
             for (RequestHandler h : before) {
                 if (h instanceof ServerLifecycle l) {
                     l.onStart(this);
@@ -198,7 +210,19 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     @Override
     public synchronized void reconfigure(WebConfig next) throws IOException {
-        State fresh = build(next);
+        ManagedCertificates previousAcme = acme;
+        ManagedCertificates nextAcme = acmeFor(next);
+        acme = nextAcme;
+        State fresh;
+        try {
+            fresh = build(next);
+        } catch (IOException | RuntimeException e) {
+            acme = previousAcme;
+            if (nextAcme != previousAcme) {
+                closeAcme(nextAcme);
+            }
+            throw e;
+        }
         List<HostPort> wanted = next.listen();
         List<TcpListener> opened = new ArrayList<>();
         try {
@@ -210,6 +234,10 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         } catch (IOException e) {
             opened.forEach(TcpListener::close);
             fresh.close();
+            acme = previousAcme;
+            if (nextAcme != previousAcme) {
+                closeAcme(nextAcme);
+            }
             throw e;
         }
         State old = state;
@@ -225,6 +253,12 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             return false;
         });
         old.close();
+        if (nextAcme != previousAcme) {
+            closeAcme(previousAcme);
+            if (nextAcme != null) {
+                nextAcme.manager().start();
+            }
+        }
         try {
             openRedirect(next);
         } catch (IOException e) {
@@ -240,6 +274,45 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         if (tls != null) {
             tls.reload();
         }
+    }
+
+    /** The ACME manager for {@code cfg}: the running one when its settings are unchanged, else a new one (not started). */
+    private ManagedCertificates acmeFor(WebConfig cfg) throws IOException {
+        if (cfg.acme() == null) {
+            return null;
+        }
+        ManagedCertificates current = acme;
+        if (current != null && current.settings().equals(cfg.acme())) {
+            return current;
+        }
+        ManagedCertificates fresh = new ManagedCertificates(name, cfg.acme(), context);
+        fresh.manager().addListener(issued -> {
+            // Called once the key and the chain are both stored: new handshakes get the new pair.
+            ServerTls tls = tls();
+            if (tls != null && acme == fresh) {
+                try {
+                    tls.reload();
+                    log.info("{}: serving the certificate of {} (serial {}, expires {})", name, issued.name(),
+                            issued.serial().toString(16), issued.notAfter());
+                } catch (TlsException e) {
+                    log.warn("{}: the certificate of {} was stored but cannot be served: {}", name, issued.name(),
+                            e.getMessage());
+                }
+            }
+        });
+        return fresh;
+    }
+
+    private static void closeAcme(ManagedCertificates m) {
+        if (m != null) {
+            m.close();
+        }
+    }
+
+    /** The ACME manager of {@code tls.acme} (status, forced renewals), or null without one. */
+    public dev.portico.acme.CertificateManager certificateManager() {
+        ManagedCertificates m = acme;
+        return m == null ? null : m.manager();
     }
 
     private void openListeners(WebConfig cfg) throws IOException {
@@ -301,6 +374,10 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                             http2Tls.install(p, TlsFrontDoor.SSL);
                         }
                     });
+                    ManagedCertificates m = acme;
+                    if (m != null) {
+                        m.addTlsAlpn01(ch.pipeline());
+                    }
                     return;
                 }
                 addHttp(ch.pipeline(), new HttpConnection(() -> state.http()), st.http());
@@ -348,7 +425,12 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         }
         AccessLog accessLog = cfg.accessLog() != null ? new AccessLog(cfg.accessLog()) : null;
         StaticFiles files = new StaticFiles(cfg, defaultSite, hosts, cache, gzipStore, dates, context.meters(), name);
-        List<RequestHandler> chain = new ArrayList<>(before);
+        ManagedCertificates managed = acme;
+        List<RequestHandler> chain = new ArrayList<>();
+        if (managed != null) {
+            chain.add(managed.http01Handler());
+        }
+        chain.addAll(before);
         if (cfg.webdav().enabled()) {
             chain.add(new WebDavHandler(cfg.webdav(), defaultSite, hosts, context.blocking(), cache::invalidate,
                     files.mimeTypes()));
@@ -375,7 +457,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         HttpContext redirect = null;
         if (cfg.tls() != null) {
             try {
-                tls = openTls(cfg);
+                tls = openTls(cfg, managed);
             } catch (TlsException e) {
                 watcher.close();
                 if (accessLog != null) {
@@ -388,15 +470,23 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                         .getBytes(StandardCharsets.US_ASCII);
             }
             if (cfg.tls().redirectHttp() != null) {
-                redirect = new HttpContext(options, this::redirectToHttps, new ErrorPages(Map.of()), dates, connections,
+                RequestHandler toHttps = this::redirectToHttps;
+                if (managed != null) {
+                    RequestHandler http01 = managed.http01Handler();
+                    toHttps = ex -> http01.handle(ex) || redirectToHttps(ex);
+                }
+                redirect = new HttpContext(options, toHttps, new ErrorPages(Map.of()), dates, connections,
                         listener, null, "GET, HEAD");
             }
         }
         return new State(cfg, http, cache, watcher, accessLog, tls, specs, hsts, redirect);
     }
 
-    private ServerTls openTls(WebConfig cfg) throws TlsException {
+    private ServerTls openTls(WebConfig cfg, ManagedCertificates managed) throws TlsException {
         List<String> names = new ArrayList<>();
+        if (managed != null) {
+            names.addAll(managed.settings().names());
+        }
         for (ListenSpec l : cfg.listeners()) {
             if (l.tls()) {
                 names.add(l.address().host());
@@ -408,7 +498,16 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
                 h2 ? List.of("h2", "http/1.1") : List.of("http/1.1"), context.clock(), context.workers(),
                 context.blocking(), context.meters());
-        return ServerTls.open(cfg.tls(), env);
+        ServerTls tls = ServerTls.open(cfg.tls(), env);
+        if (managed != null) {
+            try {
+                tls.managed(managed.pairs());
+            } catch (TlsException e) {
+                tls.close();
+                throw e;
+            }
+        }
+        return tls;
     }
 
     /** The {@code redirect_http} answer: 308 to the same host, path and query over https. */
@@ -550,6 +649,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             }
         }
         started.clear();
+        closeAcme(acme);
+        acme = null;
         if (state != null) {
             state.close();
         }

@@ -6,6 +6,7 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.acme.AcmeSettings;
 import dev.portico.core.tls.TlsSettings;
 import dev.portico.core.tls.TlsSettingsReader;
 import dev.portico.core.transport.ListenSpec;
@@ -42,6 +43,7 @@ import java.util.Optional;
  * error_pages: {404: ./errors/404.html}
  * backlog: 4096
  * tls: {certificates: [{cert: site.pem, key: site.key}], redirect_http: 0.0.0.0:80, hsts: 365d}  # see TlsSettingsReader
+ * tls: {acme: {directory: https://..., names: [example.com]}, redirect_http: 0.0.0.0:80}  # see AcmeSettings
  * </pre>
  */
 public final class WebServiceType implements ServiceType<WebConfig> {
@@ -56,7 +58,10 @@ public final class WebServiceType implements ServiceType<WebConfig> {
         WebConfig.Builder b = WebConfig.builder();
         s.string("type", "web");
         boolean hasTls = s.has("tls");
-        TlsSettings tls = hasTls ? TlsSettingsReader.read(s.section("tls")) : null;
+        Section tlsSection = hasTls ? s.section("tls") : null;
+        boolean hasAcme = hasTls && tlsSection.has("acme");
+        AcmeSettings acme = hasAcme ? AcmeSettings.read(tlsSection.section("acme")) : null;
+        TlsSettings tls = hasTls ? TlsSettingsReader.read(tlsSection, hasAcme) : null;
         List<ListenSpec> listen = ListenSpec.read(s, "listen",
                 List.of(hasTls ? ListenSpec.tls(new HostPort("127.0.0.1", 8443)) : ListenSpec.plain(new HostPort("127.0.0.1", 8080))),
                 hasTls);
@@ -78,6 +83,7 @@ public final class WebServiceType implements ServiceType<WebConfig> {
             s.problem("tls", "'" + s.path() + ".tls.redirect_http' " + tls.redirectHttp() + " is also in 'listen'");
         }
         b.tls(tls);
+        b.acme(tls == null ? null : acme);
         b.root(dir(s, "root", "."));
         Section hosts = s.section("hosts");
         for (String host : hosts.keys()) {

@@ -69,6 +69,9 @@ public final class AdminApi implements AdminHandler {
                     (p, r) -> ok(plane.forceAddress(p.get("service"), p.get("record"), p.get("address"), action)));
         }
         post("save", (p, r) -> ok(plane.save()));
+        get("tls", (p, r) -> ok(Map.of("certificates", plane.certificates())));
+        post("tls/{name}/renew", (p, r) -> AdminResponse.json(HttpResponseStatus.ACCEPTED,
+                write(Map.of("renewing", plane.renewCertificate(p.get("name"))))));
         get("services/{service}/cache", (p, r) -> ok(plane.cache(p.get("service"))));
         post("services/{service}/cache/purge", (p, r) -> {
             String[] one = oneOf(r, "key", "prefix");

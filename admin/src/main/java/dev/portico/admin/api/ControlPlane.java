@@ -105,6 +105,25 @@ public interface ControlPlane {
         throw ControlException.notFound("no history is kept for service " + service);
     }
 
+    /**
+     * Every name whose certificate a service obtains through ACME, per service in config order;
+     * empty when no service has {@code tls.acme} (the default).
+     */
+    default List<Views.ManagedName> certificates() {
+        return List.of();
+    }
+
+    /**
+     * Starts a renewal of {@code name} in every service that manages it, whatever its schedule; the
+     * current certificate keeps serving until the new one is stored.
+     * {@link ControlException.Kind#NOT_FOUND} when no service manages the name (the default).
+     *
+     * @return the name's status in each of those services, with {@code renewing} set
+     */
+    default List<Views.ManagedName> renewCertificate(String name) {
+        throw ControlException.notFound("no service manages a certificate for " + name);
+    }
+
     /** NOT_FOUND for an unknown service (from {@link #service}) or one without a cache. */
     private ControlException noCache(String service) {
         service(service);

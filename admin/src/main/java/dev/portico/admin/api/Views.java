@@ -248,4 +248,22 @@ public final class Views {
      */
     public record Banned(String service, String ban, String created) {
     }
+
+    /**
+     * A certificate name managed through ACME by a service ({@code tls.acme}).
+     *
+     * @param service     the service that serves it
+     * @param name        the DNS name
+     * @param notAfter    when the current certificate expires (ISO-8601), or null before the first
+     * @param serial      the current certificate's serial number in hex, or null before the first
+     * @param lastRenewal when the current certificate was stored (ISO-8601), or null
+     * @param lastError   why the last attempt failed, or null when it did not
+     * @param lastErrorAt when it failed (ISO-8601), or null
+     * @param nextAttempt when the next order or renewal is due (ISO-8601), or null when none is planned
+     * @param failures    failed attempts in a row
+     * @param renewing    whether an attempt is under way
+     */
+    public record ManagedName(String service, String name, String notAfter, String serial, String lastRenewal,
+                              String lastError, String lastErrorAt, String nextAttempt, int failures, boolean renewing) {
+    }
 }

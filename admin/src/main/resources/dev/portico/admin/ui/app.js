@@ -1002,6 +1002,65 @@
     document.title = (down ? down + ' down · ' : '') + 'Portico · ' + location.host;
   }
 
+  // ---- certificates (tls.acme) -------------------------------------------------------------
+
+  const certRows = new Map();
+
+  /** A row per managed name: expiry, serial, renewals and the last error, with a Renew button. */
+  function certificateRow(c) {
+    const r = {
+      expires: el('td'),
+      serial: el('td', { class: 'mono' }),
+      renewed: el('td'),
+      next: el('td'),
+      error: el('td', { class: 'bad' }),
+      renew: el('button', { type: 'button', text: 'Renew',
+        title: 'Order a new certificate now; the current one serves until the new one is stored' }),
+    };
+    r.renew.addEventListener('click', () => act(r.renew, null, async () => {
+      await api('POST', 'tls/' + seg(c.name) + '/renew');
+      notice('ok', 'Renewing ' + c.name + '; the current certificate serves until the new one is stored.');
+    }));
+    r.root = el('tr', { 'data-name': c.name }, el('td', { text: c.name }), el('td', { text: c.service }),
+      r.expires, r.serial, r.renewed, r.next, r.error, el('td', {}, r.renew));
+    return r;
+  }
+
+  function renderCertificates(list) {
+    const box = $('certificates');
+    if (list == null) {
+      setText($('certificates-msg'), certRows.size ? 'cannot read the certificates' : '');
+      return;
+    }
+    setText($('certificates-msg'), '');
+    const seen = new Set();
+    const rows = [];
+    for (const c of list) {
+      const key = c.service + '\u0000' + c.name;
+      seen.add(key);
+      let r = certRows.get(key);
+      if (!r) {
+        r = certificateRow(c);
+        certRows.set(key, r);
+      }
+      setText(r.expires, c.not_after ? c.not_after.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : 'none yet');
+      setText(r.serial, c.serial || '');
+      setText(r.renewed, c.last_renewal ? ago(c.last_renewal) : '');
+      setText(r.next, c.renewing ? 'renewing now' : (c.next_attempt ? c.next_attempt.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC') : ''));
+      setText(r.error, c.last_error ? c.last_error + (c.last_error_at ? ' (' + ago(c.last_error_at) + ')' : '') : '');
+      r.renew.disabled = !!c.renewing;
+      rows.push(r.root);
+    }
+    for (const [key, r] of certRows) {
+      if (!seen.has(key)) {
+        r.root.remove();
+        certRows.delete(key);
+      }
+    }
+    order($('certificates-rows'), rows);
+    box.hidden = rows.length === 0;
+  }
+
   // ---- polling and status ------------------------------------------------------------------
 
   function status(state, text) {
@@ -1029,8 +1088,17 @@
           svc.records = null;
         }
       }));
+      let certificates = null;
+      try {
+        certificates = (await api('GET', 'tls')).certificates || [];
+      } catch (e) {
+        if (e.status === 401) {
+          throw e;
+        }
+      }
       lastOk = new Date();
       render(services);
+      renderCertificates(certificates);
       status('live', 'live · updated ' + clock(lastOk));
     } catch (e) {
       if (e.status === 401) {

@@ -79,6 +79,32 @@ class AdminApiTest {
     }
 
     @Test
+    void managedCertificatesAreListedForReadersAndRenewedWithAWriteToken() throws Exception {
+        assertThat(call("GET", "/api/v1/tls", null, null).statusCode()).isEqualTo(401);
+        JsonNode list = ok(call("GET", "/api/v1/tls", null, READ), 200).get("certificates");
+        assertThat(list).hasSize(1);
+        JsonNode one = list.get(0);
+        assertThat(one.get("service").asText()).isEqualTo("site");
+        assertThat(one.get("name").asText()).isEqualTo(FakeControlPlane.MANAGED);
+        assertThat(one.get("not_after").asText()).isEqualTo("2027-03-01T00:00:00Z");
+        assertThat(one.get("serial").asText()).isEqualTo("1f");
+        assertThat(one.get("last_renewal").asText()).isEqualTo("2026-12-01T00:00:00Z");
+        assertThat(one.get("last_error").asText()).contains("refused");
+        assertThat(one.get("next_attempt").asText()).isEqualTo("2027-01-30T00:00:00Z");
+
+        String renew = "/api/v1/tls/" + FakeControlPlane.MANAGED + "/renew";
+        assertThat(call("POST", renew, null, null).statusCode()).isEqualTo(401);
+        ok(call("POST", renew, null, READ), 403);
+        assertThat(plane.renewals).isZero();
+        JsonNode renewing = ok(call("POST", renew, null, WRITE), 202).get("renewing");
+        assertThat(renewing.get(0).get("renewing").asBoolean()).isTrue();
+        assertThat(plane.renewals).isEqualTo(1);
+        assertThat(ok(call("POST", "/api/v1/tls/other.portico.test/renew", null, WRITE), 404).get("error").asText())
+                .isEqualTo("no service manages a certificate for other.portico.test");
+        ok(call("GET", renew, null, WRITE), 405);
+    }
+
+    @Test
     void historyIsReadWithAReadTokenAnd404WhenNoneIsKept() throws Exception {
         assertThat(ok(call("GET", "/api/v1/services/front/history", null, READ), 404).get("error").asText())
                 .isEqualTo("no history is kept for service front");

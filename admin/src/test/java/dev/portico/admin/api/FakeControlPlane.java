@@ -23,6 +23,30 @@ final class FakeControlPlane implements ControlPlane {
         return new Views.Host(address, address, weight, admin, "up", 0, 0, 0, 0, 0, 0, 0.0, null, null, null);
     }
 
+    /** The one name the fake's web service manages through ACME. */
+    static final String MANAGED = "www.portico.test";
+    int renewals;
+
+    @Override
+    public synchronized List<Views.ManagedName> certificates() {
+        return List.of(managed(false));
+    }
+
+    @Override
+    public synchronized List<Views.ManagedName> renewCertificate(String name) {
+        if (!name.equals(MANAGED)) {
+            throw ControlException.notFound("no service manages a certificate for " + name);
+        }
+        renewals++;
+        return List.of(managed(true));
+    }
+
+    private Views.ManagedName managed(boolean renewing) {
+        return new Views.ManagedName("site", MANAGED, "2027-03-01T00:00:00Z", "1f", "2026-12-01T00:00:00Z",
+                renewing ? null : "urn:ietf:params:acme:error:connection: refused", renewing ? null : "2026-12-02T00:00:00Z",
+                "2027-01-30T00:00:00Z", renewing ? 0 : 1, renewing);
+    }
+
     @Override
     public synchronized List<Views.Service> services() {
         return List.of(service("front"), new Views.Service("site", "web", List.of("127.0.0.1:8080"),

@@ -66,7 +66,8 @@ class DashboardTest {
         assertThat(page.headers().firstValue("content-type")).hasValue("text/html; charset=utf-8");
         assertThat(page.headers().firstValue("content-security-policy")).hasValue(Dashboard.CSP);
         assertThat(page.headers().firstValue("x-content-type-options")).hasValue("nosniff");
-        assertThat(page.body()).contains("<title>Portico</title>", "id=\"services\"", "id=\"signin-form\"");
+        assertThat(page.body()).contains("<title>Portico</title>", "id=\"services\"", "id=\"signin-form\"",
+                "id=\"certificates\"");
 
         Matcher assets = Pattern.compile("(?:src|href)=\"(/ui/[^\"]+)\"").matcher(page.body());
         int found = 0;

@@ -78,6 +78,8 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
     private final Object reloadLock = new Object();
     private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
     private volatile List<String> lastSeen = List.of();
+    /** Pairs managed by someone else (ACME): served first once both files exist, read again on {@link #reload()}. */
+    private volatile List<TlsSettings.CertificateFiles> managed = List.of();
     private volatile boolean closed;
 
     /** The contexts of one load. */
@@ -236,6 +238,25 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         }
     }
 
+    /**
+     * Adds certificates another component keeps up to date (ACME). They come before the configured
+     * ones, so their names are served by them; a pair whose files do not exist yet is skipped
+     * (the configured or self-signed certificate answers for its name meanwhile). Their files are
+     * not polled, since the key and the certificate are replaced one after the other: the owner
+     * calls {@link #reload()} once both are in place.
+     *
+     * <p>A managed pair that exists but cannot be used is left out with a warning, so a damaged
+     * file never keeps the service's other certificates from serving.
+     *
+     * @throws TlsException when a configured pair cannot be used; the old contexts keep serving
+     */
+    public void managed(List<TlsSettings.CertificateFiles> pairs) throws TlsException {
+        synchronized (reloadLock) {
+            managed = List.copyOf(pairs);
+            current.set(load());
+        }
+    }
+
     /** Stops watching the files. */
     @Override
     public void close() {
@@ -311,9 +332,28 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         Map<String, Entry> wildcard = new HashMap<>();
         Map<SslContext, Entry> byContext = new IdentityHashMap<>();
         Entry first = null;
-        for (TlsSettings.CertificateFiles pair : pairs) {
-            PemFiles.Loaded loaded = PemFiles.load(pair.cert(), pair.key(), clock.instant(),
-                    w -> log.warn("{}: {}", owner, w.message()));
+        List<TlsSettings.CertificateFiles> all = new ArrayList<>();
+        for (TlsSettings.CertificateFiles m : managed) {
+            if (Files.isRegularFile(m.cert()) && Files.isRegularFile(m.key())) {
+                all.add(m);
+            }
+        }
+        int managedCount = all.size();
+        all.addAll(pairs);
+        for (int i = 0; i < all.size(); i++) {
+            TlsSettings.CertificateFiles pair = all.get(i);
+            PemFiles.Loaded loaded;
+            try {
+                loaded = PemFiles.load(pair.cert(), pair.key(), clock.instant(),
+                        w -> log.warn("{}: {}", owner, w.message()));
+            } catch (TlsException e) {
+                if (i >= managedCount) {
+                    throw e;
+                }
+                // its owner replaces it; meanwhile the other certificates answer for its name
+                log.warn("{}: {} is not served: {}", owner, pair.cert(), e.getMessage());
+                continue;
+            }
             SslContext context = context(loaded, pair);
             if (tickets != null) {
                 ((OpenSslSessionContext) context.sessionContext()).setTicketKeys(tickets);

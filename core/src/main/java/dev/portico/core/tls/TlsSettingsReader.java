@@ -53,6 +53,17 @@ public final class TlsSettingsReader {
      * {@link dev.portico.core.config.Problems}; the answer is then null.
      */
     public static TlsSettings read(Section s) {
+        return read(s, false);
+    }
+
+    /**
+     * Reads {@code s} for a service whose certificates may also come from elsewhere (ACME, read by
+     * the caller before this, so the key is known): without {@code certificates}, self-signed
+     * stand-ins are made for the names until those arrive, as {@code self_signed: true} would.
+     *
+     * @param managed true when the caller supplies certificates of its own
+     */
+    public static TlsSettings read(Section s, boolean managed) {
         int before = s.problems().list().size();
         TlsSettings.Builder b = TlsSettings.builder();
         Optional<ConfigNode> certs = s.node("certificates");
@@ -179,10 +190,10 @@ public final class TlsSettingsReader {
         if (hsts != null && !List.of("off", "no", "false").contains(hsts.strip().toLowerCase(Locale.ROOT))) {
             b.hsts(s.duration("hsts", null));
         }
-        boolean selfSigned = s.bool("self_signed", false);
+        boolean noCerts = certs.isEmpty() || certs.get() instanceof ConfigNode.ScalarNode sc && sc.text() == null;
+        boolean selfSigned = s.bool("self_signed", managed && noCerts);
         b.selfSigned(selfSigned);
         s.finish();
-        boolean noCerts = certs.isEmpty() || certs.get() instanceof ConfigNode.ScalarNode sc && sc.text() == null;
         if (noCerts && !selfSigned) {
             s.problems().add(s.location(), "'" + s.path() + "' needs 'certificates' (a list of {cert, key}) or 'self_signed: true'");
         }

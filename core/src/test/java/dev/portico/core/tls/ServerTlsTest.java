@@ -37,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -145,6 +146,48 @@ class ServerTlsTest {
         } finally {
             logger.detachAppender(logs);
             logger.setAdditive(true);
+        }
+    }
+
+    @Test
+    void managedPairsServeTheirNamesOnceTheirFilesExistAndAReloadComes() throws Exception {
+        ServerTls.Environment e = new ServerTls.Environment("test", TlsEngine.detect(), dir.resolve("state"),
+                List.of("a.test", "b.test"), List.of("http/1.1"), Clock.systemUTC(), null, blocking, meters);
+        try (ServerTls tls = ServerTls.open(TlsSettings.builder().selfSigned(true).build(), e)) {
+            Path cert = dir.resolve("managed/a.pem");
+            Path key = dir.resolve("managed/a.key");
+            tls.managed(List.of(new TlsSettings.CertificateFiles(cert, key)));
+            X509Certificate standIn = tls.entry("a.test").leaf();
+            assertThat(ServerTls.dnsNames(standIn)).contains("a.test", "b.test");
+
+            // a damaged pair is left out, and the stand-in keeps answering for its name
+            Files.createDirectories(cert.getParent());
+            Files.writeString(cert, "not a certificate");
+            Files.writeString(key, "not a key");
+            Logger logger = (Logger) LoggerFactory.getLogger(ServerTls.class);
+            ListAppender<ILoggingEvent> logs = new ListAppender<>();
+            logs.start();
+            logger.addAppender(logs);
+            logger.setAdditive(false);
+            try {
+                tls.reload();
+            } finally {
+                logger.detachAppender(logs);
+                logger.setAdditive(true);
+            }
+            assertThat(tls.entry("a.test").leaf()).isEqualTo(standIn);
+            assertThat(logs.list).filteredOn(ev -> ev.getLevel() == Level.WARN).extracting(ILoggingEvent::getFormattedMessage)
+                    .anyMatch(m -> m.startsWith("test: " + cert + " is not served: "));
+
+            SelfSigned.Issued issued = SelfSigned.ensure(dir.resolve("other"), List.of("a.test"), Clock.systemUTC());
+            Files.copy(issued.key(), key, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(issued.cert(), cert, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            tls.reload();
+
+            X509Certificate served = tls.entry("a.test").leaf();
+            assertThat(served.getSerialNumber()).isEqualTo(PemFiles.certificates(issued.cert()).getFirst().getSerialNumber());
+            assertThat(tls.entry("b.test").leaf()).as("a name without its pair keeps the stand-in")
+                    .isEqualTo(standIn);
         }
     }
 

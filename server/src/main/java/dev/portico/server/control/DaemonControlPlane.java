@@ -1,5 +1,7 @@
 package dev.portico.server.control;
 
+import dev.portico.acme.CertificateManager;
+import dev.portico.acme.NameStatus;
 import dev.portico.admin.api.ControlException;
 import dev.portico.admin.api.ControlPlane;
 import dev.portico.admin.api.Views;
@@ -374,6 +376,46 @@ public final class DaemonControlPlane implements ControlPlane {
             throw ControlException.badRequest("bad regex: " + e.getDescription());
         }
         return new Views.Banned(service, b.describe(), Instant.ofEpochMilli(b.createdAt()).toString());
+    }
+
+    @Override
+    public List<Views.ManagedName> certificates() {
+        List<Views.ManagedName> out = new ArrayList<>();
+        for (var r : supervisor.get().running()) {
+            CertificateManager m = certificateManager(r.service());
+            if (m != null) {
+                m.status().forEach(st -> out.add(managedName(r.service().name(), st)));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<Views.ManagedName> renewCertificate(String name) {
+        List<Views.ManagedName> out = new ArrayList<>();
+        for (var r : supervisor.get().running()) {
+            CertificateManager m = certificateManager(r.service());
+            if (m != null && m.status(name).isPresent()) {
+                // the attempt runs on the manager's thread; its outcome shows in the status
+                m.renew(name);
+                out.add(managedName(r.service().name(), m.status(name).orElseThrow()));
+            }
+        }
+        if (out.isEmpty()) {
+            throw ControlException.notFound("no service manages a certificate for " + name);
+        }
+        return out;
+    }
+
+    private static CertificateManager certificateManager(Service s) {
+        return s instanceof WebServer web ? web.certificateManager() : null;
+    }
+
+    private static Views.ManagedName managedName(String service, NameStatus st) {
+        return new Views.ManagedName(service, st.name(), st.notAfter().map(Instant::toString).orElse(null),
+                st.serial().map(n -> n.toString(16)).orElse(null), st.lastRenewal().map(Instant::toString).orElse(null),
+                st.lastError().orElse(null), st.lastErrorAt().map(Instant::toString).orElse(null),
+                st.nextAttempt().map(Instant::toString).orElse(null), st.failures(), st.renewing());
     }
 
     private HttpCache httpCache(String name) {

@@ -72,6 +72,27 @@ class CheckCommandTest {
     }
 
     @Test
+    void aWildcardNameUnderAcmeIsRefusedAtItsLineWithTheReason() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        Path f = Files.writeString(dir.resolve("acme.yaml"), """
+                services:
+                  site:
+                    type: web
+                    root: www
+                    listen: 127.0.0.1:8443
+                    tls:
+                      acme:
+                        directory: https://acme.example.test/directory
+                        names: [www.example.test, "*.example.test"]
+                """);
+        CliRun r = CliRun.run(dev.portico.server.Main.builtinTypes(), "check", "-c", f.toString());
+        assertThat(r.status).as(r.toString()).isEqualTo(Cli.FAILED);
+        assertThat(r.err.lines()).containsExactly(f + ":9:35: bad 'services.site.tls.acme.names': '*.example.test' is a"
+                + " wildcard name: a wildcard certificate needs the DNS-01 challenge, which Portico does not support yet;"
+                + " list each name instead");
+    }
+
+    @Test
     void aMissingFileIsAProblemToo() {
         CliRun r = CliRun.run(TestTypes.all(), "check", "-c", dir.resolve("nope.yaml").toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);

@@ -182,4 +182,29 @@ class TlsConfigTest {
         assertThat(c.tls().selfSigned()).isTrue();
         assertThat(c.tls().certificates()).isEmpty();
     }
+
+    @Test
+    void acmeStandsInForCertificatesAndRoundTrips() throws Exception {
+        WebConfig c = parse("""
+                type: web
+                root: www
+                listen: [127.0.0.1:8443]
+                tls:
+                  acme:
+                    directory: https://acme.example.test/directory
+                    names: [Example.Test, www.example.test.]
+                    challenges: [http-01]
+                """);
+        assertThat(c.acme().names()).containsExactly("example.test", "www.example.test");
+        assertThat(c.acme().challenges()).containsExactly(dev.portico.acme.ChallengeType.HTTP_01);
+        assertThat(c.tls().certificates()).isEmpty();
+        assertThat(c.tls().selfSigned()).as("stand-ins until the first certificate").isTrue();
+        String yaml = new YamlWriter().write(type.toYaml(c).orElseThrow());
+        assertThat(parse(yaml)).isEqualTo(c);
+        // without acme, a tls section still needs certificates or self_signed
+        assertThat(problems("type: web\nroot: www\nlisten: [127.0.0.1:8443]\ntls: {hsts: 1d}\n"))
+                .singleElement().asString().contains("needs 'certificates'");
+        assertThat(problems("type: web\nroot: www\nlisten: [127.0.0.1:8443]\ntls: {acme: {names: [a.test]}}\n"))
+                .singleElement().asString().contains("directory");
+    }
 }

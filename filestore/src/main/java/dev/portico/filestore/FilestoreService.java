@@ -1,0 +1,159 @@
+package dev.portico.filestore;
+
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.limits.ConnectionCap;
+import dev.portico.core.limits.IdleConnection;
+import dev.portico.core.net.HostPort;
+import dev.portico.core.transport.TcpListener;
+import dev.portico.upstream.Pool;
+import dev.portico.upstream.health.ProbeTransport;
+import dev.portico.web.http.ErrorPages;
+import dev.portico.web.http.HttpConnection;
+import dev.portico.web.http.HttpContext;
+import dev.portico.web.http.HttpDates;
+import dev.portico.web.http.HttpListeners;
+import dev.portico.web.http.HttpOptions;
+import dev.portico.web.http.StrictRequestDecoder;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The file store router ({@code type: filestore}): client connections run the web module's HTTP
+ * layer (strict framing, limits, timeouts); each request goes to the nodes placement computes
+ * for it ({@link Router}). Starting checks the config's layout against the state file and
+ * records it.
+ */
+public final class FilestoreService implements Service {
+
+    private static final Logger log = LoggerFactory.getLogger(FilestoreService.class);
+    /** A client connection and the node connections a write opens (two copies by default). */
+    private static final int DESCRIPTORS_PER_CONNECTION = 3;
+
+    private final String name;
+    private final FilestoreConfig config;
+    private final ServiceContext context;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final List<TcpListener> listeners = new ArrayList<>();
+    private final NodeContext nodes;
+    private final FilestoreMetrics metrics;
+    private final HttpContext http;
+
+    public FilestoreService(String name, FilestoreConfig config, ServiceContext context) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.config = Objects.requireNonNull(config, "config");
+        this.context = Objects.requireNonNull(context, "context");
+        ProbeTransport probes = new ProbeTransport(context.workers(),
+                new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
+        this.nodes = new NodeContext(name, config, context.transport().socketChannel(), probes);
+        this.metrics = new FilestoreMetrics(name, context.meters());
+        Shared shared = new Shared(name, config, nodes, metrics);
+        HttpOptions options = new HttpOptions(8192, 16384, 100,
+                config.maxBodySize() == 0 ? Long.MAX_VALUE : config.maxBodySize(),
+                context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
+                Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
+                HttpOptions.DEFAULT_SEND_TIMEOUT);
+        this.http = new HttpContext(options, ex -> Router.handle(shared, ex), ErrorPages.defaults(),
+                new HttpDates(context.clock()), connections, ex -> {
+                }, context.transport().tcpCork(), Router.ALLOWED);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String type() {
+        return "filestore";
+    }
+
+    public FilestoreConfig config() {
+        return config;
+    }
+
+    /** Every node of the service with its health and counters. */
+    public Pool nodes() {
+        return nodes.pool();
+    }
+
+    @Override
+    public synchronized void start() throws IOException {
+        try {
+            Layout.reconcile(Layout.file(config.stateDir(), name), config);
+        } catch (Layout.LayoutChanged e) {
+            throw new IOException("service '" + name + "': " + e.getMessage(), e);
+        }
+        nodes.start();
+        try {
+            for (HostPort hp : config.listen()) {
+                listeners.add(bind(hp));
+            }
+        } catch (IOException e) {
+            stop(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    private TcpListener bind(HostPort hp) throws IOException {
+        TcpListener l = TcpListener.bind(context.transport(), context.workers(), hp, config.backlog(),
+                new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        channels.add(ch);
+                        HttpConnection conn = new HttpConnection(() -> http);
+                        HttpOptions o = http.options();
+                        ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
+                                .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
+                                .addLast("http", conn);
+                    }
+                });
+        log.info("{}: file store listening on {}", name, l.address());
+        return l;
+    }
+
+    @Override
+    public List<ConnectionCap> connectionCaps() {
+        return List.of(new ConnectionCap(name, "connections", http.options().maxConnections(),
+                DESCRIPTORS_PER_CONNECTION));
+    }
+
+    @Override
+    public void idleConnections(Consumer<IdleConnection> into) {
+        HttpListeners.idle(channels, into);
+    }
+
+    @Override
+    public List<String> endpoints() {
+        return HttpListeners.endpoints(listeners);
+    }
+
+    /** The port of the first listener (useful with port 0). */
+    public int port() {
+        return listeners.getFirst().localAddress().getPort();
+    }
+
+    @Override
+    public synchronized void stop(Duration grace) {
+        listeners.forEach(TcpListener::close);
+        listeners.clear();
+        HttpListeners.drain(channels, grace);
+        nodes.close();
+        metrics.close();
+    }
+}

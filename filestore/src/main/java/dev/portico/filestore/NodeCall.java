@@ -1,0 +1,408 @@
+package dev.portico.filestore;
+
+import dev.portico.upstream.FailureText;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One HTTP/1.1 request to a node, on the client's event loop: connect, write the head, let the
+ * owner stream a body, and hand the response back piece by piece. A GET or HEAD whose response
+ * ended and allows it leaves its connection idle for the next read from the same loop (a reused
+ * connection found closed is replaced once by a fresh one); every other request has a connection
+ * of its own that closes when the response ends or the call is aborted. Closing it before a
+ * request body is complete is how an upload is cancelled (the node keeps no partial file).
+ */
+final class NodeCall {
+
+    /** What the owner of a call hears; every method runs on the call's event loop. */
+    interface Listener {
+        /** The connection is open and the head written: a body may follow. */
+        default void onOpen(NodeCall call) {
+        }
+
+        /** The node answered {@code 100 Continue}. */
+        default void onContinue(NodeCall call) {
+        }
+
+        /** The final response head. */
+        void onHead(NodeCall call, HttpResponse head);
+
+        /** A piece of the response body; {@code last} ends it. The listener releases nothing. */
+        void onBody(NodeCall call, HttpContent content, boolean last);
+
+        /** The call failed before its response ended: connect error, timeout, reset, malformed answer. */
+        void onFailure(NodeCall call, String reason, boolean timeout);
+
+        /** The connection can take more of the request body again. */
+        default void onWritable(NodeCall call) {
+        }
+    }
+
+    /** Outbound buffer bounds per node connection: a slow node pauses the client above the high mark. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final NodeContext nodes;
+    private final EventLoop loop;
+    private final NodeState node;
+    private final Listener listener;
+    /** The request head, kept to send again when a reused connection turns out to be closed. */
+    private final HttpRequest head;
+    /** A GET or HEAD: its connection may be kept for the next request to the node. */
+    private final boolean reusable;
+    private boolean reused;
+    private boolean keepAlive;
+    private boolean aborted;
+    private final String uri;
+    private final long responseTimeoutMillis;
+    private final long idleMillis;
+    private Channel channel;
+    private boolean headSeen;
+    private boolean interim;
+    private boolean finished;
+    private long sentNanos;
+    private ScheduledFuture<?> responseTimer;
+
+    private NodeCall(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean reusable,
+                     Listener listener) {
+        this.nodes = nodes;
+        this.loop = loop;
+        this.idleMillis = nodes.idleTimeout().toMillis();
+        this.node = node;
+        this.head = head;
+        this.uri = head.uri();
+        this.reusable = reusable;
+        this.listener = listener;
+        this.responseTimeoutMillis = nodes.responseTimeout().toMillis();
+    }
+
+    /**
+     * Connects to {@code node} and writes {@code head}; unless {@code bodyFollows}, the response
+     * timer starts then (otherwise when the body's last piece is written).
+     */
+    static NodeCall open(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
+                         Listener listener) {
+        HttpMethod m = head.method();
+        boolean reusable = !bodyFollows && (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD));
+        if (reusable) {
+            head.headers().remove(HttpHeaderNames.CONNECTION);
+        }
+        NodeCall call = new NodeCall(nodes, loop, node, head, reusable, listener);
+        Channel idle = reusable ? nodes.takeIdle(loop, node) : null;
+        if (idle != null) {
+            call.adopt(idle);
+        } else {
+            call.connect(bodyFollows);
+        }
+        return call;
+    }
+
+    private void connect(boolean bodyFollows) {
+        Bootstrap b = new Bootstrap().group(loop).channel(nodes.channelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(nodes.connectTimeout().toMillis(), Integer.MAX_VALUE))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                                .addLast(new HttpClientCodec(4096, 16384, 16384))
+                                .addLast(new Link(NodeCall.this));
+                    }
+                });
+        node.backend().onConnectStart();
+        ChannelFuture f = b.connect(node.socketAddress());
+        channel = f.channel();
+        f.addListener((ChannelFutureListener) done -> connected(done, bodyFollows));
+    }
+
+    /** Sends the request on an idle kept-alive connection; the write happens after the caller has the call. */
+    private void adopt(Channel idle) {
+        channel = idle;
+        reused = true;
+        idle.pipeline().get(Link.class).call = this;
+        loop.execute(() -> {
+            if (finished) {
+                idle.close();
+                return;
+            }
+            sentNanos = System.nanoTime();
+            channel.write(head, channel.voidPromise());
+            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+            armResponseTimer();
+            listener.onOpen(this);
+        });
+    }
+
+    private void connected(ChannelFuture f, boolean bodyFollows) {
+        if (finished) {
+            f.channel().close();
+            return;
+        }
+        if (!f.isSuccess()) {
+            String why = FailureText.of(f.cause());
+            node.backend().onConnectFailed(why);
+            fail("connect to " + node.name() + " failed: " + why, f.cause() instanceof ConnectTimeoutException);
+            return;
+        }
+        nodes.opened(channel);
+        sentNanos = System.nanoTime();
+        if (bodyFollows) {
+            channel.writeAndFlush(head, channel.voidPromise());
+        } else {
+            // the encoder expects the request's end before the next request on a kept connection
+            channel.write(head, channel.voidPromise());
+            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+            armResponseTimer();
+        }
+        listener.onOpen(this);
+    }
+
+    NodeState node() {
+        return node;
+    }
+
+    /** The request target sent to the node. */
+    String uri() {
+        return uri;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    boolean open() {
+        return !finished && channel != null && channel.isActive();
+    }
+
+    boolean writable() {
+        return channel != null && channel.isWritable();
+    }
+
+    /** Writes a piece of the request body (taking it); flushes. */
+    ChannelFuture write(HttpContent content) {
+        ChannelFuture f = channel.writeAndFlush(content);
+        if (content instanceof LastHttpContent) {
+            armResponseTimer();
+        }
+        return f;
+    }
+
+    /** Stops or restarts reading the response (backpressure from a slow client). */
+    void reading(boolean on) {
+        if (channel != null) {
+            channel.config().setAutoRead(on);
+        }
+    }
+
+    /** Ends the call without telling the listener; closes the connection (an unfinished upload is cancelled). */
+    void abort() {
+        aborted = true;
+        if (!finished) {
+            finished = true;
+            cancelTimer();
+        }
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    private void armResponseTimer() {
+        if (responseTimeoutMillis > 0 && !headSeen && !finished) {
+            responseTimer = channel.eventLoop().schedule(() -> {
+                if (!headSeen && !finished) {
+                    node.backend().onRequestFailed("no response within " + responseTimeoutMillis + " ms");
+                    fail("no response from " + node.name() + " within " + responseTimeoutMillis + " ms", true);
+                }
+            }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void cancelTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    private void fail(String reason, boolean timeout) {
+        if (finished) {
+            return;
+        }
+        if (reused && !headSeen && !timeout) {
+            // a kept-alive connection the node had closed meanwhile: once more on a fresh one
+            reused = false;
+            cancelTimer();
+            Channel stale = channel;
+            connect(false);
+            stale.close();
+            return;
+        }
+        finished = true;
+        cancelTimer();
+        if (reusable && !headSeen && sentNanos != 0) {
+            // a node that hangs must not keep the best latency it never measured
+            node.measured(System.nanoTime() - sentNanos);
+        }
+        if (channel != null) {
+            channel.close();
+        }
+        listener.onFailure(this, reason, timeout);
+    }
+
+    void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (finished || ctx.channel() != channel) {
+                return;
+            }
+            if (msg instanceof HttpResponse r) {
+                if (!r.decoderResult().isSuccess()) {
+                    node.backend().onRequestFailed("malformed response");
+                    fail("malformed response from " + node.name() + ": " + r.decoderResult().cause(), false);
+                    return;
+                }
+                int code = r.status().code();
+                if (code < 200) {
+                    interim = true;
+                    if (code == 100) {
+                        listener.onContinue(this);
+                    }
+                    return;
+                }
+                headSeen = true;
+                keepAlive = reusable && HttpUtil.isKeepAlive(r);
+                cancelTimer();
+                if (reusable) {
+                    // reads only: a write's time includes the node's disk, not its distance
+                    node.measured(System.nanoTime() - sentNanos);
+                }
+                node.backend().onRequestSucceeded();
+                listener.onHead(this, r);
+            }
+            if (msg instanceof HttpContent c) {
+                if (interim) {
+                    if (c instanceof LastHttpContent) {
+                        interim = false;
+                    }
+                    return;
+                }
+                if (!c.decoderResult().isSuccess()) {
+                    fail("malformed body from " + node.name() + ": " + c.decoderResult().cause(), false);
+                    return;
+                }
+                boolean last = c instanceof LastHttpContent;
+                if (last) {
+                    finished = true;
+                }
+                listener.onBody(this, c, last);
+                if (last) {
+                    if (keepAlive && !aborted && ctx.channel().isActive()) {
+                        ctx.channel().config().setAutoRead(true);
+                        nodes.release(loop, node, ctx.channel());
+                    } else {
+                        ctx.channel().close();
+                    }
+                }
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && !finished && ctx.channel() == channel) {
+            listener.onWritable(this);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (finished || ctx.channel() != channel) {
+                ctx.close(); // an idle kept-alive connection
+                return;
+            }
+            node.backend().onRequestFailed("idle");
+            fail("no traffic with " + node.name() + " for " + idleMillis + " ms", true);
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    void channelInactive(ChannelHandlerContext ctx) {
+        if (!finished && ctx.channel() == channel) {
+            if (!headSeen) {
+                node.backend().onRequestFailed("connection closed");
+            }
+            fail(node.name() + " closed the connection " + (headSeen ? "during the response" : "before answering"), false);
+        }
+    }
+
+    void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (finished || ctx.channel() != channel) {
+            ctx.close();
+            return;
+        }
+        if (!headSeen) {
+            node.backend().onRequestFailed(FailureText.of(cause));
+        }
+        fail("connection to " + node.name() + ": " + FailureText.of(cause), false);
+    }
+
+    /** A node connection's handler: hands what happens to the call that uses the connection now. */
+    private static final class Link extends ChannelInboundHandlerAdapter {
+        private NodeCall call;
+
+        Link(NodeCall call) {
+            this.call = call;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            call.channelRead(ctx, msg);
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            call.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            call.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            call.channelInactive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            call.exceptionCaught(ctx, cause);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+package dev.portico.filestore;
+
+import dev.portico.web.http.Exchange;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * A GET or HEAD answered by one node, tried in turn: a connect error, a timeout, a 5xx, or (for
+ * file URLs) a 404 sends the request to the next candidate. The first other answer is streamed to
+ * the client as it arrives, paced by the client (the node's connection stops reading while the
+ * client's is full). A 404 from one replica of a stage whose other replica then has the file is
+ * a missing copy: logged and counted.
+ */
+final class ReadExchange implements NodeCall.Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(ReadExchange.class);
+
+    /**
+     * One place to ask.
+     *
+     * @param uri   the request target sent to the node
+     * @param node  the node
+     * @param group the stage the copy belongs to (-1 for URLs outside the prefix): a 404 followed by a
+     *              hit in the same group is a missing copy
+     */
+    record Attempt(String uri, NodeState node, int group) {
+    }
+
+    private final Exchange ex;
+    private final Shared shared;
+    private final List<Attempt> attempts;
+    private final boolean failOver404;
+    private final Channel client;
+    private final ChannelFutureListener clientClosed = f -> clientGone();
+    private int next;
+    private NodeCall call;
+    private Attempt current;
+    /** The node that answered 404 in the current group, or null. */
+    private Attempt missed;
+    private boolean streaming;
+    private boolean done;
+    private String lastFailure = "no node to ask";
+    private boolean lastTimedOut;
+
+    ReadExchange(Exchange ex, Shared shared, List<Attempt> attempts, boolean failOver404) {
+        this.ex = ex;
+        this.shared = shared;
+        this.attempts = attempts;
+        this.failOver404 = failOver404;
+        this.client = ex.context().channel();
+    }
+
+    void start() {
+        client.closeFuture().addListener(clientClosed);
+        tryNext();
+    }
+
+    private void tryNext() {
+        if (done) {
+            return;
+        }
+        if (next >= attempts.size()) {
+            finish();
+            respondError(lastTimedOut ? 504 : 502, lastFailure);
+            return;
+        }
+        current = attempts.get(next++);
+        if (missed != null && missed.group() != current.group()) {
+            missed = null;
+        }
+        call = NodeCall.open(shared.nodes(), client.eventLoop(), current.node(),
+                NodeHeaders.request(ex.method(), current.uri(), ex.headers(), -2, false), false, this);
+    }
+
+    private boolean hasNext() {
+        return next < attempts.size();
+    }
+
+    @Override
+    public void onHead(NodeCall c, HttpResponse head) {
+        if (done || c != call) {
+            return;
+        }
+        int code = head.status().code();
+        if (hasNext() && (code >= 500 || code == 404 && failOver404)) {
+            log.debug("{}: {} {} on {} answered {}; trying the next copy", shared.name(), ex.method(), c.uri(),
+                    c.node(), code);
+            if (code == 404 && missed == null) {
+                missed = current;
+            } else if (code >= 500) {
+                c.node().backend().onRequestFailed("answered " + code);
+            }
+            lastFailure = c.node() + " answered " + code;
+            c.abort();
+            tryNext();
+            return;
+        }
+        if (code >= 200 && code < 300 && missed != null && missed.group() == current.group()) {
+            shared.metrics().missingCopies.increment();
+            log.info("{}: missing copy: {} is on {} but not on {}", shared.name(), current.uri(), current.node(),
+                    missed.node());
+        }
+        streaming = true;
+        HttpHeaders h = head.headers();
+        long length = HttpUtil.isTransferEncodingChunked(head) ? -1 : HttpUtil.getContentLength(head, -1L);
+        ex.beginStream(code, NodeHeaders.response(h), length);
+        if (!ex.bodyOpen()) {
+            // a bodiless answer (HEAD, 204, 304): the node's response ends by itself, and its
+            // connection may be kept
+            finish();
+        }
+    }
+
+    @Override
+    public void onBody(NodeCall c, HttpContent content, boolean last) {
+        if (done || c != call || !ex.bodyOpen()) {
+            return;
+        }
+        if (content.content().isReadable()) {
+            ChannelFuture f = ex.writeChunk(content.content().retain());
+            if (!client.isWritable() && !last) {
+                c.reading(false);
+                f.addListener(w -> c.reading(true));
+            }
+        }
+        if (last) {
+            finish();
+            ex.endChunked();
+        }
+    }
+
+    @Override
+    public void onFailure(NodeCall c, String reason, boolean timeout) {
+        if (done || c != call) {
+            return;
+        }
+        if (streaming) {
+            // Part of the answer is out: the client can only learn of the failure by the close.
+            log.info("{}: {} {} from {} broke off: {}", shared.name(), ex.method(), c.uri(), c.node(), reason);
+            finish();
+            client.close();
+            return;
+        }
+        lastFailure = reason;
+        lastTimedOut = timeout;
+        tryNext();
+    }
+
+    private void respondError(int status, String reason) {
+        log.debug("{}: {} {}: {}", shared.name(), ex.method(), ex.rawPath(), reason);
+        ex.respond(status, "text/plain; charset=utf-8", status + " " + (status == 504 ? "Gateway Timeout" : "Bad Gateway")
+                + ": no copy could be read (" + reason + ")\n");
+    }
+
+    private void finish() {
+        done = true;
+        client.closeFuture().removeListener(clientClosed);
+    }
+
+    private void clientGone() {
+        if (!done) {
+            done = true;
+            if (call != null) {
+                call.abort();
+            }
+        }
+    }
+}

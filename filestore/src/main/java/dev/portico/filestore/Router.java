@@ -1,0 +1,166 @@
+package dev.portico.filestore;
+
+import dev.portico.core.net.Cidr;
+import dev.portico.web.http.Exchange;
+import io.netty.handler.codec.http.HttpMethod;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Sends each request where placement says: reads to one replica with failover, writes to all
+ * replicas, stage-less URLs to the stage that holds the file (or the current one for a new
+ * file), and other URLs over every node of the Host's pool.
+ */
+final class Router {
+
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+    static final HttpMethod MKCOL = HttpMethod.valueOf("MKCOL");
+    /** The Allow value of a 405. */
+    static final String ALLOWED = "GET, HEAD, PUT, DELETE, MKCOL";
+
+    private Router() {
+    }
+
+    static boolean handle(Shared shared, Exchange ex) {
+        FilestoreConfig config = shared.config();
+        StorePath p = StorePath.parse(ex.rawPath(), config.prefix());
+        if (p.kind() == StorePath.Kind.REFUSED) {
+            log.debug("{}: {} {} from {} refused: {}", shared.name(), ex.method(), ex.rawPath(), ex.remoteAddress(),
+                    p.refusal());
+            ex.closeAfterResponse();
+            ex.respond(400, "text/plain; charset=utf-8", "400 Bad Request: " + p.refusal() + "\n");
+            return true;
+        }
+        StorePool pool = config.pool(ex.host());
+        if (pool == null) {
+            ex.respond(404, "text/plain; charset=utf-8", "404 Not Found: no pool for host '" + ex.host() + "'\n");
+            return true;
+        }
+        HttpMethod m = ex.method();
+        boolean read = m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD);
+        boolean write = m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(MKCOL);
+        if (!read && !write || write && p.kind() == StorePath.Kind.OUTSIDE) {
+            refuseMethod(ex);
+            return true;
+        }
+        if (write && !Cidr.anyContains(config.writePermit(), ex.remoteAddress().getAddress())) {
+            log.info("{}: {} {} from {} refused: not in write_permit", shared.name(), m, ex.rawPath(),
+                    ex.remoteAddress().getAddress().getHostAddress());
+            if (ex.hasBody()) {
+                ex.closeAfterResponse();
+            }
+            ex.respond(403, "text/plain; charset=utf-8", "403 Forbidden: writes are not permitted from this address\n");
+            return true;
+        }
+        if (p.kind() == StorePath.Kind.BAD_STAGE
+                || p.kind() == StorePath.Kind.STAGED && pool.nodes(p.stage()) == null) {
+            if (ex.hasBody()) {
+                ex.closeAfterResponse();
+            }
+            ex.respond(404, "text/plain; charset=utf-8", "404 Not Found: no such stage\n");
+            return true;
+        }
+        if (read) {
+            shared.metrics().reads.increment();
+            read(shared, ex, pool, p);
+        } else {
+            write(shared, ex, pool, p);
+        }
+        return true;
+    }
+
+    private static void refuseMethod(Exchange ex) {
+        if (ex.hasBody()) {
+            ex.closeAfterResponse();
+        }
+        ex.error(405);
+    }
+
+    private static void read(Shared shared, Exchange ex, StorePool pool, StorePath p) {
+        NodeContext nodes = shared.nodes();
+        List<ReadExchange.Attempt> attempts = new ArrayList<>();
+        switch (p.kind()) {
+            case OUTSIDE -> {
+                for (NodeState n : nodes.balancedOrder(pool.union())) {
+                    attempts.add(new ReadExchange.Attempt(ex.request().uri(), n, -1));
+                }
+                new ReadExchange(ex, shared, attempts, false).start();
+                return;
+            }
+            case STAGED -> {
+                for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, p.stage(), p.filePath()))) {
+                    attempts.add(new ReadExchange.Attempt(ex.request().uri(), n, p.stage()));
+                }
+            }
+            default -> {
+                String query = ex.query() == null ? "" : "?" + ex.query();
+                for (int stage : pool.newestFirst()) {
+                    String uri = stagedUri(shared.config(), stage, p.filePath()) + query;
+                    for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, stage, p.filePath()))) {
+                        attempts.add(new ReadExchange.Attempt(uri, n, stage));
+                    }
+                }
+            }
+        }
+        new ReadExchange(ex, shared, attempts, true).start();
+    }
+
+    private static void write(Shared shared, Exchange ex, StorePool pool, StorePath p) {
+        FilestoreConfig config = shared.config();
+        WriteExchange w = new WriteExchange(ex, shared);
+        w.start();
+        if (p.kind() == StorePath.Kind.STAGED) {
+            w.begin(ex.request().uri(), nodes(shared, pool, p.stage(), p.filePath()), null);
+            return;
+        }
+        String query = ex.query() == null ? "" : "?" + ex.query();
+        HttpMethod m = ex.method();
+        if (m.equals(MKCOL)) {
+            w.begin(stagedUri(config, pool.stage(), p.filePath()) + query, nodes(shared, pool, pool.stage(), p.filePath()),
+                    null);
+            return;
+        }
+        boolean delete = m.equals(HttpMethod.DELETE);
+        List<Integer> stages = pool.newestFirst();
+        if (!delete) {
+            // a changed file keeps its stage: look in the older ones; a new file goes to the current one
+            stages = stages.subList(1, stages.size());
+        }
+        new StageFinder(shared, pool, p.filePath(), stages, ex, found -> {
+            if (found < 0 && delete) {
+                w.refuse(404, "Not Found: no stage holds " + p.filePath());
+                return;
+            }
+            int stage = found < 0 ? pool.stage() : found;
+            String uri = stagedUri(config, stage, p.filePath());
+            w.begin(uri + query, nodes(shared, pool, stage, p.filePath()), delete ? null : uri);
+        }).start();
+    }
+
+    private static List<NodeState> nodes(Shared shared, StorePool pool, int stage, String filePath) {
+        List<NodeState> out = new ArrayList<>();
+        for (String n : replicas(shared.config(), pool, stage, filePath)) {
+            out.add(shared.nodes().node(n));
+        }
+        return out;
+    }
+
+    /** The nodes holding the copies of {@code filePath} in a stage of a pool, the first copy first. */
+    static List<String> replicas(FilestoreConfig config, StorePool pool, int stage, String filePath) {
+        List<String> stageNodes = pool.nodes(stage);
+        int[] idx = Placement.locate(filePath, config.region(), stageNodes.size(), config.redundancy());
+        List<String> out = new ArrayList<>(idx.length);
+        for (int i : idx) {
+            out.add(stageNodes.get(i));
+        }
+        return out;
+    }
+
+    /** {@code /<prefix>_<stage><filePath>}. */
+    static String stagedUri(FilestoreConfig config, int stage, String filePath) {
+        return "/" + config.prefix() + "_" + stage + filePath;
+    }
+}

@@ -1,0 +1,114 @@
+package dev.portico.filestore;
+
+/**
+ * What a request path means to the router, read from the raw (still percent-encoded) path
+ * without its query. Paths that could leave the node's document root or name one file in two
+ * ways are refused before any node sees them: {@code .} and {@code ..} segments (also as
+ * {@code %2e}), encoded slashes and backslashes, NUL, empty segments and bad escapes.
+ *
+ * @param kind     what the path is
+ * @param stage    the stage of a {@link Kind#STAGED} path, else -1
+ * @param filePath {@code /<path>} after the prefix segment, raw, for {@link Kind#STAGED} and
+ *                 {@link Kind#STAGELESS}; else null
+ * @param refusal  why a {@link Kind#REFUSED} path is refused, else null
+ */
+record StorePath(Kind kind, int stage, String filePath, String refusal) {
+
+    enum Kind {
+        /** {@code /<prefix>_<n>/<path>}. */
+        STAGED,
+        /** {@code /<prefix>/<path>}: the router finds or chooses the stage. */
+        STAGELESS,
+        /** The prefix with a stage that is not a number, or no file path: 404. */
+        BAD_STAGE,
+        /** Outside the prefix. */
+        OUTSIDE,
+        /** Unsafe: 400. */
+        REFUSED
+    }
+
+    /** Reads a raw path for a store whose prefix is {@code prefix}. */
+    static StorePath parse(String rawPath, String prefix) {
+        String unsafe = unsafe(rawPath);
+        if (unsafe != null) {
+            return new StorePath(Kind.REFUSED, -1, null, unsafe);
+        }
+        int end = rawPath.indexOf('/', 1);
+        String first = end < 0 ? rawPath.substring(1) : rawPath.substring(1, end);
+        String rest = end < 0 ? "" : rawPath.substring(end);
+        if (!first.startsWith(prefix)) {
+            return new StorePath(Kind.OUTSIDE, -1, null, null);
+        }
+        String tail = first.substring(prefix.length());
+        boolean fileless = rest.length() <= 1;
+        if (tail.isEmpty()) {
+            return fileless ? new StorePath(Kind.BAD_STAGE, -1, null, null) : new StorePath(Kind.STAGELESS, -1, rest, null);
+        }
+        if (tail.charAt(0) != '_') {
+            return new StorePath(Kind.OUTSIDE, -1, null, null);
+        }
+        String digits = tail.substring(1);
+        if (digits.isEmpty() || digits.length() > 7 || !digits.chars().allMatch(c -> c >= '0' && c <= '9') || fileless) {
+            return new StorePath(Kind.BAD_STAGE, -1, null, null);
+        }
+        return new StorePath(Kind.STAGED, Integer.parseInt(digits), rest, null);
+    }
+
+    /** Why a raw path is unsafe, or null when it is not. */
+    static String unsafe(String raw) {
+        if (raw.isEmpty() || raw.charAt(0) != '/') {
+            return "the target is not an absolute path";
+        }
+        StringBuilder segment = new StringBuilder();
+        for (int i = 1; i <= raw.length(); i++) {
+            char c = i < raw.length() ? raw.charAt(i) : '/';
+            if (c == '/') {
+                String s = segment.toString();
+                if (s.equals(".") || s.equals("..")) {
+                    return "'.' and '..' segments are refused";
+                }
+                if (s.isEmpty() && i < raw.length()) {
+                    return "empty path segments are refused";
+                }
+                segment.setLength(0);
+                continue;
+            }
+            if (c == '%') {
+                if (i + 2 >= raw.length()) {
+                    return "a bad percent escape";
+                }
+                int v = hex(raw.charAt(i + 1)) * 16 + hex(raw.charAt(i + 2));
+                if (v < 0) {
+                    return "a bad percent escape";
+                }
+                if (v == '/' || v == '\\') {
+                    return "encoded slashes are refused";
+                }
+                if (v == 0) {
+                    return "NUL is refused";
+                }
+                segment.append((char) v);
+                i += 2;
+                continue;
+            }
+            if (c == '\\' || c < 0x20 || c == 0x7f) {
+                return "backslashes and control characters are refused";
+            }
+            segment.append(c);
+        }
+        return null;
+    }
+
+    private static int hex(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1000;
+    }
+}
