@@ -8,6 +8,8 @@ import dev.portico.core.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import dev.portico.core.tls.ServerTls;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -69,6 +71,8 @@ public final class AdminServer implements AutoCloseable {
     private final int maxConnections;
     private final int maxBody;
     private final AtomicInteger open = new AtomicInteger();
+    /** Certificates of an HTTPS endpoint, or null for plain HTTP; closed with the server. */
+    private final ServerTls tls;
     private volatile TcpListener listener;
     private final ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
 
@@ -81,6 +85,7 @@ public final class AdminServer implements AutoCloseable {
         this.routes = b.routes.copy();
         this.maxConnections = b.maxConnections;
         this.maxBody = b.maxBody;
+        this.tls = b.tls;
     }
 
     /** A builder with {@code /metrics} from {@code metrics} and {@code /healthz} already routed. */
@@ -103,15 +108,27 @@ public final class AdminServer implements AutoCloseable {
                 }
                 ch.closeFuture().addListener(f -> open.decrementAndGet());
                 connections.add(ch);
-                ch.pipeline().addLast(
-                        new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS),
-                        new HttpServerCodec(),
-                        new AdminGate(routes, tokens),
-                        new BoundedAggregator(maxBody),
-                        new AdminChannelHandler(routes, executor));
+                if (tls != null) {
+                    tls.install(ch.pipeline(), AdminServer.this::addHttp);
+                } else {
+                    addHttp(ch.pipeline());
+                }
             }
         });
         return this;
+    }
+
+    private void addHttp(ChannelPipeline p) {
+        p.addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS),
+                new HttpServerCodec(),
+                new AdminGate(routes, tokens),
+                new BoundedAggregator(maxBody),
+                new AdminChannelHandler(routes, executor));
+    }
+
+    /** The certificates of an HTTPS endpoint, or null for plain HTTP. */
+    public ServerTls tls() {
+        return tls;
     }
 
     /** Connections open now. */
@@ -133,11 +150,11 @@ public final class AdminServer implements AutoCloseable {
         return l.localAddress();
     }
 
-    /** {@code http://HOST:PORT} of the bound address, wildcard hosts shown as 127.0.0.1. */
+    /** {@code http://HOST:PORT} (or {@code https://} with TLS) of the bound address, wildcard hosts shown as 127.0.0.1. */
     public String baseUrl() {
         InetSocketAddress a = localAddress();
         String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-        return "http://" + new HostPort(host, a.getPort());
+        return (tls != null ? "https://" : "http://") + new HostPort(host, a.getPort());
     }
 
     /** True when requests need a bearer token. */
@@ -156,6 +173,9 @@ public final class AdminServer implements AutoCloseable {
             l.close();
         }
         connections.close().awaitUninterruptibly(2000);
+        if (tls != null) {
+            tls.close();
+        }
     }
 
     /** Buffers a request's body up to the limit; above it answers 413 and closes the connection. */
@@ -182,6 +202,7 @@ public final class AdminServer implements AutoCloseable {
         private BooleanSupplier healthy = () -> true;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int maxBody = DEFAULT_MAX_BODY;
+        private ServerTls tls;
 
         private Builder(Metrics metrics) {
             Objects.requireNonNull(metrics, "metrics");
@@ -234,6 +255,15 @@ public final class AdminServer implements AutoCloseable {
                 throw new IllegalArgumentException("admin max_body must not be negative");
             }
             this.maxBody = bytes;
+            return this;
+        }
+
+        /**
+         * Serves HTTPS with these certificates (HTTP/1.1 only; offer {@code http/1.1} alone through
+         * ALPN); the server closes them when it is closed. Null (the default) is plain HTTP.
+         */
+        public Builder tls(ServerTls value) {
+            this.tls = value;
             return this;
         }
 

@@ -27,7 +27,8 @@ import java.util.Objects;
  * @param responseTimeout from the end of a request to a node's response head
  * @param idleTimeout     a node or client connection with no traffic
  * @param health          how nodes are checked
- * @param stateDir        where the layout state file lives ({@code <state_dir>/filestore/<service>.state})
+ * @param stateDir        where the layout state file lives ({@code <state_dir>/filestore/<service>.state});
+ *                        null for the process's top-level {@code state_dir}
  * @param force           accept a layout that differs from the state file and record the new one
  * @param maxBodySize     largest request body (0: no limit)
  * @param maxConnections  client connections (0: from the descriptor limit)
@@ -48,7 +49,6 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
         pools = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         writePermit = List.copyOf(writePermit);
         Objects.requireNonNull(prefix, "prefix");
-        Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(health, "health");
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("needs at least one listen address");
@@ -110,7 +110,7 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
         private Duration responseTimeout = Duration.ofSeconds(60);
         private Duration idleTimeout = Duration.ofSeconds(60);
         private HealthCheckConfig health = HealthCheckConfig.builder(HealthCheckType.TCP).build();
-        private Path stateDir = Path.of(System.getProperty("user.home"), ".portico");
+        private Path stateDir;
         private boolean force;
         private long maxBodySize;
         private int maxConnections;

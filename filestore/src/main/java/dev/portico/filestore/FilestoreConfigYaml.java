@@ -78,7 +78,9 @@ final class FilestoreConfigYaml {
         limits.put("body", c.maxBodySize() == 0 ? 0 : Sizes.format(c.maxBodySize()));
         limits.put("connections", c.maxConnections());
         m.put("limits", limits);
-        m.put("state_dir", c.stateDir().toAbsolutePath().normalize().toString());
+        if (c.stateDir() != null) {
+            m.put("state_dir", c.stateDir().toAbsolutePath().normalize().toString());
+        }
         m.put("force", c.force());
         m.put("backlog", c.backlog());
         return m;

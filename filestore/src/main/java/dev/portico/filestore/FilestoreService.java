@@ -95,7 +95,7 @@ public final class FilestoreService implements Service {
     @Override
     public synchronized void start() throws IOException {
         try {
-            Layout.reconcile(Layout.file(config.stateDir(), name), config);
+            Layout.reconcile(Layout.file(config.stateDir() != null ? config.stateDir() : context.stateDir(), name), config);
         } catch (Layout.LayoutChanged e) {
             throw new IOException("service '" + name + "': " + e.getMessage(), e);
         }

@@ -42,7 +42,7 @@ import java.util.TreeMap;
  * health: tcp                   # none, tcp, http, http:/path, icmp
  * timeouts: {connect: 5s, response: 60s, idle: 60s}
  * limits: {body: 0, connections: 0}
- * state_dir: ~/.portico         # the layout state file: STATE_DIR/filestore/SERVICE.state
+ * state_dir: /srv/fs-state      # the layout state file: STATE_DIR/filestore/SERVICE.state (default: the top-level state_dir)
  * force: false                  # accept a changed layout and record it
  * backlog: 4096
  * </pre>
@@ -268,7 +268,8 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
     /** {@code portico check}: a config that changes the stored layout is reported at the service. */
     @Override
     public List<ConfigException.Problem> checkFiles(String serviceName, FilestoreConfig config, Location where) {
-        Path file = Layout.file(config.stateDir(), serviceName);
+        Path file = Layout.file(config.stateDir() != null ? config.stateDir()
+                : dev.portico.core.lifecycle.ServiceContext.defaultStateDir(), serviceName);
         try {
             Optional<Layout> stored = Layout.read(file);
             if (stored.isEmpty() || config.force()) {

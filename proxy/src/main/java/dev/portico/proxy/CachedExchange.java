@@ -120,6 +120,12 @@ final class CachedExchange implements ExchangeHooks {
         this.background = background;
     }
 
+    /** True when the backend is told who the client is (its verified certificate's subject). */
+    private boolean identified() {
+        return shared.clientCertHeader() != null
+                && ClientForwarding.of(ex.context().channel(), ex.remoteAddress().getAddress()).subject != null;
+    }
+
     /** Handles a client request of a caching proxy. */
     static void handle(Exchange ex, ProxyShared shared) {
         new CachedExchange(ex, shared, false).start();
@@ -312,7 +318,7 @@ final class CachedExchange implements ExchangeHooks {
             }
         }
         result = CacheResult.MISS;
-        if (cache.policy().storable(ex.headers(), code, r.headers())
+        if (cache.policy().storable(ex.headers(), code, r.headers(), identified())
                 && !ForwardHeaders.hidesVariedField(ex.headers(), r.headers().getAll("Vary"))) {
             long life = cache.policy().lifetime(code, r.headers(), RequestTarget.path(ex), now);
             boolean validator = r.headers().contains("ETag") || r.headers().contains("Last-Modified");

@@ -47,7 +47,6 @@ final class ForwardHeaders {
     private static final AsciiString FORWARDED = AsciiString.cached("Forwarded");
     private static final AsciiString VIA_HEADER = AsciiString.cached("Via");
     private static final AsciiString HOST = AsciiString.cached("Host");
-    private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString CHUNKED = AsciiString.cached("chunked");
     private static final AsciiString CONNECTION = AsciiString.cached("Connection");
     private static final AsciiString UPGRADE = AsciiString.cached("Upgrade");
@@ -147,11 +146,12 @@ final class ForwardHeaders {
      *
      * @see #forward
      */
-    static HttpHeaders request(HttpHeaders in, ClientForwarding client, String version, boolean websocket,
-                               long framing) {
-        // No validation: every name and value came through the request decoder's checks.
+    static HttpHeaders request(HttpHeaders in, ClientForwarding client, AsciiString certHeader, String version,
+                               boolean websocket, long framing) {
+        // No validation: every name and value came through the request decoder's checks, and the
+        // subject of a client certificate is escaped to printable ASCII.
         HttpHeaders out = UNCHECKED.newHeaders();
-        forward(in, client, version, websocket, framing, out::add);
+        forward(in, client, certHeader, version, websocket, framing, out::add);
         return out;
     }
 
@@ -160,9 +160,9 @@ final class ForwardHeaders {
      * {@link #forward}, and the empty line.
      */
     static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders in, ClientForwarding client,
-                             String version, boolean websocket, long framing) {
+                             AsciiString certHeader, String version, boolean websocket, long framing) {
         writeRequestLine(out, method, uri);
-        forward(in, client, version, websocket, framing, (name, value) -> writeField(out, name, value));
+        forward(in, client, certHeader, version, websocket, framing, (name, value) -> writeField(out, name, value));
         out.writeShort(CRLF);
     }
 
@@ -200,7 +200,9 @@ final class ForwardHeaders {
      * The fields sent to the backend: Host first, then the client's, without hop-by-hop ones and
      * Expect (the client's 100-continue was answered by the proxy when it asked for the body),
      * then the framing of the body the proxy sends and upgrade fields, then X-Forwarded-For,
-     * X-Forwarded-Proto, Forwarded and Via, each appended to the client's own.
+     * X-Forwarded-Proto, Forwarded and Via, each appended to the client's own, and last the client
+     * certificate's subject in {@code certHeader}. The client's own {@code certHeader} fields are
+     * never passed on, so a backend can trust that field whether or not the client sent a certificate.
      *
      * <p>Host, Content-Length, Transfer-Encoding and the forwarding fields are always written by
      * this method, whatever the client's Connection field names: a Connection field that could
@@ -208,12 +210,13 @@ final class ForwardHeaders {
      *
      * @param in        the client's request headers (Host already normalised)
      * @param client    the client's forwarding values (its address as seen by the proxy)
+     * @param certHeader the field for the verified client certificate's subject, or null for none
      * @param version   the client's protocol, "HTTP/1.1" or "HTTP/1.0"
      * @param websocket keep Upgrade: websocket and Connection: Upgrade
      * @param framing   the body the proxy sends: its length, {@link #CHUNKED_BODY} or {@link #NO_LENGTH}
      */
-    static void forward(HttpHeaders in, ClientForwarding client, String version, boolean websocket, long framing,
-                        FieldSink sink) {
+    static void forward(HttpHeaders in, ClientForwarding client, AsciiString certHeader, String version,
+                        boolean websocket, long framing, FieldSink sink) {
         String host = in.get(HOST);
         if (host != null) {
             sink.field(HOST, host);
@@ -222,7 +225,8 @@ final class ForwardHeaders {
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
             CharSequence name = e.getKey();
-            if (!isHopByHop(name) && !isWrittenInRequest(name) && (named.isEmpty() || !named(named, name.toString()))) {
+            if (!isHopByHop(name) && !isWrittenInRequest(name) && (named.isEmpty() || !named(named, name.toString()))
+                    && (certHeader == null || !certHeader.contentEqualsIgnoreCase(name))) {
                 sink.field(name, e.getValue());
             }
         }
@@ -240,13 +244,16 @@ final class ForwardHeaders {
         String ip = client.ip;
         String xff = in.get(X_FORWARDED_FOR);
         sink.field(X_FORWARDED_FOR, xff == null || xff.isBlank() ? ip : xff + ", " + ip);
-        sink.field(X_FORWARDED_PROTO, HTTP);
+        sink.field(X_FORWARDED_PROTO, client.proto);
         String fwd = client.element(host);
         String prior = in.get(FORWARDED);
         sink.field(FORWARDED, prior == null || prior.isBlank() ? fwd : prior + ", " + fwd);
         String via = version.equals("HTTP/1.0") ? "1.0 " + VIA : "1.1 " + VIA;
         String priorVia = in.get(VIA_HEADER);
         sink.field(VIA_HEADER, priorVia == null || priorVia.isBlank() ? via : priorVia + ", " + via);
+        if (certHeader != null && client.subject != null) {
+            sink.field(certHeader, client.subject);
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.portico.proxy;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.TlsSettings;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.proxy.cache.CacheConfig;
 
 import dev.portico.web.h2.Http2Options;
@@ -20,7 +22,7 @@ import java.util.Set;
 /**
  * Everything a {@code type: proxy} section can set.
  *
- * @param listen            addresses to listen on
+ * @param listeners         addresses to listen on, each plain or TLS
  * @param pools             pools by lower-case Host; {@code *} is the default
  * @param trustedProxies    peers whose X-Forwarded-For is believed: its rightmost untrusted address is the client (iphash)
  * @param connectTimeout    time to connect to a backend (504 after it)
@@ -45,13 +47,17 @@ import java.util.Set;
  * @param sendTimeout       longest time answers may wait for a client's socket without any of their bytes
  *                          leaving; a client that stops reading is closed after it
  * @param http2             HTTP/2 from clients: h2c, streams, header list size and the other limits
+ * @param tls               certificates and TLS options for the TLS listeners, or null without any
+ * @param clientCertHeader  the request field that carries a verified client certificate's subject to
+ *                          the backend (and is removed from every client request), or null for none
  */
-public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
+public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
                           int maxRequestHeaders, int maxResponseHeaders, long maxBodySize, int maxConnections,
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
                           TransparentSpec transparent, CacheConfig cache, Set<RetryCondition> retryOn,
-                          long retryBuffer, int retryBudget, Duration sendTimeout, Http2Options http2) {
+                          long retryBuffer, int retryBudget, Duration sendTimeout, Http2Options http2,
+                          TlsSettings tls, String clientCertHeader) {
 
     /**
      * Idle upstream connections kept per backend per event loop unless configured. High on
@@ -72,7 +78,7 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
     public static final int DEFAULT_RETRY_BUDGET = 20;
 
     public ProxyConfig {
-        listen = List.copyOf(listen);
+        listeners = List.copyOf(listeners);
         retryOn = Set.copyOf(retryOn);
         pools = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
         trustedProxies = List.copyOf(trustedProxies);
@@ -85,8 +91,19 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         if (sendTimeout.isNegative() || sendTimeout.isZero()) {
             throw new IllegalArgumentException("the send timeout must be more than 0s");
         }
-        if (listen.isEmpty()) {
+        if (listeners.isEmpty()) {
             throw new IllegalArgumentException("listen needs at least one address");
+        }
+        for (ListenSpec l : listeners) {
+            if (l.tls() && tls == null) {
+                throw new IllegalArgumentException("listener " + l.address() + " is TLS but there is no 'tls' section");
+            }
+        }
+        if (clientCertHeader != null && !isToken(clientCertHeader)) {
+            throw new IllegalArgumentException("client_cert_header '" + clientCertHeader + "' is not a header name");
+        }
+        if (clientCertHeader != null && (tls == null || tls.clientCa() == null)) {
+            throw new IllegalArgumentException("client_cert_header needs 'client_ca' (client certificates to verify)");
         }
         if (pools.isEmpty() && transparent == null) {
             throw new IllegalArgumentException("pools needs at least one pool (or transparent mode)");
@@ -102,13 +119,34 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         }
     }
 
+    /** The listen addresses, plain and TLS, in config order. */
+    public List<HostPort> listen() {
+        return listeners.stream().map(ListenSpec::address).toList();
+    }
+
+    /** Whether {@code name} is an HTTP field name (an RFC 9110 token). */
+    static boolean isToken(String name) {
+        if (name.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public static Builder builder() {
         return new Builder();
     }
 
     /** Builds a {@link ProxyConfig}; every setting has a default except listen and pools. */
     public static final class Builder {
-        private final List<HostPort> listen = new ArrayList<>();
+        private final List<ListenSpec> listen = new ArrayList<>();
         private final Map<String, PoolSpec> pools = new LinkedHashMap<>();
         private final List<Cidr> trusted = new ArrayList<>();
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -129,9 +167,38 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         private final Set<RetryCondition> retryOn = EnumSet.copyOf(RetryCondition.DEFAULTS);
         private long retryBuffer = DEFAULT_RETRY_BUFFER;
         private int retryBudget = DEFAULT_RETRY_BUDGET;
+        private TlsSettings tls;
+        private String clientCertHeader;
 
+        /** A plain listener. */
         public Builder listen(HostPort value) {
+            listen.add(ListenSpec.plain(value));
+            return this;
+        }
+
+        /** A listener, plain or TLS. */
+        public Builder listen(ListenSpec value) {
             listen.add(value);
+            return this;
+        }
+
+        /** A TLS listener with HTTP/2 offered through ALPN (needs {@link #tls(TlsSettings)}). */
+        public Builder listenTls(HostPort value) {
+            return listen(ListenSpec.tls(value));
+        }
+
+        /** Certificates and TLS options for the TLS listeners. */
+        public Builder tls(TlsSettings value) {
+            tls = value;
+            return this;
+        }
+
+        /**
+         * The request field that carries a verified client certificate's subject (RFC 2253) to the
+         * backend; the proxy removes it from every client request. Needs {@code tls.client_ca}.
+         */
+        public Builder clientCertHeader(String value) {
+            clientCertHeader = value;
             return this;
         }
 
@@ -248,7 +315,8 @@ public record ProxyConfig(List<HostPort> listen, Map<String, PoolSpec> pools, Li
         public ProxyConfig build() {
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
                     maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle,
-                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget, sendTimeout, http2);
+                    retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget, sendTimeout, http2,
+                    tls, clientCertHeader);
         }
     }
 }

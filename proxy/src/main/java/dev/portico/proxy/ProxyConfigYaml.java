@@ -7,6 +7,8 @@ import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.ClientTlsSection;
 import dev.portico.core.tls.ClientTlsSettings;
+import dev.portico.core.tls.TlsSettingsReader;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 
@@ -78,7 +80,7 @@ final class ProxyConfigYaml {
     private static Map<String, Object> full(ProxyConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("type", "proxy");
-        m.put("listen", c.listen().stream().map(HostPort::toString).toList());
+        m.put("listen", c.listeners().stream().map(l -> listen(l, c.tls() != null)).toList());
         Map<String, Object> pools = new LinkedHashMap<>();
         c.pools().forEach((host, p) -> {
             Map<String, Object> pool = new LinkedHashMap<>();
@@ -125,6 +127,28 @@ final class ProxyConfigYaml {
             t.put("allow", c.transparent().allow().stream().map(Cidr::toString).toList());
             m.put("transparent", t);
         }
+        if (c.tls() != null) {
+            Map<String, Object> tls = new LinkedHashMap<>();
+            if (c.clientCertHeader() != null) {
+                tls.put("client_cert_header", c.clientCertHeader());
+            }
+            tls.putAll(TlsSettingsReader.write(c.tls()));
+            m.put("tls", tls);
+        }
+        return m;
+    }
+
+    /** A string when the entry is what a string reads as (TLS with HTTP/2 on when 'tls' is set), else a mapping. */
+    private static Object listen(ListenSpec l, boolean tlsSection) {
+        boolean plainDefault = !tlsSection && !l.tls() && l.http2() == ListenSpec.Http2.OFF;
+        boolean tlsDefault = tlsSection && l.tls() && l.http2() == ListenSpec.Http2.ON;
+        if (plainDefault || tlsDefault) {
+            return l.address().toString();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("address", l.address().toString());
+        m.put("tls", l.tls() ? "on" : "off");
+        m.put("http2", l.http2().name().toLowerCase(java.util.Locale.ROOT));
         return m;
     }
 

@@ -235,10 +235,11 @@ final class ProxyExchange implements BodySink, UpstreamHandler.Owner {
         ByteBuf head = ch.alloc().directBuffer(512);
         ClientForwarding client = ClientForwarding.of(ex.context().channel(), ex.remoteAddress().getAddress());
         if (hooks == null) {
-            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), client, ex.version(), websocket,
-                    framing);
+            ForwardHeaders.writeRequest(head, method, ex.request().uri(), ex.headers(), client,
+                    shared.clientCertHeader(), ex.version(), websocket, framing);
         } else {
-            HttpHeaders headers = ForwardHeaders.request(ex.headers(), client, ex.version(), websocket, framing);
+            HttpHeaders headers = ForwardHeaders.request(ex.headers(), client, shared.clientCertHeader(), ex.version(),
+                    websocket, framing);
             hooks.request(headers);
             ForwardHeaders.writeRequest(head, method, ex.request().uri(), headers);
         }

@@ -3,6 +3,7 @@ package dev.portico.proxy;
 import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.lifecycle.Reconfigurable;
+import dev.portico.core.lifecycle.Refreshable;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.config.Sizes;
@@ -13,6 +14,11 @@ import dev.portico.proxy.cache.DiskSecondTier;
 import dev.portico.proxy.cache.HttpCache;
 import dev.portico.proxy.cache.SecondTier;
 import dev.portico.proxy.cache.SecondTierFactory;
+import dev.portico.core.tls.ServerTls;
+import dev.portico.core.tls.TlsEngine;
+import dev.portico.core.tls.TlsException;
+import dev.portico.core.tls.TlsFrontDoor;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.core.transport.TcpListener;
 import dev.portico.upstream.BackendAddresses;
 import dev.portico.upstream.Pool;
@@ -29,6 +35,7 @@ import dev.portico.web.http.StrictRequestDecoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -38,8 +45,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +62,13 @@ import java.util.function.Consumer;
  * a {@link ProxyExchange} that picks a pool by Host, a backend by the pool's scheduler, and
  * streams the request and response through a keep-alive upstream connection on the client's own
  * event loop.
+ *
+ * <p>TLS listeners terminate TLS as the web service's do ({@link TlsFrontDoor}, then HTTP/1.1 or,
+ * chosen by ALPN, HTTP/2 behind the {@code SslHandler}); {@code tls.redirect_http} opens a plain
+ * listener that answers 308 to the https URL, {@code tls.hsts} adds Strict-Transport-Security to
+ * TLS responses, and SIGHUP ({@link #refresh()}) reads the certificates again.
  */
-public final class ProxyService implements Service, Reconfigurable<ProxyConfig> {
+public final class ProxyService implements Service, Reconfigurable<ProxyConfig>, Refreshable {
 
     private static final Logger log = LoggerFactory.getLogger(ProxyService.class);
     /** A client connection and the upstream one it uses. */
@@ -75,10 +89,29 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     /** Serves HTTP/2 clients (h2c here, h2 from a TLS listener's ALPN hook) with the same handlers. */
     private final Http2Server http2 = new Http2Server(() -> this.state.http(),
             () -> new ChannelHandler[] {new ClientWritability(), HttpConnection.forStream(() -> this.state.http())});
+    /** Serves h2 chosen by a TLS listener's ALPN: as {@link #http2}, with the TLS header lines (HSTS). */
+    private final Http2Server http2Tls = new Http2Server(() -> this.state.http(),
+            () -> new ChannelHandler[] {new ClientWritability(),
+                    HttpConnection.forStream(() -> this.state.http(), this.state.hsts())});
     private CacheMeters cacheMeters;
+    /** The plain listener of {@code tls.redirect_http}, or null. */
+    private volatile TcpListener redirect;
+    private HostPort redirectAddress;
 
-    private record State(ProxyShared shared, HttpContext http) {
+    /**
+     * The parts built from one config; replaced whole on reload.
+     *
+     * @param tls      certificates for the TLS listeners, or null
+     * @param specs    each listen address's settings
+     * @param hsts     the Strict-Transport-Security line for TLS responses, or empty
+     * @param redirect the context of the {@code redirect_http} listener, or null
+     */
+    private record State(ProxyShared shared, HttpContext http, ServerTls tls, Map<HostPort, ListenSpec> specs,
+                         byte[] hsts, HttpContext redirect) {
         void close(boolean closeCache) {
+            if (tls != null) {
+                tls.close();
+            }
             shared.routing().close();
             shared.connections().close();
             if (closeCache && shared.cache() != null) {
@@ -121,20 +154,80 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
     }
 
     private State build(ProxyConfig config, State old) throws IOException {
-        var tls = Routing.clientTls(config, "proxy '" + name + "'");
+        var upstreamTls = Routing.clientTls(config, "proxy '" + name + "'");
         HttpCache cache = cache(config.cache(), old);
-        Routing routing = new Routing(config, probes, tls);
+        Routing routing = new Routing(config, probes, upstreamTls);
         UpstreamConnections upstreams = new UpstreamConnections(context.transport().socketChannel(), config, addresses);
         Transparent transparent = config.transparent() == null ? null
                 : new Transparent(config.transparent(), context.blocking());
-        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache, metrics);
+        ProxyShared shared = new ProxyShared(config, routing, upstreams, name, transparent, cache, metrics,
+                config.clientCertHeader() == null ? null : io.netty.util.AsciiString.cached(config.clientCertHeader()));
         HttpOptions options = new HttpOptions(8192, config.maxRequestHeaders(), 100, config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
                 config.sendTimeout(), config.http2());
         HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
                 ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
-        return new State(shared, http);
+        Map<HostPort, ListenSpec> specs = new HashMap<>();
+        config.listeners().forEach(l -> specs.put(l.address(), l));
+        ServerTls tls = null;
+        byte[] hsts = new byte[0];
+        HttpContext redirectHttp = null;
+        if (config.tls() != null) {
+            try {
+                tls = openTls(config);
+            } catch (TlsException e) {
+                routing.close();
+                upstreams.close();
+                if (cache != null && (old == null || cache != old.shared().cache())) {
+                    cache.close();
+                }
+                throw new IOException(e.getMessage(), e);
+            }
+            if (config.tls().hsts() != null) {
+                hsts = ("Strict-Transport-Security: max-age=" + config.tls().hsts().toSeconds() + "\r\n")
+                        .getBytes(StandardCharsets.US_ASCII);
+            }
+            if (config.tls().redirectHttp() != null) {
+                redirectHttp = new HttpContext(options, ex -> HttpListeners.redirectToHttps(ex, httpsPort()),
+                        ErrorPages.defaults(), dates, connections, ex -> metrics.completed(ex), null, "GET, HEAD");
+            }
+        }
+        return new State(shared, http, tls, specs, hsts, redirectHttp);
+    }
+
+    private ServerTls openTls(ProxyConfig config) throws TlsException {
+        List<String> names = new ArrayList<>();
+        for (ListenSpec l : config.listeners()) {
+            if (l.tls()) {
+                names.add(l.address().host());
+            }
+        }
+        for (String host : config.pools().keySet()) {
+            if (!host.equals(ProxyConfig.DEFAULT_POOL)) {
+                names.add(host);
+            }
+        }
+        // ALPN is offered per service: one TLS listener with http2: off takes h2 off all of them
+        boolean h2 = config.listeners().stream().filter(ListenSpec::tls).noneMatch(l -> l.http2() == ListenSpec.Http2.OFF);
+        ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
+                h2 ? List.of("h2", "http/1.1") : List.of("http/1.1"), context.clock(), context.workers(),
+                context.blocking(), context.meters());
+        return ServerTls.open(config.tls(), env);
+    }
+
+    /** The port of the first TLS listener, as bound (443 before it is). */
+    private int httpsPort() {
+        State st = state;
+        synchronized (listeners) {
+            for (Map.Entry<HostPort, TcpListener> e : listeners.entrySet()) {
+                ListenSpec spec = st.specs().get(e.getKey());
+                if (spec != null && spec.tls()) {
+                    return e.getValue().localAddress().getPort();
+                }
+            }
+        }
+        return 443;
     }
 
     /** The cache for a config: the running one when its section is unchanged, else a new one. */
@@ -223,31 +316,104 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         state.shared().routing().start();
         try {
             for (HostPort hp : config().listen()) {
-                listeners.put(hp, bind(hp));
+                TcpListener l = bind(hp, config());
+                synchronized (listeners) {
+                    listeners.put(hp, l);
+                }
             }
+            openRedirect(config());
         } catch (IOException e) {
             stop(Duration.ZERO);
             throw e;
         }
     }
 
-    private TcpListener bind(HostPort hp) throws IOException {
-        TcpListener l = TcpListener.bind(context.transport(), context.workers(), hp, config().backlog(),
+    /** SIGHUP with an unchanged config: certificates and other TLS files are read again. */
+    @Override
+    public void refresh() throws TlsException {
+        ServerTls tls = state.tls();
+        if (tls != null) {
+            tls.reload();
+        }
+    }
+
+    private TcpListener bind(HostPort hp, ProxyConfig cfg) throws IOException {
+        TcpListener l = TcpListener.bind(context.transport(), context.workers(), hp, cfg.backlog(),
                 new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         channels.add(ch);
-                        HttpConnection conn = new HttpConnection(() -> state.http());
-                        HttpOptions o = state.http().options();
-                        ch.pipeline().addLast("writability", new ClientWritability())
-                                .addLast("first-byte", conn.firstByteWatcher())
-                                .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
-                                .addLast("http", conn);
-                        http2.addH2cDetector(ch.pipeline());
+                        State st = state;
+                        ListenSpec spec = st.specs().get(hp);
+                        if (spec != null && spec.tls() && st.tls() != null) {
+                            byte[] hsts = st.hsts();
+                            st.tls().install(ch.pipeline(), new TlsFrontDoor.Protocols() {
+                                @Override
+                                public void http1(ChannelPipeline p) {
+                                    addHttp(p, new HttpConnection(() -> state.http(), hsts));
+                                }
+
+                                @Override
+                                public void http2(ChannelPipeline p) {
+                                    http2Tls.install(p, TlsFrontDoor.SSL);
+                                }
+                            });
+                            return;
+                        }
+                        addHttp(ch.pipeline(), new HttpConnection(() -> state.http()));
+                        if (spec != null && spec.http2() == ListenSpec.Http2.H2C) {
+                            ch.pipeline().addFirst(Http2Server.DETECTOR, http2.h2cDetector());
+                        } else {
+                            http2.addH2cDetector(ch.pipeline());
+                        }
                     }
                 });
-        log.info("{}: proxy listening on {}", name, l.address());
+        boolean tls = cfg.listeners().stream().anyMatch(s -> s.address().equals(hp) && s.tls());
+        log.info("{}: proxy listening on {}{}", name, l.address(), tls ? " (TLS)" : "");
         return l;
+    }
+
+    private void addHttp(ChannelPipeline p, HttpConnection conn) {
+        HttpOptions o = state.http().options();
+        p.addLast("writability", new ClientWritability())
+                .addLast("first-byte", conn.firstByteWatcher())
+                .addLast("decoder", new StrictRequestDecoder(o.maxRequestLine(), o.maxHeaderSize()))
+                .addLast("http", conn);
+    }
+
+    private static HostPort redirectTarget(ProxyConfig cfg) {
+        return cfg.tls() == null ? null : cfg.tls().redirectHttp();
+    }
+
+    /** Opens, keeps or closes the {@code redirect_http} listener to match {@code cfg}. */
+    private void openRedirect(ProxyConfig cfg) throws IOException {
+        HostPort want = redirectTarget(cfg);
+        if (Objects.equals(want, redirectAddress)) {
+            return;
+        }
+        if (redirect != null) {
+            redirect.close();
+            log.info("{}: closed redirect listener {}", name, redirectAddress);
+            redirect = null;
+            redirectAddress = null;
+        }
+        if (want == null) {
+            return;
+        }
+        redirect = TcpListener.bind(context.transport(), context.workers(), want, cfg.backlog(), new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                channels.add(ch);
+                HttpContext http = state.redirect();
+                HttpConnection conn = new HttpConnection(() -> state.redirect());
+                ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
+                        .addLast("decoder", new StrictRequestDecoder(http.options().maxRequestLine(),
+                                http.options().maxHeaderSize()))
+                        .addLast("http", conn);
+            }
+        });
+        redirectAddress = want;
+        log.info("{}: redirecting http://{} to https", name, redirect.address());
     }
 
     /** Applies new pools, schedulers, limits and listeners; open connections keep their exchange. */
@@ -260,7 +426,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         try {
             for (HostPort hp : next.listen()) {
                 if (!listeners.containsKey(hp)) {
-                    opened.add(bind(hp));
+                    opened.add(bind(hp, next));
                 }
             }
         } catch (IOException e) {
@@ -271,21 +437,54 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
         State old = state;
         fresh.shared().routing().start();
         state = fresh;
-        opened.forEach(l -> listeners.put(l.requested(), l));
-        listeners.entrySet().removeIf(en -> {
-            if (!next.listen().contains(en.getKey())) {
-                en.getValue().close();
-                return true;
-            }
-            return false;
-        });
+        synchronized (listeners) {
+            opened.forEach(l -> listeners.put(l.requested(), l));
+            listeners.entrySet().removeIf(en -> {
+                if (!next.listen().contains(en.getKey())) {
+                    en.getValue().close();
+                    return true;
+                }
+                return false;
+            });
+        }
         old.close(!sameCache);
+        try {
+            openRedirect(next);
+        } catch (IOException e) {
+            log.warn("{}: cannot open the redirect listener {}: {}", name, redirectTarget(next), e.getMessage());
+        }
         log.info("{}: reloaded", name);
     }
 
     /** The port of the first listener (useful with port 0). */
     public int port() {
-        return listeners.values().iterator().next().localAddress().getPort();
+        synchronized (listeners) {
+            return listeners.values().iterator().next().localAddress().getPort();
+        }
+    }
+
+    /**
+     * Each listen address as configured, with the address actually bound (the real port for port 0).
+     *
+     * @return configured address to bound address, in config order
+     */
+    public Map<HostPort, java.net.InetSocketAddress> listenAddresses() {
+        Map<HostPort, java.net.InetSocketAddress> out = new LinkedHashMap<>();
+        synchronized (listeners) {
+            listeners.forEach((hp, l) -> out.put(hp, l.localAddress()));
+        }
+        return out;
+    }
+
+    /** The TLS contexts in use, or null without TLS listeners. */
+    public ServerTls tls() {
+        State st = state;
+        return st == null ? null : st.tls();
+    }
+
+    /** The port of the {@code redirect_http} listener, or -1. */
+    public synchronized int redirectPort() {
+        return redirect == null ? -1 : redirect.localAddress().getPort();
     }
 
     /**
@@ -309,13 +508,39 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig> 
 
     @Override
     public List<String> endpoints() {
-        return HttpListeners.endpoints(listeners.values());
+        State st = state;
+        List<String> out = new ArrayList<>();
+        synchronized (listeners) {
+            for (Map.Entry<HostPort, TcpListener> e : listeners.entrySet()) {
+                ListenSpec spec = st.specs().get(e.getKey());
+                String plain = HttpListeners.endpoints(List.of(e.getValue())).getFirst();
+                out.add(spec != null && spec.tls() ? "https" + plain.substring("http".length()) : plain);
+            }
+        }
+        if (st.tls() != null) {
+            out.add("TLS engine " + st.tls().engine().describe());
+            if (st.tls().selfSigned() != null) {
+                out.add("CA " + st.tls().selfSigned().caCert());
+            }
+        }
+        TcpListener r = redirect;
+        if (r != null) {
+            out.add(HttpListeners.endpoints(List.of(r)).getFirst() + " (redirects to https)");
+        }
+        return out;
     }
 
     @Override
     public synchronized void stop(Duration grace) {
-        listeners.values().forEach(TcpListener::close);
-        listeners.clear();
+        synchronized (listeners) {
+            listeners.values().forEach(TcpListener::close);
+            listeners.clear();
+        }
+        if (redirect != null) {
+            redirect.close();
+            redirect = null;
+            redirectAddress = null;
+        }
         HttpListeners.drain(channels, grace);
         state.close(true);
         if (cacheMeters != null) {

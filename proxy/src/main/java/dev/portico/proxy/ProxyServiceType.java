@@ -9,6 +9,9 @@ import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.ClientTlsSection;
 import dev.portico.core.tls.ClientTlsSettings;
+import dev.portico.core.tls.TlsSettings;
+import dev.portico.core.tls.TlsSettingsReader;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.web.h2.Http2Options;
@@ -28,14 +31,20 @@ import java.util.Optional;
  * {@code type: proxy} in the config file. Reads only its own section:
  *
  * <pre>
- * listen: [0.0.0.0:8080]
+ * listen: [0.0.0.0:8080, {address: 0.0.0.0:8443, tls: on, http2: on}]  # strings are TLS when 'tls' is set
+ * tls:                               # the web service's tls keys (see TlsSettingsReader), and:
+ *   certificates: [{cert: site.pem, key: site.key}]
+ *   client_ca: clients.pem           # with verify: required | optional
+ *   client_cert_header: X-Client-Subject  # verified client subject to backends; removed from client requests
+ *   redirect_http: 0.0.0.0:80
+ *   hsts: 365d
  * pools:
  *   "*": {backends: [10.0.0.1:9001, 10.0.0.2:9001], scheduler: roundrobin, health: "http:/health"}
  *   api.example.com: {backends: [10.0.1.1:9001], scheduler: urlhash}
  *   secure.example.com:
  *     backends: [https://10.0.2.1:8443, {address: 10.0.2.2:8443, tls: {sni: b.internal}}]
  *     tls: {ca: backends-ca.pem, verify: true, sni: api.internal, client_cert: proxy.pem, client_key: proxy.key}
- * backends: [10.0.0.1:9001]          # shorthand for the "*" pool (with scheduler, health and tls)
+ * backends: [10.0.0.1:9001]          # shorthand for the "*" pool (with scheduler, health and backend_tls)
  * scheduler: roundrobin              # of the shorthand pool: roundrobin, iphash, urlhash or any upstream scheduler
  * trusted_proxies: [10.0.0.0/8]      # iphash takes the rightmost untrusted X-Forwarded-For address from these peers
  * timeouts: {connect: 5s, first_byte: 60s, idle: 60s, send: 60s}
@@ -77,14 +86,11 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         int before = s.problems().list().size();
         ProxyConfig.Builder b = ProxyConfig.builder();
         s.string("type", "proxy");
-        s.list("listen", List.of(), HostPort::parse).forEach(b::listen);
-        if (!s.has("listen")) {
-            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:8080])");
-        }
+        readListenAndTls(s, b);
         String scheduler = s.string("scheduler", "roundrobin");
         String health = s.string("health", "none");
         if (s.has("backends")) {
-            PoolSpec p = pool(s, scheduler, health);
+            PoolSpec p = pool(s, scheduler, health, "backend_tls");
             if (p != null) {
                 b.pool(ProxyConfig.DEFAULT_POOL, p);
             }
@@ -97,7 +103,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
                     continue;
                 }
                 Section ps = pools.section(host);
-                PoolSpec p = pool(ps, ps.string("scheduler", "roundrobin"), ps.string("health", "none"));
+                PoolSpec p = pool(ps, ps.string("scheduler", "roundrobin"), ps.string("health", "none"), "tls");
                 ps.finish();
                 if (p != null) {
                     b.pool(host, p);
@@ -164,6 +170,75 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
             s.problems().add(s.location(), "service '" + serviceName + "': " + e.getMessage());
             return null;
         }
+    }
+
+    /**
+     * {@code listen} (strings, or {@code {address, tls, http2}}) and the {@code tls} section: the
+     * web service's keys plus {@code client_cert_header}. A string entry is TLS when {@code tls} is set.
+     */
+    private static void readListenAndTls(Section s, ProxyConfig.Builder b) {
+        boolean hasTls = s.has("tls");
+        TlsSettings tls = null;
+        String certHeader = null;
+        if (hasTls && looksLikeBackendTls(s.node("tls").orElseThrow())) {
+            s.problem("tls", "'" + s.path() + ".tls' is the TLS of the proxy's own listeners (certificates, "
+                    + "client_ca...); TLS to the backends of the 'backends' shorthand is 'backend_tls' (or a pool's 'tls')");
+            return;
+        }
+        if (hasTls) {
+            Section t = s.section("tls");
+            certHeader = t.string("client_cert_header", null);
+            if (certHeader != null && !ProxyConfig.isToken(certHeader.strip())) {
+                t.problem("client_cert_header", "'" + t.path() + ".client_cert_header' must be a header name, not '"
+                        + certHeader + "'");
+                certHeader = null;
+            } else if (certHeader != null && !t.has("client_ca")) {
+                t.problem("client_cert_header", "'" + t.path() + ".client_cert_header' needs 'client_ca' "
+                        + "(the CA whose client certificates the proxy verifies)");
+                certHeader = null;
+            } else if (certHeader != null) {
+                certHeader = certHeader.strip();
+            }
+            tls = TlsSettingsReader.read(t);
+        }
+        List<ListenSpec> listen = ListenSpec.read(s, "listen", List.of(), hasTls);
+        if (!s.has("listen")) {
+            s.problem("listen", "'" + s.path() + "' needs 'listen' (for example listen: [0.0.0.0:8080])");
+        }
+        for (ListenSpec l : listen) {
+            if (l.tls() && !hasTls) {
+                s.problem("listen", "listener " + l.address() + " is TLS ('tls: on') but '" + s.path()
+                        + "' has no 'tls' section with its certificates");
+            } else if (l.tls() && tls == null) {
+                b.listen(ListenSpec.plain(l.address())); // the tls section's problems are reported already
+            } else {
+                b.listen(l);
+            }
+        }
+        if (tls != null && listen.stream().noneMatch(ListenSpec::tls)) {
+            s.problem("tls", "'" + s.path() + ".tls' is set but no listener is TLS");
+        }
+        TlsSettings t = tls;
+        if (t != null && t.redirectHttp() != null && listen.stream().anyMatch(l -> l.address().equals(t.redirectHttp()))) {
+            s.problem("tls", "'" + s.path() + ".tls.redirect_http' " + t.redirectHttp() + " is also in 'listen'");
+        }
+        b.tls(tls);
+        b.clientCertHeader(tls == null ? null : certHeader);
+    }
+
+    /** True for {@code tls: on} or a mapping with only the keys of TLS to backends (ca, sni, client_cert...). */
+    private static boolean looksLikeBackendTls(ConfigNode node) {
+        if (node instanceof ConfigNode.ScalarNode sc) {
+            return sc.text() != null;
+        }
+        if (node instanceof ConfigNode.MapNode m && !m.entries().isEmpty()) {
+            List<String> upstream = List.of("ca", "sni", "client_cert", "client_key", "verify");
+            boolean booleanVerify = !(m.entries().get("verify") instanceof ConfigNode.ScalarNode v)
+                    || v.text() == null || List.of("true", "false", "on", "off", "yes", "no")
+                    .contains(v.text().strip().toLowerCase(Locale.ROOT));
+            return booleanVerify && upstream.containsAll(m.entries().keySet());
+        }
+        return false;
     }
 
     private static void readTransparent(Section s, ProxyConfig.Builder b) {
@@ -271,10 +346,10 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
      * (plain; not in a pool with {@code tls}), or {@code {address: ..., tls: {...}}}, whose settings
      * override the pool's one by one.
      */
-    private static PoolSpec pool(Section s, String scheduler, String health) {
+    private static PoolSpec pool(Section s, String scheduler, String health, String tlsKey) {
         String key = "backends";
         int before = s.problems().list().size();
-        ClientTlsSettings poolTls = ClientTlsSection.read(s, "tls", ClientTlsSettings.DEFAULTS);
+        ClientTlsSettings poolTls = ClientTlsSection.read(s, tlsKey, ClientTlsSettings.DEFAULTS);
         List<HostPort> backends = new ArrayList<>();
         Map<HostPort, ClientTlsSettings> own = new LinkedHashMap<>();
         ConfigNode node = s.node(key).orElse(null);

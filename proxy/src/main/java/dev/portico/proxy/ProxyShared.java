@@ -10,7 +10,9 @@ package dev.portico.proxy;
  * @param transparent resolution for Hosts without a pool, or null when transparent mode is off
  * @param cache       the response cache, or null when the proxy has no {@code cache:} section
  * @param metrics     the service's meters (retries)
+ * @param clientCertHeader the request field for a verified client certificate's subject, or null
  */
 record ProxyShared(ProxyConfig config, Routing routing, UpstreamConnections connections, String name,
-                   Transparent transparent, dev.portico.proxy.cache.HttpCache cache, ProxyMetrics metrics) {
+                   Transparent transparent, dev.portico.proxy.cache.HttpCache cache, ProxyMetrics metrics,
+                   io.netty.util.AsciiString clientCertHeader) {
 }

@@ -96,7 +96,7 @@ class UpstreamTlsConfigTest {
                 type: proxy
                 listen: [127.0.0.1:0]
                 backends: ["https://a.test:8443"]
-                tls:
+                backend_tls:
                   client_cert: %s
                   client_key: %s
                 """.formatted(cert, otherKey), problems)).isNull();
@@ -108,8 +108,19 @@ class UpstreamTlsConfigTest {
                 type: proxy
                 listen: [127.0.0.1:0]
                 backends: ["https://a.test:8443"]
-                tls: {client_cert: %s}
+                backend_tls: {client_cert: %s}
                 """.formatted(cert), problems)).isNull();
         assertThat(problems.list().toString()).contains("test.yaml:4:").contains("needs both client_cert and client_key");
+
+        // the service's own 'tls' is its listeners' TLS: backend settings there are named as such
+        problems = new Problems();
+        assertThat(parse("""
+                type: proxy
+                listen: [127.0.0.1:0]
+                backends: ["https://a.test:8443"]
+                tls: {ca: %s}
+                """.formatted(cert), problems)).isNull();
+        assertThat(problems.list().toString()).contains("test.yaml:4:")
+                .contains("TLS to the backends of the 'backends' shorthand is 'backend_tls'");
     }
 }

@@ -401,6 +401,13 @@ public final class Daemon {
         if (!next.admin().equals(config.admin())) {
             ok &= reloadAdmin(next.admin());
             startAutosave(next.admin());
+        } else if (admin != null && admin.tls() != null) {
+            try {
+                admin.tls().reload();
+            } catch (dev.portico.core.tls.TlsException e) {
+                log.error("admin endpoint tls: {}; the old certificates stay", e.getMessage());
+                ok = false;
+            }
         }
         config = next;
         log.info("reload done: {}", result);
@@ -565,11 +572,16 @@ public final class Daemon {
                     .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save, history)))
                     .routes(Dashboard::mount);
             tokens.forEach(t -> b.token(t.secret(), t.role()));
+            dev.portico.core.tls.ServerTls tls = adminTls(settings);
+            b.tls(tls);
             AdminServer started;
             try {
                 started = b.build().start(transport, workers);
             } catch (IOException e) {
                 if (!moveAdmin || !ListenAddresses.inUseByAnother(e)) {
+                    if (tls != null) {
+                        tls.close();
+                    }
                     throw e;
                 }
                 HostPort free = settings.listen().withPort(0);
@@ -582,6 +594,21 @@ public final class Daemon {
         } catch (java.io.IOException e) {
             throw new java.io.IOException("admin endpoint: " + e.getMessage()
                     + " (set admin.listen, or --admin HOST:PORT, or turn it off with 'admin: off' / --admin off)", e);
+        }
+    }
+
+    /** The admin endpoint's certificates when {@code admin.tls} is set, else null. */
+    private dev.portico.core.tls.ServerTls adminTls(AdminSettings settings) throws IOException {
+        if (settings.tls() == null) {
+            return null;
+        }
+        var env = new dev.portico.core.tls.ServerTls.Environment("admin", dev.portico.core.tls.TlsEngine.detect(),
+                config.stateDir(), List.of(settings.listen().host()), List.of("http/1.1"), Clock.systemUTC(), workers,
+                blocking, metrics.registry());
+        try {
+            return dev.portico.core.tls.ServerTls.open(settings.tls(), env);
+        } catch (dev.portico.core.tls.TlsException e) {
+            throw new IOException("tls: " + e.getMessage(), e);
         }
     }
 

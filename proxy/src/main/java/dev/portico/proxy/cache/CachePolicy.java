@@ -93,6 +93,18 @@ public final class CachePolicy {
      * @param response the response headers
      */
     public boolean storable(HttpHeaders request, int status, HttpHeaders response) {
+        return storable(request, status, response, false);
+    }
+
+    /**
+     * As {@link #storable(HttpHeaders, int, HttpHeaders)}, for a request the proxy forwards with
+     * the client's identity: a verified client certificate's subject in {@code tls.client_cert_header}
+     * counts as Authorization does (stored only with {@code public}, {@code s-maxage} or
+     * {@code must-revalidate}), since the answer may be made for that client alone.
+     *
+     * @param identified true when the forwarded request names the client's certificate
+     */
+    public boolean storable(HttpHeaders request, int status, HttpHeaders response, boolean identified) {
         if (!UNDERSTOOD.contains(status)) {
             return false;
         }
@@ -105,7 +117,7 @@ public final class CachePolicy {
                 return false;
             }
         }
-        if (request.contains("Authorization") && !(cc.has("public") || cc.has("s-maxage") || cc.has("must-revalidate"))) {
+        if ((identified || request.contains("Authorization")) && !(cc.has("public") || cc.has("s-maxage") || cc.has("must-revalidate"))) {
             return false;
         }
         return !response.contains("Set-Cookie") || cc.has("public");

@@ -33,8 +33,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code portico demo}: copies the sample site bundled in the jar to a directory and serves it
- * with gzip on; next to it, two small backend web servers on loopback (each page says which one
- * answered) behind an lb service. Prints the URLs to open and the admin API.
+ * with gzip on, over plain HTTP and, on one more port, over HTTPS with a self-signed certificate
+ * (its development CA kept under the state directory); next to it, two small backend web servers
+ * on loopback (each page says which one answered) behind an lb service. Prints the URLs to open,
+ * a {@code curl --cacert} line and the admin API (plain HTTP on loopback).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Serve a bundled sample site and print the URLs to open.",
@@ -60,6 +62,11 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
     String listen;
 
+    @Option(names = "--https-listen", paramLabel = "HOST:PORT",
+            description = "Where the site is served over HTTPS too, with a self-signed certificate (default: "
+                    + DEFAULT_HTTPS_LISTEN + ").")
+    String httpsListen;
+
     @Option(names = "--dir", paramLabel = "DIR", description = "Where to put the sample site (kept after exit).")
     Path dir;
 
@@ -74,6 +81,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dns-listen", paramLabel = "HOST:PORT",
             description = "Where the demo DNS server listens, UDP and TCP (default: 127.0.0.1:5353).")
     String dnsListen;
+
+    /** Where the site's HTTPS listener is unless told otherwise. */
+    static final String DEFAULT_HTTPS_LISTEN = "127.0.0.1:8443";
 
     /** Where the balanced service listens unless told otherwise. */
     static final String DEFAULT_LB_LISTEN = "127.0.0.1:8000";
@@ -121,9 +131,15 @@ public final class DemoCommand implements Callable<Integer> {
         List<ServiceSpec> services = new ArrayList<>();
         List<String> backends = new ArrayList<>();
         try {
+            QuickStart.FlagSection plain = QuickStart.FlagSection.nested().put("address", listen, "--listen")
+                    .put("tls", "off", "--listen");
+            QuickStart.FlagSection secure = QuickStart.FlagSection.nested()
+                    .put("address", httpsListen != null ? httpsListen : DEFAULT_HTTPS_LISTEN, "--https-listen")
+                    .put("tls", "on", "--https-listen");
             services.add(QuickStart.spec(cli, "site", QuickStart.FlagSection.service("web")
                     .put("root", root.toString(), "--dir")
-                    .put("listen", listen, "--listen")
+                    .putSections("listen", List.of(plain, secure), "--listen")
+                    .put("tls", QuickStart.FlagSection.nested().put("self_signed", "true", "--https-listen"), "--https-listen")
                     .put("gzip", QuickStart.FlagSection.nested().put("enabled", "true", "--gzip")
                             .put("cache_dir", temp.resolve("gzip-cache").toString(), "portico demo"), "--gzip"),
                     "portico demo"));
@@ -247,7 +263,13 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
         cli.out().println();
-        cli.out().println("Open " + String.join(" or ", site) + " in a browser.");
+        List<String> https = site.stream().filter(u -> u.startsWith("https://")).toList();
+        cli.out().println("Open " + String.join(" or ", site.stream().filter(u -> u.startsWith("http://")).toList())
+                + " in a browser.");
+        if (!https.isEmpty()) {
+            cli.out().println("HTTPS: " + String.join(" or ", https) + " (the same site, with a self-signed certificate)");
+            QuickStart.printTlsHints(cli, daemon);
+        }
         cli.out().println("Balanced: " + String.join(" or ", balanced) + " (" + BACKENDS
                 + " backends, round robin: reload to see which one answers)");
         if (!proxied.isEmpty()) {

@@ -61,10 +61,6 @@ public final class FsServeCommand implements Callable<Integer> {
             description = "Who may PUT, DELETE and MKCOL (default: ${DEFAULT-VALUE}, this machine only).")
     List<String> writePermit;
 
-    @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "Where the layout state file is kept (default: ~/.portico).")
-    String stateDir;
-
     @Option(names = "--force", description = "Accept nodes or redundancy that differ from the recorded layout.")
     boolean force;
 
@@ -85,7 +81,7 @@ public final class FsServeCommand implements Callable<Integer> {
                 .put("region", region, "--region")
                 .put("write_quorum", writeQuorum, "--write-quorum")
                 .put("write_permit", writePermit, "--write-permit")
-                .put("state_dir", stateDir, "--state-dir")
+                .put("state_dir", runtime.stateDir == null ? null : runtime.stateDir.toString(), "--state-dir")
                 .put("force", force ? "true" : null, "--force");
         ServiceSpec service;
         try {

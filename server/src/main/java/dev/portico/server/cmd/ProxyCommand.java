@@ -16,16 +16,21 @@ import java.util.concurrent.Callable;
  * {@code scheduler}, {@code health}: the {@code *} pool) read by the proxy service type, exactly as
  * if it came from a file. {@code --cache-size} and {@code --cache-dir} add a {@code cache:} section
  * (memory tier, and a disk tier in the directory, bounded by {@code --cache-disk-size}).
+ * {@code --tls self-signed} or {@code --tls-cert FILE --tls-key FILE} add a {@code tls:} section,
+ * as for {@code portico web}: the listener is then HTTPS (and offers h2).
  */
 @Command(name = "proxy", mixinStandardHelpOptions = true,
         description = {"Reverse-proxy HTTP to backends, no config file needed.",
                 "Example: portico proxy --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002",
                 "With a cache: portico proxy --backend 127.0.0.1:9001 --cache-size 256m --cache-dir /var/cache/portico",
-                "Caching backends that send no freshness: portico proxy --backend 127.0.0.1:9001 --default-ttl 10s"})
+                "Caching backends that send no freshness: portico proxy --backend 127.0.0.1:9001 --default-ttl 10s",
+                "HTTPS: portico proxy --listen 127.0.0.1:8443 --backend 127.0.0.1:9001 --tls self-signed"})
 public final class ProxyCommand implements Callable<Integer> {
 
     /** Where {@code portico proxy} listens unless told otherwise. */
     static final String DEFAULT_LISTEN = "0.0.0.0:8080";
+    /** Where it listens with {@code --tls} unless told otherwise. */
+    static final String DEFAULT_TLS_LISTEN = "0.0.0.0:8443";
 
     private final Cli cli;
 
@@ -35,8 +40,9 @@ public final class ProxyCommand implements Callable<Integer> {
     @Mixin
     RuntimeOptions runtime;
 
-    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = DEFAULT_LISTEN,
-            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--listen", paramLabel = "HOST:PORT",
+            description = "Address to listen on (HOST:PORT, :PORT or PORT; default: " + DEFAULT_LISTEN + ")."
+                    + " With TLS the default is " + DEFAULT_TLS_LISTEN + ".")
     String listen;
 
     @Option(names = "--backend", required = true, paramLabel = "HOST:PORT",
@@ -68,6 +74,16 @@ public final class ProxyCommand implements Callable<Integer> {
                     + "requests with Authorization. Turns the cache on (memory only unless --cache-dir).")
     String defaultTtl;
 
+    @Option(names = "--tls", paramLabel = "self-signed",
+            description = "Serve HTTPS with a development CA and certificate kept under the state directory.")
+    String tls;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS with this PEM certificate chain (with --tls-key).")
+    java.nio.file.Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The PEM private key of --tls-cert.")
+    java.nio.file.Path tlsKey;
+
     public ProxyCommand(Cli cli) {
         this.cli = cli;
     }
@@ -78,8 +94,13 @@ public final class ProxyCommand implements Callable<Integer> {
             cli.err().println("portico: --cache-disk-size needs --cache-dir");
             return Cli.USAGE;
         }
-        return QuickStart.runBalanced(cli, spec, runtime, "proxy", listen, backends, scheduler, health,
+        QuickStart.FlagSection tlsSection = QuickStart.tls(spec, tls, tlsCert, tlsKey);
+        String address = listen != null ? listen : tlsSection != null ? DEFAULT_TLS_LISTEN : DEFAULT_LISTEN;
+        return QuickStart.runBalanced(cli, spec, runtime, "proxy", address, backends, scheduler, health,
                 section -> {
+                    if (tlsSection != null) {
+                        section.put("tls", tlsSection, "--tls");
+                    }
                     QuickStart.FlagSection cache = QuickStart.FlagSection.nested()
                             .put("memory_size", cacheSize, "--cache-size")
                             .put("dir", cacheDir, "--cache-dir")
@@ -88,6 +109,6 @@ public final class ProxyCommand implements Callable<Integer> {
                                     "--default-ttl");
                     section.put("cache", cache, cacheDir != null ? "--cache-dir"
                             : cacheSize != null ? "--cache-size" : "--default-ttl");
-                });
+                }, d -> QuickStart.printTlsHints(cli, d));
     }
 }

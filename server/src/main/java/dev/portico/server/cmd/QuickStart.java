@@ -125,28 +125,42 @@ final class QuickStart {
 
     /**
      * After the banner of a quick start with a self-signed certificate: where its CA is and a
-     * {@code curl} line that trusts it.
+     * {@code curl} line that trusts it, for each web or proxy service that has one.
      */
     static void printTlsHints(Cli cli, Daemon daemon) {
         for (Supervisor.Running r : daemon.supervisor().running()) {
-            if (!(r.service() instanceof dev.portico.web.WebServer web) || web.tls() == null
-                    || web.tls().selfSigned() == null) {
+            TlsListeners t = switch (r.service()) {
+                case dev.portico.web.WebServer web -> new TlsListeners(web.tls(), web.listenAddresses(),
+                        web.config().listeners());
+                case dev.portico.proxy.ProxyService proxy -> new TlsListeners(proxy.tls(), proxy.listenAddresses(),
+                        proxy.config().listeners());
+                default -> null;
+            };
+            if (t == null || t.tls() == null || t.tls().selfSigned() == null) {
                 continue;
             }
-            Path ca = web.tls().selfSigned().caCert();
+            Path ca = t.tls().selfSigned().caCert();
             cli.out().println("  TLS: self-signed certificate; its development CA is " + ca);
-            web.listenAddresses().entrySet().stream()
-                    .filter(e -> web.config().listeners().stream().anyMatch(l -> l.address().equals(e.getKey()) && l.tls()))
+            t.bound().entrySet().stream()
+                    .filter(e -> t.listeners().stream().anyMatch(l -> l.address().equals(e.getKey()) && l.tls()))
                     .findFirst()
-                    .ifPresent(e -> {
-                        java.net.InetSocketAddress a = e.getValue();
-                        String host = a.getAddress().isAnyLocalAddress() ? "localhost"
-                                : a.getAddress() instanceof java.net.Inet6Address ? "[" + a.getAddress().getHostAddress() + "]"
-                                : a.getAddress().getHostAddress();
-                        cli.out().println("  try: curl --cacert " + ca + " https://" + host + ":" + a.getPort() + "/");
-                    });
+                    .ifPresent(e -> cli.out().println("  try: curl --cacert " + ca + " " + httpsUrl(e.getValue())));
         }
         cli.out().flush();
+    }
+
+    /** A service's TLS contexts, its bound listen addresses and their settings. */
+    private record TlsListeners(dev.portico.core.tls.ServerTls tls,
+                                Map<dev.portico.core.net.HostPort, java.net.InetSocketAddress> bound,
+                                List<dev.portico.core.transport.ListenSpec> listeners) {
+    }
+
+    /** {@code https://HOST:PORT/} for a bound address; a wildcard address is shown as localhost. */
+    static String httpsUrl(java.net.InetSocketAddress a) {
+        String host = a.getAddress().isAnyLocalAddress() ? "localhost"
+                : a.getAddress() instanceof java.net.Inet6Address ? "[" + a.getAddress().getHostAddress() + "]"
+                : a.getAddress().getHostAddress();
+        return "https://" + host + ":" + a.getPort() + "/";
     }
 
     /**
@@ -164,6 +178,14 @@ final class QuickStart {
     static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String listen,
                            List<String> backends, String scheduler, String health, Consumer<FlagSection> more)
             throws Exception {
+        return runBalanced(cli, command, runtime, type, listen, backends, scheduler, health, more, d -> {
+        });
+    }
+
+    /** As above, telling {@code afterStart} about the started daemon (the TLS hints of a quick start). */
+    static int runBalanced(Cli cli, CommandSpec command, RuntimeOptions runtime, String type, String listen,
+                           List<String> backends, String scheduler, String health, Consumer<FlagSection> more,
+                           Consumer<Daemon> afterStart) throws Exception {
         if (cli.types().find(type).isEmpty()) {
             cli.err().println("portico: this build has no '" + type + "' service type");
             return Cli.FAILED;
@@ -182,8 +204,7 @@ final class QuickStart {
             return Cli.USAGE;
         }
         ServerConfig config = runtime.toConfig(command, "portico " + type, service);
-        return run(cli, runtime, config, d -> {
-        });
+        return run(cli, runtime, config, afterStart);
     }
 
     /**

@@ -18,9 +18,10 @@ import java.util.Objects;
  *                 {@link #defaultTokenFile()} on first start
  * @param autosave how often the running config is saved to the file, or null for never
  * @param limits   what one client may hold: connections and request body size
+ * @param tls      certificates and TLS options that make the endpoint HTTPS, or null for plain HTTP
  */
 public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh,
-                            Limits limits) {
+                            Limits limits, dev.portico.core.tls.TlsSettings tls) {
 
     public AdminSettings {
         Objects.requireNonNull(listen, "listen");
@@ -28,9 +29,15 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
         Objects.requireNonNull(limits, "limits");
     }
 
-    /** Settings with the default {@link Limits}. */
+    /** Settings with the default {@link Limits}, over plain HTTP. */
     public AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh) {
         this(enabled, listen, tokens, autosave, ssh, Limits.DEFAULTS);
+    }
+
+    /** Settings over plain HTTP. */
+    public AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh,
+                         Limits limits) {
+        this(enabled, listen, tokens, autosave, ssh, limits, null);
     }
 
     /**
@@ -117,6 +124,7 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
         return enabled ? listen + " " + tokens + (autosave != null ? " autosave " + autosave : "")
                 + (ssh != null ? " ssh " + ssh.listen() : "")
                 + (!limits.equals(Limits.DEFAULTS) ? " max_connections " + limits.maxConnections() + " max_body " + limits.maxBody() : "")
+                + (tls != null ? " tls" : "")
                 : "off";
     }
 }

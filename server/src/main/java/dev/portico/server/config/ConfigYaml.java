@@ -123,6 +123,9 @@ public final class ConfigYaml {
             }
             m.put("ssh", ssh);
         }
+        if (a.tls() != null) {
+            m.put("tls", dev.portico.core.tls.TlsSettingsReader.write(a.tls()));
+        }
         return m.isEmpty() ? null : m;
     }
 

@@ -212,7 +212,7 @@ public final class ServerConfigReader {
             if (v.equals("off") || v.equals("false") || v.equals("no")) {
                 return AdminSettings.off();
             }
-            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file, tokens, autosave, max_connections, max_body, ssh) or 'off'");
+            top.problems().add(s.location(), "'admin' must be a mapping (listen, token, token_file, tokens, autosave, max_connections, max_body, ssh, tls) or 'off'");
             return AdminSettings.off();
         }
         Section a = top.section("admin");
@@ -253,8 +253,14 @@ public final class ServerConfigReader {
         AdminSettings.Limits limits = new AdminSettings.Limits(
                 a.integer("max_connections", AdminServer.DEFAULT_MAX_CONNECTIONS, 1, 100_000),
                 (int) Math.min(a.size("max_body", AdminServer.DEFAULT_MAX_BODY), Integer.MAX_VALUE));
+        dev.portico.core.tls.TlsSettings tls = a.has("tls")
+                ? dev.portico.core.tls.TlsSettingsReader.read(a.section("tls")) : null;
+        if (tls != null && tls.redirectHttp() != null) {
+            a.problem("tls", "'" + a.path() + ".tls.redirect_http' is for web and proxy services; the admin "
+                    + "endpoint has one listener");
+        }
         a.finish();
-        return new AdminSettings(true, listen, tokens, autosave, ssh, limits);
+        return new AdminSettings(true, listen, tokens, autosave, ssh, limits, tls);
     }
 
     /** {@code admin.ssh}: on when {@code authorized_keys} is given. */

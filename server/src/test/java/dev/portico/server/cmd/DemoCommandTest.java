@@ -50,12 +50,19 @@ class DemoCommandTest {
         AtomicReference<String> services = new AtomicReference<>();
         AtomicReference<String> proxiedBody = new AtomicReference<>();
         Set<String> wwwAnswers = new HashSet<>();
+        AtomicReference<HttpResponse<String>> secureIndex = new AtomicReference<>();
+        Path ca = dir.resolve("state/tls/self-signed/ca.pem");
         CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
-            try (HttpClient http = HttpClient.newHttpClient()) {
+            try (HttpClient http = HttpClient.newHttpClient();
+                 HttpClient https = HttpClient.newBuilder().sslContext(dev.portico.testing.TestPki.trusting(ca)).build()) {
                 seen.set((WebConfig) d.supervisor().running().getFirst().spec().config());
                 String base = d.supervisor().running().getFirst().service().endpoints().getFirst();
                 index.set(http.send(HttpRequest.newBuilder(URI.create(base)).timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofString()));
+                String secure = d.supervisor().running().getFirst().service().endpoints().stream()
+                        .filter(u -> u.startsWith("https://")).findFirst().orElseThrow();
+                secureIndex.set(https.send(HttpRequest.newBuilder(URI.create(secure)).timeout(Duration.ofSeconds(5))
+                        .build(), HttpResponse.BodyHandlers.ofString()));
                 large.set(http.send(HttpRequest.newBuilder(URI.create(base + "docs/large.txt"))
                         .header("Accept-Encoding", "gzip").timeout(Duration.ofSeconds(5)).build(),
                         HttpResponse.BodyHandlers.ofByteArray()));
@@ -99,13 +106,17 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0");
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
 
         assertThat(r.status).as(r.toString()).isZero();
         assertThat(seen.get().gzip().enabled()).isTrue();
         assertThat(seen.get().root()).isEqualTo(dir.resolve("demo"));
         assertThat(index.get().statusCode()).isEqualTo(200);
         assertThat(index.get().body()).contains("Portico is running");
+        assertThat(secureIndex.get().body()).isEqualTo(index.get().body());
+        assertThat(r.out).contains("HTTPS: https://127.0.0.3:", "its development CA is " + ca,
+                "  try: curl --cacert " + ca + " https://127.0.0.3:", "Admin API: http://127.0.0.1:");
         assertThat(large.get().headers().firstValue("content-encoding")).hasValue("gzip");
         assertThat(large.get().body().length).isLessThan(54_000 / 4);
         assertThat(r.out).contains("Demo site: " + dir.resolve("demo"), "Open http://127.0.0.1:", "in a browser.",
@@ -170,7 +181,8 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0");
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
         assertThat(failure.get()).as(r.toString()).isNull();
         assertThat(r.status).as(r.toString()).isZero();
         assertThat(r.out).contains("Watch www.demo.test fail over", "watch -n1 dig +short @127.0.0.1 -p ",
@@ -215,7 +227,8 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0");
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
         assertThat(failure.get()).as(r.toString()).isNull();
         assertThat(r.status).as(r.toString()).isZero();
         assertThat(r.out).contains("Demo site: " + site.get() + " (removed on exit)");

@@ -20,6 +20,32 @@ public final class HttpListeners {
     private HttpListeners() {
     }
 
+    /**
+     * The answer of a {@code redirect_http} listener: 308 to the same host, path and query over
+     * https. Without a Host the listener's own address is used; an absolute-form target keeps
+     * only its path and query.
+     *
+     * @param httpsPort the port of the service's TLS listener (443 and below 1 are left out of the URL)
+     */
+    public static boolean redirectToHttps(Exchange ex, int httpsPort) {
+        String host = ex.host();
+        if (host == null || host.isEmpty()) {
+            InetSocketAddress local = (InetSocketAddress) ex.context().channel().localAddress();
+            host = local.getAddress().getHostAddress();
+        }
+        if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        String target = ex.request().uri();
+        if (!target.startsWith("/")) {
+            int scheme = target.indexOf("://");
+            int slash = scheme < 0 ? -1 : target.indexOf('/', scheme + 3);
+            target = slash < 0 ? "/" : target.substring(slash);
+        }
+        ex.redirect(308, "https://" + host + (httpsPort == 443 || httpsPort <= 0 ? "" : ":" + httpsPort) + target);
+        return true;
+    }
+
     /** {@code http://HOST:PORT/} of each bound listener; wildcard hosts shown as 127.0.0.1. */
     public static List<String> endpoints(Collection<TcpListener> listeners) {
         List<String> out = new ArrayList<>();
