@@ -47,8 +47,15 @@ class TlsHandshakeTest {
         try (TlsHarness h = new TlsHarness(dir)) {
             TestPki.Issued cert = h.pki.server("site", "127.0.0.1");
             h.start(h.web(TlsSettings.builder().certificate(cert.cert(), cert.key()).build()).build());
-            assertThat(h.sClient("-alpn", "h2,http/1.1").out()).contains("ALPN protocol: http/1.1");
+            assertThat(h.sClient("-alpn", "h2,http/1.1").out()).contains("ALPN protocol: h2");
+            assertThat(h.sClient("-alpn", "http/1.1").out()).contains("ALPN protocol: http/1.1");
+            assertThat(h.sClient("-alpn", "spdy/3").out()).contains("No ALPN negotiated");
+
+            // tls.alpn without h2: h2 is not offered
+            h.server.stop(Duration.ZERO);
+            h.start(h.web(TlsSettings.builder().certificate(cert.cert(), cert.key()).alpn(List.of("http/1.1")).build()).build());
             assertThat(h.sClient("-alpn", "h2").out()).contains("No ALPN negotiated");
+            assertThat(h.sClient("-alpn", "h2,http/1.1").out()).contains("ALPN protocol: http/1.1");
         }
     }
 
