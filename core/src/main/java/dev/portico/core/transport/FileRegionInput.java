@@ -8,14 +8,17 @@ import io.netty.handler.stream.ChunkedInput;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.StandardOpenOption;
 
 /**
  * A {@link FileRegion} read as buffers of at most {@code chunkSize} bytes, for the paths where
  * the kernel cannot send the file itself: under TLS, where every byte must be encrypted, and
- * inside HTTP/2 DATA frames. Reading goes through {@link FileRegion#transferTo}, so any region
- * works and its {@link FileRegion#transferred()} moves as the chunks are taken. Closing the input
- * releases the region.
+ * inside HTTP/2 DATA frames. A {@link PathRegion} is read with positional reads of its own file
+ * channel straight into each buffer; any other region through {@link FileRegion#transferTo}
+ * (which copies through a small JDK buffer, and moves {@link FileRegion#transferred()}). Closing
+ * the input releases the region.
  */
 public final class FileRegionInput implements ChunkedInput<ByteBuf> {
 
@@ -26,6 +29,8 @@ public final class FileRegionInput implements ChunkedInput<ByteBuf> {
     private final int chunkSize;
     private long taken;
     private boolean closed;
+    /** The file of a {@link PathRegion}, opened at the first read. */
+    private FileChannel file;
 
     public FileRegionInput(FileRegion region, int chunkSize) {
         if (chunkSize <= 0) {
@@ -45,6 +50,13 @@ public final class FileRegionInput implements ChunkedInput<ByteBuf> {
         if (!closed) {
             closed = true;
             region.release();
+            if (file != null) {
+                try {
+                    file.close();
+                } catch (IOException ignored) {
+                    // read-only: nothing is lost
+                }
+            }
         }
     }
 
@@ -63,6 +75,11 @@ public final class FileRegionInput implements ChunkedInput<ByteBuf> {
         ByteBuf buf = allocator.directBuffer(n);
         boolean ok = false;
         try {
+            if (region instanceof PathRegion p) {
+                readDirect(p, buf, n);
+                ok = true;
+                return buf;
+            }
             Filler filler = new Filler(buf, n);
             while (filler.remaining() > 0) {
                 long got = region.transferTo(filler, taken);
@@ -78,6 +95,25 @@ public final class FileRegionInput implements ChunkedInput<ByteBuf> {
                 buf.release();
             }
         }
+    }
+
+    /** Reads {@code n} bytes of the file at the region's next offset into {@code buf}. */
+    private void readDirect(PathRegion p, ByteBuf buf, int n) throws IOException {
+        if (file == null) {
+            file = FileChannel.open(p.path(), StandardOpenOption.READ);
+        }
+        ByteBuffer target = buf.internalNioBuffer(buf.writerIndex(), n);
+        long at = p.position() + taken;
+        int filled = 0;
+        while (filled < n) {
+            int got = file.read(target, at + filled);
+            if (got < 0) {
+                throw new IOException("file ended " + (region.count() - taken - filled) + " bytes early (truncated while sending?)");
+            }
+            filled += got;
+        }
+        buf.writerIndex(buf.writerIndex() + n);
+        taken += n;
     }
 
     @Override

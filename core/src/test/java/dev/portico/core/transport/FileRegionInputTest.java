@@ -54,6 +54,42 @@ class FileRegionInputTest {
     }
 
     @Test
+    void aPathRegionIsReadStraightIntoTheBuffersWithTheSameBytes() throws Exception {
+        Path p = dir.resolve("p.bin");
+        byte[] data = file(p, 70_000);
+        PathRegion region = new PathRegion(p, 5, 69_000);
+        EmbeddedChannel ch = new EmbeddedChannel(new ChunkedWriteHandler(), new FileRegionChunker(16 * 1024));
+        ch.writeAndFlush(region).syncUninterruptibly();
+        ByteBuf all = Unpooled.buffer();
+        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
+            assertThat(b.readableBytes()).isLessThanOrEqualTo(16 * 1024);
+            all.writeBytes(b);
+            b.release();
+        }
+        byte[] want = new byte[69_000];
+        System.arraycopy(data, 5, want, 0, want.length);
+        byte[] got = new byte[all.readableBytes()];
+        all.readBytes(got);
+        assertThat(got).isEqualTo(want);
+        assertThat(region.refCnt()).isZero();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aPathRegionWhoseFileShrankFails() throws Exception {
+        Path p = dir.resolve("s.bin");
+        file(p, 10_000);
+        FileRegionInput in = new FileRegionInput(new PathRegion(p, 0, 10_000), 4096);
+        in.readChunk(io.netty.buffer.ByteBufAllocator.DEFAULT).release();
+        try (var c = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+            c.truncate(5000);
+        }
+        assertThatThrownBy(() -> in.readChunk(io.netty.buffer.ByteBufAllocator.DEFAULT))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("bytes early");
+        in.close();
+    }
+
+    @Test
     void otherMessagesPassUntouched() {
         EmbeddedChannel ch = new EmbeddedChannel(new ChunkedWriteHandler(), new FileRegionChunker(1024));
         ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));

@@ -1,5 +1,6 @@
 package dev.portico.web.files;
 
+import dev.portico.core.transport.PathRegion;
 import dev.portico.web.WebConfig;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.HttpDates;
@@ -9,7 +10,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import org.slf4j.Logger;
@@ -97,7 +97,7 @@ public final class StaticFiles implements RequestHandler {
             }
             if (hit.isRegion()) {
                 ex.respondFile(200, hit.headerLines(), expiresLine(hit.maxAge()),
-                        new DefaultFileRegion(hit.source().toFile(), 0, hit.length()));
+                        new PathRegion(hit.source(), 0, hit.length()));
                 return true;
             }
             ex.respondPrerendered(200, hit.headerLines(), expiresLine(hit.maxAge()), hit.body(), 0, hit.body().length);
@@ -225,7 +225,7 @@ public final class StaticFiles implements RequestHandler {
         h.header("Content-Length", rep.length);
         byte[] headers = h.renderHeaders();
         cache.put(key, CachedFile.region(file, rep.source, headers, rep.length, rep.etag, mtime, maxAge), generation);
-        ex.respondFile(200, headers, extra, new DefaultFileRegion(rep.source.toFile(), 0, rep.length));
+        ex.respondFile(200, headers, extra, new PathRegion(rep.source, 0, rep.length));
     }
 
     /** What will be sent: identity, a precompressed sibling, or gzip made here. */
@@ -337,7 +337,7 @@ public final class StaticFiles implements RequestHandler {
                 ex.respond(h, Unpooled.wrappedBuffer(rep.body, (int) r.first(), (int) r.length()));
             } else {
                 h.header("Content-Length", r.length());
-                ex.respondFile(h, new DefaultFileRegion(rep.source.toFile(), r.first(), r.length()));
+                ex.respondFile(h, new PathRegion(rep.source, r.first(), r.length()));
             }
             return;
         }
@@ -356,7 +356,7 @@ public final class StaticFiles implements RequestHandler {
             if (rep.body != null) {
                 parts.add(Unpooled.wrappedBuffer(rep.body, (int) r.first(), (int) r.length()));
             } else {
-                parts.add(new DefaultFileRegion(rep.source.toFile(), r.first(), r.length()));
+                parts.add(new PathRegion(rep.source, r.first(), r.length()));
             }
         }
         ByteBuf end = Unpooled.copiedBuffer("\r\n--" + boundary + "--\r\n", StandardCharsets.ISO_8859_1);
