@@ -69,24 +69,6 @@ listed() { [[ ",$2," == *",$1,"* ]]; }
 
 PIDS=()
 
-kill_tree() {     # PID: CONT (a hung backend), TERM, then KILL after 5 s
-  local pid=$1 pids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  pids=$(descendants "$pid" | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  kill -CONT $pids 2>/dev/null || true
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    # shellcheck disable=SC2086
-    kill -0 $pids 2>/dev/null || break
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM

@@ -78,6 +78,8 @@ log()  { printf '%s [soak.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { printf '[soak.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 # shellcheck source=bench/lib/common.sh
 . "$SCRIPT_DIR/lib/common.sh"
+# shellcheck source=bench/lib/proc.sh
+. "$SCRIPT_DIR/lib/proc.sh"
 
 seconds_of() {    # 90 | 90s | 6m | 2h | 1h30m -> seconds
   local v=$1 total=0 n
@@ -95,33 +97,12 @@ seconds_of() {    # 90 | 90s | 6m | 2h | 1h30m -> seconds
 
 declare -A BACKEND_PID BACKEND_PORT=([b0]=$PORT_B0 [b1]=$PORT_B1 [l0]=$PORT_L0 [l1]=$PORT_L1)
 LOAD_PIDS=()
-descendants() { local p=$1 c; echo "$p"; for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do descendants "$c"; done; }
-
-kill_tree() {     # PID: TERM, then KILL after 5 s
-  local pid=$1 pids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  pids=$(descendants "$pid" | tr '\n' ' ')
-  # shellcheck disable=SC2086
-  kill -TERM $pids 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    # shellcheck disable=SC2086
-    kill -0 $pids 2>/dev/null || break
-    sleep 0.1
-  done
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   for p in "${LOAD_PIDS[@]}" ${PORTICO_PID:-} "${BACKEND_PID[@]}"; do kill_tree "$p"; done
-  if [[ -n ${BENCH_DIR:-} && -d $BENCH_DIR && $KEEP != 1 && ${BENCH_DIR_OWNED:-0} == 1 ]]; then
-    rm -rf "$BENCH_DIR"
-  elif [[ -n ${BENCH_DIR:-} ]]; then
-    log "bench dir kept: $BENCH_DIR"
-  fi
+  remove_bench_dir
   exit "$rc"
 }
 trap cleanup EXIT

@@ -8,10 +8,12 @@ descendants() {   # PID -> the PID and all its descendants, one a line
   for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do descendants "$c"; done
 }
 
-kill_tree() {     # PID: TERM the process and its descendants, KILL after 5 s
+kill_tree() {     # PID: CONT (a stopped process takes no TERM), TERM the tree, KILL after 5 s
   local pid=$1 pids i
   kill -0 "$pid" 2>/dev/null || return 0
   pids=$(descendants "$pid" | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  kill -CONT $pids 2>/dev/null || true
   # shellcheck disable=SC2086
   kill -TERM $pids 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do

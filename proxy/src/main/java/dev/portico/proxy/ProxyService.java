@@ -28,6 +28,7 @@ import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.HttpConnection;
 import dev.portico.web.http.HttpListeners;
+import dev.portico.web.http.RedirectListener;
 import dev.portico.web.http.HttpContext;
 import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.HttpOptions;
@@ -95,8 +96,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                     HttpConnection.forStream(() -> this.state.http(), this.state.hsts())});
     private CacheMeters cacheMeters;
     /** The plain listener of {@code tls.redirect_http}, or null. */
-    private volatile TcpListener redirect;
-    private HostPort redirectAddress;
+    private final RedirectListener redirect;
 
     /**
      * The parts built from one config; replaced whole on reload.
@@ -141,6 +141,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
         this.diskTier = Objects.requireNonNull(diskTier, "diskTier");
         this.name = Objects.requireNonNull(name, "name");
         this.context = Objects.requireNonNull(context, "context");
+        this.redirect = new RedirectListener(name, context, channels, () -> state.redirect());
         this.dates = new HttpDates(context.clock());
         this.addresses = new BackendAddresses(context.blocking());
         this.metrics = new ProxyMetrics(name, context.meters(), connections, () -> state.shared().connections());
@@ -387,33 +388,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
 
     /** Opens, keeps or closes the {@code redirect_http} listener to match {@code cfg}. */
     private void openRedirect(ProxyConfig cfg) throws IOException {
-        HostPort want = redirectTarget(cfg);
-        if (Objects.equals(want, redirectAddress)) {
-            return;
-        }
-        if (redirect != null) {
-            redirect.close();
-            log.info("{}: closed redirect listener {}", name, redirectAddress);
-            redirect = null;
-            redirectAddress = null;
-        }
-        if (want == null) {
-            return;
-        }
-        redirect = TcpListener.bind(context.transport(), context.workers(), want, cfg.backlog(), new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                channels.add(ch);
-                HttpContext http = state.redirect();
-                HttpConnection conn = new HttpConnection(() -> state.redirect());
-                ch.pipeline().addLast("first-byte", conn.firstByteWatcher())
-                        .addLast("decoder", new StrictRequestDecoder(http.options().maxRequestLine(),
-                                http.options().maxHeaderSize()))
-                        .addLast("http", conn);
-            }
-        });
-        redirectAddress = want;
-        log.info("{}: redirecting http://{} to https", name, redirect.address());
+        redirect.update(redirectTarget(cfg), cfg.backlog());
     }
 
     /** Applies new pools, schedulers, limits and listeners; open connections keep their exchange. */
@@ -483,8 +458,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
     }
 
     /** The port of the {@code redirect_http} listener, or -1. */
-    public synchronized int redirectPort() {
-        return redirect == null ? -1 : redirect.localAddress().getPort();
+    public int redirectPort() {
+        return redirect.port();
     }
 
     /**
@@ -523,9 +498,9 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                 out.add("CA " + st.tls().selfSigned().caCert());
             }
         }
-        TcpListener r = redirect;
-        if (r != null) {
-            out.add(HttpListeners.endpoints(List.of(r)).getFirst() + " (redirects to https)");
+        String toHttps = redirect.endpoint();
+        if (toHttps != null) {
+            out.add(toHttps);
         }
         return out;
     }
@@ -536,11 +511,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
             listeners.values().forEach(TcpListener::close);
             listeners.clear();
         }
-        if (redirect != null) {
-            redirect.close();
-            redirect = null;
-            redirectAddress = null;
-        }
+        redirect.close();
         HttpListeners.drain(channels, grace);
         state.close(true);
         if (cacheMeters != null) {

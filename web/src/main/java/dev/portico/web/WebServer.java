@@ -30,6 +30,7 @@ import dev.portico.web.http.HttpListeners;
 import dev.portico.web.http.HttpContext;
 import dev.portico.web.http.HttpOptions;
 import dev.portico.web.http.HttpDates;
+import dev.portico.web.http.RedirectListener;
 import dev.portico.web.http.RequestHandler;
 import dev.portico.web.http.StrictRequestDecoder;
 import dev.portico.web.log.AccessLog;
@@ -96,9 +97,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
     /** Serves h2 chosen by a TLS listener's ALPN: as {@link #http2}, with the TLS header lines (HSTS). */
     private final Http2Server http2Tls = new Http2Server(() -> this.state.http(),
             () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http(), this.state.hsts())});
-    /** The plain listener of {@code tls.redirect_http}, or null. */
-    private TcpListener redirect;
-    private HostPort redirectAddress;
+    /** The plain listener of {@code tls.redirect_http}, when the config has one. */
+    private final RedirectListener redirect;
     /** The ACME manager of {@code tls.acme}, or null; kept across reloads with the same settings. */
     private volatile ManagedCertificates acme;
     private volatile State state;
@@ -139,6 +139,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         this.name = name;
         this.config = config;
         this.context = context;
+        this.redirect = new RedirectListener(name, context, channels, () -> state.redirect());
         this.before = List.copyOf(before);
         this.dates = new HttpDates(context.clock());
         MeterRegistry m = context.meters();
@@ -329,28 +330,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     /** Opens, keeps or closes the {@code redirect_http} listener to match {@code cfg}. */
     private void openRedirect(WebConfig cfg) throws IOException {
-        HostPort want = redirectTarget(cfg);
-        if (java.util.Objects.equals(want, redirectAddress)) {
-            return;
-        }
-        if (redirect != null) {
-            redirect.close();
-            log.info("{}: closed redirect listener {}", name, redirectAddress);
-            redirect = null;
-            redirectAddress = null;
-        }
-        if (want == null) {
-            return;
-        }
-        redirect = TcpListener.bind(context.transport(), context.workers(), want, cfg.backlog(), new ChannelInitializer<>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                channels.add(ch);
-                addHttp(ch.pipeline(), new HttpConnection(() -> state.redirect()), state.redirect());
-            }
-        });
-        redirectAddress = want;
-        log.info("{}: redirecting http://{} to https", name, redirect.address());
+        redirect.update(redirectTarget(cfg), cfg.backlog());
     }
 
     private TcpListener bind(HostPort hp, WebConfig cfg) throws IOException {
@@ -512,24 +492,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     /** The {@code redirect_http} answer: 308 to the same host, path and query over https. */
     private boolean redirectToHttps(Exchange ex) {
-        String host = ex.host();
-        if (host == null || host.isEmpty()) {
-            InetSocketAddress local = (InetSocketAddress) ex.context().channel().localAddress();
-            host = local.getAddress().getHostAddress();
-        }
-        if (host.contains(":") && !host.startsWith("[")) {
-            host = "[" + host + "]";
-        }
-        int port = httpsPort();
-        String target = ex.request().uri();
-        if (!target.startsWith("/")) {
-            // absolute form (http://host/path?query): keep the path and query
-            int scheme = target.indexOf("://");
-            int slash = scheme < 0 ? -1 : target.indexOf('/', scheme + 3);
-            target = slash < 0 ? "/" : target.substring(slash);
-        }
-        ex.redirect(308, "https://" + host + (port == 443 || port <= 0 ? "" : ":" + port) + target);
-        return true;
+        return HttpListeners.redirectToHttps(ex, httpsPort());
     }
 
     /** The port of the first TLS listener, as bound. */
@@ -614,8 +577,9 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                 out.add("CA " + st.tls().selfSigned().caCert());
             }
         }
-        if (redirect != null) {
-            out.add(HttpListeners.endpoints(List.of(redirect)).getFirst() + " (redirects to https)");
+        String toHttps = redirect.endpoint();
+        if (toHttps != null) {
+            out.add(toHttps);
         }
         return out;
     }
@@ -627,19 +591,15 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
     }
 
     /** The port of the {@code redirect_http} listener, or -1. */
-    public synchronized int redirectPort() {
-        return redirect == null ? -1 : redirect.localAddress().getPort();
+    public int redirectPort() {
+        return redirect.port();
     }
 
     @Override
     public synchronized void stop(Duration grace) {
         listeners.values().forEach(TcpListener::close);
         listeners.clear();
-        if (redirect != null) {
-            redirect.close();
-            redirect = null;
-            redirectAddress = null;
-        }
+        redirect.close();
         HttpListeners.drain(channels, grace);
         for (int i = started.size() - 1; i >= 0; i--) {
             try {
