@@ -1,11 +1,11 @@
 package dev.portico.proxy;
 
+import dev.portico.acme.AcmeSettings;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.TlsSettings;
 import dev.portico.core.transport.ListenSpec;
 import dev.portico.proxy.cache.CacheConfig;
-
 import dev.portico.web.h2.Http2Options;
 import dev.portico.web.http.HttpOptions;
 
@@ -50,6 +50,7 @@ import java.util.Set;
  * @param tls               certificates and TLS options for the TLS listeners, or null without any
  * @param clientCertHeader  the request field that carries a verified client certificate's subject to
  *                          the backend (and is removed from every client request), or null for none
+ * @param acme              certificates obtained through ACME for the TLS listeners ({@code tls.acme}), or null
  */
 public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pools, List<Cidr> trustedProxies,
                           Duration connectTimeout, Duration firstByteTimeout, Duration idleTimeout,
@@ -57,7 +58,7 @@ public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pool
                           int keepAliveMax, Duration keepAliveIdle, int retries, int backlog,
                           TransparentSpec transparent, CacheConfig cache, Set<RetryCondition> retryOn,
                           long retryBuffer, int retryBudget, Duration sendTimeout, Http2Options http2,
-                          TlsSettings tls, String clientCertHeader) {
+                          TlsSettings tls, String clientCertHeader, AcmeSettings acme) {
 
     /**
      * Idle upstream connections kept per backend per event loop unless configured. High on
@@ -104,6 +105,9 @@ public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pool
         }
         if (clientCertHeader != null && (tls == null || tls.clientCa() == null)) {
             throw new IllegalArgumentException("client_cert_header needs 'client_ca' (client certificates to verify)");
+        }
+        if (acme != null && tls == null) {
+            throw new IllegalArgumentException("acme needs a 'tls' section");
         }
         if (pools.isEmpty() && transparent == null) {
             throw new IllegalArgumentException("pools needs at least one pool (or transparent mode)");
@@ -169,6 +173,7 @@ public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pool
         private int retryBudget = DEFAULT_RETRY_BUDGET;
         private TlsSettings tls;
         private String clientCertHeader;
+        private AcmeSettings acme;
 
         /** A plain listener. */
         public Builder listen(HostPort value) {
@@ -199,6 +204,12 @@ public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pool
          */
         public Builder clientCertHeader(String value) {
             clientCertHeader = value;
+            return this;
+        }
+
+        /** Certificates obtained and renewed through ACME for the TLS listeners (needs {@link #tls(TlsSettings)}). */
+        public Builder acme(AcmeSettings settings) {
+            acme = settings;
             return this;
         }
 
@@ -316,7 +327,7 @@ public record ProxyConfig(List<ListenSpec> listeners, Map<String, PoolSpec> pool
             return new ProxyConfig(listen, pools, trusted, connectTimeout, firstByteTimeout, idleTimeout,
                     maxRequestHeaders, maxResponseHeaders, maxBodySize, maxConnections, keepAliveMax, keepAliveIdle,
                     retries, backlog, transparent, cache, retryOn, retryBuffer, retryBudget, sendTimeout, http2,
-                    tls, clientCertHeader);
+                    tls, clientCertHeader, acme);
         }
     }
 }

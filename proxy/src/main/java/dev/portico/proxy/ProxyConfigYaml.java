@@ -133,6 +133,9 @@ final class ProxyConfigYaml {
                 tls.put("client_cert_header", c.clientCertHeader());
             }
             tls.putAll(TlsSettingsReader.write(c.tls()));
+            if (c.acme() != null) {
+                tls.put("acme", c.acme().toYaml());
+            }
             m.put("tls", tls);
         }
         return m;

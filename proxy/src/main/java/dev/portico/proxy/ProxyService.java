@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.acme.CertificateManager;
 import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.lifecycle.Reconfigurable;
@@ -23,6 +24,8 @@ import dev.portico.core.transport.TcpListener;
 import dev.portico.upstream.BackendAddresses;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
+import dev.portico.web.AcmeSlot;
+import dev.portico.web.ManagedCertificates;
 import dev.portico.web.h2.Http2Server;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
@@ -32,6 +35,7 @@ import dev.portico.web.http.RedirectListener;
 import dev.portico.web.http.HttpContext;
 import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.HttpOptions;
+import dev.portico.web.http.RequestHandler;
 import dev.portico.web.http.StrictRequestDecoder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -97,6 +101,10 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
     private CacheMeters cacheMeters;
     /** The plain listener of {@code tls.redirect_http}, or null. */
     private final RedirectListener redirect;
+    /** The ACME manager of {@code tls.acme}; kept across reloads with the same settings. */
+    private final AcmeSlot acme;
+    /** The manager the first config needs, put in force by {@link #start()}. */
+    private ManagedCertificates pendingAcme;
 
     /**
      * The parts built from one config; replaced whole on reload.
@@ -142,19 +150,22 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
         this.name = Objects.requireNonNull(name, "name");
         this.context = Objects.requireNonNull(context, "context");
         this.redirect = new RedirectListener(name, context, channels, () -> state.redirect());
+        this.acme = new AcmeSlot(name, context, this::tls);
         this.dates = new HttpDates(context.clock());
         this.addresses = new BackendAddresses(context.blocking());
         this.metrics = new ProxyMetrics(name, context.meters(), connections, () -> state.shared().connections());
         this.probes = new ProbeTransport(context.workers(),
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         try {
-            this.state = build(config, null);
+            this.pendingAcme = acme.prepare(config.acme());
+            this.state = build(config, null, pendingAcme);
         } catch (IOException e) {
+            acme.close();
             throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
-    private State build(ProxyConfig config, State old) throws IOException {
+    private State build(ProxyConfig config, State old, ManagedCertificates managed) throws IOException {
         var upstreamTls = Routing.clientTls(config, "proxy '" + name + "'");
         HttpCache cache = cache(config.cache(), old);
         Routing routing = new Routing(config, probes, upstreamTls);
@@ -167,7 +178,12 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
                 config.sendTimeout(), config.http2());
-        HttpContext http = new HttpContext(options, ex -> handle(shared, ex), ErrorPages.defaults(), dates, connections,
+        RequestHandler proxying = ex -> handle(shared, ex);
+        if (managed != null) {
+            RequestHandler http01 = managed.http01Handler();
+            proxying = ex -> http01.handle(ex) || handle(shared, ex);
+        }
+        HttpContext http = new HttpContext(options, proxying, ErrorPages.defaults(), dates, connections,
                 ex -> metrics.completed(ex), context.transport().tcpCork(), "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH");
         Map<HostPort, ListenSpec> specs = new HashMap<>();
         config.listeners().forEach(l -> specs.put(l.address(), l));
@@ -176,7 +192,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
         HttpContext redirectHttp = null;
         if (config.tls() != null) {
             try {
-                tls = openTls(config);
+                tls = openTls(config, managed);
             } catch (TlsException e) {
                 routing.close();
                 upstreams.close();
@@ -190,15 +206,23 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                         .getBytes(StandardCharsets.US_ASCII);
             }
             if (config.tls().redirectHttp() != null) {
-                redirectHttp = new HttpContext(options, ex -> HttpListeners.redirectToHttps(ex, httpsPort()),
+                RequestHandler toHttps = ex -> HttpListeners.redirectToHttps(ex, httpsPort());
+                if (managed != null) {
+                    RequestHandler http01 = managed.http01Handler();
+                    toHttps = ex -> http01.handle(ex) || HttpListeners.redirectToHttps(ex, httpsPort());
+                }
+                redirectHttp = new HttpContext(options, toHttps,
                         ErrorPages.defaults(), dates, connections, ex -> metrics.completed(ex), null, "GET, HEAD");
             }
         }
         return new State(shared, http, tls, specs, hsts, redirectHttp);
     }
 
-    private ServerTls openTls(ProxyConfig config) throws TlsException {
+    private ServerTls openTls(ProxyConfig config, ManagedCertificates managed) throws TlsException {
         List<String> names = new ArrayList<>();
+        if (managed != null) {
+            names.addAll(managed.settings().names());
+        }
         for (ListenSpec l : config.listeners()) {
             if (l.tls()) {
                 names.add(l.address().host());
@@ -214,7 +238,16 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
         ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
                 h2 ? List.of("h2", "http/1.1") : List.of("http/1.1"), context.clock(), context.workers(),
                 context.blocking(), context.meters());
-        return ServerTls.open(config.tls(), env);
+        ServerTls tls = ServerTls.open(config.tls(), env);
+        if (managed != null) {
+            try {
+                tls.managed(managed.pairs());
+            } catch (TlsException e) {
+                tls.close();
+                throw e;
+            }
+        }
+        return tls;
     }
 
     /** The port of the first TLS listener, as bound (443 before it is). */
@@ -323,6 +356,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                 }
             }
             openRedirect(config());
+            acme.commit(pendingAcme);
+            pendingAcme = null;
         } catch (IOException e) {
             stop(Duration.ZERO);
             throw e;
@@ -359,6 +394,10 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                                     http2Tls.install(p, TlsFrontDoor.SSL);
                                 }
                             });
+                            ManagedCertificates m = acme.running();
+                            if (m != null) {
+                                m.addTlsAlpn01(ch.pipeline());
+                            }
                             return;
                         }
                         addHttp(ch.pipeline(), new HttpConnection(() -> state.http()));
@@ -394,7 +433,14 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
     /** Applies new pools, schedulers, limits and listeners; open connections keep their exchange. */
     @Override
     public synchronized void reconfigure(ProxyConfig next) throws IOException {
-        State fresh = build(next, state);
+        ManagedCertificates nextAcme = acme.prepare(next.acme());
+        State fresh;
+        try {
+            fresh = build(next, state, nextAcme);
+        } catch (IOException | RuntimeException e) {
+            acme.abandon(nextAcme);
+            throw e;
+        }
         fresh.shared().routing().keepHostState(state.shared().routing());
         boolean sameCache = fresh.shared().cache() == state.shared().cache();
         List<TcpListener> opened = new ArrayList<>();
@@ -407,6 +453,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
         } catch (IOException e) {
             opened.forEach(TcpListener::close);
             fresh.close(!sameCache);
+            acme.abandon(nextAcme);
             throw e;
         }
         State old = state;
@@ -423,6 +470,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
             });
         }
         old.close(!sameCache);
+        acme.commit(nextAcme);
         try {
             openRedirect(next);
         } catch (IOException e) {
@@ -455,6 +503,11 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
     public ServerTls tls() {
         State st = state;
         return st == null ? null : st.tls();
+    }
+
+    /** The ACME manager of {@code tls.acme} (status, forced renewals), or null without one. */
+    public CertificateManager certificateManager() {
+        return acme.manager();
     }
 
     /** The port of the {@code redirect_http} listener, or -1. */
@@ -512,6 +565,11 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
             listeners.clear();
         }
         redirect.close();
+        acme.close();
+        if (pendingAcme != null) {
+            pendingAcme.close();
+            pendingAcme = null;
+        }
         HttpListeners.drain(channels, grace);
         state.close(true);
         if (cacheMeters != null) {

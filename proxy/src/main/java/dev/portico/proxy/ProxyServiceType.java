@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.acme.AcmeSettings;
 import dev.portico.core.config.ConfigNode;
 import dev.portico.core.config.Section;
 import dev.portico.core.lifecycle.Service;
@@ -32,7 +33,7 @@ import java.util.Optional;
  *
  * <pre>
  * listen: [0.0.0.0:8080, {address: 0.0.0.0:8443, tls: on, http2: on}]  # strings are TLS when 'tls' is set
- * tls:                               # the web service's tls keys (see TlsSettingsReader), and:
+ * tls:                               # the web service's tls keys (see TlsSettingsReader), acme included, and:
  *   certificates: [{cert: site.pem, key: site.key}]
  *   client_ca: clients.pem           # with verify: required | optional
  *   client_cert_header: X-Client-Subject  # verified client subject to backends; removed from client requests
@@ -179,6 +180,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
     private static void readListenAndTls(Section s, ProxyConfig.Builder b) {
         boolean hasTls = s.has("tls");
         TlsSettings tls = null;
+        AcmeSettings acme = null;
         String certHeader = null;
         if (hasTls && looksLikeBackendTls(s.node("tls").orElseThrow())) {
             s.problem("tls", "'" + s.path() + ".tls' is the TLS of the proxy's own listeners (certificates, "
@@ -199,7 +201,10 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
             } else if (certHeader != null) {
                 certHeader = certHeader.strip();
             }
-            tls = TlsSettingsReader.read(t);
+            if (t.has("acme")) {
+                acme = AcmeSettings.read(t.section("acme"));
+            }
+            tls = TlsSettingsReader.read(t, acme != null);
         }
         List<ListenSpec> listen = ListenSpec.read(s, "listen", List.of(), hasTls);
         if (!s.has("listen")) {
@@ -224,6 +229,7 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
         }
         b.tls(tls);
         b.clientCertHeader(tls == null ? null : certHeader);
+        b.acme(tls == null ? null : acme);
     }
 
     /** True for {@code tls: on} or a mapping with only the keys of TLS to backends (ca, sni, client_cert...). */

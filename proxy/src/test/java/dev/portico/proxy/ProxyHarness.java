@@ -40,6 +40,13 @@ final class ProxyHarness implements AutoCloseable {
         context = new ServiceContext(transport, group, meters, clock, blocking);
     }
 
+    /** A harness whose services keep their state (ACME account and certificates) in {@code stateDir}. */
+    ProxyHarness(java.nio.file.Path stateDir) {
+        context = new ServiceContext(transport, group, meters, Clock.systemUTC(), blocking,
+                dev.portico.core.limits.DescriptorBudget.of(dev.portico.core.limits.FileLimit.read(),
+                        dev.portico.core.limits.DescriptorBudget.DEFAULT_ADMIN_CONNECTIONS, 1), stateDir);
+    }
+
     /** A config builder on a free loopback port with short timeouts. */
     static ProxyConfig.Builder config() {
         return ProxyConfig.builder().listen(HostPort.parse("127.0.0.1:0"))

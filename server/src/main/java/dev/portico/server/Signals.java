@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.server.os.SignalDisposition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -10,6 +11,11 @@ import java.util.List;
 /**
  * Unix signal handling through {@code sun.misc.Signal} (still supported on JDK 25): HUP reloads,
  * TERM and INT stop. Handlers run on a JVM signal thread and must only hand work off.
+ *
+ * <p>A SIGHUP ignored from the start ({@code nohup portico serve &}) is put back to its default
+ * first, since the JVM silently leaves an ignored signal alone: without that, a daemon started
+ * under nohup would never reload. The ignoring is there to survive a closed terminal, which a
+ * reload does.
  */
 final class Signals implements AutoCloseable {
 
@@ -24,7 +30,17 @@ final class Signals implements AutoCloseable {
     boolean on(String name, Runnable action) {
         try {
             Signal signal = new Signal(name);
-            sun.misc.SignalHandler previous = Signal.handle(signal, s -> action.run());
+            sun.misc.SignalHandler handler = s -> action.run();
+            sun.misc.SignalHandler previous = Signal.handle(signal, handler);
+            if (previous == sun.misc.SignalHandler.SIG_IGN && name.equals("HUP")) {
+                // The JVM did not install the handler: the signal was ignored when it started.
+                if (!SignalDisposition.reset(signal.getNumber())) {
+                    log.warn("SIGHUP is ignored (started under nohup?) and cannot be reset: it will not reload");
+                    return false;
+                }
+                Signal.handle(signal, handler);
+                log.debug("SIGHUP was ignored when Portico started (nohup?); it reloads all the same");
+            }
             installed.add(new Installed(signal, previous));
             return true;
         } catch (IllegalArgumentException e) {

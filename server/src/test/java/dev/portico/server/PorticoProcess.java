@@ -55,6 +55,11 @@ final class PorticoProcess implements AutoCloseable {
         return start(dir, List.of(PRLIMIT.toString(), "--nofile=" + nofile + ":" + nofile), Map.of(), testClassPath(), args);
     }
 
+    /** Starts {@code portico ARGS} behind {@code prefix}, a command that runs it (nohup, prlimit...). */
+    static PorticoProcess startUnder(Path dir, List<String> prefix, String... args) throws IOException {
+        return start(dir, prefix, Map.of(), testClassPath(), args);
+    }
+
     private static final Path PRLIMIT = Path.of("/usr/bin/prlimit");
 
     /** Whether {@link #startLimited} can run here (Linux with util-linux). */

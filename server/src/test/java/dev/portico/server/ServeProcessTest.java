@@ -106,6 +106,25 @@ class ServeProcessTest {
     }
 
     @Test
+    void reloadsOnHupWhenStartedUnderNohup() throws Exception {
+        // nohup starts the JVM with SIGHUP ignored, and the JVM leaves an ignored signal alone.
+        Path nohup = Path.of("/usr/bin/nohup");
+        assertThat(Files.isExecutable(nohup)).as("coreutils' nohup").isTrue();
+        Path cfg = Files.writeString(dir.resolve("portico.yaml"), config("v1 ", "f1 ", false, "t1"));
+        try (PorticoProcess p = PorticoProcess.startUnder(dir, java.util.List.of(nohup.toString()),
+                "serve", "-c", cfg.toString())) {
+            p.awaitOut("Ready.");
+            int live = p.servicePort("live");
+            Files.writeString(cfg, config("v2 ", "f1 ", false, "t1"));
+            int mark = p.errLines();
+            p.signal("HUP");
+            p.awaitErr("reload done", mark);
+            assertThat(LineClient.ask(live, "a", IO)).isEqualTo("v2 a");
+            assertThat(p.terminate(Duration.ofSeconds(20))).isZero();
+        }
+    }
+
+    @Test
     void interruptStopsWithStatus0() throws Exception {
         Path cfg = Files.writeString(dir.resolve("p.yaml"), "admin: off\nservices:\n  e: {type: echo, listen: \"127.0.0.1:0\"}\n");
         try (PorticoProcess p = PorticoProcess.start(dir, "serve", "-c", cfg.toString(), "--log-level", "info")) {

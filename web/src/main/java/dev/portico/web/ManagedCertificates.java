@@ -18,15 +18,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The ACME side of a web service with {@code tls.acme}: the {@link CertificateManager}, the one
+ * The ACME side of a web or proxy service with {@code tls.acme}: the {@link CertificateManager}, the one
  * thread its blocking work runs on, the HTTP-01 answers for the plain listeners and the
  * TLS-ALPN-01 handler for the TLS ones. It outlives reloads that keep the same {@code acme}
  * settings, so an order under way is not abandoned.
  */
-final class ManagedCertificates implements AutoCloseable {
+public final class ManagedCertificates implements AutoCloseable {
 
     /** The handler name of {@link TlsAlpn01Handler} in a TLS listener's pipeline. */
-    static final String TLS_ALPN_01 = "acme-tls-alpn-01";
+    public static final String TLS_ALPN_01 = "acme-tls-alpn-01";
 
     private final AcmeSettings settings;
     private final ScheduledExecutorService scheduler;
@@ -50,16 +50,16 @@ final class ManagedCertificates implements AutoCloseable {
         this.http01 = manager.http01Answers();
     }
 
-    AcmeSettings settings() {
+    public AcmeSettings settings() {
         return settings;
     }
 
-    CertificateManager manager() {
+    public CertificateManager manager() {
         return manager;
     }
 
     /** Where each name's pair is (or will be) stored, in config order. */
-    List<TlsSettings.CertificateFiles> pairs() {
+    public List<TlsSettings.CertificateFiles> pairs() {
         List<TlsSettings.CertificateFiles> out = new ArrayList<>();
         for (String name : manager.names()) {
             out.add(new TlsSettings.CertificateFiles(manager.certFile(name), manager.keyFile(name)));
@@ -71,7 +71,7 @@ final class ManagedCertificates implements AutoCloseable {
      * Answers {@code /.well-known/acme-challenge/TOKEN} while the challenge is pending; anything
      * else goes on to the next handler.
      */
-    RequestHandler http01Handler() {
+    public RequestHandler http01Handler() {
         return this::answer;
     }
 
@@ -89,7 +89,7 @@ final class ManagedCertificates implements AutoCloseable {
     }
 
     /** Puts the TLS-ALPN-01 handler first in a new TLS connection's pipeline while a validation is pending. */
-    void addTlsAlpn01(ChannelPipeline p) {
+    public void addTlsAlpn01(ChannelPipeline p) {
         if (manager.tlsAlpn01Certificates().anyPending()) {
             p.addFirst(TLS_ALPN_01, new TlsAlpn01Handler(manager.tlsAlpn01Certificates()));
         }

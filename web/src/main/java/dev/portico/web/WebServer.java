@@ -99,8 +99,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http(), this.state.hsts())});
     /** The plain listener of {@code tls.redirect_http}, when the config has one. */
     private final RedirectListener redirect;
-    /** The ACME manager of {@code tls.acme}, or null; kept across reloads with the same settings. */
-    private volatile ManagedCertificates acme;
+    /** The ACME manager of {@code tls.acme}; kept across reloads with the same settings. */
+    private final AcmeSlot acme;
     private volatile State state;
     private volatile WebConfig config;
 
@@ -140,6 +140,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         this.config = config;
         this.context = context;
         this.redirect = new RedirectListener(name, context, channels, () -> state.redirect());
+        this.acme = new AcmeSlot(name, context, this::tls);
         this.before = List.copyOf(before);
         this.dates = new HttpDates(context.clock());
         MeterRegistry m = context.meters();
@@ -184,19 +185,16 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     @Override
     public synchronized void start() throws Exception {
-        acme = acmeFor(config);
+        ManagedCertificates managed = acme.prepare(config.acme());
         try {
-            state = build(config);
+            state = build(config, managed);
         } catch (IOException | RuntimeException e) {
-            closeAcme(acme);
-            acme = null;
+            acme.abandon(managed);
             throw e;
         }
         try {
             openListeners(config);
-            if (acme != null) {
-                acme.manager().start();
-            }
+            acme.commit(managed);
             for (RequestHandler h : before) {
                 if (h instanceof ServerLifecycle l) {
                     l.onStart(this);
@@ -211,17 +209,12 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     @Override
     public synchronized void reconfigure(WebConfig next) throws IOException {
-        ManagedCertificates previousAcme = acme;
-        ManagedCertificates nextAcme = acmeFor(next);
-        acme = nextAcme;
+        ManagedCertificates nextAcme = acme.prepare(next.acme());
         State fresh;
         try {
-            fresh = build(next);
+            fresh = build(next, nextAcme);
         } catch (IOException | RuntimeException e) {
-            acme = previousAcme;
-            if (nextAcme != previousAcme) {
-                closeAcme(nextAcme);
-            }
+            acme.abandon(nextAcme);
             throw e;
         }
         List<HostPort> wanted = next.listen();
@@ -235,10 +228,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         } catch (IOException e) {
             opened.forEach(TcpListener::close);
             fresh.close();
-            acme = previousAcme;
-            if (nextAcme != previousAcme) {
-                closeAcme(nextAcme);
-            }
+            acme.abandon(nextAcme);
             throw e;
         }
         State old = state;
@@ -254,12 +244,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             return false;
         });
         old.close();
-        if (nextAcme != previousAcme) {
-            closeAcme(previousAcme);
-            if (nextAcme != null) {
-                nextAcme.manager().start();
-            }
-        }
+        acme.commit(nextAcme);
         try {
             openRedirect(next);
         } catch (IOException e) {
@@ -277,43 +262,9 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         }
     }
 
-    /** The ACME manager for {@code cfg}: the running one when its settings are unchanged, else a new one (not started). */
-    private ManagedCertificates acmeFor(WebConfig cfg) throws IOException {
-        if (cfg.acme() == null) {
-            return null;
-        }
-        ManagedCertificates current = acme;
-        if (current != null && current.settings().equals(cfg.acme())) {
-            return current;
-        }
-        ManagedCertificates fresh = new ManagedCertificates(name, cfg.acme(), context);
-        fresh.manager().addListener(issued -> {
-            // Called once the key and the chain are both stored: new handshakes get the new pair.
-            ServerTls tls = tls();
-            if (tls != null && acme == fresh) {
-                try {
-                    tls.reload();
-                    log.info("{}: serving the certificate of {} (serial {}, expires {})", name, issued.name(),
-                            issued.serial().toString(16), issued.notAfter());
-                } catch (TlsException e) {
-                    log.warn("{}: the certificate of {} was stored but cannot be served: {}", name, issued.name(),
-                            e.getMessage());
-                }
-            }
-        });
-        return fresh;
-    }
-
-    private static void closeAcme(ManagedCertificates m) {
-        if (m != null) {
-            m.close();
-        }
-    }
-
     /** The ACME manager of {@code tls.acme} (status, forced renewals), or null without one. */
     public dev.portico.acme.CertificateManager certificateManager() {
-        ManagedCertificates m = acme;
-        return m == null ? null : m.manager();
+        return acme.manager();
     }
 
     private void openListeners(WebConfig cfg) throws IOException {
@@ -354,7 +305,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                             http2Tls.install(p, TlsFrontDoor.SSL);
                         }
                     });
-                    ManagedCertificates m = acme;
+                    ManagedCertificates m = acme.running();
                     if (m != null) {
                         m.addTlsAlpn01(ch.pipeline());
                     }
@@ -379,7 +330,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                 .addLast("http", conn);
     }
 
-    private State build(WebConfig cfg) throws IOException {
+    private State build(WebConfig cfg, ManagedCertificates managed) throws IOException {
         Path realRoot = realDir(cfg.root(), "root");
         Site defaultSite = new Site(0, realRoot);
         Map<String, Site> hosts = new HashMap<>();
@@ -405,7 +356,6 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         }
         AccessLog accessLog = cfg.accessLog() != null ? new AccessLog(cfg.accessLog()) : null;
         StaticFiles files = new StaticFiles(cfg, defaultSite, hosts, cache, gzipStore, dates, context.meters(), name);
-        ManagedCertificates managed = acme;
         List<RequestHandler> chain = new ArrayList<>();
         if (managed != null) {
             chain.add(managed.http01Handler());
@@ -609,8 +559,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             }
         }
         started.clear();
-        closeAcme(acme);
-        acme = null;
+        acme.close();
         if (state != null) {
             state.close();
         }

@@ -408,7 +408,10 @@ public final class DaemonControlPlane implements ControlPlane {
     }
 
     private static CertificateManager certificateManager(Service s) {
-        return s instanceof WebServer web ? web.certificateManager() : null;
+        if (s instanceof WebServer web) {
+            return web.certificateManager();
+        }
+        return s instanceof dev.portico.proxy.ProxyService proxy ? proxy.certificateManager() : null;
     }
 
     private static Views.ManagedName managedName(String service, NameStatus st) {
