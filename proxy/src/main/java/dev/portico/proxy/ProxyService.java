@@ -29,6 +29,7 @@ import dev.portico.web.ManagedCertificates;
 import dev.portico.web.h2.Http2Server;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
+import dev.portico.web.http.HandshakeAdmission;
 import dev.portico.web.http.HttpConnection;
 import dev.portico.web.http.HttpListeners;
 import dev.portico.web.http.RedirectListener;
@@ -103,6 +104,8 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
     private final RedirectListener redirect;
     /** The ACME manager of {@code tls.acme}; kept across reloads with the same settings. */
     private final AcmeSlot acme;
+    /** TLS connections in their handshake hold a place within {@code max_connections}. */
+    private final HandshakeAdmission handshakes = new HandshakeAdmission(() -> this.state.http());
     /** The manager the first config needs, put in force by {@link #start()}. */
     private ManagedCertificates pendingAcme;
 
@@ -393,7 +396,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                                 public void http2(ChannelPipeline p) {
                                     http2Tls.install(p, TlsFrontDoor.SSL);
                                 }
-                            });
+                            }, handshakes);
                             ManagedCertificates m = acme.running();
                             if (m != null) {
                                 m.addTlsAlpn01(ch.pipeline());

@@ -25,6 +25,7 @@ import dev.portico.web.h2.Http2Server;
 import dev.portico.web.http.ErrorPages;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ExchangeListener;
+import dev.portico.web.http.HandshakeAdmission;
 import dev.portico.web.http.HttpConnection;
 import dev.portico.web.http.HttpListeners;
 import dev.portico.web.http.HttpContext;
@@ -101,6 +102,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
     private final RedirectListener redirect;
     /** The ACME manager of {@code tls.acme}; kept across reloads with the same settings. */
     private final AcmeSlot acme;
+    /** TLS connections in their handshake hold a place within {@code max_connections}. */
+    private final HandshakeAdmission handshakes = new HandshakeAdmission(() -> this.state.http());
     private volatile State state;
     private volatile WebConfig config;
 
@@ -304,7 +307,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                         public void http2(ChannelPipeline p) {
                             http2Tls.install(p, TlsFrontDoor.SSL);
                         }
-                    });
+                    }, handshakes);
                     ManagedCertificates m = acme.running();
                     if (m != null) {
                         m.addTlsAlpn01(ch.pipeline());
@@ -532,6 +535,11 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             out.add(toHttps);
         }
         return out;
+    }
+
+    /** TLS connections in their handshake now (they count toward {@code max_connections}). */
+    public int handshaking() {
+        return handshakes.handshaking();
     }
 
     /** The TLS contexts in use, or null without TLS listeners. */

@@ -189,7 +189,16 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
      * is told which protocol ALPN chose and adds the handlers that speak it.
      */
     public void install(ChannelPipeline pipeline, TlsFrontDoor.Protocols protocols) {
-        TlsFrontDoor.install(pipeline, this, protocols);
+        TlsFrontDoor.install(pipeline, this, protocols, TlsFrontDoor.Admission.UNLIMITED);
+    }
+
+    /**
+     * As {@link #install(ChannelPipeline, TlsFrontDoor.Protocols)}, with the connection holding a
+     * place of {@code admission} until its handshake is over: a connection that finds no place is
+     * closed at once, so connections still in their handshake count toward the service's limit.
+     */
+    public void install(ChannelPipeline pipeline, TlsFrontDoor.Protocols protocols, TlsFrontDoor.Admission admission) {
+        TlsFrontDoor.install(pipeline, this, protocols, admission);
     }
 
     public TlsSettings settings() {

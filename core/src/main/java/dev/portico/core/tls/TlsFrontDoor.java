@@ -73,6 +73,31 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Places for connections in their handshake. The connection takes one when it is accepted and
+     * gives it back when the handshake is over (before {@link Protocols} hands it to the service,
+     * which counts it from then on) or when it closes.
+     */
+    public interface Admission {
+        /** No limit. */
+        Admission UNLIMITED = new Admission() {
+            @Override
+            public boolean tryAcquire() {
+                return true;
+            }
+
+            @Override
+            public void release() {
+            }
+        };
+
+        /** Takes a place; false when none is free. */
+        boolean tryAcquire();
+
+        /** Gives a place back. */
+        void release();
+    }
+
     private final ServerTls tls;
     private final Handshake handshake;
 
@@ -82,8 +107,13 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
     }
 
     /** Adds the front door and the handshake watcher to a new connection's pipeline. */
-    static void install(ChannelPipeline pipeline, ServerTls tls, Protocols protocols) {
-        Handshake h = new Handshake(protocols, tls.settings().handshakeTimeout().toMillis());
+    static void install(ChannelPipeline pipeline, ServerTls tls, Protocols protocols, Admission admission) {
+        if (!admission.tryAcquire()) {
+            log.debug("{}: connection limit reached (handshakes included); closed", pipeline.channel().remoteAddress());
+            pipeline.channel().close();
+            return;
+        }
+        Handshake h = new Handshake(protocols, tls.settings().handshakeTimeout().toMillis(), admission);
         pipeline.addLast(NAME, new TlsFrontDoor(tls, h)).addLast(HANDSHAKE, h);
     }
 
@@ -119,6 +149,7 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(buf);
         handshake.done = true;
         handshake.cancel();
+        handshake.release();
         if (first >= 'A' && first <= 'Z') {
             log.debug("{}: plain HTTP on the TLS port; answered 400", ctx.channel().remoteAddress());
             ctx.writeAndFlush(Unpooled.wrappedBuffer(PLAIN_HTTP)).addListener(ChannelFutureListener.CLOSE);
@@ -179,12 +210,23 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
     private static final class Handshake extends ChannelInboundHandlerAdapter {
         private final Protocols protocols;
         private final long timeoutMillis;
+        private final Admission admission;
         private ScheduledFuture<?> timer;
         private boolean done;
+        private boolean holding = true;
 
-        Handshake(Protocols protocols, long timeoutMillis) {
+        Handshake(Protocols protocols, long timeoutMillis, Admission admission) {
             this.protocols = protocols;
             this.timeoutMillis = timeoutMillis;
+            this.admission = admission;
+        }
+
+        /** Gives the admission place back, once. */
+        void release() {
+            if (holding) {
+                holding = false;
+                admission.release();
+            }
         }
 
         @Override
@@ -219,6 +261,12 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             cancel();
+            release();
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            release();
         }
 
         @Override
@@ -229,6 +277,7 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
             }
             done = true;
             cancel();
+            release();
             if (!e.isSuccess()) {
                 log.debug("{}: TLS handshake failed: {}", ctx.channel().remoteAddress(), e.cause().toString());
                 ctx.close();

@@ -70,7 +70,8 @@ public record ListenSpec(HostPort address, boolean tls, Http2 http2) {
                     }
                     try {
                         HostPort hp = HostPort.parse(part.trim());
-                        out.add(new ListenSpec(hp, tlsDefault, tlsDefault ? Http2.ON : Http2.OFF));
+                        add(out, new ListenSpec(hp, tlsDefault, tlsDefault ? Http2.ON : Http2.OFF), problems,
+                                item.location(), where);
                     } catch (IllegalArgumentException e) {
                         problems.add(item.location(), "bad '" + where + "': " + e.getMessage());
                     }
@@ -87,7 +88,7 @@ public record ListenSpec(HostPort address, boolean tls, Http2 http2) {
                 }
                 if (address != null) {
                     try {
-                        out.add(new ListenSpec(HostPort.parse(address), tls, h2));
+                        add(out, new ListenSpec(HostPort.parse(address), tls, h2), problems, item.location(), where);
                     } catch (IllegalArgumentException e) {
                         m.problem("address", "bad '" + m.path() + ".address': " + e.getMessage());
                     }
@@ -98,6 +99,19 @@ public record ListenSpec(HostPort address, boolean tls, Http2 http2) {
             }
         }
         return out;
+    }
+
+    /**
+     * Adds {@code spec} unless its address is already there: one socket cannot be two listeners, and
+     * the second would silently vanish (port 0, any free port, may repeat).
+     */
+    private static void add(List<ListenSpec> out, ListenSpec spec, Problems problems,
+                            dev.portico.core.config.Location at, String where) {
+        if (spec.address().port() != 0 && out.stream().anyMatch(o -> o.address().equals(spec.address()))) {
+            problems.add(at, "'" + where + "' lists " + spec.address() + " twice; each address can be one listener only");
+            return;
+        }
+        out.add(spec);
     }
 
     @Override

@@ -52,9 +52,9 @@ import java.util.function.Supplier;
 public final class HttpConnection extends ChannelDuplexHandler {
 
     private static final Logger log = LoggerFactory.getLogger(HttpConnection.class);
-    private static final byte[] BUSY = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-            + "Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\ntoo many connections")
-            .getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BUSY_HEAD = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n").getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BUSY_TAIL = "\r\ntoo many connections".getBytes(StandardCharsets.US_ASCII);
 
     /** A user event that asks the connection to finish its current exchange and close. */
     public static final Object DRAIN = new Object() {
@@ -307,7 +307,9 @@ public final class HttpConnection extends ChannelDuplexHandler {
         counted = true;
         if (open > context.options().maxConnections()) {
             closing = true;
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(BUSY)).addListener(ChannelFutureListener.CLOSE);
+            // The connection's own header lines (HSTS on TLS) go on this answer too.
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(BUSY_HEAD, connectionHeaders, BUSY_TAIL))
+                    .addListener(ChannelFutureListener.CLOSE);
             return;
         }
         enter(Phase.IDLE);

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** What {@code openssl s_client} sees: SNI selection, ALPN, resumption, OCSP stapling, client certificates. */
 @Timeout(120)
@@ -40,6 +41,35 @@ class TlsHandshakeTest {
             assertThat(h.sClient("-servername", "other.test").serial()).isEqualTo(first.serial());
             assertThat(h.sClient("-noservername").serial()).isEqualTo(first.serial());
         }
+    }
+
+    @Test
+    void connectionsInTheirHandshakeCountTowardMaxConnections() throws Exception {
+        try (TlsHarness h = new TlsHarness(dir)) {
+            TestPki.Issued cert = h.pki.server("site", "127.0.0.1");
+            h.start(h.web(TlsSettings.builder().certificate(cert.cert(), cert.key()).build())
+                    .http(dev.portico.web.http.HttpOptions.defaults().withMaxConnections(2)).build());
+            // Two clients that connect and never send a ClientHello hold both places.
+            try (java.net.Socket a = silent(h.port()); java.net.Socket b = silent(h.port())) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> h.server.handshaking() == 2);
+                // A third is closed at once, before any TLS byte.
+                try (java.net.Socket c = silent(h.port())) {
+                    assertThat(c.getInputStream().read()).isEqualTo(-1);
+                }
+                // A real client gets through once one place is free again.
+                a.close();
+                await().atMost(Duration.ofSeconds(10)).until(() -> h.server.handshaking() == 1);
+                assertThat(h.get("/").statusCode()).isEqualTo(200);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> h.server.handshaking() == 0);
+        }
+    }
+
+    private static java.net.Socket silent(int port) throws java.io.IOException {
+        java.net.Socket s = new java.net.Socket();
+        s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 5000);
+        s.setSoTimeout(10_000);
+        return s;
     }
 
     @Test
