@@ -307,7 +307,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
                         public void http2(ChannelPipeline p) {
                             http2Tls.install(p, TlsFrontDoor.SSL);
                         }
-                    }, handshakes);
+                    }, handshakes, spec.http2() != ListenSpec.Http2.OFF);
                     ManagedCertificates m = acme.running();
                     if (m != null) {
                         m.addTlsAlpn01(ch.pipeline());
@@ -426,11 +426,10 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             }
         }
         names.addAll(cfg.hosts().keySet());
-        // ALPN is offered per service: one TLS listener with http2: off takes h2 off all of them
-        boolean h2 = cfg.listeners().stream().filter(ListenSpec::tls).noneMatch(l -> l.http2() == ListenSpec.Http2.OFF);
+        // Listeners with http2: off beside ones with h2 get contexts whose ALPN offer leaves h2 out.
         ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
-                h2 ? List.of("h2", "http/1.1") : List.of("http/1.1"), context.clock(), context.workers(),
-                context.blocking(), context.meters());
+                ListenSpec.tlsAlpn(cfg.listeners()), context.clock(), context.workers(), context.blocking(),
+                context.meters(), ListenSpec.mixedTlsHttp2(cfg.listeners()));
         ServerTls tls = ServerTls.open(cfg.tls(), env);
         if (managed != null) {
             try {

@@ -71,6 +71,8 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
     private final TlsEngine engine;
     private final Clock clock;
     private final List<String> alpnOffered;
+    /** The offer of listeners with {@code http2: off} when it differs from {@link #alpnOffered}, else null. */
+    private final List<String> alpnHttp1;
     private final List<TlsSettings.CertificateFiles> pairs;
     private final SelfSigned.Issued selfSigned;
     private final TicketKeys randomTickets;
@@ -105,8 +107,16 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         }
     }
 
-    /** One certificate's context, with the OCSP response stapled for it (or null). */
-    record Entry(SslContext context, X509Certificate leaf, byte[] ocsp) {
+    /**
+     * One certificate's context, with the OCSP response stapled for it (or null), and the context
+     * for listeners with {@code http2: off} when the service has some (ALPN without h2), or null.
+     */
+    record Entry(SslContext context, SslContext http1, X509Certificate leaf, byte[] ocsp) {
+
+        /** The context for a listener that speaks h2 ({@code true}) or not. */
+        SslContext context(boolean http2) {
+            return http2 || http1 == null ? context : http1;
+        }
     }
 
     /**
@@ -122,15 +132,24 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
      * @param scheduler     runs the file poll and the ticket key rotation
      * @param blocking      reads files off the event loops
      * @param meters        where the engine gauge goes
+     * @param http1Listeners true when some TLS listeners of a service that speaks h2 have
+     *                      {@code http2: off}: they get contexts whose ALPN offer leaves h2 out
      */
     public record Environment(String owner, TlsEngine engine, Path stateDir, Collection<String> names,
                               Collection<String> alpnSupported, Clock clock, ScheduledExecutorService scheduler,
-                              Executor blocking, MeterRegistry meters) {
+                              Executor blocking, MeterRegistry meters, boolean http1Listeners) {
         public Environment {
             Objects.requireNonNull(owner, "owner");
             Objects.requireNonNull(engine, "engine");
             names = List.copyOf(names);
             alpnSupported = List.copyOf(alpnSupported);
+        }
+
+        /** An environment where every TLS listener speaks what {@code alpnSupported} lists. */
+        public Environment(String owner, TlsEngine engine, Path stateDir, Collection<String> names,
+                           Collection<String> alpnSupported, Clock clock, ScheduledExecutorService scheduler,
+                           Executor blocking, MeterRegistry meters) {
+            this(owner, engine, stateDir, names, alpnSupported, clock, scheduler, blocking, meters, false);
         }
     }
 
@@ -140,6 +159,8 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         this.engine = env.engine();
         this.clock = env.clock();
         this.alpnOffered = settings.alpn().stream().filter(env.alpnSupported()::contains).toList();
+        this.alpnHttp1 = env.http1Listeners() && alpnOffered.contains("h2")
+                ? alpnOffered.stream().filter(p -> !p.equals("h2")).toList() : null;
         if (settings.certificates().isEmpty()) {
             selfSigned = SelfSigned.ensure(SelfSigned.directory(env.stateDir()), env.names(), clock);
             pairs = List.of(new TlsSettings.CertificateFiles(selfSigned.cert(), selfSigned.key()));
@@ -189,7 +210,7 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
      * is told which protocol ALPN chose and adds the handlers that speak it.
      */
     public void install(ChannelPipeline pipeline, TlsFrontDoor.Protocols protocols) {
-        TlsFrontDoor.install(pipeline, this, protocols, TlsFrontDoor.Admission.UNLIMITED);
+        TlsFrontDoor.install(pipeline, this, protocols, TlsFrontDoor.Admission.UNLIMITED, true);
     }
 
     /**
@@ -198,7 +219,16 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
      * closed at once, so connections still in their handshake count toward the service's limit.
      */
     public void install(ChannelPipeline pipeline, TlsFrontDoor.Protocols protocols, TlsFrontDoor.Admission admission) {
-        TlsFrontDoor.install(pipeline, this, protocols, admission);
+        TlsFrontDoor.install(pipeline, this, protocols, admission, true);
+    }
+
+    /**
+     * As {@link #install(ChannelPipeline, TlsFrontDoor.Protocols, TlsFrontDoor.Admission)}, for a
+     * listener that offers h2 through ALPN ({@code http2} true) or not (its {@code http2: off}).
+     */
+    public void install(ChannelPipeline pipeline, TlsFrontDoor.Protocols protocols, TlsFrontDoor.Admission admission,
+                        boolean http2) {
+        TlsFrontDoor.install(pipeline, this, protocols, admission, http2);
     }
 
     public TlsSettings settings() {
@@ -363,13 +393,20 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
                 log.warn("{}: {} is not served: {}", owner, pair.cert(), e.getMessage());
                 continue;
             }
-            SslContext context = context(loaded, pair);
+            SslContext context = context(loaded, pair, alpnOffered);
+            SslContext http1 = alpnHttp1 == null ? null : context(loaded, pair, alpnHttp1);
             if (tickets != null) {
                 ((OpenSslSessionContext) context.sessionContext()).setTicketKeys(tickets);
+                if (http1 != null) {
+                    ((OpenSslSessionContext) http1.sessionContext()).setTicketKeys(tickets);
+                }
             }
             byte[] staple = ocsp != null && ocsp.serials().contains(loaded.leaf().getSerialNumber()) ? ocsp.der() : null;
-            Entry entry = new Entry(context, loaded.leaf(), staple);
+            Entry entry = new Entry(context, http1, loaded.leaf(), staple);
             byContext.put(context, entry);
+            if (http1 != null) {
+                byContext.put(http1, entry);
+            }
             if (first == null) {
                 first = entry;
             }
@@ -387,7 +424,8 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         return new Snapshot(Map.copyOf(exact), Map.copyOf(wildcard), first, byContext);
     }
 
-    private SslContext context(PemFiles.Loaded loaded, TlsSettings.CertificateFiles pair) throws TlsException {
+    private SslContext context(PemFiles.Loaded loaded, TlsSettings.CertificateFiles pair, List<String> alpn)
+            throws TlsException {
         List<String> ciphers = new ArrayList<>(settings.ciphers());
         if (settings.protocols().contains("TLSv1.3")) {
             ciphers.addAll(TLS13_CIPHERS);
@@ -396,10 +434,10 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
                 .sslProvider(engine.provider())
                 .protocols(settings.protocols())
                 .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE);
-        if (!alpnOffered.isEmpty()) {
+        if (!alpn.isEmpty()) {
             b.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                     ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpnOffered));
+                    ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
         }
         if (settings.clientCa() != null) {
             b.trustManager(PemFiles.certificates(settings.clientCa()).toArray(X509Certificate[]::new))

@@ -100,21 +100,24 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
 
     private final ServerTls tls;
     private final Handshake handshake;
+    private final boolean http2;
 
-    private TlsFrontDoor(ServerTls tls, Handshake handshake) {
+    private TlsFrontDoor(ServerTls tls, Handshake handshake, boolean http2) {
         this.tls = tls;
         this.handshake = handshake;
+        this.http2 = http2;
     }
 
     /** Adds the front door and the handshake watcher to a new connection's pipeline. */
-    static void install(ChannelPipeline pipeline, ServerTls tls, Protocols protocols, Admission admission) {
+    static void install(ChannelPipeline pipeline, ServerTls tls, Protocols protocols, Admission admission,
+                        boolean http2) {
         if (!admission.tryAcquire()) {
             log.debug("{}: connection limit reached (handshakes included); closed", pipeline.channel().remoteAddress());
             pipeline.channel().close();
             return;
         }
         Handshake h = new Handshake(protocols, tls.settings().handshakeTimeout().toMillis(), admission);
-        pipeline.addLast(NAME, new TlsFrontDoor(tls, h)).addLast(HANDSHAKE, h);
+        pipeline.addLast(NAME, new TlsFrontDoor(tls, h, http2)).addLast(HANDSHAKE, h);
     }
 
     /** The verified client certificate of a connection, or null. */
@@ -141,7 +144,7 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         int first = buf.getUnsignedByte(buf.readerIndex());
         if (first == 0x16) {
             ChannelPipeline p = ctx.pipeline();
-            p.addAfter(ctx.name(), SSL, new Sni(tls, handshake.timeoutMillis));
+            p.addAfter(ctx.name(), SSL, new Sni(tls, handshake.timeoutMillis, http2));
             ctx.fireChannelRead(buf);
             p.remove(this);
             return;
@@ -163,18 +166,20 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
     private static final class Sni extends SniHandler {
         private final ServerTls tls;
         private final long timeoutMillis;
+        private final boolean http2;
         private ServerTls.Entry chosen;
 
-        Sni(ServerTls tls, long timeoutMillis) {
+        Sni(ServerTls tls, long timeoutMillis, boolean http2) {
             super(tls, MAX_CLIENT_HELLO, timeoutMillis);
             this.tls = tls;
             this.timeoutMillis = timeoutMillis;
+            this.http2 = http2;
         }
 
         @Override
         protected Future<SslContext> lookup(ChannelHandlerContext ctx, String hostname) {
             chosen = tls.entry(hostname);
-            return ctx.executor().newSucceededFuture(chosen.context());
+            return ctx.executor().newSucceededFuture(chosen.context(http2));
         }
 
         @Override
@@ -195,7 +200,7 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
             SslHandler h = context.newHandler(allocator);
             h.setHandshakeTimeoutMillis(timeoutMillis);
             ServerTls.Entry e = chosen;
-            if (e != null && e.context() == context && e.ocsp() != null
+            if (e != null && (e.context() == context || e.http1() == context) && e.ocsp() != null
                     && h.engine() instanceof ReferenceCountedOpenSslEngine engine) {
                 engine.setOcspResponse(e.ocsp());
             }

@@ -114,6 +114,18 @@ public record ListenSpec(HostPort address, boolean tls, Http2 http2) {
         out.add(spec);
     }
 
+    /** The ALPN protocols a service's TLS listeners speak together: h2 when any of them has it on. */
+    public static List<String> tlsAlpn(List<ListenSpec> listeners) {
+        boolean h2 = listeners.stream().anyMatch(l -> l.tls() && l.http2() != Http2.OFF);
+        return h2 ? List.of("h2", "http/1.1") : List.of("http/1.1");
+    }
+
+    /** True when some TLS listeners offer h2 and others have {@code http2: off}. */
+    public static boolean mixedTlsHttp2(List<ListenSpec> listeners) {
+        return listeners.stream().anyMatch(l -> l.tls() && l.http2() != Http2.OFF)
+                && listeners.stream().anyMatch(l -> l.tls() && l.http2() == Http2.OFF);
+    }
+
     @Override
     public String toString() {
         return address + (tls ? " tls" : "") + (http2 != Http2.OFF ? " http2 " + http2.name().toLowerCase(Locale.ROOT) : "");

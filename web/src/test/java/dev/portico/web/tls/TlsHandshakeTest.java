@@ -1,6 +1,8 @@
 package dev.portico.web.tls;
 
+import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.TlsFrontDoor;
+import dev.portico.core.transport.ListenSpec;
 import dev.portico.core.tls.TlsSettings;
 import dev.portico.testing.TestPki;
 import dev.portico.web.http.RequestHandler;
@@ -70,6 +72,22 @@ class TlsHandshakeTest {
         s.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port), 5000);
         s.setSoTimeout(10_000);
         return s;
+    }
+
+    @Test
+    void aTlsListenerWithHttp2OffLeavesH2OutWhileItsNeighbourKeepsIt() throws Exception {
+        try (TlsHarness h = new TlsHarness(dir)) {
+            TestPki.Issued cert = h.pki.server("site", "127.0.0.1");
+            h.start(dev.portico.web.WebConfig.builder().root(dir.resolve("site"))
+                    .listen(ListenSpec.tls(new HostPort("127.0.0.1", 0)))
+                    .listen(new ListenSpec(new HostPort("127.0.0.2", 0), true, ListenSpec.Http2.OFF))
+                    .tls(TlsSettings.builder().certificate(cert.cert(), cert.key()).build()).build());
+            int withH2 = h.server.listenAddresses().get(new HostPort("127.0.0.1", 0)).getPort();
+            int withoutH2 = h.server.listenAddresses().get(new HostPort("127.0.0.2", 0)).getPort();
+            assertThat(TlsHarness.sClient(withH2, "-alpn", "h2,http/1.1").out()).contains("ALPN protocol: h2");
+            String off = TlsHarness.sClient("127.0.0.2", withoutH2, "-alpn", "h2,http/1.1").out();
+            assertThat(off).contains("ALPN protocol: http/1.1");
+        }
     }
 
     @Test

@@ -114,7 +114,11 @@ final class TlsHarness implements AutoCloseable {
     }
 
     static SClient sClient(int port, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-ign_eof"));
+        return sClient("127.0.0.1", port, args);
+    }
+
+    static SClient sClient(String host, int port, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", host + ":" + port, "-ign_eof"));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         p.getOutputStream().write("GET / HTTP/1.0\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
