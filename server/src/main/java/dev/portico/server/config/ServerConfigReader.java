@@ -301,7 +301,12 @@ public final class ServerConfigReader {
             return AdminSettings.TokenSpec.inline(token.strip(), role);
         }
         if (tokenFile != null) {
-            Path file = Path.of(tokenFile);
+            // Relative to the config file, as every other file the config names.
+            Path file = Path.of(tokenFile.strip());
+            Path config = Path.of(s.location().file());
+            if (!file.isAbsolute() && Files.isRegularFile(config) && config.toAbsolutePath().getParent() != null) {
+                file = config.toAbsolutePath().getParent().resolve(file).normalize();
+            }
             if (Files.exists(file)) {
                 checkToken(s, key + "_file", file);
             }

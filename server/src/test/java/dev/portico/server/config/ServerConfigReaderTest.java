@@ -103,6 +103,15 @@ class ServerConfigReaderTest {
     }
 
     @Test
+    void aRelativeTokenFileIsReadBesideTheConfigFile(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("admin.token"), "s3cret\n");
+        Path cfg = Files.writeString(dir.resolve("portico.yaml"),
+                "admin:\n  token_file: admin.token\nservices:\n  e: {type: echo, listen: 7000}\n");
+        ServerConfig c = reader.read(cfg);
+        assertThat(c.admin().tokens()).containsExactly(AdminSettings.TokenSpec.file(dir.resolve("admin.token"), AdminRole.WRITE));
+    }
+
+    @Test
     void readAndWriteTokensAndAutosave(@TempDir Path dir) throws Exception {
         ServerConfig c = reader.read("""
                 admin:
