@@ -247,6 +247,8 @@ class FilestoreRouterTest {
             }
         }));
         assertThat(store.send(router, "GET", url, null).statusCode()).isEqualTo(404);
+        // nothing was acknowledged, so nothing is owed to any node either
+        assertThat(HandoffJournal.load(HandoffJournal.file(dir.resolve("state"), "fs")).live()).isEmpty();
     }
 
     @Test

@@ -37,9 +37,10 @@ final class StoreHarness {
     /** Starts {@code count} WebDAV nodes, each with its own root under {@code dir}. */
     StoreHarness nodes(Path dir, int count) throws Exception {
         for (int i = 0; i < count; i++) {
-            Path root = Files.createDirectories(dir.resolve("node" + roots.size()));
+            int n = roots.size();
+            Path root = Files.createDirectories(dir.resolve("node" + n));
             roots.add(root);
-            RunningService node = portico.start(new WebServiceType(), "node" + i, nodeConfig(root, "127.0.0.1:0"));
+            RunningService node = portico.start(new WebServiceType(), "node" + n, nodeConfig(root, "127.0.0.1:0"));
             nodes.add(node);
             addresses.add("127.0.0.1:" + node.port());
         }
