@@ -276,8 +276,14 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
     /** {@code portico check}: a config that changes the stored layout is reported at the service. */
     @Override
     public List<ConfigException.Problem> checkFiles(String serviceName, FilestoreConfig config, Location where) {
-        Path file = Layout.file(config.stateDir() != null ? config.stateDir()
-                : dev.portico.core.lifecycle.ServiceContext.defaultStateDir(), serviceName);
+        return checkFiles(serviceName, config, where, ServiceContext.defaultStateDir());
+    }
+
+    /** {@code portico check}: the layout file is read from the service's state_dir, else the top-level one. */
+    @Override
+    public List<ConfigException.Problem> checkFiles(String serviceName, FilestoreConfig config, Location where,
+                                                    Path stateDir) {
+        Path file = Layout.file(config.stateDir() != null ? config.stateDir() : stateDir, serviceName);
         try {
             Optional<Layout> stored = Layout.read(file);
             if (stored.isEmpty() || config.force()) {
