@@ -287,6 +287,6 @@ public final class NodeClient implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        http.shutdownNow();
     }
 }
