@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -56,7 +57,7 @@ public final class FilestoreService implements Service {
     private final HttpContext http;
     /** Set by {@link #start()}: the journal, its replay and what the exchanges share. */
     private volatile Shared shared;
-    private HandoffJournal journal;
+    private volatile HandoffJournal journal;
     private Handoff handoff;
     private NodeClient nodeClient;
 
@@ -166,6 +167,36 @@ public final class FilestoreService implements Service {
     @Override
     public List<String> endpoints() {
         return HttpListeners.endpoints(listeners);
+    }
+
+    // ---- a read-only view for the admin API and console -----------------------------------------
+
+    /** Live records in the handoff journal: writes a node missed, and tombstones (0 before start). */
+    public int handoffJournalLength() {
+        HandoffJournal j = journal;
+        return j == null ? 0 : j.size();
+    }
+
+    /** Writes a node missed that are still to be replayed (the journal without its tombstones). */
+    public int handoffPending() {
+        HandoffJournal j = journal;
+        return j == null ? 0 : j.pendingSize();
+    }
+
+    /** Why the handoff journal cannot be written now (degraded writes are refused meanwhile), or empty. */
+    public Optional<String> handoffJournalProblem() {
+        HandoffJournal j = journal;
+        return j == null ? Optional.empty() : Optional.ofNullable(j.broken());
+    }
+
+    /** The result of the last {@code portico fs check} of this service, if one has run. */
+    public Optional<StoreCheck.Result> lastCheck() {
+        return StoreCheck.last(stateDir(), name);
+    }
+
+    /** The progress of the last (or running) {@code portico fs repair} of this service, if one has run. */
+    public Optional<StoreRepair.Progress> repairProgress() {
+        return StoreRepair.last(stateDir(), name);
     }
 
     /** The port of the first listener (useful with port 0). */

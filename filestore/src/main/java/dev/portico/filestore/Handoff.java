@@ -99,17 +99,22 @@ final class Handoff implements AutoCloseable {
     void round() {
         journal.expire(now());
         int batch = Math.max(1, config.handoff().rate() * (int) Math.max(1, config.handoff().interval().toSeconds()));
-        for (HandoffJournal.Entry e : journal.due(batch)) {
+        for (HandoffJournal.Entry e : journal.due(batch, this::ready)) {
             if (closed) {
                 return;
             }
-            NodeState node = nodes.node(e.node());
-            if (node == null || !node.healthy() || !journal.live(e)) {
+            if (!ready(e.node()) || !journal.live(e)) {
                 continue;
             }
             pace();
             replay(e);
         }
+    }
+
+    /** Whether a node is configured and healthy: its records can be replayed. */
+    private boolean ready(String node) {
+        NodeState n = nodes.node(node);
+        return n != null && n.healthy();
     }
 
     /** Waits for the next of {@code handoff.rate} slots a second. */

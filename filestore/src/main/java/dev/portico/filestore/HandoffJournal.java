@@ -301,7 +301,20 @@ final class HandoffJournal implements AutoCloseable {
 
     /** Up to {@code max} live records other than tombstones, oldest first. */
     synchronized List<Entry> due(int max) {
-        List<Entry> all = new ArrayList<>(pending.values());
+        return due(max, n -> true);
+    }
+
+    /**
+     * Up to {@code max} live records other than tombstones whose node {@code ready} accepts,
+     * oldest first: a node that stays down does not hold back the records of the others.
+     */
+    synchronized List<Entry> due(int max, java.util.function.Predicate<String> ready) {
+        List<Entry> all = new ArrayList<>();
+        for (Entry e : pending.values()) {
+            if (ready.test(e.node())) {
+                all.add(e);
+            }
+        }
         all.sort(Comparator.comparingLong(Entry::seq));
         return all.size() > max ? List.copyOf(all.subList(0, max)) : all;
     }

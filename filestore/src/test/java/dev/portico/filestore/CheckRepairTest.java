@@ -119,6 +119,7 @@ class CheckRepairTest {
         assertThat(damaged.counts()).containsEntry(StoreCheck.Kind.CONFLICT, 1).containsEntry(StoreCheck.Kind.MISSING, 1)
                 .containsEntry(StoreCheck.Kind.MISPLACED, 1);
         assertThat(StoreCheck.last(state, "fs")).get().isEqualTo(damaged);
+        assertThat(((FilestoreService) router.service()).lastCheck()).get().isEqualTo(damaged);
         assertThat(StoreCheck.json(damaged)).contains("\"kind\" : \"CONFLICT\"").contains(truncated);
 
         // without more to go on, the conflict and the stray copy are left alone; the missing copy is made
@@ -133,6 +134,7 @@ class CheckRepairTest {
         // the node whose disk is suspect loses the conflict; the stray copy goes
         StoreRepair.Progress second = repair(true, Set.of(owner), true);
         assertThat(second.repaired()).isEqualTo(2);
+        assertThat(((FilestoreService) router.service()).repairProgress()).get().isEqualTo(second);
         assertThat(copy(owner, truncated)).hasContent("file number 0");
         assertThat(copy(strayNode, strayUrl)).doesNotExist();
         assertThat(check().problems()).isEmpty();

@@ -75,6 +75,10 @@ class HandoffTest {
         // on disk by the time the client heard of it
         assertThat(Files.readString(journalFile())).contains(" put ").contains(" " + holders.get(1) + " " + url + "\n");
         assertThat(journalLength()).isEqualTo(1);
+        FilestoreService service = (FilestoreService) router.service();
+        assertThat(service.handoffJournalLength()).isEqualTo(1);
+        assertThat(service.handoffPending()).isEqualTo(1);
+        assertThat(service.handoffJournalProblem()).isEmpty();
         assertThat(store.holds(holders.get(1), url)).isFalse();
 
         store.restart(down);

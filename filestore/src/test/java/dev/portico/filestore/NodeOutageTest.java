@@ -33,6 +33,8 @@ class NodeOutageTest {
 
     private static final int FILES = 1000;
     private static final int CLIENTS = 4;
+    /** Why each write that failed failed, for the assertion messages. */
+    private final Map<String, String> failures = new ConcurrentHashMap<>();
 
     @RegisterExtension
     final PorticoExtension portico = new PorticoExtension();
@@ -76,9 +78,14 @@ class NodeOutageTest {
                 for (int i = next.getAndIncrement(); i < FILES; i = next.getAndIncrement()) {
                     int status;
                     try {
-                        status = store.send(router, "PUT", url(i), body(i)).statusCode();
+                        HttpResponse<String> r = store.send(router, "PUT", url(i), body(i));
+                        status = r.statusCode();
+                        if (status >= 300) {
+                            failures.put(url(i), r.body());
+                        }
                     } catch (IOException | InterruptedException e) {
                         status = 0;
+                        failures.put(url(i), e.toString());
                     }
                     answers.put(url(i), status);
                     answered.incrementAndGet();
@@ -127,7 +134,7 @@ class NodeOutageTest {
         Map<String, Integer> answers = stream(router, victim, 300);
         Set<String> acked = acknowledged(answers);
         // every write had a live replica: all are acknowledged
-        assertThat(acked).hasSize(FILES);
+        assertThat(acked).as(() -> "not acknowledged: " + failures).hasSize(FILES);
 
         // while the node is down, every acknowledged file reads back whole
         for (String u : acked) {
