@@ -441,14 +441,19 @@ final class HandoffJournal implements AutoCloseable {
 
     // ---- the file ------------------------------------------------------------------------------
 
+    /** Has the writer run; called with the lock held. */
     private void queueFlush() {
         if (!flushQueued) {
             flushQueued = true;
             try {
                 io.execute(this::flush);
             } catch (RuntimeException e) {
+                // the executor is shutting down: what waits cannot be promised (close() writes the rest)
                 flushQueued = false;
-                flush();
+                for (CompletableFuture<Void> f : waiting) {
+                    f.completeExceptionally(new Unavailable("the handoff journal is closing", e));
+                }
+                waiting.clear();
             }
         }
     }

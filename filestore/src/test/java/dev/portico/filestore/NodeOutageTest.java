@@ -133,8 +133,10 @@ class NodeOutageTest {
 
         Map<String, Integer> answers = stream(router, victim, 300);
         Set<String> acked = acknowledged(answers);
-        // every write had a live replica: all are acknowledged
-        assertThat(acked).as(() -> "not acknowledged: " + failures).hasSize(FILES);
+        // every write had a live replica: all are acknowledged, but for a write in flight to the
+        // node as it died, which may be refused (never acknowledged wrongly)
+        assertThat(acked.size()).as(() -> "not acknowledged: " + failures).isGreaterThanOrEqualTo(FILES - CLIENTS);
+        assertThat(failures.keySet()).allMatch(u -> replicas(c, u).contains(victimNode));
 
         // while the node is down, every acknowledged file reads back whole
         for (String u : acked) {
