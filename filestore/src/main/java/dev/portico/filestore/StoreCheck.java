@@ -131,6 +131,7 @@ public final class StoreCheck {
             // path -> node -> present; every node of the pool may hold a stray copy of any stage
             List<String> all = pool.union();
             Map<String, Set<String>> seen = new TreeMap<>();
+            Set<String> unreadable = new LinkedHashSet<>();
             long steps = (long) all.size() * pool.stages().size();
             long step = 0;
             for (int stage : pool.stages().keySet()) {
@@ -141,6 +142,7 @@ public final class StoreCheck {
                     try {
                         walk(node, top, seen);
                     } catch (IOException e) {
+                        unreadable.add(node);
                         problems.add(new Problem(Kind.UNREADABLE, pool.host(), top, List.of(node), List.of(), null,
                                 Map.of(), node + " could not be listed: " + e.getMessage()));
                     }
@@ -151,7 +153,7 @@ public final class StoreCheck {
                 progress.at(done++, seen.size(), "comparing copies");
                 files++;
                 copies += f.getValue().size();
-                compare(pool, f.getKey(), f.getValue(), journal, problems);
+                compare(pool, f.getKey(), f.getValue(), unreadable, journal, problems);
             }
             progress.at(seen.size(), seen.size(), "done");
         }
@@ -179,8 +181,8 @@ public final class StoreCheck {
     }
 
     /** The findings about one file: {@code uri} is the staged path, {@code holders} the nodes that have it. */
-    private void compare(StorePool pool, String uri, Set<String> holders, HandoffJournal.Loaded journal,
-                         List<Problem> out) {
+    private void compare(StorePool pool, String uri, Set<String> holders, Set<String> unreadable,
+                         HandoffJournal.Loaded journal, List<Problem> out) {
         StorePath p = StorePath.parse(uri, config.prefix());
         if (p.kind() != StorePath.Kind.STAGED || pool.nodes(p.stage()) == null) {
             return; // not a file of the store (a path the router would refuse, or a stage no longer configured)
@@ -194,7 +196,11 @@ public final class StoreCheck {
         List<String> present = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         for (String n : expected) {
-            (holders.contains(n) ? present : missing).add(n);
+            if (holders.contains(n)) {
+                present.add(n);
+            } else if (!unreadable.contains(n)) {
+                missing.add(n); // a node that could not be listed is reported once, as unreadable
+            }
         }
         List<String> misplaced = new ArrayList<>();
         for (String n : holders) {
