@@ -211,8 +211,8 @@ public final class FilestoreService implements Service {
         HttpListeners.drain(channels, grace);
         if (handoff != null) {
             handoff.close();
+            nodeClient.close(); // a replay still copying fails now, and finds the journal closed
             journal.close();
-            nodeClient.close();
         }
         nodes.close();
         metrics.close();

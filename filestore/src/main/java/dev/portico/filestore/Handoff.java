@@ -144,6 +144,10 @@ final class Handoff implements AutoCloseable {
                 }
                 case MKCOL -> {
                     int s = client.mkcol(e.node(), e.uri());
+                    if (s == 409) {
+                        client.makeParents(e.node(), e.uri());
+                        s = client.mkcol(e.node(), e.uri());
+                    }
                     yield s == 201 || s == 405;
                 }
                 case TOMBSTONE -> true;

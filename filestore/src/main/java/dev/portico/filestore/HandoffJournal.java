@@ -113,6 +113,8 @@ final class HandoffJournal implements AutoCloseable {
     private boolean flushQueued;
     private boolean rewrite;
     private String broken;
+    /** Closed with its service: it takes nothing more, so a stopped router never writes beside its successor. */
+    private boolean closed;
 
     /** Live records per uri: the write path's one lookup, without the lock. */
     private final ConcurrentHashMap<String, Integer> perUri = new ConcurrentHashMap<>();
@@ -244,6 +246,9 @@ final class HandoffJournal implements AutoCloseable {
             return CompletableFuture.failedFuture(new Unavailable("the path cannot be journalled", null));
         }
         synchronized (this) {
+            if (closed) {
+                return CompletableFuture.failedFuture(new Unavailable("the handoff journal is closed", null));
+            }
             if (broken != null && !missed.isEmpty()) {
                 // a record of a miss cannot be promised while the file is failing; the rewrite may heal it
                 rewrite = true;
@@ -288,7 +293,7 @@ final class HandoffJournal implements AutoCloseable {
      * @return whether a record was added
      */
     synchronized boolean readRepair(String pool, String node, String uri, long nowMillis) {
-        if (!safe(pool) || !safe(uri) || tombstones.containsKey(uri) || pending.containsKey(key(node, uri))
+        if (closed || !safe(pool) || !safe(uri) || tombstones.containsKey(uri) || pending.containsKey(key(node, uri))
                 || pending.size() + tombstones.size() >= maxEntries) {
             return false;
         }
@@ -321,7 +326,7 @@ final class HandoffJournal implements AutoCloseable {
 
     /** Finishes a record if it is still the live one for its node and file. */
     synchronized boolean done(Entry e) {
-        if (pending.get(key(e.node(), e.uri())) != e) {
+        if (closed || pending.get(key(e.node(), e.uri())) != e) {
             return false;
         }
         finish(e);
@@ -443,7 +448,7 @@ final class HandoffJournal implements AutoCloseable {
 
     /** Has the writer run; called with the lock held. */
     private void queueFlush() {
-        if (!flushQueued) {
+        if (!flushQueued && !closed) {
             flushQueued = true;
             try {
                 io.execute(this::flush);
@@ -467,6 +472,9 @@ final class HandoffJournal implements AutoCloseable {
             List<CompletableFuture<Void>> done;
             synchronized (this) {
                 flushQueued = false;
+                if (closed && channel == null && unwritten.isEmpty() && waiting.isEmpty()) {
+                    return;
+                }
                 if (unwritten.isEmpty() && waiting.isEmpty() && !rewrite) {
                     return;
                 }
@@ -566,6 +574,10 @@ final class HandoffJournal implements AutoCloseable {
     @Override
     public void close() {
         flush();
+        synchronized (this) {
+            closed = true;
+        }
+        flush(); // what came in between
         ioLock.lock();
         try {
             closeChannel();

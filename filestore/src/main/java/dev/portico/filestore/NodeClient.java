@@ -188,7 +188,8 @@ public final class NodeClient implements AutoCloseable {
         }
     }
 
-    private void makeParents(String node, String uri) throws IOException {
+    /** Makes the parent collections of {@code uri} on a node, from the top down. */
+    void makeParents(String node, String uri) throws IOException {
         for (int i = uri.indexOf('/', 1); i > 0 && i < uri.length() - 1; i = uri.indexOf('/', i + 1)) {
             int s = mkcol(node, uri.substring(0, i + 1));
             if (s != 201 && s != 405) {
