@@ -27,17 +27,47 @@ import java.util.Objects;
  * @param responseTimeout from the end of a request to a node's response head
  * @param idleTimeout     a node or client connection with no traffic
  * @param health          how nodes are checked
- * @param stateDir        where the layout state file lives ({@code <state_dir>/filestore/<service>.state});
- *                        null for the process's top-level {@code state_dir}
+ * @param stateDir        where the layout state file and the handoff journal live
+ *                        ({@code <state_dir>/filestore/<service>.state}, {@code .journal}); null for the
+ *                        process's top-level {@code state_dir}
  * @param force           accept a layout that differs from the state file and record the new one
  * @param maxBodySize     largest request body (0: no limit)
  * @param maxConnections  client connections (0: from the descriptor limit)
  * @param backlog         listen backlog
+ * @param tombstoneTtl    how long the handoff journal keeps a deleted file's tombstone
+ * @param handoff         how the handoff journal is replayed and bounded
  */
 public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pools, int redundancy, int region,
                               String prefix, List<Cidr> writePermit, int writeQuorum, Duration connectTimeout,
                               Duration responseTimeout, Duration idleTimeout, HealthCheckConfig health, Path stateDir,
-                              boolean force, long maxBodySize, int maxConnections, int backlog) {
+                              boolean force, long maxBodySize, int maxConnections, int backlog,
+                              Duration tombstoneTtl, HandoffSettings handoff) {
+
+    /**
+     * The handoff journal's replay and bound.
+     *
+     * @param interval   between replay rounds
+     * @param rate       records replayed per second at most
+     * @param maxEntries live records at most; a write whose misses would pass it is not acknowledged
+     */
+    public record HandoffSettings(Duration interval, int rate, int maxEntries) {
+        public static final HandoffSettings DEFAULT = new HandoffSettings(Duration.ofSeconds(5), 100, 1_000_000);
+
+        public HandoffSettings {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.isZero() || interval.isNegative()) {
+                throw new IllegalArgumentException("handoff.interval must be more than 0s");
+            }
+            if (rate < 1) {
+                throw new IllegalArgumentException("handoff.rate must be at least 1 a second, not " + rate);
+            }
+            if (maxEntries < 1) {
+                throw new IllegalArgumentException("handoff.max_entries must be at least 1, not " + maxEntries);
+            }
+        }
+    }
+
+    public static final Duration DEFAULT_TOMBSTONE_TTL = Duration.ofDays(7);
 
     /** The Host key of the pool for any Host without its own. */
     public static final String DEFAULT_POOL = "*";
@@ -50,6 +80,10 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
         writePermit = List.copyOf(writePermit);
         Objects.requireNonNull(prefix, "prefix");
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(handoff, "handoff");
+        if (tombstoneTtl == null || tombstoneTtl.isNegative() || tombstoneTtl.isZero()) {
+            throw new IllegalArgumentException("tombstone_ttl must be more than 0s");
+        }
         if (listen.isEmpty()) {
             throw new IllegalArgumentException("needs at least one listen address");
         }
@@ -115,6 +149,8 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
         private long maxBodySize;
         private int maxConnections;
         private int backlog = 4096;
+        private Duration tombstoneTtl = DEFAULT_TOMBSTONE_TTL;
+        private HandoffSettings handoff = HandoffSettings.DEFAULT;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -197,11 +233,23 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
             return this;
         }
 
+        /** How long a deleted file's tombstone is kept (default 7 days). */
+        public Builder tombstoneTtl(Duration value) {
+            tombstoneTtl = value;
+            return this;
+        }
+
+        /** The handoff journal's replay interval, rate and bound. */
+        public Builder handoff(HandoffSettings value) {
+            handoff = value;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when the settings do not fit together */
         public FilestoreConfig build() {
             return new FilestoreConfig(listen, pools, redundancy, region, prefix, writePermit,
                     writeQuorum == 0 ? redundancy : writeQuorum, connectTimeout, responseTimeout, idleTimeout, health,
-                    stateDir, force, maxBodySize, maxConnections, backlog);
+                    stateDir, force, maxBodySize, maxConnections, backlog, tombstoneTtl, handoff);
         }
     }
 }

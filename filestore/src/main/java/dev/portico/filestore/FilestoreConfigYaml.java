@@ -81,6 +81,12 @@ final class FilestoreConfigYaml {
         if (c.stateDir() != null) {
             m.put("state_dir", c.stateDir().toAbsolutePath().normalize().toString());
         }
+        m.put("tombstone_ttl", Durations.format(c.tombstoneTtl()));
+        Map<String, Object> handoff = new LinkedHashMap<>();
+        handoff.put("interval", Durations.format(c.handoff().interval()));
+        handoff.put("rate", c.handoff().rate());
+        handoff.put("max_entries", c.handoff().maxEntries());
+        m.put("handoff", handoff);
         m.put("force", c.force());
         m.put("backlog", c.backlog());
         return m;

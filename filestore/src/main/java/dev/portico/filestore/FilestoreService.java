@@ -25,10 +25,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -53,6 +55,11 @@ public final class FilestoreService implements Service {
     private final NodeContext nodes;
     private final FilestoreMetrics metrics;
     private final HttpContext http;
+    /** Set by {@link #start()}: the journal, its replay and what the exchanges share. */
+    private volatile Shared shared;
+    private volatile HandoffJournal journal;
+    private Handoff handoff;
+    private NodeClient nodeClient;
 
     public FilestoreService(String name, FilestoreConfig config, ServiceContext context) {
         this.name = Objects.requireNonNull(name, "name");
@@ -62,7 +69,6 @@ public final class FilestoreService implements Service {
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.nodes = new NodeContext(name, config, context.transport().socketChannel(), probes);
         this.metrics = new FilestoreMetrics(name, context.meters());
-        Shared shared = new Shared(name, config, nodes, metrics);
         HttpOptions options = new HttpOptions(8192, 16384, 100,
                 config.maxBodySize() == 0 ? Long.MAX_VALUE : config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
@@ -92,14 +98,34 @@ public final class FilestoreService implements Service {
         return nodes.pool();
     }
 
+    /** The directory of the layout file, the journal and the check and repair records. */
+    public Path stateDir() {
+        return config.stateDir() != null ? config.stateDir() : context.stateDir();
+    }
+
     @Override
     public synchronized void start() throws IOException {
+        Path stateDir = stateDir();
         try {
-            Layout.reconcile(Layout.file(config.stateDir() != null ? config.stateDir() : context.stateDir(), name), config);
+            Layout.reconcile(Layout.file(stateDir, name), config);
         } catch (Layout.LayoutChanged e) {
             throw new IOException("service '" + name + "': " + e.getMessage(), e);
         }
+        try {
+            journal = HandoffJournal.open(HandoffJournal.file(stateDir, name), config.tombstoneTtl(),
+                    config.handoff().maxEntries(), context.clock().millis(), context.blocking());
+        } catch (IOException e) {
+            throw new IOException("service '" + name + "': the handoff journal: " + e.getMessage(), e);
+        }
+        nodeClient = new NodeClient(config.connectTimeout(), config.responseTimeout());
+        handoff = new Handoff(name, config, journal, nodes, nodeClient, metrics, context.clock(), context.blocking());
+        metrics.journalLength(journal::size);
+        shared = new Shared(name, config, nodes, metrics, handoff);
+        if (journal.pendingSize() > 0) {
+            log.info("{}: the handoff journal holds {} writes to replay", name, journal.pendingSize());
+        }
         nodes.start();
+        handoff.start(context.workers());
         try {
             for (HostPort hp : config.listen()) {
                 listeners.add(bind(hp));
@@ -143,6 +169,36 @@ public final class FilestoreService implements Service {
         return HttpListeners.endpoints(listeners);
     }
 
+    // ---- a read-only view for the admin API and console -----------------------------------------
+
+    /** Live records in the handoff journal: writes a node missed, and tombstones (0 before start). */
+    public int handoffJournalLength() {
+        HandoffJournal j = journal;
+        return j == null ? 0 : j.size();
+    }
+
+    /** Writes a node missed that are still to be replayed (the journal without its tombstones). */
+    public int handoffPending() {
+        HandoffJournal j = journal;
+        return j == null ? 0 : j.pendingSize();
+    }
+
+    /** Why the handoff journal cannot be written now (degraded writes are refused meanwhile), or empty. */
+    public Optional<String> handoffJournalProblem() {
+        HandoffJournal j = journal;
+        return j == null ? Optional.empty() : Optional.ofNullable(j.broken());
+    }
+
+    /** The result of the last {@code portico fs check} of this service, if one has run. */
+    public Optional<StoreCheck.Result> lastCheck() {
+        return StoreCheck.last(stateDir(), name);
+    }
+
+    /** The progress of the last (or running) {@code portico fs repair} of this service, if one has run. */
+    public Optional<StoreRepair.Progress> repairProgress() {
+        return StoreRepair.last(stateDir(), name);
+    }
+
     /** The port of the first listener (useful with port 0). */
     public int port() {
         return listeners.getFirst().localAddress().getPort();
@@ -153,6 +209,11 @@ public final class FilestoreService implements Service {
         listeners.forEach(TcpListener::close);
         listeners.clear();
         HttpListeners.drain(channels, grace);
+        if (handoff != null) {
+            handoff.close();
+            nodeClient.close(); // a replay still copying fails now, and finds the journal closed
+            journal.close();
+        }
         nodes.close();
         metrics.close();
     }

@@ -42,7 +42,9 @@ import java.util.TreeMap;
  * health: tcp                   # none, tcp, http, http:/path, icmp
  * timeouts: {connect: 5s, response: 60s, idle: 60s}
  * limits: {body: 0, connections: 0}
- * state_dir: /srv/fs-state      # the layout state file: STATE_DIR/filestore/SERVICE.state (default: the top-level state_dir)
+ * state_dir: /srv/fs-state      # STATE_DIR/filestore/SERVICE.state (layout) and .journal (default: the top-level state_dir)
+ * tombstone_ttl: 7d             # how long the handoff journal remembers a delete
+ * handoff: {interval: 5s, rate: 100, max_entries: 1000000}
  * force: false                  # accept a changed layout and record it
  * backlog: 4096
  * </pre>
@@ -139,6 +141,12 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
         if (stateDir != null) {
             b.stateDir(relative(s, stateDir));
         }
+        b.tombstoneTtl(positive(s, "tombstone_ttl", FilestoreConfig.DEFAULT_TOMBSTONE_TTL));
+        Section h = s.section("handoff");
+        FilestoreConfig.HandoffSettings hd = FilestoreConfig.HandoffSettings.DEFAULT;
+        b.handoff(new FilestoreConfig.HandoffSettings(positive(h, "interval", hd.interval()),
+                h.integer("rate", hd.rate(), 1, 1_000_000), h.integer("max_entries", hd.maxEntries(), 1, 1 << 30)));
+        h.finish();
         b.force(s.bool("force", false));
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
         s.finish();
@@ -268,8 +276,14 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
     /** {@code portico check}: a config that changes the stored layout is reported at the service. */
     @Override
     public List<ConfigException.Problem> checkFiles(String serviceName, FilestoreConfig config, Location where) {
-        Path file = Layout.file(config.stateDir() != null ? config.stateDir()
-                : dev.portico.core.lifecycle.ServiceContext.defaultStateDir(), serviceName);
+        return checkFiles(serviceName, config, where, ServiceContext.defaultStateDir());
+    }
+
+    /** {@code portico check}: the layout file is read from the service's state_dir, else the top-level one. */
+    @Override
+    public List<ConfigException.Problem> checkFiles(String serviceName, FilestoreConfig config, Location where,
+                                                    Path stateDir) {
+        Path file = Layout.file(config.stateDir() != null ? config.stateDir() : stateDir, serviceName);
         try {
             Optional<Layout> stored = Layout.read(file);
             if (stored.isEmpty() || config.force()) {

@@ -18,7 +18,7 @@ import java.util.List;
  * file URLs) a 404 sends the request to the next candidate. The first other answer is streamed to
  * the client as it arrives, paced by the client (the node's connection stops reading while the
  * client's is full). A 404 from one replica of a stage whose other replica then has the file is
- * a missing copy: logged and counted.
+ * a missing copy: logged, counted and queued in the handoff journal for a copy (read repair).
  */
 final class ReadExchange implements NodeCall.Listener {
 
@@ -108,6 +108,12 @@ final class ReadExchange implements NodeCall.Listener {
             shared.metrics().missingCopies.increment();
             log.info("{}: missing copy: {} is on {} but not on {}", shared.name(), current.uri(), current.node(),
                     missed.node());
+            StorePool pool = shared.config().pool(ex.host());
+            StorePath p = StorePath.parse(ex.rawPath(), shared.config().prefix());
+            if (pool != null && p.filePath() != null) {
+                shared.handoff().readRepair(pool.host(), missed.node().name(),
+                        Router.stagedUri(shared.config(), current.group(), p.filePath()));
+            }
         }
         streaming = true;
         HttpHeaders h = head.headers();

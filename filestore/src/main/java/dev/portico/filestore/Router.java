@@ -113,14 +113,15 @@ final class Router {
         WriteExchange w = new WriteExchange(ex, shared);
         w.start();
         if (p.kind() == StorePath.Kind.STAGED) {
-            w.begin(ex.request().uri(), nodes(shared, pool, p.stage(), p.filePath()), null);
+            w.begin(ex.request().uri(), nodes(shared, pool, p.stage(), p.filePath()), null, pool.host(),
+                    stagedUri(config, p.stage(), p.filePath()));
             return;
         }
         String query = ex.query() == null ? "" : "?" + ex.query();
         HttpMethod m = ex.method();
         if (m.equals(MKCOL)) {
-            w.begin(stagedUri(config, pool.stage(), p.filePath()) + query, nodes(shared, pool, pool.stage(), p.filePath()),
-                    null);
+            String uri = stagedUri(config, pool.stage(), p.filePath());
+            w.begin(uri + query, nodes(shared, pool, pool.stage(), p.filePath()), null, pool.host(), uri);
             return;
         }
         boolean delete = m.equals(HttpMethod.DELETE);
@@ -136,7 +137,7 @@ final class Router {
             }
             int stage = found < 0 ? pool.stage() : found;
             String uri = stagedUri(config, stage, p.filePath());
-            w.begin(uri + query, nodes(shared, pool, stage, p.filePath()), delete ? null : uri);
+            w.begin(uri + query, nodes(shared, pool, stage, p.filePath()), delete ? null : uri, pool.host(), uri);
         }).start();
     }
 

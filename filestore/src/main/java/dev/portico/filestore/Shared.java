@@ -7,6 +7,7 @@ package dev.portico.filestore;
  * @param config  the settings
  * @param nodes   the nodes and how to reach them
  * @param metrics the counters
+ * @param handoff the handoff journal and its replay
  */
-record Shared(String name, FilestoreConfig config, NodeContext nodes, FilestoreMetrics metrics) {
+record Shared(String name, FilestoreConfig config, NodeContext nodes, FilestoreMetrics metrics, Handoff handoff) {
 }

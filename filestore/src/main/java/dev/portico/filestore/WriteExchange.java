@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,6 +57,11 @@ final class WriteExchange implements BodySink {
     private boolean done;
     private boolean clientPaused;
     private ScheduledFuture<?> continueTimer;
+    private String pool;
+    /** The file's path for the handoff journal while the write is registered with it, else null. */
+    private String journalUri;
+    /** The node a handoff replay was copying the file to when this write began, or null. */
+    private String contested;
 
     WriteExchange(Exchange ex, Shared shared) {
         this.ex = ex;
@@ -83,12 +89,17 @@ final class WriteExchange implements BodySink {
      * @param uri      the request target for the nodes
      * @param replicas the nodes holding the file's copies
      * @param location the Location of the answer (a stage-less PUT), or null
+     * @param pool     the Host key of the file's pool, for the handoff journal
+     * @param path     the file's staged path without query ({@code /<prefix>_<stage>/<path>}), for the journal
      */
-    void begin(String uri, List<NodeState> replicas, String location) {
+    void begin(String uri, List<NodeState> replicas, String location, String pool, String path) {
         if (done) {
             return;
         }
         this.location = location;
+        this.pool = pool;
+        journalUri = path;
+        contested = shared.handoff().writeBegins(journalUri);
         uploads = new ArrayList<>(replicas.size());
         for (NodeState n : replicas) {
             uploads.add(new Upload(n, uri));
@@ -180,6 +191,7 @@ final class WriteExchange implements BodySink {
                 u.cancel();
             }
         }
+        writeEnded();
         shared.metrics().writesFailed.increment();
     }
 
@@ -260,8 +272,7 @@ final class WriteExchange implements BodySink {
         boolean unreachable = false;
         boolean delete = method.equals(HttpMethod.DELETE);
         for (Upload u : uploads) {
-            boolean good = u.status >= 200 && u.status < 300 || delete && u.status == 404;
-            if (good) {
+            if (u.good()) {
                 ok++;
                 created += u.status == 201 ? 1 : 0;
                 firstOk = firstOk == 0 ? u.status : firstOk;
@@ -272,26 +283,82 @@ final class WriteExchange implements BodySink {
         String copies = ok + "/" + total;
         int quorum = shared.config().writeQuorum();
         if (delete && common == 404) {
+            writeEnded();
             respond(404, copies, "404 Not Found: no copy of " + ex.rawPath() + " on its nodes");
             shared.metrics().writesFailed.increment();
             return;
         }
         if (ok >= quorum) {
-            (ok == total ? shared.metrics().writesComplete : shared.metrics().writesDegraded).increment();
-            if (ok < total) {
-                log.warn("{}: {} {} acknowledged with {} copies: {}", shared.name(), method, ex.rawPath(), copies,
-                        failures());
-            }
             int status = created > 0 ? 201 : firstOk == 404 ? 204 : firstOk;
-            respond(status, copies, null);
+            int acknowledged = ok;
+            journal(ok, () -> {
+                (acknowledged == total ? shared.metrics().writesComplete : shared.metrics().writesDegraded).increment();
+                if (acknowledged < total) {
+                    log.warn("{}: {} {} acknowledged with {} copies: {}", shared.name(), method, ex.rawPath(), copies,
+                            failures());
+                }
+                respond(status, copies, null);
+            }, copies);
             return;
         }
-        shared.metrics().writesFailed.increment();
         int status = ok == 0 && common >= 400 && common < 500 ? common : unreachable ? 503 : 502;
-        log.warn("{}: {} {} failed with {} copies ({} needed): {}", shared.name(), method, ex.rawPath(), copies, quorum,
-                failures());
-        respond(status, copies, status + " " + (status == 503 ? "Service Unavailable" : status == 502 ? "Bad Gateway"
-                : "refused") + ": " + copies + " copies written, " + quorum + " needed (" + failures() + ")");
+        journal(ok, () -> {
+            shared.metrics().writesFailed.increment();
+            log.warn("{}: {} {} failed with {} copies ({} needed): {}", shared.name(), method, ex.rawPath(), copies,
+                    quorum, failures());
+            respond(status, copies, status + " " + (status == 503 ? "Service Unavailable" : status == 502
+                    ? "Bad Gateway" : "refused") + ": " + copies + " copies written, " + quorum + " needed ("
+                    + failures() + ")");
+        }, null);
+    }
+
+    /**
+     * Records in the handoff journal which replicas missed the write, then runs {@code reply}: at
+     * once when nothing needs recording, else once the record is on disk. An acknowledgement
+     * ({@code ackCopies} not null) that the journal cannot take becomes a 503 instead: a write is
+     * never acknowledged without the record that lets its missing copies be made.
+     */
+    private void journal(int ok, Runnable reply, String ackCopies) {
+        HandoffJournal journal = shared.handoff().journal();
+        List<String> reached = new ArrayList<>(uploads.size());
+        List<String> missed = new ArrayList<>(2);
+        for (Upload u : uploads) {
+            (u.good() && !u.node.name().equals(contested) ? reached : missed).add(u.node.name());
+        }
+        boolean delete = method.equals(HttpMethod.DELETE);
+        if (ok == 0 || missed.isEmpty() && !delete && !journal.touches(journalUri)) {
+            writeEnded();
+            reply.run();
+            return;
+        }
+        HandoffJournal.Kind kind = delete ? HandoffJournal.Kind.DELETE
+                : method.equals(Router.MKCOL) ? HandoffJournal.Kind.MKCOL : HandoffJournal.Kind.PUT;
+        CompletableFuture<Void> recorded = journal.afterWrite(kind, pool, journalUri, reached, missed,
+                shared.handoff().now());
+        writeEnded();
+        if (recorded.isDone() && !recorded.isCompletedExceptionally()) {
+            reply.run();
+            return;
+        }
+        recorded.whenComplete((v, failure) -> client.eventLoop().execute(() -> {
+            if (failure == null || ackCopies == null) {
+                reply.run();
+                return;
+            }
+            Throwable why = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                    ? c.getCause() : failure;
+            shared.metrics().writesFailed.increment();
+            log.warn("{}: {} {} not acknowledged: {}", shared.name(), method, ex.rawPath(), why.getMessage());
+            respond(503, ackCopies, "503 Service Unavailable: " + ackCopies + " copies written, but "
+                    + why.getMessage() + "; the write is not acknowledged");
+        }));
+    }
+
+    private void writeEnded() {
+        if (journalUri != null) {
+            shared.handoff().writeEnds(journalUri);
+            journalUri = null;
+        }
     }
 
     private String failures() {
@@ -352,6 +419,11 @@ final class WriteExchange implements BodySink {
             call = NodeCall.open(shared.nodes(), client.eventLoop(), node,
                     NodeHeaders.request(method, uri, ex.headers(), hasBody ? contentLength
                             : method.equals(HttpMethod.PUT) ? 0 : -2, hasBody), hasBody, this);
+        }
+
+        /** Whether the node took the write (a DELETE of a file it does not have counts). */
+        boolean good() {
+            return status >= 200 && status < 300 || status == 404 && method.equals(HttpMethod.DELETE);
         }
 
         void cancel() {

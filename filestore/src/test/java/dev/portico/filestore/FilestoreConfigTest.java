@@ -93,6 +93,12 @@ class FilestoreConfigTest {
                 .contains("test.yaml:4").contains("write_permit");
         assertThat(problems("type: filestore\nlisten: [127.0.0.1:0]\nnodes: [10.0.0.1-3:80]\nredundency: 2\n"))
                 .contains("test.yaml:4").contains("did you mean 'redundancy'");
+        assertThat(problems("type: filestore\nlisten: [127.0.0.1:0]\nnodes: [10.0.0.1-3:80]\ntombstone_ttl: 0s\n"))
+                .contains("test.yaml:4").contains("tombstone_ttl' must be more than 0s");
+        assertThat(problems("type: filestore\nlisten: [127.0.0.1:0]\nnodes: [10.0.0.1-3:80]\nhandoff: {rate: 0}\n"))
+                .contains("test.yaml:4").contains("rate");
+        assertThat(problems("type: filestore\nlisten: [127.0.0.1:0]\nnodes: [10.0.0.1-3:80]\nhandoff: {every: 1s}\n"))
+                .contains("test.yaml:4").contains("every");
     }
 
     @Test
@@ -109,6 +115,8 @@ class FilestoreConfigTest {
                 timeouts: {connect: 2s, response: 30s}
                 limits: {body: 1g}
                 state_dir: /var/lib/portico
+                tombstone_ttl: 3d
+                handoff: {interval: 2s, rate: 20, max_entries: 5000}
                 pools:
                   vm0:
                     stage: 0
@@ -116,6 +124,8 @@ class FilestoreConfigTest {
                       - {stage: 0, nodes: [10.0.0.1-10:80]}
                       - {stage: 1, nodes: [10.0.1.1-3:8000]}
                 """);
+        assertThat(c.tombstoneTtl()).isEqualTo(java.time.Duration.ofDays(3));
+        assertThat(c.handoff()).isEqualTo(new FilestoreConfig.HandoffSettings(java.time.Duration.ofSeconds(2), 20, 5000));
         Map<String, Object> section = new FilestoreServiceType().toYaml(c).orElseThrow();
         assertThat(section).doesNotContainKeys("force", "backlog");
         assertThat(parse(new YamlWriter().write(section))).isEqualTo(c);

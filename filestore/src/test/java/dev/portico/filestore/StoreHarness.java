@@ -37,15 +37,34 @@ final class StoreHarness {
     /** Starts {@code count} WebDAV nodes, each with its own root under {@code dir}. */
     StoreHarness nodes(Path dir, int count) throws Exception {
         for (int i = 0; i < count; i++) {
-            Path root = Files.createDirectories(dir.resolve("node" + i));
+            int n = roots.size();
+            Path root = Files.createDirectories(dir.resolve("node" + n));
             roots.add(root);
-            WebConfig c = WebConfig.builder().root(root).listen("127.0.0.1:0")
-                    .webdav(new WebConfig.WebDav(true, List.of(Cidr.parse("127.0.0.0/8")), Map.of(), "store")).build();
-            RunningService node = portico.start(new WebServiceType(), "node" + i, c);
+            RunningService node = portico.start(new WebServiceType(), "node" + n, nodeConfig(root, "127.0.0.1:0"));
             nodes.add(node);
             addresses.add("127.0.0.1:" + node.port());
         }
         return this;
+    }
+
+    private static WebConfig nodeConfig(Path root, String listen) {
+        return WebConfig.builder().root(root).listen(listen)
+                .webdav(new WebConfig.WebDav(true, List.of(Cidr.parse("127.0.0.0/8")), Map.of(), "store")).build();
+    }
+
+    /** Kills node {@code i}: its listener and every connection close at once. */
+    void kill(int i) {
+        nodes.get(i).service().stop(Duration.ZERO);
+    }
+
+    /** Starts node {@code i} again on its old port over its old directory. */
+    void restart(int i) throws Exception {
+        nodes.set(i, portico.start(new WebServiceType(), "node" + i, nodeConfig(roots.get(i), addresses.get(i))));
+    }
+
+    /** Whether the node at {@code hostPort} holds {@code staged} (a path such as {@code /_3fs_0/a}) on disk. */
+    boolean holds(String hostPort, String staged) {
+        return Files.isRegularFile(rootOf(hostPort).resolve(staged.substring(1)));
     }
 
     String node(int i) {

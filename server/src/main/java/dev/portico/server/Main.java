@@ -3,8 +3,10 @@ package dev.portico.server;
 import dev.portico.server.cmd.CheckCommand;
 import dev.portico.server.cmd.DemoCommand;
 import dev.portico.server.cmd.DiffCommand;
+import dev.portico.server.cmd.FsCheckCommand;
 import dev.portico.server.cmd.FsCommand;
 import dev.portico.server.cmd.FsLocateCommand;
+import dev.portico.server.cmd.FsRepairCommand;
 import dev.portico.server.cmd.FsServeCommand;
 import dev.portico.server.cmd.Import3xsdCommand;
 import dev.portico.server.cmd.ImportTxlbCommand;
@@ -59,7 +61,9 @@ public final class Main {
         cl.addSubcommand("proxy", new ProxyCommand(cli));
         cl.addSubcommand("fs", new CommandLine(new FsCommand(cli))
                 .addSubcommand("serve", new FsServeCommand(cli))
-                .addSubcommand("locate", new FsLocateCommand(cli)));
+                .addSubcommand("locate", new FsLocateCommand(cli))
+                .addSubcommand("check", new FsCheckCommand(cli))
+                .addSubcommand("repair", new FsRepairCommand(cli)));
         cl.addSubcommand("demo", new DemoCommand(cli));
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));

@@ -43,6 +43,15 @@ public interface ServiceType<C> {
     }
 
     /**
+     * As {@link #checkFiles(String, Object, Location)}, for a process whose top-level
+     * {@code state_dir} is {@code stateDir}: a type that keeps state there reads it from there.
+     */
+    default List<ConfigException.Problem> checkFiles(String serviceName, C config, Location where,
+                                                     java.nio.file.Path stateDir) {
+        return checkFiles(serviceName, config, where);
+    }
+
+    /**
      * Writes a config back as the section {@link #parse} reads: plain maps (insertion-ordered),
      * lists, strings and numbers, including {@code type}. Reading the result back must give an
      * equal config. Used by the admin {@code save} and by {@code portico diff}.

@@ -40,7 +40,7 @@ public final class CheckCommand implements Callable<Integer> {
             ServerConfig config = new ServerConfigReader(cli.types()).read(file);
             List<ConfigException.Problem> problems = new ArrayList<>();
             for (ServiceSpec service : config.services().values()) {
-                problems.addAll(service.checkFiles());
+                problems.addAll(service.checkFiles(config.stateDir()));
             }
             if (!problems.isEmpty()) {
                 throw new ConfigException(problems);

@@ -8,11 +8,12 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code portico fs ...}: the distributed file store's commands ({@code serve}, {@code locate}). */
+/** {@code portico fs ...}: the distributed file store's commands ({@code serve}, {@code locate}, {@code check}, {@code repair}). */
 @Command(name = "fs", mixinStandardHelpOptions = true,
-        description = {"The distributed file store: serve a router, locate a file's nodes.",
+        description = {"The distributed file store: serve a router, locate a file's nodes, check and repair the copies.",
                 "Example: portico fs serve --listen 127.0.0.1:8090 --node 127.0.0.1:9001 --node 127.0.0.1:9002",
-                "Example: portico fs locate /_3fs_0/path/to/file -c portico.yaml"})
+                "Example: portico fs locate /_3fs_0/path/to/file -c portico.yaml",
+                "Example: portico fs check -c portico.yaml; portico fs repair -c portico.yaml --rate 50/s"})
 public final class FsCommand implements Callable<Integer> {
 
     private final Cli cli;
@@ -26,7 +27,7 @@ public final class FsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "portico fs needs a command: serve or locate");
+        throw new ParameterException(spec.commandLine(), "portico fs needs a command: serve, locate, check or repair");
     }
 
     Cli cli() {

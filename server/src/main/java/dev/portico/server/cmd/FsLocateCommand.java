@@ -2,6 +2,7 @@ package dev.portico.server.cmd;
 
 import dev.portico.core.config.ConfigException;
 import dev.portico.filestore.FilestoreConfig;
+import dev.portico.filestore.Layout;
 import dev.portico.filestore.NodeRanges;
 import dev.portico.filestore.Placement;
 import dev.portico.filestore.StorePool;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
@@ -92,6 +94,7 @@ public final class FsLocateCommand implements Callable<Integer> {
             }
             for (ServiceSpec s : c.services().values()) {
                 if (s.config() instanceof FilestoreConfig fc && (service == null || service.equals(s.name()))) {
+                    warnIfLayoutChanged(s.name(), fc, fc.stateDir() != null ? fc.stateDir() : c.stateDir());
                     stores.add(new Located(s.name(), fc.pool(poolHost == null ? FilestoreConfig.DEFAULT_POOL
                             : poolHost.toLowerCase(java.util.Locale.ROOT)), fc.redundancy(), fc.region(), fc.prefix()));
                 }
@@ -126,6 +129,25 @@ public final class FsLocateCommand implements Callable<Integer> {
         }
         cli.out().flush();
         return status;
+    }
+
+    /**
+     * Says so when the config's layout is not the one recorded in the service's state directory:
+     * the router would refuse to start, and the nodes printed are not where its files are.
+     */
+    private void warnIfLayoutChanged(String name, FilestoreConfig fc, Path stateDir) {
+        Path file = Layout.file(stateDir, name);
+        try {
+            Optional<Layout> stored = Layout.read(file);
+            if (stored.isPresent() && !fc.force()) {
+                for (String change : stored.get().changesIn(Layout.of(fc))) {
+                    cli.err().println("portico: " + name + ": warning: " + change + " (the layout is recorded in "
+                            + file + ")");
+                }
+            }
+        } catch (java.io.IOException e) {
+            cli.err().println("portico: " + name + ": warning: " + e.getMessage());
+        }
     }
 
     /** One store's layout for the URL's Host. */

@@ -48,6 +48,12 @@ public record ServiceSpec(String name, ServiceType<?> type, Object config, Locat
         return ((ServiceType<Object>) type).checkFiles(name, config, location);
     }
 
+    /** As {@link #checkFiles()}, with the config's top-level {@code state_dir}. */
+    @SuppressWarnings("unchecked")
+    public List<ConfigException.Problem> checkFiles(java.nio.file.Path stateDir) {
+        return ((ServiceType<Object>) type).checkFiles(name, config, location, stateDir);
+    }
+
     /** True when {@code other} would build the same service: same type and an equal config. */
     public boolean sameAs(ServiceSpec other) {
         return type.name().equals(other.type.name()) && config.equals(other.config);

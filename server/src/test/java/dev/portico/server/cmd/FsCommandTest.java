@@ -119,4 +119,83 @@ class FsCommandTest {
         assertThat(dir.resolve("state/filestore/filestore.state")).content().contains("stage * 0 " + nodes.stream()
                 .sorted().reduce((x, y) -> x + " " + y).orElseThrow());
     }
+
+    /** Two WebDAV nodes and a config whose filestore service keeps its state under the top-level state_dir. */
+    private List<Path> twoNodeStore(Path file, Path state) throws Exception {
+        List<Path> roots = List.of(Files.createDirectories(dir.resolve("a")), Files.createDirectories(dir.resolve("b")));
+        List<String> nodes = new java.util.ArrayList<>();
+        for (Path root : roots) {
+            RunningService n = portico.start(new WebServiceType(), root.getFileName().toString(), WebConfig.builder()
+                    .root(root).listen("127.0.0.1:0").webdav(new WebConfig.WebDav(true,
+                            List.of(Cidr.parse("127.0.0.0/8")), Map.of(), "store")).build());
+            nodes.add("127.0.0.1:" + n.port());
+        }
+        Files.writeString(file, """
+                state_dir: %s
+                services:
+                  files:
+                    type: filestore
+                    listen: [127.0.0.1:0]
+                    nodes: [%s, %s]
+                """.formatted(state, nodes.get(0), nodes.get(1)));
+        return roots;
+    }
+
+    @Test
+    void checkFindsAMissingCopyAndRepairMakesIt() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("top-state"));
+        Path file = dir.resolve("portico.yaml");
+        List<Path> roots = twoNodeStore(file, state);
+        for (Path root : roots) {
+            Files.createDirectories(root.resolve("_3fs_0/docs"));
+            Files.writeString(root.resolve("_3fs_0/docs/both.txt"), "on both");
+        }
+        Files.writeString(roots.get(0).resolve("_3fs_0/docs/one.txt"), "on one");
+
+        CliRun check = CliRun.run(Main.builtinTypes(), "fs", "check", "-c", file.toString(), "--json");
+        assertThat(check.status).as(check.toString()).isEqualTo(1);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(check.out);
+        assertThat(json.get("files").asInt()).isEqualTo(2);
+        assertThat(json.get("counts").get("MISSING").asInt()).isEqualTo(1);
+        assertThat(json.get("problems").get(0).get("uri").asText()).isEqualTo("/_3fs_0/docs/one.txt");
+        // the result is kept under the config's top-level state_dir, where the service looks for it
+        assertThat(state.resolve("filestore/files.check.json")).exists();
+
+        CliRun repair = CliRun.run(Main.builtinTypes(), "fs", "repair", "-c", file.toString(), "--rate", "100/s");
+        assertThat(repair.status).as(repair.toString()).isZero();
+        assertThat(repair.out).contains("missing /_3fs_0/docs/one.txt: copied from").contains("1 repaired");
+        assertThat(roots.get(1).resolve("_3fs_0/docs/one.txt")).hasContent("on one");
+        assertThat(state.resolve("filestore/files.repair.json")).exists();
+
+        CliRun clean = CliRun.run(Main.builtinTypes(), "fs", "check", "-c", file.toString());
+        assertThat(clean.status).as(clean.toString()).isZero();
+        assertThat(clean.out).contains("files: 2 files, 4 copies on 2 nodes, 0 missing");
+
+        CliRun badRate = CliRun.run(Main.builtinTypes(), "fs", "repair", "-c", file.toString(), "--rate", "fast");
+        assertThat(badRate.status).isEqualTo(2);
+        assertThat(badRate.err).contains("--rate 'fast' is not a rate such as 50/s");
+    }
+
+    @Test
+    void checkReadsTheLayoutUnderTheTopLevelStateDir() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("top-state"));
+        Path file = dir.resolve("portico.yaml");
+        Files.writeString(file, """
+                state_dir: %s
+                services:
+                  files:
+                    type: filestore
+                    listen: [127.0.0.1:0]
+                    nodes: [10.0.0.1:80, 10.0.0.2:80]
+                """.formatted(state));
+        assertThat(CliRun.run(Main.builtinTypes(), "check", "-c", file.toString()).status).isZero();
+        Files.createDirectories(state.resolve("filestore"));
+        Files.writeString(state.resolve("filestore/files.state"),
+                "redundancy 2\nregion 256\nstage * 0 10.0.0.1:80 10.0.0.3:80\n");
+        CliRun check = CliRun.run(Main.builtinTypes(), "check", "-c", file.toString());
+        assertThat(check.status).as(check.toString()).isNotZero();
+        assertThat(check.err).contains("stage 0 had nodes 10.0.0.1:80, 10.0.0.3:80");
+        CliRun locate = CliRun.run(Main.builtinTypes(), "fs", "locate", "/_3fs_0/x", "-c", file.toString());
+        assertThat(locate.err).contains("stage 0 had nodes 10.0.0.1:80, 10.0.0.3:80");
+    }
 }
