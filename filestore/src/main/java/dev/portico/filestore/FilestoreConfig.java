@@ -2,6 +2,7 @@ package dev.portico.filestore;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;
 
@@ -33,11 +34,13 @@ import java.util.Objects;
  * @param maxBodySize     largest request body (0: no limit)
  * @param maxConnections  client connections (0: from the descriptor limit)
  * @param backlog         listen backlog
+ * @param cache           the response cache of reads (the proxy's {@code cache:} section), or null for none
  */
 public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pools, int redundancy, int region,
                               String prefix, List<Cidr> writePermit, int writeQuorum, Duration connectTimeout,
                               Duration responseTimeout, Duration idleTimeout, HealthCheckConfig health, Path stateDir,
-                              boolean force, long maxBodySize, int maxConnections, int backlog) {
+                              boolean force, long maxBodySize, int maxConnections, int backlog,
+                              CacheConfig cache) {
 
     /** The Host key of the pool for any Host without its own. */
     public static final String DEFAULT_POOL = "*";
@@ -115,6 +118,7 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
         private long maxBodySize;
         private int maxConnections;
         private int backlog = 4096;
+        private CacheConfig cache;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -197,11 +201,17 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
             return this;
         }
 
+        /** The response cache of reads; null (the default) for none. */
+        public Builder cache(CacheConfig value) {
+            cache = value;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when the settings do not fit together */
         public FilestoreConfig build() {
             return new FilestoreConfig(listen, pools, redundancy, region, prefix, writePermit,
                     writeQuorum == 0 ? redundancy : writeQuorum, connectTimeout, responseTimeout, idleTimeout, health,
-                    stateDir, force, maxBodySize, maxConnections, backlog);
+                    stateDir, force, maxBodySize, maxConnections, backlog, cache);
         }
     }
 }

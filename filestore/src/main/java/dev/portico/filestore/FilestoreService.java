@@ -6,6 +6,7 @@ import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.TcpListener;
+import dev.portico.proxy.ProxyCache;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
 import dev.portico.web.http.ErrorPages;
@@ -25,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,8 +54,10 @@ public final class FilestoreService implements Service {
     private final List<TcpListener> listeners = new ArrayList<>();
     private final NodeContext nodes;
     private final FilestoreMetrics metrics;
+    private final ProxyCache cache;
     private final HttpContext http;
 
+    /** @throws UncheckedIOException when the cache's disk tier cannot be opened */
     public FilestoreService(String name, FilestoreConfig config, ServiceContext context) {
         this.name = Objects.requireNonNull(name, "name");
         this.config = Objects.requireNonNull(config, "config");
@@ -62,15 +66,21 @@ public final class FilestoreService implements Service {
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.nodes = new NodeContext(name, config, context.transport().socketChannel(), probes);
         this.metrics = new FilestoreMetrics(name, context.meters());
-        Shared shared = new Shared(name, config, nodes, metrics);
+        try {
+            this.cache = config.cache() == null ? null : ProxyCache.open(name, config.cache(), context);
+        } catch (IOException e) {
+            metrics.close();
+            throw new UncheckedIOException("service '" + name + "': " + e.getMessage(), e);
+        }
+        Shared shared = new Shared(name, config, nodes, metrics, cache);
         HttpOptions options = new HttpOptions(8192, 16384, 100,
                 config.maxBodySize() == 0 ? Long.MAX_VALUE : config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
                 HttpOptions.DEFAULT_SEND_TIMEOUT);
         this.http = new HttpContext(options, ex -> Router.handle(shared, ex), ErrorPages.defaults(),
-                new HttpDates(context.clock()), connections, ex -> {
-                }, context.transport().tcpCork(), Router.ALLOWED);
+                new HttpDates(context.clock()), connections, ex -> Router.completed(shared, ex),
+                context.transport().tcpCork(), Router.ALLOWED);
     }
 
     @Override
@@ -85,6 +95,11 @@ public final class FilestoreService implements Service {
 
     public FilestoreConfig config() {
         return config;
+    }
+
+    /** The response cache of reads, or null when the service has none. */
+    public ProxyCache cache() {
+        return cache;
     }
 
     /** Every node of the service with its health and counters. */
@@ -155,5 +170,8 @@ public final class FilestoreService implements Service {
         HttpListeners.drain(channels, grace);
         nodes.close();
         metrics.close();
+        if (cache != null) {
+            cache.close();
+        }
     }
 }

@@ -9,6 +9,7 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.ProxyCache;
 import dev.portico.upstream.health.HealthCheckConfig;
 
 import java.io.IOException;
@@ -45,6 +46,7 @@ import java.util.TreeMap;
  * state_dir: /srv/fs-state      # the layout state file: STATE_DIR/filestore/SERVICE.state (default: the top-level state_dir)
  * force: false                  # accept a changed layout and record it
  * backlog: 4096
+ * cache: {memory_size: 64m}      # reads cached as by the proxy (same section); no key, no cache
  * </pre>
  */
 public final class FilestoreServiceType implements ServiceType<FilestoreConfig> {
@@ -141,6 +143,9 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
         }
         b.force(s.bool("force", false));
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        if (s.node("cache").isPresent()) {
+            b.cache(ProxyCache.readConfig(s.section("cache")));
+        }
         s.finish();
         if (s.problems().list().size() > before) {
             return null;

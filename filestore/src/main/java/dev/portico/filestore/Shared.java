@@ -7,6 +7,8 @@ package dev.portico.filestore;
  * @param config  the settings
  * @param nodes   the nodes and how to reach them
  * @param metrics the counters
+ * @param cache   the response cache of reads, or null when the service has no {@code cache:} section
  */
-record Shared(String name, FilestoreConfig config, NodeContext nodes, FilestoreMetrics metrics) {
+record Shared(String name, FilestoreConfig config, NodeContext nodes, FilestoreMetrics metrics,
+              dev.portico.proxy.ProxyCache cache) {
 }
