@@ -102,6 +102,20 @@ public final class FilestoreService implements Service {
         return cache;
     }
 
+    /** The nodes with their health, traffic and latency, and the request counters. */
+    public FilestoreStatus status() {
+        List<FilestoreStatus.Node> out = new ArrayList<>();
+        for (NodeState n : nodes.nodes().values()) {
+            out.add(new FilestoreStatus.Node(n.name(), n.backend(), n.latencyNanos()));
+        }
+        return new FilestoreStatus(out, count(metrics.reads), count(metrics.writesComplete),
+                count(metrics.writesDegraded), count(metrics.writesFailed), count(metrics.missingCopies));
+    }
+
+    private static long count(io.micrometer.core.instrument.Counter c) {
+        return (long) c.count();
+    }
+
     /** Every node of the service with its health and counters. */
     public Pool nodes() {
         return nodes.pool();
