@@ -65,13 +65,19 @@ final class ReadExchange implements NodeCall.Listener {
     }
 
     void start() {
-        client.closeFuture().addListener(clientClosed);
         ProxyCache cache = shared.cache();
         if (cache == null) {
-            tryNext();
+            begin();
         } else {
-            cache.lookup(ex, this::tryNext);
+            // a hit is answered by the cache: nothing of this exchange is left to clean up
+            cache.lookup(ex, this::begin);
         }
+    }
+
+    /** Asks the nodes; a client that is gone by now (a disk lookup took a while) ends it at once. */
+    private void begin() {
+        client.closeFuture().addListener(clientClosed);
+        tryNext();
     }
 
     private void tryNext() {
