@@ -79,7 +79,11 @@ class FilestoreCacheTest {
                 """);
         assertThat(c.cache().memorySize()).isEqualTo(2L << 20);
         assertThat(c.cache().defaultTtl("/_3fs_0/x")).isEqualTo(Duration.ofMinutes(10));
-        assertThat(new FilestoreServiceType().toYaml(c).orElseThrow().get("cache").toString()).contains("memory_size=2m");
+        java.util.Map<String, Object> section = new FilestoreServiceType().toYaml(c).orElseThrow();
+        assertThat(section.get("cache").toString()).contains("memory_size=2m");
+        // written back, the section reads as the same config
+        assertThat(PorticoExtension.parse(new FilestoreServiceType(), "fs",
+                new dev.portico.core.config.YamlWriter().write(section))).isEqualTo(c);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> PorticoExtension.parse(new FilestoreServiceType(), "fs", """
                 type: filestore
                 listen: [127.0.0.1:0]
