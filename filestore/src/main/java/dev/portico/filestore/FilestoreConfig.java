@@ -2,6 +2,7 @@ package dev.portico.filestore;
 
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.cache.CacheConfig;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;
 
@@ -36,12 +37,13 @@ import java.util.Objects;
  * @param backlog         listen backlog
  * @param tombstoneTtl    how long the handoff journal keeps a deleted file's tombstone
  * @param handoff         how the handoff journal is replayed and bounded
+ * @param cache           the response cache of reads (the proxy's {@code cache:} section), or null for none
  */
 public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pools, int redundancy, int region,
                               String prefix, List<Cidr> writePermit, int writeQuorum, Duration connectTimeout,
                               Duration responseTimeout, Duration idleTimeout, HealthCheckConfig health, Path stateDir,
                               boolean force, long maxBodySize, int maxConnections, int backlog,
-                              Duration tombstoneTtl, HandoffSettings handoff) {
+                              Duration tombstoneTtl, HandoffSettings handoff, CacheConfig cache) {
 
     /**
      * The handoff journal's replay and bound.
@@ -151,6 +153,7 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
         private int backlog = 4096;
         private Duration tombstoneTtl = DEFAULT_TOMBSTONE_TTL;
         private HandoffSettings handoff = HandoffSettings.DEFAULT;
+        private CacheConfig cache;
 
         public Builder listen(HostPort value) {
             listen.add(value);
@@ -245,11 +248,17 @@ public record FilestoreConfig(List<HostPort> listen, Map<String, StorePool> pool
             return this;
         }
 
+        /** The response cache of reads; null (the default) for none. */
+        public Builder cache(CacheConfig value) {
+            cache = value;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when the settings do not fit together */
         public FilestoreConfig build() {
             return new FilestoreConfig(listen, pools, redundancy, region, prefix, writePermit,
                     writeQuorum == 0 ? redundancy : writeQuorum, connectTimeout, responseTimeout, idleTimeout, health,
-                    stateDir, force, maxBodySize, maxConnections, backlog, tombstoneTtl, handoff);
+                    stateDir, force, maxBodySize, maxConnections, backlog, tombstoneTtl, handoff, cache);
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.portico.core.config.Sizes;
 import dev.portico.core.config.YamlWriter;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.ProxyCache;
 import dev.portico.upstream.health.HealthCheckConfig;
 import dev.portico.upstream.health.HealthCheckType;
 
@@ -89,6 +90,9 @@ final class FilestoreConfigYaml {
         m.put("handoff", handoff);
         m.put("force", c.force());
         m.put("backlog", c.backlog());
+        if (c.cache() != null) {
+            m.put("cache", ProxyCache.toYaml(c.cache()));
+        }
         return m;
     }
 

@@ -6,6 +6,7 @@ import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.transport.TcpListener;
+import dev.portico.proxy.ProxyCache;
 import dev.portico.upstream.Pool;
 import dev.portico.upstream.health.ProbeTransport;
 import dev.portico.web.http.ErrorPages;
@@ -25,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,6 +56,7 @@ public final class FilestoreService implements Service {
     private final List<TcpListener> listeners = new ArrayList<>();
     private final NodeContext nodes;
     private final FilestoreMetrics metrics;
+    private final ProxyCache cache;
     private final HttpContext http;
     /** Set by {@link #start()}: the journal, its replay and what the exchanges share. */
     private volatile Shared shared;
@@ -61,6 +64,7 @@ public final class FilestoreService implements Service {
     private Handoff handoff;
     private NodeClient nodeClient;
 
+    /** @throws UncheckedIOException when the cache's disk tier cannot be opened */
     public FilestoreService(String name, FilestoreConfig config, ServiceContext context) {
         this.name = Objects.requireNonNull(name, "name");
         this.config = Objects.requireNonNull(config, "config");
@@ -69,14 +73,20 @@ public final class FilestoreService implements Service {
                 new ReflectiveChannelFactory<>(context.transport().socketChannel()), context.blocking());
         this.nodes = new NodeContext(name, config, context.transport().socketChannel(), probes);
         this.metrics = new FilestoreMetrics(name, context.meters());
+        try {
+            this.cache = config.cache() == null ? null : ProxyCache.open(name, config.cache(), context);
+        } catch (IOException e) {
+            metrics.close();
+            throw new UncheckedIOException("service '" + name + "': " + e.getMessage(), e);
+        }
         HttpOptions options = new HttpOptions(8192, 16384, 100,
                 config.maxBodySize() == 0 ? Long.MAX_VALUE : config.maxBodySize(),
                 context.descriptors().maxConnections(config.maxConnections(), DESCRIPTORS_PER_CONNECTION),
                 Duration.ofSeconds(10), config.idleTimeout(), config.idleTimeout(), HttpOptions.DEFAULT_MAX_PIPELINED,
                 HttpOptions.DEFAULT_SEND_TIMEOUT);
         this.http = new HttpContext(options, ex -> Router.handle(shared, ex), ErrorPages.defaults(),
-                new HttpDates(context.clock()), connections, ex -> {
-                }, context.transport().tcpCork(), Router.ALLOWED);
+                new HttpDates(context.clock()), connections, ex -> Router.completed(shared, ex),
+                context.transport().tcpCork(), Router.ALLOWED);
     }
 
     @Override
@@ -91,6 +101,25 @@ public final class FilestoreService implements Service {
 
     public FilestoreConfig config() {
         return config;
+    }
+
+    /** The response cache of reads, or null when the service has none. */
+    public ProxyCache cache() {
+        return cache;
+    }
+
+    /** The nodes with their health, traffic and latency, and the request counters. */
+    public FilestoreStatus status() {
+        List<FilestoreStatus.Node> out = new ArrayList<>();
+        for (NodeState n : nodes.nodes().values()) {
+            out.add(new FilestoreStatus.Node(n.name(), n.backend(), n.latencyNanos()));
+        }
+        return new FilestoreStatus(out, count(metrics.reads), count(metrics.writesComplete),
+                count(metrics.writesDegraded), count(metrics.writesFailed), count(metrics.missingCopies));
+    }
+
+    private static long count(io.micrometer.core.instrument.Counter c) {
+        return (long) c.count();
     }
 
     /** Every node of the service with its health and counters. */
@@ -120,7 +149,7 @@ public final class FilestoreService implements Service {
         nodeClient = new NodeClient(config.connectTimeout(), config.responseTimeout());
         handoff = new Handoff(name, config, journal, nodes, nodeClient, metrics, context.clock(), context.blocking());
         metrics.journalLength(journal::size);
-        shared = new Shared(name, config, nodes, metrics, handoff);
+        shared = new Shared(name, config, nodes, metrics, handoff, cache);
         if (journal.pendingSize() > 0) {
             log.info("{}: the handoff journal holds {} writes to replay", name, journal.pendingSize());
         }
@@ -216,5 +245,8 @@ public final class FilestoreService implements Service {
         }
         nodes.close();
         metrics.close();
+        if (cache != null) {
+            cache.close();
+        }
     }
 }

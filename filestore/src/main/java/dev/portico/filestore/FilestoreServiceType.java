@@ -9,6 +9,7 @@ import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.lifecycle.ServiceType;
 import dev.portico.core.net.Cidr;
 import dev.portico.core.net.HostPort;
+import dev.portico.proxy.ProxyCache;
 import dev.portico.upstream.health.HealthCheckConfig;
 
 import java.io.IOException;
@@ -47,6 +48,7 @@ import java.util.TreeMap;
  * handoff: {interval: 5s, rate: 100, max_entries: 1000000}
  * force: false                  # accept a changed layout and record it
  * backlog: 4096
+ * cache: {memory_size: 64m}      # reads cached as by the proxy (same section); no key, no cache
  * </pre>
  */
 public final class FilestoreServiceType implements ServiceType<FilestoreConfig> {
@@ -149,6 +151,9 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
         h.finish();
         b.force(s.bool("force", false));
         b.backlog(s.integer("backlog", 4096, 1, 1 << 20));
+        if (s.node("cache").isPresent()) {
+            b.cache(ProxyCache.readConfig(s.section("cache")));
+        }
         s.finish();
         if (s.problems().list().size() > before) {
             return null;

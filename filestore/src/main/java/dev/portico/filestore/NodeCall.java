@@ -128,7 +128,8 @@ final class NodeCall {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                        ch.pipeline().addLast(new NodeTraffic(node.backend()))
+                                .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast(new HttpClientCodec(4096, 16384, 16384))
                                 .addLast(new Link(NodeCall.this));
                     }
@@ -159,6 +160,9 @@ final class NodeCall {
 
     private void connected(ChannelFuture f, boolean bodyFollows) {
         if (finished) {
+            if (!f.isSuccess()) {
+                node.backend().onClosed(0, 0); // given up while connecting: no connection to count as open
+            }
             f.channel().close();
             return;
         }

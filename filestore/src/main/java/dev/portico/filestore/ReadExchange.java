@@ -1,5 +1,6 @@
 package dev.portico.filestore;
 
+import dev.portico.proxy.ProxyCache;
 import dev.portico.web.http.Exchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -18,7 +19,9 @@ import java.util.List;
  * file URLs) a 404 sends the request to the next candidate. The first other answer is streamed to
  * the client as it arrives, paced by the client (the node's connection stops reading while the
  * client's is full). A 404 from one replica of a stage whose other replica then has the file is
- * a missing copy: logged, counted and queued in the handoff journal for a copy (read repair).
+ * a missing copy: logged, counted and queued in the handoff journal for a copy (read repair). With
+ * a cache, a fresh stored response answers before any node is asked, and a storable answer is
+ * copied into the cache as it streams (the proxy's cache through {@link ProxyCache}).
  */
 final class ReadExchange implements NodeCall.Listener {
 
@@ -50,6 +53,8 @@ final class ReadExchange implements NodeCall.Listener {
     private boolean done;
     private String lastFailure = "no node to ask";
     private boolean lastTimedOut;
+    /** The copy of the answer going into the cache, or null. */
+    private ProxyCache.Fill fill;
 
     ReadExchange(Exchange ex, Shared shared, List<Attempt> attempts, boolean failOver404) {
         this.ex = ex;
@@ -60,6 +65,17 @@ final class ReadExchange implements NodeCall.Listener {
     }
 
     void start() {
+        ProxyCache cache = shared.cache();
+        if (cache == null) {
+            begin();
+        } else {
+            // a hit is answered by the cache: nothing of this exchange is left to clean up
+            cache.lookup(ex, this::begin);
+        }
+    }
+
+    /** Asks the nodes; a client that is gone by now (a disk lookup took a while) ends it at once. */
+    private void begin() {
         client.closeFuture().addListener(clientClosed);
         tryNext();
     }
@@ -116,6 +132,9 @@ final class ReadExchange implements NodeCall.Listener {
             }
         }
         streaming = true;
+        if (shared.cache() != null) {
+            fill = shared.cache().fill(ex, head);
+        }
         HttpHeaders h = head.headers();
         long length = HttpUtil.isTransferEncodingChunked(head) ? -1 : HttpUtil.getContentLength(head, -1L);
         ex.beginStream(code, NodeHeaders.response(h), length);
@@ -130,6 +149,12 @@ final class ReadExchange implements NodeCall.Listener {
     public void onBody(NodeCall c, HttpContent content, boolean last) {
         if (done || c != call || !ex.bodyOpen()) {
             return;
+        }
+        if (fill != null) {
+            fill.body(content.content());
+            if (last) {
+                fill.end();
+            }
         }
         if (content.content().isReadable()) {
             ChannelFuture f = ex.writeChunk(content.content().retain());
@@ -169,6 +194,9 @@ final class ReadExchange implements NodeCall.Listener {
 
     private void finish() {
         done = true;
+        if (fill != null) {
+            fill.abort(); // nothing more after the end; a broken-off answer is not stored
+        }
         client.closeFuture().removeListener(clientClosed);
     }
 

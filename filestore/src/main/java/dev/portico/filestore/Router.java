@@ -1,6 +1,7 @@
 package dev.portico.filestore;
 
 import dev.portico.core.net.Cidr;
+import dev.portico.proxy.ProxyCache;
 import dev.portico.web.http.Exchange;
 import io.netty.handler.codec.http.HttpMethod;
 import org.slf4j.Logger;
@@ -67,9 +68,50 @@ final class Router {
             shared.metrics().reads.increment();
             read(shared, ex, pool, p);
         } else {
+            purge(shared, ex);
             write(shared, ex, pool, p);
         }
         return true;
+    }
+
+    /** After each exchange: a write that went through purges its URLs again (a read may have stored the old file meanwhile). */
+    static void completed(Shared shared, Exchange ex) {
+        HttpMethod m = ex.method();
+        if (shared.cache() != null && ex.status() < 400
+                && (m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE) || m.equals(MKCOL))) {
+            purge(shared, ex);
+        }
+    }
+
+    /**
+     * Drops the cached reads a write changes: its own URL, and for a file URL every form that reads
+     * the file (stage-less and in each stage of its pool), with and without the query.
+     */
+    private static void purge(Shared shared, Exchange ex) {
+        ProxyCache cache = shared.cache();
+        if (cache == null) {
+            return;
+        }
+        String host = ex.headers().get("Host");
+        cache.purge(host, ex.request().uri());
+        FilestoreConfig config = shared.config();
+        StorePath p = StorePath.parse(ex.rawPath(), config.prefix());
+        StorePool pool = config.pool(ex.host());
+        if (pool == null || p.kind() != StorePath.Kind.STAGED && p.kind() != StorePath.Kind.STAGELESS) {
+            return;
+        }
+        String query = ex.query() == null ? null : "?" + ex.query();
+        List<String> forms = new ArrayList<>();
+        forms.add("/" + config.prefix() + p.filePath());
+        for (int stage : pool.stages().keySet()) {
+            forms.add(stagedUri(config, stage, p.filePath()));
+        }
+        for (String uri : forms) {
+            cache.purge(host, uri);
+            if (query != null) {
+                cache.purge(host, uri + query);
+            }
+        }
     }
 
     private static void refuseMethod(Exchange ex) {

@@ -8,6 +8,8 @@ package dev.portico.filestore;
  * @param nodes   the nodes and how to reach them
  * @param metrics the counters
  * @param handoff the handoff journal and its replay
+ * @param cache   the response cache of reads, or null when the service has no {@code cache:} section
  */
-record Shared(String name, FilestoreConfig config, NodeContext nodes, FilestoreMetrics metrics, Handoff handoff) {
+record Shared(String name, FilestoreConfig config, NodeContext nodes, FilestoreMetrics metrics, Handoff handoff,
+              dev.portico.proxy.ProxyCache cache) {
 }

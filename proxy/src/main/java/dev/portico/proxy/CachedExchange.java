@@ -62,16 +62,6 @@ final class CachedExchange implements ExchangeHooks {
     /** Response fields not kept in a body read only to answer ranges from (it keeps Set-Cookie). */
     private static final Set<String> NOT_RELAYED_FROM_BODY = Set.of("age", "x-cache", "x-cache-stale-reason");
     private static final byte[] NO_BODY = new byte[0];
-    private static final byte[] AGE = "Age: ".getBytes(StandardCharsets.ISO_8859_1);
-    /** "X-Cache: RESULT" lines by {@link CacheResult#ordinal()}. */
-    private static final byte[][] X_CACHE = new byte[CacheResult.values().length][];
-
-    static {
-        for (CacheResult r : CacheResult.values()) {
-            X_CACHE[r.ordinal()] = ("X-Cache: " + r.name() + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
-        }
-    }
-
     private final Exchange ex;
     private final ProxyShared shared;
     private final HttpCache cache;
@@ -369,7 +359,7 @@ final class CachedExchange implements ExchangeHooks {
             dropBody = true;
             String head = "Content-Range: bytes */" + length + "\r\nContent-Length: 0\r\n";
             ex.respondPrerendered(416, head.getBytes(StandardCharsets.ISO_8859_1),
-                    extraLines(-1, CacheResult.MISS, null), NO_BODY, 0, 0);
+                    StoredAnswer.extraLines(-1, CacheResult.MISS, null), NO_BODY, 0, 0);
             cache.count(CacheResult.MISS);
             return true;
         }
@@ -661,151 +651,7 @@ final class CachedExchange implements ExchangeHooks {
         }
         result = how;
         cache.count(how);
-        long now = cache.clock().millis();
-        // A miss answered from the entry it just stored adds no Age of its own (one the backend
-        // sent is part of the entry's age); a hit gives the entry's current age (RFC 9111 §4.2.3).
-        long age = e.age(now) / 1000;
-        byte[] lines = extraLines(how == CacheResult.MISS && age == 0 ? -1 : age, how, staleReason);
-        // The stored response keeps its Date; Age says how old it is.
-        ex.keepDate(e.dateLine());
-        if (e.status() == 200 && notModified(e, now)) {
-            ex.respondPrerendered(304, e.notModifiedLines(), lines, NO_BODY, 0, 0);
-            return;
-        }
-        if (ranged && e.status() == 200 && Conditionals.ifRangeHolds(ex.headers().get("If-Range"), e.etag(),
-                HttpDates.parse(e.lastModified(), now), now)) {
-            Ranges.Result r = Ranges.parse(ex.headers().get("Range"), e.body().length);
-            if (r instanceof Ranges.Unsatisfiable) {
-                ex.keepDate(null);
-                String head = "Content-Range: bytes */" + e.body().length + "\r\nContent-Length: 0\r\n";
-                ex.respondPrerendered(416, head.getBytes(StandardCharsets.ISO_8859_1), lines, NO_BODY, 0, 0);
-                return;
-            }
-            if (r instanceof Ranges.Satisfiable s) {
-                serveRanges(e, s.ranges(), new StringBuilder(new String(lines, StandardCharsets.ISO_8859_1)));
-                return;
-            }
-        }
-        ex.respondPrerendered(e.status(), e.headerLines(), lines, e.body(), 0, e.body().length);
-    }
-
-    /**
-     * The lines a hit adds: "Age: N" (none when {@code ageSeconds} is negative), "X-Cache: HOW"
-     * and, when stale, the reason; one exact array.
-     */
-    private static byte[] extraLines(long ageSeconds, CacheResult how, String staleReason) {
-        byte[] result = X_CACHE[how.ordinal()];
-        byte[] reason = staleReason == null ? NO_BODY
-                : ("X-Cache-Stale-Reason: " + staleReason + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
-        long age = ageSeconds;
-        int digits = 1;
-        for (long v = age; v >= 10; v /= 10) {
-            digits++;
-        }
-        int ageLength = age < 0 ? 0 : AGE.length + digits + 2;
-        byte[] out = new byte[ageLength + result.length + reason.length];
-        int at = 0;
-        if (age >= 0) {
-            System.arraycopy(AGE, 0, out, 0, AGE.length);
-            at = AGE.length + digits;
-            for (long v = age; at > AGE.length; v /= 10) {
-                out[--at] = (byte) ('0' + v % 10);
-            }
-            at = AGE.length + digits;
-            out[at++] = '\r';
-            out[at++] = '\n';
-        }
-        System.arraycopy(result, 0, out, at, result.length);
-        System.arraycopy(reason, 0, out, at + result.length, reason.length);
-        return out;
-    }
-
-    /** 206 from a stored body: one range as is, several as multipart/byteranges (RFC 9110 §14.6). */
-    private void serveRanges(CachedResponse e, List<Ranges.Range> ranges, StringBuilder extra) {
-        byte[] body = e.body();
-        if (ranges.size() == 1) {
-            Ranges.Range r = ranges.getFirst();
-            extra.append("Content-Range: bytes ").append(r.first()).append('-').append(r.last()).append('/')
-                    .append(body.length).append("\r\nContent-Length: ").append(r.length()).append("\r\n");
-            ex.respondPrerendered(206, e.fieldLines(), extra.toString().getBytes(StandardCharsets.ISO_8859_1), body,
-                    (int) r.first(), (int) r.length());
-            return;
-        }
-        ResponseHead h = ResponseHead.of(206);
-        String type = null;
-        String encoding = null;
-        for (int i = 0; i < e.headers().size(); i += 2) {
-            String name = e.headers().get(i);
-            if (name.equalsIgnoreCase("Content-Type")) {
-                type = e.headers().get(i + 1);
-            } else if (name.equalsIgnoreCase("Content-Encoding")) {
-                encoding = e.headers().get(i + 1);
-            } else if (!name.equalsIgnoreCase("Date")) {
-                h.header(name, e.headers().get(i + 1));
-            }
-        }
-        String boundary = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong())
-                + Long.toHexString(System.nanoTime());
-        h.header("Content-Type", "multipart/byteranges; boundary=" + boundary);
-        StringBuilder out = new StringBuilder(ranges.size() * 96);
-        List<Object> parts = new ArrayList<>(ranges.size() * 2 + 1);
-        long total = 0;
-        for (Ranges.Range r : ranges) {
-            out.setLength(0);
-            out.append("\r\n--").append(boundary).append("\r\n");
-            if (type != null) {
-                out.append("Content-Type: ").append(type).append("\r\n");
-            }
-            if (encoding != null) {
-                out.append("Content-Encoding: ").append(encoding).append("\r\n");
-            }
-            out.append("Content-Range: bytes ").append(r.first()).append('-').append(r.last()).append('/')
-                    .append(body.length).append("\r\n\r\n");
-            ByteBuf partHead = Unpooled.copiedBuffer(out, StandardCharsets.ISO_8859_1);
-            total += partHead.readableBytes() + r.length();
-            parts.add(partHead);
-            parts.add(Unpooled.wrappedBuffer(body, (int) r.first(), (int) r.length()));
-        }
-        ByteBuf end = Unpooled.copiedBuffer("\r\n--" + boundary + "--\r\n", StandardCharsets.ISO_8859_1);
-        total += end.readableBytes();
-        parts.add(end);
-        h.header("Content-Length", total);
-        for (String line : extra.toString().split("\r\n")) {
-            int colon = line.indexOf(':');
-            h.header(line.substring(0, colon), line.substring(colon + 2));
-        }
-        ex.respondParts(h, parts.toArray());
-    }
-
-    /** True when the client's own conditional request is satisfied by the entry (RFC 9110 §13.2.2). */
-    private boolean notModified(CachedResponse e, long now) {
-        String inm = ex.headers().get("If-None-Match");
-        if (inm != null) {
-            String etag = e.etag();
-            if (etag == null) {
-                return false;
-            }
-            String mine = weak(etag);
-            for (String tag : inm.split(",")) {
-                String t = tag.strip();
-                if (t.equals("*") || weak(t).equals(mine)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        String ims = ex.headers().get("If-Modified-Since");
-        String lm = e.lastModified();
-        if (ims != null && lm != null) {
-            long since = HttpDate.parse(ims, now);
-            long modified = HttpDate.parse(lm, now);
-            return since != HttpDate.INVALID && modified != HttpDate.INVALID && modified <= since;
-        }
-        return false;
-    }
-
-    private static String weak(String etag) {
-        return etag.startsWith("W/") ? etag.substring(2) : etag;
+        StoredAnswer.answer(ex, e, how, staleReason, cache.clock().millis(), ranged);
     }
 
     private void answerError(int status, String text) {

@@ -54,6 +54,11 @@ final class ProxyConfigYaml {
 
     private static final CacheConfig CACHE_DEFAULTS = CacheConfig.builder().build();
 
+    /** A {@code cache:} section without the settings at their default. */
+    static Map<String, Object> cacheSection(CacheConfig c) {
+        return YamlWriter.withoutDefaults(cache(c), cache(CACHE_DEFAULTS), List.of());
+    }
+
     private static Map<String, Object> cache(CacheConfig c) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("memory_size", Sizes.format(c.memorySize()));

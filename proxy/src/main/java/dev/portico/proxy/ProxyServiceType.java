@@ -270,7 +270,11 @@ public final class ProxyServiceType implements ServiceType<ProxyConfig> {
     }
 
     private static CacheConfig readCache(Section s) {
-        Section c = s.section("cache");
+        return cacheSection(s.section("cache"));
+    }
+
+    /** A {@code cache:} section itself (also read by {@link ProxyCache#readConfig}). */
+    static CacheConfig cacheSection(Section c) {
         CacheConfig.Builder b = CacheConfig.builder();
         b.memorySize(c.size("memory_size", CacheConfig.DEFAULT_MEMORY));
         String dir = c.string("dir", null);

@@ -19,6 +19,7 @@ import dev.portico.web.files.FileCache;
 import dev.portico.web.files.GzipStore;
 import dev.portico.web.files.RootWatcher;
 import dev.portico.web.files.Site;
+import dev.portico.web.files.ReprDigests;
 import dev.portico.web.files.StaticFiles;
 import dev.portico.web.dav.WebDavHandler;
 import dev.portico.web.h2.Http2Server;
@@ -86,6 +87,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
     private final ChannelGroup channels = new DefaultChannelGroup("web", GlobalEventExecutor.INSTANCE);
     private final Map<HostPort, TcpListener> listeners = new LinkedHashMap<>();
     private final HttpDates dates;
+    /** Repr-Digest values by file version; kept across reloads (a version's digest does not change). */
+    private final ReprDigests digests;
     private final Counter[] statusClasses = new Counter[6];
     private final DistributionSummary responseBytes;
     private final Timer latency;
@@ -146,6 +149,7 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
         this.acme = new AcmeSlot(name, context, this::tls);
         this.before = List.copyOf(before);
         this.dates = new HttpDates(context.clock());
+        this.digests = new ReprDigests(context.blocking());
         MeterRegistry m = context.meters();
         String[] classes = {"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"};
         for (int i = 1; i < 6; i++) {
@@ -358,7 +362,8 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
             pages.put(e.getKey(), Files.readAllBytes(e.getValue()));
         }
         AccessLog accessLog = cfg.accessLog() != null ? new AccessLog(cfg.accessLog()) : null;
-        StaticFiles files = new StaticFiles(cfg, defaultSite, hosts, cache, gzipStore, dates, context.meters(), name);
+        StaticFiles files = new StaticFiles(cfg, defaultSite, hosts, cache, gzipStore, dates, context.meters(), name,
+                digests);
         List<RequestHandler> chain = new ArrayList<>();
         if (managed != null) {
             chain.add(managed.http01Handler());

@@ -73,6 +73,7 @@ public final class AdminApi implements AdminHandler {
         post("tls/{name}/renew", (p, r) -> AdminResponse.json(HttpResponseStatus.ACCEPTED,
                 write(Map.of("renewing", plane.renewCertificate(p.get("name"))))));
         get("services/{service}/cache", (p, r) -> ok(plane.cache(p.get("service"))));
+        get("services/{service}/fs", (p, r) -> ok(plane.filestore(p.get("service"))));
         post("services/{service}/cache/purge", (p, r) -> {
             String[] one = oneOf(r, "key", "prefix");
             return ok(plane.purge(p.get("service"), one[0], one[1]));

@@ -97,6 +97,16 @@ public interface ControlPlane {
     }
 
     /**
+     * A file store router's nodes and counters. {@link ControlException.Kind#BAD_REQUEST} for
+     * services of other types (the default).
+     */
+    default Views.Filestore filestore(String service) {
+        Views.Service s = service(service);
+        throw ControlException.badRequest("service '" + service + "' is a " + s.type()
+                + " service, not a file store");
+    }
+
+    /**
      * The service's rate and errors per sampling interval over the last minutes, oldest first.
      * {@link ControlException.Kind#NOT_FOUND} for an unknown service or when no history is kept.
      */

@@ -250,6 +250,44 @@ public final class Views {
     }
 
     /**
+     * A file store router ({@code type: filestore}).
+     *
+     * @param service        the service name
+     * @param reads          GET and HEAD requests since it started
+     * @param writes         PUT, DELETE and MKCOL requests since it started, whatever their result
+     * @param readRate       reads per second, over the last second or more
+     * @param writeRate      writes per second, over the same time
+     * @param writesDegraded writes acknowledged with fewer copies than the redundancy (the quorum met)
+     * @param writesFailed   writes that did not reach the quorum
+     * @param missingCopies  reads that found a copy missing on a node while another node had it
+     * @param nodes          every node of every pool and stage, once, in config order
+     */
+    public record Filestore(String service, long reads, long writes, double readRate, double writeRate,
+                            long writesDegraded, long writesFailed, long missingCopies, List<FsNode> nodes) {
+        public Filestore {
+            nodes = List.copyOf(nodes);
+        }
+    }
+
+    /**
+     * One storage node of a file store.
+     *
+     * @param name         {@code host:port}
+     * @param health       {@code up}, {@code down} or {@code unknown}
+     * @param healthReason why the health last changed, or null
+     * @param latencyMs    smoothed time to a read's response head in milliseconds, or null before the first read
+     * @param open         connections open to it now (kept-alive read connections included)
+     * @param total        connections ever started
+     * @param failed       connects and requests that failed
+     * @param bytesIn      bytes received from it
+     * @param bytesOut     bytes sent to it
+     * @param lastFailure  the last failure, or null
+     */
+    public record FsNode(String name, String health, String healthReason, Double latencyMs, long open, long total,
+                         long failed, long bytesIn, long bytesOut, Failure lastFailure) {
+    }
+
+    /**
      * A certificate name managed through ACME by a service ({@code tls.acme}).
      *
      * @param service     the service that serves it

@@ -41,9 +41,9 @@ public final class ConsoleCommands {
     public ConsoleCommands(ControlPlane plane) {
         this.plane = plane;
         look("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
-        look("show", "show services | show service NAME | show records SERVICE | show cache SERVICE",
+        look("show", "show services | show service NAME | show records SERVICE | show cache SERVICE | show fs [SERVICE]",
                 "services, listeners, groups and hosts with their state; a dns service's dynamic records; "
-                        + "a caching proxy's tiers, counters and bans",
+                        + "a caching proxy's tiers, counters and bans; file stores' nodes, reads and writes",
                 ConsoleCommands::show);
         add("enable", "enable HOST | enable SERVICE GROUP HOST", "let a host take new connections",
                 (c, a) -> c.hostAction(a, ControlPlane.HostAction.ENABLE));
@@ -186,8 +186,9 @@ public final class ConsoleCommands {
         List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
                 .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
         return switch (command) {
-            case "show" -> index == 1 ? List.of("services", "service", "records", "cache")
+            case "show" -> index == 1 ? List.of("services", "service", "records", "cache", "fs")
                     : index == 2 && words.get(1).equals("cache") ? proxies(services)
+                    : index == 2 && words.get(1).equals("fs") ? fileStores(services)
                     : index == 2 && words.get(1).equals("records") ? dnsServices(services)
                     : index == 2 ? serviceNames : List.of();
             case "purge", "purge-prefix", "ban" -> index == 1 ? proxies(services)
@@ -209,6 +210,10 @@ public final class ConsoleCommands {
 
     private static List<String> dnsServices(List<Views.Service> services) {
         return services.stream().filter(s -> s.type().equals("dns")).map(Views.Service::name).toList();
+    }
+
+    private static List<String> fileStores(List<Views.Service> services) {
+        return services.stream().filter(s -> s.type().equals("filestore")).map(Views.Service::name).toList();
     }
 
     private static List<String> proxies(List<Views.Service> services) {
@@ -294,7 +299,34 @@ public final class ConsoleCommands {
         if (args.get(0).equals("cache") && args.size() == 2) {
             return render(plane.cache(args.get(1)));
         }
+        if (args.get(0).equals("fs") && args.size() <= 2) {
+            if (args.size() == 2) {
+                return render(plane.filestore(args.get(1)));
+            }
+            List<String> stores = fileStores(plane.services());
+            if (stores.isEmpty()) {
+                return "no file store services";
+            }
+            StringBuilder sb = new StringBuilder();
+            stores.forEach(name -> sb.append(render(plane.filestore(name))));
+            return sb.toString();
+        }
         throw new UsageException();
+    }
+
+    private static String render(Views.Filestore f) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(f.service()).append(" (filestore)\n");
+        sb.append(String.format(Locale.ROOT, "  reads %d (%.1f/s)  writes %d (%.1f/s)  degraded %d  failed %d"
+                + "  missing copies found %d%n", f.reads(), f.readRate(), f.writes(), f.writeRate(), f.writesDegraded(),
+                f.writesFailed(), f.missingCopies()));
+        for (Views.FsNode n : f.nodes()) {
+            sb.append(String.format(Locale.ROOT, "    %-22s %-7s %-9s open=%d total=%d failed=%d in=%s out=%s%s%n",
+                    n.name(), n.health(), n.latencyMs() == null ? "-" : String.format(Locale.ROOT, "%.1fms", n.latencyMs()),
+                    n.open(), n.total(), n.failed(), bytes(n.bytesIn()), bytes(n.bytesOut()),
+                    n.lastFailure() == null ? "" : "  last failure: " + n.lastFailure().reason()));
+        }
+        return sb.toString();
     }
 
     private static String render(Views.Cache c) {

@@ -294,6 +294,10 @@
             el('th', { class: c === 'Weight' ? 'num' : null, text: c })))));
         s.root.append(s.recordTable);
       }
+      if (svc.type === 'filestore') {
+        s.fs = fsPanel();
+        s.root.append(s.fs.root);
+      }
       if (svc.type === 'proxy') {
         s.pools = true;
         s.table = el('table', { class: 'hosts pools' }, el('thead', {}, el('tr', {},
@@ -551,6 +555,51 @@
     s.cache.root.hidden = false;
   }
 
+  // ---- file stores -------------------------------------------------------------------------
+
+  const FS_COLUMNS = ['Health', 'Node', 'Latency', 'Open', 'Connections', 'Failed', 'Bytes in', 'Bytes out', 'Last failure'];
+  const FS_NUMERIC = new Set(['Latency', 'Open', 'Connections', 'Failed', 'Bytes in', 'Bytes out']);
+
+  /** The block of a file store: reads and writes, then its nodes' health, latency and traffic. */
+  function fsPanel() {
+    const f = { stats: el('div', { class: 'cache-stats fs-stats' }) };
+    f.body = el('tbody');
+    f.table = el('table', { class: 'hosts fs-nodes' }, el('thead', {}, el('tr', {},
+      ...FS_COLUMNS.map((c) => el('th', { class: FS_NUMERIC.has(c) ? 'num' : null, text: c })))), f.body);
+    f.root = el('div', { class: 'cache fs', hidden: true }, f.stats, f.table);
+    return f;
+  }
+
+  async function updateFs(s) {
+    let v;
+    try {
+      v = await api('GET', 'services/' + seg(s.name) + '/fs');
+    } catch (e) {
+      s.fs.root.hidden = true;
+      return;
+    }
+    const rate = (r) => (Math.round(r * 10) / 10) + '/s';
+    const field = (name, value, text) => el('span', { class: 'field', 'data-counter': name }, el('b', { text: value }), text);
+    s.fs.stats.replaceChildren(el('span', { class: 'label', text: 'file store' }),
+      field('reads', rate(v.read_rate), 'reads (' + count(v.reads) + ')'),
+      field('writes', rate(v.write_rate), 'writes (' + count(v.writes) + ')'),
+      field('degraded', count(v.writes_degraded), 'degraded writes'),
+      field('failed', count(v.writes_failed), 'failed writes'),
+      field('missing', count(v.missing_copies), 'missing copies found by reads'));
+    s.fs.body.replaceChildren(...v.nodes.map((n) => el('tr', { class: 'host health-' + n.health, 'data-node': n.name },
+      el('td', {}, el('span', { class: 'health', title: n.health_reason || '' }, el('span', { class: 'dot' }),
+        el('span', { class: 'htext', text: n.health }))),
+      el('td', { class: 'host-name mono', text: n.name }),
+      el('td', { class: 'num', text: n.latency_ms == null ? '–' : n.latency_ms.toFixed(1) + ' ms' }),
+      el('td', { class: 'num', text: count(n.open) }),
+      el('td', { class: 'num', text: count(n.total) }),
+      el('td', { class: 'num', text: count(n.failed) }),
+      el('td', { class: 'num', text: bytes(n.bytes_in) }),
+      el('td', { class: 'num', text: bytes(n.bytes_out) }),
+      el('td', { class: 'dim', text: n.last_failure ? n.last_failure.reason : '' }))));
+    s.fs.root.hidden = false;
+  }
+
   function addHostForm(s) {
     s.addGroup = el('select', { name: 'group', 'aria-label': 'Group' });
     const address = el('input', { class: 'address', name: 'address', placeholder: 'host:port', required: true,
@@ -608,6 +657,9 @@
       }
       if (s.cache) {
         updateCache(s);
+      }
+      if (s.fs) {
+        updateFs(s);
       }
       if (s.table) {
         updateGroups(s, svc);

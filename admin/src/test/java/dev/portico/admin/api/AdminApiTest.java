@@ -105,6 +105,30 @@ class AdminApiTest {
     }
 
     @Test
+    void aFileStoreShowsItsNodesAndCounters() throws Exception {
+        assertThat(call("GET", "/api/v1/services/files/fs", null, null).statusCode()).isEqualTo(401);
+        JsonNode fs = ok(call("GET", "/api/v1/services/files/fs", null, READ), 200);
+        assertThat(fs.get("service").asText()).isEqualTo("files");
+        assertThat(fs.get("reads").asLong()).isEqualTo(10);
+        assertThat(fs.get("writes").asLong()).isEqualTo(4);
+        assertThat(fs.get("read_rate").asDouble()).isEqualTo(2.5);
+        assertThat(fs.get("write_rate").asDouble()).isEqualTo(1.0);
+        assertThat(fs.get("writes_degraded").asLong()).isEqualTo(1);
+        assertThat(fs.get("writes_failed").asLong()).isZero();
+        assertThat(fs.get("missing_copies").asLong()).isEqualTo(2);
+        JsonNode node = fs.get("nodes").get(0);
+        assertThat(node.get("name").asText()).isEqualTo("127.0.0.1:9001");
+        assertThat(node.get("health").asText()).isEqualTo("up");
+        assertThat(node.get("latency_ms").asDouble()).isEqualTo(0.75);
+        assertThat(node.get("bytes_in").asLong()).isEqualTo(4096);
+        assertThat(node.get("bytes_out").asLong()).isEqualTo(8192);
+        assertThat(ok(call("GET", "/api/v1/services/front/fs", null, READ), 400).get("error").asText())
+                .isEqualTo("service 'front' is a lb service, not a file store");
+        ok(call("GET", "/api/v1/services/nosuch/fs", null, READ), 404);
+        ok(call("POST", "/api/v1/services/files/fs", null, WRITE), 405);
+    }
+
+    @Test
     void historyIsReadWithAReadTokenAnd404WhenNoneIsKept() throws Exception {
         assertThat(ok(call("GET", "/api/v1/services/front/history", null, READ), 404).get("error").asText())
                 .isEqualTo("no history is kept for service front");

@@ -53,8 +53,22 @@ final class FakeControlPlane implements ControlPlane {
                 List.of("http://127.0.0.1:8080/"), null, null, null, List.of()));
     }
 
+    /** A file store "files", shown by name only (not in the service list the other tests count). */
+    @Override
+    public Views.Filestore filestore(String service) {
+        if (!service.equals("files")) {
+            return ControlPlane.super.filestore(service);
+        }
+        return new Views.Filestore("files", 10, 4, 2.5, 1.0, 1, 0, 2, List.of(new Views.FsNode("127.0.0.1:9001", "up",
+                "check passed", 0.75, 1, 9, 0, 4096, 8192, null)));
+    }
+
     @Override
     public synchronized Views.Service service(String service) {
+        if (service.equals("files")) {
+            return new Views.Service("files", "filestore", List.of("127.0.0.1:8090"), List.of("http://127.0.0.1:8090"),
+                    null, null, null, List.of());
+        }
         if (!service.equals("front")) {
             throw ControlException.notFound("no service " + service);
         }

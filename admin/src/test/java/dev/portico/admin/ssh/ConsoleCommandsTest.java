@@ -112,6 +112,24 @@ class ConsoleCommandsTest {
     }
 
     @Test
+    void showFsListsEachFileStoreWithItsNodes() {
+        plane.withStore = true;
+        String shown = console.run("show fs files", AdminRole.READ).output();
+        assertThat(shown).contains("files (filestore)",
+                "reads 120 (12.5/s)  writes 30 (3.3/s)  degraded 2  failed 1  missing copies found 4",
+                "127.0.0.1:9001         up      1.3ms     open=2 total=40 failed=0 in=5.0 MiB out=3.0 MiB",
+                "127.0.0.1:9002         down    -         open=0 total=12 failed=3 in=0 B out=1.0 KiB"
+                        + "  last failure: connect failed: refused");
+        assertThat(console.run("show fs").output()).isEqualTo(shown);
+        assertThat(console.run("show fs shop").output())
+                .isEqualTo("error: service 'shop' is a lb service, not a file store\n");
+        assertThat(console.complete("show f")).containsExactly("fs");
+        assertThat(console.complete("show fs ")).containsExactly("files");
+        plane.withStore = false;
+        assertThat(console.run("show fs").output()).isEqualTo("no file store services\n");
+    }
+
+    @Test
     void cacheCommandsCheckTheirWordsAndTheService() {
         plane.withProxy = true;
         assertThat(console.run("purge edge").output()).isEqualTo("usage: purge SERVICE URL\n");

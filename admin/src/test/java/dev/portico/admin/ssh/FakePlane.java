@@ -25,6 +25,8 @@ final class FakePlane implements ControlPlane {
     boolean withProxy;
     final List<String> purged = new ArrayList<>();
     final List<String> bans = new ArrayList<>();
+    /** With a file store named "files" next to "shop". */
+    boolean withStore;
 
     FakePlane() {
         groups.put("main", new ArrayList<>(List.of(new H("127.0.0.1:9001", 1, "enabled"), new H("127.0.0.1:9002", 1, "enabled"))));
@@ -33,7 +35,14 @@ final class FakePlane implements ControlPlane {
 
     @Override
     public List<Views.Service> services() {
-        return withProxy ? List.of(service("shop"), service("edge")) : List.of(service("shop"));
+        List<Views.Service> all = new ArrayList<>(List.of(service("shop")));
+        if (withProxy) {
+            all.add(service("edge"));
+        }
+        if (withStore) {
+            all.add(service("files"));
+        }
+        return all;
     }
 
     @Override
@@ -41,6 +50,10 @@ final class FakePlane implements ControlPlane {
         if (withProxy && service.equals("edge")) {
             return new Views.Service("edge", "proxy", List.of("127.0.0.1:8080"), List.of("http://127.0.0.1:8080"),
                     "roundrobin", "*", 0L, List.of());
+        }
+        if (withStore && service.equals("files")) {
+            return new Views.Service("files", "filestore", List.of("127.0.0.1:8090"), List.of("http://127.0.0.1:8090"),
+                    null, null, null, List.of());
         }
         if (!service.equals("shop")) {
             throw ControlException.notFound("no service " + service);
@@ -146,6 +159,17 @@ final class FakePlane implements ControlPlane {
         }
         return new Views.Cache("edge", new Views.CacheTier(3, 3 * 1536, 64L << 20), null, 6, 2, 1, 1, 4,
                 bans.stream().map(b -> "prefix:" + b).toList());
+    }
+
+    @Override
+    public Views.Filestore filestore(String service) {
+        if (!withStore || !service.equals("files")) {
+            return ControlPlane.super.filestore(service);
+        }
+        return new Views.Filestore("files", 120, 30, 12.5, 3.25, 2, 1, 4, List.of(
+                new Views.FsNode("127.0.0.1:9001", "up", null, 1.25, 2, 40, 0, 5 << 20, 3 << 20, null),
+                new Views.FsNode("127.0.0.1:9002", "down", "connect failed: refused", null, 0, 12, 3, 0, 1024,
+                        new Views.Failure("2025-01-02T03:04:05Z", "connect failed: refused"))));
     }
 
     @Override

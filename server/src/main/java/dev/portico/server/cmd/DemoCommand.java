@@ -3,6 +3,9 @@ package dev.portico.server.cmd;
 import dev.portico.admin.api.AdminApi;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.net.HostPort;
+import dev.portico.filestore.FilestoreConfig;
+import dev.portico.filestore.Placement;
+import dev.portico.filestore.StorePool;
 import dev.portico.lb.LbService;
 import dev.portico.server.Cli;
 import dev.portico.server.Daemon;
@@ -35,8 +38,10 @@ import java.util.concurrent.Callable;
  * {@code portico demo}: copies the sample site bundled in the jar to a directory and serves it
  * with gzip on, over plain HTTP and, on one more port, over HTTPS with a self-signed certificate
  * (its development CA kept under the state directory); next to it, two small backend web servers
- * on loopback (each page says which one answered) behind an lb service. Prints the URLs to open,
- * a {@code curl --cacert} line and the admin API (plain HTTP on loopback).
+ * on loopback (each page says which one answered) behind an lb service; a file store over three
+ * WebDAV nodes (web services with WebDAV on, in the demo's temporary directory). Prints the URLs to
+ * open, a {@code curl --cacert} line, a {@code curl -T} upload with the two node directories the
+ * file lands in, and the admin API (plain HTTP on loopback).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Serve a bundled sample site and print the URLs to open.",
@@ -81,6 +86,23 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dns-listen", paramLabel = "HOST:PORT",
             description = "Where the demo DNS server listens, UDP and TCP (default: 127.0.0.1:5353).")
     String dnsListen;
+
+    @Option(names = "--fs-listen", paramLabel = "HOST:PORT",
+            description = "Where the demo file store's router listens (default: " + DEFAULT_FS_LISTEN + ").")
+    String fsListen;
+
+    /** Where the file store's router listens unless told otherwise. */
+    static final String DEFAULT_FS_LISTEN = "127.0.0.1:8002";
+
+    /** How many WebDAV nodes the demo file store has, and how many copies of each file it keeps. */
+    static final int STORE_NODES = 3;
+    static final int STORE_COPIES = 2;
+
+    /** The file the banner's upload names. */
+    static final String STORE_SAMPLE = "/_3fs_0/hello.txt";
+
+    /** The store's nodes ({@code host:port}) and their document roots, in the order they were made. */
+    private final Map<String, Path> storeNodes = new LinkedHashMap<>();
 
     /** Where the site's HTTPS listener is unless told otherwise. */
     static final String DEFAULT_HTTPS_LISTEN = "127.0.0.1:8443";
@@ -190,6 +212,9 @@ public final class DemoCommand implements Callable<Integer> {
                                 .put("www.demo.test", www, "portico demo")
                                 .put("_www.demo.test", backup, "portico demo"), "portico demo"), "portico demo"));
             }
+            if (cli.types().find("filestore").isPresent()) {
+                services.addAll(store(temp));
+            }
         } catch (ConfigException e) {
             CheckCommand.printProblems(cli, e);
             return Cli.USAGE;
@@ -199,6 +224,61 @@ public final class DemoCommand implements Callable<Integer> {
             markBackendPages(d, root);
             printUrls(d);
         });
+    }
+
+    /**
+     * The file store: three web services with WebDAV on (writes from loopback only), each with its
+     * own root under {@code temp}, and the router over them keeping two copies of each file. Its
+     * layout state goes under {@code temp} too, since the nodes' ports differ from run to run.
+     */
+    private List<ServiceSpec> store(Path temp) throws IOException, ConfigException {
+        List<ServiceSpec> out = new ArrayList<>();
+        for (int i = 1; i <= STORE_NODES; i++) {
+            String address = "127.0.0.1:" + freePort("127.0.0.1");
+            Path nodeRoot = Files.createDirectories(temp.resolve("store-node-" + i));
+            storeNodes.put(address, nodeRoot);
+            out.add(QuickStart.spec(cli, "store-node-" + i, QuickStart.FlagSection.service("web")
+                    .put("root", nodeRoot.toString(), "portico demo")
+                    .put("listen", address, "portico demo")
+                    .put("webdav", QuickStart.FlagSection.nested().put("enabled", "true", "portico demo")
+                            .put("writers", List.of("127.0.0.0/8"), "portico demo"), "portico demo"), "portico demo"));
+        }
+        out.add(QuickStart.spec(cli, "store", QuickStart.FlagSection.service("filestore")
+                .put("listen", List.of(fsListen != null ? fsListen : DEFAULT_FS_LISTEN), "--fs-listen")
+                .put("nodes", List.copyOf(storeNodes.keySet()), "portico demo")
+                .put("redundancy", Integer.toString(STORE_COPIES), "portico demo")
+                .put("write_permit", List.of("127.0.0.0/8"), "portico demo")
+                .put("state_dir", temp.resolve("store-state").toString(), "portico demo"), "portico demo"));
+        return out;
+    }
+
+    /** The node directories a file of the demo store lands in, by placement (the first copy first). */
+    List<Path> storeCopies(String url) {
+        List<String> sorted = StorePool.sorted(List.copyOf(storeNodes.keySet()));
+        String filePath = url.substring(url.indexOf('/', 1));
+        List<Path> out = new ArrayList<>();
+        for (int i : Placement.locate(filePath, FilestoreConfig.DEFAULT_REGION, sorted.size(), STORE_COPIES)) {
+            out.add(storeNodes.get(sorted.get(i)).resolve(url.substring(1)));
+        }
+        return out;
+    }
+
+    private void printStore(List<String> endpoints) {
+        if (endpoints.isEmpty() || storeNodes.isEmpty()) {
+            return;
+        }
+        String base = endpoints.getFirst();
+        base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        cli.out().println("Store: " + base + "/ (a file store over " + STORE_NODES + " WebDAV nodes, " + STORE_COPIES
+                + " copies of each file; writes from loopback only)");
+        cli.out().println("  echo hello > hello.txt && curl -T hello.txt " + base + STORE_SAMPLE
+                + "   # 201, X-Copies: 2/2");
+        List<Path> copies = storeCopies(STORE_SAMPLE);
+        cli.out().println("  it lands on two of the nodes, where placement puts it:");
+        for (Path p : copies) {
+            cli.out().println("    " + p);
+        }
+        cli.out().println("  curl " + base + STORE_SAMPLE + "   # read back from either copy");
     }
 
     /** Deletes a directory tree; what cannot be deleted is left (the system cleans its temp directory). */
@@ -250,6 +330,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<String> balanced = List.of();
         List<String> proxied = List.of();
         List<String> names = List.of();
+        List<String> store = List.of();
         for (Supervisor.Running r : daemon.supervisor().running()) {
             if (r.spec().name().equals("site")) {
                 site = r.service().endpoints();
@@ -257,6 +338,8 @@ public final class DemoCommand implements Callable<Integer> {
                 proxied = r.service().endpoints();
             } else if (r.spec().name().equals("names")) {
                 names = r.service().endpoints();
+            } else if (r.spec().name().equals("store")) {
+                store = r.service().endpoints();
             } else if (r.service() instanceof LbService lb) {
                 balanced = lb.listenAddresses().stream()
                         .map(a -> "http://" + HostPort.of(a) + "/").toList();
@@ -283,6 +366,7 @@ public final class DemoCommand implements Callable<Integer> {
             cli.out().println("DNS: " + String.join(" or ", names) + "; try  dig @" + at.host() + " -p " + at.port()
                     + " www.demo.test  (one address per healthy backend; when both are down, _www.demo.test answers)");
         }
+        printStore(store);
         if (daemon.admin() != null) {
             String api = daemon.admin().baseUrl() + AdminApi.PREFIX + "services";
             String tokenFile = daemon.adminTokens().stream().filter(t -> t.file() != null)

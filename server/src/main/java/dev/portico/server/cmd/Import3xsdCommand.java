@@ -12,7 +12,8 @@ import java.util.concurrent.Callable;
 /** {@code portico import-3xsd FILE}: converts a 3xsd.conf's sections to Portico YAML on stdout. */
 @Command(name = "import-3xsd", mixinStandardHelpOptions = true,
         description = {"Convert a 3xsd.conf to a Portico config, written to stdout: [3wsd] to a web service,",
-                "[3nsd] to a dns service (failover records, geo variants, LRRR), [3zsd] to a proxy service with a cache.",
+                "[3nsd] to a dns service (failover records, geo variants, LRRR), [3zsd] to a proxy service with a cache,",
+                "[3fsd] to a filestore service (pools, stages, redundancy, region, write_permit).",
                 "Anything without a Portico equivalent is kept as a comment that says why.",
                 "Example: portico import-3xsd /etc/3xsd.conf > portico.yaml"})
 public final class Import3xsdCommand implements Callable<Integer> {

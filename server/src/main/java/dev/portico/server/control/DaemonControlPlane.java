@@ -10,6 +10,8 @@ import dev.portico.core.net.HostPort;
 import dev.portico.dns.DnsService;
 import dev.portico.dns.DynamicRecordSpec;
 import dev.portico.dns.DynamicRecordStatus;
+import dev.portico.filestore.FilestoreService;
+import dev.portico.filestore.FilestoreStatus;
 import dev.portico.lb.BackendGroup;
 import dev.portico.lb.LbConfig;
 import dev.portico.lb.LbService;
@@ -50,6 +52,7 @@ public final class DaemonControlPlane implements ControlPlane {
     private final Supplier<Supervisor> supervisor;
     private final Supplier<Views.Saved> saver;
     private final HostRates rates = new HostRates(System::nanoTime);
+    private final CounterRates counterRates = new CounterRates(System::nanoTime);
     private final ServiceHistory history;
 
     /**
@@ -82,6 +85,32 @@ public final class DaemonControlPlane implements ControlPlane {
     @Override
     public Views.Service service(String service) {
         return view(find(service));
+    }
+
+    @Override
+    public Views.Filestore filestore(String service) {
+        Service s = find(service);
+        if (!(s instanceof FilestoreService fs)) {
+            throw ControlException.badRequest("service '" + service + "' is a " + s.type()
+                    + " service, not a file store");
+        }
+        FilestoreStatus st = fs.status();
+        List<Views.FsNode> nodes = new ArrayList<>();
+        for (FilestoreStatus.Node n : st.nodes()) {
+            Backend b = n.backend();
+            BackendStats.Snapshot bs = b.stats().snapshot();
+            nodes.add(new Views.FsNode(n.name(), lower(b.health()), b.healthReason(),
+                    n.latencyNanos() == 0 ? null : Math.round(n.latencyNanos() / 10_000.0) / 100.0, bs.open(),
+                    bs.total(), bs.failed(), bs.bytesIn(), bs.bytesOut(),
+                    bs.lastFailure().map(f -> new Views.Failure(f.time().toString(), f.reason())).orElse(null)));
+        }
+        return new Views.Filestore(service, st.reads(), st.writes(), round(counterRates.rate(fs, "reads", st.reads())),
+                round(counterRates.rate(fs, "writes", st.writes())), st.writesDegraded(), st.writesFailed(),
+                st.missingCopies(), nodes);
+    }
+
+    private static double round(double rate) {
+        return Math.round(rate * 100) / 100.0;
     }
 
     @Override

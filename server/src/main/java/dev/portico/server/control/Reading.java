@@ -3,6 +3,8 @@ package dev.portico.server.control;
 import dev.portico.core.lifecycle.Service;
 import dev.portico.dns.DnsService;
 import dev.portico.dns.DnsStats;
+import dev.portico.filestore.FilestoreService;
+import dev.portico.filestore.FilestoreStatus;
 import dev.portico.lb.LbService;
 import dev.portico.proxy.ProxyService;
 import dev.portico.upstream.Backend;
@@ -25,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The cumulative counters of one service at one moment, read from what the service already
  * keeps: its meters (web: {@code portico_http_*} and {@code portico_web_cache_*}; proxy:
- * {@code portico_proxy_*}), its {@link DnsStats} (dns) or its hosts' {@link BackendStats}. Two
+ * {@code portico_proxy_*}), its {@link DnsStats} (dns), its {@link FilestoreStatus} (filestore:
+ * reads, and writes by result) or its hosts' {@link BackendStats}. Two
  * readings give the rates between them.
  *
  * @param unit        what {@code total} counts: requests, queries or connections
@@ -58,6 +61,19 @@ record Reading(String unit, long total, long errors, Map<String, Long> counts, l
         }
         if (s instanceof DnsService dns) {
             return dns(dns.stats());
+        }
+        if (s instanceof FilestoreService fs) {
+            FilestoreStatus st = fs.status();
+            Map<String, Long> counts = new LinkedHashMap<>();
+            counts.put("reads", st.reads());
+            counts.put("writes", st.writesComplete());
+            counts.put("degraded", st.writesDegraded());
+            counts.put("failed", st.writesFailed());
+            long bytes = 0;
+            for (FilestoreStatus.Node n : st.nodes()) {
+                bytes += n.backend().stats().bytesIn() + n.backend().stats().bytesOut();
+            }
+            return new Reading("requests", st.reads() + st.writes(), st.writesFailed(), counts, bytes, -1, 0, null);
         }
         if (s instanceof LbService lb) {
             long total = 0;

@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
 /**
  * Converts a 3xsd.conf into a Portico YAML config: {@code [3wsd]} into a {@code type: web}
  * service, {@code [3nsd]} into a {@code type: dns} service (see {@link DnsSectionConverter}) and
- * {@code [3zsd]} into a {@code type: proxy} service (see {@link ProxySectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
+ * {@code [3zsd]} into a {@code type: proxy} service (see {@link ProxySectionConverter}) and
+ * {@code [3fsd]} into a {@code type: filestore} service (see {@link FilestoreSectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
  * why, with its line in the old file. Sizes are converted from 3xsd's decimal suffixes
  * (k = 1000) to plain byte counts, since Portico's suffixes are binary (k = 1024).
  *
@@ -45,7 +46,7 @@ public final class ThreeXsdImporter {
     }
 
     /** The sections this importer converts, in the order their services are written. */
-    static final List<String> CONVERTED = List.of("3wsd", "3nsd", "3zsd");
+    static final List<String> CONVERTED = List.of("3wsd", "3nsd", "3zsd", "3fsd");
 
     /** 3nsd's default port. */
     static final String DEFAULT_DNS_LISTEN = "0.0.0.0:53";
@@ -61,7 +62,8 @@ public final class ThreeXsdImporter {
         Optional<IniFile.IniSection> web = ini.section("3wsd");
         Optional<IniFile.IniSection> nsd = ini.section("3nsd");
         Optional<IniFile.IniSection> zsd = ini.section("3zsd");
-        if (web.isEmpty() && nsd.isEmpty() && zsd.isEmpty()) {
+        Optional<IniFile.IniSection> fsd = ini.section("3fsd");
+        if (web.isEmpty() && nsd.isEmpty() && zsd.isEmpty() && fsd.isEmpty()) {
             throw new IllegalArgumentException(source + " has no section that import-3xsd converts ("
                     + CONVERTED.stream().map(n -> "[" + n + "]").collect(Collectors.joining(", ")) + "; found: "
                     + ini.sections().stream().map(s -> "[" + s.name() + "]").toList() + ")");
@@ -94,6 +96,14 @@ public final class ThreeXsdImporter {
                 note = listen != null ? null : portNote;
             }
             new ProxySectionConverter(out.yaml).write(z, web.map(w -> w.entries().get("xcache_ttl")).orElse(null), at, note);
+        });
+        fsd.ifPresent(f -> {
+            boolean alone = web.isEmpty() && zsd.isEmpty();
+            String at = alone ? (listen != null ? listen : DEFAULT_LISTEN) : "0.0.0.0:8002";
+            String note = alone ? (listen != null ? null : portNote)
+                    : "3xsd ran 3fsd as its own process with its own -p; set its port here.";
+            new FilestoreSectionConverter(out.yaml).write(f, web.map(w -> w.entries().get("xcache_ttl")).orElse(null),
+                    at, note);
         });
         for (IniFile.IniSection s : ini.sections()) {
             if (!CONVERTED.contains(s.name())) {

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -106,7 +107,7 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0", "--fs-listen", "127.0.0.1:0",
                 "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
 
         assertThat(r.status).as(r.toString()).isZero();
@@ -181,7 +182,7 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--dir", dir.resolve("demo").toString(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0", "--fs-listen", "127.0.0.1:0",
                 "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
         assertThat(failure.get()).as(r.toString()).isNull();
         assertThat(r.status).as(r.toString()).isZero();
@@ -227,7 +228,7 @@ class DemoCommandTest {
                 d.requestStop();
             }
         }, "demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0", "--fs-listen", "127.0.0.1:0",
                 "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
         assertThat(failure.get()).as(r.toString()).isNull();
         assertThat(r.status).as(r.toString()).isZero();
@@ -235,6 +236,47 @@ class DemoCommandTest {
         Path temp = site.get().getParent();
         assertThat(temp.getFileName().toString()).startsWith("portico-demo-");
         assertThat(temp).doesNotExist();
+    }
+
+    @Test
+    void theStoreTakesAnUploadAndKeepsItOnTwoOfItsThreeNodes() {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Path> holding = new java.util.ArrayList<>();
+        CliRun r = CliRun.run(Main.builtinTypes(), (Daemon d) -> {
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                dev.portico.filestore.FilestoreService store = (dev.portico.filestore.FilestoreService) service(d, "store");
+                HttpResponse<String> put = http.send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + store.port() + DemoCommand.STORE_SAMPLE))
+                        .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofString("hello\n")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+                assertThat(put.headers().firstValue("x-copies")).hasValue("2/2");
+                for (int i = 1; i <= DemoCommand.STORE_NODES; i++) {
+                    Path root = ((dev.portico.web.WebServer) service(d, "store-node-" + i)).config().root();
+                    Path copy = root.resolve(DemoCommand.STORE_SAMPLE.substring(1));
+                    if (Files.exists(copy)) {
+                        assertThat(Files.readString(copy)).isEqualTo("hello\n");
+                        holding.add(copy);
+                    }
+                }
+                assertThat(Api.fetch("http://127.0.0.1:" + store.port() + DemoCommand.STORE_SAMPLE)).isEqualTo("hello\n");
+            } catch (Throwable e) {
+                failure.set(e);
+            } finally {
+                d.requestStop();
+            }
+        }, "demo", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+                "--lb-listen", "127.0.0.1:0", "--proxy-listen", "127.0.0.1:0", "--dns-listen", "127.0.0.1:0",
+                "--fs-listen", "127.0.0.1:0", "--https-listen", "127.0.0.3:0", "--state-dir", dir.resolve("state").toString());
+        assertThat(failure.get()).as(r.toString()).isNull();
+        assertThat(r.status).as(r.toString()).isZero();
+        assertThat(holding).hasSize(2);
+        // the banner names the upload and the two directories the file landed in
+        assertThat(r.out).contains("Store: http://127.0.0.1:", "curl -T hello.txt http://127.0.0.1:",
+                "it lands on two of the nodes");
+        for (Path p : holding) {
+            assertThat(r.out).contains("    " + p + "\n");
+        }
     }
 
     private static dev.portico.core.lifecycle.Service service(Daemon d, String name) {

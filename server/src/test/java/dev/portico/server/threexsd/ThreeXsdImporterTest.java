@@ -194,12 +194,76 @@ class ThreeXsdImporterTest {
 
     @Test
     void aFileWithNoConvertibleSectionFails() throws Exception {
-        Path f = Files.writeString(dir.resolve("dfs.conf"), "[3fsd]\na = b\n", StandardCharsets.UTF_8);
+        Path f = Files.writeString(dir.resolve("wdd.conf"), "[3wdd]\na = b\n", StandardCharsets.UTF_8);
         CliRun r = CliRun.run(TestTypes.all(), "import-3xsd", f.toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);
         assertThat(r.out).isEmpty();
-        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3nsd], [3zsd]; found: [[3fsd]])");
+        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3nsd], [3zsd], [3fsd]; found: [[3wdd]])");
         assertThat(CliRun.run(TestTypes.all(), "import-3xsd", dir.resolve("none").toString()).err).contains("cannot read");
+    }
+
+    private static final String FSD = """
+            [3fsd]
+            vm0 = 0,127.0.0.1:80,127.0.0.2:80,127.0.0.3:80
+            img.example = 0,10.37.10.1-10:80,10.38.10.1-3:8000;1,10.41.0.1-20
+            pool = 0,127.0.0.9,127.0.0.8
+            redundancy = 2
+            region = 256
+            prefix = _3fs
+            stage = 1
+            write_permit = 127.0.0.1,10.23.4.10-20
+            broken = soon,127.0.0.4
+            """;
+
+    @Test
+    void converts3fsdIntoAFilestoreServiceThatPassesCheck() throws Exception {
+        Path in = Files.writeString(dir.resolve("3xsd.conf"), FSD);
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString(), "--listen", "127.0.0.1:8124");
+        assertThat(imported.status).as(imported.toString()).isZero();
+        String yaml = imported.out;
+        ConfigNode fs = map(map(new YamlLoader().load(yaml, "out.yaml"), "services"), "files");
+        assertThat(scalar(fs, "type")).isEqualTo("filestore");
+        assertThat(list(fs, "listen")).containsExactly("127.0.0.1:8124");
+        assertThat(scalar(fs, "redundancy")).isEqualTo("2");
+        assertThat(scalar(fs, "region")).isEqualTo("256");
+        assertThat(scalar(fs, "prefix")).isEqualTo("_3fs");
+        assertThat(list(fs, "write_permit")).containsExactly("127.0.0.1", "10.23.4.10/31", "10.23.4.12/30",
+                "10.23.4.16/30", "10.23.4.20/32");
+        ConfigNode pools = map(fs, "pools");
+        assertThat(((ConfigNode.MapNode) pools).entries()).containsOnlyKeys("vm0", "img.example", "*");
+        // 3fsd's global stage 1: the current stage where a pool has it, else the pool's highest below it
+        assertThat(scalar(map(pools, "img.example"), "stage")).isEqualTo("1");
+        assertThat(scalar(map(pools, "vm0"), "stage")).isEqualTo("0");
+        assertThat(yaml).contains("{stage: 0, nodes: [10.37.10.1-10:80, 10.38.10.1-3:8000]}")
+                .contains("{stage: 1, nodes: [10.41.0.1-20:80]}")
+                .contains("{stage: 0, nodes: [127.0.0.9:80, 127.0.0.8:80]}")
+                .contains("the older 'pool =' form: every Host")
+                .contains("# broken = soon,127.0.0.4 (" + in + " line 10): 'soon,127.0.0.4' does not start with a stage number")
+                .contains("'write_quorum: 1' is 3fsd's behaviour");
+
+        Path out = Files.writeString(dir.resolve("portico.yaml"), yaml);
+        CliRun check = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.filestore.FilestoreServiceType()),
+                "check", "-c", out.toString());
+        assertThat(check.status).as(check + "\n" + yaml).isZero();
+        assertThat(check.out).isEqualTo(out + ": OK (1 service)\n");
+    }
+
+    @Test
+    void a3fsdLayoutPorticoRefusesIsKeptAndExplained() throws Exception {
+        String yaml = new ThreeXsdImporter("f.conf", null).convert("""
+                [3wsd]
+                root = /srv
+                xcache_ttl = 30
+                [3fsd]
+                vm0 = 0,127.0.0.1-3
+                region = 100
+                """);
+        ConfigNode fs = map(map(new YamlLoader().load(yaml, "y"), "services"), "files");
+        assertThat(scalar(fs, "region")).isEqualTo("100");
+        assertThat(list(fs, "listen")).containsExactly("0.0.0.0:8002");
+        assertThat(scalar(map(map(fs, "cache"), "default_ttl"), "*")).isEqualTo("30s");
+        assertThat(yaml).contains("region 100 skews placement").contains("redundancy was not set; Portico's default, 2")
+                .contains("3fsd had no write_permit").contains("3xsd ran 3fsd as its own process");
     }
 
     private static final String NSD = """

@@ -47,14 +47,18 @@ public final class StaticFiles implements RequestHandler {
     private final HttpDates dates;
     private final Counter hits;
     private final Counter misses;
+    private final ReprDigests digests;
 
     /**
      * @param defaultSite the root used when no virtual host matches
      * @param hosts       Host (lower case, no port) → site
      * @param gzipStore   where compressed variants persist, or null when gzip is off
+     * @param digests     the Repr-Digest values of files, asked for with Want-Repr-Digest
      */
     public StaticFiles(WebConfig config, Site defaultSite, Map<String, Site> hosts, FileCache cache,
-                       GzipStore gzipStore, HttpDates dates, MeterRegistry meters, String service) {
+                       GzipStore gzipStore, HttpDates dates, MeterRegistry meters, String service,
+                       ReprDigests digests) {
+        this.digests = digests;
         this.config = config;
         this.defaultSite = defaultSite;
         this.hosts = Map.copyOf(hosts);
@@ -80,6 +84,11 @@ public final class StaticFiles implements RequestHandler {
             return false;
         }
         Site site = hosts.isEmpty() ? defaultSite : hosts.getOrDefault(ex.host(), defaultSite);
+        if (ex.headers().contains(ReprDigests.WANT) && ReprDigests.wantsSha256(ex.headers().get(ReprDigests.WANT))) {
+            misses.increment();
+            serveWithDigest(ex, site);
+            return true;
+        }
         String accept = ex.headers().get(HttpHeaderNames.ACCEPT_ENCODING);
         char encoding = acceptClass(accept, ex.version());
         boolean plain = !ex.headers().contains(HttpHeaderNames.RANGE) && !ex.headers().contains(HttpHeaderNames.IF_MODIFIED_SINCE);
@@ -126,8 +135,63 @@ public final class StaticFiles implements RequestHandler {
         return 'i';
     }
 
+    /**
+     * A GET or HEAD that asked for the sha-256 of the file: the identity representation (the
+     * digest is of the file's own bytes), with {@code Repr-Digest}, and not kept in the response
+     * cache. A digest not known yet is computed before the answer, off the event loop for a
+     * large file.
+     */
+    private void serveWithDigest(Exchange ex, Site site) throws IOException {
+        long generation = cache.generation();
+        Path file = resolve(ex, site, null, generation);
+        if (file == null) {
+            return;
+        }
+        BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        java.util.concurrent.CompletableFuture<String> digest = digests.digest(file, attrs);
+        if (digest.isDone()) {
+            serveFile(ex, site, null, file, attrs, generation, digestOrNull(digest, file));
+            return;
+        }
+        digest.whenComplete((d, e) -> ex.context().executor().execute(() -> {
+            if (ex.responded() || !ex.context().channel().isActive()) {
+                return;
+            }
+            try {
+                // the file may have changed meanwhile: its attributes again, and the digest only if it is the same version
+                BasicFileAttributes now = Files.readAttributes(file, BasicFileAttributes.class);
+                boolean same = now.size() == attrs.size() && now.lastModifiedTime().equals(attrs.lastModifiedTime());
+                serveFile(ex, site, null, file, now, generation, same ? digestOrNull(digest, file) : null);
+            } catch (IOException io) {
+                log.debug("{} {}: {}", ex.method(), ex.rawPath(), io.toString());
+                ex.error(404);
+            }
+        }));
+    }
+
+    private static String digestOrNull(java.util.concurrent.CompletableFuture<String> digest, Path file) {
+        try {
+            return digest.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            log.debug("no Repr-Digest for {}: {}", file, e.getCause() == null ? e.toString() : e.getCause().toString());
+            return null;
+        }
+    }
+
     private void serveFromDisk(Exchange ex, Site site, String accept) throws IOException {
         long generation = cache.generation();
+        Path file = resolve(ex, site, accept, generation);
+        if (file == null) {
+            return;
+        }
+        serveFile(ex, site, accept, file, Files.readAttributes(file, BasicFileAttributes.class), generation, null);
+    }
+
+    /**
+     * The file a request names: the file itself, or a directory's index file. Null when it was
+     * answered here instead (refused, missing, a redirect to the slash URL, no index).
+     */
+    private Path resolve(Exchange ex, Site site, String accept, long generation) throws IOException {
         Path file;
         Path wouldBe;
         try {
@@ -137,28 +201,42 @@ public final class StaticFiles implements RequestHandler {
         } catch (PathResolver.Refused r) {
             log.debug("refused {} from {}: {}", ex.rawPath(), ex.remoteAddress(), r.getMessage());
             ex.error(r.status());
-            return;
+            return null;
         }
         if (file == null) {
             cache.put(FileCache.key(site.id(), acceptClass(accept, ex.version()), ex.rawPath()),
                     CachedFile.missing(wouldBe), generation);
             ex.error(404);
-            return;
+            return null;
         }
         BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
         if (attrs.isDirectory()) {
             if (!ex.rawPath().endsWith("/")) {
                 ex.redirect(301, ex.rawPath() + "/" + (ex.query() != null ? "?" + ex.query() : ""));
-                return;
+                return null;
             }
             Path index = findIndex(file, site);
             if (index == null) {
                 ex.error(403);
-                return;
+                return null;
             }
             file = index;
             attrs = Files.readAttributes(file, BasicFileAttributes.class);
         }
+        if (!attrs.isRegularFile()) {
+            ex.error(403);
+            return null;
+        }
+        return file;
+    }
+
+    /**
+     * Answers with a regular file: 304, a range, or the whole representation.
+     *
+     * @param digest the Repr-Digest value to send, or null; an answer with one is not kept in the cache
+     */
+    private void serveFile(Exchange ex, Site site, String accept, Path file, BasicFileAttributes attrs,
+                           long generation, String digest) throws IOException {
         if (!attrs.isRegularFile()) {
             ex.error(403);
             return;
@@ -191,6 +269,9 @@ public final class StaticFiles implements RequestHandler {
         if (maxAge >= 0) {
             h.header("Cache-Control", "max-age=" + maxAge);
         }
+        if (digest != null) {
+            h.header("Repr-Digest", digest);
+        }
 
         if (rep.streamGzip) {
             streamGzip(ex, h, file, size, mtime);
@@ -218,13 +299,17 @@ public final class StaticFiles implements RequestHandler {
         if (rep.body != null) {
             h.header("Content-Length", rep.body.length);
             byte[] headers = h.renderHeaders();
-            cache.put(key, CachedFile.inMemory(file, headers, rep.body, rep.etag, mtime, maxAge), generation);
+            if (digest == null) {
+                cache.put(key, CachedFile.inMemory(file, headers, rep.body, rep.etag, mtime, maxAge), generation);
+            }
             ex.respondPrerendered(200, headers, extra, rep.body, 0, rep.body.length);
             return;
         }
         h.header("Content-Length", rep.length);
         byte[] headers = h.renderHeaders();
-        cache.put(key, CachedFile.region(file, rep.source, headers, rep.length, rep.etag, mtime, maxAge), generation);
+        if (digest == null) {
+            cache.put(key, CachedFile.region(file, rep.source, headers, rep.length, rep.etag, mtime, maxAge), generation);
+        }
         ex.respondFile(200, headers, extra, new PathRegion(rep.source, 0, rep.length));
     }
 
