@@ -18,6 +18,7 @@ import dev.portico.lb.LbServiceType;
 import dev.portico.dns.DnsServiceType;
 import dev.portico.filestore.FilestoreServiceType;
 import dev.portico.proxy.ProxyServiceType;
+import dev.portico.tunnel.TunnelServiceType;
 import dev.portico.web.WebServiceType;
 import picocli.CommandLine;
 
@@ -45,7 +46,7 @@ public final class Main {
     /** The service types of this build. */
     public static ServiceTypes builtinTypes() {
         return ServiceTypes.of(new WebServiceType(), new LbServiceType(), new DnsServiceType(),
-                new ProxyServiceType(), new FilestoreServiceType());
+                new ProxyServiceType(), new FilestoreServiceType(), new TunnelServiceType());
     }
 
     /** The picocli command tree. */
