@@ -7,7 +7,6 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicConnectionCloseEvent;
 import io.netty.handler.codec.quic.QuicDatagramExtensionEvent;
-import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,19 +82,22 @@ final class Link {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf buf)) {
+                ctx.fireChannelRead(msg); // a stream the peer opened: the codec's acceptor takes it
+                return;
+            }
             try {
-                if (msg instanceof ByteBuf buf) {
-                    if (buf.readableBytes() < FrameCodec.DATAGRAM_HEADER || tunnel == null) {
-                        if (metrics[0] != null) {
-                            metrics[0].drop(tunnel == null ? SessionMetrics.Drop.DEVICE : SessionMetrics.Drop.MALFORMED);
-                        }
-                        return;
+                Tunnel t = tunnel;
+                if (buf.readableBytes() < FrameCodec.DATAGRAM_HEADER || t == null) {
+                    if (metrics[0] != null) {
+                        metrics[0].drop(t == null ? SessionMetrics.Drop.DEVICE : SessionMetrics.Drop.MALFORMED);
                     }
-                    int index = buf.readerIndex();
-                    deliver(buf.getUnsignedByte(index), buf, index + 1, buf.readableBytes() - 1);
+                    return;
                 }
+                int index = buf.readerIndex();
+                t.deliver(buf.getUnsignedByte(index), buf, index + 1, buf.readableBytes() - 1);
             } finally {
-                ReferenceCountUtil.release(msg);
+                buf.release();
             }
         }
 

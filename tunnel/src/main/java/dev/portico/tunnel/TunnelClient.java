@@ -103,6 +103,7 @@ final class TunnelClient {
                         return;
                     }
                     QuicChannel q = (QuicChannel) f.getNow();
+                    log.debug("{}: connected to {}", label, target);
                     current = q;
                     q.closeFuture().addListener(c -> {
                         if (!stopped) {
@@ -113,6 +114,7 @@ final class TunnelClient {
                     });
                     q.createStream(QuicStreamType.BIDIRECTIONAL, new Handshake.Client(session, table, link,
                             () -> waitMillis = FIRST_WAIT_MILLIS)).addListener(s -> {
+                                log.debug("{}: stream {}", label, s.isSuccess() ? "open" : s.cause());
                                 if (!s.isSuccess()) {
                                     Link.close(q, Link.CLOSE_PROTOCOL, "cannot open the stream");
                                 }
