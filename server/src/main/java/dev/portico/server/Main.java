@@ -13,6 +13,10 @@ import dev.portico.server.cmd.DnsCommand;
 import dev.portico.server.cmd.ProxyCommand;
 import dev.portico.server.cmd.PorticoCommand;
 import dev.portico.server.cmd.ServeCommand;
+import dev.portico.server.cmd.TunnelClientCommand;
+import dev.portico.server.cmd.TunnelCommand;
+import dev.portico.server.cmd.TunnelFingerprintCommand;
+import dev.portico.server.cmd.TunnelServerCommand;
 import dev.portico.server.cmd.WebCommand;
 import dev.portico.lb.LbServiceType;
 import dev.portico.dns.DnsServiceType;
@@ -61,6 +65,10 @@ public final class Main {
         cl.addSubcommand("fs", new CommandLine(new FsCommand(cli))
                 .addSubcommand("serve", new FsServeCommand(cli))
                 .addSubcommand("locate", new FsLocateCommand(cli)));
+        cl.addSubcommand("tunnel", new CommandLine(new TunnelCommand(cli))
+                .addSubcommand("server", new TunnelServerCommand(cli))
+                .addSubcommand("client", new TunnelClientCommand(cli))
+                .addSubcommand("fingerprint", new TunnelFingerprintCommand(cli)));
         cl.addSubcommand("demo", new DemoCommand(cli));
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));
