@@ -33,6 +33,7 @@ final class Link {
     private final String label;
     private final SessionMetrics[] metrics = new SessionMetrics[1];
     private volatile Tunnel tunnel;
+    private volatile Inbound inbound;
     private volatile int datagramMax = -1;
 
     /** @param label what log lines about this connection start with */
@@ -46,6 +47,7 @@ final class Link {
 
     void tunnel(Tunnel t) {
         tunnel = t;
+        inbound = t.inbound();
         if (datagramMax >= 0) {
             t.peerDatagramLimit(datagramMax);
         }
@@ -53,6 +55,11 @@ final class Link {
 
     Tunnel tunnel() {
         return tunnel;
+    }
+
+    /** Sends frames to {@code in} (tests; a tunnel sets its own). */
+    void inbound(Inbound in) {
+        inbound = in;
     }
 
     /** Closes a connection with an application error and a reason the peer logs. */
@@ -63,9 +70,9 @@ final class Link {
     }
 
     private void deliver(int flags, ByteBuf buf, int index, int length) {
-        Tunnel t = tunnel;
-        if (t != null) {
-            t.deliver(flags, buf, index, length);
+        Inbound in = inbound;
+        if (in != null) {
+            in.deliver(flags, buf, index, length);
         } else if (metrics[0] != null) {
             metrics[0].drop(SessionMetrics.Drop.DEVICE);
         }
@@ -87,15 +94,14 @@ final class Link {
                 return;
             }
             try {
-                Tunnel t = tunnel;
-                if (buf.readableBytes() < FrameCodec.DATAGRAM_HEADER || t == null) {
+                if (buf.readableBytes() < FrameCodec.DATAGRAM_HEADER) {
                     if (metrics[0] != null) {
-                        metrics[0].drop(t == null ? SessionMetrics.Drop.DEVICE : SessionMetrics.Drop.MALFORMED);
+                        metrics[0].drop(SessionMetrics.Drop.MALFORMED);
                     }
                     return;
                 }
                 int index = buf.readerIndex();
-                t.deliver(buf.getUnsignedByte(index), buf, index + 1, buf.readableBytes() - 1);
+                deliver(buf.getUnsignedByte(index), buf, index + 1, buf.readableBytes() - 1);
             } finally {
                 buf.release();
             }

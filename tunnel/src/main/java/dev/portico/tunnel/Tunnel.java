@@ -46,10 +46,8 @@ final class Tunnel {
     private final int datagramLimit;
     private final EventLoop loop;
     private final Object writable = new Object();
-    private final PacketCompressor inbound;
+    private final Inbound inbound;
     private final Arena inArena = Arena.ofShared();
-    private final MemorySegment inScratch;
-    private final ByteBuffer inBuffer;
     private final LinuxNet.Errno inErrno;
     private volatile boolean running;
     private volatile int peerDatagramLimit;
@@ -70,10 +68,8 @@ final class Tunnel {
         this.datagramLimit = datagramLimit;
         this.peerDatagramLimit = datagramLimit;
         this.loop = connection.eventLoop();
-        this.inbound = new PacketCompressor(session.compress(), session.mtu());
-        this.inScratch = inArena.allocate(session.mtu() + 64L, 16);
-        this.inBuffer = inScratch.asByteBuffer();
         this.inErrno = new LinuxNet.Errno(inArena);
+        this.inbound = new Inbound(session, (address, length) -> device.write(inErrno, address, length), metrics);
     }
 
     SessionConfig session() {
@@ -145,8 +141,8 @@ final class Tunnel {
         if (keepalive != null) {
             keepalive.cancel(false);
         }
-        device.close();
         inbound.close();
+        device.close();
         inArena.close();
     }
 
@@ -275,61 +271,8 @@ final class Tunnel {
         }
     }
 
-    // ---- tunnel -> device, on the event loop ---------------------------------------------------
-
-    /**
-     * One frame's packet from {@code buf} at {@code index}, {@code length} bytes, with its flags.
-     * Nothing is kept of {@code buf}.
-     */
-    void deliver(int flags, ByteBuf buf, int index, int length) {
-        if (flags == FrameCodec.FLAG_KEEPALIVE && length == 0) {
-            return;
-        }
-        if (!FrameCodec.knownFlags(flags) || flags == FrameCodec.FLAG_KEEPALIVE || length == 0) {
-            metrics.drop(SessionMetrics.Drop.MALFORMED);
-            return;
-        }
-        if (length > session.mtu()) {
-            metrics.drop(SessionMetrics.Drop.OVERSIZE);
-            return;
-        }
-        if (!running) {
-            metrics.drop(SessionMetrics.Drop.DEVICE);
-            return;
-        }
-        long address;
-        int size;
-        byte first;
-        int totalField;
-        if (flags != 0) {
-            size = inbound.expand(flags, buf.nioBuffer(index, length), inBuffer);
-            if (size <= 0) {
-                metrics.drop(SessionMetrics.Drop.MALFORMED);
-                return;
-            }
-            address = inScratch.address();
-            first = inBuffer.get(0);
-            totalField = size < 6 ? -1 : Short.toUnsignedInt(inBuffer.getShort((first & 0xf0) == 0x60 ? 4 : 2));
-        } else {
-            size = length;
-            first = buf.getByte(index);
-            totalField = size < 6 ? -1 : buf.getUnsignedShort(index + ((first & 0xf0) == 0x60 ? 4 : 2));
-            if (buf.hasMemoryAddress()) {
-                address = buf.memoryAddress() + index;
-            } else {
-                buf.getBytes(index, inBuffer.clear().limit(length));
-                address = inScratch.address();
-            }
-        }
-        if (!FrameCodec.plausibleIp(first, totalField, size)) {
-            metrics.drop(SessionMetrics.Drop.MALFORMED);
-            return;
-        }
-        if (!device.write(inErrno, address, size)) {
-            metrics.drop(SessionMetrics.Drop.DEVICE);
-            return;
-        }
-        metrics.packetsIn.increment();
-        metrics.bytesIn.add(size);
+    /** The frames-to-device side, for the connection's handlers. */
+    Inbound inbound() {
+        return inbound;
     }
 }

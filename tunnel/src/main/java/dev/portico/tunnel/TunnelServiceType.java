@@ -110,7 +110,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         } else {
             Section all = s.section("sessions");
             for (String name : all.keys()) {
-                SessionConfig sc = session(name, all.section(name));
+                SessionConfig sc = session(name, all.section(name), all.locate(name));
                 if (sc != null) {
                     b.session(sc);
                 }
@@ -133,12 +133,12 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         return HostPort.parse(text);
     }
 
-    private static SessionConfig session(String name, Section s) {
+    private static SessionConfig session(String name, Section s, dev.portico.core.config.Location at) {
         int before = s.problems().list().size();
         try {
             SessionConfig.checkName(name);
         } catch (IllegalArgumentException e) {
-            s.problems().add(s.location(), "'" + s.path() + "': " + e.getMessage());
+            s.problems().add(at, "'" + s.path() + "': " + e.getMessage());
         }
         SessionConfig.Builder b = SessionConfig.builder(name);
         b.local(address(s, "local", true));
