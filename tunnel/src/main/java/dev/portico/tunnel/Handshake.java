@@ -168,9 +168,8 @@ final class Handshake {
 
         private void refuse(ChannelHandlerContext ctx, int code, String why, String told) {
             state = 3;
-            Object remote = ctx.channel().parent().remoteAddress();
             QuicChannel q = (QuicChannel) ctx.channel().parent();
-            log.warn("tunnel '{}': refused {} ({}): {}", service, q.remoteSocketAddress(), remote, why);
+            log.warn("tunnel '{}': refused {}: {}", service, q.remoteSocketAddress(), why);
             Link.close(q, code, told);
         }
 

@@ -42,6 +42,7 @@ final class TunnelServer {
     private final List<Channel> channels = new ArrayList<>();
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final java.util.Map<String, SessionConfig> sessions;
+    private final JunkFilter junk = new JunkFilter();
 
     TunnelServer(String service, TunnelConfig config, ServiceContext context, SessionTable table,
                  ServerIdentity identity) {
@@ -84,7 +85,13 @@ final class TunnelServer {
         for (EventLoop loop : loops) {
             Bootstrap b = new Bootstrap().group(loop)
                     .channelFactory(context.transport().datagramChannelFactory(address.getAddress()))
-                    .handler(dispatcher);
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            // the dispatcher adds the codec after itself, before the tail
+                            ch.pipeline().addLast(junk, dispatcher, junk.tail());
+                        }
+                    });
             if (loops.size() > 1) {
                 context.transport().reusePort(b);
             }
