@@ -1,5 +1,6 @@
 package dev.portico.tunnel;
 
+import dev.portico.core.net.HostPort;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,10 +41,14 @@ final class DeviceSetup {
         run(ip, "-4", "addr", "add", s.local().getHostAddress(), "peer", s.peer().getHostAddress() + "/32", "dev",
                 device);
         if (s.local6() != null) {
-            run(ip, "-6", "addr", "add", s.local6().getHostAddress(), "peer", s.peer6().getHostAddress() + "/128",
-                    "dev", device);
+            run(ip, "-6", "addr", "add", HostPort.text(s.local6()), "peer", HostPort.text(s.peer6()) + "/128", "dev",
+                    device);
         }
         run(ip, "link", "set", "dev", device, "up");
+        if (s.peer6() != null) {
+            // IPv6 brings its address routes up with the link, and not the peer's: add it
+            run(ip, "-6", "route", "replace", HostPort.text(s.peer6()) + "/128", "dev", device);
+        }
         for (Route r : s.routes()) {
             run(routeCommand("replace", r, device));
         }

@@ -57,7 +57,8 @@ public record Route(Cidr net, int metric) {
     /** The network in the kernel's form, host bits cleared: {@code 10.19.0.0/19}. */
     public String destination() {
         try {
-            return java.net.InetAddress.getByAddress(net.networkBytes()).getHostAddress() + "/" + net.prefixLength();
+            return dev.portico.core.net.HostPort.text(java.net.InetAddress.getByAddress(net.networkBytes())) + "/"
+                    + net.prefixLength();
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }

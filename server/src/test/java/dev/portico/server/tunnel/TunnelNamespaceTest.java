@@ -115,8 +115,9 @@ class TunnelNamespaceTest {
                     sessions:
                 """.formatted(dir.resolve("stateA"), dir.resolve("www")));
         for (String[] s : SESSIONS) {
-            y.append("      %s: {local: %s.1, peer: %s.2, token_file: %s, transport: %s, compress: %s}\n"
-                    .formatted(s[0], s[1], s[1], dir.resolve("token"), s[2], s[3]));
+            y.append("      %s: {local: %s.1, peer: %s.2, token_file: %s, transport: %s, compress: %s%s}\n"
+                    .formatted(s[0], s[1], s[1], dir.resolve("token"), s[2], s[3],
+                            s[0].equals("rel") ? ", local6: \"fd19:27::1\", peer6: \"fd19:27::2\"" : ""));
         }
         return y.toString();
     }
@@ -136,8 +137,9 @@ class TunnelNamespaceTest {
                 """.formatted(dir.resolve(state)));
         for (String[] s : sessions) {
             y.append(("      %s: {local: %s.2, peer: %s.1, token: \"%s\", transport: %s, compress: %s, "
-                    + "target: \"%s:9000\", server_fingerprint: %s}\n")
-                    .formatted(s[0], s[1], s[1], token, s[2], s[3], Netns.A_ADDRESS, fp));
+                    + "target: \"%s:9000\", server_fingerprint: %s%s}\n")
+                    .formatted(s[0], s[1], s[1], token, s[2], s[3], Netns.A_ADDRESS, fp,
+                            s[0].equals("rel") ? ", local6: \"fd19:27::2\", peer6: \"fd19:27::1\"" : ""));
         }
         return y.toString();
     }
@@ -194,6 +196,9 @@ class TunnelNamespaceTest {
             assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(out))))
                     .as("SHA-256 of the file through %s", s[0]).isEqualTo(expected);
         }
+        // IPv6 inside the reliable session
+        Netns.Result v6 = ns.exec(ns.b(), "ping", "-6", "-c", "1", "-W", "2", "fd19:27::1");
+        assertThat(v6.status()).as("ping -6 through rel: %s", v6.output()).isZero();
         String m = metrics();
         for (String[] s : SESSIONS) {
             double compressed = value(m, "portico_tunnel_compressed_total", s[0]);
