@@ -77,6 +77,10 @@ class TunnelNamespaceTest {
         assertThat(fp.status()).as(fp.output()).isZero();
         fingerprint = fp.output().lines().filter(l -> l.startsWith("wan ")).findFirst().orElseThrow().substring(4).strip();
         server = startServer("server-1.log");
+        Path script = dir.resolve("script.sh");
+        Files.writeString(script, "#!/bin/sh\necho \"$1 $(ip -o link show dev \"$1\" | grep -c UP)\" >> "
+                + dir.resolve("scripts.log") + "\n");
+        script.toFile().setExecutable(true);
         Files.writeString(dir.resolve("client.yaml"), clientYaml(TOKEN, fingerprint, SESSIONS, "stateB"));
         client = ns.start(ns.b(), dir.resolve("client.log"), portico("serve", "-c", dir.resolve("client.yaml").toString()));
         for (String[] s : SESSIONS) {
@@ -139,7 +143,9 @@ class TunnelNamespaceTest {
             y.append(("      %s: {local: %s.2, peer: %s.1, token: \"%s\", transport: %s, compress: %s, "
                     + "target: \"%s:9000\", server_fingerprint: %s%s}\n")
                     .formatted(s[0], s[1], s[1], token, s[2], s[3], Netns.A_ADDRESS, fp,
-                            s[0].equals("rel") ? ", local6: \"fd19:27::2\", peer6: \"fd19:27::1\"" : ""));
+                            s[0].equals("rel") ? ", local6: \"fd19:27::2\", peer6: \"fd19:27::1\", routes: [10.88.0.0/16], "
+                                    + "ifup: " + dir.resolve("script.sh") + ", ifdown: " + dir.resolve("script.sh")
+                                    : ""));
         }
         return y.toString();
     }
@@ -199,6 +205,8 @@ class TunnelNamespaceTest {
         // IPv6 inside the reliable session (its addresses may still be in duplicate address detection)
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300))
                 .until(() -> ns.exec(ns.b(), "ping", "-6", "-c", "1", "-W", "2", "fd19:27::1").status() == 0);
+        assertThat(ns.exec(ns.b(), "ip", "route", "show", "10.88.0.0/16").output()).contains("dev rel");
+        assertThat(log("scripts.log")).isEqualTo("rel 1\n"); // ifup, with the device up
         String m = metrics();
         for (String[] s : SESSIONS) {
             double compressed = value(m, "portico_tunnel_compressed_total", s[0]);
@@ -281,10 +289,14 @@ class TunnelNamespaceTest {
         // the client sees the connection die within its idle timeout, and takes its device down
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> !ns.hasDevice(ns.b(), "rel"));
+        assertThat(ns.exec(ns.b(), "ip", "route", "show", "10.88.0.0/16").output()).isBlank();
+        assertThat(log("scripts.log")).isEqualTo("rel 1\nrel 1\n"); // ifdown, before the device went
         server = startServer("server-2.log");
         await().atMost(UP).pollInterval(Duration.ofMillis(300))
                 .until(() -> ns.hasDevice(ns.b(), "rel") && ping("10.19.27.1", 56));
         assertThat(client.isAlive()).isTrue();
+        assertThat(ns.exec(ns.b(), "ip", "route", "show", "10.88.0.0/16").output()).contains("dev rel");
+        await().atMost(Duration.ofSeconds(10)).until(() -> log("scripts.log").equals("rel 1\nrel 1\nrel 1\n"));
         Path out = dir.resolve("fetched-again");
         Netns.Result r = ns.exec(ns.b(), "curl", "-s", "--max-time", "60", "-o", out.toString(),
                 "http://10.19.27.1:8080/blob");
