@@ -25,6 +25,7 @@ import java.util.Objects;
  * @param mtu               the device MTU
  * @param txqueuelen        the device's transmit queue length
  * @param token             the shared secret both sides prove with HMAC-SHA256
+ * @param tokenFile         the file the token was read from, or null when the config gave it inline
  * @param compress          how packets below {@code mtu - 100} bytes are compressed
  * @param transport         reliable (a QUIC stream) or datagram (QUIC DATAGRAM frames)
  * @param routes            routes through the device, added when the session is up
@@ -36,7 +37,7 @@ import java.util.Objects;
  * @param serverCa          a CA file the server certificate must chain to (client sessions), or null
  */
 public record SessionConfig(String name, InetAddress local, InetAddress peer, InetAddress local6, InetAddress peer6,
-                            int mtu, int txqueuelen, String token, Compression compress, TransportMode transport,
+                            int mtu, int txqueuelen, String token, Path tokenFile, Compression compress, TransportMode transport,
                             List<Route> routes, Path ifup, Path ifdown, Path rtch, HostPort target,
                             String serverFingerprint, Path serverCa) {
 
@@ -167,6 +168,7 @@ public record SessionConfig(String name, InetAddress local, InetAddress peer, In
         private int mtu = DEFAULT_MTU;
         private int txqueuelen = DEFAULT_TXQUEUELEN;
         private String token;
+        private Path tokenFile;
         private Compression compress = Compression.OFF;
         private TransportMode transport = TransportMode.RELIABLE;
         private final List<Route> routes = new ArrayList<>();
@@ -216,6 +218,12 @@ public record SessionConfig(String name, InetAddress local, InetAddress peer, In
             return this;
         }
 
+        /** Where the token was read from, so that a written config names the file rather than the secret. */
+        public Builder tokenFile(Path v) {
+            tokenFile = v;
+            return this;
+        }
+
         public Builder compress(Compression v) {
             compress = v;
             return this;
@@ -262,7 +270,7 @@ public record SessionConfig(String name, InetAddress local, InetAddress peer, In
         }
 
         public SessionConfig build() {
-            return new SessionConfig(name, local, peer, local6, peer6, mtu, txqueuelen, token, compress, transport,
+            return new SessionConfig(name, local, peer, local6, peer6, mtu, txqueuelen, token, tokenFile, compress, transport,
                     routes, ifup, ifdown, rtch, target, serverFingerprint, serverCa);
         }
     }

@@ -153,6 +153,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
             s.problem("token_file", "'" + s.path() + "' has both 'token' and 'token_file'; keep one");
         } else if (tokenFile != null) {
             Path f = relative(s, tokenFile);
+            b.tokenFile(f);
             try {
                 token = Files.readString(f, StandardCharsets.UTF_8).strip();
                 if (token.isEmpty()) {
@@ -272,6 +273,12 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
             return parent == null ? p : parent.resolve(p).normalize();
         }
         return p.toAbsolutePath().normalize();
+    }
+
+    /** Writes a config back as its section; settings at their default are left out, tokens as their files. */
+    @Override
+    public java.util.Optional<java.util.Map<String, Object>> toYaml(TunnelConfig config) {
+        return java.util.Optional.of(TunnelConfigYaml.write(config));
     }
 
     @Override

@@ -170,6 +170,42 @@ class TunnelConfigTest {
     }
 
     @Test
+    void aWrittenConfigReadsBackEqualWithTokenFilesKeptAsFiles() throws Exception {
+        Files.writeString(dir.resolve("warp.token"), "s3cret\n");
+        TunnelConfig c = parse("""
+                type: tunnel
+                mode: hybrid
+                listen: [0.0.0.0:9000]
+                congestion: cubic
+                window: 8m
+                idle_timeout: 20s
+                sessions:
+                  warp1:
+                    local: 10.19.27.1
+                    peer: 10.19.27.2
+                    local6: fd19::1
+                    peer6: fd19::2
+                    mtu: 1400
+                    token_file: warp.token
+                    routes: [10.19.0.0/19, 192.168.7.0/24/100, "fd99::/64"]
+                  warp2: {local: 10.19.37.2, peer: 10.19.37.1, token: inline, transport: datagram, compress: zlib,
+                          target: "hub:9001", server_fingerprint: %s}
+                """.formatted(FP));
+        java.util.Map<String, Object> section = new TunnelServiceType().toYaml(c).orElseThrow();
+        String text = new dev.portico.core.config.YamlWriter().write(section);
+        assertThat(text).doesNotContain("s3cret").contains("warp.token");
+        assertThat(parse(text)).isEqualTo(c);
+        TunnelConfig small = parse("""
+                type: tunnel
+                listen: [0.0.0.0:9000]
+                sessions:
+                  warp1: {local: 10.19.27.1, peer: 10.19.27.2, token: t}
+                """);
+        assertThat(new TunnelServiceType().toYaml(small).orElseThrow())
+                .containsOnlyKeys("type", "mode", "listen", "sessions");
+    }
+
+    @Test
     void theBuilderSetsWhatTheConfigSets() {
         SessionConfig s = SessionConfig.builder("warp1").local(java.net.InetAddress.ofLiteral("10.0.0.1"))
                 .peer(java.net.InetAddress.ofLiteral("10.0.0.2")).token("t").mtu(1400).txqueuelen(500)
