@@ -91,7 +91,6 @@ final class Handshake {
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
             QuicChannel q = (QuicChannel) ctx.channel().parent();
-            log.debug("tunnel '{}': handshake state {} with {} bytes", service, state, in.readableBytes());
             if (state == 0) {
                 if (in.readableBytes() < MAGIC.length + 3) {
                     return;
@@ -223,7 +222,6 @@ final class Handshake {
                 return;
             }
             state = 1;
-            log.debug("session '{}': hello", session.name());
             byte[] name = session.name().getBytes(StandardCharsets.US_ASCII);
             ByteBuf hello = ctx.alloc().buffer(MAGIC.length + 3 + name.length);
             hello.writeBytes(MAGIC).writeByte(VERSION).writeByte(transportByte(session.transport()))

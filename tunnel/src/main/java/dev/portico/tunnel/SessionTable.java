@@ -54,8 +54,8 @@ final class SessionTable {
      * device, and then runs {@code onUp} on the connection's loop before the tunnel starts.
      */
     void bringUp(SessionConfig s, QuicChannel ch, QuicStreamChannel stream, Link link, Runnable onUp) {
-        ch.closeFuture().addListener(f -> blocking.execute(() -> bringDown(s, ch)));
-        blocking.execute(() -> {
+        ch.closeFuture().addListener(f -> run(() -> bringDown(s, ch)));
+        run(() -> {
             synchronized (lock(s.name())) {
                 if (stopped || !ch.isActive()) {
                     return;
@@ -97,6 +97,15 @@ final class SessionTable {
                 }
             }
         });
+    }
+
+    /** Runs device work on the blocking executor; once that is shut down, {@link #stopAll} does it instead. */
+    private void run(Runnable work) {
+        try {
+            blocking.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("tunnel '{}': device work after shutdown left to stopAll", service);
+        }
     }
 
     /** Takes a session's tunnel down when it runs on {@code ch}; a newer one is left alone. */

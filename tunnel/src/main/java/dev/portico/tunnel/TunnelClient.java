@@ -77,17 +77,33 @@ final class TunnelClient {
         loop.execute(this::dial);
     }
 
-    /** Dials once; on any failure, schedules the next dial. */
+    /** Looks the target up off the event loop (its name may have moved), then dials. */
     private void dial() {
         if (stopped) {
             return;
         }
-        InetSocketAddress target;
         try {
-            target = new InetSocketAddress(InetAddress.getByName(session.target().host()), session.target().port());
-        } catch (UnknownHostException e) {
-            log.warn("{}: cannot resolve {}; dialling again in {} ms", label, session.target().host(), waitMillis);
-            redialLater();
+            context.blocking().execute(() -> {
+                try {
+                    InetSocketAddress target = new InetSocketAddress(InetAddress.getByName(session.target().host()),
+                            session.target().port());
+                    loop.execute(() -> connect(target));
+                } catch (UnknownHostException e) {
+                    loop.execute(() -> {
+                        log.warn("{}: cannot resolve {}; dialling again in {} ms", label, session.target().host(),
+                                waitMillis);
+                        redialLater();
+                    });
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
+        }
+    }
+
+    /** Dials once; on any failure, schedules the next dial. */
+    private void connect(InetSocketAddress target) {
+        if (stopped) {
             return;
         }
         Link link = new Link(label);
@@ -114,7 +130,6 @@ final class TunnelClient {
                     });
                     q.createStream(QuicStreamType.BIDIRECTIONAL, new Handshake.Client(session, table, link,
                             () -> waitMillis = FIRST_WAIT_MILLIS)).addListener(s -> {
-                                log.debug("{}: stream {}", label, s.isSuccess() ? "open" : s.cause());
                                 if (!s.isSuccess()) {
                                     Link.close(q, Link.CLOSE_PROTOCOL, "cannot open the stream");
                                 }
@@ -149,14 +164,6 @@ final class TunnelClient {
         }
         if (udp != null) {
             udp.close().awaitUninterruptibly();
-        }
-    }
-
-    /** Reconnects now: closes the current connection, which dials again. */
-    void reconnect() {
-        QuicChannel q = current;
-        if (q != null) {
-            Link.close(q, Link.CLOSE_NORMAL, "reconnecting");
         }
     }
 
