@@ -22,6 +22,17 @@ final class QuicSettings {
      *
      * @param streams bidirectional streams the peer may open (1 on the server, 0 on the client)
      */
+    /**
+     * UDP socket buffers of {@code window} bytes each way (the kernel caps them at
+     * {@code net.core.rmem_max} and {@code wmem_max}): with the default 208 KiB a burst the
+     * event loop cannot read at once overflows the socket, and QUIC takes the drops for
+     * congestion.
+     */
+    static void socketBuffers(io.netty.bootstrap.AbstractBootstrap<?, ?> b, TunnelConfig c) {
+        int size = (int) Math.min(c.window(), Integer.MAX_VALUE);
+        b.option(io.netty.channel.ChannelOption.SO_RCVBUF, size).option(io.netty.channel.ChannelOption.SO_SNDBUF, size);
+    }
+
     static <B extends QuicCodecBuilder<B>> B apply(B b, TunnelConfig c, int streams) {
         return b.maxIdleTimeout(c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .maxSendUdpPayloadSize(c.udpPayload())

@@ -69,8 +69,10 @@ final class TunnelClient {
                 session.target().host(), session.target().port()));
         QuicSettings.apply(codec, config, 0);
         try {
-            udp = new Bootstrap().group(loop).channelFactory(context.transport().datagramChannelFactory(any))
-                    .handler(codec.build()).bind(new InetSocketAddress(any, 0)).sync().channel();
+            Bootstrap boot = new Bootstrap().group(loop).channelFactory(context.transport().datagramChannelFactory(any))
+                    .handler(codec.build());
+            QuicSettings.socketBuffers(boot, config);
+            udp = boot.bind(new InetSocketAddress(any, 0)).sync().channel();
         } catch (Exception e) {
             throw new IOException(label + ": cannot open a UDP socket: " + e.getMessage(), e);
         }

@@ -95,6 +95,7 @@ final class TunnelServer {
             if (loops.size() > 1) {
                 context.transport().reusePort(b);
             }
+            QuicSettings.socketBuffers(b, config);
             try {
                 Channel ch = b.bind(at).sync().channel();
                 channels.add(ch);
