@@ -126,11 +126,22 @@ class TunnelNamespaceTest {
         return y.toString();
     }
 
+    /** A client config; the first client also serves the files, from its own namespace. */
     private String clientYaml(String token, String fp, String[][] sessions, String state) {
-        StringBuilder y = new StringBuilder("""
+        boolean web = state.equals("stateB");
+        StringBuilder y = new StringBuilder(((web ? """
                 state_dir: %s
                 admin: off
                 services:
+                  files:
+                    type: web
+                    listen: 0.0.0.0:8080
+                    root: %s
+                """ : """
+                state_dir: %s
+                admin: off
+                services:
+                """) + """
                   wan:
                     type: tunnel
                     mode: client
@@ -138,7 +149,7 @@ class TunnelNamespaceTest {
                     keepalive: 1s
                     redial_max: 2s
                     sessions:
-                """.formatted(dir.resolve(state)));
+                """).formatted(dir.resolve(state), dir.resolve("www")));
         for (String[] s : sessions) {
             y.append(("      %s: {local: %s.2, peer: %s.1, token: \"%s\", transport: %s, compress: %s, "
                     + "target: \"%s:9000\", server_fingerprint: %s%s}\n")
@@ -207,6 +218,10 @@ class TunnelNamespaceTest {
                 .until(() -> ns.exec(ns.b(), "ping", "-6", "-c", "1", "-W", "2", "fd19:27::1").status() == 0);
         assertThat(ns.exec(ns.b(), "ip", "route", "show", "10.88.0.0/16").output()).contains("dev rel");
         assertThat(log("scripts.log")).isEqualTo("rel 1\n"); // ifup, with the device up
+        if (ns.exec(ns.b(), "cat", "/proc/sys/net/ipv4/ip_forward").output().strip().equals("0")) {
+            assertThat(log("client.log")).contains("session 'rel' routes [10.88.0.0/16] through the tunnel, but "
+                    + "net.ipv4.ip_forward is 0");
+        }
         String m = metrics();
         for (String[] s : SESSIONS) {
             double compressed = value(m, "portico_tunnel_compressed_total", s[0]);
@@ -285,6 +300,11 @@ class TunnelNamespaceTest {
     @Test
     @Order(4)
     void aRestartedServerIsDialledAgainAndTheDeviceComesBack() throws Exception {
+        // a slow download from the client side's web service, by a curl on the server side, crosses the restart
+        Path crossing = dir.resolve("fetched-across");
+        Process curl = ns.start(ns.a(), dir.resolve("curl-across.log"), List.of("curl", "-s", "-S", "--max-time", "240",
+                "--limit-rate", "200k", "-o", crossing.toString(), "http://10.19.27.2:8080/blob"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(crossing) && Files.size(crossing) > 100_000);
         Netns.kill(server);
         // the client sees the connection die within its idle timeout, and takes its device down
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
@@ -303,5 +323,9 @@ class TunnelNamespaceTest {
         assertThat(r.status()).as(r.output()).isZero();
         assertThat(Files.readAllBytes(out)).isEqualTo(blob);
         assertThat(log("client.log")).contains("dialling again");
+        // the download went on at the TCP level once the device was back
+        assertThat(curl.waitFor(240, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).as(log("curl-across.log")).isZero();
+        assertThat(Files.readAllBytes(crossing)).isEqualTo(blob);
     }
 }
