@@ -16,13 +16,6 @@ final class QuicSettings {
     }
 
     /**
-     * Applies the shared settings: UDP payload size both ways (so DATAGRAM frames can carry a
-     * 1380-byte MTU), flow-control windows of {@code window} bytes, the congestion control, the
-     * idle timeout, and DATAGRAM frames.
-     *
-     * @param streams bidirectional streams the peer may open (1 on the server, 0 on the client)
-     */
-    /**
      * UDP socket buffers of {@code window} bytes each way (the kernel caps them at
      * {@code net.core.rmem_max} and {@code wmem_max}): with the default 208 KiB a burst the
      * event loop cannot read at once overflows the socket, and QUIC takes the drops for
@@ -33,6 +26,13 @@ final class QuicSettings {
         b.option(io.netty.channel.ChannelOption.SO_RCVBUF, size).option(io.netty.channel.ChannelOption.SO_SNDBUF, size);
     }
 
+    /**
+     * Applies the shared settings: UDP payload size both ways (so DATAGRAM frames can carry a
+     * 1380-byte MTU), flow-control windows of {@code window} bytes, the congestion control, the
+     * idle timeout, and DATAGRAM frames.
+     *
+     * @param streams bidirectional streams the peer may open (1 on the server, 0 on the client)
+     */
     static <B extends QuicCodecBuilder<B>> B apply(B b, TunnelConfig c, int streams) {
         return b.maxIdleTimeout(c.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .maxSendUdpPayloadSize(c.udpPayload())
