@@ -22,16 +22,22 @@ public final class Netns implements AutoCloseable {
 
     public static final String A_ADDRESS = "172.31.250.1";
     public static final String B_ADDRESS = "172.31.250.2";
+    /** A's address towards C, once {@link #addC} made it. */
+    public static final String A_TO_C_ADDRESS = "172.31.251.1";
+    public static final String C_ADDRESS = "172.31.251.2";
     private static final AtomicInteger NEXT = new AtomicInteger();
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
     private final String a;
     private final String b;
+    private final String id;
+    private String c;
     private final List<Process> started = new ArrayList<>();
 
-    private Netns(String a, String b) {
+    private Netns(String a, String b, String id) {
         this.a = a;
         this.b = b;
+        this.id = id;
     }
 
     /** What these tests need and this machine lacks, or null when it has everything. */
@@ -65,7 +71,7 @@ public final class Netns implements AutoCloseable {
     public static Netns create() throws IOException {
         int n = NEXT.incrementAndGet();
         String id = Long.toString(ProcessHandle.current().pid() % 100000) + "x" + n;
-        Netns ns = new Netns("pta" + id, "ptb" + id);
+        Netns ns = new Netns("pta" + id, "ptb" + id, id);
         String va = "va" + id;
         String vb = "vb" + id;
         try {
@@ -85,6 +91,26 @@ public final class Netns implements AutoCloseable {
             throw e;
         }
         return ns;
+    }
+
+    /**
+     * Adds a third namespace C, joined to A by its own veth pair: A is {@value #A_TO_C_ADDRESS}/24
+     * on it, C {@value #C_ADDRESS}/24. {@link #close} deletes it too.
+     */
+    public String addC() throws IOException {
+        c = "ptc" + id;
+        String va = "wa" + id;
+        String vc = "wc" + id;
+        check("ip", "netns", "add", c);
+        check("ip", "link", "add", va, "type", "veth", "peer", "name", vc);
+        check("ip", "link", "set", va, "netns", a);
+        check("ip", "link", "set", vc, "netns", c);
+        check("ip", "-n", a, "addr", "add", A_TO_C_ADDRESS + "/24", "dev", va);
+        check("ip", "-n", c, "addr", "add", C_ADDRESS + "/24", "dev", vc);
+        check("ip", "-n", a, "link", "set", va, "up");
+        check("ip", "-n", c, "link", "set", vc, "up");
+        check("ip", "-n", c, "link", "set", "lo", "up");
+        return c;
     }
 
     public String a() {
@@ -159,7 +185,7 @@ public final class Netns implements AutoCloseable {
         for (Process p : started) {
             kill(p);
         }
-        for (String ns : List.of(a, b)) {
+        for (String ns : c == null ? List.of(a, b) : List.of(a, b, c)) {
             try {
                 run("ip", "netns", "del", ns);
             } catch (IOException e) {

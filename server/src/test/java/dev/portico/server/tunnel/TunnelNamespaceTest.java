@@ -231,7 +231,11 @@ class TunnelNamespaceTest {
                 assertThat(compressed).as("compressed on %s", s[0]).isPositive();
             }
             assertThat(value(m, "portico_tunnel_up", s[0])).isEqualTo(1.0);
+            assertThat(value(m, "portico_tunnel_bytes_total", s[0])).isPositive();
         }
+        // QUIC's own statistics arrive with the keep-alive tick
+        await().atMost(Duration.ofSeconds(20)).until(() -> value(metrics(), "portico_tunnel_rtt_seconds", "rel") > 0
+                && value(metrics(), "portico_tunnel_cwnd_bytes", "rel") > 0);
     }
 
     /** A meter's value for a session, from the Prometheus text. */
@@ -274,6 +278,26 @@ class TunnelNamespaceTest {
 
     @Test
     @Order(3)
+    void aNewerAuthenticatedConnectionReplacesTheOlderOne() throws Exception {
+        String c = ns.addC();
+        Files.writeString(dir.resolve("second.yaml"), clientYaml(TOKEN, fingerprint,
+                new String[][] {{"dg", "10.19.29", "datagram", "off"}}, "stateD")
+                .replace(Netns.A_ADDRESS + ":9000", Netns.A_TO_C_ADDRESS + ":9000"));
+        Process second = ns.start(c, dir.resolve("second.log"), portico("serve", "-c", dir.resolve("second.yaml").toString()));
+        try {
+            await().atMost(UP).pollInterval(Duration.ofMillis(300)).until(() -> log("server-1.log")
+                    .contains("session 'dg' from /" + Netns.C_ADDRESS));
+            assertThat(log("server-1.log")).contains("replaces the connection from /" + Netns.B_ADDRESS);
+            assertThat(log("client.log")).contains("the server closed the connection: replaced by a newer connection");
+        } finally {
+            Netns.kill(second);
+        }
+        // the first client dials again and has the session back
+        await().atMost(UP).pollInterval(Duration.ofMillis(300)).until(() -> ping("10.19.29.1", 56));
+    }
+
+    @Test
+    @Order(4)
     void randomDatagramsAtTheServerPortChangeNothing() throws Exception {
         String before = ns.exec(ns.a(), "ip", "-o", "link", "show").output();
         // 500 datagrams of random bytes and lengths, some shaped like QUIC short and long headers
@@ -298,7 +322,7 @@ class TunnelNamespaceTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aRestartedServerIsDialledAgainAndTheDeviceComesBack() throws Exception {
         // a slow download from the client side's web service, by a curl on the server side, crosses the restart
         Path crossing = dir.resolve("fetched-across");
