@@ -15,11 +15,16 @@ import dev.portico.server.cmd.DnsCommand;
 import dev.portico.server.cmd.ProxyCommand;
 import dev.portico.server.cmd.PorticoCommand;
 import dev.portico.server.cmd.ServeCommand;
+import dev.portico.server.cmd.TunnelClientCommand;
+import dev.portico.server.cmd.TunnelCommand;
+import dev.portico.server.cmd.TunnelFingerprintCommand;
+import dev.portico.server.cmd.TunnelServerCommand;
 import dev.portico.server.cmd.WebCommand;
 import dev.portico.lb.LbServiceType;
 import dev.portico.dns.DnsServiceType;
 import dev.portico.filestore.FilestoreServiceType;
 import dev.portico.proxy.ProxyServiceType;
+import dev.portico.tunnel.TunnelServiceType;
 import dev.portico.web.WebServiceType;
 import picocli.CommandLine;
 
@@ -47,7 +52,7 @@ public final class Main {
     /** The service types of this build. */
     public static ServiceTypes builtinTypes() {
         return ServiceTypes.of(new WebServiceType(), new LbServiceType(), new DnsServiceType(),
-                new ProxyServiceType(), new FilestoreServiceType());
+                new ProxyServiceType(), new FilestoreServiceType(), new TunnelServiceType());
     }
 
     /** The picocli command tree. */
@@ -64,6 +69,10 @@ public final class Main {
                 .addSubcommand("locate", new FsLocateCommand(cli))
                 .addSubcommand("check", new FsCheckCommand(cli))
                 .addSubcommand("repair", new FsRepairCommand(cli)));
+        cl.addSubcommand("tunnel", new CommandLine(new TunnelCommand(cli))
+                .addSubcommand("server", new TunnelServerCommand(cli))
+                .addSubcommand("client", new TunnelClientCommand(cli))
+                .addSubcommand("fingerprint", new TunnelFingerprintCommand(cli)));
         cl.addSubcommand("demo", new DemoCommand(cli));
         cl.addSubcommand("diff", new DiffCommand(cli));
         cl.addSubcommand("import-3xsd", new Import3xsdCommand(cli));

@@ -28,7 +28,7 @@ class HelpTextTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"web", "proxy", "lb", "dns", "fs", "demo", "serve", "check", "diff", "import-3xsd", "import-txlb"})
+    @ValueSource(strings = {"web", "proxy", "lb", "dns", "fs", "tunnel", "demo", "serve", "check", "diff", "import-3xsd", "import-txlb"})
     void helpWrapsAtSpacesWithinEightyColumns(String command) {
         CliRun r = CliRun.run(Main.builtinTypes(), command, "--help");
         assertThat(r.status).as(r.toString()).isZero();

@@ -1,0 +1,132 @@
+package dev.portico.tunnel;
+
+import dev.portico.core.lifecycle.Service;
+import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.net.HostPort;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A running tunnel service: the server side when the mode accepts, one {@link TunnelClient} per
+ * dialled session when it dials, and the table of live tunnels they share.
+ */
+public final class TunnelService implements Service {
+
+    private static final Logger log = LoggerFactory.getLogger(TunnelService.class);
+
+    private final String name;
+    private final TunnelConfig config;
+    private final ServiceContext context;
+    private final Map<String, SessionMetrics> metrics = new LinkedHashMap<>();
+    private final List<TunnelClient> clients = new ArrayList<>();
+    private SessionTable table;
+    private TunnelServer server;
+    private ServerIdentity identity;
+
+    public TunnelService(String name, TunnelConfig config, ServiceContext context) {
+        this.name = name;
+        this.config = config;
+        this.context = context;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String type() {
+        return "tunnel";
+    }
+
+    public TunnelConfig config() {
+        return config;
+    }
+
+    /** The server certificate's fingerprint, or null when this service does not accept. */
+    public String fingerprint() {
+        return identity == null ? null : identity.fingerprint();
+    }
+
+    /** The addresses the server side listens on, as bound. */
+    public List<InetSocketAddress> listenAddresses() {
+        return server == null ? List.of() : server.bound();
+    }
+
+    /** The device of a session while it is up, or null. */
+    public String device(String session) {
+        Tunnel t = table == null ? null : table.active(session);
+        return t == null ? null : t.device();
+    }
+
+    /** The state directory the certificate lives under: the service's own, or the process's. */
+    Path stateDir() {
+        return config.stateDir() != null ? config.stateDir() : context.stateDir();
+    }
+
+    @Override
+    public void start() throws Exception {
+        String why = TunDevice.unavailable();
+        if (why != null) {
+            throw new IllegalStateException("tunnel '" + name + "': " + why);
+        }
+        for (SessionConfig s : config.sessions().values()) {
+            metrics.put(s.name(), new SessionMetrics(name, s.name(), context.meters()));
+        }
+        table = new SessionTable(name, metrics, context.blocking(), new DeviceSetup("ip"),
+                config.keepalive().toMillis(), FrameCodec.datagramLimit(config.udpPayload()));
+        try {
+            if (config.mode().accepts()) {
+                identity = ServerIdentity.ensure(stateDir(), name, context.clock());
+                server = new TunnelServer(name, config, context, table, identity);
+                server.start();
+                log.info("tunnel '{}': listening on {}; certificate fingerprint {}", name, server.bound(),
+                        identity.fingerprint());
+            }
+            for (String d : config.dial()) {
+                TunnelClient c = new TunnelClient(name, config.sessions().get(d), config, context, table);
+                clients.add(c);
+                c.start();
+            }
+        } catch (Exception e) {
+            stop(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    @Override
+    public void stop(Duration grace) {
+        clients.forEach(TunnelClient::stop);
+        clients.clear();
+        if (server != null) {
+            server.stop();
+        }
+        if (table != null) {
+            table.stopAll();
+        }
+        metrics.values().forEach(SessionMetrics::close);
+        metrics.clear();
+    }
+
+    @Override
+    public List<String> endpoints() {
+        List<String> out = new ArrayList<>();
+        if (server != null) {
+            for (InetSocketAddress a : server.bound()) {
+                out.add("quic://" + HostPort.of(a) + " (fingerprint " + identity.fingerprint() + ")");
+            }
+        }
+        for (String d : config.dial()) {
+            out.add(d + " -> " + config.sessions().get(d).target());
+        }
+        return out;
+    }
+}
