@@ -201,6 +201,9 @@ public final class NetnsTopology implements AutoCloseable {
 
     private static final Pattern OURS = Pattern.compile("portico-(\\d+)-[0-9a-f]+-[a-z]+");
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
+    /** Put after the emulator's last line when its output ends (compared by identity). */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    private static final String EOF = new String("end of output");
 
     private final Builder spec;
     private final String prefix;
@@ -369,12 +372,14 @@ public final class NetnsTopology implements AutoCloseable {
             } catch (IOException e) {
                 // The emulator's end.
             }
+            emulatorLines.add(EOF);
         });
         String first = emulatorLines.poll(spec.startTimeout.toMillis(), TimeUnit.MILLISECONDS);
         if (!"ready".equals(first)) {
             emulator.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            throw new IOException("the link emulator did not start (" + (first == null ? "no answer" : first)
-                    + "): " + emulatorErrors());
+            String why = first == null ? "no answer within " + spec.startTimeout
+                    : first == EOF ? "it exited with status " + emulator.exitValue() : first;
+            throw new IOException("the link emulator did not start (" + why + "): " + emulatorErrors());
         }
     }
 
@@ -429,7 +434,7 @@ public final class NetnsTopology implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
             String line = emulatorLines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-            if (line == null) {
+            if (line == null || line == EOF) {
                 throw new IOException("no answer from the link emulator to '" + command + "': " + emulatorErrors());
             }
             if (line.equals("end") || line.equals("ok") || line.startsWith("error ")) {
