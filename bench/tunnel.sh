@@ -22,7 +22,7 @@
 #
 # Environment (defaults in brackets):
 #   DURATION [20: seconds of each iperf3 run]  OMIT [2: iperf3 -O, seconds of slow start left out]
-#   RUNS [3]  PINGS [50: pings a run in the ping50 rows, 0.1 s apart]
+#   RUNS [3]  PINGS [50: pings a run in the ping50 rows, 0.1 s apart; each run gives its median RTT]
 #   LINKS [lossy,bursty,clean,ping50]
 #   TARGETS [direct,bbr,openvpn,kcptun,portico]: direct = TCP CUBIC, bbr = TCP BBR (extra rows)
 #   EMU_CPU [1]  TUNNEL_CPU [0]
@@ -341,17 +341,20 @@ measure() {
   RUNS_OF[$link/$row]=${vals% }
 }
 
-# ping_rtt LINK ROW TO: RUNS runs of PINGS pings; RESULT[LINK/ROW] = median of the runs' mean RTT (ms)
+# ping_rtt LINK ROW TO: RUNS runs of PINGS pings; RESULT[LINK/ROW] = the median over the runs of
+# each run's median RTT (ms; a reply that waited for a busy CPU moves a mean, not a median),
+# MINRTT the median of the runs' minimum
 ping_rtt() {
-  local link=$1 row=$2 to=$3 r out avg vals="" mins=""
+  local link=$1 row=$2 to=$3 r out med min vals="" mins=""
   ip netns exec "$NS_A" ping -n -c 3 -i 0.2 "$to" >/dev/null 2>&1 || true   # ARP, and the tunnel's first packets
   for ((r = 1; r <= RUNS; r++)); do
-    out=$(ip netns exec "$NS_A" ping -n -q -c "$PINGS" -i 0.1 "$to" 2>&1 || true)
+    out=$(ip netns exec "$NS_A" taskset -c "$TUNNEL_CPU" ping -n -c "$PINGS" -i 0.1 "$to" 2>&1 || true)
     echo "$out" >>"$RAW"
-    avg=$(sed -nE 's|.*= ([0-9.]+)/([0-9.]+)/.*|\2|p' <<<"$out")
-    vals+="${avg:-x} "
-    mins+="$(sed -nE 's|.*= ([0-9.]+)/.*|\1|p' <<<"$out" || true) "
-    log "$link / $row run $r: mean RTT ${avg:-none} ms"
+    read -r med min < <(sed -nE 's/.*time=([0-9.]+) ms.*/\1/p' <<<"$out" | sort -g | awk '{v[NR] = $1}
+      END {if (NR == 0) {print "x x"; exit}
+           printf "%.3f %.3f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1]}')
+    vals+="$med " mins+="$min "
+    log "$link / $row run $r: median RTT $med ms, min $min ms"
   done
   RESULT[$link/$row]=$(median $vals)
   MINRTT[$link/$row]=$(median $mins)
@@ -433,7 +436,7 @@ report() {
       echo "## $(link_title "$link") (\`$(link_spec "$link")\` each way)"
       echo
       if [[ $link == ping50 ]]; then
-        echo "| row | mean RTT, ms (median of runs) | min RTT, ms | vs direct | runs |"
+        echo "| row | median RTT, ms | min RTT, ms | median vs direct | runs (median RTT of each) |"
         echo "|---|---|---|---|---|"
         for key in "${ROWS_OF[@]}"; do
           [[ $key == "$link/"* ]] || continue
