@@ -201,27 +201,24 @@ final class Direction {
         }
     }
 
+    /** Random loss and bursty loss, independent; the Gilbert–Elliott chain moves on every frame. */
     private boolean lost(LinkSpec s) {
-        if (s.loss() > 0 && random.nextDouble() < s.loss()) {
-            return true;
-        }
+        boolean lost = false;
         LinkSpec.GilbertElliott ge = s.burst();
-        if (ge == null) {
-            return false;
-        }
-        boolean lost;
-        if (bad) {
-            lost = ge.lossInBad() > 0 && random.nextDouble() < ge.lossInBad();
-            if (random.nextDouble() < ge.r()) {
-                bad = false;
-            }
-        } else {
-            lost = ge.lossInGood() > 0 && random.nextDouble() < ge.lossInGood();
-            if (random.nextDouble() < ge.p()) {
-                bad = true;
+        if (ge != null) {
+            if (bad) {
+                lost = ge.lossInBad() > 0 && random.nextDouble() < ge.lossInBad();
+                if (random.nextDouble() < ge.r()) {
+                    bad = false;
+                }
+            } else {
+                lost = ge.lossInGood() > 0 && random.nextDouble() < ge.lossInGood();
+                if (random.nextDouble() < ge.p()) {
+                    bad = true;
+                }
             }
         }
-        return lost;
+        return lost || (s.loss() > 0 && random.nextDouble() < s.loss());
     }
 
     private int takeFree() {

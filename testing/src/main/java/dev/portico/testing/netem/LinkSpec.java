@@ -7,8 +7,9 @@ import java.util.Locale;
 
 /**
  * What one direction of an emulated link does to the frames that cross it, in this order: random
- * loss, then bursty loss (Gilbert–Elliott), then a rate limit with a drop-tail queue, then a
- * one-way delay, with a share of the frames held back a little longer (reordering). Every
+ * loss and bursty loss (Gilbert–Elliott, whose chain moves on every frame), then a rate limit with
+ * a drop-tail queue, then a one-way delay, with a share of the frames held back a little longer
+ * (reordering). Every
  * setting is off by default ({@link #CLEAN}: frames pass as fast as the emulator forwards them).
  *
  * <p>As text (the emulator's command line), comma-separated {@code key=value} items, for example

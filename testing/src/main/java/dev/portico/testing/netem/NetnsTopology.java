@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
  * subnet: link {@code i} is {@code 10.203.i.0/24} and {@code fd00:203:i::/64}, X having
  * {@code .1}/{@code ::1} and Y {@code .2}/{@code ::2}, on a device named {@code wan<i>} in each.
  * Checksum and segmentation offloads are off on every veth (a frame copied by a packet socket
- * would otherwise arrive with a bad TCP checksum); R has no addresses and no IPv6.
+ * would otherwise arrive with a bad TCP checksum); R has no addresses and no IPv6. Hosts do not
+ * keep TCP metrics between connections ({@code net.ipv4.tcp_no_metrics_save=1}), so a run does not
+ * start from the ssthresh the previous one left.
  *
  * <p>Names are unique per run ({@code portico-<pid>-<random>-<host>}). {@link #close()} stops every
  * process started in the namespaces and deletes them, as does a shutdown hook if the JVM exits
@@ -134,6 +136,7 @@ public final class NetnsTopology implements AutoCloseable {
         private final List<String[]> links = new ArrayList<>();
         private final List<LinkSpec[]> specs = new ArrayList<>();
         private int emulatorCpu = -1;
+        private int slots = 4096;
         private Path statsFile;
         private Duration startTimeout = Duration.ofSeconds(30);
 
@@ -164,6 +167,19 @@ public final class NetnsTopology implements AutoCloseable {
         /** Pins the emulator to this CPU ({@code taskset}); by default it runs anywhere. */
         public Builder emulatorCpu(int cpu) {
             this.emulatorCpu = cpu;
+            return this;
+        }
+
+        /**
+         * Frame buffers per direction (4096 by default, 2 KiB each at a 1500-byte MTU): enough for
+         * the frames in flight on the link (rate × one-way delay, plus the queue). A frame that
+         * finds none free is dropped and counted as {@link DirectionStats#noBufferFrames()}.
+         */
+        public Builder slots(int count) {
+            if (count < 16) {
+                throw new IllegalArgumentException("at least 16 slots, not " + count);
+            }
+            this.slots = count;
             return this;
         }
 
@@ -298,6 +314,9 @@ public final class NetnsTopology implements AutoCloseable {
         for (String name : names) {
             String ns = prefix + "-" + name;
             addNamespace(ns);
+            // Each connection starts afresh: no ssthresh or RTT remembered from the previous one
+            // to the same address, so that repeated runs measure the same thing.
+            mustRun(ip, "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_no_metrics_save=1");
             hosts.put(name, new Host(name, ns));
         }
         List<String> bridges = new ArrayList<>();
@@ -354,6 +373,7 @@ public final class NetnsTopology implements AutoCloseable {
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xms32m", "-Xmx64m",
                 "-cp", classesOf(LinkEmulator.class), LinkEmulator.class.getName()));
         cmd.addAll(bridges);
+        cmd.addAll(List.of("--slots", Integer.toString(spec.slots)));
         if (spec.statsFile != null) {
             cmd.addAll(List.of("--stats", spec.statsFile.toString()));
         }
@@ -553,8 +573,12 @@ public final class NetnsTopology implements AutoCloseable {
 
     static Result run(Duration timeout, List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        // One virtual thread per stream: reading both from one thread could wait for stdout's end
+        // while the command blocks on a full stderr pipe.
+        CompletableFuture<byte[]> out = new CompletableFuture<>();
+        CompletableFuture<byte[]> err = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> out.complete(readAll(p.getInputStream())));
+        Thread.ofVirtual().start(() -> err.complete(readAll(p.getErrorStream())));
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -667,7 +691,7 @@ public final class NetnsTopology implements AutoCloseable {
      *
      * <pre>
      * java -cp CLASSES dev.portico.testing.netem.NetnsTopology --link a b SPEC_AB SPEC_BA [--link ...]
-     *     [--emulator-cpu N] [--stats FILE] --env FILE
+     *     [--emulator-cpu N] [--slots N] [--stats FILE] --env FILE
      * </pre>
      *
      * Once it is up it writes FILE as shell assignments: {@code NS_R}, {@code NS_<HOST>} for every
@@ -690,6 +714,7 @@ public final class NetnsTopology implements AutoCloseable {
                         i += 4;
                     }
                     case "--emulator-cpu" -> b.emulatorCpu(Integer.parseInt(args[++i]));
+                    case "--slots" -> b.slots(Integer.parseInt(args[++i]));
                     case "--stats" -> b.statsFile(Path.of(args[++i]).toAbsolutePath());
                     case "--env" -> env = Path.of(args[++i]);
                     default -> throw new IllegalArgumentException("unknown argument " + args[i]);

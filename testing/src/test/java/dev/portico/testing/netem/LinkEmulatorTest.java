@@ -29,9 +29,9 @@ class LinkEmulatorTest {
     }
 
     /**
-     * The issue's calibration: over a clean 50 Mbit/s link with 100 ms of round trip, ping sees
-     * 100 ms, the emulator's byte counters 50 Mbit/s and iperf3's TCP goodput 50 Mbit/s of frames,
-     * each within 5%.
+     * The calibration: over a clean 50 Mbit/s link with 100 ms of round trip, ping sees 100 ms,
+     * the emulator's own counters 50 Mbit/s when the link is kept full, and iperf3's TCP flow
+     * 50 Mbit/s of frames, agreeing with the counters; each within 5%.
      */
     @Test
     void aClean50MbitLinkOf100msHoldsItsSettings() throws Exception {
@@ -39,35 +39,43 @@ class LinkEmulatorTest {
         try (NetnsTopology net = NetnsTopology.pair(half, half)) {
             NetnsTopology.Host a = net.host("a");
             String b = net.link(0).yAddress();
+            String forward = net.link(0).forward();
             NetTools.ping(a, b, 2, "0.2"); // ARP and the emulator's first frames
             NetTools.Ping ping = NetTools.ping(a, b, 20, "0.1");
             // The median: on a busy machine a reply now and then waits for a CPU.
             assertThat(ping.median()).as("ping's median RTT in ms").isCloseTo(100.0, within(5.0));
 
+            // The emulator's own rate: UDP at 70 Mbit/s keeps the link full; its counters over
+            // 3 s in the middle of the run, by the emulator's clock.
             NetTools.iperfServer(net.host("b"), dir.resolve("iperf-b.log"));
-            CompletableFuture<NetTools.Tcp> tcp = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<NetTools.Udp> udp = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return NetTools.tcp(a, b, "9", "3");
+                    return NetTools.udp(a, b, "70M", "6");
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
             });
-            // The emulator's counters over the same steady part that iperf3 reports (after its
-            // 3 omitted seconds of slow start): bytes that left the link, by the emulator's clock.
-            TimeUnit.MILLISECONDS.sleep(4000);
+            TimeUnit.MILLISECONDS.sleep(2000);
             NetnsTopology.Stats s1 = net.stats();
-            TimeUnit.MILLISECONDS.sleep(6000);
+            TimeUnit.MILLISECONDS.sleep(3000);
             NetnsTopology.Stats s2 = net.stats();
-            NetTools.Tcp result = tcp.get(60, TimeUnit.SECONDS);
+            udp.get(60, TimeUnit.SECONDS);
+            DirectionStats full = s2.get(forward).minus(s1.get(forward));
+            double counted = full.outBytes() * 8e9 / (s2.timeNanos() - s1.timeNanos());
+            assertThat(counted).as("the emulator's rate with the link full, bit/s").isCloseTo(50e6, within(2.5e6));
+            assertThat(full.queueFrames()).as("70 Mbit/s into 50: the queue drops the rest").isPositive();
 
-            DirectionStats ab = s2.get(net.link(0).forward()).minus(s1.get(net.link(0).forward()));
-            double counted = ab.outBytes() * 8e9 / (s2.timeNanos() - s1.timeNanos());
-            assertThat(counted).as("the emulator's own rate, bit/s").isCloseTo(50e6, within(2.5e6));
-            // iperf3 counts TCP payload; the link carries frames: MSS + 66 bytes of Ethernet, IP and TCP headers.
-            double frames = result.receivedBitsPerSecond() * (result.mss() + 66) / result.mss();
+            // TCP, once out of slow start: 50 Mbit/s of frames. BBR, which paces at the rate it
+            // measures: CUBIC's slow start ends early (HyStart) when a busy machine's scheduling
+            // adds jitter to the RTT, and its ramp-up then measures the machine, not the link.
+            // (bench/tunnel.sh runs CUBIC, as the comparisons there ask.)
+            NetnsTopology.Stats before = net.stats();
+            NetTools.Tcp tcp = NetTools.tcp(a, b, "bbr", "8", "2");
+            DirectionStats run = net.stats().get(forward).minus(before.get(forward));
+            double frames = tcp.receivedBitsPerSecond() * tcp.frameFactor();
             assertThat(frames).as("iperf3's goodput as frames on the link, bit/s").isCloseTo(50e6, within(2.5e6));
             assertThat(frames / counted).as("iperf3 against the emulator's counters").isCloseTo(1.0, within(0.05));
-            assertThat(ab.lossFrames()).isZero();
+            assertThat(run.lossFrames()).isZero();
         }
     }
 

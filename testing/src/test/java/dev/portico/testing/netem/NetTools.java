@@ -1,5 +1,8 @@
 package dev.portico.testing.netem;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,9 +24,6 @@ final class NetTools {
     private static final Pattern REPLY = Pattern.compile("icmp_seq=(\\d+) .*time=([0-9.]+) ms");
     private static final Pattern UDP_RECEIVER = Pattern.compile("(\\d+)/(\\d+) \\([0-9.e+-]+%\\)\\s+receiver");
     private static final Pattern OUT_OF_ORDER = Pattern.compile("(\\d+) datagrams received out-of-order");
-    private static final Pattern RECEIVED_BPS = Pattern.compile(
-            "\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)");
-    private static final Pattern MSS = Pattern.compile("\"tcp_mss_default\"\\s*:\\s*(\\d+)");
 
     private NetTools() {
     }
@@ -37,7 +37,12 @@ final class NetTools {
         }
     }
 
+    /** What iperf3's receiver got a second, after slow start, and the connection's MSS. */
     record Tcp(double receivedBitsPerSecond, int mss) {
+        /** Frames on the link per byte of TCP payload: MSS + 66 bytes of Ethernet, IP and TCP headers. */
+        double frameFactor() {
+            return (mss + 66.0) / mss;
+        }
     }
 
     static Ping ping(NetnsTopology.Host from, String to, int count, String interval) throws Exception {
@@ -58,9 +63,9 @@ final class NetTools {
         return new Ping(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), median, seqs);
     }
 
-    /** Starts {@code iperf3 -s -1} on the host and waits until it listens. */
+    /** Starts {@code iperf3 -s} on the host (stopped with the topology) and waits until it listens. */
     static void iperfServer(NetnsTopology.Host host, Path log) throws IOException {
-        host.start(log, "iperf3", "-s", "-1");
+        host.start(log, "iperf3", "-s");
         String ss = NetnsTopology.findCommand("ss");
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 host.exec(Duration.ofSeconds(5), ss, "-Hltn", "sport = :5201").stdout().contains("5201"));
@@ -79,12 +84,15 @@ final class NetTools {
         return new Udp(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), o.find() ? Long.parseLong(o.group(1)) : 0);
     }
 
-    static Tcp tcp(NetnsTopology.Host from, String to, String seconds, String omit) throws Exception {
-        NetnsTopology.Result r = from.exec(Duration.ofSeconds(60), "iperf3", "-c", to, "-C", "cubic", "-t", seconds,
+    /** One iperf3 TCP run, the first {@code omit} seconds (slow start) left out. */
+    static Tcp tcp(NetnsTopology.Host from, String to, String congestionControl, String seconds, String omit)
+            throws Exception {
+        NetnsTopology.Result r = from.exec(Duration.ofSeconds(60), "iperf3", "-c", to, "-C", congestionControl, "-t", seconds,
                 "-O", omit, "-J");
-        Matcher m = RECEIVED_BPS.matcher(r.stdout());
-        assertThat(m.find()).as("iperf3's sum_received in:\n%s%s", r.stdout(), r.stderr()).isTrue();
-        Matcher mss = MSS.matcher(r.stdout());
-        return new Tcp(Double.parseDouble(m.group(1)), mss.find() ? Integer.parseInt(mss.group(1)) : 1448);
+        JsonNode json = new ObjectMapper().readTree(r.stdout());
+        JsonNode received = json.path("end").path("sum_received");
+        assertThat(received.has("bits_per_second")).as("iperf3's sum_received in:\n%s%s", r.stdout(), r.stderr()).isTrue();
+        return new Tcp(received.get("bits_per_second").asDouble(),
+                json.path("start").path("tcp_mss_default").asInt(1448));
     }
 }
