@@ -308,11 +308,23 @@ iperf_run() {
   fi
   t1=$(tunnel_ticks)
   CPU_T=$((t1 - t0))
+  cat "$json" >>"$RAW"
   read -r MBPS BYTES < <(python3 -c '
 import json, sys
-d = json.load(open(sys.argv[1]))["end"]["sum_received"]
-print("%.2f %d" % (d["bits_per_second"] / 1e6, d["bytes"]))' "$json")
-  cat "$json" >>"$RAW"
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    d = {"error": "no JSON"}
+s = d.get("end", {}).get("sum_received")
+if d.get("error") or not s:
+    print("ERROR", str(d.get("error", "no sum_received")).replace(" ", "_"))
+else:
+    print("%.2f %d" % (s["bits_per_second"] / 1e6, s["bytes"]))' "$json")
+  if [[ $MBPS == ERROR ]]; then
+    log "iperf3: ${BYTES//_/ }"
+    MBPS=0 BYTES=0
+    return 1
+  fi
 }
 
 median() { tr ' ' '\n' <<<"$*" | { grep -E '^[0-9.]+$' || true; } | sort -g | awk '{v[NR] = $1} END {
@@ -323,8 +335,16 @@ declare -A RESULT CPUGB MINRTT RUNS_OF
 # measure LINK ROW TO PORT CC: RUNS iperf3 runs; RESULT[LINK/ROW] = median Mbit/s
 measure() {
   local link=$1 row=$2 to=$3 port=$4 cc=$5 r vals="" cpus=""
+  local try ok
   for ((r = 1; r <= RUNS; r++)); do
-    if iperf_run "$to" "$port" "$cc"; then
+    # iperf3's server takes one test at a time, and over a lossy link the end of the previous one
+    # may still be under way ("the server is busy"): try again after a pause.
+    ok=0
+    for ((try = 0; try < 3; try++)); do
+      ((try)) && sleep 3
+      iperf_run "$to" "$port" "$cc" && { ok=1; break; }
+    done
+    if ((ok)); then
       vals+="$MBPS "
       # CPU per GB: on the clean link, where the endpoints' CPU sets the pace (on the slow links
       # their idle costs would dominate the figure).

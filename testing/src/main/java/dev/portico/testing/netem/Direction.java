@@ -141,6 +141,7 @@ final class Direction {
 
     private void receive() {
         PacketSocket.Errno e = new PacketSocket.Errno(arena);
+        busyUntil = System.nanoTime();
         int slot = -1;
         while (running) {
             if (slot < 0) {
@@ -163,13 +164,15 @@ final class Direction {
                 noBufferFrames++;
                 continue;
             }
-            LinkSpec s = spec;
             if (specChanged) {
+                // Cleared before the spec is read: a change made meanwhile is seen next frame.
                 specChanged = false;
-                random = s.seed() != 0 ? new SplittableRandom(s.seed()) : new SplittableRandom();
+                long seed = spec.seed();
+                random = seed != 0 ? new SplittableRandom(seed) : new SplittableRandom();
                 bad = false;
                 lastLost = false;
             }
+            LinkSpec s = spec;
             if (lost(s)) {
                 lossFrames++;
                 lossBytes += n;
@@ -182,7 +185,7 @@ final class Direction {
             lastLost = false;
             long release = now;
             if (s.rateBitsPerSecond() > 0) {
-                long start = Math.max(now, busyUntil);
+                long start = busyUntil - now > 0 ? busyUntil : now;
                 long backlogBytes = (long) ((start - now) / 1e9 * s.rateBitsPerSecond() / 8);
                 if (backlogBytes + n > s.effectiveQueueBytes()) {
                     queueFrames++;
