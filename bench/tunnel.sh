@@ -190,17 +190,29 @@ start_link() {    # NAME: namespaces A, R, B and the emulator; sets NS_A, NS_B, 
   . "$RUN/env-$name"
   ADDR_A=$LINK0_X_ADDR ADDR_B=$LINK0_Y_ADDR
   log "link $name ($spec): A=$NS_A ($ADDR_A), B=$NS_B ($ADDR_B), emulator in $NS_R on CPU $EMU_CPU"
-  in_b iperf3 -s >>"$LOGS/iperf3-server-$name.log" 2>&1 &
+}
+
+# A fresh iperf3 server for every run: one whose last client vanished with its tunnel would stay
+# "busy running a test" for minutes.
+start_iperf_server() {
+  stop_iperf_server
+  in_b iperf3 -s -1 >>"$LOGS/iperf3-server.log" 2>&1 &
   IPERF_PID=$!
+  local i
   for ((i = 0; i < 100; i++)); do
-    ip netns exec "$NS_B" ss -Hltn 'sport = :5201' | grep -q . && break
+    ip netns exec "$NS_B" ss -Hltn 'sport = :5201' | grep -q . && return 0
     sleep 0.1
   done
+  warn "iperf3's server in B never listened on 5201"
+}
+
+stop_iperf_server() {
+  [[ -n $IPERF_PID ]] && kill_tree "$IPERF_PID"
+  IPERF_PID=
 }
 
 stop_link() {     # TERM lets the topology stop the emulator (which writes its counters) and delete the namespaces
-  [[ -n $IPERF_PID ]] && kill_tree "$IPERF_PID"
-  IPERF_PID=
+  stop_iperf_server
   [[ -n $TOPO_PID ]] || return 0
   kill -TERM "$TOPO_PID" 2>/dev/null || true
   local i
@@ -299,6 +311,7 @@ tunnel_ticks() {  # CPU ticks of every tunnel endpoint
 # iperf_run HOST-ADDR CC: one iperf3 run from A; sets MBPS (receiver's goodput), BYTES, CPU_T
 iperf_run() {
   local to=$1 port=$2 cc=$3 json=$RUN/iperf.json t0 t1
+  start_iperf_server
   t0=$(tunnel_ticks)
   if ! in_a timeout $((DURATION + OMIT + 60)) iperf3 -c "$to" -p "$port" -C "$cc" -t "$DURATION" -O "$OMIT" -J \
       >"$json" 2>>"$LOGS/iperf3-client.log"; then
@@ -337,8 +350,7 @@ measure() {
   local link=$1 row=$2 to=$3 port=$4 cc=$5 r vals="" cpus=""
   local try ok
   for ((r = 1; r <= RUNS; r++)); do
-    # iperf3's server takes one test at a time, and over a lossy link the end of the previous one
-    # may still be under way ("the server is busy"): try again after a pause.
+    # A run that fails (the tunnel lost its first packets, a busy server) is tried again.
     ok=0
     for ((try = 0; try < 3; try++)); do
       ((try)) && sleep 3
