@@ -228,6 +228,11 @@ public final class FilestoreService implements Service {
         return StoreRepair.last(stateDir(), name);
     }
 
+    /** The handoff's replay, once started: tests run its rounds by hand. */
+    Handoff handoff() {
+        return handoff;
+    }
+
     /** The port of the first listener (useful with port 0). */
     public int port() {
         return listeners.getFirst().localAddress().getPort();
