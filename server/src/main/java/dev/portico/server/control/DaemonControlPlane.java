@@ -123,9 +123,10 @@ public final class DaemonControlPlane implements ControlPlane {
                 counts, r.clean());
     }
 
+    /** The repair's progress; a running one whose record is still the last finished plan is checking the nodes. */
     private static Views.FsRepair repairView(FilestoreService fs) {
         boolean running = fs.repairRunning();
-        return fs.repairProgress().map(p -> new Views.FsRepair(Instant.ofEpochMilli(p.started()).toString(),
+        return fs.repairProgress().filter(p -> !(running && p.finished())).map(p -> new Views.FsRepair(Instant.ofEpochMilli(p.started()).toString(),
                 Instant.ofEpochMilli(p.updated()).toString(), p.done(), p.total(), p.repaired(), p.skipped(), p.failed(),
                 p.finished(), running)).orElse(running ? new Views.FsRepair(null, null, 0, 0, 0, 0, 0, false, true) : null);
     }
