@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -63,6 +64,9 @@ public final class FilestoreService implements Service {
     private volatile HandoffJournal journal;
     private Handoff handoff;
     private NodeClient nodeClient;
+    /** The repair started from the admin side, while it runs. */
+    private StoreRepair repair;
+    private Thread repairThread;
 
     /** @throws UncheckedIOException when the cache's disk tier cannot be opened */
     public FilestoreService(String name, FilestoreConfig config, ServiceContext context) {
@@ -228,6 +232,45 @@ public final class FilestoreService implements Service {
         return StoreRepair.last(stateDir(), name);
     }
 
+    /**
+     * Starts {@code fs repair} of every pool in the background, at {@link StoreRepair#DEFAULT_RATE}
+     * actions a second, without deleting misplaced copies; an unfinished plan is continued. Its
+     * progress is {@link #repairProgress()}.
+     *
+     * @return false when one started here is still running
+     */
+    public synchronized boolean startRepair() {
+        if (repairThread != null && repairThread.isAlive()) {
+            return false;
+        }
+        StoreRepair r = new StoreRepair(name, config, stateDir());
+        StoreRepair.Options options = new StoreRepair.Options(StoreRepair.DEFAULT_RATE, false, Set.of(), false);
+        repair = r;
+        repairThread = Thread.ofVirtual().name("fs-repair-" + name).start(() -> {
+            try {
+                log.info("{}: repair started from the admin side", name);
+                StoreRepair.Progress p = r.run(null, options, StoreCheck.Progress.NONE, (f, outcome, done, total) -> {
+                });
+                log.info("{}: repair finished: {}", name, StoreRepair.summary(p));
+            } catch (IOException | RuntimeException e) {
+                log.warn("{}: the repair stopped: {}", name, e.getMessage() == null ? e.toString() : e.getMessage());
+            } finally {
+                r.close();
+            }
+        });
+        return true;
+    }
+
+    /** Whether a repair started with {@link #startRepair()} is running. */
+    public synchronized boolean repairRunning() {
+        return repairThread != null && repairThread.isAlive();
+    }
+
+    /** The handoff's replay, once started: tests run its rounds by hand. */
+    Handoff handoff() {
+        return handoff;
+    }
+
     /** The port of the first listener (useful with port 0). */
     public int port() {
         return listeners.getFirst().localAddress().getPort();
@@ -242,6 +285,12 @@ public final class FilestoreService implements Service {
             handoff.close();
             nodeClient.close(); // a replay still copying fails now, and finds the journal closed
             journal.close();
+        }
+        synchronized (this) {
+            if (repairThread != null && repairThread.isAlive()) {
+                repair.close(); // its node requests fail now; the plan kept lets the next repair continue
+                repairThread.interrupt();
+            }
         }
         nodes.close();
         metrics.close();

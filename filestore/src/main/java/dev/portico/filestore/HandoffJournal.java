@@ -233,6 +233,25 @@ final class HandoffJournal implements AutoCloseable {
     }
 
     /**
+     * Whether a live tombstone of {@code pool} says {@code uri} was deleted: the read path's check.
+     * Without any record of the uri it costs one lookup in a concurrent map and takes no lock.
+     */
+    boolean deleted(String pool, String uri) {
+        if (!touches(uri)) {
+            return false;
+        }
+        synchronized (this) {
+            Entry t = tombstones.get(uri);
+            return t != null && t.pool().equals(pool);
+        }
+    }
+
+    /** Whether any record is live: when none is, no read needs to look for a tombstone. */
+    boolean anyLive() {
+        return !perUri.isEmpty();
+    }
+
+    /**
      * Records the outcome of a write that reached {@code reached} and missed {@code missed}: the
      * reached nodes' older records for the file end, the missed ones get a record of this write,
      * a DELETE leaves a tombstone and a PUT or MKCOL ends one.

@@ -30,11 +30,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP/1.1 request to a node, on the client's event loop: connect, write the head, let the
- * owner stream a body, and hand the response back piece by piece. A GET or HEAD whose response
- * ended and allows it leaves its connection idle for the next read from the same loop (a reused
- * connection found closed is replaced once by a fresh one); every other request has a connection
- * of its own that closes when the response ends or the call is aborted. Closing it before a
- * request body is complete is how an upload is cancelled (the node keeps no partial file).
+ * owner stream a body, and hand the response back piece by piece. A call whose request went out
+ * whole and whose response ended and allows it leaves its connection idle for the next request to
+ * the node from the same loop, reads and writes alike (a reused connection found closed before any
+ * of a body went out is replaced once by a fresh one); a call aborted or answered before its body
+ * ended closes its connection. Closing it before a request body is complete is how an upload is
+ * cancelled (the node keeps no partial file).
  */
 final class NodeCall {
 
@@ -71,9 +72,19 @@ final class NodeCall {
     private final Listener listener;
     /** The request head, kept to send again when a reused connection turns out to be closed. */
     private final HttpRequest head;
-    /** A GET or HEAD: its connection may be kept for the next request to the node. */
-    private final boolean reusable;
+    /** A GET or HEAD: its answer's delay measures the node's latency. */
+    private final boolean measures;
+    /** A request body follows the head. */
+    private final boolean bodyFollows;
+    /** The request went out whole (its last piece is written): only then may the connection be kept. */
+    private boolean requestEnded;
+    /** Some of the request body went out on the current connection. */
+    private boolean bodyStarted;
+    /** The connection went back to the idle ones: it is no longer this call's to close. */
+    private boolean released;
     private boolean reused;
+    /** Within the listener's {@code onOpen}: body pieces written wait for one flush after it. */
+    private boolean opening;
     private boolean keepAlive;
     private boolean aborted;
     private final String uri;
@@ -86,7 +97,7 @@ final class NodeCall {
     private long sentNanos;
     private ScheduledFuture<?> responseTimer;
 
-    private NodeCall(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean reusable,
+    private NodeCall(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
                      Listener listener) {
         this.nodes = nodes;
         this.loop = loop;
@@ -94,7 +105,10 @@ final class NodeCall {
         this.node = node;
         this.head = head;
         this.uri = head.uri();
-        this.reusable = reusable;
+        this.bodyFollows = bodyFollows;
+        this.requestEnded = !bodyFollows;
+        HttpMethod m = head.method();
+        this.measures = !bodyFollows && (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD));
         this.listener = listener;
         this.responseTimeoutMillis = nodes.responseTimeout().toMillis();
     }
@@ -105,22 +119,17 @@ final class NodeCall {
      */
     static NodeCall open(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
                          Listener listener) {
-        HttpMethod m = head.method();
-        boolean reusable = !bodyFollows && (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD));
-        if (reusable) {
-            head.headers().remove(HttpHeaderNames.CONNECTION);
-        }
-        NodeCall call = new NodeCall(nodes, loop, node, head, reusable, listener);
-        Channel idle = reusable ? nodes.takeIdle(loop, node) : null;
+        NodeCall call = new NodeCall(nodes, loop, node, head, bodyFollows, listener);
+        Channel idle = nodes.takeIdle(loop, node);
         if (idle != null) {
             call.adopt(idle);
         } else {
-            call.connect(bodyFollows);
+            call.connect();
         }
         return call;
     }
 
-    private void connect(boolean bodyFollows) {
+    private void connect() {
         Bootstrap b = new Bootstrap().group(loop).channel(nodes.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(nodes.connectTimeout().toMillis(), Integer.MAX_VALUE))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -137,7 +146,7 @@ final class NodeCall {
         node.backend().onConnectStart();
         ChannelFuture f = b.connect(node.socketAddress());
         channel = f.channel();
-        f.addListener((ChannelFutureListener) done -> connected(done, bodyFollows));
+        f.addListener((ChannelFutureListener) done -> connected(done));
     }
 
     /** Sends the request on an idle kept-alive connection; the write happens after the caller has the call. */
@@ -150,15 +159,29 @@ final class NodeCall {
                 idle.close();
                 return;
             }
-            sentNanos = System.nanoTime();
-            channel.write(head, channel.voidPromise());
-            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-            armResponseTimer();
-            listener.onOpen(this);
+            sendHead();
+            opened();
         });
     }
 
-    private void connected(ChannelFuture f, boolean bodyFollows) {
+    /**
+     * Writes the request head; without a body, the request's end too, and the response timer
+     * starts. A head before a body is flushed after the listener's {@code onOpen}, with what of the
+     * body it wrote there.
+     */
+    private void sendHead() {
+        sentNanos = System.nanoTime();
+        if (bodyFollows) {
+            channel.write(head, channel.voidPromise());
+        } else {
+            // the encoder expects the request's end before the next request on a kept connection
+            channel.write(head, channel.voidPromise());
+            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+            armResponseTimer();
+        }
+    }
+
+    private void connected(ChannelFuture f) {
         if (finished) {
             if (!f.isSuccess()) {
                 node.backend().onClosed(0, 0); // given up while connecting: no connection to count as open
@@ -173,16 +196,21 @@ final class NodeCall {
             return;
         }
         nodes.opened(channel);
-        sentNanos = System.nanoTime();
-        if (bodyFollows) {
-            channel.writeAndFlush(head, channel.voidPromise());
-        } else {
-            // the encoder expects the request's end before the next request on a kept connection
-            channel.write(head, channel.voidPromise());
-            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-            armResponseTimer();
+        sendHead();
+        opened();
+    }
+
+    /** Tells the listener the call is open, then flushes the head with what the listener wrote. */
+    private void opened() {
+        opening = true;
+        try {
+            listener.onOpen(this);
+        } finally {
+            opening = false;
         }
-        listener.onOpen(this);
+        if (channel.isOpen()) {
+            channel.flush();
+        }
     }
 
     NodeState node() {
@@ -206,13 +234,20 @@ final class NodeCall {
         return channel != null && channel.isWritable();
     }
 
-    /** Writes a piece of the request body (taking it); flushes. */
+    /** Writes a piece of the request body (taking it); flushes, except within {@code onOpen}, which flushes after. */
     ChannelFuture write(HttpContent content) {
-        ChannelFuture f = channel.writeAndFlush(content);
+        bodyStarted = true;
+        ChannelFuture f = opening ? channel.write(content) : channel.writeAndFlush(content);
         if (content instanceof LastHttpContent) {
+            requestEnded = true;
             armResponseTimer();
         }
         return f;
+    }
+
+    /** Whether the request went out on a connection kept from an earlier call. */
+    boolean reused() {
+        return reused;
     }
 
     /** Stops or restarts reading the response (backpressure from a slow client). */
@@ -222,14 +257,17 @@ final class NodeCall {
         }
     }
 
-    /** Ends the call without telling the listener; closes the connection (an unfinished upload is cancelled). */
+    /**
+     * Ends the call without telling the listener; closes the connection (an unfinished upload is
+     * cancelled), unless the response had ended and the connection went back to the idle ones.
+     */
     void abort() {
         aborted = true;
         if (!finished) {
             finished = true;
             cancelTimer();
         }
-        if (channel != null) {
+        if (channel != null && !released) {
             channel.close();
         }
     }
@@ -256,18 +294,18 @@ final class NodeCall {
         if (finished) {
             return;
         }
-        if (reused && !headSeen && !timeout) {
+        if (reused && !headSeen && !timeout && !bodyStarted) {
             // a kept-alive connection the node had closed meanwhile: once more on a fresh one
             reused = false;
             cancelTimer();
             Channel stale = channel;
-            connect(false);
+            connect();
             stale.close();
             return;
         }
         finished = true;
         cancelTimer();
-        if (reusable && !headSeen && sentNanos != 0) {
+        if (measures && !headSeen && sentNanos != 0) {
             // a node that hangs must not keep the best latency it never measured
             node.measured(System.nanoTime() - sentNanos);
         }
@@ -297,9 +335,9 @@ final class NodeCall {
                     return;
                 }
                 headSeen = true;
-                keepAlive = reusable && HttpUtil.isKeepAlive(r);
+                keepAlive = HttpUtil.isKeepAlive(r);
                 cancelTimer();
-                if (reusable) {
+                if (measures) {
                     // reads only: a write's time includes the node's disk, not its distance
                     node.measured(System.nanoTime() - sentNanos);
                 }
@@ -323,8 +361,9 @@ final class NodeCall {
                 }
                 listener.onBody(this, c, last);
                 if (last) {
-                    if (keepAlive && !aborted && ctx.channel().isActive()) {
+                    if (keepAlive && requestEnded && !aborted && ctx.channel().isActive()) {
                         ctx.channel().config().setAutoRead(true);
+                        released = true;
                         nodes.release(loop, node, ctx.channel());
                     } else {
                         ctx.channel().close();

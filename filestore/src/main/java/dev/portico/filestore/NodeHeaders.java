@@ -25,8 +25,8 @@ final class NodeHeaders {
     }
 
     /**
-     * A request for a node: the client's end-to-end fields, its Host, {@code Connection: close}, and
-     * the body's framing when it has one.
+     * A request for a node: the client's end-to-end fields, its Host, and the body's framing when it
+     * has one. The connection stays open for the next request unless the node closes it.
      *
      * @param contentLength the body's length, -1 for chunked, or -2 for no body
      */
@@ -43,7 +43,6 @@ final class NodeHeaders {
                 h.add(e.getKey(), e.getValue());
             }
         }
-        h.set(HttpHeaderNames.CONNECTION, "close");
         if (contentLength >= 0) {
             h.set(HttpHeaderNames.CONTENT_LENGTH, contentLength);
         } else if (contentLength == -1) {

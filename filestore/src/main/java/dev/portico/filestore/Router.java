@@ -133,6 +133,10 @@ final class Router {
                 return;
             }
             case STAGED -> {
+                if (deleted(shared, pool, p.stage(), p.filePath())) {
+                    respondDeleted(ex);
+                    return;
+                }
                 for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, p.stage(), p.filePath()))) {
                     attempts.add(new ReadExchange.Attempt(ex.request().uri(), n, p.stage()));
                 }
@@ -140,14 +144,34 @@ final class Router {
             default -> {
                 String query = ex.query() == null ? "" : "?" + ex.query();
                 for (int stage : pool.newestFirst()) {
+                    if (deleted(shared, pool, stage, p.filePath())) {
+                        continue; // deleted in this stage: no copy a node still has is served
+                    }
                     String uri = stagedUri(shared.config(), stage, p.filePath()) + query;
                     for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, stage, p.filePath()))) {
                         attempts.add(new ReadExchange.Attempt(uri, n, stage));
                     }
                 }
+                if (attempts.isEmpty()) {
+                    respondDeleted(ex);
+                    return;
+                }
             }
         }
         new ReadExchange(ex, shared, attempts, true).start();
+    }
+
+    /**
+     * Whether this router deleted the file in a stage and the tombstone is live: a replica that
+     * missed the DELETE may still hold its copy until the handoff's replay removes it.
+     */
+    private static boolean deleted(Shared shared, StorePool pool, int stage, String filePath) {
+        HandoffJournal journal = shared.handoff().journal();
+        return journal.anyLive() && journal.deleted(pool.host(), stagedUri(shared.config(), stage, filePath));
+    }
+
+    private static void respondDeleted(Exchange ex) {
+        ex.respond(404, "text/plain; charset=utf-8", "404 Not Found: the file was deleted\n");
     }
 
     private static void write(Shared shared, Exchange ex, StorePool pool, StorePath p) {

@@ -73,6 +73,9 @@ public final class StoreRepair {
         void acted(StoreCheck.Problem p, String outcome, int done, int total);
     }
 
+    /** Actions a second of a repair started without a rate (the admin console's {@code repair}), as {@code fs repair}'s default. */
+    public static final double DEFAULT_RATE = 50;
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String service;

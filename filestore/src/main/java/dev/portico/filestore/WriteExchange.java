@@ -27,9 +27,13 @@ import java.util.concurrent.TimeUnit;
  * A PUT, DELETE or MKCOL sent to every replica of a file at once. A request body streams to all
  * of them in parallel and is read from the client only as fast as the slowest replica takes it
  * (each node connection has a bounded outbound buffer; above its high mark the client is paused),
- * so memory stays bounded whatever the body's size. Each node is first asked with
- * {@code Expect: 100-continue}; a node that answers 409 (a parent collection is missing) gets the
- * parents created with MKCOL and the PUT (or MKCOL) again before any of the body goes out. The client hears
+ * so memory stays bounded whatever the body's size. A body of at most {@link #HOLD_LIMIT} bytes
+ * (with a Content-Length) goes to each node with its head at once, and the router keeps it until
+ * the answer, so that a node that answers 409 (a parent collection is missing) gets the parents
+ * created with MKCOL and the whole PUT again. A larger or chunked body is announced with
+ * {@code Expect: 100-continue} and flows once every node said 100 Continue (or after
+ * {@link #CONTINUE_WAIT_MILLIS}); a 409 then comes before any of it went out. Node connections
+ * are kept for the next request once a request went out whole and its answer ended. The client hears
  * success only when {@code write_quorum} replicas answered 2xx, with {@code X-Copies: ok/total};
  * fewer is 502 (or 503 when the missing ones could not be reached). A client that goes away
  * before its body ends makes the router close every node connection mid-body, so the nodes
@@ -40,6 +44,8 @@ final class WriteExchange implements BodySink {
     private static final Logger log = LoggerFactory.getLogger(WriteExchange.class);
     /** How long a node may take to answer 100 Continue before the body is sent anyway. */
     static final long CONTINUE_WAIT_MILLIS = 1000;
+    /** Bodies up to this size are sent without waiting for 100 Continue, and kept to send again. */
+    static final int HOLD_LIMIT = 64 * 1024;
 
     private enum State { OPENING, WAITING, READY, DONE }
 
@@ -50,6 +56,10 @@ final class WriteExchange implements BodySink {
     private final boolean hasBody;
     private final long contentLength;
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(4);
+    /** A small body: sent at once, and kept whole until the answer. */
+    private final boolean holds;
+    /** The small body received so far, when {@link #holds}. */
+    private final List<ByteBuf> held;
     private List<Upload> uploads;
     private String location;
     private boolean requestEnded;
@@ -71,12 +81,16 @@ final class WriteExchange implements BodySink {
         this.hasBody = ex.hasBody();
         this.contentLength = HttpUtil.isTransferEncodingChunked(ex.request()) ? -1
                 : HttpUtil.getContentLength(ex.request(), hasBody ? -1L : 0L);
+        this.holds = hasBody && contentLength >= 0 && contentLength <= HOLD_LIMIT;
+        this.held = holds ? new ArrayList<>(2) : null;
     }
 
     /** Starts taking the body (held back until the nodes are ready for it). */
     void start() {
         if (hasBody) {
-            pauseClient();
+            if (!holds) {
+                pauseClient();
+            }
             ex.receiveBody(this);
         } else {
             requestEnded = true;
@@ -104,10 +118,11 @@ final class WriteExchange implements BodySink {
         for (NodeState n : replicas) {
             uploads.add(new Upload(n, uri));
         }
+        gateOpen = holds;
         for (Upload u : uploads) {
             u.open();
         }
-        if (hasBody && !done) {
+        if (hasBody && !holds && !done) {
             continueTimer = client.eventLoop().schedule(() -> {
                 for (Upload u : uploads) {
                     if (u.state == State.WAITING) {
@@ -134,6 +149,17 @@ final class WriteExchange implements BodySink {
     @Override
     public void onData(ByteBuf data) {
         if (done) {
+            return;
+        }
+        if (holds) {
+            held.add(data.retain());
+            if (uploads != null) {
+                for (Upload u : uploads) {
+                    if (u.state == State.READY && u.call.open()) {
+                        u.call.write(new DefaultHttpContent(data.retainedDuplicate()));
+                    }
+                }
+            }
             return;
         }
         if (!gateOpen) {
@@ -164,7 +190,7 @@ final class WriteExchange implements BodySink {
     @Override
     public void onEnd() {
         requestEnded = true;
-        if (done || !gateOpen) {
+        if (done || !gateOpen || uploads == null) {
             return;
         }
         sendEnd();
@@ -173,7 +199,7 @@ final class WriteExchange implements BodySink {
     private void sendEnd() {
         for (Upload u : uploads) {
             if (u.state == State.READY && u.call.open()) {
-                u.call.write(LastHttpContent.EMPTY_LAST_CONTENT);
+                u.end();
             }
         }
     }
@@ -395,6 +421,12 @@ final class WriteExchange implements BodySink {
         while (!pending.isEmpty()) {
             pending.poll().release();
         }
+        if (held != null) {
+            for (ByteBuf b : held) {
+                b.release();
+            }
+            held.clear();
+        }
         resumeClient();
     }
 
@@ -408,6 +440,10 @@ final class WriteExchange implements BodySink {
         private int status;
         private String failure;
         private boolean parentsMade;
+        /** The request's end went out: the node's answer may leave the connection for the next request. */
+        private boolean endSent;
+        /** Sent again once on a fresh connection after a kept one failed under it. */
+        private boolean resent;
 
         Upload(NodeState node, String uri) {
             this.node = node;
@@ -416,9 +452,25 @@ final class WriteExchange implements BodySink {
 
         void open() {
             state = State.OPENING;
+            endSent = !hasBody;
             call = NodeCall.open(shared.nodes(), client.eventLoop(), node,
                     NodeHeaders.request(method, uri, ex.headers(), hasBody ? contentLength
-                            : method.equals(HttpMethod.PUT) ? 0 : -2, hasBody), hasBody, this);
+                            : method.equals(HttpMethod.PUT) ? 0 : -2, hasBody && !holds), hasBody, this);
+        }
+
+        void end() {
+            endSent = true;
+            call.write(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+
+        /** A held body: what the client sent so far, and its end when it came. */
+        private void catchUp() {
+            for (ByteBuf b : held) {
+                call.write(new DefaultHttpContent(b.retainedDuplicate()));
+            }
+            if (requestEnded) {
+                end();
+            }
         }
 
         /** Whether the node took the write (a DELETE of a file it does not have counts). */
@@ -436,7 +488,10 @@ final class WriteExchange implements BodySink {
         @Override
         public void onOpen(NodeCall c) {
             if (c == call && state == State.OPENING) {
-                state = hasBody ? State.WAITING : State.READY;
+                state = hasBody && !holds ? State.WAITING : State.READY;
+                if (holds && !done) {
+                    catchUp();
+                }
             }
         }
 
@@ -455,7 +510,7 @@ final class WriteExchange implements BodySink {
             }
             int code = head.status().code();
             boolean bodyNotSent = !gateOpen;
-            if (code == 409 && !method.equals(HttpMethod.DELETE) && !parentsMade && (bodyNotSent || !hasBody)) {
+            if (code == 409 && !method.equals(HttpMethod.DELETE) && !parentsMade && (bodyNotSent || !hasBody || holds)) {
                 parentsMade = true;
                 c.abort();
                 state = State.WAITING;
@@ -467,7 +522,9 @@ final class WriteExchange implements BodySink {
                 failure = node + " answered " + code;
             }
             state = State.DONE;
-            c.abort();
+            if (!endSent) {
+                c.abort(); // answered before the body ended: the connection's framing is unknown
+            }
             uploadDone();
         }
 
@@ -478,6 +535,12 @@ final class WriteExchange implements BodySink {
         @Override
         public void onFailure(NodeCall c, String reason, boolean timeout) {
             if (c != call || state == State.DONE) {
+                return;
+            }
+            if (holds && c.reused() && !timeout && !resent && !done) {
+                // a kept connection the node had closed meanwhile: the held body goes again on another
+                resent = true;
+                open();
                 return;
             }
             failed(reason, 0);

@@ -32,10 +32,10 @@ class FilestoreStatusTest {
         for (int i = 0; i < 5; i++) {
             assertThat(store.send(router, "PUT", "/_3fs_0/f" + i + ".txt", body).statusCode()).isBetween(200, 204);
         }
-        // writes have connections of their own, closed when answered: none stays counted as open
+        // sequential writes take turns on one kept connection per node: none is counted twice
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             for (FilestoreStatus.Node n : fs.status().nodes()) {
-                assertThat(n.backend().stats().open()).as(n.name()).isZero();
+                assertThat(n.backend().stats().open()).as(n.name()).isBetween(0L, 1L);
             }
         });
         long out = fs.status().nodes().stream().mapToLong(n -> n.backend().stats().bytesOut()).sum();

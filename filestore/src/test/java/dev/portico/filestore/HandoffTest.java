@@ -123,6 +123,38 @@ class HandoffTest {
     }
 
     @Test
+    void aDeletedFileIsNotServedByAReplicaThatMissedTheDelete() throws Exception {
+        // health checks fast, the replay held back: it runs only when the test asks
+        FilestoreConfig c = fast(store.router(dir.resolve("state")).writeQuorum(1))
+                .handoff(new FilestoreConfig.HandoffSettings(Duration.ofHours(1), 1000, 1_000_000)).build();
+        String url = "/_3fs_0/deleted.txt";
+        List<String> holders = replicas(c, url);
+        RunningService router = store.start(c);
+        assertThat(store.send(router, "PUT", url, "deleted soon").statusCode()).isEqualTo(201);
+        int down = store.allNodes().indexOf(holders.get(1));
+        store.kill(down);
+        assertThat(store.send(router, "DELETE", url, null).statusCode()).isEqualTo(204);
+        store.restart(down);
+        FilestoreService service = (FilestoreService) router.service();
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.handoff() != null
+                && service.nodes().members().stream().allMatch(b -> b.health() == dev.portico.upstream.HealthState.UP));
+        assertThat(store.holds(holders.get(1), url)).as("the stale copy, before the replay").isTrue();
+
+        for (int i = 0; i < 4; i++) {
+            assertThat(store.send(router, "GET", url, null).statusCode()).isEqualTo(404);
+            assertThat(store.send(router, "HEAD", url, null).statusCode()).isEqualTo(404);
+            assertThat(store.send(router, "GET", "/_3fs/deleted.txt", null).statusCode()).isEqualTo(404);
+        }
+
+        service.handoff().round();
+        assertThat(store.holds(holders.get(1), url)).as("the stale copy, after the replay").isFalse();
+        assertThat(store.send(router, "GET", url, null).statusCode()).isEqualTo(404);
+        // written again, the file is served again
+        assertThat(store.send(router, "PUT", url, "back").statusCode()).isEqualTo(201);
+        assertThat(store.send(router, "GET", url, null).body()).isEqualTo("back");
+    }
+
+    @Test
     void aReadThatFindsACopyMissingQueuesItsRepair() throws Exception {
         FilestoreConfig c = fast(store.router(dir.resolve("state"))).build();
         String url = "/_3fs_0/repair/me.txt";

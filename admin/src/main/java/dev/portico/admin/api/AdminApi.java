@@ -74,6 +74,8 @@ public final class AdminApi implements AdminHandler {
                 write(Map.of("renewing", plane.renewCertificate(p.get("name"))))));
         get("services/{service}/cache", (p, r) -> ok(plane.cache(p.get("service"))));
         get("services/{service}/fs", (p, r) -> ok(plane.filestore(p.get("service"))));
+        post("services/{service}/fs/repair", (p, r) -> AdminResponse.json(HttpResponseStatus.ACCEPTED,
+                write(plane.repair(p.get("service")))));
         post("services/{service}/cache/purge", (p, r) -> {
             String[] one = oneOf(r, "key", "prefix");
             return ok(plane.purge(p.get("service"), one[0], one[1]));

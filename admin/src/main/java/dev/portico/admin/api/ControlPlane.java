@@ -107,6 +107,17 @@ public interface ControlPlane {
     }
 
     /**
+     * Starts {@code fs repair} of a file store in the background, at the default rate; an
+     * unfinished plan is continued. Its progress shows in {@link #filestore(String)}.
+     * {@link ControlException.Kind#CONFLICT} when one runs already,
+     * {@link ControlException.Kind#BAD_REQUEST} for services of other types (the default).
+     */
+    default Views.FsRepair repair(String service) {
+        filestore(service);
+        throw ControlException.badRequest("this control plane cannot start a repair of '" + service + "'");
+    }
+
+    /**
      * The service's rate and errors per sampling interval over the last minutes, oldest first.
      * {@link ControlException.Kind#NOT_FOUND} for an unknown service or when no history is kept.
      */

@@ -261,12 +261,60 @@ public final class Views {
      * @param writesFailed   writes that did not reach the quorum
      * @param missingCopies  reads that found a copy missing on a node while another node had it
      * @param nodes          every node of every pool and stage, once, in config order
+     * @param handoff        the handoff journal: its length and the replays still to make
+     * @param lastCheck      the last {@code fs check} (or the one a repair made), or null before any
+     * @param repair         the last or running {@code fs repair}, or null before any
      */
     public record Filestore(String service, long reads, long writes, double readRate, double writeRate,
-                            long writesDegraded, long writesFailed, long missingCopies, List<FsNode> nodes) {
+                            long writesDegraded, long writesFailed, long missingCopies, List<FsNode> nodes,
+                            FsHandoff handoff, FsCheck lastCheck, FsRepair repair) {
         public Filestore {
             nodes = List.copyOf(nodes);
         }
+    }
+
+    /**
+     * A file store's hinted-handoff journal.
+     *
+     * @param journal live records: writes a node missed, and tombstones of deletes
+     * @param pending writes a node missed, still to be replayed (the journal without its tombstones)
+     * @param problem why the journal cannot be written now (degraded writes are refused meanwhile), or null
+     */
+    public record FsHandoff(long journal, long pending, String problem) {
+    }
+
+    /**
+     * The result of the last {@code fs check} of a file store.
+     *
+     * @param finished when it ended (ISO-8601)
+     * @param nodes    nodes walked
+     * @param files    distinct files seen
+     * @param copies   copies seen
+     * @param counts   findings by kind ({@code missing}, {@code misplaced}, {@code differing}, ...), zero counts left out
+     * @param clean    whether it found nothing
+     */
+    public record FsCheck(String finished, long nodes, long files, long copies, Map<String, Integer> counts,
+                          boolean clean) {
+        public FsCheck {
+            counts = Map.copyOf(counts);
+        }
+    }
+
+    /**
+     * The progress of a file store's last (or running) {@code fs repair}.
+     *
+     * @param started  when its plan was made (ISO-8601)
+     * @param updated  when its progress was last recorded (ISO-8601)
+     * @param done     findings dealt with
+     * @param total    findings in the plan
+     * @param repaired copies made or deleted
+     * @param skipped  findings left alone
+     * @param failed   actions that failed
+     * @param finished whether the plan is done
+     * @param running  whether this daemon runs it now (started with {@code repair SERVICE})
+     */
+    public record FsRepair(String started, String updated, long done, long total, long repaired, long skipped,
+                           long failed, boolean finished, boolean running) {
     }
 
     /**

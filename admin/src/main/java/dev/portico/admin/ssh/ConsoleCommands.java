@@ -72,6 +72,8 @@ public final class ConsoleCommands {
                 ConsoleCommands::purgePrefix);
         add("ban", "ban SERVICE PREFIX", "make URLs starting with PREFIX stored until now misses (lazily)",
                 ConsoleCommands::ban);
+        add("repair", "repair SERVICE", "start fs repair of a file store in the background (50 actions/s); "
+                + "show fs reports its progress", ConsoleCommands::repair);
         add("save", "save", "write the running config back to its file if it differs", (c, a) -> c.save());
         look("quit", "quit", "end the session", (c, a) -> "");
         look("exit", "exit", "end the session", (c, a) -> "");
@@ -191,6 +193,7 @@ public final class ConsoleCommands {
                     : index == 2 && words.get(1).equals("fs") ? fileStores(services)
                     : index == 2 && words.get(1).equals("records") ? dnsServices(services)
                     : index == 2 ? serviceNames : List.of();
+            case "repair" -> index == 1 ? fileStores(services) : List.of();
             case "purge", "purge-prefix", "ban" -> index == 1 ? proxies(services)
                     : index == 2 ? List.of("http://") : List.of();
             case "force-up", "force-down", "release" -> index == 1 ? dnsServices(services)
@@ -325,6 +328,31 @@ public final class ConsoleCommands {
                     n.name(), n.health(), n.latencyMs() == null ? "-" : String.format(Locale.ROOT, "%.1fms", n.latencyMs()),
                     n.open(), n.total(), n.failed(), bytes(n.bytesIn()), bytes(n.bytesOut()),
                     n.lastFailure() == null ? "" : "  last failure: " + n.lastFailure().reason()));
+        }
+        if (f.handoff() != null) {
+            sb.append(String.format(Locale.ROOT, "  handoff journal %d records, %d replays pending%s%n",
+                    f.handoff().journal(), f.handoff().pending(),
+                    f.handoff().problem() == null ? "" : "  cannot be written: " + f.handoff().problem()));
+        }
+        Views.FsCheck c = f.lastCheck();
+        if (c == null) {
+            sb.append("  last check: none\n");
+        } else {
+            StringBuilder counts = new StringBuilder();
+            c.counts().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> counts.append(", ").append(e.getValue()).append(' ').append(e.getKey()));
+            sb.append(String.format(Locale.ROOT, "  last check %s: %d nodes, %d files, %d copies, %s%n", c.finished(),
+                    c.nodes(), c.files(), c.copies(), c.clean() ? "clean" : "problems" + counts.substring(1)));
+        }
+        Views.FsRepair r = f.repair();
+        if (r == null) {
+            sb.append("  repair: none\n");
+        } else if (r.started() == null) {
+            sb.append("  repair running: checking the nodes\n");
+        } else {
+            sb.append(String.format(Locale.ROOT, "  repair %s: %d/%d findings dealt with, %d repaired, %d skipped,"
+                            + " %d failed (started %s)%n", r.running() ? "running" : r.finished() ? "finished" : "stopped",
+                    r.done(), r.total(), r.repaired(), r.skipped(), r.failed(), r.started()));
         }
         return sb.toString();
     }
@@ -520,6 +548,12 @@ public final class ConsoleCommands {
         Views.Purged p = plane.purge(args.get(0), null, args.get(1));
         return "purged " + p.removed() + " URL" + (p.removed() == 1 ? "" : "s") + " starting with " + args.get(1)
                 + " from " + args.get(0);
+    }
+
+    private String repair(List<String> args) {
+        need(args, 1);
+        plane.repair(args.get(0));
+        return "repair of " + args.get(0) + " started; show fs " + args.get(0) + " reports its progress";
     }
 
     private String ban(List<String> args) {

@@ -295,7 +295,7 @@
         s.root.append(s.recordTable);
       }
       if (svc.type === 'filestore') {
-        s.fs = fsPanel();
+        s.fs = fsPanel(s);
         s.root.append(s.fs.root);
       }
       if (svc.type === 'proxy') {
@@ -560,14 +560,52 @@
   const FS_COLUMNS = ['Health', 'Node', 'Latency', 'Open', 'Connections', 'Failed', 'Bytes in', 'Bytes out', 'Last failure'];
   const FS_NUMERIC = new Set(['Latency', 'Open', 'Connections', 'Failed', 'Bytes in', 'Bytes out']);
 
-  /** The block of a file store: reads and writes, then its nodes' health, latency and traffic. */
-  function fsPanel() {
-    const f = { stats: el('div', { class: 'cache-stats fs-stats' }) };
+  /**
+   * The block of a file store: reads and writes, its nodes' health, latency and traffic, then the
+   * handoff journal, the last check and the repair, with a button that starts one.
+   */
+  function fsPanel(s) {
+    const f = { stats: el('div', { class: 'cache-stats fs-stats' }), ops: el('div', { class: 'cache-stats fs-ops' }) };
     f.body = el('tbody');
     f.table = el('table', { class: 'hosts fs-nodes' }, el('thead', {}, el('tr', {},
       ...FS_COLUMNS.map((c) => el('th', { class: FS_NUMERIC.has(c) ? 'num' : null, text: c })))), f.body);
-    f.root = el('div', { class: 'cache fs', hidden: true }, f.stats, f.table);
+    f.repair = el('button', { type: 'button', class: 'small', 'data-action': 'repair', text: 'Repair',
+      title: 'start fs repair in the background (50 actions/s); an unfinished plan is continued' });
+    f.repair.addEventListener('click', () => act(f.repair, s.msg, async () => {
+      await api('POST', 'services/' + seg(s.name) + '/fs/repair');
+      notice('ok', 'Repair of ' + s.name + ' started.');
+    }));
+    f.root = el('div', { class: 'cache fs', hidden: true }, f.stats, f.table, f.ops);
     return f;
+  }
+
+  /** The handoff journal, the last check and the repair of a file store view, as fields. */
+  function fsOps(v, field, repairButton) {
+    const h = v.handoff || { journal: 0, pending: 0 };
+    const out = [el('span', { class: 'label', text: 'operations' }),
+      field('journal', count(h.journal), 'handoff journal records'),
+      field('pending', count(h.pending), 'replays pending')];
+    if (h.problem) {
+      out.push(el('span', { class: 'field error', 'data-counter': 'journal-problem', text: 'journal: ' + h.problem }));
+    }
+    const c = v.last_check;
+    if (c) {
+      const found = Object.keys(c.counts).sort().map((k) => count(c.counts[k]) + ' ' + k).join(', ');
+      out.push(field('check', c.clean ? 'clean' : found, 'last check ' + ago(c.finished)
+        + ' (' + count(c.files) + ' files, ' + count(c.copies) + ' copies)'));
+    } else {
+      out.push(field('check', 'none', 'last check'));
+    }
+    const r = v.repair;
+    if (r && r.started) {
+      out.push(field('repair', r.done + '/' + r.total, 'repair ' + (r.running ? 'running' : r.finished ? 'finished'
+        : 'stopped') + ' (' + r.repaired + ' repaired, ' + r.skipped + ' skipped, ' + r.failed + ' failed)'));
+    } else {
+      out.push(field('repair', r && r.running ? 'checking' : 'none', 'repair'));
+    }
+    repairButton.disabled = !!(r && r.running);
+    out.push(repairButton);
+    return out;
   }
 
   async function updateFs(s) {
@@ -586,6 +624,7 @@
       field('degraded', count(v.writes_degraded), 'degraded writes'),
       field('failed', count(v.writes_failed), 'failed writes'),
       field('missing', count(v.missing_copies), 'missing copies found by reads'));
+    s.fs.ops.replaceChildren(...fsOps(v, field, s.fs.repair));
     s.fs.body.replaceChildren(...v.nodes.map((n) => el('tr', { class: 'host health-' + n.health, 'data-node': n.name },
       el('td', {}, el('span', { class: 'health', title: n.health_reason || '' }, el('span', { class: 'dot' }),
         el('span', { class: 'htext', text: n.health }))),

@@ -129,6 +129,34 @@ class AdminApiTest {
     }
 
     @Test
+    void aFileStoreShowsItsHandoffItsLastCheckAndARepairStartedThroughTheApi() throws Exception {
+        JsonNode fs = ok(call("GET", "/api/v1/services/files/fs", null, READ), 200);
+        assertThat(fs.get("handoff").get("journal").asLong()).isEqualTo(3);
+        assertThat(fs.get("handoff").get("pending").asLong()).isEqualTo(1);
+        assertThat(fs.get("handoff").get("problem").isNull()).isTrue();
+        JsonNode check = fs.get("last_check");
+        assertThat(check.get("finished").asText()).isEqualTo("2025-01-02T03:04:05Z");
+        assertThat(check.get("files").asLong()).isEqualTo(7);
+        assertThat(check.get("copies").asLong()).isEqualTo(12);
+        assertThat(check.get("counts").get("missing").asInt()).isEqualTo(2);
+        assertThat(check.get("clean").asBoolean()).isFalse();
+        assertThat(fs.get("repair").isNull()).isTrue();
+
+        String repair = "/api/v1/services/files/fs/repair";
+        assertThat(call("POST", repair, null, READ).statusCode()).isEqualTo(403);
+        assertThat(plane.repairing).isFalse();
+        JsonNode started = ok(call("POST", repair, null, WRITE), 202);
+        assertThat(started.get("running").asBoolean()).isTrue();
+        assertThat(started.get("total").asLong()).isEqualTo(2);
+        assertThat(ok(call("GET", "/api/v1/services/files/fs", null, READ), 200).get("repair").get("running")
+                .asBoolean()).isTrue();
+        assertThat(ok(call("POST", repair, null, WRITE), 409).get("error").asText())
+                .isEqualTo("a repair of 'files' is running already");
+        assertThat(ok(call("POST", "/api/v1/services/front/fs/repair", null, WRITE), 400).get("error").asText())
+                .isEqualTo("service 'front' is a lb service, not a file store");
+    }
+
+    @Test
     void historyIsReadWithAReadTokenAnd404WhenNoneIsKept() throws Exception {
         assertThat(ok(call("GET", "/api/v1/services/front/history", null, READ), 404).get("error").asText())
                 .isEqualTo("no history is kept for service front");

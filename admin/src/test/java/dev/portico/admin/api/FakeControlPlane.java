@@ -60,7 +60,23 @@ final class FakeControlPlane implements ControlPlane {
             return ControlPlane.super.filestore(service);
         }
         return new Views.Filestore("files", 10, 4, 2.5, 1.0, 1, 0, 2, List.of(new Views.FsNode("127.0.0.1:9001", "up",
-                "check passed", 0.75, 1, 9, 0, 4096, 8192, null)));
+                "check passed", 0.75, 1, 9, 0, 4096, 8192, null)), new Views.FsHandoff(3, 1, null),
+                new Views.FsCheck("2025-01-02T03:04:05Z", 1, 7, 12, Map.of("missing", 2), false),
+                repairing ? new Views.FsRepair("2025-01-02T03:05:00Z", "2025-01-02T03:05:01Z", 0, 2, 0, 0, 0, false, true)
+                        : null);
+    }
+
+    /** Whether {@link #repair(String)} started one. */
+    boolean repairing;
+
+    @Override
+    public Views.FsRepair repair(String service) {
+        filestore(service);
+        if (repairing) {
+            throw ControlException.conflict("a repair of '" + service + "' is running already");
+        }
+        repairing = true;
+        return filestore(service).repair();
     }
 
     @Override

@@ -130,6 +130,27 @@ class ConsoleCommandsTest {
     }
 
     @Test
+    void showFsGivesTheHandoffTheLastCheckAndTheRepairThatRepairStarts() {
+        plane.withStore = true;
+        String shown = console.run("show fs files", AdminRole.READ).output();
+        assertThat(shown).contains("  handoff journal 5 records, 2 replays pending\n",
+                "  last check 2025-01-02T03:04:05Z: 2 nodes, 40 files, 78 copies, problems 1 differing, 2 missing\n",
+                "  repair: none\n");
+        assertThat(console.run("repair files", AdminRole.READ).output())
+                .isEqualTo(ConsoleCommands.DENIED + "repair changes the running services\n");
+        assertThat(plane.repairs).isZero();
+        assertThat(console.run("repair files").output())
+                .isEqualTo("repair of files started; show fs files reports its progress\n");
+        assertThat(console.run("show fs files").output()).contains(
+                "  repair running: 1/3 findings dealt with, 1 repaired, 0 skipped, 0 failed (started 2025-01-02T03:06:00Z)\n");
+        assertThat(console.run("repair files").output()).isEqualTo("error: a repair of 'files' is running already\n");
+        assertThat(console.run("repair shop").output())
+                .isEqualTo("error: service 'shop' is a lb service, not a file store\n");
+        assertThat(console.run("repair").output()).isEqualTo("usage: repair SERVICE\n");
+        assertThat(console.complete("repair ")).containsExactly("files");
+    }
+
+    @Test
     void cacheCommandsCheckTheirWordsAndTheService() {
         plane.withProxy = true;
         assertThat(console.run("purge edge").output()).isEqualTo("usage: purge SERVICE URL\n");

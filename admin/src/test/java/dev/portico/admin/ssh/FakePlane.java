@@ -169,7 +169,24 @@ final class FakePlane implements ControlPlane {
         return new Views.Filestore("files", 120, 30, 12.5, 3.25, 2, 1, 4, List.of(
                 new Views.FsNode("127.0.0.1:9001", "up", null, 1.25, 2, 40, 0, 5 << 20, 3 << 20, null),
                 new Views.FsNode("127.0.0.1:9002", "down", "connect failed: refused", null, 0, 12, 3, 0, 1024,
-                        new Views.Failure("2025-01-02T03:04:05Z", "connect failed: refused"))));
+                        new Views.Failure("2025-01-02T03:04:05Z", "connect failed: refused"))),
+                new Views.FsHandoff(5, 2, null),
+                new Views.FsCheck("2025-01-02T03:04:05Z", 2, 40, 78, Map.of("missing", 2, "differing", 1), false),
+                repairs == 0 ? null : new Views.FsRepair("2025-01-02T03:06:00Z", "2025-01-02T03:06:02Z", 1, 3, 1, 0, 0,
+                        false, true));
+    }
+
+    /** Repairs started with {@link #repair(String)}. */
+    int repairs;
+
+    @Override
+    public Views.FsRepair repair(String service) {
+        filestore(service);
+        if (repairs > 0) {
+            throw ControlException.conflict("a repair of '" + service + "' is running already");
+        }
+        repairs++;
+        return filestore(service).repair();
     }
 
     @Override

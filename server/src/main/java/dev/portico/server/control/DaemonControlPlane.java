@@ -12,6 +12,7 @@ import dev.portico.dns.DynamicRecordSpec;
 import dev.portico.dns.DynamicRecordStatus;
 import dev.portico.filestore.FilestoreService;
 import dev.portico.filestore.FilestoreStatus;
+import dev.portico.filestore.StoreCheck;
 import dev.portico.lb.BackendGroup;
 import dev.portico.lb.LbConfig;
 import dev.portico.lb.LbService;
@@ -35,8 +36,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Supplier;
 import java.util.regex.PatternSyntaxException;
@@ -106,7 +107,41 @@ public final class DaemonControlPlane implements ControlPlane {
         }
         return new Views.Filestore(service, st.reads(), st.writes(), round(counterRates.rate(fs, "reads", st.reads())),
                 round(counterRates.rate(fs, "writes", st.writes())), st.writesDegraded(), st.writesFailed(),
-                st.missingCopies(), nodes);
+                st.missingCopies(), nodes, new Views.FsHandoff(fs.handoffJournalLength(), fs.handoffPending(),
+                        fs.handoffJournalProblem().orElse(null)),
+                fs.lastCheck().map(DaemonControlPlane::checkView).orElse(null), repairView(fs));
+    }
+
+    private static Views.FsCheck checkView(StoreCheck.Result r) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        r.counts().forEach((kind, n) -> {
+            if (n != null && n > 0) {
+                counts.put(kind.name().toLowerCase(Locale.ROOT), n);
+            }
+        });
+        return new Views.FsCheck(Instant.ofEpochMilli(r.finished()).toString(), r.nodes(), r.files(), r.copies(),
+                counts, r.clean());
+    }
+
+    /** The repair's progress; a running one whose record is still the last finished plan is checking the nodes. */
+    private static Views.FsRepair repairView(FilestoreService fs) {
+        boolean running = fs.repairRunning();
+        return fs.repairProgress().filter(p -> !(running && p.finished())).map(p -> new Views.FsRepair(Instant.ofEpochMilli(p.started()).toString(),
+                Instant.ofEpochMilli(p.updated()).toString(), p.done(), p.total(), p.repaired(), p.skipped(), p.failed(),
+                p.finished(), running)).orElse(running ? new Views.FsRepair(null, null, 0, 0, 0, 0, 0, false, true) : null);
+    }
+
+    @Override
+    public Views.FsRepair repair(String service) {
+        Service s = find(service);
+        if (!(s instanceof FilestoreService fs)) {
+            throw ControlException.badRequest("service '" + service + "' is a " + s.type()
+                    + " service, not a file store");
+        }
+        if (!fs.startRepair()) {
+            throw ControlException.conflict("a repair of '" + service + "' is running already");
+        }
+        return repairView(fs);
     }
 
     private static double round(double rate) {

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** A running file store router in the admin API and the SSH console: its nodes and its counters. */
 @Timeout(60)
@@ -95,6 +96,31 @@ class FilestoreAdminTest {
                     assertThat(shown).contains("    " + n);
                 }
                 assertThat(console.run("show fs nope").output()).startsWith("error: no service named 'nope'");
+                assertThat(shown).contains("  handoff journal 0 records, 0 replays pending\n", "  last check: none\n",
+                        "  repair: none\n");
+                assertThat(view.get("handoff").get("journal").asLong()).isZero();
+                assertThat(view.get("last_check").isNull()).isTrue();
+
+                // one copy lost on disk: repair, started from the console, makes it again
+                List<Path> copies = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    Path copy = dir.resolve("node" + i).resolve("_3fs_0/a.txt");
+                    if (Files.exists(copy)) {
+                        copies.add(copy);
+                    }
+                }
+                assertThat(copies).hasSize(2);
+                Files.delete(copies.get(1));
+                assertThat(console.run("repair files").output())
+                        .isEqualTo("repair of files started; show fs files reports its progress\n");
+                await().atMost(Duration.ofSeconds(30)).until(() -> console.run("show fs files").output()
+                        .contains("  repair finished: 1/1 findings dealt with, 1 repaired, 0 skipped, 0 failed"));
+                assertThat(copies.get(1)).hasContent("hello");
+                JsonNode after = reader.get("/api/v1/services/files/fs").json();
+                assertThat(after.get("last_check").get("counts").get("missing").asInt()).isEqualTo(1);
+                assertThat(after.get("repair").get("repaired").asLong()).isEqualTo(1);
+                assertThat(after.get("repair").get("finished").asBoolean()).isTrue();
+                assertThat(console.run("show fs files").output()).contains(", problems 1 missing\n");
             }, "serve", "-c", file.toString());
         }
     }

@@ -56,6 +56,13 @@ class FilestoreDashboardTest {
                 b.until(d -> files.findElements(By.cssSelector("table.fs-nodes tr.health-up")).size() == 2);
                 b.until(d -> files.findElement(By.cssSelector(".fs-stats [data-counter='reads']")).getText()
                         .contains("reads (1)"));
+                WebElement ops = files.findElement(By.cssSelector(".fs-ops"));
+                assertThat(ops.findElement(By.cssSelector("[data-counter='journal'] b")).getText()).isEqualTo("0");
+                assertThat(ops.findElement(By.cssSelector("[data-counter='journal']")).getText())
+                        .contains("handoff journal records");
+                assertThat(ops.findElement(By.cssSelector("[data-counter='check'] b")).getText()).isEqualTo("none");
+                assertThat(ops.findElement(By.cssSelector("[data-counter='repair'] b")).getText()).isEqualTo("none");
+                assertThat(ops.findElement(By.cssSelector("button[data-action='repair']")).isEnabled()).isTrue();
                 WebElement row = files.findElement(By.cssSelector("tr[data-node='" + one.address() + "']"));
                 assertThat(row.getText()).contains(one.address(), "up");
 
