@@ -48,3 +48,86 @@ portico_jvm_flags() {
   fi
   PORTICO_FLAGS+=(${extra[@]+"${extra[@]}"})
 }
+
+# The AOT cache (JDK 25: JEP 483 classes loaded and linked ahead of time, JEP 514's
+# -XX:AOTCacheOutput, JEP 515 method profiles). A launcher makes it once from `portico train`, a
+# short run of every service type, and every later start maps it (docs/decisions.md). The JVM
+# checks the cache itself and starts without it when it does not fit (another JVM, other jars),
+# so a cache can cost a start its speed but never the start; the launchers also check a stamp
+# (size and time) written beside it when it was made, so that a cache cut short or overwritten is
+# noticed before the JVM complains about it. PORTICO_AOT=off starts without a cache.
+
+# The size in bytes of a JVM size argument (64m, 2G, 1024k, 33554432), or nothing.
+portico_bytes() {
+  local v="$1" n unit
+  [[ "$v" =~ ^([0-9]+)([kKmMgGtT]?)$ ]] || return 0
+  n="${BASH_REMATCH[1]}"
+  unit="${BASH_REMATCH[2],,}"
+  case "$unit" in
+    k) n=$((n << 10)) ;;
+    m) n=$((n << 20)) ;;
+    g) n=$((n << 30)) ;;
+    t) n=$((n << 40)) ;;
+  esac
+  printf '%s\n' "$n"
+}
+
+# Why the flags in PORTICO_FLAGS cannot use an AOT cache, or nothing. JDK 25 refuses a cache with
+# ZGC, and without compressed object pointers (heaps of 32 GiB and more).
+portico_aot_blocker() {
+  local f heap="" mem
+  if [[ "${PORTICO_AOT:-auto}" == off ]]; then
+    echo "PORTICO_AOT=off"
+    return 0
+  fi
+  for f in "${PORTICO_FLAGS[@]}"; do
+    case "$f" in
+      -XX:+UseZGC) echo "ZGC"; return 0 ;;
+      -XX:-UseCompressedOops) echo "-XX:-UseCompressedOops"; return 0 ;;
+      -XX:AOTCache=* | -XX:AOTCacheOutput=* | -XX:AOTMode=* | -XX:SharedArchiveFile=* | -Xshare:off)
+        echo "PORTICO_JAVA_OPTS sets $f"
+        return 0
+        ;;
+      -Xmx*) heap="$(portico_bytes "${f#-Xmx}")" ;;
+      -XX:MaxHeapSize=*) heap="$(portico_bytes "${f#-XX:MaxHeapSize=}")" ;;
+    esac
+  done
+  if [[ -z "$heap" ]]; then
+    # Without -Xmx the JVM takes a quarter of the memory: 32 GiB from 128 GiB on.
+    mem="$(awk '/^MemTotal:/ {printf "%d\n", $2 * 1024}' /proc/meminfo 2>/dev/null || true)"
+    [[ -n "$mem" ]] && heap=$((mem / 4))
+  fi
+  if [[ -n "$heap" ]] && ((heap >= (32 << 30))); then
+    echo "a heap of 32 GiB or more (no compressed oops)"
+  fi
+  return 0
+}
+
+# The stamp of a cache file: its size and modification time.
+portico_aot_stamp() {
+  stat -c '%s %Y' "$1" 2>/dev/null || true
+}
+
+# Whether FILE is a cache as it was made: its stamp file (FILE.stamp) names its size and time.
+portico_aot_whole() {
+  [[ -f "$1" && -f "$1.stamp" && "$(portico_aot_stamp "$1")" == "$(cat "$1.stamp" 2>/dev/null)" ]]
+}
+
+# portico_aot_make FILE JAVA ARGS...: makes the cache FILE from JAVA -XX:AOTCacheOutput=... ARGS
+# (the flags, the class path, then the main class and `train`), through a temporary name, then
+# writes its stamp. Returns the training run's status.
+portico_aot_make() {
+  local file="$1" java="$2" tmp status=0
+  shift 2
+  tmp="$file.tmp.$$"
+  rm -f "$tmp" "$tmp.config"
+  "$java" -XX:AOTCacheOutput="$tmp" "$@" || status=$?
+  if [[ "$status" -eq 0 && -s "$tmp" ]]; then
+    mv -f "$tmp" "$file"
+    portico_aot_stamp "$file" >"$file.stamp"
+  else
+    rm -f "$tmp" "$tmp.config"
+    [[ "$status" -ne 0 ]] || status=1
+  fi
+  return "$status"
+}
