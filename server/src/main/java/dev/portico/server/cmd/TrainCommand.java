@@ -14,11 +14,7 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.Type;
 import picocli.CommandLine.Command;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -28,10 +24,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -40,11 +33,16 @@ import java.util.concurrent.Callable;
 /**
  * {@code portico train} (hidden): the short workload the launcher runs once per build under
  * {@code -XX:AOTCacheOutput} to make the JVM's ahead-of-time cache (classes loaded and linked,
- * method profiles). It writes a config with the demo's services (a web site over HTTP and HTTPS
- * with gzip, two backends, an lb and a caching proxy over them, a DNS server with a health-checked
- * record, the admin endpoint) into a temporary directory, checks it as {@code portico check}
- * does, serves it as {@code portico serve} does, sends each service a few requests over loopback,
- * stops, and removes the directory. Everything listens on 127.0.0.1 port 0.
+ * method profiles). It writes a config with the demo's services (a web site with gzip, a backend,
+ * an lb and a caching proxy over it, a DNS server with a health-checked record, the admin
+ * endpoint) into a temporary directory, checks it as {@code portico check} does, serves it as
+ * {@code portico serve} does, sends each service a few requests over loopback, stops, and removes
+ * the directory. Everything listens on 127.0.0.1.
+ *
+ * <p>No TLS: the JVM loads every class of the cache when it starts, and the classes that make and
+ * read certificates need Bouncy Castle's, which come from signed jars the cache cannot hold; a
+ * start would then verify those jars' signatures (a quarter of a second) whether it uses TLS or
+ * not. A start with TLS loads them itself (docs/decisions.md).
  */
 @Command(name = "train", hidden = true,
         description = "Run a short workload of every service type (for the launcher's AOT cache) and exit.")
@@ -110,10 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
                   site:
                     type: web
                     root: %s
-                    listen:
-                      - {address: 127.0.0.1:0, tls: off}
-                      - {address: 127.0.0.1:0, tls: on}
-                    tls: {self_signed: true}
+                    listen: 127.0.0.1:0
                     gzip: {enabled: true, cache_dir: %s}
                   backend:
                     type: web
@@ -161,11 +156,6 @@ public final class TrainCommand implements Callable<Integer> {
                         InetSocketAddress a = new InetSocketAddress(u.getHost(), u.getPort());
                         work.add(() -> http(a, "/", null, failures));
                         work.add(() -> http(a, "/missing", null, failures));
-                    } else if (endpoint.startsWith("https://")) {
-                        SSLContext tls = trusting(daemon);
-                        URI u = URI.create(endpoint);
-                        InetSocketAddress a = new InetSocketAddress(u.getHost(), u.getPort());
-                        work.add(() -> https(tls, a, failures));
                     }
                 }
             }
@@ -178,31 +168,11 @@ public final class TrainCommand implements Callable<Integer> {
             for (int i = 0; i < ROUNDS && failures.isEmpty(); i++) {
                 work.forEach(Runnable::run);
             }
-        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+        } catch (RuntimeException e) {
             failures.add(e.toString());
         } finally {
             daemon.requestStop();
         }
-    }
-
-    /** A context that trusts the development CA of the self-signed site (so the handshake is verified). */
-    private static SSLContext trusting(Daemon daemon) throws IOException, GeneralSecurityException {
-        for (Supervisor.Running r : daemon.supervisor().running()) {
-            if (r.service() instanceof dev.portico.web.WebServer web && web.tls() != null
-                    && web.tls().selfSigned() != null) {
-                KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-                trust.load(null, null);
-                try (InputStream in = Files.newInputStream(web.tls().selfSigned().caCert())) {
-                    trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-                }
-                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(trust);
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(null, tmf.getTrustManagers(), null);
-                return context;
-            }
-        }
-        throw new IllegalStateException("no self-signed web service to trust");
     }
 
     /** One HTTP/1.1 GET with gzip accepted; a status of 500 or more, or no status line, is a failure. */
@@ -213,19 +183,6 @@ public final class TrainCommand implements Callable<Integer> {
             exchange(s, at, path, token, failures);
         } catch (IOException e) {
             failures.add(at + path + ": " + e);
-        }
-    }
-
-    private static void https(SSLContext tls, InetSocketAddress at, List<String> failures) {
-        try (Socket plain = new Socket()) {
-            plain.connect(at, TIMEOUT_MILLIS);
-            plain.setSoTimeout(TIMEOUT_MILLIS);
-            try (SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket(plain, "localhost", at.getPort(), true)) {
-                s.startHandshake();
-                exchange(s, at, "/", null, failures);
-            }
-        } catch (IOException e) {
-            failures.add("https " + at + ": " + e);
         }
     }
 
