@@ -161,7 +161,7 @@ timed_start() {   # PORT LOG CMD...
   t0=$(date +%s%N)
   "$@" >"$logf" 2>&1 &
   SERVER_PID=$!
-  echo "$SERVER_PID" >"$BENCH_DIR/server.pid"
+  echo "$SERVER_PID" >"$BENCH_DIR/server.pid.new" && mv "$BENCH_DIR/server.pid.new" "$BENCH_DIR/server.pid"
   PIDS+=("$SERVER_PID")
   if ! wait "$poller"; then
     tail -n 20 "$logf" >&2
@@ -244,22 +244,26 @@ measure_starts() {
   done
 }
 
-declare -A RSS
+declare -A RSS    # RSS[web:on|off], RSS[demo:on|off], RSS[nginx]
 measure_rss() {
-  log "RSS: portico web, fresh"
-  timed_start "$P_WEB" "$BENCH_DIR/web.log" env PORTICO_SKIP_BUILD=1 "$PORTICO_BIN" web "$WWW" \
-    --listen "127.0.0.1:$P_WEB" --admin off
-  sleep "$RSS_SETTLE"
-  RSS[web]=$(rss_kb "$SERVER_PID")
-  stop "$SERVER_PID"
-  log "RSS: portico demo, fresh"
-  timed_start "$P_SITE" "$BENCH_DIR/demo.log" env PORTICO_SKIP_BUILD=1 "$PORTICO_BIN" demo \
-    --listen "127.0.0.1:$P_SITE" --https-listen "127.0.0.1:$P_SITE_TLS" --lb-listen "127.0.0.1:$P_LB" \
-    --proxy-listen "127.0.0.1:$P_PROXY" --dns-listen "127.0.0.1:$P_DNS" --admin "127.0.0.1:$P_ADMIN" \
-    --state-dir "$BENCH_DIR/state"
-  sleep "$RSS_SETTLE"
-  RSS[demo]=$(rss_kb "$SERVER_PID")
-  stop "$SERVER_PID"
+  local m
+  for m in on off; do
+    [[ $AOT == both || $AOT == "$m" ]] || continue
+    log "RSS: portico web, fresh, AOT cache $m"
+    timed_start "$P_WEB" "$BENCH_DIR/web.log" env "$(portico_env "$m")" PORTICO_SKIP_BUILD=1 "$PORTICO_BIN" web "$WWW" \
+      --listen "127.0.0.1:$P_WEB" --admin off
+    sleep "$RSS_SETTLE"
+    RSS[web:$m]=$(rss_kb "$SERVER_PID")
+    stop "$SERVER_PID"
+    log "RSS: portico demo, fresh, AOT cache $m"
+    timed_start "$P_SITE" "$BENCH_DIR/demo.log" env "$(portico_env "$m")" PORTICO_SKIP_BUILD=1 "$PORTICO_BIN" demo \
+      --listen "127.0.0.1:$P_SITE" --https-listen "127.0.0.1:$P_SITE_TLS" --lb-listen "127.0.0.1:$P_LB" \
+      --proxy-listen "127.0.0.1:$P_PROXY" --dns-listen "127.0.0.1:$P_DNS" --admin "127.0.0.1:$P_ADMIN" \
+      --state-dir "$BENCH_DIR/state"
+    sleep "$RSS_SETTLE"
+    RSS[demo:$m]=$(rss_kb "$SERVER_PID")
+    stop "$SERVER_PID"
+  done
   if command -v nginx >/dev/null; then
     log "RSS: nginx, fresh"
     timed_start "$P_NGINX" "$BENCH_DIR/nginx/out.log" nginx -p "$BENCH_DIR/nginx" -c "$BENCH_DIR/nginx/nginx.conf" \
@@ -310,11 +314,11 @@ report() {
     fi
     if selected rss; then
       echo
-      echo "| RSS, fresh | |"
-      echo "|---|---:|"
-      echo "| portico web | $(mib "${RSS[web]:-}") |"
-      echo "| portico demo | $(mib "${RSS[demo]:-}") |"
-      echo "| nginx (1 worker) | $(mib "${RSS[nginx]:-}") |"
+      echo "| RSS, fresh | with AOT cache | without | goal |"
+      echo "|---|---:|---:|---:|"
+      echo "| portico web | $(mib "${RSS[web:on]:-}") | $(mib "${RSS[web:off]:-}") | ≤ 48 MiB |"
+      echo "| portico demo | $(mib "${RSS[demo:on]:-}") | $(mib "${RSS[demo:off]:-}") | ≤ 128 MiB |"
+      echo "| nginx (1 worker) | $(mib "${RSS[nginx]:-}") | | |"
     fi
   } >"$md"
   echo
@@ -329,10 +333,12 @@ main() {
   setup
   log "bench dir $BENCH_DIR; RUNS=$RUNS SCENARIOS=$SCENARIOS AOT=$AOT; load average $(cut -d' ' -f1 /proc/loadavg)"
   # Build if needed, and make the AOT cache now rather than in the background of a measured start.
-  "$PORTICO_BIN" --version >"$BENCH_DIR/version.log" 2>&1 || { cat "$BENCH_DIR/version.log" >&2; die "portico --version failed"; }
-  if [[ $AOT != off ]]; then
+  if [[ $AOT == off ]]; then
+    PORTICO_AOT=off "$PORTICO_BIN" --version >"$BENCH_DIR/version.log" 2>&1 ||
+      { cat "$BENCH_DIR/version.log" >&2; die "portico --version failed"; }
+  else
     log "making the AOT cache (bin/portico train)"
-    PORTICO_SKIP_BUILD=1 "$PORTICO_BIN" train >"$BENCH_DIR/train.log" 2>&1 ||
+    "$PORTICO_BIN" train >"$BENCH_DIR/train.log" 2>&1 ||
       { tail -n 20 "$BENCH_DIR/train.log" >&2; die "portico train failed"; }
   fi
   # One start of the demo config first: it makes the self-signed certificates the next ones reuse.

@@ -21,12 +21,17 @@ def answer_status(port, path):
 
 
 def alive(pid_file):
+    """False once the process named in pid_file has exited; True while the file is not there yet."""
     try:
         with open(pid_file) as f:
-            os.kill(int(f.read().strip()), 0)
-        return True
+            pid = int(f.read().strip())
     except (OSError, ValueError):
-        return True if not os.path.exists(pid_file) else False
+        return True
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 def main():
