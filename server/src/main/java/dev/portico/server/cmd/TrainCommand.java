@@ -68,9 +68,10 @@ public final class TrainCommand implements Callable<Integer> {
             String token = HexFormat.of().formatHex(secret);
             Path config = writeConfig(dir, token);
             List<String> failures = new ArrayList<>();
-            Cli quiet = new Cli(cli.types(), cli.out(), cli.err(), cli.logging(), false,
+            // The same commands in this process, without signal handlers; the hook sends the requests.
+            Cli inProcess = new Cli(cli.types(), cli.out(), cli.err(), cli.logging(), false,
                     daemon -> exercise(daemon, token, failures));
-            Main main = new Main(quiet);
+            Main main = new Main(inProcess);
             int checked = main.run("check", "-c", config.toString());
             if (checked != 0) {
                 return checked;
@@ -195,7 +196,7 @@ public final class TrainCommand implements Callable<Integer> {
         out.flush();
         byte[] answer = s.getInputStream().readAllBytes();
         String head = new String(answer, 0, Math.min(answer.length, 12), StandardCharsets.US_ASCII);
-        if (!head.startsWith("HTTP/1.1 ") || head.charAt(9) >= '5') {
+        if (head.length() < 12 || !head.startsWith("HTTP/1.1 ") || head.charAt(9) >= '5') {
             failures.add(at + path + " answered '" + head + "'");
         }
     }
