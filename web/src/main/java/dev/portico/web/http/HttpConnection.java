@@ -578,10 +578,6 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private void enter(Phase p) {
         phase = p;
         phaseStart = System.nanoTime();
-        if (p == Phase.IDLE) {
-            // An idle keep-alive connection keeps nothing of its last exchange (request, headers).
-            current = null;
-        }
     }
 
     private long limitNanos(Phase p) {
@@ -637,6 +633,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
             }
         } else {
             sending = false;
+            if (phase == Phase.IDLE) {
+                // The answer is out: an idle keep-alive connection keeps nothing of its last
+                // exchange (the request, its headers), which the send timeout's message named.
+                current = null;
+            }
         }
         long limit = limitNanos(phase);
         if (limit != Long.MAX_VALUE && System.nanoTime() - phaseStart >= limit) {
