@@ -10,15 +10,25 @@
 #   --sun-misc-unsafe-memory-access=allow
 #                                        Netty still uses sun.misc.Unsafe for direct buffers;
 #                                        JDK 25 warns on first use without this.
-#   -XX:+UseParallelGC                   Throughput collector. Buffers live off-heap in Netty's
-#                                        pools, so the heap holds little long-lived data and young
-#                                        collections stay short. Choose another collector in
-#                                        PORTICO_JAVA_OPTS (for example -XX:+UseZGC) and this one
-#                                        is left out.
-#   -Xms64m -Xmn32m                      Start small and keep the young generation at 32 MiB: the
+#   -XX:+UseSerialGC                    The single-threaded collector: buffers live off-heap in
+#                                        Netty's pools, the heap holds little long-lived data, and
+#                                        young collections of a few MiB take well under a
+#                                        millisecond. It has the smallest footprint of HotSpot's
+#                                        collectors (no per-region or per-thread structures): the
+#                                        fresh resident set is 30 MiB smaller than with ParallelGC,
+#                                        at the same rps on bench/web.sh (docs/decisions.md). For
+#                                        heaps of many GiB (a large proxy cache) choose
+#                                        -XX:+UseZGC or -XX:+UseG1GC in PORTICO_JAVA_OPTS; this one
+#                                        is then left out.
+#   -Xms16m -Xmn8m                       Start small and keep the young generation at 8 MiB: the
 #                                        request path allocates short-lived garbage only, so young
-#                                        collections stay cheap and the resident set stays small
-#                                        (RSS after load 128 MiB instead of 199 MiB; rps within noise).
+#                                        collections stay cheap and the resident set small. The
+#                                        maximum heap stays the JVM's (a quarter of the memory), so
+#                                        a large proxy cache still fits.
+#   -XX:TrimNativeHeapInterval=60000     Every minute, give glibc's free memory back to the system
+#                                        (malloc_trim): the JIT compilers' arenas otherwise stay
+#                                        resident after compilation bursts (+7.7% RSS over a 2-hour
+#                                        soak).
 #   -XX:+ExitOnOutOfMemoryError          A process that ran out of heap exits so its supervisor
 #                                        (systemd, a container runtime) restarts it, rather than
 #                                        limping on.
@@ -36,7 +46,7 @@ portico_jvm_flags() {
   read -r -a extra <<<"${PORTICO_JAVA_OPTS:-}"
   PORTICO_FLAGS=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+ExitOnOutOfMemoryError)
   if [[ "${PORTICO_JAVA_OPTS:-}" != *-XX:+Use*GC* ]]; then
-    PORTICO_FLAGS+=(-XX:+UseParallelGC)
+    PORTICO_FLAGS+=(-XX:+UseSerialGC)
   fi
   if [[ "${PORTICO_JAVA_OPTS:-}" != *leakDetection* ]]; then
     PORTICO_FLAGS+=(-Dio.netty.leakDetection.level=disabled)
@@ -44,7 +54,93 @@ portico_jvm_flags() {
   # A small young generation keeps the resident set small without costing throughput (measured in
   # docs/decisions.md); PORTICO_JAVA_OPTS with its own -Xms/-Xmn/-Xmx replaces these.
   if [[ "${PORTICO_JAVA_OPTS:-}" != *-Xm* ]]; then
-    PORTICO_FLAGS+=(-Xms64m -Xmn32m)
+    PORTICO_FLAGS+=(-Xms16m -Xmn8m)
+  fi
+  if [[ "${PORTICO_JAVA_OPTS:-}" != *TrimNativeHeapInterval* ]]; then
+    PORTICO_FLAGS+=(-XX:TrimNativeHeapInterval=60000)
   fi
   PORTICO_FLAGS+=(${extra[@]+"${extra[@]}"})
+}
+
+# The AOT cache (JDK 25: JEP 483 classes loaded and linked ahead of time, JEP 514's
+# -XX:AOTCacheOutput, JEP 515 method profiles). A launcher makes it once from `portico train`, a
+# short run of every service type, and every later start maps it (docs/decisions.md). The JVM
+# checks the cache itself and starts without it when it does not fit (another JVM, other jars),
+# so a cache can cost a start its speed but never the start; the launchers also check a stamp
+# (size and time) written beside it when it was made, so that a cache cut short or overwritten is
+# noticed before the JVM complains about it. PORTICO_AOT=off starts without a cache.
+
+# The size in bytes of a JVM size argument (64m, 2G, 1024k, 33554432), or nothing.
+portico_bytes() {
+  local v="$1" n unit
+  [[ "$v" =~ ^([0-9]+)([kKmMgGtT]?)$ ]] || return 0
+  n="${BASH_REMATCH[1]}"
+  unit="${BASH_REMATCH[2],,}"
+  case "$unit" in
+    k) n=$((n << 10)) ;;
+    m) n=$((n << 20)) ;;
+    g) n=$((n << 30)) ;;
+    t) n=$((n << 40)) ;;
+  esac
+  printf '%s\n' "$n"
+}
+
+# Why the flags in PORTICO_FLAGS cannot use an AOT cache, or nothing. JDK 25 refuses a cache with
+# ZGC, and without compressed object pointers (heaps of 32 GiB and more).
+portico_aot_blocker() {
+  local f heap="" mem
+  if [[ "${PORTICO_AOT:-auto}" == off ]]; then
+    echo "PORTICO_AOT=off"
+    return 0
+  fi
+  for f in "${PORTICO_FLAGS[@]}"; do
+    case "$f" in
+      -XX:+UseZGC) echo "ZGC"; return 0 ;;
+      -XX:-UseCompressedOops) echo "-XX:-UseCompressedOops"; return 0 ;;
+      -XX:AOTCache=* | -XX:AOTCacheOutput=* | -XX:AOTMode=* | -XX:SharedArchiveFile=* | -Xshare:off)
+        echo "PORTICO_JAVA_OPTS sets $f"
+        return 0
+        ;;
+      -Xmx*) heap="$(portico_bytes "${f#-Xmx}")" ;;
+      -XX:MaxHeapSize=*) heap="$(portico_bytes "${f#-XX:MaxHeapSize=}")" ;;
+    esac
+  done
+  if [[ -z "$heap" ]]; then
+    # Without -Xmx the JVM takes a quarter of the memory: 32 GiB from 128 GiB on.
+    mem="$(awk '/^MemTotal:/ {printf "%d\n", $2 * 1024}' /proc/meminfo 2>/dev/null || true)"
+    [[ -n "$mem" ]] && heap=$((mem / 4))
+  fi
+  if [[ -n "$heap" ]] && ((heap >= (32 << 30))); then
+    echo "a heap of 32 GiB or more (no compressed oops)"
+  fi
+  return 0
+}
+
+# The stamp of a cache file: its size and modification time.
+portico_aot_stamp() {
+  stat -c '%s %Y' "$1" 2>/dev/null || true
+}
+
+# Whether FILE is a cache as it was made: its stamp file (FILE.stamp) names its size and time.
+portico_aot_whole() {
+  [[ -f "$1" && -f "$1.stamp" && "$(portico_aot_stamp "$1")" == "$(cat "$1.stamp" 2>/dev/null)" ]]
+}
+
+# portico_aot_make FILE JAVA ARGS...: makes the cache FILE from JAVA -XX:AOTCacheOutput=... ARGS
+# (the flags, the class path, then the main class and `train`), through a temporary name, then
+# writes its stamp. Returns the training run's status.
+portico_aot_make() {
+  local file="$1" java="$2" tmp status=0
+  shift 2
+  tmp="$file.tmp.$$"
+  rm -f "$tmp" "$tmp.config"
+  "$java" -XX:AOTCacheOutput="$tmp" "$@" || status=$?
+  if [[ "$status" -eq 0 && -s "$tmp" ]]; then
+    mv -f "$tmp" "$file"
+    portico_aot_stamp "$file" >"$file.stamp"
+  else
+    rm -f "$tmp" "$tmp.config"
+    [[ "$status" -ne 0 ]] || status=1
+  fi
+  return "$status"
 }

@@ -189,7 +189,8 @@ public final class Daemon {
         transport.listening().handover(handoverFlag || initial.listenHandover());
         workers = transport.newGroup(initial.workers(), "portico-worker");
         blocking = Executors.newFixedThreadPool(Math.max(4, 2 * initial.workers()), named("portico-blocking", true));
-        metrics = new Metrics();
+        // The JVM's meters are bound once the services listen (below): not on the way to the first accept.
+        metrics = Metrics.withoutJvm();
         fileLimit = raiseFileLimit();
         AdminSettings adminSettings = initial.admin();
         DescriptorBudget budget = DescriptorBudget.of(fileLimit,
@@ -201,6 +202,7 @@ public final class Daemon {
                 ServiceHistory.INTERVAL);
         try {
             supervisor.startAll(initial.services().values());
+            blocking.execute(metrics::bindJvm);
             sampling = history.start(workers.next(), blocking);
             admin = startAdmin(initial.admin());
             startAutosave(initial.admin());

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Run-time control of Logback: the root level ({@code log_level}, {@code --log-level}) and the
@@ -27,16 +28,28 @@ public final class Logging {
 
     private static final String ACCESS_APPENDER = "portico-access";
 
-    private final LoggerContext context;
+    private final Supplier<LoggerContext> contexts;
+    private LoggerContext context;
     private String accessTarget;
 
-    /** Works on the Logback context SLF4J is bound to. */
+    /**
+     * Works on the Logback context SLF4J is bound to, found on first use: a command that never
+     * logs ({@code check}, {@code --version}) does not set Logback up at all, which is a tenth of
+     * its run time (docs/decisions.md).
+     */
     public Logging() {
-        this((LoggerContext) LoggerFactory.getILoggerFactory());
+        this.contexts = () -> (LoggerContext) LoggerFactory.getILoggerFactory();
     }
 
     Logging(LoggerContext context) {
-        this.context = context;
+        this.contexts = () -> context;
+    }
+
+    private synchronized LoggerContext context() {
+        if (context == null) {
+            context = contexts.get();
+        }
+        return context;
     }
 
     /** Sets the root level: trace, debug, info, warn, error or off. */
@@ -45,12 +58,12 @@ public final class Logging {
         if (l == null) {
             throw new IllegalArgumentException("'" + level + "' is not a log level (trace, debug, info, warn, error, off)");
         }
-        context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(l);
+        context().getLogger(Logger.ROOT_LOGGER_NAME).setLevel(l);
     }
 
     /** The root level, in lower case. */
     public String level() {
-        return context.getLogger(Logger.ROOT_LOGGER_NAME).getLevel().toString().toLowerCase(Locale.ROOT);
+        return context().getLogger(Logger.ROOT_LOGGER_NAME).getLevel().toString().toLowerCase(Locale.ROOT);
     }
 
     /**
@@ -75,7 +88,7 @@ public final class Logging {
             return;
         }
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(context);
+        encoder.setContext(context());
         encoder.setPattern("%msg%n");
         encoder.start();
 
@@ -90,7 +103,7 @@ public final class Logging {
             file.setAppend(true);
             sink = file;
         }
-        sink.setContext(context);
+        sink.setContext(context());
         sink.setName(ACCESS_APPENDER + "-sink");
         sink.setEncoder(encoder);
         sink.setImmediateFlush(true);
@@ -101,7 +114,7 @@ public final class Logging {
 
         // Writes happen on a background thread; a full queue drops lines rather than stall an event loop.
         AsyncAppender async = new AsyncAppender();
-        async.setContext(context);
+        async.setContext(context());
         async.setName(ACCESS_APPENDER);
         async.setQueueSize(8192);
         async.setDiscardingThreshold(0);
@@ -133,6 +146,6 @@ public final class Logging {
     }
 
     private Logger access() {
-        return context.getLogger(ACCESS_LOGGER);
+        return context().getLogger(ACCESS_LOGGER);
     }
 }

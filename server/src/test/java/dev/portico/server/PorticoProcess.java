@@ -42,6 +42,11 @@ final class PorticoProcess implements AutoCloseable {
         return start(dir, List.of(), env, classpath, args);
     }
 
+    /** Starts the process with more JVM flags (after the usual ones). */
+    static PorticoProcess startWithJvmFlags(Path dir, List<String> jvmFlags, String... args) throws IOException {
+        return start(dir, List.of(), jvmFlags, Map.of(), testClassPath(), args);
+    }
+
     /** The class path of the tests, which {@link #start(Path, String...)} uses. */
     static String testClassPath() {
         return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -80,13 +85,19 @@ final class PorticoProcess implements AutoCloseable {
 
     private static PorticoProcess start(Path dir, List<String> prefix, Map<String, String> env, String classpath,
                                         String... args) throws IOException {
+        return start(dir, prefix, List.of(), env, classpath, args);
+    }
+
+    private static PorticoProcess start(Path dir, List<String> prefix, List<String> jvmFlags, Map<String, String> env,
+                                        String classpath, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:TieredStopAtLevel=1", "-Xmx128m",
-                // The logback.xml of the real build (logs on stderr), not the one of the tests.
-                "-Dlogback.configurationFile=logback.xml",
-                "-cp", classpath, TestMain.class.getName()));
+                // The logging set-up of the real build (logs on stderr, LogbackSetup), not the tests' one.
+                "-Dportico.logback=builtin"));
+        cmd.addAll(jvmFlags);
+        cmd.addAll(List.of("-cp", classpath, TestMain.class.getName()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "stdout-", ".txt");
         Path err = Files.createTempFile(dir, "stderr-", ".txt");

@@ -35,36 +35,45 @@ public record FileLimit(long soft, long hard) {
     /** Above this the kernel refuses any descriptor limit (its {@code fs.nr_open} default). */
     private static final long NR_OPEN_DEFAULT = 1 << 20;
 
-    private static final MethodHandle GETRLIMIT;
-    private static final MethodHandle SETRLIMIT;
-    private static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
-    private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
-            .byteOffset(MemoryLayout.PathElement.groupElement("errno"));
+    /**
+     * The {@code getrlimit} and {@code setrlimit} handles, linked on first use: linking through the
+     * FFM API costs a start tens of milliseconds, and the JVM raises the soft limit to the hard one
+     * itself ({@code -XX:+MaxFDLimit}, on by default), so the limit is usually read from
+     * {@code /proc/self/limits} and nothing is linked.
+     */
+    private static final class Native {
 
-    static {
-        MethodHandle[] h = link();
-        GETRLIMIT = h == null ? null : h[0];
-        SETRLIMIT = h == null ? null : h[1];
-    }
+        private static final MethodHandle GETRLIMIT;
+        private static final MethodHandle SETRLIMIT;
+        private static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
+        private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
+                .byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
-    private static MethodHandle[] link() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        if (!os.startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
-            return null;
+        static {
+            MethodHandle[] h = link();
+            GETRLIMIT = h == null ? null : h[0];
+            SETRLIMIT = h == null ? null : h[1];
         }
-        try {
-            Linker linker = Linker.nativeLinker();
-            SymbolLookup libc = linker.defaultLookup();
-            Linker.Option errno = Linker.Option.captureCallState("errno");
-            FunctionDescriptor call = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
-            return new MethodHandle[] {
-                linker.downcallHandle(libc.findOrThrow("getrlimit"), call, errno),
-                linker.downcallHandle(libc.findOrThrow("setrlimit"), call, errno),
-            };
-        } catch (RuntimeException | LinkageError e) {
-            // Native access refused (no --enable-native-access) or a libc without these calls.
-            return null;
+
+        private static MethodHandle[] link() {
+            String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+            String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+            if (!os.startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64"))) {
+                return null;
+            }
+            try {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                Linker.Option errno = Linker.Option.captureCallState("errno");
+                FunctionDescriptor call = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+                return new MethodHandle[] {
+                    linker.downcallHandle(libc.findOrThrow("getrlimit"), call, errno),
+                    linker.downcallHandle(libc.findOrThrow("setrlimit"), call, errno),
+                };
+            } catch (RuntimeException | LinkageError e) {
+                // Native access refused (no --enable-native-access) or a libc without these calls.
+                return null;
+            }
         }
     }
 
@@ -84,15 +93,42 @@ public record FileLimit(long soft, long hard) {
         return raw == null ? unknown() : new FileLimit(finite(raw[0]), finite(raw[1]));
     }
 
-    /** {@code {soft, hard}} as the kernel has them, or null when they cannot be read. */
+    /**
+     * {@code {soft, hard}} as the kernel has them ({@link #INFINITY} for unlimited), or null when
+     * they cannot be read: from {@code /proc/self/limits}, else through {@code getrlimit}.
+     */
     private static long[] getrlimit() {
-        if (GETRLIMIT == null) {
+        long[] proc = procLimits(Path.of("/proc/self/limits"));
+        return proc != null ? proc : nativeGetrlimit();
+    }
+
+    /** The "Max open files" line of a {@code /proc/PID/limits} file, or null. */
+    static long[] procLimits(Path limits) {
+        try {
+            for (String line : Files.readAllLines(limits)) {
+                if (line.startsWith("Max open files")) {
+                    String[] f = line.substring("Max open files".length()).trim().split("\\s+");
+                    return f.length < 2 ? null : new long[] {procValue(f[0]), procValue(f[1])};
+                }
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static long procValue(String v) {
+        return v.equals("unlimited") ? INFINITY : Long.parseLong(v);
+    }
+
+    static long[] nativeGetrlimit() {
+        if (Native.GETRLIMIT == null) {
             return null;
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = arena.allocate(ERRNO_SIZE);
+            MemorySegment errno = arena.allocate(Native.ERRNO_SIZE);
             MemorySegment rlimit = arena.allocate(16, 8);
-            int r = (int) GETRLIMIT.invokeExact(errno, RLIMIT_NOFILE, rlimit);
+            int r = (int) Native.GETRLIMIT.invokeExact(errno, RLIMIT_NOFILE, rlimit);
             return r < 0 ? null : new long[] {rlimit.get(ValueLayout.JAVA_LONG, 0), rlimit.get(ValueLayout.JAVA_LONG, 8)};
         } catch (Throwable t) {
             return null;
@@ -125,14 +161,17 @@ public record FileLimit(long soft, long hard) {
             return raw == null ? unknown() : new FileLimit(finite(raw[0]), finite(raw[1]));
         }
         long target = finite(raw[1]);
+        if (Native.SETRLIMIT == null) {
+            return new FileLimit(finite(raw[0]), finite(raw[1]));
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment errno = arena.allocate(ERRNO_SIZE);
+            MemorySegment errno = arena.allocate(Native.ERRNO_SIZE);
             MemorySegment rlimit = arena.allocate(16, 8);
             rlimit.set(ValueLayout.JAVA_LONG, 0, target);
             rlimit.set(ValueLayout.JAVA_LONG, 8, raw[1]);
-            int r = (int) SETRLIMIT.invokeExact(errno, RLIMIT_NOFILE, rlimit);
+            int r = (int) Native.SETRLIMIT.invokeExact(errno, RLIMIT_NOFILE, rlimit);
             if (r < 0) {
-                int code = errno.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
+                int code = errno.get(ValueLayout.JAVA_INT, Native.ERRNO_OFFSET);
                 throw new IOException("setrlimit(RLIMIT_NOFILE, " + target + ") failed (errno " + code + ")");
             }
         } catch (IOException e) {

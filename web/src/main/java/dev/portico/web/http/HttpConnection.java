@@ -74,7 +74,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private final boolean stream;
     private HttpContext context;
     private ChannelHandlerContext ctx;
-    private final ArrayDeque<Object> queued = new ArrayDeque<>();
+    /** Pipelined messages waiting for the exchange before them; small at first (most connections never pipeline). */
+    private final ArrayDeque<Object> queued = new ArrayDeque<>(2);
     /** Requests among {@link #queued}. */
     private int queuedRequests;
     /** The decoder before this handler, which waits for it between requests; null if another. */
@@ -533,7 +534,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
             }
             return;
         }
-        BodySink sink = current == null ? null : current.sink();
+        Exchange ex = current;
+        BodySink sink = ex == null ? null : ex.sink();
         if (last) {
             bodyComplete = true;
             if (currentComplete) {
@@ -553,10 +555,10 @@ public final class HttpConnection extends ChannelDuplexHandler {
                 sink.onEnd();
             }
         } catch (Exception e) {
-            log.error("body handler failed on {}", current.request().uri(), e);
+            log.error("body handler failed on {}", ex.request().uri(), e);
             sink.onAbort();
-            if (!current.responded()) {
-                current.errorAndClose(500);
+            if (!ex.responded()) {
+                ex.errorAndClose(500);
             } else {
                 ctx.close();
             }
@@ -633,6 +635,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
             }
         } else {
             sending = false;
+            if (phase == Phase.IDLE) {
+                // The answer is out: an idle keep-alive connection keeps nothing of its last
+                // exchange (the request, its headers), which the send timeout's message named.
+                current = null;
+            }
         }
         long limit = limitNanos(phase);
         if (limit != Long.MAX_VALUE && System.nanoTime() - phaseStart >= limit) {

@@ -1,0 +1,127 @@
+package dev.portico.server;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The AOT cache logic the launchers share (bin/lib/jvm-flags.sh): which cache file is used, when
+ * none is, and that a cache file that is not what it claims does not fail the start.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class AotCacheLauncherTest {
+
+    private static final Path FLAGS = Path.of("..", "bin", "lib", "jvm-flags.sh").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    /** Sources jvm-flags.sh, runs {@code script} in bash and returns its stdout lines. */
+    private static List<String> bash(String script, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -euo pipefail; . \"$1\"; " + script, "bash",
+                FLAGS.toString()).redirectErrorStream(true);
+        pb.environment().remove("PORTICO_JAVA_OPTS");
+        pb.environment().remove("PORTICO_AOT");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out.isEmpty() ? List.of() : Arrays.asList(out.split("\n"));
+    }
+
+    private static String blocker(String javaOpts) throws Exception {
+        List<String> lines = bash("portico_jvm_flags; portico_aot_blocker", Map.of("PORTICO_JAVA_OPTS", javaOpts));
+        return lines.isEmpty() ? "" : lines.getFirst();
+    }
+
+    @Test
+    void zgcAndHeapsWithoutCompressedOopsGoWithoutCache() throws Exception {
+        assertThat(blocker("-Xmx256m")).isEmpty();
+        assertThat(blocker("-XX:+UseZGC")).isEqualTo("ZGC");
+        assertThat(blocker("-Xmx32g")).contains("32 GiB");
+        assertThat(blocker("-XX:MaxHeapSize=40960m")).contains("32 GiB");
+        assertThat(blocker("-Xmx31g")).isEmpty();
+        assertThat(blocker("-XX:-UseCompressedOops")).isEqualTo("-XX:-UseCompressedOops");
+        assertThat(bash("portico_jvm_flags; portico_aot_blocker", Map.of("PORTICO_AOT", "off")))
+                .containsExactly("PORTICO_AOT=off");
+    }
+
+    @Test
+    void aCacheIsWholeOnlyWithTheStampOfItsMaking() throws Exception {
+        Path cache = Files.write(dir.resolve("portico-test.aot"), new byte[4096]);
+        String whole = "if portico_aot_whole \"$CACHE\"; then echo whole; else echo not; fi";
+        Map<String, String> env = Map.of("CACHE", cache.toString());
+
+        assertThat(bash(whole, env)).containsExactly("not");
+        bash("portico_aot_stamp \"$CACHE\" >\"$CACHE.stamp\"", env);
+        assertThat(bash(whole, env)).containsExactly("whole");
+        // Cut short or rewritten after it was made: the size differs from the stamp.
+        Files.write(cache, new byte[100]);
+        assertThat(bash(whole, env)).containsExactly("not");
+    }
+
+    @Test
+    void aMadeCacheIsStampedAndAFailedTrainingLeavesNothing() throws Exception {
+        Path cache = dir.resolve("portico-made.aot");
+        Map<String, String> env = Map.of("CACHE", cache.toString());
+        // A stand-in for java that writes what -XX:AOTCacheOutput names, as the JVM does at exit.
+        bash("fake() { printf 'cache' >\"${1#-XX:AOTCacheOutput=}\"; }; portico_aot_make \"$CACHE\" fake train; "
+                + "portico_aot_whole \"$CACHE\"", env);
+        assertThat(cache).hasContent("cache");
+
+        Path failed = dir.resolve("portico-failed.aot");
+        List<String> out = bash("fail() { printf 'half' >\"${1#-XX:AOTCacheOutput=}\"; return 3; }; "
+                + "portico_aot_make \"$CACHE\" fail train || echo \"status $?\"", Map.of("CACHE", failed.toString()));
+        assertThat(out).containsExactly("status 3");
+        try (var left = Files.list(dir)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(
+                    "portico-made.aot", "portico-made.aot.stamp");
+        }
+    }
+
+    @Test
+    void aGarbageCacheThatLooksWholeDoesNotFailTheStart() throws Exception {
+        Path cache = dir.resolve("portico-garbage.aot");
+        byte[] garbage = new byte[64 * 1024];
+        new java.util.Random(19).nextBytes(garbage);
+        Files.write(cache, garbage);
+        Files.writeString(dir.resolve("portico-garbage.aot.stamp"),
+                bash("portico_aot_stamp \"$CACHE\"", Map.of("CACHE", cache.toString())).getFirst() + "\n");
+        List<String> flags = bash("portico_jvm_flags; if portico_aot_whole \"$CACHE\"; then "
+                + "PORTICO_FLAGS+=(\"-XX:AOTCache=$CACHE\"); fi; printf '%s\\n' \"${PORTICO_FLAGS[@]}\"",
+                Map.of("CACHE", cache.toString()));
+        assertThat(flags).contains("-XX:AOTCache=" + cache);
+
+        Path site = Files.createDirectories(dir.resolve("site"));
+        Files.writeString(site.resolve("index.html"), "started without its cache\n");
+        // Heap and collector flags stay the test's own (PorticoProcess); the cache is what is tried.
+        List<String> jvm = flags.stream().filter(f -> f.startsWith("-XX:AOTCache=")).toList();
+        try (PorticoProcess p = PorticoProcess.startWithJvmFlags(dir, jvm, "web", site.toString(),
+                "--listen", "127.0.0.1:0", "--admin", "off")) {
+            p.awaitOut("Ready.");
+            int port = Integer.parseInt(p.find("^  service web: http://127\\.0\\.0\\.1:(\\d+)/").orElseThrow());
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("started without its cache\n");
+        }
+    }
+}
