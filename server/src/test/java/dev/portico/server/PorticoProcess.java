@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 import static org.awaitility.Awaitility.await;
 
 /**
- * {@link TestMain} in its own JVM, so that real signals can be sent to it. Its stdout and stderr
+ * {@link TestMain} (or {@link Main}) in its own JVM, so that real signals can be sent to it. Its stdout and stderr
  * go to files that are read back line by line (pipes can lose the last lines at exit).
  */
 final class PorticoProcess implements AutoCloseable {
@@ -35,6 +35,14 @@ final class PorticoProcess implements AutoCloseable {
     /** Starts the process; its stdout and stderr go to files in {@code dir}. */
     static PorticoProcess start(Path dir, String... args) throws IOException {
         return start(dir, List.of(), Map.of(), testClassPath(), args);
+    }
+
+    /**
+     * Starts {@link Main}, the real entry point with every service type of the build (filestore,
+     * proxy, lb...), instead of {@link TestMain}.
+     */
+    static PorticoProcess startBuilt(Path dir, String... args) throws IOException {
+        return start(dir, List.of(), Map.of(), testClassPath(), Main.class, args);
     }
 
     /** Starts the process with more environment variables and the given class path. */
@@ -80,13 +88,18 @@ final class PorticoProcess implements AutoCloseable {
 
     private static PorticoProcess start(Path dir, List<String> prefix, Map<String, String> env, String classpath,
                                         String... args) throws IOException {
+        return start(dir, prefix, env, classpath, TestMain.class, args);
+    }
+
+    private static PorticoProcess start(Path dir, List<String> prefix, Map<String, String> env, String classpath,
+                                        Class<?> main, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:TieredStopAtLevel=1", "-Xmx128m",
                 // The logback.xml of the real build (logs on stderr), not the one of the tests.
                 "-Dlogback.configurationFile=logback.xml",
-                "-cp", classpath, TestMain.class.getName()));
+                "-cp", classpath, main.getName()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "stdout-", ".txt");
         Path err = Files.createTempFile(dir, "stderr-", ".txt");
