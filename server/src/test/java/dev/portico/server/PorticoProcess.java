@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 import static org.awaitility.Awaitility.await;
 
 /**
- * {@link TestMain} in its own JVM, so that real signals can be sent to it. Its stdout and stderr
+ * {@link TestMain} (or {@link Main}) in its own JVM, so that real signals can be sent to it. Its stdout and stderr
  * go to files that are read back line by line (pipes can lose the last lines at exit).
  */
 final class PorticoProcess implements AutoCloseable {
@@ -37,6 +37,14 @@ final class PorticoProcess implements AutoCloseable {
         return start(dir, List.of(), Map.of(), testClassPath(), args);
     }
 
+    /**
+     * Starts {@link Main}, the real entry point with every service type of the build (filestore,
+     * proxy, lb...), instead of {@link TestMain}.
+     */
+    static PorticoProcess startBuilt(Path dir, String... args) throws IOException {
+        return start(dir, List.of(), List.of(), Map.of(), testClassPath(), Main.class, args);
+    }
+
     /** Starts the process with more environment variables and the given class path. */
     static PorticoProcess start(Path dir, Map<String, String> env, String classpath, String... args) throws IOException {
         return start(dir, List.of(), env, classpath, args);
@@ -44,7 +52,7 @@ final class PorticoProcess implements AutoCloseable {
 
     /** Starts the process with more JVM flags (after the usual ones). */
     static PorticoProcess startWithJvmFlags(Path dir, List<String> jvmFlags, String... args) throws IOException {
-        return start(dir, List.of(), jvmFlags, Map.of(), testClassPath(), args);
+        return start(dir, List.of(), jvmFlags, Map.of(), testClassPath(), TestMain.class, args);
     }
 
     /** The class path of the tests, which {@link #start(Path, String...)} uses. */
@@ -85,11 +93,11 @@ final class PorticoProcess implements AutoCloseable {
 
     private static PorticoProcess start(Path dir, List<String> prefix, Map<String, String> env, String classpath,
                                         String... args) throws IOException {
-        return start(dir, prefix, List.of(), env, classpath, args);
+        return start(dir, prefix, List.of(), env, classpath, TestMain.class, args);
     }
 
     private static PorticoProcess start(Path dir, List<String> prefix, List<String> jvmFlags, Map<String, String> env,
-                                        String classpath, String... args) throws IOException {
+                                        String classpath, Class<?> main, String... args) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED",
@@ -97,7 +105,7 @@ final class PorticoProcess implements AutoCloseable {
                 // The logging set-up of the real build (logs on stderr, LogbackSetup), not the tests' one.
                 "-Dportico.logback=builtin"));
         cmd.addAll(jvmFlags);
-        cmd.addAll(List.of("-cp", classpath, TestMain.class.getName()));
+        cmd.addAll(List.of("-cp", classpath, main.getName()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "stdout-", ".txt");
         Path err = Files.createTempFile(dir, "stderr-", ".txt");
