@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # What the tests need besides Maven's downloads: curl (smoke tests), litmus (WebDAV compliance),
 # dig (DNS), nsd (the NSD comparison test), pebble (the ACME tests get certificates from it),
-# chromium and chromedriver (the dashboard tests drive headless Chromium through Selenium), ping and
-# ip (the tunnel tests between network namespaces), and a JDK 25. Sourced by bin/test (and so by .ci/run): what is missing is installed from Debian's packages when apt-get is there, so that the test
+# chromium and chromedriver (the dashboard tests drive headless Chromium through Selenium), the
+# link emulator's and the tunnel tests' tools (ip, ethtool, ping, iperf3, ss), and a JDK 25. Sourced by bin/test (and so by .ci/run): what is missing is installed from Debian's packages when apt-get is there, so that the test
 # command alone sets up a fresh machine. Needs ROOT set to the repository.
 
 SUDO=""
@@ -28,8 +28,10 @@ apt_install() {
 # Command-line tools the tests call: curl (smoke tests), litmus (WebDAV compliance), dig (DNS),
 # nsd (the DNS answers are compared with NSD's; it lives in /usr/sbin), pebble (Let's Encrypt's ACME
 # test server; the package also ships pebble-challtestsrv, its DNS server in the tests),
-# chromium and chromedriver (the dashboard test drives headless Chromium through Selenium), ping
-# (iputils-ping) and ip (iproute2) for the tunnel tests between network namespaces.
+# chromium and chromedriver (the dashboard test drives headless Chromium through Selenium),
+# and for the link emulator's namespaces (testing's netem): ip and ss (iproute2), ethtool (turns
+# off the veths' offloads), ping (iputils-ping) and iperf3 (the emulator's calibration, and the
+# tunnel tests). ethtool and ip live in /usr/sbin, which a non-root PATH may lack.
 missing=()
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v litmus >/dev/null 2>&1 || missing+=(litmus)
@@ -38,8 +40,10 @@ command -v dig >/dev/null 2>&1 || missing+=(bind9-dnsutils)
 { [[ -x /usr/bin/pebble ]] && [[ -x /usr/bin/pebble-challtestsrv ]]; } || missing+=(pebble)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+{ [[ -x /usr/sbin/ip ]] || [[ -x /sbin/ip ]] || command -v ip >/dev/null 2>&1; } || missing+=(iproute2)
+{ [[ -x /usr/sbin/ethtool ]] || [[ -x /sbin/ethtool ]] || command -v ethtool >/dev/null 2>&1; } || missing+=(ethtool)
 command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
-command -v ip >/dev/null 2>&1 || [[ -x /usr/sbin/ip ]] || missing+=(iproute2)
+command -v iperf3 >/dev/null 2>&1 || missing+=(iperf3)
 if [[ "${#missing[@]}" -gt 0 ]]; then
   apt_install ca-certificates "${missing[@]}" \
     || echo "bin/test: could not install ${missing[*]}; the tests that call them will fail" >&2
