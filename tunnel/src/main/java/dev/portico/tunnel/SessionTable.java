@@ -29,6 +29,7 @@ final class SessionTable {
     private final Map<String, Tunnel> active = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private volatile boolean stopped;
+    private volatile RouteManager routes;
 
     SessionTable(String service, Map<String, SessionMetrics> metrics, Executor blocking, DeviceSetup setup,
                  long keepaliveMillis, int datagramLimit) {
@@ -38,6 +39,11 @@ final class SessionTable {
         this.setup = setup;
         this.keepaliveMillis = keepaliveMillis;
         this.datagramLimit = datagramLimit;
+    }
+
+    /** Tells {@code r} when a device comes and goes ({@code routing_metric: on}). */
+    void routes(RouteManager r) {
+        routes = r;
     }
 
     SessionMetrics metrics(String session) {
@@ -87,6 +93,10 @@ final class SessionTable {
                     onUp.run();
                 });
                 t.start();
+                RouteManager r = routes;
+                if (r != null) {
+                    r.soon();
+                }
                 metrics.get(s.name()).connects.increment();
                 log.info("tunnel '{}': session '{}' is up on device {} ({} -> {}, {}{}), peer {}", service, s.name(),
                         device.name(), s.local().getHostAddress(), s.peer().getHostAddress(), s.transport(),
@@ -123,6 +133,13 @@ final class SessionTable {
     private void tearDown(Tunnel t) {
         setup.down(t.session(), t.device());
         t.stop();
+        RouteManager r = routes;
+        if (r != null) {
+            r.deviceGone(t.device());
+            if (!stopped) {
+                r.soon();
+            }
+        }
     }
 
     /** Closes every connection and takes every device down; blocking. */

@@ -30,6 +30,8 @@ public final class TunnelService implements Service {
     private SessionTable table;
     private TunnelServer server;
     private ServerIdentity identity;
+    private RouteManager routes;
+    private io.netty.util.concurrent.ScheduledFuture<?> routePeriod;
 
     public TunnelService(String name, TunnelConfig config, ServiceContext context) {
         this.name = name;
@@ -81,8 +83,25 @@ public final class TunnelService implements Service {
         for (SessionConfig s : config.sessions().values()) {
             metrics.put(s.name(), new SessionMetrics(name, s.name(), context.meters()));
         }
-        table = new SessionTable(name, metrics, context.blocking(), new DeviceSetup("ip"),
+        DeviceSetup setup = new DeviceSetup("ip");
+        if (config.routingMetric()) {
+            List<SessionConfig> withDevices = config.sessions().values().stream()
+                    .filter(s -> config.relayOf(s.name()) == null).toList();
+            routes = new RouteManager(name, withDevices, "ip", context.blocking());
+            setup = new DeviceSetup("ip", routes.shared());
+        }
+        table = new SessionTable(name, metrics, context.blocking(), setup,
                 config.keepalive().toMillis(), FrameCodec.datagramLimit(config.udpPayload()));
+        if (routes != null && !routes.shared().isEmpty()) {
+            routes.table(table);
+            table.routes(routes);
+            long every = config.metricInterval().toMillis();
+            RouteManager r = routes;
+            routePeriod = context.workers().next().scheduleAtFixedRate(r::soon, every, every,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+            log.info("tunnel '{}': routes {} go through the session with the shortest round trip, measured every {}",
+                    name, routes.shared(), dev.portico.core.config.Durations.format(config.metricInterval()));
+        }
         try {
             if (config.mode().accepts()) {
                 identity = ServerIdentity.ensure(stateDir(), name, context.clock());
@@ -104,6 +123,10 @@ public final class TunnelService implements Service {
 
     @Override
     public void stop(Duration grace) {
+        if (routePeriod != null) {
+            routePeriod.cancel(false);
+            routePeriod = null;
+        }
         clients.forEach(TunnelClient::stop);
         clients.clear();
         if (server != null) {
