@@ -33,7 +33,8 @@ final class Link {
     private final String label;
     private final SessionMetrics[] metrics = new SessionMetrics[1];
     private volatile Tunnel tunnel;
-    private volatile Inbound inbound;
+    private volatile FrameSink inbound;
+    private volatile RelayEnd relay;
     private volatile int datagramMax = -1;
 
     /** @param label what log lines about this connection start with */
@@ -50,6 +51,14 @@ final class Link {
         inbound = t.inbound();
         if (datagramMax >= 0) {
             t.peerDatagramLimit(datagramMax);
+        }
+    }
+
+    void relay(RelayEnd r) {
+        relay = r;
+        inbound = r;
+        if (datagramMax >= 0) {
+            r.peerDatagramLimit(datagramMax);
         }
     }
 
@@ -70,7 +79,7 @@ final class Link {
     }
 
     private void deliver(int flags, ByteBuf buf, int index, int length) {
-        Inbound in = inbound;
+        FrameSink in = inbound;
         if (in != null) {
             in.deliver(flags, buf, index, length);
         } else if (metrics[0] != null) {
@@ -114,6 +123,10 @@ final class Link {
                 Tunnel t = tunnel;
                 if (t != null) {
                     t.peerDatagramLimit(d.maxLength());
+                }
+                RelayEnd r = relay;
+                if (r != null) {
+                    r.peerDatagramLimit(d.maxLength());
                 }
             } else if (evt instanceof QuicConnectionCloseEvent c && client) {
                 String reason = new String(c.reason(), StandardCharsets.UTF_8);

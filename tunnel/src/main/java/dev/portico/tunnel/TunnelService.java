@@ -92,6 +92,12 @@ public final class TunnelService implements Service {
         }
         table = new SessionTable(name, metrics, context.blocking(), setup,
                 config.keepalive().toMillis(), FrameCodec.datagramLimit(config.udpPayload()));
+        Map<String, String> relayPeers = new LinkedHashMap<>();
+        for (TunnelConfig.Relay r : config.relays()) {
+            relayPeers.put(r.a(), r.b());
+            relayPeers.put(r.b(), r.a());
+        }
+        table.relays(relayPeers);
         if (routes != null && !routes.shared().isEmpty()) {
             routes.table(table);
             table.routes(routes);
