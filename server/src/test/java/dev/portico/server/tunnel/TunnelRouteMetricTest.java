@@ -1,5 +1,7 @@
 package dev.portico.server.tunnel;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.portico.testing.netem.LinkSpec;
 import dev.portico.testing.netem.NetnsAssumptions;
 import dev.portico.testing.netem.NetnsTopology;
@@ -19,6 +21,8 @@ import static org.awaitility.Awaitility.await;
  * {@code routing_metric: on}: two sessions carry the same route over two emulated paths, of 50 ms
  * and 150 ms round trip. The route at metric 0 goes through the faster one; when that path's
  * delay rises above the other's, the route moves and the new best session's {@code rtch} runs.
+ * The admin API shows both sessions with their metrics, and its reconnect action makes the
+ * client dial again.
  * Needs root, {@code /dev/net/tun}, network namespaces, {@code ip} and {@code ethtool}; without
  * any of them the test is skipped, naming what is missing.
  */
@@ -30,7 +34,7 @@ class TunnelRouteMetricTest {
 
     @Test
     void theSharedRouteFollowsTheShorterRoundTrip() throws Exception {
-        NetnsAssumptions.assumeNetns();
+        NetnsAssumptions.assumeNetns("curl");
         Path dir = Files.createTempDirectory(Path.of("target"), "tunnel-metric-").toAbsolutePath();
         LinkSpec fast = LinkSpec.CLEAN.withDelay(Duration.ofMillis(25));
         LinkSpec slow = LinkSpec.CLEAN.withDelay(Duration.ofMillis(75));
@@ -60,7 +64,7 @@ class TunnelRouteMetricTest {
             Path clientYaml = dir.resolve("client.yaml");
             Files.writeString(clientYaml, """
                     state_dir: %s
-                    admin: off
+                    admin: {listen: 127.0.0.1:9090, token: test-admin-token}
                     services:
                       wan:
                         type: tunnel
@@ -102,7 +106,47 @@ class TunnelRouteMetricTest {
             assertThat(a.exec(Duration.ofSeconds(10), "ip", "-4", "route", "get", "10.77.1.1").stdout())
                     .contains("dev mtwo");
             assertThat(metricOf(routes(a), "mone")).as("%s", routes(a)).isGreaterThan(metricOf(routes(a), "mtwo"));
+
+            // the admin API shows both sessions with their round trips and route metrics
+            JsonNode mone = session(a, "mone");
+            JsonNode mtwo = session(a, "mtwo");
+            assertThat(mone.get("state").asText()).isEqualTo("up");
+            assertThat(mone.get("device").asText()).isEqualTo("mone");
+            assertThat(mone.get("peer").asText()).isEqualTo(net.link(0).yAddress() + ":9000");
+            assertThat(mone.get("rtt_ms").asDouble()).isPositive();
+            assertThat(mone.get("cwnd_bytes").asDouble()).isPositive();
+            // measured every period: the slower path's metric is the higher one
+            assertThat(mone.get("route_metrics").get(ROUTE).asInt()).isLessThan(327_670)
+                    .isGreaterThan(mtwo.get("route_metrics").get(ROUTE).asInt());
+            assertThat(mone.get("best_routes")).isEmpty();
+            assertThat(mtwo.get("best_routes").get(0).asText()).isEqualTo(ROUTE);
+            assertThat(mone.get("connects").asLong()).isEqualTo(1);
+            // and reconnect drops a session's connection: the client dials again and the route comes back
+            NetnsTopology.Result r = a.exec(Duration.ofSeconds(20), "curl", "-s", "--max-time", "10", "-X", "POST",
+                    "-H", "Authorization: Bearer test-admin-token",
+                    "http://127.0.0.1:9090/api/v1/services/wan/tunnel/mone/reconnect");
+            assertThat(r.stdout()).as(r.stderr()).contains("\"session\":\"mone\"");
+            await().atMost(UP).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+                JsonNode again = session(a, "mone");
+                assertThat(again.get("connects").asLong()).isEqualTo(2);
+                assertThat(again.get("state").asText()).isEqualTo("up");
+                assertThat(routes(a)).anyMatch(l -> l.contains("dev mone") && l.contains(" metric "));
+            });
+            assertThat(PorticoProcess.read(dir.resolve("client.log"))).contains("session 'mone': reconnecting, as the "
+                    + "admin asked");
         }
+    }
+
+    /** A session as {@code GET /api/v1/services/wan/tunnel} shows it. */
+    private static JsonNode session(NetnsTopology.Host h, String name) throws Exception {
+        NetnsTopology.Result r = h.exec(Duration.ofSeconds(20), "curl", "-s", "--max-time", "10", "-H",
+                "Authorization: Bearer test-admin-token", "http://127.0.0.1:9090/api/v1/services/wan/tunnel");
+        for (JsonNode s : new ObjectMapper().readTree(r.stdout()).get("sessions")) {
+            if (s.get("name").asText().equals(name)) {
+                return s;
+            }
+        }
+        throw new AssertionError("no session " + name + " in " + r.stdout());
     }
 
     /** The kernel's routes to {@link #ROUTE} in host {@code h}, one per line. */
