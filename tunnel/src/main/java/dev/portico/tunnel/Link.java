@@ -36,10 +36,25 @@ final class Link {
     private volatile FrameSink inbound;
     private volatile RelayEnd relay;
     private volatile int datagramMax = -1;
+    private volatile Runnable onAuthenticated;
 
     /** @param label what log lines about this connection start with */
     Link(String label) {
         this.label = label;
+    }
+
+    /** Runs once, when the peer has proved its session's token (or never, when it closes first). */
+    void onAuthenticated(Runnable r) {
+        onAuthenticated = r;
+    }
+
+    /** The peer proved its token. */
+    void authenticated() {
+        Runnable r = onAuthenticated;
+        onAuthenticated = null;
+        if (r != null) {
+            r.run();
+        }
     }
 
     void metrics(SessionMetrics m) {

@@ -29,11 +29,13 @@ import java.util.Objects;
  *                      shortest round trip ({@code routing_metric: on}, see {@link RouteMetrics})
  * @param metricInterval how often those routes are measured and set
  * @param relays        pairs of sessions whose frames are forwarded to each other, without devices
+ * @param maxUnauthenticated connections the server side holds at once before they prove a token;
+ *                      more are closed
  */
 public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, SessionConfig> sessions, List<String> dial,
                            int udpPayload, Congestion congestion, long window, Duration idleTimeout,
                            Duration keepalive, Duration redialMax, Path stateDir, boolean routingMetric,
-                           Duration metricInterval, List<Relay> relays) {
+                           Duration metricInterval, List<Relay> relays, int maxUnauthenticated) {
 
     /** 1500-byte Ethernet less the IPv6 and UDP headers, as {@code maxSendUdpPayloadSize} takes it. */
     public static final int DEFAULT_UDP_PAYLOAD = 1452;
@@ -46,6 +48,8 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
     public static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REDIAL_MAX = Duration.ofSeconds(30);
     public static final Duration DEFAULT_METRIC_INTERVAL = Duration.ofSeconds(20);
+    /** Unauthenticated connections held at once: each costs a QUIC connection's state until the 10 s handshake limit. */
+    public static final int DEFAULT_MAX_UNAUTHENTICATED = 256;
 
     /**
      * Two sessions whose frames are forwarded to each other ({@code relay: ["a:b"]}), as 3wdd's
@@ -158,6 +162,9 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
             throw new IllegalArgumentException("metric_interval must be at least 100ms");
         }
         relays = List.copyOf(relays);
+        if (maxUnauthenticated < 1) {
+            throw new IllegalArgumentException("max_unauthenticated must be at least 1");
+        }
         java.util.Set<String> relayed = new java.util.HashSet<>();
         for (Relay r : relays) {
             for (String n : List.of(r.a(), r.b())) {
@@ -230,6 +237,7 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
         private boolean routingMetric;
         private Duration metricInterval = DEFAULT_METRIC_INTERVAL;
         private final List<Relay> relays = new ArrayList<>();
+        private int maxUnauthenticated = DEFAULT_MAX_UNAUTHENTICATED;
 
         public Builder mode(Mode v) {
             mode = v;
@@ -303,13 +311,18 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
             return this;
         }
 
+        public Builder maxUnauthenticated(int v) {
+            maxUnauthenticated = v;
+            return this;
+        }
+
         public TunnelConfig build() {
             List<String> d = dial;
             if (!dialSet && mode.dials()) {
                 d = sessions.values().stream().filter(SessionConfig::client).map(SessionConfig::name).toList();
             }
             return new TunnelConfig(mode, listen, sessions, d, udpPayload, congestion, window, idleTimeout, keepalive,
-                    redialMax, stateDir, routingMetric, metricInterval, relays);
+                    redialMax, stateDir, routingMetric, metricInterval, relays, maxUnauthenticated);
         }
     }
 }

@@ -56,6 +56,9 @@ final class TunnelConfigYaml {
         if (!c.metricInterval().equals(TunnelConfig.DEFAULT_METRIC_INTERVAL)) {
             m.put("metric_interval", Durations.format(c.metricInterval()));
         }
+        if (c.maxUnauthenticated() != TunnelConfig.DEFAULT_MAX_UNAUTHENTICATED) {
+            m.put("max_unauthenticated", c.maxUnauthenticated());
+        }
         if (!c.relays().isEmpty()) {
             m.put("relay", c.relays().stream().map(TunnelConfig.Relay::toString).toList());
         }

@@ -51,6 +51,7 @@ import java.util.Locale;
  * routing_metric: on          # routes several sessions carry go through the shortest round trip
  * metric_interval: 20s        # how often those routes are measured and set
  * relay: ["a:b"]              # sessions whose frames are forwarded to each other, without devices
+ * max_unauthenticated: 256    # connections held at once before they prove a token; more are closed
  * </pre>
  */
 public final class TunnelServiceType implements ServiceType<TunnelConfig> {
@@ -103,6 +104,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
             b.metricInterval(interval);
         }
         s.list("relay", List.of(), TunnelConfig.Relay::parse).forEach(b::relay);
+        b.maxUnauthenticated(s.integer("max_unauthenticated", TunnelConfig.DEFAULT_MAX_UNAUTHENTICATED, 1, 1_000_000));
         if (!s.has("sessions")) {
             s.problem("sessions", "'" + s.path() + "' needs 'sessions', each with local, peer and a token");
         } else if (!(s.node("sessions").orElseThrow() instanceof ConfigNode.MapNode)) {

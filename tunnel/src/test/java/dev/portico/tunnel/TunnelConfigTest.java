@@ -211,6 +211,7 @@ class TunnelConfigTest {
                 idle_timeout: 20s
                 routing_metric: on
                 metric_interval: 3s
+                max_unauthenticated: 32
                 relay: ["warp3:warp4"]
                 sessions:
                   warp3: {local: 10.19.47.1, peer: 10.19.47.2, token: t}
