@@ -36,6 +36,8 @@ final class RouteManager {
     private SessionTable table;
     private volatile Map<String, String> best = Map.of();
     private volatile Map<String, Map<String, Integer>> lastMetrics = Map.of();
+    /** A period is waiting to run: more calls to {@link #soon} add nothing (a slow period never piles up). */
+    private final java.util.concurrent.atomic.AtomicBoolean queued = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param sessions the sessions with devices, in the config's order (their positions)
@@ -77,9 +79,16 @@ final class RouteManager {
         if (shared.isEmpty()) {
             return;
         }
+        if (!queued.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            blocking.execute(this::period);
+            blocking.execute(() -> {
+                queued.set(false);
+                period();
+            });
         } catch (RejectedExecutionException e) {
+            queued.set(false);
             log.debug("tunnel '{}': no route period after shutdown", service);
         }
     }
