@@ -161,7 +161,8 @@ final class TunnelSectionConverter {
         out.line("        txqueuelen: " + s.txqueuelen());
         out.line("        token: " + YamlText.string(s.token()) + "  # or token_file: FILE, kept out of the config");
         if (s.encrypt() != null && !s.encrypt().isEmpty()) {
-            out.line("        # encrypt " + YamlText.comment(s.encrypt()) + ": replaced by TLS 1.3");
+            out.line("        # encrypt " + YamlText.comment(s.encrypt()) + (s.encrypt().equals("off")
+                    ? ": every session is encrypted now, with TLS 1.3" : ": replaced by TLS 1.3"));
         }
         if (s.compress() != null) {
             switch (s.compress()) {

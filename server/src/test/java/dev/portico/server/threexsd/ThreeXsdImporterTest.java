@@ -248,7 +248,8 @@ class ThreeXsdImporterTest {
                 .contains("# encrypt = off (" + in + " line 3): replaced by QUIC's TLS 1.3")
                 .contains("'warp0:warp1' names a session that has no line here; left out")
                 .contains("# encrypt aes-128-cbc: replaced by TLS 1.3")
-                .contains("# lzo: replaced by LZ4");
+                .contains("# lzo: replaced by LZ4")
+                .contains("# encrypt off: every session is encrypted now, with TLS 1.3");
 
         Path out = Files.writeString(dir.resolve("portico.yaml"), yaml);
         CliRun unpinned = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.tunnel.TunnelServiceType()),
