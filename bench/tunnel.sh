@@ -28,7 +28,7 @@
 #   EMU_CPU [1]  TUNNEL_CPU [0]
 #   KCPTUN_ARGS [--sndwnd 1024 --rcvwnd 1024: the client's default send window of 128 packets
 #     would cap a 200 ms path at 7 Mbit/s; 1024 is the server's default and covers 50 Mbit/s x 200 ms]
-#   PORTICO_BIN [<repo>/bin/portico]  PORTICO_MODE_FLAG [--mode: how the tunnel's quick start is
+#   PORTICO_BIN [<repo>/bin/portico]  PORTICO_MODE_FLAG [--transport-mode: how the quick start is
 #     given the mode, followed by reliable or datagram]  PORTICO_START_TIMEOUT [900, the launcher may
 #     build on first use]
 #   NO_INSTALL=1 never calls apt-get  BENCH_DIR [a new /tmp/portico-tunnel-bench.XXXXXX, removed at
@@ -48,7 +48,7 @@ EMU_CPU=${EMU_CPU:-1}
 TUNNEL_CPU=${TUNNEL_CPU:-0}
 KCPTUN_ARGS=${KCPTUN_ARGS:---sndwnd 1024 --rcvwnd 1024}
 PORTICO_BIN=${PORTICO_BIN:-$REPO_ROOT/bin/portico}
-PORTICO_MODE_FLAG=${PORTICO_MODE_FLAG:---mode}
+PORTICO_MODE_FLAG=${PORTICO_MODE_FLAG:---transport-mode}
 PORTICO_START_TIMEOUT=${PORTICO_START_TIMEOUT:-900}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
@@ -239,6 +239,7 @@ wait_inner() {    # LABEL: waits until B's inner address answers ping from A (th
   local i
   for ((i = 0; i < 60; i++)); do
     ip netns exec "$NS_A" ping -n -c 1 -W 1 "$IN_B" >/dev/null 2>&1 && return 0
+    sleep 1   # no route yet fails at once: wait out the tunnel's start
   done
   warn "$1: the tunnel did not come up within 60 s (logs in $LOGS)"
   return 1

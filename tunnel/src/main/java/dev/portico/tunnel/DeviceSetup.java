@@ -24,10 +24,28 @@ final class DeviceSetup {
     private static final long COMMAND_SECONDS = 10;
 
     private final String ip;
+    private final java.util.Set<String> managed;
 
     /** @param ip the {@code ip} command (a name on PATH or a path) */
     DeviceSetup(String ip) {
+        this(ip, java.util.Set.of());
+    }
+
+    /**
+     * @param ip      the {@code ip} command (a name on PATH or a path)
+     * @param managed destinations whose routes {@link RouteManager} sets instead
+     */
+    DeviceSetup(String ip, java.util.Set<String> managed) {
         this.ip = ip;
+        this.managed = java.util.Set.copyOf(managed);
+    }
+
+    /** The session's routes this set-up adds and removes itself. */
+    private List<Route> own(SessionConfig s) {
+        if (managed.isEmpty()) {
+            return s.routes();
+        }
+        return s.routes().stream().filter(r -> !managed.contains(r.destination())).toList();
     }
 
     /**
@@ -49,21 +67,23 @@ final class DeviceSetup {
             // IPv6 brings its address routes up with the link, and not the peer's: add it
             run(ip, "-6", "route", "replace", HostPort.text(s.peer6()) + "/128", "dev", device);
         }
-        for (Route r : s.routes()) {
+        List<Route> own = own(s);
+        for (Route r : own) {
             run(routeCommand("replace", r, device));
         }
         warnWithoutForwarding(s);
         if (s.ifup() != null) {
             script(s.ifup(), device);
         }
-        if (s.rtch() != null && !s.routes().isEmpty()) {
+        if (s.rtch() != null && !own.isEmpty()) {
             script(s.rtch(), device);
         }
     }
 
     /** Removes the routes and runs {@code ifdown}; failures are logged, since the device goes anyway. */
     void down(SessionConfig s, String device) {
-        for (Route r : s.routes()) {
+        List<Route> own = own(s);
+        for (Route r : own) {
             try {
                 run(routeCommand("del", r, device));
             } catch (IOException e) {
@@ -71,7 +91,7 @@ final class DeviceSetup {
             }
         }
         try {
-            if (s.rtch() != null && !s.routes().isEmpty()) {
+            if (s.rtch() != null && !own.isEmpty()) {
                 script(s.rtch(), device);
             }
             if (s.ifdown() != null) {

@@ -153,6 +153,7 @@ final class Handshake {
                     timeout.cancel(false);
                 }
                 Link link = ctx.channel().parent().attr(TunnelServer.LINK).get();
+                link.authenticated();
                 link.metrics(table.metrics(name));
                 ctx.pipeline().addAfter(ctx.name(), "frames", link.new Frames());
                 QuicStreamChannel stream = (QuicStreamChannel) ctx.channel();

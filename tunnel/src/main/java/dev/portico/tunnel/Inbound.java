@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * an IP packet is dropped and counted. Nothing is kept of the frame's buffer; a packet goes to
  * the device from the buffer's own memory when it is native, else through a scratch area.
  */
-final class Inbound implements AutoCloseable {
+final class Inbound implements FrameSink, AutoCloseable {
 
     /** Where packets go: the device, or a test's recorder. */
     interface Sink {
@@ -39,7 +39,8 @@ final class Inbound implements AutoCloseable {
     }
 
     /** One frame's packet from {@code buf} at {@code index}, {@code length} bytes, with its flags. */
-    void deliver(int flags, ByteBuf buf, int index, int length) {
+    @Override
+    public void deliver(int flags, ByteBuf buf, int index, int length) {
         if (flags == FrameCodec.FLAG_KEEPALIVE && length == 0) {
             return;
         }

@@ -33,12 +33,28 @@ final class Link {
     private final String label;
     private final SessionMetrics[] metrics = new SessionMetrics[1];
     private volatile Tunnel tunnel;
-    private volatile Inbound inbound;
+    private volatile FrameSink inbound;
+    private volatile RelayEnd relay;
     private volatile int datagramMax = -1;
+    private volatile Runnable onAuthenticated;
 
     /** @param label what log lines about this connection start with */
     Link(String label) {
         this.label = label;
+    }
+
+    /** Runs once, when the peer has proved its session's token (or never, when it closes first). */
+    void onAuthenticated(Runnable r) {
+        onAuthenticated = r;
+    }
+
+    /** The peer proved its token. */
+    void authenticated() {
+        Runnable r = onAuthenticated;
+        onAuthenticated = null;
+        if (r != null) {
+            r.run();
+        }
     }
 
     void metrics(SessionMetrics m) {
@@ -50,6 +66,14 @@ final class Link {
         inbound = t.inbound();
         if (datagramMax >= 0) {
             t.peerDatagramLimit(datagramMax);
+        }
+    }
+
+    void relay(RelayEnd r) {
+        relay = r;
+        inbound = r;
+        if (datagramMax >= 0) {
+            r.peerDatagramLimit(datagramMax);
         }
     }
 
@@ -70,7 +94,7 @@ final class Link {
     }
 
     private void deliver(int flags, ByteBuf buf, int index, int length) {
-        Inbound in = inbound;
+        FrameSink in = inbound;
         if (in != null) {
             in.deliver(flags, buf, index, length);
         } else if (metrics[0] != null) {
@@ -114,6 +138,10 @@ final class Link {
                 Tunnel t = tunnel;
                 if (t != null) {
                     t.peerDatagramLimit(d.maxLength());
+                }
+                RelayEnd r = relay;
+                if (r != null) {
+                    r.peerDatagramLimit(d.maxLength());
                 }
             } else if (evt instanceof QuicConnectionCloseEvent c && client) {
                 String reason = new String(c.reason(), StandardCharsets.UTF_8);

@@ -127,6 +127,14 @@ final class SessionMetrics implements AutoCloseable {
         return rttSeconds;
     }
 
+    double cwnd() {
+        return cwnd;
+    }
+
+    double lost() {
+        return lost;
+    }
+
     @Override
     public void close() {
         meters.forEach(registry::remove);

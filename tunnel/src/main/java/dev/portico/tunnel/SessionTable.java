@@ -29,6 +29,9 @@ final class SessionTable {
     private final Map<String, Tunnel> active = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private volatile boolean stopped;
+    private volatile RouteManager routes;
+    private volatile Map<String, String> relayPeers = Map.of();
+    private final Map<String, RelayEnd> relayEnds = new ConcurrentHashMap<>();
 
     SessionTable(String service, Map<String, SessionMetrics> metrics, Executor blocking, DeviceSetup setup,
                  long keepaliveMillis, int datagramLimit) {
@@ -38,6 +41,21 @@ final class SessionTable {
         this.setup = setup;
         this.keepaliveMillis = keepaliveMillis;
         this.datagramLimit = datagramLimit;
+    }
+
+    /** Tells {@code r} when a device comes and goes ({@code routing_metric: on}). */
+    void routes(RouteManager r) {
+        routes = r;
+    }
+
+    /** The relays: each relayed session and the session at its other end. */
+    void relays(Map<String, String> peers) {
+        relayPeers = Map.copyOf(peers);
+    }
+
+    /** The live end of a relayed session, or null. */
+    RelayEnd relayEnd(String session) {
+        return relayEnds.get(session);
     }
 
     SessionMetrics metrics(String session) {
@@ -58,6 +76,11 @@ final class SessionTable {
         run(() -> {
             synchronized (lock(s.name())) {
                 if (stopped || !ch.isActive()) {
+                    return;
+                }
+                String other = relayPeers.get(s.name());
+                if (other != null) {
+                    relayUp(s, ch, stream, link, onUp, other);
                     return;
                 }
                 Tunnel old = active.remove(s.name());
@@ -87,6 +110,10 @@ final class SessionTable {
                     onUp.run();
                 });
                 t.start();
+                RouteManager r = routes;
+                if (r != null) {
+                    r.soon();
+                }
                 metrics.get(s.name()).connects.increment();
                 log.info("tunnel '{}': session '{}' is up on device {} ({} -> {}, {}{}), peer {}", service, s.name(),
                         device.name(), s.local().getHostAddress(), s.peer().getHostAddress(), s.transport(),
@@ -97,6 +124,32 @@ final class SessionTable {
                 }
             }
         });
+    }
+
+    /** Brings up a relayed session: no device, its frames go to the other session's connection. */
+    private void relayUp(SessionConfig s, QuicChannel ch, QuicStreamChannel stream, Link link, Runnable onUp,
+                         String other) {
+        RelayEnd old = relayEnds.remove(s.name());
+        if (old != null) {
+            log.info("tunnel '{}': session '{}' from {} replaces the connection from {}", service, s.name(),
+                    ch.remoteSocketAddress(), old.connection().remoteSocketAddress());
+            Link.close(old.connection(), Link.CLOSE_REPLACED, "replaced by a newer connection");
+            old.stop();
+        }
+        RelayEnd end = new RelayEnd(s, ch, stream, metrics.get(s.name()), keepaliveMillis, datagramLimit, other,
+                relayEnds::get);
+        relayEnds.put(s.name(), end);
+        ch.eventLoop().execute(() -> {
+            link.relay(end);
+            onUp.run();
+        });
+        end.start();
+        metrics.get(s.name()).connects.increment();
+        log.info("tunnel '{}': session '{}' is up, relayed to session '{}'{}, peer {}", service, s.name(), other,
+                relayEnds.containsKey(other) ? "" : " (not up yet)", ch.remoteSocketAddress());
+        if (!ch.isActive()) {
+            bringDown(s, ch);
+        }
     }
 
     /** Runs device work on the blocking executor; once that is shut down, {@link #stopAll} does it instead. */
@@ -111,6 +164,14 @@ final class SessionTable {
     /** Takes a session's tunnel down when it runs on {@code ch}; a newer one is left alone. */
     void bringDown(SessionConfig s, QuicChannel ch) {
         synchronized (lock(s.name())) {
+            RelayEnd r = relayEnds.get(s.name());
+            if (r != null && r.connection() == ch) {
+                relayEnds.remove(s.name());
+                r.stop();
+                log.info("tunnel '{}': session '{}' is down; its relay to '{}' waits for it", service, s.name(),
+                        r.other());
+                return;
+            }
             Tunnel t = active.get(s.name());
             if (t != null && t.connection() == ch) {
                 active.remove(s.name());
@@ -123,11 +184,27 @@ final class SessionTable {
     private void tearDown(Tunnel t) {
         setup.down(t.session(), t.device());
         t.stop();
+        RouteManager r = routes;
+        if (r != null) {
+            r.deviceGone(t.device());
+            if (!stopped) {
+                r.soon();
+            }
+        }
     }
 
     /** Closes every connection and takes every device down; blocking. */
     void stopAll() {
         stopped = true;
+        for (String name : relayEnds.keySet()) {
+            synchronized (lock(name)) {
+                RelayEnd r = relayEnds.remove(name);
+                if (r != null) {
+                    Link.close(r.connection(), Link.CLOSE_NORMAL, "shutting down");
+                    r.stop();
+                }
+            }
+        }
         for (String name : active.keySet()) {
             synchronized (lock(name)) {
                 Tunnel t = active.remove(name);

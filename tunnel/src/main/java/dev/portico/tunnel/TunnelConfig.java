@@ -25,10 +25,17 @@ import java.util.Objects;
  * @param redialMax     the longest wait between two dials of a client session
  * @param stateDir      where the server certificate lives ({@code <state_dir>/tunnel/}); null for the
  *                      process's top-level {@code state_dir}
+ * @param routingMetric whether routes that several sessions carry go through the one with the
+ *                      shortest round trip ({@code routing_metric: on}, see {@link RouteMetrics})
+ * @param metricInterval how often those routes are measured and set
+ * @param relays        pairs of sessions whose frames are forwarded to each other, without devices
+ * @param maxUnauthenticated connections the server side holds at once before they prove a token;
+ *                      more are closed
  */
 public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, SessionConfig> sessions, List<String> dial,
                            int udpPayload, Congestion congestion, long window, Duration idleTimeout,
-                           Duration keepalive, Duration redialMax, Path stateDir) {
+                           Duration keepalive, Duration redialMax, Path stateDir, boolean routingMetric,
+                           Duration metricInterval, List<Relay> relays, int maxUnauthenticated) {
 
     /** 1500-byte Ethernet less the IPv6 and UDP headers, as {@code maxSendUdpPayloadSize} takes it. */
     public static final int DEFAULT_UDP_PAYLOAD = 1452;
@@ -40,6 +47,43 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(15);
     public static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REDIAL_MAX = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_METRIC_INTERVAL = Duration.ofSeconds(20);
+    /** Unauthenticated connections held at once: each costs a QUIC connection's state until the 10 s handshake limit. */
+    public static final int DEFAULT_MAX_UNAUTHENTICATED = 256;
+
+    /**
+     * Two sessions whose frames are forwarded to each other ({@code relay: ["a:b"]}), as 3wdd's
+     * relay did: neither has a device.
+     */
+    public record Relay(String a, String b) {
+        public Relay {
+            Objects.requireNonNull(a, "a");
+            Objects.requireNonNull(b, "b");
+            if (a.equals(b)) {
+                throw new IllegalArgumentException("relay '" + a + ":" + b + "' joins a session to itself");
+            }
+        }
+
+        /** Parses {@code a:b}. */
+        public static Relay parse(String text) {
+            String t = text.trim();
+            int colon = t.indexOf(':');
+            if (colon <= 0 || colon == t.length() - 1 || t.indexOf(':', colon + 1) >= 0) {
+                throw new IllegalArgumentException("'" + text + "' is not two session names as a:b");
+            }
+            return new Relay(t.substring(0, colon).trim(), t.substring(colon + 1).trim());
+        }
+
+        /** The other end of the relay from {@code session}, or null when it is neither. */
+        public String other(String session) {
+            return session.equals(a) ? b : session.equals(b) ? a : null;
+        }
+
+        @Override
+        public String toString() {
+            return a + ":" + b;
+        }
+    }
 
     /** QUIC congestion control. */
     public enum Congestion {
@@ -113,6 +157,26 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
                 throw new IllegalArgumentException("dial names session '" + d + "', which has no target");
             }
         }
+        Objects.requireNonNull(metricInterval, "metricInterval");
+        if (metricInterval.toMillis() < 100) {
+            throw new IllegalArgumentException("metric_interval must be at least 100ms");
+        }
+        relays = List.copyOf(relays);
+        if (maxUnauthenticated < 1) {
+            throw new IllegalArgumentException("max_unauthenticated must be at least 1");
+        }
+        java.util.Set<String> relayed = new java.util.HashSet<>();
+        for (Relay r : relays) {
+            for (String n : List.of(r.a(), r.b())) {
+                if (!sessions.containsKey(n)) {
+                    throw new IllegalArgumentException("relay '" + r + "' names session '" + n
+                            + "', which is not in sessions");
+                }
+                if (!relayed.add(n)) {
+                    throw new IllegalArgumentException("session '" + n + "' is in more than one relay");
+                }
+            }
+        }
         if (!mode.dials() && !dial.isEmpty()) {
             throw new IllegalArgumentException("mode server does not dial; use mode hybrid to dial as well");
         }
@@ -129,6 +193,16 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
             }
             FrameCodec.checkFits(s, udpPayload);
         }
+    }
+
+    /** The relay a session is in, or null when it has a device of its own. */
+    public Relay relayOf(String session) {
+        for (Relay r : relays) {
+            if (r.other(session) != null) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** The sessions the server side accepts: those without a target. */
@@ -160,6 +234,10 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
         private Duration keepalive = DEFAULT_KEEPALIVE;
         private Duration redialMax = DEFAULT_REDIAL_MAX;
         private Path stateDir;
+        private boolean routingMetric;
+        private Duration metricInterval = DEFAULT_METRIC_INTERVAL;
+        private final List<Relay> relays = new ArrayList<>();
+        private int maxUnauthenticated = DEFAULT_MAX_UNAUTHENTICATED;
 
         public Builder mode(Mode v) {
             mode = v;
@@ -218,13 +296,33 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
             return this;
         }
 
+        public Builder routingMetric(boolean v) {
+            routingMetric = v;
+            return this;
+        }
+
+        public Builder metricInterval(Duration v) {
+            metricInterval = v;
+            return this;
+        }
+
+        public Builder relay(Relay v) {
+            relays.add(v);
+            return this;
+        }
+
+        public Builder maxUnauthenticated(int v) {
+            maxUnauthenticated = v;
+            return this;
+        }
+
         public TunnelConfig build() {
             List<String> d = dial;
             if (!dialSet && mode.dials()) {
                 d = sessions.values().stream().filter(SessionConfig::client).map(SessionConfig::name).toList();
             }
             return new TunnelConfig(mode, listen, sessions, d, udpPayload, congestion, window, idleTimeout, keepalive,
-                    redialMax, stateDir);
+                    redialMax, stateDir, routingMetric, metricInterval, relays, maxUnauthenticated);
         }
     }
 }

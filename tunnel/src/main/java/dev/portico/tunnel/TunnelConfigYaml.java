@@ -50,6 +50,18 @@ final class TunnelConfigYaml {
         if (c.stateDir() != null) {
             m.put("state_dir", c.stateDir().toAbsolutePath().normalize().toString());
         }
+        if (c.routingMetric()) {
+            m.put("routing_metric", "on");
+        }
+        if (!c.metricInterval().equals(TunnelConfig.DEFAULT_METRIC_INTERVAL)) {
+            m.put("metric_interval", Durations.format(c.metricInterval()));
+        }
+        if (c.maxUnauthenticated() != TunnelConfig.DEFAULT_MAX_UNAUTHENTICATED) {
+            m.put("max_unauthenticated", c.maxUnauthenticated());
+        }
+        if (!c.relays().isEmpty()) {
+            m.put("relay", c.relays().stream().map(TunnelConfig.Relay::toString).toList());
+        }
         Map<String, Object> sessions = new LinkedHashMap<>();
         c.sessions().forEach((name, s) -> sessions.put(name, session(s)));
         m.put("sessions", sessions);

@@ -31,6 +31,8 @@ import java.util.List;
  */
 final class TunnelServer {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TunnelServer.class);
+
     static final AttributeKey<Link> LINK = AttributeKey.valueOf("portico.tunnel.link");
 
     private final String service;
@@ -43,6 +45,9 @@ final class TunnelServer {
     private final List<InetSocketAddress> bound = new ArrayList<>();
     private final java.util.Map<String, SessionConfig> sessions;
     private final JunkFilter junk = new JunkFilter();
+    /** Connections that have not proved a token yet. */
+    private final java.util.concurrent.atomic.AtomicInteger unauthenticated = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.LongAdder overCap = new java.util.concurrent.atomic.LongAdder();
 
     TunnelServer(String service, TunnelConfig config, ServiceContext context, SessionTable table,
                  ServerIdentity identity) {
@@ -122,6 +127,19 @@ final class TunnelServer {
                         Link link = new Link("tunnel '" + service + "' connection from " + ch.remoteSocketAddress());
                         ch.attr(LINK).set(link);
                         ch.pipeline().addLast(link.new Connection(false));
+                        if (unauthenticated.incrementAndGet() > config.maxUnauthenticated()) {
+                            unauthenticated.decrementAndGet();
+                            refuseOverCap(ch);
+                            return;
+                        }
+                        java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+                        Runnable release = () -> {
+                            if (counted.compareAndSet(true, false)) {
+                                unauthenticated.decrementAndGet();
+                            }
+                        };
+                        link.onAuthenticated(release);
+                        ch.closeFuture().addListener(f -> release.run());
                     }
                 })
                 .streamHandler(new ChannelInitializer<QuicStreamChannel>() {
@@ -131,6 +149,37 @@ final class TunnelServer {
                     }
                 })
                 .build();
+    }
+
+    /** Connections that have not proved a token yet, now. */
+    int unauthenticated() {
+        return unauthenticated.get();
+    }
+
+    /** Connections closed since the start because too many had not authenticated yet. */
+    long refusedOverCap() {
+        return overCap.sum();
+    }
+
+    /**
+     * Closes a connection beyond {@code max_unauthenticated} as soon as its QUIC handshake is
+     * done, with a reason its client logs; the first of a burst is logged here too.
+     */
+    private void refuseOverCap(QuicChannel ch) {
+        overCap.increment();
+        if (overCap.sum() == 1 || overCap.sum() % 1000 == 0) {
+            log.info("tunnel '{}': {} connections are waiting to authenticate (max_unauthenticated); "
+                    + "refusing more ({} so far)", service, config.maxUnauthenticated(), overCap.sum());
+        }
+        ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                Link.close(ch, Link.CLOSE_REFUSED, "busy: too many connections awaiting authentication");
+            }
+        });
+        if (ch.isActive()) {
+            Link.close(ch, Link.CLOSE_REFUSED, "busy: too many connections awaiting authentication");
+        }
     }
 
     void stop() {

@@ -48,14 +48,13 @@ import java.util.Locale;
  *     target: hub.example.net:9000    # client sessions: the server to dial
  *     server_fingerprint: 3f...       # client sessions: SHA-256 of the server certificate
  *     server_ca: ca.pem               # or: a CA the server certificate chains to
+ * routing_metric: on          # routes several sessions carry go through the shortest round trip
+ * metric_interval: 20s        # how often those routes are measured and set
+ * relay: ["a:b"]              # sessions whose frames are forwarded to each other, without devices
+ * max_unauthenticated: 256    # connections held at once before they prove a token; more are closed
  * </pre>
- * {@code relay}, {@code routing_metric} and {@code metric_interval} are 3wdd keys this build
- * does not have; they are refused with that message, not ignored.
  */
 public final class TunnelServiceType implements ServiceType<TunnelConfig> {
-
-    /** 3wdd keys kept for later, refused until then. */
-    static final List<String> NOT_YET = List.of("relay", "routing_metric", "metric_interval");
 
     @Override
     public String name() {
@@ -97,12 +96,15 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         if (stateDir != null) {
             b.stateDir(relative(s, stateDir));
         }
-        for (String key : NOT_YET) {
-            if (s.has(key)) {
-                s.problem(key, "'" + s.path() + "." + key + "' (3wdd's " + key.replace('_', ' ')
-                        + ") is not implemented in this build; remove it");
-            }
+        b.routingMetric(s.bool("routing_metric", false));
+        Duration interval = s.duration("metric_interval", TunnelConfig.DEFAULT_METRIC_INTERVAL);
+        if (interval == null || interval.toMillis() < 100) {
+            s.problem("metric_interval", "'" + s.path() + ".metric_interval' must be at least 100ms");
+        } else {
+            b.metricInterval(interval);
         }
+        s.list("relay", List.of(), TunnelConfig.Relay::parse).forEach(b::relay);
+        b.maxUnauthenticated(s.integer("max_unauthenticated", TunnelConfig.DEFAULT_MAX_UNAUTHENTICATED, 1, 1_000_000));
         if (!s.has("sessions")) {
             s.problem("sessions", "'" + s.path() + "' needs 'sessions', each with local, peer and a token");
         } else if (!(s.node("sessions").orElseThrow() instanceof ConfigNode.MapNode)) {
@@ -202,7 +204,8 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         }
         for (String key : List.of("relay", "routing_metric", "metric_interval")) {
             if (s.has(key)) {
-                s.problem(key, "'" + s.path() + "." + key + "' is not implemented in this build; remove it");
+                s.problem(key, "'" + s.path() + "." + key + "' belongs to the service, not to a session; move it up "
+                        + "beside 'sessions'");
             }
         }
         s.finish();

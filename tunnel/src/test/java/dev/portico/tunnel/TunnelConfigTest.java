@@ -112,17 +112,47 @@ class TunnelConfigTest {
     }
 
     @Test
-    void keysNotImplementedAreRefusedNotIgnored() throws Exception {
+    void relayAndRouteMetricsAreReadAndTheirMistakesReportedAtTheirLines() throws Exception {
+        TunnelConfig c = parse("""
+                type: tunnel
+                listen: [0.0.0.0:9000]
+                relay: ["warp1:warp2"]
+                routing_metric: on
+                metric_interval: 5s
+                sessions:
+                  warp1: {local: 10.19.27.1, peer: 10.19.27.2, token: t}
+                  warp2: {local: 10.19.37.1, peer: 10.19.37.2, token: t}
+                """);
+        assertThat(c.relays()).containsExactly(new TunnelConfig.Relay("warp1", "warp2"));
+        assertThat(c.relayOf("warp2")).isEqualTo(c.relays().getFirst());
+        assertThat(c.routingMetric()).isTrue();
+        assertThat(c.metricInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(parse("""
+                type: tunnel
+                listen: [0.0.0.0:9000]
+                sessions:
+                  warp1: {local: 10.19.27.1, peer: 10.19.27.2, token: t}
+                """).metricInterval()).isEqualTo(java.time.Duration.ofSeconds(20));
+
         String p = problems("""
                 type: tunnel
                 listen: [0.0.0.0:9000]
-                relay: [warp1:warp2]
-                routing_metric: on
+                relay: ["warp1"]
+                routing_metric: maybe
+                metric_interval: 10ms
+                sessions:
+                  warp1: {local: 10.19.27.1, peer: 10.19.27.2, token: t, relay: "warp1:warp2"}
+                """);
+        assertThat(p).contains("portico.yaml:3").contains("'warp1' is not two session names as a:b")
+                .contains("portico.yaml:4").contains("portico.yaml:5").contains("at least 100ms")
+                .contains("portico.yaml:7").contains("belongs to the service, not to a session");
+        assertThat(problems("""
+                type: tunnel
+                listen: [0.0.0.0:9000]
+                relay: ["warp1:ghost"]
                 sessions:
                   warp1: {local: 10.19.27.1, peer: 10.19.27.2, token: t}
-                """);
-        assertThat(p).contains("portico.yaml:3").contains("'services.wan.relay'").contains("not implemented")
-                .contains("portico.yaml:4").contains("routing_metric");
+                """)).contains("relay 'warp1:ghost' names session 'ghost', which is not in sessions");
     }
 
     @Test
@@ -179,7 +209,13 @@ class TunnelConfigTest {
                 congestion: cubic
                 window: 8m
                 idle_timeout: 20s
+                routing_metric: on
+                metric_interval: 3s
+                max_unauthenticated: 32
+                relay: ["warp3:warp4"]
                 sessions:
+                  warp3: {local: 10.19.47.1, peer: 10.19.47.2, token: t}
+                  warp4: {local: 10.19.57.1, peer: 10.19.57.2, token: t}
                   warp1:
                     local: 10.19.27.1
                     peer: 10.19.27.2

@@ -76,6 +76,9 @@ public final class AdminApi implements AdminHandler {
         get("services/{service}/fs", (p, r) -> ok(plane.filestore(p.get("service"))));
         post("services/{service}/fs/repair", (p, r) -> AdminResponse.json(HttpResponseStatus.ACCEPTED,
                 write(plane.repair(p.get("service")))));
+        get("services/{service}/tunnel", (p, r) -> ok(plane.tunnel(p.get("service"))));
+        post("services/{service}/tunnel/{session}/reconnect",
+                (p, r) -> ok(plane.reconnect(p.get("service"), p.get("session"))));
         post("services/{service}/cache/purge", (p, r) -> {
             String[] one = oneOf(r, "key", "prefix");
             return ok(plane.purge(p.get("service"), one[0], one[1]));

@@ -118,6 +118,28 @@ public interface ControlPlane {
     }
 
     /**
+     * A tunnel service's sessions with their state and statistics.
+     * {@link ControlException.Kind#BAD_REQUEST} for services of other types (the default).
+     */
+    default Views.Tunnel tunnel(String service) {
+        throw notTunnel(service);
+    }
+
+    /**
+     * Drops a tunnel session's connection so that its client dials again.
+     * {@link ControlException.Kind#NOT_FOUND} for an unknown session,
+     * {@link ControlException.Kind#CONFLICT} when it is not up.
+     */
+    default Views.Reconnected reconnect(String service, String session) {
+        throw notTunnel(service);
+    }
+
+    private ControlException notTunnel(String service) {
+        Views.Service s = service(service);
+        return ControlException.badRequest("service '" + service + "' is a " + s.type() + " service, not a tunnel");
+    }
+
+    /**
      * The service's rate and errors per sampling interval over the last minutes, oldest first.
      * {@link ControlException.Kind#NOT_FOUND} for an unknown service or when no history is kept.
      */

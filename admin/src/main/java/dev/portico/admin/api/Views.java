@@ -301,6 +301,18 @@ public final class Views {
     }
 
     /**
+     * A tunnel service ({@code type: tunnel}): its sessions.
+     *
+     * @param service  the service name
+     * @param sessions every session, in config order
+     */
+    public record Tunnel(String service, List<TunnelSession> sessions) {
+        public Tunnel {
+            sessions = List.copyOf(sessions);
+        }
+    }
+
+    /**
      * The progress of a file store's last (or running) {@code fs repair}.
      *
      * @param started  when its plan was made (ISO-8601)
@@ -315,6 +327,46 @@ public final class Views {
      */
     public record FsRepair(String started, String updated, long done, long total, long repaired, long skipped,
                            long failed, boolean finished, boolean running) {
+    }
+
+    /**
+     * One tunnel session.
+     *
+     * @param name         the session name
+     * @param state        {@code up} or {@code down}
+     * @param side         {@code client} (this side dials) or {@code server}
+     * @param peer         the other side's UDP address while up, or null
+     * @param device       the TUN device while up, or null (relayed sessions have none)
+     * @param relayTo      the session at the other end of its relay, or null
+     * @param transport    {@code reliable} or {@code datagram}
+     * @param rttMs        the QUIC path's smoothed round-trip time in milliseconds, or null
+     * @param cwndBytes    the QUIC path's congestion window in bytes, or null
+     * @param lostPackets  QUIC packets lost on the current connection, or null
+     * @param bytesIn      IP bytes from the tunnel since the start
+     * @param bytesOut     IP bytes into the tunnel since the start
+     * @param inRate       bytes per second in, over the last second or more
+     * @param outRate      bytes per second out, over the same time
+     * @param connects     authenticated connections that brought the session up
+     * @param routeMetrics with {@code routing_metric: on}, the metric of each shared route it carries
+     * @param bestRoutes   with {@code routing_metric: on}, the shared routes that go through it now
+     */
+    public record TunnelSession(String name, String state, String side, String peer, String device, String relayTo,
+                                String transport, Double rttMs, Double cwndBytes, Double lostPackets, long bytesIn,
+                                long bytesOut, double inRate, double outRate, long connects,
+                                java.util.Map<String, Integer> routeMetrics, List<String> bestRoutes) {
+        public TunnelSession {
+            routeMetrics = java.util.Map.copyOf(routeMetrics);
+            bestRoutes = List.copyOf(bestRoutes);
+        }
+    }
+
+    /**
+     * A tunnel session whose connection was dropped so that its client dials again.
+     *
+     * @param service the service
+     * @param session the session
+     */
+    public record Reconnected(String service, String session) {
     }
 
     /**

@@ -41,9 +41,11 @@ public final class ConsoleCommands {
     public ConsoleCommands(ControlPlane plane) {
         this.plane = plane;
         look("help", "help [COMMAND]", "list the commands, or explain one", ConsoleCommands::help);
-        look("show", "show services | show service NAME | show records SERVICE | show cache SERVICE | show fs [SERVICE]",
+        look("show", "show services | show service NAME | show records SERVICE | show cache SERVICE | show fs [SERVICE]"
+                        + " | show tunnel [SERVICE]",
                 "services, listeners, groups and hosts with their state; a dns service's dynamic records; "
-                        + "a caching proxy's tiers, counters and bans; file stores' nodes, reads and writes",
+                        + "a caching proxy's tiers, counters and bans; file stores' nodes, reads and writes; "
+                        + "tunnel sessions with their peers, round trips and route metrics",
                 ConsoleCommands::show);
         add("enable", "enable HOST | enable SERVICE GROUP HOST", "let a host take new connections",
                 (c, a) -> c.hostAction(a, ControlPlane.HostAction.ENABLE));
@@ -74,6 +76,8 @@ public final class ConsoleCommands {
                 ConsoleCommands::ban);
         add("repair", "repair SERVICE", "start fs repair of a file store in the background (50 actions/s); "
                 + "show fs reports its progress", ConsoleCommands::repair);
+        add("reconnect", "reconnect SERVICE SESSION", "drop a tunnel session's connection so that its client dials again",
+                ConsoleCommands::reconnect);
         add("save", "save", "write the running config back to its file if it differs", (c, a) -> c.save());
         look("quit", "quit", "end the session", (c, a) -> "");
         look("exit", "exit", "end the session", (c, a) -> "");
@@ -188,8 +192,9 @@ public final class ConsoleCommands {
         List<String> hosts = services.stream().flatMap(s -> s.groups().stream())
                 .flatMap(g -> g.hosts().stream()).map(Views.Host::name).toList();
         return switch (command) {
-            case "show" -> index == 1 ? List.of("services", "service", "records", "cache", "fs")
+            case "show" -> index == 1 ? List.of("services", "service", "records", "cache", "fs", "tunnel")
                     : index == 2 && words.get(1).equals("cache") ? proxies(services)
+                    : index == 2 && words.get(1).equals("tunnel") ? tunnels(services)
                     : index == 2 && words.get(1).equals("fs") ? fileStores(services)
                     : index == 2 && words.get(1).equals("records") ? dnsServices(services)
                     : index == 2 ? serviceNames : List.of();
@@ -206,6 +211,7 @@ public final class ConsoleCommands {
             case "switch-group" -> index == 1 ? serviceNames : index == 2 ? groupsOf(services, words.get(1)) : List.of();
             case "scheduler", "listen", "unlisten" -> index == 1 ? serviceNames
                     : index == 2 && command.equals("unlisten") ? listenersOf(services, words.get(1)) : List.of();
+            case "reconnect" -> index == 1 ? tunnels(services) : index == 2 ? sessionsOf(words.get(1)) : List.of();
             case "help" -> index == 1 ? names() : List.of();
             default -> List.of();
         };
@@ -217,6 +223,18 @@ public final class ConsoleCommands {
 
     private static List<String> fileStores(List<Views.Service> services) {
         return services.stream().filter(s -> s.type().equals("filestore")).map(Views.Service::name).toList();
+    }
+
+    private static List<String> tunnels(List<Views.Service> services) {
+        return services.stream().filter(s -> s.type().equals("tunnel")).map(Views.Service::name).toList();
+    }
+
+    private List<String> sessionsOf(String service) {
+        try {
+            return plane.tunnel(service).sessions().stream().map(Views.TunnelSession::name).toList();
+        } catch (RuntimeException e) {
+            return List.of();
+        }
     }
 
     private static List<String> proxies(List<Views.Service> services) {
@@ -314,7 +332,47 @@ public final class ConsoleCommands {
             stores.forEach(name -> sb.append(render(plane.filestore(name))));
             return sb.toString();
         }
+        if (args.get(0).equals("tunnel") && args.size() <= 2) {
+            if (args.size() == 2) {
+                return render(plane.tunnel(args.get(1)));
+            }
+            List<String> names = tunnels(plane.services());
+            if (names.isEmpty()) {
+                return "no tunnel services";
+            }
+            StringBuilder sb = new StringBuilder();
+            names.forEach(name -> sb.append(render(plane.tunnel(name))));
+            return sb.toString();
+        }
         throw new UsageException();
+    }
+
+    private static String render(Views.Tunnel t) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(t.service()).append(" (tunnel)\n");
+        for (Views.TunnelSession s : t.sessions()) {
+            sb.append(String.format(Locale.ROOT, "    %-15s %-4s %-6s %-8s %-22s %-9s cwnd=%s lost=%s in=%s (%s/s) out=%s (%s/s)"
+                            + " connects=%d%n",
+                    s.name(), s.state(), s.side(), s.transport(), s.peer() == null ? "-" : s.peer(),
+                    s.rttMs() == null ? "-" : String.format(Locale.ROOT, "%.1fms", s.rttMs()),
+                    s.cwndBytes() == null ? "-" : bytes(s.cwndBytes().longValue()),
+                    s.lostPackets() == null ? "-" : Long.toString(s.lostPackets().longValue()), bytes(s.bytesIn()),
+                    bytes((long) s.inRate()), bytes(s.bytesOut()), bytes((long) s.outRate()), s.connects()));
+            if (s.device() != null || s.relayTo() != null) {
+                sb.append("        ").append(s.device() != null ? "device " + s.device() : "relayed to " + s.relayTo());
+                s.routeMetrics().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(e ->
+                        sb.append("  ").append(e.getKey()).append(" metric ").append(e.getValue())
+                                .append(s.bestRoutes().contains(e.getKey()) ? " (best)" : ""));
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private String reconnect(List<String> args) {
+        need(args, 2);
+        Views.Reconnected r = plane.reconnect(args.get(0), args.get(1));
+        return r.service() + ": session " + r.session() + " reconnects";
     }
 
     private static String render(Views.Filestore f) {

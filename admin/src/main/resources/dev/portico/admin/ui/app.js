@@ -298,6 +298,10 @@
         s.fs = fsPanel(s);
         s.root.append(s.fs.root);
       }
+      if (svc.type === 'tunnel') {
+        s.tunnel = tunnelPanel();
+        s.root.append(s.tunnel.root);
+      }
       if (svc.type === 'proxy') {
         s.pools = true;
         s.table = el('table', { class: 'hosts pools' }, el('thead', {}, el('tr', {},
@@ -639,6 +643,53 @@
     s.fs.root.hidden = false;
   }
 
+  const TUNNEL_COLUMNS = ['State', 'Session', 'Peer', 'Device', 'RTT', 'Cwnd', 'Lost', 'In', 'Out', 'Connects',
+    'Route metrics', ''];
+  const TUNNEL_NUMERIC = new Set(['RTT', 'Cwnd', 'Lost', 'In', 'Out', 'Connects']);
+
+  /** The block of a tunnel service: its sessions with their peers, round trips, traffic and route metrics. */
+  function tunnelPanel() {
+    const t = { body: el('tbody') };
+    t.table = el('table', { class: 'hosts tunnel-sessions' }, el('thead', {}, el('tr', {},
+      ...TUNNEL_COLUMNS.map((c) => el('th', { class: TUNNEL_NUMERIC.has(c) ? 'num' : null, text: c })))), t.body);
+    t.root = el('div', { class: 'cache tunnel', hidden: true }, t.table);
+    return t;
+  }
+
+  async function updateTunnel(s) {
+    let v;
+    try {
+      v = await api('GET', 'services/' + seg(s.name) + '/tunnel');
+    } catch (e) {
+      s.tunnel.root.hidden = true;
+      return;
+    }
+    const rate = (r) => bytes(Math.round(r)) + '/s';
+    s.tunnel.body.replaceChildren(...v.sessions.map((x) => {
+      const reconnect = el('button', { type: 'button', class: 'reconnect', text: 'Reconnect',
+        disabled: x.state !== 'up' ? true : null });
+      reconnect.addEventListener('click', () => act(reconnect, s.msg,
+        () => api('POST', 'services/' + seg(s.name) + '/tunnel/' + seg(x.name) + '/reconnect')));
+      const metrics = Object.keys(x.route_metrics).sort().map((r) => r + ' ' + x.route_metrics[r]
+        + (x.best_routes.includes(r) ? ' (best)' : '')).join(', ');
+      return el('tr', { class: 'host health-' + (x.state === 'up' ? 'up' : 'down'), 'data-session': x.name },
+        el('td', {}, el('span', { class: 'health' }, el('span', { class: 'dot' }),
+          el('span', { class: 'htext', text: x.state }))),
+        el('td', { class: 'host-name mono', text: x.name + ' (' + x.side + ', ' + x.transport + ')' }),
+        el('td', { class: 'mono', text: x.peer || '–' }),
+        el('td', { class: 'mono', text: x.device || (x.relay_to ? 'relay to ' + x.relay_to : '–') }),
+        el('td', { class: 'num', text: x.rtt_ms == null ? '–' : x.rtt_ms.toFixed(1) + ' ms' }),
+        el('td', { class: 'num', text: x.cwnd_bytes == null ? '–' : bytes(x.cwnd_bytes) }),
+        el('td', { class: 'num', text: x.lost_packets == null ? '–' : count(x.lost_packets) }),
+        el('td', { class: 'num', text: bytes(x.bytes_in) + ' · ' + rate(x.in_rate) }),
+        el('td', { class: 'num', text: bytes(x.bytes_out) + ' · ' + rate(x.out_rate) }),
+        el('td', { class: 'num', text: count(x.connects) }),
+        el('td', { class: 'dim', text: metrics }),
+        el('td', {}, reconnect));
+    }));
+    s.tunnel.root.hidden = false;
+  }
+
   function addHostForm(s) {
     s.addGroup = el('select', { name: 'group', 'aria-label': 'Group' });
     const address = el('input', { class: 'address', name: 'address', placeholder: 'host:port', required: true,
@@ -696,6 +747,9 @@
       }
       if (s.cache) {
         updateCache(s);
+      }
+      if (s.tunnel) {
+        updateTunnel(s);
       }
       if (s.fs) {
         updateFs(s);

@@ -105,6 +105,39 @@ class AdminApiTest {
     }
 
     @Test
+    void aTunnelShowsItsSessionsAndAWriteKeyReconnectsOne() throws Exception {
+        assertThat(call("GET", "/api/v1/services/warp/tunnel", null, null).statusCode()).isEqualTo(401);
+        JsonNode t = ok(call("GET", "/api/v1/services/warp/tunnel", null, READ), 200);
+        assertThat(t.get("service").asText()).isEqualTo("warp");
+        JsonNode hub = t.get("sessions").get(0);
+        assertThat(hub.get("name").asText()).isEqualTo("hub");
+        assertThat(hub.get("state").asText()).isEqualTo("up");
+        assertThat(hub.get("peer").asText()).isEqualTo("10.0.0.1:9000");
+        assertThat(hub.get("device").asText()).isEqualTo("hub");
+        assertThat(hub.get("rtt_ms").asDouble()).isEqualTo(51.5);
+        assertThat(hub.get("cwnd_bytes").asDouble()).isEqualTo(120000.0);
+        assertThat(hub.get("lost_packets").asDouble()).isEqualTo(3.0);
+        assertThat(hub.get("in_rate").asDouble()).isEqualTo(100.0);
+        assertThat(hub.get("out_rate").asDouble()).isEqualTo(200.0);
+        assertThat(hub.get("route_metrics").get("10.77.0.0/16").asInt()).isEqualTo(515);
+        assertThat(hub.get("best_routes").get(0).asText()).isEqualTo("10.77.0.0/16");
+        assertThat(t.get("sessions").get(1).get("rtt_ms").isNull()).isTrue();
+
+        String reconnect = "/api/v1/services/warp/tunnel/hub/reconnect";
+        assertThat(call("POST", reconnect, null, READ).statusCode()).isEqualTo(403);
+        assertThat(plane.reconnected).isEmpty();
+        JsonNode r = ok(call("POST", reconnect, null, WRITE), 200);
+        assertThat(r.get("session").asText()).isEqualTo("hub");
+        assertThat(plane.reconnected).containsExactly("hub");
+        assertThat(ok(call("POST", "/api/v1/services/warp/tunnel/spare/reconnect", null, WRITE), 409).get("error")
+                .asText()).isEqualTo("session 'spare' of tunnel 'warp' is not up");
+        ok(call("POST", "/api/v1/services/warp/tunnel/ghost/reconnect", null, WRITE), 404);
+        assertThat(ok(call("GET", "/api/v1/services/front/tunnel", null, READ), 400).get("error").asText())
+                .isEqualTo("service 'front' is a lb service, not a tunnel");
+        ok(call("GET", reconnect, null, WRITE), 405);
+    }
+
+    @Test
     void aFileStoreShowsItsNodesAndCounters() throws Exception {
         assertThat(call("GET", "/api/v1/services/files/fs", null, null).statusCode()).isEqualTo(401);
         JsonNode fs = ok(call("GET", "/api/v1/services/files/fs", null, READ), 200);

@@ -79,8 +79,40 @@ final class FakeControlPlane implements ControlPlane {
         return filestore(service).repair();
     }
 
+    /** Sessions dropped through {@link #reconnect}. */
+    final List<String> reconnected = new ArrayList<>();
+
+    /** A tunnel "warp", shown by name only: session "hub" up with route metrics, "spare" down. */
+    @Override
+    public Views.Tunnel tunnel(String service) {
+        if (!service.equals("warp")) {
+            return ControlPlane.super.tunnel(service);
+        }
+        return new Views.Tunnel("warp", List.of(
+                new Views.TunnelSession("hub", "up", "client", "10.0.0.1:9000", "hub", null, "reliable", 51.5, 120000.0,
+                        3.0, 4096, 8192, 100.0, 200.0, 2, java.util.Map.of("10.77.0.0/16", 515), List.of("10.77.0.0/16")),
+                new Views.TunnelSession("spare", "down", "client", null, null, null, "datagram", null, null, null, 0, 0,
+                        0, 0, 0, java.util.Map.of(), List.of())));
+    }
+
+    @Override
+    public synchronized Views.Reconnected reconnect(String service, String session) {
+        Views.Tunnel t = tunnel(service);
+        Views.TunnelSession s = t.sessions().stream().filter(x -> x.name().equals(session)).findFirst()
+                .orElseThrow(() -> ControlException.notFound("tunnel '" + service + "' has no session '" + session + "'"));
+        if (!s.state().equals("up")) {
+            throw ControlException.conflict("session '" + session + "' of tunnel '" + service + "' is not up");
+        }
+        reconnected.add(session);
+        return new Views.Reconnected(service, session);
+    }
+
     @Override
     public synchronized Views.Service service(String service) {
+        if (service.equals("warp")) {
+            return new Views.Service("warp", "tunnel", List.of(), List.of("quic://0.0.0.0:9000"), null, null, null,
+                    List.of());
+        }
         if (service.equals("files")) {
             return new Views.Service("files", "filestore", List.of("127.0.0.1:8090"), List.of("http://127.0.0.1:8090"),
                     null, null, null, List.of());

@@ -112,6 +112,33 @@ class ConsoleCommandsTest {
     }
 
     @Test
+    void showTunnelListsSessionsAndReconnectDropsOne() {
+        plane.withTunnel = true;
+        String shown = console.run("show tunnel warp", AdminRole.READ).output();
+        assertThat(shown).contains("warp (tunnel)",
+                "    hub             up   client reliable 10.0.0.1:9000          51.5ms    cwnd=120.0 KiB lost=3 "
+                        + "in=5.0 MiB (2.0 KiB/s) out=3.0 MiB (1.0 KiB/s) connects=2",
+                "        device hub  10.77.0.0/16 metric 515 (best)",
+                "        relayed to hub2",
+                "    spare           down client datagram -                      -         cwnd=- lost=-");
+        assertThat(console.run("show tunnel").output()).isEqualTo(shown);
+        assertThat(console.complete("show t")).containsExactly("tunnel");
+        assertThat(console.complete("show tunnel ")).containsExactly("warp");
+        assertThat(console.complete("reconnect ")).containsExactly("warp");
+        assertThat(console.complete("reconnect warp ")).containsExactly("far", "hub", "spare");
+        assertThat(console.run("reconnect warp hub", AdminRole.READ).output()).startsWith(ConsoleCommands.DENIED);
+        assertThat(plane.reconnected).isEmpty();
+        assertThat(console.run("reconnect warp hub").output()).isEqualTo("warp: session hub reconnects\n");
+        assertThat(plane.reconnected).containsExactly("hub");
+        assertThat(console.run("reconnect warp spare").output())
+                .isEqualTo("error: session 'spare' of tunnel 'warp' is not up\n");
+        assertThat(console.run("show tunnel shop").output())
+                .isEqualTo("error: service 'shop' is a lb service, not a tunnel\n");
+        plane.withTunnel = false;
+        assertThat(console.run("show tunnel").output()).isEqualTo("no tunnel services\n");
+    }
+
+    @Test
     void showFsListsEachFileStoreWithItsNodes() {
         plane.withStore = true;
         String shown = console.run("show fs files", AdminRole.READ).output();

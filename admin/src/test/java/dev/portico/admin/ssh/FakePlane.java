@@ -27,6 +27,8 @@ final class FakePlane implements ControlPlane {
     final List<String> bans = new ArrayList<>();
     /** With a file store named "files" next to "shop". */
     boolean withStore;
+    boolean withTunnel;
+    final List<String> reconnected = new ArrayList<>();
 
     FakePlane() {
         groups.put("main", new ArrayList<>(List.of(new H("127.0.0.1:9001", 1, "enabled"), new H("127.0.0.1:9002", 1, "enabled"))));
@@ -42,6 +44,9 @@ final class FakePlane implements ControlPlane {
         if (withStore) {
             all.add(service("files"));
         }
+        if (withTunnel) {
+            all.add(service("warp"));
+        }
         return all;
     }
 
@@ -50,6 +55,10 @@ final class FakePlane implements ControlPlane {
         if (withProxy && service.equals("edge")) {
             return new Views.Service("edge", "proxy", List.of("127.0.0.1:8080"), List.of("http://127.0.0.1:8080"),
                     "roundrobin", "*", 0L, List.of());
+        }
+        if (withTunnel && service.equals("warp")) {
+            return new Views.Service("warp", "tunnel", List.of(), List.of("quic://0.0.0.0:9000"), null, null, null,
+                    List.of());
         }
         if (withStore && service.equals("files")) {
             return new Views.Service("files", "filestore", List.of("127.0.0.1:8090"), List.of("http://127.0.0.1:8090"),
@@ -159,6 +168,32 @@ final class FakePlane implements ControlPlane {
         }
         return new Views.Cache("edge", new Views.CacheTier(3, 3 * 1536, 64L << 20), null, 6, 2, 1, 1, 4,
                 bans.stream().map(b -> "prefix:" + b).toList());
+    }
+
+    @Override
+    public Views.Tunnel tunnel(String service) {
+        if (!withTunnel || !service.equals("warp")) {
+            return ControlPlane.super.tunnel(service);
+        }
+        return new Views.Tunnel("warp", List.of(
+                new Views.TunnelSession("hub", "up", "client", "10.0.0.1:9000", "hub", null, "reliable", 51.5, 122880.0,
+                        3.0, 5 << 20, 3 << 20, 2048, 1024, 2, java.util.Map.of("10.77.0.0/16", 515),
+                        List.of("10.77.0.0/16")),
+                new Views.TunnelSession("far", "up", "server", "10.0.0.9:41000", null, "hub2", "datagram", 150.0, null,
+                        null, 0, 0, 0, 0, 1, java.util.Map.of(), List.of()),
+                new Views.TunnelSession("spare", "down", "client", null, null, null, "datagram", null, null, null, 0, 0,
+                        0, 0, 0, java.util.Map.of(), List.of())));
+    }
+
+    @Override
+    public Views.Reconnected reconnect(String service, String session) {
+        Views.TunnelSession s = tunnel(service).sessions().stream().filter(x -> x.name().equals(session)).findFirst()
+                .orElseThrow(() -> ControlException.notFound("tunnel '" + service + "' has no session '" + session + "'"));
+        if (!s.state().equals("up")) {
+            throw ControlException.conflict("session '" + session + "' of tunnel '" + service + "' is not up");
+        }
+        reconnected.add(session);
+        return new Views.Reconnected(service, session);
     }
 
     @Override

@@ -13,7 +13,8 @@ import java.util.concurrent.Callable;
 @Command(name = "import-3xsd", mixinStandardHelpOptions = true,
         description = {"Convert a 3xsd.conf to a Portico config, written to stdout: [3wsd] to a web service,",
                 "[3nsd] to a dns service (failover records, geo variants, LRRR), [3zsd] to a proxy service with a cache,",
-                "[3fsd] to a filestore service (pools, stages, redundancy, region, write_permit).",
+                "[3fsd] to a filestore service (pools, stages, redundancy, region, write_permit),",
+                "[3wdd] to a tunnel service (session lines, routes and scripts, relay, routing_metric).",
                 "Anything without a Portico equivalent is kept as a comment that says why.",
                 "Example: portico import-3xsd /etc/3xsd.conf > portico.yaml"})
 public final class Import3xsdCommand implements Callable<Integer> {

@@ -144,6 +144,43 @@ public final class DaemonControlPlane implements ControlPlane {
         return repairView(fs);
     }
 
+    @Override
+    public Views.Tunnel tunnel(String service) {
+        dev.portico.tunnel.TunnelService t = tunnelService(service);
+        List<Views.TunnelSession> sessions = new ArrayList<>();
+        for (dev.portico.tunnel.TunnelSessionStatus s : t.status()) {
+            sessions.add(new Views.TunnelSession(s.name(), s.state(), s.side(), s.peerAddress(), s.device(), s.relayTo(),
+                    s.transport(), s.rttMs(), s.cwndBytes(), s.lostPackets(), s.bytesIn(), s.bytesOut(),
+                    round(counterRates.rate(t, s.name() + " in", s.bytesIn())),
+                    round(counterRates.rate(t, s.name() + " out", s.bytesOut())), s.connects(), s.routeMetrics(),
+                    s.bestRoutes()));
+        }
+        return new Views.Tunnel(service, sessions);
+    }
+
+    @Override
+    public Views.Reconnected reconnect(String service, String session) {
+        dev.portico.tunnel.TunnelService t = tunnelService(service);
+        boolean dropped;
+        try {
+            dropped = t.reconnect(session);
+        } catch (IllegalArgumentException e) {
+            throw ControlException.notFound(e.getMessage());
+        }
+        if (!dropped) {
+            throw ControlException.conflict("session '" + session + "' of tunnel '" + service + "' is not up");
+        }
+        return new Views.Reconnected(service, session);
+    }
+
+    private dev.portico.tunnel.TunnelService tunnelService(String service) {
+        Service s = find(service);
+        if (!(s instanceof dev.portico.tunnel.TunnelService t)) {
+            throw ControlException.badRequest("service '" + service + "' is a " + s.type() + " service, not a tunnel");
+        }
+        return t;
+    }
+
     private static double round(double rate) {
         return Math.round(rate * 100) / 100.0;
     }

@@ -17,7 +17,8 @@ import java.util.stream.Collectors;
  * Converts a 3xsd.conf into a Portico YAML config: {@code [3wsd]} into a {@code type: web}
  * service, {@code [3nsd]} into a {@code type: dns} service (see {@link DnsSectionConverter}) and
  * {@code [3zsd]} into a {@code type: proxy} service (see {@link ProxySectionConverter}) and
- * {@code [3fsd]} into a {@code type: filestore} service (see {@link FilestoreSectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
+ * {@code [3fsd]} into a {@code type: filestore} service (see {@link FilestoreSectionConverter}) and
+ * {@code [3wdd]} into a {@code type: tunnel} service (see {@link TunnelSectionConverter}). Whatever has no Portico equivalent is kept as a comment that says
  * why, with its line in the old file. Sizes are converted from 3xsd's decimal suffixes
  * (k = 1000) to plain byte counts, since Portico's suffixes are binary (k = 1024).
  *
@@ -46,7 +47,10 @@ public final class ThreeXsdImporter {
     }
 
     /** The sections this importer converts, in the order their services are written. */
-    static final List<String> CONVERTED = List.of("3wsd", "3nsd", "3zsd", "3fsd");
+    static final List<String> CONVERTED = List.of("3wsd", "3nsd", "3zsd", "3fsd", "3wdd");
+
+    /** 3wdd's port. */
+    static final String DEFAULT_TUNNEL_LISTEN = "0.0.0.0:9000";
 
     /** 3nsd's default port. */
     static final String DEFAULT_DNS_LISTEN = "0.0.0.0:53";
@@ -63,7 +67,8 @@ public final class ThreeXsdImporter {
         Optional<IniFile.IniSection> nsd = ini.section("3nsd");
         Optional<IniFile.IniSection> zsd = ini.section("3zsd");
         Optional<IniFile.IniSection> fsd = ini.section("3fsd");
-        if (web.isEmpty() && nsd.isEmpty() && zsd.isEmpty() && fsd.isEmpty()) {
+        Optional<IniFile.IniSection> wdd = ini.section("3wdd");
+        if (web.isEmpty() && nsd.isEmpty() && zsd.isEmpty() && fsd.isEmpty() && wdd.isEmpty()) {
             throw new IllegalArgumentException(source + " has no section that import-3xsd converts ("
                     + CONVERTED.stream().map(n -> "[" + n + "]").collect(Collectors.joining(", ")) + "; found: "
                     + ini.sections().stream().map(s -> "[" + s.name() + "]").toList() + ")");
@@ -104,6 +109,11 @@ public final class ThreeXsdImporter {
                     : "3xsd ran 3fsd as its own process with its own -p; set its port here.";
             new FilestoreSectionConverter(out.yaml).write(f, web.map(w -> w.entries().get("xcache_ttl")).orElse(null),
                     at, note);
+        });
+        wdd.ifPresent(w -> {
+            boolean alone = web.isEmpty() && nsd.isEmpty() && zsd.isEmpty() && fsd.isEmpty() && listen != null;
+            new TunnelSectionConverter(out.yaml).write(w, alone ? listen : DEFAULT_TUNNEL_LISTEN, alone ? null
+                    : "3wdd listened on UDT port 9000 in its own process; this is QUIC over UDP: set its address here.");
         });
         for (IniFile.IniSection s : ini.sections()) {
             if (!CONVERTED.contains(s.name())) {

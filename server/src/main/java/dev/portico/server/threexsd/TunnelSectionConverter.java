@@ -79,23 +79,61 @@ final class TunnelSectionConverter {
             out.note(ioMode, "not needed: sessions share the event loops, one per core");
         }
         IniFile.Entry dial = e.remove("dial");
-        if (dial != null) {
-            out.line("    dial: " + YamlText.list(items(dial.value())));
-        }
         IniFile.Entry relay = e.remove("relay");
-        if (relay != null) {
-            out.line("    relay: " + YamlText.list(items(relay.value())));
-        }
         IniFile.Entry metric = e.remove("routing_metric");
-        if (metric != null) {
-            boolean on = Set.of("on", "yes", "true", "1").contains(metric.value().strip().toLowerCase(Locale.ROOT));
-            out.line("    routing_metric: " + (on ? "on" : "off"));
-        }
         List<Session> sessions = new ArrayList<>();
         for (IniFile.Entry entry : e.values()) {
             Session s = session(entry);
             if (s != null) {
                 sessions.add(s);
+            }
+        }
+        Set<String> names = new java.util.HashSet<>();
+        sessions.forEach(s -> names.add(s.name()));
+        if (dial != null) {
+            if (mode.equals("server")) {
+                out.note(dial, "mode server dials nobody; use mode hybrid to dial as well");
+            } else {
+                List<String> known = new ArrayList<>();
+                for (String d : items(dial.value())) {
+                    Session s = sessions.stream().filter(x -> x.name().equals(d)).findFirst().orElse(null);
+                    if (s == null || s.target() == null) {
+                        out.note(dial, "'" + d + "' is not a client session line here (one with a host); left out");
+                    } else {
+                        known.add(d);
+                    }
+                }
+                out.line("    dial: " + YamlText.list(known));
+            }
+        }
+        if (relay != null) {
+            List<String> pairs = new ArrayList<>();
+            Set<String> relayed = new java.util.HashSet<>();
+            for (String pair : items(relay.value())) {
+                String[] ab = pair.split(":", -1);
+                if (ab.length != 2 || ab[0].isBlank() || ab[1].isBlank() || ab[0].equals(ab[1])) {
+                    out.note(relay, "'" + pair + "' is not two session names as a:b; left out");
+                } else if (!names.contains(ab[0]) || !names.contains(ab[1])) {
+                    out.note(relay, "'" + pair + "' names a session that has no line here; left out");
+                } else if (relayed.contains(ab[0]) || relayed.contains(ab[1])) {
+                    out.note(relay, "'" + pair + "': a session is in one relay at most (3wdd kept the last pair "
+                            + "for it); left out");
+                } else {
+                    relayed.add(ab[0]);
+                    relayed.add(ab[1]);
+                    pairs.add(ab[0] + ":" + ab[1]);
+                }
+            }
+            if (!pairs.isEmpty()) {
+                out.line("    # relayed sessions get no device: their local and peer addresses are not used");
+                out.line("    relay: [" + String.join(", ", pairs.stream().map(x -> "\"" + x + "\"").toList()) + "]");
+            }
+        }
+        if (metric != null) {
+            boolean on = Set.of("on", "yes", "true", "1").contains(metric.value().strip().toLowerCase(Locale.ROOT));
+            out.line("    routing_metric: " + (on ? "on" : "off"));
+            if (on) {
+                out.line("    metric_interval: 20s  # 3wdd measured every 20 s");
             }
         }
         out.line("    # 3wdd's md5 token check is now an HMAC-SHA256 proof over the session, a server nonce and");
@@ -123,7 +161,8 @@ final class TunnelSectionConverter {
         out.line("        txqueuelen: " + s.txqueuelen());
         out.line("        token: " + YamlText.string(s.token()) + "  # or token_file: FILE, kept out of the config");
         if (s.encrypt() != null && !s.encrypt().isEmpty()) {
-            out.line("        # encrypt " + YamlText.comment(s.encrypt()) + ": replaced by TLS 1.3");
+            out.line("        # encrypt " + YamlText.comment(s.encrypt()) + (s.encrypt().equals("off")
+                    ? ": every session is encrypted now, with TLS 1.3" : ": replaced by TLS 1.3"));
         }
         if (s.compress() != null) {
             switch (s.compress()) {

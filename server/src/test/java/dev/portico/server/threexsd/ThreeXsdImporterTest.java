@@ -194,12 +194,76 @@ class ThreeXsdImporterTest {
 
     @Test
     void aFileWithNoConvertibleSectionFails() throws Exception {
-        Path f = Files.writeString(dir.resolve("wdd.conf"), "[3wdd]\na = b\n", StandardCharsets.UTF_8);
+        Path f = Files.writeString(dir.resolve("xdd.conf"), "[3xdd]\na = b\n", StandardCharsets.UTF_8);
         CliRun r = CliRun.run(TestTypes.all(), "import-3xsd", f.toString());
         assertThat(r.status).isEqualTo(Cli.FAILED);
         assertThat(r.out).isEmpty();
-        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3nsd], [3zsd], [3fsd]; found: [[3wdd]])");
+        assertThat(r.err).contains("has no section that import-3xsd converts ([3wsd], [3nsd], [3zsd], [3fsd], [3wdd]; "
+                + "found: [[3xdd]])");
         assertThat(CliRun.run(TestTypes.all(), "import-3xsd", dir.resolve("none").toString()).err).contains("cannot read");
+    }
+
+    /** 3wdd's own sample lines (server and client sessions, routes with a metric, scripts, lzo, relay). */
+    private static final String WDD = """
+            [3wdd]
+            mode = hybird
+            encrypt = off
+            dial = warp4
+            relay = warp2:warp1,warp0:warp1
+            routing_metric = on
+            warp1 = 10.19.27.1:10.19.27.20:1380:1000:ddw3~):
+            warp2 = 10.19.37.1:10.19.37.2:1380:1000:ddw3~):aes-128-cbc
+            warp3 = 10.19.47.1:10.19.47.2:1380:1000:ddw3~):off,lzo:10.19.0.0/19
+            warp4 = 10.19.27.2:10.19.27.1:1380:1000:ddw3~):aes-128-cbc,lzo:hostname::10.19.0.0/19/100,192.30.252.0/22,ifup=UP,ifdown=DOWN,rtch=RTCH
+            """;
+
+    @Test
+    void converts3wddIntoATunnelServiceThatPassesCheckOnceTheFingerprintIsPinned() throws Exception {
+        Path script = Files.writeString(dir.resolve("up.sh"), "#!/bin/sh\nexit 0\n");
+        script.toFile().setExecutable(true);
+        Path in = Files.writeString(dir.resolve("3wdd.conf"), WDD.replace("=UP", "=" + script)
+                .replace("=DOWN", "=" + script).replace("=RTCH", "=" + script));
+        CliRun imported = CliRun.run(TestTypes.all(), "import-3xsd", in.toString());
+        assertThat(imported.status).as(imported.toString()).isZero();
+        String yaml = imported.out;
+        ConfigNode warp = map(map(new YamlLoader().load(yaml, "out.yaml"), "services"), "warp");
+        assertThat(scalar(warp, "type")).isEqualTo("tunnel");
+        assertThat(scalar(warp, "mode")).isEqualTo("hybrid");
+        assertThat(list(warp, "listen")).containsExactly("0.0.0.0:9000");
+        assertThat(list(warp, "dial")).containsExactly("warp4");
+        assertThat(list(warp, "relay")).containsExactly("warp2:warp1");
+        assertThat(scalar(warp, "routing_metric")).isEqualTo("on");
+        ConfigNode sessions = map(warp, "sessions");
+        assertThat(((ConfigNode.MapNode) sessions).entries()).containsOnlyKeys("warp1", "warp2", "warp3", "warp4");
+        assertThat(scalar(map(sessions, "warp1"), "peer")).isEqualTo("10.19.27.20");
+        assertThat(scalar(map(sessions, "warp1"), "token")).isEqualTo("ddw3~)");
+        assertThat(scalar(map(sessions, "warp3"), "compress")).isEqualTo("lz4");
+        assertThat(list(map(sessions, "warp3"), "routes")).containsExactly("10.19.0.0/19");
+        ConfigNode client = map(sessions, "warp4");
+        assertThat(scalar(client, "target")).isEqualTo("hostname:9000");
+        assertThat(list(client, "routes")).containsExactly("10.19.0.0/19/100", "192.30.252.0/22");
+        assertThat(scalar(client, "rtch")).isEqualTo(script.toString());
+        assertThat(scalar(client, "compress")).isEqualTo("lz4");
+        assertThat(yaml).contains("# mode = hybird (" + in + " line 2): 3wdd's spelling of hybrid")
+                .contains("# encrypt = off (" + in + " line 3): replaced by QUIC's TLS 1.3")
+                .contains("'warp0:warp1' names a session that has no line here; left out")
+                .contains("# encrypt aes-128-cbc: replaced by TLS 1.3")
+                .contains("# lzo: replaced by LZ4")
+                .contains("# encrypt off: every session is encrypted now, with TLS 1.3");
+
+        Path out = Files.writeString(dir.resolve("portico.yaml"), yaml);
+        CliRun unpinned = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.tunnel.TunnelServiceType()),
+                "check", "-c", out.toString());
+        assertThat(unpinned.status).as(unpinned + "\n" + yaml).isNotZero();
+        assertThat(unpinned.out + unpinned.err).contains("session 'warp4': a client session needs server_fingerprint");
+        String pinned = yaml.replace("# server_fingerprint: SHA256-HEX   (or server_ca: FILE)",
+                "server_fingerprint: " + "ab".repeat(32));
+        assertThat(pinned).isNotEqualTo(yaml);
+        Files.writeString(out, pinned);
+        CliRun check = CliRun.run(dev.portico.server.ServiceTypes.of(new dev.portico.tunnel.TunnelServiceType()),
+                "check", "-c", out.toString());
+        assertThat(check.status).as(check + "\n" + pinned).isZero();
+        assertThat(check.out).isEqualTo(out + ": OK (1 service)\n");
     }
 
     private static final String FSD = """
