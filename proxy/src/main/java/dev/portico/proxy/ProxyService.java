@@ -16,7 +16,6 @@ import dev.portico.proxy.cache.HttpCache;
 import dev.portico.proxy.cache.SecondTier;
 import dev.portico.proxy.cache.SecondTierFactory;
 import dev.portico.core.tls.ServerTls;
-import dev.portico.core.tls.TlsEngine;
 import dev.portico.core.tls.TlsException;
 import dev.portico.core.tls.TlsFrontDoor;
 import dev.portico.core.transport.ListenSpec;
@@ -223,9 +222,6 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
 
     private ServerTls openTls(ProxyConfig config, ManagedCertificates managed) throws TlsException {
         List<String> names = new ArrayList<>();
-        if (managed != null) {
-            names.addAll(managed.settings().names());
-        }
         for (ListenSpec l : config.listeners()) {
             if (l.tls()) {
                 names.add(l.address().host());
@@ -236,20 +232,7 @@ public final class ProxyService implements Service, Reconfigurable<ProxyConfig>,
                 names.add(host);
             }
         }
-        // Listeners with http2: off beside ones with h2 get contexts whose ALPN offer leaves h2 out.
-        ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
-                ListenSpec.tlsAlpn(config.listeners()), context.clock(), context.workers(), context.blocking(),
-                context.meters(), ListenSpec.mixedTlsHttp2(config.listeners()));
-        ServerTls tls = ServerTls.open(config.tls(), env);
-        if (managed != null) {
-            try {
-                tls.managed(managed.pairs());
-            } catch (TlsException e) {
-                tls.close();
-                throw e;
-            }
-        }
-        return tls;
+        return AcmeSlot.openTls(name, config.tls(), config.listeners(), names, context, managed);
     }
 
     /** The port of the first TLS listener, as bound (443 before it is). */

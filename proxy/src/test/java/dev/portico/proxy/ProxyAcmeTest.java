@@ -2,6 +2,7 @@ package dev.portico.proxy;
 
 import dev.portico.acme.CertificateManager;
 import dev.portico.acme.NameStatus;
+import dev.portico.acme.PebbleClient;
 import dev.portico.acme.PebbleServer;
 import dev.portico.core.config.Problems;
 import org.junit.jupiter.api.AfterAll;
@@ -11,25 +12,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -119,9 +109,9 @@ class ProxyAcmeTest {
         BigInteger serial = issued.serial().orElseThrow();
         X509Certificate root = pebble.issuingRoot();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> get(name, h.proxy.port(), root).serial().equals(serial));
+                .until(() -> PebbleClient.get(name, h.proxy.port(), root).serial().equals(serial));
 
-        Answer answer = get(name, h.proxy.port(), root);
+        PebbleClient.Answer answer = PebbleClient.get(name, h.proxy.port(), root);
         assertThat(answer.text()).startsWith("HTTP/1.1 200").endsWith("backend");
         // The challenges were answered by the proxy itself: the backend saw the client's GET only.
         assertThat(backend.seen).isNotEmpty()
@@ -138,37 +128,6 @@ class ProxyAcmeTest {
         // A reload with the same acme mapping keeps the manager and its certificate.
         h.proxy.reconfigure(config(name, challenge, tlsListen, backend));
         assertThat(h.proxy.certificateManager()).isSameAs(manager);
-        assertThat(get(name, h.proxy.port(), root).serial()).isEqualTo(serial);
-    }
-
-    /** What a GET over TLS to {@code name} brought back, and the serial of the certificate it was served with. */
-    record Answer(String text, BigInteger serial) {
-    }
-
-    /** A GET to 127.0.0.1:{@code port} with SNI and host name verification for {@code name}, trusting only {@code root}. */
-    private static Answer get(String name, int port, X509Certificate root) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("pebble", root);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        Socket tcp = new Socket();
-        tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
-        tcp.setSoTimeout(10_000);
-        try (SSLSocket s = (SSLSocket) ssl.getSocketFactory().createSocket(tcp, name, port, true)) {
-            SSLParameters p = s.getSSLParameters();
-            p.setServerNames(List.of(new SNIHostName(name)));
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            p.setApplicationProtocols(new String[] {"http/1.1"});
-            s.setSSLParameters(p);
-            s.startHandshake();
-            X509Certificate leaf = (X509Certificate) s.getSession().getPeerCertificates()[0];
-            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + name + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            s.getOutputStream().flush();
-            return new Answer(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8), leaf.getSerialNumber());
-        }
+        assertThat(PebbleClient.get(name, h.proxy.port(), root).serial()).isEqualTo(serial);
     }
 }

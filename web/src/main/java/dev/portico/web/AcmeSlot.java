@@ -4,11 +4,17 @@ import dev.portico.acme.AcmeSettings;
 import dev.portico.acme.CertificateManager;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.tls.ServerTls;
+import dev.portico.core.tls.TlsEngine;
 import dev.portico.core.tls.TlsException;
+import dev.portico.core.tls.TlsSettings;
+import dev.portico.core.transport.ListenSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -102,6 +108,36 @@ public final class AcmeSlot implements AutoCloseable {
     public CertificateManager manager() {
         ManagedCertificates m = running;
         return m == null ? null : m.manager();
+    }
+
+    /**
+     * Opens the TLS contexts of a web or proxy service's listeners: the certificates of
+     * {@code settings}, with the pairs of {@code managed} (ACME) served first once they exist.
+     * Listeners with {@code http2: off} beside ones with h2 get contexts whose ALPN offer leaves h2 out.
+     *
+     * @param names the names a self-signed stand-in is made for (ACME names, listen hosts, virtual hosts)
+     */
+    public static ServerTls openTls(String owner, TlsSettings settings, List<ListenSpec> listeners,
+                                    Collection<String> names, ServiceContext context, ManagedCertificates managed)
+            throws TlsException {
+        List<String> all = new ArrayList<>();
+        if (managed != null) {
+            all.addAll(managed.settings().names());
+        }
+        all.addAll(names);
+        ServerTls.Environment env = new ServerTls.Environment(owner, TlsEngine.detect(), context.stateDir(), all,
+                ListenSpec.tlsAlpn(listeners), context.clock(), context.workers(), context.blocking(),
+                context.meters(), ListenSpec.mixedTlsHttp2(listeners));
+        ServerTls tls = ServerTls.open(settings, env);
+        if (managed != null) {
+            try {
+                tls.managed(managed.pairs());
+            } catch (TlsException e) {
+                tls.close();
+                throw e;
+            }
+        }
+        return tls;
     }
 
     /** Stops renewals and the ACME thread. */

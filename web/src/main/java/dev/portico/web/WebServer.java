@@ -8,7 +8,6 @@ import dev.portico.core.lifecycle.Service;
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
 import dev.portico.core.tls.ServerTls;
-import dev.portico.core.tls.TlsEngine;
 import dev.portico.core.tls.TlsException;
 import dev.portico.core.tls.TlsFrontDoor;
 import dev.portico.core.transport.FileRegionChunker;
@@ -422,29 +421,13 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
 
     private ServerTls openTls(WebConfig cfg, ManagedCertificates managed) throws TlsException {
         List<String> names = new ArrayList<>();
-        if (managed != null) {
-            names.addAll(managed.settings().names());
-        }
         for (ListenSpec l : cfg.listeners()) {
             if (l.tls()) {
                 names.add(l.address().host());
             }
         }
         names.addAll(cfg.hosts().keySet());
-        // Listeners with http2: off beside ones with h2 get contexts whose ALPN offer leaves h2 out.
-        ServerTls.Environment env = new ServerTls.Environment(name, TlsEngine.detect(), context.stateDir(), names,
-                ListenSpec.tlsAlpn(cfg.listeners()), context.clock(), context.workers(), context.blocking(),
-                context.meters(), ListenSpec.mixedTlsHttp2(cfg.listeners()));
-        ServerTls tls = ServerTls.open(cfg.tls(), env);
-        if (managed != null) {
-            try {
-                tls.managed(managed.pairs());
-            } catch (TlsException e) {
-                tls.close();
-                throw e;
-            }
-        }
-        return tls;
+        return AcmeSlot.openTls(name, cfg.tls(), cfg.listeners(), names, context, managed);
     }
 
     /** The {@code redirect_http} answer: 308 to the same host, path and query over https. */

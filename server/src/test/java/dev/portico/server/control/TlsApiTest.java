@@ -1,6 +1,7 @@
 package dev.portico.server.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.portico.acme.PebbleClient;
 import dev.portico.acme.PebbleServer;
 import dev.portico.server.CliRun;
 import dev.portico.web.WebServer;
@@ -10,18 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -107,7 +99,7 @@ class TlsApiTest {
             String first = issued.get("serial").asText();
             assertThat(first).isEqualTo(web.certificateManager().current(NAME).orElseThrow().serial().toString(16));
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
-                    .until(() -> serial(root).toString(16).equals(first));
+                    .until(() -> PebbleClient.serial(NAME, tlsPort, root).toString(16).equals(first));
 
             assertThat(reader.post("/api/v1/tls/" + NAME + "/renew", null).status()).isEqualTo(403);
             Api.Answer unknown = writer.post("/api/v1/tls/other.portico.test/renew", null);
@@ -123,29 +115,7 @@ class TlsApiTest {
             });
             String second = reader.get("/api/v1/tls").json().get("certificates").get(0).get("serial").asText();
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
-                    .until(() -> serial(root).toString(16).equals(second));
+                    .until(() -> PebbleClient.serial(NAME, tlsPort, root).toString(16).equals(second));
         }, "serve", "-c", file.toString());
-    }
-
-    /** The serial of the certificate a handshake for {@link #NAME} gets, trusting only pebble's root. */
-    private static BigInteger serial(X509Certificate root) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("pebble", root);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        Socket tcp = new Socket();
-        tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), tlsPort), 5000);
-        tcp.setSoTimeout(10_000);
-        try (SSLSocket s = (SSLSocket) ssl.getSocketFactory().createSocket(tcp, NAME, tlsPort, true)) {
-            SSLParameters p = s.getSSLParameters();
-            p.setServerNames(List.of(new SNIHostName(NAME)));
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            s.setSSLParameters(p);
-            s.startHandshake();
-            return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSerialNumber();
-        }
     }
 }

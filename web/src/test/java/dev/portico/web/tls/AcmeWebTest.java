@@ -2,6 +2,7 @@ package dev.portico.web.tls;
 
 import dev.portico.acme.CertificateManager;
 import dev.portico.acme.NameStatus;
+import dev.portico.acme.PebbleClient;
 import dev.portico.acme.PebbleServer;
 import dev.portico.core.config.Problems;
 import dev.portico.core.config.Section;
@@ -15,26 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -136,7 +125,7 @@ class AcmeWebTest {
         assertThat(issued.lastError()).as("the order failed:\n%s", pebble.output()).isEmpty();
         BigInteger first = issued.serial().orElseThrow();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> get(name, port, root).serial().equals(first));
+                .until(() -> PebbleClient.get(name, port, root).serial().equals(first));
         if (challenge.equals("http-01")) {
             // pebble asked the redirect listener, which answered rather than redirecting
             Path log = dir.resolve("access.log");
@@ -146,7 +135,7 @@ class AcmeWebTest {
                     .filter(l -> l.contains("/.well-known/acme-challenge/")).toList();
             assertThat(challenges).isNotEmpty().allMatch(l -> l.contains("\" 200 "), "answered with 200");
         }
-        Answer answer = get(name, port, root);
+        PebbleClient.Answer answer = PebbleClient.get(name, port, root);
         assertThat(answer.text()).startsWith("HTTP/1.1 200").endsWith("hello over tls\n");
 
         // The plain redirect listener still redirects everything but challenges.
@@ -162,7 +151,7 @@ class AcmeWebTest {
         BigInteger second = renewed.serial().orElseThrow();
         assertThat(second).isNotEqualTo(first);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions()
-                .until(() -> get(name, port, root).serial().equals(second));
+                .until(() -> PebbleClient.get(name, port, root).serial().equals(second));
 
         // A reload with the same acme mapping keeps the manager; a changed one starts a new manager
         // from the stored pair, which serves on without a new order.
@@ -174,41 +163,6 @@ class AcmeWebTest {
         assertThat(next).isNotSameAs(manager);
         assertThat(next.status(name).orElseThrow().serial()).contains(second);
         assertThat(next.status(name).orElseThrow().renewing()).isFalse();
-        assertThat(get(name, port, root).serial()).isEqualTo(second);
-    }
-
-    /** What a GET over TLS to {@code name} brought back, and the serial of the certificate it was served with. */
-    record Answer(String text, BigInteger serial) {
-    }
-
-    /** A GET to 127.0.0.1:{@code port} with SNI and host name verification for {@code name}, trusting only {@code root}. */
-    private static Answer get(String name, int port, X509Certificate root) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setCertificateEntry("pebble", root);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(null, tmf.getTrustManagers(), null);
-        Socket tcp = new Socket();
-        tcp.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5000);
-        tcp.setSoTimeout(10_000);
-        try (SSLSocket s = (SSLSocket) ssl.getSocketFactory().createSocket(tcp, name, port, true)) {
-            SSLParameters p = s.getSSLParameters();
-            p.setServerNames(List.of(new SNIHostName(name)));
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            p.setApplicationProtocols(new String[] {"http/1.1"});
-            s.setSSLParameters(p);
-            s.startHandshake();
-            X509Certificate leaf = (X509Certificate) s.getSession().getPeerCertificates()[0];
-            OutputStream out = s.getOutputStream();
-            out.write(("GET / HTTP/1.1\r\nHost: " + name + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            return new Answer(readAll(s.getInputStream()), leaf.getSerialNumber());
-        }
-    }
-
-    private static String readAll(InputStream in) throws IOException {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(PebbleClient.get(name, port, root).serial()).isEqualTo(second);
     }
 }
