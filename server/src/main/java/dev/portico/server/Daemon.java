@@ -116,6 +116,8 @@ public final class Daemon {
     private final String logLevelOverride;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final ExecutorService reloader = Executors.newSingleThreadExecutor(named("portico-reload", true));
+    /** The signal handlers while they are installed ({@link #handleSignals()}), else null. */
+    private volatile Signals signals;
     private final SdNotify notify = SdNotify.fromEnvironment(System.getenv());
 
     private volatile boolean stopping;
@@ -265,8 +267,42 @@ public final class Daemon {
      * within {@code shutdown_grace}. Returns the exit status: 0 after a clean stop.
      */
     public int run(ServerConfig initial, boolean handleSignals) throws Exception {
-        start(initial);
+        if (handleSignals) {
+            handleSignals();
+        }
+        try {
+            start(initial);
+        } catch (Exception | Error e) {
+            releaseSignals();
+            throw e;
+        }
         return serveUntilStopped(handleSignals);
+    }
+
+    /**
+     * Installs the handlers of SIGHUP, SIGTERM, SIGINT and SIGUSR1 now. Called before
+     * {@link #start}, so that a signal sent while the services start, or as soon as "Ready." is
+     * out, is acted on once the start is done rather than lost (an ignored SIGHUP) or fatal (the
+     * default action of SIGHUP and SIGTERM).
+     */
+    public void handleSignals() {
+        if (signals != null) {
+            return;
+        }
+        Signals s = new Signals();
+        s.on("HUP", this::requestReload);
+        s.on("TERM", this::stopSignal);
+        s.on("INT", this::stopSignal);
+        s.on("USR1", this::requestReopen);
+        signals = s;
+    }
+
+    /** Puts the signal handlers of {@link #handleSignals()} back (after a failed start). */
+    public void releaseSignals() {
+        if (signals != null) {
+            signals.close();
+            signals = null;
+        }
     }
 
     /**
@@ -274,15 +310,14 @@ public final class Daemon {
      * SIGHUP, then stops. Returns the exit status, 0 after a clean stop.
      */
     public int serveUntilStopped(boolean handleSignals) throws InterruptedException {
-        try (Signals signals = new Signals()) {
-            if (handleSignals) {
-                signals.on("HUP", this::requestReload);
-                signals.on("TERM", this::stopSignal);
-                signals.on("INT", this::stopSignal);
-                signals.on("USR1", this::requestReopen);
-            }
+        if (handleSignals) {
+            handleSignals();
+        }
+        try {
             awaitStopRequest();
             stop();
+        } finally {
+            releaseSignals();
         }
         return 0;
     }

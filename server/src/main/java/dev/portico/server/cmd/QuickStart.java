@@ -253,9 +253,13 @@ final class QuickStart {
 
     /** Starts a daemon, tells {@code afterStart} about it, and serves until stopped. */
     static int run(Cli cli, Daemon daemon, ServerConfig config, Consumer<Daemon> afterStart) throws Exception {
+        if (cli.signals()) {
+            daemon.handleSignals(); // before the start: a signal right after "Ready." is not lost
+        }
         try {
             daemon.start(config);
         } catch (Supervisor.StartException | java.io.IOException e) {
+            daemon.releaseSignals();
             cli.err().println("portico: " + e.getMessage());
             return Cli.FAILED;
         }
