@@ -13,7 +13,6 @@ import dev.portico.proxy.ProxyCache;
 import dev.portico.upstream.health.HealthCheckConfig;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,7 +140,7 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
         l.finish();
         String stateDir = s.string("state_dir", null);
         if (stateDir != null) {
-            b.stateDir(relative(s, stateDir));
+            b.stateDir(s.file(stateDir));
         }
         b.tombstoneTtl(positive(s, "tombstone_ttl", FilestoreConfig.DEFAULT_TOMBSTONE_TTL));
         Section h = s.section("handoff");
@@ -259,23 +258,6 @@ public final class FilestoreServiceType implements ServiceType<FilestoreConfig> 
             ok = false;
         }
         return ok ? StorePool.sorted(nodes) : null;
-    }
-
-    /** Resolves a path written in a config file against that file's directory; {@code ~/} is the home directory. */
-    private static Path relative(Section s, String value) {
-        if (value.equals("~") || value.startsWith("~/")) {
-            return Path.of(System.getProperty("user.home") + value.substring(1));
-        }
-        Path p = Path.of(value);
-        if (p.isAbsolute()) {
-            return p;
-        }
-        Path file = Path.of(s.location().file());
-        if (Files.isRegularFile(file)) {
-            Path parent = file.toAbsolutePath().getParent();
-            return parent == null ? p : parent.resolve(p).normalize();
-        }
-        return p.toAbsolutePath().normalize();
     }
 
     /** {@code portico check}: a config that changes the stored layout is reported at the service. */

@@ -94,7 +94,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         b.redialMax(positive(s, "redial_max", TunnelConfig.DEFAULT_REDIAL_MAX));
         String stateDir = s.string("state_dir", null);
         if (stateDir != null) {
-            b.stateDir(relative(s, stateDir));
+            b.stateDir(s.file(stateDir));
         }
         b.routingMetric(s.bool("routing_metric", false));
         Duration interval = s.duration("metric_interval", TunnelConfig.DEFAULT_METRIC_INTERVAL);
@@ -154,7 +154,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         if (token != null && tokenFile != null) {
             s.problem("token_file", "'" + s.path() + "' has both 'token' and 'token_file'; keep one");
         } else if (tokenFile != null) {
-            Path f = relative(s, tokenFile);
+            Path f = s.file(tokenFile);
             b.tokenFile(f);
             try {
                 token = Files.readString(f, StandardCharsets.UTF_8).strip();
@@ -196,7 +196,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         }
         String ca = s.string("server_ca", null);
         if (ca != null) {
-            Path p = relative(s, ca);
+            Path p = s.file(ca);
             if (!Files.isReadable(p)) {
                 s.problem("server_ca", "'" + s.path() + ".server_ca': cannot read " + p);
             }
@@ -245,7 +245,7 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
         if (v == null) {
             return null;
         }
-        Path p = relative(s, v);
+        Path p = s.file(v);
         if (!Files.isExecutable(p)) {
             s.problem(key, "'" + s.path() + "." + key + "': " + p + " is not an executable file");
         }
@@ -259,23 +259,6 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
             return def;
         }
         return d;
-    }
-
-    /** Resolves a path written in a config file against that file's directory; {@code ~/} is the home directory. */
-    static Path relative(Section s, String value) {
-        if (value.equals("~") || value.startsWith("~/")) {
-            return Path.of(System.getProperty("user.home") + value.substring(1));
-        }
-        Path p = Path.of(value);
-        if (p.isAbsolute()) {
-            return p;
-        }
-        Path file = Path.of(s.location().file());
-        if (Files.isRegularFile(file)) {
-            Path parent = file.toAbsolutePath().getParent();
-            return parent == null ? p : parent.resolve(p).normalize();
-        }
-        return p.toAbsolutePath().normalize();
     }
 
     /** Writes a config back as its section; settings at their default are left out, tokens as their files. */

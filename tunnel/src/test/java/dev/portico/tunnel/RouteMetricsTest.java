@@ -52,7 +52,7 @@ class RouteMetricsTest {
                 entry("fast-dev", 0));
         assertThat(p.rtch()).containsExactly("fast");
 
-        // Measured: 150 ms and 50 ms. The second session is faster and takes metric 0.
+        // RTTs of 150 ms and 50 ms: the second path is faster and takes metric 0.
         p = rm.period(shared, List.of(member("fast", 0, 150 * MS, NET), member("slow", 1, 50 * MS, NET)));
         assertThat(p.best()).containsEntry("10.50.0.0/16", "slow");
         assertThat(p.rtch()).containsExactly("slow");

@@ -47,6 +47,27 @@ public final class Section {
         return path;
     }
 
+    /**
+     * A path this section names: {@code ~/} is the home directory, and a relative path is read
+     * against the config file's directory (against the working directory when the config is not a
+     * file), normalised.
+     */
+    public java.nio.file.Path file(String value) {
+        if (value.equals("~") || value.startsWith("~/")) {
+            return java.nio.file.Path.of(System.getProperty("user.home") + value.substring(1));
+        }
+        java.nio.file.Path p = java.nio.file.Path.of(value);
+        if (p.isAbsolute()) {
+            return p;
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(location().file());
+        if (java.nio.file.Files.isRegularFile(file)) {
+            java.nio.file.Path parent = file.toAbsolutePath().getParent();
+            return parent == null ? p : parent.resolve(p).normalize();
+        }
+        return p.toAbsolutePath().normalize();
+    }
+
     public Location location() {
         return node.location();
     }

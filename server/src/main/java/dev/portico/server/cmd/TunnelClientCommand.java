@@ -82,7 +82,7 @@ public final class TunnelClientCommand implements Callable<Integer> {
         return TunnelCommand.run(cli, spec, runtime, section, "portico tunnel client", t -> {
             int colon = target.lastIndexOf(':');
             String port = colon < 0 || target.endsWith("]") ? "9000" : target.substring(colon + 1);
-            cli.out().println("  the server side of this session (the same token file):");
+            cli.out().println("  the server's command line (the same token file):");
             cli.out().println("    portico tunnel server --listen :" + port + " --session "
                     + TunnelCommand.shellWord(s[0] + "=" + s[2] + ":" + s[1]) + " --token-file "
                     + TunnelCommand.shellWord(tokenFile.toString())
