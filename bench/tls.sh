@@ -4,9 +4,11 @@
 #
 # Every server gets the same certificate (ECDSA P-256; RSA 2048 in the second handshake row),
 # TLS 1.3 only and the same suite and group: TLS_AES_128_GCM_SHA256 with X25519. nginx is pinned
-# to them by its config; BoringSSL (Portico) and Go (Caddy) pick AES-128-GCM first on a CPU with
-# AES instructions, and the clients offer X25519 first. The server runs on CPU $SERVER_CPU with
-# one worker (nginx: worker_processes 1; Caddy: GOMAXPROCS=1), the load on CPU $CLIENT_CPU.
+# to them by its config; BoringSSL (Portico) takes the client's order of TLS 1.3 suites, so the
+# handshake rows' client (openssl s_time) offers TLS_AES_128_GCM_SHA256 only, and every client
+# offers X25519 first. wrk and h2load offer OpenSSL's default order (AES-256-GCM first), which
+# Portico follows and nginx overrides. The server runs on CPU $SERVER_CPU with one worker (nginx:
+# worker_processes 1; Caddy: GOMAXPROCS=1), the load on CPU $CLIENT_CPU.
 #
 # Rows:
 #   https-1k     wrk -c50 over HTTPS keep-alive, 1 KiB file                    rate, CPU per request
@@ -44,6 +46,7 @@ START_TIMEOUT=${START_TIMEOUT:-30}
 OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
 ALL_ROWS=(https-1k hs-ecdsa hs-rsa hs-resumed h2-1k large-10m)
+STIME_SUITE=(-ciphersuites TLS_AES_128_GCM_SHA256)   # the handshake rows' one TLS 1.3 suite
 
 log()  { printf '%s [tls.sh] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 warn() { printf '%s [tls.sh] WARNING: %s\n' "$(date +%H:%M:%S)" "$*" >&2; WARNINGS+=("$*"); }
@@ -234,7 +237,7 @@ measure_wrk() {   # PORT PATH CONNS DURATION
 measure_stime() { # PORT MODE(-new|-reuse) SECONDS
   local port=$1 mode=$2 s=$3 c0 out count
   c0=$(cpu_ticks "$SERVER_PID")
-  out=$(on_client openssl s_time -connect "127.0.0.1:$port" "$mode" -time "$s" -www /small.html 2>&1 || true)
+  out=$(on_client openssl s_time -connect "127.0.0.1:$port" "$mode" -time "$s" -www /small.html "${STIME_SUITE[@]}" 2>&1 || true)
   TICKS=$(($(cpu_ticks "$SERVER_PID") - c0))
   # "4113 connections in 10 real seconds, 4216 bytes read per connection"
   count=$(awk '/connections in [0-9.]+ real seconds/ {print $1}' <<<"$out" | tail -n 1)
@@ -264,9 +267,9 @@ run_row() {       # ROW TARGET PORT -> "RATE CPU_US_PER_OP"
     h2-1k)      on_client h2load -t1 -c50 -m10 -D "$(secs "$WARMUP")" "https://127.0.0.1:$port/small.html" >/dev/null 2>&1 || true
                 res=$(measure_h2load "$port" "$DURATION") ;;
     hs-ecdsa|hs-rsa)
-                on_client openssl s_time -connect "127.0.0.1:$port" -new -time "$(secs "$WARMUP")" -www /small.html >/dev/null 2>&1 || true
+                on_client openssl s_time -connect "127.0.0.1:$port" -new -time "$(secs "$WARMUP")" -www /small.html "${STIME_SUITE[@]}" >/dev/null 2>&1 || true
                 res=$(measure_stime "$port" -new "$s") ;;
-    hs-resumed) on_client openssl s_time -connect "127.0.0.1:$port" -reuse -time "$(secs "$WARMUP")" -www /small.html >/dev/null 2>&1 || true
+    hs-resumed) on_client openssl s_time -connect "127.0.0.1:$port" -reuse -time "$(secs "$WARMUP")" -www /small.html "${STIME_SUITE[@]}" >/dev/null 2>&1 || true
                 res=$(measure_stime "$port" -reuse "$s") ;;
   esac
   read -r rate count ticks <<<"$res"

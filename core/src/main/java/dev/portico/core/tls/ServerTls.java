@@ -84,9 +84,12 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
     private volatile List<TlsSettings.CertificateFiles> managed = List.of();
     private volatile boolean closed;
 
-    /** The contexts of one load. */
+    /**
+     * The contexts of one load; {@code only} is the entry when there is one certificate (every
+     * name gets it, so a connection need not wait for its server name), else null.
+     */
     record Snapshot(Map<String, Entry> exact, Map<String, Entry> wildcard, Entry fallback,
-                    Map<SslContext, Entry> byContext) {
+                    Map<SslContext, Entry> byContext, Entry only) {
 
         Entry find(String hostname) {
             if (hostname == null) {
@@ -264,6 +267,11 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         return current.get().find(hostname);
     }
 
+    /** The entry that answers every name when there is one certificate, else null. */
+    Entry onlyEntry() {
+        return current.get().only();
+    }
+
     /**
      * Reads every file again (SIGHUP) and swaps the new contexts in for new handshakes.
      *
@@ -421,7 +429,8 @@ public final class ServerTls implements Mapping<String, SslContext>, AutoCloseab
         if (ocsp != null && byContext.values().stream().allMatch(e -> e.ocsp() == null)) {
             log.warn("{}: OCSP response {} answers for none of the certificates; it is not stapled", owner, settings.ocsp());
         }
-        return new Snapshot(Map.copyOf(exact), Map.copyOf(wildcard), first, byContext);
+        Entry only = byContext.values().stream().distinct().count() == 1 ? first : null;
+        return new Snapshot(Map.copyOf(exact), Map.copyOf(wildcard), first, byContext, only);
     }
 
     private SslContext context(PemFiles.Loaded loaded, TlsSettings.CertificateFiles pair, List<String> alpn)

@@ -31,8 +31,9 @@ import java.util.concurrent.TimeUnit;
  * The first handler of a TLS listener's connections. It looks at the first byte:
  * <ul>
  *   <li>a TLS handshake record: the SNI handler goes in (it becomes the {@link SslHandler} named
- *       {@value #SSL}, with the certificate the name selects), and once the handshake is done
- *       the service's {@link Protocols} hook adds the handlers for the protocol ALPN chose;</li>
+ *       {@value #SSL}, with the certificate the name selects; when one certificate answers every
+ *       name, that {@link SslHandler} goes in at once), and once the handshake is done the
+ *       service's {@link Protocols} hook adds the handlers for the protocol ALPN chose;</li>
  *   <li>an upper-case letter, the start of a plain HTTP request: a short {@code 400} saying so, and
  *       a close, as nginx answers;</li>
  *   <li>anything else: a close, with a DEBUG line.</li>
@@ -116,7 +117,8 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
             pipeline.channel().close();
             return;
         }
-        Handshake h = new Handshake(protocols, tls.settings().handshakeTimeout().toMillis(), admission);
+        Handshake h = new Handshake(protocols, tls.settings().handshakeTimeout().toMillis(), admission,
+                tls.settings().clientCa() != null);
         pipeline.addLast(NAME, new TlsFrontDoor(tls, h, http2)).addLast(HANDSHAKE, h);
     }
 
@@ -144,7 +146,21 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         int first = buf.getUnsignedByte(buf.readerIndex());
         if (first == 0x16) {
             ChannelPipeline p = ctx.pipeline();
-            p.addAfter(ctx.name(), SSL, new Sni(tls, handshake.timeoutMillis, http2));
+            ServerTls.Entry only = tls.onlyEntry();
+            if (only != null) {
+                // one certificate answers every name: the server name need not be read first
+                SslHandler ssl = newSslHandler(only, only.context(http2), ctx.alloc());
+                try {
+                    p.addAfter(ctx.name(), SSL, ssl);
+                    ssl = null;
+                } finally {
+                    if (ssl != null) {
+                        ReferenceCountUtil.safeRelease(ssl.engine());
+                    }
+                }
+            } else {
+                p.addAfter(ctx.name(), SSL, new Sni(tls, http2));
+            }
             ctx.fireChannelRead(buf);
             p.remove(this);
             return;
@@ -162,17 +178,30 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * The handler for one connection with {@code context}, from {@code entry}. It has no handshake
+     * timeout of its own: {@link Handshake} closes the connection when the handshake is not done
+     * {@code handshake_timeout} after the accept, which covers the wait for the client's hello too.
+     */
+    static SslHandler newSslHandler(ServerTls.Entry entry, SslContext context, ByteBufAllocator allocator) {
+        SslHandler h = context.newHandler(allocator);
+        h.setHandshakeTimeoutMillis(0);
+        if (entry != null && entry.ocsp() != null && h.engine() instanceof ReferenceCountedOpenSslEngine engine) {
+            engine.setOcspResponse(entry.ocsp());
+        }
+        return h;
+    }
+
     /** The SNI handler: the certificate by name, and the OCSP staple for it. */
     private static final class Sni extends SniHandler {
         private final ServerTls tls;
-        private final long timeoutMillis;
         private final boolean http2;
         private ServerTls.Entry chosen;
 
-        Sni(ServerTls tls, long timeoutMillis, boolean http2) {
-            super(tls, MAX_CLIENT_HELLO, timeoutMillis);
+        Sni(ServerTls tls, boolean http2) {
+            // no timeout of its own: Handshake's covers the wait for the hello
+            super(tls, MAX_CLIENT_HELLO, 0);
             this.tls = tls;
-            this.timeoutMillis = timeoutMillis;
             this.http2 = http2;
         }
 
@@ -197,14 +226,9 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
 
         @Override
         protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
-            SslHandler h = context.newHandler(allocator);
-            h.setHandshakeTimeoutMillis(timeoutMillis);
             ServerTls.Entry e = chosen;
-            if (e != null && (e.context() == context || e.http1() == context) && e.ocsp() != null
-                    && h.engine() instanceof ReferenceCountedOpenSslEngine engine) {
-                engine.setOcspResponse(e.ocsp());
-            }
-            return h;
+            return TlsFrontDoor.newSslHandler(e != null && (e.context() == context || e.http1() == context) ? e : null,
+                    context, allocator);
         }
     }
 
@@ -216,14 +240,16 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
         private final Protocols protocols;
         private final long timeoutMillis;
         private final Admission admission;
+        private final boolean clientCertificates;
         private ScheduledFuture<?> timer;
         private boolean done;
         private boolean holding = true;
 
-        Handshake(Protocols protocols, long timeoutMillis, Admission admission) {
+        Handshake(Protocols protocols, long timeoutMillis, Admission admission, boolean clientCertificates) {
             this.protocols = protocols;
             this.timeoutMillis = timeoutMillis;
             this.admission = admission;
+            this.clientCertificates = clientCertificates;
         }
 
         /** Gives the admission place back, once. */
@@ -290,13 +316,16 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
             }
             ChannelPipeline p = ctx.pipeline();
             SslHandler ssl = (SslHandler) p.get(SSL);
-            try {
-                Certificate[] peer = ssl.engine().getSession().getPeerCertificates();
-                if (peer.length > 0 && peer[0] instanceof X509Certificate x) {
-                    ctx.channel().attr(PEER_CERTIFICATE).set(x);
+            if (clientCertificates) {
+                // only asked when a client may have sent one: without, the engine throws (a stack trace per handshake)
+                try {
+                    Certificate[] peer = ssl.engine().getSession().getPeerCertificates();
+                    if (peer.length > 0 && peer[0] instanceof X509Certificate x) {
+                        ctx.channel().attr(PEER_CERTIFICATE).set(x);
+                    }
+                } catch (SSLPeerUnverifiedException none) {
+                    // no client certificate
                 }
-            } catch (SSLPeerUnverifiedException none) {
-                // no client certificate
             }
             p.remove(this);
             if (ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
