@@ -204,6 +204,22 @@ class TlsWebTest {
         }
     }
 
+    @Test
+    void aHelloThatNeverEndsIsClosedAtTheTimeoutWhileTheServerNameDecides() throws Exception {
+        // two certificates: the SNI handler waits for the whole hello, with no timer of its own
+        try (TlsHarness h = new TlsHarness(dir)) {
+            TestPki.Issued a = h.pki.server("a", "a.example.test");
+            TestPki.Issued b = h.pki.server("b", "b.example.test");
+            h.start(h.web(TlsSettings.builder().certificate(a.cert(), a.key()).certificate(b.cert(), b.key())
+                    .handshakeTimeout(Duration.ofMillis(300)).build()).build());
+            try (Socket s = new Socket("127.0.0.1", h.port())) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(new byte[]{0x16, 0x03, 0x01, 0x00, 0x40, 0x01}); // 64 bytes announced, 1 sent
+                assertThat(s.getInputStream().read()).isEqualTo(-1);
+            }
+        }
+    }
+
     /** Writes each byte as its own segment (TCP_NODELAY and one flush per byte). */
     private static final class OneByteOutput extends OutputStream {
         private final OutputStream out;
