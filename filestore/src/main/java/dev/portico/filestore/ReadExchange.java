@@ -93,8 +93,10 @@ final class ReadExchange implements NodeCall.Listener {
         if (missed != null && missed.group() != current.group()) {
             missed = null;
         }
-        call = NodeCall.open(shared.nodes(), client.eventLoop(), current.node(),
+        NodeCall c = NodeCall.prepare(shared.nodes(), client.eventLoop(), current.node(),
                 NodeHeaders.request(ex.method(), current.uri(), ex.headers(), -2, false), false, this);
+        call = c;
+        c.start();
     }
 
     private boolean hasNext() {
