@@ -19,7 +19,7 @@ import java.util.Map;
 final class NodeHeaders {
 
     /** Fields that describe one connection or the framing, never passed on (RFC 9110 §7.6.1). */
-    private static final AsciiString[] HOP = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+    private static final AsciiString[] HOP = {HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
             AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
             HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.CONTENT_LENGTH,
             HttpHeaderNames.EXPECT, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.PROXY_AUTHENTICATE,
