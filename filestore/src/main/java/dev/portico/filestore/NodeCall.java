@@ -278,6 +278,12 @@ final class NodeCall {
     }
 
     private void armResponseTimer() {
+        if (idleMillis > 0 && responseTimeoutMillis >= idleMillis) {
+            // The connection's idle timer, restarted by the request's last write, fires no later
+            // than this one would (with the defaults both are 60 s): no timer per request, as the
+            // proxy does for its first byte.
+            return;
+        }
         if (responseTimeoutMillis > 0 && !headSeen && !finished) {
             responseTimer = channel.eventLoop().schedule(() -> {
                 if (!headSeen && !finished) {
