@@ -115,18 +115,38 @@ final class NodeCall {
 
     /**
      * Connects to {@code node} and writes {@code head}; unless {@code bodyFollows}, the response
-     * timer starts then (otherwise when the body's last piece is written).
+     * timer starts then (otherwise when the body's last piece is written). On a kept connection
+     * the request is written at once and the listener's {@code onOpen} runs before this returns:
+     * an owner that must know its call by then uses {@link #prepare} and {@link #start}.
      */
     static NodeCall open(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
                          Listener listener) {
-        NodeCall call = new NodeCall(nodes, loop, node, head, bodyFollows, listener);
-        Channel idle = nodes.takeIdle(loop, node);
-        if (idle != null) {
-            call.adopt(idle);
-        } else {
-            call.connect();
-        }
+        NodeCall call = prepare(nodes, loop, node, head, bodyFollows, listener);
+        call.start();
         return call;
+    }
+
+    /** A call not started yet: {@link #start} sends it. */
+    static NodeCall prepare(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
+                            Listener listener) {
+        return new NodeCall(nodes, loop, node, head, bodyFollows, listener);
+    }
+
+    /**
+     * Sends the request: on a kept connection of this loop at once, within this call and with no
+     * task of its own on the loop, else on a new connection once it is up. Called on the loop.
+     */
+    void start() {
+        Channel idle = nodes.takeIdle(loop, node);
+        if (idle == null) {
+            connect();
+            return;
+        }
+        channel = idle;
+        reused = true;
+        idle.pipeline().get(Link.class).call = this;
+        sendHead();
+        opened();
     }
 
     private void connect() {
@@ -147,21 +167,6 @@ final class NodeCall {
         ChannelFuture f = b.connect(node.socketAddress());
         channel = f.channel();
         f.addListener((ChannelFutureListener) done -> connected(done));
-    }
-
-    /** Sends the request on an idle kept-alive connection; the write happens after the caller has the call. */
-    private void adopt(Channel idle) {
-        channel = idle;
-        reused = true;
-        idle.pipeline().get(Link.class).call = this;
-        loop.execute(() -> {
-            if (finished) {
-                idle.close();
-                return;
-            }
-            sendHead();
-            opened();
-        });
     }
 
     /**
@@ -273,6 +278,12 @@ final class NodeCall {
     }
 
     private void armResponseTimer() {
+        if (idleMillis > 0 && responseTimeoutMillis >= idleMillis) {
+            // The connection's idle timer, restarted by the request's last write, fires no later
+            // than this one would (with the defaults both are 60 s): no timer per request, as the
+            // proxy does for its first byte.
+            return;
+        }
         if (responseTimeoutMillis > 0 && !headSeen && !finished) {
             responseTimer = channel.eventLoop().schedule(() -> {
                 if (!headSeen && !finished) {

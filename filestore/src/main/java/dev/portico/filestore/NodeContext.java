@@ -38,8 +38,12 @@ final class NodeContext implements AutoCloseable {
     private final Map<EventLoop, Map<NodeState, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
     /** Every node connection, closed when the service stops. */
     private final ChannelGroup open = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    /** Idle connections kept per node per event loop. */
-    static final int MAX_IDLE = 32;
+    /**
+     * Idle connections kept per node per event loop: as many as the requests one loop may have at
+     * a node at once under load, so that a burst of answers does not close connections the next
+     * burst of requests opens again (each idle one closes after {@code idle_timeout}).
+     */
+    static final int MAX_IDLE = 512;
 
     NodeContext(String service, FilestoreConfig config, Class<? extends SocketChannel> channelClass,
                 ProbeTransport probes) {
@@ -88,9 +92,18 @@ final class NodeContext implements AutoCloseable {
 
     /** Keeps a connection whose response ended for the next request; closes it when enough are kept. */
     void release(EventLoop loop, NodeState node, Channel ch) {
-        ArrayDeque<Channel> q = idle.computeIfAbsent(loop, l -> new HashMap<>())
-                .computeIfAbsent(node, n -> new ArrayDeque<>(4));
-        q.removeIf(c -> !c.isActive());
+        Map<NodeState, ArrayDeque<Channel>> byNode = idle.get(loop);
+        if (byNode == null) {
+            byNode = idle.computeIfAbsent(loop, l -> new HashMap<>());
+        }
+        ArrayDeque<Channel> q = byNode.get(node);
+        if (q == null) {
+            q = new ArrayDeque<>(16);
+            byNode.put(node, q);
+        }
+        if (q.size() >= MAX_IDLE) {
+            q.removeIf(c -> !c.isActive()); // closed ones are otherwise dropped as takers meet them
+        }
         if (q.size() >= MAX_IDLE) {
             ch.close();
             return;

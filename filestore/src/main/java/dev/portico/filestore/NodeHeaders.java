@@ -2,24 +2,32 @@ package dev.portico.filestore;
 
 import dev.portico.web.http.HeaderLines;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 
 /** Header fields between client and nodes: the end-to-end ones pass, hop-by-hop ones stay. */
 final class NodeHeaders {
 
     /** Fields that describe one connection or the framing, never passed on (RFC 9110 §7.6.1). */
-    private static final Set<String> HOP = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
-            "transfer-encoding", "upgrade", "content-length", "expect", "proxy-authorization", "proxy-authenticate",
-            "date", "host");
+    private static final AsciiString[] HOP = {HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"),
+            AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+            HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.CONTENT_LENGTH,
+            HttpHeaderNames.EXPECT, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.PROXY_AUTHENTICATE,
+            HttpHeaderNames.DATE, HttpHeaderNames.HOST};
+
+    /** Headers of requests to nodes: their fields come from the client's, which the HTTP layer checked. */
+    private static final DefaultHttpHeadersFactory UNCHECKED = DefaultHttpHeadersFactory.headersFactory()
+            .withValidation(false);
 
     private NodeHeaders() {
     }
@@ -32,14 +40,14 @@ final class NodeHeaders {
      */
     static HttpRequest request(HttpMethod method, String uri, HttpHeaders client, long contentLength,
                                boolean expectContinue) {
-        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri);
-        HttpHeaders h = r.headers();
-        String host = client.get(HttpHeaderNames.HOST);
+        HttpHeaders h = UNCHECKED.newHeaders();
+        CharSequence host = client.get(HttpHeaderNames.HOST);
         if (host != null) {
             h.set(HttpHeaderNames.HOST, host);
         }
-        for (Map.Entry<String, String> e : client) {
-            if (!HOP.contains(e.getKey().toLowerCase(java.util.Locale.ROOT))) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = client.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            if (!hop(e.getKey())) {
                 h.add(e.getKey(), e.getValue());
             }
         }
@@ -51,7 +59,17 @@ final class NodeHeaders {
         if (expectContinue) {
             h.set(HttpHeaderNames.EXPECT, "100-continue");
         }
-        return r;
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, h);
+    }
+
+    /** Whether a field is hop-by-hop or framing (any case), without building a lower-case copy. */
+    static boolean hop(CharSequence name) {
+        for (AsciiString h : HOP) {
+            if (h.length() == name.length() && h.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The client's Host alone: for the router's own requests (stage lookups, parent collections). */
@@ -74,8 +92,9 @@ final class NodeHeaders {
 
             @Override
             public void writeTo(ByteBuf out) {
-                for (Map.Entry<String, String> e : node) {
-                    if (!HOP.contains(e.getKey().toLowerCase(java.util.Locale.ROOT))) {
+                for (Iterator<Map.Entry<CharSequence, CharSequence>> it = node.iteratorCharSequence(); it.hasNext(); ) {
+                    Map.Entry<CharSequence, CharSequence> e = it.next();
+                    if (!hop(e.getKey())) {
                         out.writeCharSequence(e.getKey(), StandardCharsets.ISO_8859_1);
                         out.writeByte(':').writeByte(' ');
                         out.writeCharSequence(e.getValue(), StandardCharsets.ISO_8859_1);

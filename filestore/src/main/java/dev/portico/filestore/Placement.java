@@ -24,7 +24,29 @@ public final class Placement {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
+    /**
+     * A fresh MD5 digest, never updated: each use works on a clone of it, which skips the provider
+     * lookup of {@link MessageDigest#getInstance} (a read of the path costs one hash).
+     */
+    private static final MessageDigest MD5 = newMd5();
+
     private Placement() {
+    }
+
+    private static MessageDigest newMd5() {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("this JVM has no MD5", e);
+        }
+    }
+
+    private static MessageDigest md5() {
+        try {
+            return (MessageDigest) MD5.clone();
+        } catch (CloneNotSupportedException e) {
+            return newMd5();
+        }
     }
 
     /** Whether {@code region} is one of {@link #REGIONS}. */
@@ -55,12 +77,7 @@ public final class Placement {
 
     /** The md5 of {@code bytes} as 32 lower-case hex digits. */
     public static String md5Hex(byte[] bytes) {
-        byte[] d;
-        try {
-            d = MessageDigest.getInstance("MD5").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no MD5", e);
-        }
+        byte[] d = md5().digest(bytes);
         char[] out = new char[32];
         for (int i = 0; i < 16; i++) {
             out[2 * i] = HEX[(d[i] >> 4) & 0xf];

@@ -64,18 +64,11 @@ final class ReadExchange implements NodeCall.Listener {
         this.client = ex.context().channel();
     }
 
+    /**
+     * Asks the nodes; a client that is gone by now (a cache's disk lookup took a while) ends it at
+     * once. The cache, when there is one, was asked before (see {@link Router}).
+     */
     void start() {
-        ProxyCache cache = shared.cache();
-        if (cache == null) {
-            begin();
-        } else {
-            // a hit is answered by the cache: nothing of this exchange is left to clean up
-            cache.lookup(ex, this::begin);
-        }
-    }
-
-    /** Asks the nodes; a client that is gone by now (a disk lookup took a while) ends it at once. */
-    private void begin() {
         client.closeFuture().addListener(clientClosed);
         tryNext();
     }
@@ -93,8 +86,10 @@ final class ReadExchange implements NodeCall.Listener {
         if (missed != null && missed.group() != current.group()) {
             missed = null;
         }
-        call = NodeCall.open(shared.nodes(), client.eventLoop(), current.node(),
+        NodeCall c = NodeCall.prepare(shared.nodes(), client.eventLoop(), current.node(),
                 NodeHeaders.request(ex.method(), current.uri(), ex.headers(), -2, false), false, this);
+        call = c;
+        c.start();
     }
 
     private boolean hasNext() {

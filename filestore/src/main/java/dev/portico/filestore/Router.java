@@ -121,44 +121,72 @@ final class Router {
         ex.error(405);
     }
 
+    /**
+     * A read: answered by the cache when it holds the URL, else by the nodes. Which nodes, and in
+     * what order, is worked out only on a miss, so a hit costs no placement.
+     */
     private static void read(Shared shared, Exchange ex, StorePool pool, StorePath p) {
-        NodeContext nodes = shared.nodes();
-        List<ReadExchange.Attempt> attempts = new ArrayList<>();
+        List<ReadExchange.Attempt> attempts = null;
         switch (p.kind()) {
-            case OUTSIDE -> {
-                for (NodeState n : nodes.balancedOrder(pool.union())) {
-                    attempts.add(new ReadExchange.Attempt(ex.request().uri(), n, -1));
-                }
-                new ReadExchange(ex, shared, attempts, false).start();
-                return;
-            }
-            case STAGED -> {
-                if (deleted(shared, pool, p.stage(), p.filePath())) {
+            case OUTSIDE, STAGED -> {
+                if (p.kind() == StorePath.Kind.STAGED && deleted(shared, pool, p.stage(), p.filePath())) {
                     respondDeleted(ex);
                     return;
                 }
-                for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, p.stage(), p.filePath()))) {
-                    attempts.add(new ReadExchange.Attempt(ex.request().uri(), n, p.stage()));
-                }
             }
             default -> {
-                String query = ex.query() == null ? "" : "?" + ex.query();
-                for (int stage : pool.newestFirst()) {
-                    if (deleted(shared, pool, stage, p.filePath())) {
-                        continue; // deleted in this stage: no copy a node still has is served
-                    }
-                    String uri = stagedUri(shared.config(), stage, p.filePath()) + query;
-                    for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, stage, p.filePath()))) {
-                        attempts.add(new ReadExchange.Attempt(uri, n, stage));
-                    }
-                }
+                attempts = stagelessAttempts(shared, ex, pool, p);
                 if (attempts.isEmpty()) {
                     respondDeleted(ex);
                     return;
                 }
             }
         }
-        new ReadExchange(ex, shared, attempts, true).start();
+        List<ReadExchange.Attempt> planned = attempts;
+        ProxyCache cache = shared.cache();
+        if (cache == null) {
+            fromNodes(shared, ex, pool, p, planned);
+        } else {
+            // a hit is answered by the cache: nothing of this exchange is left to clean up
+            cache.lookup(ex, () -> fromNodes(shared, ex, pool, p, planned));
+        }
+    }
+
+    /** Sends a read to the nodes: the given attempts, or those of a staged or outside URL. */
+    private static void fromNodes(Shared shared, Exchange ex, StorePool pool, StorePath p,
+                                  List<ReadExchange.Attempt> planned) {
+        NodeContext nodes = shared.nodes();
+        if (planned != null) {
+            new ReadExchange(ex, shared, planned, true).start();
+            return;
+        }
+        String uri = ex.request().uri();
+        boolean outside = p.kind() == StorePath.Kind.OUTSIDE;
+        List<NodeState> order = outside ? nodes.balancedOrder(pool.union())
+                : nodes.readOrder(replicas(shared.config(), pool, p.stage(), p.filePath()));
+        List<ReadExchange.Attempt> attempts = new ArrayList<>(order.size());
+        for (NodeState n : order) {
+            attempts.add(new ReadExchange.Attempt(uri, n, outside ? -1 : p.stage()));
+        }
+        new ReadExchange(ex, shared, attempts, !outside).start();
+    }
+
+    /** A stage-less read tries the current stage's copies first, then older stages', newest first. */
+    private static List<ReadExchange.Attempt> stagelessAttempts(Shared shared, Exchange ex, StorePool pool,
+                                                                StorePath p) {
+        NodeContext nodes = shared.nodes();
+        List<ReadExchange.Attempt> attempts = new ArrayList<>();
+        String query = ex.query() == null ? "" : "?" + ex.query();
+        for (int stage : pool.newestFirst()) {
+            if (deleted(shared, pool, stage, p.filePath())) {
+                continue; // deleted in this stage: no copy a node still has is served
+            }
+            String uri = stagedUri(shared.config(), stage, p.filePath()) + query;
+            for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, stage, p.filePath()))) {
+                attempts.add(new ReadExchange.Attempt(uri, n, stage));
+            }
+        }
+        return attempts;
     }
 
     /**

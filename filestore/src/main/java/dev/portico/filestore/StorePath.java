@@ -48,29 +48,33 @@ record StorePath(Kind kind, int stage, String filePath, String refusal) {
             return new StorePath(Kind.OUTSIDE, -1, null, null);
         }
         String digits = tail.substring(1);
-        if (digits.isEmpty() || digits.length() > 7 || !digits.chars().allMatch(c -> c >= '0' && c <= '9') || fileless) {
+        if (digits.isEmpty() || digits.length() > 7 || !allDigits(digits) || fileless) {
             return new StorePath(Kind.BAD_STAGE, -1, null, null);
         }
         return new StorePath(Kind.STAGED, Integer.parseInt(digits), rest, null);
     }
 
-    /** Why a raw path is unsafe, or null when it is not. */
+    /**
+     * Why a raw path is unsafe, or null when it is not. One pass over the path, building nothing:
+     * a segment is judged by its decoded length and whether all of its decoded characters are dots.
+     */
     static String unsafe(String raw) {
         if (raw.isEmpty() || raw.charAt(0) != '/') {
             return "the target is not an absolute path";
         }
-        StringBuilder segment = new StringBuilder();
+        int length = 0;
+        boolean dots = true;
         for (int i = 1; i <= raw.length(); i++) {
             char c = i < raw.length() ? raw.charAt(i) : '/';
             if (c == '/') {
-                String s = segment.toString();
-                if (s.equals(".") || s.equals("..")) {
+                if (dots && (length == 1 || length == 2)) {
                     return "'.' and '..' segments are refused";
                 }
-                if (s.isEmpty() && i < raw.length()) {
+                if (length == 0 && i < raw.length()) {
                     return "empty path segments are refused";
                 }
-                segment.setLength(0);
+                length = 0;
+                dots = true;
                 continue;
             }
             if (c == '%') {
@@ -87,16 +91,24 @@ record StorePath(Kind kind, int stage, String filePath, String refusal) {
                 if (v == 0) {
                     return "NUL is refused";
                 }
-                segment.append((char) v);
+                c = (char) v;
                 i += 2;
-                continue;
-            }
-            if (c == '\\' || c < 0x20 || c == 0x7f) {
+            } else if (c == '\\' || c < 0x20 || c == 0x7f) {
                 return "backslashes and control characters are refused";
             }
-            segment.append(c);
+            length++;
+            dots &= c == '.';
         }
         return null;
+    }
+
+    private static boolean allDigits(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int hex(char c) {

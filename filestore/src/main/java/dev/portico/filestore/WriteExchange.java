@@ -453,9 +453,11 @@ final class WriteExchange implements BodySink {
         void open() {
             state = State.OPENING;
             endSent = !hasBody;
-            call = NodeCall.open(shared.nodes(), client.eventLoop(), node,
+            NodeCall c = NodeCall.prepare(shared.nodes(), client.eventLoop(), node,
                     NodeHeaders.request(method, uri, ex.headers(), hasBody ? contentLength
                             : method.equals(HttpMethod.PUT) ? 0 : -2, hasBody && !holds), hasBody, this);
+            call = c;
+            c.start();
         }
 
         void end() {
@@ -586,10 +588,11 @@ final class WriteExchange implements BodySink {
                 upload.open();
                 return;
             }
-            call = NodeCall.open(shared.nodes(), client.eventLoop(), upload.node,
+            call = NodeCall.prepare(shared.nodes(), client.eventLoop(), upload.node,
                     NodeHeaders.request(Router.MKCOL, parents.get(next++), NodeHeaders.hostOnly(ex.headers()), -2,
                             false), false,
                     this);
+            call.start();
         }
 
         @Override

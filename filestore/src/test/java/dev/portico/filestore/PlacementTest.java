@@ -75,6 +75,10 @@ class PlacementTest {
                 "/_3fs_0/a%5Cb", "/_3fs_0//x", "/_3fs_0/./x", "/_3fs_0/a\\b", "/_3fs_0/%zz", "/_3fs_0/x%2")) {
             assertThat(StorePath.parse(bad, "_3fs").kind()).as(bad).isEqualTo(StorePath.Kind.REFUSED);
         }
+        for (String fine : List.of("/_3fs_0/.../x", "/_3fs_0/.hidden", "/_3fs_0/a..b", "/_3fs_0/%2e%2e%2e",
+                "/_3fs_0/x/", "/_3fs_0/a%20b")) {
+            assertThat(StorePath.parse(fine, "_3fs").kind()).as(fine).isEqualTo(StorePath.Kind.STAGED);
+        }
         StorePath staged = StorePath.parse("/_3fs_12/path/to/file", "_3fs");
         assertThat(staged.kind()).isEqualTo(StorePath.Kind.STAGED);
         assertThat(staged.stage()).isEqualTo(12);

@@ -73,4 +73,25 @@ class ReadFailoverTest {
             assertThat(broken.requests()).isPositive();
         }
     }
+
+    @Test
+    void aHangingReplicaIsPassedOverByTheIdleTimerWhenItIsTheShorter() throws Exception {
+        StoreHarness store = new StoreHarness(portico).nodes(dir, 1);
+        Files.createDirectories(store.roots.get(0).resolve("_3fs_0"));
+        Files.writeString(store.roots.get(0).resolve("_3fs_0/f.txt"), "the copy");
+        try (FaultyBackend broken = FaultyBackend.start("broken")) {
+            broken.mode(FaultyBackend.Mode.HANG);
+            TreeMap<Integer, List<String>> stages = new TreeMap<>();
+            stages.put(0, List.of(store.node(0), broken.address()));
+            // no response timer per request: the idle timer (1 s) ends a call to the hanging node
+            RunningService router = store.start(store.router(dir.resolve("state")).pool(new StorePool("*", stages, 0))
+                    .responseTimeout(Duration.ofSeconds(60)).idleTimeout(Duration.ofSeconds(1)).build());
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = store.send(router, "GET", "/_3fs_0/f.txt", null);
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("the copy");
+            }
+            assertThat(broken.requests()).isPositive();
+        }
+    }
 }
