@@ -50,6 +50,13 @@
 #                                        `portico check` of the demo's config took a third less CPU
 #                                        (0.56-0.75 s against 0.69-1.14 s, 3 alternating pairs).
 #                                        The daemons keep both compilers (C2 is their throughput).
+# Measured and left out (docs/decisions.md, "Launcher memory"): -XX:+UseCompactObjectHeaders
+# (12% less live heap per idle connection, but the JVM aligns class metadata to 1 KiB with them:
+# the AOT cache's read-write region grows from 18.0 to 20.5 MiB, so a fresh web start is 2.5-4 MiB
+# larger); -Xms12m -Xmn4m (4 MiB less fresh, twice the young collections, the old generation full
+# at start); -XX:ArchiveRelocationMode=0 (diagnostic; the cache's pages become clean file pages but
+# VmRSS stays the same); -Xss, the code cache's size, CICompilerCount (2 already) and Netty's
+# allocator settings (263 KiB before the first request): no change to a fresh start's RSS.
 # PORTICO_JAVA_OPTS adds more flags (heap size, GC logging...), after these.
 
 # portico_jvm_flags [ARGS...]: ARGS are Portico's own arguments (the subcommand first), so that a
