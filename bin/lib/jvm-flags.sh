@@ -32,9 +32,10 @@
 #                                        (docs/decisions.md): 12 MiB less after bench/web.sh's 1 KiB
 #                                        load (102 against 114 MiB) and 11 MiB less with 10,000 idle
 #                                        connections, at the same rps (5 alternating pairs); a trim
-#                                        took 0.8-2.7 ms of that thread after a start. Once a minute, the former
-#                                        value, only caught the soak's slow growth (+7.7% RSS in 2 h
-#                                        without it), not the first minutes'.
+#                                        took 0.8-2.7 ms of that thread after a start. Once a
+#                                        minute, the former value, only caught the soak's slow
+#                                        growth (+7.7% RSS in 2 h without it), not the first
+#                                        minutes'.
 #   -XX:+ExitOnOutOfMemoryError          A process that ran out of heap exits so its supervisor
 #                                        (systemd, a container runtime) restarts it, rather than
 #                                        limping on.
