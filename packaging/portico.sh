@@ -7,14 +7,14 @@
 set -euo pipefail
 # shellcheck source=bin/lib/jvm-flags.sh
 . /usr/lib/portico/jvm-flags.sh
-portico_jvm_flags
+portico_jvm_flags "$@"
 # The AOT cache made for this runtime when the package was built (see jvm-flags.sh).
 AOT=/usr/lib/portico/portico.aot
 if [[ -z "$(portico_aot_blocker)" && -e "$AOT" ]]; then
   if portico_aot_whole "$AOT"; then
     PORTICO_FLAGS+=("-XX:AOTCache=$AOT")
   else
-    echo "portico: $AOT does not match its stamp; starting without it (reinstalling the package restores it)" >&2
+    echo "portico: $AOT was made for other JVM flags ($(portico_aot_layout) now) or does not match its stamp; starting without it" >&2
   fi
 fi
 exec /usr/lib/portico/runtime/bin/java "${PORTICO_FLAGS[@]}" -cp '/usr/lib/portico/lib/*' dev.portico.server.Main "$@"

@@ -25,10 +25,17 @@
 #                                        collections stay cheap and the resident set small. The
 #                                        maximum heap stays the JVM's (a quarter of the memory), so
 #                                        a large proxy cache still fits.
-#   -XX:TrimNativeHeapInterval=60000     Every minute, give glibc's free memory back to the system
-#                                        (malloc_trim): the JIT compilers' arenas otherwise stay
-#                                        resident after compilation bursts (+7.7% RSS over a 2-hour
-#                                        soak).
+#   -XX:TrimNativeHeapInterval=2000      Every 2 seconds, give glibc's free memory back to the
+#                                        system (malloc_trim, on a JVM thread of its own, not at a
+#                                        safepoint): the JIT compilers' arenas otherwise stay
+#                                        resident after compilation bursts. Measured
+#                                        (docs/decisions.md): 12 MiB less after bench/web.sh's 1 KiB
+#                                        load (102 against 114 MiB) and 11 MiB less with 10,000 idle
+#                                        connections, at the same rps (5 alternating pairs); a trim
+#                                        took 0.8-2.7 ms of that thread after a start. Once a
+#                                        minute, the former value, only caught the soak's slow
+#                                        growth (+7.7% RSS in 2 h without it), not the first
+#                                        minutes'.
 #   -XX:+ExitOnOutOfMemoryError          A process that ran out of heap exits so its supervisor
 #                                        (systemd, a container runtime) restarts it, rather than
 #                                        limping on.
@@ -38,8 +45,23 @@
 #                                        docs/decisions.md). The tests run with it at paranoid;
 #                                        PORTICO_JAVA_OPTS with its own io.netty.leakDetection.level
 #                                        (simple, advanced) replaces this one.
+#   -XX:TieredStopAtLevel=1              Only for the commands that run and exit (check, diff, the
+#                                        imports, help and --version): C1 alone. C2's compilations
+#                                        would finish after such a command is done; without them
+#                                        `portico check` of the demo's config took a third less CPU
+#                                        (0.56-0.75 s against 0.69-1.14 s, 3 alternating pairs).
+#                                        The daemons keep both compilers (C2 is their throughput).
+# Measured and left out (docs/decisions.md, "Launcher memory"): -XX:+UseCompactObjectHeaders
+# (12% less live heap per idle connection, but the JVM aligns class metadata to 1 KiB with them:
+# the AOT cache's read-write region grows from 18.0 to 20.5 MiB, so a fresh web start is 2.5-4 MiB
+# larger); -Xms12m -Xmn4m (4 MiB less fresh, twice the young collections, the old generation full
+# at start); -XX:ArchiveRelocationMode=0 (diagnostic; the cache's pages become clean file pages but
+# VmRSS stays the same); -Xss, the code cache's size, CICompilerCount (2 already) and Netty's
+# allocator settings (263 KiB before the first request): no change to a fresh start's RSS.
 # PORTICO_JAVA_OPTS adds more flags (heap size, GC logging...), after these.
 
+# portico_jvm_flags [ARGS...]: ARGS are Portico's own arguments (the subcommand first), so that a
+# command that runs and exits gets its flags.
 portico_jvm_flags() {
   local extra=()
   # Word splitting of PORTICO_JAVA_OPTS is intended: it holds several flags.
@@ -57,9 +79,20 @@ portico_jvm_flags() {
     PORTICO_FLAGS+=(-Xms16m -Xmn8m)
   fi
   if [[ "${PORTICO_JAVA_OPTS:-}" != *TrimNativeHeapInterval* ]]; then
-    PORTICO_FLAGS+=(-XX:TrimNativeHeapInterval=60000)
+    PORTICO_FLAGS+=(-XX:TrimNativeHeapInterval=2000)
+  fi
+  if [[ "${PORTICO_JAVA_OPTS:-}" != *TieredStopAtLevel* ]] && portico_one_shot "$@"; then
+    PORTICO_FLAGS+=(-XX:TieredStopAtLevel=1)
   fi
   PORTICO_FLAGS+=(${extra[@]+"${extra[@]}"})
+}
+
+# Whether Portico's arguments ARGS name a command that runs and exits rather than a daemon.
+portico_one_shot() {
+  case "${1:-}" in
+    check | diff | import-3xsd | import-txlb | help | -h | --help | -V | --version) return 0 ;;
+    *) return 1 ;;
+  esac
 }
 
 # The AOT cache (JDK 25: JEP 483 classes loaded and linked ahead of time, JEP 514's
@@ -116,12 +149,25 @@ portico_aot_blocker() {
   return 0
 }
 
-# The stamp of a cache file: its size and modification time.
-portico_aot_stamp() {
-  stat -c '%s %Y' "$1" 2>/dev/null || true
+# The flags in PORTICO_FLAGS that change the layout of the objects a cache holds, on one line: the
+# collector, compressed oops, compact object headers. A JVM started with other values refuses the
+# cache (with a few lines of warnings on every start), so they are part of the cache's stamp and
+# of bin/portico's cache key.
+portico_aot_layout() {
+  printf '%s\n' ${PORTICO_FLAGS[@]+"${PORTICO_FLAGS[@]}"} |
+    grep -E '^-XX:[+-]Use([A-Za-z]+GC|CompressedOops|CompactObjectHeaders)$' | paste -sd ' ' || true
 }
 
-# Whether FILE is a cache as it was made: its stamp file (FILE.stamp) names its size and time.
+# The stamp of a cache file: its size and modification time, and the layout flags of
+# PORTICO_FLAGS (portico_aot_layout).
+portico_aot_stamp() {
+  local st
+  st="$(stat -c '%s %Y' "$1" 2>/dev/null)" || return 0
+  printf '%s %s\n' "$st" "$(portico_aot_layout)"
+}
+
+# Whether FILE is a cache as it was made, for flags of the same layout: its stamp file
+# (FILE.stamp) names its size and time and the layout flags it was made with.
 portico_aot_whole() {
   [[ -f "$1" && -f "$1.stamp" && "$(portico_aot_stamp "$1")" == "$(cat "$1.stamp" 2>/dev/null)" ]]
 }

@@ -18,11 +18,16 @@ import java.util.List;
  * random names under one zone share one bucket, the delegated name for referrals, the zone or the
  * root for errors. Each bucket gets {@code ratelimit} answers of credit every clock second.
  *
- * <p>The table is a fixed array of {@code size} longs, each a whole bucket (a 16-bit tag of its
- * key, the second it was last filled, the credit left, and a count of limited answers for the
- * slip), updated with compare-and-set: no lock, no object per answer. Keys are hashed with a
- * per-instance random seed, so a client cannot choose answers that collide. Two keys that meet in
- * one bucket take it over from each other, starting it full, as NSD does.
+ * <p>The table is {@code size} longs, each a whole bucket (a 16-bit tag of its key, the second it
+ * was last filled, the credit left, and a count of limited answers for the slip), updated with
+ * compare-and-set: no lock, no object per answer. Keys are hashed with a per-instance random seed,
+ * so a client cannot choose answers that collide. Two keys that meet in one bucket take it over
+ * from each other, starting it full, as NSD does.
+ *
+ * <p>The longs are kept in pages of 4 KiB, each allocated the first time one of its buckets is
+ * used: the default table is 8 MB, which a Java array would take (zeroed, so resident) at start,
+ * while a server with few clients uses a small part of it. A flood from many sources fills them
+ * all, as the array would have been from the start.
  */
 final class Rrl {
 
@@ -37,6 +42,9 @@ final class Rrl {
     }
 
     private static final VarHandle BUCKETS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle PAGES = MethodHandles.arrayElementVarHandle(long[][].class);
+    /** Buckets in a page: 512 longs, 4 KiB. */
+    private static final int PAGE_SHIFT = 9;
     private static final int TYPE_NS = 2;
     private static final int TYPE_ANY = 255;
     private static final int RCODE_NXDOMAIN = 3;
@@ -50,7 +58,10 @@ final class Rrl {
     private final Clock clock;
     private final RrlMeters meters;
     private final long seed;
-    private final long[] buckets;
+    /** Buckets in the table ({@link RrlConfig#size()}). */
+    private final int size;
+    /** The table's pages, each null until one of its buckets is first used. */
+    private final long[][] pages;
     private final long v4Mask;
     private final long v6Mask;
     private final Ranges exempt;
@@ -71,7 +82,8 @@ final class Rrl {
         this.clock = clock;
         this.meters = meters;
         this.seed = seed;
-        this.buckets = new long[config.size()];
+        this.size = config.size();
+        this.pages = new long[(size + (1 << PAGE_SHIFT) - 1) >>> PAGE_SHIFT][];
         this.v4Mask = config.ipv4Prefix() == 0 ? 0 : 0xFFFF_FFFFL << (32 - config.ipv4Prefix()) & 0xFFFF_FFFFL;
         this.v6Mask = config.ipv6Prefix() == 0 ? 0 : -1L << (64 - config.ipv6Prefix());
         this.exempt = new Ranges(config.exempt());
@@ -177,7 +189,9 @@ final class Rrl {
      * answers modulo slip (4 bits).
      */
     private Action take(long key, int limit, long second) {
-        int index = (int) (((key >>> 32) * buckets.length) >>> 32);
+        int index = (int) (((key >>> 32) * size) >>> 32);
+        long[] buckets = page(index >>> PAGE_SHIFT);
+        index &= (1 << PAGE_SHIFT) - 1;
         long tag = key & 0xFFFF;
         long now = second & 0xFF_FFFF;
         int slip = config.slip();
@@ -207,6 +221,30 @@ final class Rrl {
                 return a;
             }
         }
+    }
+
+    /** The page {@code i} of the table, allocated now when it is the first use of one of its buckets. */
+    private long[] page(int i) {
+        long[] page = (long[]) PAGES.getAcquire(pages, i);
+        if (page == null) {
+            long[] fresh = new long[1 << PAGE_SHIFT];
+            page = (long[]) PAGES.compareAndExchangeRelease(pages, i, (long[]) null, fresh);
+            if (page == null) {
+                page = fresh;
+            }
+        }
+        return page;
+    }
+
+    /** How many of the table's pages are allocated (for tests). */
+    int pagesInUse() {
+        int n = 0;
+        for (int i = 0; i < pages.length; i++) {
+            if (PAGES.getAcquire(pages, i) != null) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /**

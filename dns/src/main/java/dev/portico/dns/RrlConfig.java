@@ -22,7 +22,7 @@ import java.util.Set;
  * @param ipv4Prefix         IPv4 clients are grouped by this prefix length (0 to 32)
  * @param ipv6Prefix         IPv6 clients are grouped by this prefix length (0 to 64)
  * @param whitelistRatelimit the limit for whitelisted clients and kinds; 0 leaves them unlimited
- * @param size               buckets in the table (its memory is 8 bytes a bucket, allocated at start)
+ * @param size               buckets in the table (8 bytes a bucket, allocated as used, 4 KiB at a time)
  * @param whitelist          client ranges limited at {@code whitelistRatelimit} instead
  * @param whitelistKinds     kinds of answer limited at {@code whitelistRatelimit} instead
  *                           (NSD's {@code rrl-whitelist})

@@ -87,6 +87,26 @@ class RrlTest {
     }
 
     @Test
+    void theTableTakesMemoryOnlyForTheBucketsInUse() throws Exception {
+        // The default table is a million buckets, 8 MB: nothing of it is allocated before an answer.
+        Rrl rrl = new Rrl(RrlConfig.builder().ratelimit(LIMIT).slip(0).build(), clock, meters, 42);
+        assertThat(rrl.pagesInUse()).isZero();
+
+        Message www = positive("www.example.test.");
+        assertThat(burst(rrl, "192.0.2.7", www, LIMIT + 5)).containsExactly(LIMIT, 5, 0);
+        assertThat(rrl.pagesInUse()).isEqualTo(1);
+        assertThat(burst(rrl, "192.0.3.7", www, LIMIT)).containsExactly(LIMIT, 0, 0);
+        assertThat(rrl.pagesInUse()).isBetween(1, 2);
+
+        // A table whose size is not a whole number of pages: every bucket, the last page's too, works.
+        Rrl small = rrl(b -> b.size(1000).slip(0));
+        for (int i = 0; i < 2000; i++) {
+            assertThat(burst(small, "10." + (i >> 8) + "." + (i & 0xFF) + ".1", www, 1)).containsExactly(1, 0, 0);
+        }
+        assertThat(small.pagesInUse()).isEqualTo(2);
+    }
+
+    @Test
     void oneClientPrefixGetsTheLimitEachSecondWhileOthersAreUntouched() throws Exception {
         Rrl rrl = rrl(b -> b.slip(0));
         Message www = positive("www.example.test.");

@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The AOT cache logic the launchers share (bin/lib/jvm-flags.sh): which cache file is used, when
- * none is, and that a cache file that is not what it claims does not fail the start.
+ * The JVM flags and the AOT cache logic the launchers share (bin/lib/jvm-flags.sh): the defaults
+ * and what replaces them, which cache file is used, when none is, and that a cache file that is
+ * not what it claims does not fail the start.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class AotCacheLauncherTest {
@@ -77,6 +78,51 @@ class AotCacheLauncherTest {
         assertThat(bash(whole, env)).containsExactly("not");
     }
 
+    private static List<String> flags(String javaOpts, String args) throws Exception {
+        return bash("portico_jvm_flags " + args + "; printf '%s\\n' \"${PORTICO_FLAGS[@]}\"",
+                Map.of("PORTICO_JAVA_OPTS", javaOpts));
+    }
+
+    @Test
+    void commandsThatRunAndExitGoWithoutC2AndDaemonsKeepIt() throws Exception {
+        assertThat(flags("", "check -c portico.yaml")).contains("-XX:TieredStopAtLevel=1");
+        assertThat(flags("", "import-3xsd a.conf")).contains("-XX:TieredStopAtLevel=1");
+        assertThat(flags("", "--version")).contains("-XX:TieredStopAtLevel=1");
+        for (String daemon : List.of("web /srv/www", "serve -c portico.yaml", "demo", "train", "")) {
+            assertThat(flags("", daemon)).as(daemon).noneMatch(f -> f.startsWith("-XX:TieredStopAtLevel"));
+        }
+        // The user's own choice replaces the default.
+        assertThat(flags("-XX:TieredStopAtLevel=4", "check -c portico.yaml")).filteredOn(f -> f.contains("Tiered"))
+                .containsExactly("-XX:TieredStopAtLevel=4");
+    }
+
+    @Test
+    void theNativeHeapIsTrimmedEveryTwoSecondsUnlessTheUserSaysOtherwise() throws Exception {
+        assertThat(flags("", "web /srv/www")).contains("-XX:TrimNativeHeapInterval=2000");
+        assertThat(flags("-XX:TrimNativeHeapInterval=0", "web /srv/www")).filteredOn(f -> f.contains("TrimNative"))
+                .containsExactly("-XX:TrimNativeHeapInterval=0");
+    }
+
+    @Test
+    void aCacheMadeWithOtherObjectLayoutFlagsIsNotUsed() throws Exception {
+        Path cache = Files.write(dir.resolve("portico-layout.aot"), new byte[4096]);
+        String whole = "portico_jvm_flags; if portico_aot_whole \"$CACHE\"; then echo whole; else echo not; fi";
+        // Made with the default flags, as bin/package makes the packaged cache.
+        bash("portico_jvm_flags; portico_aot_stamp \"$CACHE\" >\"$CACHE.stamp\"", Map.of("CACHE", cache.toString()));
+
+        assertThat(bash(whole, Map.of("CACHE", cache.toString()))).containsExactly("whole");
+        assertThat(bash(whole, Map.of("CACHE", cache.toString(), "PORTICO_JAVA_OPTS", "-Xmx256m -Xlog:gc")))
+                .containsExactly("whole");
+        // The JVM refuses a cache made with another object layout, with warnings on every start.
+        assertThat(bash(whole, Map.of("CACHE", cache.toString(), "PORTICO_JAVA_OPTS", "-XX:+UseCompactObjectHeaders")))
+                .containsExactly("not");
+        assertThat(bash(whole, Map.of("CACHE", cache.toString(), "PORTICO_JAVA_OPTS", "-XX:+UseG1GC")))
+                .containsExactly("not");
+        assertThat(bash("portico_jvm_flags; portico_aot_layout",
+                Map.of("PORTICO_JAVA_OPTS", "-XX:+UseCompactObjectHeaders -XX:-UseCompressedOops")))
+                .containsExactly("-XX:+UseSerialGC -XX:+UseCompactObjectHeaders -XX:-UseCompressedOops");
+    }
+
     @Test
     void aMadeCacheIsStampedAndAFailedTrainingLeavesNothing() throws Exception {
         Path cache = dir.resolve("portico-made.aot");
@@ -103,7 +149,7 @@ class AotCacheLauncherTest {
         new java.util.Random(19).nextBytes(garbage);
         Files.write(cache, garbage);
         Files.writeString(dir.resolve("portico-garbage.aot.stamp"),
-                bash("portico_aot_stamp \"$CACHE\"", Map.of("CACHE", cache.toString())).getFirst() + "\n");
+                bash("portico_jvm_flags; portico_aot_stamp \"$CACHE\"", Map.of("CACHE", cache.toString())).getFirst() + "\n");
         List<String> flags = bash("portico_jvm_flags; if portico_aot_whole \"$CACHE\"; then "
                 + "PORTICO_FLAGS+=(\"-XX:AOTCache=$CACHE\"); fi; printf '%s\\n' \"${PORTICO_FLAGS[@]}\"",
                 Map.of("CACHE", cache.toString()));
