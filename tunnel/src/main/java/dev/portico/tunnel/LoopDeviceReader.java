@@ -96,7 +96,9 @@ final class LoopDeviceReader implements EpollIoHandle {
         int result = reader.drain(errno);
         if (result == DeviceReader.BLOCKED) {
             paused = true;
-            registration.submit(EpollIoOps.NONE);
+            // not NONE, which takes the descriptor out of the epoll set for good: no event asked
+            // for, and edge-triggered so that an error the kernel always reports comes once
+            registration.submit(EpollIoOps.EPOLLET);
         } else if (result < 0) {
             close();
             onFailure.accept(-result);
