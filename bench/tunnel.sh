@@ -23,6 +23,10 @@
 # Environment (defaults in brackets):
 #   DURATION [20: seconds of each iperf3 run]  OMIT [2: iperf3 -O, seconds of slow start left out]
 #   RUNS [3]  PINGS [50: pings a run in the ping50 rows, 0.1 s apart; each run gives its median RTT]
+#   WARM_PINGS [500: pings 20 ms apart before a ping50 row's runs, not counted, so that a JVM
+#     endpoint is measured with its packet path compiled; the same for every row]
+#   PORTICO_MODES [reliable,datagram: the Portico rows to run; the clean link runs datagram
+#     first, the others reliable only]
 #   LINKS [lossy,bursty,clean,ping50]
 #   TARGETS [direct,bbr,openvpn,kcptun,portico]: direct = TCP CUBIC, bbr = TCP BBR (extra rows)
 #   EMU_CPU [1]  TUNNEL_CPU [0]
@@ -42,6 +46,8 @@ DURATION=${DURATION:-20}
 OMIT=${OMIT:-2}
 RUNS=${RUNS:-3}
 PINGS=${PINGS:-50}
+WARM_PINGS=${WARM_PINGS:-500}
+PORTICO_MODES=${PORTICO_MODES:-reliable,datagram}
 LINKS=${LINKS:-lossy,bursty,clean,ping50}
 TARGETS=${TARGETS:-direct,bbr,openvpn,kcptun,portico}
 EMU_CPU=${EMU_CPU:-1}
@@ -86,6 +92,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 
 link_on() { [[ ,$LINKS, == *,$1,* ]]; }
 target_on() { [[ ,$TARGETS, == *,$1,* ]]; }
+mode_on() { [[ ,$PORTICO_MODES, == *,$1,* ]]; }
 
 # ---------------------------------------------------------------- set-up
 
@@ -380,6 +387,9 @@ measure() {
 ping_rtt() {
   local link=$1 row=$2 to=$3 r out med min vals="" mins=""
   ip netns exec "$NS_A" ping -n -c 3 -i 0.2 "$to" >/dev/null 2>&1 || true   # ARP, and the tunnel's first packets
+  # Warm-up, the same for every row: a JVM endpoint runs its packet path interpreted at first, and
+  # a few pings are not enough for the JIT to compile it. WARM_PINGS pings 20 ms apart (not counted).
+  ((WARM_PINGS > 0)) && { ip netns exec "$NS_A" ping -n -q -c "$WARM_PINGS" -i 0.02 "$to" >/dev/null 2>&1 || true; }
   for ((r = 1; r <= RUNS; r++)); do
     out=$(ip netns exec "$NS_A" taskset -c "$TUNNEL_CPU" ping -n -c "$PINGS" -i 0.1 "$to" 2>&1 || true)
     echo "$out" >>"$RAW"
@@ -409,6 +419,7 @@ run_link() {      # LINK
     if ((PORTICO_OK)); then
       local mode
       for mode in reliable datagram; do
+        mode_on "$mode" || continue
         ROWS_OF+=("$link/portico-$mode")
         start_portico "$link" "$mode" && ping_rtt "$link" "portico-$mode" "$IN_B"
         stop_tunnel
@@ -431,6 +442,7 @@ run_link() {      # LINK
       local modes=(reliable)
       [[ $link == clean ]] && modes=(datagram reliable)
       for mode in "${modes[@]}"; do
+        mode_on "$mode" || continue
         ROWS_OF+=("$link/portico-$mode")
         start_portico "$link" "$mode" && measure "$link" "portico-$mode" "$IN_B" 5201 cubic
         stop_tunnel

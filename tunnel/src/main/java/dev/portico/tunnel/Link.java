@@ -132,6 +132,15 @@ final class Link {
         }
 
         @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Tunnel t = tunnel;
+            if (t != null) {
+                t.readComplete();
+            }
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof QuicDatagramExtensionEvent d) {
                 datagramMax = d.maxLength();
@@ -175,6 +184,15 @@ final class Link {
                 }
                 deliver(in.getUnsignedByte(index + 2), in, index + FrameCodec.STREAM_HEADER, length);
                 in.skipBytes(FrameCodec.STREAM_HEADER + length);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+            super.channelReadComplete(ctx);
+            Tunnel t = tunnel;
+            if (t != null) {
+                t.readComplete();
             }
         }
 

@@ -1,6 +1,10 @@
 package dev.portico.tunnel;
 
+import dev.portico.core.transport.Transport;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.handler.codec.quic.EpollQuicUtils;
 import io.netty.handler.codec.quic.QuicCodecBuilder;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 
 import java.util.concurrent.TimeUnit;
@@ -24,6 +28,34 @@ final class QuicSettings {
     static void socketBuffers(io.netty.bootstrap.AbstractBootstrap<?, ?> b, TunnelConfig c) {
         int size = (int) Math.min(c.window(), Integer.MAX_VALUE);
         b.option(io.netty.channel.ChannelOption.SO_RCVBUF, size).option(io.netty.channel.ChannelOption.SO_SNDBUF, size);
+    }
+
+    /**
+     * Datagrams read per system call on a tunnel's UDP socket where the transport can
+     * ({@code recvmmsg} on epoll): a full-speed flow brings tens of QUIC packets per wake-up.
+     */
+    static final int READ_BATCH = 16;
+    /** QUIC packets sent in one {@code sendmsg} with UDP GSO ({@code UDP_SEGMENT}). */
+    static final int SEND_SEGMENTS = 16;
+
+    /**
+     * Several datagrams a read where the transport can (see {@link #READ_BATCH}), each read whole
+     * up to the larger of 2048 bytes and {@code udp_payload}: QUIC's peer sends no more than the
+     * {@code max_udp_payload_size} this side announces, and a client's first packets are 1200.
+     */
+    static void batchReads(io.netty.bootstrap.AbstractBootstrap<?, ?> b, Transport transport, TunnelConfig c) {
+        transport.batchDatagramReads(b, Math.max(2048, c.udpPayload()), READ_BATCH);
+    }
+
+    /**
+     * The allocator that lets a connection send a run of equal-sized QUIC packets in one system
+     * call with UDP GSO, on epoll where the kernel has it; null elsewhere (one packet a call).
+     */
+    static SegmentedDatagramPacketAllocator segments(Transport transport) {
+        if (transport.kind() == Transport.Kind.EPOLL && EpollDatagramChannel.isSegmentedDatagramPacketSupported()) {
+            return EpollQuicUtils.newSegmentedAllocator(SEND_SEGMENTS);
+        }
+        return null;
     }
 
     /**

@@ -141,8 +141,21 @@ public final class TunDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Wraps a descriptor that is already open and non-blocking, and that gives one packet a read
+     * (a test's pipe); {@link #close} closes it.
+     */
+    static TunDevice adopt(String name, int fd) {
+        return new TunDevice(name, fd);
+    }
+
     public String name() {
         return name;
+    }
+
+    /** The descriptor, for an event loop to poll. */
+    int fd() {
+        return fd;
     }
 
     /**

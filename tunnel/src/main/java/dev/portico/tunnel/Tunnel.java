@@ -2,7 +2,6 @@ package dev.portico.tunnel;
 
 import dev.portico.core.transport.LinuxNet;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
@@ -13,7 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,10 +21,12 @@ import java.util.concurrent.TimeUnit;
  * frames that come in go to the device.
  *
  * <ul>
- *   <li>Out: a thread of its own waits on the device with {@code poll}, reads packets, compresses
- *       the small ones when that saves bytes, frames them and hands them to the connection's event
- *       loop in batches. In {@code reliable} mode it waits while the stream is not writable, so the
- *       device's own queue takes the backlog.</li>
+ *   <li>Out: a {@link DeviceReader} reads packets, compresses the small ones when that saves
+ *       bytes and frames them. On an epoll loop the loop itself polls the device
+ *       ({@link LoopDeviceReader}), so a packet is read, framed, written and flushed in one
+ *       wake-up of one thread; elsewhere a thread of its own waits on the device with
+ *       {@code poll} and hands batches to the loop. In {@code reliable} mode reading stops while
+ *       the stream is not writable, so the device's own queue takes the backlog.</li>
  *   <li>In: on the connection's event loop; a frame longer than the MTU, with unknown flags, that
  *       does not expand, or that is not an IP packet is dropped and counted.</li>
  * </ul>
@@ -34,7 +34,6 @@ import java.util.concurrent.TimeUnit;
 final class Tunnel {
 
     private static final Logger log = LoggerFactory.getLogger(Tunnel.class);
-    private static final int BATCH = 64;
     private static final int POLL_MILLIS = 200;
 
     private final SessionConfig session;
@@ -52,6 +51,7 @@ final class Tunnel {
     private volatile boolean running;
     private volatile int peerDatagramLimit;
     private Thread reader;
+    private volatile LoopDeviceReader loopReader;
     private ScheduledFuture<?> keepalive;
 
     /**
@@ -88,7 +88,18 @@ final class Tunnel {
     void start() {
         running = true;
         metrics.up(true);
-        reader = Thread.ofPlatform().daemon().name("tunnel-" + session.name() + "-out").start(this::readLoop);
+        if (LoopDeviceReader.supports(loop)) {
+            loopReader = new LoopDeviceReader(newReader(direct()), device, loop, inArena, this::readFailed);
+            loopReader.start().addListener(f -> {
+                if (!f.isSuccess()) {
+                    log.warn("session '{}': the event loop cannot poll device {}: {}", session.name(), device.name(),
+                            f.cause().toString());
+                    connection.close();
+                }
+            });
+        } else {
+            reader = Thread.ofPlatform().daemon().name("tunnel-" + session.name() + "-out").start(this::readLoop);
+        }
         loop.execute(() -> keepalive = loop.scheduleAtFixedRate(this::tick, 0, keepaliveMillis, TimeUnit.MILLISECONDS));
     }
 
@@ -102,8 +113,24 @@ final class Tunnel {
         }
     }
 
-    /** Called when the stream is writable again. */
+    /**
+     * Called on the loop when the connection finished reading a batch of packets: reads what the
+     * device has ready, so that its replies ride with QUIC's acknowledgement (see
+     * {@link LoopDeviceReader#poll}).
+     */
+    void readComplete() {
+        LoopDeviceReader r = loopReader;
+        if (r != null && running) {
+            r.poll();
+        }
+    }
+
+    /** Called on the loop when the stream's writability changed. */
     void writabilityChanged() {
+        LoopDeviceReader r = loopReader;
+        if (r != null && stream.isWritable()) {
+            r.resume();
+        }
         synchronized (writable) {
             writable.notifyAll();
         }
@@ -116,7 +143,9 @@ final class Tunnel {
     void stop() {
         running = false;
         metrics.up(false);
-        writabilityChanged();
+        synchronized (writable) {
+            writable.notifyAll();
+        }
         Thread r = reader;
         if (r != null && r != Thread.currentThread()) {
             try {
@@ -140,6 +169,9 @@ final class Tunnel {
     private void closeInbound() {
         if (keepalive != null) {
             keepalive.cancel(false);
+        }
+        if (loopReader != null) {
+            loopReader.close(); // stops polling before the descriptor closes
         }
         inbound.close();
         device.close();
@@ -165,78 +197,81 @@ final class Tunnel {
         });
     }
 
-    // ---- device -> tunnel, on the reader thread ----------------------------------------------
+    // ---- device -> tunnel ------------------------------------------------------------------
 
+    private DeviceReader newReader(DeviceReader.Target target) {
+        return new DeviceReader(session, device, target, connection.alloc(), metrics, () -> peerDatagramLimit);
+    }
+
+    /** Frames written and flushed on the loop, by the loop's own device reader. */
+    private DeviceReader.Target direct() {
+        Channel target = session.transport() == SessionConfig.TransportMode.RELIABLE ? stream : connection;
+        return new DeviceReader.Target() {
+            @Override
+            public boolean writable() {
+                return stream.isWritable();
+            }
+
+            @Override
+            public void write(ByteBuf frame) {
+                target.write(frame, target.voidPromise());
+            }
+
+            @Override
+            public void flush() {
+                target.flush();
+            }
+        };
+    }
+
+    private void readFailed(int errno) {
+        if (running) {
+            log.warn("session '{}': reading device {} failed: {}", session.name(), device.name(), TunDevice.strerror(errno));
+            connection.close();
+        }
+    }
+
+    /** Where the loop cannot poll the device: a thread waits on it with {@code poll}. */
     private void readLoop() {
-        boolean reliable = session.transport() == SessionConfig.TransportMode.RELIABLE;
-        int header = reliable ? FrameCodec.STREAM_HEADER : FrameCodec.DATAGRAM_HEADER;
-        Channel target = reliable ? stream : connection;
-        ByteBufAllocator alloc = connection.alloc();
-        PacketCompressor outbound = new PacketCompressor(session.compress(), session.mtu());
-        try (Arena arena = Arena.ofConfined()) {
-            int capacity = session.mtu() + 64;
-            MemorySegment packet = arena.allocate(capacity, 16);
-            ByteBuffer packetBuffer = packet.asByteBuffer();
-            ByteBuffer squeezed = ByteBuffer.allocateDirect(capacity + capacity / 255 + 16);
+        List<ByteBuf> batch = new ArrayList<>(DeviceReader.BATCH);
+        Channel target = session.transport() == SessionConfig.TransportMode.RELIABLE ? stream : connection;
+        @SuppressWarnings("unchecked")
+        List<ByteBuf>[] pending = new List[] {batch};
+        DeviceReader.Target handOff = new DeviceReader.Target() {
+            @Override
+            public boolean writable() {
+                return stream.isWritable();
+            }
+
+            @Override
+            public void write(ByteBuf frame) {
+                pending[0].add(frame);
+            }
+
+            @Override
+            public void flush() {
+                pending[0] = send(target, pending[0]);
+            }
+        };
+        try (Arena arena = Arena.ofConfined(); DeviceReader frames = newReader(handOff)) {
             MemorySegment pollfd = arena.allocate(8, 8);
             MemorySegment pollErrno = TunDevice.errnoSegment(arena);
             LinuxNet.Errno errno = new LinuxNet.Errno(arena);
-            List<ByteBuf> batch = new ArrayList<>(BATCH);
             while (running) {
-                long n = device.read(errno, packet.address(), capacity);
-                if (n == 0) {
-                    batch = send(target, batch);
+                int r = frames.drain(errno);
+                if (r == DeviceReader.EMPTY) {
                     device.await(pollfd, pollErrno, POLL_MILLIS);
-                    continue;
-                }
-                if (n < 0) {
-                    if (running) {
-                        log.warn("session '{}': reading device {} failed: {}", session.name(), device.name(),
-                                TunDevice.strerror((int) -n));
-                        connection.close();
-                    }
+                } else if (r == DeviceReader.BLOCKED) {
+                    waitWritable();
+                } else if (r < 0) {
+                    readFailed(-r);
                     break;
                 }
-                int length = (int) n;
-                if (length > session.mtu() || (!reliable && header + length > peerDatagramLimit)) {
-                    metrics.drop(length > session.mtu() ? SessionMetrics.Drop.OVERSIZE : SessionMetrics.Drop.SEND);
-                    continue;
-                }
-                if (reliable && !stream.isWritable()) {
-                    batch = send(target, batch);
-                    waitWritable();
-                }
-                int flags = 0;
-                int payload = length;
-                ByteBuffer source = packetBuffer.clear().limit(length);
-                if (outbound.worthTrying(length)) {
-                    int r = outbound.compress(source, squeezed.clear());
-                    if (r >= 0) {
-                        flags = r >>> 16;
-                        payload = r & 0xffff;
-                        source = squeezed.clear().limit(payload);
-                        metrics.compressed.increment();
-                    }
-                }
-                ByteBuf frame = alloc.directBuffer(header + payload);
-                if (reliable) {
-                    frame.writeShort(payload);
-                }
-                frame.writeByte(flags);
-                frame.writeBytes(source);
-                batch.add(frame);
-                metrics.packetsOut.increment();
-                metrics.bytesOut.add(length);
-                if (batch.size() >= BATCH) {
-                    batch = send(target, batch);
-                }
             }
-            batch.forEach(ByteBuf::release);
+            pending[0].forEach(ByteBuf::release);
         } catch (RuntimeException e) {
             log.warn("session '{}': the device reader stopped: {}", session.name(), e.toString());
             connection.close();
-        } finally {
-            outbound.close();
         }
     }
 
@@ -255,7 +290,7 @@ final class Tunnel {
             }
             target.flush();
         });
-        return new ArrayList<>(BATCH);
+        return new ArrayList<>(DeviceReader.BATCH);
     }
 
     private void waitWritable() {

@@ -5,6 +5,9 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelBootstrap;
+import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
@@ -72,6 +75,7 @@ final class TunnelClient {
             Bootstrap boot = new Bootstrap().group(loop).channelFactory(context.transport().datagramChannelFactory(any))
                     .handler(codec.build());
             QuicSettings.socketBuffers(boot, config);
+            QuicSettings.batchReads(boot, context.transport(), config);
             udp = boot.bind(new InetSocketAddress(any, 0)).sync().channel();
         } catch (Exception e) {
             throw new IOException(label + ": cannot open a UDP socket: " + e.getMessage(), e);
@@ -109,7 +113,12 @@ final class TunnelClient {
             return;
         }
         Link link = new Link(label);
-        QuicChannel.newBootstrap(udp)
+        QuicChannelBootstrap bootstrap = QuicChannel.newBootstrap(udp);
+        SegmentedDatagramPacketAllocator segments = QuicSettings.segments(context.transport());
+        if (segments != null) {
+            bootstrap.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, segments);
+        }
+        bootstrap
                 .handler(link.new Connection(true))
                 .remoteAddress(target)
                 .connect()

@@ -8,6 +8,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicChannelOption;
+import io.netty.handler.codec.quic.SegmentedDatagramPacketAllocator;
 import io.netty.handler.codec.quic.QuicCodecDispatcher;
 import io.netty.handler.codec.quic.QuicConnectionIdGenerator;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
@@ -101,6 +103,7 @@ final class TunnelServer {
                 context.transport().reusePort(b);
             }
             QuicSettings.socketBuffers(b, config);
+            QuicSettings.batchReads(b, context.transport(), config);
             try {
                 Channel ch = b.bind(at).sync().channel();
                 channels.add(ch);
@@ -121,6 +124,10 @@ final class TunnelServer {
                 .connectionIdAddressGenerator(ids)
                 .tokenHandler(null); // no Retry round trip; QUIC's 3x limit bounds what a spoofed Initial gets back
         QuicSettings.apply(b, config, 1);
+        SegmentedDatagramPacketAllocator segments = QuicSettings.segments(context.transport());
+        if (segments != null) {
+            b.option(QuicChannelOption.SEGMENTED_DATAGRAM_PACKET_ALLOCATOR, segments);
+        }
         return b.handler(new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel ch) {
