@@ -124,6 +124,51 @@ class AdminAcmeTest {
         }, "serve", "-c", file.toString());
     }
 
+    @Test
+    void aReloadKeepsTheManagerWhileTheAcmeMappingStaysAndStopsItWhenItGoes() throws Exception {
+        Files.createDirectories(dir.resolve("www"));
+        String config = """
+                workers: 1
+                state_dir: state
+                admin:
+                  listen: 127.0.0.1:%d
+                  tokens: [%%s]
+                  tls:
+                    acme: {directory: "%s", ca_roots: %s, names: [%s]}
+                services:
+                  site: {type: web, listen: 127.0.0.1:0, root: www}
+                """.formatted(tlsPort, pebble.directory(), pebble.caRootsFile(), NAME);
+        Path file = Files.writeString(dir.resolve("portico.yaml"), config.formatted("{token: first}"));
+        X509Certificate root = pebble.issuingRoot();
+        CliRun.runChecked(d -> {
+            CertificateManager acme = d.adminCertificates();
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> acme.status(NAME).orElseThrow().serial().isPresent());
+            String serial = acme.status(NAME).orElseThrow().serial().orElseThrow().toString(16);
+
+            // Another token: the endpoint restarts with the same manager and serves the stored certificate.
+            Files.writeString(file, config.formatted("{token: second}"));
+            assertThat(d.reload()).isTrue();
+            assertThat(d.adminCertificates()).isSameAs(acme);
+            PebbleClient.Answer again = PebbleClient.request(NAME, tlsPort, root, "GET", "/api/v1/tls",
+                    "Authorization: Bearer second");
+            assertThat(again.text()).startsWith("HTTP/1.1 200");
+            assertThat(again.serial().toString(16)).isEqualTo(serial);
+
+            // Without tls the endpoint is plain HTTP and the manager is gone.
+            Files.writeString(file, """
+                    workers: 1
+                    state_dir: state
+                    admin: {listen: "127.0.0.1:%d", token: second}
+                    services:
+                      site: {type: web, listen: 127.0.0.1:0, root: www}
+                    """.formatted(tlsPort));
+            assertThat(d.reload()).isTrue();
+            assertThat(d.adminCertificates()).isNull();
+            assertThat(d.admin().baseUrl()).isEqualTo("http://127.0.0.1:" + tlsPort);
+        }, "serve", "-c", file.toString());
+    }
+
     private static JsonNode body(PebbleClient.Answer a) throws Exception {
         String text = a.text();
         return JSON.readTree(text.substring(text.indexOf("\r\n\r\n") + 4));
