@@ -30,10 +30,28 @@ public final class PebbleClient {
 
     /** {@code GET /} for {@code name} on 127.0.0.1:{@code port}, HTTP/1.1 with {@code Connection: close}. */
     public static Answer get(String name, int port, X509Certificate root) throws Exception {
+        return request(name, port, root, "GET", "/");
+    }
+
+    /**
+     * One bodiless request for {@code name} on 127.0.0.1:{@code port}, HTTP/1.1 with
+     * {@code Connection: close}.
+     *
+     * @param headers further header lines, each {@code "Name: value"}
+     */
+    public static Answer request(String name, int port, X509Certificate root, String method, String path,
+                                 String... headers) throws Exception {
         try (SSLSocket s = connect(name, port, root)) {
             X509Certificate leaf = (X509Certificate) s.getSession().getPeerCertificates()[0];
-            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + name + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
+            StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\nHost: ")
+                    .append(name).append("\r\nConnection: close\r\n");
+            for (String h : headers) {
+                head.append(h).append("\r\n");
+            }
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                head.append("Content-Length: 0\r\n");
+            }
+            s.getOutputStream().write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
             return new Answer(new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8), leaf.getSerialNumber());
         }

@@ -73,6 +73,7 @@ public final class AdminServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     /** Certificates of an HTTPS endpoint, or null for plain HTTP; closed with the server. */
     private final ServerTls tls;
+    private final Consumer<ChannelPipeline> onTlsConnection;
     private volatile TcpListener listener;
     private final ChannelGroup connections = new DefaultChannelGroup("admin", GlobalEventExecutor.INSTANCE);
 
@@ -86,6 +87,7 @@ public final class AdminServer implements AutoCloseable {
         this.maxConnections = b.maxConnections;
         this.maxBody = b.maxBody;
         this.tls = b.tls;
+        this.onTlsConnection = b.onTlsConnection;
     }
 
     /** A builder with {@code /metrics} from {@code metrics} and {@code /healthz} already routed. */
@@ -110,6 +112,7 @@ public final class AdminServer implements AutoCloseable {
                 connections.add(ch);
                 if (tls != null) {
                     tls.install(ch.pipeline(), AdminServer.this::addHttp);
+                    onTlsConnection.accept(ch.pipeline());
                 } else {
                     addHttp(ch.pipeline());
                 }
@@ -203,6 +206,7 @@ public final class AdminServer implements AutoCloseable {
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int maxBody = DEFAULT_MAX_BODY;
         private ServerTls tls;
+        private Consumer<ChannelPipeline> onTlsConnection = p -> { };
 
         private Builder(Metrics metrics) {
             Objects.requireNonNull(metrics, "metrics");
@@ -264,6 +268,15 @@ public final class AdminServer implements AutoCloseable {
          */
         public Builder tls(ServerTls value) {
             this.tls = value;
+            return this;
+        }
+
+        /**
+         * Called with each new TLS connection's pipeline once its TLS handlers are in, for example
+         * to put an ACME TLS-ALPN-01 responder first. Does nothing by default.
+         */
+        public Builder onTlsConnection(Consumer<ChannelPipeline> value) {
+            this.onTlsConnection = Objects.requireNonNull(value, "onTlsConnection");
             return this;
         }
 

@@ -19,6 +19,9 @@ import dev.portico.server.control.ServiceHistory;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.Durations;
 import dev.portico.core.lifecycle.ServiceContext;
+import dev.portico.core.transport.ListenSpec;
+import dev.portico.web.AcmeSlot;
+import dev.portico.web.ManagedCertificates;
 import dev.portico.core.limits.ConnectionCap;
 import dev.portico.core.limits.DescriptorBudget;
 import dev.portico.core.limits.DescriptorWatch;
@@ -129,7 +132,11 @@ public final class Daemon {
     private ExecutorService blocking;
     private Metrics metrics;
     private Supervisor supervisor;
-    private AdminServer admin;
+    /** What the services run with; the admin endpoint's ACME certificates use it too. */
+    private ServiceContext serviceContext;
+    private volatile AdminServer admin;
+    /** The admin endpoint's {@code tls.acme} certificates, kept across reloads with the same settings. */
+    private AcmeSlot adminAcme;
     private SshConsole ssh;
     private List<AdminTokens.Resolved> adminTokens = List.of();
     private ScheduledFuture<?> autosave;
@@ -197,8 +204,13 @@ public final class Daemon {
         AdminSettings adminSettings = initial.admin();
         DescriptorBudget budget = DescriptorBudget.of(fileLimit,
                 adminSettings.enabled() ? adminSettings.limits().maxConnections() : 0, initial.services().size());
-        supervisor = new Supervisor(new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking,
-                budget, initial.stateDir()));
+        serviceContext = new ServiceContext(transport, workers, metrics.registry(), Clock.systemUTC(), blocking,
+                budget, initial.stateDir());
+        supervisor = new Supervisor(serviceContext);
+        adminAcme = new AcmeSlot("admin", serviceContext, () -> {
+            AdminServer a = admin;
+            return a == null ? null : a.tls();
+        });
         Supervisor services = supervisor;
         history = new ServiceHistory(() -> services, metrics.registry(), Clock.systemUTC(), ServiceHistory.POINTS,
                 ServiceHistory.INTERVAL);
@@ -472,6 +484,12 @@ public final class Daemon {
         return supervisor;
     }
 
+    /** The admin endpoint's ACME manager ({@code admin.tls.acme}), or null without one. */
+    public dev.portico.acme.CertificateManager adminCertificates() {
+        AcmeSlot slot = adminAcme;
+        return slot == null ? null : slot.manager();
+    }
+
     /** The admin endpoint, or null when it is off. */
     public synchronized AdminServer admin() {
         return admin;
@@ -590,8 +608,26 @@ public final class Daemon {
 
     private AdminServer startAdmin(AdminSettings settings) throws Exception {
         if (!settings.enabled()) {
+            adminAcme.commit(null);
             return null;
         }
+        ManagedCertificates acme;
+        try {
+            acme = adminAcme.prepare(settings.acme());
+        } catch (IOException e) {
+            throw new IOException("admin endpoint: tls.acme: " + e.getMessage(), e);
+        }
+        try {
+            AdminServer started = startAdmin(settings, acme);
+            adminAcme.commit(acme);
+            return started;
+        } catch (Exception | Error e) {
+            adminAcme.abandon(acme);
+            throw e;
+        }
+    }
+
+    private AdminServer startAdmin(AdminSettings settings, ManagedCertificates acme) throws Exception {
         List<AdminTokens.Resolved> tokens;
         try {
             tokens = new AdminTokens().resolve(settings, config.stateDir());
@@ -606,10 +642,16 @@ public final class Daemon {
                     .health(() -> !stopping)
                     .maxConnections(settings.limits().maxConnections())
                     .maxBody(settings.limits().maxBody())
-                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save, history)))
-                    .routes(Dashboard::mount);
+                    .prefix(AdminApi.PREFIX, new AdminApi(new DaemonControlPlane(this::supervisor, this::save, history, this::adminCertificates)))
+                    .routes(Dashboard::mount)
+                    .onTlsConnection(p -> {
+                        ManagedCertificates m = adminAcme.running();
+                        if (m != null) {
+                            m.addTlsAlpn01(p);
+                        }
+                    });
             tokens.forEach(t -> b.token(t.secret(), t.role()));
-            dev.portico.core.tls.ServerTls tls = adminTls(settings);
+            dev.portico.core.tls.ServerTls tls = adminTls(settings, acme);
             b.tls(tls);
             AdminServer started;
             try {
@@ -634,16 +676,20 @@ public final class Daemon {
         }
     }
 
-    /** The admin endpoint's certificates when {@code admin.tls} is set, else null. */
-    private dev.portico.core.tls.ServerTls adminTls(AdminSettings settings) throws IOException {
+    /**
+     * The admin endpoint's certificates when {@code admin.tls} is set, else null: those of
+     * {@code tls.certificates}, with the ACME ones of {@code acme} served first once they exist.
+     */
+    private dev.portico.core.tls.ServerTls adminTls(AdminSettings settings, ManagedCertificates acme)
+            throws IOException {
         if (settings.tls() == null) {
             return null;
         }
-        var env = new dev.portico.core.tls.ServerTls.Environment("admin", dev.portico.core.tls.TlsEngine.detect(),
-                config.stateDir(), List.of(settings.listen().host()), List.of("http/1.1"), Clock.systemUTC(), workers,
-                blocking, metrics.registry());
+        // One listener, HTTP/1.1 only: ALPN offers http/1.1 alone.
+        List<ListenSpec> listeners = List.of(new ListenSpec(settings.listen(), true, ListenSpec.Http2.OFF));
         try {
-            return dev.portico.core.tls.ServerTls.open(settings.tls(), env);
+            return AcmeSlot.openTls("admin", settings.tls(), listeners, List.of(settings.listen().host()),
+                    serviceContext, acme);
         } catch (dev.portico.core.tls.TlsException e) {
             throw new IOException("tls: " + e.getMessage(), e);
         }
@@ -655,7 +701,7 @@ public final class Daemon {
             return;
         }
         ssh = SshConsole.start(settings.listen(), settings.authorizedKeys(), settings.hostKey(),
-                new DaemonControlPlane(this::supervisor, this::save, history));
+                new DaemonControlPlane(this::supervisor, this::save, history, this::adminCertificates));
     }
 
     private void closeSsh() {
@@ -706,6 +752,9 @@ public final class Daemon {
         if (admin != null) {
             admin.close();
             admin = null;
+        }
+        if (adminAcme != null) {
+            adminAcme.close();
         }
         closeSsh();
         if (supervisor != null) {

@@ -149,8 +149,9 @@ public interface ControlPlane {
     }
 
     /**
-     * Every name whose certificate a service obtains through ACME, per service in config order;
-     * empty when no service has {@code tls.acme} (the default).
+     * Every name whose certificate a service obtains through ACME, per service in config order,
+     * then the admin endpoint's own ({@code admin.tls.acme}, listed under the service
+     * {@code admin}); empty when nothing has {@code tls.acme} (the default).
      */
     default List<Views.ManagedName> certificates() {
         return List.of();

@@ -2,6 +2,7 @@ package dev.portico.server.config;
 
 import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
+import dev.portico.acme.AcmeSettings;
 import dev.portico.core.net.HostPort;
 
 import java.nio.file.Path;
@@ -19,14 +20,25 @@ import java.util.Objects;
  * @param autosave how often the running config is saved to the file, or null for never
  * @param limits   what one client may hold: connections and request body size
  * @param tls      certificates and TLS options that make the endpoint HTTPS, or null for plain HTTP
+ * @param acme     certificates obtained through ACME ({@code tls.acme}, TLS-ALPN-01 on the endpoint's
+ *                 own listener), or null
  */
 public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh,
-                            Limits limits, dev.portico.core.tls.TlsSettings tls) {
+                            Limits limits, dev.portico.core.tls.TlsSettings tls, AcmeSettings acme) {
 
     public AdminSettings {
         Objects.requireNonNull(listen, "listen");
         tokens = List.copyOf(tokens);
         Objects.requireNonNull(limits, "limits");
+        if (acme != null && tls == null) {
+            throw new IllegalArgumentException("admin acme needs a 'tls' section");
+        }
+    }
+
+    /** Settings without ACME. */
+    public AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh,
+                         Limits limits, dev.portico.core.tls.TlsSettings tls) {
+        this(enabled, listen, tokens, autosave, ssh, limits, tls, null);
     }
 
     /** Settings with the default {@link Limits}, over plain HTTP. */
@@ -37,7 +49,7 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
     /** Settings over plain HTTP. */
     public AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> tokens, Duration autosave, Ssh ssh,
                          Limits limits) {
-        this(enabled, listen, tokens, autosave, ssh, limits, null);
+        this(enabled, listen, tokens, autosave, ssh, limits, null, null);
     }
 
     /**
@@ -125,6 +137,7 @@ public record AdminSettings(boolean enabled, HostPort listen, List<TokenSpec> to
                 + (ssh != null ? " ssh " + ssh.listen() : "")
                 + (!limits.equals(Limits.DEFAULTS) ? " max_connections " + limits.maxConnections() + " max_body " + limits.maxBody() : "")
                 + (tls != null ? " tls" : "")
+                + (acme != null ? " acme " + acme.names() : "")
                 : "off";
     }
 }

@@ -124,7 +124,11 @@ public final class ConfigYaml {
             m.put("ssh", ssh);
         }
         if (a.tls() != null) {
-            m.put("tls", dev.portico.core.tls.TlsSettingsReader.write(a.tls()));
+            Map<String, Object> tls = dev.portico.core.tls.TlsSettingsReader.write(a.tls());
+            if (a.acme() != null) {
+                tls.put("acme", a.acme().toYaml());
+            }
+            m.put("tls", tls);
         }
         return m.isEmpty() ? null : m;
     }

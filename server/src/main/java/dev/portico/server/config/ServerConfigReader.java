@@ -2,6 +2,8 @@ package dev.portico.server.config;
 
 import dev.portico.admin.AdminRole;
 import dev.portico.admin.AdminServer;
+import dev.portico.acme.AcmeSettings;
+import dev.portico.acme.ChallengeType;
 import dev.portico.core.config.ConfigException;
 import dev.portico.core.config.ConfigNode;
 import dev.portico.core.config.Problems;
@@ -253,14 +255,55 @@ public final class ServerConfigReader {
         AdminSettings.Limits limits = new AdminSettings.Limits(
                 a.integer("max_connections", AdminServer.DEFAULT_MAX_CONNECTIONS, 1, 100_000),
                 (int) Math.min(a.size("max_body", AdminServer.DEFAULT_MAX_BODY), Integer.MAX_VALUE));
-        dev.portico.core.tls.TlsSettings tls = a.has("tls")
-                ? dev.portico.core.tls.TlsSettingsReader.read(a.section("tls")) : null;
+        Section tlsSection = a.has("tls") ? a.section("tls") : null;
+        AcmeSettings acme = tlsSection != null && tlsSection.has("acme") ? adminAcme(tlsSection.section("acme")) : null;
+        dev.portico.core.tls.TlsSettings tls = tlsSection != null
+                ? dev.portico.core.tls.TlsSettingsReader.read(tlsSection, tlsSection.has("acme")) : null;
         if (tls != null && tls.redirectHttp() != null) {
             a.problem("tls", "'" + a.path() + ".tls.redirect_http' is for web and proxy services; the admin "
                     + "endpoint has one listener");
         }
         a.finish();
-        return new AdminSettings(true, listen, tokens, autosave, ssh, limits, tls);
+        return new AdminSettings(true, listen, tokens, autosave, ssh, limits, tls, tls == null ? null : acme);
+    }
+
+    /**
+     * {@code admin.tls.acme}: as for web and proxy, but validated through TLS-ALPN-01 only, since
+     * the admin endpoint has no plain listener to answer HTTP-01 on. Without {@code challenges}
+     * that is the default; {@code http-01} in the list is refused.
+     */
+    private static AcmeSettings adminAcme(Section s) {
+        boolean http01Listed = false;
+        Optional<ConfigNode> listed = s.node("challenges");
+        if (listed.isPresent()) {
+            List<ConfigNode> items = listed.get() instanceof ConfigNode.ListNode l ? l.items() : List.of(listed.get());
+            for (ConfigNode item : items) {
+                if (item instanceof ConfigNode.ScalarNode sc && sc.text() != null && isHttp01(sc.text())) {
+                    http01Listed = true;
+                }
+            }
+        }
+        if (http01Listed) {
+            s.problem("challenges", "'" + s.path() + ".challenges' lists http-01, but the admin endpoint has no plain "
+                    + "listener to answer it on; use [tls-alpn-01] (validated on the admin listener itself)");
+        }
+        AcmeSettings acme = AcmeSettings.read(s);
+        if (acme == null || http01Listed) {
+            return null;
+        }
+        if (!acme.challenges().contains(ChallengeType.HTTP_01)) {
+            return acme;
+        }
+        return new AcmeSettings(acme.email(), acme.directory(), acme.caRoots(), acme.names(),
+                List.of(ChallengeType.TLS_ALPN_01), acme.renewBefore());
+    }
+
+    private static boolean isHttp01(String word) {
+        try {
+            return ChallengeType.parse(word) == ChallengeType.HTTP_01;
+        } catch (IllegalArgumentException e) {
+            return false; // AcmeSettings.read reports it
+        }
     }
 
     /** {@code admin.ssh}: on when {@code authorized_keys} is given. */

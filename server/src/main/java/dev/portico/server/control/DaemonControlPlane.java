@@ -50,11 +50,15 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class DaemonControlPlane implements ControlPlane {
 
+    /** The service name the admin endpoint's own certificates are listed under. */
+    public static final String ADMIN = "admin";
+
     private final Supplier<Supervisor> supervisor;
     private final Supplier<Views.Saved> saver;
     private final HostRates rates = new HostRates(System::nanoTime);
     private final CounterRates counterRates = new CounterRates(System::nanoTime);
     private final ServiceHistory history;
+    private final Supplier<CertificateManager> adminCertificates;
 
     /**
      * A control plane whose services have no stats and no history.
@@ -73,9 +77,23 @@ public final class DaemonControlPlane implements ControlPlane {
      *                   null for none
      */
     public DaemonControlPlane(Supplier<Supervisor> supervisor, Supplier<Views.Saved> saver, ServiceHistory history) {
+        this(supervisor, saver, history, () -> null);
+    }
+
+    /**
+     * @param supervisor        gives the supervisor of the running services
+     * @param saver             writes the running config back to its file
+     * @param history           the services' sampled history, or null for none
+     * @param adminCertificates gives the admin endpoint's ACME manager ({@code admin.tls.acme}), or
+     *                          null when it has none; its names are listed under the service
+     *                          {@value #ADMIN}
+     */
+    public DaemonControlPlane(Supplier<Supervisor> supervisor, Supplier<Views.Saved> saver, ServiceHistory history,
+                              Supplier<CertificateManager> adminCertificates) {
         this.supervisor = Objects.requireNonNull(supervisor, "supervisor");
         this.saver = Objects.requireNonNull(saver, "saver");
         this.history = history;
+        this.adminCertificates = Objects.requireNonNull(adminCertificates, "adminCertificates");
     }
 
     @Override
@@ -488,6 +506,10 @@ public final class DaemonControlPlane implements ControlPlane {
                 m.status().forEach(st -> out.add(managedName(r.service().name(), st)));
             }
         }
+        CertificateManager admin = adminCertificates.get();
+        if (admin != null) {
+            admin.status().forEach(st -> out.add(managedName(ADMIN, st)));
+        }
         return out;
     }
 
@@ -501,6 +523,11 @@ public final class DaemonControlPlane implements ControlPlane {
                 m.renew(name);
                 out.add(managedName(r.service().name(), m.status(name).orElseThrow()));
             }
+        }
+        CertificateManager admin = adminCertificates.get();
+        if (admin != null && admin.status(name).isPresent()) {
+            admin.renew(name);
+            out.add(managedName(ADMIN, admin.status(name).orElseThrow()));
         }
         if (out.isEmpty()) {
             throw ControlException.notFound("no service manages a certificate for " + name);

@@ -137,6 +137,38 @@ class ServerConfigReaderTest {
     }
 
     @Test
+    void adminTlsAcmeIsValidatedThroughTlsAlpn01AndWrittenBack(@TempDir Path dir) throws Exception {
+        ServerConfig c = reader.read("""
+                admin:
+                  listen: 127.0.0.1:8443
+                  tls:
+                    acme: {directory: "https://acme.test/dir", names: [admin.example.test]}
+                services:
+                  s: {type: web, root: %s}
+                """.formatted(dir), "a.yaml");
+        assertThat(c.admin().acme().names()).containsExactly("admin.example.test");
+        assertThat(c.admin().acme().challenges()).containsExactly(dev.portico.acme.ChallengeType.TLS_ALPN_01);
+        assertThat(c.admin().tls().selfSigned()).as("a stand-in until the first certificate arrives").isTrue();
+        assertThat(reader.read(new ConfigYaml().write(c), "again.yaml").admin()).isEqualTo(c.admin());
+
+        assertThatThrownBy(() -> reader.read("""
+                admin:
+                  tls:
+                    acme:
+                      directory: "https://acme.test/dir"
+                      names: ["*.example.test"]
+                      challenges: [tls-alpn-01, http-01]
+                services:
+                  e: {type: echo, listen: 7000}
+                """, "r.yaml"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).map(Object::toString)
+                        .satisfiesExactlyInAnyOrder(
+                                p -> assertThat(p).startsWith("r.yaml:5:").contains("*.example.test").contains("DNS-01"),
+                                p -> assertThat(p).startsWith("r.yaml:6:").contains("'config.admin.tls.acme.challenges' lists "
+                                        + "http-01, but the admin endpoint has no plain listener")));
+    }
+
+    @Test
     void adminConnectionAndBodyLimits() throws Exception {
         ServerConfig c = reader.read("admin:\n  max_connections: 16\n  max_body: 64k\nservices:\n"
                 + "  e: {type: echo, listen: 7000}\n", "t.yaml");
