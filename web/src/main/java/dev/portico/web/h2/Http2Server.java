@@ -3,6 +3,7 @@ package dev.portico.web.h2;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.transport.FileRegionChunker;
 import dev.portico.core.transport.FileRegionInput;
+import dev.portico.web.http.Http2Heads;
 import dev.portico.web.http.HttpContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -141,6 +142,7 @@ public final class Http2Server {
                 .encoderEnforceMaxQueuedControlFrames(o.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(context.options().sendTimeout().toMillis())
                 .build();
+        Http2Heads.attach(pipeline.channel());
         pipeline.addLast("h2-watch", new Http2ConnectionWatch(context))
                 .addLast("h2", codec)
                 .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {

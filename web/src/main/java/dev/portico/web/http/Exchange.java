@@ -12,6 +12,9 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +24,12 @@ import java.nio.charset.StandardCharsets;
  * exactly one of the {@code respond…} methods, or take the body with {@link #receiveBody} and
  * answer when it has arrived. Responses are written in request order because every exchange of a
  * connection runs on its event loop, one after the other.
+ *
+ * <p>On an HTTP/2 stream the same calls write frames: the head becomes a HEADERS frame (its fields
+ * from the same header lines, see {@link Http2Heads}; no status line, Connection or framing
+ * field), an in-memory body one DATA frame, and a file or streamed body passes on as buffers that
+ * the stream's bridge frames (by the Content-Length, or until {@link #endChunked}). A response
+ * without a body ends the stream with its HEADERS.
  */
 public final class Exchange {
 
@@ -34,6 +43,8 @@ public final class Exchange {
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
     private final HttpConnection connection;
+    /** The stream's connection's heads on HTTP/2; null on HTTP/1.x. */
+    private final Http2Heads h2;
     private final String version;
     private final boolean head;
     private final long startNanos;
@@ -55,6 +66,7 @@ public final class Exchange {
         this.ctx = ctx;
         this.request = request;
         this.connection = connection;
+        this.h2 = connection.http2Heads();
         this.startNanos = startNanos;
         HttpVersion v = request.protocolVersion();
         this.version = v.minorVersion() == 0 && request.decoderResult().isSuccess() ? "HTTP/1.0" : "HTTP/1.1";
@@ -200,6 +212,16 @@ public final class Exchange {
                 || !ctx.channel().isActive()) {
             return;
         }
+        if (h2 != null) {
+            Http2Headers h = h2.start(code);
+            ByteBuf rendered = ctx.alloc().heapBuffer(lines.estimatedLength());
+            lines.writeTo(rendered);
+            bytesSent += rendered.readableBytes();
+            Http2Heads.addOnce(h, rendered);
+            rendered.release();
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            return;
+        }
         ByteBuf out = ctx.alloc().directBuffer(32 + lines.estimatedLength());
         ResponseHead.writeStatusLine(out, version, code);
         lines.writeTo(out);
@@ -221,7 +243,8 @@ public final class Exchange {
         this.sink = sink;
         if (HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(request.headers().get(HttpHeaderNames.EXPECT, ""))
                 && !version.equals("HTTP/1.0")) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE_11));
+            ctx.writeAndFlush(h2 != null ? new DefaultHttp2HeadersFrame(h2.start(100), false)
+                    : Unpooled.wrappedBuffer(CONTINUE_11));
             continueSent = true;
         }
     }
@@ -252,6 +275,17 @@ public final class Exchange {
     public void respondPrerendered(int status, byte[] headerLines, ByteBuf body) {
         begin(status);
         int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
+        if (h2 != null) {
+            ChannelFuture f = writeHead(status, headerLines, false, null, bodyLength == 0);
+            if (bodyLength > 0) {
+                bytesSent += bodyLength;
+                f = ctx.write(new DefaultHttp2DataFrame(body, true));
+            } else if (body != null) {
+                body.release();
+            }
+            finish(f);
+            return;
+        }
         ByteBuf out = startBuffer(status, headerLines, null, bodyLength);
         if (bodyLength > 0) {
             out.writeBytes(body, body.readerIndex(), bodyLength);
@@ -271,6 +305,15 @@ public final class Exchange {
                                    int length) {
         begin(status);
         int bodyLength = hasBody(status) ? length : 0;
+        if (h2 != null) {
+            ChannelFuture f = writeHead(status, headerLines, true, extraLines, bodyLength == 0);
+            if (bodyLength > 0) {
+                bytesSent += bodyLength;
+                f = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body, offset, bodyLength), true));
+            }
+            finish(f);
+            return;
+        }
         ByteBuf out = startBuffer(status, headerLines, extraLines, bodyLength);
         if (bodyLength > 0) {
             out.writeBytes(body, offset, bodyLength);
@@ -301,6 +344,10 @@ public final class Exchange {
 
     /** Answers with a file region sent by zero-copy where the transport allows it. */
     public void respondFile(ResponseHead h, FileRegion region) {
+        if (h2 != null) {
+            respondFileOnStream(h.status(), h.renderHeaders(), false, null, region);
+            return;
+        }
         respondFile(h.status(), h.renderHeaders(), null, region);
     }
 
@@ -309,6 +356,10 @@ public final class Exchange {
      * rendered now, and a file region sent by zero-copy where the transport allows it.
      */
     public void respondFile(int status, byte[] headerLines, byte[] extraLines, FileRegion region) {
+        if (h2 != null) {
+            respondFileOnStream(status, headerLines, true, extraLines, region);
+            return;
+        }
         begin(status);
         ByteBuf headBuf = startBuffer(status, headerLines, extraLines, 0);
         bytesSent += headBuf.readableBytes();
@@ -325,19 +376,39 @@ public final class Exchange {
         finish(f);
     }
 
+    /** On a stream: the HEADERS frame, then the region, which the stream's bridge frames by its length. */
+    private void respondFileOnStream(int status, byte[] headerLines, boolean stable, byte[] extraLines,
+                                     FileRegion region) {
+        begin(status);
+        boolean bodiless = head || region.count() == 0;
+        ChannelFuture f = writeHead(status, headerLines, stable, extraLines, bodiless);
+        if (bodiless) {
+            region.release();
+            finish(f);
+            return;
+        }
+        bytesSent += region.count();
+        finish(ctx.write(region));
+    }
+
     /** Answers with a head and a body made of several parts (multipart ranges). Takes the parts. */
     public void respondParts(ResponseHead h, Object... parts) {
         begin(h.status());
-        ByteBuf headBuf = renderHead(h);
-        bytesSent += headBuf.readableBytes();
+        ChannelFuture headWritten;
+        if (h2 != null) {
+            headWritten = writeHead(h.status(), h.renderHeaders(), false, null, head);
+        } else {
+            ByteBuf headBuf = renderHead(h);
+            bytesSent += headBuf.readableBytes();
+            headWritten = ctx.write(headBuf);
+        }
         if (head) {
             for (Object p : parts) {
                 io.netty.util.ReferenceCountUtil.release(p);
             }
-            finish(ctx.write(headBuf));
+            finish(headWritten);
             return;
         }
-        ctx.write(headBuf);
         ChannelFuture last = null;
         for (Object p : parts) {
             bytesSent += p instanceof ByteBuf b ? b.readableBytes() : ((FileRegion) p).count();
@@ -358,6 +429,17 @@ public final class Exchange {
             keepAlive = false;
             h.remove("Transfer-Encoding");
         }
+        if (h2 != null) {
+            // The stream's DATA frames frame the body; an empty one ends it (endChunked).
+            ChannelFuture f = writeHead(h.status(), h.renderHeaders(), false, null, head);
+            if (head) {
+                finish(f);
+                return;
+            }
+            rawBody = false;
+            bodyOpen = true;
+            return;
+        }
         ByteBuf headBuf = renderHead(h);
         bytesSent += headBuf.readableBytes();
         if (head) {
@@ -377,6 +459,18 @@ public final class Exchange {
      */
     public void beginFixedLength(ResponseHead h) {
         begin(h.status());
+        if (h2 != null) {
+            String length = h.get("Content-Length");
+            boolean bodiless = !hasBody(h.status()) || length == null || length.equals("0");
+            ChannelFuture f = writeHead(h.status(), h.renderHeaders(), false, null, bodiless);
+            if (bodiless) {
+                finish(f);
+                return;
+            }
+            rawBody = true;
+            bodyOpen = true;
+            return;
+        }
         ByteBuf headBuf = renderHead(h);
         bytesSent += headBuf.readableBytes();
         if (!hasBody(h.status())) {
@@ -405,6 +499,10 @@ public final class Exchange {
         if (chunked && version.equals("HTTP/1.0")) {
             keepAlive = false;
         }
+        if (h2 != null) {
+            beginStreamOnStream(status, lines, contentLength, bodiless || contentLength == 0, chunked);
+            return;
+        }
         byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
         byte[] always = connection.connectionHeaders();
@@ -428,6 +526,27 @@ public final class Exchange {
         rawBody = !chunked;
         bodyOpen = true;
         ctx.write(out);
+    }
+
+    private void beginStreamOnStream(int status, HeaderLines lines, long contentLength, boolean bodiless,
+                                     boolean chunked) {
+        Http2Headers h = h2.start(status);
+        addCommon(h);
+        ByteBuf rendered = ctx.alloc().heapBuffer(lines.estimatedLength());
+        lines.writeTo(rendered);
+        bytesSent += rendered.readableBytes();
+        Http2Heads.addOnce(h, rendered);
+        rendered.release();
+        if (contentLength >= 0 && status != 204) {
+            h.setLong(HttpHeaderNames.CONTENT_LENGTH, contentLength);
+        }
+        ChannelFuture f = ctx.write(new DefaultHttp2HeadersFrame(h, bodiless));
+        if (bodiless) {
+            finish(f);
+            return;
+        }
+        rawBody = !chunked;
+        bodyOpen = true;
     }
 
     private static void writeDecimal(ByteBuf out, long value) {
@@ -463,7 +582,7 @@ public final class Exchange {
 
     /** True when chunks are framed (HTTP/1.1); HTTP/1.0 gets the raw bytes and a close. */
     private boolean framed() {
-        return !rawBody && version.equals("HTTP/1.1");
+        return !rawBody && h2 == null && version.equals("HTTP/1.1");
     }
 
     /** Writes one chunk; returns the write's future so callers can wait for it to drain. */
@@ -489,6 +608,11 @@ public final class Exchange {
     /** Ends a chunked response. */
     public void endChunked() {
         bodyOpen = false;
+        if (h2 != null && !rawBody) {
+            // A body of unknown length ends with an empty DATA frame that ends the stream.
+            finish(ctx.writeAndFlush(new DefaultHttp2DataFrame(true)));
+            return;
+        }
         if (!framed()) {
             finish(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
             return;
@@ -538,6 +662,38 @@ public final class Exchange {
                 keepAlive = false;
             }
         }
+    }
+
+    /**
+     * HTTP/2: writes the response head as a HEADERS frame, ending the stream when no body follows.
+     * The head counts in {@link #bytesSent()} as its fields' HTTP/1.1 lines.
+     *
+     * @param stable true when {@code headerLines} is an array reused unchanged (a cached file's)
+     */
+    private ChannelFuture writeHead(int status, byte[] headerLines, boolean stable, byte[] extraLines,
+                                    boolean endStream) {
+        Http2Headers h = h2.start(status);
+        addCommon(h);
+        if (stable) {
+            h2.addStable(h, headerLines);
+        } else {
+            Http2Heads.addOnce(h, headerLines);
+        }
+        bytesSent += headerLines.length;
+        if (extraLines != null) {
+            Http2Heads.addOnce(h, extraLines);
+            bytesSent += extraLines.length;
+        }
+        return ctx.write(new DefaultHttp2HeadersFrame(h, endStream));
+    }
+
+    /** The fields every head has: Date, and the connection's own (Strict-Transport-Security). */
+    private void addCommon(Http2Headers h) {
+        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
+        byte[] always = connection.connectionHeaders();
+        h2.addStable(h, date);
+        h2.addStable(h, always);
+        bytesSent += date.length + always.length;
     }
 
     private ByteBuf renderHead(ResponseHead h) {

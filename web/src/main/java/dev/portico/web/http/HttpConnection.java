@@ -100,6 +100,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
 
     /** Header lines every response of this connection carries (Strict-Transport-Security), or empty. */
     private final byte[] connectionHeaders;
+    /** On an HTTP/2 stream, its connection's response heads; null otherwise. */
+    private Http2Heads http2Heads;
 
     public HttpConnection(Supplier<HttpContext> contexts) {
         this(contexts, false, new byte[0]);
@@ -141,6 +143,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
     /** True on an HTTP/2 stream. */
     boolean stream() {
         return stream;
+    }
+
+    /** The heads an exchange on an HTTP/2 stream writes as HEADERS frames; null on HTTP/1.x. */
+    Http2Heads http2Heads() {
+        return http2Heads;
     }
 
     /**
@@ -286,6 +293,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
         }
         if (config.getMessageSizeEstimator() == DefaultMessageSizeEstimator.DEFAULT) {
             config.setMessageSizeEstimator(OutboundSizes.INSTANCE);
+        }
+        if (stream) {
+            // A stream has no decoder: its requests come from the HTTP/2 bridge.
+            http2Heads = Http2Heads.of(ctx.channel());
+            return;
         }
         for (var e : ctx.pipeline()) {
             if (e.getValue() instanceof StrictRequestDecoder d) {
