@@ -146,7 +146,7 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
         }
         HttpMethod m;
         try {
-            m = HttpMethod.valueOf(method.toString());
+            m = method(method);
         } catch (IllegalArgumentException e) {
             requestEnded = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
@@ -166,6 +166,17 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
             requestEnded = true;
             ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
         }
+    }
+
+    /** The method named, without a string for the common ones. */
+    private static HttpMethod method(CharSequence name) {
+        if (HttpMethod.GET.asciiName().contentEquals(name)) {
+            return HttpMethod.GET;
+        }
+        if (HttpMethod.HEAD.asciiName().contentEquals(name)) {
+            return HttpMethod.HEAD;
+        }
+        return HttpMethod.valueOf(name.toString());
     }
 
     private void onData(ChannelHandlerContext ctx, Http2DataFrame frame) {

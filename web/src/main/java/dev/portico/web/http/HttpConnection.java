@@ -311,8 +311,9 @@ public final class HttpConnection extends ChannelDuplexHandler {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (stream) {
+            // A stream's request comes whole with its HEADERS frame, and the connection's watch
+            // keeps the send and idle timeouts: a stream's own timer runs only while a body is read.
             enter(Phase.IDLE);
-            arm();
             ctx.fireChannelActive();
             return;
         }
@@ -495,6 +496,9 @@ public final class HttpConnection extends ChannelDuplexHandler {
             return;
         }
         enter(HttpUtil.isTransferEncodingChunked(request) || length > 0 ? Phase.BODY : Phase.RESPONDING);
+        if (stream && timer == null && phase == Phase.BODY) {
+            arm();
+        }
         try {
             if (!context.handler().handle(ex) && !ex.responded()) {
                 ex.error(404);
