@@ -170,7 +170,7 @@ public final class Exchange {
         return status;
     }
 
-    /** Bytes of the response written (head and body). */
+    /** Bytes of the response written (head and body); on HTTP/2 the head counts as its HTTP/1.1 field lines. */
     public long bytesSent() {
         return bytesSent;
     }
@@ -299,7 +299,9 @@ public final class Exchange {
 
     /**
      * The cache's fast path: header lines rendered earlier (with Content-Length), optional extra
-     * lines rendered now, and a slice of a body array, copied into one buffer and one write.
+     * lines rendered now, and a slice of a body array, copied into one buffer and one write. The
+     * {@code headerLines} array must not change afterwards: on HTTP/2 its fields are kept by the
+     * array's identity ({@link Http2Heads}).
      */
     public void respondPrerendered(int status, byte[] headerLines, byte[] extraLines, byte[] body, int offset,
                                    int length) {
@@ -353,7 +355,9 @@ public final class Exchange {
 
     /**
      * Answers with header lines rendered earlier (with Content-Length), optional extra lines
-     * rendered now, and a file region sent by zero-copy where the transport allows it.
+     * rendered now, and a file region sent by zero-copy where the transport allows it. The
+     * {@code headerLines} array must not change afterwards, as for
+     * {@link #respondPrerendered(int, byte[], byte[], byte[], int, int)}.
      */
     public void respondFile(int status, byte[] headerLines, byte[] extraLines, FileRegion region) {
         if (h2 != null) {
