@@ -214,11 +214,7 @@ public final class Exchange {
         }
         if (h2 != null) {
             Http2Headers h = h2.start(code);
-            ByteBuf rendered = ctx.alloc().heapBuffer(lines.estimatedLength());
-            lines.writeTo(rendered);
-            bytesSent += rendered.readableBytes();
-            Http2Heads.addOnce(h, rendered);
-            rendered.release();
+            addLines(h, lines);
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
             return;
         }
@@ -273,19 +269,12 @@ public final class Exchange {
      * that this method takes ownership of. HEAD requests get the headers only.
      */
     public void respondPrerendered(int status, byte[] headerLines, ByteBuf body) {
-        begin(status);
-        int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
         if (h2 != null) {
-            ChannelFuture f = writeHead(status, headerLines, false, null, bodyLength == 0);
-            if (bodyLength > 0) {
-                bytesSent += bodyLength;
-                f = ctx.write(new DefaultHttp2DataFrame(body, true));
-            } else if (body != null) {
-                body.release();
-            }
-            finish(f);
+            respondOnStream(status, headerLines, body);
             return;
         }
+        begin(status);
+        int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
         ByteBuf out = startBuffer(status, headerLines, null, bodyLength);
         if (bodyLength > 0) {
             out.writeBytes(body, body.readerIndex(), bodyLength);
@@ -305,23 +294,45 @@ public final class Exchange {
      */
     public void respondPrerendered(int status, byte[] headerLines, byte[] extraLines, byte[] body, int offset,
                                    int length) {
-        begin(status);
-        int bodyLength = hasBody(status) ? length : 0;
         if (h2 != null) {
-            ChannelFuture f = writeHead(status, headerLines, true, extraLines, bodyLength == 0);
-            if (bodyLength > 0) {
-                bytesSent += bodyLength;
-                f = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body, offset, bodyLength), true));
-            }
-            finish(f);
+            respondOnStream(status, headerLines, extraLines, body, offset, length);
             return;
         }
+        begin(status);
+        int bodyLength = hasBody(status) ? length : 0;
         ByteBuf out = startBuffer(status, headerLines, extraLines, bodyLength);
         if (bodyLength > 0) {
             out.writeBytes(body, offset, bodyLength);
         }
         bytesSent += out.readableBytes();
         finish(ctx.write(out));
+    }
+
+    /** {@link #respondPrerendered(int, byte[], ByteBuf)} on a stream: HEADERS, and the body as one DATA frame. */
+    private void respondOnStream(int status, byte[] headerLines, ByteBuf body) {
+        begin(status);
+        int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
+        ChannelFuture f = writeHead(status, headerLines, false, null, bodyLength == 0);
+        if (bodyLength > 0) {
+            bytesSent += bodyLength;
+            f = ctx.write(new DefaultHttp2DataFrame(body, true));
+        } else if (body != null) {
+            body.release();
+        }
+        finish(f);
+    }
+
+    /** The cache's fast path on a stream: HEADERS from the kept lines, and a DATA frame wrapping the body array. */
+    private void respondOnStream(int status, byte[] headerLines, byte[] extraLines, byte[] body, int offset,
+                                 int length) {
+        begin(status);
+        int bodyLength = hasBody(status) ? length : 0;
+        ChannelFuture f = writeHead(status, headerLines, true, extraLines, bodyLength == 0);
+        if (bodyLength > 0) {
+            bytesSent += bodyLength;
+            f = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body, offset, bodyLength), true));
+        }
+        finish(f);
     }
 
     private boolean hasBody(int status) {
@@ -435,13 +446,7 @@ public final class Exchange {
         }
         if (h2 != null) {
             // The stream's DATA frames frame the body; an empty one ends it (endChunked).
-            ChannelFuture f = writeHead(h.status(), h.renderHeaders(), false, null, head);
-            if (head) {
-                finish(f);
-                return;
-            }
-            rawBody = false;
-            bodyOpen = true;
+            beginOnStream(h, head, false);
             return;
         }
         ByteBuf headBuf = renderHead(h);
@@ -465,14 +470,7 @@ public final class Exchange {
         begin(h.status());
         if (h2 != null) {
             String length = h.get("Content-Length");
-            boolean bodiless = !hasBody(h.status()) || length == null || length.equals("0");
-            ChannelFuture f = writeHead(h.status(), h.renderHeaders(), false, null, bodiless);
-            if (bodiless) {
-                finish(f);
-                return;
-            }
-            rawBody = true;
-            bodyOpen = true;
+            beginOnStream(h, !hasBody(h.status()) || length == null || length.equals("0"), true);
             return;
         }
         ByteBuf headBuf = renderHead(h);
@@ -532,15 +530,22 @@ public final class Exchange {
         ctx.write(out);
     }
 
+    /** A streamed body's head on a stream; {@code fixedLength}: the bridge frames the body by its content-length. */
+    private void beginOnStream(ResponseHead h, boolean bodiless, boolean fixedLength) {
+        ChannelFuture f = writeHead(h.status(), h.renderHeaders(), false, null, bodiless);
+        if (bodiless) {
+            finish(f);
+            return;
+        }
+        rawBody = fixedLength;
+        bodyOpen = true;
+    }
+
     private void beginStreamOnStream(int status, HeaderLines lines, long contentLength, boolean bodiless,
                                      boolean chunked) {
         Http2Headers h = h2.start(status);
         addCommon(h);
-        ByteBuf rendered = ctx.alloc().heapBuffer(lines.estimatedLength());
-        lines.writeTo(rendered);
-        bytesSent += rendered.readableBytes();
-        Http2Heads.addOnce(h, rendered);
-        rendered.release();
+        addLines(h, lines);
         if (contentLength >= 0 && status != 204) {
             h.setLong(HttpHeaderNames.CONTENT_LENGTH, contentLength);
         }
@@ -689,6 +694,18 @@ public final class Exchange {
             bytesSent += extraLines.length;
         }
         return ctx.write(new DefaultHttp2HeadersFrame(h, endStream));
+    }
+
+    /** Adds the fields of lines a caller writes (a backend's, relayed). */
+    private void addLines(Http2Headers h, HeaderLines lines) {
+        ByteBuf rendered = ctx.alloc().heapBuffer(lines.estimatedLength());
+        try {
+            lines.writeTo(rendered);
+            bytesSent += rendered.readableBytes();
+            Http2Heads.addOnce(h, rendered);
+        } finally {
+            rendered.release();
+        }
     }
 
     /** The fields every head has: Date, and the connection's own (Strict-Transport-Security). */
