@@ -1,5 +1,6 @@
 package dev.portico.web.h2;
 
+import dev.portico.web.http.Http2Heads;
 import dev.portico.web.http.RequestTarget;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -58,10 +59,6 @@ import java.util.Map;
  * with its HEADERS.
  */
 public final class Http2StreamBridge extends ChannelDuplexHandler {
-
-    private static final AsciiString[] DROPPED = {
-        HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"), HttpHeaderNames.TRANSFER_ENCODING,
-        HttpHeaderNames.UPGRADE, AsciiString.cached("proxy-connection")};
 
     /**
      * Where the outbound side is: HEAD before a head; LENGTH in a body of known length, STREAM in
@@ -386,7 +383,7 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
                     } else if (HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
                         length = value.parseLong();
                     }
-                    if (!dropped(name)) {
+                    if (!Http2Heads.connectionSpecific(name)) {
                         h.add(name, value);
                     }
                 }
@@ -411,15 +408,6 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
             remaining = length;
             out = Out.LENGTH;
         }
-    }
-
-    private static boolean dropped(AsciiString name) {
-        for (AsciiString d : DROPPED) {
-            if (d.contentEquals(name)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static long chunkSize(ByteBuf line) {

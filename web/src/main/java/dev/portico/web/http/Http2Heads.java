@@ -134,7 +134,7 @@ public final class Http2Heads {
                 while (w > v && (b[w - 1] == ' ' || b[w - 1] == '\t')) {
                     w--;
                 }
-                if (!dropped(name)) {
+                if (!connectionSpecific(name)) {
                     out[n++] = name;
                     out[n++] = new AsciiString(b, v, w - v, true);
                 }
@@ -149,7 +149,8 @@ public final class Http2Heads {
         return exact;
     }
 
-    private static boolean dropped(AsciiString name) {
+    /** True for a lower-case field name HTTP/2 does not carry (RFC 9113 §8.2.2). */
+    public static boolean connectionSpecific(AsciiString name) {
         for (AsciiString d : DROPPED) {
             if (d.contentEquals(name)) {
                 return true;
