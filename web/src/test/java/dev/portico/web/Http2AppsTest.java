@@ -129,6 +129,31 @@ class Http2AppsTest {
     }
 
     @Test
+    void aPutThatExpects100ContinueGetsAnInterimHeadersFrameThenItsAnswer() throws Exception {
+        Files.createDirectories(root.resolve("dav"));
+        web.start(WebConfig.builder().root(root)
+                .webdav(new WebConfig.WebDav(true, List.of(Cidr.parse("127.0.0.1/32")), Map.of(), "dav"))
+                .http2(Http2Options.defaults().withH2c(true)));
+        try (RawH2 c = new RawH2(web.port())) {
+            c.request(1, new io.netty.handler.codec.http2.DefaultHttp2Headers().method("PUT").scheme("http")
+                    .authority("localhost").path("/dav/continued.txt").add("expect", "100-continue")
+                    .add("content-length", "5"), false);
+            RawH2.Frame f = c.read();
+            while (f != null && !(f.type() == RawH2.HEADERS && f.stream() == 1)) {
+                f = c.read();
+            }
+            assertThat(f).isNotNull();
+            assertThat(c.headers(f).status().toString()).isEqualTo("100");
+            assertThat(f.endStream()).isFalse();
+            c.frame(RawH2.DATA, RawH2.END_STREAM, 1, "hello".getBytes(StandardCharsets.US_ASCII));
+            c.flush();
+            RawH2.Response r = c.response(1);
+            assertThat(r.status()).isEqualTo(201);
+        }
+        assertThat(Files.readString(root.resolve("dav/continued.txt"))).isEqualTo("hello");
+    }
+
+    @Test
     void webDavWritesAndLists() throws Exception {
         Files.createDirectories(root.resolve("dav"));
         web.start(WebConfig.builder().root(root)

@@ -35,13 +35,17 @@ class Http2TimeoutsTest {
     }
 
     private void start(Duration idle, Duration send) throws Exception {
+        start(idle, send, HttpOptions.defaults().bodyTimeout());
+    }
+
+    private void start(Duration idle, Duration send, Duration body) throws Exception {
         Files.writeString(root.resolve("hello.txt"), "hello\n");
         byte[] big = new byte[4 << 20];
         new Random(1).nextBytes(big);
         Files.write(root.resolve("big.bin"), big);
         HttpOptions d = HttpOptions.defaults();
         web.start(WebConfig.builder().root(root).http(new HttpOptions(d.maxRequestLine(), d.maxHeaderSize(),
-                d.maxHeaders(), d.maxBodySize(), 0, d.headerTimeout(), idle, d.bodyTimeout(), d.maxPipelined(), send,
+                d.maxHeaders(), d.maxBodySize(), 0, d.headerTimeout(), idle, body, d.maxPipelined(), send,
                 Http2Options.defaults().withH2c(true))));
     }
 
@@ -60,6 +64,34 @@ class Http2TimeoutsTest {
             assertThat(c.closedByServer()).isTrue();
         }
         await().untilAsserted(() -> assertThat(web.server.openConnections()).isZero());
+    }
+
+    @Test
+    void aStreamWhoseBodyNeverComesIsResetAfterTheBodyTimeoutAndTheConnectionServesOn() throws Exception {
+        start(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofMillis(300));
+        try (RawH2 c = new RawH2(web.port())) {
+            // A request that announces a body (no END_STREAM) and never sends it: answered, then
+            // the stream is still open on the client's side until its body timeout.
+            c.request(1, RawH2.get("/hello.txt"), false);
+            RawH2.Frame reset = null;
+            int status = 0;
+            for (RawH2.Frame f = c.read(); f != null; f = c.read()) {
+                if (f.type() == RawH2.HEADERS) {
+                    // Every block is decoded, so the client's HPACK table follows the server's.
+                    status = Integer.parseInt(c.headers(f).status().toString());
+                }
+                if (f.stream() == 1 && f.type() == RawH2.RST_STREAM) {
+                    reset = f;
+                    break;
+                }
+            }
+            assertThat(status).as("the file is answered before the body would end").isEqualTo(200);
+            assertThat(reset).as("the stream is reset once its body timed out").isNotNull();
+            c.request(3, RawH2.get("/hello.txt"), true);
+            RawH2.Response r = c.response(3);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(new String(r.body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("hello\n");
+        }
     }
 
     @Test

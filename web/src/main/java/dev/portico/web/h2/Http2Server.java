@@ -1,8 +1,8 @@
 package dev.portico.web.h2;
 
 import dev.portico.core.limits.IdleConnection;
-import dev.portico.core.transport.FileRegionChunker;
 import dev.portico.core.transport.FileRegionInput;
+import dev.portico.web.http.Http2Heads;
 import dev.portico.web.http.HttpContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -12,7 +12,6 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.stream.ChunkedWriteHandler;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +34,7 @@ public final class Http2Server {
     /** The name of the h2c detector in a plain listener's pipeline. */
     public static final String DETECTOR = "h2c";
 
-    private static final FileRegionChunker CHUNKER = new FileRegionChunker(FileRegionInput.DEFAULT_CHUNK);
+    private static final StreamRegions REGIONS = new StreamRegions(FileRegionInput.DEFAULT_CHUNK);
 
     private final Supplier<HttpContext> http;
     private final Supplier<ChannelHandler[]> perStream;
@@ -43,7 +42,7 @@ public final class Http2Server {
     /**
      * @param http      the service's current HTTP context (options, connection count)
      * @param perStream makes the handlers of one stream, placed after the bridge and the file
-     *                  chunker: the same ones an HTTP/1.1 connection has after its decoder
+     *                  region reader ({@link StreamRegions}): the same ones an HTTP/1.1 connection has after its decoder
      *                  (an {@code HttpConnection.forStream}, and whatever the service puts before it)
      */
     public Http2Server(Supplier<HttpContext> http, Supplier<ChannelHandler[]> perStream) {
@@ -141,6 +140,7 @@ public final class Http2Server {
                 .encoderEnforceMaxQueuedControlFrames(o.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(context.options().sendTimeout().toMillis())
                 .build();
+        Http2Heads.attach(pipeline.channel());
         pipeline.addLast("h2-watch", new Http2ConnectionWatch(context))
                 .addLast("h2", codec)
                 .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
@@ -148,8 +148,7 @@ public final class Http2Server {
                     protected void initChannel(Channel stream) {
                         ChannelPipeline p = stream.pipeline();
                         p.addLast("h2-bridge", new Http2StreamBridge())
-                                .addLast("chunked-writer", new ChunkedWriteHandler())
-                                .addLast("region-chunker", CHUNKER);
+                                .addLast("region-chunker", REGIONS);
                         for (ChannelHandler h : perStream.get()) {
                             p.addLast(h);
                         }

@@ -1,5 +1,6 @@
 package dev.portico.web.h2;
 
+import dev.portico.web.http.Http2Heads;
 import dev.portico.web.http.RequestTarget;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -43,20 +44,28 @@ import java.util.Map;
  * length), and its DATA frames become {@link io.netty.handler.codec.http.HttpContent}s, the one
  * ending the stream a {@link LastHttpContent}. Trailers end the body and are dropped.
  *
- * <p>Outbound, it reads the HTTP/1.1 bytes the exchange writes: the status line and fields become
- * a HEADERS frame (names lower-cased, connection-specific fields dropped), an interim (1xx) head a
- * HEADERS frame of its own, and the body, framed by Content-Length or chunked, DATA frames passed
- * on as slices; the frame that carries the last byte ends the stream. A bodiless answer (HEAD,
- * 204, 304, no bytes) ends it with its HEADERS.
+ * <p>Outbound, an exchange writes its heads as HEADERS frames itself (see
+ * {@link dev.portico.web.http.Http2Heads}), and in-memory bodies as DATA frames: they pass on, and
+ * tell the bridge how the body that follows is framed. Body buffers after a head with a
+ * {@code content-length} become DATA frames until that many bytes have gone, the last one ending
+ * the stream; after a head without one, until the exchange writes the empty DATA frame that ends it.
+ * Buffers pass on as they are, not copied.
+ *
+ * <p>HTTP/1.1 bytes written without such a head (a connection-level answer such as a 408) are
+ * read as before: the status line and fields become a HEADERS frame (names lower-cased,
+ * connection-specific fields dropped), an interim (1xx) head a HEADERS frame of its own, and the
+ * body, framed by Content-Length or chunked, DATA frames passed on as slices; the frame that
+ * carries the last byte ends the stream. A bodiless answer (HEAD, 204, 304, no bytes) ends it
+ * with its HEADERS.
  */
 public final class Http2StreamBridge extends ChannelDuplexHandler {
 
-    private static final AsciiString[] DROPPED = {
-        HttpHeaderNames.CONNECTION, AsciiString.cached("keep-alive"), HttpHeaderNames.TRANSFER_ENCODING,
-        HttpHeaderNames.UPGRADE, AsciiString.cached("proxy-connection")};
-
-    /** Where the outbound parser is. */
-    private enum Out { HEAD, LENGTH, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, DONE }
+    /**
+     * Where the outbound side is: HEAD before a head; LENGTH in a body of known length, STREAM in
+     * one that the exchange ends (after a HEADERS frame it wrote); the CHUNK states in a chunked
+     * HTTP/1.1 body; DONE once the stream has ended.
+     */
+    private enum Out { HEAD, LENGTH, STREAM, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, DONE }
 
     private boolean requestSeen;
     private boolean requestEnded;
@@ -134,7 +143,7 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
         }
         HttpMethod m;
         try {
-            m = HttpMethod.valueOf(method.toString());
+            m = method(method);
         } catch (IllegalArgumentException e) {
             requestEnded = true;
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
@@ -154,6 +163,17 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
             requestEnded = true;
             ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
         }
+    }
+
+    /** The method named, without a string for the common ones. */
+    private static HttpMethod method(CharSequence name) {
+        if (HttpMethod.GET.asciiName().contentEquals(name)) {
+            return HttpMethod.GET;
+        }
+        if (HttpMethod.HEAD.asciiName().contentEquals(name)) {
+            return HttpMethod.HEAD;
+        }
+        return HttpMethod.valueOf(name.toString());
     }
 
     private void onData(ChannelHandlerContext ctx, Http2DataFrame frame) {
@@ -177,7 +197,18 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (!(msg instanceof ByteBuf buf)) {
+            if (msg instanceof Http2HeadersFrame h) {
+                onHeadFrame(ctx, h, promise);
+                return;
+            }
+            if (msg instanceof Http2DataFrame d && d.isEndStream()) {
+                out = Out.DONE;
+            }
             ctx.write(msg, promise);
+            return;
+        }
+        if (out == Out.LENGTH || out == Out.STREAM) {
+            writeBody(ctx, buf, promise);
             return;
         }
         ByteBuf in = buf;
@@ -199,6 +230,61 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
         }
         in.release();
         frames.writeAll(promise);
+    }
+
+    /** A head the exchange wrote as a frame: the body that follows is framed by its length, or ended by the exchange. */
+    private void onHeadFrame(ChannelHandlerContext ctx, Http2HeadersFrame frame, ChannelPromise promise) {
+        if (frame.isEndStream()) {
+            out = Out.DONE;
+            ctx.write(frame, promise);
+            return;
+        }
+        Http2Headers h = frame.headers();
+        CharSequence status = h.status();
+        if (status != null && status.length() == 3 && status.charAt(0) == '1') {
+            // An interim head: the final one follows.
+            ctx.write(frame, promise);
+            return;
+        }
+        long length = h.getLong(HttpHeaderNames.CONTENT_LENGTH, -1L);
+        if (length == 0) {
+            // Nothing follows: an empty DATA frame ends the stream.
+            out = Out.DONE;
+            PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
+            combiner.add(ctx.write(frame));
+            combiner.add(ctx.write(new DefaultHttp2DataFrame(true)));
+            combiner.finish(promise);
+            return;
+        }
+        remaining = length;
+        out = length > 0 ? Out.LENGTH : Out.STREAM;
+        ctx.write(frame, promise);
+    }
+
+    /** A body buffer after a head frame: one DATA frame of it, the one that completes the length ending the stream. */
+    private void writeBody(ChannelHandlerContext ctx, ByteBuf buf, ChannelPromise promise) {
+        int n = buf.readableBytes();
+        if (n == 0) {
+            buf.release();
+            promise.setSuccess();
+            return;
+        }
+        if (out == Out.STREAM || n < remaining) {
+            if (out == Out.LENGTH) {
+                remaining -= n;
+            }
+            ctx.write(new DefaultHttp2DataFrame(buf, false), promise);
+            return;
+        }
+        ByteBuf data = buf;
+        if (n > remaining) {
+            // More than the head announced: the excess is dropped, as after the end of an HTTP/1.1 body.
+            data = buf.retainedSlice(buf.readerIndex(), (int) remaining);
+            buf.release();
+        }
+        remaining = 0;
+        out = Out.DONE;
+        ctx.write(new DefaultHttp2DataFrame(data, true), promise);
     }
 
     /** Turns the bytes of {@code buf} into frames; the slices it takes are retained. */
@@ -297,7 +383,7 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
                     } else if (HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
                         length = value.parseLong();
                     }
-                    if (!dropped(name)) {
+                    if (!Http2Heads.connectionSpecific(name)) {
                         h.add(name, value);
                     }
                 }
@@ -322,15 +408,6 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
             remaining = length;
             out = Out.LENGTH;
         }
-    }
-
-    private static boolean dropped(AsciiString name) {
-        for (AsciiString d : DROPPED) {
-            if (d.contentEquals(name)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static long chunkSize(ByteBuf line) {

@@ -12,6 +12,9 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +24,12 @@ import java.nio.charset.StandardCharsets;
  * exactly one of the {@code respond…} methods, or take the body with {@link #receiveBody} and
  * answer when it has arrived. Responses are written in request order because every exchange of a
  * connection runs on its event loop, one after the other.
+ *
+ * <p>On an HTTP/2 stream the same calls write frames: the head becomes a HEADERS frame (its fields
+ * from the same header lines, see {@link Http2Heads}; no status line, Connection or framing
+ * field), an in-memory body one DATA frame, and a file or streamed body passes on as buffers that
+ * the stream's bridge frames (by the Content-Length, or until {@link #endChunked}). A response
+ * without a body ends the stream with its HEADERS.
  */
 public final class Exchange {
 
@@ -34,6 +43,8 @@ public final class Exchange {
     private final ChannelHandlerContext ctx;
     private final HttpRequest request;
     private final HttpConnection connection;
+    /** The stream's connection's heads on HTTP/2; null on HTTP/1.x. */
+    private final Http2Heads h2;
     private final String version;
     private final boolean head;
     private final long startNanos;
@@ -55,6 +66,7 @@ public final class Exchange {
         this.ctx = ctx;
         this.request = request;
         this.connection = connection;
+        this.h2 = connection.http2Heads();
         this.startNanos = startNanos;
         HttpVersion v = request.protocolVersion();
         this.version = v.minorVersion() == 0 && request.decoderResult().isSuccess() ? "HTTP/1.0" : "HTTP/1.1";
@@ -158,7 +170,7 @@ public final class Exchange {
         return status;
     }
 
-    /** Bytes of the response written (head and body). */
+    /** Bytes of the response written (head and body); on HTTP/2 the head counts as its HTTP/1.1 field lines. */
     public long bytesSent() {
         return bytesSent;
     }
@@ -200,6 +212,12 @@ public final class Exchange {
                 || !ctx.channel().isActive()) {
             return;
         }
+        if (h2 != null) {
+            Http2Headers h = h2.start(code);
+            addLines(h, lines);
+            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            return;
+        }
         ByteBuf out = ctx.alloc().directBuffer(32 + lines.estimatedLength());
         ResponseHead.writeStatusLine(out, version, code);
         lines.writeTo(out);
@@ -221,7 +239,8 @@ public final class Exchange {
         this.sink = sink;
         if (HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(request.headers().get(HttpHeaderNames.EXPECT, ""))
                 && !version.equals("HTTP/1.0")) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE_11));
+            ctx.writeAndFlush(h2 != null ? new DefaultHttp2HeadersFrame(h2.start(100), false)
+                    : Unpooled.wrappedBuffer(CONTINUE_11));
             continueSent = true;
         }
     }
@@ -250,6 +269,10 @@ public final class Exchange {
      * that this method takes ownership of. HEAD requests get the headers only.
      */
     public void respondPrerendered(int status, byte[] headerLines, ByteBuf body) {
+        if (h2 != null) {
+            respondOnStream(status, headerLines, body);
+            return;
+        }
         begin(status);
         int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
         ByteBuf out = startBuffer(status, headerLines, null, bodyLength);
@@ -265,10 +288,16 @@ public final class Exchange {
 
     /**
      * The cache's fast path: header lines rendered earlier (with Content-Length), optional extra
-     * lines rendered now, and a slice of a body array, copied into one buffer and one write.
+     * lines rendered now, and a slice of a body array, copied into one buffer and one write. The
+     * {@code headerLines} array must not change afterwards: on HTTP/2 its fields are kept by the
+     * array's identity ({@link Http2Heads}).
      */
     public void respondPrerendered(int status, byte[] headerLines, byte[] extraLines, byte[] body, int offset,
                                    int length) {
+        if (h2 != null) {
+            respondOnStream(status, headerLines, extraLines, body, offset, length);
+            return;
+        }
         begin(status);
         int bodyLength = hasBody(status) ? length : 0;
         ByteBuf out = startBuffer(status, headerLines, extraLines, bodyLength);
@@ -277,6 +306,33 @@ public final class Exchange {
         }
         bytesSent += out.readableBytes();
         finish(ctx.write(out));
+    }
+
+    /** {@link #respondPrerendered(int, byte[], ByteBuf)} on a stream: HEADERS, and the body as one DATA frame. */
+    private void respondOnStream(int status, byte[] headerLines, ByteBuf body) {
+        begin(status);
+        int bodyLength = body == null || !hasBody(status) ? 0 : body.readableBytes();
+        ChannelFuture f = writeHead(status, headerLines, false, null, bodyLength == 0);
+        if (bodyLength > 0) {
+            bytesSent += bodyLength;
+            f = ctx.write(new DefaultHttp2DataFrame(body, true));
+        } else if (body != null) {
+            body.release();
+        }
+        finish(f);
+    }
+
+    /** The cache's fast path on a stream: HEADERS from the kept lines, and a DATA frame wrapping the body array. */
+    private void respondOnStream(int status, byte[] headerLines, byte[] extraLines, byte[] body, int offset,
+                                 int length) {
+        begin(status);
+        int bodyLength = hasBody(status) ? length : 0;
+        ChannelFuture f = writeHead(status, headerLines, true, extraLines, bodyLength == 0);
+        if (bodyLength > 0) {
+            bytesSent += bodyLength;
+            f = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body, offset, bodyLength), true));
+        }
+        finish(f);
     }
 
     private boolean hasBody(int status) {
@@ -301,14 +357,24 @@ public final class Exchange {
 
     /** Answers with a file region sent by zero-copy where the transport allows it. */
     public void respondFile(ResponseHead h, FileRegion region) {
+        if (h2 != null) {
+            respondFileOnStream(h.status(), h.renderHeaders(), false, null, region);
+            return;
+        }
         respondFile(h.status(), h.renderHeaders(), null, region);
     }
 
     /**
      * Answers with header lines rendered earlier (with Content-Length), optional extra lines
-     * rendered now, and a file region sent by zero-copy where the transport allows it.
+     * rendered now, and a file region sent by zero-copy where the transport allows it. The
+     * {@code headerLines} array must not change afterwards, as for
+     * {@link #respondPrerendered(int, byte[], byte[], byte[], int, int)}.
      */
     public void respondFile(int status, byte[] headerLines, byte[] extraLines, FileRegion region) {
+        if (h2 != null) {
+            respondFileOnStream(status, headerLines, true, extraLines, region);
+            return;
+        }
         begin(status);
         ByteBuf headBuf = startBuffer(status, headerLines, extraLines, 0);
         bytesSent += headBuf.readableBytes();
@@ -325,19 +391,39 @@ public final class Exchange {
         finish(f);
     }
 
+    /** On a stream: the HEADERS frame, then the region, which the stream's bridge frames by its length. */
+    private void respondFileOnStream(int status, byte[] headerLines, boolean stable, byte[] extraLines,
+                                     FileRegion region) {
+        begin(status);
+        boolean bodiless = head || region.count() == 0;
+        ChannelFuture f = writeHead(status, headerLines, stable, extraLines, bodiless);
+        if (bodiless) {
+            region.release();
+            finish(f);
+            return;
+        }
+        bytesSent += region.count();
+        finish(ctx.write(region));
+    }
+
     /** Answers with a head and a body made of several parts (multipart ranges). Takes the parts. */
     public void respondParts(ResponseHead h, Object... parts) {
         begin(h.status());
-        ByteBuf headBuf = renderHead(h);
-        bytesSent += headBuf.readableBytes();
+        ChannelFuture headWritten;
+        if (h2 != null) {
+            headWritten = writeHead(h.status(), h.renderHeaders(), false, null, head);
+        } else {
+            ByteBuf headBuf = renderHead(h);
+            bytesSent += headBuf.readableBytes();
+            headWritten = ctx.write(headBuf);
+        }
         if (head) {
             for (Object p : parts) {
                 io.netty.util.ReferenceCountUtil.release(p);
             }
-            finish(ctx.write(headBuf));
+            finish(headWritten);
             return;
         }
-        ctx.write(headBuf);
         ChannelFuture last = null;
         for (Object p : parts) {
             bytesSent += p instanceof ByteBuf b ? b.readableBytes() : ((FileRegion) p).count();
@@ -358,6 +444,11 @@ public final class Exchange {
             keepAlive = false;
             h.remove("Transfer-Encoding");
         }
+        if (h2 != null) {
+            // The stream's DATA frames frame the body; an empty one ends it (endChunked).
+            beginOnStream(h, head, false);
+            return;
+        }
         ByteBuf headBuf = renderHead(h);
         bytesSent += headBuf.readableBytes();
         if (head) {
@@ -377,6 +468,11 @@ public final class Exchange {
      */
     public void beginFixedLength(ResponseHead h) {
         begin(h.status());
+        if (h2 != null) {
+            String length = h.get("Content-Length");
+            beginOnStream(h, !hasBody(h.status()) || length == null || length.equals("0"), true);
+            return;
+        }
         ByteBuf headBuf = renderHead(h);
         bytesSent += headBuf.readableBytes();
         if (!hasBody(h.status())) {
@@ -405,6 +501,10 @@ public final class Exchange {
         if (chunked && version.equals("HTTP/1.0")) {
             keepAlive = false;
         }
+        if (h2 != null) {
+            beginStreamOnStream(status, lines, contentLength, bodiless || contentLength == 0, chunked);
+            return;
+        }
         byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
         byte[] always = connection.connectionHeaders();
@@ -428,6 +528,34 @@ public final class Exchange {
         rawBody = !chunked;
         bodyOpen = true;
         ctx.write(out);
+    }
+
+    /** A streamed body's head on a stream; {@code fixedLength}: the bridge frames the body by its content-length. */
+    private void beginOnStream(ResponseHead h, boolean bodiless, boolean fixedLength) {
+        ChannelFuture f = writeHead(h.status(), h.renderHeaders(), false, null, bodiless);
+        if (bodiless) {
+            finish(f);
+            return;
+        }
+        rawBody = fixedLength;
+        bodyOpen = true;
+    }
+
+    private void beginStreamOnStream(int status, HeaderLines lines, long contentLength, boolean bodiless,
+                                     boolean chunked) {
+        Http2Headers h = h2.start(status);
+        addCommon(h);
+        addLines(h, lines);
+        if (contentLength >= 0 && status != 204) {
+            h.setLong(HttpHeaderNames.CONTENT_LENGTH, contentLength);
+        }
+        ChannelFuture f = ctx.write(new DefaultHttp2HeadersFrame(h, bodiless));
+        if (bodiless) {
+            finish(f);
+            return;
+        }
+        rawBody = !chunked;
+        bodyOpen = true;
     }
 
     private static void writeDecimal(ByteBuf out, long value) {
@@ -463,7 +591,7 @@ public final class Exchange {
 
     /** True when chunks are framed (HTTP/1.1); HTTP/1.0 gets the raw bytes and a close. */
     private boolean framed() {
-        return !rawBody && version.equals("HTTP/1.1");
+        return !rawBody && h2 == null && version.equals("HTTP/1.1");
     }
 
     /** Writes one chunk; returns the write's future so callers can wait for it to drain. */
@@ -489,6 +617,11 @@ public final class Exchange {
     /** Ends a chunked response. */
     public void endChunked() {
         bodyOpen = false;
+        if (h2 != null && !rawBody) {
+            // A body of unknown length ends with an empty DATA frame that ends the stream.
+            finish(ctx.writeAndFlush(new DefaultHttp2DataFrame(true)));
+            return;
+        }
         if (!framed()) {
             finish(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
             return;
@@ -538,6 +671,50 @@ public final class Exchange {
                 keepAlive = false;
             }
         }
+    }
+
+    /**
+     * HTTP/2: writes the response head as a HEADERS frame, ending the stream when no body follows.
+     * The head counts in {@link #bytesSent()} as its fields' HTTP/1.1 lines.
+     *
+     * @param stable true when {@code headerLines} is an array reused unchanged (a cached file's)
+     */
+    private ChannelFuture writeHead(int status, byte[] headerLines, boolean stable, byte[] extraLines,
+                                    boolean endStream) {
+        Http2Headers h = h2.start(status);
+        addCommon(h);
+        if (stable) {
+            h2.addStable(h, headerLines);
+        } else {
+            Http2Heads.addOnce(h, headerLines);
+        }
+        bytesSent += headerLines.length;
+        if (extraLines != null) {
+            Http2Heads.addOnce(h, extraLines);
+            bytesSent += extraLines.length;
+        }
+        return ctx.write(new DefaultHttp2HeadersFrame(h, endStream));
+    }
+
+    /** Adds the fields of lines a caller writes (a backend's, relayed). */
+    private void addLines(Http2Headers h, HeaderLines lines) {
+        ByteBuf rendered = ctx.alloc().heapBuffer(lines.estimatedLength());
+        try {
+            lines.writeTo(rendered);
+            bytesSent += rendered.readableBytes();
+            Http2Heads.addOnce(h, rendered);
+        } finally {
+            rendered.release();
+        }
+    }
+
+    /** The fields every head has: Date, and the connection's own (Strict-Transport-Security). */
+    private void addCommon(Http2Headers h) {
+        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
+        byte[] always = connection.connectionHeaders();
+        h2.addStable(h, date);
+        h2.addStable(h, always);
+        bytesSent += date.length + always.length;
     }
 
     private ByteBuf renderHead(ResponseHead h) {

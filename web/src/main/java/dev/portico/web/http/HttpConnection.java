@@ -100,6 +100,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
 
     /** Header lines every response of this connection carries (Strict-Transport-Security), or empty. */
     private final byte[] connectionHeaders;
+    /** On an HTTP/2 stream, its connection's response heads; null otherwise. */
+    private Http2Heads http2Heads;
 
     public HttpConnection(Supplier<HttpContext> contexts) {
         this(contexts, false, new byte[0]);
@@ -141,6 +143,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
     /** True on an HTTP/2 stream. */
     boolean stream() {
         return stream;
+    }
+
+    /** The heads an exchange on an HTTP/2 stream writes as HEADERS frames; null on HTTP/1.x. */
+    Http2Heads http2Heads() {
+        return http2Heads;
     }
 
     /**
@@ -287,6 +294,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
         if (config.getMessageSizeEstimator() == DefaultMessageSizeEstimator.DEFAULT) {
             config.setMessageSizeEstimator(OutboundSizes.INSTANCE);
         }
+        if (stream) {
+            // A stream has no decoder: its requests come from the HTTP/2 bridge.
+            http2Heads = Http2Heads.of(ctx.channel());
+            return;
+        }
         for (var e : ctx.pipeline()) {
             if (e.getValue() instanceof StrictRequestDecoder d) {
                 decoder = d;
@@ -299,8 +311,9 @@ public final class HttpConnection extends ChannelDuplexHandler {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (stream) {
+            // A stream's request comes whole with its HEADERS frame, and the connection's watch
+            // keeps the send and idle timeouts: a stream's own timer runs only while a body is read.
             enter(Phase.IDLE);
-            arm();
             ctx.fireChannelActive();
             return;
         }
@@ -483,6 +496,9 @@ public final class HttpConnection extends ChannelDuplexHandler {
             return;
         }
         enter(HttpUtil.isTransferEncodingChunked(request) || length > 0 ? Phase.BODY : Phase.RESPONDING);
+        if (stream && timer == null && phase == Phase.BODY) {
+            arm();
+        }
         try {
             if (!context.handler().handle(ex) && !ex.responded()) {
                 ex.error(404);
