@@ -12,10 +12,12 @@ import java.util.List;
  * Unix signal handling through {@code sun.misc.Signal} (still supported on JDK 25): HUP reloads,
  * TERM and INT stop. Handlers run on a JVM signal thread and must only hand work off.
  *
- * <p>A SIGHUP ignored from the start ({@code nohup portico serve &}) is put back to its default
- * first, since the JVM silently leaves an ignored signal alone: without that, a daemon started
- * under nohup would never reload. The ignoring is there to survive a closed terminal, which a
- * reload does.
+ * <p>A signal ignored from the start is put back to its default first, since the JVM silently
+ * leaves an ignored signal alone: a daemon started under {@code nohup} (SIGHUP ignored) would never
+ * reload, and one started in the background of a script ({@code portico serve &}, where the shell
+ * ignores SIGINT for it) would not stop on {@code kill -INT}. As nginx does, a signal sent to the
+ * daemon on purpose is acted on however it was started; the ignoring is there to survive a closed
+ * terminal or a Ctrl-C meant for the foreground job, which never reach a daemon this way.
  */
 final class Signals implements AutoCloseable {
 
@@ -32,14 +34,16 @@ final class Signals implements AutoCloseable {
             Signal signal = new Signal(name);
             sun.misc.SignalHandler handler = s -> action.run();
             sun.misc.SignalHandler previous = Signal.handle(signal, handler);
-            if (previous == sun.misc.SignalHandler.SIG_IGN && name.equals("HUP")) {
+            if (previous == sun.misc.SignalHandler.SIG_IGN) {
                 // The JVM did not install the handler: the signal was ignored when it started.
                 if (!SignalDisposition.reset(signal.getNumber())) {
-                    log.warn("SIGHUP is ignored (started under nohup?) and cannot be reset: it will not reload");
+                    log.warn("SIG{} is ignored (started under nohup or in a script's background?) and cannot be"
+                            + " reset: Portico will not act on it", name);
                     return false;
                 }
                 Signal.handle(signal, handler);
-                log.debug("SIGHUP was ignored when Portico started (nohup?); it reloads all the same");
+                log.debug("SIG{} was ignored when Portico started (nohup, a script's background); it is handled"
+                        + " all the same", name);
             }
             installed.add(new Installed(signal, previous));
             return true;

@@ -125,6 +125,24 @@ class ServeProcessTest {
     }
 
     @Test
+    void interruptStopsWhenStartedWithSigintIgnored() throws Exception {
+        // A non-interactive shell starts a background job ("portico serve &" in a script) with
+        // SIGINT ignored, and the JVM leaves an ignored signal alone; "kill -INT" must stop it anyway.
+        Path sh = Path.of("/bin/sh");
+        assertThat(Files.isExecutable(sh)).as("a POSIX shell").isTrue();
+        Path cfg = Files.writeString(dir.resolve("i.yaml"), "admin: off\nservices:\n  e: {type: echo, listen: \"127.0.0.1:0\"}\n");
+        try (PorticoProcess p = PorticoProcess.startUnder(dir,
+                java.util.List.of(sh.toString(), "-c", "trap '' INT; exec \"$@\"", "sh"),
+                "serve", "-c", cfg.toString(), "--log-level", "info")) {
+            p.awaitOut("Ready.");
+            assertThat(LineClient.ask(p.servicePort("e"), "a", IO)).isEqualTo("a");
+            p.signal("INT");
+            p.awaitErr("stopped", 0);
+            assertThat(p.terminate(Duration.ofSeconds(20))).isZero();
+        }
+    }
+
+    @Test
     void interruptStopsWithStatus0() throws Exception {
         Path cfg = Files.writeString(dir.resolve("p.yaml"), "admin: off\nservices:\n  e: {type: echo, listen: \"127.0.0.1:0\"}\n");
         try (PorticoProcess p = PorticoProcess.start(dir, "serve", "-c", cfg.toString(), "--log-level", "info")) {
