@@ -123,70 +123,73 @@ final class Router {
 
     /**
      * A read: answered by the cache when it holds the URL, else by the nodes. Which nodes, and in
-     * what order, is worked out only on a miss, so a hit costs no placement.
+     * what order, is worked out only on a miss, so a hit costs no placement; a file deleted in its
+     * stage (or in every stage, for a stage-less URL) is a 404 before the cache is asked.
      */
     private static void read(Shared shared, Exchange ex, StorePool pool, StorePath p) {
-        List<ReadExchange.Attempt> attempts = null;
+        boolean gone = switch (p.kind()) {
+            case OUTSIDE -> false;
+            case STAGED -> deleted(shared, pool, p.stage(), p.filePath());
+            default -> deletedInEveryStage(shared, pool, p.filePath());
+        };
+        if (gone) {
+            respondDeleted(ex);
+            return;
+        }
+        ProxyCache cache = shared.cache();
+        if (cache == null) {
+            fromNodes(shared, ex, pool, p);
+        } else {
+            // a hit is answered by the cache: nothing of this exchange is left to clean up
+            cache.lookup(ex, () -> fromNodes(shared, ex, pool, p));
+        }
+    }
+
+    /** Sends a read to the nodes that may hold the file, in the order they are tried. */
+    private static void fromNodes(Shared shared, Exchange ex, StorePool pool, StorePath p) {
+        NodeContext nodes = shared.nodes();
+        List<ReadExchange.Attempt> attempts = new ArrayList<>();
+        String uri = ex.request().uri();
         switch (p.kind()) {
-            case OUTSIDE, STAGED -> {
-                if (p.kind() == StorePath.Kind.STAGED && deleted(shared, pool, p.stage(), p.filePath())) {
-                    respondDeleted(ex);
-                    return;
+            case OUTSIDE -> {
+                for (NodeState n : nodes.balancedOrder(pool.union())) {
+                    attempts.add(new ReadExchange.Attempt(uri, n, -1));
+                }
+            }
+            case STAGED -> {
+                for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, p.stage(), p.filePath()))) {
+                    attempts.add(new ReadExchange.Attempt(uri, n, p.stage()));
                 }
             }
             default -> {
-                attempts = stagelessAttempts(shared, ex, pool, p);
-                if (attempts.isEmpty()) {
-                    respondDeleted(ex);
-                    return;
+                // the current stage's copies first, then older stages', newest first
+                String query = ex.query() == null ? "" : "?" + ex.query();
+                for (int stage : pool.newestFirst()) {
+                    if (deleted(shared, pool, stage, p.filePath())) {
+                        continue; // deleted in this stage: no copy a node still has is served
+                    }
+                    String staged = stagedUri(shared.config(), stage, p.filePath()) + query;
+                    for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, stage, p.filePath()))) {
+                        attempts.add(new ReadExchange.Attempt(staged, n, stage));
+                    }
                 }
             }
         }
-        List<ReadExchange.Attempt> planned = attempts;
-        ProxyCache cache = shared.cache();
-        if (cache == null) {
-            fromNodes(shared, ex, pool, p, planned);
-        } else {
-            // a hit is answered by the cache: nothing of this exchange is left to clean up
-            cache.lookup(ex, () -> fromNodes(shared, ex, pool, p, planned));
-        }
-    }
-
-    /** Sends a read to the nodes: the given attempts, or those of a staged or outside URL. */
-    private static void fromNodes(Shared shared, Exchange ex, StorePool pool, StorePath p,
-                                  List<ReadExchange.Attempt> planned) {
-        NodeContext nodes = shared.nodes();
-        if (planned != null) {
-            new ReadExchange(ex, shared, planned, true).start();
+        if (attempts.isEmpty() && p.kind() == StorePath.Kind.STAGELESS) {
+            respondDeleted(ex); // deleted in every stage since the check before the cache
             return;
         }
-        String uri = ex.request().uri();
-        boolean outside = p.kind() == StorePath.Kind.OUTSIDE;
-        List<NodeState> order = outside ? nodes.balancedOrder(pool.union())
-                : nodes.readOrder(replicas(shared.config(), pool, p.stage(), p.filePath()));
-        List<ReadExchange.Attempt> attempts = new ArrayList<>(order.size());
-        for (NodeState n : order) {
-            attempts.add(new ReadExchange.Attempt(uri, n, outside ? -1 : p.stage()));
-        }
-        new ReadExchange(ex, shared, attempts, !outside).start();
+        new ReadExchange(ex, shared, attempts, p.kind() != StorePath.Kind.OUTSIDE).start();
     }
 
-    /** A stage-less read tries the current stage's copies first, then older stages', newest first. */
-    private static List<ReadExchange.Attempt> stagelessAttempts(Shared shared, Exchange ex, StorePool pool,
-                                                                StorePath p) {
-        NodeContext nodes = shared.nodes();
-        List<ReadExchange.Attempt> attempts = new ArrayList<>();
-        String query = ex.query() == null ? "" : "?" + ex.query();
+    /** Whether a stage-less file is deleted in every stage, so that no node's copy may be served. */
+    private static boolean deletedInEveryStage(Shared shared, StorePool pool, String filePath) {
         for (int stage : pool.newestFirst()) {
-            if (deleted(shared, pool, stage, p.filePath())) {
-                continue; // deleted in this stage: no copy a node still has is served
-            }
-            String uri = stagedUri(shared.config(), stage, p.filePath()) + query;
-            for (NodeState n : nodes.readOrder(replicas(shared.config(), pool, stage, p.filePath()))) {
-                attempts.add(new ReadExchange.Attempt(uri, n, stage));
+            if (!deleted(shared, pool, stage, filePath)) {
+                return false;
             }
         }
-        return attempts;
+        return true;
     }
 
     /**

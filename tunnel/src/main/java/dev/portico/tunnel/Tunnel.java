@@ -233,26 +233,7 @@ final class Tunnel {
 
     /** Where the loop cannot poll the device: a thread waits on it with {@code poll}. */
     private void readLoop() {
-        List<ByteBuf> batch = new ArrayList<>(DeviceReader.BATCH);
-        Channel target = session.transport() == SessionConfig.TransportMode.RELIABLE ? stream : connection;
-        @SuppressWarnings("unchecked")
-        List<ByteBuf>[] pending = new List[] {batch};
-        DeviceReader.Target handOff = new DeviceReader.Target() {
-            @Override
-            public boolean writable() {
-                return stream.isWritable();
-            }
-
-            @Override
-            public void write(ByteBuf frame) {
-                pending[0].add(frame);
-            }
-
-            @Override
-            public void flush() {
-                pending[0] = send(target, pending[0]);
-            }
-        };
+        HandOff handOff = new HandOff();
         try (Arena arena = Arena.ofConfined(); DeviceReader frames = newReader(handOff)) {
             MemorySegment pollfd = arena.allocate(8, 8);
             MemorySegment pollErrno = TunDevice.errnoSegment(arena);
@@ -268,10 +249,36 @@ final class Tunnel {
                     break;
                 }
             }
-            pending[0].forEach(ByteBuf::release);
+            handOff.releasePending();
         } catch (RuntimeException e) {
             log.warn("session '{}': the device reader stopped: {}", session.name(), e.toString());
             connection.close();
+        }
+    }
+
+    /** The reader thread's target: frames gathered, then handed to the loop a batch at a time. */
+    private final class HandOff implements DeviceReader.Target {
+        private final Channel target = session.transport() == SessionConfig.TransportMode.RELIABLE ? stream : connection;
+        private List<ByteBuf> pending = new ArrayList<>(DeviceReader.BATCH);
+
+        @Override
+        public boolean writable() {
+            return stream.isWritable();
+        }
+
+        @Override
+        public void write(ByteBuf frame) {
+            pending.add(frame);
+        }
+
+        @Override
+        public void flush() {
+            pending = send(target, pending);
+        }
+
+        /** Frees what was read but never handed over (the reader stops). */
+        void releasePending() {
+            pending.forEach(ByteBuf::release);
         }
     }
 

@@ -73,9 +73,7 @@ public final class Http2Heads {
             keys[slot] = lines;
             fields[slot] = split;
         }
-        for (int i = 0; i < split.length; i += 2) {
-            h.add(split[i], split[i + 1]);
-        }
+        addPairs(h, split);
     }
 
     /** Adds the fields of lines made for this response alone. */
