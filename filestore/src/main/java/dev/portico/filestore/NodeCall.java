@@ -1,7 +1,11 @@
 package dev.portico.filestore;
 
+import dev.portico.proxy.UpstreamHead;
+import dev.portico.proxy.UpstreamResponseDecoder;
 import dev.portico.upstream.FailureText;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -13,24 +17,20 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP/1.1 request to a node, on the client's event loop: connect, write the head, let the
- * owner stream a body, and hand the response back piece by piece. A call whose request went out
+ * owner stream a body, and hand the response back piece by piece. The head is written straight
+ * into a buffer ({@link NodeHeaders.Request}) and the answer read by the proxy's
+ * {@link UpstreamResponseDecoder}: its head's fields stay offsets into the bytes received, and
+ * reach the client as they came (no header map is built on either side). A call whose request went out
  * whole and whose response ended and allows it leaves its connection idle for the next request to
  * the node from the same loop, reads and writes alike (a reused connection found closed before any
  * of a body went out is replaced once by a fresh one); a call aborted or answered before its body
@@ -50,10 +50,10 @@ final class NodeCall {
         }
 
         /** The final response head. */
-        void onHead(NodeCall call, HttpResponse head);
+        void onHead(NodeCall call, UpstreamHead head);
 
-        /** A piece of the response body; {@code last} ends it. The listener releases nothing. */
-        void onBody(NodeCall call, HttpContent content, boolean last);
+        /** A piece of the response body (possibly empty when {@code last}); {@code last} ends it. The listener releases nothing. */
+        void onBody(NodeCall call, ByteBuf content, boolean last);
 
         /** The call failed before its response ended: connect error, timeout, reset, malformed answer. */
         void onFailure(NodeCall call, String reason, boolean timeout);
@@ -63,6 +63,11 @@ final class NodeCall {
         }
     }
 
+    /** The largest response head a node may send, in bytes. */
+    static final int MAX_HEAD = 16384;
+    private static final int CRLF = ('\r' << 8) | '\n';
+    private static final byte[] CHUNK_END = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = {'0', '\r', '\n', '\r', '\n'};
     /** Outbound buffer bounds per node connection: a slow node pauses the client above the high mark. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
@@ -71,7 +76,7 @@ final class NodeCall {
     private final NodeState node;
     private final Listener listener;
     /** The request head, kept to send again when a reused connection turns out to be closed. */
-    private final HttpRequest head;
+    private final NodeHeaders.Request head;
     /** A GET or HEAD: its answer's delay measures the node's latency. */
     private final boolean measures;
     /** A request body follows the head. */
@@ -92,12 +97,11 @@ final class NodeCall {
     private final long idleMillis;
     private Channel channel;
     private boolean headSeen;
-    private boolean interim;
     private boolean finished;
     private long sentNanos;
     private ScheduledFuture<?> responseTimer;
 
-    private NodeCall(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
+    private NodeCall(NodeContext nodes, EventLoop loop, NodeState node, NodeHeaders.Request head, boolean bodyFollows,
                      Listener listener) {
         this.nodes = nodes;
         this.loop = loop;
@@ -119,7 +123,7 @@ final class NodeCall {
      * the request is written at once and the listener's {@code onOpen} runs before this returns:
      * an owner that must know its call by then uses {@link #prepare} and {@link #start}.
      */
-    static NodeCall open(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
+    static NodeCall open(NodeContext nodes, EventLoop loop, NodeState node, NodeHeaders.Request head, boolean bodyFollows,
                          Listener listener) {
         NodeCall call = prepare(nodes, loop, node, head, bodyFollows, listener);
         call.start();
@@ -127,7 +131,7 @@ final class NodeCall {
     }
 
     /** A call not started yet: {@link #start} sends it. */
-    static NodeCall prepare(NodeContext nodes, EventLoop loop, NodeState node, HttpRequest head, boolean bodyFollows,
+    static NodeCall prepare(NodeContext nodes, EventLoop loop, NodeState node, NodeHeaders.Request head, boolean bodyFollows,
                             Listener listener) {
         return new NodeCall(nodes, loop, node, head, bodyFollows, listener);
     }
@@ -157,9 +161,9 @@ final class NodeCall {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new NodeTraffic(node.backend()))
-                                .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
-                                .addLast(new HttpClientCodec(4096, 16384, 16384))
+                        ch.pipeline().addLast(new NodeTraffic(node.backend(),
+                                        TimeUnit.MILLISECONDS.toNanos(idleMillis)))
+                                .addLast(new UpstreamResponseDecoder(MAX_HEAD))
                                 .addLast(new Link(NodeCall.this));
                     }
                 });
@@ -176,12 +180,12 @@ final class NodeCall {
      */
     private void sendHead() {
         sentNanos = System.nanoTime();
+        channel.pipeline().get(UpstreamResponseDecoder.class).expectNoBody(head.method().equals(HttpMethod.HEAD));
+        ByteBuf bytes = head.render(channel.alloc());
         if (bodyFollows) {
-            channel.write(head, channel.voidPromise());
+            channel.write(bytes, channel.voidPromise());
         } else {
-            // the encoder expects the request's end before the next request on a kept connection
-            channel.write(head, channel.voidPromise());
-            channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+            channel.writeAndFlush(bytes, channel.voidPromise());
             armResponseTimer();
         }
     }
@@ -239,15 +243,39 @@ final class NodeCall {
         return channel != null && channel.isWritable();
     }
 
-    /** Writes a piece of the request body (taking it); flushes, except within {@code onOpen}, which flushes after. */
-    ChannelFuture write(HttpContent content) {
+    /**
+     * Writes a piece of the request body (taking it), framed as a chunk when the body is chunked;
+     * flushes, except within {@code onOpen}, which flushes after.
+     */
+    ChannelFuture write(ByteBuf data) {
         bodyStarted = true;
-        ChannelFuture f = opening ? channel.write(content) : channel.writeAndFlush(content);
-        if (content instanceof LastHttpContent) {
-            requestEnded = true;
-            armResponseTimer();
+        if (head.chunked()) {
+            int n = data.readableBytes();
+            if (n == 0) {
+                data.release();
+                return channel.newSucceededFuture();
+            }
+            ByteBuf size = channel.alloc().directBuffer(12);
+            size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
+            size.writeShort(CRLF);
+            channel.write(size, channel.voidPromise());
+            channel.write(data, channel.voidPromise());
+            data = Unpooled.wrappedBuffer(CHUNK_END);
         }
-        return f;
+        return opening ? channel.write(data) : channel.writeAndFlush(data);
+    }
+
+    /** Ends the request body (the last chunk when chunked); flushes, except within {@code onOpen}. */
+    void end() {
+        bodyStarted = true;
+        requestEnded = true;
+        ByteBuf last = head.chunked() ? Unpooled.wrappedBuffer(LAST_CHUNK) : Unpooled.EMPTY_BUFFER;
+        if (opening) {
+            channel.write(last, channel.voidPromise());
+        } else {
+            channel.writeAndFlush(last, channel.voidPromise());
+        }
+        armResponseTimer();
     }
 
     /** Whether the request went out on a connection kept from an earlier call. */
@@ -331,22 +359,16 @@ final class NodeCall {
             if (finished || ctx.channel() != channel) {
                 return;
             }
-            if (msg instanceof HttpResponse r) {
-                if (!r.decoderResult().isSuccess()) {
-                    node.backend().onRequestFailed("malformed response");
-                    fail("malformed response from " + node.name() + ": " + r.decoderResult().cause(), false);
-                    return;
-                }
-                int code = r.status().code();
+            if (msg instanceof UpstreamHead r) {
+                int code = r.status();
                 if (code < 200) {
-                    interim = true;
                     if (code == 100) {
                         listener.onContinue(this);
                     }
                     return;
                 }
                 headSeen = true;
-                keepAlive = HttpUtil.isKeepAlive(r);
+                keepAlive = r.keepAlive();
                 cancelTimer();
                 if (measures) {
                     // reads only: a write's time includes the node's disk, not its distance
@@ -354,32 +376,24 @@ final class NodeCall {
                 }
                 node.backend().onRequestSucceeded();
                 listener.onHead(this, r);
-            }
-            if (msg instanceof HttpContent c) {
-                if (interim) {
-                    if (c instanceof LastHttpContent) {
-                        interim = false;
-                    }
-                    return;
+            } else if (msg instanceof ByteBuf b) {
+                listener.onBody(this, b, false);
+            } else if (msg instanceof UpstreamResponseDecoder.Last last) {
+                finished = true;
+                listener.onBody(this, last.content(), true);
+                if (keepAlive && requestEnded && !aborted && ctx.channel().isActive()
+                        && ctx.pipeline().get(UpstreamResponseDecoder.class).leftover() == 0) {
+                    ctx.channel().config().setAutoRead(true);
+                    released = true;
+                    nodes.release(loop, node, ctx.channel());
+                } else {
+                    ctx.channel().close();
                 }
-                if (!c.decoderResult().isSuccess()) {
-                    fail("malformed body from " + node.name() + ": " + c.decoderResult().cause(), false);
-                    return;
+            } else if (msg instanceof UpstreamResponseDecoder.Failure f) {
+                if (!headSeen) {
+                    node.backend().onRequestFailed("malformed response");
                 }
-                boolean last = c instanceof LastHttpContent;
-                if (last) {
-                    finished = true;
-                }
-                listener.onBody(this, c, last);
-                if (last) {
-                    if (keepAlive && requestEnded && !aborted && ctx.channel().isActive()) {
-                        ctx.channel().config().setAutoRead(true);
-                        released = true;
-                        nodes.release(loop, node, ctx.channel());
-                    } else {
-                        ctx.channel().close();
-                    }
-                }
+                fail("malformed response from " + node.name() + ": " + f.reason(), false);
             }
         } finally {
             ReferenceCountUtil.release(msg);

@@ -1,21 +1,22 @@
 package dev.portico.filestore;
 
-import dev.portico.web.http.HeaderLines;
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
 
-/** Header fields between client and nodes: the end-to-end ones pass, hop-by-hop ones stay. */
+/**
+ * Header fields between client and nodes: the end-to-end ones pass, hop-by-hop ones stay. A
+ * node's answer reaches the client through the proxy's {@code UpstreamHead}, which drops the same
+ * fields.
+ */
 final class NodeHeaders {
 
     /** Fields that describe one connection or the framing, never passed on (RFC 9110 §7.6.1). */
@@ -25,9 +26,11 @@ final class NodeHeaders {
             HttpHeaderNames.EXPECT, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.PROXY_AUTHENTICATE,
             HttpHeaderNames.DATE, HttpHeaderNames.HOST};
 
-    /** Headers of requests to nodes: their fields come from the client's, which the HTTP layer checked. */
-    private static final DefaultHttpHeadersFactory UNCHECKED = DefaultHttpHeadersFactory.headersFactory()
-            .withValidation(false);
+    private static final byte[] HTTP_11 = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] EXPECT_CONTINUE = "expect: 100-continue\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final int COLON_SPACE = (':' << 8) | ' ';
+    private static final int CRLF = ('\r' << 8) | '\n';
 
     private NodeHeaders() {
     }
@@ -38,28 +41,67 @@ final class NodeHeaders {
      *
      * @param contentLength the body's length, -1 for chunked, or -2 for no body
      */
-    static HttpRequest request(HttpMethod method, String uri, HttpHeaders client, long contentLength,
-                               boolean expectContinue) {
-        HttpHeaders h = UNCHECKED.newHeaders();
-        CharSequence host = client.get(HttpHeaderNames.HOST);
-        if (host != null) {
-            h.set(HttpHeaderNames.HOST, host);
+    static Request request(HttpMethod method, String uri, HttpHeaders client, long contentLength,
+                           boolean expectContinue) {
+        return new Request(method, uri, client, contentLength, expectContinue);
+    }
+
+    /**
+     * A request head for a node, written straight into a buffer when it is sent (and again when a
+     * kept connection turned out closed): no header map is built per request.
+     *
+     * @param client        the client's fields (checked by the HTTP layer when they were read)
+     * @param contentLength the body's length, -1 for chunked, or -2 for no body
+     */
+    record Request(HttpMethod method, String uri, HttpHeaders client, long contentLength, boolean expectContinue) {
+
+        /** Whether the body goes in chunks. */
+        boolean chunked() {
+            return contentLength == -1;
         }
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = client.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> e = it.next();
-            if (!hop(e.getKey())) {
-                h.add(e.getKey(), e.getValue());
+
+        /** The head: request line, Host, the client's end-to-end fields, the framing, the empty line. */
+        ByteBuf render(ByteBufAllocator alloc) {
+            ByteBuf out = alloc.directBuffer(128 + uri.length() + 48 * client.size());
+            ByteBufUtil.copy(method.asciiName(), out);
+            out.writeByte(' ');
+            out.writeCharSequence(uri, StandardCharsets.ISO_8859_1);
+            out.writeBytes(HTTP_11);
+            String host = client.get(HttpHeaderNames.HOST);
+            if (host != null) {
+                field(out, HttpHeaderNames.HOST, host);
             }
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = client.iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> e = it.next();
+                if (!hop(e.getKey())) {
+                    field(out, e.getKey(), e.getValue());
+                }
+            }
+            if (contentLength >= 0) {
+                ByteBufUtil.copy(HttpHeaderNames.CONTENT_LENGTH, out);
+                out.writeShort(COLON_SPACE);
+                out.writeCharSequence(Long.toString(contentLength), StandardCharsets.US_ASCII);
+                out.writeShort(CRLF);
+            } else if (contentLength == -1) {
+                out.writeBytes(CHUNKED);
+            }
+            if (expectContinue) {
+                out.writeBytes(EXPECT_CONTINUE);
+            }
+            out.writeShort(CRLF);
+            return out;
         }
-        if (contentLength >= 0) {
-            h.set(HttpHeaderNames.CONTENT_LENGTH, contentLength);
-        } else if (contentLength == -1) {
-            h.set(HttpHeaderNames.TRANSFER_ENCODING, "chunked");
+
+        private static void field(ByteBuf out, CharSequence name, CharSequence value) {
+            if (name instanceof AsciiString a) {
+                ByteBufUtil.copy(a, out);
+            } else {
+                out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
+            }
+            out.writeShort(COLON_SPACE);
+            out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+            out.writeShort(CRLF);
         }
-        if (expectContinue) {
-            h.set(HttpHeaderNames.EXPECT, "100-continue");
-        }
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, h);
     }
 
     /** Whether a field is hop-by-hop or framing (any case), without building a lower-case copy. */
@@ -80,28 +122,5 @@ final class NodeHeaders {
             h.set(HttpHeaderNames.HOST, host);
         }
         return h;
-    }
-
-    /** A node's response fields for the client, without hop-by-hop and framing fields. */
-    static HeaderLines response(HttpHeaders node) {
-        return new HeaderLines() {
-            @Override
-            public int estimatedLength() {
-                return 32 * node.size();
-            }
-
-            @Override
-            public void writeTo(ByteBuf out) {
-                for (Iterator<Map.Entry<CharSequence, CharSequence>> it = node.iteratorCharSequence(); it.hasNext(); ) {
-                    Map.Entry<CharSequence, CharSequence> e = it.next();
-                    if (!hop(e.getKey())) {
-                        out.writeCharSequence(e.getKey(), StandardCharsets.ISO_8859_1);
-                        out.writeByte(':').writeByte(' ');
-                        out.writeCharSequence(e.getValue(), StandardCharsets.ISO_8859_1);
-                        out.writeByte('\r').writeByte('\n');
-                    }
-                }
-            }
-        };
     }
 }

@@ -1,29 +1,53 @@
 package dev.portico.filestore;
 
+import dev.portico.core.transport.IdleTimer;
 import dev.portico.upstream.Backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * The bytes of one node connection, first in its pipeline: counted per read batch and per flush
  * into the node's {@link Backend} stats, and the connection's close reported so that its open
- * count falls again. Runs on the connection's event loop only.
+ * count falls again. It also watches the connection's idleness: after the idle timeout with
+ * neither a read nor a write it fires {@link IdleStateEvent#ALL_IDLE_STATE_EVENT}, through core's
+ * {@link IdleTimer} (a timestamp per event, no listener on every write as Netty's
+ * {@code IdleStateHandler} adds). Runs on the connection's event loop only.
  */
 final class NodeTraffic extends ChannelDuplexHandler {
 
     private final Backend backend;
+    private final long idleNanos;
+    private IdleTimer timer;
     private long in;
     private long out;
     private boolean closed;
 
-    NodeTraffic(Backend backend) {
+    /** @param idleNanos how long without traffic is idle; 0 or less never fires */
+    NodeTraffic(Backend backend, long idleNanos) {
         this.backend = backend;
+        this.idleNanos = idleNanos;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (timer == null && idleNanos > 0) {
+            timer = new IdleTimer(ctx.channel(), idleNanos, () -> {
+                timer.start();
+                ctx.fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
+            });
+            timer.start();
+        }
+        ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (timer != null) {
+            timer.touch();
+        }
         if (msg instanceof ByteBuf b) {
             in += b.readableBytes();
         }
@@ -38,6 +62,9 @@ final class NodeTraffic extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (timer != null) {
+            timer.touch();
+        }
         if (msg instanceof ByteBuf b) {
             out += b.readableBytes();
         }
@@ -52,6 +79,9 @@ final class NodeTraffic extends ChannelDuplexHandler {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel();
+        }
         if (!closed) {
             closed = true;
             backend.onClosed(in, out);

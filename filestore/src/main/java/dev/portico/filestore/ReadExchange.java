@@ -1,14 +1,12 @@
 package dev.portico.filestore;
 
 import dev.portico.proxy.ProxyCache;
+import dev.portico.proxy.UpstreamHead;
 import dev.portico.web.http.Exchange;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,11 +95,11 @@ final class ReadExchange implements NodeCall.Listener {
     }
 
     @Override
-    public void onHead(NodeCall c, HttpResponse head) {
+    public void onHead(NodeCall c, UpstreamHead head) {
         if (done || c != call) {
             return;
         }
-        int code = head.status().code();
+        int code = head.status();
         if (hasNext() && (code >= 500 || code == 404 && failOver404)) {
             log.debug("{}: {} {} on {} answered {}; trying the next copy", shared.name(), ex.method(), c.uri(),
                     c.node(), code);
@@ -128,11 +126,10 @@ final class ReadExchange implements NodeCall.Listener {
         }
         streaming = true;
         if (shared.cache() != null) {
-            fill = shared.cache().fill(ex, head);
+            fill = shared.cache().fill(ex, head.toHttpResponse());
         }
-        HttpHeaders h = head.headers();
-        long length = HttpUtil.isTransferEncodingChunked(head) ? -1 : HttpUtil.getContentLength(head, -1L);
-        ex.beginStream(code, NodeHeaders.response(h), length);
+        // the node's fields go to the client as they came, less hop-by-hop and framing ones
+        ex.beginStream(code, head, head.chunked() ? -1 : head.contentLength());
         if (!ex.bodyOpen()) {
             // a bodiless answer (HEAD, 204, 304): the node's response ends by itself, and its
             // connection may be kept
@@ -141,18 +138,18 @@ final class ReadExchange implements NodeCall.Listener {
     }
 
     @Override
-    public void onBody(NodeCall c, HttpContent content, boolean last) {
+    public void onBody(NodeCall c, ByteBuf content, boolean last) {
         if (done || c != call || !ex.bodyOpen()) {
             return;
         }
         if (fill != null) {
-            fill.body(content.content());
+            fill.body(content);
             if (last) {
                 fill.end();
             }
         }
-        if (content.content().isReadable()) {
-            ChannelFuture f = ex.writeChunk(content.content().retain());
+        if (content.isReadable()) {
+            ChannelFuture f = ex.writeChunk(content.retain());
             if (!client.isWritable() && !last) {
                 c.reading(false);
                 f.addListener(w -> c.reading(true));

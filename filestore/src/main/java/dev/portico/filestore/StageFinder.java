@@ -1,10 +1,10 @@
 package dev.portico.filestore;
 
+import dev.portico.proxy.UpstreamHead;
 import dev.portico.web.http.Exchange;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponse;
 
 import java.util.List;
 import java.util.function.IntConsumer;
@@ -68,9 +68,9 @@ final class StageFinder implements NodeCall.Listener {
     }
 
     @Override
-    public void onHead(NodeCall call, HttpResponse head) {
+    public void onHead(NodeCall call, UpstreamHead head) {
         call.abort();
-        int code = head.status().code();
+        int code = head.status();
         if (code >= 200 && code < 300) {
             found.accept(stages.get(stageIndex - 1));
         } else {
@@ -79,7 +79,7 @@ final class StageFinder implements NodeCall.Listener {
     }
 
     @Override
-    public void onBody(NodeCall call, HttpContent content, boolean last) {
+    public void onBody(NodeCall call, ByteBuf content, boolean last) {
     }
 
     @Override

@@ -1,17 +1,14 @@
 package dev.portico.filestore;
 
+import dev.portico.proxy.UpstreamHead;
 import dev.portico.web.http.BodySink;
 import dev.portico.web.http.Exchange;
 import dev.portico.web.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -156,7 +153,7 @@ final class WriteExchange implements BodySink {
             if (uploads != null) {
                 for (Upload u : uploads) {
                     if (u.state == State.READY && u.call.open()) {
-                        u.call.write(new DefaultHttpContent(data.retainedDuplicate()));
+                        u.call.write(data.retainedDuplicate());
                     }
                 }
             }
@@ -175,7 +172,7 @@ final class WriteExchange implements BodySink {
         try {
             for (Upload u : uploads) {
                 if (u.state == State.READY && u.call.open()) {
-                    u.call.write(new DefaultHttpContent(data.retainedDuplicate()));
+                    u.call.write(data.retainedDuplicate());
                     full |= !u.call.writable();
                 }
             }
@@ -462,13 +459,13 @@ final class WriteExchange implements BodySink {
 
         void end() {
             endSent = true;
-            call.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            call.end();
         }
 
         /** A held body: what the client sent so far, and its end when it came. */
         private void catchUp() {
             for (ByteBuf b : held) {
-                call.write(new DefaultHttpContent(b.retainedDuplicate()));
+                call.write(b.retainedDuplicate());
             }
             if (requestEnded) {
                 end();
@@ -506,11 +503,11 @@ final class WriteExchange implements BodySink {
         }
 
         @Override
-        public void onHead(NodeCall c, HttpResponse head) {
+        public void onHead(NodeCall c, UpstreamHead head) {
             if (c != call || state == State.DONE) {
                 return;
             }
-            int code = head.status().code();
+            int code = head.status();
             boolean bodyNotSent = !gateOpen;
             if (code == 409 && !method.equals(HttpMethod.DELETE) && !parentsMade && (bodyNotSent || !hasBody || holds)) {
                 parentsMade = true;
@@ -531,7 +528,7 @@ final class WriteExchange implements BodySink {
         }
 
         @Override
-        public void onBody(NodeCall c, HttpContent content, boolean last) {
+        public void onBody(NodeCall c, ByteBuf content, boolean last) {
         }
 
         @Override
@@ -596,8 +593,8 @@ final class WriteExchange implements BodySink {
         }
 
         @Override
-        public void onHead(NodeCall c, HttpResponse head) {
-            int code = head.status().code();
+        public void onHead(NodeCall c, UpstreamHead head) {
+            int code = head.status();
             c.abort();
             if (code == 201 || code == 405) {
                 next();
@@ -607,7 +604,7 @@ final class WriteExchange implements BodySink {
         }
 
         @Override
-        public void onBody(NodeCall c, HttpContent content, boolean last) {
+        public void onBody(NodeCall c, ByteBuf content, boolean last) {
         }
 
         @Override

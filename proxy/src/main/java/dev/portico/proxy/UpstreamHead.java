@@ -20,8 +20,9 @@ import java.util.List;
  * <p>As {@link HeaderLines} it writes the fields relayed to the client: the backend's end-to-end
  * fields as received, without hop-by-hop ones (RFC 9110 §7.6.1, and those the Connection field
  * names), Date and Content-Length (the exchange writes its own), and with this proxy added to Via.
+ * Public with {@link UpstreamResponseDecoder}, which makes it.
  */
-final class UpstreamHead implements HeaderLines {
+public final class UpstreamHead implements HeaderLines {
 
     private static final byte[] VIA = "Via: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] VIA_10 = ("1.0 " + ForwardHeaders.VIA + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -55,22 +56,22 @@ final class UpstreamHead implements HeaderLines {
         this.connectionNamed = connectionNamed;
     }
 
-    int status() {
+    public int status() {
         return status;
     }
 
     /** The Content-Length, or -1 when the response has none. */
-    long contentLength() {
+    public long contentLength() {
         return contentLength;
     }
 
     /** True when the body is chunked. */
-    boolean chunked() {
+    public boolean chunked() {
         return chunked;
     }
 
     /** True when the connection may carry another request after this response. */
-    boolean keepAlive() {
+    public boolean keepAlive() {
         return keepAlive;
     }
 
@@ -119,7 +120,7 @@ final class UpstreamHead implements HeaderLines {
     }
 
     /** The first value of a field, or null. */
-    String get(String lowerCaseName) {
+    public String get(String lowerCaseName) {
         for (int i = 0; i < count; i++) {
             if (nameIs(i, lowerCaseName)) {
                 return value(i);
@@ -129,7 +130,7 @@ final class UpstreamHead implements HeaderLines {
     }
 
     /** The same head as a Netty message, for the cache (which reads it through Netty's API). */
-    HttpResponse toHttpResponse() {
+    public HttpResponse toHttpResponse() {
         HttpHeaders headers = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
         for (int i = 0; i < count; i++) {
             headers.add(name(i), value(i));

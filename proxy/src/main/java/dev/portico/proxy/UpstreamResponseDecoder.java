@@ -24,11 +24,14 @@ import java.util.Locale;
  * Transfer-Encoding and Content-Length, differing Content-Length values, obsolete line folding,
  * a field name with spaces or control characters in a value is refused, as nginx refuses them.
  * Bare LF line ends are accepted.
+ *
+ * <p>Public as the proxy's seam for other modules that talk HTTP/1.1 to backends of their own
+ * (the file store's node connections): one decoder per connection, reused across its requests.
  */
-final class UpstreamResponseDecoder extends ByteToMessageDecoder {
+public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
 
     /** The end of one response, with its last piece of body (often empty). Release it. */
-    static final class Last extends DefaultByteBufHolder {
+    public static final class Last extends DefaultByteBufHolder {
         static final Last EMPTY = new Last(Unpooled.EMPTY_BUFFER);
 
         Last(ByteBuf data) {
@@ -37,7 +40,7 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
     }
 
     /** A response that cannot be relayed, and why. */
-    record Failure(String reason) {
+    public record Failure(String reason) {
     }
 
     private static final byte LF = '\n';
@@ -56,7 +59,7 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
     private boolean noBody;
 
     /** @param maxHead the largest response head (and trailer block) in bytes */
-    UpstreamResponseDecoder(int maxHead) {
+    public UpstreamResponseDecoder(int maxHead) {
         this.maxHead = maxHead;
     }
 
@@ -87,12 +90,12 @@ final class UpstreamResponseDecoder extends ByteToMessageDecoder {
     }
 
     /** Bytes read from the connection and not yet decoded: anything after the end of a response. */
-    int leftover() {
+    public int leftover() {
         return actualReadableBytes();
     }
 
     /** Tells the decoder that the next response answers a HEAD request and has no body. */
-    void expectNoBody(boolean value) {
+    public void expectNoBody(boolean value) {
         this.noBody = value;
     }
 
