@@ -3,6 +3,7 @@ package dev.portico.filestore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * 3fsd's O(1) location of a file's copies, with its two bugs fixed. For the URL
@@ -96,7 +97,7 @@ public final class Placement {
      * @return {@code redundancy} distinct indexes, the first copy first
      */
     public static int[] locate(String filePath, int region, int count, int redundancy) {
-        return locateHash(md5Hex(wireBytes(filePath)), region, count, redundancy);
+        return locateDigest(md5().digest(wireBytes(filePath)), region, count, redundancy);
     }
 
     /**
@@ -114,6 +115,15 @@ public final class Placement {
 
     /** As {@link #locate}, from the md5 hex digits of the file path. */
     public static int[] locateHash(String md5Hex, int region, int count, int redundancy) {
+        return locateDigest(HexFormat.of().parseHex(md5Hex), region, count, redundancy);
+    }
+
+    /**
+     * As {@link #locate}, from the 16 bytes of the md5: hex digit {@code k} of its text form is the
+     * high nibble of byte {@code k / 2} for even {@code k}, the low one for odd {@code k}, so no
+     * text is made on the request path.
+     */
+    static int[] locateDigest(byte[] md5, int region, int count, int redundancy) {
         if (!validRegion(region)) {
             throw new IllegalArgumentException("region " + region + " is not 16, 256, 4096 or 65536");
         }
@@ -128,7 +138,10 @@ public final class Placement {
         double width = (double) region / count;
         int[] nodes = new int[redundancy];
         for (int i = 0; i < redundancy; i++) {
-            int point = Integer.parseInt(md5Hex, m * i, m * (i + 1), 16);
+            int point = 0;
+            for (int k = m * i; k < m * (i + 1); k++) {
+                point = point << 4 | (md5[k >> 1] >> ((k & 1) == 0 ? 4 : 0) & 0xf);
+            }
             int node = Math.min((int) (point / width), count - 1);
             while (taken(nodes, i, node)) {
                 node = (node + 1) % count;
