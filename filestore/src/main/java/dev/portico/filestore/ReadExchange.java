@@ -4,19 +4,22 @@ import dev.portico.proxy.ProxyCache;
 import dev.portico.proxy.UpstreamHead;
 import dev.portico.web.http.Exchange;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * A GET or HEAD answered by one node, tried in turn: a connect error, a timeout, a 5xx, or (for
  * file URLs) a 404 sends the request to the next candidate. The first other answer is streamed to
  * the client as it arrives, paced by the client (the node's connection stops reading while the
- * client's is full). A 404 from one replica of a stage whose other replica then has the file is
+ * client's is full); a small one that arrives whole goes out in one write. A 404 from one replica of a stage whose other replica then has the file is
  * a missing copy: logged, counted and queued in the handoff journal for a copy (read repair). With
  * a cache, a fresh stored response answers before any node is asked, and a storable answer is
  * copied into the cache as it streams (the proxy's cache through {@link ProxyCache}).
@@ -24,6 +27,13 @@ import java.util.List;
 final class ReadExchange implements NodeCall.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(ReadExchange.class);
+    /**
+     * An answer with a Content-Length up to this size is held from its head until its body: when
+     * the body came whole with it (as a small file's does), head and body go to the client in one
+     * buffer and one write, rather than as a streamed head, a body piece and an end.
+     */
+    static final int ONE_WRITE_LIMIT = 16 * 1024;
+    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(StandardCharsets.US_ASCII);
 
     /**
      * One place to ask.
@@ -48,6 +58,8 @@ final class ReadExchange implements NodeCall.Listener {
     /** The node that answered 404 in the current group, or null. */
     private Attempt missed;
     private boolean streaming;
+    /** A small answer's head, awaiting its body to be written with it; null otherwise. */
+    private UpstreamHead held;
     private boolean done;
     private String lastFailure = "no node to ask";
     private boolean lastTimedOut;
@@ -128,8 +140,13 @@ final class ReadExchange implements NodeCall.Listener {
         if (shared.cache() != null) {
             fill = shared.cache().fill(ex, head.toHttpResponse());
         }
+        long length = head.chunked() ? -1 : head.contentLength();
+        if (length > 0 && length <= ONE_WRITE_LIMIT && code != 204 && code != 304 && !ex.isHead()) {
+            held = head; // its body, read with it as a rule, goes out with it
+            return;
+        }
         // the node's fields go to the client as they came, less hop-by-hop and framing ones
-        ex.beginStream(code, head, head.chunked() ? -1 : head.contentLength());
+        ex.beginStream(code, head, length);
         if (!ex.bodyOpen()) {
             // a bodiless answer (HEAD, 204, 304): the node's response ends by itself, and its
             // connection may be kept
@@ -139,7 +156,24 @@ final class ReadExchange implements NodeCall.Listener {
 
     @Override
     public void onBody(NodeCall c, ByteBuf content, boolean last) {
-        if (done || c != call || !ex.bodyOpen()) {
+        if (done || c != call) {
+            return;
+        }
+        if (held != null) {
+            UpstreamHead h = held;
+            held = null;
+            if (last && content.readableBytes() == h.contentLength()) {
+                if (fill != null) {
+                    fill.body(content);
+                    fill.end();
+                }
+                finish();
+                ex.respondPrerendered(h.status(), lines(h), content.retain());
+                return;
+            }
+            ex.beginStream(h.status(), h, h.contentLength());
+        }
+        if (!ex.bodyOpen()) {
             return;
         }
         if (fill != null) {
@@ -176,6 +210,20 @@ final class ReadExchange implements NodeCall.Listener {
         lastFailure = reason;
         lastTimedOut = timeout;
         tryNext();
+    }
+
+    /** A node's fields as the client gets them, with the Content-Length of the whole body. */
+    private static byte[] lines(UpstreamHead h) {
+        ByteBuf b = Unpooled.buffer(h.estimatedLength() + 32);
+        try {
+            h.writeTo(b);
+            b.writeBytes(CONTENT_LENGTH);
+            b.writeCharSequence(Long.toString(h.contentLength()), StandardCharsets.US_ASCII);
+            b.writeByte('\r').writeByte('\n');
+            return ByteBufUtil.getBytes(b);
+        } finally {
+            b.release();
+        }
     }
 
     private void respondError(int status, String reason) {

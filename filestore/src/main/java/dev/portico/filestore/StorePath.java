@@ -27,31 +27,45 @@ record StorePath(Kind kind, int stage, String filePath, String refusal) {
         REFUSED
     }
 
-    /** Reads a raw path for a store whose prefix is {@code prefix}. */
+    private static final StorePath OUTSIDE = new StorePath(Kind.OUTSIDE, -1, null, null);
+    private static final StorePath BAD_STAGE = new StorePath(Kind.BAD_STAGE, -1, null, null);
+
+    /**
+     * Reads a raw path for a store whose prefix is {@code prefix}. Runs on every request: only the
+     * file path is cut out of it, the first segment is compared and its stage number read in place.
+     */
     static StorePath parse(String rawPath, String prefix) {
         String unsafe = unsafe(rawPath);
         if (unsafe != null) {
             return new StorePath(Kind.REFUSED, -1, null, unsafe);
         }
         int end = rawPath.indexOf('/', 1);
-        String first = end < 0 ? rawPath.substring(1) : rawPath.substring(1, end);
-        String rest = end < 0 ? "" : rawPath.substring(end);
-        if (!first.startsWith(prefix)) {
-            return new StorePath(Kind.OUTSIDE, -1, null, null);
+        int firstEnd = end < 0 ? rawPath.length() : end;
+        int p = prefix.length();
+        if (firstEnd - 1 < p || !rawPath.startsWith(prefix, 1)) {
+            return OUTSIDE;
         }
-        String tail = first.substring(prefix.length());
-        boolean fileless = rest.length() <= 1;
-        if (tail.isEmpty()) {
-            return fileless ? new StorePath(Kind.BAD_STAGE, -1, null, null) : new StorePath(Kind.STAGELESS, -1, rest, null);
+        boolean fileless = end < 0 || rawPath.length() - end <= 1;
+        int tail = 1 + p;
+        if (tail == firstEnd) {
+            return fileless ? BAD_STAGE : new StorePath(Kind.STAGELESS, -1, rawPath.substring(end), null);
         }
-        if (tail.charAt(0) != '_') {
-            return new StorePath(Kind.OUTSIDE, -1, null, null);
+        if (rawPath.charAt(tail) != '_') {
+            return OUTSIDE;
         }
-        String digits = tail.substring(1);
-        if (digits.isEmpty() || digits.length() > 7 || !allDigits(digits) || fileless) {
-            return new StorePath(Kind.BAD_STAGE, -1, null, null);
+        int digits = firstEnd - tail - 1;
+        if (digits == 0 || digits > 7 || fileless) {
+            return BAD_STAGE;
         }
-        return new StorePath(Kind.STAGED, Integer.parseInt(digits), rest, null);
+        int stage = 0;
+        for (int i = tail + 1; i < firstEnd; i++) {
+            char c = rawPath.charAt(i);
+            if (c < '0' || c > '9') {
+                return BAD_STAGE;
+            }
+            stage = stage * 10 + (c - '0');
+        }
+        return new StorePath(Kind.STAGED, stage, rawPath.substring(end), null);
     }
 
     /**
@@ -100,15 +114,6 @@ record StorePath(Kind kind, int stage, String filePath, String refusal) {
             dots &= c == '.';
         }
         return null;
-    }
-
-    private static boolean allDigits(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static int hex(char c) {
