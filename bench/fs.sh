@@ -372,7 +372,7 @@ report() {
       wants portico-1copy && echo "| PUT 64 MiB, 1 copy each (Portico redundancy 1) | $(cell putbig/portico-1copy mbs) | $(cell putbig/nginx mbs) | $(cell putbig/direct mbs) | $(ratio "${MBS[putbig/portico-1copy]:-}" "${MBS[putbig/nginx]:-}") | same work |"
       echo "| GET 64 MiB (MB/s) | $(cell getbig/portico mbs) | $(cell getbig/nginx mbs) | $(cell getbig/direct mbs) | $(ratio "${MBS[getbig/portico]:-}" "${MBS[getbig/nginx]:-}") | ≥ 0.9× |"
       echo
-      echo "Peak RSS (VmHWM) of the routers over all rows: Portico ${HWM[portico]:--} MiB, nginx ${HWM[nginx]:--} MiB."
+      echo "Peak RSS (VmHWM) of the routers over all rows: Portico ${HWM[portico]:--} MiB (with one copy ${HWM[portico-1copy]:--} MiB), nginx ${HWM[nginx]:--} MiB."
     fi
     echo
     if ((${#WARNINGS[@]})); then
