@@ -96,6 +96,8 @@ final class NodeCall {
     private final long responseTimeoutMillis;
     private final long idleMillis;
     private Channel channel;
+    /** The handler of {@link #channel} that hands its events to this call, with its decoder. */
+    private Link link;
     private boolean headSeen;
     private boolean finished;
     private long sentNanos;
@@ -148,12 +150,15 @@ final class NodeCall {
         }
         channel = idle;
         reused = true;
-        idle.pipeline().get(Link.class).call = this;
+        link = idle.pipeline().get(Link.class);
+        link.call = this;
         sendHead();
         opened();
     }
 
     private void connect() {
+        Link l = new Link(this, new UpstreamResponseDecoder(MAX_HEAD));
+        link = l;
         Bootstrap b = new Bootstrap().group(loop).channel(nodes.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(nodes.connectTimeout().toMillis(), Integer.MAX_VALUE))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -163,8 +168,8 @@ final class NodeCall {
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new NodeTraffic(node.backend(),
                                         TimeUnit.MILLISECONDS.toNanos(idleMillis)))
-                                .addLast(new UpstreamResponseDecoder(MAX_HEAD))
-                                .addLast(new Link(NodeCall.this));
+                                .addLast(l.decoder)
+                                .addLast(l);
                     }
                 });
         node.backend().onConnectStart();
@@ -180,7 +185,7 @@ final class NodeCall {
      */
     private void sendHead() {
         sentNanos = System.nanoTime();
-        channel.pipeline().get(UpstreamResponseDecoder.class).expectNoBody(head.method().equals(HttpMethod.HEAD));
+        link.decoder.expectNoBody(head.method().equals(HttpMethod.HEAD));
         ByteBuf bytes = head.render(channel.alloc());
         if (bodyFollows) {
             channel.write(bytes, channel.voidPromise());
@@ -382,7 +387,7 @@ final class NodeCall {
                 finished = true;
                 listener.onBody(this, last.content(), true);
                 if (keepAlive && requestEnded && !aborted && ctx.channel().isActive()
-                        && ctx.pipeline().get(UpstreamResponseDecoder.class).leftover() == 0) {
+                        && link.decoder.leftover() == 0) {
                     ctx.channel().config().setAutoRead(true);
                     released = true;
                     nodes.release(loop, node, ctx.channel());
@@ -443,9 +448,12 @@ final class NodeCall {
     /** A node connection's handler: hands what happens to the call that uses the connection now. */
     private static final class Link extends ChannelInboundHandlerAdapter {
         private NodeCall call;
+        /** The connection's response decoder, kept here so that no request looks it up in the pipeline. */
+        private final UpstreamResponseDecoder decoder;
 
-        Link(NodeCall call) {
+        Link(NodeCall call, UpstreamResponseDecoder decoder) {
             this.call = call;
+            this.decoder = decoder;
         }
 
         @Override
