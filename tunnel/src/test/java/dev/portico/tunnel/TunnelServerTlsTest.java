@@ -14,7 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The tunnel server's TLS context, built from its PEM key and certificate. */
-class ServerTlsTest {
+class TunnelServerTlsTest {
 
     @TempDir
     Path dir;
