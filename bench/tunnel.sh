@@ -23,8 +23,13 @@
 # Environment (defaults in brackets):
 #   DURATION [20: seconds of each iperf3 run]  OMIT [2: iperf3 -O, seconds of slow start left out]
 #   RUNS [3]  PINGS [50: pings a run in the ping50 rows, 0.1 s apart; each run gives its median RTT]
-#   WARM_PINGS [500: pings 20 ms apart before a ping50 row's runs, not counted, so that a JVM
-#     endpoint is measured with its packet path compiled; the same for every row]
+#   WARM_PINGS [5000: pings WARM_INTERVAL apart before a ping50 row's runs, not counted, so that a
+#     JVM endpoint is measured with its packet path compiled; the same for every row. The JIT's
+#     optimising tier takes a method after about 5000 calls: 500 pings left the path in its
+#     profiling tier, which costs twice the time a packet]  WARM_INTERVAL [0.002 s: ping -i]
+#   WARM_SECONDS [5: on the clean link, one iperf3 run this long through each row before its
+#     measured runs, not counted: a JVM endpoint's JIT compiles the packet path in the first
+#     seconds of traffic, on the CPU the endpoints share; 0 measures from the tunnel's start]
 #   PORTICO_MODES [reliable,datagram: the Portico rows to run; the clean link runs datagram
 #     first, the others reliable only]
 #   LINKS [lossy,bursty,clean,ping50]
@@ -46,7 +51,9 @@ DURATION=${DURATION:-20}
 OMIT=${OMIT:-2}
 RUNS=${RUNS:-3}
 PINGS=${PINGS:-50}
-WARM_PINGS=${WARM_PINGS:-500}
+WARM_PINGS=${WARM_PINGS:-5000}
+WARM_INTERVAL=${WARM_INTERVAL:-0.002}
+WARM_SECONDS=${WARM_SECONDS:-5}
 PORTICO_MODES=${PORTICO_MODES:-reliable,datagram}
 LINKS=${LINKS:-lossy,bursty,clean,ping50}
 TARGETS=${TARGETS:-direct,bbr,openvpn,kcptun,portico}
@@ -357,6 +364,11 @@ declare -A RESULT CPUGB MINRTT RUNS_OF
 measure() {
   local link=$1 row=$2 to=$3 port=$4 cc=$5 r vals="" cpus=""
   local try ok
+  if [[ $link == clean ]] && ((WARM_SECONDS > 0)); then
+    # Warm-up, the same for every row, not counted: where the endpoints' CPU sets the pace, a JVM
+    # endpoint's JIT compiling the packet path in the first seconds would be measured too.
+    DURATION=$WARM_SECONDS OMIT=0 iperf_run "$to" "$port" "$cc" || true
+  fi
   for ((r = 1; r <= RUNS; r++)); do
     # A run that fails (the tunnel lost its first packets, a busy server) is tried again.
     ok=0
@@ -388,8 +400,8 @@ ping_rtt() {
   local link=$1 row=$2 to=$3 r out med min vals="" mins=""
   ip netns exec "$NS_A" ping -n -c 3 -i 0.2 "$to" >/dev/null 2>&1 || true   # ARP, and the tunnel's first packets
   # Warm-up, the same for every row: a JVM endpoint runs its packet path interpreted at first, and
-  # a few pings are not enough for the JIT to compile it. WARM_PINGS pings 20 ms apart (not counted).
-  ((WARM_PINGS > 0)) && { ip netns exec "$NS_A" ping -n -q -c "$WARM_PINGS" -i 0.02 "$to" >/dev/null 2>&1 || true; }
+  # a few pings are not enough for the JIT to compile it. WARM_PINGS pings WARM_INTERVAL apart (not counted).
+  ((WARM_PINGS > 0)) && { ip netns exec "$NS_A" ping -n -q -c "$WARM_PINGS" -i "$WARM_INTERVAL" "$to" >/dev/null 2>&1 || true; }
   for ((r = 1; r <= RUNS; r++)); do
     out=$(ip netns exec "$NS_A" taskset -c "$TUNNEL_CPU" ping -n -c "$PINGS" -i 0.1 "$to" 2>&1 || true)
     echo "$out" >>"$RAW"
@@ -473,6 +485,7 @@ report() {
     echo "# bench/tunnel.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
     echo "DURATION=$DURATION s, OMIT=$OMIT s, RUNS=$RUNS (median shown), emulator on CPU $EMU_CPU, endpoints and iperf3 on CPU $TUNNEL_CPU."
+    echo "Warm-up, not counted: WARM_SECONDS=$WARM_SECONDS s of iperf3 before each clean-link row, WARM_PINGS=$WARM_PINGS pings $WARM_INTERVAL s apart before each ping row."
     echo "$(openvpn --version | head -1 | cut -d' ' -f1-2), kcptun $(dpkg-query -W -f '${Version}' kcptun 2>/dev/null), iperf3 $(dpkg-query -W -f '${Version}' iperf3 2>/dev/null), kernel $(uname -r)."
     ((PORTICO_OK)) || echo "Portico rows skipped: $PORTICO_WHY."
     for link in lossy bursty clean ping50; do

@@ -2,6 +2,7 @@ package dev.portico.tunnel;
 
 import dev.portico.core.lifecycle.ServiceContext;
 import dev.portico.core.net.HostPort;
+import dev.portico.core.tls.TlsException;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -66,11 +67,24 @@ final class TunnelServer {
     }
 
     void start() throws IOException {
-        QuicSslContext ssl = QuicSslContextBuilder.forServer(identity.key().toFile(), null, identity.cert().toFile())
-                .applicationProtocols(QuicSettings.ALPN).build();
+        QuicSslContext ssl;
+        try {
+            ssl = sslContext(identity);
+        } catch (TlsException e) {
+            throw new IOException("tunnel '" + service + "': " + e.getMessage(), e);
+        }
         for (HostPort listen : config.listen()) {
             bind(listen, ssl);
         }
+    }
+
+    /**
+     * The server's TLS context: its key and chain straight from their PEM files
+     * ({@link IdentityKeyManager}), with the tunnel's ALPN.
+     */
+    static QuicSslContext sslContext(ServerIdentity identity) throws TlsException {
+        return QuicSslContextBuilder.forServer(IdentityKeyManager.of(identity), null)
+                .applicationProtocols(QuicSettings.ALPN).build();
     }
 
     private void bind(HostPort listen, QuicSslContext ssl) throws IOException {
