@@ -3,6 +3,7 @@ package dev.portico.web.h2;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.transport.FileRegionInput;
 import dev.portico.web.http.Http2Heads;
+import dev.portico.web.http.HttpConnection;
 import dev.portico.web.http.HttpContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -21,7 +22,9 @@ import java.util.function.Supplier;
 
 /**
  * HTTP/2 for one web or proxy service: it turns a connection's pipeline into an HTTP/2 one whose
- * streams each run the service's HTTP/1.1 handlers behind an {@link Http2StreamBridge}. The
+ * streams each run the service's HTTP/1.1 handlers behind an {@link Http2StreamBridge}, or, with a
+ * {@code direct} supplier, whose body-less GET and HEAD streams are served on the connection's own
+ * pipeline by {@link Http2DirectStreams} and the rest as child channels. The
  * settings and limits come from the service's current {@link dev.portico.web.http.HttpOptions#http2()}
  * when a connection switches, so a reload applies to new connections.
  *
@@ -38,6 +41,8 @@ public final class Http2Server {
 
     private final Supplier<HttpContext> http;
     private final Supplier<ChannelHandler[]> perStream;
+    /** Makes a connection's {@link HttpConnection#forDirectStreams}; null when every stream gets a child channel. */
+    private final Supplier<HttpConnection> direct;
 
     /**
      * @param http      the service's current HTTP context (options, connection count)
@@ -46,8 +51,20 @@ public final class Http2Server {
      *                  (an {@code HttpConnection.forStream}, and whatever the service puts before it)
      */
     public Http2Server(Supplier<HttpContext> http, Supplier<ChannelHandler[]> perStream) {
+        this(http, perStream, null);
+    }
+
+    /**
+     * @param direct makes, per connection, the {@link HttpConnection#forDirectStreams} that serves
+     *               body-less {@code GET} and {@code HEAD} streams without a child channel
+     *               ({@link Http2DirectStreams}); it must answer as {@code perStream}'s
+     *               {@code HttpConnection} does. Null: every stream gets a child channel.
+     */
+    public Http2Server(Supplier<HttpContext> http, Supplier<ChannelHandler[]> perStream,
+                       Supplier<HttpConnection> direct) {
         this.http = http;
         this.perStream = perStream;
+        this.direct = direct;
     }
 
     /**
@@ -142,8 +159,11 @@ public final class Http2Server {
                 .build();
         Http2Heads.attach(pipeline.channel());
         pipeline.addLast("h2-watch", new Http2ConnectionWatch(context))
-                .addLast("h2", codec)
-                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                .addLast("h2", codec);
+        if (direct != null) {
+            pipeline.addLast("h2-direct", new Http2DirectStreams(direct.get()));
+        }
+        pipeline.addLast(Http2DirectStreams.MULTIPLEXER, new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel stream) {
                         ChannelPipeline p = stream.pipeline();
