@@ -4,7 +4,9 @@ import dev.portico.web.http.HttpConnection;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
@@ -12,13 +14,12 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.Http2StreamVisitor;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.collection.IntObjectMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import javax.net.ssl.SSLException;
 
 /**
  * Sits between an HTTP/2 connection's {@code Http2FrameCodec} and its {@code Http2MultiplexHandler}
@@ -34,9 +35,10 @@ import javax.net.ssl.SSLException;
  *
  * <p>Frames and events of a stream served here never reach the multiplexer, which knows only the
  * streams it made channels for. A stream error on one (the codec answers none for a stream it
- * handed out) is answered with RST_STREAM here, as a child channel's close would. A TLS failure,
- * which the multiplexer passes to every active stream's channel, passes around it instead: the
- * connection closes, and with it the child channels.
+ * handed out) is answered with RST_STREAM here, as a child channel's close would. On the events
+ * the multiplexer passes to every active stream's channel (the connection writable again, input
+ * or output shut down, TLS closed, an error), the codec's connection ({@link #connection()})
+ * leaves the streams served here out of its iteration.
  */
 final class Http2DirectStreams extends ChannelDuplexHandler {
 
@@ -53,9 +55,31 @@ final class Http2DirectStreams extends ChannelDuplexHandler {
     /** The highest stream id seen active: a client's stream ids only grow (RFC 9113 §5.1.1). */
     private int lastOpened;
     private ChannelHandlerContext ctx;
+    /** True while the multiplexer handles a connection-wide event: it must not see the streams served here. */
+    private boolean hiding;
+    private final Streams connection = new Streams();
 
     Http2DirectStreams(HttpConnection exchanges) {
         this.exchanges = exchanges;
+    }
+
+    /** The connection the codec must be built with. */
+    DefaultHttp2Connection connection() {
+        return connection;
+    }
+
+    /** Passes a connection-wide event on to the multiplexer, with the streams served here hidden from it. */
+    private void hidden(Runnable fire) {
+        if (direct.isEmpty()) {
+            fire.run();
+            return;
+        }
+        hiding = true;
+        try {
+            fire.run();
+        } finally {
+            hiding = false;
+        }
     }
 
     @Override
@@ -88,8 +112,15 @@ final class Http2DirectStreams extends ChannelDuplexHandler {
             if (held != null && held.stream() == stream) {
                 release();
             }
+            ctx.fireUserEventTriggered(evt);
+            return;
         }
-        ctx.fireUserEventTriggered(evt);
+        hidden(() -> ctx.fireUserEventTriggered(evt));
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        hidden(ctx::fireChannelWritabilityChanged);
     }
 
     /** Passes a held "stream active" event on: that stream gets a child channel. */
@@ -123,8 +154,11 @@ final class Http2DirectStreams extends ChannelDuplexHandler {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            ctx.fireChannelRead(msg);
+            return;
         }
-        ctx.fireChannelRead(msg);
+        // GOAWAY, SETTINGS, PING: the multiplexer may look at every active stream.
+        hidden(() -> ctx.fireChannelRead(msg));
     }
 
     /** A {@code GET} or {@code HEAD} with a path whose HEADERS end the stream. */
@@ -155,11 +189,7 @@ final class Http2DirectStreams extends ChannelDuplexHandler {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()));
             return;
         }
-        if (cause.getCause() instanceof SSLException && !direct.isEmpty()) {
-            ctx.pipeline().context(MULTIPLEXER).fireExceptionCaught(cause);
-            return;
-        }
-        ctx.fireExceptionCaught(cause);
+        hidden(() -> ctx.fireExceptionCaught(cause));
     }
 
     @Override
@@ -167,5 +197,23 @@ final class Http2DirectStreams extends ChannelDuplexHandler {
         release();
         direct.clear();
         ctx.fireChannelInactive();
+    }
+
+    /**
+     * The codec's connection: while the multiplexer handles a connection-wide event, its visit of
+     * every active stream skips the streams served here (it would look for their channels).
+     */
+    private final class Streams extends DefaultHttp2Connection {
+        Streams() {
+            super(true);
+        }
+
+        @Override
+        public Http2Stream forEachActiveStream(Http2StreamVisitor visitor) throws Http2Exception {
+            if (!hiding) {
+                return super.forEachActiveStream(visitor);
+            }
+            return super.forEachActiveStream(s -> direct.containsKey(s.id()) || visitor.visit(s));
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -146,7 +147,8 @@ public final class Http2Server {
         }
         HttpContext context = http.get();
         Http2Options o = context.options().http2();
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        Http2DirectStreams streams = direct == null ? null : new Http2DirectStreams(direct.get());
+        Http2FrameCodec codec = (streams == null ? Http2FrameCodecBuilder.forServer() : new CodecBuilder(streams.connection()))
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(o.maxConcurrentStreams())
                         .maxHeaderListSize(o.maxHeaderListSize())
@@ -160,8 +162,8 @@ public final class Http2Server {
         Http2Heads.attach(pipeline.channel());
         pipeline.addLast("h2-watch", new Http2ConnectionWatch(context))
                 .addLast("h2", codec);
-        if (direct != null) {
-            pipeline.addLast("h2-direct", new Http2DirectStreams(direct.get()));
+        if (streams != null) {
+            pipeline.addLast("h2-direct", streams);
         }
         pipeline.addLast(Http2DirectStreams.MULTIPLEXER, new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -175,5 +177,12 @@ public final class Http2Server {
                     }
                 }))
                 .addLast("h2-errors", Http2ConnectionWatch.QUIET_END);
+    }
+
+    /** A server codec on a connection made elsewhere (the direct streams' one). */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        CodecBuilder(Http2Connection connection) {
+            connection(connection);
+        }
     }
 }

@@ -38,6 +38,7 @@ final class StreamBodyWriter implements ChannelFutureListener {
     private boolean ended;
     private boolean failed;
     private boolean pumping;
+    private boolean again;
 
     private StreamBodyWriter(ChannelHandlerContext ctx, Http2FrameStream stream, Object[] parts) {
         this.ctx = ctx;
@@ -60,24 +61,29 @@ final class StreamBodyWriter implements ChannelFutureListener {
 
     private void pump() {
         if (pumping) {
+            // A write completed while this writer was writing or flushing: the loop goes on.
+            again = true;
             return;
         }
         pumping = true;
         try {
-            while (!ended && !failed && inFlight < IN_FLIGHT) {
-                ByteBuf data;
-                try {
-                    data = nextBuffer();
-                } catch (Exception e) {
-                    fail(e);
-                    break;
+            do {
+                again = false;
+                while (!ended && !failed && inFlight < IN_FLIGHT) {
+                    ByteBuf data;
+                    try {
+                        data = nextBuffer();
+                    } catch (Exception e) {
+                        fail(e);
+                        break;
+                    }
+                    boolean last = input == null && next == parts.length;
+                    ended = last;
+                    inFlight++;
+                    ctx.write(new DefaultHttp2DataFrame(data, last).stream(stream)).addListener(this);
                 }
-                boolean last = input == null && next == parts.length;
-                ended = last;
-                inFlight++;
-                ctx.write(new DefaultHttp2DataFrame(data, last).stream(stream)).addListener(this);
-            }
-            ctx.flush();
+                ctx.flush();
+            } while (again);
         } finally {
             pumping = false;
         }
