@@ -183,6 +183,11 @@ final class Http2DirectStreams extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2FrameStreamException e && held != null && held.stream() == e.stream()) {
+            // The codec refused the HEADERS of a stream it had opened (a bad content-length):
+            // its child channel takes the error and resets the stream, as before.
+            release();
+        }
         if (cause instanceof Http2FrameStreamException e && direct.containsKey(e.stream().id())) {
             log.debug("HTTP/2 stream {} of {} failed: {}", e.stream().id(), ctx.channel().remoteAddress(),
                     cause.getCause() == null ? cause.toString() : cause.getCause().toString());

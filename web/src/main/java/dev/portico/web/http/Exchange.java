@@ -601,7 +601,7 @@ public final class Exchange {
      * @return the future of the head's write
      */
     public ChannelFuture switchProtocols(ResponseHead h) {
-        if (h2 != null) {
+        if (stream != null) {
             throw new IllegalStateException("101 Switching Protocols has no meaning on an HTTP/2 stream");
         }
         begin(101);

@@ -178,7 +178,8 @@ public final class HttpConnection extends ChannelDuplexHandler {
             throw new IllegalStateException("only for direct streams");
         }
         this.ctx = ctx;
-        this.http2Heads = Http2Heads.of(ctx.channel());
+        Http2Heads heads = ctx.channel().attr(Http2Heads.KEY).get();
+        this.http2Heads = heads != null ? heads : new Http2Heads();
     }
 
     /**
