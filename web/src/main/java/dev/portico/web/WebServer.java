@@ -96,10 +96,12 @@ public final class WebServer implements Service, Reconfigurable<WebConfig>, Refr
     private final List<ServerLifecycle> started = new ArrayList<>();
     /** Serves HTTP/2 connections of plain listeners (h2c) with the same handlers. */
     private final Http2Server http2 = new Http2Server(() -> this.state.http(),
-            () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http())});
+            () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http())},
+            () -> HttpConnection.forDirectStreams(() -> this.state.http()));
     /** Serves h2 chosen by a TLS listener's ALPN: as {@link #http2}, with the TLS header lines (HSTS). */
     private final Http2Server http2Tls = new Http2Server(() -> this.state.http(),
-            () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http(), this.state.hsts())});
+            () -> new ChannelHandler[] {HttpConnection.forStream(() -> this.state.http(), this.state.hsts())},
+            () -> HttpConnection.forDirectStreams(() -> this.state.http(), this.state.hsts()));
     /** The plain listener of {@code tls.redirect_http}, when the config has one. */
     private final RedirectListener redirect;
     /** The ACME manager of {@code tls.acme}; kept across reloads with the same settings. */

@@ -67,7 +67,7 @@ final class GzipStreamer {
         } catch (IOException | RuntimeException e) {
             log.warn("gzip stream of {} failed: {}", exchange.rawPath(), e.toString());
             cleanUp(false);
-            exchange.context().close();
+            exchange.abort();
         }
     }
 

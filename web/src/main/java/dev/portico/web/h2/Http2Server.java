@@ -3,11 +3,13 @@ package dev.portico.web.h2;
 import dev.portico.core.limits.IdleConnection;
 import dev.portico.core.transport.FileRegionInput;
 import dev.portico.web.http.Http2Heads;
+import dev.portico.web.http.HttpConnection;
 import dev.portico.web.http.HttpContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -21,7 +23,9 @@ import java.util.function.Supplier;
 
 /**
  * HTTP/2 for one web or proxy service: it turns a connection's pipeline into an HTTP/2 one whose
- * streams each run the service's HTTP/1.1 handlers behind an {@link Http2StreamBridge}. The
+ * streams each run the service's HTTP/1.1 handlers behind an {@link Http2StreamBridge}, or, with a
+ * {@code direct} supplier, whose body-less GET and HEAD streams are served on the connection's own
+ * pipeline by {@link Http2DirectStreams} and the rest as child channels. The
  * settings and limits come from the service's current {@link dev.portico.web.http.HttpOptions#http2()}
  * when a connection switches, so a reload applies to new connections.
  *
@@ -38,6 +42,8 @@ public final class Http2Server {
 
     private final Supplier<HttpContext> http;
     private final Supplier<ChannelHandler[]> perStream;
+    /** Makes a connection's {@link HttpConnection#forDirectStreams}; null when every stream gets a child channel. */
+    private final Supplier<HttpConnection> direct;
 
     /**
      * @param http      the service's current HTTP context (options, connection count)
@@ -46,8 +52,20 @@ public final class Http2Server {
      *                  (an {@code HttpConnection.forStream}, and whatever the service puts before it)
      */
     public Http2Server(Supplier<HttpContext> http, Supplier<ChannelHandler[]> perStream) {
+        this(http, perStream, null);
+    }
+
+    /**
+     * @param direct makes, per connection, the {@link HttpConnection#forDirectStreams} that serves
+     *               body-less {@code GET} and {@code HEAD} streams without a child channel
+     *               ({@link Http2DirectStreams}); it must answer as {@code perStream}'s
+     *               {@code HttpConnection} does. Null: every stream gets a child channel.
+     */
+    public Http2Server(Supplier<HttpContext> http, Supplier<ChannelHandler[]> perStream,
+                       Supplier<HttpConnection> direct) {
         this.http = http;
         this.perStream = perStream;
+        this.direct = direct;
     }
 
     /**
@@ -129,7 +147,8 @@ public final class Http2Server {
         }
         HttpContext context = http.get();
         Http2Options o = context.options().http2();
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        Http2DirectStreams streams = direct == null ? null : new Http2DirectStreams(direct.get());
+        Http2FrameCodec codec = (streams == null ? Http2FrameCodecBuilder.forServer() : new CodecBuilder(streams.connection()))
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(o.maxConcurrentStreams())
                         .maxHeaderListSize(o.maxHeaderListSize())
@@ -142,8 +161,11 @@ public final class Http2Server {
                 .build();
         Http2Heads.attach(pipeline.channel());
         pipeline.addLast("h2-watch", new Http2ConnectionWatch(context))
-                .addLast("h2", codec)
-                .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                .addLast("h2", codec);
+        if (streams != null) {
+            pipeline.addLast("h2-direct", streams);
+        }
+        pipeline.addLast(Http2DirectStreams.MULTIPLEXER, new Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel stream) {
                         ChannelPipeline p = stream.pipeline();
@@ -155,5 +177,12 @@ public final class Http2Server {
                     }
                 }))
                 .addLast("h2-errors", Http2ConnectionWatch.QUIET_END);
+    }
+
+    /** A server codec on a connection made elsewhere (the direct streams' one). */
+    private static final class CodecBuilder extends Http2FrameCodecBuilder {
+        CodecBuilder(Http2Connection connection) {
+            connection(connection);
+        }
     }
 }

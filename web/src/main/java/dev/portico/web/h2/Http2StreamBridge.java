@@ -110,8 +110,35 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
                     method == null || path == null ? Http2Error.PROTOCOL_ERROR : Http2Error.REFUSED_STREAM));
             return;
         }
+        boolean ends = frame.isEndStream();
+        HttpMethod m;
+        try {
+            m = method(method);
+        } catch (IllegalArgumentException e) {
+            requestEnded = true;
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
+            return;
+        }
+        head = m.equals(HttpMethod.HEAD);
+        HttpRequest request = request(h, m, ends);
+        ctx.fireChannelRead(request);
+        if (ends) {
+            requestEnded = true;
+            ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    /**
+     * The {@link HttpRequest} the HTTP/1.1 decoder would have produced for a request's header
+     * block: {@code Host} from {@code :authority}, cookies joined, the target checked by
+     * {@link RequestTarget} (a refused one makes a request that failed to decode, answered 400),
+     * and {@code Transfer-Encoding: chunked} when a body follows ({@code ends} false) without a
+     * {@code content-length}.
+     */
+    static HttpRequest request(Http2Headers h, HttpMethod m, boolean ends) {
         HttpHeaders fields = new DefaultHttpHeaders(false);
         StringBuilder cookies = null;
+        CharSequence authority = h.authority();
         for (Map.Entry<CharSequence, CharSequence> e : h) {
             CharSequence name = e.getKey();
             if (name.length() > 0 && name.charAt(0) == ':') {
@@ -126,7 +153,7 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
                 }
                 continue;
             }
-            if (HttpHeaderNames.HOST.contentEquals(name) && h.authority() != null) {
+            if (HttpHeaderNames.HOST.contentEquals(name) && authority != null) {
                 continue;
             }
             fields.add(name, e.getValue());
@@ -134,39 +161,24 @@ public final class Http2StreamBridge extends ChannelDuplexHandler {
         if (cookies != null) {
             fields.set(HttpHeaderNames.COOKIE, cookies.toString());
         }
-        if (h.authority() != null) {
-            fields.set(HttpHeaderNames.HOST, h.authority());
+        if (authority != null) {
+            fields.set(HttpHeaderNames.HOST, authority);
         }
-        boolean ends = frame.isEndStream();
         if (!ends && !fields.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             fields.set(HttpHeaderNames.TRANSFER_ENCODING, "chunked");
         }
-        HttpMethod m;
+        String target = h.path().toString();
         try {
-            m = method(method);
-        } catch (IllegalArgumentException e) {
-            requestEnded = true;
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
-            return;
-        }
-        head = m.equals(HttpMethod.HEAD);
-        String target = path.toString();
-        HttpRequest request;
-        try {
-            request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, RequestTarget.check(target), fields);
+            return new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, RequestTarget.check(target), fields);
         } catch (RequestTarget.Refused e) {
-            request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, "/", fields);
+            HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, m, "/", fields);
             request.setDecoderResult(DecoderResult.failure(e));
-        }
-        ctx.fireChannelRead(request);
-        if (ends) {
-            requestEnded = true;
-            ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+            return request;
         }
     }
 
     /** The method named, without a string for the common ones. */
-    private static HttpMethod method(CharSequence name) {
+    static HttpMethod method(CharSequence name) {
         if (HttpMethod.GET.asciiName().contentEquals(name)) {
             return HttpMethod.GET;
         }

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
 
 import java.net.InetSocketAddress;
@@ -30,6 +31,11 @@ import java.nio.charset.StandardCharsets;
  * field), an in-memory body one DATA frame, and a file or streamed body passes on as buffers that
  * the stream's bridge frames (by the Content-Length, or until {@link #endChunked}). A response
  * without a body ends the stream with its HEADERS.
+ *
+ * <p>A stream served on its connection's own pipeline (no child channel, see
+ * {@link HttpConnection#forDirectStreams}) has a {@link Http2FrameStream}: every frame carries it,
+ * and bodies of files, parts and streams go out as DATA frames written here
+ * ({@link StreamBodyWriter}), since no bridge sits between the exchange and the codec.
  */
 public final class Exchange {
 
@@ -45,6 +51,8 @@ public final class Exchange {
     private final HttpConnection connection;
     /** The stream's connection's heads on HTTP/2; null on HTTP/1.x. */
     private final Http2Heads h2;
+    /** The stream when it is served without a child channel ({@code ctx} is then the connection's); null otherwise. */
+    private final Http2FrameStream stream;
     private final String version;
     private final boolean head;
     private final long startNanos;
@@ -63,10 +71,16 @@ public final class Exchange {
     private byte[] dateLine;
 
     Exchange(ChannelHandlerContext ctx, HttpRequest request, HttpConnection connection, long startNanos) {
+        this(ctx, request, connection, startNanos, null);
+    }
+
+    Exchange(ChannelHandlerContext ctx, HttpRequest request, HttpConnection connection, long startNanos,
+             Http2FrameStream stream) {
         this.ctx = ctx;
         this.request = request;
         this.connection = connection;
         this.h2 = connection.http2Heads();
+        this.stream = stream;
         this.startNanos = startNanos;
         HttpVersion v = request.protocolVersion();
         this.version = v.minorVersion() == 0 && request.decoderResult().isSuccess() ? "HTTP/1.0" : "HTTP/1.1";
@@ -215,7 +229,7 @@ public final class Exchange {
         if (h2 != null) {
             Http2Headers h = h2.start(code);
             addLines(h, lines);
-            ctx.writeAndFlush(new DefaultHttp2HeadersFrame(h, false));
+            ctx.writeAndFlush(onStream(new DefaultHttp2HeadersFrame(h, false)));
             return;
         }
         ByteBuf out = ctx.alloc().directBuffer(32 + lines.estimatedLength());
@@ -239,7 +253,7 @@ public final class Exchange {
         this.sink = sink;
         if (HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(request.headers().get(HttpHeaderNames.EXPECT, ""))
                 && !version.equals("HTTP/1.0")) {
-            ctx.writeAndFlush(h2 != null ? new DefaultHttp2HeadersFrame(h2.start(100), false)
+            ctx.writeAndFlush(h2 != null ? onStream(new DefaultHttp2HeadersFrame(h2.start(100), false))
                     : Unpooled.wrappedBuffer(CONTINUE_11));
             continueSent = true;
         }
@@ -315,7 +329,7 @@ public final class Exchange {
         ChannelFuture f = writeHead(status, headerLines, false, null, bodyLength == 0);
         if (bodyLength > 0) {
             bytesSent += bodyLength;
-            f = ctx.write(new DefaultHttp2DataFrame(body, true));
+            f = ctx.write(onStream(new DefaultHttp2DataFrame(body, true)));
         } else if (body != null) {
             body.release();
         }
@@ -330,7 +344,7 @@ public final class Exchange {
         ChannelFuture f = writeHead(status, headerLines, true, extraLines, bodyLength == 0);
         if (bodyLength > 0) {
             bytesSent += bodyLength;
-            f = ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body, offset, bodyLength), true));
+            f = ctx.write(onStream(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body, offset, bodyLength), true)));
         }
         finish(f);
     }
@@ -403,7 +417,7 @@ public final class Exchange {
             return;
         }
         bytesSent += region.count();
-        finish(ctx.write(region));
+        finish(stream != null ? StreamBodyWriter.write(ctx, stream, region) : ctx.write(region));
     }
 
     /** Answers with a head and a body made of several parts (multipart ranges). Takes the parts. */
@@ -427,6 +441,12 @@ public final class Exchange {
         ChannelFuture last = null;
         for (Object p : parts) {
             bytesSent += p instanceof ByteBuf b ? b.readableBytes() : ((FileRegion) p).count();
+        }
+        if (stream != null) {
+            finish(StreamBodyWriter.write(ctx, stream, parts));
+            return;
+        }
+        for (Object p : parts) {
             last = ctx.write(p);
         }
         finish(last);
@@ -549,7 +569,7 @@ public final class Exchange {
         if (contentLength >= 0 && status != 204) {
             h.setLong(HttpHeaderNames.CONTENT_LENGTH, contentLength);
         }
-        ChannelFuture f = ctx.write(new DefaultHttp2HeadersFrame(h, bodiless));
+        ChannelFuture f = ctx.write(onStream(new DefaultHttp2HeadersFrame(h, bodiless)));
         if (bodiless) {
             finish(f);
             return;
@@ -581,6 +601,9 @@ public final class Exchange {
      * @return the future of the head's write
      */
     public ChannelFuture switchProtocols(ResponseHead h) {
+        if (stream != null) {
+            throw new IllegalStateException("101 Switching Protocols has no meaning on an HTTP/2 stream");
+        }
         begin(101);
         ByteBuf headBuf = renderHead(h);
         bytesSent += headBuf.readableBytes();
@@ -603,7 +626,7 @@ public final class Exchange {
         }
         if (!framed()) {
             bytesSent += n;
-            return ctx.writeAndFlush(data);
+            return ctx.writeAndFlush(stream != null ? onStream(new DefaultHttp2DataFrame(data, false)) : data);
         }
         ByteBuf size = ctx.alloc().buffer(12);
         size.writeCharSequence(Integer.toHexString(n), StandardCharsets.US_ASCII);
@@ -619,11 +642,12 @@ public final class Exchange {
         bodyOpen = false;
         if (h2 != null && !rawBody) {
             // A body of unknown length ends with an empty DATA frame that ends the stream.
-            finish(ctx.writeAndFlush(new DefaultHttp2DataFrame(true)));
+            finish(ctx.writeAndFlush(onStream(new DefaultHttp2DataFrame(true))));
             return;
         }
         if (!framed()) {
-            finish(ctx.writeAndFlush(Unpooled.EMPTY_BUFFER));
+            // On a stream served directly no bridge counts the bytes: an empty DATA frame ends it.
+            finish(ctx.writeAndFlush(stream != null ? onStream(new DefaultHttp2DataFrame(true)) : Unpooled.EMPTY_BUFFER));
             return;
         }
         ByteBuf end = Unpooled.wrappedBuffer("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -693,7 +717,29 @@ public final class Exchange {
             Http2Heads.addOnce(h, extraLines);
             bytesSent += extraLines.length;
         }
-        return ctx.write(new DefaultHttp2HeadersFrame(h, endStream));
+        return ctx.write(onStream(new DefaultHttp2HeadersFrame(h, endStream)));
+    }
+
+    /** The frame, on this exchange's stream when it is served without a child channel. */
+    private DefaultHttp2HeadersFrame onStream(DefaultHttp2HeadersFrame frame) {
+        return stream == null ? frame : frame.stream(stream);
+    }
+
+    private DefaultHttp2DataFrame onStream(DefaultHttp2DataFrame frame) {
+        return stream == null ? frame : frame.stream(stream);
+    }
+
+    /** The stream this exchange answers when served without a child channel; null otherwise. */
+    Http2FrameStream http2Stream() {
+        return stream;
+    }
+
+    /**
+     * Gives up on the response under way: the connection closes (on an HTTP/2 stream, only the
+     * stream, reset with CANCEL). For a failure after the head has gone.
+     */
+    public void abort() {
+        connection.abort(this);
     }
 
     /** Adds the fields of lines a caller writes (a backend's, relayed). */
@@ -737,7 +783,8 @@ public final class Exchange {
     }
 
     private void finish(ChannelFuture written) {
-        if (!keepAlive) {
+        if (!keepAlive && stream == null) {
+            // On a stream served directly the answer has ended the stream: nothing else to close.
             ctx.flush();
             written.addListener(ChannelFutureListener.CLOSE);
         }

@@ -22,6 +22,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -72,6 +75,11 @@ public final class HttpConnection extends ChannelDuplexHandler {
     private final Supplier<HttpContext> contexts;
     /** True on an HTTP/2 stream: not a connection of its own, never counted or corked. */
     private final boolean stream;
+    /**
+     * True for the exchanges of an HTTP/2 connection's streams served without child channels: no
+     * handler in a pipeline, but the object their exchanges report to ({@link #serve}).
+     */
+    private final boolean direct;
     private HttpContext context;
     private ChannelHandlerContext ctx;
     /** Pipelined messages waiting for the exchange before them; small at first (most connections never pipeline). */
@@ -116,8 +124,13 @@ public final class HttpConnection extends ChannelDuplexHandler {
     }
 
     private HttpConnection(Supplier<HttpContext> contexts, boolean stream, byte[] connectionHeaders) {
+        this(contexts, stream, false, connectionHeaders);
+    }
+
+    private HttpConnection(Supplier<HttpContext> contexts, boolean stream, boolean direct, byte[] connectionHeaders) {
         this.contexts = contexts;
         this.stream = stream;
+        this.direct = direct;
         this.context = contexts.get();
         this.connectionHeaders = connectionHeaders;
     }
@@ -138,6 +151,95 @@ public final class HttpConnection extends ChannelDuplexHandler {
     /** {@link #forStream(Supplier)} whose responses also carry {@code connectionHeaders} (HSTS on TLS). */
     public static HttpConnection forStream(Supplier<HttpContext> contexts, byte[] connectionHeaders) {
         return new HttpConnection(contexts, true, connectionHeaders);
+    }
+
+    /**
+     * The exchanges of one HTTP/2 connection's streams that need no channel of their own (a
+     * request without a body, see {@code dev.portico.web.h2.Http2DirectStreams}): this object is
+     * not a handler; {@link #bind} gives it the connection's context and {@link #serve} hands it
+     * each request. Its exchanges report {@code HTTP/2.0}, write frames on their stream, and are
+     * logged and measured as a child channel's are.
+     */
+    public static HttpConnection forDirectStreams(Supplier<HttpContext> contexts, byte[] connectionHeaders) {
+        return new HttpConnection(contexts, true, true, connectionHeaders);
+    }
+
+    /** {@link #forDirectStreams(Supplier, byte[])} without header lines of its own. */
+    public static HttpConnection forDirectStreams(Supplier<HttpContext> contexts) {
+        return forDirectStreams(contexts, new byte[0]);
+    }
+
+    /**
+     * For {@link #forDirectStreams}: the context of the handler on the HTTP/2 connection's
+     * pipeline that serves the streams, which exchanges write their frames to.
+     */
+    public void bind(ChannelHandlerContext ctx) {
+        if (!direct) {
+            throw new IllegalStateException("only for direct streams");
+        }
+        this.ctx = ctx;
+        Http2Heads heads = ctx.channel().attr(Http2Heads.KEY).get();
+        this.http2Heads = heads != null ? heads : new Http2Heads();
+    }
+
+    /**
+     * For {@link #forDirectStreams}: a socket read of the connection starts; the answers made
+     * until {@link #readComplete} are left for the flush that ends the read (the HTTP/2 codec's).
+     */
+    public void readStarted() {
+        inRead = true;
+    }
+
+    /** For {@link #forDirectStreams}: the read has ended; answers completed from now on are flushed at once. */
+    public void readComplete() {
+        inRead = false;
+    }
+
+    /**
+     * For {@link #forDirectStreams}: answers one request that arrived whole (HEADERS ending the
+     * stream) on {@code stream}, with the checks and the handler an HTTP/1.1 request gets.
+     */
+    public void serve(HttpRequest request, Http2FrameStream stream) {
+        context = contexts.get();
+        Exchange ex = new Exchange(ctx, request, this, System.nanoTime(), stream);
+        // The request's end arrived with it, but as on a child channel, where it follows the
+        // request, the body counts as complete only once the handler has returned.
+        bodyComplete = false;
+        try {
+            int refused = refusal(request);
+            if (refused != 0) {
+                bodyComplete = true;
+                ex.errorAndClose(refused);
+                return;
+            }
+            handle(ex);
+        } finally {
+            bodyComplete = true;
+        }
+        BodySink sink = ex.sink();
+        if (sink != null) {
+            try {
+                sink.onEnd();
+            } catch (Exception e) {
+                log.error("body handler failed on {}", request.uri(), e);
+                sink.onAbort();
+                if (!ex.responded()) {
+                    ex.errorAndClose(500);
+                } else {
+                    abort(ex);
+                }
+            }
+        }
+    }
+
+    /** Ends {@code ex}'s response at once: closes the connection, or on a direct stream resets the stream. */
+    void abort(Exchange ex) {
+        Http2FrameStream s = ex.http2Stream();
+        if (s == null) {
+            ctx.close();
+        } else {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(s));
+        }
     }
 
     /** True on an HTTP/2 stream. */
@@ -213,21 +315,32 @@ public final class HttpConnection extends ChannelDuplexHandler {
     }
 
     void responseComplete(Exchange exchange) {
+        if (direct) {
+            completed(exchange);
+            if (!inRead && ctx.channel().isActive()) {
+                ctx.flush();
+            }
+            return;
+        }
         currentComplete = true;
         if (!exchange.keepAlive()) {
             closing = true;
         } else if (closing) {
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
+        completed(exchange);
+        if (bodyComplete) {
+            enter(Phase.IDLE);
+        }
+        drain();
+    }
+
+    private void completed(Exchange exchange) {
         try {
             context.listener().completed(exchange);
         } catch (RuntimeException e) {
             log.warn("exchange listener failed", e);
         }
-        if (bodyComplete) {
-            enter(Phase.IDLE);
-        }
-        drain();
     }
 
     /**
@@ -462,43 +575,49 @@ public final class HttpConnection extends ChannelDuplexHandler {
         currentComplete = false;
         bodyComplete = false;
         bodyBytes = 0;
-        DecoderResult result = request.decoderResult();
-        if (result.isFailure()) {
-            Throwable cause = result.cause();
-            int status = cause instanceof TooLongHttpLineException ? 414
-                    : cause instanceof TooLongHttpHeaderException ? 431
-                    : cause instanceof TooLongFrameException ? 431 : 400;
-            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        int refused = refusal(request);
+        if (refused != 0) {
             bodyComplete = true;
-            ex.errorAndClose(status);
-            return;
-        }
-        if (request.protocolVersion().majorVersion() != 1 || request.protocolVersion().minorVersion() > 1) {
-            bodyComplete = true;
-            ex.errorAndClose(505);
-            return;
-        }
-        if (request.headers().size() > context.options().maxHeaders()) {
-            bodyComplete = true;
-            ex.errorAndClose(431);
-            return;
-        }
-        if (!hostAcceptable(request)) {
-            log.debug("bad Host from {}: {}", ctx.channel().remoteAddress(), request.headers().getAll(HttpHeaderNames.HOST));
-            bodyComplete = true;
-            ex.errorAndClose(400);
+            ex.errorAndClose(refused);
             return;
         }
         long length = HttpUtil.getContentLength(request, -1L);
-        if (length > context.options().maxBodySize()) {
-            bodyComplete = true;
-            ex.errorAndClose(413);
-            return;
-        }
         enter(HttpUtil.isTransferEncodingChunked(request) || length > 0 ? Phase.BODY : Phase.RESPONDING);
         if (stream && timer == null && phase == Phase.BODY) {
             arm();
         }
+        handle(ex);
+    }
+
+    /** The error status a request gets before any handler sees it, or 0 when it is acceptable. */
+    private int refusal(HttpRequest request) {
+        DecoderResult result = request.decoderResult();
+        if (result.isFailure()) {
+            Throwable cause = result.cause();
+            log.debug("bad request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            return cause instanceof TooLongHttpLineException ? 414
+                    : cause instanceof TooLongHttpHeaderException ? 431
+                    : cause instanceof TooLongFrameException ? 431 : 400;
+        }
+        if (request.protocolVersion().majorVersion() != 1 || request.protocolVersion().minorVersion() > 1) {
+            return 505;
+        }
+        if (request.headers().size() > context.options().maxHeaders()) {
+            return 431;
+        }
+        if (!hostAcceptable(request)) {
+            log.debug("bad Host from {}: {}", ctx.channel().remoteAddress(), request.headers().getAll(HttpHeaderNames.HOST));
+            return 400;
+        }
+        if (HttpUtil.getContentLength(request, -1L) > context.options().maxBodySize()) {
+            return 413;
+        }
+        return 0;
+    }
+
+    /** Runs the service's handler on {@code ex}: 404 when none answers, 500 when it fails. */
+    private void handle(Exchange ex) {
+        HttpRequest request = ex.request();
         try {
             if (!context.handler().handle(ex) && !ex.responded()) {
                 ex.error(404);
@@ -508,7 +627,7 @@ public final class HttpConnection extends ChannelDuplexHandler {
             if (!ex.responded()) {
                 ex.errorAndClose(500);
             } else {
-                ctx.close();
+                abort(ex);
             }
         }
     }

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,6 +51,30 @@ class Http2ServerTest {
             ch.finishAndReleaseAll();
         }
         assertThat(connections.get()).isZero();
+    }
+
+    @Test
+    void aServiceWithDirectStreamsPutsItsHandlerBetweenTheCodecAndTheMultiplexer() {
+        Http2Server direct = new Http2Server(() -> context,
+                () -> new ChannelHandler[] {HttpConnection.forStream(() -> context)},
+                () -> HttpConnection.forDirectStreams(() -> context));
+        EmbeddedChannel ch = tlsLikePipeline();
+        try {
+            assertThat(direct.applicationProtocol(ch.pipeline(), "tls", "h2")).isTrue();
+            List<String> names = ch.pipeline().names();
+            assertThat(names.indexOf("h2-direct")).isGreaterThan(names.indexOf("h2"));
+            assertThat(names.indexOf("h2-streams")).isGreaterThan(names.indexOf("h2-direct"));
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+        // Without the supplier (the proxy's), every stream gets a child channel.
+        EmbeddedChannel plain = tlsLikePipeline();
+        try {
+            server.applicationProtocol(plain.pipeline(), "tls", "h2");
+            assertThat(plain.pipeline().names()).doesNotContain("h2-direct");
+        } finally {
+            plain.finishAndReleaseAll();
+        }
     }
 
     @Test
