@@ -87,6 +87,30 @@ portico_jvm_flags() {
   PORTICO_FLAGS+=(${extra[@]+"${extra[@]}"})
 }
 
+# portico_exec_prefix: fills the array PORTICO_EXEC with what goes before java on the exec line:
+# `env --default-signal=...` for those of SIGHUP, SIGINT, SIGTERM and SIGUSR1 this shell was
+# started with ignored (nohup ignores SIGHUP, a script's `portico ... &` SIGINT), or nothing.
+# The JVM does not handle a signal that was ignored when it started; Portico then puts it back to
+# its default through FFM (Signals, SignalDisposition), and linking that call spun method handles
+# and classes before the first accept: 50 ms of CPU and 7-9 MiB of resident memory in a `portico
+# web` start (docs/decisions.md). Resetting it here costs an exec of env. The window it opens is
+# the JVM's boot, where an ignored SIGHUP would now stop it, as it would any start not under nohup.
+portico_exec_prefix() {
+  local ignored names=() line
+  PORTICO_EXEC=()
+  ignored="$(trap -p HUP INT TERM USR1)"
+  [[ -n "$ignored" ]] || return 0
+  while read -r line; do
+    [[ "$line" == "trap -- '' SIG"* ]] && names+=("${line##* SIG}")
+  done <<<"$ignored"
+  ((${#names[@]})) || return 0
+  local IFS=,
+  # coreutils 8.31 and later; an older env leaves the JVM to reset them itself.
+  if env --default-signal="${names[*]}" true 2>/dev/null; then
+    PORTICO_EXEC=(env --default-signal="${names[*]}")
+  fi
+}
+
 # Whether Portico's arguments ARGS name a command that runs and exits rather than a daemon.
 portico_one_shot() {
   case "${1:-}" in
@@ -102,6 +126,18 @@ portico_one_shot() {
 # so a cache can cost a start its speed but never the start; the launchers also check a stamp
 # (size and time) written beside it when it was made, so that a cache cut short or overwritten is
 # noticed before the JVM complains about it. PORTICO_AOT=off starts without a cache.
+
+# Which cache a command maps, from Portico's arguments ARGS (the subcommand first): "web" for the
+# `web DIR` quick start, which has a cache of its own made by `portico train web`, and "all" for
+# every other command (`portico train`, every service type). The JVM loads every class of a cache
+# at start: with the cache of every service type a fresh `portico web` held 10-11 MiB more (the
+# mapping is 46 MiB against 34) and answered its first request later (docs/decisions.md).
+portico_aot_workload() {
+  if [[ "${1:-}" == web ]]; then echo web; else echo all; fi
+}
+
+# The workloads there is a cache for, in the order `train` makes them.
+PORTICO_AOT_WORKLOADS=(all web)
 
 # The size in bytes of a JVM size argument (64m, 2G, 1024k, 33554432), or nothing.
 portico_bytes() {

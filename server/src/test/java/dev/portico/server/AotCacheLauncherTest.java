@@ -35,7 +35,8 @@ class AotCacheLauncherTest {
 
     /** Sources jvm-flags.sh, runs {@code script} in bash and returns its stdout lines. */
     private static List<String> bash(String script, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -euo pipefail; . \"$1\"; " + script, "bash",
+        // Started with the signals the launcher looks at in their default state, however the test runs.
+        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=HUP,INT,TERM,USR1", "bash", "-c", "set -euo pipefail; . \"$1\"; " + script, "bash",
                 FLAGS.toString()).redirectErrorStream(true);
         pb.environment().remove("PORTICO_JAVA_OPTS");
         pb.environment().remove("PORTICO_AOT");
@@ -101,6 +102,29 @@ class AotCacheLauncherTest {
         assertThat(flags("", "web /srv/www")).contains("-XX:TrimNativeHeapInterval=2000");
         assertThat(flags("-XX:TrimNativeHeapInterval=0", "web /srv/www")).filteredOn(f -> f.contains("TrimNative"))
                 .containsExactly("-XX:TrimNativeHeapInterval=0");
+    }
+
+    @Test
+    void theWebQuickStartHasACacheOfItsOwnAndEveryOtherCommandTheWholeOne() throws Exception {
+        assertThat(bash("portico_aot_workload web /srv/www --listen :8080", Map.of())).containsExactly("web");
+        for (String other : List.of("serve -c portico.yaml", "demo", "lb --backend a:1", "check -c p.yaml", "", "--web")) {
+            assertThat(bash("portico_aot_workload " + other, Map.of())).as(other).containsExactly("all");
+        }
+        assertThat(bash("printf '%s\\n' \"${PORTICO_AOT_WORKLOADS[@]}\"", Map.of())).containsExactly("all", "web");
+    }
+
+    @Test
+    void signalsTheLauncherWasStartedWithIgnoredAreResetByEnvBeforeJava() throws Exception {
+        // Nothing ignored: java is exec'd directly.
+        assertThat(bash("portico_exec_prefix; echo \"${#PORTICO_EXEC[@]}\"", Map.of())).containsExactly("0");
+        // As under nohup (SIGHUP) and in a script's background (SIGINT); SIGQUIT is not Portico's.
+        String ignored = "trap '' HUP INT QUIT; portico_exec_prefix; printf '%s\\n' \"${PORTICO_EXEC[@]}\"";
+        assertThat(bash(ignored, Map.of())).containsExactly("env", "--default-signal=HUP,INT");
+        // What the exec'd program then finds: HUP and INT at their defaults, QUIT still ignored.
+        List<String> dispositions = bash("trap '' HUP INT QUIT; portico_exec_prefix; "
+                + "\"${PORTICO_EXEC[@]}\" env --list-signal-handling true 2>&1", Map.of());
+        assertThat(dispositions).anyMatch(l -> l.startsWith("QUIT")).noneMatch(l -> l.startsWith("HUP"))
+                .noneMatch(l -> l.startsWith("INT"));
     }
 
     @Test
