@@ -45,6 +45,15 @@
 #                                        docs/decisions.md). The tests run with it at paranoid;
 #                                        PORTICO_JAVA_OPTS with its own io.netty.leakDetection.level
 #                                        (simple, advanced) replaces this one.
+#   MALLOC_ARENA_MAX=2                   An environment variable, exported for java (one set in
+#                                        the environment wins): glibc gives each thread that
+#                                        mallocs under contention an arena of its own, up to 8 per
+#                                        CPU, and keeps their freed pages. The request path does
+#                                        not malloc (Netty's pools hand out buffers), the JIT
+#                                        compilers, the JVM's own threads and the TLS handshakes
+#                                        do: `portico demo` held 5-8 MiB less at start with two
+#                                        (3 alternating pairs), with no loss of rps on
+#                                        bench/web.sh's 1 KiB row (docs/decisions.md).
 #   -XX:TieredStopAtLevel=1              Only for the commands that run and exit (check, diff, the
 #                                        imports, help and --version): C1 alone. C2's compilations
 #                                        would finish after such a command is done; without them
@@ -81,6 +90,8 @@ portico_jvm_flags() {
   if [[ "${PORTICO_JAVA_OPTS:-}" != *TrimNativeHeapInterval* ]]; then
     PORTICO_FLAGS+=(-XX:TrimNativeHeapInterval=2000)
   fi
+  # glibc's malloc arenas: two, unless the environment names its own count (docs/decisions.md).
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   if [[ "${PORTICO_JAVA_OPTS:-}" != *TieredStopAtLevel* ]] && portico_one_shot "$@"; then
     PORTICO_FLAGS+=(-XX:TieredStopAtLevel=1)
   fi
