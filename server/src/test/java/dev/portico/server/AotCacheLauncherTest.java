@@ -40,6 +40,7 @@ class AotCacheLauncherTest {
                 FLAGS.toString()).redirectErrorStream(true);
         pb.environment().remove("PORTICO_JAVA_OPTS");
         pb.environment().remove("PORTICO_AOT");
+        pb.environment().remove("MALLOC_ARENA_MAX");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -125,6 +126,13 @@ class AotCacheLauncherTest {
                 + "\"${PORTICO_EXEC[@]}\" env --list-signal-handling true 2>&1", Map.of());
         assertThat(dispositions).anyMatch(l -> l.startsWith("QUIT")).noneMatch(l -> l.startsWith("HUP"))
                 .noneMatch(l -> l.startsWith("INT"));
+    }
+
+    @Test
+    void glibcGetsTwoMallocArenasUnlessTheEnvironmentNamesItsCount() throws Exception {
+        String arenas = "portico_jvm_flags web /srv/www; bash -c 'echo \"$MALLOC_ARENA_MAX\"'";
+        assertThat(bash(arenas, Map.of())).containsExactly("2");
+        assertThat(bash(arenas, Map.of("MALLOC_ARENA_MAX", "8"))).containsExactly("8");
     }
 
     @Test
