@@ -19,5 +19,9 @@ if [[ -z "$(portico_aot_blocker)" && -e "$AOT" ]]; then
     echo "portico: $AOT was made for other JVM flags ($(portico_aot_layout) now) or does not match its stamp; starting without it" >&2
   fi
 fi
+# Netty's native libraries, extracted from their jars when the package was built (jvm-flags.sh).
+if [[ "${PORTICO_JAVA_OPTS:-}" != *java.library.path* && -d /usr/lib/portico/native ]]; then
+  PORTICO_FLAGS+=(-Djava.library.path=/usr/lib/portico/native)
+fi
 portico_exec_prefix
 exec ${PORTICO_EXEC[@]+"${PORTICO_EXEC[@]}"} /usr/lib/portico/runtime/bin/java "${PORTICO_FLAGS[@]}" -cp '/usr/lib/portico/lib/*' dev.portico.server.Main "$@"

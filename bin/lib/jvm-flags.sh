@@ -122,6 +122,37 @@ portico_exec_prefix() {
   fi
 }
 
+# Netty's native libraries (the epoll and io_uring transports, BoringSSL, QUIC) ship inside jars.
+# When a library is not on java.library.path, Netty copies it out of its jar into /tmp on every
+# start and loads the copy: 3 MiB for BoringSSL at every TLS start. The launchers extract them
+# once (bin/portico per build, bin/package into the package) and pass the directory.
+#
+# portico_native_extract LIBDIR DEST: copies META-INF/native/*.so out of the jars in LIBDIR made
+# for this machine's Linux architecture into DEST, through a temporary directory renamed into
+# place, so that a start sees a whole directory or none. Returns 1 (DEST not made) without unzip
+# or without such jars.
+portico_native_extract() {
+  local libdir="$1" dest="$2" arch jar tmp found=0
+  case "$(uname -m)" in
+    x86_64) arch=x86_64 ;;
+    aarch64) arch=aarch_64 ;;
+    *) return 1 ;;
+  esac
+  command -v unzip >/dev/null || return 1
+  tmp="$dest.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp" || return 1
+  for jar in "$libdir"/netty-*-linux-"$arch".jar; do
+    [[ -f "$jar" ]] || continue
+    unzip -q -j -o "$jar" 'META-INF/native/*.so' -d "$tmp" 2>/dev/null && found=1
+  done
+  if ((found)) && mv -T "$tmp" "$dest" 2>/dev/null; then
+    return 0
+  fi
+  rm -rf "$tmp"
+  [[ -d "$dest" ]]
+}
+
 # Whether Portico's arguments ARGS name a command that runs and exits rather than a daemon.
 portico_one_shot() {
   case "${1:-}" in

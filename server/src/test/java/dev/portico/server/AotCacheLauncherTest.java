@@ -135,6 +135,50 @@ class AotCacheLauncherTest {
         assertThat(bash(arenas, Map.of("MALLOC_ARENA_MAX", "8"))).containsExactly("8");
     }
 
+    /** A jar holding {@code entries} (names), each with its own name as content. */
+    private static void jar(Path file, String... entries) throws IOException {
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (String e : entries) {
+                out.putNextEntry(new java.util.zip.ZipEntry(e));
+                out.write(e.getBytes(StandardCharsets.UTF_8));
+                out.closeEntry();
+            }
+        }
+    }
+
+    @Test
+    void nettysNativeLibrariesForThisMachineAreExtractedOnceIntoAWholeDirectory() throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("lib"));
+        // One jar per architecture Netty publishes for Linux; only this machine's is extracted.
+        jar(lib.resolve("netty-transport-native-epoll-4.2.18.Final-linux-x86_64.jar"),
+                "META-INF/native/libnetty_transport_native_epoll_x86_64.so", "io/netty/Epoll.class");
+        jar(lib.resolve("netty-transport-native-epoll-4.2.18.Final-linux-aarch_64.jar"),
+                "META-INF/native/libnetty_transport_native_epoll_aarch_64.so");
+        jar(lib.resolve("netty-transport-native-epoll-4.2.18.Final-linux-riscv64.jar"),
+                "META-INF/native/libnetty_transport_native_epoll_riscv64.so");
+        jar(lib.resolve("netty-common-4.2.18.Final.jar"), "io/netty/Common.class");
+        Path dest = dir.resolve("native");
+        Map<String, String> env = Map.of("LIB", lib.toString(), "DEST", dest.toString());
+        String arch = bash("uname -m", Map.of()).getFirst().equals("aarch64") ? "aarch_64" : "x86_64";
+
+        assertThat(bash("portico_native_extract \"$LIB\" \"$DEST\" && echo made", env)).containsExactly("made");
+        try (var files = Files.list(dest)) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .containsExactly("libnetty_transport_native_epoll_" + arch + ".so");
+        }
+        // Made already (another start won the race): left as it is, and no temporary directory stays.
+        assertThat(bash("portico_native_extract \"$LIB\" \"$DEST\" && echo there", env)).containsExactly("there");
+        try (var left = Files.list(dir)) {
+            assertThat(left.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder("lib", "native");
+        }
+
+        // No native jar at all: no directory, and the launcher leaves java.library.path alone.
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThat(bash("portico_native_extract \"$LIB\" \"$DEST\" || echo none",
+                Map.of("LIB", empty.toString(), "DEST", dir.resolve("none").toString()))).containsExactly("none");
+        assertThat(dir.resolve("none")).doesNotExist();
+    }
+
     @Test
     void aCacheMadeWithOtherObjectLayoutFlagsIsNotUsed() throws Exception {
         Path cache = Files.write(dir.resolve("portico-layout.aot"), new byte[4096]);
