@@ -8,8 +8,10 @@ set -euo pipefail
 # shellcheck source=bin/lib/jvm-flags.sh
 . /usr/lib/portico/jvm-flags.sh
 portico_jvm_flags "$@"
-# The AOT cache made for this runtime when the package was built (see jvm-flags.sh).
+# The AOT cache made for this runtime when the package was built (see jvm-flags.sh): the web quick
+# start's own, or that of every service type.
 AOT=/usr/lib/portico/portico.aot
+[[ "$(portico_aot_workload "$@")" == all ]] || AOT="/usr/lib/portico/portico-$(portico_aot_workload "$@").aot"
 if [[ -z "$(portico_aot_blocker)" && -e "$AOT" ]]; then
   if portico_aot_whole "$AOT"; then
     PORTICO_FLAGS+=("-XX:AOTCache=$AOT")
@@ -17,4 +19,9 @@ if [[ -z "$(portico_aot_blocker)" && -e "$AOT" ]]; then
     echo "portico: $AOT was made for other JVM flags ($(portico_aot_layout) now) or does not match its stamp; starting without it" >&2
   fi
 fi
-exec /usr/lib/portico/runtime/bin/java "${PORTICO_FLAGS[@]}" -cp '/usr/lib/portico/lib/*' dev.portico.server.Main "$@"
+# Netty's native libraries, extracted from their jars when the package was built (jvm-flags.sh).
+if [[ "${PORTICO_JAVA_OPTS:-}" != *java.library.path* && -d /usr/lib/portico/native ]]; then
+  PORTICO_FLAGS+=(-Djava.library.path=/usr/lib/portico/native)
+fi
+portico_exec_prefix
+exec ${PORTICO_EXEC[@]+"${PORTICO_EXEC[@]}"} /usr/lib/portico/runtime/bin/java "${PORTICO_FLAGS[@]}" -cp '/usr/lib/portico/lib/*' dev.portico.server.Main "$@"

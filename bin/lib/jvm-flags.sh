@@ -45,6 +45,15 @@
 #                                        docs/decisions.md). The tests run with it at paranoid;
 #                                        PORTICO_JAVA_OPTS with its own io.netty.leakDetection.level
 #                                        (simple, advanced) replaces this one.
+#   MALLOC_ARENA_MAX=2                   An environment variable, exported for java (one set in
+#                                        the environment wins): glibc gives each thread that
+#                                        mallocs under contention an arena of its own, up to 8 per
+#                                        CPU, and keeps their freed pages. The request path does
+#                                        not malloc (Netty's pools hand out buffers), the JIT
+#                                        compilers, the JVM's own threads and the TLS handshakes
+#                                        do: `portico demo` held 5-8 MiB less at start with two
+#                                        (3 alternating pairs), with no loss of rps on
+#                                        bench/web.sh's 1 KiB row (docs/decisions.md).
 #   -XX:TieredStopAtLevel=1              Only for the commands that run and exit (check, diff, the
 #                                        imports, help and --version): C1 alone. C2's compilations
 #                                        would finish after such a command is done; without them
@@ -81,10 +90,67 @@ portico_jvm_flags() {
   if [[ "${PORTICO_JAVA_OPTS:-}" != *TrimNativeHeapInterval* ]]; then
     PORTICO_FLAGS+=(-XX:TrimNativeHeapInterval=2000)
   fi
+  # glibc's malloc arenas: two, unless the environment names its own count (docs/decisions.md).
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   if [[ "${PORTICO_JAVA_OPTS:-}" != *TieredStopAtLevel* ]] && portico_one_shot "$@"; then
     PORTICO_FLAGS+=(-XX:TieredStopAtLevel=1)
   fi
   PORTICO_FLAGS+=(${extra[@]+"${extra[@]}"})
+}
+
+# portico_exec_prefix: fills the array PORTICO_EXEC with what goes before java on the exec line:
+# `env --default-signal=...` for those of SIGHUP, SIGINT, SIGTERM and SIGUSR1 this shell was
+# started with ignored (nohup ignores SIGHUP, a script's `portico ... &` SIGINT), or nothing.
+# The JVM does not handle a signal that was ignored when it started; Portico then puts it back to
+# its default through FFM (Signals, SignalDisposition), and linking that call spun method handles
+# and classes before the first accept: 50 ms of CPU and 7-9 MiB of resident memory in a `portico
+# web` start (docs/decisions.md). Resetting it here costs an exec of env. The window it opens is
+# the JVM's boot, where an ignored SIGHUP would now stop it, as it would any start not under nohup.
+portico_exec_prefix() {
+  local ignored names=() line
+  PORTICO_EXEC=()
+  ignored="$(trap -p HUP INT TERM USR1)"
+  [[ -n "$ignored" ]] || return 0
+  while read -r line; do
+    [[ "$line" == "trap -- '' SIG"* ]] && names+=("${line##* SIG}")
+  done <<<"$ignored"
+  ((${#names[@]})) || return 0
+  local IFS=,
+  # coreutils 8.31 and later; an older env leaves the JVM to reset them itself.
+  if env --default-signal="${names[*]}" true 2>/dev/null; then
+    PORTICO_EXEC=(env --default-signal="${names[*]}")
+  fi
+}
+
+# Netty's native libraries (the epoll and io_uring transports, BoringSSL, QUIC) ship inside jars.
+# When a library is not on java.library.path, Netty copies it out of its jar into /tmp on every
+# start and loads the copy: 3 MiB for BoringSSL at every TLS start. The launchers extract them
+# once (bin/portico per build, bin/package into the package) and pass the directory.
+#
+# portico_native_extract LIBDIR DEST: copies META-INF/native/*.so out of the jars in LIBDIR made
+# for this machine's Linux architecture into DEST, through a temporary directory renamed into
+# place, so that a start sees a whole directory or none. Returns 1 (DEST not made) without unzip
+# or without such jars.
+portico_native_extract() {
+  local libdir="$1" dest="$2" arch jar tmp found=0
+  case "$(uname -m)" in
+    x86_64) arch=x86_64 ;;
+    aarch64) arch=aarch_64 ;;
+    *) return 1 ;;
+  esac
+  command -v unzip >/dev/null || return 1
+  tmp="$dest.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp" || return 1
+  for jar in "$libdir"/netty-*-linux-"$arch".jar; do
+    [[ -f "$jar" ]] || continue
+    unzip -q -j -o "$jar" 'META-INF/native/*.so' -d "$tmp" 2>/dev/null && found=1
+  done
+  if ((found)) && mv -T "$tmp" "$dest" 2>/dev/null; then
+    return 0
+  fi
+  rm -rf "$tmp"
+  [[ -d "$dest" ]]
 }
 
 # Whether Portico's arguments ARGS name a command that runs and exits rather than a daemon.
@@ -102,6 +168,18 @@ portico_one_shot() {
 # so a cache can cost a start its speed but never the start; the launchers also check a stamp
 # (size and time) written beside it when it was made, so that a cache cut short or overwritten is
 # noticed before the JVM complains about it. PORTICO_AOT=off starts without a cache.
+
+# Which cache a command maps, from Portico's arguments ARGS (the subcommand first): "web" for the
+# `web DIR` quick start, which has a cache of its own made by `portico train web`, and "all" for
+# every other command (`portico train`, every service type). The JVM loads every class of a cache
+# at start: with the cache of every service type a fresh `portico web` held 10-11 MiB more (the
+# mapping is 46 MiB against 34) and answered its first request later (docs/decisions.md).
+portico_aot_workload() {
+  if [[ "${1:-}" == web ]]; then echo web; else echo all; fi
+}
+
+# The workloads there is a cache for, in the order `train` makes them.
+PORTICO_AOT_WORKLOADS=(all web)
 
 # The size in bytes of a JVM size argument (64m, 2G, 1024k, 33554432), or nothing.
 portico_bytes() {

@@ -35,10 +35,12 @@ class AotCacheLauncherTest {
 
     /** Sources jvm-flags.sh, runs {@code script} in bash and returns its stdout lines. */
     private static List<String> bash(String script, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -euo pipefail; . \"$1\"; " + script, "bash",
+        // Started with the signals the launcher looks at in their default state, however the test runs.
+        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=HUP,INT,TERM,USR1", "bash", "-c", "set -euo pipefail; . \"$1\"; " + script, "bash",
                 FLAGS.toString()).redirectErrorStream(true);
         pb.environment().remove("PORTICO_JAVA_OPTS");
         pb.environment().remove("PORTICO_AOT");
+        pb.environment().remove("MALLOC_ARENA_MAX");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -101,6 +103,80 @@ class AotCacheLauncherTest {
         assertThat(flags("", "web /srv/www")).contains("-XX:TrimNativeHeapInterval=2000");
         assertThat(flags("-XX:TrimNativeHeapInterval=0", "web /srv/www")).filteredOn(f -> f.contains("TrimNative"))
                 .containsExactly("-XX:TrimNativeHeapInterval=0");
+    }
+
+    @Test
+    void theWebQuickStartHasACacheOfItsOwnAndEveryOtherCommandTheWholeOne() throws Exception {
+        assertThat(bash("portico_aot_workload web /srv/www --listen :8080", Map.of())).containsExactly("web");
+        for (String other : List.of("serve -c portico.yaml", "demo", "lb --backend a:1", "check -c p.yaml", "", "--web")) {
+            assertThat(bash("portico_aot_workload " + other, Map.of())).as(other).containsExactly("all");
+        }
+        assertThat(bash("printf '%s\\n' \"${PORTICO_AOT_WORKLOADS[@]}\"", Map.of())).containsExactly("all", "web");
+    }
+
+    @Test
+    void signalsTheLauncherWasStartedWithIgnoredAreResetByEnvBeforeJava() throws Exception {
+        // Nothing ignored: java is exec'd directly.
+        assertThat(bash("portico_exec_prefix; echo \"${#PORTICO_EXEC[@]}\"", Map.of())).containsExactly("0");
+        // As under nohup (SIGHUP) and in a script's background (SIGINT); SIGQUIT is not Portico's.
+        String ignored = "trap '' HUP INT QUIT; portico_exec_prefix; printf '%s\\n' \"${PORTICO_EXEC[@]}\"";
+        assertThat(bash(ignored, Map.of())).containsExactly("env", "--default-signal=HUP,INT");
+        // What the exec'd program then finds: HUP and INT at their defaults, QUIT still ignored.
+        List<String> dispositions = bash("trap '' HUP INT QUIT; portico_exec_prefix; "
+                + "\"${PORTICO_EXEC[@]}\" env --list-signal-handling true 2>&1", Map.of());
+        assertThat(dispositions).anyMatch(l -> l.startsWith("QUIT")).noneMatch(l -> l.startsWith("HUP"))
+                .noneMatch(l -> l.startsWith("INT"));
+    }
+
+    @Test
+    void glibcGetsTwoMallocArenasUnlessTheEnvironmentNamesItsCount() throws Exception {
+        String arenas = "portico_jvm_flags web /srv/www; bash -c 'echo \"$MALLOC_ARENA_MAX\"'";
+        assertThat(bash(arenas, Map.of())).containsExactly("2");
+        assertThat(bash(arenas, Map.of("MALLOC_ARENA_MAX", "8"))).containsExactly("8");
+    }
+
+    /** A jar holding {@code entries} (names), each with its own name as content. */
+    private static void jar(Path file, String... entries) throws IOException {
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (String e : entries) {
+                out.putNextEntry(new java.util.zip.ZipEntry(e));
+                out.write(e.getBytes(StandardCharsets.UTF_8));
+                out.closeEntry();
+            }
+        }
+    }
+
+    @Test
+    void nettysNativeLibrariesForThisMachineAreExtractedOnceIntoAWholeDirectory() throws Exception {
+        Path lib = Files.createDirectories(dir.resolve("lib"));
+        // One jar per architecture Netty publishes for Linux; only this machine's is extracted.
+        jar(lib.resolve("netty-transport-native-epoll-4.2.18.Final-linux-x86_64.jar"),
+                "META-INF/native/libnetty_transport_native_epoll_x86_64.so", "io/netty/Epoll.class");
+        jar(lib.resolve("netty-transport-native-epoll-4.2.18.Final-linux-aarch_64.jar"),
+                "META-INF/native/libnetty_transport_native_epoll_aarch_64.so");
+        jar(lib.resolve("netty-transport-native-epoll-4.2.18.Final-linux-riscv64.jar"),
+                "META-INF/native/libnetty_transport_native_epoll_riscv64.so");
+        jar(lib.resolve("netty-common-4.2.18.Final.jar"), "io/netty/Common.class");
+        Path dest = dir.resolve("native");
+        Map<String, String> env = Map.of("LIB", lib.toString(), "DEST", dest.toString());
+        String arch = bash("uname -m", Map.of()).getFirst().equals("aarch64") ? "aarch_64" : "x86_64";
+
+        assertThat(bash("portico_native_extract \"$LIB\" \"$DEST\" && echo made", env)).containsExactly("made");
+        try (var files = Files.list(dest)) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .containsExactly("libnetty_transport_native_epoll_" + arch + ".so");
+        }
+        // Made already (another start won the race): left as it is, and no temporary directory stays.
+        assertThat(bash("portico_native_extract \"$LIB\" \"$DEST\" && echo there", env)).containsExactly("there");
+        try (var left = Files.list(dir)) {
+            assertThat(left.map(f -> f.getFileName().toString())).containsExactlyInAnyOrder("lib", "native");
+        }
+
+        // No native jar at all: no directory, and the launcher leaves java.library.path alone.
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThat(bash("portico_native_extract \"$LIB\" \"$DEST\" || echo none",
+                Map.of("LIB", empty.toString(), "DEST", dir.resolve("none").toString()))).containsExactly("none");
+        assertThat(dir.resolve("none")).doesNotExist();
     }
 
     @Test

@@ -26,6 +26,25 @@ class TrainCommandTest {
     }
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theWebWorkloadServesTheQuickStartAloneAndAnswersItThenExits() {
+        CliRun r = CliRun.run(Main.builtinTypes(), "train", "web");
+
+        assertThat(r.err).doesNotContain("portico train:");
+        assertThat(r.status).isZero();
+        assertThat(r.out).contains("(portico web)").containsPattern("service web: http://127\\.0\\.0\\.1:\\d+/")
+                .contains("admin: off").doesNotContain("service site (web)").doesNotContain(": OK (");
+    }
+
+    @Test
+    void anUnknownWorkloadIsAUsageError() {
+        CliRun r = CliRun.run(Main.builtinTypes(), "train", "everything");
+
+        assertThat(r.status).isEqualTo(2);
+        assertThat(r.err).contains("everything").contains("all").contains("web");
+    }
+
+    @Test
     void isHiddenFromTheHelp() {
         CliRun r = CliRun.run(Main.builtinTypes(), "--help");
 
