@@ -1,5 +1,7 @@
 package dev.portico.proxy.cache;
 
+import io.netty.util.AsciiString;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -46,7 +48,7 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         headers = List.copyOf(headers);
         vary = List.copyOf(vary);
         if (derived == null) {
-            derived = new Derived(status, headers, body.length);
+            derived = new Derived(status, headers, body.length, vary);
         }
     }
 
@@ -74,8 +76,10 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
          * them. Written by whichever event loop answers; a reader sees a whole pair or an older one.
          */
         private HitLines hitLines;
+        /** The names of {@code vary}, hashed once for the header lookups of every hit. */
+        private final AsciiString[] varyNames;
 
-        Derived(int status, List<String> headers, int bodyLength) {
+        Derived(int status, List<String> headers, int bodyLength, List<String> vary) {
             StringBuilder full = new StringBuilder(256);
             StringBuilder notModified = new StringBuilder(128);
             List<String> cc = new ArrayList<>(1);
@@ -114,6 +118,10 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
             this.cacheControl = targeted != null ? targeted : CacheControl.parse(cc);
             this.etag = tag;
             this.lastModified = modified;
+            this.varyNames = new AsciiString[vary.size() / 2];
+            for (int i = 0; i < varyNames.length; i++) {
+                varyNames[i] = AsciiString.cached(vary.get(2 * i));
+            }
         }
 
         @Override
@@ -138,6 +146,11 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         byte[] lines = render.apply(ageSeconds);
         derived.hitLines = new HitLines(ageSeconds, lines);
         return lines;
+    }
+
+    /** The request field named by the {@code i}th name of {@link #vary()}, as a pre-hashed name. */
+    AsciiString varyName(int i) {
+        return derived.varyNames[i];
     }
 
     /** The first value of a header, or null. */

@@ -30,7 +30,7 @@ public record Variants(List<CachedResponse> entries) {
         CachedResponse identity = null;
         List<String> accept = null;
         for (CachedResponse e : entries) {
-            if (!varyMatches(e.vary(), request)) {
+            if (!varyMatches(e, request)) {
                 continue;
             }
             if (e.encoding().isEmpty()) {
@@ -120,10 +120,11 @@ public record Variants(List<CachedResponse> entries) {
      * sent once (or not at all), the usual case on every hit, is compared in place, building
      * nothing; one sent several times is joined first, as when it was stored.
      */
-    private static boolean varyMatches(List<String> vary, HttpHeaders request) {
+    private static boolean varyMatches(CachedResponse e, HttpHeaders request) {
+        List<String> vary = e.vary();
         for (int i = 0; i < vary.size(); i += 2) {
             String want = vary.get(i + 1);
-            Iterator<? extends CharSequence> values = request.valueCharSequenceIterator(vary.get(i));
+            Iterator<? extends CharSequence> values = request.valueCharSequenceIterator(e.varyName(i / 2));
             if (!values.hasNext()) {
                 if (!want.isEmpty()) {
                     return false;
