@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Sends each request where placement says: reads to one replica with failover, writes to all
@@ -35,7 +36,7 @@ final class Router {
             ex.respond(400, "text/plain; charset=utf-8", "400 Bad Request: " + p.refusal() + "\n");
             return true;
         }
-        StorePool pool = config.pool(ex.host());
+        StorePool pool = pool(config, ex);
         if (pool == null) {
             ex.respond(404, "text/plain; charset=utf-8", "404 Not Found: no pool for host '" + ex.host() + "'\n");
             return true;
@@ -96,7 +97,7 @@ final class Router {
         cache.purge(host, ex.request().uri());
         FilestoreConfig config = shared.config();
         StorePath p = StorePath.parse(ex.rawPath(), config.prefix());
-        StorePool pool = config.pool(ex.host());
+        StorePool pool = pool(config, ex);
         if (pool == null || p.kind() != StorePath.Kind.STAGED && p.kind() != StorePath.Kind.STAGELESS) {
             return;
         }
@@ -112,6 +113,21 @@ final class Router {
                 cache.purge(host, uri + query);
             }
         }
+    }
+
+    /**
+     * The pool of the request's Host, or null. A store with a single {@code *} pool (the usual
+     * one) serves every Host from it, and its requests' Host is not read.
+     */
+    private static StorePool pool(FilestoreConfig config, Exchange ex) {
+        Map<String, StorePool> pools = config.pools();
+        if (pools.size() == 1) {
+            StorePool any = pools.get(FilestoreConfig.DEFAULT_POOL);
+            if (any != null) {
+                return any;
+            }
+        }
+        return config.pool(ex.host());
     }
 
     private static void refuseMethod(Exchange ex) {

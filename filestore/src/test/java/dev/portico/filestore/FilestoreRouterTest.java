@@ -270,6 +270,28 @@ class FilestoreRouterTest {
         }
     }
 
+    @Test
+    void aStoreWhosePoolsAreForNamedHostsServesThoseHostsAlone() throws Exception {
+        TreeMap<Integer, List<String>> stages = new TreeMap<>();
+        stages.put(0, store.allNodes());
+        FilestoreConfig c = FilestoreConfig.builder().listen(dev.portico.core.net.HostPort.parse("127.0.0.1:0"))
+                .stateDir(dir.resolve("state")).writePermit(Cidr.parse("127.0.0.0/8"))
+                .responseTimeout(Duration.ofSeconds(10)).pool(new StorePool("127.0.0.1", stages, 0)).build();
+        RunningService router = store.start(c);
+        assertThat(store.send(router, "PUT", "/_3fs_0/host.txt", "mine").statusCode()).isEqualTo(201);
+        assertThat(store.send(router, "GET", "/_3fs_0/host.txt", null).body()).isEqualTo("mine");
+        assertThat(raw(router, "GET /_3fs_0/host.txt HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 404");
+    }
+
+    @Test
+    void theAnyHostPoolServesEveryHost() throws Exception {
+        RunningService router = store.start(store.router(dir.resolve("state")).build());
+        assertThat(store.send(router, "PUT", "/_3fs_0/any.txt", "any").statusCode()).isEqualTo(201);
+        assertThat(raw(router, "GET /_3fs_0/any.txt HTTP/1.1\r\nHost: other.example:81\r\nConnection: close\r\n\r\n"))
+                .startsWith("HTTP/1.1 200");
+    }
+
     /** Sends raw bytes and returns the response's first line and head. */
     static String raw(RunningService router, String request) throws Exception {
         try (Socket s = new Socket("127.0.0.1", router.port())) {

@@ -18,6 +18,7 @@ import dev.portico.proxy.cache.Variants;
 import dev.portico.web.http.Exchange;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
@@ -119,7 +120,7 @@ public final class ProxyCache implements AutoCloseable {
             return;
         }
         EventLoop loop = ex.context().channel().eventLoop();
-        String key = key(ex.headers().get("Host"), ex.request().uri());
+        String key = key(ex.headers().get(HttpHeaderNames.HOST), ex.request().uri());
         cache.lookup(key, loop, variants -> {
             long now = cache.clock().millis();
             CachedResponse e = variants == null ? null : variants.select(ex.headers());
@@ -129,7 +130,7 @@ public final class ProxyCache implements AutoCloseable {
                 }
                 cache.count(CacheResult.HIT);
                 StoredAnswer.answer(ex, e, CacheResult.HIT, null, now,
-                        m.equals(HttpMethod.GET) && ex.headers().contains("Range"));
+                        m.equals(HttpMethod.GET) && ex.headers().contains(HttpHeaderNames.RANGE));
                 return;
             }
             miss.run();

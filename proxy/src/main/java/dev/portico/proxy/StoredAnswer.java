@@ -10,6 +10,7 @@ import dev.portico.web.http.HttpDates;
 import dev.portico.web.http.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaderNames;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -47,7 +48,8 @@ final class StoredAnswer {
         // A miss answered from the entry it just stored adds no Age of its own (one the backend
         // sent is part of the entry's age); a hit gives the entry's current age (RFC 9111 §4.2.3).
         long age = e.age(now) / 1000;
-        byte[] lines = extraLines(how == CacheResult.MISS && age == 0 ? -1 : age, how, staleReason);
+        byte[] lines = how == CacheResult.HIT && staleReason == null ? e.hitLines(age, StoredAnswer::hitLines)
+                : extraLines(how == CacheResult.MISS && age == 0 ? -1 : age, how, staleReason);
         // The stored response keeps its Date; Age says how old it is.
         ex.keepDate(e.dateLine());
         if (e.status() == 200 && notModified(ex, e, now)) {
@@ -69,6 +71,11 @@ final class StoredAnswer {
             }
         }
         ex.respondPrerendered(e.status(), e.headerLines(), lines, e.body(), 0, e.body().length);
+    }
+
+    /** The lines a fresh hit adds: its Age and "X-Cache: HIT". */
+    private static byte[] hitLines(long ageSeconds) {
+        return extraLines(ageSeconds, CacheResult.HIT, null);
     }
 
     /**
@@ -161,7 +168,7 @@ final class StoredAnswer {
 
     /** True when the client's own conditional request is satisfied by the entry (RFC 9110 §13.2.2). */
     private static boolean notModified(Exchange ex, CachedResponse e, long now) {
-        String inm = ex.headers().get("If-None-Match");
+        String inm = ex.headers().get(HttpHeaderNames.IF_NONE_MATCH);
         if (inm != null) {
             String etag = e.etag();
             if (etag == null) {
@@ -176,7 +183,7 @@ final class StoredAnswer {
             }
             return false;
         }
-        String ims = ex.headers().get("If-Modified-Since");
+        String ims = ex.headers().get(HttpHeaderNames.IF_MODIFIED_SINCE);
         String lm = e.lastModified();
         if (ims != null && lm != null) {
             long since = HttpDate.parse(ims, now);

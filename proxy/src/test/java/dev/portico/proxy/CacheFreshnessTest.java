@@ -56,6 +56,22 @@ class CacheFreshnessTest {
     }
 
     @Test
+    void everyHitGivesTheEntrysAgeAtThatMoment() throws Exception {
+        start(Replies.always(200, "hello", "Cache-Control: max-age=60"));
+        assertThat(h.get("example.com", "/age").header("x-cache")).isEqualTo("MISS");
+        clock.advance(Duration.ofSeconds(3));
+        long first = Long.parseLong(h.get("example.com", "/age").header("age"));
+        assertThat(first).isBetween(3L, 4L);
+        assertThat(Long.parseLong(h.get("example.com", "/age").header("age"))).isEqualTo(first);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(Long.parseLong(h.get("example.com", "/age").header("age"))).isEqualTo(first + 1);
+        clock.advance(Duration.ofSeconds(10));
+        Http.Response later = h.get("example.com", "/age");
+        assertThat(Long.parseLong(later.header("age"))).isEqualTo(first + 11);
+        assertThat(later.header("x-cache")).isEqualTo("HIT");
+    }
+
+    @Test
     void withoutACacheSectionThereIsNoXCacheHeader() throws Exception {
         Origin o = h.origin("o", Replies.always(200, "x", "Cache-Control: max-age=60"));
         h.start(ProxyHarness.config().pool("*", ProxyHarness.pool("roundrobin", o)).build());

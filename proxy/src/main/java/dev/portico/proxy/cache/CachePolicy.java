@@ -1,5 +1,6 @@
 package dev.portico.proxy.cache;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 
 import java.time.Duration;
@@ -65,7 +66,7 @@ public final class CachePolicy {
 
     /** Reads the request directives. */
     public static RequestRules request(HttpHeaders h) {
-        if (!h.contains("Cache-Control") && !h.contains("Pragma")) {
+        if (!h.contains(HttpHeaderNames.CACHE_CONTROL) && !h.contains(HttpHeaderNames.PRAGMA)) {
             return PLAIN;
         }
         List<String> values = h.getAll("Cache-Control");

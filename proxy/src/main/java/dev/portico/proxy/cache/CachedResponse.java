@@ -1,5 +1,7 @@
 package dev.portico.proxy.cache;
 
+import io.netty.util.AsciiString;
+
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -11,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.LongFunction;
 
 /**
  * One stored response: status, end-to-end headers, body, the times RFC 9111 needs for its age,
  * and the request header values its Vary names selected. Immutable; what every hit needs from the
  * headers (the rendered header block, the 304 block, Cache-Control, the validators) is worked out
- * once, when the entry is made, and kept in {@link #derived()}.
+ * once, when the entry is made, and kept in {@link #derived()}, with the Age and X-Cache lines of
+ * the last hit (hits within one second send the same).
  *
  * @param status       the status code
  * @param headers      header names and values, alternating (with the Date it was stored with; no Age,
@@ -44,7 +48,7 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         headers = List.copyOf(headers);
         vary = List.copyOf(vary);
         if (derived == null) {
-            derived = new Derived(status, headers, body.length);
+            derived = new Derived(status, headers, body.length, vary);
         }
     }
 
@@ -67,8 +71,15 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
         private final CacheControl cacheControl;
         private final String etag;
         private final String lastModified;
+        /**
+         * The lines the last hit added (Age, X-Cache), by that Age: the hits of one second share
+         * them. Written by whichever event loop answers; a reader sees a whole pair or an older one.
+         */
+        private HitLines hitLines;
+        /** The names of {@code vary}, hashed once for the header lookups of every hit. */
+        private final AsciiString[] varyNames;
 
-        Derived(int status, List<String> headers, int bodyLength) {
+        Derived(int status, List<String> headers, int bodyLength, List<String> vary) {
             StringBuilder full = new StringBuilder(256);
             StringBuilder notModified = new StringBuilder(128);
             List<String> cc = new ArrayList<>(1);
@@ -107,12 +118,39 @@ public record CachedResponse(int status, List<String> headers, byte[] body, long
             this.cacheControl = targeted != null ? targeted : CacheControl.parse(cc);
             this.etag = tag;
             this.lastModified = modified;
+            this.varyNames = new AsciiString[vary.size() / 2];
+            for (int i = 0; i < varyNames.length; i++) {
+                varyNames[i] = AsciiString.cached(vary.get(2 * i));
+            }
         }
 
         @Override
         public String toString() {
             return "Derived[" + headerLines.length + " header bytes]";
         }
+    }
+
+    /** The extra lines of a hit at one Age (seconds); final fields, so any thread may read a pair it sees. */
+    private record HitLines(long age, byte[] lines) {
+    }
+
+    /**
+     * The extra lines a fresh hit adds at {@code ageSeconds}: those of the last hit when its Age
+     * was the same, else {@code render}'s, kept for the next hits. Shared, not to be changed.
+     */
+    public byte[] hitLines(long ageSeconds, LongFunction<byte[]> render) {
+        HitLines last = derived.hitLines;
+        if (last != null && last.age() == ageSeconds) {
+            return last.lines();
+        }
+        byte[] lines = render.apply(ageSeconds);
+        derived.hitLines = new HitLines(ageSeconds, lines);
+        return lines;
+    }
+
+    /** The request field named by the {@code i}th name of {@link #vary()}, as a pre-hashed name. */
+    AsciiString varyName(int i) {
+        return derived.varyNames[i];
     }
 
     /** The first value of a header, or null. */

@@ -3,6 +3,7 @@ package dev.portico.proxy.cache;
 import io.netty.handler.codec.http.HttpHeaders;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 
@@ -29,7 +30,7 @@ public record Variants(List<CachedResponse> entries) {
         CachedResponse identity = null;
         List<String> accept = null;
         for (CachedResponse e : entries) {
-            if (!varyMatches(e.vary(), request)) {
+            if (!varyMatches(e, request)) {
                 continue;
             }
             if (e.encoding().isEmpty()) {
@@ -114,13 +115,71 @@ public record Variants(List<CachedResponse> entries) {
         return out;
     }
 
-    private static boolean varyMatches(List<String> vary, HttpHeaders request) {
+    /**
+     * True when the request's values for each Vary name normalise to the stored ones. A field
+     * sent once (or not at all), the usual case on every hit, is compared in place, building
+     * nothing; one sent several times is joined first, as when it was stored.
+     */
+    private static boolean varyMatches(CachedResponse e, HttpHeaders request) {
+        List<String> vary = e.vary();
         for (int i = 0; i < vary.size(); i += 2) {
-            if (!vary.get(i + 1).equals(normalise(request.getAll(vary.get(i))))) {
+            String want = vary.get(i + 1);
+            Iterator<? extends CharSequence> values = request.valueCharSequenceIterator(e.varyName(i / 2));
+            if (!values.hasNext()) {
+                if (!want.isEmpty()) {
+                    return false;
+                }
+                continue;
+            }
+            CharSequence first = values.next();
+            boolean same = values.hasNext() ? want.equals(normalise(request.getAll(vary.get(i))))
+                    : normalisesTo(first, want);
+            if (!same) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Whether {@link #normalise} of the one value {@code value} gives {@code want}, without building it. */
+    static boolean normalisesTo(CharSequence value, String want) {
+        int at = 0;
+        int start = 0;
+        int n = value.length();
+        while (start <= n) {
+            int comma = start;
+            while (comma < n && value.charAt(comma) != ',') {
+                comma++;
+            }
+            int from = start;
+            int to = comma;
+            while (from < to && Character.isWhitespace(value.charAt(from))) {
+                from++;
+            }
+            while (to > from && Character.isWhitespace(value.charAt(to - 1))) {
+                to--;
+            }
+            if (from < to) {
+                if (at > 0) {
+                    if (at >= want.length() || want.charAt(at) != ',') {
+                        return false;
+                    }
+                    at++;
+                }
+                int length = to - from;
+                if (want.length() - at < length) {
+                    return false;
+                }
+                for (int k = 0; k < length; k++) {
+                    if (want.charAt(at + k) != value.charAt(from + k)) {
+                        return false;
+                    }
+                }
+                at += length;
+            }
+            start = comma + 1;
+        }
+        return at == want.length();
     }
 
     /** Field values joined by commas, each list member stripped of surrounding spaces. */

@@ -42,6 +42,8 @@ public final class Exchange {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] CONNECTION_CLOSE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONNECTION_KEEP_ALIVE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** No Connection field (HTTP/1.1 keeps the connection by default). */
+    private static final byte[] NO_LINE = new byte[0];
     private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CHUNKED = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CONTINUE_11 = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -779,7 +781,7 @@ public final class Exchange {
             keepAlive = false;
             return CONNECTION_CLOSE;
         }
-        return version.equals("HTTP/1.0") ? CONNECTION_KEEP_ALIVE : new byte[0];
+        return version.equals("HTTP/1.0") ? CONNECTION_KEEP_ALIVE : NO_LINE;
     }
 
     private void finish(ChannelFuture written) {
