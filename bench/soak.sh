@@ -37,8 +37,16 @@
 #   CONNS [4] per HTTP service  DELAY_MS [20]  CLOSE_EVERY [10]  DNS_QPS [200]  WORKERS [2]
 #   MAX_GROWTH [5] percent  SERVER_CPU [0: Portico]  CLIENT_CPU [1: load and backends]
 #   BASE_PORT [18700: backends +0..+3, services +10..+13, admin +20]
+#   AUTOGROUP_NICE [-10 as root, else off]: the nice value of the run's scheduler autogroup (below)
 #   NMT [summary, or off]  PORTICO_BIN [<repo>/bin/portico]  NO_INSTALL=1 to never call apt-get
 #   BENCH_DIR [a new /tmp/portico-soak.XXXXXX, removed at exit unless KEEP=1]  OUT_DIR [bench/out]
+#
+# With the kernel's autogroup scheduling on (/proc/sys/kernel/sched_autogroup_enabled), a process's
+# nice value counts only against processes of its own session: a build or benchmark started in
+# another session (another terminal, or setsid) gets an equal share of CPU 0 however niced it is,
+# and the soak's daemon then waits tens to hundreds of milliseconds for the CPU. As root the
+# script lowers its own autogroup's nice value to AUTOGROUP_NICE, which its daemon, backends and
+# load inherit, so other work on the machine cannot starve them.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -66,6 +74,7 @@ OUT_DIR=${OUT_DIR:-$SCRIPT_DIR/out}
 KEEP=${KEEP:-0}
 START_TIMEOUT=${START_TIMEOUT:-180}
 NMT=${NMT:-summary}
+if [[ $(id -u) == 0 ]]; then AUTOGROUP_NICE=${AUTOGROUP_NICE:--10}; else AUTOGROUP_NICE=${AUTOGROUP_NICE:-off}; fi
 
 PORT_B0=$BASE_PORT PORT_B1=$((BASE_PORT + 1))          # the proxy's backends
 PORT_L0=$((BASE_PORT + 2)) PORT_L1=$((BASE_PORT + 3))   # the lb's backends
@@ -80,6 +89,18 @@ die()  { printf '[soak.sh] ERROR: %s\n' "$*" >&2; exit 1; }
 . "$SCRIPT_DIR/lib/common.sh"
 # shellcheck source=bench/lib/proc.sh
 . "$SCRIPT_DIR/lib/proc.sh"
+
+# The run's autogroup (see the top): set once, inherited by every process started below.
+set_autogroup_nice() {
+  [[ $AUTOGROUP_NICE == off ]] && return
+  [[ -w /proc/self/autogroup ]] || { log "no writable /proc/self/autogroup: AUTOGROUP_NICE not applied"; return; }
+  AUTOGROUP_BEFORE=$(awk '{print $3}' /proc/self/autogroup)
+  if echo "$AUTOGROUP_NICE" 2>/dev/null >/proc/self/autogroup; then
+    log "scheduler autogroup: $(cat /proc/self/autogroup)"
+  else
+    log "could not set the autogroup's nice value to $AUTOGROUP_NICE: left as it is"
+  fi
+}
 
 seconds_of() {    # 90 | 90s | 6m | 2h | 1h30m -> seconds
   local v=$1 total=0 n
@@ -102,6 +123,8 @@ cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   for p in "${LOAD_PIDS[@]}" ${PORTICO_PID:-} "${BACKEND_PID[@]}"; do kill_tree "$p"; done
+  # The autogroup is the whole session's (a terminal's, say): give it back its nice value.
+  [[ -n ${AUTOGROUP_BEFORE:-} ]] && echo "$AUTOGROUP_BEFORE" 2>/dev/null >/proc/self/autogroup
   remove_bench_dir
   exit "$rc"
 }
@@ -403,6 +426,7 @@ main() {
   WWW=$BENCH_DIR/www RUN=$BENCH_DIR/run LOGS=$BENCH_DIR/logs STATE=$BENCH_DIR/state
   CONF=$RUN/portico.yaml PLOG=$LOGS/portico.log EVENTS=$RUN/events.tsv
   mkdir -p "$OUT_DIR"
+  set_autogroup_nice
   make_files
   : >"$EVENTS"
   for port in "$PORT_B0" "$PORT_B1" "$PORT_L0" "$PORT_L1" "$PORT_WEB" "$PORT_PROXY" "$PORT_LB" "$PORT_DNS" "$PORT_ADMIN"; do
