@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param udpPayload    the largest UDP payload QUIC sends and takes, both sides alike
  * @param congestion    the QUIC congestion control
  * @param window        QUIC flow-control window (connection and stream), at least the path's bandwidth-delay product
+ * @param initialCwnd   the QUIC congestion window a connection starts with, in bytes; with {@code bbr} also the
+ *                      least it keeps, whatever the loss (see {@link QuicSettings#apply})
  * @param idleTimeout   a connection silent this long is dead
  * @param keepalive     how often each side sends a keep-alive frame
  * @param redialMax     the longest wait between two dials of a client session
@@ -33,7 +35,7 @@ import java.util.Objects;
  *                      more are closed
  */
 public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, SessionConfig> sessions, List<String> dial,
-                           int udpPayload, Congestion congestion, long window, Duration idleTimeout,
+                           int udpPayload, Congestion congestion, long window, long initialCwnd, Duration idleTimeout,
                            Duration keepalive, Duration redialMax, Path stateDir, boolean routingMetric,
                            Duration metricInterval, List<Relay> relays, int maxUnauthenticated) {
 
@@ -44,6 +46,13 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
     public static final int DEFAULT_PORT = 9000;
     /** 100 Mbit/s for 300 ms, rounded up to whole MiB: 3.75 MB becomes 4 MiB. */
     public static final long DEFAULT_WINDOW = 4L << 20;
+    /**
+     * 1 MiB, about 720 packets of 1452 bytes: quiche's BBR takes every random loss for congestion and
+     * would otherwise hold a 200 ms path with 1% loss to a few Mbit/s (docs/decisions.md).
+     */
+    public static final long DEFAULT_INITIAL_CWND = 1L << 20;
+    /** The smallest {@code initial_cwnd}: quiche's own default of 10 packets of 1452 bytes, rounded up. */
+    public static final long MIN_INITIAL_CWND = 16 * 1024;
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(15);
     public static final Duration DEFAULT_KEEPALIVE = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REDIAL_MAX = Duration.ofSeconds(30);
@@ -134,6 +143,9 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
         Objects.requireNonNull(congestion, "congestion");
         if (window < 64 * 1024) {
             throw new IllegalArgumentException("window must be at least 64k");
+        }
+        if (initialCwnd < MIN_INITIAL_CWND) {
+            throw new IllegalArgumentException("initial_cwnd must be at least 16k");
         }
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(keepalive, "keepalive");
@@ -230,6 +242,7 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
         private int udpPayload = DEFAULT_UDP_PAYLOAD;
         private Congestion congestion = Congestion.BBR;
         private long window = DEFAULT_WINDOW;
+        private long initialCwnd = DEFAULT_INITIAL_CWND;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration keepalive = DEFAULT_KEEPALIVE;
         private Duration redialMax = DEFAULT_REDIAL_MAX;
@@ -273,6 +286,11 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
 
         public Builder window(long v) {
             window = v;
+            return this;
+        }
+
+        public Builder initialCwnd(long v) {
+            initialCwnd = v;
             return this;
         }
 
@@ -321,7 +339,7 @@ public record TunnelConfig(Mode mode, List<HostPort> listen, Map<String, Session
             if (!dialSet && mode.dials()) {
                 d = sessions.values().stream().filter(SessionConfig::client).map(SessionConfig::name).toList();
             }
-            return new TunnelConfig(mode, listen, sessions, d, udpPayload, congestion, window, idleTimeout, keepalive,
+            return new TunnelConfig(mode, listen, sessions, d, udpPayload, congestion, window, initialCwnd, idleTimeout, keepalive,
                     redialMax, stateDir, routingMetric, metricInterval, relays, maxUnauthenticated);
         }
     }

@@ -38,6 +38,9 @@ final class TunnelConfigYaml {
         if (c.window() != TunnelConfig.DEFAULT_WINDOW) {
             m.put("window", Sizes.format(c.window()));
         }
+        if (c.initialCwnd() != TunnelConfig.DEFAULT_INITIAL_CWND) {
+            m.put("initial_cwnd", Sizes.format(c.initialCwnd()));
+        }
         if (!c.idleTimeout().equals(TunnelConfig.DEFAULT_IDLE_TIMEOUT)) {
             m.put("idle_timeout", Durations.format(c.idleTimeout()));
         }

@@ -26,6 +26,7 @@ import java.util.Locale;
  * udp_payload: 1452           # largest UDP payload QUIC sends and takes
  * congestion: bbr             # bbr or cubic
  * window: 4m                  # QUIC flow-control windows, at least bandwidth x RTT
+ * initial_cwnd: 1m            # QUIC congestion window at the start; with bbr also the least it keeps
  * idle_timeout: 15s           # a connection silent this long is dead
  * keepalive: 5s               # keep-alive frames each way
  * redial_max: 30s             # longest wait between dials
@@ -88,6 +89,12 @@ public final class TunnelServiceType implements ServiceType<TunnelConfig> {
                     + "is 3.75m)");
         } else {
             b.window(window);
+        }
+        long initialCwnd = s.size("initial_cwnd", TunnelConfig.DEFAULT_INITIAL_CWND);
+        if (initialCwnd < TunnelConfig.MIN_INITIAL_CWND) {
+            s.problem("initial_cwnd", "'" + s.path() + ".initial_cwnd' must be at least 16k (10 QUIC packets)");
+        } else {
+            b.initialCwnd(initialCwnd);
         }
         b.idleTimeout(positive(s, "idle_timeout", TunnelConfig.DEFAULT_IDLE_TIMEOUT));
         b.keepalive(positive(s, "keepalive", TunnelConfig.DEFAULT_KEEPALIVE));

@@ -66,6 +66,7 @@ class TunnelConfigTest {
         assertThat(c.dial()).containsExactly("warp2");
         assertThat(c.serverSessions()).containsOnlyKeys("warp1");
         assertThat(c.window()).isEqualTo(4L << 20);
+        assertThat(c.initialCwnd()).isEqualTo(1L << 20);
         assertThat(c.congestion()).isEqualTo(TunnelConfig.Congestion.BBR);
         SessionConfig w1 = c.sessions().get("warp1");
         assertThat(w1.token()).isEqualTo("s3cret");
@@ -200,6 +201,18 @@ class TunnelConfigTest {
     }
 
     @Test
+    void anInitialCwndBelowTenPacketsIsRefusedAtItsLine() throws Exception {
+        String p = problems("""
+                type: tunnel
+                listen: [0.0.0.0:9000]
+                initial_cwnd: 8k
+                sessions:
+                  warp1: {local: 10.19.27.1, peer: 10.19.27.2, token: t}
+                """);
+        assertThat(p).contains("portico.yaml:3").contains("initial_cwnd' must be at least 16k");
+    }
+
+    @Test
     void aWrittenConfigReadsBackEqualWithTokenFilesKeptAsFiles() throws Exception {
         Files.writeString(dir.resolve("warp.token"), "s3cret\n");
         TunnelConfig c = parse("""
@@ -208,6 +221,7 @@ class TunnelConfigTest {
                 listen: [0.0.0.0:9000]
                 congestion: cubic
                 window: 8m
+                initial_cwnd: 512k
                 idle_timeout: 20s
                 routing_metric: on
                 metric_interval: 3s
@@ -247,8 +261,11 @@ class TunnelConfigTest {
                 .peer(java.net.InetAddress.ofLiteral("10.0.0.2")).token("t").mtu(1400).txqueuelen(500)
                 .compress(SessionConfig.Compression.ZLIB).route(Route.parse("10.1.0.0/16/5")).build();
         TunnelConfig c = TunnelConfig.builder().listen(dev.portico.core.net.HostPort.parse(":9000")).session(s)
-                .congestion(TunnelConfig.Congestion.CUBIC).window(8L << 20).udpPayload(1350).build();
+                .congestion(TunnelConfig.Congestion.CUBIC).window(8L << 20).initialCwnd(256 << 10).udpPayload(1350)
+                .build();
         assertThat(c.congestion()).isEqualTo(TunnelConfig.Congestion.CUBIC);
+        assertThat(c.initialCwnd()).isEqualTo(256 << 10);
+        assertThat(QuicSettings.initialCwndPackets(c)).isEqualTo(195); // 262144 / 1350, rounded up
         assertThat(c.sessions().get("warp1").routes().getFirst().metric()).isEqualTo(5);
         assertThat(c.sessions().get("warp1").routes().getFirst().destination()).isEqualTo("10.1.0.0/16");
     }
