@@ -1,8 +1,8 @@
 package dev.portico.filestore;
 
+import dev.portico.proxy.RequestHeadWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -26,11 +26,8 @@ final class NodeHeaders {
             HttpHeaderNames.EXPECT, HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.PROXY_AUTHENTICATE,
             HttpHeaderNames.DATE, HttpHeaderNames.HOST};
 
-    private static final byte[] HTTP_11 = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] EXPECT_CONTINUE = "expect: 100-continue\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final int COLON_SPACE = (':' << 8) | ' ';
-    private static final int CRLF = ('\r' << 8) | '\n';
 
     private NodeHeaders() {
     }
@@ -63,44 +60,27 @@ final class NodeHeaders {
         /** The head: request line, Host, the client's end-to-end fields, the framing, the empty line. */
         ByteBuf render(ByteBufAllocator alloc) {
             ByteBuf out = alloc.directBuffer(128 + uri.length() + 48 * client.size());
-            ByteBufUtil.copy(method.asciiName(), out);
-            out.writeByte(' ');
-            out.writeCharSequence(uri, StandardCharsets.ISO_8859_1);
-            out.writeBytes(HTTP_11);
+            RequestHeadWriter.requestLine(out, method, uri);
             String host = client.get(HttpHeaderNames.HOST);
             if (host != null) {
-                field(out, HttpHeaderNames.HOST, host);
+                RequestHeadWriter.field(out, HttpHeaderNames.HOST, host);
             }
             for (Iterator<Map.Entry<CharSequence, CharSequence>> it = client.iteratorCharSequence(); it.hasNext(); ) {
                 Map.Entry<CharSequence, CharSequence> e = it.next();
                 if (!hop(e.getKey())) {
-                    field(out, e.getKey(), e.getValue());
+                    RequestHeadWriter.field(out, e.getKey(), e.getValue());
                 }
             }
             if (contentLength >= 0) {
-                ByteBufUtil.copy(HttpHeaderNames.CONTENT_LENGTH, out);
-                out.writeShort(COLON_SPACE);
-                out.writeCharSequence(Long.toString(contentLength), StandardCharsets.US_ASCII);
-                out.writeShort(CRLF);
+                RequestHeadWriter.field(out, HttpHeaderNames.CONTENT_LENGTH, Long.toString(contentLength));
             } else if (contentLength == -1) {
                 out.writeBytes(CHUNKED);
             }
             if (expectContinue) {
                 out.writeBytes(EXPECT_CONTINUE);
             }
-            out.writeShort(CRLF);
+            RequestHeadWriter.end(out);
             return out;
-        }
-
-        private static void field(ByteBuf out, CharSequence name, CharSequence value) {
-            if (name instanceof AsciiString a) {
-                ByteBufUtil.copy(a, out);
-            } else {
-                out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
-            }
-            out.writeShort(COLON_SPACE);
-            out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
-            out.writeShort(CRLF);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.portico.proxy;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -13,7 +12,6 @@ import io.netty.util.AsciiString;
 import dev.portico.web.http.ResponseHead;
 
 import java.util.ArrayList;
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -51,9 +49,6 @@ final class ForwardHeaders {
     private static final AsciiString CONNECTION = AsciiString.cached("Connection");
     private static final AsciiString UPGRADE = AsciiString.cached("Upgrade");
     private static final AsciiString WEBSOCKET = AsciiString.cached("websocket");
-    private static final byte[] HTTP_11_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final short CRLF = ('\r' << 8) | '\n';
-    private static final short COLON_SPACE = (':' << 8) | ' ';
 
     /** {@link #forward}'s framing for a chunked body. */
     static final long CHUNKED_BODY = -2;
@@ -161,39 +156,20 @@ final class ForwardHeaders {
      */
     static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders in, ClientForwarding client,
                              AsciiString certHeader, String version, boolean websocket, long framing) {
-        writeRequestLine(out, method, uri);
-        forward(in, client, certHeader, version, websocket, framing, (name, value) -> writeField(out, name, value));
-        out.writeShort(CRLF);
+        RequestHeadWriter.requestLine(out, method, uri);
+        forward(in, client, certHeader, version, websocket, framing,
+                (name, value) -> RequestHeadWriter.field(out, name, value));
+        RequestHeadWriter.end(out);
     }
 
     /** Writes a request head for the backend: the request line, every field of {@code fields}, the empty line. */
     static void writeRequest(ByteBuf out, HttpMethod method, String uri, HttpHeaders fields) {
-        writeRequestLine(out, method, uri);
+        RequestHeadWriter.requestLine(out, method, uri);
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = fields.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> e = it.next();
-            writeField(out, e.getKey(), e.getValue());
+            RequestHeadWriter.field(out, e.getKey(), e.getValue());
         }
-        out.writeShort(CRLF);
-    }
-
-    /** Writes "METHOD uri HTTP/1.1" and CRLF. */
-    static void writeRequestLine(ByteBuf out, HttpMethod method, String uri) {
-        ByteBufUtil.copy(method.asciiName(), out);
-        out.writeByte(' ');
-        out.writeCharSequence(uri, StandardCharsets.ISO_8859_1);
-        out.writeBytes(HTTP_11_CRLF);
-    }
-
-    /** Writes "name: value" and CRLF. */
-    static void writeField(ByteBuf out, CharSequence name, CharSequence value) {
-        if (name instanceof AsciiString a) {
-            ByteBufUtil.copy(a, out);
-        } else {
-            out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
-        }
-        out.writeShort(COLON_SPACE);
-        out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
-        out.writeShort(CRLF);
+        RequestHeadWriter.end(out);
     }
 
     /**
