@@ -10,13 +10,16 @@ set -euo pipefail
 portico_jvm_flags "$@"
 # The AOT cache made for this runtime when the package was built (see jvm-flags.sh): the web quick
 # start's own, or that of every service type.
+# The *_var forms set variables rather than print: no subshell on the way to the JVM.
 AOT=/usr/lib/portico/portico.aot
-[[ "$(portico_aot_workload "$@")" == all ]] || AOT="/usr/lib/portico/portico-$(portico_aot_workload "$@").aot"
-if [[ -z "$(portico_aot_blocker)" && -e "$AOT" ]]; then
+portico_aot_workload_var "$@"
+[[ "$PORTICO_AOT_WORKLOAD" == all ]] || AOT="/usr/lib/portico/portico-$PORTICO_AOT_WORKLOAD.aot"
+portico_aot_blocker_var
+if [[ -z "$PORTICO_AOT_BLOCKER" && -e "$AOT" ]]; then
   if portico_aot_whole "$AOT"; then
     PORTICO_FLAGS+=("-XX:AOTCache=$AOT")
   else
-    echo "portico: $AOT was made for other JVM flags ($(portico_aot_layout) now) or does not match its stamp; starting without it" >&2
+    echo "portico: $AOT was made for other JVM flags ($PORTICO_AOT_LAYOUT now) or does not match its stamp; starting without it" >&2
   fi
 fi
 # Netty's native libraries, extracted from their jars when the package was built (jvm-flags.sh).

@@ -22,19 +22,38 @@ portico_java_major() {
   [[ "$out" =~ ^[0-9]+$ ]] && printf '%s\n' "$out"
 }
 
-# The feature version from a JDK's release file, or nothing.
-portico_release_major() {
-  local v
-  v="$(sed -n 's/^JAVA_VERSION="\([^"]*\)".*/\1/p' "$1/release" 2>/dev/null | head -n 1)"
+# The feature version from a JDK's release file, or nothing. portico_release_major_var sets
+# PORTICO_RELEASE_MAJOR instead of printing it, without starting a process (the launchers call it
+# on every start, for every JDK under /usr/lib/jvm).
+portico_release_major_var() {
+  local line v=""
+  PORTICO_RELEASE_MAJOR=""
+  [[ -r "$1/release" ]] || return 1
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    if [[ "$line" =~ ^JAVA_VERSION=\"([^\"]*)\" ]]; then
+      v="${BASH_REMATCH[1]}"
+      break
+    fi
+  done <"$1/release"
   v="${v#1.}"
   v="${v%%[.+-]*}"
-  [[ "$v" =~ ^[0-9]+$ ]] && printf '%s\n' "$v"
+  [[ "$v" =~ ^[0-9]+$ ]] || return 1
+  PORTICO_RELEASE_MAJOR="$v"
+}
+
+portico_release_major() {
+  portico_release_major_var "$1" && printf '%s\n' "$PORTICO_RELEASE_MAJOR"
 }
 
 portico_select_java() {
   local major best="" best_major=0 dir
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then
-    major="$(portico_java_major "$JAVA_HOME/bin/java" || true)"
+    # The release file when there is one: running `java -version` costs a JVM start.
+    if portico_release_major_var "$JAVA_HOME"; then
+      major="$PORTICO_RELEASE_MAJOR"
+    else
+      major="$(portico_java_major "$JAVA_HOME/bin/java" || true)"
+    fi
     if [[ -n "$major" && "$major" -ge "$PORTICO_MIN_JAVA" ]]; then
       JAVA_CMD="$JAVA_HOME/bin/java"
       export JAVA_HOME
@@ -44,7 +63,8 @@ portico_select_java() {
   for dir in /usr/lib/jvm/*/; do
     dir="${dir%/}"
     [[ -x "$dir/bin/java" && -x "$dir/bin/javac" ]] || continue
-    major="$(portico_release_major "$dir" || true)"
+    portico_release_major_var "$dir" || continue
+    major="$PORTICO_RELEASE_MAJOR"
     if [[ -n "$major" && "$major" -ge "$PORTICO_MIN_JAVA" && "$major" -gt "$best_major" ]]; then
       best="$dir"
       best_major="$major"

@@ -175,7 +175,13 @@ portico_one_shot() {
 # at start: with the cache of every service type a fresh `portico web` held 10-11 MiB more (the
 # mapping is 46 MiB against 34) and answered its first request later (docs/decisions.md).
 portico_aot_workload() {
-  if [[ "${1:-}" == web ]]; then echo web; else echo all; fi
+  portico_aot_workload_var "$@"
+  printf '%s\n' "$PORTICO_AOT_WORKLOAD"
+}
+
+# The same, into PORTICO_AOT_WORKLOAD (the launchers call these *_var forms: no subshell).
+portico_aot_workload_var() {
+  if [[ "${1:-}" == web ]]; then PORTICO_AOT_WORKLOAD=web; else PORTICO_AOT_WORKLOAD=all; fi
 }
 
 # The workloads there is a cache for, in the order `train` makes them.
@@ -199,30 +205,41 @@ portico_bytes() {
 # Why the flags in PORTICO_FLAGS cannot use an AOT cache, or nothing. JDK 25 refuses a cache with
 # ZGC, and without compressed object pointers (heaps of 32 GiB and more).
 portico_aot_blocker() {
-  local f heap="" mem
+  portico_aot_blocker_var
+  [[ -z "$PORTICO_AOT_BLOCKER" ]] || printf '%s\n' "$PORTICO_AOT_BLOCKER"
+}
+
+# The same, into PORTICO_AOT_BLOCKER (empty when a cache can be used).
+portico_aot_blocker_var() {
+  local f heap="" key value _
+  PORTICO_AOT_BLOCKER=""
   if [[ "${PORTICO_AOT:-auto}" == off ]]; then
-    echo "PORTICO_AOT=off"
+    PORTICO_AOT_BLOCKER="PORTICO_AOT=off"
     return 0
   fi
-  for f in "${PORTICO_FLAGS[@]}"; do
+  for f in ${PORTICO_FLAGS[@]+"${PORTICO_FLAGS[@]}"}; do
     case "$f" in
-      -XX:+UseZGC) echo "ZGC"; return 0 ;;
-      -XX:-UseCompressedOops) echo "-XX:-UseCompressedOops"; return 0 ;;
+      -XX:+UseZGC) PORTICO_AOT_BLOCKER="ZGC"; return 0 ;;
+      -XX:-UseCompressedOops) PORTICO_AOT_BLOCKER="-XX:-UseCompressedOops"; return 0 ;;
       -XX:AOTCache=* | -XX:AOTCacheOutput=* | -XX:AOTMode=* | -XX:SharedArchiveFile=* | -Xshare:off)
-        echo "PORTICO_JAVA_OPTS sets $f"
+        PORTICO_AOT_BLOCKER="PORTICO_JAVA_OPTS sets $f"
         return 0
         ;;
       -Xmx*) heap="$(portico_bytes "${f#-Xmx}")" ;;
       -XX:MaxHeapSize=*) heap="$(portico_bytes "${f#-XX:MaxHeapSize=}")" ;;
     esac
   done
-  if [[ -z "$heap" ]]; then
+  if [[ -z "$heap" && -r /proc/meminfo ]]; then
     # Without -Xmx the JVM takes a quarter of the memory: 32 GiB from 128 GiB on.
-    mem="$(awk '/^MemTotal:/ {printf "%d\n", $2 * 1024}' /proc/meminfo 2>/dev/null || true)"
-    [[ -n "$mem" ]] && heap=$((mem / 4))
+    while read -r key value _; do
+      if [[ "$key" == MemTotal: ]]; then
+        heap=$((value * 1024 / 4))
+        break
+      fi
+    done </proc/meminfo
   fi
   if [[ -n "$heap" ]] && ((heap >= (32 << 30))); then
-    echo "a heap of 32 GiB or more (no compressed oops)"
+    PORTICO_AOT_BLOCKER="a heap of 32 GiB or more (no compressed oops)"
   fi
   return 0
 }
@@ -232,8 +249,17 @@ portico_aot_blocker() {
 # cache (with a few lines of warnings on every start), so they are part of the cache's stamp and
 # of bin/portico's cache key.
 portico_aot_layout() {
-  printf '%s\n' ${PORTICO_FLAGS[@]+"${PORTICO_FLAGS[@]}"} |
-    grep -E '^-XX:[+-]Use([A-Za-z]+GC|CompressedOops|CompactObjectHeaders)$' | paste -sd ' ' || true
+  portico_aot_layout_var
+  printf '%s\n' "$PORTICO_AOT_LAYOUT"
+}
+
+# The same, into PORTICO_AOT_LAYOUT.
+portico_aot_layout_var() {
+  local f found=()
+  for f in ${PORTICO_FLAGS[@]+"${PORTICO_FLAGS[@]}"}; do
+    [[ "$f" =~ ^-XX:[+-]Use([A-Za-z]+GC|CompressedOops|CompactObjectHeaders)$ ]] && found+=("$f")
+  done
+  PORTICO_AOT_LAYOUT="${found[*]-}"
 }
 
 # The stamp of a cache file: its size and modification time, and the layout flags of
@@ -241,13 +267,23 @@ portico_aot_layout() {
 portico_aot_stamp() {
   local st
   st="$(stat -c '%s %Y' "$1" 2>/dev/null)" || return 0
-  printf '%s %s\n' "$st" "$(portico_aot_layout)"
+  portico_aot_layout_var
+  printf '%s %s\n' "$st" "$PORTICO_AOT_LAYOUT"
 }
 
 # Whether FILE is a cache as it was made, for flags of the same layout: its stamp file
-# (FILE.stamp) names its size and time and the layout flags it was made with.
-portico_aot_whole() {
-  [[ -f "$1" && -f "$1.stamp" && "$(portico_aot_stamp "$1")" == "$(cat "$1.stamp" 2>/dev/null)" ]]
+# (FILE.stamp) names its size and time and the layout flags it was made with. STAT, when given,
+# is FILE's size and time as `stat -c '%s %Y'` prints them (bin/portico reads every file it needs
+# with one stat).
+portico_aot_whole() {   # FILE [STAT]
+  local st="${2:-}" want=""
+  [[ -f "$1" && -f "$1.stamp" ]] || return 1
+  if [[ -z "$st" ]]; then
+    st="$(stat -c '%s %Y' "$1" 2>/dev/null)" || return 1
+  fi
+  IFS= read -r want <"$1.stamp" || [[ -n "$want" ]] || return 1
+  portico_aot_layout_var
+  [[ "$st $PORTICO_AOT_LAYOUT" == "$want" ]]
 }
 
 # portico_aot_make FILE JAVA ARGS...: makes the cache FILE from JAVA -XX:AOTCacheOutput=... ARGS

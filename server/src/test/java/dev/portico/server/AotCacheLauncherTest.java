@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The JVM flags and the AOT cache logic the launchers share (bin/lib/jvm-flags.sh): the defaults
@@ -245,5 +246,82 @@ class AotCacheLauncherTest {
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("started without its cache\n");
         }
+    }
+
+    /**
+     * bin/portico of a checkout, in a copy with a fake JDK whose java prints its arguments: the
+     * cache key follows the jars even though the launcher remembers the last key it computed
+     * (target/launch.keys), and a cache is passed only under the key of the jars as they are.
+     */
+    @Test
+    void theCheckoutLaunchersCacheKeyFollowsTheJarsItRemembers() throws Exception {
+        Path root = dir.resolve("checkout");
+        Path bin = Files.createDirectories(root.resolve("bin/lib"));
+        Path source = FLAGS.getParent().getParent();
+        Files.copy(source.resolve("portico"), bin.getParent().resolve("portico"));
+        for (String lib : List.of("java.sh", "jvm-flags.sh")) {
+            Files.copy(source.resolve("lib").resolve(lib), bin.resolve(lib));
+        }
+        Path lib = Files.createDirectories(root.resolve("server/target/lib"));
+        Files.writeString(root.resolve("server/target/portico-server.jar"), "server");
+        Path jar = Files.writeString(lib.resolve("netty-common.jar"), "v1");
+        Path jdk = Files.createDirectories(dir.resolve("jdk/bin"));
+        Files.writeString(jdk.getParent().resolve("release"), "JAVA_VERSION=\"25.0.1\"\n");
+        Path java = Files.writeString(jdk.resolve("java"), "#!/bin/sh\nprintf '%s\\n' \"$@\"\n");
+        java.toFile().setExecutable(true);
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.getParent().toString(), "PORTICO_SKIP_BUILD", "1");
+
+        List<String> first = launch(root, env);
+        trainedInTheBackground(root);
+        String key = rememberedKey(root);
+        assertThat(first).contains("dev.portico.server.Main", "web").noneMatch(a -> a.startsWith("-XX:AOTCache="));
+
+        // A cache made for this key, with its stamp: the next start maps it.
+        Path cache = root.resolve("target/aot/portico-" + key + "-web.aot");
+        Files.write(cache, new byte[1024]);
+        bash("portico_jvm_flags web; portico_aot_stamp \"$CACHE\" >\"$CACHE.stamp\"", Map.of("CACHE", cache.toString()));
+        assertThat(launch(root, env)).contains("-XX:AOTCache=" + cache);
+        assertThat(rememberedKey(root)).isEqualTo(key);
+
+        // Another jar of the same name: a new key, and the old cache is not passed.
+        Files.writeString(jar, "version 2");
+        assertThat(launch(root, env)).noneMatch(a -> a.startsWith("-XX:AOTCache="));
+        trainedInTheBackground(root);
+        assertThat(rememberedKey(root)).isNotEqualTo(key);
+    }
+
+    /**
+     * Waits for the training a start without its cache began in the background: with the fake java
+     * both runs fail (no cache written), the last line names the second, then the lock is let go.
+     */
+    private static void trainedInTheBackground(Path root) {
+        Path log = root.resolve("target/aot/train.log");
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log)
+                && Files.readString(log).contains("training run (all) failed")
+                && new ProcessBuilder("flock", "-n", root.resolve("target/aot/.lock").toString(), "true")
+                        .start().waitFor() == 0);
+    }
+
+    private static List<String> launch(Path root, Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("bin/portico").toString(), "web", "/srv/www")
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().remove("PORTICO_JAVA_OPTS");
+        pb.environment().remove("PORTICO_AOT");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return Arrays.asList(out.split("\n"));
+    }
+
+    /** The cache key bin/portico computed last, from target/launch.keys ("keys AOT NATIVE"). */
+    private static String rememberedKey(Path root) throws IOException {
+        List<String> lines = Files.readAllLines(root.resolve("target/launch.keys"));
+        String[] keys = lines.getLast().split(" ");
+        assertThat(keys).hasSize(3);
+        assertThat(keys[0]).isEqualTo("keys");
+        assertThat(keys[1]).matches("[0-9a-f]{16}");
+        return keys[1];
     }
 }
