@@ -30,8 +30,11 @@ public final class AdminApi implements AdminHandler {
     public static final String PREFIX = "/api/v1/";
 
     private final ControlPlane plane;
-    private final ObjectMapper json = new ObjectMapper()
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    /**
+     * Made at the first API request: building a mapper loads several hundred of Jackson's classes,
+     * which a daemon that is never asked for JSON does not need at start (docs/decisions.md).
+     */
+    private ObjectMapper json;
     private final List<Route> routes = new ArrayList<>();
 
     /** The API over {@code plane}. */
@@ -211,10 +214,10 @@ public final class AdminApi implements AdminHandler {
 
     private JsonNode body(AdminRequest r) {
         if (r.body().length == 0) {
-            return json.createObjectNode();
+            return json().createObjectNode();
         }
         try {
-            JsonNode n = json.readTree(r.body());
+            JsonNode n = json().readTree(r.body());
             if (n == null || !n.isObject()) {
                 throw ControlException.badRequest("the request body must be a JSON object");
             }
@@ -234,10 +237,17 @@ public final class AdminApi implements AdminHandler {
 
     private String write(Object value) {
         try {
-            return json.writeValueAsString(value);
+            return json().writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    private synchronized ObjectMapper json() {
+        if (json == null) {
+            json = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+        }
+        return json;
     }
 
     private static String firstLine(String s) {
