@@ -55,13 +55,30 @@ public final class NodeClient implements AutoCloseable {
     private static final String PROPFIND_BODY = "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
             + "<D:propfind xmlns:D=\"DAV:\"><D:prop><D:resourcetype/><D:getcontentlength/></D:prop></D:propfind>";
 
-    private final HttpClient http;
+    private final Duration connectTimeout;
     private final Duration timeout;
+    /**
+     * Built at the first request: a JDK client starts a selector thread and loads the
+     * {@code java.net.http} module's classes, which a store whose handoff journal stays empty never
+     * needs (docs/decisions.md). Null until then, and after {@link #close()}.
+     */
+    private HttpClient http;
+    private boolean closed;
 
     public NodeClient(Duration connectTimeout, Duration timeout) {
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        this.connectTimeout = connectTimeout;
         this.timeout = timeout;
+    }
+
+    private synchronized HttpClient http() throws NodeError {
+        if (closed) {
+            throw new NodeError("the node client is closed");
+        }
+        if (http == null) {
+            http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout)
+                    .followRedirects(HttpClient.Redirect.NEVER).build();
+        }
+        return http;
     }
 
     private HttpRequest.Builder request(String node, String uri) {
@@ -70,7 +87,7 @@ public final class NodeClient implements AutoCloseable {
 
     private <T> HttpResponse<T> send(HttpRequest r, HttpResponse.BodyHandler<T> body) throws IOException {
         try {
-            return http.send(r, body);
+            return http().send(r, body);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NodeError("interrupted");
@@ -287,7 +304,11 @@ public final class NodeClient implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        http.shutdownNow();
+    public synchronized void close() {
+        closed = true;
+        if (http != null) {
+            http.shutdownNow();
+            http = null;
+        }
     }
 }

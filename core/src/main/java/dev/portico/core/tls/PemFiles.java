@@ -1,28 +1,23 @@
 package dev.portico.core.tls;
 
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.openssl.PEMEncryptedKeyPair;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
-
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -30,6 +25,11 @@ import java.util.function.Consumer;
  * Reads PEM certificate chains and private keys (RSA or ECDSA; PKCS#1, SEC1 or PKCS#8) and checks
  * that they fit together, with messages that name the file: an encrypted key, a key that does not
  * match its certificate, a chain in the wrong order. An expired certificate is only a warning.
+ *
+ * <p>Certificates and PKCS#8 keys ({@code BEGIN PRIVATE KEY}, what Portico, acme4j and {@code
+ * openssl genpkey} write) are read with the JDK alone; the other key formats go to Bouncy Castle
+ * ({@link BcPemKeys}), whose classes are then loaded for the first time: a start that reuses its
+ * certificates does not load them (docs/decisions.md).
  */
 public final class PemFiles {
 
@@ -101,11 +101,14 @@ public final class PemFiles {
     /** The certificates of a PEM file, in file order; at least one. */
     public static List<X509Certificate> certificates(Path file) throws TlsException {
         List<X509Certificate> out = new ArrayList<>();
-        JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser p = new PEMParser(r)) {
-            for (Object o = p.readObject(); o != null; o = p.readObject()) {
-                if (o instanceof X509CertificateHolder h) {
-                    out.add(converter.getCertificate(h));
+        try {
+            CertificateFactory factory = null;
+            for (Block b : blocks(Files.readString(file, StandardCharsets.ISO_8859_1))) {
+                if (b.label().equals("CERTIFICATE")) {
+                    if (factory == null) {
+                        factory = CertificateFactory.getInstance("X.509");
+                    }
+                    out.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(b.der())));
                 }
             }
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
@@ -119,25 +122,31 @@ public final class PemFiles {
 
     /** The private key of a PEM file: RSA or EC, PKCS#1, SEC1 or PKCS#8, not encrypted. */
     public static PrivateKey key(Path file) throws TlsException {
-        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new TlsException(file, "cannot read key file " + file + ": " + reason(e), e);
+        }
         PrivateKey key = null;
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser p = new PEMParser(r)) {
-            for (Object o = p.readObject(); o != null && key == null; o = p.readObject()) {
-                if (o instanceof PEMEncryptedKeyPair || o instanceof PKCS8EncryptedPrivateKeyInfo) {
-                    throw new TlsException(file, "key " + file + " is encrypted; Portico needs it without a passphrase"
-                            + " (openssl pkey -in " + file + " -out KEY.pem)");
+        boolean other = false;
+        try {
+            for (Block b : blocks(text)) {
+                switch (b.label()) {
+                    case "PRIVATE KEY" -> key = pkcs8(b.der());
+                    case "ENCRYPTED PRIVATE KEY" -> throw encrypted(file);
+                    default -> other |= b.label().endsWith("PRIVATE KEY");
                 }
-                if (o instanceof PEMKeyPair pair) {
-                    // SEC1 keys may leave the public key out, so only the private part is converted
-                    key = converter.getPrivateKey(pair.getPrivateKeyInfo());
-                } else if (o instanceof PrivateKeyInfo info) {
-                    key = converter.getPrivateKey(info);
+                if (key != null) {
+                    break;
                 }
             }
-        } catch (TlsException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
+        } catch (IllegalArgumentException e) {
             throw new TlsException(file, "cannot read key file " + file + ": " + reason(e), e);
+        }
+        if (key == null && other) {
+            // PKCS#1 (BEGIN RSA PRIVATE KEY), SEC1 (BEGIN EC PRIVATE KEY), or encrypted with headers.
+            key = BcPemKeys.key(file);
         }
         if (key == null) {
             throw new TlsException(file, file + " holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
@@ -146,6 +155,58 @@ public final class PemFiles {
             throw new TlsException(file, "key " + file + " is " + key.getAlgorithm() + "; use an RSA or ECDSA key");
         }
         return key;
+    }
+
+    static TlsException encrypted(Path file) {
+        return new TlsException(file, "key " + file + " is encrypted; Portico needs it without a passphrase"
+                + " (openssl pkey -in " + file + " -out KEY.pem)");
+    }
+
+    /** A PKCS#8 key, as EC or RSA (the only algorithms Portico serves with). */
+    private static PrivateKey pkcs8(byte[] der) {
+        PKCS8EncodedKeySpec spec = new PKCS8EncodedKeySpec(der);
+        GeneralSecurityException last = null;
+        for (String algorithm : new String[] {"EC", "RSA"}) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(spec);
+            } catch (GeneralSecurityException e) {
+                last = e;
+            }
+        }
+        throw new IllegalArgumentException("not an RSA or ECDSA key in PKCS#8 form: " + reason(last), last);
+    }
+
+    /** One {@code -----BEGIN LABEL-----} ... {@code -----END LABEL-----} block, decoded. */
+    private record Block(String label, byte[] der) {
+    }
+
+    /**
+     * The PEM blocks of {@code text} in order. Text outside blocks (comments, {@code openssl x509
+     * -text} output) is skipped; a block with headers (RFC 1421's {@code Proc-Type:}, an encrypted
+     * key) keeps its label and no body.
+     */
+    private static List<Block> blocks(String text) {
+        List<Block> out = new ArrayList<>();
+        int at = 0;
+        while (true) {
+            int begin = text.indexOf("-----BEGIN ", at);
+            if (begin < 0) {
+                return out;
+            }
+            int labelEnd = text.indexOf("-----", begin + 11);
+            if (labelEnd < 0) {
+                return out;
+            }
+            String label = text.substring(begin + 11, labelEnd);
+            String end = "-----END " + label + "-----";
+            int endAt = text.indexOf(end, labelEnd + 5);
+            if (endAt < 0) {
+                throw new IllegalArgumentException("no '" + end + "' after '-----BEGIN " + label + "-----'");
+            }
+            String body = text.substring(labelEnd + 5, endAt);
+            out.add(new Block(label, body.contains(":") ? new byte[0] : Base64.getMimeDecoder().decode(body)));
+            at = endAt + end.length();
+        }
     }
 
     /** True when {@code key} signs what {@code pub} verifies. */

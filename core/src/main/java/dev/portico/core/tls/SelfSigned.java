@@ -1,23 +1,7 @@
 package dev.portico.core.tls;
 
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.asn1.x509.KeyPurposeId;
-import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import java.io.IOException;
-import java.io.StringWriter;
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -26,19 +10,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.SecureRandom;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Date;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -50,14 +30,13 @@ import java.util.TreeSet;
  * ({@code <state_dir>/tls/self-signed/}): {@code ca.pem}, {@code ca.key}, {@code cert.pem},
  * {@code key.pem}, keys readable by the owner only. They are reused across restarts; the
  * certificate is made again when the names change or it nears its expiry, the CA only when it
- * nears its own. Clients trust {@code ca.pem} ({@code curl --cacert}).
+ * nears its own. Clients trust {@code ca.pem} ({@code curl --cacert}). Reusing them takes the JDK
+ * alone; Bouncy Castle's classes load only to issue ({@link SelfSignedIssuer}).
  */
 public final class SelfSigned {
 
     /** A certificate is made again when less than this is left of it. */
     static final Duration RENEW_BEFORE = Duration.ofDays(30);
-    private static final Duration CA_LIFETIME = Duration.ofDays(3650);
-    private static final Duration LEAF_LIFETIME = Duration.ofDays(365);
 
     private SelfSigned() {
     }
@@ -94,50 +73,33 @@ public final class SelfSigned {
             restrict(dir, "rwx------");
             X509Certificate ca;
             PrivateKey caPrivate;
-            boolean freshCa = false;
             try {
                 ca = PemFiles.certificates(caCert).getFirst();
                 caPrivate = PemFiles.key(caKey);
                 if (ca.getNotAfter().toInstant().isBefore(now.plus(RENEW_BEFORE))
                         || !PemFiles.matches(caPrivate, ca.getPublicKey())) {
-                    throw new TlsException(caCert, "renew");
+                    ca = null;
+                    caPrivate = null;
                 }
             } catch (TlsException e) {
-                KeyPair pair = newKey();
-                X500Name subject = new X500Name("CN=Portico development CA " + Long.toHexString(now.toEpochMilli()));
-                JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(now.minusSeconds(60)),
-                        Date.from(now.plus(CA_LIFETIME)), subject, pair.getPublic());
-                JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-                b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
-                b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
-                b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
-                ca = sign(b, pair.getPrivate());
-                caPrivate = pair.getPrivate();
-                writePem(caKey, caPrivate, true);
-                writePem(caCert, ca, false);
-                freshCa = true;
+                ca = null;
+                caPrivate = null;
             }
-            if (!freshCa && leafStillGood(cert, key, ca, wanted, now)) {
+            if (ca != null && leafStillGood(cert, key, ca, wanted, now)) {
                 return new Issued(caCert, cert, key);
             }
-            KeyPair pair = newKey();
-            JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(), Date.from(now.minusSeconds(60)),
-                    Date.from(now.plus(LEAF_LIFETIME)), new X500Name("CN=" + commonName(wanted)), pair.getPublic());
-            JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            List<GeneralName> sans = new ArrayList<>();
-            for (String n : wanted) {
-                sans.add(isAddress(n) ? new GeneralName(GeneralName.iPAddress, n) : new GeneralName(GeneralName.dNSName, n));
+            if (ca == null) {
+                SelfSignedIssuer.Pair made = SelfSignedIssuer.ca(now);
+                ca = made.certificate();
+                caPrivate = made.key();
+                writePem(caKey, caPrivate, true);
+                writePem(caCert, ca, false);
             }
-            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-            b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
-            b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans.toArray(GeneralName[]::new)));
-            b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca));
-            X509Certificate leaf = sign(b, caPrivate);
-            writePem(key, pair.getPrivate(), true);
-            writePem(cert, leaf, false);
+            SelfSignedIssuer.Pair leaf = SelfSignedIssuer.leaf(ca, caPrivate, wanted, now);
+            writePem(key, leaf.key(), true);
+            writePem(cert, leaf.certificate(), false);
             return new Issued(caCert, cert, key);
-        } catch (IOException | GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
+        } catch (IOException | GeneralSecurityException e) {
             throw new TlsException(dir, "cannot make the self-signed certificate in " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -193,11 +155,11 @@ public final class SelfSigned {
         return out;
     }
 
-    private static String commonName(Set<String> names) {
+    static String commonName(Set<String> names) {
         return names.stream().filter(n -> !isAddress(n)).filter(n -> !n.equals("localhost")).findFirst().orElse("localhost");
     }
 
-    private static boolean isAddress(String n) {
+    static boolean isAddress(String n) {
         return n.contains(":") || n.matches("[0-9.]+");
     }
 
@@ -209,31 +171,24 @@ public final class SelfSigned {
         }
     }
 
-    private static KeyPair newKey() throws GeneralSecurityException {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-        g.initialize(new ECGenParameterSpec("secp256r1"));
-        return g.generateKeyPair();
-    }
-
-    private static BigInteger serial() {
-        return new BigInteger(120, new SecureRandom()).add(BigInteger.ONE);
-    }
-
-    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey key)
-            throws org.bouncycastle.operator.OperatorCreationException, GeneralSecurityException {
-        return new JcaX509CertificateConverter().getCertificate(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
-    }
-
-    /** Writes a PEM object atomically; keys readable by the owner only. */
-    static void writePem(Path file, Object object, boolean secret) throws IOException {
-        StringWriter text = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(text)) {
-            w.writeObject(object instanceof PrivateKey k ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(k, null) : object);
+    /** Writes a key (PKCS#8) or a certificate as PEM, atomically; keys readable by the owner only. */
+    static void writePem(Path file, Object object, boolean secret) throws IOException, CertificateEncodingException {
+        String label;
+        byte[] der;
+        if (object instanceof PrivateKey k) {
+            label = "PRIVATE KEY";
+            der = k.getEncoded();
+        } else {
+            label = "CERTIFICATE";
+            der = ((X509Certificate) object).getEncoded();
         }
+        String text = "-----BEGIN " + label + "-----\n"
+                + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + label + "-----\n";
         Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--")));
         try {
-            Files.writeString(tmp, text.toString(), StandardCharsets.US_ASCII);
+            Files.writeString(tmp, text, StandardCharsets.US_ASCII);
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -426,7 +427,9 @@ public final class StaticFiles implements RequestHandler {
             }
             return;
         }
-        String boundary = Long.toHexString(ThreadLocalRandom.current().nextLong()) + Long.toHexString(System.nanoTime());
+        // Fixed width (32 hex digits): the answer's length does not depend on leading zeros.
+        HexFormat hex = HexFormat.of();
+        String boundary = hex.toHexDigits(ThreadLocalRandom.current().nextLong()) + hex.toHexDigits(System.nanoTime());
         h.set("Content-Type", "multipart/byteranges; boundary=" + boundary);
         h.remove("Content-Encoding");
         List<Object> parts = new ArrayList<>();
