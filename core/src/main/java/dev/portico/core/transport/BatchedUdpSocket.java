@@ -63,6 +63,12 @@ public final class BatchedUdpSocket implements AutoCloseable {
 
     private static final ValueLayout.OfShort NET_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
+    private static final int PROT_READ = 1;
+    private static final int PROT_WRITE = 2;
+    private static final int MAP_PRIVATE = 2;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final long MAP_FAILED = -1L;
+
     private static final Native NATIVE = Native.load();
 
     private final int fd;
@@ -198,7 +204,34 @@ public final class BatchedUdpSocket implements AutoCloseable {
      * @return the batch
      */
     public Batch newBatch(int size, int receiveBytes, int sendBytes) {
-        return new Batch(arena, size, receiveBytes, sendBytes);
+        return new Batch(arena, size, receiveBytes, sendBytes, this::untouchedPages);
+    }
+
+    /**
+     * {@code bytes} of anonymous memory that takes no resident memory until written, freed with
+     * this socket. A batch's data areas are large and mostly never written (32 replies of up to
+     * 64 KiB make 2 MiB, where most answers are a few hundred bytes), and an arena's memory is
+     * zeroed, so all of it would be resident from the start. Where mmap fails, from the arena.
+     */
+    private MemorySegment untouchedPages(long bytes) {
+        try {
+            MemorySegment at = (MemorySegment) NATIVE.mmap.invokeExact(MemorySegment.NULL, bytes,
+                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+            if (at.address() != MAP_FAILED) {
+                MethodHandle munmap = NATIVE.munmap;
+                long address = at.address();
+                return at.reinterpret(bytes, arena, s -> {
+                    try {
+                        int ignored = (int) munmap.invokeExact(MemorySegment.ofAddress(address), bytes);
+                    } catch (Throwable ignored) {
+                        // the pages stay mapped until the process ends
+                    }
+                });
+            }
+        } catch (Throwable t) {
+            // fall through to the arena
+        }
+        return arena.allocate(bytes, 64);
     }
 
     /**
@@ -312,7 +345,8 @@ public final class BatchedUdpSocket implements AutoCloseable {
         private int received;
         private int replies;
 
-        private Batch(Arena arena, int size, int receiveBytes, int sendBytes) {
+        private Batch(Arena arena, int size, int receiveBytes, int sendBytes,
+                      java.util.function.LongFunction<MemorySegment> pages) {
             this.size = size;
             this.receiveBytes = receiveBytes;
             this.sendBytes = sendBytes;
@@ -321,8 +355,8 @@ public final class BatchedUdpSocket implements AutoCloseable {
             rxIovecs = arena.allocate((long) IOVEC_SIZE * size, 8);
             txIovecs = arena.allocate((long) IOVEC_SIZE * size, 8);
             names = arena.allocate((long) SOCKADDR_STRIDE * size, 8);
-            rxData = arena.allocate((long) receiveBytes * size, 64);
-            txData = arena.allocate((long) sendBytes * size, 64);
+            rxData = pages.apply((long) receiveBytes * size);
+            txData = pages.apply((long) sendBytes * size);
             for (int i = 0; i < size; i++) {
                 long h = (long) i * MMSGHDR_SIZE;
                 rxIovecs.set(ValueLayout.ADDRESS, (long) i * IOVEC_SIZE, rxData.asSlice((long) i * receiveBytes));
@@ -470,7 +504,7 @@ public final class BatchedUdpSocket implements AutoCloseable {
     /** The C functions, linked once; null where this platform is not supported. */
     private record Native(MethodHandle socket, MethodHandle setsockopt, MethodHandle bind, MethodHandle getsockname,
                           MethodHandle recvmmsg, MethodHandle sendmmsg, MethodHandle shutdown, MethodHandle close,
-                          MethodHandle strerror) {
+                          MethodHandle strerror, MethodHandle mmap, MethodHandle munmap) {
 
         static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
         static final long ERRNO_OFFSET = Linker.Option.captureStateLayout()
@@ -497,7 +531,10 @@ public final class BatchedUdpSocket implements AutoCloseable {
                         linker.downcallHandle(libc.findOrThrow("sendmmsg"), FunctionDescriptor.of(i, i, p, i, i), errno),
                         linker.downcallHandle(libc.findOrThrow("shutdown"), FunctionDescriptor.of(i, i, i)),
                         linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(i, i)),
-                        linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(p, i)));
+                        linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(p, i)),
+                        linker.downcallHandle(libc.findOrThrow("mmap"),
+                                FunctionDescriptor.of(p, p, ValueLayout.JAVA_LONG, i, i, i, ValueLayout.JAVA_LONG)),
+                        linker.downcallHandle(libc.findOrThrow("munmap"), FunctionDescriptor.of(i, p, ValueLayout.JAVA_LONG)));
             } catch (RuntimeException | LinkageError e) {
                 // Native access refused (no --enable-native-access) or a libc without these calls.
                 return null;

@@ -169,4 +169,46 @@ class BatchedUdpSocketTest {
         receiver.join(5000);
         socket.release();
     }
+
+    /**
+     * A batch's data areas are mapped, not zeroed: 32 slots of 64 KiB take no resident memory until
+     * written, and an answered datagram takes the pages it wrote.
+     */
+    @Test
+    void aBatchsLargeDataAreasTakeNoMemoryUntilWritten() throws Exception {
+        BatchedUdpSocket socket = BatchedUdpSocket.bind(new InetSocketAddress("127.0.0.1", 0), false, 0, 200);
+        try (DatagramSocket c = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            c.setSoTimeout(3000);
+            BatchedUdpSocket.Batch batch = socket.newBatch(32, 2048, 65_535);
+            long send = batch.sendBuffer(0).address();
+            assertThat(residentKib(send)).isZero();
+            byte[] q = "hello".getBytes(StandardCharsets.US_ASCII);
+            c.send(new DatagramPacket(q, q.length, socket.localAddress()));
+            int n = 0;
+            while (n == 0) {
+                n = echoUpper(socket, batch);
+            }
+            DatagramPacket in = new DatagramPacket(new byte[64], 64);
+            c.receive(in);
+            assertThat(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII)).isEqualTo("HELLO");
+            // One page written of 2 MiB (the kernel may fault in a few around it).
+            assertThat(residentKib(send)).isPositive().isLessThanOrEqualTo(64);
+        } finally {
+            socket.release();
+        }
+    }
+
+    /** The resident KiB of the mapping that holds {@code address}, from /proc/self/smaps. */
+    private static long residentKib(long address) throws IOException {
+        boolean inside = false;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                inside = Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16);
+            } else if (inside && line.startsWith("Rss:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        throw new AssertionError("no mapping holds " + Long.toHexString(address));
+    }
 }
