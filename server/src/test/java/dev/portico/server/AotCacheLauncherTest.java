@@ -99,11 +99,11 @@ class AotCacheLauncherTest {
     }
 
     @Test
-    void theTunnelQuickStartsCompileAfterATenthOfTheCallsAndNothingElseDoes() throws Exception {
+    void theTunnelQuickStartsCompileSoonerAndNothingElseDoes() throws Exception {
         assertThat(flags("", "tunnel server --listen :9000 --session w=10.0.0.1:10.0.0.2"))
-                .contains("-XX:CompileThresholdScaling=0.1");
+                .contains("-XX:CompileThresholdScaling=0.3");
         assertThat(flags("", "tunnel client --target h:9000 --session w=10.0.0.2:10.0.0.1"))
-                .contains("-XX:CompileThresholdScaling=0.1");
+                .contains("-XX:CompileThresholdScaling=0.3");
         for (String other : List.of("web /srv/www", "serve -c portico.yaml", "demo", "train", "tunnel fingerprint -c p.yaml",
                 "check -c tunnel.yaml", "")) {
             assertThat(flags("", other)).as(other).noneMatch(f -> f.startsWith("-XX:CompileThresholdScaling"));
