@@ -323,8 +323,10 @@ start_portico() { # LINK MODE: the quick-start commands, as a user types them
   wait_inner "portico $mode on $link"
 }
 
-tunnel_pids() {   # the endpoints' process ids, the server's (in B) first
-  echo "${TUN_PIDS[*]}"
+tunnel_pids() {   # the endpoints' process ids, the server's (in B) first: the last of each tree
+  local p out=()
+  for p in "${TUN_PIDS[@]}"; do out+=("$(descendants "$p" | tail -1)"); done
+  echo "${out[*]}"
 }
 
 tunnel_ticks() {  # CPU ticks of every tunnel endpoint
