@@ -30,6 +30,12 @@
 #   WARM_SECONDS [5: on the clean link, one iperf3 run this long through each row before its
 #     measured runs, not counted: a JVM endpoint's JIT compiles the packet path in the first
 #     seconds of traffic, on the CPU the endpoints share; 0 measures from the tunnel's start]
+#   HOPS [0; 1: on the ping50 link, each tunnel row's measured pings are also split into the
+#     tunnel's four hops (device to UDP and UDP to device on each side) with the kernel's
+#     timestamps (bench/lib/tunnel_hops.py); the medians go to the log and the table]
+#   PING_PROBE [a command run in the background during each tunnel row's measured pings, with
+#     PROBE_PIDS (the endpoints' process ids, the server's in B first), PROBE_ROW and PROBE_OUT (a file to
+#     write) in its environment, ended with SIGINT after them; e.g. perf or strace on one side]
 #   PORTICO_MODES [reliable,datagram: the Portico rows to run; the clean link runs datagram
 #     first, the others reliable only]
 #   LINKS [lossy,bursty,clean,ping50]
@@ -54,6 +60,8 @@ PINGS=${PINGS:-50}
 WARM_PINGS=${WARM_PINGS:-5000}
 WARM_INTERVAL=${WARM_INTERVAL:-0.002}
 WARM_SECONDS=${WARM_SECONDS:-5}
+HOPS=${HOPS:-0}
+PING_PROBE=${PING_PROBE:-}
 PORTICO_MODES=${PORTICO_MODES:-reliable,datagram}
 LINKS=${LINKS:-lossy,bursty,clean,ping50}
 TARGETS=${TARGETS:-direct,bbr,openvpn,kcptun,portico}
@@ -315,6 +323,12 @@ start_portico() { # LINK MODE: the quick-start commands, as a user types them
   wait_inner "portico $mode on $link"
 }
 
+tunnel_pids() {   # the endpoints' process ids, the server's (in B) first: the last of each tree
+  local p out=()
+  for p in "${TUN_PIDS[@]}"; do out+=("$(descendants "$p" | tail -1)"); done
+  echo "${out[*]}"
+}
+
 tunnel_ticks() {  # CPU ticks of every tunnel endpoint
   local sum=0 p
   for p in "${TUN_PIDS[@]}"; do sum=$((sum + $(cpu_ticks "$p"))); done
@@ -359,7 +373,7 @@ median() { tr ' ' '\n' <<<"$*" | { grep -E '^[0-9.]+$' || true; } | sort -g | aw
   if (NR == 0) {print "-"; exit}
   printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A RESULT CPUGB MINRTT RUNS_OF
+declare -A RESULT CPUGB MINRTT RUNS_OF HOPS_OF
 # measure LINK ROW TO PORT CC: RUNS iperf3 runs; RESULT[LINK/ROW] = median Mbit/s
 measure() {
   local link=$1 row=$2 to=$3 port=$4 cc=$5 r vals="" cpus=""
@@ -402,6 +416,20 @@ ping_rtt() {
   # Warm-up, the same for every row: a JVM endpoint runs its packet path interpreted at first, and
   # a few pings are not enough for the JIT to compile it. WARM_PINGS pings WARM_INTERVAL apart (not counted).
   ((WARM_PINGS > 0)) && { ip netns exec "$NS_A" ping -n -q -c "$WARM_PINGS" -i "$WARM_INTERVAL" "$to" >/dev/null 2>&1 || true; }
+  local tunnel=$(( ${#TUN_PIDS[@]} > 0 )) hop_pids=() probe_pid=
+  if ((tunnel && HOPS)); then  # on CPU $EMU_CPU, beside the emulator: not on the endpoints' CPU
+    ip netns exec "$NS_A" taskset -c "$EMU_CPU" python3 "$SCRIPT_DIR/lib/tunnel_hops.py" capture "$RUN/hops-a" &
+    hop_pids+=($!)
+    ip netns exec "$NS_B" taskset -c "$EMU_CPU" python3 "$SCRIPT_DIR/lib/tunnel_hops.py" capture "$RUN/hops-b" &
+    hop_pids+=($!)
+    sleep 1
+  fi
+  if ((tunnel)) && [[ -n $PING_PROBE ]]; then
+    PROBE_PIDS="$(tunnel_pids)" PROBE_ROW=$row PROBE_OUT="$OUT_DIR/probe-$STAMP-$row.txt" \
+      setsid bash -c "$PING_PROBE" >>"$LOGS/probe-$row.log" 2>&1 &
+    probe_pid=$!
+    sleep 2
+  fi
   for ((r = 1; r <= RUNS; r++)); do
     out=$(ip netns exec "$NS_A" taskset -c "$TUNNEL_CPU" ping -n -c "$PINGS" -i 0.1 "$to" 2>&1 || true)
     echo "$out" >>"$RAW"
@@ -411,6 +439,17 @@ ping_rtt() {
     vals+="$med " mins+="$min "
     log "$link / $row run $r: median RTT $med ms, min $min ms"
   done
+  if [[ -n $probe_pid ]]; then
+    kill -INT -- -"$probe_pid" 2>/dev/null || true
+    wait "$probe_pid" 2>/dev/null || true
+  fi
+  if ((${#hop_pids[@]})); then
+    kill -TERM "${hop_pids[@]}" 2>/dev/null || true
+    wait "${hop_pids[@]}" 2>/dev/null || true
+    HOPS_OF[$link/$row]=$(python3 "$SCRIPT_DIR/lib/tunnel_hops.py" report "$RUN/hops-a" "$RUN/hops-b")
+    log "$link / $row hops: ${HOPS_OF[$link/$row]}"
+    printf '%s hops\n%s\n' "$row" "${HOPS_OF[$link/$row]}" >>"$RAW"
+  fi
   RESULT[$link/$row]=$(median $vals)
   MINRTT[$link/$row]=$(median $mins)
   RUNS_OF[$link/$row]=${vals% }
@@ -503,6 +542,15 @@ report() {
             "${RESULT[$key]:--}" "${MINRTT[$key]:--}" \
             "$(awk -v a="${RESULT[$key]:-x}" -v b="${RESULT[$link/direct]:-x}" 'BEGIN {if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/) printf "%+.2f ms", a - b; else print "-"}')" \
             "${RUNS_OF[$key]:--}"
+        done
+        for key in "${ROWS_OF[@]}"; do
+          [[ $key == "$link/"* && -n ${HOPS_OF[$key]:-} ]] || continue
+          echo
+          echo "Hops of $(row_title "${key#*/}" | sed 's/, TCP CUBIC inside//'), kernel timestamps (HOPS=1):"
+          echo
+          echo '```'
+          echo "${HOPS_OF[$key]}"
+          echo '```'
         done
       else
         echo "| row | Mbit/s (median) | vs direct CUBIC | CPU s per GB (endpoints) | runs |"

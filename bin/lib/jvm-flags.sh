@@ -60,6 +60,18 @@
 #                                        `portico check` of the demo's config took a third less CPU
 #                                        (0.56-0.75 s against 0.69-1.14 s, 3 alternating pairs).
 #                                        The daemons keep both compilers (C2 is their throughput).
+#   -XX:CompileThresholdScaling=0.3      Only for the tunnel's quick starts (tunnel server, tunnel
+#                                        client): the JIT compiles a method after 30% of the
+#                                        calls. A tunnel's packet path is long (Netty's pipeline,
+#                                        the QUIC codec, quiche's JNI glue) and runs once per
+#                                        packet, so at the rate of interactive traffic (pings,
+#                                        keystrokes) it stayed in the interpreter and C1's
+#                                        profiling tiers for thousands of packets: after 5,000
+#                                        pings a profile still showed both on the path. With 0.3
+#                                        the four hops of a ping took 15-25% less time; 0.1 cut
+#                                        as much but halved the clean-link throughput (C2 code
+#                                        from too short a profile), 0.3 kept it
+#                                        (docs/decisions.md, "Tunnel: where a ping's time goes").
 # Measured and left out (docs/decisions.md, "Launcher memory"): -XX:+UseCompactObjectHeaders
 # (12% less live heap per idle connection, but the JVM aligns class metadata to 1 KiB with them:
 # the AOT cache's read-write region grows from 18.0 to 20.5 MiB, so a fresh web start is 2.5-4 MiB
@@ -94,6 +106,9 @@ portico_jvm_flags() {
   export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   if [[ "${PORTICO_JAVA_OPTS:-}" != *TieredStopAtLevel* ]] && portico_one_shot "$@"; then
     PORTICO_FLAGS+=(-XX:TieredStopAtLevel=1)
+  fi
+  if [[ "${PORTICO_JAVA_OPTS:-}" != *CompileThresholdScaling* ]] && portico_tunnel_endpoint "$@"; then
+    PORTICO_FLAGS+=(-XX:CompileThresholdScaling=0.3)
   fi
   PORTICO_FLAGS+=(${extra[@]+"${extra[@]}"})
 }
@@ -151,6 +166,12 @@ portico_native_extract() {
   fi
   rm -rf "$tmp"
   [[ -d "$dest" ]]
+}
+
+# Whether Portico's arguments ARGS start a tunnel endpoint alone: the quick starts
+# `tunnel server` and `tunnel client`.
+portico_tunnel_endpoint() {
+  [[ "${1:-}" == tunnel && ( "${2:-}" == server || "${2:-}" == client ) ]]
 }
 
 # Whether Portico's arguments ARGS name a command that runs and exits rather than a daemon.

@@ -100,6 +100,21 @@ class AotCacheLauncherTest {
     }
 
     @Test
+    void theTunnelQuickStartsCompileSoonerAndNothingElseDoes() throws Exception {
+        assertThat(flags("", "tunnel server --listen :9000 --session w=10.0.0.1:10.0.0.2"))
+                .contains("-XX:CompileThresholdScaling=0.3");
+        assertThat(flags("", "tunnel client --target h:9000 --session w=10.0.0.2:10.0.0.1"))
+                .contains("-XX:CompileThresholdScaling=0.3");
+        for (String other : List.of("web /srv/www", "serve -c portico.yaml", "demo", "train", "tunnel fingerprint -c p.yaml",
+                "check -c tunnel.yaml", "")) {
+            assertThat(flags("", other)).as(other).noneMatch(f -> f.startsWith("-XX:CompileThresholdScaling"));
+        }
+        // The user's own choice replaces the default.
+        assertThat(flags("-XX:CompileThresholdScaling=1", "tunnel server --listen :9000"))
+                .filteredOn(f -> f.contains("CompileThreshold")).containsExactly("-XX:CompileThresholdScaling=1");
+    }
+
+    @Test
     void theNativeHeapIsTrimmedEveryTwoSecondsUnlessTheUserSaysOtherwise() throws Exception {
         assertThat(flags("", "web /srv/www")).contains("-XX:TrimNativeHeapInterval=2000");
         assertThat(flags("-XX:TrimNativeHeapInterval=0", "web /srv/www")).filteredOn(f -> f.contains("TrimNative"))
