@@ -15,6 +15,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -144,18 +145,35 @@ final class NodeContext implements AutoCloseable {
      * (in whole milliseconds, so near-equal nodes count as equal), random among equals.
      */
     List<NodeState> readOrder(List<String> names) {
-        List<NodeState> out = new ArrayList<>(names.size());
-        for (String n : names) {
-            out.add(nodes.get(n));
+        int n = names.size();
+        NodeState[] order = new NodeState[n];
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = 0; i < n; i++) {
+            // filled in a random order (Fisher-Yates, inside out) ...
+            int j = random.nextInt(i + 1);
+            order[i] = order[j];
+            order[j] = nodes.get(names.get(i));
         }
-        Collections.shuffle(out, ThreadLocalRandom.current());
-        out.sort((a, b) -> {
-            if (a.healthy() != b.healthy()) {
-                return a.healthy() ? -1 : 1;
+        for (int i = 1; i < n; i++) {
+            // ... then sorted, stably, so that equals stay in that order: a few replicas, no comparator
+            NodeState x = order[i];
+            int j = i - 1;
+            while (j >= 0 && readsBefore(x, order[j])) {
+                order[j + 1] = order[j];
+                j--;
             }
-            return Long.compare(a.latencyNanos() / 1_000_000, b.latencyNanos() / 1_000_000);
-        });
-        return out;
+            order[j + 1] = x;
+        }
+        return Arrays.asList(order);
+    }
+
+    /** Whether a read tries {@code a} before {@code b}: healthy first, then by whole milliseconds of latency. */
+    private static boolean readsBefore(NodeState a, NodeState b) {
+        boolean ha = a.healthy();
+        if (ha != b.healthy()) {
+            return ha;
+        }
+        return a.latencyNanos() / 1_000_000 < b.latencyNanos() / 1_000_000;
     }
 
     /** Nodes for a URL outside the prefix: healthy ones first, in random order (balanced). */

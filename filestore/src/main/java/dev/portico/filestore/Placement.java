@@ -1,6 +1,9 @@
 package dev.portico.filestore;
 
+import io.netty.util.concurrent.FastThreadLocal;
+
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -97,7 +100,52 @@ public final class Placement {
      * @return {@code redundancy} distinct indexes, the first copy first
      */
     public static int[] locate(String filePath, int region, int count, int redundancy) {
-        return locateDigest(md5().digest(wireBytes(filePath)), region, count, redundancy);
+        return locateDigest(SCRATCH.get().hash(filePath), region, count, redundancy);
+    }
+
+    /**
+     * Per thread (an event loop, as a rule): a digest and room for a path's bytes and its md5,
+     * reused by every placement on that thread, so that placing a file allocates nothing but its
+     * answer. Thread-confined scratch, never shared.
+     */
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
+
+    private static final class Scratch {
+        private final MessageDigest md = Placement.md5();
+        private final byte[] digest = new byte[16];
+        private byte[] in = new byte[256];
+
+        /** The md5 of the path's {@linkplain #wireBytes wire bytes}, in {@link #digest} (valid until the next call). */
+        byte[] hash(String path) {
+            int n = path.length();
+            if (n > in.length) {
+                in = new byte[Math.max(n, in.length * 2)];
+            }
+            for (int i = 0; i < n; i++) {
+                char c = path.charAt(i);
+                if (c > 0xff) {
+                    md.update(wireBytes(path));
+                    return finish();
+                }
+                in[i] = (byte) c;
+            }
+            md.update(in, 0, n);
+            return finish();
+        }
+
+        private byte[] finish() {
+            try {
+                md.digest(digest, 0, digest.length); // resets the digest for the next path
+            } catch (DigestException e) {
+                throw new IllegalStateException("MD5 gives 16 bytes", e);
+            }
+            return digest;
+        }
     }
 
     /**

@@ -4,15 +4,12 @@ import dev.portico.proxy.ProxyCache;
 import dev.portico.proxy.UpstreamHead;
 import dev.portico.web.http.Exchange;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -33,7 +30,6 @@ final class ReadExchange implements NodeCall.Listener {
      * buffer and one write, rather than as a streamed head, a body piece and an end.
      */
     static final int ONE_WRITE_LIMIT = 16 * 1024;
-    private static final byte[] CONTENT_LENGTH = "Content-Length: ".getBytes(StandardCharsets.US_ASCII);
 
     /**
      * One place to ask.
@@ -168,7 +164,7 @@ final class ReadExchange implements NodeCall.Listener {
                     fill.end();
                 }
                 finish();
-                ex.respondPrerendered(h.status(), lines(h), content.retain());
+                ex.respond(h.status(), h, content.retain());
                 return;
             }
             ex.beginStream(h.status(), h, h.contentLength());
@@ -210,17 +206,6 @@ final class ReadExchange implements NodeCall.Listener {
         lastFailure = reason;
         lastTimedOut = timeout;
         tryNext();
-    }
-
-    /** A node's fields as the client gets them, with the Content-Length of the whole body. */
-    private static byte[] lines(UpstreamHead h) {
-        // a plain array behind the buffer: nothing to release, no allocator's bookkeeping
-        ByteBuf b = Unpooled.wrappedBuffer(new byte[h.estimatedLength() + 48]).writerIndex(0);
-        h.writeTo(b);
-        b.writeBytes(CONTENT_LENGTH);
-        b.writeCharSequence(Long.toString(h.contentLength()), StandardCharsets.US_ASCII);
-        b.writeByte('\r').writeByte('\n');
-        return ByteBufUtil.getBytes(b);
     }
 
     private void respondError(int status, String reason) {

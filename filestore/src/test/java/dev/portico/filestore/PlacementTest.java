@@ -61,6 +61,20 @@ class PlacementTest {
     }
 
     @Test
+    void eachPathIsPlacedByItsOwnHashWhateverCameBeforeItOnTheThread() {
+        // the digest and its input buffer are reused per thread: a long path grows the buffer, a
+        // path beyond Latin-1 is hashed as UTF-8, and no path's bytes or state leak into the next
+        List<String> paths = List.of("/path/to/file", "/" + "a".repeat(1000), "/x", "/caf\u00e9/\u20ac.txt",
+                "/path/to/file", "/" + "b".repeat(300) + "/c", "/x");
+        for (String path : paths) {
+            assertThat(Placement.locate(path, 65536, 3000, 4))
+                    .as(path)
+                    .containsExactly(Placement.locateHash(Placement.md5Hex(Placement.wireBytes(path)), 65536, 3000, 4));
+        }
+        assertThat(Placement.locate("/path/to/file", 256, 10, 2)).containsExactly(7, 6);
+    }
+
+    @Test
     void rangesExpandOverTheLastOctetWithOnePort() {
         assertThat(NodeRanges.expand("10.0.0.1-3:8000")).containsExactly("10.0.0.1:8000", "10.0.0.2:8000", "10.0.0.3:8000");
         assertThat(NodeRanges.expand("10.0.0.7")).containsExactly("10.0.0.7:80");

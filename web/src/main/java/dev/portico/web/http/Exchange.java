@@ -324,6 +324,48 @@ public final class Exchange {
         finish(ctx.write(out));
     }
 
+    /**
+     * Answers with a relayed head's lines, written straight into the response (as for
+     * {@link #beginStream}: no Date, Connection or framing fields; this method adds them, with the
+     * body's Content-Length) and a complete body that this method takes ownership of: head and
+     * body in one buffer and one write, with no array of rendered lines in between. HEAD requests,
+     * 204 and 304 get the head only.
+     */
+    public void respond(int status, HeaderLines lines, ByteBuf body) {
+        if (h2 != null) {
+            beginStream(status, lines, body.readableBytes());
+            if (bodyOpen) {
+                writeChunk(body);
+                endChunked();
+            } else {
+                body.release();
+            }
+            return;
+        }
+        begin(status);
+        int bodyLength = hasBody(status) ? body.readableBytes() : 0;
+        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
+        byte[] conn = connectionLine();
+        byte[] always = connection.connectionHeaders();
+        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + always.length + conn.length
+                + bodyLength);
+        ResponseHead.writeStatusLine(out, version, status);
+        out.writeBytes(date).writeBytes(always);
+        lines.writeTo(out);
+        if (status != 204) {
+            out.writeBytes(CONTENT_LENGTH);
+            writeDecimal(out, body.readableBytes());
+            out.writeBytes(CRLF);
+        }
+        out.writeBytes(conn).writeBytes(CRLF);
+        if (bodyLength > 0) {
+            out.writeBytes(body, body.readerIndex(), bodyLength);
+        }
+        body.release();
+        bytesSent += out.readableBytes();
+        finish(ctx.write(out));
+    }
+
     /** {@link #respondPrerendered(int, byte[], ByteBuf)} on a stream: HEADERS, and the body as one DATA frame. */
     private void respondOnStream(int status, byte[] headerLines, ByteBuf body) {
         begin(status);
