@@ -316,6 +316,14 @@ public final class TlsFrontDoor extends ChannelInboundHandlerAdapter {
             }
             ChannelPipeline p = ctx.pipeline();
             SslHandler ssl = (SslHandler) p.get(SSL);
+            if (ssl == null) {
+                // The handshake of an SslHandler put ahead of the listener's: an ACME tls-alpn-01
+                // validation (RFC 8737), after which no application data flows. Nothing to serve.
+                log.debug("{}: a handshake other than the listener's (ALPN {}); closed", ctx.channel().remoteAddress(),
+                        p.get(SslHandler.class) != null ? p.get(SslHandler.class).applicationProtocol() : "none");
+                ctx.close();
+                return;
+            }
             if (clientCertificates) {
                 // only asked when a client may have sent one: without, the engine throws (a stack trace per handshake)
                 try {

@@ -1,5 +1,6 @@
 package dev.portico.web.tls;
 
+import ch.qos.logback.classic.Level;
 import dev.portico.acme.CertificateManager;
 import dev.portico.acme.NameStatus;
 import dev.portico.acme.PebbleClient;
@@ -7,6 +8,7 @@ import dev.portico.acme.PebbleServer;
 import dev.portico.core.config.Problems;
 import dev.portico.core.config.Section;
 import dev.portico.core.config.YamlLoader;
+import dev.portico.testing.LogCapture;
 import dev.portico.web.WebConfig;
 import dev.portico.web.WebServiceType;
 import org.junit.jupiter.api.AfterAll;
@@ -111,6 +113,14 @@ class AcmeWebTest {
     }
 
     private void issueServeAndRenew(String name, String challenge, int tlsListen) throws Exception {
+        // No exception may reach the end of a pipeline, the validation handshakes' included.
+        try (LogCapture tail = new LogCapture("io.netty.channel.DefaultChannelPipeline", Level.WARN)) {
+            issueServeAndRenewChecked(name, challenge, tlsListen);
+            assertThat(tail.messages(Level.WARN)).isEmpty();
+        }
+    }
+
+    private void issueServeAndRenewChecked(String name, String challenge, int tlsListen) throws Exception {
         harness = new TlsHarness(dir);
         harness.start(config(name, challenge, tlsListen));
         int port = harness.port();
