@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,27 +155,18 @@ final class NodeContext implements AutoCloseable {
             order[i] = order[j];
             order[j] = nodes.get(names.get(i));
         }
-        for (int i = 1; i < n; i++) {
-            // ... then sorted, stably, so that equals stay in that order: a few replicas, no comparator
-            NodeState x = order[i];
-            int j = i - 1;
-            while (j >= 0 && readsBefore(x, order[j])) {
-                order[j + 1] = order[j];
-                j--;
-            }
-            order[j + 1] = x;
-        }
+        // ... then sorted stably (equals stay in that order), by a comparator made once
+        Arrays.sort(order, READ_ORDER);
         return Arrays.asList(order);
     }
 
-    /** Whether a read tries {@code a} before {@code b}: healthy first, then by whole milliseconds of latency. */
-    private static boolean readsBefore(NodeState a, NodeState b) {
-        boolean ha = a.healthy();
-        if (ha != b.healthy()) {
-            return ha;
+    /** Healthy nodes first, then by whole milliseconds of latency (near-equal nodes count as equal). */
+    private static final Comparator<NodeState> READ_ORDER = (a, b) -> {
+        if (a.healthy() != b.healthy()) {
+            return a.healthy() ? -1 : 1;
         }
-        return a.latencyNanos() / 1_000_000 < b.latencyNanos() / 1_000_000;
-    }
+        return Long.compare(a.latencyNanos() / 1_000_000, b.latencyNanos() / 1_000_000);
+    };
 
     /** Nodes for a URL outside the prefix: healthy ones first, in random order (balanced). */
     List<NodeState> balancedOrder(List<String> names) {

@@ -41,9 +41,7 @@ final class BcPemKeys {
             }
             return null;
         } catch (IOException | RuntimeException e) {
-            String m = e.getMessage();
-            throw new TlsException(file, "cannot read key file " + file + ": "
-                    + (m == null || m.isBlank() ? e.getClass().getSimpleName() : m), e);
+            throw new TlsException(file, "cannot read key file " + file + ": " + PemFiles.reason(e), e);
         }
     }
 }

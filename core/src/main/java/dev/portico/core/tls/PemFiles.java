@@ -230,7 +230,7 @@ public final class PemFiles {
         }
     }
 
-    private static String reason(Exception e) {
+    static String reason(Exception e) {
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }

@@ -344,20 +344,7 @@ public final class Exchange {
         }
         begin(status);
         int bodyLength = hasBody(status) ? body.readableBytes() : 0;
-        byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
-        byte[] conn = connectionLine();
-        byte[] always = connection.connectionHeaders();
-        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + always.length + conn.length
-                + bodyLength);
-        ResponseHead.writeStatusLine(out, version, status);
-        out.writeBytes(date).writeBytes(always);
-        lines.writeTo(out);
-        if (status != 204) {
-            out.writeBytes(CONTENT_LENGTH);
-            writeDecimal(out, body.readableBytes());
-            out.writeBytes(CRLF);
-        }
-        out.writeBytes(conn).writeBytes(CRLF);
+        ByteBuf out = linesHead(status, lines, body.readableBytes(), false, bodyLength);
         if (bodyLength > 0) {
             out.writeBytes(body, body.readerIndex(), bodyLength);
         }
@@ -569,10 +556,28 @@ public final class Exchange {
             beginStreamOnStream(status, lines, contentLength, bodiless || contentLength == 0, chunked);
             return;
         }
+        ByteBuf out = linesHead(status, lines, contentLength, chunked, 0);
+        bytesSent += out.readableBytes();
+        if (bodiless) {
+            finish(ctx.write(out));
+            return;
+        }
+        rawBody = !chunked;
+        bodyOpen = true;
+        ctx.write(out);
+    }
+
+    /**
+     * An HTTP/1.x head from relayed lines: the status line, Date, the connection's own fields, the
+     * lines, the framing (Content-Length unless 204, or chunked) and Connection, in a buffer with
+     * {@code room} more bytes for a body that follows in the same write.
+     */
+    private ByteBuf linesHead(int status, HeaderLines lines, long contentLength, boolean chunked, int room) {
         byte[] date = dateLine != null ? dateLine : connection.dates().dateLine();
         byte[] conn = connectionLine();
         byte[] always = connection.connectionHeaders();
-        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + always.length + conn.length);
+        ByteBuf out = ctx.alloc().directBuffer(64 + date.length + lines.estimatedLength() + always.length + conn.length
+                + room);
         ResponseHead.writeStatusLine(out, version, status);
         out.writeBytes(date).writeBytes(always);
         lines.writeTo(out);
@@ -584,14 +589,7 @@ public final class Exchange {
             out.writeBytes(CHUNKED);
         }
         out.writeBytes(conn).writeBytes(CRLF);
-        bytesSent += out.readableBytes();
-        if (bodiless) {
-            finish(ctx.write(out));
-            return;
-        }
-        rawBody = !chunked;
-        bodyOpen = true;
-        ctx.write(out);
+        return out;
     }
 
     /** A streamed body's head on a stream; {@code fixedLength}: the bridge frames the body by its content-length. */
